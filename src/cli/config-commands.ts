@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { formatIssue, loadConfigFile } from '../config/loader.js';
+import { publishedSchema } from '../config/schema.js';
+
+export function registerConfigCommands(program: Command): void {
+  const config = program.command('config').description('check and describe configuration files');
+
+  config
+    .command('validate')
+    .description('check a config file; prints every error with its path and exits 1 if there is any')
+    .argument('<file>', 'path to portcullis.yaml (or .json)')
+    .option('--json', 'print the result as JSON')
+    .option('--no-resolve-secrets', 'check that secrets are references, without looking them up (for CI)')
+    .action(async (file: string, options: { json?: boolean; resolveSecrets: boolean }) => {
+      const loaded = await loadConfigFile(file, process.env, { resolveSecrets: options.resolveSecrets });
+      if (options.json) {
+        const result = loaded.ok
+          ? { valid: true, file, routes: loaded.config.routes.length, upstreams: Object.keys(loaded.config.upstreams).length }
+          : { valid: false, file, errors: loaded.issues };
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      } else if (loaded.ok) {
+        process.stdout.write(`${file} is valid: ${loaded.config.routes.length} routes, ${Object.keys(loaded.config.upstreams).length} upstreams\n`);
+      } else {
+        process.stderr.write(`${file} has ${loaded.issues.length} error${loaded.issues.length === 1 ? '' : 's'}:\n${loaded.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}\n`);
+      }
+      if (!loaded.ok) process.exitCode = 1;
+    });
+
+  config
+    .command('schema')
+    .description("print the config file's JSON Schema (for editors; also in schema/portcullis.schema.json)")
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(publishedSchema(), null, 2)}\n`);
+    });
+}

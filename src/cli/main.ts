@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/**
+ * The `portcullis` command. One file per command group lives beside this one; this file wires
+ * them into commander and owns process-level concerns (signals, exit codes).
+ */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerConfigCommands } from './config-commands.js';
+import { registerDemoCommand } from './demo-command.js';
+import { registerStartCommand } from './start-command.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('portcullis')
+  .description('A self-hosted gateway that secures API integrations in both directions.')
+  .version(pkg.version, '-v, --version', 'print the version')
+  .showHelpAfterError()
+  .configureHelp({ sortSubcommands: true });
+
+registerStartCommand(program);
+registerConfigCommands(program);
+registerDemoCommand(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,177 @@
+/**
+ * Loads portcullis.yaml (or JSON): parse, fill defaults, validate against the schema and the
+ * semantic checks, resolve secret references, freeze. Every problem is reported at once with its
+ * path (`routes[2].upstream: unknown upstream "paymnts"`); nothing half-valid is ever returned.
+ */
+import { readFile } from 'node:fs/promises';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import type { ConfigIssue } from '../core/policy.js';
+import { POLICIES } from '../policies/index.js';
+import { ConfigSchema, type GatewayConfig } from './schema.js';
+import { checkSemantics } from './semantics.js';
+import { resolveSecretReference, SECRET_REFERENCE } from './secret.js';
+import { suggest } from './suggest.js';
+
+export type LoadResult = { ok: true; config: GatewayConfig } | { ok: false; issues: ConfigIssue[] };
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+ajv.addKeyword({
+  keyword: 'secret',
+  type: 'string',
+  schemaType: 'boolean',
+  errors: true,
+  validate: function secretReference(marked: boolean, data: string): boolean {
+    return !marked || SECRET_REFERENCE.test(data);
+  },
+});
+const validateSchema = ajv.compile(ConfigSchema);
+
+export interface LoadOptions {
+  /** false: check that secret fields are references, but do not look them up (CI without production secrets). */
+  resolveSecrets?: boolean;
+}
+
+export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    return { ok: false, issues: [{ path: '(file)', message: `cannot read ${path}: ${reason}` }] };
+  }
+  return loadConfigText(text, env, options);
+}
+
+export function loadConfigText(text: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadResult {
+  // YAML 1.2 is a superset of JSON, so one parser reads both; duplicate keys are errors.
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (document.errors.length > 0) {
+    return { ok: false, issues: document.errors.map((error) => ({ path: '(syntax)', message: error.message.split('\n')[0]! })) };
+  }
+  return validateConfig(document.toJS(), env, options);
+}
+
+export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, issues: [{ path: '(root)', message: 'must be a mapping with listeners, upstreams and routes' }] };
+  }
+  const config = structuredClone(raw) as Record<string, unknown>;
+  addDefaultPolicies(config);
+  const issues: ConfigIssue[] = [];
+  if (!validateSchema(config)) issues.push(...dedupe((validateSchema.errors ?? []).map(describeSchemaError)));
+  issues.push(...checkSemantics(config));
+  if (issues.length > 0) return { ok: false, issues };
+  const secretIssues = options.resolveSecrets === false ? [] : resolveSecrets(ConfigSchema as unknown as SchemaNode, config, '', env);
+  if (secretIssues.length > 0) return { ok: false, issues: secretIssues };
+  return { ok: true, config: deepFreeze(config) as unknown as GatewayConfig };
+}
+
+export function formatIssue(issue: ConfigIssue): string {
+  return `${issue.path}: ${issue.message}`;
+}
+
+/** Policies that are on by default get their defaults at the global level unless configured. */
+function addDefaultPolicies(config: Record<string, unknown>): void {
+  if (config.policies === undefined) config.policies = {};
+  const policies = config.policies;
+  if (typeof policies !== 'object' || policies === null || Array.isArray(policies)) return;
+  for (const { definition } of POLICIES) {
+    if (definition.enabledByDefault && !(definition.name in policies)) (policies as Record<string, unknown>)[definition.name] = {};
+  }
+}
+
+/** `/routes/2/upstream` → `routes[2].upstream` */
+export function toConfigPath(pointer: string): string {
+  let path = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(segment)) path += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) path += path === '' ? segment : `.${segment}`;
+    else path += `[${JSON.stringify(segment)}]`;
+  }
+  return path === '' ? '(root)' : path;
+}
+
+function childPointer(pointer: string, key: string): string {
+  return `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+}
+
+function join(pointer: string, key: string): string {
+  return toConfigPath(childPointer(pointer, key));
+}
+
+function describeSchemaError(error: ErrorObject): ConfigIssue {
+  const path = toConfigPath(error.instancePath);
+  switch (error.keyword) {
+    case 'required':
+      return { path: join(error.instancePath, String(error.params.missingProperty)), message: 'is required' };
+    case 'additionalProperties': {
+      const key = String(error.params.additionalProperty);
+      const parent = error.parentSchema as { properties?: Record<string, unknown>; patternProperties?: Record<string, unknown> } | undefined;
+      if (parent?.patternProperties && !parent.properties) {
+        return { path: join(error.instancePath, key), message: 'is not a valid name (lower-case letters, digits, "-" and "_", at most 63)' };
+      }
+      const hint = suggest(key, Object.keys(parent?.properties ?? {}));
+      return { path: join(error.instancePath, key), message: `unknown option${hint ? ` (did you mean "${hint}"?)` : ''}` };
+    }
+    case 'enum':
+      return { path, message: `must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}` };
+    case 'secret':
+      // Never echo the value: it may be the very secret that must not be written down.
+      return { path, message: 'is a secret: give a reference such as ${env:NAME}, not a literal value' };
+    case 'pattern': {
+      const description = (error.parentSchema as { description?: string } | undefined)?.description;
+      return { path, message: description ? `is not valid: ${description}` : `must match ${String(error.params.pattern)}` };
+    }
+    default:
+      return { path, message: error.message ?? 'is not valid' };
+  }
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = formatIssue(issue);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+type SchemaNode = {
+  secret?: boolean;
+  properties?: Record<string, SchemaNode>;
+  patternProperties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+};
+
+/** Walks the schema and the config together and swaps every secret reference for its SecretValue. */
+function resolveSecrets(schema: SchemaNode, value: unknown, pointer: string, env: NodeJS.ProcessEnv): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (Array.isArray(value) && schema.items) {
+    value.forEach((item, index) => issues.push(...resolveSecrets(schema.items!, item, `${pointer}/${index}`, env)));
+  } else if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    for (const [key, child] of Object.entries(record)) {
+      const childSchema = schema.properties?.[key] ?? Object.values(schema.patternProperties ?? {})[0];
+      if (!childSchema) continue;
+      if (childSchema.secret && typeof child === 'string') {
+        const resolved = resolveSecretReference(child, env);
+        if (resolved.ok) record[key] = resolved.value;
+        else issues.push({ path: join(pointer, key), message: resolved.message });
+      } else {
+        issues.push(...resolveSecrets(childSchema, child, childPointer(pointer, key), env));
+      }
+    }
+  }
+  return issues;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,191 @@
+/**
+ * The config file's schema, written once with TypeBox: it is the JSON Schema published in
+ * schema/portcullis.schema.json, what Ajv validates against at load, and (through Static) the
+ * TypeScript type of a loaded config. Every option has its unit in its name and a description;
+ * docs/configuration.md documents each one (a test checks).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { SecretValue } from './secret.js';
+import { POLICIES } from '../policies/index.js';
+
+const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+/** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
+const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'] as const;
+
+/** One of a fixed set of strings, as a plain `enum` (one clear error instead of one per union branch). */
+function StringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number] | T[number][]; description: string }) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+/** A string that must be a secret reference; after load it is a SecretValue, never a plain string. */
+const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
+
+const Listener = Type.Object(
+  {
+    name: Type.String({ pattern: NAME, description: 'Name used in logs and metrics.' }),
+    host: Type.String({ default: '0.0.0.0', description: 'Address to bind.' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free port).' }),
+    maxHeaderBytes: Type.Integer({ minimum: 1024, maximum: 1048576, default: 16384, description: 'Largest request head (request line and headers) in bytes; larger gets 431.' }),
+    headersTimeoutMs: Type.Integer({ minimum: 1, default: 10000, description: 'Time allowed to receive the request head; slower clients get 408 (slowloris).' }),
+    bodyIdleTimeoutMs: Type.Integer({ minimum: 1, default: 30000, description: 'Longest pause allowed between two chunks of a request body; 408 after.' }),
+    requestTimeoutMs: Type.Integer({ minimum: 0, default: 300000, description: 'Time allowed to receive the whole request (0: no limit).' }),
+    keepAliveTimeoutMs: Type.Integer({ minimum: 0, default: 5000, description: 'How long an idle client connection is kept open.' }),
+  },
+  { additionalProperties: false, description: 'A socket the gateway accepts client traffic on.' },
+);
+
+const Upstream = Type.Object(
+  {
+    targets: Type.Array(Type.String({ description: 'http:// or https:// URL, optionally with a base path.' }), {
+      minItems: 1,
+      description: 'One or more servers; requests go round-robin, skipping targets in cool-down.',
+    }),
+    connectTimeoutMs: Type.Integer({ minimum: 1, default: 5000, description: 'Time allowed to open a connection to a target.' }),
+    headersTimeoutMs: Type.Integer({ minimum: 1, default: 30000, description: 'Time allowed for the response head after the request is sent; 504 after.' }),
+    bodyTimeoutMs: Type.Integer({ minimum: 1, default: 30000, description: 'Longest pause allowed between two chunks of the response body.' }),
+    maxConnections: Type.Integer({ minimum: 1, default: 128, description: 'Keep-alive pool size per target.' }),
+    keepAliveTimeoutMs: Type.Integer({ minimum: 1, default: 4000, description: 'How long an idle upstream connection is kept for reuse.' }),
+    preserveHost: Type.Boolean({ default: false, description: "Send the client's Host header upstream instead of the target's." }),
+    retries: Type.Object(
+      {
+        attempts: Type.Integer({ minimum: 0, maximum: 5, default: 1, description: 'Extra attempts, each on the next target.' }),
+        methods: Type.Array(StringEnum(IDEMPOTENT_METHODS, { description: 'An idempotent method.' }), {
+          default: [...IDEMPOTENT_METHODS],
+          description: 'Methods that may be retried; only idempotent methods (RFC 9110 §9.2.2) are accepted.',
+        }),
+      },
+      { additionalProperties: false, default: {}, description: 'Retries after a connection failure, only for bodiless requests of idempotent methods.' },
+    ),
+    health: Type.Object(
+      {
+        failuresBeforeCooldown: Type.Integer({ minimum: 1, default: 3, description: 'Consecutive failures that put a target in cool-down.' }),
+        cooldownMs: Type.Integer({ minimum: 1, default: 10000, description: 'How long a failing target is skipped.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Passive health: failing targets are skipped for a while.' },
+    ),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          type: StringEnum(['bearer', 'basic', 'header'], { description: 'bearer | basic | header' }),
+          token: Type.Optional(Secret('bearer: the token.')),
+          username: Type.Optional(Type.String({ description: 'basic: the user name.' })),
+          password: Type.Optional(Secret('basic: the password.')),
+          header: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]+$', description: 'header: the header name.' })),
+          value: Type.Optional(Secret('header: the header value.')),
+        },
+        { additionalProperties: false, description: 'Credentials the gateway adds to every upstream request; secrets only by reference.' },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'A named group of servers routes forward to.' },
+);
+
+/** Each policy's config, by name; a route's entry replaces the global one for that route. */
+const Policies = Type.Unsafe<Record<string, { enabled: boolean } & Record<string, unknown>>>(
+  Type.Object(Object.fromEntries(POLICIES.map(({ definition }) => [definition.name, Type.Optional(definition.configSchema)])), {
+    additionalProperties: false,
+    default: {},
+    description: 'Policies by name.',
+  }),
+);
+
+const Route = Type.Object(
+  {
+    name: Type.String({ pattern: NAME, description: 'Unique name, used in logs and metrics.' }),
+    methods: Type.Array(StringEnum(HTTP_METHODS, { description: 'An HTTP method.' }), { minItems: 1, uniqueItems: true, description: 'Methods served; HEAD is served wherever GET is.' }),
+    path: Type.String({ description: 'Path template: /v1/accounts/:id, with an optional trailing /* wildcard.' }),
+    host: Type.Optional(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$', description: 'Only requests for this Host (exact, or *.example.com).' })),
+    upstream: Type.String({ description: 'Name of the upstream to forward to.' }),
+    rewrite: Type.Optional(Type.String({ pattern: '^/', description: 'Upstream path template using the route path parameters, e.g. /accounts/:id.' })),
+    stripPrefix: Type.Optional(Type.String({ pattern: '^/', description: 'Prefix removed from the path before forwarding.' })),
+    policies: Policies,
+  },
+  { additionalProperties: false, description: 'Which requests go to which upstream, with which policies.' },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String({ description: 'Path or URL of this JSON Schema, for editors.' })),
+    listeners: Type.Array(Listener, { minItems: 1, description: 'Where client traffic is accepted.' }),
+    admin: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1', description: 'Address of the admin listener (health, readiness); loopback by default.' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9901, description: 'Port of the admin listener.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'The admin listener: /healthz and /readyz.' },
+    ),
+    trustedProxies: Type.Array(Type.String(), {
+      default: [],
+      description: 'IPs or CIDRs of proxies in front of the gateway; only their X-Forwarded-For is believed.',
+    }),
+    requestId: Type.Object(
+      {
+        header: Type.String({ default: 'x-request-id', description: 'Header that carries the request id.' }),
+        trustIncoming: StringEnum(['never', 'trusted-proxies', 'always'], {
+          default: 'trusted-proxies',
+          description: 'Whose request id to keep: never, trusted-proxies (default) or always; otherwise one is generated.',
+        }),
+      },
+      { additionalProperties: false, default: {}, description: 'Request id propagation.' },
+    ),
+    logging: Type.Object(
+      {
+        level: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'Lowest level written.' }),
+        redactHeaders: Type.Array(Type.String(), { default: [], description: 'Header names redacted in every log line, besides Authorization, Cookie, Set-Cookie, X-API-Key, Proxy-Authorization.' }),
+        redactQueryParams: Type.Array(Type.String(), { default: [], description: 'Query parameters whose values are redacted in logged paths, besides the built-in list.' }),
+        includeHeaders: Type.Boolean({ default: false, description: 'Add request headers (redacted) to access-log lines.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'JSON logs on standard output.' },
+    ),
+    errors: Type.Object(
+      {
+        typeBaseUrl: Type.String({ default: 'https://portcullis.dev/errors/', description: 'Prefix of the problem `type` URI; the code is appended.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'RFC 9457 problem responses.' },
+    ),
+    lifecycle: Type.Object(
+      {
+        drainTimeoutMs: Type.Integer({ minimum: 0, default: 10000, description: 'On SIGTERM/SIGINT, how long in-flight requests may finish.' }),
+        watchConfigFile: Type.Boolean({ default: true, description: 'Reload when the config file changes (SIGHUP always reloads).' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Shutdown and reload.' },
+    ),
+    upstreams: Type.Record(Type.String({ pattern: NAME }), Upstream, { additionalProperties: false, description: 'Upstreams by name (lower-case letters, digits, - and _).' }),
+    policies: Policies,
+    routes: Type.Array(Route, { minItems: 1, description: 'Routes, matched by host, method and path (static segments before parameters).' }),
+  },
+  {
+    additionalProperties: false,
+    title: 'Portcullis configuration',
+    description: 'portcullis.yaml: listeners, upstreams, routes and policies.',
+  },
+);
+
+export type GatewayConfig = Static<typeof ConfigSchema>;
+export type ListenerConfig = GatewayConfig['listeners'][number];
+export type UpstreamConfig = GatewayConfig['upstreams'][string];
+export type RouteConfig = GatewayConfig['routes'][number];
+export type PoliciesConfig = GatewayConfig['policies'];
+
+/**
+ * The schema as published for editors: options that have a default are optional to write, so they
+ * leave `required` (Ajv fills defaults before it checks `required`, so the loader may use either).
+ */
+export function publishedSchema(): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(ConfigSchema)) as Record<string, unknown>;
+  relaxDefaulted(copy);
+  return { $schema: 'http://json-schema.org/draft-07/schema#', $id: 'https://portcullis.dev/schema/portcullis.schema.json', ...copy };
+}
+
+function relaxDefaulted(schema: TSchema | Record<string, unknown>): void {
+  const node = schema as { properties?: Record<string, Record<string, unknown>>; required?: string[]; [key: string]: unknown };
+  if (node.properties && Array.isArray(node.required)) {
+    node.required = node.required.filter((name) => node.properties![name]?.default === undefined);
+    if (node.required.length === 0) delete node.required;
+  }
+  for (const value of Object.values(node)) {
+    if (Array.isArray(value)) value.forEach((item) => typeof item === 'object' && item !== null && relaxDefaulted(item));
+    else if (typeof value === 'object' && value !== null) relaxDefaulted(value as Record<string, unknown>);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Checks the schema cannot express: references between sections, path templates, URLs, CIDRs and
+ * each policy's own rules. Written defensively, so it can run on a config that also has schema
+ * errors and every problem is reported in one pass.
+ */
+import { isIP } from 'node:net';
+import type { ConfigIssue } from '../core/policy.js';
+import { findPolicy } from '../policies/index.js';
+import { compilePathTemplate, templateParams } from '../server/path-template.js';
+import { suggest } from './suggest.js';
+
+type Loose = Record<string, unknown>;
+const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function checkSemantics(config: Loose): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const upstreams = isObject(config.upstreams) ? config.upstreams : {};
+  checkListeners(config.listeners, issues);
+  checkTrustedProxies(config.trustedProxies, issues);
+  for (const [name, upstream] of Object.entries(upstreams)) if (isObject(upstream)) checkUpstream(`upstreams.${name}`, upstream, issues);
+  checkPolicies('policies', config.policies, issues);
+  if (Array.isArray(config.routes)) checkRoutes(config.routes, Object.keys(upstreams), issues);
+  return issues;
+}
+
+function checkListeners(listeners: unknown, issues: ConfigIssue[]): void {
+  if (!Array.isArray(listeners)) return;
+  const names = new Map<string, number>();
+  const bound = new Map<string, number>();
+  listeners.forEach((listener, index) => {
+    if (!isObject(listener)) return;
+    if (typeof listener.name === 'string') {
+      const first = names.get(listener.name);
+      if (first !== undefined) issues.push({ path: `listeners[${index}].name`, message: `"${listener.name}" is already used by listeners[${first}]` });
+      else names.set(listener.name, index);
+    }
+    if (typeof listener.port === 'number' && listener.port !== 0) {
+      const key = `${String(listener.host ?? '0.0.0.0')}:${listener.port}`;
+      const first = bound.get(key);
+      if (first !== undefined) issues.push({ path: `listeners[${index}].port`, message: `${key} is already used by listeners[${first}]` });
+      else bound.set(key, index);
+    }
+  });
+}
+
+export function parseCidr(value: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [address, prefixText, extra] = value.split('/');
+  const version = isIP(address ?? '');
+  if (extra !== undefined || version === 0) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) return undefined;
+  return { address: address!, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+function checkTrustedProxies(proxies: unknown, issues: ConfigIssue[]): void {
+  if (!Array.isArray(proxies)) return;
+  proxies.forEach((entry, index) => {
+    if (typeof entry === 'string' && parseCidr(entry) === undefined) {
+      issues.push({ path: `trustedProxies[${index}]`, message: `"${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)` });
+    }
+  });
+}
+
+function checkUpstream(path: string, upstream: Loose, issues: ConfigIssue[]): void {
+  if (Array.isArray(upstream.targets)) {
+    upstream.targets.forEach((target, index) => {
+      if (typeof target !== 'string') return;
+      const message = checkTargetUrl(target);
+      if (message) issues.push({ path: `${path}.targets[${index}]`, message });
+    });
+  }
+  const auth = upstream.auth;
+  if (isObject(auth)) {
+    const needs: Record<string, string[]> = { bearer: ['token'], basic: ['username', 'password'], header: ['header', 'value'] };
+    const required = needs[String(auth.type)] ?? [];
+    for (const field of required) if (auth[field] === undefined) issues.push({ path: `${path}.auth.${field}`, message: `is required for type ${String(auth.type)}` });
+    for (const field of ['token', 'username', 'password', 'header', 'value']) {
+      if (auth[field] !== undefined && !required.includes(field) && auth.type !== undefined) {
+        issues.push({ path: `${path}.auth.${field}`, message: `does not apply to type ${String(auth.type)}` });
+      }
+    }
+  }
+}
+
+function checkTargetUrl(target: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return 'is not a URL (e.g. http://10.0.0.5:8080)';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http:// or https:// URL';
+  // Credentials in a URL end up in logs and process listings; they belong in `auth` as references.
+  if (url.username !== '' || url.password !== '') return 'must not contain credentials: use the upstream `auth` option with a secret reference';
+  if (url.search !== '' || url.hash !== '') return 'must not contain a query or fragment';
+  return undefined;
+}
+
+function checkPolicies(path: string, policies: unknown, issues: ConfigIssue[]): void {
+  if (!isObject(policies)) return;
+  for (const [name, config] of Object.entries(policies)) {
+    const policy = findPolicy(name);
+    if (!policy?.definition.check || !isObject(config)) continue;
+    try {
+      for (const issue of policy.definition.check(config as never)) issues.push({ path: `${path}.${name}.${issue.path}`, message: issue.message });
+    } catch {
+      // The config has schema errors that are reported already; the check needs a valid shape.
+    }
+  }
+}
+
+function checkRoutes(routes: unknown[], upstreamNames: string[], issues: ConfigIssue[]): void {
+  const names = new Map<string, number>();
+  const signatures = new Map<string, number>();
+  routes.forEach((route, index) => {
+    if (!isObject(route)) return;
+    const at = `routes[${index}]`;
+    if (typeof route.name === 'string') {
+      const first = names.get(route.name);
+      if (first !== undefined) issues.push({ path: `${at}.name`, message: `"${route.name}" is already used by routes[${first}]` });
+      else names.set(route.name, index);
+    }
+    if (typeof route.upstream === 'string' && !upstreamNames.includes(route.upstream)) {
+      const hint = suggest(route.upstream, upstreamNames);
+      issues.push({ path: `${at}.upstream`, message: `unknown upstream "${route.upstream}"${hint ? ` (did you mean "${hint}"?)` : ''}` });
+    }
+    checkPolicies(`${at}.policies`, route.policies, issues);
+    if (typeof route.path !== 'string') return;
+    const template = compilePathTemplate(route.path);
+    if (!template.ok) {
+      issues.push({ path: `${at}.path`, message: template.message });
+      return;
+    }
+    const params = templateParams(template.segments);
+    if (route.rewrite !== undefined && route.stripPrefix !== undefined) {
+      issues.push({ path: `${at}.rewrite`, message: 'use either rewrite or stripPrefix, not both' });
+    }
+    if (typeof route.rewrite === 'string') {
+      const rewrite = compilePathTemplate(route.rewrite);
+      if (!rewrite.ok) issues.push({ path: `${at}.rewrite`, message: rewrite.message });
+      else {
+        for (const name of templateParams(rewrite.segments)) {
+          if (!params.includes(name)) issues.push({ path: `${at}.rewrite`, message: `parameter "${name === '*' ? '*' : `:${name}`}" is not in the route path` });
+        }
+      }
+    }
+    if (typeof route.stripPrefix === 'string' && !route.path.startsWith(route.stripPrefix)) {
+      issues.push({ path: `${at}.stripPrefix`, message: `"${route.stripPrefix}" is not a prefix of the route path` });
+    }
+    if (Array.isArray(route.methods)) {
+      const shape = template.segments.map((s) => (s.kind === 'static' ? s.value : s.kind === 'param' ? ':' : '*')).join('/');
+      for (const method of route.methods) {
+        const signature = `${String(route.host ?? '')} ${String(method)} ${shape}`;
+        const first = signatures.get(signature);
+        if (first !== undefined) issues.push({ path: `${at}.path`, message: `${String(method)} ${route.path} is already served by routes[${first}]` });
+        else signatures.set(signature, index);
+      }
+    }
+  });
+}

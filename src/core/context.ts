@@ -1,0 +1,63 @@
+/**
+ * The request context: the one object that core and policies share for a request. Policies never
+ * talk to each other; they read and write here.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { GatewayError } from './errors.js';
+import type { TraceContext } from './trace-context.js';
+
+export type HeaderMap = Record<string, string | string[]>;
+
+/** The route a request matched, as the pipeline needs it. */
+export interface RouteInfo {
+  readonly name: string;
+  readonly methods: readonly string[];
+  readonly upstream: string;
+}
+
+/** Status and headers of the response about to be sent; respond-phase policies edit the headers. */
+export interface ResponseHead {
+  status: number;
+  headers: HeaderMap;
+  /** Where the response came from: the upstream, a gateway problem, or a policy's direct answer. */
+  readonly source: 'upstream' | 'problem' | 'direct';
+}
+
+export interface RequestContext {
+  readonly requestId: string;
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+  readonly req: IncomingMessage;
+  readonly method: string;
+  /** Path without the query, as received (percent-encoding kept). */
+  readonly path: string;
+  /** The query string including its leading `?`, or ''. */
+  readonly search: string;
+  /** Host without port, lower-cased. */
+  readonly host: string;
+  readonly protocol: 'http' | 'https';
+  /** The client's address: the socket peer, or from X-Forwarded-For when the peer is a trusted proxy. */
+  readonly clientIp: string;
+  readonly peerIp: string;
+  readonly peerTrusted: boolean;
+  readonly route: RouteInfo;
+  /** Route parameters by name (`*` for a wildcard tail), raw as in the path. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly trace: TraceContext;
+  /** A CORS preflight: OPTIONS with Origin and Access-Control-Request-Method. */
+  readonly isPreflight: boolean;
+  /** Largest request body the proxy streams upstream; enforced byte by byte, not only by Content-Length. */
+  maxBodyBytes: number;
+  /** Extra headers for the upstream request, set by transform-phase policies (lower-case names). */
+  readonly upstreamHeaders: HeaderMap;
+  /** Set once the response head is known, before the respond phase. */
+  response: ResponseHead | undefined;
+  /** The error that stopped the request, if any. */
+  error: GatewayError | undefined;
+  /** Filled by the proxy for the access log. */
+  readonly upstream: { target: string | undefined; latencyMs: number | undefined; attempts: number };
+  bytesIn: number;
+  bytesOut: number;
+  /** Extra fields policies add to the access log line. */
+  readonly logFields: Record<string, unknown>;
+}

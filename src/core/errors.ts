@@ -1,0 +1,62 @@
+/**
+ * Every error the gateway itself answers with. One table maps each stable code to its HTTP status
+ * and title; the RFC 9457 writer (problem.ts) reads only this table, and a test keeps it and
+ * docs/errors.md in sync in both directions.
+ */
+
+export const ERROR_TABLE = {
+  'route.not_found': { status: 404, title: 'No route matches the request' },
+  'route.method_not_allowed': { status: 405, title: 'Method not allowed on this route' },
+  'request.malformed': { status: 400, title: 'Malformed request' },
+  'request.timeout': { status: 408, title: 'Request not received in time' },
+  'request.body_too_large': { status: 413, title: 'Request body too large' },
+  'request.header_too_large': { status: 431, title: 'Request header fields too large' },
+  'cors.origin_not_allowed': { status: 403, title: 'Origin not allowed' },
+  'upstream.unavailable': { status: 502, title: 'Upstream unavailable' },
+  'upstream.timeout': { status: 504, title: 'Upstream timed out' },
+  'internal': { status: 500, title: 'Internal gateway error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+export const ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
+
+export interface GatewayErrorOptions {
+  /** Safe for clients: goes into the problem's `detail`. Never a secret, never raw input. */
+  detail?: string;
+  /** For logs only: never sent to the client. */
+  internal?: string;
+  /** Extra response headers that the code requires (`Allow` for 405, `Retry-After`, ...). */
+  headers?: Record<string, string>;
+  /** Extension members of the problem object (e.g. `errors[]` for validation). */
+  extensions?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** The one error class a policy or the proxy throws to stop a request with a problem response. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string | undefined;
+  readonly internal: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly extensions: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, options: GatewayErrorOptions = {}) {
+    super(options.internal ?? options.detail ?? ERROR_TABLE[code].title, { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = ERROR_TABLE[code].status;
+    this.detail = options.detail;
+    this.internal = options.internal;
+    this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
+  }
+}
+
+/** Anything thrown that is not a GatewayError becomes `internal`; its message stays in the log. */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new GatewayError('internal', { internal: message, cause: error });
+}

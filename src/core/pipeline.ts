@@ -1,0 +1,52 @@
+/**
+ * Runs a route's policies in the fixed phase order (DESIGN.md §2). The order within a phase comes
+ * from one table, handed in as `order`; core knows no policy by name. Built once per route at
+ * load, so a request only walks arrays.
+ */
+import type { RequestContext } from './context.js';
+import { PHASES, REQUEST_PHASES, type DirectResponse, type PolicyHandler, type PolicyHandlers } from './policy.js';
+
+export interface PolicyInstance {
+  readonly name: string;
+  readonly order: number;
+  readonly handlers: PolicyHandlers;
+}
+
+export interface Pipeline {
+  /** Handlers of the receive … transform phases, in run order. */
+  readonly request: readonly PolicyHandler[];
+  readonly respond: readonly PolicyHandler[];
+  readonly log: readonly PolicyHandler[];
+  readonly policyNames: readonly string[];
+}
+
+export function buildPipeline(instances: readonly PolicyInstance[]): Pipeline {
+  const sorted = [...instances].sort((a, b) => a.order - b.order);
+  const inPhase = (phase: keyof PolicyHandlers) => sorted.flatMap((instance) => (instance.handlers[phase] ? [instance.handlers[phase]!] : []));
+  return {
+    request: REQUEST_PHASES.flatMap((phase) => inPhase(phase)),
+    respond: inPhase('respond'),
+    log: inPhase('log'),
+    policyNames: sorted.map((instance) => instance.name),
+  };
+}
+
+/** Runs the request phases; a DirectResponse from a policy ends them and answers the request. */
+export async function runRequestPhases(pipeline: Pipeline, ctx: RequestContext): Promise<DirectResponse | undefined> {
+  for (const handler of pipeline.request) {
+    const result = handler(ctx);
+    const value = result instanceof Promise ? await result : result;
+    if (value) return value;
+  }
+  return undefined;
+}
+
+/** Runs respond- or log-phase handlers; these act on ctx.response and cannot answer instead. */
+export async function runPhase(handlers: readonly PolicyHandler[], ctx: RequestContext): Promise<void> {
+  for (const handler of handlers) {
+    const result = handler(ctx);
+    if (result instanceof Promise) await result;
+  }
+}
+
+export { PHASES };

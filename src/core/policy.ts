@@ -1,0 +1,67 @@
+/**
+ * The policy contract. A policy is one module: a name, a config schema (merged into the config
+ * file's schema) and a factory that runs once at load and returns a handler per phase it acts in.
+ * Handlers throw a GatewayError to stop a request, or return a DirectResponse to answer it
+ * without the upstream (a CORS preflight, say).
+ */
+import { Type, type TObject, type TProperties, type Static } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { HeaderMap, RequestContext } from './context.js';
+
+/** The fixed order of the request lifecycle (DESIGN.md §2). */
+export const PHASES = ['receive', 'authenticate', 'authorize', 'limit', 'validate', 'transform', 'proxy', 'respond', 'log'] as const;
+export type Phase = (typeof PHASES)[number];
+/** Phases that run before the upstream is called. */
+export const REQUEST_PHASES = ['receive', 'authenticate', 'authorize', 'limit', 'validate', 'transform'] as const;
+export type RequestPhase = (typeof REQUEST_PHASES)[number];
+/** The proxy phase belongs to the gateway itself; policies act in the others. */
+export type PolicyPhase = Exclude<Phase, 'proxy'>;
+
+export interface DirectResponse {
+  status: number;
+  headers?: HeaderMap;
+  body?: string | Buffer;
+}
+
+export type PolicyHandler = (ctx: RequestContext) => void | DirectResponse | Promise<void | DirectResponse>;
+export type PolicyHandlers = Partial<Record<PolicyPhase, PolicyHandler>>;
+
+export interface PolicyDeps {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** The route this instance serves, or undefined for a global instance. */
+  readonly routeMethods: readonly string[] | undefined;
+}
+
+export interface ConfigIssue {
+  /** Where in the config file, e.g. `routes[2].policies.cors.allowOrigins`. */
+  path: string;
+  message: string;
+}
+
+export interface PolicyDefinition<S extends TObject = TObject> {
+  readonly name: string;
+  readonly description: string;
+  /** On for every route unless a config says `enabled: false` (safe defaults). */
+  readonly enabledByDefault: boolean;
+  readonly configSchema: S;
+  /** Checks the schema cannot express; returns issues relative to the policy's config. */
+  check?(config: Static<S>): ConfigIssue[];
+  create(config: Static<S>, deps: PolicyDeps): PolicyHandlers;
+}
+
+export function definePolicy<S extends TObject>(definition: PolicyDefinition<S>): PolicyDefinition<S> {
+  return definition;
+}
+
+/** A policy's config object: its own options plus `enabled`, unknown keys refused. */
+export function policyConfig<P extends TProperties>(properties: P, description: string) {
+  return Type.Object(
+    {
+      enabled: Type.Boolean({ default: true, description: 'Set to false to turn the policy off here (a route can turn off a global policy).' }),
+      ...properties,
+    },
+    { additionalProperties: false, description },
+  );
+}

@@ -1,0 +1,35 @@
+/**
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/): the gateway is a hop, so it keeps the
+ * caller's trace id, records the caller's span as parent, and sends its own span id upstream.
+ */
+import { randomBytes } from 'node:crypto';
+
+export interface TraceContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
+  readonly flags: string;
+  /** `tracestate` is only forwarded alongside a valid incoming `traceparent` (spec §3.3). */
+  readonly traceState: string | undefined;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ALL_ZERO_TRACE = '0'.repeat(32);
+const ALL_ZERO_SPAN = '0'.repeat(16);
+
+export function continueTrace(traceparent: string | undefined, tracestate: string | undefined): TraceContext {
+  const match = traceparent === undefined ? null : TRACEPARENT.exec(traceparent.trim());
+  // Version ff is invalid; all-zero ids are invalid (spec §3.2.2.3, §3.2.2.4).
+  if (match && match[1] !== 'ff' && match[2] !== ALL_ZERO_TRACE && match[3] !== ALL_ZERO_SPAN) {
+    return { traceId: match[2]!, spanId: newSpanId(), parentSpanId: match[3], flags: match[4]!, traceState: tracestate };
+  }
+  return { traceId: randomBytes(16).toString('hex'), spanId: newSpanId(), parentSpanId: undefined, flags: '01', traceState: undefined };
+}
+
+export function formatTraceparent(trace: TraceContext): string {
+  return `00-${trace.traceId}-${trace.spanId}-${trace.flags}`;
+}
+
+function newSpanId(): string {
+  return randomBytes(8).toString('hex');
+}

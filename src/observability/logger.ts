@@ -1,0 +1,59 @@
+/**
+ * JSON logs (pino). Credentials are redacted in every line, access or error alike: the header
+ * names below always, plus the ones the config adds. Query values of sensitive parameters are
+ * redacted in logged paths by redactPath().
+ */
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+export const ALWAYS_REDACTED_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key'];
+export const ALWAYS_REDACTED_QUERY_PARAMS = [
+  'access_token', 'api_key', 'apikey', 'client_secret', 'code', 'id_token', 'key', 'password', 'refresh_token', 'secret', 'session', 'sig', 'signature', 'token',
+];
+const REDACTED = '[REDACTED]';
+
+export interface LoggerOptions {
+  level: string;
+  redactHeaders: readonly string[];
+}
+
+/** Where header maps can appear in a log line. */
+const HEADER_CONTAINERS = ['headers', 'req.headers', 'res.headers', 'upstreamHeaders'];
+
+export function createLogger(options: LoggerOptions, destination: DestinationStream): Logger {
+  const names = [...new Set([...ALWAYS_REDACTED_HEADERS, ...options.redactHeaders.map((name) => name.toLowerCase())])];
+  const paths = HEADER_CONTAINERS.flatMap((container) => names.map((name) => `${container}[${JSON.stringify(name)}]`));
+  return pino(
+    {
+      level: options.level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths, censor: REDACTED },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
+
+/** Standard output, asynchronous so a slow terminal does not slow requests; flushed on exit. */
+export function stdoutDestination(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 4096 });
+}
+
+/** Returns the path with the values of sensitive query parameters replaced. */
+export function redactPath(path: string, search: string, sensitive: ReadonlySet<string>): string {
+  if (search === '' || search === '?') return path + search;
+  const pairs = search.slice(1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    const name = eq === -1 ? pair : pair.slice(0, eq);
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // A malformed name is logged as it came; only its value could be a secret.
+    }
+    return eq !== -1 && sensitive.has(decoded.toLowerCase()) ? `${name}=${REDACTED}` : pair;
+  });
+  return `${path}?${pairs.join('&')}`;
+}

@@ -1,0 +1,22 @@
+/** Every policy the gateway knows. Adding one: its folder, an entry here and one in order.ts. */
+import type { PolicyDefinition } from '../core/policy.js';
+import { cors } from './cors/index.js';
+import { POLICY_ORDER, type PolicyName } from './order.js';
+import { requestSizeLimit } from './request-size-limit/index.js';
+import { securityHeaders } from './security-headers/index.js';
+
+export interface RegisteredPolicy {
+  readonly definition: PolicyDefinition;
+  readonly order: number;
+}
+
+const definitions = [requestSizeLimit, cors, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
+
+export const POLICIES: readonly RegisteredPolicy[] = definitions.map((definition) => ({
+  definition,
+  order: POLICY_ORDER[definition.name],
+}));
+
+export function findPolicy(name: string): RegisteredPolicy | undefined {
+  return POLICIES.find((policy) => policy.definition.name === name);
+}

@@ -1,0 +1,12 @@
+/**
+ * The one table that orders policies within a phase: cheap rejections first, authentication,
+ * authorization, limits, transforms; within the respond phase, header writers before removers.
+ * A policy without an entry here cannot be registered (index.ts checks it at type level).
+ */
+export const POLICY_ORDER = {
+  'request-size-limit': 100,
+  cors: 200,
+  'security-headers': 900,
+} as const;
+
+export type PolicyName = keyof typeof POLICY_ORDER;

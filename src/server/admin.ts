@@ -1,0 +1,38 @@
+/**
+ * The admin listener, bound to 127.0.0.1 by default: liveness (`/healthz`: the process answers)
+ * and readiness (`/readyz`: config loaded, listeners up, not draining). The admin API will live
+ * here too, behind authentication.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { GatewayError } from '../core/errors.js';
+import { writeBareProblem } from '../core/problem.js';
+
+export interface AdminState {
+  ready(): boolean;
+  typeBaseUrl(): string;
+  /** Revision of the config in force: 1 at start, +1 per successful reload. */
+  configRevision(): number;
+}
+
+export function createAdminServer(state: AdminState): Server {
+  return createServer(function handleAdminRequest(req, res) {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      writeBareProblem(res, new GatewayError('route.method_not_allowed', { headers: { allow: 'GET, HEAD' } }), randomUUID(), state.typeBaseUrl());
+      return;
+    }
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const ready = state.ready();
+      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', configRevision: state.configRevision() });
+    }
+    writeBareProblem(res, new GatewayError('route.not_found'), randomUUID(), state.typeBaseUrl());
+  });
+}
+
+function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}

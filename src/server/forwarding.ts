@@ -1,0 +1,65 @@
+/**
+ * What the upstream sees of a request: end-to-end headers only (hop-by-hop ones are removed,
+ * RFC 9110 §7.6.1), the forwarding headers (RFC 7239 `Forwarded` and the X-Forwarded-* family),
+ * the request id and the gateway's own trace span. A client's forwarding headers survive only
+ * when the socket peer is a trusted proxy.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
+import type { HeaderMap, RequestContext } from '../core/context.js';
+import { formatTraceparent } from '../core/trace-context.js';
+
+/** RFC 9110 §7.6.1 plus the proxy-auth pair (§11.7) and Expect, which this hop already answered. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer', 'proxy-authorization', 'proxy-authenticate', 'expect', 'http2-settings']);
+
+/** Copies a header map without hop-by-hop headers, including those the Connection header names. */
+export function endToEndHeaders(source: IncomingHttpHeaders | HeaderMap, skip?: ReadonlySet<string>): HeaderMap {
+  const listed = source.connection === undefined ? undefined : new Set(String(source.connection).toLowerCase().split(',').map((name) => name.trim()));
+  const out: HeaderMap = {};
+  for (const name in source) {
+    if (HOP_BY_HOP.has(name) || listed?.has(name) || skip?.has(name)) continue;
+    const value = source[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+export interface ForwardingOptions {
+  readonly requestIdHeader: string;
+  readonly preserveHost: boolean;
+  readonly upstreamHost: string;
+  readonly authHeader: readonly [string, string] | undefined;
+}
+
+const GATEWAY_SET = ['host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'traceparent', 'tracestate'];
+
+export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOptions): HeaderMap {
+  const incoming = ctx.req.headers;
+  const headers = endToEndHeaders(incoming, new Set([...GATEWAY_SET, options.requestIdHeader]));
+  const trusted = ctx.peerTrusted;
+  const originalHost = incoming.host ?? ctx.host;
+
+  headers.host = options.preserveHost ? originalHost : options.upstreamHost;
+  headers['x-forwarded-for'] = trusted && incoming['x-forwarded-for'] ? `${String(incoming['x-forwarded-for'])}, ${ctx.peerIp}` : ctx.peerIp;
+  headers['x-forwarded-proto'] = trusted && incoming['x-forwarded-proto'] ? String(incoming['x-forwarded-proto']) : ctx.protocol;
+  headers['x-forwarded-host'] = trusted && incoming['x-forwarded-host'] ? String(incoming['x-forwarded-host']) : originalHost;
+  const element = `for=${forwardedNode(ctx.peerIp)};host=${quote(originalHost)};proto=${ctx.protocol}`;
+  headers.forwarded = trusted && incoming.forwarded ? `${String(incoming.forwarded)}, ${element}` : element;
+
+  headers[options.requestIdHeader] = ctx.requestId;
+  headers.traceparent = formatTraceparent(ctx.trace);
+  if (ctx.trace.traceState !== undefined) headers.tracestate = ctx.trace.traceState;
+
+  for (const name in ctx.upstreamHeaders) headers[name] = ctx.upstreamHeaders[name]!;
+  if (options.authHeader) headers[options.authHeader[0]] = options.authHeader[1];
+  return headers;
+}
+
+/** RFC 7239 §6: IPv6 nodes are bracketed and the whole value quoted. */
+function forwardedNode(ip: string): string {
+  return isIP(ip) === 6 ? `"[${ip}]"` : ip;
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/["\\]/g, '\\$&')}"`;
+}

@@ -1,0 +1,113 @@
+/**
+ * The proxy phase: sends the request to a target of the route's upstream and streams the answer
+ * back. Bodies are streamed both ways, never buffered. Connection failures move on to the next
+ * target for bodiless idempotent requests; a slow upstream is not retried (it may still be working,
+ * and retrying would multiply its load).
+ */
+import type { ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { errors as undiciErrors, type Dispatcher } from 'undici';
+import type { RequestContext } from '../core/context.js';
+import { GatewayError } from '../core/errors.js';
+import { BodyGuard, requestHasBody } from './body-guard.js';
+import { buildUpstreamHeaders, endToEndHeaders } from './forwarding.js';
+import type { CompiledRoute, Runtime } from './runtime.js';
+import type { UpstreamTarget } from './upstream.js';
+
+export interface ProxyHooks {
+  /** Runs the respond phase and writes the head; called once the upstream's head is in. */
+  writeHead(ctx: RequestContext, status: number, headers: Record<string, string | string[]>): Promise<void>;
+}
+
+export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, runtime: Runtime, res: ServerResponse, bodyIdleTimeoutMs: number, hooks: ProxyHooks): Promise<void> {
+  const upstream = route.upstream;
+  const hasBody = requestHasBody(ctx.req);
+  const guard = hasBody ? new BodyGuard(ctx.req, ctx.maxBodyBytes, bodyIdleTimeoutMs, (count) => (ctx.bytesIn += count)) : undefined;
+  const abort = new AbortController();
+  const abortIfClientLeft = () => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.once('close', abortIfClientLeft);
+  const path = route.upstreamPath(ctx.path, ctx.params) + ctx.search;
+
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const target = upstream.pick();
+      ctx.upstream.target = target.origin;
+      ctx.upstream.attempts = attempt;
+      const sentAt = performance.now();
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await target.pool.request({
+          method: ctx.method as Dispatcher.HttpMethod,
+          path: target.basePath + path,
+          headers: buildUpstreamHeaders(ctx, {
+            requestIdHeader: runtime.config.requestId.header,
+            preserveHost: upstream.config.preserveHost,
+            upstreamHost: target.host,
+            authHeader: upstream.authHeader,
+          }),
+          body: guard ?? null,
+          signal: abort.signal,
+        });
+      } catch (error) {
+        if (guard?.failure) throw guard.failure;
+        if (abort.signal.aborted) {
+          ctx.logFields.clientAborted = true;
+          return;
+        }
+        const failure = classifyUpstreamError(error, upstream.config.headersTimeoutMs, upstream.config.connectTimeoutMs);
+        upstream.reportFailure(target, failure.error.code);
+        if (failure.retryable && upstream.mayRetry(ctx.method, hasBody, attempt)) {
+          runtime.logger.warn({ event: 'upstream.retry', requestId: ctx.requestId, upstream: upstream.name, target: target.origin, attempt, code: failure.error.code }, 'retrying on the next target');
+          continue;
+        }
+        throw failure.error;
+      }
+      ctx.upstream.latencyMs = performance.now() - sentAt;
+      upstream.reportSuccess(target);
+      await streamResponse(ctx, response, res, target, hooks);
+      return;
+    }
+  } finally {
+    res.off('close', abortIfClientLeft);
+  }
+}
+
+async function streamResponse(ctx: RequestContext, response: Dispatcher.ResponseData, res: ServerResponse, target: UpstreamTarget, hooks: ProxyHooks): Promise<void> {
+  await hooks.writeHead(ctx, response.statusCode, endToEndHeaders(response.headers));
+  response.body.on('data', (chunk: Buffer) => {
+    ctx.bytesOut += chunk.length;
+  });
+  try {
+    await pipeline(response.body, res);
+  } catch (error) {
+    // The head is sent, so no problem can follow: the client sees a cut-off body. Say why in the log.
+    const code = (error as { code?: string }).code ?? '';
+    if (!code.startsWith('UND_ERR') || code === 'UND_ERR_ABORTED') {
+      ctx.logFields.clientAborted = true;
+    } else {
+      ctx.error = new GatewayError(code === 'UND_ERR_BODY_TIMEOUT' ? 'upstream.timeout' : 'upstream.unavailable', {
+        internal: `response body from ${target.origin} failed mid-stream: ${(error as Error).message}`,
+      });
+    }
+  }
+}
+
+interface ClassifiedFailure {
+  error: GatewayError;
+  /** True when a retry cannot repeat work: the request never reached the upstream, or it may be repeated safely. */
+  retryable: boolean;
+}
+
+function classifyUpstreamError(error: unknown, headersTimeoutMs: number, connectTimeoutMs: number): ClassifiedFailure {
+  const code = (error as { code?: string }).code ?? '';
+  const message = (error as Error).message ?? String(error);
+  if (error instanceof undiciErrors.HeadersTimeoutError || code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return { error: new GatewayError('upstream.timeout', { detail: `The upstream did not answer within ${headersTimeoutMs} ms.`, internal: message }), retryable: false };
+  }
+  if (error instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return { error: new GatewayError('upstream.timeout', { detail: `The upstream did not accept a connection within ${connectTimeoutMs} ms.`, internal: message }), retryable: true };
+  }
+  return { error: new GatewayError('upstream.unavailable', { detail: 'The upstream could not be reached.', internal: `${code} ${message}`.trim() }), retryable: true };
+}

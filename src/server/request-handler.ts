@@ -1,0 +1,220 @@
+/**
+ * One request, start to end: read the target, resolve client IP, request id and trace, match the
+ * route, run the request phases, proxy, run the respond phase on whatever answers (upstream,
+ * problem or a policy), and log, always. Any error takes one path: a problem+json response.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HeaderMap, RequestContext, RouteInfo } from '../core/context.js';
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import { runPhase, runRequestPhases, type Pipeline } from '../core/pipeline.js';
+import type { DirectResponse } from '../core/policy.js';
+import { buildProblem, problemHeaders, serializeProblem } from '../core/problem.js';
+import { continueTrace, formatTraceparent } from '../core/trace-context.js';
+import { redactPath } from '../observability/logger.js';
+import { normalizeIp, resolveClientIp } from './client-ip.js';
+import { proxyRequest } from './proxy.js';
+import { parseRequestTarget } from './request-target.js';
+import type { CompiledRoute, Runtime } from './runtime.js';
+
+export interface ListenerInfo {
+  readonly name: string;
+  readonly protocol: 'http' | 'https';
+  readonly bodyIdleTimeoutMs: number;
+}
+
+export interface RequestHandlerOptions {
+  readonly listener: ListenerInfo;
+  readonly runtime: () => Runtime;
+  /** True once shutdown has begun: responses then close their connection. */
+  readonly draining: () => boolean;
+  readonly onStart: () => void;
+  readonly onEnd: () => void;
+}
+
+const NO_ROUTE: RouteInfo = Object.freeze({ name: '(none)', methods: [], upstream: '' });
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createRequestHandler(options: RequestHandlerOptions) {
+  return function handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    options.onStart();
+    const runtime = options.runtime();
+    const { ctx, route, pipeline, early } = createContext(req, runtime, options.listener);
+    res.once('close', () => {
+      options.onEnd();
+      logAccess(ctx, res, runtime);
+    });
+    const respond = new Responder(ctx, res, runtime, pipeline, options.draining);
+    run(ctx, route, pipeline, early, runtime, res, respond, options.listener).catch((error: unknown) => respond.problem(toGatewayError(error)));
+  };
+}
+
+async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeline: Pipeline, early: GatewayError | undefined, runtime: Runtime, res: ServerResponse, respond: Responder, listener: ListenerInfo): Promise<void> {
+  if (early) return respond.problem(early);
+  const direct = await runRequestPhases(pipeline, ctx);
+  if (direct) return respond.direct(direct);
+  if (ctx.isPreflight && !ctx.route.methods.includes('OPTIONS')) {
+    // A preflight that no CORS policy answered: the route does not serve OPTIONS itself.
+    throw new GatewayError('route.method_not_allowed', { detail: 'This route does not allow cross-origin requests.', headers: { allow: allowHeader(ctx.route.methods) } });
+  }
+  await proxyRequest(ctx, route!, runtime, res, listener.bodyIdleTimeoutMs, {
+    writeHead: (_ctx, status, headers) => respond.head(status, headers, 'upstream'),
+  });
+}
+
+function createContext(req: IncomingMessage, runtime: Runtime, listener: ListenerInfo) {
+  const config = runtime.config;
+  const peerIp = normalizeIp(req.socket.remoteAddress);
+  const ip = resolveClientIp(peerIp, req.headers['x-forwarded-for'], runtime.trustedProxies);
+  const peerTrusted = ip.ok && ip.peerTrusted;
+  const incomingId = req.headers[config.requestId.header];
+  const trustId = config.requestId.trustIncoming === 'always' || (config.requestId.trustIncoming === 'trusted-proxies' && peerTrusted);
+  const requestId = trustId && typeof incomingId === 'string' && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+  const target = parseRequestTarget(req.url);
+  const host = hostWithoutPort(req.headers.host);
+  const method = req.method ?? 'GET';
+  const requestedMethod = req.headers['access-control-request-method'];
+  const isPreflight = method === 'OPTIONS' && req.headers.origin !== undefined && typeof requestedMethod === 'string';
+
+  let early: GatewayError | undefined;
+  let route: CompiledRoute | undefined;
+  let params: Record<string, string> = {};
+  if (!ip.ok) early = new GatewayError('request.malformed', { detail: 'The X-Forwarded-For chain from a trusted proxy holds an invalid address.' });
+  else if (!target.ok) early = new GatewayError('request.malformed', { detail: `The request target is not acceptable: ${target.reason}.` });
+  else {
+    const match = runtime.router.match(isPreflight ? requestedMethod!.toUpperCase() : method, host, target.path);
+    if (match.kind === 'found') {
+      route = match.route;
+      params = match.params;
+    } else if (match.kind === 'method_not_allowed') {
+      early = new GatewayError('route.method_not_allowed', { detail: `${method} is not allowed here.`, headers: { allow: allowHeader(match.allow) } });
+    } else {
+      early = new GatewayError('route.not_found', { detail: 'No route matches this method, host and path.' });
+    }
+  }
+
+  const ctx: RequestContext = {
+    requestId,
+    startedAt: performance.now(),
+    req,
+    method,
+    path: target.path,
+    search: target.search,
+    host,
+    protocol: listener.protocol,
+    clientIp: ip.ok ? ip.clientIp : peerIp,
+    peerIp,
+    peerTrusted,
+    route: route?.info ?? NO_ROUTE,
+    params,
+    trace: continueTrace(stringHeader(req.headers.traceparent), stringHeader(req.headers.tracestate)),
+    isPreflight,
+    maxBodyBytes: Number.POSITIVE_INFINITY,
+    upstreamHeaders: {},
+    response: undefined,
+    error: undefined,
+    upstream: { target: undefined, latencyMs: undefined, attempts: 0 },
+    bytesIn: 0,
+    bytesOut: 0,
+    logFields: {},
+  };
+  return { ctx, route, pipeline: route?.pipeline ?? runtime.globalPipeline, early };
+}
+
+/** Writes every response the gateway sends, after the respond phase has had its say. */
+class Responder {
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly res: ServerResponse,
+    private readonly runtime: Runtime,
+    private readonly pipeline: Pipeline,
+    private readonly draining: () => boolean,
+  ) {}
+
+  async head(status: number, headers: HeaderMap, source: 'upstream' | 'problem' | 'direct'): Promise<void> {
+    const ctx = this.ctx;
+    ctx.response = { status, headers, source };
+    await runPhase(this.pipeline.respond, ctx);
+    headers[this.runtime.config.requestId.header] = ctx.requestId;
+    headers.traceparent = formatTraceparent(ctx.trace);
+    // An unread request body, or a shutdown, means this connection cannot carry another request.
+    if (this.draining() || !ctx.req.complete) headers.connection = 'close';
+    this.res.writeHead(ctx.response.status, headers);
+  }
+
+  async direct(answer: DirectResponse): Promise<void> {
+    const body = answer.body === undefined ? undefined : Buffer.from(answer.body);
+    const headers: HeaderMap = { ...answer.headers };
+    if (body) headers['content-length'] = String(body.length);
+    await this.head(answer.status, headers, 'direct');
+    this.res.end(body);
+  }
+
+  async problem(error: GatewayError): Promise<void> {
+    const { ctx, res, runtime } = this;
+    ctx.error = error;
+    if (error.code === 'internal') {
+      runtime.logger.error({ event: 'request.internal_error', requestId: ctx.requestId, err: error.cause ?? error, headers: ctx.req.headers }, 'internal error while handling a request');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = serializeProblem(buildProblem(error, ctx.requestId, runtime.config.errors.typeBaseUrl));
+    try {
+      await this.head(error.status, problemHeaders(error, body), 'problem');
+    } catch (respondError) {
+      // A respond-phase policy failed on a problem response: send the problem without its headers.
+      runtime.logger.error({ event: 'respond.policy_failed', requestId: ctx.requestId, err: respondError }, 'respond phase failed on a problem response');
+      if (!res.headersSent) res.writeHead(error.status, { ...problemHeaders(error, body), [runtime.config.requestId.header]: ctx.requestId });
+    }
+    res.end(body);
+  }
+}
+
+function logAccess(ctx: RequestContext, res: ServerResponse, runtime: Runtime): void {
+  const record: Record<string, unknown> = {
+    type: 'access',
+    requestId: ctx.requestId,
+    traceId: ctx.trace.traceId,
+    route: ctx.route.name,
+    method: ctx.method,
+    path: redactPath(ctx.path, ctx.search, runtime.sensitiveQueryParams),
+    status: res.headersSent ? res.statusCode : 0,
+    durationMs: round(performance.now() - ctx.startedAt),
+    upstreamMs: ctx.upstream.latencyMs === undefined ? undefined : round(ctx.upstream.latencyMs),
+    upstream: ctx.upstream.target,
+    attempts: ctx.upstream.attempts || undefined,
+    bytesIn: ctx.bytesIn,
+    bytesOut: ctx.bytesOut,
+    clientIp: ctx.clientIp,
+    code: ctx.error?.code,
+    ...ctx.logFields,
+  };
+  if (ctx.error?.internal !== undefined) record.internal = ctx.error.internal;
+  if (!res.writableFinished) record.incomplete = true;
+  if (runtime.config.logging.includeHeaders) record.headers = ctx.req.headers;
+  runtime.logger.info(record, 'request');
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+function allowHeader(methods: readonly string[]): string {
+  const all = new Set(methods);
+  if (all.has('GET')) all.add('HEAD');
+  return [...all].sort().join(', ');
+}
+
+function hostWithoutPort(host: string | undefined): string {
+  if (!host) return '';
+  const lower = host.toLowerCase();
+  if (lower.startsWith('[')) return lower.slice(0, lower.indexOf(']') + 1);
+  const colon = lower.indexOf(':');
+  return colon === -1 ? lower : lower.slice(0, colon);
+}
+
+function stringHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

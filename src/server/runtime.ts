@@ -1,0 +1,96 @@
+/**
+ * Everything a loaded config compiles into: router, per-route pipelines, upstream pools, trusted
+ * proxies, logger. Built once per (re)load and swapped as a whole, so a request sees one config
+ * from start to end and never a half-applied reload.
+ */
+import type { DestinationStream } from 'pino';
+import type { Clock } from '../core/clock.js';
+import type { RouteInfo } from '../core/context.js';
+import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
+import type { GatewayConfig, PoliciesConfig, RouteConfig } from '../config/schema.js';
+import { ALWAYS_REDACTED_QUERY_PARAMS, createLogger, type Logger } from '../observability/logger.js';
+import { POLICIES } from '../policies/index.js';
+import { TrustedProxies } from './client-ip.js';
+import { compilePathTemplate, fillTemplate, type TemplateSegment } from './path-template.js';
+import { Router } from './router.js';
+import { Upstream } from './upstream.js';
+
+export interface CompiledRoute {
+  readonly info: RouteInfo;
+  readonly upstream: Upstream;
+  readonly pipeline: Pipeline;
+  /** The path to send upstream (before the target's base path and the query). */
+  upstreamPath(path: string, params: Readonly<Record<string, string>>): string;
+}
+
+export interface Runtime {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly router: Router<CompiledRoute>;
+  /** Global policies: answer requests that match no route (404/405) with headers, CORS and logs. */
+  readonly globalPipeline: Pipeline;
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly trustedProxies: TrustedProxies;
+  readonly sensitiveQueryParams: ReadonlySet<string>;
+  close(): Promise<void>;
+}
+
+export function buildRuntime(config: GatewayConfig, destination: DestinationStream, clock: Clock): Runtime {
+  const logger = createLogger({ level: config.logging.level, redactHeaders: config.logging.redactHeaders }, destination);
+  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, logger, clock)]));
+  const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, logger, clock));
+  const router = new Router(
+    routes.map(({ compiled, route, segments }) => ({ route: compiled, methods: route.methods, segments, host: route.host?.toLowerCase() })),
+  );
+  return {
+    config,
+    logger,
+    router,
+    globalPipeline: buildPipeline(instantiatePolicies(config.policies, {}, undefined, logger, clock)),
+    upstreams,
+    trustedProxies: new TrustedProxies(config.trustedProxies),
+    sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...config.logging.redactQueryParams.map((name) => name.toLowerCase())]),
+    async close() {
+      await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
+    },
+  };
+}
+
+function compileRoute(route: RouteConfig, global: PoliciesConfig, upstream: Upstream, logger: Logger, clock: Clock) {
+  const segments = mustCompile(route.path);
+  const rewrite = route.rewrite === undefined ? undefined : mustCompile(route.rewrite);
+  const stripPrefix = route.stripPrefix?.replace(/\/+$/, '');
+  const compiled: CompiledRoute = {
+    info: { name: route.name, methods: route.methods, upstream: route.upstream },
+    upstream,
+    pipeline: buildPipeline(instantiatePolicies(global, route.policies, route.methods, logger.child({ route: route.name }), clock)),
+    upstreamPath(path, params) {
+      if (rewrite) return fillTemplate(rewrite, params);
+      if (stripPrefix !== undefined) {
+        const rest = path.slice(stripPrefix.length);
+        return rest.startsWith('/') ? rest : `/${rest}`;
+      }
+      return path;
+    },
+  };
+  return { compiled, route, segments };
+}
+
+/** A route's config for a policy replaces the global one; `enabled: false` turns it off there. */
+function instantiatePolicies(global: PoliciesConfig, local: PoliciesConfig, routeMethods: readonly string[] | undefined, logger: Logger, clock: Clock): PolicyInstance[] {
+  const instances: PolicyInstance[] = [];
+  for (const { definition, order } of POLICIES) {
+    const config = local[definition.name] ?? global[definition.name];
+    if (!config || config.enabled === false) continue;
+    const handlers = definition.create(config as never, { logger: logger.child({ policy: definition.name }), clock, routeMethods });
+    instances.push({ name: definition.name, order, handlers });
+  }
+  return instances;
+}
+
+function mustCompile(template: string): TemplateSegment[] {
+  const result = compilePathTemplate(template);
+  // The loader has checked every template; reaching this is a bug, not a config problem.
+  if (!result.ok) throw new Error(`path template "${template}" did not compile: ${result.message}`);
+  return result.segments;
+}

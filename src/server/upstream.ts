@@ -1,0 +1,118 @@
+/**
+ * An upstream: its targets, each with an undici keep-alive pool, chosen round-robin. Passive
+ * health: a target that fails `failuresBeforeCooldown` times in a row is skipped for `cooldownMs`
+ * (logged), unless every target is cooling down, in which case the rotation carries on so a
+ * single-target upstream is never taken dark by the gateway itself.
+ */
+import { Pool } from 'undici';
+import type { Clock } from '../core/clock.js';
+import type { UpstreamConfig } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+
+export class UpstreamTarget {
+  readonly url: string;
+  readonly origin: string;
+  /** host[:port], the Host header the target expects. */
+  readonly host: string;
+  /** Path prefix from the target URL ('' for none), prepended to every forwarded path. */
+  readonly basePath: string;
+  readonly pool: Pool;
+  consecutiveFailures = 0;
+  coolingUntil = 0;
+
+  constructor(url: string, config: UpstreamConfig) {
+    const parsed = new URL(url);
+    this.url = url;
+    this.origin = parsed.origin;
+    this.host = parsed.host;
+    this.basePath = parsed.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(this.origin, {
+      connections: config.maxConnections,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      connectTimeout: config.connectTimeoutMs,
+      headersTimeout: config.headersTimeoutMs,
+      bodyTimeout: config.bodyTimeoutMs,
+    });
+  }
+}
+
+export class Upstream {
+  readonly name: string;
+  readonly config: UpstreamConfig;
+  readonly targets: readonly UpstreamTarget[];
+  /** The precomputed credential header the gateway adds, if the upstream has `auth`. */
+  readonly authHeader: readonly [string, string] | undefined;
+  readonly #retryMethods: ReadonlySet<string>;
+  #next = 0;
+
+  constructor(
+    name: string,
+    config: UpstreamConfig,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+  ) {
+    this.name = name;
+    this.config = config;
+    this.targets = config.targets.map((url) => new UpstreamTarget(url, config));
+    this.authHeader = buildAuthHeader(config);
+    this.#retryMethods = new Set(config.retries.methods);
+  }
+
+  /** The next target in rotation that is not cooling down (or the next one, if all are). */
+  pick(): UpstreamTarget {
+    const now = this.clock.now();
+    const count = this.targets.length;
+    for (let i = 0; i < count; i++) {
+      const target = this.targets[(this.#next + i) % count]!;
+      if (target.coolingUntil <= now) {
+        this.#next = (this.#next + i + 1) % count;
+        return target;
+      }
+    }
+    const target = this.targets[this.#next % count]!;
+    this.#next = (this.#next + 1) % count;
+    return target;
+  }
+
+  /** Bodiless requests of idempotent methods may be retried on another target. */
+  mayRetry(method: string, hasBody: boolean, attempt: number): boolean {
+    return !hasBody && attempt <= this.config.retries.attempts && this.#retryMethods.has(method);
+  }
+
+  reportSuccess(target: UpstreamTarget): void {
+    if (target.consecutiveFailures === 0) return;
+    if (target.coolingUntil !== 0) this.logger.info({ event: 'upstream.target_recovered', upstream: this.name, target: target.origin }, 'upstream target answered again');
+    target.consecutiveFailures = 0;
+    target.coolingUntil = 0;
+  }
+
+  reportFailure(target: UpstreamTarget, code: string): void {
+    target.consecutiveFailures += 1;
+    if (target.consecutiveFailures < this.config.health.failuresBeforeCooldown) return;
+    const now = this.clock.now();
+    if (target.coolingUntil > now) return;
+    target.coolingUntil = now + this.config.health.cooldownMs;
+    this.logger.warn(
+      { event: 'upstream.target_cooldown', upstream: this.name, target: target.origin, failures: target.consecutiveFailures, cooldownMs: this.config.health.cooldownMs, code },
+      'upstream target failing: skipped for a cool-down',
+    );
+  }
+
+  /** Waits for requests in flight on the pools, then closes their connections. */
+  async close(): Promise<void> {
+    await Promise.all(this.targets.map((target) => target.pool.close()));
+  }
+}
+
+function buildAuthHeader(config: UpstreamConfig): readonly [string, string] | undefined {
+  const auth = config.auth;
+  if (!auth) return undefined;
+  switch (auth.type) {
+    case 'bearer':
+      return ['authorization', `Bearer ${auth.token!.reveal()}`];
+    case 'basic':
+      return ['authorization', `Basic ${Buffer.from(`${auth.username!}:${auth.password!.reveal()}`).toString('base64')}`];
+    case 'header':
+      return [auth.header!.toLowerCase(), auth.value!.reveal()];
+  }
+}
