@@ -19,16 +19,15 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   const requestId = randomUUID();
   const body = serializeProblem(buildProblem(gatewayError, requestId, typeBaseUrl));
   logger.info({ type: 'access', event: 'request.rejected_by_parser', requestId, listener, status: gatewayError.status, code: gatewayError.code, parserCode: error.code }, 'request');
-  socket.end(
+  const head =
     `HTTP/1.1 ${gatewayError.status} ${STATUS_CODES[gatewayError.status]}\r\n` +
-      'content-type: application/problem+json\r\n' +
-      `content-length: ${body.length}\r\n` +
-      'cache-control: no-store\r\n' +
-      'x-content-type-options: nosniff\r\n' +
-      `x-request-id: ${requestId}\r\n` +
-      'connection: close\r\n\r\n',
-  );
-  socket.end(body);
+    'content-type: application/problem+json\r\n' +
+    `content-length: ${body.length}\r\n` +
+    'cache-control: no-store\r\n' +
+    'x-content-type-options: nosniff\r\n' +
+    `x-request-id: ${requestId}\r\n` +
+    'connection: close\r\n\r\n';
+  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
 }
 
 function toClientGatewayError(code: string | undefined): GatewayError {
