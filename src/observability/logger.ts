@@ -38,7 +38,7 @@ export function createLogger(options: LoggerOptions, destination: DestinationStr
 
 /** Standard output, asynchronous so a slow terminal does not slow requests; flushed on exit. */
 export function stdoutDestination(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  return pino.destination({ dest: 1, sync: false });
 }
 
 /** Returns the path with the values of sensitive query parameters replaced. */

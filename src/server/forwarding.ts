@@ -24,22 +24,27 @@ export function endToEndHeaders(source: IncomingHttpHeaders | HeaderMap, skip?: 
   return out;
 }
 
+/** Per upstream, built once at load: what the gateway sets itself rather than passing through. */
 export interface ForwardingOptions {
   readonly requestIdHeader: string;
   readonly preserveHost: boolean;
-  readonly upstreamHost: string;
   readonly authHeader: readonly [string, string] | undefined;
+  /** Incoming headers the gateway replaces with its own values. */
+  readonly gatewaySet: ReadonlySet<string>;
 }
 
-const GATEWAY_SET = ['host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'traceparent', 'tracestate'];
+export function forwardingOptions(requestIdHeader: string, preserveHost: boolean, authHeader: readonly [string, string] | undefined): ForwardingOptions {
+  const gatewaySet = new Set(['host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'traceparent', 'tracestate', requestIdHeader]);
+  return { requestIdHeader, preserveHost, authHeader, gatewaySet };
+}
 
-export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOptions): HeaderMap {
+export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOptions, upstreamHost: string): HeaderMap {
   const incoming = ctx.req.headers;
-  const headers = endToEndHeaders(incoming, new Set([...GATEWAY_SET, options.requestIdHeader]));
+  const headers = endToEndHeaders(incoming, options.gatewaySet);
   const trusted = ctx.peerTrusted;
   const originalHost = incoming.host ?? ctx.host;
 
-  headers.host = options.preserveHost ? originalHost : options.upstreamHost;
+  headers.host = options.preserveHost ? originalHost : upstreamHost;
   headers['x-forwarded-for'] = trusted && incoming['x-forwarded-for'] ? `${String(incoming['x-forwarded-for'])}, ${ctx.peerIp}` : ctx.peerIp;
   headers['x-forwarded-proto'] = trusted && incoming['x-forwarded-proto'] ? String(incoming['x-forwarded-proto']) : ctx.protocol;
   headers['x-forwarded-host'] = trusted && incoming['x-forwarded-host'] ? String(incoming['x-forwarded-host']) : originalHost;

@@ -37,7 +37,7 @@ export interface Runtime {
 
 export function buildRuntime(config: GatewayConfig, destination: DestinationStream, clock: Clock): Runtime {
   const logger = createLogger({ level: config.logging.level, redactHeaders: config.logging.redactHeaders }, destination);
-  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, logger, clock)]));
+  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, config.requestId.header, logger, clock)]));
   const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, logger, clock));
   const router = new Router(
     routes.map(({ compiled, route, segments }) => ({ route: compiled, methods: route.methods, segments, host: route.host?.toLowerCase() })),

@@ -8,6 +8,7 @@ import { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
+import { forwardingOptions, type ForwardingOptions } from './forwarding.js';
 
 export class UpstreamTarget {
   readonly url: string;
@@ -40,21 +41,22 @@ export class Upstream {
   readonly name: string;
   readonly config: UpstreamConfig;
   readonly targets: readonly UpstreamTarget[];
-  /** The precomputed credential header the gateway adds, if the upstream has `auth`. */
-  readonly authHeader: readonly [string, string] | undefined;
+  /** How requests to this upstream are dressed: forwarding headers, credential. Built once. */
+  readonly forwarding: ForwardingOptions;
   readonly #retryMethods: ReadonlySet<string>;
   #next = 0;
 
   constructor(
     name: string,
     config: UpstreamConfig,
+    requestIdHeader: string,
     private readonly logger: Logger,
     private readonly clock: Clock,
   ) {
     this.name = name;
     this.config = config;
     this.targets = config.targets.map((url) => new UpstreamTarget(url, config));
-    this.authHeader = buildAuthHeader(config);
+    this.forwarding = forwardingOptions(requestIdHeader, config.preserveHost, buildAuthHeader(config));
     this.#retryMethods = new Set(config.retries.methods);
   }
 

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { spawnCli } from './helpers/cli.js';
+import { assertProblem, httpRequest } from './helpers/index.js';
+
+test('the demo answers through the gateway, injects the upstream credential and stops cleanly', async () => {
+  const demo = spawnCli(['demo', '--port', '0', '--admin-port', '0', '--json']);
+  try {
+    const addresses = JSON.parse(await demo.waitForLine(/^\{"gateway"/)) as { gateway: string; admin: string; upstream: string };
+
+    const accounts = await httpRequest(`${addresses.gateway}/v1/accounts`);
+    assert.equal(accounts.status, 200);
+    assert.equal(accounts.json<{ data: unknown[] }>().data.length, 2);
+    assert.equal(accounts.headers.server, undefined, 'the upstream Server header is removed');
+    assert.equal(accounts.headers['x-powered-by'], undefined);
+    assert.equal(accounts.headers['x-content-type-options'], 'nosniff');
+
+    const payment = await httpRequest(`${addresses.gateway}/v1/payments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fromAccount: 'acc_1001', toIban: 'DE89370400440532013000', amount: 2500 }),
+    });
+    assert.equal(payment.status, 201);
+    const id = payment.json<{ id: string }>().id;
+    assert.equal((await httpRequest(`${addresses.gateway}/v1/payments/${id}`)).status, 200);
+
+    assert.equal((await httpRequest(`${addresses.upstream}/accounts`)).status, 401, 'only the gateway holds the upstream token');
+    assertProblem(await httpRequest(`${addresses.gateway}/v1/payments`, { method: 'POST', body: Buffer.alloc(5000) }), 413, 'request.body_too_large');
+    assert.equal((await httpRequest(`${addresses.admin}/readyz`)).status, 200);
+
+    demo.child.kill('SIGTERM');
+    assert.equal(await demo.exited, 0);
+  } finally {
+    demo.child.kill('SIGKILL');
+  }
+});
