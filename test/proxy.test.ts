@@ -130,6 +130,30 @@ describe('proxying to an upstream', () => {
     assert.equal(upstream.requests.at(-1)!.method, 'HEAD');
   });
 
+  test('refuses an HTTP/1.1 request without Host, or with two Host lines, with 400 (RFC 9112 §3.2)', async () => {
+    const before = upstream.requests.length;
+    assertProblem(parseRawResponse(await rawExchange(gw.port, ['GET /status HTTP/1.1\r\nConnection: close\r\n\r\n'])), 400, 'request.malformed');
+    assertProblem(parseRawResponse(await rawExchange(gw.port, ['GET /status HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n'])), 400, 'request.malformed');
+    assert.equal(upstream.requests.length, before);
+  });
+
+  test('serves an HTTP/1.0 request without Host and reports no host upstream', async () => {
+    const answer = parseRawResponse(await rawExchange(gw.port, ['GET /status HTTP/1.0\r\n\r\n']));
+    assert.equal(answer.status, 200);
+    const seen = upstream.requests.at(-1)!.headers;
+    assert.equal(seen['x-forwarded-host'], undefined);
+    assert.equal(seen.forwarded, 'for=127.0.0.1;proto=http');
+  });
+
+  test('streams a chunked request body through intact', async () => {
+    const frames = ['POST /api/chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n', '5\r\nhello\r\n', '6\r\n world\r\n', '0\r\n\r\n'];
+    const answer = parseRawResponse(await rawExchange(gw.port, frames, { gapMs: 5 }));
+    assert.equal(answer.status, 200);
+    const seen = upstream.requests.at(-1)!;
+    assert.equal(seen.body.toString(), 'hello world');
+    assert.equal(seen.headers['transfer-encoding'], 'chunked', 'the upstream hop gets its own framing');
+  });
+
   test('answers an unknown path with 404 route.not_found', async () => {
     const reply = await httpRequest(`${gw.url}/v2/nothing`);
     const problem = assertProblem(reply, 404, 'route.not_found');

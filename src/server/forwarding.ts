@@ -14,7 +14,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 
 /** Copies a header map without hop-by-hop headers, including those the Connection header names. */
 export function endToEndHeaders(source: IncomingHttpHeaders | HeaderMap, skip?: ReadonlySet<string>): HeaderMap {
-  const listed = source.connection === undefined ? undefined : new Set(String(source.connection).toLowerCase().split(',').map((name) => name.trim()));
+  const listed = connectionListed(source.connection);
   const out: HeaderMap = {};
   for (const name in source) {
     if (HOP_BY_HOP.has(name) || listed?.has(name) || skip?.has(name)) continue;
@@ -25,6 +25,15 @@ export function endToEndHeaders(source: IncomingHttpHeaders | HeaderMap, skip?: 
 }
 
 /** Per upstream, built once at load: what the gateway sets itself rather than passing through. */
+/** Header names the Connection header lists (RFC 9110 §7.6.1); undefined for the usual bare options. */
+function connectionListed(connection: string | string[] | undefined): Set<string> | undefined {
+  if (connection === undefined) return undefined;
+  const value = String(connection).toLowerCase();
+  // Nearly every request says just keep-alive or close: skip building a set for those.
+  if (value === 'keep-alive' || value === 'close') return undefined;
+  return new Set(value.split(',').map((name) => name.trim()));
+}
+
 export interface ForwardingOptions {
   readonly requestIdHeader: string;
   readonly preserveHost: boolean;
@@ -42,13 +51,15 @@ export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOpt
   const incoming = ctx.req.headers;
   const headers = endToEndHeaders(incoming, options.gatewaySet);
   const trusted = ctx.peerTrusted;
-  const originalHost = incoming.host ?? ctx.host;
+  const originalHost = incoming.host ?? '';
 
   headers.host = options.preserveHost ? originalHost : upstreamHost;
   headers['x-forwarded-for'] = trusted && incoming['x-forwarded-for'] ? `${String(incoming['x-forwarded-for'])}, ${ctx.peerIp}` : ctx.peerIp;
   headers['x-forwarded-proto'] = trusted && incoming['x-forwarded-proto'] ? String(incoming['x-forwarded-proto']) : ctx.protocol;
-  headers['x-forwarded-host'] = trusted && incoming['x-forwarded-host'] ? String(incoming['x-forwarded-host']) : originalHost;
-  const element = `for=${forwardedNode(ctx.peerIp)};host=${quote(originalHost)};proto=${ctx.protocol}`;
+  if (trusted && incoming['x-forwarded-host']) headers['x-forwarded-host'] = String(incoming['x-forwarded-host']);
+  else if (originalHost !== '') headers['x-forwarded-host'] = originalHost;
+  // An HTTP/1.0 request may come without Host; then there is no host to report.
+  const element = `for=${forwardedNode(ctx.peerIp)}${originalHost === '' ? '' : `;host=${quote(originalHost)}`};proto=${ctx.protocol}`;
   headers.forwarded = trusted && incoming.forwarded ? `${String(incoming.forwarded)}, ${element}` : element;
 
   headers[options.requestIdHeader] = ctx.requestId;

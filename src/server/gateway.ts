@@ -109,7 +109,8 @@ export class Gateway {
         // How often Node checks the two timeouts above; its default (30 s) would let a slow head
         // linger far past headersTimeoutMs.
         connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(listener.headersTimeoutMs / 2))),
-        requireHostHeader: true,
+        // Host is checked by the request handler, which answers with a problem (RFC 9112 §3.2).
+        requireHostHeader: false,
       });
       server.on(
         'request',

@@ -45,7 +45,13 @@ export function createRequestHandler(options: RequestHandlerOptions) {
       logAccess(ctx, res, runtime);
     });
     const respond = new Responder(ctx, res, runtime, pipeline, options.draining);
-    run(ctx, route, pipeline, early, runtime, res, respond, options.listener).catch((error: unknown) => respond.problem(toGatewayError(error)));
+    run(ctx, route, pipeline, early, runtime, res, respond, options.listener)
+      .catch((error: unknown) => respond.problem(toGatewayError(error)))
+      .catch((error: unknown) => {
+        // Even the problem response failed (a broken socket, say): log it and drop the connection.
+        runtime.logger.error({ event: 'request.response_failed', requestId: ctx.requestId, err: error }, 'could not send a response');
+        res.destroy();
+      });
   };
 }
 
@@ -79,7 +85,9 @@ function createContext(req: IncomingMessage, runtime: Runtime, listener: Listene
   let early: GatewayError | undefined;
   let route: CompiledRoute | undefined;
   let params: Record<string, string> = {};
-  if (!ip.ok) early = new GatewayError('request.malformed', { detail: 'The X-Forwarded-For chain from a trusted proxy holds an invalid address.' });
+  const hostProblem = checkHost(req);
+  if (hostProblem) early = new GatewayError('request.malformed', { detail: hostProblem });
+  else if (!ip.ok) early = new GatewayError('request.malformed', { detail: 'The X-Forwarded-For chain from a trusted proxy holds an invalid address.' });
   else if (!target.ok) early = new GatewayError('request.malformed', { detail: `The request target is not acceptable: ${target.reason}.` });
   else {
     const match = runtime.router.match(isPreflight ? requestedMethod!.toUpperCase() : method, host, target.path);
@@ -205,6 +213,18 @@ function allowHeader(methods: readonly string[]): string {
   const all = new Set(methods);
   if (all.has('GET')) all.add('HEAD');
   return [...all].sort().join(', ');
+}
+
+/**
+ * RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host; two Host lines must be refused, or
+ * the gateway and the upstream could each believe a different one.
+ */
+function checkHost(req: IncomingMessage): string | undefined {
+  if (req.headers.host === undefined) return req.httpVersionMajor === 1 && req.httpVersionMinor === 0 ? undefined : 'An HTTP/1.1 request needs a Host header.';
+  let count = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') count++;
+  return count > 1 ? 'The request has more than one Host header.' : undefined;
 }
 
 function hostWithoutPort(host: string | undefined): string {
