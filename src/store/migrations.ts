@@ -1,0 +1,64 @@
+/**
+ * Versioned migrations, in order. Each runs once (Kysely records them in kysely_migration); a
+ * migration branches on the dialect only where the column types differ.
+ */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  /** Millisecond timestamps and counters: int8 in PostgreSQL; SQLite integers are 64-bit already. */
+  const big = dialect === 'postgres' ? 'bigint' : 'integer';
+  return {
+    '0001_consumers_and_api_keys': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('consumers')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'disabled')`))
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('consumer_id', 'text', (c) => c.notNull().references('consumers.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('environment', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'revoked')`))
+          .addColumn('expires_at', big)
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('last_used_at', big)
+          .addColumn('replaced_by', 'text')
+          .addColumn('revoked_at', big)
+          .execute();
+        await db.schema.createIndex('api_keys_consumer').on('api_keys').column('consumer_id').execute();
+        await db.schema
+          .createTable('store_revision')
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('value', big, (c) => c.notNull())
+          .execute();
+        await db.insertInto('store_revision' as never).values({ id: 1, value: 0 } as never).execute();
+        await db.schema
+          .createTable('changes')
+          .addColumn('revision', big, (c) => c.notNull())
+          .addColumn('entity', 'text', (c) => c.notNull())
+          .addColumn('entity_id', 'text', (c) => c.notNull())
+          .addColumn('changed_at', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('changes_revision').on('changes').column('revision').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('changes').execute();
+        await db.schema.dropTable('store_revision').execute();
+        await db.schema.dropTable('api_keys').execute();
+        await db.schema.dropTable('consumers').execute();
+      },
+    },
+  };
+}

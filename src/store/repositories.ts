@@ -1,0 +1,261 @@
+/**
+ * The one repository layer over both dialects: consumers, API keys, and the change feed that lets
+ * every gateway node follow writes without querying per request. Every write and its change row
+ * commit together.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../core/clock.js';
+import { newConsumerId } from './ids.js';
+import type { ApiKeyStatus, ApiKeysTable, ConsumerStatus, ConsumersTable, StoreTables } from './tables.js';
+
+export interface Consumer {
+  id: string;
+  name: string;
+  metadata: Record<string, unknown>;
+  status: ConsumerStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  consumerId: string;
+  name: string;
+  environment: string;
+  hash: string;
+  scopes: string[];
+  status: ApiKeyStatus;
+  expiresAt: number | null;
+  createdBy: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  replacedBy: string | null;
+  revokedAt: number | null;
+}
+
+export type NewApiKey = Omit<ApiKeyRecord, 'status' | 'createdAt' | 'lastUsedAt' | 'replacedBy' | 'revokedAt'>;
+
+export class NotFoundError extends Error {
+  constructor(readonly entity: string, readonly id: string) {
+    super(`${entity} ${id} not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+type Db = Kysely<StoreTables> | Transaction<StoreTables>;
+
+/** Takes the next store revision (locking its row until commit) and records what changed. */
+async function recordChange(db: Db, entity: 'consumer' | 'api_key', entityId: string, at: number): Promise<void> {
+  const { value } = await db.updateTable('store_revision').set((eb) => ({ value: eb('value', '+', 1) })).where('id', '=', 1).returning('value').executeTakeFirstOrThrow();
+  await db.insertInto('changes').values({ revision: Number(value), entity, entity_id: entityId, changed_at: at }).execute();
+}
+
+const toConsumer = (row: ConsumersTable): Consumer => ({
+  id: row.id,
+  name: row.name,
+  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+  status: row.status,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const toApiKey = (row: ApiKeysTable): ApiKeyRecord => ({
+  id: row.id,
+  consumerId: row.consumer_id,
+  name: row.name,
+  environment: row.environment,
+  hash: row.hash,
+  scopes: JSON.parse(row.scopes) as string[],
+  status: row.status,
+  expiresAt: row.expires_at,
+  createdBy: row.created_by,
+  createdAt: row.created_at,
+  lastUsedAt: row.last_used_at,
+  replacedBy: row.replaced_by,
+  revokedAt: row.revoked_at,
+});
+
+export class ConsumerRepository {
+  constructor(
+    private readonly db: Kysely<StoreTables>,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: { name: string; metadata?: Record<string, unknown> }): Promise<Consumer> {
+    const now = this.clock.now();
+    const row: ConsumersTable = { id: newConsumerId(), name: input.name, metadata: JSON.stringify(input.metadata ?? {}), status: 'active', created_at: now, updated_at: now };
+    await this.db.transaction().execute(async (tx) => {
+      const clash = await tx.selectFrom('consumers').select('id').where('name', '=', input.name).executeTakeFirst();
+      if (clash) throw new ConflictError(`a consumer named "${input.name}" exists already`);
+      await tx.insertInto('consumers').values(row).execute();
+      await recordChange(tx, 'consumer', row.id, now);
+    });
+    return toConsumer(row);
+  }
+
+  async get(id: string): Promise<Consumer> {
+    const row = await this.db.selectFrom('consumers').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError('consumer', id);
+    return toConsumer(row);
+  }
+
+  async list(): Promise<Consumer[]> {
+    return (await this.db.selectFrom('consumers').selectAll().orderBy('created_at').orderBy('id').execute()).map(toConsumer);
+  }
+
+  async listByIds(ids: readonly string[]): Promise<Consumer[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.selectFrom('consumers').selectAll().where('id', 'in', ids).execute()).map(toConsumer);
+  }
+
+  /** Disabling a consumer stops every one of its keys at once (the gateway checks the consumer). */
+  async setStatus(id: string, status: ConsumerStatus): Promise<Consumer> {
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (tx) => {
+      const result = await tx.updateTable('consumers').set({ status, updated_at: now }).where('id', '=', id).executeTakeFirst();
+      if (result.numUpdatedRows === 0n) throw new NotFoundError('consumer', id);
+      await recordChange(tx, 'consumer', id, now);
+    });
+    return this.get(id);
+  }
+}
+
+export class ApiKeyRepository {
+  constructor(
+    private readonly db: Kysely<StoreTables>,
+    private readonly clock: Clock,
+  ) {}
+
+  async insert(key: NewApiKey): Promise<ApiKeyRecord> {
+    const now = this.clock.now();
+    const row = this.#row(key, now);
+    await this.db.transaction().execute(async (tx) => {
+      await this.#requireActiveConsumer(tx, key.consumerId);
+      await tx.insertInto('api_keys').values(row).execute();
+      await recordChange(tx, 'api_key', row.id, now);
+    });
+    return toApiKey(row);
+  }
+
+  async get(id: string): Promise<ApiKeyRecord> {
+    const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError('api key', id);
+    return toApiKey(row);
+  }
+
+  async list(filter: { consumerId?: string } = {}): Promise<ApiKeyRecord[]> {
+    let query = this.db.selectFrom('api_keys').selectAll();
+    if (filter.consumerId) query = query.where('consumer_id', '=', filter.consumerId);
+    return (await query.orderBy('created_at').orderBy('id').execute()).map(toApiKey);
+  }
+
+  async listByIds(ids: readonly string[]): Promise<ApiKeyRecord[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute()).map(toApiKey);
+  }
+
+  /** Revocation is immediate: the key stops on every node at the next change-feed refresh. */
+  async revoke(id: string): Promise<ApiKeyRecord> {
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (tx) => {
+      const result = await tx.updateTable('api_keys').set({ status: 'revoked', revoked_at: now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
+      if (result.numUpdatedRows === 0n) {
+        const exists = await tx.selectFrom('api_keys').select('id').where('id', '=', id).executeTakeFirst();
+        if (!exists) throw new NotFoundError('api key', id);
+        return; // already revoked: revoking again changes nothing
+      }
+      await recordChange(tx, 'api_key', id, now);
+    });
+    return this.get(id);
+  }
+
+  /**
+   * Rotation: the replacement is stored, and the old key keeps working until `graceUntil` (its
+   * expiry is brought forward to the grace deadline, never pushed back).
+   */
+  async rotate(oldId: string, replacement: NewApiKey, graceUntil: number): Promise<{ old: ApiKeyRecord; replacement: ApiKeyRecord }> {
+    const now = this.clock.now();
+    const row = this.#row(replacement, now);
+    await this.db.transaction().execute(async (tx) => {
+      const old = await tx.selectFrom('api_keys').selectAll().where('id', '=', oldId).executeTakeFirst();
+      if (!old) throw new NotFoundError('api key', oldId);
+      if (old.status !== 'active') throw new ConflictError(`api key ${oldId} is revoked and cannot be rotated`);
+      if (old.replaced_by) throw new ConflictError(`api key ${oldId} was rotated already (replaced by ${old.replaced_by})`);
+      await this.#requireActiveConsumer(tx, replacement.consumerId);
+      await tx.insertInto('api_keys').values(row).execute();
+      const expiresAt = old.expires_at === null ? graceUntil : Math.min(old.expires_at, graceUntil);
+      await tx.updateTable('api_keys').set({ replaced_by: row.id, expires_at: expiresAt }).where('id', '=', oldId).execute();
+      await recordChange(tx, 'api_key', row.id, now);
+      await recordChange(tx, 'api_key', oldId, now);
+    });
+    return { old: await this.get(oldId), replacement: toApiKey(row) };
+  }
+
+  /** Batched last-used times (one statement per key, one transaction per batch; no change rows). */
+  async recordLastUsed(lastUsed: ReadonlyMap<string, number>): Promise<void> {
+    if (lastUsed.size === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      for (const [id, at] of lastUsed) await tx.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+    });
+  }
+
+  async #requireActiveConsumer(tx: Db, consumerId: string): Promise<void> {
+    const consumer = await tx.selectFrom('consumers').select('status').where('id', '=', consumerId).executeTakeFirst();
+    if (!consumer) throw new NotFoundError('consumer', consumerId);
+    if (consumer.status !== 'active') throw new ConflictError(`consumer ${consumerId} is disabled`);
+  }
+
+  #row(key: NewApiKey, now: number): ApiKeysTable {
+    return {
+      id: key.id,
+      consumer_id: key.consumerId,
+      name: key.name,
+      environment: key.environment,
+      hash: key.hash,
+      scopes: JSON.stringify(key.scopes),
+      status: 'active',
+      expires_at: key.expiresAt,
+      created_by: key.createdBy,
+      created_at: now,
+      last_used_at: null,
+      replaced_by: null,
+      revoked_at: null,
+    };
+  }
+}
+
+export interface ChangeBatch {
+  /** The newest revision included. */
+  revision: number;
+  consumerIds: string[];
+  apiKeyIds: string[];
+}
+
+export class ChangeFeed {
+  constructor(private readonly db: Kysely<StoreTables>) {}
+
+  async latestRevision(): Promise<number> {
+    const row = await this.db.selectFrom('store_revision').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
+    return Number(row.value);
+  }
+
+  /** What changed after `revision`, as ids to reload. */
+  async since(revision: number): Promise<ChangeBatch> {
+    const rows = await this.db.selectFrom('changes').select(['revision', 'entity', 'entity_id']).where('revision', '>', revision).orderBy('revision').execute();
+    const consumerIds = new Set<string>();
+    const apiKeyIds = new Set<string>();
+    let latest = revision;
+    for (const row of rows) {
+      latest = Math.max(latest, Number(row.revision));
+      (row.entity === 'consumer' ? consumerIds : apiKeyIds).add(row.entity_id);
+    }
+    return { revision: latest, consumerIds: [...consumerIds], apiKeyIds: [...apiKeyIds] };
+  }
+}

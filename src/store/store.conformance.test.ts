@@ -1,0 +1,174 @@
+/**
+ * One suite, run against every dialect: SQLite in a temporary file and the real PostgreSQL.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ManualClock } from '../core/clock.js';
+import { createPostgresSchema, POSTGRES_URL, skipWithoutPostgres } from '../../test/helpers/services.js';
+import { migrateToLatest, openStore, type OpenedStore, type StoreLocation } from './open-store.js';
+import { ApiKeyRepository, ChangeFeed, ConflictError, ConsumerRepository, NotFoundError, type NewApiKey } from './repositories.js';
+
+interface Backend {
+  name: string;
+  skip: false | string;
+  open(): Promise<{ location: StoreLocation; cleanup(): Promise<void> }>;
+}
+
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    skip: false,
+    async open() {
+      return { location: { driver: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'portcullis-store-')), 'store.db') }, cleanup: async () => {} };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: skipWithoutPostgres,
+    async open() {
+      const { schema, drop } = await createPostgresSchema();
+      return { location: { driver: 'postgres', url: POSTGRES_URL, schema }, cleanup: drop };
+    },
+  },
+];
+
+const newKey = (id: string, consumerId: string, overrides: Partial<NewApiKey> = {}): NewApiKey => ({
+  id,
+  consumerId,
+  name: `key ${id}`,
+  environment: 'test',
+  hash: `hash-of-${id}`,
+  scopes: ['accounts:read'],
+  expiresAt: null,
+  createdBy: 'tester',
+  ...overrides,
+});
+
+for (const backend of backends) {
+  describe(`store conformance: ${backend.name}`, { skip: backend.skip }, () => {
+    let store: OpenedStore;
+    let cleanup: () => Promise<void>;
+    const clock = new ManualClock(Date.UTC(2026, 10, 1));
+    let consumers: ConsumerRepository;
+    let keys: ApiKeyRepository;
+    let feed: ChangeFeed;
+
+    before(async () => {
+      const opened = await backend.open();
+      cleanup = opened.cleanup;
+      store = openStore(opened.location);
+      await migrateToLatest(store);
+      consumers = new ConsumerRepository(store.db, clock);
+      keys = new ApiKeyRepository(store.db, clock);
+      feed = new ChangeFeed(store.db);
+    });
+    after(async () => {
+      await store?.close();
+      await cleanup?.();
+    });
+
+    test('migrations are idempotent', async () => {
+      const again = await migrateToLatest(store);
+      assert.deepEqual(again.results, []);
+    });
+
+    test('creates, reads and lists consumers with their metadata', async () => {
+      const created = await consumers.create({ name: 'acme-bank', metadata: { tier: 'gold', contacts: ['ops@acme.test'] } });
+      assert.match(created.id, /^con_[0-9A-Za-z]{16}$/);
+      assert.deepEqual(await consumers.get(created.id), created);
+      assert.equal(created.status, 'active');
+      assert.equal(created.createdAt, clock.now());
+      assert.ok((await consumers.list()).some((c) => c.id === created.id));
+    });
+
+    test('refuses a second consumer with the same name', async () => {
+      await consumers.create({ name: 'unique-co' });
+      await assert.rejects(consumers.create({ name: 'unique-co' }), ConflictError);
+    });
+
+    test('reports a missing consumer or key as not found', async () => {
+      await assert.rejects(consumers.get('con_missing'), NotFoundError);
+      await assert.rejects(keys.get('missing'), NotFoundError);
+      await assert.rejects(keys.revoke('missing'), NotFoundError);
+    });
+
+    test('stores keys by id with their hash, scopes and expiry, and lists them by consumer', async () => {
+      const consumer = await consumers.create({ name: 'payroll-co' });
+      const stored = await keys.insert(newKey('k1', consumer.id, { expiresAt: clock.now() + 1000, scopes: ['a', 'b'] }));
+      assert.deepEqual(await keys.get('k1'), stored);
+      assert.deepEqual(stored.scopes, ['a', 'b']);
+      assert.equal(stored.status, 'active');
+      assert.deepEqual((await keys.list({ consumerId: consumer.id })).map((k) => k.id), ['k1']);
+    });
+
+    test('refuses keys for a disabled or unknown consumer', async () => {
+      const consumer = await consumers.create({ name: 'soon-disabled' });
+      await consumers.setStatus(consumer.id, 'disabled');
+      await assert.rejects(keys.insert(newKey('k-disabled', consumer.id)), ConflictError);
+      await assert.rejects(keys.insert(newKey('k-orphan', 'con_nobody')), NotFoundError);
+    });
+
+    test('revokes a key at once, and revoking twice changes nothing', async () => {
+      const consumer = await consumers.create({ name: 'revoker' });
+      await keys.insert(newKey('k-rev', consumer.id));
+      clock.advance(5);
+      const revoked = await keys.revoke('k-rev');
+      assert.equal(revoked.status, 'revoked');
+      assert.equal(revoked.revokedAt, clock.now());
+      const revision = await feed.latestRevision();
+      await keys.revoke('k-rev');
+      assert.equal(await feed.latestRevision(), revision);
+    });
+
+    test('rotates a key: the replacement is active and the old one expires at the grace deadline', async () => {
+      const consumer = await consumers.create({ name: 'rotator' });
+      await keys.insert(newKey('k-old', consumer.id, { expiresAt: clock.now() + 10 * 86400000 }));
+      const graceUntil = clock.now() + 3600000;
+      const { old, replacement } = await keys.rotate('k-old', newKey('k-new', consumer.id), graceUntil);
+      assert.equal(old.replacedBy, 'k-new');
+      assert.equal(old.expiresAt, graceUntil);
+      assert.equal(replacement.status, 'active');
+      await assert.rejects(keys.rotate('k-old', newKey('k-newer', consumer.id), graceUntil), ConflictError, 'a key rotates once');
+    });
+
+    test('never pushes an expiry back on rotation', async () => {
+      const consumer = await consumers.create({ name: 'short-lived' });
+      const expiresAt = clock.now() + 1000;
+      await keys.insert(newKey('k-short', consumer.id, { expiresAt }));
+      const { old } = await keys.rotate('k-short', newKey('k-short-2', consumer.id), clock.now() + 86400000);
+      assert.equal(old.expiresAt, expiresAt);
+    });
+
+    test('records last-used times in one batch', async () => {
+      const consumer = await consumers.create({ name: 'busy' });
+      await keys.insert(newKey('k-used-1', consumer.id));
+      await keys.insert(newKey('k-used-2', consumer.id));
+      await keys.recordLastUsed(new Map([['k-used-1', 111], ['k-used-2', 222]]));
+      assert.equal((await keys.get('k-used-1')).lastUsedAt, 111);
+      assert.equal((await keys.get('k-used-2')).lastUsedAt, 222);
+    });
+
+    test('the change feed names every changed entity after a revision, in order', async () => {
+      const start = await feed.latestRevision();
+      const consumer = await consumers.create({ name: 'feed-watcher' });
+      await keys.insert(newKey('k-feed', consumer.id));
+      await consumers.setStatus(consumer.id, 'disabled');
+      const batch = await feed.since(start);
+      assert.equal(batch.revision, start + 3);
+      assert.deepEqual(batch.consumerIds, [consumer.id]);
+      assert.deepEqual(batch.apiKeyIds, ['k-feed']);
+      assert.deepEqual(await feed.since(batch.revision), { revision: batch.revision, consumerIds: [], apiKeyIds: [] });
+    });
+
+    test('concurrent writers get distinct revisions that a follower never skips', async () => {
+      const start = await feed.latestRevision();
+      const created = await Promise.all(Array.from({ length: 12 }, (_, i) => consumers.create({ name: `parallel-${i}` })));
+      const batch = await feed.since(start);
+      assert.equal(batch.revision, start + 12);
+      assert.deepEqual(new Set(batch.consumerIds), new Set(created.map((c) => c.id)));
+    });
+  });
+}
