@@ -121,7 +121,7 @@ export const ConfigSchema = Type.Object(
     }),
     requestId: Type.Object(
       {
-        header: Type.String({ default: 'x-request-id', description: 'Header that carries the request id.' }),
+        header: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', default: 'x-request-id', description: 'Header that carries the request id (letters, digits and -).' }),
         trustIncoming: StringEnum(['never', 'trusted-proxies', 'always'], {
           default: 'trusted-proxies',
           description: 'Whose request id to keep: never, trusted-proxies (default) or always; otherwise one is generated.',
@@ -132,7 +132,7 @@ export const ConfigSchema = Type.Object(
     logging: Type.Object(
       {
         level: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'Lowest level written.' }),
-        redactHeaders: Type.Array(Type.String(), { default: [], description: 'Header names redacted in every log line, besides Authorization, Cookie, Set-Cookie, X-API-Key, Proxy-Authorization.' }),
+        redactHeaders: Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), { default: [], description: 'Header names redacted in every log line, besides Authorization, Cookie, Set-Cookie, X-API-Key, Proxy-Authorization.' }),
         redactQueryParams: Type.Array(Type.String(), { default: [], description: 'Query parameters whose values are redacted in logged paths, besides the built-in list.' }),
         includeHeaders: Type.Boolean({ default: false, description: 'Add request headers (redacted) to access-log lines.' }),
       },

@@ -25,6 +25,13 @@ export function checkSemantics(config: Loose): ConfigIssue[] {
 
 function checkListeners(listeners: unknown, issues: ConfigIssue[]): void {
   if (!Array.isArray(listeners)) return;
+  listeners.forEach((listener, index) => {
+    if (!isObject(listener)) return;
+    const request = typeof listener.requestTimeoutMs === 'number' ? listener.requestTimeoutMs : 300000;
+    const head = typeof listener.headersTimeoutMs === 'number' ? listener.headersTimeoutMs : 10000;
+    // Node refuses a whole-request timeout that is not longer than the head timeout.
+    if (request !== 0 && request <= head) issues.push({ path: `listeners[${index}].requestTimeoutMs`, message: `must be 0 or more than headersTimeoutMs (${head})` });
+  });
   const names = new Map<string, number>();
   const bound = new Map<string, number>();
   listeners.forEach((listener, index) => {
@@ -145,8 +152,12 @@ function checkRoutes(routes: unknown[], upstreamNames: string[], issues: ConfigI
         }
       }
     }
-    if (typeof route.stripPrefix === 'string' && !route.path.startsWith(route.stripPrefix)) {
-      issues.push({ path: `${at}.stripPrefix`, message: `"${route.stripPrefix}" is not a prefix of the route path` });
+    if (typeof route.stripPrefix === 'string') {
+      // Whole static segments only: cutting by length through a parameter would let the client
+      // choose the upstream path (`/t/:tenant/*` minus `/t/:tenant` is not a fixed cut).
+      const prefix = route.stripPrefix.replace(/\/+$/, '').split('/').slice(1);
+      const fits = prefix.length <= template.segments.length && prefix.every((part, i) => template.segments[i]!.kind === 'static' && (template.segments[i] as { value: string }).value === part);
+      if (!fits) issues.push({ path: `${at}.stripPrefix`, message: `"${route.stripPrefix}" must be whole static segments at the start of the route path` });
     }
     if (Array.isArray(route.methods)) {
       const shape = template.segments.map((s) => (s.kind === 'static' ? s.value : s.kind === 'param' ? ':' : '*')).join('/');

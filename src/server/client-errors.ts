@@ -4,28 +4,36 @@
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../core/errors.js';
 import { buildProblem, serializeProblem } from '../core/problem.js';
-import type { Logger } from '../observability/logger.js';
+import type { Runtime } from './runtime.js';
 
-export function answerClientError(error: Error & { code?: string }, socket: Duplex, typeBaseUrl: string, logger: Logger, listener: string): void {
-  // Nothing to answer: the client is gone, or a response is already going out on this socket.
-  if (error.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
-    socket.destroy();
+export function answerClientError(error: Error & { code?: string }, socket: Duplex, runtime: Runtime, listener: string): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy(); // the client is gone: nothing to answer
     return;
   }
   const gatewayError = toClientGatewayError(error.code);
   const requestId = randomUUID();
-  const body = serializeProblem(buildProblem(gatewayError, requestId, typeBaseUrl));
-  logger.info({ type: 'access', event: 'request.rejected_by_parser', requestId, listener, status: gatewayError.status, code: gatewayError.code, parserCode: error.code }, 'request');
+  const logLine = { type: 'access', event: 'request.rejected_by_parser', requestId, listener, status: gatewayError.status, code: gatewayError.code, parserCode: error.code };
+  // A request whose response has started (a whole-request timeout while the upstream answers)
+  // can only be cut off; say so in the log.
+  if ((socket as { _httpMessage?: ServerResponse })._httpMessage?.headersSent) {
+    runtime.logger.warn({ ...logLine, status: 0 }, 'request cut off by the parser');
+    socket.destroy();
+    return;
+  }
+  const body = serializeProblem(buildProblem(gatewayError, requestId, runtime.config.errors.typeBaseUrl));
+  runtime.logger.info(logLine, 'request');
   const head =
     `HTTP/1.1 ${gatewayError.status} ${STATUS_CODES[gatewayError.status]}\r\n` +
     'content-type: application/problem+json\r\n' +
     `content-length: ${body.length}\r\n` +
     'cache-control: no-store\r\n' +
     'x-content-type-options: nosniff\r\n' +
-    `x-request-id: ${requestId}\r\n` +
+    `${runtime.requestIdHeader}: ${requestId}\r\n` +
     'connection: close\r\n\r\n';
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
 }

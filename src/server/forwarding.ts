@@ -24,6 +24,18 @@ export function endToEndHeaders(source: IncomingHttpHeaders | HeaderMap, skip?: 
   return out;
 }
 
+/**
+ * Never forwarded: headers that ask the upstream to act on another method or path than the one
+ * the gateway routed and authorized.
+ */
+const OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-method', 'x-original-url', 'x-rewrite-url'];
+
+/**
+ * Client-address and proxy headers in other dialects than X-Forwarded-*: believed by some
+ * upstreams, so forwarded only from a trusted proxy.
+ */
+const PROXY_ONLY_HEADERS = new Set(['x-real-ip', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'cf-connecting-ip', 'fastly-client-ip', 'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server', 'x-forwarded-ssl', 'x-forwarded-scheme', 'x-scheme']);
+
 /** Per upstream, built once at load: what the gateway sets itself rather than passing through. */
 /** Header names the Connection header lists (RFC 9110 §7.6.1); undefined for the usual bare options. */
 function connectionListed(connection: string | string[] | undefined): Set<string> | undefined {
@@ -43,7 +55,7 @@ export interface ForwardingOptions {
 }
 
 export function forwardingOptions(requestIdHeader: string, preserveHost: boolean, authHeader: readonly [string, string] | undefined): ForwardingOptions {
-  const gatewaySet = new Set(['host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'traceparent', 'tracestate', requestIdHeader]);
+  const gatewaySet = new Set(['host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'traceparent', 'tracestate', requestIdHeader, ...OVERRIDE_HEADERS]);
   return { requestIdHeader, preserveHost, authHeader, gatewaySet };
 }
 
@@ -52,8 +64,9 @@ export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOpt
   const headers = endToEndHeaders(incoming, options.gatewaySet);
   const trusted = ctx.peerTrusted;
   const originalHost = incoming.host ?? '';
+  if (!trusted) for (const name of PROXY_ONLY_HEADERS) delete headers[name];
 
-  headers.host = options.preserveHost ? originalHost : upstreamHost;
+  headers.host = options.preserveHost && originalHost !== '' ? originalHost : upstreamHost;
   headers['x-forwarded-for'] = trusted && incoming['x-forwarded-for'] ? `${String(incoming['x-forwarded-for'])}, ${ctx.peerIp}` : ctx.peerIp;
   headers['x-forwarded-proto'] = trusted && incoming['x-forwarded-proto'] ? String(incoming['x-forwarded-proto']) : ctx.protocol;
   if (trusted && incoming['x-forwarded-host']) headers['x-forwarded-host'] = String(incoming['x-forwarded-host']);

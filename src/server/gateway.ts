@@ -112,17 +112,18 @@ export class Gateway {
         // Host is checked by the request handler, which answers with a problem (RFC 9112 §3.2).
         requireHostHeader: false,
       });
-      server.on(
-        'request',
-        createRequestHandler({
+      const handler = createRequestHandler({
           listener: { name: listener.name, protocol: 'http', bodyIdleTimeoutMs: listener.bodyIdleTimeoutMs },
           runtime: () => this.#runtime,
           draining: () => this.#draining,
           onStart: () => this.#inflight++,
           onEnd: () => this.#inflight--,
-        }),
-      );
-      server.on('clientError', (error: Error & { code?: string }, socket) => answerClientError(error, socket, this.#runtime.config.errors.typeBaseUrl, this.#runtime.logger, listener.name));
+      });
+      server.on('request', handler);
+      // Expect: 100-continue is answered by the proxy when it starts forwarding the body, so a
+      // request refused by a policy (413, 401) never invites the client to send its body.
+      server.on('checkContinue', handler);
+      server.on('clientError', (error: Error & { code?: string }, socket) => answerClientError(error, socket, this.#runtime, listener.name));
       await listenOn(server, listener.host, listener.port);
       this.#servers.push({ config: listener, server });
     }
@@ -134,15 +135,22 @@ export class Gateway {
   /** Swaps in a validated config. Listener and admin changes need a restart and are reported. */
   async reload(config: GatewayConfig): Promise<ReloadResult> {
     const previous = this.#runtime;
-    const next = buildRuntime(config, this.#destination, this.#clock);
+    let next: Runtime;
+    try {
+      next = buildRuntime(config, this.#destination, this.#clock);
+    } catch (error) {
+      // A config that validated but cannot be built is refused like an invalid one.
+      previous.logger.error({ event: 'config.reload_rejected', err: error }, 'new config could not be applied: the previous config keeps serving');
+      return { ok: false, issues: [{ path: '(config)', message: `could not be applied: ${(error as Error).message}` }] };
+    }
     this.#runtime = next;
     this.#revision++;
     if (JSON.stringify(previous.config.listeners) !== JSON.stringify(config.listeners) || JSON.stringify(previous.config.admin) !== JSON.stringify(config.admin)) {
       next.logger.warn({ event: 'config.restart_required' }, 'listener or admin settings changed: they take effect after a restart');
     }
     next.logger.info({ event: 'config.reloaded', revision: this.#revision, routes: config.routes.length }, 'config reloaded');
-    // Old pools close once the requests still using them are done.
-    previous.close().catch((error: unknown) => next.logger.warn({ event: 'config.old_pools_close_failed', err: error }, 'closing the previous upstream pools failed'));
+    // Old pools close once the requests still using them (retries included) are done.
+    previous.retire().catch((error: unknown) => next.logger.warn({ event: 'config.old_pools_close_failed', err: error }, 'closing the previous upstream pools failed'));
     return { ok: true, revision: this.#revision };
   }
 

@@ -34,6 +34,7 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   };
   res.once('close', abortIfClientLeft);
   const path = route.upstreamPath(ctx.path, ctx.params) + ctx.search;
+  if (hasBody && ctx.req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
 
   try {
     for (let attempt = 1; ; attempt++) {
@@ -57,7 +58,7 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
           return;
         }
         const failure = classifyUpstreamError(error, upstream.config.headersTimeoutMs, upstream.config.connectTimeoutMs);
-        upstream.reportFailure(target, failure.error.code);
+        if (failure.targetAtFault) upstream.reportFailure(target, failure.error.code);
         if (failure.retryable && upstream.mayRetry(ctx.method, hasBody, attempt)) {
           runtime.logger.warn({ event: 'upstream.retry', requestId: ctx.requestId, upstream: upstream.name, target: target.origin, attempt, code: failure.error.code }, 'retrying on the next target');
           continue;
@@ -107,16 +108,22 @@ interface ClassifiedFailure {
   error: GatewayError;
   /** True when a retry cannot repeat work: the request never reached the upstream, or it may be repeated safely. */
   retryable: boolean;
+  /** False when the failure says nothing about the target's health. */
+  targetAtFault: boolean;
 }
 
 function classifyUpstreamError(error: unknown, headersTimeoutMs: number, connectTimeoutMs: number): ClassifiedFailure {
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message ?? String(error);
+  if (error instanceof undiciErrors.InvalidArgumentError || code === 'UND_ERR_INVALID_ARG') {
+    // Our request was malformed (a bug, or a header a policy set badly): not the target's fault.
+    return { error: new GatewayError('internal', { internal: `upstream request refused before sending: ${message}`, cause: error }), retryable: false, targetAtFault: false };
+  }
   if (error instanceof undiciErrors.HeadersTimeoutError || code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return { error: new GatewayError('upstream.timeout', { detail: `The upstream did not answer within ${headersTimeoutMs} ms.`, internal: message }), retryable: false };
+    return { error: new GatewayError('upstream.timeout', { detail: `The upstream did not answer within ${headersTimeoutMs} ms.`, internal: message }), retryable: false, targetAtFault: true };
   }
   if (error instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return { error: new GatewayError('upstream.timeout', { detail: `The upstream did not accept a connection within ${connectTimeoutMs} ms.`, internal: message }), retryable: true };
+    return { error: new GatewayError('upstream.timeout', { detail: `The upstream did not accept a connection within ${connectTimeoutMs} ms.`, internal: message }), retryable: true, targetAtFault: true };
   }
-  return { error: new GatewayError('upstream.unavailable', { detail: 'The upstream could not be reached.', internal: `${code} ${message}`.trim() }), retryable: true };
+  return { error: new GatewayError('upstream.unavailable', { detail: 'The upstream could not be reached.', internal: `${code} ${message}`.trim() }), retryable: true, targetAtFault: true };
 }

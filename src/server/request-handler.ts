@@ -39,9 +39,11 @@ export function createRequestHandler(options: RequestHandlerOptions) {
   return function handleRequest(req: IncomingMessage, res: ServerResponse): void {
     options.onStart();
     const runtime = options.runtime();
+    runtime.acquire();
     const { ctx, route, pipeline, early } = createContext(req, runtime, options.listener);
     res.once('close', () => {
       options.onEnd();
+      runtime.release();
       logAccess(ctx, res, runtime);
     });
     const respond = new Responder(ctx, res, runtime, pipeline, options.draining);
@@ -73,11 +75,12 @@ function createContext(req: IncomingMessage, runtime: Runtime, listener: Listene
   const peerIp = normalizeIp(req.socket.remoteAddress);
   const ip = resolveClientIp(peerIp, req.headers['x-forwarded-for'], runtime.trustedProxies);
   const peerTrusted = ip.ok && ip.peerTrusted;
-  const incomingId = req.headers[config.requestId.header];
+  const incomingId = req.headers[runtime.requestIdHeader];
   const trustId = config.requestId.trustIncoming === 'always' || (config.requestId.trustIncoming === 'trusted-proxies' && peerTrusted);
   const requestId = trustId && typeof incomingId === 'string' && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
   const target = parseRequestTarget(req.url);
-  const host = hostWithoutPort(req.headers.host);
+  // RFC 9112 §3.2.2: with an absolute-form target, its authority is the host, whatever Host says.
+  const host = hostWithoutPort(target.authority ?? req.headers.host);
   const method = req.method ?? 'GET';
   const requestedMethod = req.headers['access-control-request-method'];
   const isPreflight = method === 'OPTIONS' && req.headers.origin !== undefined && typeof requestedMethod === 'string';
@@ -143,7 +146,7 @@ class Responder {
     const ctx = this.ctx;
     ctx.response = { status, headers, source };
     await runPhase(this.pipeline.respond, ctx);
-    headers[this.runtime.config.requestId.header] = ctx.requestId;
+    headers[this.runtime.requestIdHeader] = ctx.requestId;
     headers.traceparent = formatTraceparent(ctx.trace);
     // An unread request body, or a shutdown, means this connection cannot carry another request.
     if (this.draining() || !ctx.req.complete) headers.connection = 'close';
@@ -174,7 +177,7 @@ class Responder {
     } catch (respondError) {
       // A respond-phase policy failed on a problem response: send the problem without its headers.
       runtime.logger.error({ event: 'respond.policy_failed', requestId: ctx.requestId, err: respondError }, 'respond phase failed on a problem response');
-      if (!res.headersSent) res.writeHead(error.status, { ...problemHeaders(error, body), [runtime.config.requestId.header]: ctx.requestId });
+      if (!res.headersSent) res.writeHead(error.status, { ...problemHeaders(error, body), [runtime.requestIdHeader]: ctx.requestId });
     }
     res.end(body);
   }
@@ -200,7 +203,11 @@ function logAccess(ctx: RequestContext, res: ServerResponse, runtime: Runtime): 
     ...ctx.logFields,
   };
   if (ctx.error?.internal !== undefined) record.internal = ctx.error.internal;
-  if (!res.writableFinished) record.incomplete = true;
+  if (!res.writableFinished) {
+    record.incomplete = true;
+    // No error of ours stopped it, so the client went away (the proxy may not have noticed yet).
+    if (!ctx.error) record.clientAborted = true;
+  }
   if (runtime.config.logging.includeHeaders) record.headers = ctx.req.headers;
   runtime.logger.info(record, 'request');
 }

@@ -1,50 +1,78 @@
 /**
- * Reads the request target (RFC 9112 §3.2) into path and query, refusing paths that different
- * servers could read differently: dot segments, encoded slashes or backslashes, NUL. A gateway that
- * matched `/public/..%2fadmin` as public while the upstream resolved it to `/admin` would let a
- * client walk around its route policies.
+ * Reads the request target (RFC 9112 §3.2) into path and query, and makes the path one that every
+ * server reads the same way, since the gateway matches routes on it and forwards it as is.
+ * - Percent-encoded unreserved characters are decoded and other escapes upper-cased (RFC 3986
+ *   §6.2.2): `/%61dmin` is `/admin` for the router as it is for the upstream.
+ * - Refused: dot segments (also encoded), encoded `/` `\` NUL, a raw `\`, empty segments (`//`),
+ *   `;` (path parameters, which some servers strip: `/public/..;/admin`), `#`, control characters,
+ *   and malformed escapes.
+ * Without this, a gateway that matched `/public/..%2fadmin` as public while the upstream resolved
+ * it to `/admin` would let a client walk around the route's policies.
  */
-export type RequestTarget = { ok: true; path: string; search: string } | { ok: false; reason: string; path: string; search: string };
+export type RequestTarget =
+  | { ok: true; path: string; search: string; authority: string | undefined }
+  | { ok: false; reason: string; path: string; search: string; authority: undefined };
 
 const AMBIGUOUS_ENCODING = /%(2f|5c|00)/i;
-const DOT_SEGMENT = /^(\.|%2e){1,2}$/i;
+const DOT_SEGMENT = /^\.{1,2}$/;
+// Printable ASCII except space, `#`, `;` and `\`, plus percent escapes.
+const SAFE_PATH = /^[!$%&'()*+,\-./0-9:=?@A-Z[\]^_`a-z{|}~]*$/;
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
-/** What a refused target is logged as: cut short, query kept for redaction by the logger. */
+/** What a refused target is logged as: cut short, userinfo removed, query kept for the log's redaction. */
 function refuse(reason: string, url: string): RequestTarget {
-  const cut = url.slice(0, 512);
+  const cut = url.slice(0, 512).replace(/^(https?:\/\/)[^/@]*@/i, '$1[REDACTED]@');
   const queryAt = cut.indexOf('?');
-  return { ok: false, reason, path: queryAt === -1 ? cut : cut.slice(0, queryAt), search: queryAt === -1 ? '' : cut.slice(queryAt) };
+  return { ok: false, reason, path: queryAt === -1 ? cut : cut.slice(0, queryAt), search: queryAt === -1 ? '' : cut.slice(queryAt), authority: undefined };
 }
 
 export function parseRequestTarget(url: string | undefined): RequestTarget {
   if (url === undefined || url === '') return refuse('empty request target', '');
   let target = url;
+  let authority: string | undefined;
   if (!target.startsWith('/')) {
-    // absolute-form (RFC 9112 §3.2.2) is accepted; authority-form and asterisk-form are not for us.
+    // absolute-form (RFC 9112 §3.2.2) is accepted, and its authority is the host (§3.2.2 again);
+    // authority-form (CONNECT) and asterisk-form (OPTIONS *) are not for a reverse proxy.
     if (!/^https?:\/\//i.test(target)) return refuse('unsupported request target form', url);
+    let parsed: URL;
     try {
-      const parsed = new URL(target);
-      target = parsed.pathname + parsed.search;
+      parsed = new URL(target);
     } catch {
       return refuse('invalid absolute request target', url);
     }
+    if (parsed.username !== '' || parsed.password !== '') return refuse('credentials in the request target', url);
+    authority = parsed.host;
+    const afterAuthority = target.indexOf('/', target.indexOf('//') + 2);
+    target = afterAuthority === -1 ? '/' : target.slice(afterAuthority);
   }
   const queryAt = target.indexOf('?');
-  const path = queryAt === -1 ? target : target.slice(0, queryAt);
+  const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
   const search = queryAt === -1 ? '' : target.slice(queryAt);
-  if (path.includes('\\')) return refuse('backslash in path', url);
+  if (!SAFE_PATH.test(rawPath)) return refuse('characters in the path that servers read differently (;, #, \\, spaces or controls)', url);
+  let path = rawPath;
   if (path.includes('%')) {
     if (AMBIGUOUS_ENCODING.test(path)) return refuse('encoded slash, backslash or NUL in path', url);
-    try {
-      decodeURIComponent(path);
-    } catch {
-      return refuse('invalid percent-encoding in path', url);
-    }
+    const normalized = normalizeEscapes(path);
+    if (normalized === undefined) return refuse('invalid percent-encoding in path', url);
+    path = normalized;
   }
+  if (path.includes('//')) return refuse('empty segment in path', url);
   if (path.includes('.')) {
     for (const segment of path.split('/')) if (DOT_SEGMENT.test(segment)) return refuse('dot segment in path', url);
-  } else if (/%2e/i.test(path)) {
-    for (const segment of path.split('/')) if (DOT_SEGMENT.test(segment)) return refuse('dot segment in path', url);
   }
-  return { ok: true, path, search };
+  return { ok: true, path, search, authority };
+}
+
+/** RFC 3986 §6.2.2.1–2: upper-case escapes, decode the ones that stand for unreserved characters. */
+function normalizeEscapes(path: string): string | undefined {
+  let valid = true;
+  const normalized = path.replace(/%(..)?/g, (_match, hex: string | undefined) => {
+    if (hex === undefined || !/^[0-9A-Fa-f]{2}$/.test(hex)) {
+      valid = false;
+      return '';
+    }
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
+  });
+  return valid ? normalized : undefined;
 }

@@ -119,7 +119,11 @@ function toParams(names: string[], values: string[]): Record<string, string> {
 
 function hostMatches(pattern: string | undefined, host: string): boolean {
   if (pattern === undefined) return true;
-  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
+  if (pattern.startsWith('*.')) {
+    // One label only: *.example.com matches a.example.com, not a.b.example.com.
+    const suffix = pattern.slice(1);
+    return host.endsWith(suffix) && host.length > suffix.length && !host.slice(0, host.length - suffix.length).includes('.');
+  }
   return pattern === host;
 }
 

@@ -31,17 +31,30 @@ export interface Runtime {
   readonly globalPipeline: Pipeline;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly trustedProxies: TrustedProxies;
+  /** requestId.header, lower-cased as Node presents incoming header names. */
+  readonly requestIdHeader: string;
   readonly sensitiveQueryParams: ReadonlySet<string>;
+  /** A request starts or ends on this runtime. */
+  acquire(): void;
+  release(): void;
+  /** After a reload: close the upstream pools once the requests still on this runtime are done. */
+  retire(): Promise<void>;
   close(): Promise<void>;
 }
 
 export function buildRuntime(config: GatewayConfig, destination: DestinationStream, clock: Clock): Runtime {
   const logger = createLogger({ level: config.logging.level, redactHeaders: config.logging.redactHeaders }, destination);
-  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, config.requestId.header, logger, clock)]));
+  const requestIdHeader = config.requestId.header.toLowerCase();
+  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, logger, clock)]));
   const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, logger, clock));
   const router = new Router(
     routes.map(({ compiled, route, segments }) => ({ route: compiled, methods: route.methods, segments, host: route.host?.toLowerCase() })),
   );
+  let inflight = 0;
+  let retired: (() => void) | undefined;
+  const close = async () => {
+    await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
+  };
   return {
     config,
     logger,
@@ -49,10 +62,20 @@ export function buildRuntime(config: GatewayConfig, destination: DestinationStre
     globalPipeline: buildPipeline(instantiatePolicies(config.policies, {}, undefined, logger, clock)),
     upstreams,
     trustedProxies: new TrustedProxies(config.trustedProxies),
+    requestIdHeader,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...config.logging.redactQueryParams.map((name) => name.toLowerCase())]),
-    async close() {
-      await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
+    acquire() {
+      inflight++;
     },
+    release() {
+      inflight--;
+      if (inflight === 0) retired?.();
+    },
+    async retire() {
+      if (inflight > 0) await new Promise<void>((resolve) => (retired = resolve));
+      await close();
+    },
+    close,
   };
 }
 

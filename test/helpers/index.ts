@@ -72,6 +72,10 @@ export async function startUpstream(handler: UpstreamHandler = echoHandler, opti
     const recorded: RecordedRequest = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.alloc(0), aborted: false };
     requests.push(recorded);
     req.on('aborted', () => (recorded.aborted = true));
+    // A bodiless request is complete at once, so only the unfinished response tells of an abort.
+    res.on('close', () => {
+      if (!res.writableFinished) recorded.aborted = true;
+    });
     req.on('close', () => {
       if (!req.complete) recorded.aborted = true;
     });
@@ -192,7 +196,22 @@ export function parseRawResponse(raw: string): { status: number; headers: Record
     const colon = line.indexOf(':');
     headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
   }
-  return { status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
+  let body = rest.join('\r\n\r\n');
+  if (headers['transfer-encoding'] === 'chunked') body = decodeChunked(body);
+  return { status: Number(statusLine.split(' ')[1]), headers, body };
+}
+
+function decodeChunked(encoded: string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const lineEnd = encoded.indexOf('\r\n', at);
+    if (lineEnd === -1) return out;
+    const size = parseInt(encoded.slice(at, lineEnd), 16);
+    if (!size) return out;
+    out += encoded.slice(lineEnd + 2, lineEnd + 2 + size);
+    at = lineEnd + 2 + size + 2;
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -70,6 +70,8 @@ export const cors = definePolicy({
       respond: function addCorsHeaders(ctx) {
         if (ctx.isPreflight) return;
         const headers = ctx.response!.headers;
+        // This policy decides CORS: an upstream that reflects any origin must not decide instead.
+        for (const name in headers) if (name.startsWith('access-control-')) delete headers[name];
         const origin = ctx.req.headers.origin;
         if (!anyOrigin || config.allowCredentials) appendVary(headers, 'Origin');
         if (origin === undefined || !isAllowed(origin)) return;
