@@ -52,19 +52,20 @@ export interface ForwardingOptions {
   readonly authHeader: readonly [string, string] | undefined;
   /** Incoming headers the gateway replaces with its own values. */
   readonly gatewaySet: ReadonlySet<string>;
+  /** The same, plus the headers only a trusted proxy may send. */
+  readonly gatewaySetUntrusted: ReadonlySet<string>;
 }
 
 export function forwardingOptions(requestIdHeader: string, preserveHost: boolean, authHeader: readonly [string, string] | undefined): ForwardingOptions {
   const gatewaySet = new Set(['host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'traceparent', 'tracestate', requestIdHeader, ...OVERRIDE_HEADERS]);
-  return { requestIdHeader, preserveHost, authHeader, gatewaySet };
+  return { requestIdHeader, preserveHost, authHeader, gatewaySet, gatewaySetUntrusted: new Set([...gatewaySet, ...PROXY_ONLY_HEADERS]) };
 }
 
 export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOptions, upstreamHost: string): HeaderMap {
   const incoming = ctx.req.headers;
-  const headers = endToEndHeaders(incoming, options.gatewaySet);
   const trusted = ctx.peerTrusted;
+  const headers = endToEndHeaders(incoming, trusted ? options.gatewaySet : options.gatewaySetUntrusted);
   const originalHost = incoming.host ?? '';
-  if (!trusted) for (const name of PROXY_ONLY_HEADERS) delete headers[name];
 
   headers.host = options.preserveHost && originalHost !== '' ? originalHost : upstreamHost;
   headers['x-forwarded-for'] = trusted && incoming['x-forwarded-for'] ? `${String(incoming['x-forwarded-for'])}, ${ctx.peerIp}` : ctx.peerIp;
