@@ -112,8 +112,42 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ default: '127.0.0.1', description: 'Address of the admin listener (health, readiness); loopback by default.' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9901, description: 'Port of the admin listener.' }),
+        token: Type.Optional(Secret('Bootstrap admin token for the admin API; without it the admin API is off.')),
       },
-      { additionalProperties: false, default: {}, description: 'The admin listener: /healthz and /readyz.' },
+      { additionalProperties: false, default: {}, description: 'The admin listener: /healthz, /readyz and the admin API.' },
+    ),
+    store: Type.Optional(
+      Type.Object(
+        {
+          driver: StringEnum(['sqlite', 'postgres'], { default: 'sqlite', description: 'sqlite (one node, a local file) or postgres (several nodes).' }),
+          path: Type.String({ default: './data/portcullis.db', description: 'sqlite: the database file.' }),
+          url: Type.Optional(Secret('postgres: the connection URL (it holds a password, so by reference).')),
+          migrateOnStart: Type.Boolean({ default: true, description: 'Apply pending migrations at start (else run `portcullis migrate`).' }),
+          pollIntervalMs: Type.Integer({ minimum: 50, maximum: 10000, default: 500, description: 'How often each node follows the change feed; changes reach it within about this long.' }),
+        },
+        { additionalProperties: false, description: 'Where consumers and keys live.' },
+      ),
+    ),
+    apiKeys: Type.Optional(
+      Type.Object(
+        {
+          pepper: Secret('Server-side secret mixed into every key hash (HMAC-SHA256); at least 32 characters.'),
+          product: Type.String({ pattern: '^[a-z]{2,8}$', default: 'ptc', description: 'First part of every key, so scanners can recognise leaked keys.' }),
+          environment: Type.String({ pattern: '^[a-z]{2,8}$', default: 'live', description: 'Second part of new keys: live, test, ...' }),
+          maxAgeDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90, description: 'Longest life of a new key; a key without an expiry gets this one.' }),
+          warnAgeDays: Type.Integer({ minimum: 1, maximum: 3650, default: 75, description: '`keys list` flags keys older than this.' }),
+          lastUsedFlushMs: Type.Integer({ minimum: 100, default: 10000, description: 'How often last-used times are written, in one batch.' }),
+        },
+        { additionalProperties: false, description: 'API key issuing and verification.' },
+      ),
+    ),
+    bruteForce: Type.Object(
+      {
+        maxFailures: Type.Integer({ minimum: 1, default: 10, description: 'Failed authentications from one client IP within the window that block it.' }),
+        windowSeconds: Type.Integer({ minimum: 1, default: 60, description: 'The counting window.' }),
+        blockSeconds: Type.Integer({ minimum: 1, default: 300, description: 'How long a blocked client gets 429 auth.too_many_failures.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Brute-force protection for every authentication policy.' },
     ),
     trustedProxies: Type.Array(Type.String(), {
       default: [],

@@ -20,7 +20,30 @@ export function checkSemantics(config: Loose): ConfigIssue[] {
   for (const [name, upstream] of Object.entries(upstreams)) if (isObject(upstream)) checkUpstream(`upstreams.${name}`, upstream, issues);
   checkPolicies('policies', config.policies, issues);
   if (Array.isArray(config.routes)) checkRoutes(config.routes, Object.keys(upstreams), issues);
+  checkKeySections(config, issues);
   return issues;
+}
+
+/** API keys need a store and a pepper; the admin API needs both too. */
+function checkKeySections(config: Loose, issues: ConfigIssue[]): void {
+  const store = isObject(config.store) ? config.store : undefined;
+  const apiKeys = isObject(config.apiKeys) ? config.apiKeys : undefined;
+  if (store) {
+    const driver = store.driver ?? 'sqlite';
+    if (driver === 'postgres' && store.url === undefined) issues.push({ path: 'store.url', message: 'is required for driver postgres' });
+    if (driver === 'sqlite' && store.url !== undefined) issues.push({ path: 'store.url', message: 'does not apply to driver sqlite (use path)' });
+  }
+  const routes = Array.isArray(config.routes) ? config.routes : [];
+  const usesApiKeys = [config.policies, ...routes.map((route) => (isObject(route) ? route.policies : undefined))].some(
+    (policies) => isObject(policies) && isObject(policies['auth-apikey']) && policies['auth-apikey'].enabled !== false,
+  );
+  const admin = isObject(config.admin) ? config.admin : {};
+  const needers = [usesApiKeys ? 'the auth-apikey policy' : undefined, admin.token !== undefined ? 'the admin API (admin.token)' : undefined].filter(Boolean);
+  if (needers.length > 0 && !store) issues.push({ path: 'store', message: `is required by ${needers.join(' and ')}` });
+  if (needers.length > 0 && !apiKeys) issues.push({ path: 'apiKeys', message: `is required by ${needers.join(' and ')}` });
+  if (apiKeys && typeof apiKeys.warnAgeDays === 'number' && typeof apiKeys.maxAgeDays === 'number' && apiKeys.warnAgeDays > apiKeys.maxAgeDays) {
+    issues.push({ path: 'apiKeys.warnAgeDays', message: 'must not exceed maxAgeDays' });
+  }
 }
 
 function checkListeners(listeners: unknown, issues: ConfigIssue[]): void {

@@ -15,6 +15,16 @@ export interface RouteInfo {
   readonly upstream: string;
 }
 
+/** Who is calling, once an authentication policy has said so. */
+export interface Principal {
+  readonly type: 'api_key';
+  readonly consumerId: string;
+  readonly consumerName: string;
+  readonly scopes: readonly string[];
+  /** The credential's id (an API key's non-secret id), for logs. */
+  readonly credentialId: string;
+}
+
 /** Status and headers of the response about to be sent; respond-phase policies edit the headers. */
 export interface ResponseHead {
   status: number;
@@ -31,8 +41,8 @@ export interface RequestContext {
   readonly method: string;
   /** Path without the query, as received (percent-encoding kept). */
   readonly path: string;
-  /** The query string including its leading `?`, or ''. */
-  readonly search: string;
+  /** The query string including its leading `?`, or ''. A policy may remove a credential from it. */
+  search: string;
   /** Host without port, lower-cased. */
   readonly host: string;
   readonly protocol: 'http' | 'https';
@@ -48,8 +58,12 @@ export interface RequestContext {
   readonly isPreflight: boolean;
   /** Largest request body the proxy streams upstream; enforced byte by byte, not only by Content-Length. */
   maxBodyBytes: number;
-  /** Extra headers for the upstream request, set by transform-phase policies (lower-case names). */
+  /** Extra headers for the upstream request, set by policies (lower-case names). */
   readonly upstreamHeaders: HeaderMap;
+  /** Incoming headers not to forward (a credential the gateway consumed), lower-case. */
+  readonly removedHeaders: string[];
+  /** Set by an authentication policy; read by authorize and identity headers. */
+  principal: Principal | undefined;
   /** Set once the response head is known, before the respond phase. */
   response: ResponseHead | undefined;
   /** The error that stopped the request, if any. */

@@ -8,6 +8,7 @@ import { Type, type TObject, type TProperties, type Static } from '@sinclair/typ
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { HeaderMap, RequestContext } from './context.js';
+import type { GatewayServices } from './services.js';
 
 /** The fixed order of the request lifecycle (DESIGN.md §2). */
 export const PHASES = ['receive', 'authenticate', 'authorize', 'limit', 'validate', 'transform', 'proxy', 'respond', 'log'] as const;
@@ -32,6 +33,7 @@ export interface PolicyDeps {
   readonly clock: Clock;
   /** The route this instance serves, or undefined for a global instance. */
   readonly routeMethods: readonly string[] | undefined;
+  readonly services: GatewayServices;
 }
 
 export interface ConfigIssue {
@@ -46,6 +48,12 @@ export interface PolicyDefinition<S extends TObject = TObject> {
   /** On for every route unless a config says `enabled: false` (safe defaults). */
   readonly enabledByDefault: boolean;
   readonly configSchema: S;
+  /**
+   * Upstream headers this policy owns (identity headers, say). The gateway removes them from every
+   * incoming request on every route, whether or not the policy runs there, so a client can never
+   * pass its own values through.
+   */
+  readonly ownedUpstreamHeaders?: readonly string[];
   /** Checks the schema cannot express; returns issues relative to the policy's config. */
   check?(config: Static<S>): ConfigIssue[];
   create(config: Static<S>, deps: PolicyDeps): PolicyHandlers;

@@ -1,5 +1,7 @@
 /** Every policy the gateway knows. Adding one: its folder, an entry here and one in order.ts. */
 import type { PolicyDefinition } from '../core/policy.js';
+import { authApiKey } from './auth-apikey/index.js';
+import { authorize } from './authorize/index.js';
 import { cors } from './cors/index.js';
 import { POLICY_ORDER, type PolicyName } from './order.js';
 import { requestSizeLimit } from './request-size-limit/index.js';
@@ -10,7 +12,7 @@ export interface RegisteredPolicy {
   readonly order: number;
 }
 
-const definitions = [requestSizeLimit, cors, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
+const definitions = [requestSizeLimit, cors, authApiKey, authorize, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
 
 export const POLICIES: readonly RegisteredPolicy[] = definitions.map((definition) => ({
   definition,

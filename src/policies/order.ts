@@ -6,6 +6,8 @@
 export const POLICY_ORDER = {
   'request-size-limit': 100,
   cors: 200,
+  'auth-apikey': 300,
+  authorize: 400,
   'security-headers': 900,
 } as const;
 

@@ -4,7 +4,7 @@
  * here too, behind authentication.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GatewayError } from '../core/errors.js';
 import { writeBareProblem } from '../core/problem.js';
 
@@ -15,8 +15,9 @@ export interface AdminState {
   configRevision(): number;
 }
 
-export function createAdminServer(state: AdminState): Server {
-  return createServer(function handleAdminRequest(req, res) {
+export function createAdminServer(state: AdminState, api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>): Server {
+  return createServer(async function handleAdminRequest(req, res) {
+    if (api && (await api(req, res))) return;
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       writeBareProblem(res, new GatewayError('route.method_not_allowed', { headers: { allow: 'GET, HEAD' } }), randomUUID(), state.typeBaseUrl());
@@ -31,7 +32,7 @@ export function createAdminServer(state: AdminState): Server {
   });
 }
 
-function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);

@@ -56,8 +56,8 @@ export interface ForwardingOptions {
   readonly gatewaySetUntrusted: ReadonlySet<string>;
 }
 
-export function forwardingOptions(requestIdHeader: string, preserveHost: boolean, authHeader: readonly [string, string] | undefined): ForwardingOptions {
-  const gatewaySet = new Set(['host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'traceparent', 'tracestate', requestIdHeader, ...OVERRIDE_HEADERS]);
+export function forwardingOptions(requestIdHeader: string, preserveHost: boolean, authHeader: readonly [string, string] | undefined, ownedHeaders: readonly string[]): ForwardingOptions {
+  const gatewaySet = new Set(['host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'traceparent', 'tracestate', requestIdHeader, ...OVERRIDE_HEADERS, ...ownedHeaders]);
   return { requestIdHeader, preserveHost, authHeader, gatewaySet, gatewaySetUntrusted: new Set([...gatewaySet, ...PROXY_ONLY_HEADERS]) };
 }
 
@@ -80,6 +80,7 @@ export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOpt
   headers.traceparent = formatTraceparent(ctx.trace);
   if (ctx.trace.traceState !== undefined) headers.tracestate = ctx.trace.traceState;
 
+  for (const name of ctx.removedHeaders) delete headers[name];
   for (const name in ctx.upstreamHeaders) headers[name] = ctx.upstreamHeaders[name]!;
   if (options.authHeader) headers[options.authHeader[0]] = options.authHeader[1];
   return headers;

@@ -13,11 +13,13 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { ConfigIssue } from '../core/policy.js';
 import { formatIssue, loadConfigFile } from '../config/loader.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
-import { stdoutDestination } from '../observability/logger.js';
+import { createAdminApi } from '../admin/admin-api.js';
+import { createLogger, stdoutDestination } from '../observability/logger.js';
 import { createAdminServer } from './admin.js';
 import { answerClientError } from './client-errors.js';
 import { createRequestHandler } from './request-handler.js';
 import { buildRuntime, type Runtime } from './runtime.js';
+import { openServices, type OpenedServices } from './services.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -51,23 +53,52 @@ export class Gateway {
   readonly #destination: DestinationStream;
   readonly #clock: Clock;
   readonly #options: GatewayOptions;
+  readonly #services: OpenedServices;
 
-  private constructor(options: GatewayOptions) {
+  private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices) {
     this.#options = options;
-    this.#destination = options.logDestination ?? stdoutDestination();
-    this.#clock = options.clock ?? systemClock;
-    this.#runtime = buildRuntime(options.config, this.#destination, this.#clock);
-    this.#admin = createAdminServer({
-      ready: () => this.#ready && !this.#draining,
+    this.#destination = destination;
+    this.#clock = clock;
+    this.#services = services;
+    this.#runtime = buildRuntime(options.config, destination, clock, services.services);
+    const api = createAdminApi({
+      token: options.config.admin.token,
+      consumers: services.consumers,
+      keys: services.keyService,
+      failures: services.services.authFailures,
+      logger: () => this.#runtime.logger,
+      clock,
       typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
-      configRevision: () => this.#revision,
     });
+    this.#admin = createAdminServer(
+      {
+        ready: () => this.#ready && !this.#draining,
+        typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
+        configRevision: () => this.#revision,
+      },
+      api,
+    );
   }
 
+  /** Opens the store and key index (if configured), then the listeners. */
   static async start(options: GatewayOptions): Promise<Gateway> {
-    const gateway = new Gateway(options);
-    await gateway.#listen();
+    const destination = options.logDestination ?? stdoutDestination();
+    const clock = options.clock ?? systemClock;
+    const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders }, destination);
+    const services = await openServices(options.config, logger, clock);
+    const gateway = new Gateway(options, destination, clock, services);
+    try {
+      await gateway.#listen();
+    } catch (error) {
+      await services.close();
+      throw error;
+    }
     return gateway;
+  }
+
+  /** The store's consumers and keys, for tests and tools in the same process. */
+  get services(): OpenedServices {
+    return this.#services;
   }
 
   get config(): GatewayConfig {
@@ -137,7 +168,7 @@ export class Gateway {
     const previous = this.#runtime;
     let next: Runtime;
     try {
-      next = buildRuntime(config, this.#destination, this.#clock);
+      next = buildRuntime(config, this.#destination, this.#clock, this.#services.services);
     } catch (error) {
       // A config that validated but cannot be built is refused like an invalid one.
       previous.logger.error({ event: 'config.reload_rejected', err: error }, 'new config could not be applied: the previous config keeps serving');
@@ -145,8 +176,10 @@ export class Gateway {
     }
     this.#runtime = next;
     this.#revision++;
-    if (JSON.stringify(previous.config.listeners) !== JSON.stringify(config.listeners) || JSON.stringify(previous.config.admin) !== JSON.stringify(config.admin)) {
-      next.logger.warn({ event: 'config.restart_required' }, 'listener or admin settings changed: they take effect after a restart');
+    const startOnly = ['listeners', 'admin', 'store', 'apiKeys', 'bruteForce'] as const;
+    const changed = startOnly.filter((section) => JSON.stringify(previous.config[section]) !== JSON.stringify(config[section]));
+    if (changed.length > 0) {
+      next.logger.warn({ event: 'config.restart_required', sections: changed }, 'some settings take effect only after a restart');
     }
     next.logger.info({ event: 'config.reloaded', revision: this.#revision, routes: config.routes.length }, 'config reloaded');
     // Old pools close once the requests still using them (retries included) are done.
@@ -201,6 +234,7 @@ export class Gateway {
     await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
     this.#admin.closeAllConnections();
     await this.#runtime.close();
+    await this.#services.close();
     logger.info({ event: 'gateway.stopped' }, 'gateway stopped');
     logger.flush();
   }

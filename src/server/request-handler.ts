@@ -122,6 +122,8 @@ function createContext(req: IncomingMessage, runtime: Runtime, listener: Listene
     isPreflight,
     maxBodyBytes: Number.POSITIVE_INFINITY,
     upstreamHeaders: {},
+    removedHeaders: [],
+    principal: undefined,
     response: undefined,
     error: undefined,
     upstream: { target: undefined, latencyMs: undefined, attempts: 0 },
@@ -200,6 +202,8 @@ function logAccess(ctx: RequestContext, res: ServerResponse, runtime: Runtime): 
     bytesOut: ctx.bytesOut,
     clientIp: ctx.clientIp,
     code: ctx.error?.code,
+    consumerId: ctx.principal?.consumerId,
+    credentialId: ctx.principal?.credentialId,
     ...ctx.logFields,
   };
   if (ctx.error?.internal !== undefined) record.internal = ctx.error.internal;

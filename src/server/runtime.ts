@@ -5,6 +5,7 @@
  */
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../core/clock.js';
+import type { GatewayServices } from '../core/services.js';
 import type { RouteInfo } from '../core/context.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
 import type { GatewayConfig, PoliciesConfig, RouteConfig } from '../config/schema.js';
@@ -42,11 +43,15 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function buildRuntime(config: GatewayConfig, destination: DestinationStream, clock: Clock): Runtime {
+/** Identity headers every policy owns: stripped from every incoming request, on every route. */
+const OWNED_HEADERS = POLICIES.flatMap(({ definition }) => definition.ownedUpstreamHeaders ?? []);
+
+export function buildRuntime(config: GatewayConfig, destination: DestinationStream, clock: Clock, services: GatewayServices = {}): Runtime {
   const logger = createLogger({ level: config.logging.level, redactHeaders: config.logging.redactHeaders }, destination);
   const requestIdHeader = config.requestId.header.toLowerCase();
-  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, logger, clock)]));
-  const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, logger, clock));
+  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock)]));
+  const env = { logger, clock, services };
+  const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, env));
   const router = new Router(
     routes.map(({ compiled, route, segments }) => ({ route: compiled, methods: route.methods, segments, host: route.host?.toLowerCase() })),
   );
@@ -59,7 +64,7 @@ export function buildRuntime(config: GatewayConfig, destination: DestinationStre
     config,
     logger,
     router,
-    globalPipeline: buildPipeline(instantiatePolicies(config.policies, {}, undefined, logger, clock)),
+    globalPipeline: buildPipeline(instantiatePolicies(config.policies, {}, undefined, env)),
     upstreams,
     trustedProxies: new TrustedProxies(config.trustedProxies),
     requestIdHeader,
@@ -79,14 +84,20 @@ export function buildRuntime(config: GatewayConfig, destination: DestinationStre
   };
 }
 
-function compileRoute(route: RouteConfig, global: PoliciesConfig, upstream: Upstream, logger: Logger, clock: Clock) {
+interface PolicyEnvironment {
+  logger: Logger;
+  clock: Clock;
+  services: GatewayServices;
+}
+
+function compileRoute(route: RouteConfig, global: PoliciesConfig, upstream: Upstream, env: PolicyEnvironment) {
   const segments = mustCompile(route.path);
   const rewrite = route.rewrite === undefined ? undefined : mustCompile(route.rewrite);
   const stripPrefix = route.stripPrefix?.replace(/\/+$/, '');
   const compiled: CompiledRoute = {
     info: { name: route.name, methods: route.methods, upstream: route.upstream },
     upstream,
-    pipeline: buildPipeline(instantiatePolicies(global, route.policies, route.methods, logger.child({ route: route.name }), clock)),
+    pipeline: buildPipeline(instantiatePolicies(global, route.policies, route.methods, { ...env, logger: env.logger.child({ route: route.name }) })),
     upstreamPath(path, params) {
       if (rewrite) return fillTemplate(rewrite, params);
       if (stripPrefix !== undefined) {
@@ -100,12 +111,12 @@ function compileRoute(route: RouteConfig, global: PoliciesConfig, upstream: Upst
 }
 
 /** A route's config for a policy replaces the global one; `enabled: false` turns it off there. */
-function instantiatePolicies(global: PoliciesConfig, local: PoliciesConfig, routeMethods: readonly string[] | undefined, logger: Logger, clock: Clock): PolicyInstance[] {
+function instantiatePolicies(global: PoliciesConfig, local: PoliciesConfig, routeMethods: readonly string[] | undefined, env: PolicyEnvironment): PolicyInstance[] {
   const instances: PolicyInstance[] = [];
   for (const { definition, order } of POLICIES) {
     const config = local[definition.name] ?? global[definition.name];
     if (!config || config.enabled === false) continue;
-    const handlers = definition.create(config as never, { logger: logger.child({ policy: definition.name }), clock, routeMethods });
+    const handlers = definition.create(config as never, { logger: env.logger.child({ policy: definition.name }), clock: env.clock, routeMethods, services: env.services });
     instances.push({ name: definition.name, order, handlers });
   }
   return instances;

@@ -50,13 +50,14 @@ export class Upstream {
     name: string,
     config: UpstreamConfig,
     requestIdHeader: string,
+    ownedHeaders: readonly string[],
     private readonly logger: Logger,
     private readonly clock: Clock,
   ) {
     this.name = name;
     this.config = config;
     this.targets = config.targets.map((url) => new UpstreamTarget(url, config));
-    this.forwarding = forwardingOptions(requestIdHeader, config.preserveHost, buildAuthHeader(config));
+    this.forwarding = forwardingOptions(requestIdHeader, config.preserveHost, buildAuthHeader(config), ownedHeaders);
     this.#retryMethods = new Set(config.retries.methods);
   }
 

@@ -156,6 +156,11 @@ export class ApiKeyRepository {
     return (await query.orderBy('created_at').orderBy('id').execute()).map(toApiKey);
   }
 
+  /** Keys in id order after `afterId`: for loading a large store in bounded pages. */
+  async page(afterId: string, limit: number): Promise<ApiKeyRecord[]> {
+    return (await this.db.selectFrom('api_keys').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute()).map(toApiKey);
+  }
+
   async listByIds(ids: readonly string[]): Promise<ApiKeyRecord[]> {
     if (ids.length === 0) return [];
     return (await this.db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute()).map(toApiKey);

@@ -1,0 +1,198 @@
+/**
+ * The admin API (JSON, on the admin listener, loopback by default): consumers and API keys. Until
+ * admin users arrive, it requires the bootstrap token from `admin.token` (a secret reference),
+ * compared in constant time, with the same brute-force throttle as client authentication. A store
+ * failure is a 503 problem and an error log line, never mistaken for "not found".
+ */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import type { Clock } from '../core/clock.js';
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import type { AuthFailureTracker } from '../core/services.js';
+import { writeBareProblem } from '../core/problem.js';
+import type { SecretValue } from '../config/secret.js';
+import { KeyLifetimeError, type KeyService } from '../keys/key-service.js';
+import type { Logger } from '../observability/logger.js';
+import { normalizeIp } from '../server/client-ip.js';
+import { ConflictError, NotFoundError, type ConsumerRepository } from '../store/repositories.js';
+
+const MAX_BODY_BYTES = 64 * 1024;
+const ADMIN_PRINCIPAL = 'bootstrap-admin';
+
+const Scope = Type.String({ pattern: '^[!#-\\[\\]-~]+$', maxLength: 128 });
+const schemas = {
+  createConsumer: Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$' }), metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false }),
+  createKey: Type.Object(
+    {
+      consumerId: Type.String({ minLength: 1, maxLength: 64 }),
+      name: Type.String({ minLength: 1, maxLength: 100 }),
+      scopes: Type.Array(Scope, { default: [], maxItems: 100 }),
+      expiresInDays: Type.Optional(Type.Integer({ minimum: 1 })),
+      environment: Type.Optional(Type.String({ pattern: '^[a-z]{2,8}$' })),
+    },
+    { additionalProperties: false },
+  ),
+  rotateKey: Type.Object({ gracePeriodSeconds: Type.Integer({ minimum: 0, maximum: 30 * 86400, default: 86400 }), expiresInDays: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+};
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validators = Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, ajv.compile(schema)])) as Record<keyof typeof schemas, ReturnType<typeof ajv.compile>>;
+
+export interface AdminApiDeps {
+  readonly token: SecretValue | undefined;
+  readonly consumers: ConsumerRepository | undefined;
+  readonly keys: KeyService | undefined;
+  readonly failures: AuthFailureTracker | undefined;
+  readonly logger: () => Logger;
+  readonly clock: Clock;
+  readonly typeBaseUrl: () => string;
+}
+
+type Handler = (params: Record<string, string>, body: unknown, query: URLSearchParams) => Promise<[number, unknown]>;
+
+export function createAdminApi(deps: AdminApiDeps) {
+  const tokenDigest = deps.token ? digest(deps.token.reveal()) : undefined;
+  const routes: Array<{ method: string; pattern: RegExp; handle: Handler }> = [];
+  const route = (method: string, path: string, handle: Handler) => routes.push({ method, pattern: new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[A-Za-z0-9_-]{1,64})')}$`), handle });
+  const consumers = () => deps.consumers!;
+  const keys = () => deps.keys!;
+  const audit = (event: string, fields: Record<string, unknown>) => deps.logger().info({ event, actor: ADMIN_PRINCIPAL, ...fields }, 'admin action');
+
+  route('GET', '/v1/consumers', async () => [200, { items: await consumers().list() }]);
+  route('POST', '/v1/consumers', async (_p, body) => {
+    const input = body as Static<typeof schemas.createConsumer>;
+    const consumer = await consumers().create(input);
+    audit('admin.consumer_created', { consumerId: consumer.id });
+    return [201, consumer];
+  });
+  route('GET', '/v1/consumers/:id', async (p) => [200, await consumers().get(p.id!)]);
+  route('POST', '/v1/consumers/:id/disable', async (p) => {
+    const consumer = await consumers().setStatus(p.id!, 'disabled');
+    audit('admin.consumer_disabled', { consumerId: consumer.id });
+    return [200, consumer];
+  });
+  route('POST', '/v1/consumers/:id/enable', async (p) => {
+    const consumer = await consumers().setStatus(p.id!, 'active');
+    audit('admin.consumer_enabled', { consumerId: consumer.id });
+    return [200, consumer];
+  });
+  route('GET', '/v1/keys', async (_p, _b, query) => [200, { items: await keys().list({ consumerId: query.get('consumerId') ?? undefined }) }]);
+  route('POST', '/v1/keys', async (_p, body) => {
+    const input = body as Static<typeof schemas.createKey>;
+    const created = await keys().create({ ...input, createdBy: ADMIN_PRINCIPAL });
+    audit('admin.key_created', { keyId: created.view.id, consumerId: created.view.consumerId });
+    return [201, { key: created.key, apiKey: created.view }];
+  });
+  route('GET', '/v1/keys/:id', async (p) => [200, await keys().get(p.id!)]);
+  route('POST', '/v1/keys/:id/rotate', async (p, body) => {
+    const input = body as Static<typeof schemas.rotateKey>;
+    const rotated = await keys().rotate(p.id!, { graceSeconds: input.gracePeriodSeconds, expiresInDays: input.expiresInDays, createdBy: ADMIN_PRINCIPAL });
+    audit('admin.key_rotated', { keyId: p.id, replacementId: rotated.view.id, graceSeconds: input.gracePeriodSeconds });
+    return [201, { key: rotated.key, apiKey: rotated.view, previous: rotated.old }];
+  });
+  route('POST', '/v1/keys/:id/revoke', async (p) => {
+    const revoked = await keys().revoke(p.id!);
+    audit('admin.key_revoked', { keyId: revoked.id });
+    return [200, revoked];
+  });
+
+  const bodySchemaFor: Record<string, keyof typeof schemas | undefined> = { 'POST /v1/consumers': 'createConsumer', 'POST /v1/keys': 'createKey' };
+
+  /** Handles /v1/*; returns false for other paths (health endpoints). */
+  return async function handleAdminApi(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const [path = '/', queryText = ''] = (req.url ?? '/').split('?');
+    if (!path.startsWith('/v1/')) return false;
+    const requestId = randomUUID();
+    const fail = (error: GatewayError) => writeBareProblem(res, error, requestId, deps.typeBaseUrl());
+    try {
+      if (!tokenDigest || !deps.consumers || !deps.keys) {
+        fail(new GatewayError('route.not_found', { detail: 'The admin API is off: configure admin.token, store and apiKeys.' }));
+        return true;
+      }
+      authenticate(req, tokenDigest, deps);
+      const method = req.method ?? 'GET';
+      const matches = routes.filter((r) => r.pattern.test(path));
+      const match = matches.find((r) => r.method === method);
+      if (!match) {
+        if (matches.length > 0) fail(new GatewayError('route.method_not_allowed', { headers: { allow: matches.map((r) => r.method).join(', ') } }));
+        else fail(new GatewayError('route.not_found', { detail: 'No such admin endpoint.' }));
+        return true;
+      }
+      const params = match.pattern.exec(path)!.groups ?? {};
+      const schemaName = path.endsWith('/rotate') ? 'rotateKey' : bodySchemaFor[`${method} ${path}`];
+      const body = method === 'POST' ? validate(schemaName, await readJson(req)) : undefined;
+      const [status, payload] = await match.handle(params, body, new URLSearchParams(queryText));
+      const text = JSON.stringify(payload);
+      // Responses may hold a new key: never cached anywhere.
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-request-id': requestId });
+      res.end(text);
+    } catch (error) {
+      fail(toAdminError(error, deps.logger(), requestId));
+    }
+    return true;
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function authenticate(req: IncomingMessage, tokenDigest: Buffer, deps: AdminApiDeps): void {
+  const clientIp = normalizeIp(req.socket.remoteAddress);
+  const now = deps.clock.now();
+  const blockedFor = deps.failures?.blockedForSeconds(clientIp, now) ?? 0;
+  if (blockedFor > 0) throw new GatewayError('auth.too_many_failures', { detail: 'Too many failed attempts; try again later.', headers: { 'retry-after': String(blockedFor) } });
+  const header = req.headers.authorization ?? '';
+  const presented = /^bearer /i.test(header) ? header.slice(7).trim() : '';
+  // Equal-length digests, so the comparison time says nothing about the token.
+  if (presented === '' || !timingSafeEqual(digest(presented), tokenDigest)) {
+    deps.failures?.recordFailure(clientIp, now);
+    deps.logger().warn({ event: 'admin.auth_failed', clientIp }, 'admin API: missing or wrong token');
+    throw new GatewayError('admin.unauthorized', { detail: 'Send the admin token as Authorization: Bearer <token>.', headers: { 'www-authenticate': 'Bearer realm="portcullis-admin"' } });
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new GatewayError('request.body_too_large', { detail: `Admin request bodies are limited to ${MAX_BODY_BYTES} bytes.` });
+    chunks.push(chunk);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new GatewayError('admin.invalid_request', { detail: 'The body is not valid JSON.' });
+  }
+}
+
+function validate(schemaName: keyof typeof schemas | undefined, body: unknown): unknown {
+  if (!schemaName) return body;
+  const check = validators[schemaName];
+  if (check(body)) return body;
+  const errors = (check.errors ?? []).map((e) => ({
+    pointer: e.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}` : e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath || '/',
+    keyword: e.keyword,
+    message: e.keyword === 'additionalProperties' ? 'unknown property' : (e.message ?? 'is not valid'),
+  }));
+  throw new GatewayError('admin.invalid_request', { detail: 'The body does not match the endpoint.', extensions: { errors } });
+}
+
+function toAdminError(error: unknown, logger: Logger, requestId: string): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof NotFoundError) return new GatewayError('admin.not_found', { detail: error.message });
+  if (error instanceof ConflictError) return new GatewayError('admin.conflict', { detail: error.message });
+  if (error instanceof KeyLifetimeError) return new GatewayError('admin.invalid_request', { detail: error.message });
+  const failure = toGatewayError(error);
+  // Driver errors carry a code (ECONNREFUSED, SQLITE_BUSY, 57P01...): an outage, not an answer.
+  if (typeof (error as { code?: unknown }).code === 'string') {
+    logger.error({ event: 'admin.store_failed', requestId, err: error }, 'admin API: the store failed');
+    return new GatewayError('store.unavailable', { detail: 'The store did not answer; try again.', internal: failure.internal });
+  }
+  logger.error({ event: 'request.internal_error', requestId, err: error }, 'admin API: internal error');
+  return failure;
+}
+

@@ -1,0 +1,131 @@
+/**
+ * Issuing and managing API keys: what the admin API and CLI call. A new key is returned once, in
+ * the clear, to the caller; only its keyed hash is stored.
+ */
+import type { Clock } from '../core/clock.js';
+import type { ApiKeyRecord, ApiKeyRepository } from '../store/repositories.js';
+import { generateApiKey, hashApiKey } from './api-key-format.js';
+
+const DAY_MS = 86400000;
+
+export interface KeyPolicy {
+  pepper: string;
+  product: string;
+  environment: string;
+  maxAgeDays: number;
+  warnAgeDays: number;
+}
+
+export interface NewKeyRequest {
+  consumerId: string;
+  name: string;
+  scopes: string[];
+  /** Days until expiry; capped at maxAgeDays, which is also the default. */
+  expiresInDays?: number;
+  environment?: string;
+  createdBy: string;
+}
+
+/** A key as shown to operators: never the hash, never the key; flags for age and state. */
+export interface KeyView {
+  id: string;
+  consumerId: string;
+  name: string;
+  environment: string;
+  scopes: string[];
+  status: 'active' | 'revoked' | 'expired';
+  expiresAt: string | null;
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  replacedBy: string | null;
+  revokedAt: string | null;
+  /** Older than warnAgeDays: rotate it. */
+  pastWarningAge: boolean;
+}
+
+export class KeyLifetimeError extends Error {}
+
+export class KeyService {
+  constructor(
+    private readonly keys: ApiKeyRepository,
+    private readonly policy: KeyPolicy,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(request: NewKeyRequest): Promise<{ key: string; view: KeyView }> {
+    const issued = generateApiKey(this.policy.product, request.environment ?? this.policy.environment);
+    const record = await this.keys.insert({
+      id: issued.id,
+      consumerId: request.consumerId,
+      name: request.name,
+      environment: request.environment ?? this.policy.environment,
+      hash: hashApiKey(issued.key, this.policy.pepper),
+      scopes: request.scopes,
+      expiresAt: this.#expiry(request.expiresInDays),
+      createdBy: request.createdBy,
+    });
+    return { key: issued.key, view: this.view(record) };
+  }
+
+  /** A new key for the same consumer, name and scopes; the old one works until the grace deadline. */
+  async rotate(oldId: string, options: { graceSeconds: number; expiresInDays?: number; createdBy: string }): Promise<{ key: string; view: KeyView; old: KeyView }> {
+    const old = await this.keys.get(oldId);
+    const issued = generateApiKey(this.policy.product, old.environment);
+    const { old: updated, replacement } = await this.keys.rotate(
+      oldId,
+      {
+        id: issued.id,
+        consumerId: old.consumerId,
+        name: old.name,
+        environment: old.environment,
+        hash: hashApiKey(issued.key, this.policy.pepper),
+        scopes: old.scopes,
+        expiresAt: this.#expiry(options.expiresInDays),
+        createdBy: options.createdBy,
+      },
+      this.clock.now() + options.graceSeconds * 1000,
+    );
+    return { key: issued.key, view: this.view(replacement), old: this.view(updated) };
+  }
+
+  async revoke(id: string): Promise<KeyView> {
+    return this.view(await this.keys.revoke(id));
+  }
+
+  async get(id: string): Promise<KeyView> {
+    return this.view(await this.keys.get(id));
+  }
+
+  async list(filter: { consumerId?: string } = {}): Promise<KeyView[]> {
+    return (await this.keys.list(filter)).map((record) => this.view(record));
+  }
+
+  view(record: ApiKeyRecord): KeyView {
+    const now = this.clock.now();
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const expired = record.expiresAt !== null && record.expiresAt <= now;
+    return {
+      id: record.id,
+      consumerId: record.consumerId,
+      name: record.name,
+      environment: record.environment,
+      scopes: record.scopes,
+      status: record.status === 'revoked' ? 'revoked' : expired ? 'expired' : 'active',
+      expiresAt: iso(record.expiresAt),
+      createdBy: record.createdBy,
+      createdAt: iso(record.createdAt)!,
+      lastUsedAt: iso(record.lastUsedAt),
+      replacedBy: record.replacedBy,
+      revokedAt: iso(record.revokedAt),
+      pastWarningAge: record.status !== 'revoked' && !expired && now - record.createdAt > this.policy.warnAgeDays * DAY_MS,
+    };
+  }
+
+  #expiry(days: number | undefined): number {
+    if (days !== undefined && (days <= 0 || days > this.policy.maxAgeDays)) {
+      throw new KeyLifetimeError(`expiresInDays must be between 1 and ${this.policy.maxAgeDays} (apiKeys.maxAgeDays)`);
+    }
+    return this.clock.now() + (days ?? this.policy.maxAgeDays) * DAY_MS;
+  }
+}

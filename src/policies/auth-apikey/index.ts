@@ -1,0 +1,115 @@
+/**
+ * Authenticates a request by API key. The key is read from the configured places (by default
+ * `Authorization: Bearer` and `X-API-Key`; the query string only if explicitly allowed), checked
+ * against the in-memory key index (shape and checksum first, then the keyed hash in constant time,
+ * then status, expiry and consumer), stripped before forwarding, and replaced by identity headers
+ * that the gateway always sets or clears.
+ */
+import { Type } from '@sinclair/typebox';
+import type { RequestContext } from '../../core/context.js';
+import { GatewayError, type ErrorCode } from '../../core/errors.js';
+import { definePolicy, policyConfig } from '../../core/policy.js';
+import type { ApiKeyVerdict } from '../../core/services.js';
+
+const IDENTITY_HEADERS = ['x-consumer-id', 'x-consumer-name', 'x-consumer-scopes'];
+
+const configSchema = policyConfig(
+  {
+    sources: Type.Array(
+      Type.Object(
+        {
+          header: Type.String({ pattern: '^[A-Za-z0-9-]+$', description: 'Header to read the key from.' }),
+          scheme: Type.Optional(Type.String({ pattern: '^[A-Za-z]+$', description: 'Authorization scheme before the key, e.g. Bearer.' })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, default: [{ header: 'authorization', scheme: 'Bearer' }, { header: 'x-api-key' }], description: 'Where to look for the key, in order.' },
+    ),
+    queryParam: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$', description: 'Also accept the key in this query parameter (discouraged: URLs end up in logs and histories).' })),
+    realm: Type.String({ default: 'portcullis', pattern: '^[^"\\\\]*$', description: 'Realm named in WWW-Authenticate.' }),
+  },
+  'Authenticates requests by API key.',
+);
+
+/** Verdicts map to distinct problems; the detail never contains the key. */
+const FAILURES: Record<Exclude<ApiKeyVerdict, { ok: true }>['reason'], { code: ErrorCode; detail: string }> = {
+  malformed: { code: 'auth.key_invalid', detail: 'The API key is not valid.' },
+  unknown: { code: 'auth.key_invalid', detail: 'The API key is not valid.' },
+  mismatch: { code: 'auth.key_invalid', detail: 'The API key is not valid.' },
+  expired: { code: 'auth.key_expired', detail: 'The API key has expired.' },
+  revoked: { code: 'auth.key_revoked', detail: 'The API key has been revoked.' },
+  consumer_disabled: { code: 'auth.consumer_disabled', detail: 'The consumer this key belongs to is disabled.' },
+};
+
+export const authApiKey = definePolicy({
+  name: 'auth-apikey',
+  description: 'Authenticates requests by API key and sets identity headers for the upstream.',
+  enabledByDefault: false,
+  ownedUpstreamHeaders: IDENTITY_HEADERS,
+  configSchema,
+  create(config, deps) {
+    const verifier = deps.services.apiKeys;
+    const failures = deps.services.authFailures;
+    if (!verifier) throw new Error('auth-apikey needs the store and apiKeys sections (the config check should have said so)');
+    const sources = config.sources.map((source) => ({ header: source.header.toLowerCase(), prefix: source.scheme ? `${source.scheme.toLowerCase()} ` : undefined }));
+    const challenge = `Bearer realm="${config.realm}"`;
+    const queryParam = config.queryParam;
+
+    function findKey(ctx: RequestContext): { key: string; header?: string } | undefined {
+      for (const source of sources) {
+        const value = ctx.req.headers[source.header];
+        if (typeof value !== 'string' || value === '') continue;
+        if (source.prefix === undefined) return { key: value.trim(), header: source.header };
+        if (value.length > source.prefix.length && value.slice(0, source.prefix.length).toLowerCase() === source.prefix) {
+          return { key: value.slice(source.prefix.length).trim(), header: source.header };
+        }
+      }
+      if (queryParam && ctx.search !== '') {
+        const params = new URLSearchParams(ctx.search);
+        const key = params.get(queryParam);
+        if (key) {
+          params.delete(queryParam);
+          const rest = params.toString();
+          ctx.search = rest === '' ? '' : `?${rest}`;
+          return { key };
+        }
+      }
+      return undefined;
+    }
+
+    return {
+      authenticate: function authenticateApiKey(ctx) {
+        const now = deps.clock.now();
+        const blockedFor = failures?.blockedForSeconds(ctx.clientIp, now) ?? 0;
+        if (blockedFor > 0) {
+          ctx.logFields.authFailure = 'blocked';
+          throw new GatewayError('auth.too_many_failures', { detail: 'Too many failed attempts from this address; try again later.', headers: { 'retry-after': String(blockedFor) } });
+        }
+        const found = findKey(ctx);
+        if (!found) {
+          throw new GatewayError('auth.missing_credentials', { detail: 'This route needs an API key.', headers: { 'www-authenticate': challenge } });
+        }
+        if (found.header) ctx.removedHeaders.push(found.header);
+        const verdict = verifier.verify(found.key, now);
+        if (!verdict.ok) {
+          ctx.logFields.authFailure = verdict.reason;
+          if (failures?.recordFailure(ctx.clientIp, now)) {
+            deps.logger.warn({ event: 'auth.client_blocked', clientIp: ctx.clientIp, requestId: ctx.requestId }, 'too many failed authentications: client blocked');
+          }
+          const failure = FAILURES[verdict.reason];
+          throw new GatewayError(failure.code, { detail: failure.detail, headers: { 'www-authenticate': `${challenge}, error="invalid_token"` } });
+        }
+        const { principal } = verdict;
+        ctx.principal = { type: 'api_key', consumerId: principal.consumerId, consumerName: principal.consumerName, scopes: principal.scopes, credentialId: principal.keyId };
+        verifier.markUsed(principal.keyId, now);
+      },
+      transform: function setIdentityHeaders(ctx) {
+        const principal = ctx.principal;
+        if (!principal) return;
+        ctx.upstreamHeaders['x-consumer-id'] = principal.consumerId;
+        ctx.upstreamHeaders['x-consumer-name'] = encodeURIComponent(principal.consumerName);
+        ctx.upstreamHeaders['x-consumer-scopes'] = principal.scopes.join(' ');
+      },
+    };
+  },
+});

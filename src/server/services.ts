@@ -1,0 +1,69 @@
+/**
+ * What the gateway opens besides its listeners: the store (if configured), the in-memory key index
+ * that follows it, the key service for the admin API, and the brute-force throttle. Store settings
+ * take effect at start; a reload that changes them says a restart is needed.
+ */
+import type { Clock } from '../core/clock.js';
+import type { GatewayServices } from '../core/services.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { KeyIndex } from '../keys/key-index.js';
+import { KeyService } from '../keys/key-service.js';
+import type { Logger } from '../observability/logger.js';
+import { FailureThrottle } from '../security/failure-throttle.js';
+import { migrateToLatest, openStore, type OpenedStore } from '../store/open-store.js';
+import { ApiKeyRepository, ChangeFeed, ConsumerRepository } from '../store/repositories.js';
+
+/** A start-up problem to tell the operator plainly (no stack trace). */
+export class StartupError extends Error {}
+
+export interface OpenedServices {
+  readonly services: GatewayServices;
+  readonly store: OpenedStore | undefined;
+  readonly consumers: ConsumerRepository | undefined;
+  readonly keyService: KeyService | undefined;
+  readonly keyIndex: KeyIndex | undefined;
+  close(): Promise<void>;
+}
+
+export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock): Promise<OpenedServices> {
+  const authFailures = new FailureThrottle(config.bruteForce);
+  if (!config.store) {
+    return { services: { authFailures }, store: undefined, consumers: undefined, keyService: undefined, keyIndex: undefined, close: async () => {} };
+  }
+  const store = openStore(config.store.driver === 'postgres' ? { driver: 'postgres', url: config.store.url!.reveal() } : { driver: 'sqlite', path: config.store.path });
+  try {
+    if (config.store.migrateOnStart) {
+      const result = await migrateToLatest(store);
+      for (const applied of result.results ?? []) logger.info({ event: 'store.migrated', migration: applied.migrationName }, 'store migration applied');
+    }
+    const consumers = new ConsumerRepository(store.db, clock);
+    const keys = new ApiKeyRepository(store.db, clock);
+    let keyIndex: KeyIndex | undefined;
+    let keyService: KeyService | undefined;
+    if (config.apiKeys) {
+      const pepper = config.apiKeys.pepper.reveal();
+      // HMAC keys shorter than the hash output weaken it (RFC 2104 §3); refuse a short pepper.
+      if (pepper.length < 32) throw new StartupError(`apiKeys.pepper (${config.apiKeys.pepper.reference}) must be at least 32 characters`);
+      keyIndex = new KeyIndex(consumers, keys, new ChangeFeed(store.db), { pepper, pollIntervalMs: config.store.pollIntervalMs, lastUsedFlushMs: config.apiKeys.lastUsedFlushMs, logger, clock });
+      const started = performance.now();
+      await keyIndex.load();
+      logger.info({ event: 'keys.loaded', keys: keyIndex.size, revision: keyIndex.revision, ms: Math.round(performance.now() - started) }, 'API keys loaded');
+      keyIndex.start();
+      keyService = new KeyService(keys, { ...config.apiKeys, pepper }, clock);
+    }
+    return {
+      services: { authFailures, apiKeys: keyIndex },
+      store,
+      consumers,
+      keyService,
+      keyIndex,
+      async close() {
+        await keyIndex?.stop();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
