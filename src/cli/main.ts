@@ -6,7 +6,10 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerConfigCommands } from './config-commands.js';
+import { registerConsumersCommand } from './consumers-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerKeysCommand } from './keys-command.js';
+import { registerMigrateCommand } from './migrate-command.js';
 import { registerStartCommand } from './start-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -21,5 +24,8 @@ const program = new Command()
 registerStartCommand(program);
 registerConfigCommands(program);
 registerDemoCommand(program);
+registerConsumersCommand(program);
+registerKeysCommand(program);
+registerMigrateCommand(program);
 
 await program.parseAsync(process.argv);

@@ -15,7 +15,15 @@ export function registerStartCommand(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const gateway = await Gateway.start({ config: loaded.config, configPath: options.config });
+      let gateway: Gateway;
+      try {
+        gateway = await Gateway.start({ config: loaded.config, configPath: options.config });
+      } catch (error) {
+        // A port in use, an unreachable store, a short pepper: say what, without a stack trace.
+        process.stderr.write(`portcullis: could not start: ${(error as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
       if (loaded.config.lifecycle.watchConfigFile) gateway.watchConfigFile();
       handleSignals(gateway);
     });

@@ -38,3 +38,15 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
     },
   };
 }
+
+/** Like runCli, without blocking this process (which may host the gateway the CLI talks to). */
+export function runCliAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * The CLI's side of the admin API: URL and token from flags or the environment
+ * (PORTCULLIS_ADMIN_URL, PORTCULLIS_ADMIN_TOKEN; the environment is the better place for a token,
+ * since flags show up in process listings and shell history).
+ */
+import type { Command } from 'commander';
+
+export interface AdminOptions {
+  adminUrl?: string;
+  token?: string;
+  json?: boolean;
+}
+
+export class CliError extends Error {}
+
+export function addAdminOptions(command: Command): Command {
+  return command
+    .option('--admin-url <url>', 'admin API address (default: $PORTCULLIS_ADMIN_URL or http://127.0.0.1:9901)')
+    .option('--token <token>', 'admin token (prefer $PORTCULLIS_ADMIN_TOKEN: flags are visible to other users)')
+    .option('--json', 'print JSON instead of a table');
+}
+
+export async function adminCall(options: AdminOptions, method: string, path: string, body?: unknown): Promise<unknown> {
+  const base = (options.adminUrl ?? process.env.PORTCULLIS_ADMIN_URL ?? 'http://127.0.0.1:9901').replace(/\/+$/, '');
+  const token = options.token ?? process.env.PORTCULLIS_ADMIN_TOKEN;
+  if (!token) throw new CliError('no admin token: set PORTCULLIS_ADMIN_TOKEN (or pass --token)');
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new CliError(`cannot reach the admin API at ${base}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`);
+  }
+  const text = await response.text();
+  const parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
+  if (!response.ok) {
+    const problem = (parsed ?? {}) as { code?: string; detail?: string; errors?: Array<{ pointer: string; message: string }> };
+    const details = (problem.errors ?? []).map((e) => `\n  ${e.pointer}: ${e.message}`).join('');
+    throw new CliError(`${response.status} ${problem.code ?? ''}: ${problem.detail ?? text}${details}`);
+  }
+  return parsed;
+}
+
+/** A plain text table: one header row, columns padded to fit. */
+export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
+  const cell = (value: unknown) => (value === null || value === undefined ? '-' : Array.isArray(value) ? value.join(' ') || '-' : String(value));
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
+  const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((row) => line(columns.map((c) => cell(row[c]))))].join('\n') + '\n';
+}
+
+export function print(options: AdminOptions, value: unknown, render: () => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : render());
+}
+
+/** Runs a command action; a CliError prints its message and exits 1, anything else is a bug. */
+export function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await run(...args);
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      process.stderr.write(`portcullis: ${error.message}\n`);
+      process.exitCode = 1;
+    }
+  };
+}

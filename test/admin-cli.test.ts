@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCliAsync } from './helpers/cli.js';
+import { httpRequest, startUpstream, type TestUpstream } from './helpers/index.js';
+import { ADMIN_TOKEN, KEY_ENV, keysConfig, startKeyGateway } from './helpers/keys.js';
+
+describe('consumers, keys and migrate commands', () => {
+  let upstream: TestUpstream;
+  let gw: Awaited<ReturnType<typeof startKeyGateway>>;
+  let env: NodeJS.ProcessEnv;
+  const cli = (...args: string[]) => runCliAsync(args, env);
+
+  before(async () => {
+    upstream = await startUpstream();
+    gw = await startKeyGateway(upstream.url, { routes: [{ name: 'r', methods: ['GET'], path: '/*', upstream: 'backend', policies: { 'auth-apikey': {} } }] });
+    env = { PORTCULLIS_ADMIN_URL: gw.gateway.adminUrl, PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN };
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  test('creates, lists, shows, disables and enables consumers, as tables and as JSON', async () => {
+    const created = await cli('consumers', 'create', 'acme-bank', '--metadata', '{"tier":"gold"}', '--json');
+    assert.equal(created.status, 0, created.stderr);
+    const consumer = JSON.parse(created.stdout) as { id: string; metadata: { tier: string } };
+    assert.equal(consumer.metadata.tier, 'gold');
+    const listed = await cli('consumers', 'list');
+    assert.match(listed.stdout, /^ID\s+NAME\s+STATUS\s+CREATEDAT/);
+    assert.match(listed.stdout, new RegExp(`${consumer.id}\\s+acme-bank\\s+active`));
+    assert.match((await cli('consumers', 'show', consumer.id)).stdout, /gold/);
+    assert.match((await cli('consumers', 'disable', consumer.id)).stdout, /disabled/);
+    assert.match((await cli('consumers', 'enable', consumer.id)).stdout, /active/);
+  });
+
+  test('issues a key once, lists and shows it without the key, rotates and revokes it', async () => {
+    const consumer = JSON.parse((await cli('consumers', 'create', 'payroll-co', '--json')).stdout) as { id: string };
+    const created = await cli('keys', 'create', '--consumer', consumer.id, '--name', 'prod', '--scope', 'accounts:read', '--scope', 'payments:write');
+    assert.equal(created.status, 0, created.stderr);
+    const key = /(ptc_live_[0-9A-Za-z]{32}_[0-9A-Za-z]{6})/.exec(created.stdout)![1]!;
+    assert.match(created.stdout, /shown only this once/);
+    const id = key.slice('ptc_live_'.length, 'ptc_live_'.length + 8);
+
+    const listed = await cli('keys', 'list', '--consumer', consumer.id);
+    assert.match(listed.stdout, new RegExp(`${id}.*accounts:read payments:write`));
+    assert.doesNotMatch(listed.stdout + (await cli('keys', 'show', id)).stdout, new RegExp(key));
+
+    const rotated = JSON.parse((await cli('keys', 'rotate', id, '--grace-seconds', '60', '--json')).stdout) as { key: string; previous: { replacedBy: string } };
+    assert.notEqual(rotated.key, key);
+    assert.ok(rotated.previous.replacedBy);
+    const revoked = JSON.parse((await cli('keys', 'revoke', rotated.previous.replacedBy, '--json')).stdout) as { status: string };
+    assert.equal(revoked.status, 'revoked');
+  });
+
+  test('says plainly when the token is wrong or the admin API is unreachable', async () => {
+    const wrong = await runCliAsync(['consumers', 'list'], { PORTCULLIS_ADMIN_URL: gw.gateway.adminUrl, PORTCULLIS_ADMIN_TOKEN: 'wrong' });
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stderr, /401 admin\.unauthorized/);
+    const unreachable = await runCliAsync(['keys', 'list'], { PORTCULLIS_ADMIN_URL: 'http://127.0.0.1:1', PORTCULLIS_ADMIN_TOKEN: 'x' });
+    assert.equal(unreachable.status, 1);
+    assert.match(unreachable.stderr, /cannot reach the admin API/);
+    const invalid = await cli('keys', 'create', '--consumer', 'con_nobody', '--name', 'x');
+    assert.match(invalid.stderr, /404 admin\.not_found/);
+  });
+
+  test('migrate applies pending migrations once, then reports the store up to date', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-migrate-'));
+    const file = join(dir, 'portcullis.json');
+    writeFileSync(file, JSON.stringify({ ...keysConfig(upstream.url), store: { path: join(dir, 'store.db') } }));
+    const first = await runCliAsync(['migrate', '--config', file, '--json'], KEY_ENV);
+    assert.equal(first.status, 0, first.stderr);
+    assert.deepEqual(JSON.parse(first.stdout), { applied: ['0001_consumers_and_api_keys'] });
+    assert.match((await runCliAsync(['migrate', '--config', file], KEY_ENV)).stdout, /up to date/);
+  });
+
+  test('start refuses a pepper shorter than 32 characters with a plain message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-pepper-'));
+    const file = join(dir, 'portcullis.json');
+    writeFileSync(file, JSON.stringify({ ...keysConfig(upstream.url), store: { path: join(dir, 'store.db') } }));
+    const result = await runCliAsync(['start', '--config', file], { ...KEY_ENV, PORTCULLIS_KEY_PEPPER: 'short' });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /could not start: apiKeys\.pepper \(\$\{env:PORTCULLIS_KEY_PEPPER\}\) must be at least 32 characters/);
+    assert.doesNotMatch(result.stderr, /short/);
+  });
+
+  test('a key issued by the CLI opens a protected route', async () => {
+    const consumer = JSON.parse((await cli('consumers', 'create', 'cli-partner', '--json')).stdout) as { id: string };
+    const { key } = JSON.parse((await cli('keys', 'create', '--consumer', consumer.id, '--name', 'k', '--json')).stdout) as { key: string };
+    let status = 0;
+    for (let i = 0; i < 30 && status !== 200; i++) {
+      status = (await httpRequest(`${gw.url}/x`, { headers: { 'x-api-key': key } })).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(status, 200);
+  });
+});
