@@ -49,6 +49,12 @@ export async function startGatewayProcess(config: Record<string, unknown>, port:
   }
 }
 
+/** Children started elsewhere that stopAll() must end too. */
+export function track(child: ChildProcess): ChildProcess {
+  children.push(child);
+  return child;
+}
+
 export function stopAll(): void {
   for (const child of children) child.kill('SIGKILL');
 }

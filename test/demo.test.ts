@@ -3,12 +3,14 @@ import { test } from 'node:test';
 import { spawnCli } from './helpers/cli.js';
 import { assertProblem, httpRequest } from './helpers/index.js';
 
-test('the demo answers through the gateway, injects the upstream credential and stops cleanly', async () => {
+test('the demo answers through the gateway with its keys, injects the upstream credential and stops cleanly', async () => {
   const demo = spawnCli(['demo', '--port', '0', '--admin-port', '0', '--json']);
   try {
-    const addresses = JSON.parse(await demo.waitForLine(/^\{"gateway"/)) as { gateway: string; admin: string; upstream: string };
+    const addresses = JSON.parse(await demo.waitForLine(/^\{"gateway"/)) as { gateway: string; admin: string; upstream: string; keys: { full: string; readOnly: string; adminToken: string } };
+    const full = { authorization: `Bearer ${addresses.keys.full}` };
 
-    const accounts = await httpRequest(`${addresses.gateway}/v1/accounts`);
+    assertProblem(await httpRequest(`${addresses.gateway}/v1/accounts`), 401, 'auth.missing_credentials');
+    const accounts = await httpRequest(`${addresses.gateway}/v1/accounts`, { headers: full });
     assert.equal(accounts.status, 200);
     assert.equal(accounts.json<{ data: unknown[] }>().data.length, 2);
     assert.equal(accounts.headers.server, undefined, 'the upstream Server header is removed');
@@ -17,15 +19,19 @@ test('the demo answers through the gateway, injects the upstream credential and 
 
     const payment = await httpRequest(`${addresses.gateway}/v1/payments`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...full, 'content-type': 'application/json' },
       body: JSON.stringify({ fromAccount: 'acc_1001', toIban: 'DE89370400440532013000', amount: 2500 }),
     });
     assert.equal(payment.status, 201);
     const id = payment.json<{ id: string }>().id;
-    assert.equal((await httpRequest(`${addresses.gateway}/v1/payments/${id}`)).status, 200);
+    assert.equal((await httpRequest(`${addresses.gateway}/v1/payments/${id}`, { headers: full })).status, 200);
+    const readOnly = { authorization: `Bearer ${addresses.keys.readOnly}` };
+    assertProblem(await httpRequest(`${addresses.gateway}/v1/payments`, { method: 'POST', headers: readOnly, body: '{}' }), 403, 'auth.insufficient_scope');
+    const keyList = await httpRequest(`${addresses.admin}/v1/keys`, { headers: { authorization: `Bearer ${addresses.keys.adminToken}` } });
+    assert.equal(keyList.json<{ items: unknown[] }>().items.length, 2);
 
     assert.equal((await httpRequest(`${addresses.upstream}/accounts`)).status, 401, 'only the gateway holds the upstream token');
-    assertProblem(await httpRequest(`${addresses.gateway}/v1/payments`, { method: 'POST', body: Buffer.alloc(5000) }), 413, 'request.body_too_large');
+    assertProblem(await httpRequest(`${addresses.gateway}/v1/payments`, { method: 'POST', headers: full, body: Buffer.alloc(5000) }), 413, 'request.body_too_large');
     assert.equal((await httpRequest(`${addresses.admin}/readyz`)).status, 200);
 
     demo.child.kill('SIGTERM');

@@ -11,7 +11,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--json', 'print the addresses as one JSON line instead of the tour')
     .action(async (options: { port: string; adminPort: string; json?: boolean }) => {
       const demo = await startDemo({ port: Number(options.port), adminPort: Number(options.adminPort) });
-      if (options.json) process.stdout.write(`${JSON.stringify({ gateway: demo.gateway.url(), admin: demo.gateway.adminUrl, upstream: demo.upstream.url })}\n`);
+      if (options.json) process.stdout.write(`${JSON.stringify({ gateway: demo.gateway.url(), admin: demo.gateway.adminUrl, upstream: demo.upstream.url, keys: demo.keys })}\n`);
       else process.stdout.write(demo.tour);
       handleSignals(demo.gateway, () => demo.upstream.close());
     });

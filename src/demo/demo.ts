@@ -3,7 +3,10 @@
  * examples/demo.yaml, and a short tour of curl commands to try.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { formatIssue, validateConfig } from '../config/loader.js';
 import { Gateway } from '../server/gateway.js';
@@ -16,34 +19,49 @@ export interface DemoOptions {
   adminPort: number;
 }
 
+export interface DemoKeys {
+  /** accounts:read and payments:write */
+  full: string;
+  /** accounts:read only: POST /v1/payments answers 403 */
+  readOnly: string;
+  adminToken: string;
+}
+
 export interface RunningDemo {
   gateway: Gateway;
   upstream: SampleUpstream;
+  keys: DemoKeys;
   tour: string;
   close(): Promise<void>;
 }
 
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const token = randomBytes(24).toString('base64url');
+  const adminToken = randomBytes(24).toString('base64url');
   const upstream = await startSampleUpstream({ token });
   const raw = parse(await readFile(DEMO_CONFIG_URL, 'utf8')) as {
     listeners: Array<{ port: number }>;
     admin: { port: number };
+    store: { path: string };
     upstreams: { payments: { targets: string[] } };
   };
   raw.listeners[0]!.port = options.port;
   raw.admin.port = options.adminPort;
+  raw.store.path = join(mkdtempSync(join(tmpdir(), 'portcullis-demo-')), 'demo.db');
   raw.upstreams.payments.targets = [upstream.url];
-  const loaded = validateConfig(raw, { ...process.env, PORTCULLIS_DEMO_UPSTREAM_TOKEN: token });
+  const secrets = { PORTCULLIS_DEMO_UPSTREAM_TOKEN: token, PORTCULLIS_DEMO_ADMIN_TOKEN: adminToken, PORTCULLIS_DEMO_KEY_PEPPER: randomBytes(32).toString('base64url') };
+  const loaded = validateConfig(raw, { ...process.env, ...secrets });
   if (!loaded.ok) {
     await upstream.close();
     throw new Error(`the demo config is invalid:\n${loaded.issues.map(formatIssue).join('\n')}`);
   }
   const gateway = await Gateway.start({ config: loaded.config });
+  const keys = await issueDemoKeys(gateway, adminToken);
   return {
     gateway,
     upstream,
-    tour: tour(gateway.url(), gateway.adminUrl, upstream.url),
+    keys,
+    tour: tour(gateway.url(), gateway.adminUrl, upstream.url, keys),
     async close() {
       await gateway.close(2000);
       await upstream.close();
@@ -51,22 +69,43 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   };
 }
 
-function tour(url: string, adminUrl: string, upstreamUrl: string): string {
+/** A demo partner with two keys, issued the way an operator would: through the admin API. */
+async function issueDemoKeys(gateway: Gateway, adminToken: string): Promise<DemoKeys> {
+  const consumers = gateway.services.consumers!;
+  const keyService = gateway.services.keyService!;
+  const partner = await consumers.create({ name: 'demo-partner', metadata: { contact: 'integrations@partner.example' } });
+  const full = await keyService.create({ consumerId: partner.id, name: 'demo: read and pay', scopes: ['accounts:read', 'payments:write'], createdBy: 'demo' });
+  const readOnly = await keyService.create({ consumerId: partner.id, name: 'demo: read only', scopes: ['accounts:read'], createdBy: 'demo' });
+  await gateway.services.keyIndex!.refresh();
+  return { full: full.key, readOnly: readOnly.key, adminToken };
+}
+
+function tour(url: string, adminUrl: string, upstreamUrl: string, keys: DemoKeys): string {
   return `
 Portcullis demo
   Gateway:  ${url}
   Admin:    ${adminUrl}/healthz
   Upstream: ${upstreamUrl} (a fake payments API that demands a token only the gateway holds)
 
+Demo partner keys (shown once, as real keys are):
+  KEY=${keys.full}        # accounts:read payments:write
+  RO_KEY=${keys.readOnly}     # accounts:read
+
 Try:
-  curl -i ${url}/v1/accounts
-  curl -i ${url}/v1/accounts/acc_1001
-  curl -i -X POST ${url}/v1/payments -H 'content-type: application/json' \\
+  curl -i ${url}/v1/accounts                                        # 401 auth.missing_credentials
+  curl -i ${url}/v1/accounts -H "Authorization: Bearer $KEY"
+  curl -i ${url}/v1/accounts/acc_1001 -H "X-API-Key: $KEY"
+  curl -i -X POST ${url}/v1/payments -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\
        -d '{"fromAccount":"acc_1001","toIban":"DE89370400440532013000","amount":2500}'
-  curl -i ${url}/v1/nowhere                         # 404 problem+json (RFC 9457)
-  curl -i -X DELETE ${url}/v1/accounts/acc_1001     # 405 with Allow
-  head -c 5000 /dev/zero | curl -i -X POST ${url}/v1/payments --data-binary @-   # 413
-  curl -i ${upstreamUrl}/accounts                   # direct: 401, the client has no upstream token
+  curl -i -X POST ${url}/v1/payments -H "Authorization: Bearer $RO_KEY" -d '{}'   # 403 auth.insufficient_scope
+  curl -i ${url}/v1/nowhere -H "Authorization: Bearer $KEY"         # 404 problem+json (RFC 9457)
+  curl -i -X DELETE ${url}/v1/accounts/acc_1001                     # 405 with Allow
+  curl -i ${upstreamUrl}/accounts                                   # direct: 401, only the gateway holds the upstream token
+
+Admin API and CLI (bootstrap token for this demo run):
+  export PORTCULLIS_ADMIN_URL=${adminUrl} PORTCULLIS_ADMIN_TOKEN=${keys.adminToken}
+  node dist/src/cli/main.js keys list
+  node dist/src/cli/main.js keys revoke <id>                        # then retry with that key: 401 auth.key_revoked
 
 JSON access logs follow below. Stop with Ctrl-C.
 `;

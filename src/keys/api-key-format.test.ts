@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { generateApiKey, hashApiKey, hashesEqual, parseApiKey } from './api-key-format.js';
+import { generateApiKey, hashApiKey, parseApiKey } from './api-key-format.js';
 
 test('issues keys with the product and environment prefix, an id and a checksum', () => {
   const { key, id } = generateApiKey('ptc', 'live');
@@ -25,12 +25,10 @@ test('refuses a mistyped, truncated or reshaped key by its checksum or shape alo
   assert.equal(parseApiKey('x'.repeat(10000)).ok, false);
 });
 
-test('hashes with the pepper and compares in constant time', () => {
+test('hashes with the pepper', () => {
   const { key } = generateApiKey('ptc', 'live');
   const hash = hashApiKey(key, 'pepper-1');
   assert.match(hash, /^[0-9a-f]{64}$/);
+  assert.equal(hash, hashApiKey(key, 'pepper-1'));
   assert.notEqual(hash, hashApiKey(key, 'pepper-2'), 'the pepper changes the hash');
-  assert.equal(hashesEqual(hash, hashApiKey(key, 'pepper-1')), true);
-  assert.equal(hashesEqual(hash, hashApiKey(`${key}`.replace(/.$/, '0'), 'pepper-1')), false);
-  assert.equal(hashesEqual(hash, ''), false);
 });

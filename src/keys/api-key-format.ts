@@ -5,9 +5,10 @@
  * - `secret`: 24 base62 characters, about 143 bits from the system's random source.
  * - `checksum`: the first 6 base62 characters of SHA-256 over everything before it, so a mistyped
  *   or truncated key is refused without a store lookup, and secret scanners can confirm a match.
- * The key is shown once; the store keeps only HMAC-SHA256(pepper, key), compared in constant time.
+ * The key is shown once; the store keeps only HMAC-SHA256(pepper, key), which the key index
+ * compares in constant time.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { encodeBase62, randomBase62 } from '../store/ids.js';
 
 export const KEY_ID_LENGTH = 8;
@@ -41,14 +42,11 @@ export function parseApiKey(candidate: string): ParsedKey {
 }
 
 export function hashApiKey(key: string, pepper: string): string {
-  return createHmac('sha256', pepper).update(key).digest('hex');
+  return hashApiKeyDigest(key, pepper).toString('hex');
 }
 
-/** Constant-time comparison of two hex digests of equal length. */
-export function hashesEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
+export function hashApiKeyDigest(key: string, pepper: string): Buffer {
+  return createHmac('sha256', pepper).update(key).digest();
 }
 
 function checksum(body: string): string {
