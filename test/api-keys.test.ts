@@ -3,6 +3,22 @@ import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/core/clock.js';
 import { assertProblem, eventually, httpRequest, startUpstream, type TestUpstream } from './helpers/index.js';
 import { startKeyGateway } from './helpers/keys.js';
+import { createPostgresSchema, POSTGRES_URL, skipWithoutPostgres } from './helpers/services.js';
+
+/** The same suite on each store: SQLite by default, PostgreSQL for several nodes. */
+const stores = [
+  { name: 'SQLite', skip: false as const, open: async () => ({ store: undefined, env: {}, cleanup: async () => {} }) },
+  {
+    name: 'PostgreSQL',
+    skip: skipWithoutPostgres,
+    async open() {
+      const { schema, drop } = await createPostgresSchema();
+      const url = new URL(POSTGRES_URL);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      return { store: { driver: 'postgres', url: '${env:PORTCULLIS_TEST_DATABASE_URL}', pollIntervalMs: 100 }, env: { PORTCULLIS_TEST_DATABASE_URL: url.toString() }, cleanup: drop };
+    },
+  },
+];
 
 const DAY = 86400000;
 const routes = {
@@ -15,8 +31,10 @@ const routes = {
   bruteForce: { maxFailures: 1000 },
 };
 
-describe('API keys end to end (SQLite)', () => {
+for (const backend of stores) {
+describe(`API keys end to end (${backend.name})`, { skip: backend.skip }, () => {
   let upstream: TestUpstream;
+  let cleanup: () => Promise<void>;
   let gw: Awaited<ReturnType<typeof startKeyGateway>>;
   const clock = new ManualClock(Date.UTC(2026, 10, 22));
   const bodies: string[] = [];
@@ -30,7 +48,9 @@ describe('API keys end to end (SQLite)', () => {
 
   before(async () => {
     upstream = await startUpstream();
-    gw = await startKeyGateway(upstream.url, routes, { clock });
+    const opened = await backend.open();
+    cleanup = opened.cleanup;
+    gw = await startKeyGateway(upstream.url, routes, { clock, store: opened.store, env: opened.env });
     consumerId = await gw.admin.consumer('acme-bank');
     reader = await gw.admin.key(consumerId, ['accounts:read']);
     await eventually(() => gw.gateway.services.keyIndex!.size >= 1, 'the new key reaches the index');
@@ -38,6 +58,7 @@ describe('API keys end to end (SQLite)', () => {
   after(async () => {
     await gw.close();
     await upstream.close();
+    await cleanup();
   });
 
   test('shows a new key exactly once, in the documented format', async () => {
@@ -174,6 +195,8 @@ describe('API keys end to end (SQLite)', () => {
     assert.doesNotMatch(everything, /ptc_live_[0-9A-Za-z]{32}_/);
   });
 });
+
+}
 
 describe('the admin API', () => {
   test('refuses a missing or wrong token with 401, and throttles guessing', async () => {

@@ -46,7 +46,11 @@ export class AdminClient {
   }
 }
 
-export async function startKeyGateway(upstreamUrl: string, extra: Record<string, unknown> = {}, options: { clock?: Clock; store?: Record<string, unknown> } = {}): Promise<TestGateway & { admin: AdminClient }> {
-  const gw = await startGateway(keysConfig(upstreamUrl, extra, options.store), { env: KEY_ENV, clock: options.clock });
+export async function startKeyGateway(
+  upstreamUrl: string,
+  extra: Record<string, unknown> = {},
+  options: { clock?: Clock; store?: Record<string, unknown>; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestGateway & { admin: AdminClient }> {
+  const gw = await startGateway(keysConfig(upstreamUrl, extra, options.store), { env: { ...KEY_ENV, ...options.env }, clock: options.clock });
   return Object.assign(gw, { admin: new AdminClient(gw.gateway.adminUrl) });
 }
