@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { validateConfig } from '../src/config/loader.js';
 import { spawnCli } from './helpers/cli.js';
-import { assertProblem, baseConfig, eventually, httpRequest, sleep, startGateway, startUpstream } from './helpers/index.js';
+import { assertProblem, baseConfig, eventually, freePort, httpRequest, sleep, startGateway, startUpstream } from './helpers/index.js';
 
-async function freePort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function writeConfig(path: string, config: Record<string, unknown>): void {
   writeFileSync(path, JSON.stringify(config, null, 2));

@@ -4,22 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { spawnCli, type CliProcess } from './helpers/cli.js';
-import { httpRequest, startUpstream } from './helpers/index.js';
+import { freePort, httpRequest, startUpstream } from './helpers/index.js';
 import { AdminClient, ADMIN_TOKEN, KEY_ENV } from './helpers/keys.js';
 import { createPostgresSchema, POSTGRES_URL, skipWithoutPostgres } from './helpers/services.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test('a revocation on one node stops the key on another node within a second', { skip: skipWithoutPostgres }, async () => {
   const { schema, drop } = await createPostgresSchema();
