@@ -76,6 +76,15 @@ describe('consumers, keys and migrate commands', () => {
     assert.match((await runCliAsync(['migrate', '--config', file], KEY_ENV)).stdout, /up to date/);
   });
 
+  test('start refuses an admin token shorter than 24 characters', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-token-'));
+    const file = join(dir, 'portcullis.json');
+    writeFileSync(file, JSON.stringify({ ...keysConfig(upstream.url), store: { path: join(dir, 'store.db') } }));
+    const result = await runCliAsync(['start', '--config', file], { ...KEY_ENV, PORTCULLIS_ADMIN_TOKEN: 'short-token' });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /admin\.token .* must be at least 24 characters/);
+  });
+
   test('start refuses a pepper shorter than 32 characters with a plain message', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-pepper-'));
     const file = join(dir, 'portcullis.json');

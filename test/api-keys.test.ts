@@ -101,12 +101,11 @@ describe(`API keys end to end (${backend.name})`, { skip: backend.skip }, () => 
     assert.equal(line.code, 'auth.key_invalid');
   });
 
-  test('never forwards identity headers a client made up, on any route', async () => {
-    const spoof = { 'x-consumer-id': 'con_admin', 'x-consumer-scopes': 'everything', 'x-consumer-name': 'root' };
+  test('never forwards identity headers a client made up, on any route, in any spelling', async () => {
+    const spoof = { 'x-consumer-id': 'con_admin', 'x-consumer-scopes': 'everything', 'x-consumer-name': 'root', x_consumer_id: 'con_admin', X_Consumer_Scopes: 'everything' };
     await call('/public', spoof);
     let seen = upstream.requests.at(-1)!.headers;
-    assert.equal(seen['x-consumer-id'], undefined);
-    assert.equal(seen['x-consumer-scopes'], undefined);
+    for (const name of ['x-consumer-id', 'x-consumer-scopes', 'x-consumer-name', 'x_consumer_id', 'x_consumer_scopes']) assert.equal(seen[name], undefined, name);
     await call('/v1/accounts/acc_1', { ...spoof, authorization: `Bearer ${reader.key}` });
     seen = upstream.requests.at(-1)!.headers;
     assert.equal(seen['x-consumer-id'], consumerId);
@@ -128,6 +127,15 @@ describe(`API keys end to end (${backend.name})`, { skip: backend.skip }, () => 
     assert.equal(reply.status, 200);
     assert.equal(upstream.requests.at(-1)!.url, '/v1/legacy?page=2');
     assertProblem(await call(`/v1/accounts/acc_1?api_key=${reader.key}`), 401, 'auth.missing_credentials');
+  });
+
+  test('forwards none of the places a key may be in, even the ones not used', async () => {
+    const reply = await call(`/v1/legacy?api_key=ptc_live_second-key&page=3`, { authorization: `Bearer ${reader.key}`, 'x-api-key': 'ptc_live_third-key' });
+    assert.equal(reply.status, 200);
+    const seen = upstream.requests.at(-1)!;
+    assert.equal(seen.url, '/v1/legacy?page=3');
+    assert.equal(seen.headers.authorization, undefined);
+    assert.equal(seen.headers['x-api-key'], undefined);
   });
 
   test('stops a revoked key on the gateway within a second, without a restart', async () => {
@@ -250,6 +258,55 @@ describe('the admin API', () => {
       await gw.logs.waitFor((r) => r.event === 'auth.client_blocked');
     } finally {
       await gw.close();
+      await upstream.close();
+    }
+  });
+});
+
+describe('credentials in custom places, and missing principals', () => {
+  test('redacts keys from custom headers and query parameters in every log line', async () => {
+    const upstream = await startUpstream();
+    const gw = await startKeyGateway(upstream.url, {
+      logging: { includeHeaders: true },
+      bruteForce: { maxFailures: 2, windowSeconds: 60, blockSeconds: 60 },
+      routes: [
+        { name: 'partner', methods: ['GET'], path: '/partner', upstream: 'backend', policies: { 'auth-apikey': { sources: [{ header: 'X-Partner-Key' }], queryParam: 'pkey' } } },
+        { name: 'scoped', methods: ['GET'], path: '/scoped', upstream: 'backend', policies: { authorize: { scopes: ['x'] } } },
+      ],
+    });
+    try {
+      const consumer = await gw.admin.consumer('custom');
+      const { key } = await gw.admin.key(consumer, []);
+      await eventually(() => gw.gateway.services.keyIndex!.verify(key, Date.now()).ok, 'indexed');
+      assert.equal((await httpRequest(`${gw.url}/partner`, { headers: { 'x-partner-key': key } })).status, 200);
+      for (let i = 0; i < 3; i++) await httpRequest(`${gw.url}/partner?pkey=${key}x${i}`);
+      assert.equal((await httpRequest(`${gw.url}/partner?pkey=${key}`)).status, 429, 'blocked, and the key in the query is still not logged');
+      await gw.logs.waitFor((r) => r.type === 'access' && r.status === 429);
+      // Refused before the policy runs (no route): the configured parameter is redacted all the same.
+      await httpRequest(`${gw.url}/nowhere?pkey=${key}`);
+      await gw.logs.waitFor((r) => r.type === 'access' && r.status === 404);
+      assert.doesNotMatch(gw.logs.text(), new RegExp(key.slice(9, 41)));
+      assert.match(gw.logs.text(), /pkey=\[REDACTED\]/);
+
+      assertProblem(await httpRequest(`${gw.url}/scoped`), 401, 'auth.missing_credentials');
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  test('answers 503 store.unavailable, never cached, when the store fails under the admin API', async () => {
+    const upstream = await startUpstream();
+    const gw = await startKeyGateway(upstream.url);
+    try {
+      const ok = await gw.admin.call('GET', '/v1/consumers');
+      assert.equal(ok.headers['cache-control'], 'no-store');
+      await gw.gateway.services.store!.close();
+      const reply = await gw.admin.call('POST', '/v1/consumers', { name: 'after-the-fall' });
+      assertProblem(reply, 503, 'store.unavailable');
+      await gw.logs.waitFor((r) => r.event === 'admin.store_failed');
+    } finally {
+      await gw.close().catch(() => {});
       await upstream.close();
     }
   });

@@ -16,7 +16,7 @@ import type { SecretValue } from '../config/secret.js';
 import { KeyLifetimeError, type KeyService } from '../keys/key-service.js';
 import type { Logger } from '../observability/logger.js';
 import { normalizeIp } from '../server/client-ip.js';
-import { ConflictError, NotFoundError, type ConsumerRepository } from '../store/repositories.js';
+import { ConflictError, isUniqueViolation, NotFoundError, type ConsumerRepository } from '../store/repositories.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const ADMIN_PRINCIPAL = 'bootstrap-admin';
@@ -156,10 +156,16 @@ function authenticate(req: IncomingMessage, tokenDigest: Buffer, deps: AdminApiD
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new GatewayError('request.body_too_large', { detail: `Admin request bodies are limited to ${MAX_BODY_BYTES} bytes.` });
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) throw new GatewayError('request.body_too_large', { detail: `Admin request bodies are limited to ${MAX_BODY_BYTES} bytes.` });
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    // The client went away mid-body: its problem, not the store's.
+    throw new GatewayError('request.malformed', { detail: 'The request body was not received.' });
   }
   if (size === 0) return {};
   try {
@@ -186,13 +192,10 @@ function toAdminError(error: unknown, logger: Logger, requestId: string): Gatewa
   if (error instanceof NotFoundError) return new GatewayError('admin.not_found', { detail: error.message });
   if (error instanceof ConflictError) return new GatewayError('admin.conflict', { detail: error.message });
   if (error instanceof KeyLifetimeError) return new GatewayError('admin.invalid_request', { detail: error.message });
-  const failure = toGatewayError(error);
-  // Driver errors carry a code (ECONNREFUSED, SQLITE_BUSY, 57P01...): an outage, not an answer.
-  if (typeof (error as { code?: unknown }).code === 'string') {
-    logger.error({ event: 'admin.store_failed', requestId, err: error }, 'admin API: the store failed');
-    return new GatewayError('store.unavailable', { detail: 'The store did not answer; try again.', internal: failure.internal });
-  }
-  logger.error({ event: 'request.internal_error', requestId, err: error }, 'admin API: internal error');
-  return failure;
+  // Two creates racing for one name: the database's constraint decides, and that is a conflict.
+  if (isUniqueViolation(error)) return new GatewayError('admin.conflict', { detail: 'An entity with that name or id exists already.' });
+  // Everything else came from the store the handlers talk to: an outage is not an answer.
+  logger.error({ event: 'admin.store_failed', requestId, err: error }, 'admin API: the store failed');
+  return new GatewayError('store.unavailable', { detail: 'The store did not answer; try again.', internal: toGatewayError(error).internal });
 }
 

@@ -35,7 +35,12 @@ export async function adminCall(options: AdminOptions, method: string, path: str
     throw new CliError(`cannot reach the admin API at ${base}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`);
   }
   const text = await response.text();
-  const parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    throw new CliError(`${response.status}: ${base} did not answer with JSON: is it a Portcullis admin listener?`);
+  }
   if (!response.ok) {
     const problem = (parsed ?? {}) as { code?: string; detail?: string; errors?: Array<{ pointer: string; message: string }> };
     const details = (problem.errors ?? []).map((e) => `\n  ${e.pointer}: ${e.message}`).join('');

@@ -54,6 +54,11 @@ export interface PolicyDefinition<S extends TObject = TObject> {
    * pass its own values through.
    */
   readonly ownedUpstreamHeaders?: readonly string[];
+  /**
+   * Where this config puts credentials (header names, query parameters): redacted in every log
+   * line, whatever the logging config says.
+   */
+  credentialLocations?(config: Static<S>): { headers: readonly string[]; queryParams: readonly string[] };
   /** Checks the schema cannot express; returns issues relative to the policy's config. */
   check?(config: Static<S>): ConfigIssue[];
   create(config: Static<S>, deps: PolicyDeps): PolicyHandlers;

@@ -69,7 +69,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   };
 }
 
-/** A demo partner with two keys, issued the way an operator would: through the admin API. */
+/** A demo partner with two keys, issued by the same key service the admin API uses. */
 async function issueDemoKeys(gateway: Gateway, adminToken: string): Promise<DemoKeys> {
   const consumers = gateway.services.consumers!;
   const keyService = gateway.services.keyService!;

@@ -67,6 +67,47 @@ test('tells unknown, mismatched, revoked, expired and disabled apart', async () 
   await other.index.stop();
 });
 
+test('catches up on a batch larger than the database takes in one query, and still sees a revocation', async () => {
+  const { store, clock, consumers, service, index } = await setup();
+  const consumer = await consumers.create({ name: 'bulk' });
+  const victim = await service.create({ consumerId: consumer.id, name: 'victim', scopes: [], createdBy: 't' });
+  await index.load();
+  // 40 000 changes at once (a bulk import, or a long outage): more than SQLite's 32 766 bind parameters.
+  await store.db.transaction().execute(async (tx) => {
+    const { value } = await tx.selectFrom('store_revision').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
+    const now = clock.now();
+    for (let start = 0; start < 40000; start += 500) {
+      const rows = Array.from({ length: 500 }, (_, i) => start + i);
+      await tx.insertInto('api_keys').values(rows.map((n) => ({ id: `bulk${String(n).padStart(6, '0')}`, consumer_id: consumer.id, name: 'b', environment: 'test', hash: '00'.repeat(32), scopes: '[]', status: 'active' as const, expires_at: null, created_by: 'b', created_at: now, last_used_at: null, replaced_by: null, revoked_at: null }))).execute();
+      await tx.insertInto('changes').values(rows.map((n) => ({ revision: Number(value) + n + 1, entity: 'api_key' as const, entity_id: `bulk${String(n).padStart(6, '0')}`, changed_at: now }))).execute();
+    }
+    await tx.updateTable('store_revision').set({ value: Number(value) + 40000 }).where('id', '=', 1).execute();
+  });
+  await service.revoke(victim.view.id);
+  await index.refresh();
+  assert.deepEqual(index.verify(victim.key, clock.now()), { ok: false, reason: 'revoked' });
+  assert.equal(index.size, 40001);
+  await index.stop();
+});
+
+test('a revoked key presented with a wrong secret is just invalid', async () => {
+  const { clock, consumers, service, index } = await setup();
+  const consumer = await consumers.create({ name: 'c' });
+  const created = await service.create({ consumerId: consumer.id, name: 'k', scopes: [], createdBy: 't' });
+  await service.revoke(created.view.id);
+  await index.load();
+  const { generateApiKey } = await import('./api-key-format.js');
+  // Same id, other secret, valid checksum: only the holder of the real key learns it was revoked.
+  const forged = generateApiKey('ptc', 'test').key;
+  const body = `ptc_test_${created.view.id}${forged.slice(17, 41)}`;
+  const { createHash } = await import('node:crypto');
+  const { encodeBase62 } = await import('../store/ids.js');
+  const withChecksum = `${body}_${encodeBase62(createHash('sha256').update(body).digest().subarray(0, 8), 6)}`;
+  assert.deepEqual(index.verify(withChecksum, clock.now()), { ok: false, reason: 'mismatch' });
+  assert.deepEqual(index.verify(created.key, clock.now()), { ok: false, reason: 'revoked' });
+  await index.stop();
+});
+
 test('a key stored under another pepper does not verify', async () => {
   const { clock, consumers, store, index } = await setup();
   const consumer = await consumers.create({ name: 'c' });

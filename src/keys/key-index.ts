@@ -109,12 +109,16 @@ export class KeyIndex implements ApiKeyVerifier {
 
   async #applyChanges(): Promise<void> {
     try {
-      const batch = await this.feed.since(this.#revision);
-      if (batch.revision === this.#revision) return this.#storeReachable();
-      const [consumers, keys] = await Promise.all([this.consumers.listByIds(batch.consumerIds), this.keys.listByIds(batch.apiKeyIds)]);
-      for (const consumer of consumers) this.#putConsumer(consumer);
-      for (const key of keys) this.#putKey(key);
-      this.#revision = batch.revision;
+      // Page by page, each applied before the revision moves on: a failure mid-way resumes there.
+      for (;;) {
+        const batch = await this.feed.since(this.#revision);
+        if (batch.revision === this.#revision) break;
+        const [consumers, keys] = await Promise.all([this.consumers.listByIds(batch.consumerIds), this.keys.listByIds(batch.apiKeyIds)]);
+        for (const consumer of consumers) this.#putConsumer(consumer);
+        for (const key of keys) this.#putKey(key);
+        this.#revision = batch.revision;
+        if (batch.complete) break;
+      }
       this.#storeReachable();
     } catch (error) {
       this.#storeUnreachable(error);
@@ -124,10 +128,11 @@ export class KeyIndex implements ApiKeyVerifier {
   verify(candidate: string, now: number): ApiKeyVerdict {
     const parsed = parseApiKey(candidate);
     if (!parsed.ok) return { ok: false, reason: 'malformed' };
+    // The hash is computed for unknown ids too, so timing does not tell which ids exist.
+    const presented = hashApiKeyDigest(candidate, this.options.pepper);
     const key = this.#keys.get(parsed.id);
     if (!key) return { ok: false, reason: 'unknown' };
     const stored = Buffer.from(key.hash, 'latin1');
-    const presented = hashApiKeyDigest(candidate, this.options.pepper);
     if (stored.length !== presented.length || !timingSafeEqual(stored, presented)) return { ok: false, reason: 'mismatch' };
     if (key.revoked) return { ok: false, reason: 'revoked' };
     if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, reason: 'expired' };

@@ -4,7 +4,21 @@
  * In memory per node (shared limits across nodes come with the Redis-backed limiter). Memory is
  * bounded: past `maxTrackedClients`, the oldest entries are dropped first.
  */
+import { isIP } from 'node:net';
 import type { AuthFailureTracker } from '../core/services.js';
+
+/**
+ * IPv6 clients are counted per /64: one host usually holds a whole /64, so counting single
+ * addresses would let it rotate through 2^64 of them.
+ */
+export function clientBucket(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 
 interface Entry {
   failures: number;
@@ -28,18 +42,19 @@ export class FailureThrottle implements AuthFailureTracker {
   }
 
   blockedForSeconds(clientIp: string, now: number): number {
-    const entry = this.#entries.get(clientIp);
+    const entry = this.#entries.get(clientBucket(clientIp));
     if (!entry || entry.blockedUntil <= now) return 0;
     return Math.ceil((entry.blockedUntil - now) / 1000);
   }
 
   recordFailure(clientIp: string, now: number): boolean {
+    clientIp = clientBucket(clientIp);
     let entry = this.#entries.get(clientIp);
     if (!entry || now - entry.windowStart >= this.options.windowSeconds * 1000) {
       entry = { failures: 0, windowStart: now, blockedUntil: entry?.blockedUntil ?? 0 };
       this.#entries.delete(clientIp);
       this.#entries.set(clientIp, entry);
-      this.#evictOldest();
+      this.#evictOldest(now);
     }
     entry.failures += 1;
     if (entry.failures >= this.options.maxFailures && entry.blockedUntil <= now) {
@@ -53,7 +68,12 @@ export class FailureThrottle implements AuthFailureTracker {
     return this.#entries.size;
   }
 
-  #evictOldest(): void {
+  /** Oldest first, but blocked clients last: a flood of new addresses must not lift a block. */
+  #evictOldest(now: number): void {
+    for (const [key, entry] of this.#entries) {
+      if (this.#entries.size <= this.#maxTracked) return;
+      if (entry.blockedUntil <= now) this.#entries.delete(key);
+    }
     for (const key of this.#entries.keys()) {
       if (this.#entries.size <= this.#maxTracked) return;
       this.#entries.delete(key);

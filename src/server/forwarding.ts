@@ -18,6 +18,8 @@ export function endToEndHeaders(source: IncomingHttpHeaders | HeaderMap, skip?: 
   const out: HeaderMap = {};
   for (const name in source) {
     if (HOP_BY_HOP.has(name) || listed?.has(name) || skip?.has(name)) continue;
+    // X_Consumer_Id reads as HTTP_X_CONSUMER_ID to CGI-style servers, just like X-Consumer-Id.
+    if (name.includes('_') && skip?.has(name.replace(/_/g, '-'))) continue;
     const value = source[name];
     if (value !== undefined) out[name] = value;
   }

@@ -19,6 +19,7 @@ import { createAdminServer } from './admin.js';
 import { answerClientError } from './client-errors.js';
 import { createRequestHandler } from './request-handler.js';
 import { buildRuntime, type Runtime } from './runtime.js';
+import { FailureThrottle } from '../security/failure-throttle.js';
 import { openServices, type OpenedServices } from './services.js';
 
 export interface GatewayOptions {
@@ -65,7 +66,8 @@ export class Gateway {
       token: options.config.admin.token,
       consumers: services.consumers,
       keys: services.keyService,
-      failures: services.services.authFailures,
+      // Its own counts: clients failing keys on the data plane must not lock operators out.
+      failures: new FailureThrottle(options.config.bruteForce),
       logger: () => this.#runtime.logger,
       clock,
       typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
@@ -159,6 +161,9 @@ export class Gateway {
       this.#servers.push({ config: listener, server });
     }
     await listenOn(this.#admin, config.admin.host, config.admin.port);
+    if (config.admin.token && !['127.0.0.1', '::1', 'localhost'].includes(config.admin.host)) {
+      this.logger.warn({ event: 'admin.exposed', host: config.admin.host }, 'the admin API listens beyond loopback: keep it on a management network');
+    }
     this.#ready = true;
     this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.adminUrl, routes: config.routes.length }, 'gateway started');
   }

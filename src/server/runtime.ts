@@ -46,8 +46,25 @@ export interface Runtime {
 /** Identity headers every policy owns: stripped from every incoming request, on every route. */
 const OWNED_HEADERS = POLICIES.flatMap(({ definition }) => definition.ownedUpstreamHeaders ?? []);
 
+/** Credential locations named in any policy config (global or per route), for the log's redaction. */
+function credentialLocations(config: GatewayConfig): { headers: string[]; queryParams: string[] } {
+  const headers: string[] = [];
+  const queryParams: string[] = [];
+  for (const policies of [config.policies, ...config.routes.map((route) => route.policies)]) {
+    for (const { definition } of POLICIES) {
+      const policyConfig = policies[definition.name];
+      if (!policyConfig || !definition.credentialLocations) continue;
+      const found = definition.credentialLocations(policyConfig as never);
+      headers.push(...found.headers);
+      queryParams.push(...found.queryParams);
+    }
+  }
+  return { headers, queryParams };
+}
+
 export function buildRuntime(config: GatewayConfig, destination: DestinationStream, clock: Clock, services: GatewayServices = {}): Runtime {
-  const logger = createLogger({ level: config.logging.level, redactHeaders: config.logging.redactHeaders }, destination);
+  const credentials = credentialLocations(config);
+  const logger = createLogger({ level: config.logging.level, redactHeaders: [...config.logging.redactHeaders, ...credentials.headers] }, destination);
   const requestIdHeader = config.requestId.header.toLowerCase();
   const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock)]));
   const env = { logger, clock, services };
@@ -68,7 +85,7 @@ export function buildRuntime(config: GatewayConfig, destination: DestinationStre
     upstreams,
     trustedProxies: new TrustedProxies(config.trustedProxies),
     requestIdHeader,
-    sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...config.logging.redactQueryParams.map((name) => name.toLowerCase())]),
+    sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {
       inflight++;
     },

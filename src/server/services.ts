@@ -27,6 +27,8 @@ export interface OpenedServices {
 
 export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock): Promise<OpenedServices> {
   const authFailures = new FailureThrottle(config.bruteForce);
+  // A guessable bootstrap token would make the admin API the weakest door.
+  if (config.admin.token && config.admin.token.reveal().length < 24) throw new StartupError(`admin.token (${config.admin.token.reference}) must be at least 24 characters`);
   if (!config.store) {
     return { services: { authFailures }, store: undefined, consumers: undefined, keyService: undefined, keyIndex: undefined, close: async () => {} };
   }

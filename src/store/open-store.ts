@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultSet } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationResultSet } from 'kysely';
 import Database from 'libsql';
 import pg from 'pg';
 import { migrations, type Dialect } from './migrations.js';
@@ -15,10 +15,17 @@ export type StoreLocation = { driver: 'sqlite'; path: string } | { driver: 'post
 export interface OpenedStore {
   readonly db: Kysely<StoreTables>;
   readonly dialect: Dialect;
-  /** For PostgreSQL: the pool, so the change feed can LISTEN on a connection of its own. */
-  readonly pgPool: pg.Pool | undefined;
+  /** PostgreSQL: the schema the tables live in (migrations record themselves there too). */
+  readonly schema: string | undefined;
   close(): Promise<void>;
 }
+
+/**
+ * PostgreSQL timeouts: a frozen connection (a partition, a stuck proxy) must become an error that
+ * is logged, not a query that never returns while nodes silently stop following revocations.
+ */
+const CONNECT_TIMEOUT_MS = 5000;
+const QUERY_TIMEOUT_MS = 10000;
 
 const INT8_OID = 20;
 
@@ -29,22 +36,34 @@ export function openStore(location: StoreLocation): OpenedStore {
     // WAL lets the gateway read while the admin API writes; a busy timeout rides out short locks.
     database.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
     const db = new Kysely<StoreTables>({ dialect: new SqliteDialect({ database: database as never }) });
-    return { db, dialect: 'sqlite', pgPool: undefined, close: () => db.destroy() };
+    return { db, dialect: 'sqlite', schema: undefined, close: () => db.destroy() };
   }
   const pool = new pg.Pool({
     connectionString: location.url,
     max: 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+    statement_timeout: QUERY_TIMEOUT_MS,
+    keepAlive: true,
     // Millisecond timestamps are int8; they fit a JS number exactly until the year 287396.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
     ...(location.schema ? { options: `-c search_path=${location.schema}` } : {}),
   });
   const db = new Kysely<StoreTables>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', pgPool: pool, close: () => db.destroy() };
+  return { db, dialect: 'postgres', schema: location.schema, close: () => db.destroy() };
+}
+
+async function currentSchema(store: OpenedStore): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
+  return rows[0]!.schema;
 }
 
 /** Applies every pending migration; throws with the failing migration's name if one fails. */
 export async function migrateToLatest(store: OpenedStore): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations(store.dialect) } });
+  // Kysely otherwise accepts its bookkeeping tables from any schema on the search path, so a
+  // database shared with other schemas could confuse it: pin them to ours.
+  const schema = store.dialect === 'postgres' ? (store.schema ?? (await currentSchema(store))) : undefined;
+  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations(store.dialect) }, ...(schema ? { migrationTableSchema: schema } : {}) });
   const result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -53,6 +53,21 @@ export class ConflictError extends Error {
 
 type Db = Kysely<StoreTables> | Transaction<StoreTables>;
 
+/** Bind-parameter limits (SQLite 32766, PostgreSQL 65535) cap `IN (...)` lists: query in chunks. */
+const ID_CHUNK = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += ID_CHUNK) out.push(items.slice(i, i + ID_CHUNK));
+  return out;
+}
+
+/** A unique or primary-key violation, in either dialect: a conflict, not an outage. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = String((error as { code?: unknown }).code ?? '');
+  return code === '23505' || code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY');
+}
+
 /** Takes the next store revision (locking its row until commit) and records what changed. */
 async function recordChange(db: Db, entity: 'consumer' | 'api_key', entityId: string, at: number): Promise<void> {
   const { value } = await db.updateTable('store_revision').set((eb) => ({ value: eb('value', '+', 1) })).where('id', '=', 1).returning('value').executeTakeFirstOrThrow();
@@ -113,8 +128,9 @@ export class ConsumerRepository {
   }
 
   async listByIds(ids: readonly string[]): Promise<Consumer[]> {
-    if (ids.length === 0) return [];
-    return (await this.db.selectFrom('consumers').selectAll().where('id', 'in', ids).execute()).map(toConsumer);
+    const rows: ConsumersTable[] = [];
+    for (const chunk of chunks(ids)) rows.push(...(await this.db.selectFrom('consumers').selectAll().where('id', 'in', chunk).execute()));
+    return rows.map(toConsumer);
   }
 
   /** Disabling a consumer stops every one of its keys at once (the gateway checks the consumer). */
@@ -173,8 +189,9 @@ export class ApiKeyRepository {
   }
 
   async listByIds(ids: readonly string[]): Promise<ApiKeyRecord[]> {
-    if (ids.length === 0) return [];
-    return (await this.db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute()).map(toApiKey);
+    const rows: ApiKeysTable[] = [];
+    for (const chunk of chunks(ids)) rows.push(...(await this.db.selectFrom('api_keys').selectAll().where('id', 'in', chunk).execute()));
+    return rows.map(toApiKey);
   }
 
   /** Revocation is immediate: the key stops on every node at the next change-feed refresh. */
@@ -202,12 +219,19 @@ export class ApiKeyRepository {
     await this.db.transaction().execute(async (tx) => {
       const old = await tx.selectFrom('api_keys').selectAll().where('id', '=', oldId).executeTakeFirst();
       if (!old) throw new NotFoundError('api key', oldId);
-      if (old.status !== 'active') throw new ConflictError(`api key ${oldId} is revoked and cannot be rotated`);
-      if (old.replaced_by) throw new ConflictError(`api key ${oldId} was rotated already (replaced by ${old.replaced_by})`);
       await this.#requireActiveConsumer(tx, replacement.consumerId);
       await tx.insertInto('api_keys').values(row).execute();
+      // Claim the old key with a conditional update: of two concurrent rotations (or a rotation
+      // racing a revocation) only one can match, and the loser's transaction rolls back whole.
       const expiresAt = old.expires_at === null ? graceUntil : Math.min(old.expires_at, graceUntil);
-      await tx.updateTable('api_keys').set({ replaced_by: row.id, expires_at: expiresAt }).where('id', '=', oldId).execute();
+      const claimed = await tx
+        .updateTable('api_keys')
+        .set({ replaced_by: row.id, expires_at: expiresAt })
+        .where('id', '=', oldId)
+        .where('status', '=', 'active')
+        .where('replaced_by', 'is', null)
+        .executeTakeFirst();
+      if (claimed.numUpdatedRows !== 1n) throw new ConflictError(`api key ${oldId} is revoked or was rotated already, and cannot be rotated`);
       await recordChange(tx, 'api_key', row.id, now);
       await recordChange(tx, 'api_key', oldId, now);
     });
@@ -217,8 +241,10 @@ export class ApiKeyRepository {
   /** Batched last-used times (one statement per key, one transaction per batch; no change rows). */
   async recordLastUsed(lastUsed: ReadonlyMap<string, number>): Promise<void> {
     if (lastUsed.size === 0) return;
+    // In id order, so two nodes flushing at once take row locks in the same order (no deadlock).
+    const ordered = [...lastUsed].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     await this.db.transaction().execute(async (tx) => {
-      for (const [id, at] of lastUsed) await tx.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+      for (const [id, at] of ordered) await tx.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
     });
   }
 
@@ -262,9 +288,12 @@ export class ChangeFeed {
     return Number(row.value);
   }
 
-  /** What changed after `revision`, as ids to reload. */
-  async since(revision: number): Promise<ChangeBatch> {
-    const rows = await this.db.selectFrom('changes').select(['revision', 'entity', 'entity_id']).where('revision', '>', revision).orderBy('revision').execute();
+  /**
+   * What changed after `revision`, as ids to reload: at most `limit` changes, so a node catching up
+   * on a bulk import or a long outage reads in bounded steps (each revision is one change row).
+   */
+  async since(revision: number, limit = 1000): Promise<ChangeBatch & { complete: boolean }> {
+    const rows = await this.db.selectFrom('changes').select(['revision', 'entity', 'entity_id']).where('revision', '>', revision).orderBy('revision').limit(limit).execute();
     const consumerIds = new Set<string>();
     const apiKeyIds = new Set<string>();
     let latest = revision;
@@ -272,6 +301,6 @@ export class ChangeFeed {
       latest = Math.max(latest, Number(row.revision));
       (row.entity === 'consumer' ? consumerIds : apiKeyIds).add(row.entity_id);
     }
-    return { revision: latest, consumerIds: [...consumerIds], apiKeyIds: [...apiKeyIds] };
+    return { revision: latest, consumerIds: [...consumerIds], apiKeyIds: [...apiKeyIds], complete: rows.length < limit };
   }
 }

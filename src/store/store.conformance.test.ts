@@ -134,6 +134,20 @@ for (const backend of backends) {
       await assert.rejects(keys.rotate('k-old', newKey('k-newer', consumer.id), graceUntil), ConflictError, 'a key rotates once');
     });
 
+    test('lets only one of several concurrent rotations (or a racing revocation) win', async () => {
+      const consumer = await consumers.create({ name: 'racer' });
+      await keys.insert(newKey('k-race', consumer.id));
+      const attempts = await Promise.allSettled([1, 2, 3].map((i) => keys.rotate('k-race', newKey(`k-race-${i}`, consumer.id), clock.now() + 1000)));
+      assert.equal(attempts.filter((a) => a.status === 'fulfilled').length, 1);
+      assert.ok(attempts.filter((a) => a.status === 'rejected').every((a) => (a as PromiseRejectedResult).reason instanceof ConflictError));
+      const active = (await keys.list({ consumerId: consumer.id })).filter((k) => k.id.startsWith('k-race-'));
+      assert.equal(active.length, 1, 'the losers left no replacement behind');
+      await keys.insert(newKey('k-race-revoke', consumer.id));
+      await Promise.allSettled([keys.revoke('k-race-revoke'), keys.rotate('k-race-revoke', newKey('k-race-revoke-2', consumer.id), clock.now() + 1000)]);
+      const after = await keys.get('k-race-revoke');
+      if (after.replacedBy === null) await assert.rejects(keys.get('k-race-revoke-2'), NotFoundError, 'a revoked key got no replacement');
+    });
+
     test('never pushes an expiry back on rotation', async () => {
       const consumer = await consumers.create({ name: 'short-lived' });
       const expiresAt = clock.now() + 1000;
@@ -160,7 +174,7 @@ for (const backend of backends) {
       assert.equal(batch.revision, start + 3);
       assert.deepEqual(batch.consumerIds, [consumer.id]);
       assert.deepEqual(batch.apiKeyIds, ['k-feed']);
-      assert.deepEqual(await feed.since(batch.revision), { revision: batch.revision, consumerIds: [], apiKeyIds: [] });
+      assert.deepEqual(await feed.since(batch.revision), { revision: batch.revision, consumerIds: [], apiKeyIds: [], complete: true });
     });
 
     test('concurrent writers get distinct revisions that a follower never skips', async () => {

@@ -47,6 +47,9 @@ export const authApiKey = definePolicy({
   enabledByDefault: false,
   ownedUpstreamHeaders: IDENTITY_HEADERS,
   configSchema,
+  credentialLocations(config) {
+    return { headers: config.sources.map((source) => source.header.toLowerCase()), queryParams: config.queryParam ? [config.queryParam] : [] };
+  },
   create(config, deps) {
     const verifier = deps.services.apiKeys;
     const failures = deps.services.authFailures;
@@ -55,42 +58,46 @@ export const authApiKey = definePolicy({
     const challenge = `Bearer realm="${config.realm}"`;
     const queryParam = config.queryParam;
 
-    function findKey(ctx: RequestContext): { key: string; header?: string } | undefined {
-      for (const source of sources) {
-        const value = ctx.req.headers[source.header];
-        if (typeof value !== 'string' || value === '') continue;
-        if (source.prefix === undefined) return { key: value.trim(), header: source.header };
-        if (value.length > source.prefix.length && value.slice(0, source.prefix.length).toLowerCase() === source.prefix) {
-          return { key: value.slice(source.prefix.length).trim(), header: source.header };
-        }
-      }
+    const sourceHeaders = sources.map((source) => source.header);
+
+    /**
+     * Takes every place a key may be out of the request, whether or not it is the one used: a
+     * second key (or the query key beside a header key) must not reach the upstream or the log.
+     */
+    function takeKey(ctx: RequestContext): string | undefined {
+      let queryKey: string | null = null;
       if (queryParam && ctx.search !== '') {
         const params = new URLSearchParams(ctx.search);
-        const key = params.get(queryParam);
-        if (key) {
+        queryKey = params.get(queryParam);
+        if (params.has(queryParam)) {
           params.delete(queryParam);
           const rest = params.toString();
           ctx.search = rest === '' ? '' : `?${rest}`;
-          return { key };
         }
       }
-      return undefined;
+      ctx.removedHeaders.push(...sourceHeaders);
+      for (const source of sources) {
+        const value = ctx.req.headers[source.header];
+        if (typeof value !== 'string' || value === '') continue;
+        if (source.prefix === undefined) return value.trim();
+        if (value.length > source.prefix.length && value.slice(0, source.prefix.length).toLowerCase() === source.prefix) return value.slice(source.prefix.length).trim();
+      }
+      return queryKey || undefined;
     }
 
     return {
       authenticate: function authenticateApiKey(ctx) {
         const now = deps.clock.now();
+        const key = takeKey(ctx);
         const blockedFor = failures?.blockedForSeconds(ctx.clientIp, now) ?? 0;
         if (blockedFor > 0) {
           ctx.logFields.authFailure = 'blocked';
           throw new GatewayError('auth.too_many_failures', { detail: 'Too many failed attempts from this address; try again later.', headers: { 'retry-after': String(blockedFor) } });
         }
-        const found = findKey(ctx);
-        if (!found) {
+        if (key === undefined) {
           throw new GatewayError('auth.missing_credentials', { detail: 'This route needs an API key.', headers: { 'www-authenticate': challenge } });
         }
-        if (found.header) ctx.removedHeaders.push(found.header);
-        const verdict = verifier.verify(found.key, now);
+        const verdict = verifier.verify(key, now);
         if (!verdict.ok) {
           ctx.logFields.authFailure = verdict.reason;
           if (failures?.recordFailure(ctx.clientIp, now)) {
