@@ -141,6 +141,12 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false, description: 'API key issuing and verification.' },
       ),
     ),
+    geo: Type.Object(
+      {
+        databasePath: Type.Optional(Type.String({ description: 'An MMDB file (e.g. a GeoIP2 City or ASN database); default: the bundled CC0 country database.' })),
+      },
+      { additionalProperties: false, default: {}, description: 'The geo database used by the geo policy.' },
+    ),
     bruteForce: Type.Object(
       {
         maxFailures: Type.Integer({ minimum: 1, default: 10, description: 'Failed authentications from one client IP within the window that block it.' }),

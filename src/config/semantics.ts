@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import type { ConfigIssue } from '../core/policy.js';
 import { findPolicy } from '../policies/index.js';
 import { compilePathTemplate, templateParams } from '../server/path-template.js';
+import { policyUsed } from './policy-usage.js';
 import { suggest } from './suggest.js';
 
 type Loose = Record<string, unknown>;
@@ -33,10 +34,7 @@ function checkKeySections(config: Loose, issues: ConfigIssue[]): void {
     if (driver === 'postgres' && store.url === undefined) issues.push({ path: 'store.url', message: 'is required for driver postgres' });
     if (driver === 'sqlite' && store.url !== undefined) issues.push({ path: 'store.url', message: 'does not apply to driver sqlite (use path)' });
   }
-  const routes = Array.isArray(config.routes) ? config.routes : [];
-  const usesApiKeys = [config.policies, ...routes.map((route) => (isObject(route) ? route.policies : undefined))].some(
-    (policies) => isObject(policies) && isObject(policies['auth-apikey']) && policies['auth-apikey'].enabled !== false,
-  );
+  const usesApiKeys = policyUsed(config, 'auth-apikey');
   const admin = isObject(config.admin) ? config.admin : {};
   const needers = [usesApiKeys ? 'the auth-apikey policy' : undefined, admin.token !== undefined ? 'the admin API (admin.token)' : undefined].filter(Boolean);
   if (needers.length > 0 && !store) issues.push({ path: 'store', message: `is required by ${needers.join(' and ')}` });

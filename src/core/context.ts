@@ -25,6 +25,18 @@ export interface Principal {
   readonly credentialId: string;
 }
 
+/** Where a client IP is, as far as the geo database knows (undefined: not known). */
+export interface GeoInfo {
+  readonly country: string | undefined;
+  readonly continent: string | undefined;
+  readonly eu: boolean;
+  readonly currency: string | undefined;
+  readonly region: string | undefined;
+  readonly city: string | undefined;
+  readonly asn: number | undefined;
+  readonly org: string | undefined;
+}
+
 /** Status and headers of the response about to be sent; respond-phase policies edit the headers. */
 export interface ResponseHead {
   status: number;
@@ -64,6 +76,8 @@ export interface RequestContext {
   readonly removedHeaders: string[];
   /** Set by an authentication policy; read by authorize and identity headers. */
   principal: Principal | undefined;
+  /** Set by the geo policy. */
+  geo: GeoInfo | undefined;
   /** Set once the response head is known, before the respond phase. */
   response: ResponseHead | undefined;
   /** The error that stopped the request, if any. */

@@ -12,6 +12,8 @@ export const ERROR_TABLE = {
   'request.body_too_large': { status: 413, title: 'Request body too large' },
   'request.header_too_large': { status: 431, title: 'Request header fields too large' },
   'cors.origin_not_allowed': { status: 403, title: 'Origin not allowed' },
+  'network.ip_blocked': { status: 403, title: 'Access denied' },
+  'geo.country_blocked': { status: 403, title: 'Access denied' },
   'auth.missing_credentials': { status: 401, title: 'Credentials required' },
   'auth.key_invalid': { status: 401, title: 'API key not valid' },
   'auth.key_expired': { status: 401, title: 'API key expired' },

@@ -29,7 +29,12 @@ export interface AuthFailureTracker {
   recordFailure(clientIp: string, now: number): boolean;
 }
 
+export interface GeoLookup {
+  lookup(ip: string): import('./context.js').GeoInfo;
+}
+
 export interface GatewayServices {
   readonly apiKeys?: ApiKeyVerifier;
+  readonly geo?: GeoLookup;
   readonly authFailures?: AuthFailureTracker;
 }

@@ -3,6 +3,8 @@ import type { PolicyDefinition } from '../core/policy.js';
 import { authApiKey } from './auth-apikey/index.js';
 import { authorize } from './authorize/index.js';
 import { cors } from './cors/index.js';
+import { geo } from './geo/index.js';
+import { ipRules } from './ip-rules/index.js';
 import { POLICY_ORDER, type PolicyName } from './order.js';
 import { requestSizeLimit } from './request-size-limit/index.js';
 import { securityHeaders } from './security-headers/index.js';
@@ -12,7 +14,7 @@ export interface RegisteredPolicy {
   readonly order: number;
 }
 
-const definitions = [requestSizeLimit, cors, authApiKey, authorize, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
+const definitions = [ipRules, geo, requestSizeLimit, cors, authApiKey, authorize, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
 
 export const POLICIES: readonly RegisteredPolicy[] = definitions.map((definition) => ({
   definition,

@@ -4,6 +4,8 @@
  * A policy without an entry here cannot be registered (index.ts checks it at type level).
  */
 export const POLICY_ORDER = {
+  'ip-rules': 50,
+  geo: 60,
   'request-size-limit': 100,
   cors: 200,
   'auth-apikey': 300,

@@ -7,7 +7,8 @@
 import { BlockList, isIP } from 'node:net';
 import { parseCidr } from '../config/semantics.js';
 
-export class TrustedProxies {
+/** A set of IP addresses and CIDR ranges, IPv4 and IPv6 (node:net BlockList underneath). */
+export class CidrSet {
   readonly #list = new BlockList();
   readonly #empty: boolean;
 
@@ -25,6 +26,10 @@ export class TrustedProxies {
     return family !== 0 && this.#list.check(address, family === 4 ? 'ipv4' : 'ipv6');
   }
 }
+
+/** The proxies allowed to say who the client is. */
+export const TrustedProxies = CidrSet;
+export type TrustedProxies = CidrSet;
 
 export type ClientIpResult = { ok: true; clientIp: string; peerTrusted: boolean } | { ok: false };
 

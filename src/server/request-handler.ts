@@ -124,6 +124,7 @@ function createContext(req: IncomingMessage, runtime: Runtime, listener: Listene
     upstreamHeaders: {},
     removedHeaders: [],
     principal: undefined,
+    geo: undefined,
     response: undefined,
     error: undefined,
     upstream: { target: undefined, latencyMs: undefined, attempts: 0 },
@@ -203,6 +204,7 @@ function logAccess(ctx: RequestContext, res: ServerResponse, runtime: Runtime): 
     clientIp: ctx.clientIp,
     code: ctx.error?.code,
     consumerId: ctx.principal?.consumerId,
+    country: ctx.geo?.country,
     credentialId: ctx.principal?.credentialId,
     ...ctx.logFields,
   };

@@ -1,0 +1,84 @@
+/**
+ * IP → location, from an MMDB file. By default the openly licensed (CC0) country database that
+ * ships in the `@ip-location-db/geo-whois-asn-country-mmdb` package: nothing is downloaded. A
+ * commercial GeoIP2/GeoLite2 City or ASN database can be configured instead; then region, city, ASN
+ * and organisation are filled in too. The file is loaded once and reloaded when it changes.
+ */
+import { createRequire } from 'node:module';
+import { countries } from 'countries-list';
+import maxmind, { type Reader, type Response } from 'maxmind';
+import type { GeoInfo } from '../core/context.js';
+import type { Logger } from '../observability/logger.js';
+import { CidrSet } from '../server/client-ip.js';
+
+/**
+ * Special-purpose addresses (RFC 6890 and its IANA registries: private, loopback, link-local,
+ * shared, documentation, benchmarking, multicast, reserved) have no location, whatever a database
+ * says: the bundled one, for one, maps parts of 172.16.0.0/12 and 192.168.0.0/16 to a country.
+ */
+const SPECIAL_PURPOSE = new CidrSet([
+  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24', '192.0.2.0/24',
+  '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
+  '::/127', '100::/64', '2001:db8::/32', 'fc00::/7', 'fe80::/10', 'ff00::/8',
+]);
+
+const require = createRequire(import.meta.url);
+export const BUNDLED_COUNTRY_DATABASE = require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+
+/** EU member states (ISO 3166-1 alpha-2), for data-residency and consent decisions. */
+const EU_MEMBERS = new Set(['AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE']);
+
+/** The record shapes we read: ip-location-db's, and MaxMind's GeoIP2 Country/City/ASN. */
+interface MmdbRecord {
+  country_code?: string;
+  country?: { iso_code?: string };
+  continent?: { code?: string };
+  subdivisions?: Array<{ iso_code?: string }>;
+  city?: { names?: { en?: string } };
+  autonomous_system_number?: number;
+  autonomous_system_organization?: string;
+}
+
+const UNKNOWN: GeoInfo = Object.freeze({ country: undefined, continent: undefined, eu: false, currency: undefined, region: undefined, city: undefined, asn: undefined, org: undefined });
+
+export class GeoDatabase {
+  private constructor(
+    private readonly reader: Reader<Response>,
+    readonly path: string,
+  ) {}
+
+  static async open(path: string, logger: Logger): Promise<GeoDatabase> {
+    const reader = await maxmind.open<Response>(path, {
+      cache: { max: 10000 },
+      watchForUpdates: true,
+      watchForUpdatesNonPersistent: true,
+      watchForUpdatesHook: () => logger.info({ event: 'geo.database_reloaded', path }, 'geo database reloaded'),
+    });
+    logger.info({ event: 'geo.database_loaded', path, type: reader.metadata.databaseType, builtAt: new Date(Number(reader.metadata.buildEpoch) * 1000).toISOString() }, 'geo database loaded');
+    return new GeoDatabase(reader, path);
+  }
+
+  /** Private, reserved and unlisted addresses have no location: every field is undefined. */
+  lookup(ip: string): GeoInfo {
+    if (SPECIAL_PURPOSE.has(ip)) return UNKNOWN;
+    let record: MmdbRecord | null;
+    try {
+      record = this.reader.get(ip) as MmdbRecord | null;
+    } catch {
+      return UNKNOWN; // not an IP address (the client IP always is; this is belt and braces)
+    }
+    if (!record) return UNKNOWN;
+    const country = (record.country_code ?? record.country?.iso_code)?.toUpperCase();
+    const facts = country ? (countries as Record<string, { continent: string; currency: string[] } | undefined>)[country] : undefined;
+    return {
+      country,
+      continent: record.continent?.code ?? facts?.continent,
+      eu: country !== undefined && EU_MEMBERS.has(country),
+      currency: facts?.currency[0],
+      region: record.subdivisions?.[0]?.iso_code,
+      city: record.city?.names?.en,
+      asn: record.autonomous_system_number,
+      org: record.autonomous_system_organization,
+    };
+  }
+}
