@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { formatIssue, validateConfig } from '../src/config/loader.js';
-import { assertProblem, baseConfig, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
+import { assertProblem, baseConfig, httpRequest, parseRawResponse, rawExchange, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
 
 /** The gateway sees 127.0.0.1; as a trusted proxy it may say which client it forwards for. */
 const from = (ip: string) => ({ 'x-forwarded-for': ip });
@@ -112,5 +112,83 @@ describe('geo-enrichment and network rules, with real lookups', () => {
     assert.ok(issues.includes('routes[0].policies.geo.denyCountries: use allowCountries or denyCountries, not both'), issues.join('\n'));
     assert.ok(issues.includes('routes[1].policies.ip-rules.deny[0]: "10.0.0.0/40" is not an IP address or CIDR'), issues.join('\n'));
     assert.ok(issues.some((issue) => issue.startsWith('routes[1].policies.geo.denyCountries[0]:')), issues.join('\n'));
+  });
+});
+
+describe('data residency and location consistency', () => {
+  let us: TestUpstream;
+  let eu: TestUpstream;
+  let gw: TestGateway;
+  before(async () => {
+    us = await startUpstream();
+    eu = await startUpstream();
+    gw = await startGateway({
+      ...baseConfig([us.url], { trustedProxies: ['127.0.0.1'] }),
+      upstreams: { backend: { targets: [us.url] }, 'backend-eu': { targets: [eu.url] } },
+      routes: [
+        { name: 'profile', methods: ['GET'], path: '/profile', upstream: 'backend', policies: { geo: { residency: [{ eu: true, upstream: 'backend-eu' }] } } },
+        { name: 'header-flag', methods: ['POST'], path: '/orders', upstream: 'backend', policies: { geo: { locationCheck: { header: 'X-Billing-Country' } } } },
+        { name: 'body-deny', methods: ['POST'], path: '/payments', upstream: 'backend', policies: { 'request-size-limit': { maxBytes: 2048 }, geo: { locationCheck: { bodyPointer: '/billing/country', mode: 'deny' } } } },
+      ],
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await us.close();
+    await eu.close();
+  });
+
+  test('sends EU clients to the EU upstream, and everyone else to the route upstream', async () => {
+    await httpRequest(`${gw.url}/profile`, { headers: from('2.16.0.1') });
+    assert.equal(eu.requests.length, 1, 'a client in the Netherlands is served in the EU');
+    await httpRequest(`${gw.url}/profile`, { headers: from('8.8.8.8') });
+    await httpRequest(`${gw.url}/profile`, { headers: from('10.0.0.1') });
+    assert.equal(eu.requests.length, 1);
+    assert.equal(us.requests.length, 2, 'the US client and the unknown one use the default');
+  });
+
+  test('flags a billing country that differs from the IP country, in a header upstream and in the log', async () => {
+    const reply = await httpRequest(`${gw.url}/orders`, { method: 'POST', headers: { ...from('8.8.8.8'), 'x-billing-country': 'de' }, body: '{}' });
+    assert.equal(reply.status, 200);
+    assert.equal(us.requests.at(-1)!.headers['x-geo-location-mismatch'], 'true');
+    assert.deepEqual((await gw.logs.accessLine(reply.headers['x-request-id'])).locationMismatch, { asserted: 'DE', observed: 'US' });
+    await httpRequest(`${gw.url}/orders`, { method: 'POST', headers: { ...from('8.8.8.8'), 'x-billing-country': 'US', 'x-geo-location-mismatch': 'false' }, body: '{}' });
+    assert.equal(us.requests.at(-1)!.headers['x-geo-location-mismatch'], undefined, 'no mismatch: nothing set, and the client cannot set it');
+  });
+
+  test('denies a mismatching JSON body field, and forwards a matching body intact', async () => {
+    const mismatch = JSON.stringify({ amount: 10, billing: { country: 'FR' } });
+    assertProblem(await httpRequest(`${gw.url}/payments`, { method: 'POST', headers: { ...from('8.8.8.8'), 'content-type': 'application/json' }, body: mismatch }), 403, 'geo.location_mismatch');
+    const match = JSON.stringify({ amount: 10, billing: { country: 'us' } });
+    const before = us.requests.length;
+    const reply = await httpRequest(`${gw.url}/payments`, { method: 'POST', headers: { ...from('8.8.8.8'), 'content-type': 'application/json' }, body: match });
+    assert.equal(reply.status, 200);
+    assert.equal(us.requests.length, before + 1);
+    assert.equal(us.requests.at(-1)!.body.toString(), match);
+    assert.equal(us.requests.at(-1)!.headers['content-length'], String(Buffer.byteLength(match)));
+  });
+
+  test('still enforces the size limit on a body it reads, and says nothing without both locations', async () => {
+    const big = JSON.stringify({ billing: { country: 'US' }, pad: 'x'.repeat(4000) });
+    assertProblem(
+      await rawExchange(gw.port, [`POST /payments HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 8.8.8.8\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${Buffer.byteLength(big).toString(16)}\r\n${big}\r\n0\r\n\r\n`]).then(parseRawResponse),
+      413,
+      'request.body_too_large',
+    );
+    const unknownIp = await httpRequest(`${gw.url}/payments`, { method: 'POST', headers: { ...from('10.0.0.1'), 'content-type': 'application/json' }, body: JSON.stringify({ billing: { country: 'FR' } }) });
+    assert.equal(unknownIp.status, 200, 'no IP country: no signal');
+  });
+
+  test('checks residency upstream names and the location check shape', () => {
+    const result = validateConfig(
+      baseConfig(['http://10.0.0.1'], {
+        routes: [{ name: 'a', methods: ['GET'], path: '/a', upstream: 'backend', policies: { geo: { residency: [{ eu: true, upstream: 'backnd-eu' }, { upstream: 'backend' }], locationCheck: { mode: 'deny' } } } }],
+      }),
+      {},
+    );
+    const issues = result.ok ? [] : result.issues.map(formatIssue);
+    assert.ok(issues.includes('routes[0].policies.geo.residency[0].upstream: unknown upstream "backnd-eu"'), issues.join('\n'));
+    assert.ok(issues.includes('routes[0].policies.geo.residency[1]: needs countries, continents or eu'), issues.join('\n'));
+    assert.ok(issues.includes('routes[0].policies.geo.locationCheck: needs exactly one of header or bodyPointer'), issues.join('\n'));
   });
 });

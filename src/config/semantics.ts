@@ -19,7 +19,7 @@ export function checkSemantics(config: Loose): ConfigIssue[] {
   checkListeners(config.listeners, issues);
   checkTrustedProxies(config.trustedProxies, issues);
   for (const [name, upstream] of Object.entries(upstreams)) if (isObject(upstream)) checkUpstream(`upstreams.${name}`, upstream, issues);
-  checkPolicies('policies', config.policies, issues);
+  checkPolicies('policies', config.policies, issues, Object.keys(upstreams));
   if (Array.isArray(config.routes)) checkRoutes(config.routes, Object.keys(upstreams), issues);
   checkKeySections(config, issues);
   return issues;
@@ -125,15 +125,21 @@ function checkTargetUrl(target: string): string | undefined {
   return undefined;
 }
 
-function checkPolicies(path: string, policies: unknown, issues: ConfigIssue[]): void {
+function checkPolicies(path: string, policies: unknown, issues: ConfigIssue[], upstreamNames: string[]): void {
   if (!isObject(policies)) return;
   for (const [name, config] of Object.entries(policies)) {
-    const policy = findPolicy(name);
-    if (!policy?.definition.check || !isObject(config)) continue;
+    const definition = findPolicy(name)?.definition;
+    if (!definition || !isObject(config)) continue;
     try {
-      for (const issue of policy.definition.check(config as never)) issues.push({ path: `${path}.${name}.${issue.path}`, message: issue.message });
+      for (const issue of definition.check?.(config as never) ?? []) issues.push({ path: `${path}.${name}.${issue.path}`, message: issue.message });
+      for (const reference of definition.upstreamReferences?.(config as never) ?? []) {
+        if (!upstreamNames.includes(reference.upstream)) {
+          const hint = suggest(reference.upstream, upstreamNames);
+          issues.push({ path: `${path}.${name}.${reference.path}`, message: `unknown upstream "${reference.upstream}"${hint ? ` (did you mean "${hint}"?)` : ''}` });
+        }
+      }
     } catch {
-      // The config has schema errors that are reported already; the check needs a valid shape.
+      // The config has schema errors that are reported already; the checks need a valid shape.
     }
   }
 }
@@ -153,7 +159,7 @@ function checkRoutes(routes: unknown[], upstreamNames: string[], issues: ConfigI
       const hint = suggest(route.upstream, upstreamNames);
       issues.push({ path: `${at}.upstream`, message: `unknown upstream "${route.upstream}"${hint ? ` (did you mean "${hint}"?)` : ''}` });
     }
-    checkPolicies(`${at}.policies`, route.policies, issues);
+    checkPolicies(`${at}.policies`, route.policies, issues, upstreamNames);
     if (typeof route.path !== 'string') return;
     const template = compilePathTemplate(route.path);
     if (!template.ok) {

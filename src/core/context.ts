@@ -78,6 +78,16 @@ export interface RequestContext {
   principal: Principal | undefined;
   /** Set by the geo policy. */
   geo: GeoInfo | undefined;
+  /** A policy's choice of upstream for this request (data residency); else the route's. */
+  upstreamName: string | undefined;
+  /**
+   * Reads the whole request body into memory, once, within maxBodyBytes (413 past it, 408 if it
+   * stalls): for policies that must look inside the body. The proxy then sends this buffer
+   * instead of streaming. Routes whose policies never call it keep streaming.
+   */
+  readBody(): Promise<Buffer>;
+  /** The body, if a policy read it. */
+  readonly bufferedBody: Buffer | undefined;
   /** Set once the response head is known, before the respond phase. */
   response: ResponseHead | undefined;
   /** The error that stopped the request, if any. */

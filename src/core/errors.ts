@@ -14,6 +14,7 @@ export const ERROR_TABLE = {
   'cors.origin_not_allowed': { status: 403, title: 'Origin not allowed' },
   'network.ip_blocked': { status: 403, title: 'Access denied' },
   'geo.country_blocked': { status: 403, title: 'Access denied' },
+  'geo.location_mismatch': { status: 403, title: 'Location mismatch' },
   'auth.missing_credentials': { status: 401, title: 'Credentials required' },
   'auth.key_invalid': { status: 401, title: 'API key not valid' },
   'auth.key_expired': { status: 401, title: 'API key expired' },

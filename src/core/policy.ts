@@ -59,6 +59,8 @@ export interface PolicyDefinition<S extends TObject = TObject> {
    * line, whatever the logging config says.
    */
   credentialLocations?(config: Static<S>): { headers: readonly string[]; queryParams: readonly string[] };
+  /** Upstream names this config refers to (checked to exist, like routes[].upstream). */
+  upstreamReferences?(config: Static<S>): Array<{ path: string; upstream: string }>;
   /** Checks the schema cannot express; returns issues relative to the policy's config. */
   check?(config: Static<S>): ConfigIssue[];
   create(config: Static<S>, deps: PolicyDeps): PolicyHandlers;

@@ -20,9 +20,10 @@ export interface ProxyHooks {
 }
 
 export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, runtime: Runtime, res: ServerResponse, bodyIdleTimeoutMs: number, hooks: ProxyHooks): Promise<void> {
-  const upstream = route.upstream;
-  const hasBody = requestHasBody(ctx.req);
-  const guard = hasBody ? new BodyGuard(ctx.req, ctx.maxBodyBytes, bodyIdleTimeoutMs, (count) => (ctx.bytesIn += count)) : undefined;
+  const upstream = (ctx.upstreamName === undefined ? undefined : runtime.upstreams.get(ctx.upstreamName)) ?? route.upstream;
+  const buffered = ctx.bufferedBody;
+  const hasBody = buffered ? buffered.length > 0 : requestHasBody(ctx.req);
+  const guard = hasBody && !buffered ? new BodyGuard(ctx.req, ctx.maxBodyBytes, bodyIdleTimeoutMs, (count) => (ctx.bytesIn += count)) : undefined;
   // undici takes an EventEmitter as its abort signal; an AbortController costs a DOMException per
   // request (measured: ~9% of the proxy's CPU time under load).
   const abort = new EventEmitter();
@@ -34,7 +35,7 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   };
   res.once('close', abortIfClientLeft);
   const path = route.upstreamPath(ctx.path, ctx.params) + ctx.search;
-  if (hasBody && ctx.req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
+  if (hasBody && !buffered && ctx.req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
 
   try {
     for (let attempt = 1; ; attempt++) {
@@ -47,8 +48,8 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
         response = await target.pool.request({
           method: ctx.method as Dispatcher.HttpMethod,
           path: target.basePath + path,
-          headers: buildUpstreamHeaders(ctx, upstream.forwarding, target.host),
-          body: guard ?? null,
+          headers: bufferedHeaders(buildUpstreamHeaders(ctx, upstream.forwarding, target.host), buffered),
+          body: buffered ?? guard ?? null,
           signal: abort,
         });
       } catch (error) {
@@ -73,6 +74,12 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   } finally {
     res.off('close', abortIfClientLeft);
   }
+}
+
+/** A buffered body goes with its exact length, not the client's framing. */
+function bufferedHeaders(headers: Record<string, string | string[]>, buffered: Buffer | undefined): Record<string, string | string[]> {
+  if (buffered) headers['content-length'] = String(buffered.length);
+  return headers;
 }
 
 async function streamResponse(ctx: RequestContext, response: Dispatcher.ResponseData, res: ServerResponse, target: UpstreamTarget, hooks: ProxyHooks): Promise<void> {

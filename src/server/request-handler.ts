@@ -13,6 +13,7 @@ import { buildProblem, problemHeaders, serializeProblem } from '../core/problem.
 import { continueTrace, formatTraceparent } from '../core/trace-context.js';
 import { redactPath } from '../observability/logger.js';
 import { normalizeIp, resolveClientIp } from './client-ip.js';
+import { BodyGuard, requestHasBody } from './body-guard.js';
 import { proxyRequest } from './proxy.js';
 import { parseRequestTarget } from './request-target.js';
 import type { CompiledRoute, Runtime } from './runtime.js';
@@ -40,7 +41,7 @@ export function createRequestHandler(options: RequestHandlerOptions) {
     options.onStart();
     const runtime = options.runtime();
     runtime.acquire();
-    const { ctx, route, pipeline, early } = createContext(req, runtime, options.listener);
+    const { ctx, route, pipeline, early } = createContext(req, res, runtime, options.listener);
     res.once('close', () => {
       options.onEnd();
       runtime.release();
@@ -70,7 +71,7 @@ async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeli
   });
 }
 
-function createContext(req: IncomingMessage, runtime: Runtime, listener: ListenerInfo) {
+function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runtime, listener: ListenerInfo) {
   const config = runtime.config;
   const peerIp = normalizeIp(req.socket.remoteAddress);
   const ip = resolveClientIp(peerIp, req.headers['x-forwarded-for'], runtime.trustedProxies);
@@ -87,6 +88,7 @@ function createContext(req: IncomingMessage, runtime: Runtime, listener: Listene
 
   let early: GatewayError | undefined;
   let route: CompiledRoute | undefined;
+  let body: Promise<Buffer> | undefined;
   let params: Record<string, string> = {};
   const hostProblem = checkHost(req);
   if (hostProblem) early = new GatewayError('request.malformed', { detail: hostProblem });
@@ -125,6 +127,18 @@ function createContext(req: IncomingMessage, runtime: Runtime, listener: Listene
     removedHeaders: [],
     principal: undefined,
     geo: undefined,
+    upstreamName: undefined,
+    bufferedBody: undefined,
+    readBody() {
+      // The client is waiting for leave to send its body (RFC 9110 §10.1.1): give it now.
+      if (body === undefined && req.headers.expect?.toLowerCase() === '100-continue' && requestHasBody(req)) res.writeContinue();
+      body ??= readWholeBody(req, ctx.maxBodyBytes, listener.bodyIdleTimeoutMs).then((buffer) => {
+        (ctx as { bufferedBody: Buffer | undefined }).bufferedBody = buffer;
+        ctx.bytesIn = buffer.length;
+        return buffer;
+      });
+      return body;
+    },
     response: undefined,
     error: undefined,
     upstream: { target: undefined, latencyMs: undefined, attempts: 0 },
@@ -216,6 +230,18 @@ function logAccess(ctx: RequestContext, res: ServerResponse, runtime: Runtime): 
   }
   if (runtime.config.logging.includeHeaders) record.headers = ctx.req.headers;
   runtime.logger.info(record, 'request');
+}
+
+/** The whole body, within the limit; through the same guard as streaming (413, 408, client gone). */
+function readWholeBody(req: IncomingMessage, maxBytes: number, idleTimeoutMs: number): Promise<Buffer> {
+  if (!requestHasBody(req)) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const guard = new BodyGuard(req, maxBytes, idleTimeoutMs, () => {});
+    guard.on('data', (chunk: Buffer) => chunks.push(chunk));
+    guard.once('end', () => resolve(Buffer.concat(chunks)));
+    guard.once('error', (error) => reject(guard.failure ?? new GatewayError('request.malformed', { detail: 'The request body was not received.', internal: error.message })));
+  });
 }
 
 function round(ms: number): number {
