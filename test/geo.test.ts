@@ -152,6 +152,8 @@ describe('data residency and location consistency', () => {
     assert.equal(reply.status, 200);
     assert.equal(us.requests.at(-1)!.headers['x-geo-location-mismatch'], 'true');
     assert.deepEqual((await gw.logs.accessLine(reply.headers['x-request-id'])).locationMismatch, { asserted: 'DE', observed: 'US' });
+    const metrics = (await httpRequest(`${gw.gateway.adminUrl}/metrics`)).text;
+    assert.match(metrics, /portcullis_geo_location_mismatch_total\{route="header-flag",action="flag"\} 1/);
     await httpRequest(`${gw.url}/orders`, { method: 'POST', headers: { ...from('8.8.8.8'), 'x-billing-country': 'US', 'x-geo-location-mismatch': 'false' }, body: '{}' });
     assert.equal(us.requests.at(-1)!.headers['x-geo-location-mismatch'], undefined, 'no mismatch: nothing set, and the client cannot set it');
   });

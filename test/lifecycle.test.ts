@@ -23,6 +23,11 @@ describe('lifecycle', () => {
       assert.equal(ready.status, 200);
       assert.equal(ready.json().configRevision, 1);
       assertProblem(await httpRequest(`${gw.gateway.adminUrl}/nothing`), 404, 'route.not_found');
+      await httpRequest(`${gw.url}/counted`);
+      const metrics = await httpRequest(`${gw.gateway.adminUrl}/metrics`);
+      assert.match(String(metrics.headers['content-type']), /^text\/plain/);
+      assert.match(metrics.text, /portcullis_requests_total\{route="all",status="2xx"\} 1/);
+      assert.match(metrics.text, /portcullis_process_cpu_seconds_total/);
     } finally {
       await gw.close();
       await upstream.close();

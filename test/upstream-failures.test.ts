@@ -89,6 +89,7 @@ describe('when the upstream fails', () => {
       const cooldown = await gw.logs.waitFor((r) => r.event === 'upstream.target_cooldown');
       assert.equal(cooldown.target, dead);
       assert.equal(cooldown.level, 'warn');
+      assert.match((await httpRequest(`${gw.gateway.adminUrl}/metrics`)).text, /portcullis_upstream_target_cooldowns_total\{upstream="backend"\} 1/);
 
       for (let i = 0; i < 4; i++) {
         const reply = await httpRequest(`${gw.url}/b${i}`);

@@ -33,7 +33,13 @@ export interface GeoLookup {
   lookup(ip: string): import('./context.js').GeoInfo;
 }
 
+/** Counters policies report to (see observability/metrics.ts for the names). */
+export interface PolicyMetrics {
+  locationMismatch(route: string, action: 'flag' | 'deny'): void;
+}
+
 export interface GatewayServices {
+  readonly metrics?: PolicyMetrics;
   readonly apiKeys?: ApiKeyVerifier;
   readonly geo?: GeoLookup;
   readonly authFailures?: AuthFailureTracker;

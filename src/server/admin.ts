@@ -13,6 +13,8 @@ export interface AdminState {
   typeBaseUrl(): string;
   /** Revision of the config in force: 1 at start, +1 per successful reload. */
   configRevision(): number;
+  /** Prometheus text exposition. */
+  metrics(): Promise<{ contentType: string; body: string }>;
 }
 
 export function createAdminServer(state: AdminState, api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>): Server {
@@ -24,6 +26,12 @@ export function createAdminServer(state: AdminState, api?: (req: IncomingMessage
       return;
     }
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/metrics') {
+      const { contentType, body } = await state.metrics();
+      res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      res.end(body);
+      return;
+    }
     if (path === '/readyz') {
       const ready = state.ready();
       return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', configRevision: state.configRevision() });

@@ -15,6 +15,7 @@ import { formatIssue, loadConfigFile } from '../config/loader.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { createAdminApi } from '../admin/admin-api.js';
 import { createLogger, stdoutDestination } from '../observability/logger.js';
+import { GatewayMetrics } from '../observability/metrics.js';
 import { createAdminServer } from './admin.js';
 import { answerClientError } from './client-errors.js';
 import { createRequestHandler } from './request-handler.js';
@@ -61,7 +62,7 @@ export class Gateway {
     this.#destination = destination;
     this.#clock = clock;
     this.#services = services;
-    this.#runtime = buildRuntime(options.config, destination, clock, services.services);
+    this.#runtime = buildRuntime(options.config, destination, clock, services.services, services.metrics);
     const api = createAdminApi({
       token: options.config.admin.token,
       consumers: services.consumers,
@@ -77,6 +78,7 @@ export class Gateway {
         ready: () => this.#ready && !this.#draining,
         typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
         configRevision: () => this.#revision,
+        metrics: async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() }),
       },
       api,
     );
@@ -150,7 +152,10 @@ export class Gateway {
           runtime: () => this.#runtime,
           draining: () => this.#draining,
           onStart: () => this.#inflight++,
-          onEnd: () => this.#inflight--,
+          onEnd: (route, status) => {
+            this.#inflight--;
+            this.#services.metrics.requests.inc({ route, status: GatewayMetrics.statusClass(status) });
+          },
       });
       server.on('request', handler);
       // Expect: 100-continue is answered by the proxy when it starts forwarding the body, so a
@@ -173,7 +178,7 @@ export class Gateway {
     const previous = this.#runtime;
     let next: Runtime;
     try {
-      next = buildRuntime(config, this.#destination, this.#clock, this.#services.services);
+      next = buildRuntime(config, this.#destination, this.#clock, this.#services.services, this.#services.metrics);
     } catch (error) {
       // A config that validated but cannot be built is refused like an invalid one.
       previous.logger.error({ event: 'config.reload_rejected', err: error }, 'new config could not be applied: the previous config keeps serving');

@@ -30,7 +30,8 @@ export interface RequestHandlerOptions {
   /** True once shutdown has begun: responses then close their connection. */
   readonly draining: () => boolean;
   readonly onStart: () => void;
-  readonly onEnd: () => void;
+  /** With the route's name and the status sent (0 if none). */
+  readonly onEnd: (route: string, status: number) => void;
 }
 
 const NO_ROUTE: RouteInfo = Object.freeze({ name: '(none)', methods: [], upstream: '' });
@@ -43,7 +44,7 @@ export function createRequestHandler(options: RequestHandlerOptions) {
     runtime.acquire();
     const { ctx, route, pipeline, early } = createContext(req, res, runtime, options.listener);
     res.once('close', () => {
-      options.onEnd();
+      options.onEnd(ctx.route.name, res.headersSent ? res.statusCode : 0);
       runtime.release();
       logAccess(ctx, res, runtime);
     });

@@ -10,6 +10,7 @@ import type { RouteInfo } from '../core/context.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
 import type { GatewayConfig, PoliciesConfig, RouteConfig } from '../config/schema.js';
 import { ALWAYS_REDACTED_QUERY_PARAMS, createLogger, type Logger } from '../observability/logger.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import { POLICIES } from '../policies/index.js';
 import { TrustedProxies } from './client-ip.js';
 import { compilePathTemplate, fillTemplate, type TemplateSegment } from './path-template.js';
@@ -62,11 +63,11 @@ function credentialLocations(config: GatewayConfig): { headers: string[]; queryP
   return { headers, queryParams };
 }
 
-export function buildRuntime(config: GatewayConfig, destination: DestinationStream, clock: Clock, services: GatewayServices = {}): Runtime {
+export function buildRuntime(config: GatewayConfig, destination: DestinationStream, clock: Clock, services: GatewayServices = {}, metrics?: GatewayMetrics): Runtime {
   const credentials = credentialLocations(config);
   const logger = createLogger({ level: config.logging.level, redactHeaders: [...config.logging.redactHeaders, ...credentials.headers] }, destination);
   const requestIdHeader = config.requestId.header.toLowerCase();
-  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock)]));
+  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, () => metrics?.targetCooldowns.inc({ upstream: name }))]));
   const env = { logger, clock, services };
   const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, env));
   const router = new Router(

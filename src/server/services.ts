@@ -11,6 +11,7 @@ import { KeyService } from '../keys/key-service.js';
 import type { Logger } from '../observability/logger.js';
 import { policyUsed } from '../config/policy-usage.js';
 import { BUNDLED_COUNTRY_DATABASE, GeoDatabase } from '../geo/geo-database.js';
+import { GatewayMetrics } from '../observability/metrics.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { migrateToLatest, openStore, type OpenedStore } from '../store/open-store.js';
 import { ApiKeyRepository, ChangeFeed, ConsumerRepository } from '../store/repositories.js';
@@ -20,6 +21,7 @@ export class StartupError extends Error {}
 
 export interface OpenedServices {
   readonly services: GatewayServices;
+  readonly metrics: GatewayMetrics;
   readonly store: OpenedStore | undefined;
   readonly consumers: ConsumerRepository | undefined;
   readonly keyService: KeyService | undefined;
@@ -28,13 +30,15 @@ export interface OpenedServices {
 }
 
 export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock): Promise<OpenedServices> {
+  const metrics = new GatewayMetrics();
+  const policyMetrics = { locationMismatch: (route: string, action: 'flag' | 'deny') => metrics.locationMismatches.inc({ route, action }) };
   const authFailures = new FailureThrottle(config.bruteForce);
   // Loaded only when some route uses it: 15 MB of database is not free.
   const geo = policyUsed(config as never, 'geo') ? await GeoDatabase.open(config.geo.databasePath ?? BUNDLED_COUNTRY_DATABASE, logger) : undefined;
   // A guessable bootstrap token would make the admin API the weakest door.
   if (config.admin.token && config.admin.token.reveal().length < 24) throw new StartupError(`admin.token (${config.admin.token.reference}) must be at least 24 characters`);
   if (!config.store) {
-    return { services: { authFailures, geo }, store: undefined, consumers: undefined, keyService: undefined, keyIndex: undefined, close: async () => {} };
+    return { services: { authFailures, geo, metrics: policyMetrics }, metrics, store: undefined, consumers: undefined, keyService: undefined, keyIndex: undefined, close: async () => {} };
   }
   const store = openStore(config.store.driver === 'postgres' ? { driver: 'postgres', url: config.store.url!.reveal() } : { driver: 'sqlite', path: config.store.path });
   try {
@@ -58,7 +62,8 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       keyService = new KeyService(keys, { ...config.apiKeys, pepper }, clock);
     }
     return {
-      services: { authFailures, apiKeys: keyIndex, geo },
+      services: { authFailures, apiKeys: keyIndex, geo, metrics: policyMetrics },
+      metrics,
       store,
       consumers,
       keyService,

@@ -53,6 +53,7 @@ export class Upstream {
     ownedHeaders: readonly string[],
     private readonly logger: Logger,
     private readonly clock: Clock,
+    private readonly onCooldown: () => void = () => {},
   ) {
     this.name = name;
     this.config = config;
@@ -95,6 +96,7 @@ export class Upstream {
     const now = this.clock.now();
     if (target.coolingUntil > now) return;
     target.coolingUntil = now + this.config.health.cooldownMs;
+    this.onCooldown();
     this.logger.warn(
       { event: 'upstream.target_cooldown', upstream: this.name, target: target.origin, failures: target.consecutiveFailures, cooldownMs: this.config.health.cooldownMs, code },
       'upstream target failing: skipped for a cool-down',

@@ -135,6 +135,7 @@ export const geo = definePolicy({
             // A signal needs both sides: an unknown IP location or no claim says nothing.
             if (observed === undefined || asserted === undefined || asserted === observed) return;
             ctx.logFields.locationMismatch = { asserted: asserted.slice(0, 8), observed };
+            deps.services.metrics?.locationMismatch(ctx.route.name, locationCheck.mode);
             if (locationCheck.mode === 'deny') {
               throw new GatewayError('geo.location_mismatch', { detail: 'The location in the request does not match where it comes from.' });
             }
