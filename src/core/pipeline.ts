@@ -4,7 +4,7 @@
  * load, so a request only walks arrays.
  */
 import type { RequestContext } from './context.js';
-import { PHASES, REQUEST_PHASES, type DirectResponse, type PolicyHandler, type PolicyHandlers } from './policy.js';
+import { REQUEST_PHASES, type DirectResponse, type PolicyHandler, type PolicyHandlers } from './policy.js';
 
 export interface PolicyInstance {
   readonly name: string;
@@ -17,7 +17,6 @@ export interface Pipeline {
   readonly request: readonly PolicyHandler[];
   readonly respond: readonly PolicyHandler[];
   readonly log: readonly PolicyHandler[];
-  readonly policyNames: readonly string[];
 }
 
 export function buildPipeline(instances: readonly PolicyInstance[]): Pipeline {
@@ -27,7 +26,6 @@ export function buildPipeline(instances: readonly PolicyInstance[]): Pipeline {
     request: REQUEST_PHASES.flatMap((phase) => inPhase(phase)),
     respond: inPhase('respond'),
     log: inPhase('log'),
-    policyNames: sorted.map((instance) => instance.name),
   };
 }
 
@@ -49,4 +47,3 @@ export async function runPhase(handlers: readonly PolicyHandler[], ctx: RequestC
   }
 }
 
-export { PHASES };

@@ -47,6 +47,10 @@ export function createRequestHandler(options: RequestHandlerOptions) {
       options.onEnd(ctx.route.name, res.headersSent ? res.statusCode : 0);
       runtime.release();
       logAccess(ctx, res, runtime);
+      // The log phase runs for every request, answered or not (DESIGN.md §2).
+      if (pipeline.log.length > 0) {
+        runPhase(pipeline.log, ctx).catch((error: unknown) => runtime.logger.error({ event: 'log.policy_failed', requestId: ctx.requestId, err: error }, 'a log-phase policy failed'));
+      }
     });
     const respond = new Responder(ctx, res, runtime, pipeline, options.draining);
     run(ctx, route, pipeline, early, runtime, res, respond, options.listener)
