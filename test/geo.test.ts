@@ -170,6 +170,29 @@ describe('data residency and location consistency', () => {
     assert.equal(us.requests.at(-1)!.headers['content-length'], String(Buffer.byteLength(match)));
   });
 
+  test('in deny mode, refuses a body it cannot check instead of waving the claim through', async () => {
+    const claim = JSON.stringify({ billing: { country: 'FR' } });
+    const post = (headers: Record<string, string>, body: string | Buffer) => httpRequest(`${gw.url}/payments`, { method: 'POST', headers: { ...from('8.8.8.8'), ...headers }, body });
+    assertProblem(await post({ 'content-type': 'text/plain' }, claim), 415, 'request.unsupported_media_type');
+    assertProblem(await post({}, claim), 415, 'request.unsupported_media_type');
+    assertProblem(await post({ 'content-type': 'application/json', 'content-encoding': 'gzip' }, claim), 415, 'request.unsupported_media_type');
+    assertProblem(await post({ 'content-type': 'application/json' }, `\ufeff${claim}`), 400, 'request.malformed');
+    assert.equal((await post({ 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ billing: { country: '' } }))).status, 200, 'an empty claim is no claim');
+  });
+
+  test('caps a body it reads at 10 MiB even with the size limit off', async () => {
+    const local = await startGateway({
+      ...baseConfig([us.url], { trustedProxies: ['127.0.0.1'] }),
+      routes: [{ name: 'unlimited', methods: ['POST'], path: '/big', upstream: 'backend', policies: { 'request-size-limit': { enabled: false }, geo: { locationCheck: { bodyPointer: '/country' } } } }],
+    });
+    try {
+      const big = Buffer.alloc(10 * 1024 * 1024 + 1, 0x20);
+      assertProblem(await httpRequest(`${local.url}/big`, { method: 'POST', headers: { ...from('8.8.8.8'), 'content-type': 'application/json' }, body: big }), 413, 'request.body_too_large');
+    } finally {
+      await local.close();
+    }
+  });
+
   test('still enforces the size limit on a body it reads, and says nothing without both locations', async () => {
     const big = JSON.stringify({ billing: { country: 'US' }, pad: 'x'.repeat(4000) });
     assertProblem(

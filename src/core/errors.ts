@@ -11,6 +11,7 @@ export const ERROR_TABLE = {
   'request.timeout': { status: 408, title: 'Request not received in time' },
   'request.body_too_large': { status: 413, title: 'Request body too large' },
   'request.header_too_large': { status: 431, title: 'Request header fields too large' },
+  'request.unsupported_media_type': { status: 415, title: 'Unsupported media type' },
   'cors.origin_not_allowed': { status: 403, title: 'Origin not allowed' },
   'network.ip_blocked': { status: 403, title: 'Access denied' },
   'geo.country_blocked': { status: 403, title: 'Access denied' },

@@ -1,6 +1,7 @@
 /**
- * The proxy phase: sends the request to a target of the route's upstream and streams the answer
- * back. Bodies are streamed both ways, never buffered. Connection failures move on to the next
+ * The proxy phase: sends the request to a target of the route's upstream (or the one a policy
+ * chose) and streams the answer back. Bodies are streamed both ways, unless a policy had to read
+ * the request body (ctx.readBody), which is then sent as read. Connection failures move on to the next
  * target for bodiless idempotent requests; a slow upstream is not retried (it may still be working,
  * and retrying would multiply its load).
  */
@@ -20,7 +21,10 @@ export interface ProxyHooks {
 }
 
 export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, runtime: Runtime, res: ServerResponse, bodyIdleTimeoutMs: number, hooks: ProxyHooks): Promise<void> {
-  const upstream = (ctx.upstreamName === undefined ? undefined : runtime.upstreams.get(ctx.upstreamName)) ?? route.upstream;
+  const upstream = ctx.upstreamName === undefined ? route.upstream : runtime.upstreams.get(ctx.upstreamName);
+  // A policy chose an upstream that does not exist (the config check makes this a bug): fail
+  // closed, never quietly serve the request somewhere residency rules said it must not go.
+  if (!upstream) throw new GatewayError('internal', { internal: `policy chose unknown upstream "${ctx.upstreamName}"` });
   const buffered = ctx.bufferedBody;
   const hasBody = buffered ? buffered.length > 0 : requestHasBody(ctx.req);
   const guard = hasBody && !buffered ? new BodyGuard(ctx.req, ctx.maxBodyBytes, bodyIdleTimeoutMs, (count) => (ctx.bytesIn += count)) : undefined;

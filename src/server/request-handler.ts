@@ -34,6 +34,12 @@ export interface RequestHandlerOptions {
   readonly onEnd: (route: string, status: number) => void;
 }
 
+/**
+ * A body a policy reads into memory is capped here whatever the size limit says (even with
+ * request-size-limit off): concurrent requests must not be able to fill the heap.
+ */
+export const MAX_BUFFERED_BODY_BYTES = 10 * 1024 * 1024;
+
 const NO_ROUTE: RouteInfo = Object.freeze({ name: '(none)', methods: [], upstream: '' });
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -137,7 +143,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
     readBody() {
       // The client is waiting for leave to send its body (RFC 9110 §10.1.1): give it now.
       if (body === undefined && req.headers.expect?.toLowerCase() === '100-continue' && requestHasBody(req)) res.writeContinue();
-      body ??= readWholeBody(req, ctx.maxBodyBytes, listener.bodyIdleTimeoutMs).then((buffer) => {
+      body ??= readWholeBody(req, Math.min(ctx.maxBodyBytes, MAX_BUFFERED_BODY_BYTES), listener.bodyIdleTimeoutMs).then((buffer) => {
         (ctx as { bufferedBody: Buffer | undefined }).bufferedBody = buffer;
         ctx.bytesIn = buffer.length;
         return buffer;

@@ -35,10 +35,11 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   const authFailures = new FailureThrottle(config.bruteForce);
   // Loaded only when some route uses it: 15 MB of database is not free.
   const geo = policyUsed(config as never, 'geo') ? await GeoDatabase.open(config.geo.databasePath ?? BUNDLED_COUNTRY_DATABASE, logger) : undefined;
+  geo?.watch();
   // A guessable bootstrap token would make the admin API the weakest door.
   if (config.admin.token && config.admin.token.reveal().length < 24) throw new StartupError(`admin.token (${config.admin.token.reference}) must be at least 24 characters`);
   if (!config.store) {
-    return { services: { authFailures, geo, metrics: policyMetrics }, metrics, store: undefined, consumers: undefined, keyService: undefined, keyIndex: undefined, close: async () => {} };
+    return { services: { authFailures, geo, metrics: policyMetrics }, metrics, store: undefined, consumers: undefined, keyService: undefined, keyIndex: undefined, close: async () => geo?.close() };
   }
   const store = openStore(config.store.driver === 'postgres' ? { driver: 'postgres', url: config.store.url!.reveal() } : { driver: 'sqlite', path: config.store.path });
   try {
@@ -69,6 +70,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       keyService,
       keyIndex,
       async close() {
+        geo?.close();
         await keyIndex?.stop();
         await store.close();
       },

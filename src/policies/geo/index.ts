@@ -94,22 +94,37 @@ export const geo = definePolicy({
     const assertedHeader = locationCheck?.header?.toLowerCase();
     const pointer = locationCheck?.bodyPointer === undefined ? undefined : parsePointer(locationCheck.bodyPointer);
 
-    /** The country the client claims: from the header, or from the JSON body (read once, bounded). */
+    const denying = locationCheck?.mode === 'deny';
+    /** An empty claim is no claim: a check needs both sides. */
+    const claim = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim().toUpperCase() : undefined);
+
+    /**
+     * The country the client claims: from the header, or from the JSON body (read once, bounded).
+     * In deny mode a body we cannot read as plain JSON is refused rather than waved through: an
+     * upstream that parses it more leniently would act on a claim nobody checked.
+     */
     async function assertedCountry(ctx: RequestContext): Promise<string | undefined> {
-      if (assertedHeader) {
-        const value = ctx.req.headers[assertedHeader];
-        return typeof value === 'string' ? value.trim().toUpperCase() : undefined;
+      if (assertedHeader) return claim(ctx.req.headers[assertedHeader]);
+      if (!pointer) return undefined;
+      const mediaType = String(ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const encoded = (ctx.req.headers['content-encoding'] ?? 'identity') !== 'identity';
+      const isJson = mediaType === 'application/json' || mediaType.endsWith('+json');
+      if (!isJson || encoded) {
+        if (denying && (await ctx.readBody()).length > 0) {
+          throw new GatewayError('request.unsupported_media_type', { detail: 'This route checks the body: send it as unencoded application/json.' });
+        }
+        return undefined;
       }
-      if (!pointer || !String(ctx.req.headers['content-type'] ?? '').toLowerCase().includes('json')) return undefined;
       const body = await ctx.readBody();
+      if (body.length === 0) return undefined;
       let document: unknown;
       try {
         document = JSON.parse(body.toString('utf8'));
       } catch {
-        return undefined; // not ours to judge: request validation answers malformed JSON
+        if (denying) throw new GatewayError('request.malformed', { detail: 'The body is not valid JSON.' });
+        return undefined;
       }
-      const value = resolvePointer(document, pointer);
-      return typeof value === 'string' ? value.trim().toUpperCase() : undefined;
+      return claim(resolvePointer(document, pointer));
     }
 
     return {
