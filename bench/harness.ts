@@ -1,5 +1,6 @@
 /** Shared pieces of the benchmarks: free ports, child servers, a gateway process, autocannon runs. */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,24 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const SERVERS = fileURLToPath(new URL('./servers.js', import.meta.url));
+
+/**
+ * On a small machine the load generator competes with the servers it measures, and the ratios
+ * swing with the scheduler. When `taskset` is there (util-linux) and there are at least 2 cores,
+ * the load generator (this process) gets core 0 and every server the other cores.
+ * BENCH_PIN=0 turns this off.
+ */
+const PIN = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2 && spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
+const SERVER_CPUS = `1-${availableParallelism() - 1}`;
+
+export function pinned(): boolean {
+  return PIN;
+}
+
+function pinChild(child: ChildProcess): ChildProcess {
+  if (PIN && child.pid) spawnSync('taskset', ['-cp', SERVER_CPUS, String(child.pid)], { stdio: 'ignore' });
+  return child;
+}
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const children: ChildProcess[] = [];
 
@@ -20,7 +39,7 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startServer(role: 'upstream' | 'reference' | 'sink', port: number, upstream?: string): Promise<ChildProcess> {
-  const child = fork(SERVERS, [role, String(port), ...(upstream ? [upstream] : [])], { stdio: 'ignore' });
+  const child = pinChild(fork(SERVERS, [role, String(port), ...(upstream ? [upstream] : [])], { stdio: 'ignore' }));
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
@@ -34,7 +53,7 @@ export async function startGatewayProcess(config: Record<string, unknown>, port:
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const file = join(dir, 'portcullis.json');
   writeFileSync(file, JSON.stringify(config));
-  const child = spawn(process.execPath, [CLI, 'start', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = pinChild(spawn(process.execPath, [CLI, 'start', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] }));
   children.push(child);
   const deadline = Date.now() + 10000;
   for (;;) {
@@ -52,7 +71,7 @@ export async function startGatewayProcess(config: Record<string, unknown>, port:
 /** Children started elsewhere that stopAll() must end too. */
 export function track(child: ChildProcess): ChildProcess {
   children.push(child);
-  return child;
+  return pinChild(child);
 }
 
 export function stopAll(): void {

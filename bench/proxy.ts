@@ -8,7 +8,7 @@
  * reported, so drift on a shared machine hits every case alike. Target: (c) ≥ 0.9 × (b).
  * Options: BENCH_SECONDS (per run, default 5), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 50).
  */
-import { freePort, load, median, startGatewayProcess, startServer, stopAll, type LoadResult } from './harness.js';
+import { freePort, load, median, pinned, startGatewayProcess, startServer, stopAll, type LoadResult } from './harness.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   }));
   const reference = summary[1]!.rps;
   const direct = summary[0]!.rps;
-  console.log(`\nGET /accounts/:id, ${connections} connections, ${rounds} rounds × ${seconds} s, medians (node ${process.version})\n`);
+  console.log(`\nGET /accounts/:id, ${connections} connections, ${rounds} rounds × ${seconds} s, medians (node ${process.version}; ${pinned() ? 'load generator on core 0, servers on the others' : 'no CPU pinning'})\n`);
   console.log('case                                 req/s    p50 ms  p99 ms  vs direct  vs reference');
   for (const row of summary) {
     console.log(
