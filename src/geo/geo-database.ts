@@ -48,9 +48,13 @@ interface MmdbRecord {
 
 const UNKNOWN: GeoInfo = Object.freeze({ country: undefined, continent: undefined, eu: false, currency: undefined, region: undefined, city: undefined, asn: undefined, org: undefined });
 
+/** Lookups kept per IP (bounded; dropped when full and on every reload). */
+const LOOKUP_CACHE_SIZE = 10000;
+
 export class GeoDatabase {
   #reader: Reader<Response>;
   #watching = false;
+  readonly #cache = new Map<string, GeoInfo>();
 
   private constructor(
     reader: Reader<Response>,
@@ -80,6 +84,7 @@ export class GeoDatabase {
       GeoDatabase.#read(this.path).then(
         (reader) => {
           this.#reader = reader;
+          this.#cache.clear();
           this.#logLoaded('geo.database_reloaded', 'geo database reloaded');
         },
         (error: unknown) => this.logger.error({ event: 'geo.database_reload_failed', path: this.path, err: error }, 'the new geo database file is not usable: the previous one keeps serving'),
@@ -99,6 +104,16 @@ export class GeoDatabase {
 
   /** Private, reserved and unlisted addresses have no location: every field is undefined. */
   lookup(ip: string): GeoInfo {
+    let found = this.#cache.get(ip);
+    if (found === undefined) {
+      found = this.#lookupUncached(ip);
+      if (this.#cache.size >= LOOKUP_CACHE_SIZE) this.#cache.clear();
+      this.#cache.set(ip, found);
+    }
+    return found;
+  }
+
+  #lookupUncached(ip: string): GeoInfo {
     if (SPECIAL_PURPOSE.has(ip)) return UNKNOWN;
     let record: MmdbRecord | null;
     try {
@@ -109,7 +124,7 @@ export class GeoDatabase {
     if (!record) return UNKNOWN;
     const country = (record.country_code ?? record.country?.iso_code)?.toUpperCase();
     const facts = country ? (countries as Record<string, { continent: string; currency: string[] } | undefined>)[country] : undefined;
-    return {
+    return Object.freeze({
       country,
       continent: record.continent?.code ?? facts?.continent,
       eu: country !== undefined && EU_MEMBERS.has(country),
@@ -118,6 +133,6 @@ export class GeoDatabase {
       city: record.city?.names?.en,
       asn: record.autonomous_system_number,
       org: record.autonomous_system_organization,
-    };
+    });
   }
 }
