@@ -81,6 +81,7 @@ describe(`API keys end to end (${backend.name})`, { skip: backend.skip }, () => 
       assert.equal(seen['x-consumer-id'], consumerId);
       assert.equal(seen['x-consumer-name'], 'acme-bank');
       assert.equal(seen['x-consumer-scopes'], 'accounts:read');
+      assert.equal(seen['x-auth-method'], 'api_key');
     }
   });
 
@@ -102,14 +103,17 @@ describe(`API keys end to end (${backend.name})`, { skip: backend.skip }, () => 
   });
 
   test('never forwards identity headers a client made up, on any route, in any spelling', async () => {
-    const spoof = { 'x-consumer-id': 'con_admin', 'x-consumer-scopes': 'everything', 'x-consumer-name': 'root', x_consumer_id: 'con_admin', X_Consumer_Scopes: 'everything' };
+    const spoof = { 'x-auth-method': 'client_certificate', 'x-client-id': 'admin', 'x-auth-subject': 'root', 'x-consumer-id': 'con_admin', 'x-consumer-scopes': 'everything', 'x-consumer-name': 'root', x_consumer_id: 'con_admin', X_Consumer_Scopes: 'everything' };
     await call('/public', spoof);
     let seen = upstream.requests.at(-1)!.headers;
-    for (const name of ['x-consumer-id', 'x-consumer-scopes', 'x-consumer-name', 'x_consumer_id', 'x_consumer_scopes']) assert.equal(seen[name], undefined, name);
+    for (const name of ['x-auth-method', 'x-client-id', 'x-auth-subject', 'x-consumer-id', 'x-consumer-scopes', 'x-consumer-name', 'x_consumer_id', 'x_consumer_scopes']) assert.equal(seen[name], undefined, name);
     await call('/v1/accounts/acc_1', { ...spoof, authorization: `Bearer ${reader.key}` });
     seen = upstream.requests.at(-1)!.headers;
     assert.equal(seen['x-consumer-id'], consumerId);
     assert.equal(seen['x-consumer-scopes'], 'accounts:read');
+    assert.equal(seen['x-auth-method'], 'api_key');
+    assert.equal(seen['x-client-id'], undefined);
+    assert.equal(seen['x-auth-subject'], undefined);
   });
 
   test('refuses a principal without the required scope with 403 auth.insufficient_scope, per method', async () => {

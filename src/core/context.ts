@@ -15,14 +15,25 @@ export interface RouteInfo {
   readonly upstream: string;
 }
 
-/** Who is calling, once an authentication policy has said so. */
+/** How the caller proved who it is. */
+export type PrincipalType = 'api_key' | 'jwt' | 'client_certificate';
+
+/**
+ * Who is calling, once an authentication policy has said so. Every authentication method fills
+ * the same shape, so authorization, rate limits and identity headers never care which one ran.
+ */
 export interface Principal {
-  readonly type: 'api_key';
+  readonly type: PrincipalType;
+  /** The consumer the credential belongs to (for an external token: the mapped consumer or subject). */
   readonly consumerId: string;
   readonly consumerName: string;
   readonly scopes: readonly string[];
-  /** The credential's id (an API key's non-secret id), for logs. */
+  /** The credential's non-secret id (an API key id, a token's jti or kid, a certificate fingerprint), for logs. */
   readonly credentialId: string;
+  /** The OAuth client the credential was issued to, when there is one. */
+  readonly clientId?: string;
+  /** The token or certificate subject, when it is not the consumer itself. */
+  readonly subject?: string;
 }
 
 /** Where a client IP is, as far as the geo database knows (undefined: not known). */

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HeaderMap, RequestContext, RouteInfo } from '../core/context.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
+import { identityHeaders } from '../core/identity-headers.js';
 import { runPhase, runRequestPhases, type Pipeline } from '../core/pipeline.js';
 import type { DirectResponse } from '../core/policy.js';
 import { buildProblem, problemHeaders, serializeProblem } from '../core/problem.js';
@@ -73,6 +74,7 @@ async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeli
   if (early) return respond.problem(early);
   const direct = await runRequestPhases(pipeline, ctx);
   if (direct) return respond.direct(direct);
+  Object.assign(ctx.upstreamHeaders, identityHeaders(ctx.principal));
   if (ctx.isPreflight && !ctx.route.methods.includes('OPTIONS')) {
     // A preflight that no CORS policy answered: the route does not serve OPTIONS itself.
     throw new GatewayError('route.method_not_allowed', { detail: 'This route does not allow cross-origin requests.', headers: { allow: allowHeader(ctx.route.methods) } });

@@ -7,6 +7,7 @@ import type { DestinationStream } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { GatewayServices } from '../core/services.js';
 import type { RouteInfo } from '../core/context.js';
+import { IDENTITY_HEADERS } from '../core/identity-headers.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
 import type { GatewayConfig, PoliciesConfig, RouteConfig } from '../config/schema.js';
 import { ALWAYS_REDACTED_QUERY_PARAMS, createLogger, type Logger } from '../observability/logger.js';
@@ -44,8 +45,8 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Identity headers every policy owns: stripped from every incoming request, on every route. */
-const OWNED_HEADERS = POLICIES.flatMap(({ definition }) => definition.ownedUpstreamHeaders ?? []);
+/** Headers the gateway and its policies own: stripped from every incoming request, on every route. */
+const OWNED_HEADERS = [...IDENTITY_HEADERS, ...POLICIES.flatMap(({ definition }) => definition.ownedUpstreamHeaders ?? [])];
 
 /** Credential locations named in any policy config (global or per route), for the log's redaction. */
 function credentialLocations(config: GatewayConfig): { headers: string[]; queryParams: string[] } {

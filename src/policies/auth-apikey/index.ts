@@ -2,16 +2,14 @@
  * Authenticates a request by API key. The key is read from the configured places (by default
  * `Authorization: Bearer` and `X-API-Key`; the query string only if explicitly allowed), checked
  * against the in-memory key index (shape and checksum first, then the keyed hash in constant time,
- * then status, expiry and consumer), stripped before forwarding, and replaced by identity headers
- * that the gateway always sets or clears.
+ * then status, expiry and consumer), and stripped before forwarding. The gateway turns the
+ * principal into identity headers (core/identity-headers.ts).
  */
 import { Type } from '@sinclair/typebox';
 import type { RequestContext } from '../../core/context.js';
 import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import { definePolicy, policyConfig } from '../../core/policy.js';
 import type { ApiKeyVerdict } from '../../core/services.js';
-
-const IDENTITY_HEADERS = ['x-consumer-id', 'x-consumer-name', 'x-consumer-scopes'];
 
 const configSchema = policyConfig(
   {
@@ -43,9 +41,8 @@ const FAILURES: Record<Exclude<ApiKeyVerdict, { ok: true }>['reason'], { code: E
 
 export const authApiKey = definePolicy({
   name: 'auth-apikey',
-  description: 'Authenticates requests by API key and sets identity headers for the upstream.',
+  description: 'Authenticates requests by API key; the gateway then sets identity headers for the upstream.',
   enabledByDefault: false,
-  ownedUpstreamHeaders: IDENTITY_HEADERS,
   configSchema,
   credentialLocations(config) {
     return { headers: config.sources.map((source) => source.header.toLowerCase()), queryParams: config.queryParam ? [config.queryParam] : [] };
@@ -109,13 +106,6 @@ export const authApiKey = definePolicy({
         const { principal } = verdict;
         ctx.principal = { type: 'api_key', consumerId: principal.consumerId, consumerName: principal.consumerName, scopes: principal.scopes, credentialId: principal.keyId };
         verifier.markUsed(principal.keyId, now);
-      },
-      transform: function setIdentityHeaders(ctx) {
-        const principal = ctx.principal;
-        if (!principal) return;
-        ctx.upstreamHeaders['x-consumer-id'] = principal.consumerId;
-        ctx.upstreamHeaders['x-consumer-name'] = encodeURIComponent(principal.consumerName);
-        ctx.upstreamHeaders['x-consumer-scopes'] = principal.scopes.join(' ');
       },
     };
   },
