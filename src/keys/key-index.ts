@@ -113,7 +113,7 @@ export class KeyIndex implements ApiKeyVerifier {
       for (;;) {
         const batch = await this.feed.since(this.#revision);
         if (batch.revision === this.#revision) break;
-        const [consumers, keys] = await Promise.all([this.consumers.listByIds(batch.consumerIds), this.keys.listByIds(batch.apiKeyIds)]);
+        const [consumers, keys] = await Promise.all([this.consumers.listByIds(batch.changed.consumer), this.keys.listByIds(batch.changed.api_key)]);
         for (const consumer of consumers) this.#putConsumer(consumer);
         for (const key of keys) this.#putKey(key);
         this.#revision = batch.revision;

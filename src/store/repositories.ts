@@ -69,7 +69,7 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /** Takes the next store revision (locking its row until commit) and records what changed. */
-async function recordChange(db: Db, entity: 'consumer' | 'api_key', entityId: string, at: number): Promise<void> {
+export async function recordChange(db: Db, entity: ChangeEntity, entityId: string, at: number): Promise<void> {
   const { value } = await db.updateTable('store_revision').set((eb) => ({ value: eb('value', '+', 1) })).where('id', '=', 1).returning('value').executeTakeFirstOrThrow();
   await db.insertInto('changes').values({ revision: Number(value), entity, entity_id: entityId, changed_at: at }).execute();
 }
@@ -273,11 +273,15 @@ export class ApiKeyRepository {
   }
 }
 
+/** Every kind of entity the change feed reports; a new entity kind adds its name here. */
+export const CHANGE_ENTITIES = ['consumer', 'api_key'] as const;
+export type ChangeEntity = (typeof CHANGE_ENTITIES)[number];
+
 export interface ChangeBatch {
   /** The newest revision included. */
   revision: number;
-  consumerIds: string[];
-  apiKeyIds: string[];
+  /** Ids to reload, by entity kind (every kind present, most empty). */
+  changed: Record<ChangeEntity, string[]>;
 }
 
 export class ChangeFeed {
@@ -294,13 +298,14 @@ export class ChangeFeed {
    */
   async since(revision: number, limit = 1000): Promise<ChangeBatch & { complete: boolean }> {
     const rows = await this.db.selectFrom('changes').select(['revision', 'entity', 'entity_id']).where('revision', '>', revision).orderBy('revision').limit(limit).execute();
-    const consumerIds = new Set<string>();
-    const apiKeyIds = new Set<string>();
+    const changed = new Map<ChangeEntity, Set<string>>(CHANGE_ENTITIES.map((entity) => [entity, new Set()]));
     let latest = revision;
     for (const row of rows) {
       latest = Math.max(latest, Number(row.revision));
-      (row.entity === 'consumer' ? consumerIds : apiKeyIds).add(row.entity_id);
+      // A kind this node does not know (written by a newer version) is skipped, not misfiled.
+      changed.get(row.entity)?.add(row.entity_id);
     }
-    return { revision: latest, consumerIds: [...consumerIds], apiKeyIds: [...apiKeyIds], complete: rows.length < limit };
+    const ids = Object.fromEntries(CHANGE_ENTITIES.map((entity) => [entity, [...changed.get(entity)!]])) as Record<ChangeEntity, string[]>;
+    return { revision: latest, changed: ids, complete: rows.length < limit };
   }
 }

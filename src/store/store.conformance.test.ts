@@ -172,9 +172,11 @@ for (const backend of backends) {
       await consumers.setStatus(consumer.id, 'disabled');
       const batch = await feed.since(start);
       assert.equal(batch.revision, start + 3);
-      assert.deepEqual(batch.consumerIds, [consumer.id]);
-      assert.deepEqual(batch.apiKeyIds, ['k-feed']);
-      assert.deepEqual(await feed.since(batch.revision), { revision: batch.revision, consumerIds: [], apiKeyIds: [], complete: true });
+      assert.deepEqual(batch.changed.consumer, [consumer.id]);
+      assert.deepEqual(batch.changed.api_key, ['k-feed']);
+      const next = await feed.since(batch.revision);
+      assert.deepEqual([next.revision, next.complete], [batch.revision, true]);
+      for (const ids of Object.values(next.changed)) assert.deepEqual(ids, []);
     });
 
     test('concurrent writers get distinct revisions that a follower never skips', async () => {
@@ -182,7 +184,7 @@ for (const backend of backends) {
       const created = await Promise.all(Array.from({ length: 12 }, (_, i) => consumers.create({ name: `parallel-${i}` })));
       const batch = await feed.since(start);
       assert.equal(batch.revision, start + 12);
-      assert.deepEqual(new Set(batch.consumerIds), new Set(created.map((c) => c.id)));
+      assert.deepEqual(new Set(batch.changed.consumer), new Set(created.map((c) => c.id)));
     });
   });
 }

@@ -3,6 +3,8 @@
  * (bigint in PostgreSQL, integer in SQLite), JSON columns are text, so one repository layer serves
  * both; the migrations say where the column types differ.
  */
+import type { ChangeEntity } from './repositories.js';
+
 export type ConsumerStatus = 'active' | 'disabled';
 export type ApiKeyStatus = 'active' | 'revoked';
 
@@ -49,7 +51,8 @@ export interface StoreRevisionTable {
 /** The change feed: one row per changed entity, written in the write's transaction. */
 export interface ChangesTable {
   revision: number;
-  entity: 'consumer' | 'api_key';
+  /** A ChangeEntity (repositories.ts); text, so a newer node's kinds do not break an older one. */
+  entity: ChangeEntity;
   entity_id: string;
   changed_at: number;
 }
