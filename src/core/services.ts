@@ -2,6 +2,7 @@
  * Services the gateway hands to policies through PolicyDeps, described by what policies need of
  * them, so core and policies never import the modules that implement them.
  */
+import type { CryptoKey, FlattenedJWSInput, JWK, JWSHeaderParameters } from 'jose';
 
 export interface ApiKeyPrincipal {
   readonly keyId: string;
@@ -29,6 +30,32 @@ export interface AuthFailureTracker {
   recordFailure(clientIp: string, now: number): boolean;
 }
 
+/** Where an issuer's verification keys come from, and how they are cached (auth-jwt). */
+export interface IssuerKeysOptions {
+  /** The issuer's `iss` value; a discovery document must name exactly this issuer. */
+  readonly issuer: string;
+  readonly discoveryUrl?: string | undefined;
+  readonly jwksUrl?: string | undefined;
+  readonly keys?: readonly JWK[] | undefined;
+  readonly refreshSeconds: number;
+  readonly minRefetchSeconds: number;
+  readonly maxStaleSeconds: number;
+  readonly timeoutMs: number;
+}
+
+/** The `code` of the error getKey throws when the keys cannot be had (a 503, not a 401). */
+export const ISSUER_KEYS_UNAVAILABLE = 'ERR_ISSUER_KEYS_UNAVAILABLE';
+
+export interface IssuerKeys {
+  /** jose's key-resolver shape: the key for a token's protected header, or a jose error. */
+  getKey(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | Uint8Array>;
+}
+
+/** Key sets shared by every route and kept across reloads, so a reload does not refetch them. */
+export interface IssuerKeyRegistry {
+  keysFor(options: IssuerKeysOptions): IssuerKeys;
+}
+
 export interface GeoLookup {
   lookup(ip: string): import('./context.js').GeoInfo;
 }
@@ -36,9 +63,12 @@ export interface GeoLookup {
 /** Counters policies report to (see observability/metrics.ts for the names). */
 export interface PolicyMetrics {
   locationMismatch(route: string, action: 'flag' | 'deny'): void;
+  /** A token was refused (auth-jwt), by error code. */
+  tokenRejected?(route: string, code: string): void;
 }
 
 export interface GatewayServices {
+  readonly issuerKeys?: IssuerKeyRegistry;
   readonly metrics?: PolicyMetrics;
   readonly apiKeys?: ApiKeyVerifier;
   readonly geo?: GeoLookup;

@@ -10,6 +10,9 @@ export class GatewayMetrics {
   readonly requests = new Counter({ name: 'portcullis_requests_total', help: 'Requests answered, by route and status class.', labelNames: ['route', 'status'] as const, registers: [this.registry] });
   readonly locationMismatches = new Counter({ name: 'portcullis_geo_location_mismatch_total', help: 'Requests whose asserted country differed from their IP country.', labelNames: ['route', 'action'] as const, registers: [this.registry] });
   readonly targetCooldowns = new Counter({ name: 'portcullis_upstream_target_cooldowns_total', help: 'Times an upstream target was put in cool-down after failures.', labelNames: ['upstream'] as const, registers: [this.registry] });
+  readonly tokensRejected = new Counter({ name: 'portcullis_jwt_rejected_total', help: 'Bearer tokens refused by auth-jwt, by route and error code.', labelNames: ['route', 'code'] as const, registers: [this.registry] });
+  readonly jwksFetches = new Counter({ name: 'portcullis_jwks_fetches_total', help: 'Discovery/JWKS fetches of token issuers, by issuer and outcome (ok, error).', labelNames: ['issuer', 'outcome'] as const, registers: [this.registry] });
+  readonly staleKeysUsed = new Counter({ name: 'portcullis_jwks_stale_keys_used_total', help: 'Token verifications that used last-good issuer keys while the provider was unreachable.', labelNames: ['issuer'] as const, registers: [this.registry] });
 
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });

@@ -1,6 +1,7 @@
 /** Every policy the gateway knows. Adding one: its folder, an entry here and one in order.ts. */
 import type { PolicyDefinition } from '../core/policy.js';
 import { authApiKey } from './auth-apikey/index.js';
+import { authJwt } from './auth-jwt/index.js';
 import { authorize } from './authorize/index.js';
 import { cors } from './cors/index.js';
 import { geo } from './geo/index.js';
@@ -14,7 +15,7 @@ export interface RegisteredPolicy {
   readonly order: number;
 }
 
-const definitions = [ipRules, geo, requestSizeLimit, cors, authApiKey, authorize, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
+const definitions = [ipRules, geo, requestSizeLimit, cors, authApiKey, authJwt, authorize, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
 
 export const POLICIES: readonly RegisteredPolicy[] = definitions.map((definition) => ({
   definition,

@@ -9,6 +9,7 @@ export const POLICY_ORDER = {
   'request-size-limit': 100,
   cors: 200,
   'auth-apikey': 300,
+  'auth-jwt': 320,
   authorize: 400,
   'security-headers': 900,
 } as const;

@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import { policyUsed } from '../config/policy-usage.js';
 import { BUNDLED_COUNTRY_DATABASE, GeoDatabase } from '../geo/geo-database.js';
 import { GatewayMetrics } from '../observability/metrics.js';
+import { KeySourceRegistry } from '../jwt/key-source-registry.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { migrateToLatest, openStore, type OpenedStore } from '../store/open-store.js';
 import { ApiKeyRepository, ChangeFeed, ConsumerRepository } from '../store/repositories.js';
@@ -31,7 +32,16 @@ export interface OpenedServices {
 
 export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock): Promise<OpenedServices> {
   const metrics = new GatewayMetrics();
-  const policyMetrics = { locationMismatch: (route: string, action: 'flag' | 'deny') => metrics.locationMismatches.inc({ route, action }) };
+  const policyMetrics = {
+    locationMismatch: (route: string, action: 'flag' | 'deny') => metrics.locationMismatches.inc({ route, action }),
+    tokenRejected: (route: string, code: string) => metrics.tokensRejected.inc({ route, code }),
+  };
+  // Issuer keys live as long as the process, shared by routes and kept across reloads.
+  const issuerKeys = new KeySourceRegistry({
+    clock,
+    logger,
+    metrics: { fetched: (issuer, outcome) => metrics.jwksFetches.inc({ issuer, outcome }), staleKeysUsed: (issuer) => metrics.staleKeysUsed.inc({ issuer }) },
+  });
   const authFailures = new FailureThrottle(config.bruteForce);
   // Loaded only when some route uses it: 15 MB of database is not free.
   const geo = policyUsed(config as never, 'geo') ? await GeoDatabase.open(config.geo.databasePath ?? BUNDLED_COUNTRY_DATABASE, logger) : undefined;
@@ -39,7 +49,18 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   // A guessable bootstrap token would make the admin API the weakest door.
   if (config.admin.token && config.admin.token.reveal().length < 24) throw new StartupError(`admin.token (${config.admin.token.reference}) must be at least 24 characters`);
   if (!config.store) {
-    return { services: { authFailures, geo, metrics: policyMetrics }, metrics, store: undefined, consumers: undefined, keyService: undefined, keyIndex: undefined, close: async () => geo?.close() };
+    return {
+      services: { authFailures, geo, metrics: policyMetrics, issuerKeys },
+      metrics,
+      store: undefined,
+      consumers: undefined,
+      keyService: undefined,
+      keyIndex: undefined,
+      close: async () => {
+        geo?.close();
+        issuerKeys.close();
+      },
+    };
   }
   const store = openStore(config.store.driver === 'postgres' ? { driver: 'postgres', url: config.store.url!.reveal() } : { driver: 'sqlite', path: config.store.path });
   try {
@@ -63,7 +84,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       keyService = new KeyService(keys, { ...config.apiKeys, pepper }, clock);
     }
     return {
-      services: { authFailures, apiKeys: keyIndex, geo, metrics: policyMetrics },
+      services: { authFailures, apiKeys: keyIndex, geo, metrics: policyMetrics, issuerKeys },
       metrics,
       store,
       consumers,
@@ -71,6 +92,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       keyIndex,
       async close() {
         geo?.close();
+        issuerKeys.close();
         await keyIndex?.stop();
         await store.close();
       },

@@ -7,6 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { RequestContext } from '../../core/context.js';
+import { looksLikeJwt } from '../../core/credential-shape.js';
 import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import { definePolicy, policyConfig } from '../../core/policy.js';
 import type { ApiKeyVerdict } from '../../core/services.js';
@@ -24,6 +25,7 @@ const configSchema = policyConfig(
       { minItems: 1, default: [{ header: 'authorization', scheme: 'Bearer' }, { header: 'x-api-key' }], description: 'Where to look for the key, in order.' },
     ),
     queryParam: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$', description: 'Also accept the key in this query parameter (discouraged: URLs end up in logs and histories).' })),
+    required: Type.Boolean({ default: true, description: 'false: a request without an API key (or whose bearer value is a JWT) passes on without a principal, for routes that accept another credential.' }),
     realm: Type.String({ default: 'portcullis', pattern: '^[^"\\\\]*$', description: 'Realm named in WWW-Authenticate.' }),
   },
   'Authenticates requests by API key.',
@@ -54,6 +56,7 @@ export const authApiKey = definePolicy({
     const sources = config.sources.map((source) => ({ header: source.header.toLowerCase(), prefix: source.scheme ? `${source.scheme.toLowerCase()} ` : undefined }));
     const challenge = `Bearer realm="${config.realm}"`;
     const queryParam = config.queryParam;
+    const skipJwts = !config.required;
 
     const sourceHeaders = sources.map((source) => source.header);
 
@@ -76,8 +79,11 @@ export const authApiKey = definePolicy({
       for (const source of sources) {
         const value = ctx.req.headers[source.header];
         if (typeof value !== 'string' || value === '') continue;
-        if (source.prefix === undefined) return value.trim();
-        if (value.length > source.prefix.length && value.slice(0, source.prefix.length).toLowerCase() === source.prefix) return value.slice(source.prefix.length).trim();
+        let candidate: string | undefined;
+        if (source.prefix === undefined) candidate = value.trim();
+        else if (value.length > source.prefix.length && value.slice(0, source.prefix.length).toLowerCase() === source.prefix) candidate = value.slice(source.prefix.length).trim();
+        // With required: false, a bearer JWT is for the JWT policy: look on for an API key.
+        if (candidate !== undefined && !(skipJwts && looksLikeJwt(candidate))) return candidate;
       }
       return queryKey || undefined;
     }
@@ -86,6 +92,8 @@ export const authApiKey = definePolicy({
       authenticate: function authenticateApiKey(ctx) {
         const now = deps.clock.now();
         const key = takeKey(ctx);
+        // With required: false, a request without a key is for another authentication policy.
+        if (!config.required && key === undefined) return;
         const blockedFor = failures?.blockedForSeconds(ctx.clientIp, now) ?? 0;
         if (blockedFor > 0) {
           ctx.logFields.authFailure = 'blocked';

@@ -1,0 +1,35 @@
+/**
+ * One KeySource per distinct issuer key configuration, shared by every route that names it and
+ * kept across config reloads (a reload must not refetch every JWKS). Closed with the gateway.
+ */
+import type { Clock } from '../core/clock.js';
+import type { IssuerKeyRegistry, IssuerKeysOptions } from '../core/services.js';
+import type { Logger } from '../observability/logger.js';
+import { KeySource, type KeySourceMetrics } from './key-source.js';
+
+export class KeySourceRegistry implements IssuerKeyRegistry {
+  readonly #sources = new Map<string, KeySource>();
+
+  constructor(private readonly deps: { clock: Clock; logger: Logger; metrics?: KeySourceMetrics }) {}
+
+  keysFor(options: IssuerKeysOptions): KeySource {
+    const key = JSON.stringify(options);
+    let source = this.#sources.get(key);
+    if (!source) {
+      source = new KeySource(options, this.deps);
+      this.#sources.set(key, source);
+      // Fetch now, in the background, so the first request does not wait for the provider.
+      void source.warmUp();
+    }
+    return source;
+  }
+
+  get size(): number {
+    return this.#sources.size;
+  }
+
+  close(): void {
+    for (const source of this.#sources.values()) source.close();
+    this.#sources.clear();
+  }
+}

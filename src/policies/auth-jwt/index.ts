@@ -1,0 +1,263 @@
+/**
+ * Authenticates a request by a bearer JWT access token (RFC 6750 §2.1) from a configured issuer:
+ * an external identity provider (OIDC discovery, a JWKS URL or static keys) or the gateway's own
+ * authorization server. The checks run in security order, each with its own code: size, then
+ * the header (algorithm allow-list, `typ`), then the signature with the issuer's keys, then the
+ * claims (iss, aud, exp/nbf/iat with bounded skew, required claims), then scopes. The token is
+ * never logged nor echoed, and is stripped before forwarding unless `forwardToken` says otherwise.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import type { Principal, RequestContext } from '../../core/context.js';
+import { looksLikeJwt } from '../../core/credential-shape.js';
+import { GatewayError, type ErrorCode } from '../../core/errors.js';
+import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
+import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys } from '../../core/services.js';
+import { checkKeyUrl } from '../../jwt/key-source.js';
+
+/** Asymmetric algorithms only: `none` and shared-secret (HS*) algorithms can never be allowed. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+
+const Algorithm = Type.Unsafe<(typeof ASYMMETRIC_ALGORITHMS)[number]>({ type: 'string', enum: [...ASYMMETRIC_ALGORITHMS], description: 'An asymmetric JWS algorithm.' });
+
+const Issuer = Type.Object(
+  {
+    issuer: Type.String({ minLength: 1, description: 'The exact `iss` value of the tokens of this issuer.' }),
+    discoveryUrl: Type.Optional(Type.String({ description: 'OpenID Connect discovery URL (…/.well-known/openid-configuration); its jwks_uri is used.' })),
+    jwksUrl: Type.Optional(Type.String({ description: 'The JWKS URL of the issuer.' })),
+    keys: Type.Optional(Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { minItems: 1, description: 'Static public keys as JWKs (no private or symmetric keys).' })),
+    algorithms: Type.Array(Algorithm, { minItems: 1, uniqueItems: true, default: ['RS256', 'ES256'], description: 'Signature algorithms accepted from this issuer.' }),
+    consumerClaim: Type.String({ minLength: 1, default: 'sub', description: 'Claim whose value is the consumer id (e.g. sub, client_id).' }),
+    consumerNameClaim: Type.Optional(Type.String({ minLength: 1, description: 'Claim whose value is the consumer name (default: the consumer id).' })),
+    refreshSeconds: Type.Integer({ minimum: 10, maximum: 86400, default: 300, description: 'How often the keys are refreshed in the background.' }),
+    minRefetchSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Fewest seconds between two fetches triggered by unknown kids or failures.' }),
+    maxStaleSeconds: Type.Integer({ minimum: 60, maximum: 604800, default: 3600, description: 'How long the last good keys keep serving while the provider is unreachable.' }),
+    timeoutMs: Type.Integer({ minimum: 100, maximum: 60000, default: 5000, description: 'Timeout of one discovery or JWKS fetch.' }),
+  },
+  { additionalProperties: false, description: 'A token issuer and where its keys are.' },
+);
+
+const configSchema = policyConfig(
+  {
+    issuers: Type.Array(Issuer, { minItems: 1, description: 'Issuers whose tokens are accepted.' }),
+    audiences: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'The `aud` of a token must contain one of these (the identifier of this API).' }),
+    scopes: Type.Array(Type.String({ pattern: '^[!#-\\[\\]-~]+$' }), { default: [], description: 'Scopes every token must hold (403 auth.insufficient_scope otherwise).' }),
+    requiredClaims: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Claims every token must carry.' }),
+    typ: Type.Optional(Type.String({ minLength: 1, description: 'Required `typ` header, e.g. at+jwt (RFC 9068 §2.1).' })),
+    clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 60, description: 'Leeway for exp, nbf and iat.' }),
+    maxTokenBytes: Type.Integer({ minimum: 256, maximum: 65536, default: 8192, description: 'Longer tokens are refused before they are parsed.' }),
+    required: Type.Boolean({ default: true, description: 'false: a request without a bearer JWT passes on without a principal (for routes that accept another credential).' }),
+    forwardToken: Type.Boolean({ default: false, description: 'Forward the Authorization header upstream (default: stripped).' }),
+    realm: Type.String({ default: 'portcullis', pattern: '^[^"\\\\]*$', description: 'Realm named in WWW-Authenticate.' }),
+  },
+  'Authenticates requests by bearer JWT access tokens from configured issuers.',
+);
+
+type JwtConfig = Static<typeof configSchema>;
+type IssuerConfig = JwtConfig['issuers'][number];
+
+
+interface CompiledIssuer {
+  readonly config: IssuerConfig;
+  readonly keys: IssuerKeys;
+  readonly algorithms: string[];
+}
+
+class TokenRejected extends GatewayError {}
+
+export const authJwt = definePolicy({
+  name: 'auth-jwt',
+  description: 'Authenticates requests by bearer JWT access tokens (OIDC discovery, JWKS or static keys).',
+  enabledByDefault: false,
+  configSchema,
+  credentialLocations(config) {
+    return { headers: config.forwardToken ? [] : ['authorization'], queryParams: [] };
+  },
+  check(config) {
+    const issues: ConfigIssue[] = [];
+    const seen = new Set<string>();
+    config.issuers.forEach((issuer, index) => {
+      const at = `issuers[${index}]`;
+      const sources = [issuer.discoveryUrl, issuer.jwksUrl, issuer.keys].filter((source) => source !== undefined).length;
+      if (sources !== 1) issues.push({ path: at, message: 'needs exactly one of discoveryUrl, jwksUrl or keys' });
+      for (const field of ['discoveryUrl', 'jwksUrl'] as const) {
+        const problem = issuer[field] === undefined ? undefined : checkKeyUrl(issuer[field]!);
+        if (problem) issues.push({ path: `${at}.${field}`, message: problem });
+      }
+      issuer.keys?.forEach((key, keyIndex) => {
+        const jwk = key as JWK;
+        if (jwk.kty === 'oct' || jwk.d !== undefined) issues.push({ path: `${at}.keys[${keyIndex}]`, message: 'must be a public key (no symmetric or private keys)' });
+      });
+      if (seen.has(issuer.issuer)) issues.push({ path: `${at}.issuer`, message: `"${issuer.issuer}" is listed twice` });
+      seen.add(issuer.issuer);
+    });
+    return issues;
+  },
+  create(config, deps) {
+    const registry = deps.services.issuerKeys;
+    if (!registry) throw new Error('auth-jwt needs the issuer key registry (opened with the services)');
+    const issuers = new Map<string, CompiledIssuer>();
+    for (const issuer of config.issuers) {
+      const keys = registry.keysFor({
+        issuer: issuer.issuer,
+        discoveryUrl: issuer.discoveryUrl,
+        jwksUrl: issuer.jwksUrl,
+        keys: issuer.keys as JWK[] | undefined,
+        refreshSeconds: issuer.refreshSeconds,
+        minRefetchSeconds: issuer.minRefetchSeconds,
+        maxStaleSeconds: issuer.maxStaleSeconds,
+        timeoutMs: issuer.timeoutMs,
+      });
+      issuers.set(issuer.issuer, { config: issuer, keys, algorithms: [...issuer.algorithms] });
+    }
+    const challenge = `Bearer realm="${config.realm}"`;
+    const failures = deps.services.authFailures;
+
+    /** RFC 6750 §3: every refused token says invalid_token in WWW-Authenticate. */
+    function reject(code: ErrorCode, detail: string, internal?: string): TokenRejected {
+      return new TokenRejected(code, { detail, internal, headers: { 'www-authenticate': `${challenge}, error="invalid_token"` } });
+    }
+
+    async function verify(token: string, now: number): Promise<{ payload: JWTPayload; issuer: CompiledIssuer; kid: string | undefined }> {
+      if (Buffer.byteLength(token) > config.maxTokenBytes) throw reject('auth.token_too_large', `The token is longer than ${config.maxTokenBytes} bytes.`);
+      if (!looksLikeJwt(token)) throw reject('auth.token_invalid', 'The token is not a JWS compact serialization.');
+      let header: ReturnType<typeof decodeProtectedHeader>;
+      let unverified: JWTPayload;
+      try {
+        header = decodeProtectedHeader(token);
+        // Only to choose the issuer's keys; nothing else is read before the signature is checked.
+        unverified = decodeJwt(token);
+      } catch {
+        throw reject('auth.token_invalid', 'The token cannot be decoded.');
+      }
+      const issuer = typeof unverified.iss === 'string' ? issuers.get(unverified.iss) : undefined;
+      if (!issuer) throw reject('auth.token_issuer_unknown', 'The token was not issued by an issuer this route accepts.');
+      // `none` and HS* are never in the list, so a token signed with a public key used as an
+      // HMAC secret is refused here, before any key is touched (RFC 8725 §3.1, §2.1).
+      if (typeof header.alg !== 'string' || !issuer.algorithms.includes(header.alg)) throw reject('auth.token_algorithm_refused', 'The token signature algorithm is not accepted.', `alg ${String(header.alg)}`);
+      if (config.typ !== undefined && !typMatches(header.typ, config.typ)) throw reject('auth.token_claims_invalid', `The token type must be ${config.typ}.`);
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, (h, t) => issuer.keys.getKey(h, t), {
+          algorithms: issuer.algorithms,
+          issuer: issuer.config.issuer,
+          audience: config.audiences,
+          clockTolerance: config.clockSkewSeconds,
+          currentDate: new Date(now),
+          requiredClaims: ['exp', ...config.requiredClaims],
+        }));
+      } catch (error) {
+        throw mapJoseError(error);
+      }
+      // RFC 7519 §4.1.6: a token issued in the future is not valid yet (jose checks iat only with maxTokenAge).
+      if (typeof payload.iat === 'number' && payload.iat * 1000 > now + config.clockSkewSeconds * 1000) throw reject('auth.token_not_yet_valid', 'The token was issued in the future.');
+      return { payload, issuer, kid: header.kid };
+    }
+
+    function mapJoseError(error: unknown): GatewayError {
+      if ((error as { code?: string }).code === ISSUER_KEYS_UNAVAILABLE) {
+        return new GatewayError('auth.issuer_unavailable', { detail: 'The token issuer keys cannot be obtained right now; try again later.', headers: { 'retry-after': '30' } });
+      }
+      if (error instanceof errors.JWTExpired) return reject('auth.token_expired', 'The token has expired.');
+      if (error instanceof errors.JWTClaimValidationFailed) {
+        if (error.claim === 'nbf') return reject('auth.token_not_yet_valid', 'The token is not valid yet.');
+        if (error.claim === 'aud') return reject('auth.token_audience_invalid', 'The token is not meant for this API.');
+        if (error.claim === 'iss') return reject('auth.token_issuer_unknown', 'The token was not issued by an issuer this route accepts.');
+        return reject('auth.token_claims_invalid', `The token's ${error.claim} claim is missing or not valid.`);
+      }
+      if (error instanceof errors.JOSEAlgNotAllowed) return reject('auth.token_algorithm_refused', 'The token signature algorithm is not accepted.');
+      if (error instanceof errors.JWKSNoMatchingKey) return reject('auth.token_key_unknown', 'The token was signed with a key the issuer does not publish.');
+      if (error instanceof errors.JWSSignatureVerificationFailed) return reject('auth.token_invalid', 'The token signature is not valid.');
+      if (error instanceof errors.JOSEError) return reject('auth.token_invalid', 'The token is not valid.', (error as Error).message);
+      return new GatewayError('internal', { internal: (error as Error).message, cause: error });
+    }
+
+    function toPrincipal(payload: JWTPayload, issuer: CompiledIssuer, kid: string | undefined): Principal {
+      const consumer = payload[issuer.config.consumerClaim];
+      if (typeof consumer !== 'string' || consumer === '') throw reject('auth.token_claims_invalid', `The token has no ${issuer.config.consumerClaim} claim.`);
+      const name = issuer.config.consumerNameClaim === undefined ? undefined : payload[issuer.config.consumerNameClaim];
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;
+      return {
+        type: 'jwt',
+        consumerId: consumer,
+        consumerName: typeof name === 'string' && name !== '' ? name : consumer,
+        scopes: tokenScopes(payload),
+        // Never the token itself: its id, or which key signed it.
+        credentialId: typeof payload.jti === 'string' ? payload.jti : `${issuer.config.issuer}#${kid ?? ''}`,
+        ...(clientId === undefined ? {} : { clientId }),
+        ...(typeof payload.sub === 'string' && payload.sub !== consumer ? { subject: payload.sub } : {}),
+      };
+    }
+
+    return {
+      authenticate: async function authenticateJwt(ctx: RequestContext) {
+        const now = deps.clock.now();
+        const token = bearerToken(ctx);
+        // With required: false, no bearer value or one that is clearly not a JWT (an API key,
+        // say) is for another authentication policy on this route.
+        if (token === undefined || (!config.required && !looksLikeJwt(token))) {
+          if (config.required) throw new GatewayError('auth.missing_credentials', { detail: 'This route needs a bearer token.', headers: { 'www-authenticate': challenge } });
+          return;
+        }
+        if (!config.forwardToken) ctx.removedHeaders.push('authorization');
+        const blockedFor = failures?.blockedForSeconds(ctx.clientIp, now) ?? 0;
+        if (blockedFor > 0) {
+          ctx.logFields.authFailure = 'blocked';
+          throw new GatewayError('auth.too_many_failures', { detail: 'Too many failed attempts from this address; try again later.', headers: { 'retry-after': String(blockedFor) } });
+        }
+        let principal: Principal;
+        try {
+          const verified = await verify(token, now);
+          principal = toPrincipal(verified.payload, verified.issuer, verified.kid);
+        } catch (error) {
+          if (error instanceof TokenRejected) {
+            ctx.logFields.authFailure = error.code;
+            deps.services.metrics?.tokenRejected?.(ctx.route.name, error.code);
+            if (failures?.recordFailure(ctx.clientIp, now)) {
+              deps.logger.warn({ event: 'auth.client_blocked', clientIp: ctx.clientIp, requestId: ctx.requestId }, 'too many failed authentications: client blocked');
+            }
+          }
+          throw error;
+        }
+        const missing = config.scopes.filter((scope) => !principal.scopes.includes(scope));
+        if (missing.length > 0) {
+          throw new GatewayError('auth.insufficient_scope', {
+            detail: `This request needs the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`,
+            headers: { 'www-authenticate': `${challenge}, error="insufficient_scope", scope="${config.scopes.join(' ')}"` },
+          });
+        }
+        const earlier = ctx.principal;
+        if (earlier !== undefined) {
+          // Two credentials must name the same consumer; the first one (the earlier policy) stays.
+          if (earlier.consumerId !== principal.consumerId) {
+            throw new GatewayError('auth.credentials_conflict', { detail: 'The request carries credentials of different consumers.', internal: `${earlier.type} ${earlier.consumerId} vs jwt ${principal.consumerId}` });
+          }
+          return;
+        }
+        ctx.principal = principal;
+      },
+    };
+  },
+});
+
+function bearerToken(ctx: RequestContext): string | undefined {
+  const value = ctx.req.headers.authorization;
+  if (typeof value !== 'string' || value.length < 8 || value.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const token = value.slice(7).trim();
+  return token === '' ? undefined : token;
+}
+
+/** RFC 9068 §2.1: `at+jwt`, also written `application/at+jwt` (media types compare case-insensitively). */
+function typMatches(actual: unknown, expected: string): boolean {
+  if (typeof actual !== 'string') return false;
+  const normalize = (value: string) => value.toLowerCase().replace(/^application\//, '');
+  return normalize(actual) === normalize(expected);
+}
+
+/** Scopes from `scope` (RFC 8693 §4.2, RFC 9068 §2.2.3: space-separated) or `scp` (a list, or a string). */
+function tokenScopes(payload: JWTPayload): readonly string[] {
+  const raw = payload.scope ?? payload.scp;
+  if (typeof raw === 'string') return raw.split(' ').filter((scope) => scope !== '');
+  if (Array.isArray(raw)) return raw.filter((scope): scope is string => typeof scope === 'string');
+  return [];
+}
