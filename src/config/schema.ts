@@ -21,6 +21,55 @@ function StringEnum<const T extends readonly string[]>(values: T, options: { def
 /** A string that must be a secret reference; after load it is a SecretValue, never a plain string. */
 const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
 
+const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+
+const CrlSources = Type.Object(
+  {
+    files: Type.Array(Type.String(), { default: [], description: 'PEM or DER CRL files, read again at every refresh.' }),
+    urls: Type.Array(Type.String(), { default: [], description: 'http(s) URLs of CRLs, fetched at every refresh.' }),
+    refreshSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 300, description: 'How often the CRLs are read and fetched again.' }),
+    whenUnavailable: StringEnum(['fail-closed', 'fail-open'], {
+      default: 'fail-closed',
+      description: 'When no current CRL covers a certificate (unreachable, unparsable, past nextUpdate): fail-closed refuses it (401 auth.client_cert_invalid), fail-open accepts it; both are logged and counted.',
+    }),
+  },
+  { additionalProperties: false, description: 'Certificate revocation lists checked for every client certificate.' },
+);
+
+const ClientCertificates = Type.Object(
+  {
+    mode: StringEnum(['off', 'optional', 'required'], {
+      default: 'off',
+      description: 'off: no certificate asked for; optional: asked for, routes decide (auth-mtls); required: every request on this listener needs a valid certificate (401 problem otherwise).',
+    }),
+    caFiles: Type.Array(Type.String(), { default: [], description: 'PEM files of the CAs client certificates must chain to (roots and intermediates).' }),
+    crl: Type.Optional(CrlSources),
+  },
+  { additionalProperties: false, default: {}, description: 'Mutual TLS: client certificates.' },
+);
+
+const ListenerTls = Type.Object(
+  {
+    certFile: Type.Optional(Type.String({ description: 'PEM certificate chain file (leaf first).' })),
+    keyFile: Type.Optional(Type.String({ description: 'PEM private key file (may be encrypted, see keyPassphrase).' })),
+    cert: Type.Optional(Secret('PEM certificate chain, by secret reference (instead of certFile).')),
+    key: Type.Optional(Secret('PEM private key, by secret reference (instead of keyFile).')),
+    keyPassphrase: Type.Optional(Secret('Passphrase of an encrypted private key.')),
+    minVersion: StringEnum(TLS_VERSIONS, { default: 'TLSv1.2', description: 'Oldest TLS version accepted: TLSv1.2 (default) or TLSv1.3.' }),
+    watchFiles: Type.Boolean({ default: true, description: 'Load certFile/keyFile again when they change, without dropping connections.' }),
+    hsts: Type.Object(
+      {
+        maxAgeSeconds: Type.Integer({ minimum: 0, default: 31536000, description: 'Strict-Transport-Security max-age (0: no header).' }),
+        includeSubDomains: Type.Boolean({ default: true, description: 'Add includeSubDomains.' }),
+        preload: Type.Boolean({ default: false, description: 'Add preload (only if the domain is submitted to the preload list).' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Strict-Transport-Security on every response of this listener (RFC 6797).' },
+    ),
+    clientCertificates: ClientCertificates,
+  },
+  { additionalProperties: false, description: 'Serve HTTPS: TLS 1.2+ with forward-secret AEAD suites only.' },
+);
+
 const Listener = Type.Object(
   {
     name: Type.String({ pattern: NAME, description: 'Name used in logs and metrics.' }),
@@ -31,6 +80,12 @@ const Listener = Type.Object(
     bodyIdleTimeoutMs: Type.Integer({ minimum: 1, default: 30000, description: 'Longest pause allowed between two chunks of a request body; 408 after.' }),
     requestTimeoutMs: Type.Integer({ minimum: 0, default: 300000, description: 'Time allowed to receive the whole request (0: no limit).' }),
     keepAliveTimeoutMs: Type.Integer({ minimum: 0, default: 5000, description: 'How long an idle client connection is kept open.' }),
+    tls: Type.Optional(ListenerTls),
+    plainHttp: StringEnum(['serve', 'redirect', 'refuse'], {
+      default: 'serve',
+      description: 'A listener without tls: serve (e.g. an internal listener), redirect (308 to https) or refuse (403 request.https_required).',
+    }),
+    httpsPort: Type.Integer({ minimum: 1, maximum: 65535, default: 443, description: 'plainHttp redirect: the HTTPS port to redirect to.' }),
   },
   { additionalProperties: false, description: 'A socket the gateway accepts client traffic on.' },
 );
@@ -63,6 +118,20 @@ const Upstream = Type.Object(
         cooldownMs: Type.Integer({ minimum: 1, default: 10000, description: 'How long a failing target is skipped.' }),
       },
       { additionalProperties: false, default: {}, description: 'Passive health: failing targets are skipped for a while.' },
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          caFiles: Type.Array(Type.String(), { default: [], description: 'PEM CA files that https targets must chain to (default: the system CAs).' }),
+          minVersion: StringEnum(TLS_VERSIONS, { default: 'TLSv1.2', description: 'Oldest TLS version used towards the targets.' }),
+          servername: Type.Optional(Type.String({ description: 'SNI name and name verified in the certificate (default: the target host).' })),
+          certFile: Type.Optional(Type.String({ description: 'Client certificate (PEM) for targets that require mTLS.' })),
+          keyFile: Type.Optional(Type.String({ description: 'Private key (PEM) of the client certificate.' })),
+          key: Type.Optional(Secret('Private key of the client certificate, by secret reference (instead of keyFile).')),
+          keyPassphrase: Type.Optional(Secret('Passphrase of an encrypted client key.')),
+        },
+        { additionalProperties: false, description: 'TLS towards https targets: certificates are always verified.' },
+      ),
     ),
     auth: Type.Optional(
       Type.Object(
@@ -191,6 +260,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'Shutdown and reload.' },
     ),
+    certificateExpiry: Type.Object(
+      {
+        warningDays: Type.Integer({ minimum: 1, maximum: 3650, default: 30, description: 'A certificate expiring within this many days is logged (certificate.expiring).' }),
+        checkIntervalHours: Type.Integer({ minimum: 1, maximum: 168, default: 24, description: 'How often every known certificate is checked (and at start).' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Expiry watch over every certificate the gateway knows.' },
+    ),
     upstreams: Type.Record(Type.String({ pattern: NAME }), Upstream, { additionalProperties: false, description: 'Upstreams by name (lower-case letters, digits, - and _).' }),
     policies: Policies,
     routes: Type.Array(Route, { minItems: 1, description: 'Routes, matched by host, method and path (static segments before parameters).' }),
@@ -205,6 +281,9 @@ export const ConfigSchema = Type.Object(
 export type GatewayConfig = Static<typeof ConfigSchema>;
 export type ListenerConfig = GatewayConfig['listeners'][number];
 export type UpstreamConfig = GatewayConfig['upstreams'][string];
+export type ListenerTlsConfig = NonNullable<ListenerConfig['tls']>;
+export type CrlConfig = NonNullable<ListenerTlsConfig['clientCertificates']['crl']>;
+export type UpstreamTlsConfig = NonNullable<UpstreamConfig['tls']>;
 export type RouteConfig = GatewayConfig['routes'][number];
 export type PoliciesConfig = GatewayConfig['policies'];
 

@@ -53,6 +53,9 @@ function checkListeners(listeners: unknown, issues: ConfigIssue[]): void {
     // Node refuses a whole-request timeout that is not longer than the head timeout.
     if (request !== 0 && request <= head) issues.push({ path: `listeners[${index}].requestTimeoutMs`, message: `must be 0 or more than headersTimeoutMs (${head})` });
   });
+  listeners.forEach((listener, index) => {
+    if (isObject(listener) && isObject(listener.tls)) checkListenerTls(`listeners[${index}]`, listener, listener.tls, issues);
+  });
   const names = new Map<string, number>();
   const bound = new Map<string, number>();
   listeners.forEach((listener, index) => {
@@ -69,6 +72,24 @@ function checkListeners(listeners: unknown, issues: ConfigIssue[]): void {
       else bound.set(key, index);
     }
   });
+}
+
+/** A certificate and key from exactly one place each; client-certificate options only where they apply. */
+function checkListenerTls(path: string, listener: Loose, tls: Loose, issues: ConfigIssue[]): void {
+  for (const [file, secret] of [['certFile', 'cert'], ['keyFile', 'key']] as const) {
+    if ((tls[file] === undefined) === (tls[secret] === undefined)) issues.push({ path: `${path}.tls.${file}`, message: `give either ${file} or ${secret} (a secret reference), exactly one` });
+  }
+  if (listener.plainHttp !== undefined && listener.plainHttp !== 'serve') issues.push({ path: `${path}.plainHttp`, message: 'applies to listeners without tls only' });
+  const client = isObject(tls.clientCertificates) ? tls.clientCertificates : {};
+  const mode = client.mode ?? 'off';
+  if (mode !== 'off' && !(Array.isArray(client.caFiles) && client.caFiles.length > 0)) issues.push({ path: `${path}.tls.clientCertificates.caFiles`, message: `needs at least one CA file for mode ${String(mode)}` });
+  if (mode === 'off' && client.crl !== undefined) issues.push({ path: `${path}.tls.clientCertificates.crl`, message: 'applies only when mode is optional or required' });
+  const crl = isObject(client.crl) ? client.crl : {};
+  if (Array.isArray(crl.urls)) {
+    crl.urls.forEach((url, index) => {
+      if (typeof url === 'string' && !/^https?:\/\/[^\s]+$/.test(url)) issues.push({ path: `${path}.tls.clientCertificates.crl.urls[${index}]`, message: 'must be an http:// or https:// URL' });
+    });
+  }
 }
 
 export function parseCidr(value: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
@@ -97,6 +118,15 @@ function checkUpstream(path: string, upstream: Loose, issues: ConfigIssue[]): vo
       const message = checkTargetUrl(target);
       if (message) issues.push({ path: `${path}.targets[${index}]`, message });
     });
+  }
+  const tls = upstream.tls;
+  if (isObject(tls)) {
+    if (Array.isArray(upstream.targets) && !upstream.targets.some((target) => typeof target === 'string' && target.startsWith('https://'))) {
+      issues.push({ path: `${path}.tls`, message: 'applies to https:// targets only' });
+    }
+    if (tls.keyFile !== undefined && tls.key !== undefined) issues.push({ path: `${path}.tls.key`, message: 'give either keyFile or key, not both' });
+    const hasKey = tls.keyFile !== undefined || tls.key !== undefined;
+    if ((tls.certFile !== undefined) !== hasKey) issues.push({ path: `${path}.tls.certFile`, message: 'a client certificate needs both certFile and keyFile (or key)' });
   }
   const auth = upstream.auth;
   if (isObject(auth)) {

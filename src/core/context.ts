@@ -36,6 +36,29 @@ export interface Principal {
   readonly subject?: string;
 }
 
+/** A client certificate presented on the connection, as verified by the listener (never by a policy). */
+export interface PeerCertificate {
+  /** SHA-256 of the DER certificate, lower-case hex without colons. */
+  readonly fingerprint: string;
+  /** Subject and issuer as RFC 4514 strings (`CN=acme, O=Acme Corp`). */
+  readonly subject: string;
+  readonly issuer: string;
+  /** Lower-case hex, without leading zeros. */
+  readonly serial: string;
+  /** Subject alternative names as `DNS:host`, `URI:urn:...`, `email:a@b`, `IP:10.0.0.1`. */
+  readonly altNames: readonly string[];
+  readonly notAfter: number;
+}
+
+/**
+ * The outcome of the TLS client-certificate check: none presented (or not asked for), invalid
+ * (chain, expiry or unknown revocation status under fail-closed), revoked, or verified.
+ */
+export type ClientCertificate =
+  | { readonly status: 'none' }
+  | { readonly status: 'invalid'; readonly reason: string; readonly certificate: PeerCertificate }
+  | { readonly status: 'revoked' | 'verified'; readonly certificate: PeerCertificate };
+
 /** Where a client IP is, as far as the geo database knows (undefined: not known). */
 export interface GeoInfo {
   readonly country: string | undefined;
@@ -85,6 +108,8 @@ export interface RequestContext {
   readonly upstreamHeaders: HeaderMap;
   /** Incoming headers not to forward (a credential the gateway consumed), lower-case. */
   readonly removedHeaders: string[];
+  /** The TLS client certificate check, on an HTTPS listener; undefined on plain HTTP. */
+  readonly clientCertificate: ClientCertificate | undefined;
   /** Set by an authentication policy; read by authorize and identity headers. */
   principal: Principal | undefined;
   /** Set by the geo policy. */

@@ -6,7 +6,7 @@
  */
 import type { HeaderMap, Principal } from './context.js';
 
-export const IDENTITY_HEADERS = ['x-consumer-id', 'x-consumer-name', 'x-consumer-scopes', 'x-auth-method', 'x-client-id', 'x-auth-subject'] as const;
+export const IDENTITY_HEADERS = ['x-consumer-id', 'x-consumer-name', 'x-consumer-scopes', 'x-auth-method', 'x-client-id', 'x-auth-subject', 'x-client-cert-fingerprint'] as const;
 
 /** The headers for a principal; none at all for an anonymous request. */
 export function identityHeaders(principal: Principal | undefined): HeaderMap {
@@ -20,5 +20,7 @@ export function identityHeaders(principal: Principal | undefined): HeaderMap {
   };
   if (principal.clientId !== undefined) headers['x-client-id'] = encodeURIComponent(principal.clientId);
   if (principal.subject !== undefined) headers['x-auth-subject'] = encodeURIComponent(principal.subject);
+  // For a client certificate the credential id is its SHA-256 fingerprint (hex): upstreams can pin it.
+  if (principal.type === 'client_certificate') headers['x-client-cert-fingerprint'] = principal.credentialId;
   return headers;
 }

@@ -67,8 +67,14 @@ export interface PolicyMetrics {
   tokenRejected?(route: string, code: string): void;
 }
 
+/** Consumers by id, from memory (the key index follows the store's change feed). */
+export interface ConsumerDirectory {
+  consumer(id: string): { readonly name: string; readonly active: boolean } | undefined;
+}
+
 export interface GatewayServices {
   readonly issuerKeys?: IssuerKeyRegistry;
+  readonly consumers?: ConsumerDirectory;
   readonly metrics?: PolicyMetrics;
   readonly apiKeys?: ApiKeyVerifier;
   readonly geo?: GeoLookup;

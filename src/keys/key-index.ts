@@ -6,7 +6,7 @@
  * the last snapshot keeps serving, and that is logged (never silent) until the store is back.
  */
 import type { Clock } from '../core/clock.js';
-import type { ApiKeyPrincipal, ApiKeyVerdict, ApiKeyVerifier } from '../core/services.js';
+import type { ApiKeyPrincipal, ApiKeyVerdict, ApiKeyVerifier, ConsumerDirectory } from '../core/services.js';
 import type { Logger } from '../observability/logger.js';
 import type { ApiKeyRecord, ApiKeyRepository, ChangeFeed, Consumer, ConsumerRepository, VerificationRow } from '../store/repositories.js';
 import { timingSafeEqual } from 'node:crypto';
@@ -38,7 +38,7 @@ const PAGE_SIZE = 5000;
 /** While the store stays unreachable, repeat the error at most this often. */
 const OUTAGE_LOG_INTERVAL_MS = 30000;
 
-export class KeyIndex implements ApiKeyVerifier {
+export class KeyIndex implements ApiKeyVerifier, ConsumerDirectory {
   readonly #keys = new Map<string, IndexedKey>();
   readonly #consumers = new Map<string, IndexedConsumer>();
   /**
@@ -140,6 +140,10 @@ export class KeyIndex implements ApiKeyVerifier {
     if (!consumer?.active) return { ok: false, reason: 'consumer_disabled' };
     const principal: ApiKeyPrincipal = { keyId: parsed.id, consumerId: key.consumerId, consumerName: consumer.name, scopes: key.scopes };
     return { ok: true, principal };
+  }
+
+  consumer(id: string): { readonly name: string; readonly active: boolean } | undefined {
+    return this.#consumers.get(id);
   }
 
   markUsed(keyId: string, now: number): void {

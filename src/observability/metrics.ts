@@ -3,7 +3,7 @@
  * gateway, so tests and several gateways in one process do not mix their counts. Labels are
  * bounded: route and upstream names come from the config, statuses are grouped by class.
  */
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -14,8 +14,20 @@ export class GatewayMetrics {
   readonly jwksFetches = new Counter({ name: 'portcullis_jwks_fetches_total', help: 'Discovery/JWKS fetches of token issuers, by issuer and outcome (ok, error).', labelNames: ['issuer', 'outcome'] as const, registers: [this.registry] });
   readonly staleKeysUsed = new Counter({ name: 'portcullis_jwks_stale_keys_used_total', help: 'Token verifications that used last-good issuer keys while the provider was unreachable.', labelNames: ['issuer'] as const, registers: [this.registry] });
 
+  readonly crlRefreshes = new Counter({ name: 'portcullis_crl_refresh_total', help: 'CRL loads and fetches, by listener, source and result (ok | failed).', labelNames: ['listener', 'source', 'result'] as const, registers: [this.registry] });
+  readonly revocationUnknown = new Counter({ name: 'portcullis_client_cert_revocation_unknown_total', help: 'Client certificates with no current CRL, by listener and action (refused | allowed).', labelNames: ['listener', 'action'] as const, registers: [this.registry] });
+  readonly certificateExpiry = new Gauge({ name: 'portcullis_certificate_expiry_seconds', help: 'Seconds until each known certificate expires (negative: expired).', labelNames: ['kind', 'name', 'subject', 'serial'] as const, registers: [this.registry] });
+
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
+  }
+
+  /** The counters a listener's TLS state reports to. */
+  listenerTls(listener: string): { crlRefresh(source: string, result: 'ok' | 'failed'): void; revocationUnknown(listener: string, action: 'refused' | 'allowed'): void } {
+    return {
+      crlRefresh: (source, result) => this.crlRefreshes.inc({ listener, source, result }),
+      revocationUnknown: (name, action) => this.revocationUnknown.inc({ listener: name, action }),
+    };
   }
 
   /** 0 (no response), 1xx … 5xx */

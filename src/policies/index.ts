@@ -2,6 +2,7 @@
 import type { PolicyDefinition } from '../core/policy.js';
 import { authApiKey } from './auth-apikey/index.js';
 import { authJwt } from './auth-jwt/index.js';
+import { authMtls } from './auth-mtls/index.js';
 import { authorize } from './authorize/index.js';
 import { cors } from './cors/index.js';
 import { geo } from './geo/index.js';
@@ -15,7 +16,7 @@ export interface RegisteredPolicy {
   readonly order: number;
 }
 
-const definitions = [ipRules, geo, requestSizeLimit, cors, authApiKey, authJwt, authorize, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
+const definitions = [ipRules, geo, requestSizeLimit, cors, authMtls, authApiKey, authJwt, authorize, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
 
 export const POLICIES: readonly RegisteredPolicy[] = definitions.map((definition) => ({
   definition,

@@ -8,6 +8,7 @@ export const POLICY_ORDER = {
   geo: 60,
   'request-size-limit': 100,
   cors: 200,
+  'auth-mtls': 280,
   'auth-apikey': 300,
   'auth-jwt': 320,
   authorize: 400,

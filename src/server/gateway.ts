@@ -6,6 +6,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { DestinationStream } from 'pino';
@@ -19,6 +20,12 @@ import { GatewayMetrics } from '../observability/metrics.js';
 import { createAdminServer } from './admin.js';
 import { answerClientError } from './client-errors.js';
 import { createRequestHandler } from './request-handler.js';
+import { ListenerTls } from './listener-tls.js';
+import { watchedTlsFiles } from './tls-options.js';
+import { ExpiryWatch, type KnownCertificate } from '../pki/expiry-watch.js';
+import { normalizeSerial, parsePemBundle } from '../pki/revocation.js';
+import type { x509 } from '../pki/x509.js';
+import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { openServices, type OpenedServices } from './services.js';
@@ -40,6 +47,15 @@ export interface BoundListener {
   readonly url: string;
 }
 
+interface ListenerEntry {
+  config: ListenerConfig;
+  readonly server: Server;
+  /** The TLS state in force (replaced on reload or when its files change). */
+  tls: ListenerTls | undefined;
+  watchers: FSWatcher[];
+  reloadTimer?: NodeJS.Timeout;
+}
+
 export type ReloadResult = { ok: true; revision: number } | { ok: false; issues: ConfigIssue[] };
 
 export class Gateway {
@@ -50,19 +66,27 @@ export class Gateway {
   #ready = false;
   #watcher: FSWatcher | undefined;
   #reloadTimer: NodeJS.Timeout | undefined;
-  readonly #servers: Array<{ config: ListenerConfig; server: Server }> = [];
+  readonly #servers: ListenerEntry[] = [];
   readonly #admin: Server;
   readonly #destination: DestinationStream;
   readonly #clock: Clock;
   readonly #options: GatewayOptions;
   readonly #services: OpenedServices;
+  readonly #expiry: ExpiryWatch;
 
   private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices) {
     this.#options = options;
     this.#destination = destination;
     this.#clock = clock;
     this.#services = services;
-    this.#runtime = buildRuntime(options.config, destination, clock, services.services, services.metrics);
+    this.#runtime = this.#build(options.config);
+    this.#expiry = new ExpiryWatch(() => this.#knownCertificates(), {
+      warningDays: options.config.certificateExpiry.warningDays,
+      checkIntervalHours: options.config.certificateExpiry.checkIntervalHours,
+      clock,
+      logger: () => this.#runtime.logger,
+      gauge: services.metrics.certificateExpiry,
+    });
     const api = createAdminApi({
       token: options.config.admin.token,
       consumers: services.consumers,
@@ -82,6 +106,28 @@ export class Gateway {
       },
       api,
     );
+  }
+
+  #build(config: GatewayConfig): Runtime {
+    // An upstream showing a certificate not seen before has it checked at once.
+    const seen = (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => this.#expiry?.observe(upstreamServerCertificate(upstream, target, certificate));
+    return buildRuntime(config, this.#destination, this.#clock, this.#services.services, this.#services.metrics, seen);
+  }
+
+  /** Every certificate the gateway holds or has seen, for the expiry watch. */
+  #knownCertificates(): KnownCertificate[] {
+    const known: KnownCertificate[] = [];
+    for (const entry of this.#servers) for (const { kind, certificate } of entry.tls?.certificates ?? []) known.push(fromX509(kind, entry.config.name, certificate));
+    for (const upstream of this.#runtime.upstreams.values()) {
+      if (upstream.tls.cert) for (const certificate of parsePemBundle(upstream.tls.cert)) known.push(fromX509('upstream_client', upstream.name, certificate));
+      for (const target of upstream.targets) if (target.seenCertificate) known.push(upstreamServerCertificate(upstream.name, target, target.seenCertificate));
+    }
+    return known;
+  }
+
+  /** Runs the expiry check now (tests; it also runs at start and every checkIntervalHours). */
+  checkCertificateExpiry() {
+    return this.#expiry.check();
   }
 
   /** Opens the store and key index (if configured), then the listeners. */
@@ -119,7 +165,7 @@ export class Gateway {
   }
 
   get listeners(): BoundListener[] {
-    return this.#servers.map(({ config, server }) => toBound(config.name, server));
+    return this.#servers.map(({ config, server, tls }) => toBound(config.name, server, tls ? 'https' : 'http'));
   }
 
   /** URL of the first listener, or of the one named. */
@@ -136,7 +182,8 @@ export class Gateway {
   async #listen(): Promise<void> {
     const config = this.#runtime.config;
     for (const listener of config.listeners) {
-      const server = createServer({
+      const tls = listener.tls ? await this.#openTls(listener) : undefined;
+      const httpOptions = {
         maxHeaderSize: listener.maxHeaderBytes,
         headersTimeout: listener.headersTimeoutMs,
         requestTimeout: listener.requestTimeoutMs,
@@ -146,9 +193,11 @@ export class Gateway {
         connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(listener.headersTimeoutMs / 2))),
         // Host is checked by the request handler, which answers with a problem (RFC 9112 §3.2).
         requireHostHeader: false,
-      });
+      };
+      const server = (tls ? createHttpsServer({ ...httpOptions, ...tls.serverOptions() }) : createServer(httpOptions)) as Server;
+      const entry: ListenerEntry = { config: listener, server, tls, watchers: [] };
       const handler = createRequestHandler({
-          listener: { name: listener.name, protocol: 'http', bodyIdleTimeoutMs: listener.bodyIdleTimeoutMs },
+          listener: { name: listener.name, protocol: tls ? 'https' : 'http', bodyIdleTimeoutMs: listener.bodyIdleTimeoutMs, tls: () => entry.tls, plainHttp: listener.plainHttp, httpsPort: listener.httpsPort },
           runtime: () => this.#runtime,
           draining: () => this.#draining,
           onStart: () => this.#inflight++,
@@ -162,14 +211,20 @@ export class Gateway {
       // request refused by a policy (413, 401) never invites the client to send its body.
       server.on('checkContinue', handler);
       server.on('clientError', (error: Error & { code?: string }, socket) => answerClientError(error, socket, this.#runtime, listener.name));
-      await listenOn(server, listener.host, listener.port);
-      this.#servers.push({ config: listener, server });
+      if (tls) server.on('tlsClientError', (error: Error & { code?: string }) => this.logger.debug({ event: 'tls.handshake_failed', listener: listener.name, code: error.code }, 'TLS handshake failed'));
+      this.#watchTlsFiles(entry);
+      await listenOn(server, listener.host, listener.port).catch(async (error: unknown) => {
+        await tls?.close();
+        throw error;
+      });
+      this.#servers.push(entry);
     }
     await listenOn(this.#admin, config.admin.host, config.admin.port);
     if (config.admin.token && !['127.0.0.1', '::1', 'localhost'].includes(config.admin.host)) {
       this.logger.warn({ event: 'admin.exposed', host: config.admin.host }, 'the admin API listens beyond loopback: keep it on a management network');
     }
     this.#ready = true;
+    this.#expiry.start();
     this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.adminUrl, routes: config.routes.length }, 'gateway started');
   }
 
@@ -178,7 +233,7 @@ export class Gateway {
     const previous = this.#runtime;
     let next: Runtime;
     try {
-      next = buildRuntime(config, this.#destination, this.#clock, this.#services.services, this.#services.metrics);
+      next = this.#build(config);
     } catch (error) {
       // A config that validated but cannot be built is refused like an invalid one.
       previous.logger.error({ event: 'config.reload_rejected', err: error }, 'new config could not be applied: the previous config keeps serving');
@@ -186,8 +241,9 @@ export class Gateway {
     }
     this.#runtime = next;
     this.#revision++;
-    const startOnly = ['listeners', 'admin', 'store', 'apiKeys', 'bruteForce'] as const;
-    const changed = startOnly.filter((section) => JSON.stringify(previous.config[section]) !== JSON.stringify(config[section]));
+    const startOnly = ['admin', 'store', 'apiKeys', 'bruteForce'] as const;
+    const changed: string[] = startOnly.filter((section) => JSON.stringify(previous.config[section]) !== JSON.stringify(config[section]));
+    if (!this.#applyListenerTls(config)) changed.unshift('listeners');
     if (changed.length > 0) {
       next.logger.warn({ event: 'config.restart_required', sections: changed }, 'some settings take effect only after a restart');
     }
@@ -195,6 +251,74 @@ export class Gateway {
     // Old pools close once the requests still using them (retries included) are done.
     previous.retire().catch((error: unknown) => next.logger.warn({ event: 'config.old_pools_close_failed', err: error }, 'closing the previous upstream pools failed'));
     return { ok: true, revision: this.#revision };
+  }
+
+  /**
+   * Applies the TLS part of reloaded listeners (certificates, CAs, CRLs, HSTS) to the running
+   * servers; false when anything else about the listeners changed (that needs a restart).
+   */
+  #applyListenerTls(config: GatewayConfig): boolean {
+    const same = (a: readonly ListenerConfig[], b: readonly ListenerConfig[]) =>
+      JSON.stringify(a.map((l) => ({ ...l, tls: l.tls ? { mode: l.tls.clientCertificates.mode } : undefined }))) === JSON.stringify(b.map((l) => ({ ...l, tls: l.tls ? { mode: l.tls.clientCertificates.mode } : undefined })));
+    if (!same(this.#servers.map((entry) => entry.config), config.listeners)) return false;
+    config.listeners.forEach((listener, index) => {
+      const entry = this.#servers[index]!;
+      const changed = JSON.stringify(entry.config.tls) !== JSON.stringify(listener.tls);
+      entry.config = listener;
+      if (changed) void this.reloadTls(listener.name);
+    });
+    return true;
+  }
+
+  /**
+   * Loads a listener's certificate, key, CAs and CRLs again and swaps them in with
+   * setSecureContext: connections already open keep theirs, new handshakes get the new ones.
+   * A failure keeps the previous state serving, and says so.
+   */
+  async reloadTls(name: string): Promise<boolean> {
+    const entry = this.#servers.find((candidate) => candidate.config.name === name);
+    if (!entry?.config.tls || !entry.tls) return false;
+    let next: ListenerTls;
+    try {
+      next = await this.#openTls(entry.config);
+      (entry.server as unknown as { setSecureContext(options: object): void }).setSecureContext(next.secureContext);
+    } catch (error) {
+      this.logger.error({ event: 'tls.reload_failed', listener: name, reason: (error as Error).message }, 'TLS certificate reload failed: the previous certificate keeps serving');
+      return false;
+    }
+    const previous = entry.tls;
+    entry.tls = next;
+    this.#watchTlsFiles(entry);
+    await previous.close();
+    this.logger.info({ event: 'tls.reloaded', listener: name }, 'TLS certificate and client CAs reloaded');
+    return true;
+  }
+
+  /** The listener's TLS state, for tests and tools. */
+  listenerTls(name: string): ListenerTls | undefined {
+    return this.#servers.find((candidate) => candidate.config.name === name)?.tls;
+  }
+
+  #openTls(listener: ListenerConfig): Promise<ListenerTls> {
+    return ListenerTls.open(listener.name, listener.tls!, { logger: this.logger, clock: this.#clock, metrics: this.#services.metrics.listenerTls(listener.name) });
+  }
+
+  /** Watches the certificate files' folders (renames by cert tooling included); debounced. */
+  #watchTlsFiles(entry: ListenerEntry): void {
+    for (const watcher of entry.watchers) watcher.close();
+    entry.watchers = [];
+    const files = entry.config.tls ? watchedTlsFiles(entry.config.tls) : [];
+    for (const folder of new Set(files.map((file) => dirname(file)))) {
+      const names = new Set(files.filter((file) => dirname(file) === folder).map((file) => basename(file)));
+      const watcher = watch(folder, (_event, changed) => {
+        if (changed !== null && !names.has(changed)) return;
+        clearTimeout(entry.reloadTimer);
+        entry.reloadTimer = setTimeout(() => void this.reloadTls(entry.config.name), 200);
+      });
+      watcher.on('error', (error) => this.logger.error({ event: 'tls.watch_failed', listener: entry.config.name, err: error }, 'watching the certificate files failed: reload with SIGHUP'));
+      watcher.unref();
+      entry.watchers.push(watcher);
+    }
   }
 
   /** Reads the config file again; an invalid one is refused, logged, and the old one keeps serving. */
@@ -232,6 +356,7 @@ export class Gateway {
     this.#draining = true;
     this.#watcher?.close();
     clearTimeout(this.#reloadTimer);
+    this.#expiry.stop();
     const logger = this.logger;
     logger.info({ event: 'gateway.draining', inflight: this.#inflight, drainTimeoutMs }, 'shutting down: draining in-flight requests');
     const closed = this.#servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -241,6 +366,11 @@ export class Gateway {
     if (this.#inflight > 0) logger.warn({ event: 'gateway.drain_timeout', inflight: this.#inflight }, 'drain deadline passed: closing remaining connections');
     for (const { server } of this.#servers) server.closeAllConnections();
     await Promise.all(closed);
+    for (const entry of this.#servers) {
+      for (const watcher of entry.watchers) watcher.close();
+      clearTimeout(entry.reloadTimer);
+      await entry.tls?.close();
+    }
     await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
     this.#admin.closeAllConnections();
     await this.#runtime.close();
@@ -248,6 +378,14 @@ export class Gateway {
     logger.info({ event: 'gateway.stopped' }, 'gateway stopped');
     logger.flush();
   }
+}
+
+function fromX509(kind: KnownCertificate['kind'], name: string, certificate: x509.X509Certificate): KnownCertificate {
+  return { kind, name, subject: certificate.subject, serial: normalizeSerial(certificate.serialNumber), notAfter: certificate.notAfter.getTime() };
+}
+
+function upstreamServerCertificate(upstream: string, target: UpstreamTarget, certificate: SeenCertificate): KnownCertificate {
+  return { kind: 'upstream_server', name: `${upstream} ${target.origin}`, subject: certificate.subject, serial: normalizeSerial(certificate.serial), notAfter: certificate.notAfter };
 }
 
 function listenOn(server: Server, host: string, port: number): Promise<void> {
@@ -260,9 +398,9 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-function toBound(name: string, server: Server): BoundListener {
+function toBound(name: string, server: Server, scheme: 'http' | 'https' = 'http'): BoundListener {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const urlHost = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : host;
-  return { name, host: address.address, port: address.port, url: `http://${urlHost}:${address.port}` };
+  return { name, host: address.address, port: address.port, url: `${scheme}://${urlHost}:${address.port}` };
 }

@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { clientCertificateError } from '../core/client-certificate.js';
 import type { HeaderMap, RequestContext, RouteInfo } from '../core/context.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import { identityHeaders } from '../core/identity-headers.js';
@@ -18,11 +20,17 @@ import { BodyGuard, requestHasBody } from './body-guard.js';
 import { proxyRequest } from './proxy.js';
 import { parseRequestTarget } from './request-target.js';
 import type { CompiledRoute, Runtime } from './runtime.js';
+import type { ListenerTls } from './listener-tls.js';
 
 export interface ListenerInfo {
   readonly name: string;
   readonly protocol: 'http' | 'https';
   readonly bodyIdleTimeoutMs: number;
+  /** An HTTPS listener's TLS state (replaced on reload); undefined for plain HTTP. */
+  readonly tls: () => ListenerTls | undefined;
+  /** A plain-HTTP listener: serve, redirect to HTTPS (308) or refuse (403). */
+  readonly plainHttp: 'serve' | 'redirect' | 'refuse';
+  readonly httpsPort: number;
 }
 
 export interface RequestHandlerOptions {
@@ -59,7 +67,7 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         runPhase(pipeline.log, ctx).catch((error: unknown) => runtime.logger.error({ event: 'log.policy_failed', requestId: ctx.requestId, err: error }, 'a log-phase policy failed'));
       }
     });
-    const respond = new Responder(ctx, res, runtime, pipeline, options.draining);
+    const respond = new Responder(ctx, res, runtime, pipeline, options.draining, options.listener.tls()?.hsts);
     run(ctx, route, pipeline, early, runtime, res, respond, options.listener)
       .catch((error: unknown) => respond.problem(toGatewayError(error)))
       .catch((error: unknown) => {
@@ -71,6 +79,11 @@ export function createRequestHandler(options: RequestHandlerOptions) {
 }
 
 async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeline: Pipeline, early: GatewayError | undefined, runtime: Runtime, res: ServerResponse, respond: Responder, listener: ListenerInfo): Promise<void> {
+  if (listener.plainHttp === 'redirect' && ctx.host !== '') {
+    // RFC 9110 §15.4.9: 308 keeps the method and body; the client repeats the request over TLS.
+    const port = listener.httpsPort === 443 ? '' : `:${listener.httpsPort}`;
+    return respond.direct({ status: 308, headers: { location: `https://${ctx.host}${port}${ctx.req.url?.startsWith('/') ? ctx.req.url : ctx.path + ctx.search}`, 'content-type': 'text/plain' }, body: 'Use HTTPS.\n' });
+  }
   if (early) return respond.problem(early);
   const direct = await runRequestPhases(pipeline, ctx);
   if (direct) return respond.direct(direct);
@@ -99,12 +112,17 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
   const requestedMethod = req.headers['access-control-request-method'];
   const isPreflight = method === 'OPTIONS' && req.headers.origin !== undefined && typeof requestedMethod === 'string';
 
+  const tls = listener.tls();
+  const clientCertificate = tls?.inspect(req.socket as TLSSocket);
   let early: GatewayError | undefined;
   let route: CompiledRoute | undefined;
   let body: Promise<Buffer> | undefined;
   let params: Record<string, string> = {};
   const hostProblem = checkHost(req);
   if (hostProblem) early = new GatewayError('request.malformed', { detail: hostProblem });
+  else if (listener.plainHttp === 'refuse') early = new GatewayError('request.https_required', { detail: 'This address serves HTTPS only.' });
+  // Listener mode `required`: no request is served without a valid certificate, whatever the route.
+  else if (tls?.mode === 'required' && clientCertificate?.status !== 'verified') early = clientCertificateError(clientCertificate);
   else if (!ip.ok) early = new GatewayError('request.malformed', { detail: 'The X-Forwarded-For chain from a trusted proxy holds an invalid address.' });
   else if (!target.ok) early = new GatewayError('request.malformed', { detail: `The request target is not acceptable: ${target.reason}.` });
   else {
@@ -138,6 +156,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
     maxBodyBytes: Number.POSITIVE_INFINITY,
     upstreamHeaders: {},
     removedHeaders: [],
+    clientCertificate,
     principal: undefined,
     geo: undefined,
     upstreamName: undefined,
@@ -170,12 +189,16 @@ class Responder {
     private readonly runtime: Runtime,
     private readonly pipeline: Pipeline,
     private readonly draining: () => boolean,
+    private readonly hsts: string | undefined,
   ) {}
 
   async head(status: number, headers: HeaderMap, source: 'upstream' | 'problem' | 'direct'): Promise<void> {
     const ctx = this.ctx;
     ctx.response = { status, headers, source };
     await runPhase(this.pipeline.respond, ctx);
+    // The gateway terminates TLS, so its HSTS policy is the one that holds (RFC 6797 §7.1).
+    const hsts = this.hsts;
+    if (hsts !== undefined) headers['strict-transport-security'] = hsts;
     headers[this.runtime.requestIdHeader] = ctx.requestId;
     headers.traceparent = formatTraceparent(ctx.trace);
     // An unread request body, or a shutdown, means this connection cannot carry another request.

@@ -16,7 +16,7 @@ import { POLICIES } from '../policies/index.js';
 import { TrustedProxies } from './client-ip.js';
 import { compilePathTemplate, fillTemplate, type TemplateSegment } from './path-template.js';
 import { Router } from './router.js';
-import { Upstream } from './upstream.js';
+import { Upstream, type SeenCertificate, type UpstreamTarget } from './upstream.js';
 
 export interface CompiledRoute {
   readonly info: RouteInfo;
@@ -64,11 +64,18 @@ function credentialLocations(config: GatewayConfig): { headers: string[]; queryP
   return { headers, queryParams };
 }
 
-export function buildRuntime(config: GatewayConfig, destination: DestinationStream, clock: Clock, services: GatewayServices = {}, metrics?: GatewayMetrics): Runtime {
+export function buildRuntime(
+  config: GatewayConfig,
+  destination: DestinationStream,
+  clock: Clock,
+  services: GatewayServices = {},
+  metrics?: GatewayMetrics,
+  onUpstreamCertificate?: (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => void,
+): Runtime {
   const credentials = credentialLocations(config);
   const logger = createLogger({ level: config.logging.level, redactHeaders: [...config.logging.redactHeaders, ...credentials.headers] }, destination);
   const requestIdHeader = config.requestId.header.toLowerCase();
-  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, () => metrics?.targetCooldowns.inc({ upstream: name }))]));
+  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, () => metrics?.targetCooldowns.inc({ upstream: name }), (target, certificate) => onUpstreamCertificate?.(name, target, certificate))]));
   const env = { logger, clock, services };
   const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, env));
   const router = new Router(

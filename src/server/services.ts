@@ -84,7 +84,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       keyService = new KeyService(keys, { ...config.apiKeys, pepper }, clock);
     }
     return {
-      services: { authFailures, apiKeys: keyIndex, geo, metrics: policyMetrics, issuerKeys },
+      services: { authFailures, apiKeys: keyIndex, consumers: keyIndex, geo, metrics: policyMetrics, issuerKeys },
       metrics,
       store,
       consumers,

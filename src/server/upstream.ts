@@ -4,11 +4,20 @@
  * (logged), unless every target is cooling down, in which case the rotation carries on so a
  * single-target upstream is never taken dark by the gateway itself.
  */
-import { Pool } from 'undici';
+import type { TLSSocket } from 'node:tls';
+import { buildConnector, Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { forwardingOptions, type ForwardingOptions } from './forwarding.js';
+import { HARDENED_CIPHERS, readPemFile } from './tls-options.js';
+
+/** A server certificate an https target presented, kept for the expiry watch. */
+export interface SeenCertificate {
+  readonly subject: string;
+  readonly serial: string;
+  readonly notAfter: number;
+}
 
 export class UpstreamTarget {
   readonly url: string;
@@ -20,8 +29,10 @@ export class UpstreamTarget {
   readonly pool: Pool;
   consecutiveFailures = 0;
   coolingUntil = 0;
+  /** The last server certificate this target presented (https only). */
+  seenCertificate: SeenCertificate | undefined;
 
-  constructor(url: string, config: UpstreamConfig) {
+  constructor(url: string, config: UpstreamConfig, tls?: UpstreamTls, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void) {
     const parsed = new URL(url);
     this.url = url;
     this.origin = parsed.origin;
@@ -33,8 +44,56 @@ export class UpstreamTarget {
       connectTimeout: config.connectTimeoutMs,
       headersTimeout: config.headersTimeoutMs,
       bodyTimeout: config.bodyTimeoutMs,
+      ...(parsed.protocol === 'https:' ? { connect: this.#connector(config, tls, onCertificate) } : {}),
     });
   }
+
+  /**
+   * undici's own connector with our TLS options (CA bundle, minimum version, SNI, client
+   * certificate), wrapped to note the server certificate each new connection presents.
+   */
+  #connector(config: UpstreamConfig, tls: UpstreamTls | undefined, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void): buildConnector.connector {
+    const connect = buildConnector({ ...tls, timeout: config.connectTimeoutMs });
+    return (options, callback) =>
+      connect(options, (...args) => {
+        const socket = args[1] as TLSSocket | null;
+        const peer = socket?.getPeerX509Certificate?.();
+        if (peer) {
+          const seen = { subject: peer.subject.replace(/\n/g, ', '), serial: peer.serialNumber.toLowerCase(), notAfter: Date.parse(peer.validTo) };
+          const changed = this.seenCertificate?.serial !== seen.serial;
+          this.seenCertificate = seen;
+          if (changed) onCertificate?.(this, seen);
+        }
+        callback(...args);
+      });
+  }
+}
+
+/** TLS options for an upstream's https targets; certificates are always verified. */
+export interface UpstreamTls {
+  readonly ca?: string[];
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  readonly ciphers: string;
+  readonly servername?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly passphrase?: string;
+  readonly rejectUnauthorized: true;
+}
+
+/** Reads the upstream's TLS files once (at load); without a `tls` section: system CAs, TLS 1.2+. */
+export function upstreamTls(config: UpstreamConfig): UpstreamTls {
+  const tls = config.tls;
+  const base = { minVersion: tls?.minVersion ?? 'TLSv1.2', ciphers: HARDENED_CIPHERS, rejectUnauthorized: true } as const;
+  if (!tls) return base;
+  return {
+    ...base,
+    ca: tls.caFiles.length > 0 ? tls.caFiles.map((file) => readPemFile(file, 'upstreams.tls.caFiles')) : undefined,
+    servername: tls.servername,
+    cert: tls.certFile === undefined ? undefined : readPemFile(tls.certFile, 'upstreams.tls.certFile'),
+    key: tls.key?.reveal() ?? (tls.keyFile === undefined ? undefined : readPemFile(tls.keyFile, 'upstreams.tls.keyFile')),
+    passphrase: tls.keyPassphrase?.reveal(),
+  };
 }
 
 export class Upstream {
@@ -43,6 +102,7 @@ export class Upstream {
   readonly targets: readonly UpstreamTarget[];
   /** How requests to this upstream are dressed: forwarding headers, credential. Built once. */
   readonly forwarding: ForwardingOptions;
+  readonly tls: UpstreamTls;
   readonly #retryMethods: ReadonlySet<string>;
   #next = 0;
 
@@ -54,10 +114,12 @@ export class Upstream {
     private readonly logger: Logger,
     private readonly clock: Clock,
     private readonly onCooldown: () => void = () => {},
+    onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void,
   ) {
     this.name = name;
     this.config = config;
-    this.targets = config.targets.map((url) => new UpstreamTarget(url, config));
+    this.tls = upstreamTls(config);
+    this.targets = config.targets.map((url) => new UpstreamTarget(url, config, this.tls, onCertificate));
     this.forwarding = forwardingOptions(requestIdHeader, config.preserveHost, buildAuthHeader(config), ownedHeaders);
     this.#retryMethods = new Set(config.retries.methods);
   }

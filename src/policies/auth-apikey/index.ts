@@ -6,6 +6,7 @@
  * principal into identity headers (core/identity-headers.ts).
  */
 import { Type } from '@sinclair/typebox';
+import { establishPrincipal } from '../../core/auth-composition.js';
 import type { RequestContext } from '../../core/context.js';
 import { looksLikeJwt } from '../../core/credential-shape.js';
 import { GatewayError, type ErrorCode } from '../../core/errors.js';
@@ -112,7 +113,7 @@ export const authApiKey = definePolicy({
           throw new GatewayError(failure.code, { detail: failure.detail, headers: { 'www-authenticate': `${challenge}, error="invalid_token"` } });
         }
         const { principal } = verdict;
-        ctx.principal = { type: 'api_key', consumerId: principal.consumerId, consumerName: principal.consumerName, scopes: principal.scopes, credentialId: principal.keyId };
+        establishPrincipal(ctx, { type: 'api_key', consumerId: principal.consumerId, consumerName: principal.consumerName, scopes: principal.scopes, credentialId: principal.keyId });
         verifier.markUsed(principal.keyId, now);
       },
     };

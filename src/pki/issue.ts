@@ -1,0 +1,149 @@
+/**
+ * Making certificates and CRLs: a CA (root or intermediate), leaf certificates for clients and
+ * servers, and signed CRLs. Used by the `ca`/`certs` commands and by the tests, which generate
+ * every certificate they use. All ASN.1 work is @peculiar/x509's; keys are Node's (WebCrypto for
+ * signing, KeyObject for PEM and its encryption).
+ */
+import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { SIGNING_ALGORITHM, x509 } from './x509.js';
+
+type Key = webcrypto.CryptoKey;
+export interface KeyPair {
+  readonly privateKey: Key;
+  readonly publicKey: Key;
+}
+
+/** A certificate and the key that signs with it. */
+export interface Signer {
+  readonly certificate: x509.X509Certificate;
+  readonly privateKey: Key;
+}
+
+/** The SAN entry `certs issue --consumer` writes, so auth-mtls can map the certificate to its consumer. */
+export const CONSUMER_URI_PREFIX = 'urn:portcullis:consumer:';
+
+export async function generateKeyPair(): Promise<KeyPair> {
+  return (await webcrypto.subtle.generateKey(SIGNING_ALGORITHM, true, ['sign', 'verify'])) as KeyPair;
+}
+
+/** A positive 128-bit serial (RFC 5280 §4.1.2.2: unique per CA, at most 20 octets, positive). */
+export function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = bytes[0]! & 0x7f;
+  if (bytes[0] === 0) bytes[0] = 0x01;
+  return bytes.toString('hex');
+}
+
+export interface CaOptions {
+  readonly subject: string;
+  readonly keys: KeyPair;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** Absent: a self-signed root. Present: an intermediate signed by this CA. */
+  readonly parent?: Signer;
+  /** How many CAs may follow below this one (0: it issues only leaf certificates). */
+  readonly pathLength?: number;
+}
+
+export async function createCa(options: CaOptions): Promise<x509.X509Certificate> {
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(true, options.pathLength, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+    await x509.SubjectKeyIdentifierExtension.create(options.keys.publicKey as never),
+  ];
+  if (!options.parent) {
+    return x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: randomSerial(),
+      name: options.subject,
+      notBefore: options.notBefore,
+      notAfter: options.notAfter,
+      keys: options.keys as never,
+      signingAlgorithm: SIGNING_ALGORITHM,
+      extensions,
+    });
+  }
+  extensions.push(await x509.AuthorityKeyIdentifierExtension.create(options.parent.certificate));
+  return x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: options.subject,
+    issuer: options.parent.certificate.subject,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+    publicKey: options.keys.publicKey as never,
+    signingKey: options.parent.privateKey as never,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions,
+  });
+}
+
+export interface LeafOptions {
+  readonly subject: string;
+  readonly publicKey: Key | x509.PublicKey;
+  readonly issuer: Signer;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** `client` (TLS client authentication) or `server` (TLS server authentication). */
+  readonly usage: 'client' | 'server';
+  /** Subject alternative names, e.g. { type: 'dns', value: 'localhost' }. */
+  readonly altNames?: ReadonlyArray<{ type: 'dns' | 'ip' | 'url' | 'email'; value: string }>;
+  readonly serial?: string;
+  /** Where partners fetch the CRL (RFC 5280 §4.2.1.13). */
+  readonly crlUrl?: string;
+}
+
+export async function issueLeaf(options: LeafOptions): Promise<x509.X509Certificate> {
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.ExtendedKeyUsageExtension([options.usage === 'client' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth], false),
+    await x509.AuthorityKeyIdentifierExtension.create(options.issuer.certificate),
+  ];
+  if (options.altNames && options.altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(options.altNames.map((name) => ({ ...name }))));
+  if (options.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([options.crlUrl]));
+  return x509.X509CertificateGenerator.create({
+    serialNumber: options.serial ?? randomSerial(),
+    subject: options.subject,
+    issuer: options.issuer.certificate.subject,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+    publicKey: options.publicKey as never,
+    signingKey: options.issuer.privateKey as never,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions,
+  });
+}
+
+export interface CrlOptions {
+  readonly issuer: Signer;
+  readonly revoked: ReadonlyArray<{ serial: string; revokedAt: Date }>;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+}
+
+export function createCrl(options: CrlOptions): Promise<x509.X509Crl> {
+  return x509.X509CrlGenerator.create({
+    issuer: options.issuer.certificate.subject,
+    thisUpdate: options.thisUpdate,
+    nextUpdate: options.nextUpdate,
+    entries: options.revoked.map((entry) => ({ serialNumber: entry.serial, revocationDate: entry.revokedAt })),
+    signingKey: options.issuer.privateKey as never,
+    signingAlgorithm: SIGNING_ALGORITHM,
+  });
+}
+
+/** PKCS#8 PEM of a private key; encrypted (AES-256-CBC, by Node's crypto) when a passphrase is given. */
+export async function privateKeyToPem(key: Key, passphrase?: string): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
+  const keyObject = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  return (passphrase === undefined
+    ? keyObject.export({ format: 'pem', type: 'pkcs8' })
+    : keyObject.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase })) as string;
+}
+
+/** Reads a PEM private key (encrypted or not) into a WebCrypto signing key; ECDSA P-256 only. */
+export async function privateKeyFromPem(pem: string, passphrase?: string): Promise<Key> {
+  const keyObject = createPrivateKey({ key: pem, format: 'pem', passphrase });
+  if (keyObject.asymmetricKeyType !== 'ec' || keyObject.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('the CA key must be an ECDSA P-256 key');
+  const der = keyObject.export({ format: 'der', type: 'pkcs8' });
+  return webcrypto.subtle.importKey('pkcs8', der, SIGNING_ALGORITHM, true, ['sign']);
+}

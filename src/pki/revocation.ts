@@ -1,0 +1,162 @@
+/**
+ * Revocation of client certificates by CRLs (RFC 5280 §5), held in memory: a request checks its
+ * certificate's serial in a Set, never reads a file or the network. The CRLs are read from files
+ * and fetched from URLs at start and every `refreshSeconds`; each must be signed by one of the
+ * listener's CAs (its signature is verified, the issuer matched by name). A CRL that fails to
+ * load keeps the previous one in force until that one's nextUpdate; past it, the issuer's status
+ * is unknown and `whenUnavailable` decides (fail-closed by default). Every failure is logged
+ * with an `event` and counted.
+ */
+import { readFile } from 'node:fs/promises';
+import { request } from 'undici';
+import type { Clock } from '../core/clock.js';
+import type { CrlConfig } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+import { x509 } from './x509.js';
+
+export type RevocationStatus = 'good' | 'revoked' | 'unknown';
+
+export interface RevocationMetrics {
+  crlRefresh(source: string, result: 'ok' | 'failed'): void;
+}
+
+interface LoadedCrl {
+  readonly source: string;
+  readonly issuer: string;
+  readonly serials: ReadonlySet<string>;
+  readonly thisUpdate: number;
+  /** Milliseconds; Infinity when the CRL has no nextUpdate. */
+  readonly nextUpdate: number;
+}
+
+/** Largest CRL fetched or read (a CRL of a million entries is ~40 MB; ours are small). */
+const MAX_CRL_BYTES = 32 * 1024 * 1024;
+const FETCH_TIMEOUT_MS = 10000;
+
+/** Serial numbers as lower-case hex without leading zeros, so `00ab` and `AB` compare equal. */
+export function normalizeSerial(serial: string): string {
+  return serial.toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+export class RevocationChecker {
+  /** Per issuer name, the newest valid CRL seen from each source. */
+  #bySource = new Map<string, LoadedCrl>();
+  #byIssuer = new Map<string, LoadedCrl>();
+  #timer: NodeJS.Timeout | undefined;
+  #refreshing: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: CrlConfig,
+    private readonly cas: readonly x509.X509Certificate[],
+    private readonly deps: { logger: Logger; clock: Clock; metrics?: RevocationMetrics; listener: string },
+  ) {}
+
+  get whenUnavailable(): CrlConfig['whenUnavailable'] {
+    return this.config.whenUnavailable;
+  }
+
+  /** Reads every source; concurrent calls share one refresh. */
+  refresh(): Promise<void> {
+    this.#refreshing ??= this.#refreshAll().finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => void this.refresh(), this.config.refreshSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#refreshing;
+  }
+
+  /** The certificate's status from memory: good, revoked, or unknown (no current CRL for its issuer). */
+  check(issuer: string, serial: string): RevocationStatus {
+    const crl = this.#byIssuer.get(issuer);
+    if (!crl || crl.nextUpdate <= this.deps.clock.now()) return 'unknown';
+    return crl.serials.has(normalizeSerial(serial)) ? 'revoked' : 'good';
+  }
+
+  async #refreshAll(): Promise<void> {
+    const sources = [...this.config.files.map((file) => ({ source: file, read: () => readCrlFile(file) })), ...this.config.urls.map((url) => ({ source: url, read: () => fetchCrl(url) }))];
+    await Promise.all(
+      sources.map(async ({ source, read }) => {
+        try {
+          const crl = await this.#verify(source, await read());
+          const previous = this.#bySource.get(source);
+          // Never step back to an older CRL (a replayed or cached one): RFC 5280 §5.1.2.4.
+          if (previous && previous.thisUpdate > crl.thisUpdate) throw new Error('is older than the CRL already loaded');
+          this.#bySource.set(source, crl);
+          this.deps.metrics?.crlRefresh(source, 'ok');
+          if (crl.nextUpdate <= this.deps.clock.now()) {
+            this.deps.logger.warn({ event: 'crl.stale', listener: this.deps.listener, source, nextUpdate: new Date(crl.nextUpdate).toISOString() }, 'the CRL is past its nextUpdate: certificates of its issuer have an unknown revocation status');
+          } else if (!previous || previous.thisUpdate !== crl.thisUpdate) {
+            this.deps.logger.info({ event: 'crl.loaded', listener: this.deps.listener, source, issuer: crl.issuer, revoked: crl.serials.size }, 'CRL loaded');
+          }
+        } catch (error) {
+          this.deps.metrics?.crlRefresh(source, 'failed');
+          const kept = this.#bySource.get(source);
+          this.deps.logger.error(
+            { event: 'crl.refresh_failed', listener: this.deps.listener, source, reason: (error as Error).message, keptUntil: kept ? new Date(kept.nextUpdate).toISOString() : undefined, whenUnavailable: this.config.whenUnavailable },
+            kept ? 'CRL refresh failed: the previous CRL stays in force until its nextUpdate' : 'CRL could not be loaded: revocation status unknown for its issuer',
+          );
+        }
+      }),
+    );
+    const byIssuer = new Map<string, LoadedCrl>();
+    for (const crl of this.#bySource.values()) {
+      const other = byIssuer.get(crl.issuer);
+      if (!other || other.thisUpdate < crl.thisUpdate) byIssuer.set(crl.issuer, crl);
+    }
+    this.#byIssuer = byIssuer;
+  }
+
+  /** Parses, finds the issuing CA by name and verifies the CRL's signature with its key. */
+  async #verify(source: string, bytes: Buffer): Promise<LoadedCrl> {
+    const text = bytes.toString('latin1');
+    const crl = new x509.X509Crl(text.includes('-----BEGIN') ? text : bytes);
+    const issuers = this.cas.filter((ca) => ca.subject === crl.issuer);
+    if (issuers.length === 0) throw new Error(`is issued by "${crl.issuer}", which is not one of the listener's CAs`);
+    let verified = false;
+    for (const ca of issuers) if (await crl.verify({ publicKey: ca.publicKey })) verified = true;
+    if (!verified) throw new Error('has a signature that does not verify with its CA');
+    return {
+      source,
+      issuer: crl.issuer,
+      serials: new Set(crl.entries.map((entry) => normalizeSerial(entry.serialNumber))),
+      thisUpdate: crl.thisUpdate.getTime(),
+      nextUpdate: crl.nextUpdate?.getTime() ?? Number.POSITIVE_INFINITY,
+    };
+  }
+}
+
+async function readCrlFile(path: string): Promise<Buffer> {
+  const bytes = await readFile(path);
+  if (bytes.length > MAX_CRL_BYTES) throw new Error('is too large');
+  return bytes;
+}
+
+async function fetchCrl(url: string): Promise<Buffer> {
+  const response = await request(url, { headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS });
+  if (response.statusCode !== 200) {
+    await response.body.dump();
+    throw new Error(`answered ${response.statusCode}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_CRL_BYTES) {
+      response.body.destroy();
+      throw new Error('is too large');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Every certificate in a PEM bundle. */
+export function parsePemBundle(pem: string): x509.X509Certificate[] {
+  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((match) => new x509.X509Certificate(match[0]));
+}

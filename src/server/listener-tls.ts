@@ -1,0 +1,130 @@
+/**
+ * The TLS side of one HTTPS listener: its secure context (certificate, key, client CAs), its
+ * client-certificate mode and revocation checker, and the check of a connection's client
+ * certificate. The handshake never refuses a client for its certificate (`requestCert` with
+ * `rejectUnauthorized: false`): the HTTP layer turns the outcome into a problem response with a
+ * precise code, per listener (mode `required`) or per route (auth-mtls). The certificate is
+ * parsed once per connection; revocation is looked up per request, in memory, so a CRL update
+ * reaches connections already open.
+ */
+import { createHash } from 'node:crypto';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
+import type { Clock } from '../core/clock.js';
+import type { ClientCertificate, PeerCertificate } from '../core/context.js';
+import type { ListenerTlsConfig } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+import { normalizeSerial, parsePemBundle, RevocationChecker, type RevocationMetrics } from '../pki/revocation.js';
+import { x509 } from '../pki/x509.js';
+import { hstsHeader, listenerSecureContext, readPemFile } from './tls-options.js';
+
+export interface ListenerTlsMetrics extends RevocationMetrics {
+  revocationUnknown(listener: string, action: 'refused' | 'allowed'): void;
+}
+
+const NONE: ClientCertificate = Object.freeze({ status: 'none' });
+/** While revocation status stays unknown, say so in the log at most this often. */
+const UNKNOWN_LOG_INTERVAL_MS = 60000;
+
+type PeerState = { present: false } | { present: true; authorized: boolean; error: string | undefined; certificate: PeerCertificate };
+
+export class ListenerTls {
+  readonly mode: ListenerTlsConfig['clientCertificates']['mode'];
+  readonly hsts: string | undefined;
+  readonly secureContext: SecureContextOptions;
+  /** Every certificate this listener holds (its own chain, the client CAs), for the expiry watch. */
+  readonly certificates: ReadonlyArray<{ kind: 'listener' | 'client_ca'; certificate: x509.X509Certificate }>;
+  readonly #peers = new WeakMap<TLSSocket, PeerState>();
+  readonly #revocation: RevocationChecker | undefined;
+  #unknownLoggedAt = Number.NEGATIVE_INFINITY;
+
+  private constructor(
+    readonly name: string,
+    config: ListenerTlsConfig,
+    private readonly deps: { logger: Logger; clock: Clock; metrics?: ListenerTlsMetrics },
+  ) {
+    this.mode = config.clientCertificates.mode;
+    this.hsts = hstsHeader(config);
+    this.secureContext = listenerSecureContext(config);
+    const cas = this.mode === 'off' ? [] : config.clientCertificates.caFiles.flatMap((file) => parsePemBundle(readPemFile(file, 'tls.clientCertificates.caFiles')));
+    this.certificates = [
+      ...parsePemBundle(String(this.secureContext.cert)).map((certificate) => ({ kind: 'listener' as const, certificate })),
+      ...cas.map((certificate) => ({ kind: 'client_ca' as const, certificate })),
+    ];
+    const crl = config.clientCertificates.crl;
+    if (this.mode !== 'off' && crl && (crl.files.length > 0 || crl.urls.length > 0)) {
+      this.#revocation = new RevocationChecker(crl, cas, { ...deps, listener: name });
+    }
+  }
+
+  /** Reads the files, loads the CRLs once and starts their refresh. */
+  static async open(name: string, config: ListenerTlsConfig, deps: { logger: Logger; clock: Clock; metrics?: ListenerTlsMetrics }): Promise<ListenerTls> {
+    const tls = new ListenerTls(name, config, deps);
+    if (tls.#revocation) {
+      await tls.#revocation.refresh();
+      tls.#revocation.start();
+    }
+    return tls;
+  }
+
+  /** Options for https.createServer: the secure context plus how client certificates are asked for. */
+  serverOptions(): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: false } {
+    return { ...this.secureContext, requestCert: this.mode !== 'off', rejectUnauthorized: false };
+  }
+
+  /** Loads the CRLs again now (tests; an operator's reload). */
+  refreshRevocation(): Promise<void> {
+    return this.#revocation?.refresh() ?? Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.#revocation?.stop();
+  }
+
+  /** The client-certificate outcome for a request on this socket. */
+  inspect(socket: TLSSocket): ClientCertificate {
+    if (this.mode === 'off') return NONE;
+    let peer = this.#peers.get(socket);
+    if (!peer) this.#peers.set(socket, (peer = readPeer(socket)));
+    if (!peer.present) return NONE;
+    const { certificate } = peer;
+    if (!peer.authorized) return { status: 'invalid', reason: peer.error ?? 'UNVERIFIED', certificate };
+    if (!this.#revocation) return { status: 'verified', certificate };
+    const status = this.#revocation.check(certificate.issuer, certificate.serial);
+    if (status === 'revoked') return { status: 'revoked', certificate };
+    if (status === 'good') return { status: 'verified', certificate };
+    return this.#unknown(certificate);
+  }
+
+  #unknown(certificate: PeerCertificate): ClientCertificate {
+    const action = this.#revocation!.whenUnavailable === 'fail-open' ? 'allowed' : 'refused';
+    this.deps.metrics?.revocationUnknown(this.name, action);
+    const now = this.deps.clock.now();
+    if (now - this.#unknownLoggedAt >= UNKNOWN_LOG_INTERVAL_MS) {
+      this.#unknownLoggedAt = now;
+      this.deps.logger.warn(
+        { event: 'crl.status_unknown', listener: this.name, issuer: certificate.issuer, action },
+        action === 'allowed' ? 'no current CRL for a client certificate: accepted (fail-open)' : 'no current CRL for a client certificate: refused (fail-closed)',
+      );
+    }
+    return action === 'allowed' ? { status: 'verified', certificate } : { status: 'invalid', reason: 'REVOCATION_STATUS_UNKNOWN', certificate };
+  }
+}
+
+function readPeer(socket: TLSSocket): PeerState {
+  const peer = socket.getPeerX509Certificate();
+  if (!peer) return { present: false };
+  const parsed = new x509.X509Certificate(peer.raw);
+  const names = parsed.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
+  const certificate: PeerCertificate = {
+    fingerprint: createHash('sha256').update(peer.raw).digest('hex'),
+    subject: parsed.subject,
+    issuer: parsed.issuer,
+    serial: normalizeSerial(parsed.serialNumber),
+    altNames: names.map((name) => `${ALT_NAME_PREFIX[name.type] ?? name.type}:${name.value}`),
+    notAfter: parsed.notAfter.getTime(),
+  };
+  return { present: true, authorized: socket.authorized, error: socket.authorizationError === undefined ? undefined : String(socket.authorizationError), certificate };
+}
+
+/** The prefixes OpenSSL and Node print for SAN types, so configs read as `openssl x509 -text` shows. */
+const ALT_NAME_PREFIX: Record<string, string> = { dns: 'DNS', url: 'URI', email: 'email', ip: 'IP' };
