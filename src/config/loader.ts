@@ -4,6 +4,7 @@
  * path (`routes[2].upstream: unknown upstream "paymnts"`); nothing half-valid is ever returned.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import type { ConfigIssue } from '../core/policy.js';
@@ -25,11 +26,15 @@ ajv.addKeyword({
     return !marked || SECRET_REFERENCE.test(data);
   },
 });
+// A path to a file the config refers to (an OpenAPI contract): resolved against the config file's folder.
+ajv.addKeyword({ keyword: 'filePath', type: 'string', schemaType: 'boolean' });
 const validateSchema = ajv.compile(ConfigSchema);
 
 export interface LoadOptions {
   /** false: check that secret fields are references, but do not look them up (CI without production secrets). */
   resolveSecrets?: boolean;
+  /** Folder that relative file paths in the config are resolved against; default: the working directory. */
+  baseDir?: string;
 }
 
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Promise<LoadResult> {
@@ -40,7 +45,7 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
     return { ok: false, issues: [{ path: '(file)', message: `cannot read ${path}: ${reason}` }] };
   }
-  return loadConfigText(text, env, options);
+  return loadConfigText(text, env, { baseDir: dirname(resolve(path)), ...options });
 }
 
 export function loadConfigText(text: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadResult {
@@ -60,6 +65,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   addDefaultPolicies(config);
   const issues: ConfigIssue[] = [];
   if (!validateSchema(config)) issues.push(...dedupe((validateSchema.errors ?? []).map(describeSchemaError)));
+  resolveFilePaths(ConfigSchema as unknown as SchemaNode, config, options.baseDir ?? process.cwd());
   issues.push(...checkSemantics(config));
   if (issues.length > 0) return { ok: false, issues };
   const secretIssues = options.resolveSecrets === false ? [] : resolveSecrets(ConfigSchema as unknown as SchemaNode, config, '', env);
@@ -141,6 +147,7 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
 
 type SchemaNode = {
   secret?: boolean;
+  filePath?: boolean;
   properties?: Record<string, SchemaNode>;
   patternProperties?: Record<string, SchemaNode>;
   items?: SchemaNode;
@@ -166,6 +173,21 @@ function resolveSecrets(schema: SchemaNode, value: unknown, pointer: string, env
     }
   }
   return issues;
+}
+
+/** Makes every relative path marked `filePath` in the schema absolute, against the config file's folder. */
+function resolveFilePaths(schema: SchemaNode, value: unknown, baseDir: string): void {
+  if (Array.isArray(value) && schema.items) {
+    for (const item of value) resolveFilePaths(schema.items, item, baseDir);
+  } else if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    for (const [key, child] of Object.entries(record)) {
+      const childSchema = schema.properties?.[key] ?? Object.values(schema.patternProperties ?? {})[0];
+      if (!childSchema) continue;
+      if (childSchema.filePath && typeof child === 'string') record[key] = isAbsolute(child) ? child : resolve(baseDir, child);
+      else resolveFilePaths(childSchema, child, baseDir);
+    }
+  }
 }
 
 function deepFreeze<T>(value: T): T {

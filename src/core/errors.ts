@@ -13,6 +13,7 @@ export const ERROR_TABLE = {
   'request.header_too_large': { status: 431, title: 'Request header fields too large' },
   'request.unsupported_media_type': { status: 415, title: 'Unsupported media type' },
   'request.https_required': { status: 403, title: 'HTTPS required' },
+  'validation.failed': { status: 400, title: 'Request does not match the API contract' },
   'cors.origin_not_allowed': { status: 403, title: 'Origin not allowed' },
   'network.ip_blocked': { status: 403, title: 'Access denied' },
   'geo.country_blocked': { status: 403, title: 'Access denied' },
@@ -46,6 +47,7 @@ export const ERROR_TABLE = {
   'store.unavailable': { status: 503, title: 'Store unavailable' },
   'upstream.unavailable': { status: 502, title: 'Upstream unavailable' },
   'upstream.timeout': { status: 504, title: 'Upstream timed out' },
+  'upstream.contract_violation': { status: 502, title: 'Upstream response breaks the API contract' },
   'internal': { status: 500, title: 'Internal gateway error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

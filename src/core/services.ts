@@ -65,6 +65,10 @@ export interface PolicyMetrics {
   locationMismatch(route: string, action: 'flag' | 'deny'): void;
   /** A token was refused (auth-jwt), by error code. */
   tokenRejected?(route: string, code: string): void;
+  /** A request refused by the validate policy (400 validation.failed). */
+  validationFailure?(route: string): void;
+  /** An upstream response that does not match the contract: reported, or blocked with 502. */
+  contractViolation?(route: string, action: 'report' | 'block'): void;
 }
 
 /** Consumers by id, from memory (the key index follows the store's change feed). */

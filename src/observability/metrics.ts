@@ -9,6 +9,8 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({ name: 'portcullis_requests_total', help: 'Requests answered, by route and status class.', labelNames: ['route', 'status'] as const, registers: [this.registry] });
   readonly locationMismatches = new Counter({ name: 'portcullis_geo_location_mismatch_total', help: 'Requests whose asserted country differed from their IP country.', labelNames: ['route', 'action'] as const, registers: [this.registry] });
+  readonly validationFailures = new Counter({ name: 'portcullis_validation_failures_total', help: 'Requests refused because they did not match the API contract.', labelNames: ['route'] as const, registers: [this.registry] });
+  readonly contractViolations = new Counter({ name: 'portcullis_response_contract_violations_total', help: 'Upstream responses that did not match the API contract, reported or blocked.', labelNames: ['route', 'action'] as const, registers: [this.registry] });
   readonly targetCooldowns = new Counter({ name: 'portcullis_upstream_target_cooldowns_total', help: 'Times an upstream target was put in cool-down after failures.', labelNames: ['upstream'] as const, registers: [this.registry] });
   readonly tokensRejected = new Counter({ name: 'portcullis_jwt_rejected_total', help: 'Bearer tokens refused by auth-jwt, by route and error code.', labelNames: ['route', 'code'] as const, registers: [this.registry] });
   readonly jwksFetches = new Counter({ name: 'portcullis_jwks_fetches_total', help: 'Discovery/JWKS fetches of token issuers, by issuer and outcome (ok, error).', labelNames: ['issuer', 'outcome'] as const, registers: [this.registry] });

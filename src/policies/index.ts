@@ -10,13 +10,14 @@ import { ipRules } from './ip-rules/index.js';
 import { POLICY_ORDER, type PolicyName } from './order.js';
 import { requestSizeLimit } from './request-size-limit/index.js';
 import { securityHeaders } from './security-headers/index.js';
+import { validate } from './validate/index.js';
 
 export interface RegisteredPolicy {
   readonly definition: PolicyDefinition;
   readonly order: number;
 }
 
-const definitions = [ipRules, geo, requestSizeLimit, cors, authMtls, authApiKey, authJwt, authorize, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
+const definitions = [ipRules, geo, requestSizeLimit, cors, authMtls, authApiKey, authJwt, authorize, validate, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
 
 export const POLICIES: readonly RegisteredPolicy[] = definitions.map((definition) => ({
   definition,

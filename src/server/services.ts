@@ -35,6 +35,8 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   const policyMetrics = {
     locationMismatch: (route: string, action: 'flag' | 'deny') => metrics.locationMismatches.inc({ route, action }),
     tokenRejected: (route: string, code: string) => metrics.tokensRejected.inc({ route, code }),
+    validationFailure: (route: string) => metrics.validationFailures.inc({ route }),
+    contractViolation: (route: string, action: 'report' | 'block') => metrics.contractViolations.inc({ route, action }),
   };
   // Issuer keys live as long as the process, shared by routes and kept across reloads.
   const issuerKeys = new KeySourceRegistry({

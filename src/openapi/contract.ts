@@ -1,0 +1,329 @@
+/**
+ * Compiles an OpenAPI document into validators, once at load or reload, never per request: for every
+ * operation, one Ajv function per parameter location (path, query, header, cookie), one per request
+ * media type, and (when asked) one per response status and media type.
+ *
+ * The converted document is added to each Ajv instance as one schema resource and every validator is
+ * a small schema that `$ref`s into it, so a component schema used by a hundred operations compiles
+ * once. Two instances: bodies are validated as sent (no type coercion); parameters and form fields
+ * arrive as strings, so their instance coerces ("42" → 42, "1 OR 1=1" stays a string and fails).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { ContractError, escapePointer, parseOpenApi, resolvePointer, type ContractOperation, type OpenApiDocument, type ParameterLocation } from './openapi-document.js';
+import { compileOperationPath, type OperationPath } from './operation-path.js';
+import type { ParameterSpec, Shape } from './parameters.js';
+import { convertDocument, documentResource, DOCUMENT_BASE } from './schema-convert.js';
+
+// ajv-formats is CommonJS with a default export.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+export interface ContractOptions {
+  /** Object schemas that list properties refuse unknown request-body properties. */
+  readonly strictBodies: boolean;
+  /** Compile response validators too. */
+  readonly responses: boolean;
+}
+
+export type BodyKind = 'json' | 'form' | 'other';
+
+export interface CompiledMediaType {
+  readonly mediaType: string;
+  readonly kind: BodyKind;
+  readonly validate: ValidateFunction | undefined;
+  /** Form bodies: property shapes, to read repeated fields as arrays. */
+  readonly fields: readonly ParameterSpec[];
+}
+
+export interface LocationValidator {
+  readonly specs: readonly ParameterSpec[];
+  readonly validate: ValidateFunction | undefined;
+}
+
+export interface CompiledOperation {
+  readonly operation: ContractOperation;
+  readonly path: OperationPath;
+  readonly parameters: Readonly<Record<ParameterLocation, LocationValidator>>;
+  readonly body: { readonly required: boolean; readonly media: readonly CompiledMediaType[] } | undefined;
+  /** Status key (`200`, `4XX`, `DEFAULT`) → media validators. */
+  readonly responses: ReadonlyMap<string, readonly CompiledMediaType[]>;
+}
+
+export interface CompiledContract {
+  readonly document: OpenApiDocument;
+  readonly operations: readonly CompiledOperation[];
+  readonly compileMs: number;
+  findOperation(selector: { operationId?: string; method?: string; path?: string }): CompiledOperation | undefined;
+}
+
+const CONTRACT_ID = 'urn:portcullis:contract';
+/** The same document with strict objects, for form bodies (validated by the coercing instance). */
+const STRICT_ID = 'urn:portcullis:contract:strict';
+
+function newAjv(coerce: boolean): Ajv2020 {
+  const ajv = new Ajv2020({
+    // Strict about keywords (the converter has removed every non-validation one on purpose),
+    // lenient about typing styles real documents use (`properties` without `type: object`).
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    allowUnionTypes: true,
+    allErrors: true,
+    coerceTypes: coerce,
+    // Document patterns are ECMA-262 without the `u` flag, which would refuse escapes like `\-`.
+    unicodeRegExp: false,
+    // Referenced schemas compile once as functions of their own instead of being inlined into
+    // every operation that uses them: much less code for large documents.
+    inlineRefs: false,
+    logger: false,
+    code: { optimize: process.env.AJV_OPT === '1' },
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+const KNOWN_FORMATS: ReadonlySet<string> = new Set(Object.keys(newAjv(false).formats));
+
+export function isJsonMediaType(mediaType: string): boolean {
+  return mediaType === 'application/json' || mediaType.endsWith('+json') || mediaType === '*/*' || mediaType === 'application/*';
+}
+
+/** `#` + pointer, each token percent-encoded as a URI fragment (Ajv decodes them). */
+function ref(pointer: string, id = CONTRACT_ID): string {
+  return `${id}#${`${DOCUMENT_BASE}${pointer}`.split('/').map((token) => encodeURIComponent(token)).join('/')}`;
+}
+
+export function compileContract(document: OpenApiDocument, options: ContractOptions): CompiledContract {
+  const started = performance.now();
+  const plain = documentResource(CONTRACT_ID, convertDocument(document.raw, { version: document.version, strictObjects: false, knownFormats: KNOWN_FORMATS }));
+  const strict = options.strictBodies ? convertDocument(document.raw, { version: document.version, strictObjects: true, knownFormats: KNOWN_FORMATS }) : undefined;
+  const bodyDocument = strict ? documentResource(CONTRACT_ID, strict) : plain;
+  // Meta-validation is skipped: the converter has produced every keyword, and Ajv's compile
+  // (strict) refuses anything malformed in what it compiles.
+  const bodies = newAjv(false);
+  bodies.addSchema(bodyDocument, undefined, undefined, false);
+  const params = newAjv(true);
+  params.addSchema(plain, undefined, undefined, false);
+  params.addSchema(documentResource(STRICT_ID, strict ?? (plain.$defs as Record<string, unknown>).document as Record<string, unknown>), undefined, undefined, false);
+  const responsesAjv = options.responses && options.strictBodies ? newAjv(false) : bodies;
+  if (responsesAjv !== bodies) responsesAjv.addSchema(plain, undefined, undefined, false);
+
+  const operations = document.operations.map((operation) => {
+    try {
+      return compileOperation(operation, plain, bodies, params, options.responses ? responsesAjv : undefined);
+    } catch (error) {
+      if (error instanceof ContractError) throw error;
+      throw new ContractError(operation.pointer.slice(1), ajvMessage(error));
+    }
+  });
+  const byId = new Map(operations.filter((op) => op.operation.operationId !== undefined).map((op) => [op.operation.operationId!, op]));
+  return {
+    document,
+    operations,
+    compileMs: performance.now() - started,
+    findOperation(selector) {
+      if (selector.operationId !== undefined) return byId.get(selector.operationId);
+      return operations.find((op) => op.operation.method === selector.method?.toUpperCase() && op.operation.path === selector.path);
+    },
+  };
+}
+
+function ajvMessage(error: unknown): string {
+  const message = (error as Error).message ?? String(error);
+  return `schema does not compile: ${message.replace(new RegExp(CONTRACT_ID, 'g'), '').slice(0, 300)}`;
+}
+
+function compileOperation(operation: ContractOperation, plain: Record<string, unknown>, bodies: Ajv2020, params: Ajv2020, responses: Ajv2020 | undefined): CompiledOperation {
+  const path = compileOperationPath(operation.path, operation.pointer.slice(1));
+  const locations = {} as Record<ParameterLocation, LocationValidator>;
+  for (const location of ['path', 'query', 'header', 'cookie'] as const) {
+    const declared = operation.parameters.filter((p) => p.in === location);
+    // OpenAPI 3.1 §4.8.12.1: Accept, Content-Type and Authorization header parameters are ignored.
+    const relevant = location === 'header' ? declared.filter((p) => !['accept', 'content-type', 'authorization'].includes(p.name.toLowerCase())) : declared;
+    const specs: ParameterSpec[] = relevant.map((p) => {
+      const shapeOf = p.schemaPointer === undefined ? { shape: 'scalar' as Shape, keys: [] } : shape(plain, p.schemaPointer);
+      return {
+        name: p.name,
+        key: location === 'header' ? p.name.toLowerCase() : p.name,
+        in: location,
+        style: p.style,
+        explode: p.explode,
+        shape: shapeOf.shape,
+        json: p.contentMediaType !== undefined && isJsonMediaType(p.contentMediaType),
+        objectKeys: shapeOf.keys,
+      };
+    });
+    if (location === 'path') {
+      for (const p of relevant) if (!operation.path.includes(`{${p.name}}`)) throw new ContractError(`${operation.pointer.slice(1)}/parameters`, `path parameter "${p.name}" is not in the path template ${operation.path}`);
+    }
+    const properties = Object.fromEntries(specs.map((spec, index) => [spec.key, relevant[index]!.schemaPointer === undefined ? {} : { $ref: ref(relevant[index]!.schemaPointer!) }]));
+    const required = specs.filter((_, index) => relevant[index]!.required).map((spec) => spec.key);
+    locations[location] = {
+      specs,
+      validate: relevant.length === 0 ? undefined : params.compile({ type: 'object', properties, required }),
+    };
+  }
+  const body = operation.requestBody && {
+    required: operation.requestBody.required,
+    media: operation.requestBody.content.map((media) => compileMedia(media.mediaType, media.schemaPointer, plain, bodies, params)),
+  };
+  const compiledResponses = new Map<string, CompiledMediaType[]>();
+  if (responses) {
+    for (const [status, media] of operation.responses) {
+      compiledResponses.set(
+        status,
+        media.map((m) => ({ mediaType: m.mediaType, kind: isJsonMediaType(m.mediaType) ? 'json' : 'other', fields: [], validate: m.schemaPointer !== undefined && isJsonMediaType(m.mediaType) ? responses.compile({ $ref: ref(m.schemaPointer) }) : undefined })),
+      );
+    }
+  }
+  return { operation, path, parameters: locations, body, responses: compiledResponses };
+}
+
+function compileMedia(mediaType: string, schemaPointer: string | undefined, plain: Record<string, unknown>, bodies: Ajv2020, params: Ajv2020): CompiledMediaType {
+  if (isJsonMediaType(mediaType)) {
+    return { mediaType, kind: 'json', fields: [], validate: schemaPointer === undefined ? undefined : bodies.compile({ $ref: ref(schemaPointer) }) };
+  }
+  if (mediaType === 'application/x-www-form-urlencoded') {
+    const fields = schemaPointer === undefined ? [] : formFields(plain, schemaPointer);
+    return { mediaType, kind: 'form', fields, validate: schemaPointer === undefined ? undefined : params.compile({ $ref: ref(schemaPointer, STRICT_ID) }) };
+  }
+  return { mediaType, kind: 'other', fields: [], validate: undefined };
+}
+
+type Loose = Record<string, unknown>;
+const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Follows `$ref`s (and a single allOf/anyOf/oneOf branch that does) to the schema that has a type. */
+function resolveSchema(root: Loose, schema: unknown): Loose | undefined {
+  let current = schema;
+  for (let hops = 0; hops < 32 && isObject(current); hops++) {
+    if (typeof current.$ref === 'string') {
+      current = resolvePointer(root, current.$ref);
+      continue;
+    }
+    if (current.type === undefined) {
+      const node = current;
+      const branches = ['allOf', 'anyOf', 'oneOf'].flatMap((k) => (Array.isArray(node[k]) ? (node[k] as unknown[]) : []));
+      const typed = branches.map((b) => resolveSchema(root, b)).find((b) => b?.type !== undefined && b.type !== 'null');
+      if (typed) return typed;
+    }
+    return current;
+  }
+  return undefined;
+}
+
+function typeOf(schema: Loose | undefined): Shape {
+  const type = schema?.type;
+  const types = Array.isArray(type) ? type : [type];
+  if (types.includes('array')) return 'array';
+  if (types.includes('object') || (type === undefined && isObject(schema?.properties))) return 'object';
+  return 'scalar';
+}
+
+function shape(plain: Loose, pointer: string): { shape: Shape; keys: string[] } {
+  const schema = resolveSchema(plain, resolvePointer(plain, `#${DOCUMENT_BASE}${pointer}`));
+  const found = typeOf(schema);
+  return { shape: found, keys: found === 'object' && isObject(schema?.properties) ? Object.keys(schema.properties) : [] };
+}
+
+/** A form body's fields, as query-style parameters (form, exploded: repeated names are arrays). */
+function formFields(plain: Loose, pointer: string): ParameterSpec[] {
+  const properties = collectProperties(plain, resolvePointer(plain, `#${DOCUMENT_BASE}${pointer}`), new Map(), 0);
+  return [...properties].map(([name, child]) => ({
+    name,
+    key: name,
+    in: 'query' as const,
+    style: 'form',
+    explode: true,
+    shape: typeOf(resolveSchema(plain, child)),
+    json: false,
+    objectKeys: [],
+  }));
+}
+
+/** Every property a schema names, through `$ref`s and compositions (first definition wins). */
+function collectProperties(plain: Loose, schema: unknown, found: Map<string, unknown>, depth: number): Map<string, unknown> {
+  if (!isObject(schema) || depth > 32) return found;
+  if (typeof schema.$ref === 'string') return collectProperties(plain, resolvePointer(plain, schema.$ref), found, depth + 1);
+  if (isObject(schema.properties)) for (const [name, child] of Object.entries(schema.properties)) if (!found.has(name)) found.set(name, child);
+  for (const keyword of ['allOf', 'anyOf', 'oneOf']) {
+    const list = schema[keyword];
+    if (Array.isArray(list)) for (const child of list) collectProperties(plain, child, found, depth + 1);
+  }
+  return found;
+}
+
+/** Ajv errors → request problems with JSON pointers under the location (`/body`, `/query`). */
+export function describeAjvErrors(errors: readonly ErrorObject[] | null | undefined, location: string): Array<{ pointer: string; keyword: string; message: string }> {
+  const out: Array<{ pointer: string; keyword: string; message: string }> = [];
+  for (const error of errors ?? []) {
+    const base = `/${location}${truncatePointer(error.instancePath)}`;
+    switch (error.keyword) {
+      case 'required':
+        out.push({ pointer: `${base}/${escapePointer(truncate(String(error.params.missingProperty)))}`, keyword: 'required', message: 'is required' });
+        break;
+      case 'additionalProperties':
+      case 'unevaluatedProperties': {
+        const name = String(error.params.additionalProperty ?? error.params.unevaluatedProperty);
+        out.push({ pointer: `${base}/${escapePointer(truncate(name))}`, keyword: error.keyword, message: 'is not a property the contract allows here' });
+        break;
+      }
+      // A failed branch of anyOf/oneOf/if reports its own errors too; the summary is noise.
+      case 'if':
+        break;
+      default:
+        out.push({ pointer: base, keyword: error.keyword, message: error.message ?? 'is not valid' });
+    }
+  }
+  return out;
+}
+
+function truncate(token: string): string {
+  return token.length > 64 ? `${token.slice(0, 64)}…` : token;
+}
+
+function truncatePointer(pointer: string): string {
+  return pointer.split('/').map((token) => truncate(token)).join('/');
+}
+
+// ---- Load-once cache -------------------------------------------------------------------------
+
+interface CacheEntry {
+  readonly hash: string;
+  readonly compiled: CompiledContract;
+}
+
+/** Compiled contracts by file and options: a config check and the policies it creates share one compile. */
+const cache = new Map<string, CacheEntry>();
+const CACHE_SIZE = 16;
+
+/**
+ * Reads and compiles a contract file, or returns the compiled one when the file's bytes have not
+ * changed. Throws ContractError with the problem and where it is.
+ */
+export function loadContract(path: string, options: ContractOptions): CompiledContract {
+  let bytes: Buffer;
+  try {
+    if (!statSync(path).isFile()) throw new ContractError('', `${path} is not a file`);
+    bytes = readFileSync(path);
+  } catch (error) {
+    if (error instanceof ContractError) throw error;
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    throw new ContractError('', `cannot read ${path}: ${reason}`);
+  }
+  const key = `${path}\0${options.strictBodies}\0${options.responses}`;
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  const hit = cache.get(key);
+  if (hit && hit.hash === hash) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit.compiled;
+  }
+  const compiled = compileContract(parseOpenApi(bytes), options);
+  cache.set(key, { hash, compiled });
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  return compiled;
+}

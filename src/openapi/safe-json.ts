@@ -1,0 +1,123 @@
+/**
+ * Parses a JSON request body only if it is safe to hand on: valid UTF-8 and strict JSON (RFC 8259),
+ * no duplicate keys (§4 leaves their meaning open, so the gateway and the upstream could each read a
+ * different value), no prototype-pollution keys (`__proto__`, `constructor.prototype`), and within
+ * limits on nesting depth, string length, array length and properties per object, whatever the
+ * schema says.
+ *
+ * JSON.parse cannot see duplicates or stop early, so the text is first walked with jsonc-parser's
+ * tokenizer (Microsoft's, the one VS Code uses; strings and escapes handled by its scanner, property
+ * names reported unescaped, so `"a"` and `"\u0061"` are the same key), which stops at the first
+ * problem; only then does JSON.parse build the value. Comments and trailing commas, which jsonc
+ * would allow, are refused by its options, and JSON.parse refuses anything else non-standard.
+ */
+import { visit, type JSONPath } from 'jsonc-parser';
+
+export interface JsonLimits {
+  readonly maxDepth: number;
+  readonly maxStringLength: number;
+  readonly maxArrayLength: number;
+  readonly maxProperties: number;
+}
+
+export interface JsonProblem {
+  /** JSON pointer into the body (RFC 6901), '' for the whole body. */
+  readonly pointer: string;
+  readonly keyword: 'json' | 'encoding' | 'duplicateKey' | 'forbiddenKey' | 'maxDepth' | 'maxStringLength' | 'maxArrayLength' | 'maxProperties';
+  readonly message: string;
+}
+
+export type JsonParseResult = { ok: true; value: unknown } | { ok: false; problem: JsonProblem };
+
+interface Frame {
+  readonly array: boolean;
+  /** The key this container sits under in its parent object (for constructor.prototype). */
+  readonly parentKey: string | number | undefined;
+  readonly keys: Set<string> | undefined;
+  count: number;
+}
+
+class Stop extends Error {
+  constructor(readonly problem: JsonProblem) {
+    super(problem.message);
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Builds a pointer from a jsonc path; client-supplied keys are cut short so no large input is echoed. */
+export function pathToPointer(path: readonly (string | number)[]): string {
+  return path.map((token) => `/${truncateToken(String(token)).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+export function truncateToken(token: string): string {
+  return token.length > 64 ? `${token.slice(0, 64)}…` : token;
+}
+
+export function decodeUtf8(body: Buffer): string | undefined {
+  try {
+    return utf8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseJsonSafely(body: Buffer | string, limits: JsonLimits): JsonParseResult {
+  const text = typeof body === 'string' ? body : decodeUtf8(body);
+  if (text === undefined) return { ok: false, problem: { pointer: '', keyword: 'encoding', message: 'is not valid UTF-8' } };
+  const stack: Frame[] = [];
+  let lastKey: string | undefined;
+  const fail = (path: JSONPath, keyword: JsonProblem['keyword'], message: string): never => {
+    throw new Stop({ pointer: pathToPointer(path), keyword, message });
+  };
+  /** A value starts: counts it into its array and checks the array's length. */
+  const enterValue = (pathSupplier: () => JSONPath) => {
+    const top = stack[stack.length - 1];
+    if (top?.array && ++top.count > limits.maxArrayLength) fail(pathSupplier().slice(0, -1), 'maxArrayLength', `has more than ${limits.maxArrayLength} items`);
+  };
+  const open = (array: boolean, pathSupplier: () => JSONPath) => {
+    enterValue(pathSupplier);
+    if (stack.length + 1 > limits.maxDepth) fail(pathSupplier(), 'maxDepth', `is nested deeper than ${limits.maxDepth} levels`);
+    const top = stack[stack.length - 1];
+    stack.push({ array, parentKey: top === undefined ? undefined : top.array ? top.count - 1 : lastKey, keys: array ? undefined : new Set(), count: 0 });
+  };
+  try {
+    visit(
+      text,
+      {
+        onObjectBegin: (_offset, _length, _line, _column, pathSupplier) => open(false, pathSupplier),
+        onArrayBegin: (_offset, _length, _line, _column, pathSupplier) => open(true, pathSupplier),
+        onObjectEnd: () => void stack.pop(),
+        onArrayEnd: () => void stack.pop(),
+        onObjectProperty: (property, _offset, _length, _line, _column, pathSupplier) => {
+          const top = stack[stack.length - 1]!;
+          const at = () => [...pathSupplier(), property];
+          if (property.length > limits.maxStringLength) fail(pathSupplier(), 'maxStringLength', `has a property name longer than ${limits.maxStringLength} characters`);
+          if (top.keys!.has(property)) fail(at(), 'duplicateKey', 'appears more than once in its object');
+          // Keys that reach Object.prototype when an upstream merges the object into another.
+          if (property === '__proto__' || (property === 'prototype' && top.parentKey === 'constructor')) fail(at(), 'forbiddenKey', 'is a forbidden property name (prototype pollution)');
+          top.keys!.add(property);
+          if (++top.count > limits.maxProperties) fail(pathSupplier(), 'maxProperties', `has more than ${limits.maxProperties} properties`);
+          lastKey = property;
+        },
+        onLiteralValue: (value: unknown, _offset, _length, _line, _column, pathSupplier) => {
+          enterValue(pathSupplier);
+          if (typeof value === 'string' && value.length > limits.maxStringLength) fail(pathSupplier(), 'maxStringLength', `is longer than ${limits.maxStringLength} characters`);
+        },
+        onError: (_error, offset) => {
+          throw new Stop({ pointer: '', keyword: 'json', message: `is not valid JSON (at character ${offset})` });
+        },
+      },
+      { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false },
+    );
+  } catch (error) {
+    if (error instanceof Stop) return { ok: false, problem: error.problem };
+    throw error;
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    return { ok: false, problem: { pointer: '', keyword: 'json', message: `is not valid JSON${position ? ` (at character ${position})` : ''}` } };
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Turns an OpenAPI document's schemas into JSON Schema 2020-12 that Ajv compiles in strict mode,
+ * deliberately rather than by switching strictness off:
+ * - OpenAPI 3.0's dialect is rewritten (`nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`,
+ *   `$ref` siblings ignored as 3.0 says);
+ * - annotations and OpenAPI-only keywords (`example`, `discriminator`, `xml`, `externalDocs`,
+ *   `x-*`, ...) are dropped: they do not constrain values;
+ * - formats Ajv does not know are dropped (formats are open-ended annotations in OpenAPI);
+ * - optionally, "strict objects": an object schema that lists its properties refuses unknown ones
+ *   (`unevaluatedProperties: false`), placed where a value is validated, not inside `allOf`
+ *   branches, so composition still works.
+ * The whole document is copied with every schema position converted, so references keep their
+ * pointers and Ajv resolves them inside one schema resource.
+ */
+import { ContractError, escapePointer, resolvePointer, type OpenApiVersion } from './openapi-document.js';
+
+/** Keywords that constrain values (JSON Schema 2020-12, as Ajv's 2020 dialect knows them). */
+const VALIDATION_KEYWORDS = new Set([
+  'type', 'enum', 'const', 'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum',
+  'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems', 'uniqueItems', 'maxContains', 'minContains',
+  'maxProperties', 'minProperties', 'required', 'dependentRequired', 'format', '$ref', '$defs',
+  'properties', 'patternProperties', 'additionalProperties', 'items', 'prefixItems', 'contains',
+  'propertyNames', 'allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else', 'dependentSchemas',
+  'unevaluatedItems', 'unevaluatedProperties',
+]);
+/** Keywords whose value is one schema. */
+const SCHEMA_VALUED = ['additionalProperties', 'items', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties'];
+/** Keywords whose value is a map of schemas. */
+const SCHEMA_MAPS = ['properties', 'patternProperties', 'dependentSchemas', '$defs'];
+/** Keywords whose value is a list of schemas. */
+const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
+/** Positions where a value is validated on its own (not one branch of a composition). */
+const VALUE_POSITIONS = new Set(['additionalProperties', 'items', 'properties', 'patternProperties', 'prefixItems', 'unevaluatedProperties', 'unevaluatedItems']);
+/** Keywords this gateway refuses: they change how references resolve, which would break the one-resource model. */
+const UNSUPPORTED = ['$id', '$dynamicRef', '$dynamicAnchor', '$recursiveRef', '$recursiveAnchor'];
+
+export interface ConvertOptions {
+  readonly version: OpenApiVersion;
+  /** Object schemas that list properties refuse unknown ones. */
+  readonly strictObjects: boolean;
+  readonly knownFormats: ReadonlySet<string>;
+}
+
+/**
+ * Where the converted document sits in the schema resource Ajv gets: under `$defs`, so the
+ * resource's root is a valid schema (Ajv compiles it when something refers into it) and document
+ * keys like `openapi` or `paths` are never read as keywords.
+ */
+export const DOCUMENT_BASE = '/$defs/document';
+
+/** Wraps a converted document as the one schema resource validators refer into. */
+export function documentResource(id: string, converted: Loose): Loose {
+  return { $id: id, $defs: { document: converted } };
+}
+
+type Loose = Record<string, unknown>;
+const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A copy of the document where every schema is converted. OpenAPI objects around schemas
+ * (paths, parameters, media types, components) are walked; example values are skipped.
+ */
+export function convertDocument(root: Loose, options: ConvertOptions): Loose {
+  const converter = new SchemaConverter(root, options);
+  const walk = (node: unknown, pointer: string): unknown => {
+    if (Array.isArray(node)) return node.map((item, index) => walk(item, `${pointer}/${index}`));
+    if (!isObject(node)) return node;
+    const copy: Loose = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'example' || key === 'examples' || key.startsWith('x-')) continue;
+      const at = `${pointer}/${escapePointer(key)}`;
+      if (key === 'schema') copy[key] = converter.convert(value, at, true);
+      else if (key === 'schemas' && pointer === '/components' && isObject(value)) {
+        copy[key] = Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, converter.convert(schema, `${at}/${escapePointer(name)}`, false)]));
+      } else copy[key] = walk(value, at);
+    }
+    return copy;
+  };
+  return walk(root, '') as Loose;
+}
+
+class SchemaConverter {
+  /** Memo for "does this schema list properties, through refs and composition". */
+  readonly #listsProperties = new Map<unknown, boolean>();
+
+  constructor(
+    private readonly root: Loose,
+    private readonly options: ConvertOptions,
+  ) {}
+
+  convert(schema: unknown, pointer: string, valuePosition: boolean): unknown {
+    if (typeof schema === 'boolean') return schema;
+    if (!isObject(schema)) throw new ContractError(pointer, 'a schema must be an object');
+    for (const keyword of UNSUPPORTED) if (keyword in schema) throw new ContractError(`${pointer}/${keyword}`, `"${keyword}" is not supported in a contract`);
+    const source = this.options.version === '3.0' && typeof schema.$ref === 'string' ? { $ref: schema.$ref } : schema;
+    const out: Loose = {};
+    for (const [keyword, value] of Object.entries(source)) {
+      if (!VALIDATION_KEYWORDS.has(keyword)) continue;
+      const at = `${pointer}/${escapePointer(keyword)}`;
+      if (keyword === 'format') {
+        if (typeof value === 'string' && this.options.knownFormats.has(value)) out.format = value;
+      } else if (SCHEMA_VALUED.includes(keyword) && (isObject(value) || typeof value === 'boolean')) {
+        out[keyword] = this.convert(value, at, VALUE_POSITIONS.has(keyword));
+      } else if (SCHEMA_MAPS.includes(keyword) && isObject(value)) {
+        out[keyword] = Object.fromEntries(Object.entries(value).map(([name, child]) => [name, this.convert(child, `${at}/${escapePointer(name)}`, keyword !== '$defs' && VALUE_POSITIONS.has(keyword))]));
+      } else if (SCHEMA_LISTS.includes(keyword) && Array.isArray(value)) {
+        out[keyword] = value.map((child, index) => this.convert(child, `${at}/${index}`, VALUE_POSITIONS.has(keyword)));
+      } else if (keyword === 'items' && Array.isArray(value)) {
+        // Draft 2019 tuple form, found in some 3.1 documents: 2020-12 calls it prefixItems.
+        out.prefixItems = value.map((child, index) => this.convert(child, `${at}/${index}`, true));
+      } else if (keyword === '$ref' && typeof value === 'string') {
+        out.$ref = `#${DOCUMENT_BASE}${value.slice(1)}`;
+      } else out[keyword] = value;
+    }
+    if (this.options.version === '3.0') this.#convert30(schema, out);
+    if (this.options.strictObjects && valuePosition && this.#closes(out) && this.listsProperties(schema, 0)) out.unevaluatedProperties = false;
+    return out;
+  }
+
+  /** OpenAPI 3.0 → 2020-12: `nullable` and boolean exclusive bounds. */
+  #convert30(source: Loose, out: Loose): void {
+    for (const [bound, exclusive] of [['minimum', 'exclusiveMinimum'], ['maximum', 'exclusiveMaximum']] as const) {
+      if (typeof source[exclusive] === 'boolean') {
+        delete out[exclusive];
+        if (source[exclusive] === true && typeof source[bound] === 'number') {
+          out[exclusive] = source[bound];
+          delete out[bound];
+        }
+      }
+    }
+    if (source.nullable === true && typeof source.$ref !== 'string') {
+      if (typeof out.type === 'string') {
+        out.type = [out.type, 'null'];
+        if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+      } else if (out.type === undefined) {
+        // No type to widen (a composition): null or whatever the rest allows.
+        const rest = { ...out };
+        for (const key of Object.keys(out)) delete out[key];
+        out.anyOf = [{ type: 'null' }, rest];
+      }
+    }
+  }
+
+  /** Closing is only added where the schema has not said what to do with other properties. */
+  #closes(schema: Loose): boolean {
+    if ('additionalProperties' in schema || 'unevaluatedProperties' in schema) return false;
+    const type = schema.type;
+    return type === undefined || type === 'object' || (Array.isArray(type) && type.includes('object'));
+  }
+
+  /**
+   * True when the schema names properties, directly, through a `$ref` or in a composition: an
+   * object with no listed properties (`type: object` alone) is a free-form map by intent, and
+   * closing it would refuse everything.
+   */
+  listsProperties(schema: unknown, depth: number): boolean {
+    if (!isObject(schema) || depth > 32) return false;
+    const known = this.#listsProperties.get(schema);
+    if (known !== undefined) return known;
+    this.#listsProperties.set(schema, false);
+    let result = isObject(schema.properties) || isObject(schema.patternProperties);
+    if (!result && typeof schema.$ref === 'string') result = this.listsProperties(resolvePointer(this.root, schema.$ref), depth + 1);
+    for (const keyword of ['allOf', 'anyOf', 'oneOf']) {
+      const list = schema[keyword];
+      if (!result && Array.isArray(list)) result = list.some((child) => this.listsProperties(child, depth + 1));
+    }
+    this.#listsProperties.set(schema, result);
+    return result;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Request validation against an OpenAPI 3.0/3.1 contract (issue #5). A route binds to one
+ * operation (by operationId or "METHOD /path"), or to the whole document, in which case each request
+ * is matched to its operation by method and path (404/405 outside the document). Parameters, headers,
+ * cookies and JSON or form bodies are checked with validators compiled once at load; safe limits
+ * (body size, depth, string and array length, properties) and refusals of duplicate and
+ * prototype-pollution keys apply whatever the schema says. Every problem comes back at once as
+ * 400 validation.failed with a JSON pointer per error; nothing reaches the upstream.
+ */
+import { Type } from '@sinclair/typebox';
+import type { RequestContext } from '../../core/context.js';
+import { GatewayError } from '../../core/errors.js';
+import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
+import { ContractError } from '../../openapi/openapi-document.js';
+import { loadContract, type CompiledContract, type CompiledOperation } from '../../openapi/contract.js';
+import type { RequestProblem } from '../../openapi/parameters.js';
+import { mediaTypeOf, selectMedia, validateBody, validateParameters, type ValidationLimits } from '../../openapi/request-validator.js';
+import { compilePathTemplate } from '../../server/path-template.js';
+import { Router } from '../../server/router.js';
+import { requestHasBody } from '../../server/body-guard.js';
+
+const OPERATION = '^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE) /.*$';
+
+export const validationLimitsSchema = Type.Object(
+  {
+    maxBodyBytes: Type.Integer({ minimum: 0, maximum: 10 * 1024 * 1024, default: 1024 * 1024, description: 'Largest body read for validation (413 request.body_too_large past it); at most 10 MiB.' }),
+    maxDepth: Type.Integer({ minimum: 1, maximum: 1000, default: 32, description: 'Deepest nesting of objects and arrays in a JSON body.' }),
+    maxStringLength: Type.Integer({ minimum: 1, default: 65536, description: 'Longest string (and property name, parameter value) in characters.' }),
+    maxArrayLength: Type.Integer({ minimum: 0, default: 10000, description: 'Most items in one JSON array.' }),
+    maxProperties: Type.Integer({ minimum: 0, default: 1000, description: 'Most properties in one JSON object; most query parameters or form fields.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Safe limits that apply even where the schema says nothing.' },
+);
+
+const configSchema = policyConfig(
+  {
+    contract: Type.Optional(Type.String({ filePath: true, description: 'The OpenAPI 3.0/3.1 document (YAML or JSON), relative to the config file.' })),
+    operationId: Type.Optional(Type.String({ minLength: 1, description: 'Bind the route to this operation.' })),
+    operation: Type.Optional(Type.String({ pattern: OPERATION, description: 'Bind the route to this operation by method and document path, e.g. "POST /payments/{id}".' })),
+    pathPrefix: Type.Optional(Type.String({ pattern: '^/', description: 'Without an operation: removed from the request path before it is matched to the document paths (e.g. /v1).' })),
+    unknownBodyProperties: Type.Unsafe<'reject' | 'allow'>({ type: 'string', enum: ['reject', 'allow'], default: 'reject', description: 'reject: object schemas that list properties refuse others (unless they say additionalProperties); allow: as the document says.' }),
+    unknownQueryParameters: Type.Unsafe<'reject' | 'allow'>({ type: 'string', enum: ['reject', 'allow'], default: 'allow', description: 'reject: query parameters the operation does not declare are errors.' }),
+    maxErrors: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Most errors listed in one problem response.' }),
+    limits: validationLimitsSchema,
+  },
+  'Validates requests against an OpenAPI contract before they reach the upstream.',
+);
+
+type ValidateConfig = (typeof configSchema)['static'];
+
+function operationSelector(config: ValidateConfig): { operationId?: string; method?: string; path?: string } | undefined {
+  if (config.operationId !== undefined) return { operationId: config.operationId };
+  if (config.operation !== undefined) {
+    const space = config.operation.indexOf(' ');
+    return { method: config.operation.slice(0, space), path: config.operation.slice(space + 1) };
+  }
+  return undefined;
+}
+
+function contractOptions(config: ValidateConfig) {
+  return { strictBodies: config.unknownBodyProperties === 'reject', responses: false };
+}
+
+export const validate = definePolicy({
+  name: 'validate',
+  description: 'Validates parameters, headers, cookies and bodies against an OpenAPI contract.',
+  enabledByDefault: false,
+  configSchema,
+  check(config) {
+    const issues: ConfigIssue[] = [];
+    if (config.enabled === false) return issues;
+    if (config.contract === undefined) return [{ path: 'contract', message: 'is required' }];
+    if (config.operationId !== undefined && config.operation !== undefined) issues.push({ path: 'operation', message: 'use operationId or operation, not both' });
+    let contract: CompiledContract;
+    try {
+      contract = loadContract(config.contract, contractOptions(config));
+    } catch (error) {
+      if (error instanceof ContractError) return [...issues, { path: 'contract', message: error.message }];
+      throw error;
+    }
+    const selector = operationSelector(config);
+    if (selector && !contract.findOperation(selector)) {
+      issues.push({ path: selector.operationId !== undefined ? 'operationId' : 'operation', message: `the contract has no operation ${selector.operationId !== undefined ? `with operationId "${selector.operationId}"` : `"${config.operation}"`}` });
+    }
+    if (selector && config.pathPrefix !== undefined) issues.push({ path: 'pathPrefix', message: 'applies only when the whole document is bound (no operationId or operation)' });
+    return issues;
+  },
+  create(config, deps) {
+    const contract = loadContract(config.contract!, contractOptions(config));
+    deps.logger.debug({ event: 'validate.contract_loaded', operations: contract.operations.length, compileMs: Math.round(contract.compileMs) }, 'contract compiled');
+    const selector = operationSelector(config);
+    const bound = selector && contract.findOperation(selector);
+    if (selector && !bound) throw new Error(`the contract has no operation ${JSON.stringify(selector)}`);
+    const find = bound ? undefined : operationFinder(contract, config.pathPrefix);
+    const limits: ValidationLimits = config.limits;
+    const options = { rejectUnknownQuery: config.unknownQueryParameters === 'reject', limits };
+
+    function fail(ctx: RequestContext, problems: RequestProblem[]): never {
+      deps.services.metrics?.validationFailure?.(ctx.route.name);
+      ctx.logFields.validationErrors = problems.length;
+      const shown = problems.slice(0, config.maxErrors);
+      const more = problems.length > shown.length ? ` (the first ${shown.length} are listed)` : '';
+      throw new GatewayError('validation.failed', {
+        detail: `The request does not match the API contract: ${problems.length} problem${problems.length === 1 ? '' : 's'}${more}.`,
+        extensions: { errors: shown },
+      });
+    }
+
+    return {
+      validate: async function validateRequest(ctx) {
+        // A CORS preflight is answered by the cors policy; it carries none of the operation's inputs.
+        if (ctx.isPreflight) return;
+        const found = bound ? { operation: bound, pathValues: matchSuffix(bound, ctx.path) } : find!(ctx.method, ctx.path);
+        const { operation } = found;
+        const problems = validateParameters(operation, { pathValues: found.pathValues, search: ctx.search, headers: ctx.req.headers }, options);
+        problems.push(...(await checkBody(ctx, operation, limits)));
+        if (problems.length > 0) fail(ctx, problems);
+      },
+    };
+  },
+});
+
+/** For a route bound to one operation: the document's template matches the end of the path, so a gateway prefix (/v1) does not matter. */
+function matchSuffix(operation: CompiledOperation, path: string): Record<string, string> | undefined {
+  const segments = path.slice(1).split('/');
+  if (segments.length < operation.path.segmentCount) return undefined;
+  return operation.path.match(segments.slice(segments.length - operation.path.segmentCount));
+}
+
+/** For a route bound to the whole document: the operation for a method and path, or 404/405. */
+function operationFinder(contract: CompiledContract, pathPrefix: string | undefined) {
+  const prefix = pathPrefix?.replace(/\/+$/, '') ?? '';
+  const router = new Router(
+    contract.operations.map((operation) => {
+      const template = compilePathTemplate(operation.path.routeTemplate);
+      if (!template.ok) throw new Error(`operation path ${operation.operation.path} does not translate: ${template.message}`);
+      return { route: operation, methods: [operation.operation.method], segments: template.segments, host: undefined };
+    }),
+  );
+  return function findOperation(method: string, path: string): { operation: CompiledOperation; pathValues: Record<string, string> | undefined } {
+    const inside = prefix === '' ? path : path === prefix ? '/' : path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined;
+    if (inside === undefined) throw new GatewayError('route.not_found', { detail: 'The API contract has no operation at this path.' });
+    const segments = inside.slice(1).split('/');
+    const match = router.match(method, '', inside);
+    if (match.kind === 'found') {
+      const values = match.route.path.match(segments);
+      if (values) return { operation: match.route, pathValues: values };
+      // Two templates with the same shape (`/a/{x}.json`, `/a/{y}`): try the others.
+      for (const operation of contract.operations) {
+        if (operation.operation.method !== method && !(method === 'HEAD' && operation.operation.method === 'GET')) continue;
+        const other = operation.path.match(segments);
+        if (other) return { operation, pathValues: other };
+      }
+      throw new GatewayError('route.not_found', { detail: 'The API contract has no operation at this path.' });
+    }
+    if (match.kind === 'method_not_allowed') {
+      throw new GatewayError('route.method_not_allowed', { detail: `The API contract does not allow ${method} here.`, headers: { allow: match.allow.join(', ') } });
+    }
+    throw new GatewayError('route.not_found', { detail: 'The API contract has no operation at this path.' });
+  };
+}
+
+/** The body against the operation's request body: presence, media type, then content. */
+async function checkBody(ctx: RequestContext, operation: CompiledOperation, limits: ValidationLimits): Promise<RequestProblem[]> {
+  const declared = operation.body;
+  const present = requestHasBody(ctx.req);
+  if (!declared) {
+    if (!present) return [];
+    const body = await readLimited(ctx, limits);
+    return body.length === 0 ? [] : [{ pointer: '/body', keyword: 'notAllowed', message: 'this operation takes no request body' }];
+  }
+  if (!present) return declared.required ? [{ pointer: '/body', keyword: 'required', message: 'is required' }] : [];
+  const type = mediaTypeOf(stringHeader(ctx.req.headers['content-type']));
+  const media = type && declared.media.length > 0 ? selectMedia(declared.media, type.mediaType) : undefined;
+  if (declared.media.length > 0 && !media) {
+        // RFC 5789 §3.1 (Accept-Patch) and its POST counterpart tell the client what would be accepted.
+    const accepted = declared.media.map((m) => m.mediaType).join(', ');
+    const headers: Record<string, string> = ctx.method === 'PATCH' ? { 'accept-patch': accepted } : ctx.method === 'POST' ? { 'accept-post': accepted } : {};
+    throw new GatewayError('request.unsupported_media_type', { detail: `Send the body as ${declared.media.map((m) => m.mediaType).join(' or ')}.`, headers });
+  }
+  if (!media || media.kind === 'other') return [];
+  const encoding = stringHeader(ctx.req.headers['content-encoding'])?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== 'identity') {
+    throw new GatewayError('request.unsupported_media_type', { detail: 'This body is validated: send it without Content-Encoding.' });
+  }
+  // RFC 8259 §8.1: JSON exchanged between systems is UTF-8; form fields are read as UTF-8 too.
+  if (type!.charset !== undefined && type!.charset !== 'utf-8' && type!.charset !== 'utf8' && type!.charset !== 'us-ascii') {
+    throw new GatewayError('request.unsupported_media_type', { detail: 'Send the body in UTF-8.' });
+  }
+  const body = await readLimited(ctx, limits);
+  if (body.length === 0) return declared.required ? [{ pointer: '/body', keyword: 'required', message: 'is required' }] : [];
+  return validateBody(media, body, limits);
+}
+
+function readLimited(ctx: RequestContext, limits: ValidationLimits): Promise<Buffer> {
+  ctx.maxBodyBytes = Math.min(ctx.maxBodyBytes, limits.maxBodyBytes);
+  return ctx.readBody();
+}
+
+function stringHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
