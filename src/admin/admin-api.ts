@@ -15,6 +15,8 @@ import { writeBareProblem } from '../core/problem.js';
 import type { SecretValue } from '../config/secret.js';
 import { KeyLifetimeError, type KeyService } from '../keys/key-service.js';
 import type { Logger } from '../observability/logger.js';
+import { ClientInputError, type ClientService } from '../oauth/client-service.js';
+import type { SigningKeyService } from '../oauth/signing-key-service.js';
 import { normalizeIp } from '../server/client-ip.js';
 import { ConflictError, isUniqueViolation, NotFoundError, type ConsumerRepository } from '../store/repositories.js';
 
@@ -34,6 +36,18 @@ const schemas = {
     },
     { additionalProperties: false },
   ),
+  createClient: Type.Object(
+    {
+      consumerId: Type.String({ minLength: 1, maxLength: 64 }),
+      name: Type.String({ minLength: 1, maxLength: 100 }),
+      scopes: Type.Array(Scope, { default: [], maxItems: 100 }),
+      jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 10 }) }, { additionalProperties: false })),
+      secret: Type.Boolean({ default: true }),
+    },
+    { additionalProperties: false },
+  ),
+  rotateClient: Type.Object({ gracePeriodSeconds: Type.Integer({ minimum: 0, maximum: 30 * 86400, default: 86400 }) }, { additionalProperties: false }),
+  empty: Type.Object({}, { additionalProperties: false }),
   rotateKey: Type.Object({ gracePeriodSeconds: Type.Integer({ minimum: 0, maximum: 30 * 86400, default: 86400 }), expiresInDays: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
 };
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
@@ -43,6 +57,8 @@ export interface AdminApiDeps {
   readonly token: SecretValue | undefined;
   readonly consumers: ConsumerRepository | undefined;
   readonly keys: KeyService | undefined;
+  /** The built-in authorization server's clients and signing keys, when `oauth` is configured. */
+  readonly oauth?: { clients: ClientService; signingKeys: SigningKeyService } | undefined;
   readonly failures: AuthFailureTracker | undefined;
   readonly logger: () => Logger;
   readonly clock: Clock;
@@ -97,7 +113,42 @@ export function createAdminApi(deps: AdminApiDeps) {
     return [200, revoked];
   });
 
-  const bodySchemaFor: Record<string, keyof typeof schemas | undefined> = { 'POST /v1/consumers': 'createConsumer', 'POST /v1/keys': 'createKey' };
+  const oauth = () => {
+    if (!deps.oauth) throw new GatewayError('admin.not_found', { detail: 'The built-in authorization server is off: configure the oauth section.' });
+    return deps.oauth;
+  };
+  route('GET', '/v1/oauth/clients', async (_p, _b, query) => [200, { items: await oauth().clients.list({ consumerId: query.get('consumerId') ?? undefined }) }]);
+  route('POST', '/v1/oauth/clients', async (_p, body) => {
+    const input = body as Static<typeof schemas.createClient>;
+    const created = await oauth().clients.create({ ...input, createdBy: ADMIN_PRINCIPAL });
+    audit('admin.oauth_client_created', { clientId: created.view.clientId, consumerId: created.view.consumerId });
+    return [201, { clientSecret: created.clientSecret, client: created.view }];
+  });
+  route('GET', '/v1/oauth/clients/:id', async (p) => [200, await oauth().clients.get(p.id!)]);
+  route('POST', '/v1/oauth/clients/:id/rotate', async (p, body) => {
+    const input = body as Static<typeof schemas.rotateClient>;
+    const rotated = await oauth().clients.rotate(p.id!, input.gracePeriodSeconds);
+    audit('admin.oauth_client_rotated', { clientId: p.id, graceSeconds: input.gracePeriodSeconds });
+    return [200, { clientSecret: rotated.clientSecret, client: rotated.view }];
+  });
+  route('POST', '/v1/oauth/clients/:id/revoke', async (p) => {
+    const revoked = await oauth().clients.revoke(p.id!);
+    audit('admin.oauth_client_revoked', { clientId: revoked.clientId });
+    return [200, revoked];
+  });
+  route('GET', '/v1/oauth/signing-keys', async () => [200, { items: await oauth().signingKeys.list() }]);
+  route('POST', '/v1/oauth/signing-keys/rotate', async () => {
+    const created = await oauth().signingKeys.rotateIfDue(true);
+    audit('admin.oauth_signing_key_rotated', { kid: created?.id });
+    return [201, { items: await oauth().signingKeys.list() }];
+  });
+
+  const bodySchemaFor: Record<string, keyof typeof schemas | undefined> = {
+    'POST /v1/consumers': 'createConsumer',
+    'POST /v1/keys': 'createKey',
+    'POST /v1/oauth/clients': 'createClient',
+    'POST /v1/oauth/signing-keys/rotate': 'empty',
+  };
 
   /** Handles /v1/*; returns false for other paths (health endpoints). */
   return async function handleAdminApi(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -120,7 +171,7 @@ export function createAdminApi(deps: AdminApiDeps) {
         return true;
       }
       const params = match.pattern.exec(path)!.groups ?? {};
-      const schemaName = path.endsWith('/rotate') ? 'rotateKey' : bodySchemaFor[`${method} ${path}`];
+      const schemaName = bodySchemaFor[`${method} ${path}`] ?? (path.startsWith('/v1/oauth/clients/') && path.endsWith('/rotate') ? 'rotateClient' : path.endsWith('/rotate') ? 'rotateKey' : undefined);
       const body = method === 'POST' ? validate(schemaName, await readJson(req)) : undefined;
       const [status, payload] = await match.handle(params, body, new URLSearchParams(queryText));
       const text = JSON.stringify(payload);
@@ -191,6 +242,7 @@ function toAdminError(error: unknown, logger: Logger, requestId: string): Gatewa
   if (error instanceof GatewayError) return error;
   if (error instanceof NotFoundError) return new GatewayError('admin.not_found', { detail: error.message });
   if (error instanceof ConflictError) return new GatewayError('admin.conflict', { detail: error.message });
+  if (error instanceof ClientInputError) return new GatewayError('admin.invalid_request', { detail: error.message });
   if (error instanceof KeyLifetimeError) return new GatewayError('admin.invalid_request', { detail: error.message });
   // Two creates racing for one name: the database's constraint decides, and that is a conflict.
   if (isUniqueViolation(error)) return new GatewayError('admin.conflict', { detail: 'An entity with that name or id exists already.' });

@@ -5,11 +5,13 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerClientsCommand } from './clients-command.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerConsumersCommand } from './consumers-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
+import { registerSigningKeysCommand } from './signing-keys-command.js';
 import { registerStartCommand } from './start-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -27,5 +29,7 @@ registerDemoCommand(program);
 registerConsumersCommand(program);
 registerKeysCommand(program);
 registerMigrateCommand(program);
+registerClientsCommand(program);
+registerSigningKeysCommand(program);
 
 await program.parseAsync(process.argv);

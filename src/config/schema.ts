@@ -210,6 +210,21 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false, description: 'API key issuing and verification.' },
       ),
     ),
+    oauth: Type.Optional(
+      Type.Object(
+        {
+          issuer: Type.String({ description: 'Issuer URL of the authorization server (https; http only on loopback): the `iss` of its tokens and the base of its endpoint URLs.' }),
+          pathPrefix: Type.String({ pattern: '^(/[A-Za-z0-9._~-]+)+$', default: '/oauth2', description: 'Path prefix of the token, jwks, revoke and introspect endpoints on the client listeners.' }),
+          audience: Type.String({ minLength: 1, description: 'The `aud` of issued access tokens (the APIs behind this gateway).' }),
+          signingKeySecret: Secret('Secret (at least 32 characters) from which the key that encrypts private signing keys in the store is derived.'),
+          signingAlgorithm: StringEnum(['ES256', 'RS256', 'PS256', 'EdDSA'], { default: 'ES256', description: 'Signature algorithm of issued tokens.' }),
+          accessTokenTtlSeconds: Type.Integer({ minimum: 30, maximum: 3600, default: 300, description: 'Lifetime of issued access tokens.' }),
+          signingKeyRotationDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'A new signing key is made active this often; the previous stays published until its tokens expire.' }),
+          assertionMaxAgeSeconds: Type.Integer({ minimum: 30, maximum: 3600, default: 300, description: 'private_key_jwt: a client assertion must expire within this many seconds.' }),
+        },
+        { additionalProperties: false, description: 'The built-in OAuth 2.0 authorization server (client credentials grant) for server-to-server partners.' },
+      ),
+    ),
     geo: Type.Object(
       {
         databasePath: Type.Optional(Type.String({ description: 'An MMDB file (e.g. a GeoIP2 City or ASN database); default: the bundled CC0 country database.' })),

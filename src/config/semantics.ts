@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import type { ConfigIssue } from '../core/policy.js';
 import { findPolicy } from '../policies/index.js';
 import { compilePathTemplate, templateParams } from '../server/path-template.js';
+import { checkKeyUrl } from '../jwt/key-source.js';
 import { policyUsed } from './policy-usage.js';
 import { suggest } from './suggest.js';
 
@@ -39,8 +40,36 @@ function checkKeySections(config: Loose, issues: ConfigIssue[]): void {
   const needers = [usesApiKeys ? 'the auth-apikey policy' : undefined, admin.token !== undefined ? 'the admin API (admin.token)' : undefined].filter(Boolean);
   if (needers.length > 0 && !store) issues.push({ path: 'store', message: `is required by ${needers.join(' and ')}` });
   if (needers.length > 0 && !apiKeys) issues.push({ path: 'apiKeys', message: `is required by ${needers.join(' and ')}` });
+  checkOAuth(config, issues);
   if (apiKeys && typeof apiKeys.warnAgeDays === 'number' && typeof apiKeys.maxAgeDays === 'number' && apiKeys.warnAgeDays > apiKeys.maxAgeDays) {
     issues.push({ path: 'apiKeys.warnAgeDays', message: 'must not exceed maxAgeDays' });
+  }
+}
+
+/** The authorization server keeps clients in the store and hashes their secrets with the pepper. */
+function checkOAuth(config: Loose, issues: ConfigIssue[]): void {
+  const oauth = isObject(config.oauth) ? config.oauth : undefined;
+  if (oauth) {
+    if (!isObject(config.store)) issues.push({ path: 'store', message: 'is required by oauth (clients live in the store)' });
+    if (!isObject(config.apiKeys)) issues.push({ path: 'apiKeys', message: 'is required by oauth (apiKeys.pepper hashes client secrets)' });
+    if (typeof oauth.issuer === 'string') {
+      const problem = checkKeyUrl(oauth.issuer);
+      if (problem) issues.push({ path: 'oauth.issuer', message: problem });
+      else if (/[?#]/.test(oauth.issuer)) issues.push({ path: 'oauth.issuer', message: 'must not have a query or fragment (RFC 8414 §2)' });
+    }
+  }
+  // An auth-jwt issuer marked builtin must be this server.
+  const routes = Array.isArray(config.routes) ? config.routes : [];
+  const places: Array<[string, unknown]> = [['policies', config.policies], ...routes.map((route, index): [string, unknown] => [`routes[${index}].policies`, isObject(route) ? route.policies : undefined])];
+  for (const [path, policies] of places) {
+    const jwt = isObject(policies) && isObject(policies['auth-jwt']) ? policies['auth-jwt'] : undefined;
+    if (!jwt || !Array.isArray(jwt.issuers)) continue;
+    jwt.issuers.forEach((issuer, index) => {
+      if (!isObject(issuer) || issuer.builtin !== true) return;
+      const at = `${path}.auth-jwt.issuers[${index}]`;
+      if (!oauth) issues.push({ path: `${at}.builtin`, message: 'needs the oauth section (the built-in authorization server)' });
+      else if (issuer.issuer !== oauth.issuer) issues.push({ path: `${at}.issuer`, message: `must be oauth.issuer (${String(oauth.issuer)}) for the built-in server` });
+    });
   }
 }
 

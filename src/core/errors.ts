@@ -32,6 +32,7 @@ export const ERROR_TABLE = {
   'auth.token_key_unknown': { status: 401, title: 'Token signing key unknown' },
   'auth.token_claims_invalid': { status: 401, title: 'Token claims not valid' },
   'auth.token_too_large': { status: 401, title: 'Token too large' },
+  'auth.token_revoked': { status: 401, title: 'Token revoked' },
   'auth.credentials_conflict': { status: 401, title: 'Credentials of different consumers' },
   'auth.issuer_unavailable': { status: 503, title: 'Token issuer unavailable' },
   'auth.client_cert_required': { status: 401, title: 'Client certificate required' },

@@ -2,7 +2,7 @@
  * Services the gateway hands to policies through PolicyDeps, described by what policies need of
  * them, so core and policies never import the modules that implement them.
  */
-import type { CryptoKey, FlattenedJWSInput, JWK, JWSHeaderParameters } from 'jose';
+import type { CryptoKey, FlattenedJWSInput, JWK, JWSHeaderParameters, JWTPayload } from 'jose';
 
 export interface ApiKeyPrincipal {
   readonly keyId: string;
@@ -37,6 +37,8 @@ export interface IssuerKeysOptions {
   readonly discoveryUrl?: string | undefined;
   readonly jwksUrl?: string | undefined;
   readonly keys?: readonly JWK[] | undefined;
+  /** The gateway's own authorization server (keys and revocations from memory). */
+  readonly builtin?: boolean | undefined;
   readonly refreshSeconds: number;
   readonly minRefetchSeconds: number;
   readonly maxStaleSeconds: number;
@@ -49,11 +51,26 @@ export const ISSUER_KEYS_UNAVAILABLE = 'ERR_ISSUER_KEYS_UNAVAILABLE';
 export interface IssuerKeys {
   /** jose's key-resolver shape: the key for a token's protected header, or a jose error. */
   getKey(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | Uint8Array>;
+  /**
+   * Only for an issuer that knows its own tokens (the built-in server), after the signature and
+   * claims are verified: the consumer the token's client belongs to, or why the token no longer counts.
+   */
+  resolveConsumer?(payload: JWTPayload): TokenConsumer;
 }
+
+export type TokenConsumer = { ok: true; consumerId: string; consumerName: string } | { ok: false; reason: 'token_revoked' | 'client_revoked' | 'consumer_disabled' };
 
 /** Key sets shared by every route and kept across reloads, so a reload does not refetch them. */
 export interface IssuerKeyRegistry {
   keysFor(options: IssuerKeysOptions): IssuerKeys;
+}
+
+/** An endpoint the gateway answers itself on its client listeners (the authorization server's). */
+export type BuiltinEndpoint = (ctx: import('./context.js').RequestContext) => Promise<import('./policy.js').DirectResponse>;
+
+export interface BuiltinEndpoints {
+  /** The endpoint at this path (a wrong method gets an answer too), or undefined: route as usual. */
+  match(method: string, path: string): { name: string; handle: BuiltinEndpoint } | undefined;
 }
 
 export interface GeoLookup {
@@ -79,6 +96,8 @@ export interface ConsumerDirectory {
 export interface GatewayServices {
   readonly issuerKeys?: IssuerKeyRegistry;
   readonly consumers?: ConsumerDirectory;
+  /** The built-in authorization server's endpoints, when `oauth` is configured. */
+  readonly endpoints?: BuiltinEndpoints;
   readonly metrics?: PolicyMetrics;
   readonly apiKeys?: ApiKeyVerifier;
   readonly geo?: GeoLookup;

@@ -3,7 +3,7 @@
  * kept across config reloads (a reload must not refetch every JWKS). Closed with the gateway.
  */
 import type { Clock } from '../core/clock.js';
-import type { IssuerKeyRegistry, IssuerKeysOptions } from '../core/services.js';
+import type { IssuerKeyRegistry, IssuerKeys, IssuerKeysOptions } from '../core/services.js';
 import type { Logger } from '../observability/logger.js';
 import { KeySource, type KeySourceMetrics } from './key-source.js';
 
@@ -12,7 +12,18 @@ export class KeySourceRegistry implements IssuerKeyRegistry {
 
   constructor(private readonly deps: { clock: Clock; logger: Logger; metrics?: KeySourceMetrics }) {}
 
-  keysFor(options: IssuerKeysOptions): KeySource {
+  #builtin: IssuerKeys | undefined;
+
+  /** The built-in authorization server's keys, for issuers configured with `builtin: true`. */
+  setBuiltin(keys: IssuerKeys): void {
+    this.#builtin = keys;
+  }
+
+  keysFor(options: IssuerKeysOptions): IssuerKeys {
+    if (options.builtin) {
+      if (!this.#builtin) throw new Error('an auth-jwt issuer is builtin but the authorization server (oauth) is not running');
+      return this.#builtin;
+    }
     const key = JSON.stringify(options);
     let source = this.#sources.get(key);
     if (!source) {

@@ -91,6 +91,7 @@ export class Gateway {
       token: options.config.admin.token,
       consumers: services.consumers,
       keys: services.keyService,
+      oauth: services.oauth,
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       failures: new FailureThrottle(options.config.bruteForce),
       logger: () => this.#runtime.logger,
@@ -241,7 +242,7 @@ export class Gateway {
     }
     this.#runtime = next;
     this.#revision++;
-    const startOnly = ['admin', 'store', 'apiKeys', 'bruteForce'] as const;
+    const startOnly = ['admin', 'store', 'apiKeys', 'bruteForce', 'oauth'] as const;
     const changed: string[] = startOnly.filter((section) => JSON.stringify(previous.config[section]) !== JSON.stringify(config[section]));
     if (!this.#applyListenerTls(config)) changed.unshift('listeners');
     if (changed.length > 0) {

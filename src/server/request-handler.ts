@@ -12,6 +12,7 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import { identityHeaders } from '../core/identity-headers.js';
 import { runPhase, runRequestPhases, type Pipeline } from '../core/pipeline.js';
 import type { DirectResponse } from '../core/policy.js';
+import type { BuiltinEndpoint } from '../core/services.js';
 import { buildProblem, problemHeaders, serializeProblem } from '../core/problem.js';
 import { continueTrace, formatTraceparent } from '../core/trace-context.js';
 import { redactPath } from '../observability/logger.js';
@@ -57,7 +58,7 @@ export function createRequestHandler(options: RequestHandlerOptions) {
     options.onStart();
     const runtime = options.runtime();
     runtime.acquire();
-    const { ctx, route, pipeline, early } = createContext(req, res, runtime, options.listener);
+    const { ctx, route, pipeline, early, builtin } = createContext(req, res, runtime, options.listener);
     res.once('close', () => {
       options.onEnd(ctx.route.name, res.headersSent ? res.statusCode : 0);
       runtime.release();
@@ -68,7 +69,7 @@ export function createRequestHandler(options: RequestHandlerOptions) {
       }
     });
     const respond = new Responder(ctx, res, runtime, pipeline, options.draining, options.listener.tls()?.hsts);
-    run(ctx, route, pipeline, early, runtime, res, respond, options.listener)
+    (builtin && !early ? answerBuiltin(ctx, builtin.handle, respond) : run(ctx, route, pipeline, early, runtime, res, respond, options.listener))
       .catch((error: unknown) => respond.problem(toGatewayError(error)))
       .catch((error: unknown) => {
         // Even the problem response failed (a broken socket, say): log it and drop the connection.
@@ -97,6 +98,16 @@ async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeli
   });
 }
 
+/**
+ * The gateway's own endpoints (the authorization server) answer directly: no route policies run
+ * (a global auth policy must not guard the token endpoint), but the respond and log phases do.
+ */
+async function answerBuiltin(ctx: RequestContext, handle: BuiltinEndpoint, respond: Responder): Promise<void> {
+  const answer = await handle(ctx);
+  if (ctx.method === 'HEAD') delete answer.body;
+  await respond.direct(answer);
+}
+
 function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runtime, listener: ListenerInfo) {
   const config = runtime.config;
   const peerIp = normalizeIp(req.socket.remoteAddress);
@@ -118,6 +129,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
   let route: CompiledRoute | undefined;
   let body: Promise<Buffer> | undefined;
   let params: Record<string, string> = {};
+  let builtin: { name: string; handle: BuiltinEndpoint } | undefined;
   const hostProblem = checkHost(req);
   if (hostProblem) early = new GatewayError('request.malformed', { detail: hostProblem });
   else if (listener.plainHttp === 'refuse') early = new GatewayError('request.https_required', { detail: 'This address serves HTTPS only.' });
@@ -125,7 +137,9 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
   else if (tls?.mode === 'required' && clientCertificate?.status !== 'verified') early = clientCertificateError(clientCertificate);
   else if (!ip.ok) early = new GatewayError('request.malformed', { detail: 'The X-Forwarded-For chain from a trusted proxy holds an invalid address.' });
   else if (!target.ok) early = new GatewayError('request.malformed', { detail: `The request target is not acceptable: ${target.reason}.` });
-  else {
+  else if ((builtin = runtime.endpoints?.match(method, target.path))) {
+    route = undefined;
+  } else {
     const match = runtime.router.match(isPreflight ? requestedMethod!.toUpperCase() : method, host, target.path);
     if (match.kind === 'found') {
       route = match.route;
@@ -149,7 +163,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
     clientIp: ip.ok ? ip.clientIp : peerIp,
     peerIp,
     peerTrusted,
-    route: route?.info ?? NO_ROUTE,
+    route: route?.info ?? (builtin ? { name: builtin.name, methods: [method], upstream: '' } : NO_ROUTE),
     params,
     trace: continueTrace(stringHeader(req.headers.traceparent), stringHeader(req.headers.tracestate)),
     isPreflight,
@@ -178,7 +192,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
     bytesOut: 0,
     logFields: {},
   };
-  return { ctx, route, pipeline: route?.pipeline ?? runtime.globalPipeline, early };
+  return { ctx, route, pipeline: route?.pipeline ?? runtime.globalPipeline, early, builtin };
 }
 
 /** Writes every response the gateway sends, after the respond phase has had its say. */

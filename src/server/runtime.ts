@@ -5,7 +5,7 @@
  */
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../core/clock.js';
-import type { GatewayServices } from '../core/services.js';
+import type { BuiltinEndpoints, GatewayServices } from '../core/services.js';
 import type { RouteInfo } from '../core/context.js';
 import { IDENTITY_HEADERS } from '../core/identity-headers.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
@@ -37,6 +37,8 @@ export interface Runtime {
   /** requestId.header, lower-cased as Node presents incoming header names. */
   readonly requestIdHeader: string;
   readonly sensitiveQueryParams: ReadonlySet<string>;
+  /** Endpoints the gateway answers itself (the authorization server), matched before routes. */
+  readonly endpoints: BuiltinEndpoints | undefined;
   /** A request starts or ends on this runtime. */
   acquire(): void;
   release(): void;
@@ -94,6 +96,7 @@ export function buildRuntime(
     upstreams,
     trustedProxies: new TrustedProxies(config.trustedProxies),
     requestIdHeader,
+    endpoints: services.endpoints,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {
       inflight++;

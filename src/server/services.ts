@@ -13,6 +13,7 @@ import { policyUsed } from '../config/policy-usage.js';
 import { BUNDLED_COUNTRY_DATABASE, GeoDatabase } from '../geo/geo-database.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { KeySourceRegistry } from '../jwt/key-source-registry.js';
+import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { migrateToLatest, openStore, type OpenedStore } from '../store/open-store.js';
 import { ApiKeyRepository, ChangeFeed, ConsumerRepository } from '../store/repositories.js';
@@ -27,6 +28,8 @@ export interface OpenedServices {
   readonly consumers: ConsumerRepository | undefined;
   readonly keyService: KeyService | undefined;
   readonly keyIndex: KeyIndex | undefined;
+  /** The built-in authorization server, when `oauth` is configured. */
+  readonly oauth?: OpenedOAuth | undefined;
   close(): Promise<void>;
 }
 
@@ -85,16 +88,24 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       keyIndex.start();
       keyService = new KeyService(keys, { ...config.apiKeys, pepper }, clock);
     }
+    let oauth: OpenedOAuth | undefined;
+    if (config.oauth && config.apiKeys) {
+      if (config.oauth.signingKeySecret.reveal().length < 32) throw new StartupError(`oauth.signingKeySecret (${config.oauth.signingKeySecret.reference}) must be at least 32 characters`);
+      oauth = await openOAuth(config.oauth, { db: store.db, consumers, pepper: config.apiKeys.pepper.reveal(), pollIntervalMs: config.store.pollIntervalMs, failures: authFailures, clock, logger });
+      issuerKeys.setBuiltin(oauth.state);
+    }
     return {
-      services: { authFailures, apiKeys: keyIndex, consumers: keyIndex, geo, metrics: policyMetrics, issuerKeys },
+      services: { authFailures, apiKeys: keyIndex, consumers: keyIndex, geo, metrics: policyMetrics, issuerKeys, endpoints: oauth?.server },
       metrics,
       store,
       consumers,
       keyService,
       keyIndex,
+      oauth,
       async close() {
         geo?.close();
         issuerKeys.close();
+        await oauth?.stop();
         await keyIndex?.stop();
         await store.close();
       },

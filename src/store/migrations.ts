@@ -60,5 +60,57 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('consumers').execute();
       },
     },
+    '0004_oauth_clients_and_signing_keys': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('oauth_clients')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('consumer_id', 'text', (c) => c.notNull().references('consumers.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text')
+          .addColumn('previous_secret_hash', 'text')
+          .addColumn('previous_secret_expires_at', big)
+          .addColumn('jwks', 'text')
+          .addColumn('scopes', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'revoked')`))
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .addColumn('revoked_at', big)
+          .execute();
+        await db.schema.createIndex('oauth_clients_consumer').on('oauth_clients').column('consumer_id').execute();
+        await db.schema
+          .createTable('oauth_signing_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('algorithm', 'text', (c) => c.notNull())
+          .addColumn('public_jwk', 'text', (c) => c.notNull())
+          .addColumn('private_jwk_encrypted', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'retired')`))
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('retired_at', big)
+          .addColumn('publish_until', big)
+          .execute();
+        await db.schema
+          .createTable('oauth_revoked_tokens')
+          .addColumn('jti', 'text', (c) => c.primaryKey())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('expires_at', big, (c) => c.notNull())
+          .addColumn('revoked_at', big, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('oauth_used_assertions')
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('jti', 'text', (c) => c.notNull())
+          .addColumn('expires_at', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('oauth_used_assertions_pk', ['client_id', 'jti'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('oauth_used_assertions').execute();
+        await db.schema.dropTable('oauth_revoked_tokens').execute();
+        await db.schema.dropTable('oauth_signing_keys').execute();
+        await db.schema.dropTable('oauth_clients').execute();
+      },
+    },
   };
 }

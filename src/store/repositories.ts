@@ -74,6 +74,13 @@ export async function recordChange(db: Db, entity: ChangeEntity, entityId: strin
   await db.insertInto('changes').values({ revision: Number(value), entity, entity_id: entityId, changed_at: at }).execute();
 }
 
+/** Credentials are issued only to an existing, active consumer (checked in the writing transaction). */
+export async function requireActiveConsumer(tx: Db, consumerId: string): Promise<void> {
+  const consumer = await tx.selectFrom('consumers').select('status').where('id', '=', consumerId).executeTakeFirst();
+  if (!consumer) throw new NotFoundError('consumer', consumerId);
+  if (consumer.status !== 'active') throw new ConflictError(`consumer ${consumerId} is disabled`);
+}
+
 const toConsumer = (row: ConsumersTable): Consumer => ({
   id: row.id,
   name: row.name,
@@ -155,7 +162,7 @@ export class ApiKeyRepository {
     const now = this.clock.now();
     const row = this.#row(key, now);
     await this.db.transaction().execute(async (tx) => {
-      await this.#requireActiveConsumer(tx, key.consumerId);
+      await requireActiveConsumer(tx, key.consumerId);
       await tx.insertInto('api_keys').values(row).execute();
       await recordChange(tx, 'api_key', row.id, now);
     });
@@ -219,7 +226,7 @@ export class ApiKeyRepository {
     await this.db.transaction().execute(async (tx) => {
       const old = await tx.selectFrom('api_keys').selectAll().where('id', '=', oldId).executeTakeFirst();
       if (!old) throw new NotFoundError('api key', oldId);
-      await this.#requireActiveConsumer(tx, replacement.consumerId);
+      await requireActiveConsumer(tx, replacement.consumerId);
       await tx.insertInto('api_keys').values(row).execute();
       // Claim the old key with a conditional update: of two concurrent rotations (or a rotation
       // racing a revocation) only one can match, and the loser's transaction rolls back whole.
@@ -248,12 +255,6 @@ export class ApiKeyRepository {
     });
   }
 
-  async #requireActiveConsumer(tx: Db, consumerId: string): Promise<void> {
-    const consumer = await tx.selectFrom('consumers').select('status').where('id', '=', consumerId).executeTakeFirst();
-    if (!consumer) throw new NotFoundError('consumer', consumerId);
-    if (consumer.status !== 'active') throw new ConflictError(`consumer ${consumerId} is disabled`);
-  }
-
   #row(key: NewApiKey, now: number): ApiKeysTable {
     return {
       id: key.id,
@@ -274,7 +275,7 @@ export class ApiKeyRepository {
 }
 
 /** Every kind of entity the change feed reports; a new entity kind adds its name here. */
-export const CHANGE_ENTITIES = ['consumer', 'api_key'] as const;
+export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token'] as const;
 export type ChangeEntity = (typeof CHANGE_ENTITIES)[number];
 
 export interface ChangeBatch {

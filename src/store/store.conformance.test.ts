@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../core/clock.js';
 import { createPostgresSchema, POSTGRES_URL, skipWithoutPostgres } from '../../test/helpers/services.js';
 import { migrateToLatest, openStore, type OpenedStore, type StoreLocation } from './open-store.js';
+import { OAuthClientRepository, SigningKeyRepository, TokenRevocationRepository } from './oauth-repositories.js';
 import { ApiKeyRepository, ChangeFeed, ConflictError, ConsumerRepository, NotFoundError, type NewApiKey } from './repositories.js';
 
 interface Backend {
@@ -185,6 +186,46 @@ for (const backend of backends) {
       const batch = await feed.since(start);
       assert.equal(batch.revision, start + 12);
       assert.deepEqual(new Set(batch.changed.consumer), new Set(created.map((c) => c.id)));
+    });
+
+    test('OAuth clients keep the previous secret hash until the grace deadline, and their changes are in the feed', async () => {
+      const clients = new OAuthClientRepository(store.db, clock);
+      const consumer = await consumers.create({ name: 'oauth-partner' });
+      const start = await feed.latestRevision();
+      const client = await clients.insert({ id: 'cli-1', consumerId: consumer.id, name: 'sync', secretHash: 'aa', jwks: null, scopes: ['accounts:read'], createdBy: 'tester' });
+      assert.deepEqual(client.scopes, ['accounts:read']);
+      const rotated = await clients.rotateSecret('cli-1', 'bb', clock.now() + 60000);
+      assert.deepEqual([rotated.secretHash, rotated.previousSecretHash, rotated.previousSecretExpiresAt], ['bb', 'aa', clock.now() + 60000]);
+      assert.equal((await clients.revoke('cli-1')).status, 'revoked');
+      await assert.rejects(clients.rotateSecret('cli-1', 'cc', 0), ConflictError);
+      await assert.rejects(clients.insert({ id: 'cli-2', consumerId: 'con_nobody', name: 'x', secretHash: null, jwks: null, scopes: [], createdBy: 't' }), NotFoundError);
+      assert.deepEqual((await feed.since(start)).changed.oauth_client, ['cli-1']);
+    });
+
+    test('signing keys rotate once when due, however many nodes ask at once, and retired keys get a publish deadline', async () => {
+      const keysRepo = new SigningKeyRepository(store.db, clock);
+      let made = 0;
+      const next = async () => ({ id: `sk-${++made}`, algorithm: 'ES256', publicJwk: { kty: 'EC' }, privateJwkEncrypted: 'v1.x.y.z' });
+      const first = await Promise.all([1, 2, 3].map(() => keysRepo.rotateIfDue(1000, 500, false, next)));
+      assert.equal(first.filter(Boolean).length, 1, 'one node made the first key');
+      assert.equal(await keysRepo.rotateIfDue(1000, 500, false, next), undefined, 'not due yet');
+      const forced = await keysRepo.rotateIfDue(1000, 500, true, next);
+      const all = await keysRepo.list();
+      assert.deepEqual(all.filter((key) => key.status === 'active').map((key) => key.id), [forced!.id]);
+      const retired = all.find((key) => key.status === 'retired')!;
+      assert.equal(retired.publishUntil, clock.now() + 500);
+    });
+
+    test('a client assertion jti is accepted once; revoked tokens are listed until they expire', async () => {
+      const revocations = new TokenRevocationRepository(store.db, clock);
+      assert.equal(await revocations.useAssertion('cli-1', 'jti-1', clock.now() + 1000), true);
+      assert.equal(await revocations.useAssertion('cli-1', 'jti-1', clock.now() + 1000), false);
+      assert.equal(await revocations.useAssertion('cli-other', 'jti-1', clock.now() + 1000), true);
+      await revocations.revoke('tok-1', 'cli-1', clock.now() + 1000);
+      await revocations.revoke('tok-1', 'cli-1', clock.now() + 1000);
+      assert.deepEqual((await revocations.listLive()).map((token) => token.jti), ['tok-1']);
+      clock.advance(2000);
+      assert.deepEqual(await revocations.listLive(), []);
     });
   });
 }

@@ -57,9 +57,66 @@ export interface ChangesTable {
   changed_at: number;
 }
 
+/** An OAuth client of the built-in authorization server; it belongs to a consumer. */
+export interface OAuthClientsTable {
+  /** The client_id: not secret. */
+  id: string;
+  consumer_id: string;
+  name: string;
+  /** HMAC-SHA256 of the client secret with the pepper, hex; null for a private_key_jwt-only client. */
+  secret_hash: string | null;
+  /** After a rotation: the old secret's hash, accepted until previous_secret_expires_at. */
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: number | null;
+  /** JSON JWKS (public keys) for private_key_jwt (RFC 7523), or null. */
+  jwks: string | null;
+  /** JSON array of the scopes the client may be granted. */
+  scopes: string;
+  status: 'active' | 'revoked';
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  revoked_at: number | null;
+}
+
+/** A signing key of the built-in authorization server. The private key is stored encrypted only. */
+export interface OAuthSigningKeysTable {
+  /** The kid. */
+  id: string;
+  algorithm: string;
+  /** JSON public JWK. */
+  public_jwk: string;
+  /** AES-256-GCM encrypted private JWK (oauth/key-encryption.ts). */
+  private_jwk_encrypted: string;
+  status: 'active' | 'retired';
+  created_at: number;
+  retired_at: number | null;
+  /** A retired key stays in the JWKS until the tokens it signed have expired. */
+  publish_until: number | null;
+}
+
+/** Access tokens revoked before their expiry (RFC 7009); rows may go once expires_at has passed. */
+export interface OAuthRevokedTokensTable {
+  jti: string;
+  client_id: string;
+  expires_at: number;
+  revoked_at: number;
+}
+
+/** private_key_jwt assertions already used (RFC 7523 §3 item 7): a second use is a replay. */
+export interface OAuthUsedAssertionsTable {
+  client_id: string;
+  jti: string;
+  expires_at: number;
+}
+
 export interface StoreTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
+  oauth_clients: OAuthClientsTable;
+  oauth_signing_keys: OAuthSigningKeysTable;
+  oauth_revoked_tokens: OAuthRevokedTokensTable;
+  oauth_used_assertions: OAuthUsedAssertionsTable;
   changes: ChangesTable;
   store_revision: StoreRevisionTable;
 }

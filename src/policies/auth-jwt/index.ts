@@ -9,6 +9,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Principal, RequestContext } from '../../core/context.js';
+import { establishPrincipal } from '../../core/auth-composition.js';
 import { looksLikeJwt } from '../../core/credential-shape.js';
 import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
@@ -26,6 +27,7 @@ const Issuer = Type.Object(
     discoveryUrl: Type.Optional(Type.String({ description: 'OpenID Connect discovery URL (…/.well-known/openid-configuration); its jwks_uri is used.' })),
     jwksUrl: Type.Optional(Type.String({ description: 'The JWKS URL of the issuer.' })),
     keys: Type.Optional(Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { minItems: 1, description: 'Static public keys as JWKs (no private or symmetric keys).' })),
+    builtin: Type.Optional(Type.Boolean({ description: 'true: the built-in authorization server of the gateway (oauth section); keys and revocations from memory.' })),
     algorithms: Type.Array(Algorithm, { minItems: 1, uniqueItems: true, default: ['RS256', 'ES256'], description: 'Signature algorithms accepted from this issuer.' }),
     consumerClaim: Type.String({ minLength: 1, default: 'sub', description: 'Claim whose value is the consumer id (e.g. sub, client_id).' }),
     consumerNameClaim: Type.Optional(Type.String({ minLength: 1, description: 'Claim whose value is the consumer name (default: the consumer id).' })),
@@ -65,6 +67,12 @@ interface CompiledIssuer {
 
 class TokenRejected extends GatewayError {}
 
+const TOKEN_REFUSALS = {
+  token_revoked: 'The token has been revoked.',
+  client_revoked: 'The client this token was issued to has been revoked.',
+  consumer_disabled: 'The consumer this token belongs to is disabled.',
+} as const;
+
 export const authJwt = definePolicy({
   name: 'auth-jwt',
   description: 'Authenticates requests by bearer JWT access tokens (OIDC discovery, JWKS or static keys).',
@@ -78,8 +86,8 @@ export const authJwt = definePolicy({
     const seen = new Set<string>();
     config.issuers.forEach((issuer, index) => {
       const at = `issuers[${index}]`;
-      const sources = [issuer.discoveryUrl, issuer.jwksUrl, issuer.keys].filter((source) => source !== undefined).length;
-      if (sources !== 1) issues.push({ path: at, message: 'needs exactly one of discoveryUrl, jwksUrl or keys' });
+      const sources = [issuer.discoveryUrl, issuer.jwksUrl, issuer.keys, issuer.builtin || undefined].filter((source) => source !== undefined).length;
+      if (sources !== 1) issues.push({ path: at, message: 'needs exactly one of discoveryUrl, jwksUrl, keys or builtin: true' });
       for (const field of ['discoveryUrl', 'jwksUrl'] as const) {
         const problem = issuer[field] === undefined ? undefined : checkKeyUrl(issuer[field]!);
         if (problem) issues.push({ path: `${at}.${field}`, message: problem });
@@ -103,6 +111,7 @@ export const authJwt = definePolicy({
         discoveryUrl: issuer.discoveryUrl,
         jwksUrl: issuer.jwksUrl,
         keys: issuer.keys as JWK[] | undefined,
+        builtin: issuer.builtin,
         refreshSeconds: issuer.refreshSeconds,
         minRefetchSeconds: issuer.minRefetchSeconds,
         maxStaleSeconds: issuer.maxStaleSeconds,
@@ -172,10 +181,20 @@ export const authJwt = definePolicy({
       return new GatewayError('internal', { internal: (error as Error).message, cause: error });
     }
 
-    function toPrincipal(payload: JWTPayload, issuer: CompiledIssuer, kid: string | undefined): Principal {
+    /** The consumer: from the built-in server's client, or from the configured claims. */
+    function consumerOf(payload: JWTPayload, issuer: CompiledIssuer): { id: string; name: unknown } {
+      if (issuer.keys.resolveConsumer) {
+        const resolved = issuer.keys.resolveConsumer(payload);
+        if (!resolved.ok) throw reject(resolved.reason === 'consumer_disabled' ? 'auth.consumer_disabled' : 'auth.token_revoked', TOKEN_REFUSALS[resolved.reason]);
+        return { id: resolved.consumerId, name: resolved.consumerName };
+      }
       const consumer = payload[issuer.config.consumerClaim];
       if (typeof consumer !== 'string' || consumer === '') throw reject('auth.token_claims_invalid', `The token has no ${issuer.config.consumerClaim} claim.`);
-      const name = issuer.config.consumerNameClaim === undefined ? undefined : payload[issuer.config.consumerNameClaim];
+      return { id: consumer, name: issuer.config.consumerNameClaim === undefined ? undefined : payload[issuer.config.consumerNameClaim] };
+    }
+
+    function toPrincipal(payload: JWTPayload, issuer: CompiledIssuer, kid: string | undefined): Principal {
+      const { id: consumer, name } = consumerOf(payload, issuer);
       const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;
       return {
         type: 'jwt',
@@ -226,15 +245,8 @@ export const authJwt = definePolicy({
             headers: { 'www-authenticate': `${challenge}, error="insufficient_scope", scope="${config.scopes.join(' ')}"` },
           });
         }
-        const earlier = ctx.principal;
-        if (earlier !== undefined) {
-          // Two credentials must name the same consumer; the first one (the earlier policy) stays.
-          if (earlier.consumerId !== principal.consumerId) {
-            throw new GatewayError('auth.credentials_conflict', { detail: 'The request carries credentials of different consumers.', internal: `${earlier.type} ${earlier.consumerId} vs jwt ${principal.consumerId}` });
-          }
-          return;
-        }
-        ctx.principal = principal;
+        // Two credentials must name the same consumer; the earlier policy's principal stays.
+        establishPrincipal(ctx, principal);
       },
     };
   },

@@ -1,0 +1,36 @@
+/**
+ * Encryption of the authorization server's private signing keys at rest: AES-256-GCM (node:crypto)
+ * with a key derived by HKDF-SHA256 from the configured secret (`oauth.signingKeySecret`, a
+ * `${env:...}` reference). The store never holds a private key in the clear; a database dump
+ * without the secret cannot sign tokens. Format: `v1.<iv>.<ciphertext>.<tag>` (base64url); the kid
+ * is bound as additional authenticated data, so an encrypted key cannot be swapped to another row.
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+const INFO = 'portcullis oauth signing key encryption v1';
+
+export class KeyEncryption {
+  readonly #key: Buffer;
+
+  constructor(secret: string) {
+    this.#key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), INFO, 32));
+  }
+
+  encrypt(plaintext: string, kid: string): string {
+    // A 96-bit random IV per key (NIST SP 800-38D §8.2.2); few keys are ever encrypted.
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    cipher.setAAD(Buffer.from(kid, 'utf8'));
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return ['v1', iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+  }
+
+  decrypt(sealed: string, kid: string): string {
+    const [version, iv, ciphertext, tag] = sealed.split('.');
+    if (version !== 'v1' || !iv || !ciphertext || !tag) throw new Error('not an encrypted signing key');
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
+    decipher.setAAD(Buffer.from(kid, 'utf8'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+  }
+}

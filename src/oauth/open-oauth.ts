@@ -1,0 +1,73 @@
+/**
+ * Starts the built-in authorization server: its repositories, the in-memory state that follows
+ * the change feed, the signing keys (a first key is made if there is none; the schedule rotates
+ * it), the client service for the admin API, and the endpoints for the client listeners.
+ */
+import type { Kysely } from 'kysely';
+import type { Clock } from '../core/clock.js';
+import type { AuthFailureTracker } from '../core/services.js';
+import type { GatewayConfig } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+import { OAuthClientRepository, SigningKeyRepository, TokenRevocationRepository } from '../store/oauth-repositories.js';
+import { ChangeFeed, type ConsumerRepository } from '../store/repositories.js';
+import type { StoreTables } from '../store/tables.js';
+import { AuthorizationServer } from './authorization-server.js';
+import { ClientService } from './client-service.js';
+import { KeyEncryption } from './key-encryption.js';
+import { OAuthState } from './oauth-state.js';
+import { SigningKeyService } from './signing-key-service.js';
+
+export interface OpenedOAuth {
+  readonly state: OAuthState;
+  readonly clients: ClientService;
+  readonly signingKeys: SigningKeyService;
+  readonly server: AuthorizationServer;
+  stop(): Promise<void>;
+}
+
+export async function openOAuth(
+  config: NonNullable<GatewayConfig['oauth']>,
+  deps: { db: Kysely<StoreTables>; consumers: ConsumerRepository; pepper: string; pollIntervalMs: number; failures: AuthFailureTracker; clock: Clock; logger: Logger },
+): Promise<OpenedOAuth> {
+  const { db, clock, logger } = deps;
+  const encryption = new KeyEncryption(config.signingKeySecret.reveal());
+  const clientRepository = new OAuthClientRepository(db, clock);
+  const signingKeyRepository = new SigningKeyRepository(db, clock);
+  const revocations = new TokenRevocationRepository(db, clock);
+  const state = new OAuthState(
+    { consumers: deps.consumers, clients: clientRepository, signingKeys: signingKeyRepository, revocations, feed: new ChangeFeed(db) },
+    { pollIntervalMs: deps.pollIntervalMs, encryption, logger, clock },
+  );
+  await state.load();
+  const signingKeys = new SigningKeyService(
+    signingKeyRepository,
+    state,
+    encryption,
+    { algorithm: config.signingAlgorithm, rotationDays: config.signingKeyRotationDays, tokenTtlSeconds: config.accessTokenTtlSeconds },
+    clock,
+    logger,
+  );
+  await signingKeys.rotateIfDue();
+  state.start();
+  signingKeys.start();
+  const server = new AuthorizationServer(
+    { issuer: config.issuer, pathPrefix: config.pathPrefix, audience: config.audience, accessTokenTtlSeconds: config.accessTokenTtlSeconds, assertionMaxAgeSeconds: config.assertionMaxAgeSeconds, signingAlgorithm: config.signingAlgorithm },
+    state,
+    revocations,
+    deps.pepper,
+    deps.failures,
+    clock,
+    logger,
+  );
+  logger.info({ event: 'oauth.started', issuer: config.issuer, signingKey: state.signingKey()?.kid }, 'built-in authorization server ready');
+  return {
+    state,
+    clients: new ClientService(clientRepository, deps.pepper, clock, () => state.refresh()),
+    signingKeys,
+    server,
+    async stop() {
+      signingKeys.stop();
+      await state.stop();
+    },
+  };
+}

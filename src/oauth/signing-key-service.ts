@@ -1,0 +1,86 @@
+/**
+ * The authorization server's signing keys: one active key signs new tokens; it is replaced every
+ * `signingKeyRotationDays` (checked every minute on every node; the store decides, so only one
+ * node rotates) or on demand. A replaced key stays in the JWKS until every token it signed has
+ * expired (token lifetime plus clock skew), so rotation never breaks a token in flight. Private
+ * keys are generated here and stored only encrypted (key-encryption.ts).
+ */
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../observability/logger.js';
+import { randomBase62 } from '../store/ids.js';
+import type { SigningKeyRecord, SigningKeyRepository } from '../store/oauth-repositories.js';
+import type { KeyEncryption } from './key-encryption.js';
+import type { OAuthState } from './oauth-state.js';
+
+const DAY_MS = 86400000;
+const CHECK_INTERVAL_MS = 60000;
+/** Verifiers may run this far behind: a retired key stays published this much longer. */
+const PUBLISH_SKEW_MS = 5 * 60000;
+
+export interface SigningKeyView {
+  kid: string;
+  algorithm: string;
+  status: 'active' | 'retired';
+  published: boolean;
+  createdAt: string;
+  retiredAt: string | null;
+  publishUntil: string | null;
+}
+
+export class SigningKeyService {
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly repository: SigningKeyRepository,
+    private readonly state: OAuthState,
+    private readonly encryption: KeyEncryption,
+    private readonly options: { algorithm: string; rotationDays: number; tokenTtlSeconds: number },
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Creates the first key, or the next one when the active key is due (or `force`). */
+  async rotateIfDue(force = false): Promise<SigningKeyRecord | undefined> {
+    const created = await this.repository.rotateIfDue(this.options.rotationDays * DAY_MS, this.options.tokenTtlSeconds * 1000 + PUBLISH_SKEW_MS, force, () => this.#generate());
+    if (created) {
+      this.logger.info({ event: 'oauth.signing_key_rotated', kid: created.id, algorithm: created.algorithm, forced: force }, 'new OAuth signing key active');
+      await this.state.refresh();
+    }
+    return created;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.rotateIfDue().catch((error: unknown) => this.logger.error({ event: 'oauth.signing_key_rotation_failed', err: error }, 'scheduled signing key rotation failed; the current key keeps signing'));
+    }, CHECK_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async list(): Promise<SigningKeyView[]> {
+    const now = this.clock.now();
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return (await this.repository.list()).map((key) => ({
+      kid: key.id,
+      algorithm: key.algorithm,
+      status: key.status,
+      published: key.status === 'active' || (key.publishUntil !== null && key.publishUntil > now),
+      createdAt: iso(key.createdAt)!,
+      retiredAt: iso(key.retiredAt),
+      publishUntil: iso(key.publishUntil),
+    }));
+  }
+
+  async #generate(): Promise<{ id: string; algorithm: string; publicJwk: JWK; privateJwkEncrypted: string }> {
+    const algorithm = this.options.algorithm;
+    const { publicKey, privateKey } = await generateKeyPair(algorithm, { extractable: true, ...(algorithm === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+    const id = `sk_${randomBase62(16)}`;
+    const publicJwk = { ...(await exportJWK(publicKey)), kid: id, alg: algorithm, use: 'sig' };
+    const privateJwk = { ...(await exportJWK(privateKey)), kid: id, alg: algorithm };
+    return { id, algorithm, publicJwk, privateJwkEncrypted: this.encryption.encrypt(JSON.stringify(privateJwk), id) };
+  }
+}

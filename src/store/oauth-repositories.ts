@@ -1,0 +1,239 @@
+/**
+ * The built-in authorization server's tables: OAuth clients (secrets as keyed hashes only),
+ * signing keys (private halves encrypted only), revoked tokens and used client assertions. Every
+ * write that nodes must follow records a change in the same transaction, like API keys.
+ */
+import type { Kysely } from 'kysely';
+import type { Clock } from '../core/clock.js';
+import { ConflictError, isUniqueViolation, NotFoundError, recordChange, requireActiveConsumer } from './repositories.js';
+import type { OAuthClientsTable, OAuthSigningKeysTable, StoreTables } from './tables.js';
+
+export interface OAuthClientRecord {
+  id: string;
+  consumerId: string;
+  name: string;
+  secretHash: string | null;
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: number | null;
+  jwks: { keys: Array<Record<string, unknown>> } | null;
+  scopes: string[];
+  status: 'active' | 'revoked';
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+  revokedAt: number | null;
+}
+
+export interface SigningKeyRecord {
+  id: string;
+  algorithm: string;
+  publicJwk: Record<string, unknown>;
+  privateJwkEncrypted: string;
+  status: 'active' | 'retired';
+  createdAt: number;
+  retiredAt: number | null;
+  publishUntil: number | null;
+}
+
+const toClient = (row: OAuthClientsTable): OAuthClientRecord => ({
+  id: row.id,
+  consumerId: row.consumer_id,
+  name: row.name,
+  secretHash: row.secret_hash,
+  previousSecretHash: row.previous_secret_hash,
+  previousSecretExpiresAt: row.previous_secret_expires_at === null ? null : Number(row.previous_secret_expires_at),
+  jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as OAuthClientRecord['jwks']),
+  scopes: JSON.parse(row.scopes) as string[],
+  status: row.status,
+  createdBy: row.created_by,
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+  revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+});
+
+const toSigningKey = (row: OAuthSigningKeysTable): SigningKeyRecord => ({
+  id: row.id,
+  algorithm: row.algorithm,
+  publicJwk: JSON.parse(row.public_jwk) as Record<string, unknown>,
+  privateJwkEncrypted: row.private_jwk_encrypted,
+  status: row.status,
+  createdAt: Number(row.created_at),
+  retiredAt: row.retired_at === null ? null : Number(row.retired_at),
+  publishUntil: row.publish_until === null ? null : Number(row.publish_until),
+});
+
+export class OAuthClientRepository {
+  constructor(
+    private readonly db: Kysely<StoreTables>,
+    private readonly clock: Clock,
+  ) {}
+
+  async insert(client: { id: string; consumerId: string; name: string; secretHash: string | null; jwks: OAuthClientRecord['jwks']; scopes: string[]; createdBy: string }): Promise<OAuthClientRecord> {
+    const now = this.clock.now();
+    const row: OAuthClientsTable = {
+      id: client.id,
+      consumer_id: client.consumerId,
+      name: client.name,
+      secret_hash: client.secretHash,
+      previous_secret_hash: null,
+      previous_secret_expires_at: null,
+      jwks: client.jwks === null ? null : JSON.stringify(client.jwks),
+      scopes: JSON.stringify(client.scopes),
+      status: 'active',
+      created_by: client.createdBy,
+      created_at: now,
+      updated_at: now,
+      revoked_at: null,
+    };
+    await this.db.transaction().execute(async (tx) => {
+      await requireActiveConsumer(tx, client.consumerId);
+      await tx.insertInto('oauth_clients').values(row).execute();
+      await recordChange(tx, 'oauth_client', row.id, now);
+    });
+    return toClient(row);
+  }
+
+  async get(id: string): Promise<OAuthClientRecord> {
+    const row = await this.db.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError('oauth client', id);
+    return toClient(row);
+  }
+
+  async list(filter: { consumerId?: string } = {}): Promise<OAuthClientRecord[]> {
+    let query = this.db.selectFrom('oauth_clients').selectAll();
+    if (filter.consumerId) query = query.where('consumer_id', '=', filter.consumerId);
+    return (await query.orderBy('created_at').orderBy('id').execute()).map(toClient);
+  }
+
+  async listByIds(ids: readonly string[]): Promise<OAuthClientRecord[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.selectFrom('oauth_clients').selectAll().where('id', 'in', [...ids]).execute()).map(toClient);
+  }
+
+  /** A new secret; the old one keeps working until `graceUntil` (rotation with grace). */
+  async rotateSecret(id: string, secretHash: string, graceUntil: number): Promise<OAuthClientRecord> {
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw new NotFoundError('oauth client', id);
+      if (row.status !== 'active') throw new ConflictError(`oauth client ${id} is revoked`);
+      await tx
+        .updateTable('oauth_clients')
+        .set({ secret_hash: secretHash, previous_secret_hash: row.secret_hash, previous_secret_expires_at: row.secret_hash === null ? null : graceUntil, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+      await recordChange(tx, 'oauth_client', id, now);
+    });
+    return this.get(id);
+  }
+
+  /** Revocation stops the client and every token it holds, on every node at the next refresh. */
+  async revoke(id: string): Promise<OAuthClientRecord> {
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (tx) => {
+      const result = await tx.updateTable('oauth_clients').set({ status: 'revoked', revoked_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
+      if (result.numUpdatedRows === 0n) {
+        if (!(await tx.selectFrom('oauth_clients').select('id').where('id', '=', id).executeTakeFirst())) throw new NotFoundError('oauth client', id);
+        return;
+      }
+      await recordChange(tx, 'oauth_client', id, now);
+    });
+    return this.get(id);
+  }
+}
+
+export class SigningKeyRepository {
+  constructor(
+    private readonly db: Kysely<StoreTables>,
+    private readonly clock: Clock,
+  ) {}
+
+  async list(): Promise<SigningKeyRecord[]> {
+    return (await this.db.selectFrom('oauth_signing_keys').selectAll().orderBy('created_at').orderBy('id').execute()).map(toSigningKey);
+  }
+
+  async listByIds(ids: readonly string[]): Promise<SigningKeyRecord[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.selectFrom('oauth_signing_keys').selectAll().where('id', 'in', [...ids]).execute()).map(toSigningKey);
+  }
+
+  /**
+   * Makes `next()` the active key unless a key younger than `maxAgeMs` is active already (`force`
+   * rotates anyway). The previous active keys are retired but stay published until
+   * `publishForMs` from now (the longest token they can have signed). The store revision row is
+   * locked first, so two nodes starting at once do not both create a key.
+   */
+  async rotateIfDue(maxAgeMs: number, publishForMs: number, force: boolean, next: () => Promise<Omit<SigningKeyRecord, 'status' | 'createdAt' | 'retiredAt' | 'publishUntil'>>): Promise<SigningKeyRecord | undefined> {
+    const now = this.clock.now();
+    const created = force ? await next() : undefined;
+    return this.db.transaction().execute(async (tx) => {
+      await tx.updateTable('store_revision').set((eb) => ({ value: eb.ref('value') })).where('id', '=', 1).execute();
+      const active = await tx.selectFrom('oauth_signing_keys').selectAll().where('status', '=', 'active').execute();
+      const newest = Math.max(Number.NEGATIVE_INFINITY, ...active.map((row) => Number(row.created_at)));
+      if (!force && now - newest < maxAgeMs) return undefined;
+      const key = created ?? (await next());
+      for (const row of active) {
+        await tx.updateTable('oauth_signing_keys').set({ status: 'retired', retired_at: now, publish_until: now + publishForMs }).where('id', '=', row.id).execute();
+        await recordChange(tx, 'signing_key', row.id, now);
+      }
+      const row: OAuthSigningKeysTable = {
+        id: key.id,
+        algorithm: key.algorithm,
+        public_jwk: JSON.stringify(key.publicJwk),
+        private_jwk_encrypted: key.privateJwkEncrypted,
+        status: 'active',
+        created_at: now,
+        retired_at: null,
+        publish_until: null,
+      };
+      await tx.insertInto('oauth_signing_keys').values(row).execute();
+      await recordChange(tx, 'signing_key', key.id, now);
+      return toSigningKey(row);
+    });
+  }
+}
+
+export class TokenRevocationRepository {
+  constructor(
+    private readonly db: Kysely<StoreTables>,
+    private readonly clock: Clock,
+  ) {}
+
+  async revoke(jti: string, clientId: string, expiresAt: number): Promise<void> {
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (tx) => {
+      const exists = await tx.selectFrom('oauth_revoked_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
+      if (exists) return;
+      await tx.insertInto('oauth_revoked_tokens').values({ jti, client_id: clientId, expires_at: expiresAt, revoked_at: now }).execute();
+      await recordChange(tx, 'revoked_token', jti, now);
+    });
+  }
+
+  /** Revoked tokens not yet expired (older ones cannot be used anyway). */
+  async listLive(): Promise<Array<{ jti: string; expiresAt: number }>> {
+    const rows = await this.db.selectFrom('oauth_revoked_tokens').select(['jti', 'expires_at']).where('expires_at', '>', this.clock.now()).execute();
+    return rows.map((row) => ({ jti: row.jti, expiresAt: Number(row.expires_at) }));
+  }
+
+  async listByIds(ids: readonly string[]): Promise<Array<{ jti: string; expiresAt: number }>> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('oauth_revoked_tokens').select(['jti', 'expires_at']).where('jti', 'in', [...ids]).execute();
+    return rows.map((row) => ({ jti: row.jti, expiresAt: Number(row.expires_at) }));
+  }
+
+  /**
+   * Records a client assertion's jti; false if it was used before (a replay). Shared by every
+   * node through the store's primary key, so a replay on another node is refused too.
+   */
+  async useAssertion(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
+    const now = this.clock.now();
+    try {
+      await this.db.deleteFrom('oauth_used_assertions').where('expires_at', '<', now).execute();
+      await this.db.insertInto('oauth_used_assertions').values({ client_id: clientId, jti, expires_at: expiresAt }).execute();
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+}
