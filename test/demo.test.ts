@@ -16,6 +16,9 @@ test('the demo answers through the gateway with its keys, injects the upstream c
     assert.equal(accounts.headers.server, undefined, 'the upstream Server header is removed');
     assert.equal(accounts.headers['x-powered-by'], undefined);
     assert.equal(accounts.headers['x-content-type-options'], 'nosniff');
+    // Rate-limited per consumer, and the client is told its budget.
+    assert.equal(accounts.headers['ratelimit-policy'], '"per-second";q=5;w=1, "per-day";q=10000;w=86400');
+    assert.match(String(accounts.headers['ratelimit']), /^"per-second";r=\d+;t=\d+, "per-day";r=\d+;t=\d+$/);
 
     const payment = await httpRequest(`${addresses.gateway}/v1/payments`, {
       method: 'POST',
@@ -33,6 +36,10 @@ test('the demo answers through the gateway with its keys, injects the upstream c
     assert.equal((await httpRequest(`${addresses.upstream}/accounts`)).status, 401, 'only the gateway holds the upstream token');
     assertProblem(await httpRequest(`${addresses.gateway}/v1/payments`, { method: 'POST', headers: full, body: Buffer.alloc(5000) }), 413, 'request.body_too_large');
     assert.equal((await httpRequest(`${addresses.admin}/readyz`)).status, 200);
+    const burst = await Promise.all(Array.from({ length: 15 }, () => httpRequest(`${addresses.gateway}/v1/accounts`, { headers: readOnly })));
+    const refused = burst.find((reply) => reply.status === 429);
+    assert.ok(refused, 'a burst past 10 per consumer is refused');
+    assert.equal(assertProblem(refused, 429, 'ratelimit.exceeded').limit, 'per-second');
 
     demo.child.kill('SIGTERM');
     assert.equal(await demo.exited, 0);

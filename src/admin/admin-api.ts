@@ -19,6 +19,7 @@ import { ClientInputError, type ClientService } from '../oauth/client-service.js
 import type { SigningKeyService } from '../oauth/signing-key-service.js';
 import { normalizeIp } from '../server/client-ip.js';
 import { ConflictError, isUniqueViolation, NotFoundError, type ConsumerRepository } from '../store/repositories.js';
+import type { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const ADMIN_PRINCIPAL = 'bootstrap-admin';
@@ -48,6 +49,17 @@ const schemas = {
   ),
   rotateClient: Type.Object({ gracePeriodSeconds: Type.Integer({ minimum: 0, maximum: 30 * 86400, default: 86400 }) }, { additionalProperties: false }),
   empty: Type.Object({}, { additionalProperties: false }),
+  setRateLimitOverride: Type.Object(
+    {
+      subjectType: Type.Union([Type.Literal('consumer'), Type.Literal('api_key')]),
+      subjectId: Type.String({ minLength: 1, maxLength: 64 }),
+      limitName: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,39}$' }),
+      limit: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+      windowSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
+      burst: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
+    },
+    { additionalProperties: false },
+  ),
   rotateKey: Type.Object({ gracePeriodSeconds: Type.Integer({ minimum: 0, maximum: 30 * 86400, default: 86400 }), expiresInDays: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
 };
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
@@ -59,6 +71,7 @@ export interface AdminApiDeps {
   readonly keys: KeyService | undefined;
   /** The built-in authorization server's clients and signing keys, when `oauth` is configured. */
   readonly oauth?: { clients: ClientService; signingKeys: SigningKeyService } | undefined;
+  readonly overrides: RateLimitOverrideRepository | undefined;
   readonly failures: AuthFailureTracker | undefined;
   readonly logger: () => Logger;
   readonly clock: Clock;
@@ -143,11 +156,35 @@ export function createAdminApi(deps: AdminApiDeps) {
     return [201, { items: await oauth().signingKeys.list() }];
   });
 
+  // Rate-limit overrides (issue #6): applied by every node from the change feed, no restart.
+  const overrides = () => deps.overrides!;
+  route('GET', '/v1/rate-limit-overrides', async (_p, _b, query) => {
+    const subjectType = query.get('subjectType');
+    if (subjectType !== null && subjectType !== 'consumer' && subjectType !== 'api_key') throw new GatewayError('admin.invalid_request', { detail: 'subjectType is consumer or api_key.' });
+    return [200, { items: await overrides().list({ subjectType: subjectType ?? undefined, subjectId: query.get('subjectId') ?? undefined }) }];
+  });
+  route('POST', '/v1/rate-limit-overrides', async (_p, body) => {
+    const input = body as Static<typeof schemas.setRateLimitOverride>;
+    // The subject must exist (404 otherwise): an override for a mistyped id would silently do nothing.
+    if (input.subjectType === 'consumer') await consumers().get(input.subjectId);
+    else await keys().get(input.subjectId);
+    const override = await overrides().set({ ...input, windowSeconds: input.windowSeconds ?? null, burst: input.burst ?? null });
+    audit('admin.rate_limit_override_set', { overrideId: override.id, subjectType: override.subjectType, subjectId: override.subjectId, limitName: override.limitName, limit: override.limit });
+    return [200, override];
+  });
+  route('GET', '/v1/rate-limit-overrides/:id', async (p) => [200, await overrides().get(p.id!)]);
+  route('DELETE', '/v1/rate-limit-overrides/:id', async (p) => {
+    await overrides().delete(p.id!);
+    audit('admin.rate_limit_override_deleted', { overrideId: p.id });
+    return [200, { deleted: p.id }];
+  });
+
   const bodySchemaFor: Record<string, keyof typeof schemas | undefined> = {
     'POST /v1/consumers': 'createConsumer',
     'POST /v1/keys': 'createKey',
     'POST /v1/oauth/clients': 'createClient',
     'POST /v1/oauth/signing-keys/rotate': 'empty',
+    'POST /v1/rate-limit-overrides': 'setRateLimitOverride',
   };
 
   /** Handles /v1/*; returns false for other paths (health endpoints). */

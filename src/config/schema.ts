@@ -4,6 +4,7 @@
  * TypeScript type of a loaded config. Every option has its unit in its name and a description;
  * docs/configuration.md documents each one (a test checks).
  */
+import { StringEnum } from './string-enum.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { SecretValue } from './secret.js';
 import { POLICIES } from '../policies/index.js';
@@ -12,11 +13,6 @@ const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
 const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'] as const;
-
-/** One of a fixed set of strings, as a plain `enum` (one clear error instead of one per union branch). */
-function StringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number] | T[number][]; description: string }) {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
-}
 
 /** A string that must be a secret reference; after load it is a SecretValue, never a plain string. */
 const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
@@ -224,6 +220,25 @@ export const ConfigSchema = Type.Object(
         },
         { additionalProperties: false, description: 'The built-in OAuth 2.0 authorization server (client credentials grant) for server-to-server partners.' },
       ),
+    ),
+    redis: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^rediss?://[^@/]+(/[0-9]{1,2})?$', description: 'redis://host:port[/db] (rediss:// for TLS); no credentials here: use password.' }),
+          password: Type.Optional(Secret('The Redis password (AUTH), by reference.')),
+          keyPrefix: Type.String({ pattern: '^[A-Za-z0-9:_.{}-]{0,64}$', default: 'portcullis:rl:', description: 'Prefix of every key the gateway writes.' }),
+          connectTimeoutMs: Type.Integer({ minimum: 50, maximum: 60000, default: 1000, description: 'Time allowed to connect.' }),
+          commandTimeoutMs: Type.Integer({ minimum: 10, maximum: 10000, default: 200, description: 'Time allowed for one limit check; past it the fallback answers.' }),
+        },
+        { additionalProperties: false, description: 'Redis shared by every node for rate limits (policies with store: redis).' },
+      ),
+    ),
+    overload: Type.Object(
+      {
+        maxInFlight: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10000, description: 'Requests in flight on this process past which new ones get 503 overloaded at once (0: no limit).' }),
+        retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 1, description: 'Retry-After sent with 503 overloaded.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Load shedding: refuse early instead of falling over.' },
     ),
     geo: Type.Object(
       {

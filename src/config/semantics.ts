@@ -23,7 +23,19 @@ export function checkSemantics(config: Loose): ConfigIssue[] {
   checkPolicies('policies', config.policies, issues, Object.keys(upstreams));
   if (Array.isArray(config.routes)) checkRoutes(config.routes, Object.keys(upstreams), issues);
   checkKeySections(config, issues);
+  checkRateLimitStore(config, issues);
   return issues;
+}
+
+/** A ratelimit policy with store: redis (globally or on a route) needs the redis section. */
+function checkRateLimitStore(config: Loose, issues: ConfigIssue[]): void {
+  if (config.redis !== undefined) return;
+  const routes = Array.isArray(config.routes) ? config.routes : [];
+  const places: Array<[string, unknown]> = [['policies', config.policies], ...routes.map((route, i): [string, unknown] => [`routes[${i}].policies`, isObject(route) ? route.policies : undefined])];
+  for (const [path, policies] of places) {
+    const policy = isObject(policies) ? policies.ratelimit : undefined;
+    if (isObject(policy) && policy.enabled !== false && policy.store === 'redis') issues.push({ path: `${path}.ratelimit.store`, message: 'redis needs the redis section' });
+  }
 }
 
 /** API keys need a store and a pepper; the admin API needs both too. */

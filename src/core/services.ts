@@ -93,11 +93,27 @@ export interface ConsumerDirectory {
   consumer(id: string): { readonly name: string; readonly active: boolean } | undefined;
 }
 
+/** What the ratelimit policy needs: the stores, overrides and in-flight counts of this node. */
+export interface RateLimitServices {
+  /** This node's memory: the `memory` store, and the `local` fallback when Redis fails. */
+  readonly local: import('../ratelimit/store.js').RateLimitStore;
+  /** Redis, shared by every node, when the redis section is configured. */
+  readonly shared: import('../ratelimit/store.js').RateLimitStore | undefined;
+  /** Per-consumer and per-key overrides from the store, when there is a store. */
+  readonly overrides: import('../ratelimit/override-index.js').OverrideLookup | undefined;
+  readonly concurrency: import('../ratelimit/concurrency.js').ConcurrencyCounter;
+  /** Counts a decision taken by the fallback because Redis failed. */
+  fallbackUsed(route: string, mode: 'local' | 'open' | 'closed'): void;
+  /** Counts a refusal, by the limit's name (or `concurrency`). */
+  refused(route: string, limit: string): void;
+}
+
 export interface GatewayServices {
   readonly issuerKeys?: IssuerKeyRegistry;
   readonly consumers?: ConsumerDirectory;
   /** The built-in authorization server's endpoints, when `oauth` is configured. */
   readonly endpoints?: BuiltinEndpoints;
+  readonly rateLimits?: RateLimitServices;
   readonly metrics?: PolicyMetrics;
   readonly apiKeys?: ApiKeyVerifier;
   readonly geo?: GeoLookup;

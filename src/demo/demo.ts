@@ -101,11 +101,14 @@ Try:
   curl -i ${url}/v1/nowhere -H "Authorization: Bearer $KEY"         # 404 problem+json (RFC 9457)
   curl -i -X DELETE ${url}/v1/accounts/acc_1001                     # 405 with Allow
   curl -i ${upstreamUrl}/accounts                                   # direct: 401, only the gateway holds the upstream token
+  for i in $(seq 12); do curl -s -o /dev/null -w '%{http_code} ' ${url}/v1/accounts -H "Authorization: Bearer $KEY"; done
+                                                                    # bursts of 10 per consumer, then 429 ratelimit.exceeded
 
 Admin API and CLI (bootstrap token for this demo run):
   export PORTCULLIS_ADMIN_URL=${adminUrl} PORTCULLIS_ADMIN_TOKEN=${keys.adminToken}
   node dist/src/cli/main.js keys list
   node dist/src/cli/main.js keys revoke <id>                        # then retry with that key: 401 auth.key_revoked
+  node dist/src/cli/main.js limits set --consumer <id> --name per-second --limit 50   # a partner's own limit, no restart
 
 JSON access logs follow below. Stop with Ctrl-C.
 `;

@@ -20,6 +20,11 @@ export class GatewayMetrics {
   readonly revocationUnknown = new Counter({ name: 'portcullis_client_cert_revocation_unknown_total', help: 'Client certificates with no current CRL, by listener and action (refused | allowed).', labelNames: ['listener', 'action'] as const, registers: [this.registry] });
   readonly certificateExpiry = new Gauge({ name: 'portcullis_certificate_expiry_seconds', help: 'Seconds until each known certificate expires (negative: expired).', labelNames: ['kind', 'name', 'subject', 'serial'] as const, registers: [this.registry] });
 
+  readonly rateLimited = new Counter({ name: 'portcullis_ratelimit_refused_total', help: 'Requests refused by a rate or concurrency limit, by route and limit name.', labelNames: ['route', 'limit'] as const, registers: [this.registry] });
+  readonly rateLimitFallbacks = new Counter({ name: 'portcullis_ratelimit_fallback_total', help: 'Limit decisions taken by the fallback because Redis failed, by route and mode.', labelNames: ['route', 'mode'] as const, registers: [this.registry] });
+  readonly rateLimitStoreUp = new Gauge({ name: 'portcullis_ratelimit_store_up', help: '1 while the shared rate-limit store (Redis) answers, 0 while it does not.', registers: [this.registry] });
+  readonly shed = new Counter({ name: 'portcullis_overload_shed_total', help: 'Requests refused early with 503 overloaded.', registers: [this.registry] });
+
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
   }

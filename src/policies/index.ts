@@ -8,6 +8,7 @@ import { cors } from './cors/index.js';
 import { geo } from './geo/index.js';
 import { ipRules } from './ip-rules/index.js';
 import { POLICY_ORDER, type PolicyName } from './order.js';
+import { rateLimit } from './ratelimit/index.js';
 import { requestSizeLimit } from './request-size-limit/index.js';
 import { securityHeaders } from './security-headers/index.js';
 import { validate } from './validate/index.js';
@@ -17,7 +18,7 @@ export interface RegisteredPolicy {
   readonly order: number;
 }
 
-const definitions = [ipRules, geo, requestSizeLimit, cors, authMtls, authApiKey, authJwt, authorize, validate, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
+const definitions = [ipRules, geo, requestSizeLimit, cors, authMtls, authApiKey, authJwt, authorize, rateLimit, validate, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
 
 export const POLICIES: readonly RegisteredPolicy[] = definitions.map((definition) => ({
   definition,

@@ -12,6 +12,7 @@ export const POLICY_ORDER = {
   'auth-apikey': 300,
   'auth-jwt': 320,
   authorize: 400,
+  ratelimit: 500,
   validate: 600,
   'security-headers': 900,
 } as const;

@@ -62,6 +62,7 @@ export class Gateway {
   #runtime: Runtime;
   #revision = 1;
   #inflight = 0;
+  #shedLoggedAt = 0;
   #draining = false;
   #ready = false;
   #watcher: FSWatcher | undefined;
@@ -92,6 +93,7 @@ export class Gateway {
       consumers: services.consumers,
       keys: services.keyService,
       oauth: services.oauth,
+      overrides: services.overrides,
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       failures: new FailureThrottle(options.config.bruteForce),
       logger: () => this.#runtime.logger,
@@ -161,6 +163,19 @@ export class Gateway {
   }
 
   /** Requests being handled right now. */
+  /** Load shedding: past overload.maxInFlight, new requests get 503 at once (counted in onStart). */
+  #overloaded(): boolean {
+    const max = this.#runtime.config.overload.maxInFlight;
+    if (max === 0 || this.#inflight <= max) return false;
+    this.#services.metrics.shed.inc();
+    const now = Date.now();
+    if (now - this.#shedLoggedAt >= 10_000) {
+      this.#shedLoggedAt = now;
+      this.logger.warn({ event: 'gateway.overloaded', inflight: this.#inflight, maxInFlight: max }, 'overloaded: shedding new requests with 503');
+    }
+    return true;
+  }
+
   get inflight(): number {
     return this.#inflight;
   }
@@ -201,6 +216,7 @@ export class Gateway {
           listener: { name: listener.name, protocol: tls ? 'https' : 'http', bodyIdleTimeoutMs: listener.bodyIdleTimeoutMs, tls: () => entry.tls, plainHttp: listener.plainHttp, httpsPort: listener.httpsPort },
           runtime: () => this.#runtime,
           draining: () => this.#draining,
+          overloaded: () => this.#overloaded(),
           onStart: () => this.#inflight++,
           onEnd: (route, status) => {
             this.#inflight--;
@@ -242,7 +258,7 @@ export class Gateway {
     }
     this.#runtime = next;
     this.#revision++;
-    const startOnly = ['admin', 'store', 'apiKeys', 'bruteForce', 'oauth'] as const;
+    const startOnly = ['admin', 'store', 'apiKeys', 'bruteForce', 'oauth', 'redis'] as const;
     const changed: string[] = startOnly.filter((section) => JSON.stringify(previous.config[section]) !== JSON.stringify(config[section]));
     if (!this.#applyListenerTls(config)) changed.unshift('listeners');
     if (changed.length > 0) {

@@ -39,6 +39,8 @@ export interface RequestHandlerOptions {
   readonly runtime: () => Runtime;
   /** True once shutdown has begun: responses then close their connection. */
   readonly draining: () => boolean;
+  /** True when this request should be shed (503 overloaded) before any work is done for it. */
+  readonly overloaded: () => boolean;
   readonly onStart: () => void;
   /** With the route's name and the status sent (0 if none). */
   readonly onEnd: (route: string, status: number) => void;
@@ -58,7 +60,8 @@ export function createRequestHandler(options: RequestHandlerOptions) {
     options.onStart();
     const runtime = options.runtime();
     runtime.acquire();
-    const { ctx, route, pipeline, early, builtin } = createContext(req, res, runtime, options.listener);
+    const shed = options.overloaded();
+    const { ctx, route, pipeline, early, builtin } = createContext(req, res, runtime, options.listener, shed);
     res.once('close', () => {
       options.onEnd(ctx.route.name, res.headersSent ? res.statusCode : 0);
       runtime.release();
@@ -108,7 +111,7 @@ async function answerBuiltin(ctx: RequestContext, handle: BuiltinEndpoint, respo
   await respond.direct(answer);
 }
 
-function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runtime, listener: ListenerInfo) {
+function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runtime, listener: ListenerInfo, shed: boolean) {
   const config = runtime.config;
   const peerIp = normalizeIp(req.socket.remoteAddress);
   const ip = resolveClientIp(peerIp, req.headers['x-forwarded-for'], runtime.trustedProxies);
@@ -131,7 +134,8 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
   let params: Record<string, string> = {};
   let builtin: { name: string; handle: BuiltinEndpoint } | undefined;
   const hostProblem = checkHost(req);
-  if (hostProblem) early = new GatewayError('request.malformed', { detail: hostProblem });
+  if (shed) early = new GatewayError('overloaded', { detail: 'The gateway is at capacity; retry shortly.', headers: { 'retry-after': String(config.overload.retryAfterSeconds) } });
+  else if (hostProblem) early = new GatewayError('request.malformed', { detail: hostProblem });
   else if (listener.plainHttp === 'refuse') early = new GatewayError('request.https_required', { detail: 'This address serves HTTPS only.' });
   // Listener mode `required`: no request is served without a valid certificate, whatever the route.
   else if (tls?.mode === 'required' && clientCertificate?.status !== 'verified') early = clientCertificateError(clientCertificate);

@@ -4,7 +4,7 @@
  * take effect at start; a reload that changes them says a restart is needed.
  */
 import type { Clock } from '../core/clock.js';
-import type { GatewayServices } from '../core/services.js';
+import type { GatewayServices, RateLimitServices } from '../core/services.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { KeyIndex } from '../keys/key-index.js';
 import { KeyService } from '../keys/key-service.js';
@@ -17,6 +17,11 @@ import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { migrateToLatest, openStore, type OpenedStore } from '../store/open-store.js';
 import { ApiKeyRepository, ChangeFeed, ConsumerRepository } from '../store/repositories.js';
+import { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
+import { ConcurrencyCounter } from '../ratelimit/concurrency.js';
+import { MemoryRateLimitStore } from '../ratelimit/memory-store.js';
+import { OverrideIndex } from '../ratelimit/override-index.js';
+import { RedisRateLimitStore } from '../ratelimit/redis-store.js';
 
 /** A start-up problem to tell the operator plainly (no stack trace). */
 export class StartupError extends Error {}
@@ -30,6 +35,7 @@ export interface OpenedServices {
   readonly keyIndex: KeyIndex | undefined;
   /** The built-in authorization server, when `oauth` is configured. */
   readonly oauth?: OpenedOAuth | undefined;
+  readonly overrides: RateLimitOverrideRepository | undefined;
   close(): Promise<void>;
 }
 
@@ -53,17 +59,21 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   geo?.watch();
   // A guessable bootstrap token would make the admin API the weakest door.
   if (config.admin.token && config.admin.token.reveal().length < 24) throw new StartupError(`admin.token (${config.admin.token.reference}) must be at least 24 characters`);
+  const rateLimits = await openRateLimits(config, logger, metrics);
   if (!config.store) {
+    const services = { authFailures, geo, metrics: policyMetrics, issuerKeys, rateLimits };
     return {
-      services: { authFailures, geo, metrics: policyMetrics, issuerKeys },
+      services,
       metrics,
       store: undefined,
       consumers: undefined,
       keyService: undefined,
       keyIndex: undefined,
+      overrides: undefined,
       close: async () => {
         geo?.close();
         issuerKeys.close();
+        await rateLimits.close();
       },
     };
   }
@@ -94,24 +104,67 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       oauth = await openOAuth(config.oauth, { db: store.db, consumers, pepper: config.apiKeys.pepper.reveal(), pollIntervalMs: config.store.pollIntervalMs, failures: authFailures, clock, logger });
       issuerKeys.setBuiltin(oauth.state);
     }
+    const overrides = new RateLimitOverrideRepository(store.db, clock);
+    const overrideIndex = new OverrideIndex(overrides, new ChangeFeed(store.db), { pollIntervalMs: config.store.pollIntervalMs, logger });
+    await overrideIndex.load();
+    overrideIndex.start();
     return {
-      services: { authFailures, apiKeys: keyIndex, consumers: keyIndex, geo, metrics: policyMetrics, issuerKeys, endpoints: oauth?.server },
+      services: { authFailures, apiKeys: keyIndex, consumers: keyIndex, geo, metrics: policyMetrics, issuerKeys, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex } },
       metrics,
       store,
       consumers,
       keyService,
       keyIndex,
       oauth,
+      overrides,
       async close() {
         geo?.close();
         issuerKeys.close();
         await oauth?.stop();
+        await rateLimits.close();
+        await overrideIndex.stop();
         await keyIndex?.stop();
         await store.close();
       },
     };
   } catch (error) {
     await store.close().catch(() => {});
+    await rateLimits.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The rate-limit stores: memory always (the memory store and the local fallback), Redis when
+ * configured. An unreachable Redis at start is not fatal: it is logged and the policies' fallback
+ * serves until it answers.
+ */
+async function openRateLimits(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): Promise<RateLimitServices & { close(): Promise<void> }> {
+  const local = new MemoryRateLimitStore();
+  let shared: RedisRateLimitStore | undefined;
+  if (config.redis) {
+    metrics.rateLimitStoreUp.set(0);
+    shared = new RedisRateLimitStore({
+      url: config.redis.url,
+      password: config.redis.password?.reveal(),
+      keyPrefix: config.redis.keyPrefix,
+      connectTimeoutMs: config.redis.connectTimeoutMs,
+      commandTimeoutMs: config.redis.commandTimeoutMs,
+      logger,
+      onHealth: (up) => metrics.rateLimitStoreUp.set(up ? 1 : 0),
+    });
+    await shared.connect();
+  }
+  return {
+    local,
+    shared,
+    overrides: undefined,
+    concurrency: new ConcurrencyCounter(),
+    fallbackUsed: (route, mode) => metrics.rateLimitFallbacks.inc({ route, mode }),
+    refused: (route, limit) => metrics.rateLimited.inc({ route, limit }),
+    async close() {
+      await shared?.close();
+      await local.close();
+    },
+  };
 }

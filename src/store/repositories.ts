@@ -51,12 +51,12 @@ export class ConflictError extends Error {
   }
 }
 
-type Db = Kysely<StoreTables> | Transaction<StoreTables>;
+export type Db = Kysely<StoreTables> | Transaction<StoreTables>;
 
 /** Bind-parameter limits (SQLite 32766, PostgreSQL 65535) cap `IN (...)` lists: query in chunks. */
 const ID_CHUNK = 500;
 
-function chunks<T>(items: readonly T[]): T[][] {
+export function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += ID_CHUNK) out.push(items.slice(i, i + ID_CHUNK));
   return out;
@@ -275,7 +275,7 @@ export class ApiKeyRepository {
 }
 
 /** Every kind of entity the change feed reports; a new entity kind adds its name here. */
-export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token'] as const;
+export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token', 'rate_limit_override'] as const;
 export type ChangeEntity = (typeof CHANGE_ENTITIES)[number];
 
 export interface ChangeBatch {

@@ -110,6 +110,19 @@ export interface OAuthUsedAssertionsTable {
   expires_at: number;
 }
 
+/** A consumer's or key's own numbers for a named rate limit (issue #6: overrides without restart). */
+export interface RateLimitOverridesTable {
+  id: string;
+  subject_type: 'consumer' | 'api_key';
+  subject_id: string;
+  limit_name: string;
+  limit: number;
+  window_seconds: number | null;
+  burst: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface StoreTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
@@ -117,6 +130,7 @@ export interface StoreTables {
   oauth_signing_keys: OAuthSigningKeysTable;
   oauth_revoked_tokens: OAuthRevokedTokensTable;
   oauth_used_assertions: OAuthUsedAssertionsTable;
+  rate_limit_overrides: RateLimitOverridesTable;
   changes: ChangesTable;
   store_revision: StoreRevisionTable;
 }

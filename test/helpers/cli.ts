@@ -1,6 +1,10 @@
 /** Runs the real `portcullis` CLI (the compiled bin) as a child process. */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './index.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -49,4 +53,37 @@ export function runCliAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promis
     child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
     child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+export interface GatewayNodes {
+  readonly nodes: CliProcess[];
+  /** Each node's listener and admin ports, in order. */
+  readonly ports: Array<{ port: number; adminPort: number }>;
+  stop(): void;
+}
+
+/**
+ * Starts `count` gateway processes (`portcullis start`), each with its own config file and ports,
+ * and waits until every one has started. `config` gets a node's ports and returns its config.
+ */
+export async function startGatewayNodes(count: number, config: (ports: { port: number; adminPort: number }) => Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<GatewayNodes> {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-nodes-'));
+  const nodes: CliProcess[] = [];
+  const ports: Array<{ port: number; adminPort: number }> = [];
+  const stop = () => nodes.forEach((node) => node.child.kill('SIGKILL'));
+  try {
+    for (let i = 0; i < count; i++) {
+      const nodePorts = { port: await freePort(), adminPort: await freePort() };
+      const file = join(dir, `node${i}.json`);
+      writeFileSync(file, JSON.stringify({ lifecycle: { watchConfigFile: false }, ...config(nodePorts) }));
+      const node = spawnCli(['start', '--config', file], env);
+      nodes.push(node);
+      ports.push(nodePorts);
+      await node.waitForLine(/gateway\.started/, 20000);
+    }
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return { nodes, ports, stop };
 }

@@ -228,9 +228,9 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until the condition holds; fails the test with the message after the timeout. */
-export async function eventually(condition: () => boolean, message: string, timeoutMs = 3000): Promise<void> {
+export async function eventually(condition: () => boolean | Promise<boolean>, message: string, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out: ${message}`);
     await sleep(10);
   }

@@ -1,0 +1,176 @@
+/**
+ * Rate limits, concurrency limits and the RateLimit headers (issue #6). Each named limit is a GCRA
+ * budget (src/ratelimit/gcra.ts: no window-boundary bursts, exact remaining counts) keyed by any
+ * mix of consumer, API key, OAuth client, client IP, route and a header. A limit's name is its
+ * counter: the same name on several routes is one shared budget, so a global `per-day` limit
+ * counts every route. All limits of a request are checked and spent together, in memory or in one
+ * Redis script; overrides per consumer or key come from the store without a restart.
+ *
+ * When Redis fails the policy does what `onStoreFailure` says (local limits, open, or closed with
+ * 503), counting every fallback decision in a metric; the store logs the outage and the recovery.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { HeaderMap, RequestContext } from '../../core/context.js';
+import { GatewayError } from '../../core/errors.js';
+import { definePolicy, policyConfig } from '../../core/policy.js';
+import { StringEnum } from '../../config/string-enum.js';
+import type { Decision, LimitSpec } from '../../ratelimit/gcra.js';
+import { describePolicies, describeRemaining, legacyHeaders } from '../../ratelimit/headers.js';
+import { partitionKey, PARTITION_KINDS } from '../../ratelimit/partition.js';
+
+const Partition = StringEnum(PARTITION_KINDS, { description: 'consumer | api_key | client | ip | route | header' });
+const HTTP_METHOD_NAME = '^[A-Z]+$';
+
+const configSchema = policyConfig(
+  {
+    limits: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,39}$', description: 'Names the limit in headers and problems; also its counter: the same name on several routes is one budget.' }),
+          limit: Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'Units (requests, weighted by cost) allowed per window.' }),
+          windowSeconds: Type.Integer({ minimum: 1, maximum: 31_536_000, description: 'The window the limit is spread over, in seconds.' }),
+          burst: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'Units that may be spent at once (default: the limit).' })),
+          by: Type.Array(Partition, { minItems: 1, uniqueItems: true, default: ['consumer'], description: 'What the budget is kept per; several kinds combine (per consumer per route).' }),
+          header: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]+$', description: 'The request header to partition by, when `by` includes header.' })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'Named limits; a request must fit every one of them.' },
+    ),
+    cost: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'Units one request costs (a bulk endpoint may cost 10).' }),
+    methodCosts: Type.Record(Type.String({ pattern: HTTP_METHOD_NAME }), Type.Integer({ minimum: 1, maximum: 1_000_000 }), { default: {}, description: 'Cost per method, overriding `cost`.' }),
+    store: StringEnum(['memory', 'redis'], { default: 'memory', description: 'memory (this node only) or redis (shared by every node; needs the redis section).' }),
+    onStoreFailure: StringEnum(['local', 'open', 'closed'], { default: 'local', description: 'When Redis is unreachable: local (limits on this node), open (admit), or closed (503).' }),
+    headers: Type.Boolean({ default: true, description: 'Send RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers) on every response.' }),
+    legacyHeaders: Type.Boolean({ default: false, description: 'Also send X-RateLimit-Limit, -Remaining and -Reset for the tightest limit.' }),
+    concurrency: Type.Optional(
+      Type.Object(
+        {
+          maxInFlight: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Most requests in flight at once per partition, on each node.' }),
+          by: Type.Array(Partition, { minItems: 1, uniqueItems: true, default: ['consumer'], description: 'What the in-flight count is kept per.' }),
+          header: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]+$', description: 'The request header to partition by, when `by` includes header.' })),
+        },
+        { additionalProperties: false, description: 'A maximum of in-flight requests (429 ratelimit.concurrency_exceeded past it).' },
+      ),
+    ),
+  },
+  'Rate limits (GCRA), concurrency limits and RateLimit headers.',
+);
+
+type RateLimitConfig = Static<typeof configSchema>;
+
+export const rateLimit = definePolicy({
+  name: 'ratelimit',
+  description: 'Limits request rates and concurrency per consumer, key, client, IP, route or header, and tells clients their budget.',
+  enabledByDefault: false,
+  configSchema,
+  check(config) {
+    const issues: Array<{ path: string; message: string }> = [];
+    const names = new Set<string>();
+    config.limits.forEach((limit, i) => {
+      if (names.has(limit.name)) issues.push({ path: `limits[${i}].name`, message: `"${limit.name}" is used twice; limit names must be unique` });
+      names.add(limit.name);
+      if (limit.by.includes('header') !== (limit.header !== undefined)) issues.push({ path: `limits[${i}].header`, message: 'header is needed exactly when `by` includes header' });
+      const maxCost = Math.max(config.cost, ...Object.values(config.methodCosts));
+      if ((limit.burst ?? limit.limit) < maxCost) issues.push({ path: `limits[${i}]`, message: `a request costs up to ${maxCost} units but this limit's burst is ${limit.burst ?? limit.limit}: no request could ever pass` });
+    });
+    if (config.concurrency && config.concurrency.by.includes('header') !== (config.concurrency.header !== undefined)) issues.push({ path: 'concurrency.header', message: 'header is needed exactly when `by` includes header' });
+    if (config.limits.length === 0 && !config.concurrency) issues.push({ path: 'limits', message: 'configure at least one limit or a concurrency limit' });
+    return issues;
+  },
+  create(config, deps) {
+    const services = deps.services.rateLimits;
+    if (!services) throw new Error('ratelimit needs the rate-limit services (the gateway opens them)');
+    const shared = config.store === 'redis' ? services.shared : undefined;
+    if (config.store === 'redis' && !shared) throw new Error('ratelimit with store: redis needs the redis section (the config check should have said so)');
+    const limits = config.limits.map((limit) => ({ ...limit, header: limit.header?.toLowerCase() }));
+    const concurrency = config.concurrency ? { ...config.concurrency, header: config.concurrency.header?.toLowerCase() } : undefined;
+    const outcomes = new WeakMap<RequestContext, Decision | 'open'>();
+    const slots = new WeakMap<RequestContext, string>();
+
+    function costOf(ctx: RequestContext): number {
+      return config.methodCosts[ctx.method] ?? config.cost;
+    }
+
+    function specsFor(ctx: RequestContext): LimitSpec[] {
+      const principal = ctx.principal;
+      const cost = costOf(ctx);
+      return limits.map((limit) => {
+        const override = services!.overrides?.find(limit.name, principal?.consumerId, principal?.credentialId);
+        const effective = override ? { limit: override.limit, windowSeconds: override.windowSeconds ?? limit.windowSeconds, burst: override.burst ?? override.limit } : { limit: limit.limit, windowSeconds: limit.windowSeconds, burst: limit.burst ?? limit.limit };
+        return { key: `${limit.name}|${partitionKey(limit.by, limit.header, ctx)}`, name: limit.name, limit: effective.limit, windowMs: effective.windowSeconds * 1000, burst: effective.burst, cost };
+      });
+    }
+
+    async function consume(ctx: RequestContext, specs: LimitSpec[], now: number): Promise<Decision | 'open'> {
+      if (!shared) return services!.local.consume(specs, now);
+      try {
+        return await shared.consume(specs, now);
+      } catch (error) {
+        services!.fallbackUsed(ctx.route.name, config.onStoreFailure);
+        ctx.logFields.rateLimitFallback = config.onStoreFailure;
+        if (config.onStoreFailure === 'local') return services!.local.consume(specs, now);
+        if (config.onStoreFailure === 'open') return 'open';
+        throw new GatewayError('ratelimit.store_unavailable', { detail: 'Rate limits cannot be checked right now; try again shortly.', internal: (error as Error).message, headers: { 'retry-after': '1' } });
+      }
+    }
+
+    function takeSlot(ctx: RequestContext): void {
+      if (!concurrency) return;
+      const key = `concurrency|${partitionKey(concurrency.by, concurrency.header, ctx)}`;
+      if (!services!.concurrency.tryAcquire(key, concurrency.maxInFlight)) {
+        services!.refused(ctx.route.name, 'concurrency');
+        throw new GatewayError('ratelimit.concurrency_exceeded', { detail: `At most ${concurrency.maxInFlight} requests may be in flight at once.`, headers: { 'retry-after': '1' }, extensions: { limit: 'concurrency' } });
+      }
+      slots.set(ctx, key);
+    }
+
+    function releaseSlot(ctx: RequestContext): void {
+      const key = slots.get(ctx);
+      if (key === undefined) return;
+      slots.delete(ctx);
+      services!.concurrency.release(key);
+    }
+
+    return {
+      limit: async function enforceRateLimits(ctx) {
+        // The concurrency slot first: it spends nothing, so a refusal there wastes no budget.
+        takeSlot(ctx);
+        if (limits.length === 0) return;
+        let outcome: Decision | 'open';
+        try {
+          outcome = await consume(ctx, specsFor(ctx), deps.clock.now());
+        } catch (error) {
+          releaseSlot(ctx);
+          throw error;
+        }
+        outcomes.set(ctx, outcome);
+        if (outcome === 'open' || outcome.allowed) return;
+        releaseSlot(ctx);
+        services.refused(ctx.route.name, outcome.limitName);
+        ctx.logFields.rateLimit = outcome.limitName;
+        const retryAfter = Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
+        throw new GatewayError('ratelimit.exceeded', {
+          detail: `The "${outcome.limitName}" rate limit is used up; retry after ${retryAfter} s.`,
+          headers: { 'retry-after': String(retryAfter) },
+          extensions: { limit: outcome.limitName },
+        });
+      },
+      respond: function writeRateLimitHeaders(ctx) {
+        const outcome = outcomes.get(ctx);
+        if (!ctx.response || outcome === undefined || outcome === 'open') return;
+        const headers: HeaderMap = ctx.response.headers;
+        if (config.headers && outcome.states.length > 0) {
+          headers['ratelimit-policy'] = describePolicies(outcome.states);
+          headers['ratelimit'] = describeRemaining(outcome.states);
+        }
+        if (config.legacyHeaders) Object.assign(headers, legacyHeaders(outcome.states));
+      },
+      log: function releaseConcurrencySlot(ctx) {
+        releaseSlot(ctx);
+      },
+    };
+  },
+});
+
+export type { RateLimitConfig };

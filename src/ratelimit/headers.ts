@@ -1,0 +1,30 @@
+/**
+ * The RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-headers (-09/-10):
+ * Structured Field lists (RFC 8941) of quota policies, `"name";q=<quota>;w=<window seconds>`,
+ * and of current budgets, `"name";r=<remaining>;t=<seconds until whole again>`. Plus, on request,
+ * the legacy X-RateLimit-* trio for the tightest limit, for clients that only know those.
+ */
+import type { LimitState } from './gcra.js';
+
+/**
+ * From the limits as applied to this request (an override changes a consumer's quota). Names are
+ * restricted by the config schema to [a-z0-9_-], so they need no escaping here.
+ */
+export function describePolicies(states: readonly LimitState[]): string {
+  return states.map((state) => `"${state.name}";q=${state.limit};w=${Math.round(state.windowMs / 1000)}`).join(', ');
+}
+
+export function describeRemaining(states: readonly LimitState[]): string {
+  return states.map((state) => `"${state.name}";r=${state.remaining};t=${Math.ceil(state.resetMs / 1000)}`).join(', ');
+}
+
+/** The limit with the fewest units left (the first of equals). */
+export function tightest(states: readonly LimitState[]): LimitState | undefined {
+  return states.reduce<LimitState | undefined>((low, state) => (low === undefined || state.remaining < low.remaining ? state : low), undefined);
+}
+
+export function legacyHeaders(states: readonly LimitState[]): Record<string, string> {
+  const state = tightest(states);
+  if (!state) return {};
+  return { 'x-ratelimit-limit': String(state.limit), 'x-ratelimit-remaining': String(state.remaining), 'x-ratelimit-reset': String(Math.ceil(state.resetMs / 1000)) };
+}

@@ -1,0 +1,96 @@
+/**
+ * Rate-limit overrides: a consumer's or an API key's own numbers for a named limit. Written by the
+ * admin API, followed by every node through the change feed (ratelimit/override-index.ts), so an
+ * override takes effect without a restart.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Kysely } from 'kysely';
+import { newRateLimitOverrideId } from './ids.js';
+import { chunks, NotFoundError, recordChange } from './repositories.js';
+import type { RateLimitOverridesTable, StoreTables } from './tables.js';
+
+export type OverrideSubjectType = RateLimitOverridesTable['subject_type'];
+
+export interface RateLimitOverride {
+  id: string;
+  subjectType: OverrideSubjectType;
+  subjectId: string;
+  limitName: string;
+  limit: number;
+  /** Null: the configured window stays. */
+  windowSeconds: number | null;
+  /** Null: the burst follows the limit. */
+  burst: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type OverrideInput = Pick<RateLimitOverride, 'subjectType' | 'subjectId' | 'limitName' | 'limit' | 'windowSeconds' | 'burst'>;
+
+const toOverride = (row: RateLimitOverridesTable): RateLimitOverride => ({
+  id: row.id,
+  subjectType: row.subject_type,
+  subjectId: row.subject_id,
+  limitName: row.limit_name,
+  limit: Number(row.limit),
+  windowSeconds: row.window_seconds === null ? null : Number(row.window_seconds),
+  burst: row.burst === null ? null : Number(row.burst),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+});
+
+export class RateLimitOverrideRepository {
+  constructor(
+    private readonly db: Kysely<StoreTables>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates the override, or replaces the numbers of the one for the same subject and limit. */
+  async set(input: OverrideInput): Promise<RateLimitOverride> {
+    const now = this.clock.now();
+    const id = await this.db.transaction().execute(async (tx) => {
+      const existing = await tx
+        .selectFrom('rate_limit_overrides')
+        .select('id')
+        .where('subject_type', '=', input.subjectType)
+        .where('subject_id', '=', input.subjectId)
+        .where('limit_name', '=', input.limitName)
+        .executeTakeFirst();
+      const values = { limit: input.limit, window_seconds: input.windowSeconds, burst: input.burst, updated_at: now };
+      const rowId = existing?.id ?? newRateLimitOverrideId();
+      if (existing) await tx.updateTable('rate_limit_overrides').set(values).where('id', '=', rowId).execute();
+      else await tx.insertInto('rate_limit_overrides').values({ id: rowId, subject_type: input.subjectType, subject_id: input.subjectId, limit_name: input.limitName, created_at: now, ...values }).execute();
+      await recordChange(tx, 'rate_limit_override', rowId, now);
+      return rowId;
+    });
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<RateLimitOverride> {
+    const row = await this.db.selectFrom('rate_limit_overrides').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError('rate limit override', id);
+    return toOverride(row);
+  }
+
+  async list(filter: { subjectType?: OverrideSubjectType; subjectId?: string } = {}): Promise<RateLimitOverride[]> {
+    let query = this.db.selectFrom('rate_limit_overrides').selectAll();
+    if (filter.subjectType) query = query.where('subject_type', '=', filter.subjectType);
+    if (filter.subjectId) query = query.where('subject_id', '=', filter.subjectId);
+    return (await query.orderBy('created_at').orderBy('id').execute()).map(toOverride);
+  }
+
+  async listByIds(ids: readonly string[]): Promise<RateLimitOverride[]> {
+    const rows: RateLimitOverridesTable[] = [];
+    for (const chunk of chunks(ids)) rows.push(...(await this.db.selectFrom('rate_limit_overrides').selectAll().where('id', 'in', chunk).execute()));
+    return rows.map(toOverride);
+  }
+
+  async delete(id: string): Promise<void> {
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (tx) => {
+      const result = await tx.deleteFrom('rate_limit_overrides').where('id', '=', id).executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw new NotFoundError('rate limit override', id);
+      await recordChange(tx, 'rate_limit_override', id, now);
+    });
+  }
+}
