@@ -257,6 +257,19 @@ describe('CRL from a URL, and when no current CRL is available', () => {
   });
 });
 
+test('refuses a config whose subject rule or issuer is not a distinguished name', async () => {
+  const { validateConfig } = await import('../src/config/loader.js');
+  const result = validateConfig(
+    baseConfig(['http://127.0.0.1:1'], { policies: { 'auth-mtls': { consumers: [{ consumerId: 'x', subject: 'O = Globex, CN = x' }, { consumerId: 'y', subject: 'CN=y', san: 'DNS:y' }], consumerUri: { issuers: ['no equals sign'] } } } }),
+    {},
+  );
+  assert.equal(result.ok, false);
+  const messages = result.ok ? [] : result.issues.map((issue) => `${issue.path}: ${issue.message}`);
+  assert.ok(messages.some((m) => m.startsWith('policies.auth-mtls.consumers[0].subject: is not a distinguished name')), messages.join('\n'));
+  assert.ok(messages.some((m) => m.startsWith('policies.auth-mtls.consumers[1]: needs exactly one of')), messages.join('\n'));
+  assert.ok(messages.some((m) => m.startsWith('policies.auth-mtls.consumerUri.issuers[0]: is not a distinguished name')), messages.join('\n'));
+});
+
 describe('listener mode required', () => {
   test('refuses requests without a valid certificate on every route, before routing', async () => {
     const gw = await startGateway(baseConfig([upstream.url], { listeners: [mtlsListener({ mode: 'required' })] }));

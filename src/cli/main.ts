@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerCaCommands } from './ca-command.js';
 import { registerClientsCommand } from './clients-command.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerConsumersCommand } from './consumers-command.js';
@@ -26,6 +27,7 @@ const program = new Command()
 
 registerStartCommand(program);
 registerConfigCommands(program);
+registerCaCommands(program);
 registerDemoCommand(program);
 registerConsumersCommand(program);
 registerKeysCommand(program);

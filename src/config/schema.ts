@@ -290,6 +290,15 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'Shutdown and reload.' },
     ),
+    pki: Type.Optional(
+      Type.Object(
+        {
+          caDir: Type.String({ description: 'Folder made by `portcullis ca init`: its CRL is served and its certificates watched for expiry.' }),
+          crlPath: Type.String({ pattern: '^/[A-Za-z0-9._/-]*$', default: '/pki/ca.crl', description: 'Path on every listener where partners fetch the CRL (DER, no authentication).' }),
+        },
+        { additionalProperties: false, description: 'The private CA for partner certificates.' },
+      ),
+    ),
     certificateExpiry: Type.Object(
       {
         warningDays: Type.Integer({ minimum: 1, maximum: 3650, default: 30, description: 'A certificate expiring within this many days is logged (certificate.expiring).' }),

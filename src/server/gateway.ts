@@ -24,6 +24,7 @@ import { ListenerTls } from './listener-tls.js';
 import { watchedTlsFiles } from './tls-options.js';
 import { ExpiryWatch, type KnownCertificate } from '../pki/expiry-watch.js';
 import { normalizeSerial, parsePemBundle } from '../pki/revocation.js';
+import { PrivateCa } from '../pki/private-ca.js';
 import type { x509 } from '../pki/x509.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
@@ -124,6 +125,18 @@ export class Gateway {
     for (const upstream of this.#runtime.upstreams.values()) {
       if (upstream.tls.cert) for (const certificate of parsePemBundle(upstream.tls.cert)) known.push(fromX509('upstream_client', upstream.name, certificate));
       for (const target of upstream.targets) if (target.seenCertificate) known.push(upstreamServerCertificate(upstream.name, target, target.seenCertificate));
+    }
+    const pki = this.#runtime.config.pki;
+    if (pki) {
+      try {
+        const { certificate, issued } = PrivateCa.readPublic(pki.caDir);
+        known.push(fromX509('ca', pki.caDir, certificate));
+        for (const record of issued) {
+          if (record.status === 'active') known.push({ kind: 'issued', name: record.consumerId, subject: record.subject, serial: record.serial, notAfter: Date.parse(record.notAfter) });
+        }
+      } catch (error) {
+        this.logger.error({ event: 'certificate.watch_failed', caDir: pki.caDir, reason: (error as Error).message }, 'cannot read the private CA folder: its certificates are not watched');
+      }
     }
     return known;
   }

@@ -72,7 +72,8 @@ export function createRequestHandler(options: RequestHandlerOptions) {
       }
     });
     const respond = new Responder(ctx, res, runtime, pipeline, options.draining, options.listener.tls()?.hsts);
-    (builtin && !early ? answerBuiltin(ctx, builtin.handle, respond) : run(ctx, route, pipeline, early, runtime, res, respond, options.listener))
+    // A redirecting plain-HTTP listener serves nothing in clear, built-in endpoints included.
+    (builtin && !early && options.listener.plainHttp !== 'redirect' ? answerBuiltin(ctx, builtin.handle, respond) : run(ctx, route, pipeline, early, runtime, res, respond, options.listener))
       .catch((error: unknown) => respond.problem(toGatewayError(error)))
       .catch((error: unknown) => {
         // Even the problem response failed (a broken socket, say): log it and drop the connection.
@@ -88,6 +89,7 @@ async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeli
     const port = listener.httpsPort === 443 ? '' : `:${listener.httpsPort}`;
     return respond.direct({ status: 308, headers: { location: `https://${ctx.host}${port}${ctx.req.url?.startsWith('/') ? ctx.req.url : ctx.path + ctx.search}`, 'content-type': 'text/plain' }, body: 'Use HTTPS.\n' });
   }
+  if (runtime.crl && ctx.path === runtime.crl.path && (ctx.method === 'GET' || ctx.method === 'HEAD')) return serveCrl(runtime, ctx, respond);
   if (early) return respond.problem(early);
   const direct = await runRequestPhases(pipeline, ctx);
   if (direct) return respond.direct(direct);
@@ -99,6 +101,15 @@ async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeli
   await proxyRequest(ctx, route!, runtime, res, listener.bodyIdleTimeoutMs, {
     writeHead: (_ctx, status, headers) => respond.head(status, headers, 'upstream'),
   });
+}
+
+/** The private CA's CRL: public, unauthenticated, on every listener, so partners can always reach it. */
+async function serveCrl(runtime: Runtime, ctx: RequestContext, respond: Responder): Promise<void> {
+  const der = await runtime.crl!.current();
+  if (!der) throw new GatewayError('route.not_found', { detail: 'No CRL has been published yet.' });
+  const answer = { status: 200, headers: { 'content-type': 'application/pkix-crl', 'cache-control': 'public, max-age=60' }, body: der };
+  if (ctx.method === 'HEAD') return respond.direct({ ...answer, headers: { ...answer.headers, 'content-length': String(der.length) }, body: undefined });
+  return respond.direct(answer);
 }
 
 /**

@@ -16,6 +16,7 @@ import { POLICIES } from '../policies/index.js';
 import { TrustedProxies } from './client-ip.js';
 import { compilePathTemplate, fillTemplate, type TemplateSegment } from './path-template.js';
 import { Router } from './router.js';
+import { CrlPublication } from '../pki/crl-publication.js';
 import { Upstream, type SeenCertificate, type UpstreamTarget } from './upstream.js';
 
 export interface CompiledRoute {
@@ -39,6 +40,8 @@ export interface Runtime {
   readonly sensitiveQueryParams: ReadonlySet<string>;
   /** Endpoints the gateway answers itself (the authorization server), matched before routes. */
   readonly endpoints: BuiltinEndpoints | undefined;
+  /** The private CA's CRL, served at pki.crlPath on every listener. */
+  readonly crl: CrlPublication | undefined;
   /** A request starts or ends on this runtime. */
   acquire(): void;
   release(): void;
@@ -97,6 +100,7 @@ export function buildRuntime(
     trustedProxies: new TrustedProxies(config.trustedProxies),
     requestIdHeader,
     endpoints: services.endpoints,
+    crl: config.pki ? new CrlPublication(config.pki.crlPath, config.pki.caDir) : undefined,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {
       inflight++;

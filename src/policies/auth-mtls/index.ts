@@ -52,7 +52,12 @@ interface Rule {
 }
 
 const normalizeFingerprint = (value: string) => value.replace(/:/g, '').toLowerCase();
-const normalizeName = (value: string) => new x509.Name(value).toString();
+/** RFC 4514 text in the certificate's own order; refuses what the parser would read as an empty name. */
+function normalizeName(value: string): string {
+  const name = new x509.Name(value).toString();
+  if (name === '') throw new Error('empty distinguished name');
+  return name;
+}
 
 export const authMtls = definePolicy({
   name: 'auth-mtls',
@@ -69,7 +74,7 @@ export const authMtls = definePolicy({
         try {
           normalizeName(value);
         } catch {
-          issues.push({ path: `consumers[${index}].${field}`, message: 'is not a distinguished name (e.g. CN=acme, O=Acme Corp)' });
+          issues.push({ path: `consumers[${index}].${field}`, message: 'is not a distinguished name (e.g. CN=acme, O=Acme Corp; no spaces around =)' });
         }
       }
     });
@@ -77,7 +82,7 @@ export const authMtls = definePolicy({
       try {
         normalizeName(issuer);
       } catch {
-        issues.push({ path: `consumerUri.issuers[${index}]`, message: 'is not a distinguished name (e.g. CN=Portcullis Partner CA)' });
+        issues.push({ path: `consumerUri.issuers[${index}]`, message: 'is not a distinguished name (e.g. CN=Portcullis Partner CA; no spaces around =)' });
       }
     });
     return issues;

@@ -1,0 +1,154 @@
+/**
+ * The partner journey with Portcullis's own CA, end to end through the real CLI: `ca init`,
+ * `certs issue --consumer` (generated key and from a CSR), a call to an mTLS route with curl,
+ * `certs revoke`, the CRL served over HTTP, and the partner refused without a restart.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { x509 } from '../src/pki/x509.js';
+import { runCliAsync } from './helpers/cli.js';
+import { baseConfig, httpRequest, startGateway, startUpstream, type TestUpstream } from './helpers/index.js';
+import { makeTestPki, type TestPki } from './helpers/certs.js';
+import { run } from './helpers/tls.js';
+
+const PASSPHRASE_ENV = { PTC_CA_PASSPHRASE: 'correct horse battery staple 42' };
+const SUBJECT = 'CN=Example Bank Partner CA, O=Example Bank';
+
+let upstream: TestUpstream;
+let pki: TestPki;
+let work: string;
+
+before(async () => {
+  upstream = await startUpstream();
+  pki = await makeTestPki();
+  work = mkdtempSync(join(tmpdir(), 'portcullis-ca-'));
+});
+after(() => upstream.close());
+
+async function cli(args: string[], env: Record<string, string> = PASSPHRASE_ENV) {
+  const result = await runCliAsync(args, env);
+  return result;
+}
+
+test('a partner is issued a certificate, calls an mTLS route, is revoked, and is refused', async () => {
+  const dir = join(work, 'ca');
+  const init = await cli(['ca', 'init', '--dir', dir, '--subject', SUBJECT, '--key-passphrase-env', 'PTC_CA_PASSPHRASE', '--crl-url', 'http://gateway.example/pki/ca.crl']);
+  assert.equal(init.status, 0, init.stderr);
+  assert.match(readFileSync(join(dir, 'ca.key.pem'), 'utf8'), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/, 'the CA key is stored encrypted');
+  assert.doesNotMatch(init.stdout + init.stderr, /correct horse/);
+
+  const issued = await cli(['certs', 'issue', '--dir', dir, '--consumer', 'acme', '--out', join(work, 'acme.crt'), '--out-key', join(work, 'acme.key'), '--json']);
+  assert.equal(issued.status, 0, issued.stderr);
+  const record = JSON.parse(issued.stdout) as { serial: string; consumerId: string; status: string };
+  assert.equal(record.consumerId, 'acme');
+  const certificate = new x509.X509Certificate(readFileSync(join(work, 'acme.crt'), 'utf8'));
+  assert.ok(certificate.getExtension(x509.SubjectAlternativeNameExtension)!.names.toJSON().some((name) => name.value === 'urn:portcullis:consumer:acme'));
+  assert.ok(certificate.getExtension(x509.CRLDistributionPointsExtension), 'carries the CRL URL');
+
+  const gw = await startGateway(
+    baseConfig([upstream.url], {
+      listeners: [
+        {
+          name: 'partners',
+          host: '127.0.0.1',
+          port: 0,
+          tls: { certFile: pki.serverCert, keyFile: pki.serverKey, clientCertificates: { mode: 'optional', caFiles: [join(dir, 'chain.pem')], crl: { files: [join(dir, 'crl.pem')], refreshSeconds: 1 } } },
+        },
+        { name: 'public-http', host: '127.0.0.1', port: 0 },
+      ],
+      pki: { caDir: dir },
+      policies: { 'auth-mtls': { consumerUri: { issuers: [SUBJECT], scopes: ['payments:write'] } } },
+    }),
+  );
+  try {
+    const curl = (extra: string[]) => run('curl', ['-sS', '--cacert', pki.rootCa, ...extra, `${gw.url}/v1/payments`]);
+    const ok = await curl(['--cert', join(work, 'acme.crt'), '--key', join(work, 'acme.key')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).headers['x-consumer-id'], 'acme');
+
+    const revoked = await cli(['certs', 'revoke', '--dir', dir, record.serial, '--json']);
+    assert.equal(revoked.status, 0, revoked.stderr);
+    assert.equal((JSON.parse(revoked.stdout) as { status: string }).status, 'revoked');
+
+    let refusal = '';
+    for (let i = 0; i < 40 && !refusal.includes('auth.client_cert_revoked'); i++) {
+      refusal = (await curl(['--cert', join(work, 'acme.crt'), '--key', join(work, 'acme.key')])).stdout;
+      if (!refusal.includes('auth.client_cert_revoked')) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(JSON.parse(refusal).code, 'auth.client_cert_revoked');
+
+    // Partners fetch the CRL over plain HTTP, without any credential.
+    const served = await fetch(`${gw.gateway.url('public-http')}/pki/ca.crl`);
+    assert.equal(served.status, 200);
+    assert.equal(served.headers.get('content-type'), 'application/pkix-crl');
+    const crl = new x509.X509Crl(await served.arrayBuffer());
+    assert.equal(crl.issuer, SUBJECT);
+    assert.ok(crl.entries.some((entry) => entry.serialNumber.toLowerCase().replace(/^0+/, '') === record.serial));
+    assert.equal((await httpRequest(`${gw.gateway.url('public-http')}/pki/ca.crl`, { method: 'HEAD' })).status, 200);
+
+    const list = await cli(['certs', 'list', '--dir', dir]);
+    assert.match(list.stdout, new RegExp(`${record.serial}\\s+acme\\s+CN=acme\\s+\\S+\\s+revoked\\s+36[45]`));
+
+    const findings = gw.gateway.checkCertificateExpiry();
+    assert.ok(findings.some((finding) => finding.kind === 'ca' && finding.subject === SUBJECT));
+  } finally {
+    await gw.close();
+  }
+});
+
+test('issues from a CSR (the partner keeps its key) and records it for the expiry watch', async () => {
+  const dir = join(work, 'ca-csr');
+  assert.equal((await cli(['ca', 'init', '--dir', dir, '--subject', 'CN=CSR CA', '--key-passphrase-env', 'PTC_CA_PASSPHRASE'])).status, 0);
+  const csr = join(work, 'globex.csr');
+  const made = await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/O=Globex/CN=globex-prod', '-keyout', join(work, 'globex.key'), '-out', csr]);
+  assert.equal(made.code, 0, made.stderr);
+  const issued = await cli(['certs', 'issue', '--dir', dir, '--consumer', 'globex', '--csr', csr, '--out', join(work, 'globex.crt'), '--days', '20', '--json']);
+  assert.equal(issued.status, 0, issued.stderr);
+  // RFC 4514 text in the certificate's own order, as `openssl x509 -noout -subject` shows it.
+  assert.equal((JSON.parse(issued.stdout) as { subject: string }).subject, 'O=Globex, CN=globex-prod');
+  const verify = await run('openssl', ['verify', '-CAfile', join(dir, 'chain.pem'), join(work, 'globex.crt')]);
+  assert.match(verify.stdout, /OK/);
+  const matches = await run('openssl', ['x509', '-noout', '-pubkey', '-in', join(work, 'globex.crt')]);
+  const keyPub = await run('openssl', ['pkey', '-pubout', '-in', join(work, 'globex.key')]);
+  assert.equal(matches.stdout, keyPub.stdout, 'the certificate carries the CSR key');
+
+  const gw = await startGateway(baseConfig([upstream.url], { pki: { caDir: dir }, certificateExpiry: { warningDays: 30 } }));
+  try {
+    const warning = await gw.logs.waitFor((r) => r.event === 'certificate.expiring' && r.kind === 'issued');
+    assert.equal(warning.name, 'globex');
+  } finally {
+    await gw.close();
+  }
+});
+
+test('makes an intermediate below a root, and takes the CA key from an environment variable', async () => {
+  const root = join(work, 'root');
+  const intermediate = join(work, 'intermediate');
+  const key = await run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']);
+  const env = { ...PASSPHRASE_ENV, PTC_ROOT_KEY: key.stdout };
+  const made = await cli(['ca', 'init', '--dir', root, '--subject', 'CN=Offline Root', '--key-env', 'PTC_ROOT_KEY'], env);
+  assert.equal(made.status, 0, made.stderr);
+  assert.equal(existsSync(join(root, 'ca.key.pem')), false, 'a key from the environment is never written');
+  const sub = await cli(['ca', 'init', '--dir', intermediate, '--subject', 'CN=Issuing CA', '--key-passphrase-env', 'PTC_CA_PASSPHRASE', '--parent-dir', root], env);
+  assert.equal(sub.status, 0, sub.stderr);
+  assert.equal((await cli(['certs', 'issue', '--dir', intermediate, '--consumer', 'initech', '--out', join(work, 'initech.crt'), '--out-key', join(work, 'initech.key')], env)).status, 0);
+  const chain = readFileSync(join(work, 'initech.crt'), 'utf8');
+  assert.equal(chain.match(/BEGIN CERTIFICATE/g)!.length, 2, 'the leaf travels with its intermediate');
+  const verify = await run('openssl', ['verify', '-CAfile', join(root, 'ca.pem'), '-untrusted', join(intermediate, 'ca.pem'), join(work, 'initech.crt')]);
+  assert.match(verify.stdout, /OK/, verify.stderr);
+});
+
+test('refuses to open the CA with a wrong passphrase, and never prints secrets', async () => {
+  const dir = join(work, 'ca-wrong');
+  assert.equal((await cli(['ca', 'init', '--dir', dir, '--subject', 'CN=Wrong', '--key-passphrase-env', 'PTC_CA_PASSPHRASE'])).status, 0);
+  const wrong = await cli(['certs', 'issue', '--dir', dir, '--consumer', 'x', '--out', join(work, 'x.crt'), '--out-key', join(work, 'x.key')], { PTC_CA_PASSPHRASE: 'not the passphrase at all' });
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /wrong passphrase in PTC_CA_PASSPHRASE/);
+  assert.doesNotMatch(wrong.stderr, /not the passphrase/);
+  const missing = await cli(['ca', 'init', '--dir', join(work, 'ca-none'), '--subject', 'CN=None', '--key-passphrase-env', 'PTC_UNSET_VARIABLE']);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /PTC_UNSET_VARIABLE is not set/);
+});
