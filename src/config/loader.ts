@@ -178,7 +178,12 @@ function resolveSecrets(schema: SchemaNode, value: unknown, pointer: string, env
 /** Makes every relative path marked `filePath` in the schema absolute, against the config file's folder. */
 function resolveFilePaths(schema: SchemaNode, value: unknown, baseDir: string): void {
   if (Array.isArray(value) && schema.items) {
-    for (const item of value) resolveFilePaths(schema.items, item, baseDir);
+    const items = schema.items;
+    value.forEach((item, index) => {
+      // A list of paths (CA files, CRL files): each relative one against the config's folder too.
+      if (items.filePath && typeof item === 'string') value[index] = isAbsolute(item) ? item : resolve(baseDir, item);
+      else resolveFilePaths(items, item, baseDir);
+    });
   } else if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>;
     for (const [key, child] of Object.entries(record)) {

@@ -21,7 +21,7 @@ const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
 
 const CrlSources = Type.Object(
   {
-    files: Type.Array(Type.String(), { default: [], description: 'PEM or DER CRL files, read again at every refresh.' }),
+    files: Type.Array(Type.String({ filePath: true }), { default: [], description: 'PEM or DER CRL files, read again at every refresh (relative to the config file).' }),
     urls: Type.Array(Type.String(), { default: [], description: 'http(s) URLs of CRLs, fetched at every refresh.' }),
     refreshSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 300, description: 'How often the CRLs are read and fetched again.' }),
     whenUnavailable: StringEnum(['fail-closed', 'fail-open'], {
@@ -38,7 +38,7 @@ const ClientCertificates = Type.Object(
       default: 'off',
       description: 'off: no certificate asked for; optional: asked for, routes decide (auth-mtls); required: every request on this listener needs a valid certificate (401 problem otherwise).',
     }),
-    caFiles: Type.Array(Type.String(), { default: [], description: 'PEM files of the CAs client certificates must chain to (roots and intermediates).' }),
+    caFiles: Type.Array(Type.String({ filePath: true }), { default: [], description: 'PEM files of the CAs client certificates must chain to (roots and intermediates).' }),
     crl: Type.Optional(CrlSources),
   },
   { additionalProperties: false, default: {}, description: 'Mutual TLS: client certificates.' },
@@ -46,8 +46,8 @@ const ClientCertificates = Type.Object(
 
 const ListenerTls = Type.Object(
   {
-    certFile: Type.Optional(Type.String({ description: 'PEM certificate chain file (leaf first).' })),
-    keyFile: Type.Optional(Type.String({ description: 'PEM private key file (may be encrypted, see keyPassphrase).' })),
+    certFile: Type.Optional(Type.String({ filePath: true, description: 'PEM certificate chain file (leaf first).' })),
+    keyFile: Type.Optional(Type.String({ filePath: true, description: 'PEM private key file (may be encrypted, see keyPassphrase).' })),
     cert: Type.Optional(Secret('PEM certificate chain, by secret reference (instead of certFile).')),
     key: Type.Optional(Secret('PEM private key, by secret reference (instead of keyFile).')),
     keyPassphrase: Type.Optional(Secret('Passphrase of an encrypted private key.')),
@@ -118,11 +118,11 @@ const Upstream = Type.Object(
     tls: Type.Optional(
       Type.Object(
         {
-          caFiles: Type.Array(Type.String(), { default: [], description: 'PEM CA files that https targets must chain to (default: the system CAs).' }),
+          caFiles: Type.Array(Type.String({ filePath: true }), { default: [], description: 'PEM CA files that https targets must chain to (default: the system CAs).' }),
           minVersion: StringEnum(TLS_VERSIONS, { default: 'TLSv1.2', description: 'Oldest TLS version used towards the targets.' }),
           servername: Type.Optional(Type.String({ description: 'SNI name and name verified in the certificate (default: the target host).' })),
-          certFile: Type.Optional(Type.String({ description: 'Client certificate (PEM) for targets that require mTLS.' })),
-          keyFile: Type.Optional(Type.String({ description: 'Private key (PEM) of the client certificate.' })),
+          certFile: Type.Optional(Type.String({ filePath: true, description: 'Client certificate (PEM) for targets that require mTLS.' })),
+          keyFile: Type.Optional(Type.String({ filePath: true, description: 'Private key (PEM) of the client certificate.' })),
           key: Type.Optional(Secret('Private key of the client certificate, by secret reference (instead of keyFile).')),
           keyPassphrase: Type.Optional(Secret('Passphrase of an encrypted client key.')),
         },
@@ -293,7 +293,7 @@ export const ConfigSchema = Type.Object(
     pki: Type.Optional(
       Type.Object(
         {
-          caDir: Type.String({ description: 'Folder made by `portcullis ca init`: its CRL is served and its certificates watched for expiry.' }),
+          caDir: Type.String({ filePath: true, description: 'Folder made by `portcullis ca init`: its CRL is served and its certificates watched for expiry.' }),
           crlPath: Type.String({ pattern: '^/[A-Za-z0-9._/-]*$', default: '/pki/ca.crl', description: 'Path on every listener where partners fetch the CRL (DER, no authentication).' }),
         },
         { additionalProperties: false, description: 'The private CA for partner certificates.' },
