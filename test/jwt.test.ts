@@ -85,6 +85,14 @@ describe('auth-jwt against a real JWKS server', () => {
     assert.equal((await call('/v1/accounts', await idp.sign(claims({ exp: nowSeconds() - 30 })))).status, 200);
   });
 
+  test('a token remembered as verified still expires with 401 auth.token_expired', async () => {
+    const token = await idp.sign(claims({ exp: nowSeconds() + 10 }));
+    assert.equal((await call('/v1/accounts', token)).status, 200);
+    assert.equal((await call('/v1/accounts', token)).status, 200, 'served from the verified-token cache');
+    clock.advance(71 * SECOND);
+    assertProblem(await call('/v1/accounts', token), 401, 'auth.token_expired');
+  });
+
   test('rejects a token that is not valid yet with 401 auth.token_not_yet_valid (nbf, and iat in the future)', async () => {
     assertProblem(await call('/v1/accounts', await idp.sign(claims({ nbf: nowSeconds() + 120 }))), 401, 'auth.token_not_yet_valid');
     assertProblem(await call('/v1/accounts', await idp.sign(claims({ iat: nowSeconds() + 120, exp: nowSeconds() + 600 }))), 401, 'auth.token_not_yet_valid');

@@ -130,7 +130,9 @@ export class AuthorizationServer implements BuiltinEndpoints {
       return await handle(params, client);
     } catch (error) {
       if (error instanceof OAuthError) return error.toResponse(REALM);
-      throw error;
+      // The store (assertion replay, revocation) failed: an outage, not an answer about the client.
+      this.logger.error({ event: 'oauth.endpoint_failed', route: ctx.route.name, requestId: ctx.requestId, err: error }, 'an authorization server endpoint failed');
+      return new OAuthError('temporarily_unavailable', 'The authorization server cannot answer right now; try again.', { status: 503, retryAfterSeconds: 5 }).toResponse(REALM);
     }
   }
 

@@ -15,6 +15,7 @@ import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
 import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys } from '../../core/services.js';
 import { checkKeyUrl } from '../../jwt/key-source.js';
+import { VerifiedTokenCache } from '../../jwt/verified-token-cache.js';
 
 /** Asymmetric algorithms only: `none` and shared-secret (HS*) algorithms can never be allowed. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
@@ -47,6 +48,7 @@ const configSchema = policyConfig(
     requiredClaims: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Claims every token must carry.' }),
     typ: Type.Optional(Type.String({ minLength: 1, description: 'Required `typ` header, e.g. at+jwt (RFC 9068 §2.1).' })),
     clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 60, description: 'Leeway for exp, nbf and iat.' }),
+    cacheSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30, description: 'How long a verified token is remembered (never past its exp), so re-used tokens skip the signature check; 0: off.' }),
     maxTokenBytes: Type.Integer({ minimum: 256, maximum: 65536, default: 8192, description: 'Longer tokens are refused before they are parsed.' }),
     required: Type.Boolean({ default: true, description: 'false: a request without a bearer JWT passes on without a principal (for routes that accept another credential).' }),
     forwardToken: Type.Boolean({ default: false, description: 'Forward the Authorization header upstream (default: stripped).' }),
@@ -66,6 +68,12 @@ interface CompiledIssuer {
 }
 
 class TokenRejected extends GatewayError {}
+
+interface Verified {
+  readonly payload: JWTPayload;
+  readonly issuer: CompiledIssuer;
+  readonly kid: string | undefined;
+}
 
 const TOKEN_REFUSALS = {
   token_revoked: 'The token has been revoked.',
@@ -127,9 +135,13 @@ export const authJwt = definePolicy({
       return new TokenRejected(code, { detail, internal, headers: { 'www-authenticate': `${challenge}, error="invalid_token"` } });
     }
 
-    async function verify(token: string, now: number): Promise<{ payload: JWTPayload; issuer: CompiledIssuer; kid: string | undefined }> {
+    const verified = new VerifiedTokenCache<Verified>(config.cacheSeconds * 1000);
+
+    async function verify(token: string, now: number): Promise<Verified> {
       if (Buffer.byteLength(token) > config.maxTokenBytes) throw reject('auth.token_too_large', `The token is longer than ${config.maxTokenBytes} bytes.`);
       if (!looksLikeJwt(token)) throw reject('auth.token_invalid', 'The token is not a JWS compact serialization.');
+      const remembered = verified.get(token, now);
+      if (remembered) return remembered;
       let header: ReturnType<typeof decodeProtectedHeader>;
       let unverified: JWTPayload;
       try {
@@ -160,7 +172,10 @@ export const authJwt = definePolicy({
       }
       // RFC 7519 §4.1.6: a token issued in the future is not valid yet (jose checks iat only with maxTokenAge).
       if (typeof payload.iat === 'number' && payload.iat * 1000 > now + config.clockSkewSeconds * 1000) throw reject('auth.token_not_yet_valid', 'The token was issued in the future.');
-      return { payload, issuer, kid: header.kid };
+      const result = { payload, issuer, kid: header.kid };
+      // Until exp (with the skew jose allowed): past it, the token is verified again and refused.
+      verified.set(token, result, now, (payload.exp! + config.clockSkewSeconds) * 1000);
+      return result;
     }
 
     function mapJoseError(error: unknown): GatewayError {
@@ -226,8 +241,8 @@ export const authJwt = definePolicy({
         }
         let principal: Principal;
         try {
-          const verified = await verify(token, now);
-          principal = toPrincipal(verified.payload, verified.issuer, verified.kid);
+          const result = await verify(token, now);
+          principal = toPrincipal(result.payload, result.issuer, result.kid);
         } catch (error) {
           if (error instanceof TokenRejected) {
             ctx.logFields.authFailure = error.code;
