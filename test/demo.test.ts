@@ -28,6 +28,18 @@ test('the demo answers through the gateway with its keys, injects the upstream c
     assert.equal(payment.status, 201);
     const id = payment.json<{ id: string }>().id;
     assert.equal((await httpRequest(`${addresses.gateway}/v1/payments/${id}`, { headers: full })).status, 200);
+    // The sample API's OpenAPI contract refuses what does not match, before the upstream sees it.
+    const invalid = assertProblem(
+      await httpRequest(`${addresses.gateway}/v1/payments`, {
+        method: 'POST',
+        headers: { ...full, 'content-type': 'application/json' },
+        body: JSON.stringify({ fromAccount: 'acc_1001', toIban: 'DE89', amount: '2500', admin: true }),
+      }),
+      400,
+      'validation.failed',
+    ) as unknown as { errors: Array<{ pointer: string; keyword: string }> };
+    assert.deepEqual(invalid.errors.map((e) => `${e.pointer} ${e.keyword}`).sort(), ['/body/admin unevaluatedProperties', '/body/amount type', '/body/toIban pattern']);
+    assertProblem(await httpRequest(`${addresses.gateway}/v1/accounts/${encodeURIComponent("1' OR '1'='1")}`, { headers: full }), 400, 'validation.failed');
     const readOnly = { authorization: `Bearer ${addresses.keys.readOnly}` };
     assertProblem(await httpRequest(`${addresses.gateway}/v1/payments`, { method: 'POST', headers: readOnly, body: '{}' }), 403, 'auth.insufficient_scope');
     const keyList = await httpRequest(`${addresses.admin}/v1/keys`, { headers: { authorization: `Bearer ${addresses.keys.adminToken}` } });

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { formatIssue, validateConfig } from '../config/loader.js';
 import { Gateway } from '../server/gateway.js';
@@ -50,7 +51,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   raw.store.path = join(mkdtempSync(join(tmpdir(), 'portcullis-demo-')), 'demo.db');
   raw.upstreams.payments.targets = [upstream.url];
   const secrets = { PORTCULLIS_DEMO_UPSTREAM_TOKEN: token, PORTCULLIS_DEMO_ADMIN_TOKEN: adminToken, PORTCULLIS_DEMO_KEY_PEPPER: randomBytes(32).toString('base64url') };
-  const loaded = validateConfig(raw, { ...process.env, ...secrets });
+  // Paths in the config (the OpenAPI contract) are relative to the config file, as for `start`.
+  const loaded = validateConfig(raw, { ...process.env, ...secrets }, { baseDir: dirname(fileURLToPath(DEMO_CONFIG_URL)) });
   if (!loaded.ok) {
     await upstream.close();
     throw new Error(`the demo config is invalid:\n${loaded.issues.map(formatIssue).join('\n')}`);
@@ -98,6 +100,8 @@ Try:
   curl -i -X POST ${url}/v1/payments -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\
        -d '{"fromAccount":"acc_1001","toIban":"DE89370400440532013000","amount":2500}'
   curl -i -X POST ${url}/v1/payments -H "Authorization: Bearer $RO_KEY" -d '{}'   # 403 auth.insufficient_scope
+  curl -i -X POST ${url}/v1/payments -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\
+       -d '{"fromAccount":"acc_1001","toIban":"DE89","amount":"2500","admin":true}'   # 400 validation.failed, every error with its pointer
   curl -i ${url}/v1/nowhere -H "Authorization: Bearer $KEY"         # 404 problem+json (RFC 9457)
   curl -i -X DELETE ${url}/v1/accounts/acc_1001                     # 405 with Allow
   curl -i ${upstreamUrl}/accounts                                   # direct: 401, only the gateway holds the upstream token
