@@ -19,7 +19,7 @@ function optionPaths(node: Node, prefix: string, out: string[]): string[] {
     const path = prefix === '' ? key : `${prefix}.${key}`;
     out.push(path);
     // Route-level policies take the same options as global ones, documented once under `policies`.
-    if (path === 'routes[].policies') continue;
+    if (path === 'routes[].policies' || path === 'contractRoutes[].policies') continue;
     optionPaths(child.items ?? child, child.items ? `${path}[]` : path, out);
   }
   for (const child of Object.values(node.patternProperties ?? {})) optionPaths(child, `${prefix}.<name>`, out);

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
+import { formatIssue, validateConfig } from '../src/config/loader.js';
 import { loadContract } from '../src/openapi/contract.js';
 import { assertProblem, baseConfig, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
 
@@ -53,6 +54,26 @@ describe('GitHub REST API contract bound to a whole upstream', () => {
     assert.deepEqual(pointers(assertProblem(await httpRequest(`${gw.url}/repos/octokit/rest.js/issues`, json({ title: 'x'.repeat(100_000) })), 400, 'validation.failed')), [['/body/title', 'maxStringLength']]);
     assertProblem(await httpRequest(`${gw.url}/no/such/endpoint/here`), 404, 'route.not_found');
   });
+});
+
+test("GitHub's 700 operations become routes, each validated against its operation", async () => {
+  const upstream = await startUpstream();
+  const config = baseConfig([upstream.url], { contractRoutes: [{ contract: GITHUB, upstream: 'backend', namePrefix: 'gh-' }] });
+  delete config.routes;
+  const loaded = validateConfig(config, {});
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.issues.map(formatIssue).slice(0, 5).join('\n'));
+  assert.ok(loaded.config.routes.length > 650, `${loaded.config.routes.length} routes`);
+  const gw = await startGateway(config);
+  try {
+    const reply = await httpRequest(`${gw.url}/repos/octokit/rest.js/issues/42`);
+    assert.equal(reply.status, 200);
+    assert.equal((await gw.logs.accessLine(reply.headers['x-request-id'])).route, 'gh-issues-get');
+    assert.deepEqual(pointers(assertProblem(await httpRequest(`${gw.url}/repos/octokit/rest.js/issues/abc`), 400, 'validation.failed')), [['/path/issue_number', 'type']]);
+    assertProblem(await httpRequest(`${gw.url}/repos/octokit/rest.js/nonsense/42`), 404, 'route.not_found');
+  } finally {
+    await gw.close();
+    await upstream.close();
+  }
 });
 
 describe('Figma REST API contract (OpenAPI 3.1)', () => {

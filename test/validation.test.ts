@@ -160,6 +160,44 @@ describe('request validation against an OpenAPI contract', () => {
   });
 });
 
+describe('routes generated from a contract', () => {
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+  before(async () => {
+    upstream = await startUpstream();
+    const config = baseConfig([upstream.url], { contractRoutes: [{ contract: writeContract(), upstream: 'backend', pathPrefix: '/v2', namePrefix: 'pay-' }] });
+    delete config.routes;
+    gw = await startGateway(config);
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  test('serves each operation as a route with its method and path template, validated, prefix removed upstream', async () => {
+    const reply = await httpRequest(`${gw.url}/v2/accounts/5/payments?limit=3`);
+    assert.equal(reply.status, 200);
+    assert.equal(upstream.requests.at(-1)!.url, '/accounts/5/payments?limit=3');
+    assert.equal((await gw.logs.accessLine(reply.headers['x-request-id'])).route, 'pay-listpayments');
+    const errors = (assertProblem(await httpRequest(`${gw.url}/v2/accounts/5/payments`, json({ amount: 1 })), 400, 'validation.failed') as unknown as Problem).errors;
+    assert.deepEqual(errors.map((e) => e.pointer).sort(), ['/body/currency', '/body/toIban']);
+  });
+
+  test('answers requests outside the document with 404 route.not_found or 405 with Allow', async () => {
+    assertProblem(await httpRequest(`${gw.url}/v2/accounts/5/refunds`), 404, 'route.not_found');
+    assertProblem(await httpRequest(`${gw.url}/accounts/5/payments`), 404, 'route.not_found');
+    const wrong = await httpRequest(`${gw.url}/v2/health`, { method: 'DELETE' });
+    assertProblem(wrong, 405, 'route.method_not_allowed');
+    assert.equal(wrong.headers.allow, 'GET, HEAD');
+  });
+
+  test('refuses a config whose contract does not load, and one without any route', () => {
+    const broken = validateConfig({ ...baseConfig(['http://127.0.0.1:1'], { contractRoutes: [{ contract: '/nonexistent.yaml', upstream: 'backend' }] }), routes: [] }, {});
+    assert.ok(!broken.ok && broken.issues.some((i) => i.path === 'contractRoutes[0].contract'), JSON.stringify(broken));
+    assert.ok(!broken.ok && broken.issues.some((i) => i.path === 'routes'), JSON.stringify(broken));
+  });
+});
+
 describe('contract reload', () => {
   test('recompiles a changed contract on reload; an invalid one is refused and the old one keeps serving', async () => {
     const contract = writeContract();

@@ -11,6 +11,7 @@ import type { ConfigIssue } from '../core/policy.js';
 import { POLICIES } from '../policies/index.js';
 import { ConfigSchema, type GatewayConfig } from './schema.js';
 import { checkSemantics } from './semantics.js';
+import { expandContractRoutes } from './contract-routes.js';
 import { resolveSecretReference, SECRET_REFERENCE } from './secret.js';
 import { suggest } from './suggest.js';
 
@@ -64,8 +65,14 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   const config = structuredClone(raw) as Record<string, unknown>;
   addDefaultPolicies(config);
   const issues: ConfigIssue[] = [];
-  if (!validateSchema(config)) issues.push(...dedupe((validateSchema.errors ?? []).map(describeSchemaError)));
+  const shapeOk = validateSchema(config);
+  if (!shapeOk) issues.push(...dedupe((validateSchema.errors ?? []).map(describeSchemaError)));
   resolveFilePaths(ConfigSchema as unknown as SchemaNode, config, options.baseDir ?? process.cwd());
+  const generated = expandContractRoutes(config);
+  issues.push(...generated.issues);
+  // Generated routes get their policies' defaults the same way written ones did (their options
+  // were already checked once, under contractRoutes[].policies).
+  if (shapeOk && generated.added > 0 && !validateSchema(config)) issues.push(...dedupe((validateSchema.errors ?? []).map(describeSchemaError)));
   issues.push(...checkSemantics(config));
   if (issues.length > 0) return { ok: false, issues };
   const secretIssues = options.resolveSecrets === false ? [] : resolveSecrets(ConfigSchema as unknown as SchemaNode, config, '', env);

@@ -169,6 +169,18 @@ const Route = Type.Object(
   { additionalProperties: false, description: 'Which requests go to which upstream, with which policies.' },
 );
 
+const ContractRoutes = Type.Object(
+  {
+    contract: Type.String({ filePath: true, description: 'The OpenAPI 3.0/3.1 document (YAML or JSON), relative to the config file.' }),
+    upstream: Type.String({ description: 'Name of the upstream every generated route forwards to.' }),
+    pathPrefix: Type.Optional(Type.String({ pattern: '^/[A-Za-z0-9._~/-]*$', description: 'Gateway path = this prefix + the document path; removed again before forwarding (e.g. /v1).' })),
+    namePrefix: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{0,20}$', description: 'Put before each generated route name (operationId, or method and path).' })),
+    host: Type.Optional(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$', description: 'Only requests for this Host (exact, or *.example.com).' })),
+    policies: Policies,
+  },
+  { additionalProperties: false, description: 'Routes generated from an OpenAPI document: one per operation, validated against it.' },
+);
+
 export const ConfigSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String({ description: 'Path or URL of this JSON Schema, for editors.' })),
@@ -308,7 +320,8 @@ export const ConfigSchema = Type.Object(
     ),
     upstreams: Type.Record(Type.String({ pattern: NAME }), Upstream, { additionalProperties: false, description: 'Upstreams by name (lower-case letters, digits, - and _).' }),
     policies: Policies,
-    routes: Type.Array(Route, { minItems: 1, description: 'Routes, matched by host, method and path (static segments before parameters).' }),
+    routes: Type.Array(Route, { default: [], description: 'Routes, matched by host, method and path (static segments before parameters). At least one, here or from contractRoutes.' }),
+    contractRoutes: Type.Array(ContractRoutes, { default: [], description: 'Routes generated from OpenAPI documents, added after `routes`.' }),
   },
   {
     additionalProperties: false,

@@ -289,9 +289,17 @@ function truncatePointer(pointer: string): string {
   return pointer.split('/').map((token) => truncate(token)).join('/');
 }
 
+function touch(key: string, entry: CacheEntry): CompiledContract {
+  cache.delete(key);
+  cache.set(key, entry);
+  return entry.compiled;
+}
+
 // ---- Load-once cache -------------------------------------------------------------------------
 
 interface CacheEntry {
+  /** mtime, size and inode: an unchanged file is not read again (routes generated from one document share it). */
+  stamp: string;
   readonly hash: string;
   readonly compiled: CompiledContract;
 }
@@ -306,24 +314,27 @@ const CACHE_SIZE = 16;
  */
 export function loadContract(path: string, options: ContractOptions): CompiledContract {
   let bytes: Buffer;
+  let stamp: string;
+  const key = `${path}\0${options.strictBodies}\0${options.responses}`;
+  const hit = cache.get(key);
   try {
-    if (!statSync(path).isFile()) throw new ContractError('', `${path} is not a file`);
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new ContractError('', `${path} is not a file`);
+    stamp = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+    if (hit && hit.stamp === stamp) return touch(key, hit);
     bytes = readFileSync(path);
   } catch (error) {
     if (error instanceof ContractError) throw error;
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
     throw new ContractError('', `cannot read ${path}: ${reason}`);
   }
-  const key = `${path}\0${options.strictBodies}\0${options.responses}`;
   const hash = createHash('sha256').update(bytes).digest('hex');
-  const hit = cache.get(key);
   if (hit && hit.hash === hash) {
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit.compiled;
+    hit.stamp = stamp;
+    return touch(key, hit);
   }
   const compiled = compileContract(parseOpenApi(bytes), options);
-  cache.set(key, { hash, compiled });
+  cache.set(key, { stamp, hash, compiled });
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
   return compiled;
 }
