@@ -118,6 +118,8 @@ describe('the built-in authorization server, with a real OAuth client', () => {
     const get = await httpRequest(`${gw.url}/oauth2/token`);
     assert.equal(get.status, 405);
     assert.ok(!gw.logs.text().includes(basicClient.clientSecret), 'the secret is never logged');
+    const metrics = (await httpRequest(`${gw.gateway.adminUrl}/metrics`)).text;
+    assert.match(metrics, /portcullis_oauth_requests_total\{endpoint="oauth-token",outcome="invalid_client"\} [1-9]/);
   });
 
   test('issues a token with private_key_jwt using the client’s registered key, and refuses a replayed assertion', async () => {
@@ -167,6 +169,33 @@ describe('the built-in authorization server, with a real OAuth client', () => {
     const listed = (await gw.admin.call('GET', '/v1/oauth/signing-keys')).json<{ items: Array<{ kid: string; status: string; published: boolean }> }>().items;
     assert.equal(listed.find((key) => key.kid === oldKid)?.status, 'retired');
     assert.equal(listed.find((key) => key.kid === oldKid)?.published, true);
+  });
+
+  test('accepts a token signed with a key another node has just rotated in, before the next poll', async () => {
+    const { SigningKeyRepository } = await import('../src/store/oauth-repositories.js');
+    const { KeyEncryption } = await import('../src/oauth/key-encryption.js');
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const kid = `sk_other_node_${Date.now()}`;
+    const encryption = new KeyEncryption(OAUTH_ENV.PORTCULLIS_OAUTH_KEY_SECRET);
+    // Written straight to the store, as another node's rotation would be; this node has not polled yet.
+    await new SigningKeyRepository(gw.gateway.services.store!.db, clock).rotateIfDue(0, 600000, true, async () => ({
+      id: kid,
+      algorithm: 'ES256',
+      publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+      privateJwkEncrypted: encryption.encrypt(JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' }), kid),
+    }));
+    const now = Math.floor(clock.now() / 1000);
+    const token = await new SignJWT({ client_id: basicClient.clientId, scope: 'accounts:read' })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+      .setIssuer(as.issuer)
+      .setSubject(basicClient.clientId)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .setJti(randomUUID())
+      .sign(privateKey);
+    const reply = await callAccounts(token);
+    assert.equal(reply.status, 200, reply.text);
   });
 
   test('introspects its tokens (RFC 7662) and revokes them (RFC 7009): a revoked token gets 401 auth.token_revoked', async () => {

@@ -48,6 +48,8 @@ export class AuthorizationServer implements BuiltinEndpoints {
     private readonly failures: AuthFailureTracker | undefined,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Counts each answer of the token, revoke and introspect endpoints by outcome (ok or the OAuth error). */
+    private readonly count: (endpoint: string, outcome: string) => void = () => {},
   ) {
     const prefix = options.pathPrefix.replace(/\/+$/, '');
     const url = (path: string) => new URL(`${prefix}${path}`, options.issuer).toString();
@@ -127,9 +129,15 @@ export class AuthorizationServer implements BuiltinEndpoints {
         throw error;
       }
       ctx.logFields.clientId = client.id;
-      return await handle(params, client);
+      const answer = await handle(params, client);
+      this.count(ctx.route.name, 'ok');
+      return answer;
     } catch (error) {
-      if (error instanceof OAuthError) return error.toResponse(REALM);
+      if (error instanceof OAuthError) {
+        this.count(ctx.route.name, error.error);
+        return error.toResponse(REALM);
+      }
+      this.count(ctx.route.name, 'store_failed');
       // The store (assertion replay, revocation) failed: an outage, not an answer about the client.
       this.logger.error({ event: 'oauth.endpoint_failed', route: ctx.route.name, requestId: ctx.requestId, err: error }, 'an authorization server endpoint failed');
       return new OAuthError('temporarily_unavailable', 'The authorization server cannot answer right now; try again.', { status: 503, retryAfterSeconds: 5 }).toResponse(REALM);

@@ -46,6 +46,7 @@ export interface OAuthStateOptions {
 }
 
 const OUTAGE_LOG_INTERVAL_MS = 30000;
+const UNKNOWN_KID_REFRESH_MS = 1000;
 
 export class OAuthState implements IssuerKeys {
   readonly #clients = new Map<string, StateClient>();
@@ -57,6 +58,7 @@ export class OAuthState implements IssuerKeys {
   #refreshing: Promise<void> | undefined;
   #outageSince: number | undefined;
   #outageLoggedAt = 0;
+  #unknownKidRefreshAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly repos: { consumers: ConsumerRepository; clients: OAuthClientRepository; signingKeys: SigningKeyRepository; revocations: TokenRevocationRepository; feed: ChangeFeed },
@@ -126,9 +128,24 @@ export class OAuthState implements IssuerKeys {
   }
 
   async getKey(header: JWSHeaderParameters, _token: FlattenedJWSInput): Promise<CryptoKey> {
-    const key = header.kid === undefined ? undefined : this.#keys.get(header.kid);
-    if (!key || !this.publishedKeys(this.options.clock.now()).includes(key) || key.algorithm !== header.alg) throw new errors.JWKSNoMatchingKey();
+    const now = this.options.clock.now();
+    let key = this.#publishedKey(header, now);
+    // Another node may have rotated the key a moment ago (before this node's next poll): follow
+    // the change feed now, but at most once per UNKNOWN_KID_REFRESH_MS, so random kids cannot
+    // turn into a store query per request.
+    if (!key && header.kid !== undefined && !this.#keys.has(header.kid) && now - this.#unknownKidRefreshAt >= UNKNOWN_KID_REFRESH_MS) {
+      this.#unknownKidRefreshAt = now;
+      await this.refresh();
+      key = this.#publishedKey(header, now);
+    }
+    if (!key) throw new errors.JWKSNoMatchingKey();
     return key.publicKey;
+  }
+
+  #publishedKey(header: JWSHeaderParameters, now: number): StateSigningKey | undefined {
+    const key = header.kid === undefined ? undefined : this.#keys.get(header.kid);
+    if (!key || key.algorithm !== header.alg) return undefined;
+    return key.active || (key.publishUntil !== null && key.publishUntil > now) ? key : undefined;
   }
 
   resolveConsumer(payload: JWTPayload): TokenConsumer {

@@ -27,7 +27,7 @@ export interface OpenedOAuth {
 
 export async function openOAuth(
   config: NonNullable<GatewayConfig['oauth']>,
-  deps: { db: Kysely<StoreTables>; consumers: ConsumerRepository; pepper: string; pollIntervalMs: number; failures: AuthFailureTracker; clock: Clock; logger: Logger },
+  deps: { db: Kysely<StoreTables>; consumers: ConsumerRepository; pepper: string; pollIntervalMs: number; failures: AuthFailureTracker; clock: Clock; logger: Logger; count?: (endpoint: string, outcome: string) => void },
 ): Promise<OpenedOAuth> {
   const { db, clock, logger } = deps;
   const encryption = new KeyEncryption(config.signingKeySecret.reveal());
@@ -58,6 +58,7 @@ export async function openOAuth(
     deps.failures,
     clock,
     logger,
+    deps.count,
   );
   logger.info({ event: 'oauth.started', issuer: config.issuer, signingKey: state.signingKey()?.kid }, 'built-in authorization server ready');
   return {

@@ -13,6 +13,7 @@ export class GatewayMetrics {
   readonly contractViolations = new Counter({ name: 'portcullis_response_contract_violations_total', help: 'Upstream responses that did not match the API contract, reported or blocked.', labelNames: ['route', 'action'] as const, registers: [this.registry] });
   readonly targetCooldowns = new Counter({ name: 'portcullis_upstream_target_cooldowns_total', help: 'Times an upstream target was put in cool-down after failures.', labelNames: ['upstream'] as const, registers: [this.registry] });
   readonly tokensRejected = new Counter({ name: 'portcullis_jwt_rejected_total', help: 'Bearer tokens refused by auth-jwt, by route and error code.', labelNames: ['route', 'code'] as const, registers: [this.registry] });
+  readonly oauthRequests = new Counter({ name: 'portcullis_oauth_requests_total', help: 'Token, revocation and introspection requests to the built-in authorization server, by endpoint and outcome (ok or the OAuth error code).', labelNames: ['endpoint', 'outcome'] as const, registers: [this.registry] });
   readonly jwksFetches = new Counter({ name: 'portcullis_jwks_fetches_total', help: 'Discovery/JWKS fetches of token issuers, by issuer and outcome (ok, error).', labelNames: ['issuer', 'outcome'] as const, registers: [this.registry] });
   readonly staleKeysUsed = new Counter({ name: 'portcullis_jwks_stale_keys_used_total', help: 'Token verifications that used last-good issuer keys while the provider was unreachable.', labelNames: ['issuer'] as const, registers: [this.registry] });
 

@@ -101,7 +101,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     let oauth: OpenedOAuth | undefined;
     if (config.oauth && config.apiKeys) {
       if (config.oauth.signingKeySecret.reveal().length < 32) throw new StartupError(`oauth.signingKeySecret (${config.oauth.signingKeySecret.reference}) must be at least 32 characters`);
-      oauth = await openOAuth(config.oauth, { db: store.db, consumers, pepper: config.apiKeys.pepper.reveal(), pollIntervalMs: config.store.pollIntervalMs, failures: authFailures, clock, logger });
+      oauth = await openOAuth(config.oauth, { db: store.db, consumers, pepper: config.apiKeys.pepper.reveal(), pollIntervalMs: config.store.pollIntervalMs, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
       issuerKeys.setBuiltin(oauth.state);
     }
     const overrides = new RateLimitOverrideRepository(store.db, clock);

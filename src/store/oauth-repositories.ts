@@ -201,6 +201,8 @@ export class TokenRevocationRepository {
 
   async revoke(jti: string, clientId: string, expiresAt: number): Promise<void> {
     const now = this.clock.now();
+    // Rows of expired tokens serve no purpose (an expired token is refused anyway).
+    await this.db.deleteFrom('oauth_revoked_tokens').where('expires_at', '<', now).execute();
     await this.db.transaction().execute(async (tx) => {
       const exists = await tx.selectFrom('oauth_revoked_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
       if (exists) return;
