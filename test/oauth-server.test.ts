@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { ManualClock } from '../src/core/clock.js';
-import { assertProblem, eventually, freePort, httpRequest, startUpstream, type TestUpstream } from './helpers/index.js';
+import { assertProblem, baseConfig, eventually, freePort, httpRequest, startUpstream, type TestUpstream } from './helpers/index.js';
 import { startKeyGateway } from './helpers/keys.js';
 
 const AUDIENCE = 'https://api.bank.example';
@@ -93,6 +93,9 @@ describe('the built-in authorization server, with a real OAuth client', () => {
     assert.equal(seen['x-client-id'], basicClient.clientId);
     assert.equal(seen['x-auth-method'], 'jwt');
     assert.equal(seen['x-consumer-scopes'], 'accounts:read');
+    assert.equal(seen.authorization, undefined, 'the token is not forwarded');
+    await gw.logs.accessLine(reply.headers['x-request-id']);
+    assert.ok(!gw.logs.text().includes(tokens.access_token.split('.')[2]!), 'the token is never logged');
   });
 
   test('issues a token with client_secret_post; all registered scopes when none are requested', async () => {
@@ -236,6 +239,31 @@ describe('the built-in authorization server, with a real OAuth client', () => {
     await tokenWithSecret({ clientId: client.clientId, clientSecret: newSecret }, 'accounts:read');
     const shown = (await gw.admin.call('GET', `/v1/oauth/clients/${client.clientId}`)).text;
     assert.ok(!shown.includes(newSecret) && !shown.includes('secret_hash'), 'the secret is shown once, never again');
+  });
+
+  test('refuses the tokens of a disabled consumer with 401 auth.consumer_disabled, and its clients with invalid_client', async () => {
+    const otherConsumer = await gw.admin.consumer('soon-disabled');
+    const reply = await gw.admin.call('POST', '/v1/oauth/clients', { consumerId: otherConsumer, name: 'x', scopes: ['accounts:read'] });
+    const client = { clientId: reply.json<{ client: { clientId: string } }>().client.clientId, clientSecret: reply.json<{ clientSecret: string }>().clientSecret };
+    const tokens = await tokenWithSecret(client, 'accounts:read');
+    assert.equal((await callAccounts(tokens.access_token)).status, 200);
+    assert.equal((await gw.admin.call('POST', `/v1/consumers/${otherConsumer}/disable`)).status, 200);
+    await eventually(() => !gw.gateway.services.oauth!.state.consumerActive(otherConsumer), 'the disabled consumer reaches the state');
+    assertProblem(await callAccounts(tokens.access_token), 401, 'auth.consumer_disabled');
+    await assert.rejects(tokenWithSecret(client, 'accounts:read'));
+  });
+
+  test('refuses a config whose built-in issuer route would refuse every token of the server', async () => {
+    const { validateConfig } = await import('../src/config/loader.js');
+    const raw = baseConfig(['http://127.0.0.1:1'], {
+      store: { path: '/tmp/unused.db' },
+      apiKeys: { pepper: '${env:P}' },
+      oauth: { issuer: 'https://gw.example', audience: 'https://api.example', signingKeySecret: '${env:S}' },
+      routes: [{ name: 'r', methods: ['GET'], path: '/r', upstream: 'backend', policies: { 'auth-jwt': { issuers: [{ issuer: 'https://gw.example', builtin: true }], audiences: ['https://other.example'] } } }],
+    });
+    const checked = validateConfig(raw, { S: 'x'.repeat(40), P: 'y'.repeat(40) });
+    assert.ok(!checked.ok);
+    assert.deepEqual(checked.issues.map((issue) => issue.path), ['routes[0].policies.auth-jwt.audiences']);
   });
 
   test('never stores a private signing key in the clear', async () => {

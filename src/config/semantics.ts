@@ -82,6 +82,9 @@ function checkOAuth(config: Loose, issues: ConfigIssue[]): void {
       const at = `${path}.auth-jwt.issuers[${index}]`;
       if (!oauth) issues.push({ path: `${at}.builtin`, message: 'needs the oauth section (the built-in authorization server)' });
       else if (issuer.issuer !== oauth.issuer) issues.push({ path: `${at}.issuer`, message: `must be oauth.issuer (${String(oauth.issuer)}) for the built-in server` });
+      else if (Array.isArray(jwt.audiences) && !jwt.audiences.includes(oauth.audience)) {
+        issues.push({ path: `${path}.auth-jwt.audiences`, message: `must include oauth.audience (${String(oauth.audience)}), the aud of the built-in server's tokens` });
+      }
     });
   }
 }

@@ -33,7 +33,6 @@ export interface AuthorizationServerOptions {
 /** Token endpoint parameters are small; anything larger is not a token request. */
 const MAX_FORM_BYTES = 16 * 1024;
 const REALM = 'portcullis-oauth';
-const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' };
 
 export class AuthorizationServer implements BuiltinEndpoints {
   readonly #endpoints = new Map<string, { name: string; methods: readonly string[]; handle: BuiltinEndpoint }>();
@@ -97,13 +96,13 @@ export class AuthorizationServer implements BuiltinEndpoints {
       token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
       revocation_endpoint_auth_methods_supported: methods,
       introspection_endpoint_auth_methods_supported: methods,
-    }, { 'cache-control': 'public, max-age=300' });
+    }, 'public, max-age=300');
   }
 
   #jwks(): DirectResponse {
     const keys = this.state.publishedKeys(this.clock.now()).map((key) => key.publicJwk);
     // Short caching: a new key must reach verifiers that cache well before it signs much.
-    return json(200, { keys }, { 'cache-control': 'public, max-age=60' });
+    return json(200, { keys }, 'public, max-age=60');
   }
 
   /** Form body, throttle, client authentication; then the endpoint. Every failure is §5.2 JSON. */
@@ -238,8 +237,11 @@ async function readForm(ctx: RequestContext): Promise<URLSearchParams> {
   return params;
 }
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): DirectResponse {
-  return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+/** JSON; not cached unless told (RFC 6749 §5.1: token responses are no-store, no-cache). */
+function json(status: number, body: unknown, cacheControl = 'no-store'): DirectResponse {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': cacheControl };
+  if (cacheControl === 'no-store') headers.pragma = 'no-cache';
+  return { status, headers, body: JSON.stringify(body) };
 }
 
 function stringHeader(value: string | string[] | undefined): string | undefined {
