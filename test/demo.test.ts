@@ -17,7 +17,7 @@ test('the demo answers through the gateway with its keys, injects the upstream c
     assert.equal(accounts.headers['x-powered-by'], undefined);
     assert.equal(accounts.headers['x-content-type-options'], 'nosniff');
     // Rate-limited per consumer, and the client is told its budget.
-    assert.equal(accounts.headers['ratelimit-policy'], '"per-second";q=5;w=1, "per-day";q=10000;w=86400');
+    assert.equal(accounts.headers['ratelimit-policy'], '"per-second";q=10;w=2, "per-day";q=10000;w=86400');
     assert.match(String(accounts.headers['ratelimit']), /^"per-second";r=\d+;t=\d+, "per-day";r=\d+;t=\d+$/);
 
     const payment = await httpRequest(`${addresses.gateway}/v1/payments`, {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { ManualClock } from '../src/core/clock.js';
 import { startGatewayNodes, type GatewayNodes } from './helpers/cli.js';
 import { assertProblem, baseConfig, eventually, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
@@ -164,5 +165,49 @@ describe('when Redis stops mid-test and comes back', { skip: skipWithoutRedisSer
     assert.equal((await call('/closed')).status, 200);
     assertProblem(await call('/closed'), 429, 'ratelimit.exceeded');
     assert.match(await metrics(), /portcullis_ratelimit_store_up 1/);
+  });
+});
+
+describe('when Redis hangs', { skip: skipWithoutRedisServer }, () => {
+  let redis: PrivateRedis;
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+  before(async () => {
+    redis = await PrivateRedis.start();
+    upstream = await startUpstream();
+    gw = await startGateway(
+      baseConfig([upstream.url], {
+        redis: { url: redis.url, keyPrefix: redisTestPrefix(), commandTimeoutMs: 150 },
+        routes: [{ name: 'local', methods: ['GET'], path: '/local', upstream: 'backend', policies: { ratelimit: { store: 'redis', limits: [{ name: 'per-minute', limit: 100, windowSeconds: 60, by: ['route'] }] } } }],
+      }),
+    );
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+    await redis.stop();
+  });
+
+  test('answers from the fallback instead of waiting on Redis for every request, logs the outage once, and recovers', async () => {
+    await eventually(async () => (await httpRequest(`${gw.url}/local`)).headers['ratelimit'] === '"per-minute";r=99;t=1', 'Redis answers');
+    const pauser = new Redis(redis.url);
+    try {
+      // Every command from every client waits 1.5 s: Redis is up but hung.
+      await pauser.call('CLIENT', 'PAUSE', '1500', 'ALL');
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push((await httpRequest(`${gw.url}/local`)).status);
+      assert.deepEqual(new Set(statuses), new Set([200]));
+      const fallbacks = /portcullis_ratelimit_fallback_total\{route="local",mode="local"\} (\d+)/.exec((await httpRequest(`${gw.gateway.adminUrl}/metrics`)).text);
+      assert.equal(fallbacks?.[1], '10', 'every request was answered by the local fallback');
+      // After the first timeout, Redis is left alone for a second: not one timeout per request.
+      const timeouts = gw.logs.records.filter((record) => record.event === 'ratelimit.store_unavailable');
+      assert.equal(timeouts.length, 1, 'the outage is logged once');
+      await eventually(async () => {
+        await httpRequest(`${gw.url}/local`);
+        return gw.logs.records.some((record) => record.event === 'ratelimit.store_recovered');
+      }, 'shared limits resume once Redis answers again', 6000);
+    } finally {
+      pauser.disconnect();
+    }
   });
 });

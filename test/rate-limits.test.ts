@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { createServer, request as rawHttpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/core/clock.js';
 import { validateConfig } from '../src/config/loader.js';
-import { assertProblem, baseConfig, eventually, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
+import { assertProblem, baseConfig, eventually, httpRequest, sleep, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
 import { startKeyGateway } from './helpers/keys.js';
 
 const T0 = Date.UTC(2026, 10, 22, 12);
@@ -135,7 +138,7 @@ describe('rate limits per consumer, with overrides', () => {
   before(async () => {
     upstream = await startUpstream();
     gw = await startKeyGateway(upstream.url, {
-      policies: { 'auth-apikey': {}, ratelimit: { limits: [{ name: 'per-day', limit: 2, windowSeconds: 86400 }] } },
+      policies: { 'auth-apikey': {}, ratelimit: { limits: [{ name: 'per-day', limit: 2, windowSeconds: 86400 }], methodCosts: { POST: 2 } } },
     }, { clock });
     alphaId = await gw.admin.consumer('alpha');
     alpha = await gw.admin.key(alphaId, []);
@@ -173,9 +176,23 @@ describe('rate limits per consumer, with overrides', () => {
     await eventually(async () => (await call(alpha.key)).status === 429, 'the deletion reaches the limiter', 3000);
   });
 
-  test('refuses an override for a consumer or key that does not exist, or with a bad body', async () => {
+  test('refuses an override for a consumer or key that does not exist, a limit the config does not have, or a bad body', async () => {
     assert.equal((await gw.admin.call('POST', '/v1/rate-limit-overrides', { subjectType: 'consumer', subjectId: 'con_nope', limitName: 'per-day', limit: 5 })).status, 404);
+    const unknown = await gw.admin.call('POST', '/v1/rate-limit-overrides', { subjectType: 'consumer', subjectId: alphaId, limitName: 'per-dya', limit: 5 });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.text, /known: per-day/);
     assert.equal((await gw.admin.call('POST', '/v1/rate-limit-overrides', { subjectType: 'api_key', subjectId: beta.id, limitName: 'Per Day', limit: 0 })).status, 400);
+  });
+
+  test('says plainly, without a useless Retry-After, when an override leaves a request no way to fit', async () => {
+    const gammaId = await gw.admin.consumer('gamma');
+    const gamma = await gw.admin.key(gammaId, []);
+    assert.equal((await gw.admin.call('POST', '/v1/rate-limit-overrides', { subjectType: 'consumer', subjectId: gammaId, limitName: 'per-day', limit: 1 })).status, 200);
+    await eventually(async () => (await httpRequest(`${gw.url}/x`, { method: 'POST', headers: { authorization: `Bearer ${gamma.key}` } })).status === 429, 'the override applies', 3000);
+    const refused = await httpRequest(`${gw.url}/x`, { method: 'POST', headers: { authorization: `Bearer ${gamma.key}` } });
+    assertProblem(refused, 429, 'ratelimit.exceeded');
+    assert.equal(refused.headers['retry-after'], undefined);
+    assert.match(refused.text, /costs 2 units; the \\"per-day\\" limit allows at most 1 at once/);
   });
 
   test("a key's own override wins over its consumer's", async () => {
@@ -263,5 +280,104 @@ describe('rate-limit config checks', () => {
     const issues = check({ ...route({ limits: [{ name: 'a', limit: 1, windowSeconds: 1 }] }), redis: { url: 'redis://user:hunter2@127.0.0.1:6379' } });
     assert.ok(issues.some((i) => i.startsWith('redis.url')), issues.join('\n'));
     assert.ok(!issues.join('\n').includes('hunter2'), 'the password is not echoed');
+  });
+});
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
+describe('concurrency slots when a client leaves early', () => {
+  let gw: TestGateway;
+  let upstream: TestUpstream;
+  let jwksDelayMs = 0;
+  const idp = createServer((_req, res) => {
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published })), jwksDelayMs);
+  });
+  const published: object[] = [];
+  let first: KeyPair;
+  let second: KeyPair;
+  const token = (key: KeyPair['privateKey'], kid: string) => new SignJWT({ sub: 'partner-1' }).setProtectedHeader({ alg: 'ES256', kid }).setIssuer('https://idp.test').setAudience('api').setExpirationTime('5m').sign(key);
+
+  before(async () => {
+    first = await generateKeyPair('ES256');
+    second = await generateKeyPair('ES256');
+    published.push({ ...(await exportJWK(first.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' });
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    upstream = await startUpstream();
+    gw = await startGateway(
+      baseConfig([upstream.url], {
+        routes: [
+          {
+            name: 'r',
+            methods: ['GET'],
+            path: '/r',
+            upstream: 'backend',
+            policies: {
+              'auth-jwt': { issuers: [{ issuer: 'https://idp.test', jwksUrl: `http://127.0.0.1:${(idp.address() as AddressInfo).port}/jwks.json`, minRefetchSeconds: 1 }], audiences: ['api'] },
+              ratelimit: { concurrency: { maxInFlight: 1, by: ['consumer'] } },
+            },
+          },
+        ],
+      }),
+    );
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+    idp.closeAllConnections();
+    idp.close();
+  });
+
+  test('gives the slot back when the client disconnects while authentication still waits, and forwards nothing for it', async () => {
+    assert.equal((await httpRequest(`${gw.url}/r`, { headers: { authorization: `Bearer ${await token(first.privateKey, 'k1')}` } })).status, 200);
+    // A new key id makes the gateway fetch the JWKS again, which the provider now answers slowly.
+    published.push({ ...(await exportJWK(second.publicKey)), kid: 'k2', alg: 'ES256', use: 'sig' });
+    jwksDelayMs = 300;
+    await sleep(1100); // past minRefetchSeconds
+    const leaving = rawHttpRequest(`${gw.url}/r`, { headers: { authorization: `Bearer ${await token(second.privateKey, 'k2')}` }, agent: false });
+    leaving.on('error', () => {});
+    leaving.end();
+    await sleep(50);
+    leaving.destroy();
+    await sleep(500);
+    jwksDelayMs = 0;
+    assert.equal(upstream.requests.length, 1, 'the abandoned request was not forwarded');
+    const next = await httpRequest(`${gw.url}/r`, { headers: { authorization: `Bearer ${await token(first.privateKey, 'k1')}` } });
+    assert.equal(next.status, 200, `the consumer is not locked out: ${next.text}`);
+  });
+});
+
+describe('client IPs for limits come only through trusted proxies', () => {
+  let upstream: TestUpstream;
+  const start = (trustedProxies: string[]) =>
+    startGateway(
+      baseConfig([upstream.url], {
+        trustedProxies,
+        routes: [{ name: 'r', methods: ['GET'], path: '/r', upstream: 'backend', policies: { ratelimit: { limits: [{ name: 'per-minute', limit: 1, windowSeconds: 60, by: ['consumer'] }] } } }],
+      }),
+    );
+  before(async () => {
+    upstream = await startUpstream();
+  });
+  after(() => upstream.close());
+
+  test('an untrusted peer cannot get a fresh budget by sending X-Forwarded-For (anonymous requests count per IP)', async () => {
+    const gw = await start([]);
+    try {
+      assert.equal((await httpRequest(`${gw.url}/r`, { headers: { 'x-forwarded-for': '198.51.100.1' } })).status, 200);
+      assertProblem(await httpRequest(`${gw.url}/r`, { headers: { 'x-forwarded-for': '198.51.100.2' } }), 429, 'ratelimit.exceeded');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  test("a trusted proxy's X-Forwarded-For gives each client its own budget", async () => {
+    const gw = await start(['127.0.0.1']);
+    try {
+      assert.equal((await httpRequest(`${gw.url}/r`, { headers: { 'x-forwarded-for': '198.51.100.1' } })).status, 200);
+      assert.equal((await httpRequest(`${gw.url}/r`, { headers: { 'x-forwarded-for': '198.51.100.2' } })).status, 200);
+      assertProblem(await httpRequest(`${gw.url}/r`, { headers: { 'x-forwarded-for': '198.51.100.2' } }), 429, 'ratelimit.exceeded');
+    } finally {
+      await gw.close();
+    }
   });
 });

@@ -72,6 +72,8 @@ export interface AdminApiDeps {
   /** The built-in authorization server's clients and signing keys, when `oauth` is configured. */
   readonly oauth?: { clients: ClientService; signingKeys: SigningKeyService } | undefined;
   readonly overrides: RateLimitOverrideRepository | undefined;
+  /** The rate-limit names the running config has: an override must name one of them. */
+  readonly rateLimitNames: () => ReadonlySet<string>;
   readonly failures: AuthFailureTracker | undefined;
   readonly logger: () => Logger;
   readonly clock: Clock;
@@ -165,7 +167,11 @@ export function createAdminApi(deps: AdminApiDeps) {
   });
   route('POST', '/v1/rate-limit-overrides', async (_p, body) => {
     const input = body as Static<typeof schemas.setRateLimitOverride>;
-    // The subject must exist (404 otherwise): an override for a mistyped id would silently do nothing.
+    // An override for a mistyped name or id would silently do nothing: refuse both.
+    const known = deps.rateLimitNames();
+    if (!known.has(input.limitName)) {
+      throw new GatewayError('admin.invalid_request', { detail: `No rate limit is named "${input.limitName}" in the running config (known: ${[...known].sort().join(', ') || 'none'}).` });
+    }
     if (input.subjectType === 'consumer') await consumers().get(input.subjectId);
     else await keys().get(input.subjectId);
     const override = await overrides().set({ ...input, windowSeconds: input.windowSeconds ?? null, burst: input.burst ?? null });

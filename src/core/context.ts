@@ -134,4 +134,11 @@ export interface RequestContext {
   bytesOut: number;
   /** Extra fields policies add to the access log line. */
   readonly logFields: Record<string, unknown>;
+  /** True once the response is over: sent, or the client went away (the phases then stop). */
+  readonly finished: boolean;
+  /**
+   * Runs `callback` once the response is over, however it ends (at once if it already is): for
+   * state a request holds while it runs, such as a concurrency slot.
+   */
+  onFinished(callback: () => void): void;
 }

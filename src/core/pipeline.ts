@@ -32,6 +32,8 @@ export function buildPipeline(instances: readonly PolicyInstance[]): Pipeline {
 /** Runs the request phases; a DirectResponse from a policy ends them and answers the request. */
 export async function runRequestPhases(pipeline: Pipeline, ctx: RequestContext): Promise<DirectResponse | undefined> {
   for (const handler of pipeline.request) {
+    // A client that went away while an earlier phase waited gets no further work done for it.
+    if (ctx.finished) return undefined;
     const result = handler(ctx);
     const value = result instanceof Promise ? await result : result;
     if (value) return value;

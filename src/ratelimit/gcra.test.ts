@@ -65,7 +65,10 @@ test('forgets whole budgets and stays within its key cap under a flood of distin
   const store = new MemoryRateLimitStore(1000);
   for (let i = 0; i < 25_000; i++) store.consume([spec({ key: `flood-${i}` })], 0);
   assert.ok(store.size <= 1000, `size ${store.size}`);
+  // The least recently used key went first; the most recent ones are still counted.
+  assert.equal(store.consume([spec({ key: 'flood-24999' })], 0).states[0]!.remaining, 1);
+  assert.equal(store.consume([spec({ key: 'flood-0' })], 0).states[0]!.remaining, 2);
   // Long after, a sweep drops every key whose budget is whole.
-  for (let i = 0; i < 10_000; i++) store.consume([spec({ key: `late-${i % 10}` })], 10_000_000);
+  for (let i = 0; i < 10_000; i++) assert.ok(store.consume([spec({ key: `late-${i % 10}` })], 10_000_000 + i * 60_000).allowed);
   assert.ok(store.size <= 10, `size ${store.size}`);
 });

@@ -38,6 +38,7 @@ export interface LimitState {
   readonly name: string;
   readonly limit: number;
   readonly windowMs: number;
+  readonly burst: number;
   /** Whole units left after this request (0 when refused). */
   readonly remaining: number;
   /** Milliseconds until the whole budget is back. */
@@ -81,7 +82,7 @@ export function decide(specs: readonly LimitSpec[], stored: readonly (BucketStat
   const states: LimitState[] = specs.map((spec, i) => {
     const standing = refused ? levels[i]! : levels[i]! + spec.cost;
     const remaining = refused?.name === spec.name ? 0 : Math.max(0, Math.floor(spec.burst - standing + EPSILON));
-    return { name: spec.name, limit: spec.limit, windowMs: spec.windowMs, remaining, resetMs: Math.max(0, Math.ceil(standing * emissionMs(spec) - EPSILON)) };
+    return { name: spec.name, limit: spec.limit, windowMs: spec.windowMs, burst: spec.burst, remaining, resetMs: Math.max(0, Math.ceil(standing * emissionMs(spec) - EPSILON)) };
   });
   if (refused) return { decision: { allowed: false, states, limitName: refused.name, retryAfterMs: Math.ceil(refused.retryAfterMs - EPSILON) }, newStates: undefined };
   return { decision: { allowed: true, states }, newStates: specs.map((spec, i) => ({ level: levels[i]! + spec.cost, at: now })) };

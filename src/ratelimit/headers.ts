@@ -7,11 +7,18 @@
 import type { LimitState } from './gcra.js';
 
 /**
- * From the limits as applied to this request (an override changes a consumer's quota). Names are
- * restricted by the config schema to [a-z0-9_-], so they need no escaping here.
+ * The quota a client can count on, from the limits as applied to this request (an override
+ * changes a consumer's numbers). A GCRA limit lets `burst` units pass at once and gives them back
+ * at `limit / window`, so it is advertised as `burst` units per the time a whole burst takes to
+ * come back: with the default burst that is exactly the configured limit and window, and `r` never
+ * exceeds `q`. Names are restricted by the config schema to [a-z0-9_-]: no escaping needed.
  */
 export function describePolicies(states: readonly LimitState[]): string {
-  return states.map((state) => `"${state.name}";q=${state.limit};w=${Math.round(state.windowMs / 1000)}`).join(', ');
+  return states.map((state) => `"${state.name}";q=${state.burst};w=${burstWindowSeconds(state)}`).join(', ');
+}
+
+function burstWindowSeconds(state: LimitState): number {
+  return Math.max(1, Math.ceil((state.burst * state.windowMs) / state.limit / 1000 - 1e-9));
 }
 
 export function describeRemaining(states: readonly LimitState[]): string {
@@ -26,5 +33,5 @@ export function tightest(states: readonly LimitState[]): LimitState | undefined 
 export function legacyHeaders(states: readonly LimitState[]): Record<string, string> {
   const state = tightest(states);
   if (!state) return {};
-  return { 'x-ratelimit-limit': String(state.limit), 'x-ratelimit-remaining': String(state.remaining), 'x-ratelimit-reset': String(Math.ceil(state.resetMs / 1000)) };
+  return { 'x-ratelimit-limit': String(state.burst), 'x-ratelimit-remaining': String(state.remaining), 'x-ratelimit-reset': String(Math.ceil(state.resetMs / 1000)) };
 }

@@ -10,8 +10,6 @@ import { clientBucket } from '../security/failure-throttle.js';
 export const PARTITION_KINDS = ['consumer', 'api_key', 'client', 'ip', 'route', 'header'] as const;
 export type PartitionKind = (typeof PARTITION_KINDS)[number];
 
-/** Header values longer than this are hashed: a client must not make our keys (or Redis's) huge. */
-const MAX_VALUE_LENGTH = 64;
 
 function partValue(kind: PartitionKind, header: string | undefined, ctx: RequestContext): string | undefined {
   switch (kind) {
@@ -30,7 +28,9 @@ function partValue(kind: PartitionKind, header: string | undefined, ctx: Request
       const value = ctx.req.headers[header!];
       const text = Array.isArray(value) ? value.join(',') : value;
       if (text === undefined || text === '') return undefined;
-      return text.length > MAX_VALUE_LENGTH ? `sha256:${createHash('sha256').update(text).digest('base64url')}` : text;
+      // Always hashed: a client must not make our keys (or Redis's) long, and a header that holds
+      // a credential must never be stored in clear.
+      return createHash('sha256').update(text).digest('base64url');
     }
   }
 }

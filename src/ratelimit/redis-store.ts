@@ -8,8 +8,12 @@
  * Keys expire when their budget is whole again, so idle keys cost nothing.
  *
  * Failures are never hidden: a command that fails (Redis down, slow, refusing) throws
- * RateLimitStoreUnavailable, the store logs the outage once and its recovery once, and keeps the
- * `portcullis_ratelimit_store_up` gauge; the policy then applies its configured fallback.
+ * RateLimitStoreUnavailable, the store logs the outage and its recovery (at most once per 30 s
+ * each, however Redis flaps), and keeps the `portcullis_ratelimit_store_up` gauge; the policy then
+ * applies its configured fallback. After a failure Redis is not asked again for RETRY_AFTER_MS
+ * (a hung Redis must not cost every request the whole command timeout); then one request probes
+ * it. Repeated timeouts on a connection that looks fine force a reconnect, and TCP keep-alive
+ * finds a half-open connection, so shared limits resume by themselves.
  */
 import { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
@@ -74,13 +78,22 @@ interface GcraClient extends Redis {
   portcullisGcra(keyCount: number, ...args: Array<string | number>): Promise<number[]>;
 }
 
-/** While Redis stays down, repeat the warning at most this often. */
+/** Outage and recovery are each logged at most this often, however Redis flaps. */
 const OUTAGE_LOG_INTERVAL_MS = 30_000;
+/** After a failure, answer from the fallback for this long before trying Redis again. */
+const RETRY_AFTER_MS = 1000;
+/** Failed commands in a row on a "ready" connection after which it is torn down and reopened. */
+const RECONNECT_AFTER_FAILURES = 3;
 
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #client: GcraClient;
   #up: boolean | undefined;
-  #outageLoggedAt = 0;
+  #outageLoggedAt = Number.NEGATIVE_INFINITY;
+  #recoveryLoggedAt = Number.NEGATIVE_INFINITY;
+  /** An outage was logged and its recovery not yet. */
+  #outageOpen = false;
+  #retryAt = 0;
+  #failuresInRow = 0;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.#client = new Redis(options.url, {
@@ -92,6 +105,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       // until the request times out; one attempt, no retries inside a request.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      keepAlive: 10_000,
       // Keep reconnecting, at most every 2 s, so shared limits resume by themselves.
       retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
       lazyConnect: true,
@@ -112,17 +126,24 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async consume(specs: readonly LimitSpec[], now: number): Promise<Decision> {
     if (this.#client.status !== 'ready') throw new RateLimitStoreUnavailable(`redis is ${this.#client.status}`);
+    if (Date.now() < this.#retryAt) throw new RateLimitStoreUnavailable('redis failed recently; retrying shortly');
     const args: Array<string | number> = [now];
     for (const spec of specs) args.push(spec.limit, spec.windowMs, spec.burst, spec.cost);
     let reply: number[];
     try {
       reply = await this.#client.portcullisGcra(specs.length, ...specs.map((spec) => spec.key), ...args);
     } catch (error) {
+      this.#retryAt = Date.now() + RETRY_AFTER_MS;
+      if (++this.#failuresInRow >= RECONNECT_AFTER_FAILURES) {
+        this.#failuresInRow = 0;
+        this.#client.disconnect(true);
+      }
       this.#markDown(error as Error);
       throw new RateLimitStoreUnavailable((error as Error).message);
     }
+    this.#failuresInRow = 0;
     this.#markUp();
-    const states: LimitState[] = specs.map((spec, i) => ({ name: spec.name, limit: spec.limit, windowMs: spec.windowMs, remaining: Number(reply[2 + i * 2]), resetMs: Number(reply[3 + i * 2]) }));
+    const states: LimitState[] = specs.map((spec, i) => ({ name: spec.name, limit: spec.limit, windowMs: spec.windowMs, burst: spec.burst, remaining: Number(reply[2 + i * 2]), resetMs: Number(reply[3 + i * 2]) }));
     const refused = Number(reply[0]);
     if (refused === 0) return { allowed: true, states };
     return { allowed: false, states, limitName: specs[refused - 1]!.name, retryAfterMs: Number(reply[1]) };
@@ -130,8 +151,9 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   #markDown(error: Error): void {
     const now = Date.now();
-    if (this.#up !== false || now - this.#outageLoggedAt >= OUTAGE_LOG_INTERVAL_MS) {
+    if (now - this.#outageLoggedAt >= OUTAGE_LOG_INTERVAL_MS) {
       this.#outageLoggedAt = now;
+      this.#outageOpen = true;
       this.options.logger.error({ event: 'ratelimit.store_unavailable', err: { message: error.message } }, 'Redis for rate limits is unreachable: policies apply their fallback (onStoreFailure)');
     }
     if (this.#up !== false) this.options.onHealth(false);
@@ -140,8 +162,14 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   #markUp(): void {
     if (this.#up === true) return;
-    if (this.#up === false) this.options.logger.warn({ event: 'ratelimit.store_recovered' }, 'Redis for rate limits is back: shared limits resume');
+    const now = Date.now();
+    if (this.#outageOpen && now - this.#recoveryLoggedAt >= OUTAGE_LOG_INTERVAL_MS) {
+      this.#recoveryLoggedAt = now;
+      this.#outageOpen = false;
+      this.options.logger.warn({ event: 'ratelimit.store_recovered' }, 'Redis for rate limits is back: shared limits resume');
+    }
     this.#up = true;
+    this.#retryAt = 0;
     this.options.onHealth(true);
   }
 

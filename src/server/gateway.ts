@@ -15,6 +15,7 @@ import type { ConfigIssue } from '../core/policy.js';
 import { formatIssue, loadConfigFile } from '../config/loader.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { createAdminApi } from '../admin/admin-api.js';
+import { rateLimitNames } from '../config/policy-usage.js';
 import { createLogger, stdoutDestination } from '../observability/logger.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { createAdminServer } from './admin.js';
@@ -95,6 +96,7 @@ export class Gateway {
       keys: services.keyService,
       oauth: services.oauth,
       overrides: services.overrides,
+      rateLimitNames: () => rateLimitNames(this.#runtime.config),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       failures: new FailureThrottle(options.config.bruteForce),
       logger: () => this.#runtime.logger,

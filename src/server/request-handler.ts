@@ -61,8 +61,9 @@ export function createRequestHandler(options: RequestHandlerOptions) {
     const runtime = options.runtime();
     runtime.acquire();
     const shed = options.overloaded();
-    const { ctx, route, pipeline, early, builtin } = createContext(req, res, runtime, options.listener, shed);
+    const { ctx, route, pipeline, early, builtin, finish } = createContext(req, res, runtime, options.listener, shed);
     res.once('close', () => {
+      finish();
       options.onEnd(ctx.route.name, res.headersSent ? res.statusCode : 0);
       runtime.release();
       logAccess(ctx, res, runtime);
@@ -92,6 +93,7 @@ async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeli
   if (runtime.crl && ctx.path === runtime.crl.path && (ctx.method === 'GET' || ctx.method === 'HEAD')) return serveCrl(runtime, ctx, respond);
   if (early) return respond.problem(early);
   const direct = await runRequestPhases(pipeline, ctx);
+  if (ctx.finished) return;
   if (direct) return respond.direct(direct);
   Object.assign(ctx.upstreamHeaders, identityHeaders(ctx.principal));
   if (ctx.isPreflight && !ctx.route.methods.includes('OPTIONS')) {
@@ -139,6 +141,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
 
   const tls = listener.tls();
   const clientCertificate = tls?.inspect(req.socket as TLSSocket);
+  let finishCallbacks: Array<() => void> | undefined;
   let early: GatewayError | undefined;
   let route: CompiledRoute | undefined;
   let body: Promise<Buffer> | undefined;
@@ -206,8 +209,24 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
     bytesIn: 0,
     bytesOut: 0,
     logFields: {},
+    finished: false,
+    onFinished(callback) {
+      if (ctx.finished) callback();
+      else (finishCallbacks ??= []).push(callback);
+    },
   };
-  return { ctx, route, pipeline: route?.pipeline ?? runtime.globalPipeline, early, builtin };
+  /** Marks the response over and runs what policies asked to run then (each on its own). */
+  function finish(): void {
+    (ctx as { finished: boolean }).finished = true;
+    for (const callback of finishCallbacks?.splice(0) ?? []) {
+      try {
+        callback();
+      } catch (error) {
+        runtime.logger.error({ event: 'request.finish_callback_failed', requestId, err: error }, 'a policy failed while a request ended');
+      }
+    }
+  }
+  return { ctx, route, pipeline: route?.pipeline ?? runtime.globalPipeline, early, builtin, finish };
 }
 
 /** Writes every response the gateway sends, after the respond phase has had its say. */

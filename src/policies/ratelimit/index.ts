@@ -47,6 +47,7 @@ const configSchema = policyConfig(
       Type.Object(
         {
           maxInFlight: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Most requests in flight at once per partition, on each node.' }),
+          name: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,39}$', description: 'Names the count: routes whose concurrency limits have the same name share it (default: each route its own).' })),
           by: Type.Array(Partition, { minItems: 1, uniqueItems: true, default: ['consumer'], description: 'What the in-flight count is kept per.' }),
           header: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]+$', description: 'The request header to partition by, when `by` includes header.' })),
         },
@@ -86,7 +87,6 @@ export const rateLimit = definePolicy({
     const limits = config.limits.map((limit) => ({ ...limit, header: limit.header?.toLowerCase() }));
     const concurrency = config.concurrency ? { ...config.concurrency, header: config.concurrency.header?.toLowerCase() } : undefined;
     const outcomes = new WeakMap<RequestContext, Decision | 'open'>();
-    const slots = new WeakMap<RequestContext, string>();
 
     function costOf(ctx: RequestContext): number {
       return config.methodCosts[ctx.method] ?? config.cost;
@@ -115,38 +115,51 @@ export const rateLimit = definePolicy({
       }
     }
 
-    function takeSlot(ctx: RequestContext): void {
-      if (!concurrency) return;
-      const key = `concurrency|${partitionKey(concurrency.by, concurrency.header, ctx)}`;
+    /**
+     * Takes a concurrency slot, given back when the response is over however it ends (sent, failed,
+     * or the client gone), or at once if the request is refused here.
+     */
+    function takeSlot(ctx: RequestContext): (() => void) | undefined {
+      if (!concurrency) return undefined;
+      const key = `concurrency|${concurrency.name ?? ctx.route.name}|${partitionKey(concurrency.by, concurrency.header, ctx)}`;
       if (!services!.concurrency.tryAcquire(key, concurrency.maxInFlight)) {
         services!.refused(ctx.route.name, 'concurrency');
         throw new GatewayError('ratelimit.concurrency_exceeded', { detail: `At most ${concurrency.maxInFlight} requests may be in flight at once.`, headers: { 'retry-after': '1' }, extensions: { limit: 'concurrency' } });
       }
-      slots.set(ctx, key);
-    }
-
-    function releaseSlot(ctx: RequestContext): void {
-      const key = slots.get(ctx);
-      if (key === undefined) return;
-      slots.delete(ctx);
-      services!.concurrency.release(key);
+      let held = true;
+      const release = () => {
+        if (!held) return;
+        held = false;
+        services!.concurrency.release(key);
+      };
+      ctx.onFinished(release);
+      return release;
     }
 
     return {
       limit: async function enforceRateLimits(ctx) {
         // The concurrency slot first: it spends nothing, so a refusal there wastes no budget.
-        takeSlot(ctx);
+        const releaseSlot = takeSlot(ctx);
         if (limits.length === 0) return;
+        const specs = specsFor(ctx);
+        // An override can set a burst below what a request costs: no wait would help, so say so
+        // plainly instead of sending a Retry-After that would only bring the same refusal.
+        const impossible = specs.find((spec) => spec.cost > spec.burst);
+        if (impossible) {
+          releaseSlot?.();
+          services.refused(ctx.route.name, impossible.name);
+          throw new GatewayError('ratelimit.exceeded', { detail: `This request costs ${impossible.cost} units; the "${impossible.name}" limit allows at most ${impossible.burst} at once.`, extensions: { limit: impossible.name } });
+        }
         let outcome: Decision | 'open';
         try {
-          outcome = await consume(ctx, specsFor(ctx), deps.clock.now());
+          outcome = await consume(ctx, specs, deps.clock.now());
         } catch (error) {
-          releaseSlot(ctx);
+          releaseSlot?.();
           throw error;
         }
         outcomes.set(ctx, outcome);
         if (outcome === 'open' || outcome.allowed) return;
-        releaseSlot(ctx);
+        releaseSlot?.();
         services.refused(ctx.route.name, outcome.limitName);
         ctx.logFields.rateLimit = outcome.limitName;
         const retryAfter = Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
@@ -165,9 +178,6 @@ export const rateLimit = definePolicy({
           headers['ratelimit'] = describeRemaining(outcome.states);
         }
         if (config.legacyHeaders) Object.assign(headers, legacyHeaders(outcome.states));
-      },
-      log: function releaseConcurrencySlot(ctx) {
-        releaseSlot(ctx);
       },
     };
   },
