@@ -16,7 +16,7 @@ describe('consumers, keys and migrate commands', () => {
 
   before(async () => {
     upstream = await startUpstream();
-    gw = await startKeyGateway(upstream.url, { routes: [{ name: 'r', methods: ['GET'], path: '/*', upstream: 'backend', policies: { 'auth-apikey': {} } }] });
+    gw = await startKeyGateway(upstream.url, { routes: [{ name: 'r', methods: ['GET'], path: '/*', upstream: 'backend', policies: { 'auth-apikey': {}, ratelimit: { limits: [{ name: 'per-day', limit: 100000, windowSeconds: 86400 }] } } }] });
     env = { PORTCULLIS_ADMIN_URL: gw.gateway.adminUrl, PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN };
   });
   after(async () => {
