@@ -4,12 +4,9 @@
  * second. Runs in CI against the real PostgreSQL service.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { spawnCli, type CliProcess } from './helpers/cli.js';
-import { freePort, httpRequest, startUpstream } from './helpers/index.js';
+import { startGatewayNodes, type GatewayNodes } from './helpers/cli.js';
+import { httpRequest, startUpstream } from './helpers/index.js';
 import { AdminClient, ADMIN_TOKEN, KEY_ENV } from './helpers/keys.js';
 import { createPostgresSchema, POSTGRES_URL, skipWithoutPostgres } from './helpers/services.js';
 
@@ -18,32 +15,31 @@ const OAUTH_SECRET_ENV = { PORTCULLIS_OAUTH_KEY_SECRET: 'oauth-signing-key-secre
 /** Two nodes on one PostgreSQL schema; `extra(ports)` adds to each node's config. */
 async function withTwoNodes(extra: (ports: number[]) => Record<string, unknown>, run: (ports: number[]) => Promise<void>): Promise<void> {
   const { schema, drop } = await createPostgresSchema();
-  const nodes: CliProcess[] = [];
+  let gateways: GatewayNodes | undefined;
   try {
     const url = new URL(POSTGRES_URL);
     url.searchParams.set('options', `-c search_path=${schema}`);
-    const dir = mkdtempSync(join(tmpdir(), 'portcullis-multinode-'));
-    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    for (const i of [0, 1]) {
-      const file = join(dir, `node${i}.json`);
-      writeFileSync(
-        file,
-        JSON.stringify({
-          listeners: [{ name: 'public', host: '127.0.0.1', port: ports[i * 2] }],
-          admin: { host: '127.0.0.1', port: ports[i * 2 + 1], token: '${env:PORTCULLIS_ADMIN_TOKEN}' },
+    const portList: number[] = [];
+    gateways = await startGatewayNodes(
+      2,
+      ({ port, adminPort }) => {
+        portList.push(port, adminPort);
+        return {
+          listeners: [{ name: 'public', host: '127.0.0.1', port }],
+          admin: { host: '127.0.0.1', port: adminPort, token: '${env:PORTCULLIS_ADMIN_TOKEN}' },
           store: { driver: 'postgres', url: '${env:PORTCULLIS_DATABASE_URL}', pollIntervalMs: 250 },
           apiKeys: { pepper: '${env:PORTCULLIS_KEY_PEPPER}' },
-          lifecycle: { watchConfigFile: false },
-          ...extra(ports),
-        }),
-      );
-      const node = spawnCli(['start', '--config', file], { ...KEY_ENV, ...OAUTH_SECRET_ENV, PORTCULLIS_DATABASE_URL: url.toString() });
-      nodes.push(node);
-      await node.waitForLine(/gateway\.started/, 20000);
-    }
+          // The tests poll with credentials the other node may not know yet: that is not an attack.
+          bruteForce: { maxFailures: 1000 },
+          ...extra(portList),
+        };
+      },
+      { ...KEY_ENV, ...OAUTH_SECRET_ENV, PORTCULLIS_DATABASE_URL: url.toString() },
+    );
+    const ports = gateways.ports.flatMap((node) => [node.port, node.adminPort]);
     await run(ports);
   } finally {
-    for (const node of nodes) node.child.kill('SIGKILL');
+    gateways?.stop();
     await drop();
   }
 }
