@@ -61,6 +61,13 @@ describe('auth-jwt against a real JWKS server', () => {
     assert.equal(reply.status, 200, reply.text);
   });
 
+  test('refuses a consumer claim unfit for a header with 401 auth.token_claims_invalid, and drops unusable scopes', async () => {
+    assertProblem(await call('/v1/accounts', await idp.sign(claims({ sub: 'p\u00e4rtner\r\nx-admin: 1' }))), 401, 'auth.token_claims_invalid');
+    const reply = await call('/v1/accounts', await idp.sign(claims({ scope: 'accounts:read sch\u00f6n "quoted"' })));
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.json<{ headers: Record<string, string> }>().headers['x-consumer-scopes'], 'accounts:read');
+  });
+
   test('refuses a request without a token with 401 auth.missing_credentials and a Bearer challenge', async () => {
     const reply = await call('/v1/accounts', undefined);
     assertProblem(reply, 401, 'auth.missing_credentials');

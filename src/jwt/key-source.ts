@@ -40,6 +40,7 @@ export class KeySource implements IssuerKeys {
   #inflight: Promise<boolean> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #lastUsed: number;
   readonly #static: boolean;
 
   constructor(
@@ -47,6 +48,7 @@ export class KeySource implements IssuerKeys {
     private readonly deps: { clock: Clock; logger: Logger; metrics?: KeySourceMetrics | undefined },
   ) {
     this.#static = options.keys !== undefined;
+    this.#lastUsed = deps.clock.now();
     if (options.keys) this.#resolver = createLocalJWKSet({ keys: publicKeysOnly(options.keys as JWK[], options.issuer, deps.logger) });
   }
 
@@ -77,6 +79,7 @@ export class KeySource implements IssuerKeys {
   async #usableResolver(): Promise<Resolver> {
     if (this.#static) return this.#resolver!;
     const now = this.deps.clock.now();
+    this.#lastUsed = now;
     const age = now - this.#fetchedAt;
     if (this.#resolver && age > this.options.maxStaleSeconds * 1000) {
       // Past the bounded grace: old keys may have been withdrawn for a reason (a leak).
@@ -133,7 +136,12 @@ export class KeySource implements IssuerKeys {
     if (this.#closed) return;
     clearTimeout(this.#timer);
     // Refresh ahead of time (at 90 % of the interval) so requests rarely meet due keys.
-    this.#timer = setTimeout(() => void this.#refresh('scheduled'), Math.max(1000, Math.floor(delayMs * 0.9)));
+    this.#timer = setTimeout(() => {
+      // A source no route has used for two intervals (a reload dropped its issuer, say) stops
+      // fetching; if it is used again, its due keys are refreshed then.
+      if (this.deps.clock.now() - this.#lastUsed > 2 * this.options.refreshSeconds * 1000) return;
+      void this.#refresh('scheduled');
+    }, Math.max(1000, Math.floor(delayMs * 0.9)));
     this.#timer.unref();
   }
 

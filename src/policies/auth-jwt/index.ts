@@ -69,6 +69,9 @@ interface CompiledIssuer {
 
 class TokenRejected extends GatewayError {}
 
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+const SAFE_CONSUMER_ID = /^[\x21-\x7e]{1,256}$/;
+
 interface Verified {
   readonly payload: JWTPayload;
   readonly issuer: CompiledIssuer;
@@ -205,6 +208,8 @@ export const authJwt = definePolicy({
       }
       const consumer = payload[issuer.config.consumerClaim];
       if (typeof consumer !== 'string' || consumer === '') throw reject('auth.token_claims_invalid', `The token has no ${issuer.config.consumerClaim} claim.`);
+      // It becomes X-Consumer-Id and a rate-limit key: visible ASCII only, bounded.
+      if (!SAFE_CONSUMER_ID.test(consumer)) throw reject('auth.token_claims_invalid', `The token's ${issuer.config.consumerClaim} claim is not a usable consumer id.`);
       return { id: consumer, name: issuer.config.consumerNameClaim === undefined ? undefined : payload[issuer.config.consumerNameClaim] };
     }
 
@@ -284,7 +289,8 @@ function typMatches(actual: unknown, expected: string): boolean {
 /** Scopes from `scope` (RFC 8693 §4.2, RFC 9068 §2.2.3: space-separated) or `scp` (a list, or a string). */
 function tokenScopes(payload: JWTPayload): readonly string[] {
   const raw = payload.scope ?? payload.scp;
-  if (typeof raw === 'string') return raw.split(' ').filter((scope) => scope !== '');
-  if (Array.isArray(raw)) return raw.filter((scope): scope is string => typeof scope === 'string');
-  return [];
+  const list = typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw : [];
+  // Only RFC 6749 §3.3 scope-tokens: anything else can match no required scope, and could not
+  // travel in the X-Consumer-Scopes header.
+  return list.filter((scope): scope is string => typeof scope === 'string' && SCOPE_TOKEN.test(scope));
 }
