@@ -124,6 +124,11 @@ export interface RequestContext {
   readBody(): Promise<Buffer>;
   /** The body, if a policy read it. */
   readonly bufferedBody: Buffer | undefined;
+  /**
+   * Replaces the body sent upstream (after readBody): a policy that rewrote it (sanitize) hands the
+   * new bytes here, and the proxy sends them with their own Content-Length.
+   */
+  replaceBody(body: Buffer): void;
   /** Set once the response head is known, before the respond phase. */
   response: ResponseHead | undefined;
   /** The error that stopped the request, if any. */

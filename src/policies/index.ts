@@ -12,13 +12,14 @@ import { rateLimit } from './ratelimit/index.js';
 import { requestSizeLimit } from './request-size-limit/index.js';
 import { securityHeaders } from './security-headers/index.js';
 import { validate } from './validate/index.js';
+import { sanitize } from './sanitize/index.js';
 
 export interface RegisteredPolicy {
   readonly definition: PolicyDefinition;
   readonly order: number;
 }
 
-const definitions = [ipRules, geo, requestSizeLimit, cors, authMtls, authApiKey, authJwt, authorize, rateLimit, validate, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
+const definitions = [ipRules, geo, requestSizeLimit, cors, authMtls, authApiKey, authJwt, authorize, rateLimit, validate, sanitize, securityHeaders] as unknown as Array<PolicyDefinition & { name: PolicyName }>;
 
 export const POLICIES: readonly RegisteredPolicy[] = definitions.map((definition) => ({
   definition,

@@ -203,6 +203,11 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
       });
       return body;
     },
+    replaceBody(replacement) {
+      // Only a body that was read can be replaced: otherwise the client's would still stream after it.
+      if (ctx.bufferedBody === undefined) throw new Error('replaceBody needs the body to be read first (ctx.readBody)');
+      (ctx as { bufferedBody: Buffer | undefined }).bufferedBody = replacement;
+    },
     response: undefined,
     error: undefined,
     upstream: { target: undefined, latencyMs: undefined, attempts: 0 },
