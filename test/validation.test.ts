@@ -198,6 +198,72 @@ describe('routes generated from a contract', () => {
   });
 });
 
+describe('response validation', () => {
+  const PAYMENT = { id: 'p1', amount: 100, currency: 'EUR', toIban: 'DE89' };
+  const answers: Record<string, { status: number; body: string; chunked?: boolean }> = {
+    '1': { status: 200, body: JSON.stringify([PAYMENT]) },
+    '2': { status: 200, body: JSON.stringify([{ ...PAYMENT, amount: 'lots' }]) },
+    '3': { status: 500, body: JSON.stringify({ error: 'boom' }) },
+    '4': { status: 200, body: JSON.stringify([{ ...PAYMENT, id: 'x'.repeat(5000) }]) },
+    '5': { status: 200, body: JSON.stringify([PAYMENT, PAYMENT]), chunked: true },
+  };
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+  before(async () => {
+    upstream = await startUpstream((req, res) => {
+      const answer = answers[req.url!.split('/')[2]!]!;
+      if (answer.chunked) {
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.write(answer.body.slice(0, 10));
+        res.end(answer.body.slice(10));
+        return;
+      }
+      res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer.body) });
+      res.end(answer.body);
+    });
+    const contract = writeContract();
+    const route = (name: string, mode: string) => ({ name, methods: ['GET'], path: `/${name}/accounts/:id/payments`, upstream: 'backend', stripPrefix: `/${name}`, policies: { validate: { contract, operationId: 'listPayments', responses: { mode, maxBodyBytes: 2048 } } } });
+    gw = await startGateway(baseConfig([upstream.url], { routes: [route('report', 'report'), route('block', 'block')] }));
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  test('report mode sends a response that breaks the contract, and logs and counts the drift', async () => {
+    const reply = await httpRequest(`${gw.url}/report/accounts/2/payments`);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.text, answers['2']!.body);
+    const drift = await gw.logs.waitFor((r) => r.event === 'validate.response_drift' && r.requestId === reply.headers['x-request-id']);
+    assert.deepEqual(drift.errors, [{ pointer: '/response/body/0/amount', keyword: 'type', message: 'must be integer' }]);
+    assert.equal(drift.action, 'report');
+    const metrics = await httpRequest(`${gw.gateway.adminUrl}/metrics`);
+    assert.match(metrics.text, /portcullis_response_contract_violations_total\{route="report",action="report"\} 1/);
+  });
+
+  test('block mode answers 502 upstream.contract_violation for a wrong body or an undeclared status', async () => {
+    assertProblem(await httpRequest(`${gw.url}/block/accounts/2/payments`), 502, 'upstream.contract_violation');
+    const status = assertProblem(await httpRequest(`${gw.url}/block/accounts/3/payments`), 502, 'upstream.contract_violation');
+    assert.ok(!JSON.stringify(status).includes('boom'), 'nothing of the refused response reaches the client');
+  });
+
+  test('a response that matches is sent whole, with or without a declared length', async () => {
+    const valid = await httpRequest(`${gw.url}/block/accounts/1/payments`);
+    assert.equal(valid.status, 200);
+    assert.equal(valid.text, answers['1']!.body);
+    const chunked = await httpRequest(`${gw.url}/block/accounts/5/payments`);
+    assert.equal(chunked.status, 200);
+    assert.equal(chunked.text, answers['5']!.body);
+  });
+
+  test('a body larger than maxBodyBytes streams through unchecked, and the log says so', async () => {
+    const reply = await httpRequest(`${gw.url}/block/accounts/4/payments`);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.text, answers['4']!.body);
+    assert.equal((await gw.logs.accessLine(reply.headers['x-request-id'])).responseUnchecked, true);
+  });
+});
+
 describe('contract reload', () => {
   test('recompiles a changed contract on reload; an invalid one is refused and the old one keeps serving', async () => {
     const contract = writeContract();

@@ -77,6 +77,12 @@ export interface ResponseHead {
   headers: HeaderMap;
   /** Where the response came from: the upstream, a gateway problem, or a policy's direct answer. */
   readonly source: 'upstream' | 'problem' | 'direct';
+  /**
+   * Upstream responses only: reads the whole response body into memory, once, for a respond-phase
+   * policy that must look inside it (response validation); undefined when it is larger than
+   * maxBytes (it is then streamed unread). The gateway sends what was read: nothing is lost.
+   */
+  readonly readBody?: (maxBytes: number) => Promise<Buffer | undefined>;
 }
 
 export interface RequestContext {

@@ -6,6 +6,7 @@
  * and retrying would multiply its load).
  */
 import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import type { RequestContext } from '../core/context.js';
@@ -17,7 +18,7 @@ import type { UpstreamTarget } from './upstream.js';
 
 export interface ProxyHooks {
   /** Runs the respond phase and writes the head; called once the upstream's head is in. */
-  writeHead(ctx: RequestContext, status: number, headers: Record<string, string | string[]>): Promise<void>;
+  writeHead(ctx: RequestContext, status: number, headers: Record<string, string | string[]>, readBody: (maxBytes: number) => Promise<Buffer | undefined>): Promise<void>;
 }
 
 export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, runtime: Runtime, res: ServerResponse, bodyIdleTimeoutMs: number, hooks: ProxyHooks): Promise<void> {
@@ -86,16 +87,85 @@ function bufferedHeaders(headers: Record<string, string | string[]>, buffered: B
   return headers;
 }
 
+interface PeekedBody {
+  readonly chunks: Buffer[];
+  /** The whole body was read (false: it is larger than asked, and paused after the chunks read). */
+  readonly complete: boolean;
+  readonly error?: Error & { code?: string };
+}
+
+/** Reads a response body up to maxBytes, for a respond-phase policy; pauses it when it is larger. */
+function peekBody(body: Readable, maxBytes: number): Promise<PeekedBody> {
+  // While paused between this read and the piping, an error must not go unhandled.
+  body.on('error', () => {});
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (complete: boolean, error?: Error) => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      if (!complete && !error) body.pause();
+      resolve({ chunks, complete, error });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > maxBytes) done(false);
+    };
+    const onEnd = () => done(true);
+    const onError = (error: Error) => done(false, error);
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onError);
+  });
+}
+
 async function streamResponse(ctx: RequestContext, response: Dispatcher.ResponseData, res: ServerResponse, target: UpstreamTarget, hooks: ProxyHooks): Promise<void> {
-  await hooks.writeHead(ctx, response.statusCode, endToEndHeaders(response.headers));
   const body = response.body;
+  let peeked: Promise<PeekedBody> | undefined;
+  const declaredLength = Number(response.headers['content-length']);
+  const readBody = (maxBytes: number) => {
+    // A declared length over the limit is not worth reading: the body streams unread.
+    if (declaredLength > maxBytes) return Promise.resolve(undefined);
+    peeked ??= peekBody(body, maxBytes);
+    return peeked.then((read) => (read.complete ? Buffer.concat(read.chunks) : undefined));
+  };
+  try {
+    await hooks.writeHead(ctx, response.statusCode, endToEndHeaders(response.headers), readBody);
+  } catch (error) {
+    // A respond-phase policy refused this response: none of it is sent, so free the connection
+    // (undici reports the destruction of an unread body as an error: expected here).
+    body.on('error', () => {});
+    body.destroy();
+    throw error;
+  }
+  const read = peeked && (await peeked);
+  if (read?.complete) {
+    const whole = Buffer.concat(read.chunks);
+    ctx.bytesOut += whole.length;
+    if (res.destroyed) return;
+    await new Promise<void>((resolve) => {
+      res.once('close', resolve);
+      res.end(whole);
+    });
+    return;
+  }
+  for (const chunk of read?.chunks ?? []) {
+    ctx.bytesOut += chunk.length;
+    res.write(chunk);
+  }
   // pipe() rather than stream.pipeline(): the latter allocates and fires an AbortController per call.
   await new Promise<void>((resolve) => {
     let upstreamFailed = false;
+    if (read?.error) {
+      failMidStream(read.error);
+      return;
+    }
     body.on('data', (chunk: Buffer) => {
       ctx.bytesOut += chunk.length;
     });
-    body.once('error', (error: Error & { code?: string }) => {
+    function failMidStream(error: Error & { code?: string }): void {
       // The head is sent, so no problem can follow: the client sees a cut-off body. Say why in the log.
       upstreamFailed = true;
       ctx.error = new GatewayError(error.code === 'UND_ERR_BODY_TIMEOUT' ? 'upstream.timeout' : 'upstream.unavailable', {
@@ -103,7 +173,8 @@ async function streamResponse(ctx: RequestContext, response: Dispatcher.Response
       });
       res.destroy();
       resolve();
-    });
+    }
+    body.once('error', failMidStream);
     res.once('close', () => {
       if (!res.writableFinished && !upstreamFailed) {
         ctx.logFields.clientAborted = true;

@@ -101,7 +101,7 @@ async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeli
     throw new GatewayError('route.method_not_allowed', { detail: 'This route does not allow cross-origin requests.', headers: { allow: allowHeader(ctx.route.methods) } });
   }
   await proxyRequest(ctx, route!, runtime, res, listener.bodyIdleTimeoutMs, {
-    writeHead: (_ctx, status, headers) => respond.head(status, headers, 'upstream'),
+    writeHead: (_ctx, status, headers, readBody) => respond.head(status, headers, 'upstream', readBody),
   });
 }
 
@@ -245,9 +245,9 @@ class Responder {
     private readonly hsts: string | undefined,
   ) {}
 
-  async head(status: number, headers: HeaderMap, source: 'upstream' | 'problem' | 'direct'): Promise<void> {
+  async head(status: number, headers: HeaderMap, source: 'upstream' | 'problem' | 'direct', readBody?: (maxBytes: number) => Promise<Buffer | undefined>): Promise<void> {
     const ctx = this.ctx;
-    ctx.response = { status, headers, source };
+    ctx.response = { status, headers, source, readBody };
     await runPhase(this.pipeline.respond, ctx);
     // The gateway terminates TLS, so its HSTS policy is the one that holds (RFC 6797 §7.1).
     const hsts = this.hsts;

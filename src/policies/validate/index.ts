@@ -12,7 +12,7 @@ import type { RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
 import { ContractError } from '../../openapi/openapi-document.js';
-import { loadContract, type CompiledContract, type CompiledOperation } from '../../openapi/contract.js';
+import { describeAjvErrors, loadContract, type CompiledContract, type CompiledOperation } from '../../openapi/contract.js';
 import type { RequestProblem } from '../../openapi/parameters.js';
 import { mediaTypeOf, selectMedia, validateBody, validateParameters, type ValidationLimits } from '../../openapi/request-validator.js';
 import { compilePathTemplate } from '../../server/path-template.js';
@@ -42,6 +42,13 @@ const configSchema = policyConfig(
     unknownQueryParameters: Type.Unsafe<'reject' | 'allow'>({ type: 'string', enum: ['reject', 'allow'], default: 'allow', description: 'reject: query parameters the operation does not declare are errors.' }),
     maxErrors: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Most errors listed in one problem response.' }),
     limits: validationLimitsSchema,
+    responses: Type.Object(
+      {
+        mode: Type.Unsafe<'off' | 'report' | 'block'>({ type: 'string', enum: ['off', 'report', 'block'], default: 'off', description: 'off; report: log and count responses that break the contract, send them anyway; block: answer 502 upstream.contract_violation instead.' }),
+        maxBodyBytes: Type.Integer({ minimum: 0, maximum: 10 * 1024 * 1024, default: 1024 * 1024, description: 'Largest response body read to check it; larger ones are streamed unchecked (and logged).' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Response validation against the contract (status, media type, JSON body).' },
+    ),
   },
   'Validates requests against an OpenAPI contract before they reach the upstream.',
 );
@@ -58,7 +65,7 @@ function operationSelector(config: ValidateConfig): { operationId?: string; meth
 }
 
 function contractOptions(config: ValidateConfig) {
-  return { strictBodies: config.unknownBodyProperties === 'reject', responses: false };
+  return { strictBodies: config.unknownBodyProperties === 'reject', responses: config.responses.mode !== 'off' };
 }
 
 export const validate = definePolicy({
@@ -106,19 +113,81 @@ export const validate = definePolicy({
       });
     }
 
+    /** The operation each request was matched to, for its response. */
+    const matched = new WeakMap<RequestContext, CompiledOperation>();
+    const responseMode = config.responses.mode;
+
     return {
       validate: async function validateRequest(ctx) {
         // A CORS preflight is answered by the cors policy; it carries none of the operation's inputs.
         if (ctx.isPreflight) return;
         const found = bound ? { operation: bound, pathValues: matchSuffix(bound, ctx.path) } : find!(ctx.method, ctx.path);
         const { operation } = found;
+        if (responseMode !== 'off') matched.set(ctx, operation);
         const problems = validateParameters(operation, { pathValues: found.pathValues, search: ctx.search, headers: ctx.req.headers }, options);
         problems.push(...(await checkBody(ctx, operation, limits)));
         if (problems.length > 0) fail(ctx, problems);
       },
+      respond:
+        responseMode === 'off'
+          ? undefined
+          : async function validateResponse(ctx) {
+              const operation = matched.get(ctx);
+              const response = ctx.response;
+              if (!operation || !response || response.source !== 'upstream') return;
+              const drift = await checkResponse(ctx, operation, config.responses.maxBodyBytes);
+              if (drift === undefined || drift.length === 0) {
+                if (drift === undefined) ctx.logFields.responseUnchecked = true;
+                return;
+              }
+              deps.services.metrics?.contractViolation?.(ctx.route.name, responseMode);
+              ctx.logFields.responseDrift = drift.length;
+              deps.logger.warn(
+                { event: 'validate.response_drift', requestId: ctx.requestId, route: ctx.route.name, operation: operation.operation.operationId ?? `${operation.operation.method} ${operation.operation.path}`, status: response.status, action: responseMode, errors: drift.slice(0, 10) },
+                'an upstream response does not match the API contract',
+              );
+              if (responseMode === 'block') {
+                throw new GatewayError('upstream.contract_violation', { detail: 'The upstream answered with a response that does not match the API contract.' });
+              }
+            },
     };
   },
 });
+
+/**
+ * The upstream's response against the operation's responses: a declared status (exact, `4XX`,
+ * `default`), a declared media type, and a JSON body that matches its schema. undefined when it
+ * could not be checked (a body larger than the limit).
+ */
+async function checkResponse(ctx: RequestContext, operation: CompiledOperation, maxBodyBytes: number): Promise<RequestProblem[] | undefined> {
+  const response = ctx.response!;
+  const declared = operation.responses;
+  if (declared.size === 0) return [];
+  const status = String(response.status);
+  const media = declared.get(status) ?? declared.get(`${status[0]}XX`) ?? declared.get('DEFAULT');
+  if (!media) return [{ pointer: '/response/status', keyword: 'undeclared', message: `status ${status} is not declared for this operation` }];
+  // RFC 9110 §9.3.2, §15.3.5, §15.4.5: no content with HEAD, 204 or 304.
+  if (ctx.method === 'HEAD' || response.status === 204 || response.status === 304) return [];
+  const type = mediaTypeOf(stringHeader(response.headers['content-type']));
+  const length = stringHeader(response.headers['content-length']);
+  if (media.length === 0) {
+    if (type === undefined && (length === undefined || length === '0')) return [];
+    const body = await response.readBody?.(maxBodyBytes);
+    return body === undefined || body.length > 0 ? [{ pointer: '/response/body', keyword: 'undeclared', message: 'this response declares no content' }] : [];
+  }
+  const chosen = type && selectMedia(media, type.mediaType);
+  if (!chosen) return [{ pointer: '/response/header/content-type', keyword: 'undeclared', message: `${type?.mediaType ?? 'no media type'} is not declared for status ${status}` }];
+  if (chosen.kind !== 'json' || !chosen.validate) return [];
+  const body = await response.readBody?.(maxBodyBytes);
+  if (body === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return [{ pointer: '/response/body', keyword: 'json', message: 'is not valid JSON' }];
+  }
+  return chosen.validate(value) ? [] : describeAjvErrors(chosen.validate.errors, 'response/body');
+}
 
 /** For a route bound to one operation: the document's template matches the end of the path, so a gateway prefix (/v1) does not matter. */
 function matchSuffix(operation: CompiledOperation, path: string): Record<string, string> | undefined {
