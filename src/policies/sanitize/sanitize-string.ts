@@ -25,8 +25,15 @@ const MARKUP = /[<>\uFE64\uFE65\uFF1C\uFF1E]/;
 const ESCAPABLE = /[&<>"'\uFE64\uFE65\uFF1C\uFF1E]/g;
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '\uFE64': '&#xFE64;', '\uFE65': '&#xFE65;', '\uFF1C': '&#xFF1C;', '\uFF1E': '&#xFF1E;' };
 
+/**
+ * Printable ASCII without `" & ' < >`, plus tab and line breaks: nothing any rule would touch (ASCII
+ * is already NFC). Most strings are like this, so one test answers for them.
+ */
+const UNTOUCHED = /^[\t\n\r\x20\x21\x23-\x25\x28-\x3B\x3D\x3F-\x7E]*$/;
+
 /** Returns the cleaned string, or the same string (===) when nothing changed; refusals go to `problems`. */
 export function sanitizeString(value: string, rules: SanitizeRules, pointer: string, problems: StringProblem[]): string {
+  if (UNTOUCHED.test(value)) return value;
   let text = value;
   if (rules.controlCharacters !== 'allow' && CONTROL.test(text)) {
     if (rules.controlCharacters === 'reject') {
