@@ -1,6 +1,8 @@
 /**
  * Versioned migrations, in order. Each runs once (Kysely records them in kysely_migration); a
- * migration branches on the dialect only where the column types differ.
+ * migration branches on the dialect only where the column types differ. A new migration takes the
+ * next number and goes last: Kysely refuses to start on a store whose executed migrations are not
+ * a prefix of this list (a test checks the order).
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 
@@ -60,26 +62,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('consumers').execute();
       },
     },
-    '0002_rate_limit_overrides': {
-      async up(db: Kysely<unknown>) {
-        await db.schema
-          .createTable('rate_limit_overrides')
-          .addColumn('id', 'text', (c) => c.primaryKey())
-          .addColumn('subject_type', 'text', (c) => c.notNull().check(sql`subject_type in ('consumer', 'api_key')`))
-          .addColumn('subject_id', 'text', (c) => c.notNull())
-          .addColumn('limit_name', 'text', (c) => c.notNull())
-          .addColumn('limit', 'integer', (c) => c.notNull())
-          .addColumn('window_seconds', 'integer')
-          .addColumn('burst', 'integer')
-          .addColumn('created_at', big, (c) => c.notNull())
-          .addColumn('updated_at', big, (c) => c.notNull())
-          .addUniqueConstraint('rate_limit_overrides_subject_limit', ['subject_type', 'subject_id', 'limit_name'])
-          .execute();
-      },
-      async down(db: Kysely<unknown>) {
-        await db.schema.dropTable('rate_limit_overrides').execute();
-      },
-    },
     '0004_oauth_clients_and_signing_keys': {
       async up(db: Kysely<unknown>) {
         await db.schema
@@ -130,6 +112,26 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('oauth_revoked_tokens').execute();
         await db.schema.dropTable('oauth_signing_keys').execute();
         await db.schema.dropTable('oauth_clients').execute();
+      },
+    },
+    '0005_rate_limit_overrides': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('rate_limit_overrides')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('subject_type', 'text', (c) => c.notNull().check(sql`subject_type in ('consumer', 'api_key')`))
+          .addColumn('subject_id', 'text', (c) => c.notNull())
+          .addColumn('limit_name', 'text', (c) => c.notNull())
+          .addColumn('limit', 'integer', (c) => c.notNull())
+          .addColumn('window_seconds', 'integer')
+          .addColumn('burst', 'integer')
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .addUniqueConstraint('rate_limit_overrides_subject_limit', ['subject_type', 'subject_id', 'limit_name'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('rate_limit_overrides').execute();
       },
     },
   };
