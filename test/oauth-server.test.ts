@@ -264,6 +264,9 @@ describe('the built-in authorization server, with a real OAuth client', () => {
     const checked = validateConfig(raw, { S: 'x'.repeat(40), P: 'y'.repeat(40) });
     assert.ok(!checked.ok);
     assert.deepEqual(checked.issues.map((issue) => issue.path), ['routes[0].policies.auth-jwt.audiences']);
+    (raw as { oauth: Record<string, unknown> }).oauth.signingAlgorithm = 'EdDSA';
+    const algorithm = validateConfig(raw, { S: 'x'.repeat(40), P: 'y'.repeat(40) });
+    assert.ok(!algorithm.ok && algorithm.issues.some((issue) => issue.path === 'routes[0].policies.auth-jwt.issuers[0].algorithms'));
   });
 
   test('never stores a private signing key in the clear', async () => {

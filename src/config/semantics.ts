@@ -85,6 +85,9 @@ function checkOAuth(config: Loose, issues: ConfigIssue[]): void {
       else if (Array.isArray(jwt.audiences) && !jwt.audiences.includes(oauth.audience)) {
         issues.push({ path: `${path}.auth-jwt.audiences`, message: `must include oauth.audience (${String(oauth.audience)}), the aud of the built-in server's tokens` });
       }
+      const algorithms = Array.isArray(issuer.algorithms) ? issuer.algorithms : ['RS256', 'ES256'];
+      const signing = oauth?.signingAlgorithm ?? 'ES256';
+      if (oauth && !algorithms.includes(signing)) issues.push({ path: `${at}.algorithms`, message: `must include oauth.signingAlgorithm (${String(signing)})` });
     });
   }
 }

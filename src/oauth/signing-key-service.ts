@@ -42,7 +42,7 @@ export class SigningKeyService {
 
   /** Creates the first key, or the next one when the active key is due (or `force`). */
   async rotateIfDue(force = false): Promise<SigningKeyRecord | undefined> {
-    const created = await this.repository.rotateIfDue(this.options.rotationDays * DAY_MS, this.options.tokenTtlSeconds * 1000 + PUBLISH_SKEW_MS, force, () => this.#generate());
+    const created = await this.repository.rotateIfDue(this.options.rotationDays * DAY_MS, this.options.tokenTtlSeconds * 1000 + PUBLISH_SKEW_MS, force, () => this.#generate(), this.options.algorithm);
     if (created) {
       this.logger.info({ event: 'oauth.signing_key_rotated', kid: created.id, algorithm: created.algorithm, forced: force }, 'new OAuth signing key active');
       await this.state.refresh();

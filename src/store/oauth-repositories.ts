@@ -158,18 +158,26 @@ export class SigningKeyRepository {
   }
 
   /**
-   * Makes `next()` the active key unless a key younger than `maxAgeMs` is active already (`force`
-   * rotates anyway). The previous active keys are retired but stay published until
+   * Makes `next()` the active key unless a key of `algorithm` younger than `maxAgeMs` is active
+   * already (`force` rotates anyway). The previous active keys are retired but stay published until
    * `publishForMs` from now (the longest token they can have signed). The store revision row is
    * locked first, so two nodes starting at once do not both create a key.
    */
-  async rotateIfDue(maxAgeMs: number, publishForMs: number, force: boolean, next: () => Promise<Omit<SigningKeyRecord, 'status' | 'createdAt' | 'retiredAt' | 'publishUntil'>>): Promise<SigningKeyRecord | undefined> {
+  async rotateIfDue(
+    maxAgeMs: number,
+    publishForMs: number,
+    force: boolean,
+    next: () => Promise<Omit<SigningKeyRecord, 'status' | 'createdAt' | 'retiredAt' | 'publishUntil'>>,
+    algorithm?: string,
+  ): Promise<SigningKeyRecord | undefined> {
     const now = this.clock.now();
     const created = force ? await next() : undefined;
     return this.db.transaction().execute(async (tx) => {
       await tx.updateTable('store_revision').set((eb) => ({ value: eb.ref('value') })).where('id', '=', 1).execute();
       const active = await tx.selectFrom('oauth_signing_keys').selectAll().where('status', '=', 'active').execute();
-      const newest = Math.max(Number.NEGATIVE_INFINITY, ...active.map((row) => Number(row.created_at)));
+      // A key of another algorithm (the configured one changed) is due at once.
+      const current = active.filter((row) => algorithm === undefined || row.algorithm === algorithm);
+      const newest = Math.max(Number.NEGATIVE_INFINITY, ...current.map((row) => Number(row.created_at)));
       if (!force && now - newest < maxAgeMs) return undefined;
       const key = created ?? (await next());
       for (const row of active) {

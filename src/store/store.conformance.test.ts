@@ -214,6 +214,9 @@ for (const backend of backends) {
       assert.deepEqual(all.filter((key) => key.status === 'active').map((key) => key.id), [forced!.id]);
       const retired = all.find((key) => key.status === 'retired')!;
       assert.equal(retired.publishUntil, clock.now() + 500);
+      const nextRs = async () => ({ id: `sk-rs-${++made}`, algorithm: 'RS256', publicJwk: { kty: 'RSA' }, privateJwkEncrypted: 'v1.x.y.z' });
+      assert.ok(await keysRepo.rotateIfDue(1000, 500, false, nextRs, 'RS256'), 'a changed algorithm makes the key due');
+      assert.equal(await keysRepo.rotateIfDue(1000, 500, false, nextRs, 'RS256'), undefined);
     });
 
     test('a client assertion jti is accepted once; revoked tokens are listed until they expire', async () => {
