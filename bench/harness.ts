@@ -50,6 +50,7 @@ export async function startServer(role: 'upstream' | 'reference' | 'sink', port:
 
 /** Starts `portcullis start` on a config; its JSON logs go to /dev/null (formatted and written all the same). */
 export async function startGatewayProcess(config: Record<string, unknown>, port: number): Promise<ChildProcess> {
+  // `port` must be a plain-HTTP listener of the config: it is polled until the gateway answers.
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const file = join(dir, 'portcullis.json');
   writeFileSync(file, JSON.stringify(config));
@@ -86,8 +87,13 @@ export interface LoadResult {
   non2xx: number;
 }
 
-export async function load(url: string, options: { durationSeconds: number; connections: number; method?: string; body?: string; headers?: Record<string, string> }): Promise<LoadResult> {
+export async function load(
+  url: string,
+  options: { durationSeconds: number; connections: number; method?: string; body?: string; headers?: Record<string, string>; tlsOptions?: { ca?: string; cert?: string; key?: string } },
+): Promise<LoadResult> {
   const result = await autocannon({
+    // For https URLs: the client certificate (mTLS); autocannon itself does not verify the server.
+    ...(options.tlsOptions ? { tlsOptions: options.tlsOptions } : {}),
     url,
     connections: options.connections,
     duration: options.durationSeconds,

@@ -142,6 +142,57 @@ describe('HTTPS listener', () => {
   });
 });
 
+describe('HTTPS listener config', () => {
+  test('a config reload swaps the certificate in; a mode change is reported as needing a restart', async () => {
+    const { validateConfig } = await import('../src/config/loader.js');
+    const keys = await generateKeyPair();
+    const other = await issueLeaf({ subject: 'CN=reloaded', publicKey: keys.publicKey, issuer: pki.intermediate, notBefore: new Date(Date.now() - 1000), notAfter: new Date(Date.now() + 30 * 86400000), usage: 'server', altNames: [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] });
+    const certFile = `${pki.dir}/config-reload.crt`;
+    const keyFile = `${pki.dir}/config-reload.key`;
+    writeFileSync(certFile, `${other.toString('pem')}\n${pki.intermediate.certificate.toString('pem')}\n`);
+    writeFileSync(keyFile, await privateKeyToPem(keys.privateKey));
+    const own = await startGateway(baseConfig([upstream.url], { listeners: [{ name: 'public', host: '127.0.0.1', port: 0, tls: { certFile: pki.serverCert, keyFile: pki.serverKey, hsts: { maxAgeSeconds: 0 } } }] }));
+    try {
+      assert.equal((await httpsRequest(`${own.url}/`, { ca: pki.rootCa })).headers['strict-transport-security'], undefined, 'maxAgeSeconds 0: no HSTS');
+      const next = (tls: Record<string, unknown>) => {
+        const loaded = validateConfig(baseConfig([upstream.url], { listeners: [{ name: 'public', host: '127.0.0.1', port: 0, tls }] }), {});
+        assert.ok(loaded.ok);
+        return loaded.config;
+      };
+      assert.deepEqual(await own.gateway.reload(next({ certFile, keyFile, hsts: { preload: true } })), { ok: true, revision: 2 });
+      await own.logs.waitFor((record) => record.event === 'tls.reloaded');
+      assert.equal(own.logs.records.some((record) => record.event === 'config.restart_required'), false);
+      const serial = await peerSerial(own.port);
+      assert.equal(serial.toLowerCase().replace(/^0+/, ''), other.serialNumber.toLowerCase().replace(/^0+/, ''));
+      assert.equal((await httpsRequest(`${own.url}/`, { ca: pki.rootCa })).headers['strict-transport-security'], 'max-age=31536000; includeSubDomains; preload');
+
+      await own.gateway.reload(next({ certFile, keyFile, clientCertificates: { mode: 'optional', caFiles: [pki.caBundle] } }));
+      const warning = await own.logs.waitFor((record) => record.event === 'config.restart_required');
+      assert.deepEqual(warning.sections, ['listeners']);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('refuses a TLS listener without a certificate and key, or with both a file and a secret', async () => {
+    const { validateConfig } = await import('../src/config/loader.js');
+    const result = validateConfig(
+      baseConfig([upstream.url], {
+        listeners: [
+          { name: 'a', host: '127.0.0.1', port: 0, tls: { certFile: 'x.crt', cert: '${env:CERT}', clientCertificates: { mode: 'required' } } },
+          { name: 'b', host: '127.0.0.1', port: 0, plainHttp: 'redirect', tls: { certFile: 'x', keyFile: 'y' } },
+        ],
+      }),
+      { CERT: 'x' },
+    );
+    assert.equal(result.ok, false);
+    const messages = result.ok ? [] : result.issues.map((issue) => `${issue.path}: ${issue.message}`);
+    for (const expected of ['listeners[0].tls.certFile: give either certFile or cert', 'listeners[0].tls.keyFile: give either keyFile or key', 'listeners[0].tls.clientCertificates.caFiles: needs at least one CA file', 'listeners[1].plainHttp: applies to listeners without tls only']) {
+      assert.ok(messages.some((message) => message.startsWith(expected)), `${expected}\n${messages.join('\n')}`);
+    }
+  });
+});
+
 describe('plain-HTTP listener', () => {
   test('redirects to HTTPS with 308, keeping path and query', async () => {
     const own = await startGateway(baseConfig([upstream.url], { listeners: [{ name: 'web', host: '127.0.0.1', port: 0, plainHttp: 'redirect', httpsPort: 8443 }] }));
