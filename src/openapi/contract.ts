@@ -98,8 +98,9 @@ function ref(pointer: string, id = CONTRACT_ID): string {
 
 export function compileContract(document: OpenApiDocument, options: ContractOptions): CompiledContract {
   const started = performance.now();
-  const plain = documentResource(CONTRACT_ID, convertDocument(document.raw, { version: document.version, strictObjects: false, knownFormats: KNOWN_FORMATS }));
-  const strict = options.strictBodies ? convertDocument(document.raw, { version: document.version, strictObjects: true, knownFormats: KNOWN_FORMATS }) : undefined;
+  const convert = (strictObjects: boolean, direction: 'request' | 'response') => convertDocument(document.raw, { version: document.version, strictObjects, direction, knownFormats: KNOWN_FORMATS });
+  const plain = documentResource(CONTRACT_ID, convert(false, 'request'));
+  const strict = options.strictBodies ? convert(true, 'request') : undefined;
   const bodyDocument = strict ? documentResource(CONTRACT_ID, strict) : plain;
   // Meta-validation is skipped: the converter has produced every keyword, and Ajv's compile
   // (strict) refuses anything malformed in what it compiles.
@@ -108,12 +109,13 @@ export function compileContract(document: OpenApiDocument, options: ContractOpti
   const params = newAjv(true);
   params.addSchema(plain, undefined, undefined, false);
   params.addSchema(documentResource(STRICT_ID, strict ?? (plain.$defs as Record<string, unknown>).document as Record<string, unknown>), undefined, undefined, false);
-  const responsesAjv = options.responses && options.strictBodies ? newAjv(false) : bodies;
-  if (responsesAjv !== bodies) responsesAjv.addSchema(plain, undefined, undefined, false);
+  // Responses: as the document says (no strict objects), read in the response direction.
+  const responsesAjv = options.responses ? newAjv(false) : undefined;
+  responsesAjv?.addSchema(documentResource(CONTRACT_ID, convert(false, 'response')), undefined, undefined, false);
 
   const operations = document.operations.map((operation) => {
     try {
-      return compileOperation(operation, plain, bodies, params, options.responses ? responsesAjv : undefined);
+      return compileOperation(operation, plain, bodies, params, responsesAjv);
     } catch (error) {
       if (error instanceof ContractError) throw error;
       throw new ContractError(operation.pointer.slice(1), ajvMessage(error));

@@ -38,6 +38,12 @@ export interface ConvertOptions {
   readonly version: OpenApiVersion;
   /** Object schemas that list properties refuse unknown ones. */
   readonly strictObjects: boolean;
+  /**
+   * Which way the data flows: a required `readOnly` property is required in responses only, a
+   * required `writeOnly` one in requests only (OpenAPI 3.0.3 §4.7.24.3, 3.1 via JSON Schema's
+   * annotations, same reading).
+   */
+  readonly direction: 'request' | 'response';
   readonly knownFormats: ReadonlySet<string>;
 }
 
@@ -112,6 +118,11 @@ class SchemaConverter {
         out.$ref = `#${DOCUMENT_BASE}${value.slice(1)}`;
       } else out[keyword] = value;
     }
+    if (Array.isArray(out.required) && isObject(source.properties)) {
+      const skip = this.options.direction === 'request' ? 'readOnly' : 'writeOnly';
+      const properties = source.properties;
+      out.required = out.required.filter((name) => !(typeof name === 'string' && this.#flagged(properties[name], skip)));
+    }
     if (this.options.version === '3.0') this.#convert30(schema, out);
     if (this.options.strictObjects && valuePosition && this.#closes(out) && this.listsProperties(schema, 0)) out.unevaluatedProperties = false;
     return out;
@@ -139,6 +150,17 @@ class SchemaConverter {
         out.anyOf = [{ type: 'null' }, rest];
       }
     }
+  }
+
+  /** The property schema (through `$ref`s) says readOnly / writeOnly. */
+  #flagged(schema: unknown, flag: 'readOnly' | 'writeOnly'): boolean {
+    let current = schema;
+    for (let hops = 0; hops < 32 && isObject(current); hops++) {
+      if (current[flag] === true) return true;
+      if (typeof current.$ref !== 'string') return false;
+      current = resolvePointer(this.root, current.$ref);
+    }
+    return false;
   }
 
   /** Closing is only added where the schema has not said what to do with other properties. */
