@@ -114,6 +114,12 @@ describe('request validation against an OpenAPI contract', () => {
     assert.equal(reply.headers['accept-post'], 'application/json, application/x-www-form-urlencoded');
   });
 
+  test('accepts any content type where the contract declares */*, without parsing it', async () => {
+    const reply = await httpRequest(`${gw.url}/api/accounts/3/statements`, { method: 'PUT', headers: { 'content-type': 'application/pdf' }, body: '%PDF-1.7 not json' });
+    assert.equal(reply.status, 200);
+    assert.equal(upstream.requests.at(-1)!.body.toString(), '%PDF-1.7 not json');
+  });
+
   test('validates form bodies with the same schema, coercing field strings', async () => {
     const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
     assert.equal((await httpRequest(`${gw.url}/v1/accounts/1/payments`, { ...form, body: 'amount=2500&currency=EUR&toIban=DE89&tags=a&tags=b' })).status, 200);

@@ -87,8 +87,12 @@ function newAjv(coerce: boolean): Ajv2020 {
 
 const KNOWN_FORMATS: ReadonlySet<string> = new Set(Object.keys(newAjv(false).formats));
 
+/**
+ * JSON media types (RFC 8259 §11, RFC 6839 §3.1 for `+json`). A declared wildcard (`*\/*`) is not:
+ * it usually describes uploads of any kind, so its content is not parsed.
+ */
 export function isJsonMediaType(mediaType: string): boolean {
-  return mediaType === 'application/json' || mediaType.endsWith('+json') || mediaType === '*/*' || mediaType === 'application/*';
+  return mediaType === 'application/json' || mediaType.endsWith('+json');
 }
 
 /** `#` + pointer, each token percent-encoded as a URI fragment (Ajv decodes them). */

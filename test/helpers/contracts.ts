@@ -46,6 +46,18 @@ paths:
             schema: { $ref: '#/components/schemas/NewPayment' }
       responses:
         '201': { description: created }
+  /accounts/{accountId}/statements:
+    put:
+      operationId: uploadStatement
+      parameters:
+        - { name: accountId, in: path, required: true, schema: { type: integer } }
+      requestBody:
+        required: true
+        content:
+          '*/*':
+            schema: { type: string, format: binary }
+      responses:
+        '204': { description: stored }
   /health:
     get:
       operationId: health
