@@ -313,6 +313,8 @@ describe('contract config errors', () => {
     assert.ok(!missing.ok && missing.issues.some((i) => i.path === 'policies.validate.contract' && /file not found/.test(i.message)), JSON.stringify(missing));
     const unknown = validateConfig(config({ validate: { contract: writeContract(), operationId: 'nope' } }), {});
     assert.ok(!unknown.ok && unknown.issues.some((i) => i.path === 'policies.validate.operationId'), JSON.stringify(unknown));
+    const typo = validateConfig(config({ validate: { contract: writeContract(), operationId: 'createPaymnt' } }), {});
+    assert.ok(!typo.ok && typo.issues.some((i) => i.message.endsWith('(did you mean "createPayment"?)')), JSON.stringify(typo));
     const none = validateConfig(config({ validate: {} }), {});
     assert.ok(!none.ok && none.issues.some((i) => formatIssue(i) === 'policies.validate.contract: is required'));
   });

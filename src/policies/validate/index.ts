@@ -15,6 +15,7 @@ import { ContractError } from '../../openapi/openapi-document.js';
 import { describeAjvErrors, loadContract, type CompiledContract, type CompiledOperation } from '../../openapi/contract.js';
 import type { RequestProblem } from '../../openapi/parameters.js';
 import { mediaTypeOf, selectMedia, validateBody, validateParameters, type ValidationLimits } from '../../openapi/request-validator.js';
+import { suggest } from '../../config/suggest.js';
 import { compilePathTemplate } from '../../server/path-template.js';
 import { Router } from '../../server/router.js';
 import { requestHasBody } from '../../server/body-guard.js';
@@ -87,7 +88,10 @@ export const validate = definePolicy({
     }
     const selector = operationSelector(config);
     if (selector && !contract.findOperation(selector)) {
-      issues.push({ path: selector.operationId !== undefined ? 'operationId' : 'operation', message: `the contract has no operation ${selector.operationId !== undefined ? `with operationId "${selector.operationId}"` : `"${config.operation}"`}` });
+      const byId = selector.operationId !== undefined;
+      const known = contract.operations.map((op) => (byId ? op.operation.operationId : `${op.operation.method} ${op.operation.path}`)).filter((name): name is string => name !== undefined);
+      const hint = suggest(byId ? selector.operationId! : config.operation!, known);
+      issues.push({ path: byId ? 'operationId' : 'operation', message: `the contract has no operation ${byId ? `with operationId "${selector.operationId}"` : `"${config.operation}"`}${hint ? ` (did you mean "${hint}"?)` : ''}` });
     }
     if (selector && config.pathPrefix !== undefined) issues.push({ path: 'pathPrefix', message: 'applies only when the whole document is bound (no operationId or operation)' });
     return issues;
