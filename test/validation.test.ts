@@ -270,37 +270,57 @@ describe('response validation', () => {
   });
 });
 
-describe('contract reload', () => {
-  test('recompiles a changed contract on reload; an invalid one is refused and the old one keeps serving', async () => {
-    const contract = writeContract();
-    const dir = join(contract, '..');
-    const configPath = join(dir, 'portcullis.yaml');
-    const upstream = await startUpstream();
-    writeFileSync(configPath, `
+/** A gateway started from a config file next to a contract file, as `portcullis start` runs it. */
+async function startFromFiles(upstream: TestUpstream): Promise<{ gw: TestGateway; contract: string; send: () => ReturnType<typeof httpRequest> }> {
+  const contract = writeContract();
+  const configPath = join(contract, '..', 'portcullis.yaml');
+  writeFileSync(configPath, `
 listeners: [{ name: public, host: 127.0.0.1, port: 0 }]
 admin: { host: 127.0.0.1, port: 0 }
-lifecycle: { watchConfigFile: false }
 upstreams: { backend: { targets: ['${upstream.url}'] } }
 routes:
   - { name: create, methods: [POST], path: '/accounts/:id/payments', upstream: backend, policies: { validate: { contract: ./payments.openapi.yaml, operationId: createPayment } } }
 `);
-    const loaded = await loadConfigFile(configPath, {});
-    assert.ok(loaded.ok);
-    const gw = await startGateway(loaded.config as unknown as Record<string, unknown>, { configPath });
+  const loaded = await loadConfigFile(configPath, {});
+  assert.ok(loaded.ok);
+  const gw = await startGateway(loaded.config as unknown as Record<string, unknown>, { configPath });
+  return { gw, contract, send: () => httpRequest(`${gw.url}/accounts/1/payments`, json({ amount: 5, currency: 'EUR', toIban: 'DE89' })) };
+}
+
+const STRICTER = PAYMENTS_CONTRACT.replace('amount: { type: integer, minimum: 1, example: 2500 }', 'amount: { type: integer, minimum: 10 }');
+
+describe('contract reload', () => {
+  let upstream: TestUpstream;
+  before(async () => (upstream = await startUpstream()));
+  after(() => upstream.close());
+
+  test('recompiles a changed contract on reload; an invalid one is refused and the old one keeps serving', async () => {
+    const { gw, contract, send } = await startFromFiles(upstream);
     try {
-      const send = () => httpRequest(`${gw.url}/accounts/1/payments`, json({ amount: 5, currency: 'EUR', toIban: 'DE89' }));
       assert.equal((await send()).status, 200);
       writeFileSync(contract, PAYMENTS_CONTRACT.replace("$ref: '#/components/schemas/Payment'", "$ref: 'https://example.com/x.json'"));
       const refused = await gw.gateway.reloadFromFile();
       assert.ok(!refused.ok && refused.issues.some((i) => i.path === 'routes[0].policies.validate.contract'), JSON.stringify(refused));
       assert.equal((await send()).status, 200, 'the previous contract keeps serving');
-      writeFileSync(contract, PAYMENTS_CONTRACT.replace('amount: { type: integer, minimum: 1, example: 2500 }', 'amount: { type: integer, minimum: 10 }'));
+      writeFileSync(contract, STRICTER);
       assert.ok((await gw.gateway.reloadFromFile()).ok);
       const errors = (assertProblem(await send(), 400, 'validation.failed') as unknown as Problem).errors;
       assert.deepEqual(errors.map((e) => [e.pointer, e.keyword]), [['/body/amount', 'minimum']]);
     } finally {
       await gw.close();
-      await upstream.close();
+    }
+  });
+
+  test('a changed contract file reloads the config, like a changed config file', async () => {
+    const { gw, contract, send } = await startFromFiles(upstream);
+    try {
+      gw.gateway.watchConfigFile();
+      assert.equal((await send()).status, 200);
+      writeFileSync(contract, STRICTER);
+      await gw.logs.waitFor((r) => r.event === 'config.reloaded', 5000);
+      assert.equal((await send()).status, 400);
+    } finally {
+      await gw.close();
     }
   });
 });

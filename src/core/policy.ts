@@ -61,6 +61,8 @@ export interface PolicyDefinition<S extends TObject = TObject> {
   credentialLocations?(config: Static<S>): { headers: readonly string[]; queryParams: readonly string[] };
   /** Upstream names this config refers to (checked to exist, like routes[].upstream). */
   upstreamReferences?(config: Static<S>): Array<{ path: string; upstream: string }>;
+  /** Files this config reads at load (an OpenAPI contract): a change to one reloads the config, like a change to the config file. */
+  watchedFiles?(config: Static<S>): readonly string[];
   /** Checks the schema cannot express; returns issues relative to the policy's config. */
   check?(config: Static<S>): ConfigIssue[];
   create(config: Static<S>, deps: PolicyDeps): PolicyHandlers;

@@ -30,6 +30,7 @@ import type { x509 } from '../pki/x509.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
+import { POLICIES } from '../policies/index.js';
 import { openServices, type OpenedServices } from './services.js';
 
 export interface GatewayOptions {
@@ -68,6 +69,8 @@ export class Gateway {
   #draining = false;
   #ready = false;
   #watcher: FSWatcher | undefined;
+  /** Folders of files the policies read (contracts), watched with the config file. */
+  #policyFileWatchers: FSWatcher[] = [];
   #reloadTimer: NodeJS.Timeout | undefined;
   readonly #servers: ListenerEntry[] = [];
   readonly #admin: Server;
@@ -272,6 +275,7 @@ export class Gateway {
       return { ok: false, issues: [{ path: '(config)', message: `could not be applied: ${(error as Error).message}` }] };
     }
     this.#runtime = next;
+    this.#watchPolicyFiles();
     this.#revision++;
     const startOnly = ['admin', 'store', 'apiKeys', 'bruteForce', 'oauth', 'redis'] as const;
     const changed: string[] = startOnly.filter((section) => JSON.stringify(previous.config[section]) !== JSON.stringify(config[section]));
@@ -365,7 +369,11 @@ export class Gateway {
     return this.reload(loaded.config);
   }
 
-  /** Reloads when the config file changes (debounced; editors write files in several steps). */
+  /**
+   * Reloads when the config file changes (debounced; editors write files in several steps), or
+   * one of the files its policies read (an OpenAPI contract); those are watched again after
+   * every reload, since the config may name others.
+   */
   watchConfigFile(): void {
     const path = this.#options.configPath;
     if (!path || this.#watcher) return;
@@ -373,10 +381,36 @@ export class Gateway {
     // Watching the folder, not the file, survives editors that replace the file by renaming.
     this.#watcher = watch(dirname(path), (_event, changed) => {
       if (changed !== null && changed !== file) return;
-      clearTimeout(this.#reloadTimer);
-      this.#reloadTimer = setTimeout(() => void this.reloadFromFile(), 200);
+      this.#scheduleReload();
     });
     this.#watcher.on('error', (error) => this.logger.error({ event: 'config.watch_failed', err: error }, 'watching the config file failed: reload with SIGHUP'));
+    this.#watchPolicyFiles();
+  }
+
+  #scheduleReload(): void {
+    clearTimeout(this.#reloadTimer);
+    this.#reloadTimer = setTimeout(() => void this.reloadFromFile(), 200);
+  }
+
+  #watchPolicyFiles(): void {
+    for (const watcher of this.#policyFileWatchers) watcher.close();
+    this.#policyFileWatchers = [];
+    if (!this.#watcher) return;
+    const files = policyFiles(this.#runtime.config);
+    for (const folder of new Set(files.map((file) => dirname(file)))) {
+      const names = new Set(files.filter((file) => dirname(file) === folder).map((file) => basename(file)));
+      try {
+        const watcher = watch(folder, (_event, changed) => {
+          if (changed !== null && !names.has(changed)) return;
+          this.#scheduleReload();
+        });
+        watcher.on('error', (error) => this.logger.error({ event: 'config.watch_failed', folder, err: error }, 'watching a file the config reads failed: reload with SIGHUP'));
+        watcher.unref();
+        this.#policyFileWatchers.push(watcher);
+      } catch (error) {
+        this.logger.error({ event: 'config.watch_failed', folder, err: error }, 'watching a file the config reads failed: reload with SIGHUP');
+      }
+    }
   }
 
   /**
@@ -387,6 +421,7 @@ export class Gateway {
     if (this.#draining) return;
     this.#draining = true;
     this.#watcher?.close();
+    for (const watcher of this.#policyFileWatchers) watcher.close();
     clearTimeout(this.#reloadTimer);
     this.#expiry.stop();
     const logger = this.logger;
@@ -435,4 +470,16 @@ function toBound(name: string, server: Server, scheme: 'http' | 'https' = 'http'
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const urlHost = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : host;
   return { name, host: address.address, port: address.port, url: `${scheme}://${urlHost}:${address.port}` };
+}
+
+/** Files named by the policies of a config (global and per route), absolute, for the watcher. */
+function policyFiles(config: GatewayConfig): string[] {
+  const files = new Set<string>();
+  for (const policies of [config.policies, ...config.routes.map((route) => route.policies)]) {
+    for (const { definition } of POLICIES) {
+      const policyConfig = policies[definition.name];
+      if (policyConfig && definition.watchedFiles) for (const file of definition.watchedFiles(policyConfig as never)) files.add(file);
+    }
+  }
+  return [...files];
 }

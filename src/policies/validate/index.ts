@@ -74,6 +74,9 @@ export const validate = definePolicy({
   description: 'Validates parameters, headers, cookies and bodies against an OpenAPI contract.',
   enabledByDefault: false,
   configSchema,
+  watchedFiles(config) {
+    return config.enabled !== false && config.contract !== undefined ? [config.contract] : [];
+  },
   check(config) {
     const issues: ConfigIssue[] = [];
     if (config.enabled === false) return issues;
