@@ -62,7 +62,23 @@ export function decodeUtf8(body: Buffer): string | undefined {
   }
 }
 
+/**
+ * Results by body buffer: validate and sanitize read the same buffered body, and the walk is the
+ * costly part. Only a result for the same limits is reused; nothing here mutates parsed values.
+ */
+const parsedBodies = new WeakMap<Buffer, { limits: string; result: JsonParseResult }>();
+
 export function parseJsonSafely(body: Buffer | string, limits: JsonLimits): JsonParseResult {
+  if (typeof body === 'string') return parse(body, limits);
+  const key = `${limits.maxDepth}:${limits.maxStringLength}:${limits.maxArrayLength}:${limits.maxProperties}`;
+  const known = parsedBodies.get(body);
+  if (known && known.limits === key) return known.result;
+  const result = parse(body, limits);
+  parsedBodies.set(body, { limits: key, result });
+  return result;
+}
+
+function parse(body: Buffer | string, limits: JsonLimits): JsonParseResult {
   const text = typeof body === 'string' ? body : decodeUtf8(body);
   if (text === undefined) return { ok: false, problem: { pointer: '', keyword: 'encoding', message: 'is not valid UTF-8' } };
   const stack: Frame[] = [];

@@ -13,7 +13,7 @@ import { mediaTypeOf } from '../../openapi/request-validator.js';
 import { parseJsonSafely, pathToPointer } from '../../openapi/safe-json.js';
 import { requestHasBody } from '../../server/body-guard.js';
 import { validationLimitsSchema } from '../validate/index.js';
-import { sanitizeString, type SanitizeRules, type StringProblem } from './sanitize-string.js';
+import { sanitizeString, untouched, type SanitizeRules, type StringProblem } from './sanitize-string.js';
 
 const Mode = (values: readonly string[], fallback: string, description: string) => Type.Unsafe<string>({ type: 'string', enum: [...values], default: fallback, description });
 
@@ -69,7 +69,7 @@ export const sanitize = definePolicy({
         const visit = (value: unknown, path: (string | number)[], rules: SanitizeRules | undefined): unknown => {
           if (typeof value === 'string') {
             const own = fieldRules(path) ?? rules;
-            if (!own) return value;
+            if (!own || untouched(value)) return value;
             const result = sanitizeString(value, own, pathToPointer(path), problems);
             if (result !== value) changed = true;
             return result;
@@ -78,7 +78,7 @@ export const sanitize = definePolicy({
           if (typeof value === 'object' && value !== null) {
             const out: Record<string, unknown> = {};
             for (const [key, child] of Object.entries(value)) {
-              const name = rules ? sanitizeString(key, rules, pathToPointer([...path, key]), problems) : key;
+              const name = rules && !untouched(key) ? sanitizeString(key, rules, pathToPointer([...path, key]), problems) : key;
               if (name !== key) changed = true;
               // Two names that clean to the same one would silently lose a value: refuse instead.
               if (Object.prototype.hasOwnProperty.call(out, name)) problems.push({ pointer: pathToPointer([...path, key]), keyword: 'duplicateKey', message: 'is the same as another property once sanitized' });
@@ -88,7 +88,7 @@ export const sanitize = definePolicy({
           }
           return value;
         };
-        const fieldRules = (path: readonly (string | number)[]) => fields.find((field) => matches(field.tokens, path))?.rules;
+        const fieldRules = (path: readonly (string | number)[]) => (fields.length === 0 ? undefined : fields.find((field) => matches(field.tokens, path))?.rules);
         const result = visit(parsed.value, [], whole);
         if (problems.length > 0) throw refuse(problems.map((p) => ({ ...p, pointer: `/body${p.pointer}` })));
         if (changed) {

@@ -31,6 +31,11 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
  */
 const UNTOUCHED = /^[\t\n\r\x20\x21\x23-\x25\x28-\x3B\x3D\x3F-\x7E]*$/;
 
+/** True when no rule could change or refuse this string (callers skip building its pointer). */
+export function untouched(value: string): boolean {
+  return UNTOUCHED.test(value);
+}
+
 /** Returns the cleaned string, or the same string (===) when nothing changed; refusals go to `problems`. */
 export function sanitizeString(value: string, rules: SanitizeRules, pointer: string, problems: StringProblem[]): string {
   if (UNTOUCHED.test(value)) return value;
