@@ -275,4 +275,41 @@ describe('the built-in authorization server, with a real OAuth client', () => {
     for (const row of rows) assert.match(row.private_jwk_encrypted, /^v1\./);
     for (const row of rows) assert.ok(!row.private_jwk_encrypted.includes('"d"'));
   });
+
+  test("another client can neither introspect nor revoke a token it was not issued, and is not told whose it is", async () => {
+    const other = await createClient({ scopes: ['accounts:read'] });
+    const otherAuth = oauth.ClientSecretBasic(other.clientSecret);
+    const tokens = await tokenWithSecret(basicClient, 'accounts:read');
+    const seen = await oauth.processIntrospectionResponse(as, { client_id: other.clientId }, await oauth.introspectionRequest(as, { client_id: other.clientId }, otherAuth, tokens.access_token, insecure));
+    assert.equal(seen.active, false);
+    // RFC 7009 §2.2: the same 200 as for an unknown token, and nothing revoked.
+    const revoke = await oauth.revocationRequest(as, { client_id: other.clientId }, otherAuth, tokens.access_token, insecure);
+    assert.equal(revoke.status, 200);
+    assert.equal((await callAccounts(tokens.access_token)).status, 200);
+  });
+
+  test('refuses a replayed private_key_jwt assertion also after its exp, within the clock tolerance', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const kid = 'partner-key-replay';
+    const client = await createClient({ scopes: ['accounts:read'], secret: false, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] } });
+    const now = Math.floor(clock.now() / 1000);
+    const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid }).setIssuer(client.clientId).setSubject(client.clientId).setAudience(as.token_endpoint!).setIssuedAt(now).setExpirationTime(now + 10).sign(privateKey);
+    const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
+    assert.equal((await tokenEndpoint(form)).status, 200, 'first use');
+    clock.advance(15_000); // past exp, inside the 30 s tolerance
+    const replay = await tokenEndpoint(form);
+    assert.deepEqual([replay.status, replay.json().error], [401, 'invalid_client'], 'a replay just after exp');
+  });
+
+  test('keeps refusing a revoked token after its exp for as long as clock skew could still accept it', async () => {
+    const client = { client_id: basicClient.clientId };
+    const auth = oauth.ClientSecretBasic(basicClient.clientSecret);
+    const tokens = await tokenWithSecret(basicClient, 'accounts:read');
+    await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, auth, tokens.access_token, insecure));
+    assertProblem(await callAccounts(tokens.access_token), 401, 'auth.token_revoked');
+    // 300 s tokens, 60 s skew: 30 s past exp the token would pass the time checks again.
+    clock.advance(330_000);
+    await gw.gateway.services.oauth!.state.refresh();
+    assertProblem(await callAccounts(tokens.access_token), 401, 'auth.token_revoked');
+  });
 });

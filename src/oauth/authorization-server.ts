@@ -15,6 +15,7 @@ import type { Clock } from '../core/clock.js';
 import type { RequestContext } from '../core/context.js';
 import type { DirectResponse } from '../core/policy.js';
 import type { AuthFailureTracker, BuiltinEndpoint, BuiltinEndpoints } from '../core/services.js';
+import { MAX_CLOCK_SKEW_SECONDS } from '../jwt/clock-skew.js';
 import type { Logger } from '../observability/logger.js';
 import type { TokenRevocationRepository } from '../store/oauth-repositories.js';
 import { ASSERTION_ALGORITHMS, authenticateClient, type ClientAuthDeps } from './client-auth.js';
@@ -175,15 +176,22 @@ export class AuthorizationServer implements BuiltinEndpoints {
     return json(200, body);
   }
 
-  /** RFC 7009: the client's own token is revoked; an invalid or unknown token is not an error (§2.2). */
+  /**
+   * RFC 7009: the client's own token is revoked; an invalid or unknown token, or another client's,
+   * is not an error (§2.2) and changes nothing.
+   */
   async #revoke(params: URLSearchParams, client: StateClient): Promise<DirectResponse> {
     const token = params.get('token');
     if (!token) throw new OAuthError('invalid_request', 'token is required.');
     const payload = await this.#verifyOwnToken(token, { allowExpired: true });
-    if (payload && typeof payload.jti === 'string') {
-      if (payload.client_id !== client.id) throw new OAuthError('unauthorized_client', 'The token was not issued to this client.');
-      if (payload.exp! * 1000 > this.clock.now()) {
-        await this.revocations.revoke(payload.jti, client.id, payload.exp! * 1000);
+    // Another client's token is left alone, with the same answer as an unknown one (RFC 7009
+    // §2.2): a different answer would tell the caller that the token is valid and whose it is.
+    if (payload && typeof payload.jti === 'string' && payload.client_id === client.id) {
+      // Kept as long as any verifier could still accept the token: past exp by the largest clock
+      // skew auth-jwt allows. Dropped at exp, a revoked token would work again within the skew.
+      const acceptedUntil = payload.exp! * 1000 + MAX_CLOCK_SKEW_SECONDS * 1000;
+      if (acceptedUntil > this.clock.now()) {
+        await this.revocations.revoke(payload.jti, client.id, acceptedUntil);
         await this.state.refresh();
         this.logger.info({ event: 'oauth.token_revoked', clientId: client.id, jti: payload.jti }, 'access token revoked');
       }

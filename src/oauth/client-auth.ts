@@ -15,6 +15,9 @@ import { OAuthError } from './errors.js';
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const ASSERTION_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
+/** Leeway for a client assertion's exp and nbf (clock differences between partner and gateway). */
+const ASSERTION_CLOCK_TOLERANCE_SECONDS = 30;
+
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
 export interface ClientAuthDeps {
@@ -101,7 +104,7 @@ async function checkAssertion(params: URLSearchParams, now: number, deps: Client
       audience: [...deps.assertionAudiences],
       requiredClaims: ['exp', 'jti'],
       currentDate: new Date(now),
-      clockTolerance: 30,
+      clockTolerance: ASSERTION_CLOCK_TOLERANCE_SECONDS,
     }));
   } catch {
     throw new OAuthError('invalid_client', 'The client assertion is not valid.');
@@ -110,7 +113,8 @@ async function checkAssertion(params: URLSearchParams, now: number, deps: Client
   // A long-lived assertion is a bearer credential in all but name: bound its life.
   if (expiresAt - now > deps.assertionMaxAgeSeconds * 1000) throw new OAuthError('invalid_client', `The client assertion must expire within ${deps.assertionMaxAgeSeconds} seconds.`);
   usable(client, deps, false);
-  // RFC 7523 §3 item 7: the jti may be used only once (kept until the assertion expires).
-  if (!(await deps.useAssertion(client.id, String(payload.jti), expiresAt))) throw new OAuthError('invalid_client', 'The client assertion was used before.');
+  // RFC 7523 §3 item 7: the jti may be used only once. It is remembered as long as the assertion
+  // could still be accepted, tolerance included: forgotten at exp, it could be replayed after it.
+  if (!(await deps.useAssertion(client.id, String(payload.jti), expiresAt + ASSERTION_CLOCK_TOLERANCE_SECONDS * 1000))) throw new OAuthError('invalid_client', 'The client assertion was used before.');
   return client;
 }

@@ -14,6 +14,7 @@ import { looksLikeJwt } from '../../core/credential-shape.js';
 import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
 import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys } from '../../core/services.js';
+import { MAX_CLOCK_SKEW_SECONDS } from '../../jwt/clock-skew.js';
 import { checkKeyUrl } from '../../jwt/key-source.js';
 import { VerifiedTokenCache } from '../../jwt/verified-token-cache.js';
 
@@ -47,7 +48,7 @@ const configSchema = policyConfig(
     scopes: Type.Array(Type.String({ pattern: '^[!#-\\[\\]-~]+$' }), { default: [], description: 'Scopes every token must hold (403 auth.insufficient_scope otherwise).' }),
     requiredClaims: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Claims every token must carry.' }),
     typ: Type.Optional(Type.String({ minLength: 1, description: 'Required `typ` header, e.g. at+jwt (RFC 9068 §2.1).' })),
-    clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 60, description: 'Leeway for exp, nbf and iat.' }),
+    clockSkewSeconds: Type.Integer({ minimum: 0, maximum: MAX_CLOCK_SKEW_SECONDS, default: 60, description: 'Leeway for exp, nbf and iat.' }),
     cacheSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30, description: 'How long a verified token is remembered (never past its exp), so re-used tokens skip the signature check; 0: off.' }),
     maxTokenBytes: Type.Integer({ minimum: 256, maximum: 65536, default: 8192, description: 'Longer tokens are refused before they are parsed.' }),
     required: Type.Boolean({ default: true, description: 'false: a request without a bearer JWT passes on without a principal (for routes that accept another credential).' }),
