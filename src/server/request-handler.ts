@@ -85,6 +85,8 @@ export function createRequestHandler(options: RequestHandlerOptions) {
 }
 
 async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeline: Pipeline, early: GatewayError | undefined, runtime: Runtime, res: ServerResponse, respond: Responder, listener: ListenerInfo): Promise<void> {
+  // Shedding comes before everything, the public CRL and redirects included: that is its point.
+  if (early?.code === 'overloaded') return respond.problem(early);
   if (listener.plainHttp === 'redirect' && ctx.host !== '') {
     // RFC 9110 §15.4.9: 308 keeps the method and body; the client repeats the request over TLS.
     const port = listener.httpsPort === 443 ? '' : `:${listener.httpsPort}`;
