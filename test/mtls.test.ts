@@ -9,7 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'node:https';
 import { after, before, describe, test } from 'node:test';
-import { CONSUMER_URI_PREFIX } from '../src/pki/issue.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONSUMER_URI_PREFIX, createCa, generateKeyPair, issueLeaf, privateKeyToPem, type Signer } from '../src/pki/issue.js';
 import { assertProblem, baseConfig, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
 import { makeTestPki, type ClientFiles, type TestPki } from './helpers/certs.js';
 import { startKeyGateway } from './helpers/keys.js';
@@ -340,5 +342,56 @@ describe('composition with API keys', () => {
     } finally {
       await gw.close();
     }
+  });
+});
+
+describe('trusting a CA by its certificate, not its name', () => {
+  const DAY = 86_400_000;
+  let pki: TestPki;
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+  let otherCa: Signer;
+
+  const leaf = async (subject: string, issuer: Signer, altNames: Array<{ type: 'url'; value: string }> = []) => {
+    const keys = await generateKeyPair();
+    const certificate = await issueLeaf({ subject, publicKey: keys.publicKey, issuer, notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + DAY), usage: 'client', altNames });
+    return { certificate, key: await privateKeyToPem(keys.privateKey) };
+  };
+  const call = (cert: string, key: string) => httpsRequest(`${gw.url}/p`, { ca: pki.rootCa, cert, key });
+
+  before(async () => {
+    pki = await makeTestPki();
+    upstream = await startUpstream();
+    // A second CA the listener trusts too: a partner that runs its own PKI.
+    const keys = await generateKeyPair();
+    otherCa = { certificate: await createCa({ subject: 'CN=Partner B Own CA', keys, notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 10 * DAY) }), privateKey: keys.privateKey };
+    const bundle = join(pki.dir, 'two-cas.pem');
+    writeFileSync(bundle, `${readFileSync(pki.caBundle, 'utf8')}\n${otherCa.certificate.toString('pem')}\n`);
+    gw = await startGateway(
+      baseConfig([upstream.url], {
+        listeners: [{ name: 'public', host: '127.0.0.1', port: 0, tls: { certFile: pki.serverCert, keyFile: pki.serverKey, clientCertificates: { mode: 'optional', caFiles: [bundle], crl: { files: [pki.crlFile], refreshSeconds: 60, whenUnavailable: 'fail-closed' } } } }],
+        routes: [{ name: 'p', methods: ['GET'], path: '/p', upstream: 'backend', policies: { 'auth-mtls': { consumers: [{ consumerId: 'globex', scopes: [], subject: 'CN=globex-prod, O=Globex' }], consumerUri: { issuers: ['CN=Test Partner CA, O=Portcullis Tests'] } } } }],
+      }),
+    );
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  test("refuses a rogue intermediate that copies our CA's name to claim another consumer", async () => {
+    const keys = await generateKeyPair();
+    const rogue: Signer = { certificate: await createCa({ subject: 'CN=Test Partner CA, O=Portcullis Tests', keys, notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + DAY), parent: otherCa }), privateKey: keys.privateKey };
+    const forged = await leaf('CN=evil', rogue, [{ type: 'url', value: `${CONSUMER_URI_PREFIX}victim` }]);
+    const reply = await call(`${forged.certificate.toString('pem')}\n${rogue.certificate.toString('pem')}`, forged.key);
+    assert.notEqual(reply.status, 200);
+    assert.notEqual(upstream.requests.at(-1)?.headers['x-consumer-id'], 'victim');
+  });
+
+  test("maps our CA's certificate by its consumer URI, even when its subject copies another consumer's rule", async () => {
+    const issued = await leaf('CN=globex-prod, O=Globex', pki.intermediate, [{ type: 'url', value: `${CONSUMER_URI_PREFIX}initech` }]);
+    const reply = await call(`${issued.certificate.toString('pem')}\n${pki.intermediate.certificate.toString('pem')}`, issued.key);
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(upstream.requests.at(-1)?.headers['x-consumer-id'], 'initech');
   });
 });

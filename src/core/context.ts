@@ -48,6 +48,12 @@ export interface PeerCertificate {
   /** Subject alternative names as `DNS:host`, `URI:urn:...`, `email:a@b`, `IP:10.0.0.1`. */
   readonly altNames: readonly string[];
   readonly notAfter: number;
+  /**
+   * The certificate was signed directly by one of the listener's configured CA certificates (the
+   * issuer from the verified chain, compared by its SHA-256, not by name). Only then can the
+   * issuer's name be trusted: any trusted CA can sign an intermediate with any name.
+   */
+  readonly issuedByConfiguredCa: boolean;
 }
 
 /**

@@ -138,7 +138,9 @@ async function readCrlFile(path: string): Promise<Buffer> {
 }
 
 async function fetchCrl(url: string): Promise<Buffer> {
-  const response = await request(url, { headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS });
+  // An overall deadline, not only one on silence: a server trickling a byte at a time must not
+  // hold the refresh (and every later one, start-up and shutdown) forever.
+  const response = await request(url, { headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   if (response.statusCode !== 200) {
     await response.body.dump();
     throw new Error(`answered ${response.statusCode}`);

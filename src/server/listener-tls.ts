@@ -35,6 +35,8 @@ export class ListenerTls {
   readonly certificates: ReadonlyArray<{ kind: 'listener' | 'client_ca'; certificate: x509.X509Certificate }>;
   readonly #peers = new WeakMap<TLSSocket, PeerState>();
   readonly #revocation: RevocationChecker | undefined;
+  /** SHA-256 of each configured client CA certificate. */
+  readonly #caFingerprints: ReadonlySet<string>;
   #unknownLoggedAt = Number.NEGATIVE_INFINITY;
 
   private constructor(
@@ -46,6 +48,7 @@ export class ListenerTls {
     this.hsts = hstsHeader(config);
     this.secureContext = listenerSecureContext(config);
     const cas = this.mode === 'off' ? [] : config.clientCertificates.caFiles.flatMap((file) => parsePemBundle(readPemFile(file, 'tls.clientCertificates.caFiles')));
+    this.#caFingerprints = new Set(cas.map((ca) => createHash('sha256').update(Buffer.from(ca.rawData)).digest('hex')));
     this.certificates = [
       ...parsePemBundle(String(this.secureContext.cert)).map((certificate) => ({ kind: 'listener' as const, certificate })),
       ...cas.map((certificate) => ({ kind: 'client_ca' as const, certificate })),
@@ -84,12 +87,14 @@ export class ListenerTls {
   inspect(socket: TLSSocket): ClientCertificate {
     if (this.mode === 'off') return NONE;
     let peer = this.#peers.get(socket);
-    if (!peer) this.#peers.set(socket, (peer = readPeer(socket)));
+    if (!peer) this.#peers.set(socket, (peer = readPeer(socket, this.#caFingerprints)));
     if (!peer.present) return NONE;
     const { certificate } = peer;
     if (!peer.authorized) return { status: 'invalid', reason: peer.error ?? 'UNVERIFIED', certificate };
     if (!this.#revocation) return { status: 'verified', certificate };
-    const status = this.#revocation.check(certificate.issuer, certificate.serial);
+    // A CRL is chosen by its issuer's name, which only means something when that issuer is one of
+    // our configured CAs: under an intermediate we do not know, no CRL of ours applies.
+    const status = certificate.issuedByConfiguredCa ? this.#revocation.check(certificate.issuer, certificate.serial) : 'unknown';
     if (status === 'revoked') return { status: 'revoked', certificate };
     if (status === 'good') return { status: 'verified', certificate };
     return this.#unknown(certificate);
@@ -110,9 +115,12 @@ export class ListenerTls {
   }
 }
 
-function readPeer(socket: TLSSocket): PeerState {
+function readPeer(socket: TLSSocket, caFingerprints: ReadonlySet<string>): PeerState {
   const peer = socket.getPeerX509Certificate();
   if (!peer) return { present: false };
+  // The issuer as OpenSSL verified the chain: its certificate, not only its name.
+  const issuerRaw = socket.authorized ? socket.getPeerCertificate(true).issuerCertificate?.raw : undefined;
+  const issuedByConfiguredCa = issuerRaw !== undefined && caFingerprints.has(createHash('sha256').update(issuerRaw).digest('hex'));
   const parsed = new x509.X509Certificate(peer.raw);
   const names = parsed.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
   const certificate: PeerCertificate = {
@@ -122,6 +130,7 @@ function readPeer(socket: TLSSocket): PeerState {
     serial: normalizeSerial(parsed.serialNumber),
     altNames: names.map((name) => `${ALT_NAME_PREFIX[name.type] ?? name.type}:${name.value}`),
     notAfter: parsed.notAfter.getTime(),
+    issuedByConfiguredCa,
   };
   return { present: true, authorized: socket.authorized, error: socket.authorizationError === undefined ? undefined : String(socket.authorizationError), certificate };
 }

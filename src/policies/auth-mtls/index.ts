@@ -101,12 +101,18 @@ export const authMtls = definePolicy({
     const uriScopes = Object.freeze([...config.consumerUri.scopes]);
     const directory = deps.services.consumers;
 
-    /** The most specific rule first: fingerprint, then subject, then SAN, then our CA's consumer URI. */
+    /**
+     * Our own CA's consumer URI first: it is what `certs issue --consumer` wrote, and a partner must
+     * not get another consumer's identity by asking for its subject in a CSR. It counts only when
+     * the issuer is a configured CA certificate with a listed name (a rogue intermediate can copy
+     * the name, not the certificate). Then the most specific rule: fingerprint, subject, SAN.
+     */
     function findRule(certificate: PeerCertificate): Rule | undefined {
-      const rule = byFingerprint.get(certificate.fingerprint) ?? bySubject.get(certificate.subject) ?? certificate.altNames.map((name) => bySan.get(name)).find(Boolean);
-      if (rule || !uriIssuers.has(certificate.issuer)) return rule;
-      const uri = certificate.altNames.find((name) => name.startsWith(`URI:${CONSUMER_URI_PREFIX}`));
-      return uri === undefined ? undefined : { consumerId: uri.slice(4 + CONSUMER_URI_PREFIX.length), consumerName: undefined, scopes: uriScopes };
+      if (certificate.issuedByConfiguredCa && uriIssuers.has(certificate.issuer)) {
+        const uri = certificate.altNames.find((name) => name.startsWith(`URI:${CONSUMER_URI_PREFIX}`));
+        if (uri !== undefined) return { consumerId: uri.slice(4 + CONSUMER_URI_PREFIX.length), consumerName: undefined, scopes: uriScopes };
+      }
+      return byFingerprint.get(certificate.fingerprint) ?? bySubject.get(certificate.subject) ?? certificate.altNames.map((name) => bySan.get(name)).find(Boolean);
     }
 
     return {
