@@ -4,13 +4,13 @@
  * `certs revoke`, the CRL served over HTTP, and the partner refused without a restart.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { x509 } from '../src/pki/x509.js';
 import { runCliAsync } from './helpers/cli.js';
-import { baseConfig, httpRequest, startGateway, startUpstream, type TestUpstream } from './helpers/index.js';
+import { baseConfig, httpRequest, sleep, startGateway, startUpstream, type TestUpstream } from './helpers/index.js';
 import { makeTestPki, type TestPki } from './helpers/certs.js';
 import { run } from './helpers/tls.js';
 
@@ -151,4 +151,27 @@ test('refuses to open the CA with a wrong passphrase, and never prints secrets',
   const missing = await cli(['ca', 'init', '--dir', join(work, 'ca-none'), '--subject', 'CN=None', '--key-passphrase-env', 'PTC_UNSET_VARIABLE']);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /PTC_UNSET_VARIABLE is not set/);
+});
+
+test('certs commands wait for the CA folder lock, so two at once cannot lose a record or undo a revocation', async () => {
+  const dir = join(work, 'busy-ca');
+  assert.equal((await cli(['ca', 'init', '--dir', dir, '--subject', 'CN=Busy CA', '--key-passphrase-env', 'PTC_CA_PASSPHRASE'])).status, 0);
+  const first = JSON.parse((await cli(['certs', 'issue', '--dir', dir, '--consumer', 'c0', '--out', join(work, 'c0.crt'), '--out-key', join(work, 'c0.key'), '--json'])).stdout) as { serial: string };
+  const records = () => JSON.parse(readFileSync(join(dir, 'issued.json'), 'utf8')) as Array<{ serial: string; consumerId: string; status: string }>;
+  // Another command holds the lock: an issue and a revocation must wait for it.
+  writeFileSync(join(dir, '.lock'), '');
+  const waiting = Promise.all([
+    cli(['certs', 'issue', '--dir', dir, '--consumer', 'c1', '--out', join(work, 'c1.crt'), '--out-key', join(work, 'c1.key')]),
+    cli(['certs', 'revoke', '--dir', dir, first.serial]),
+  ]);
+  await sleep(2500);
+  assert.deepEqual(records().map((record) => [record.consumerId, record.status]), [['c0', 'active']], 'nothing written while the lock is held');
+  rmSync(join(dir, '.lock'));
+  for (const result of await waiting) assert.equal(result.status, 0, result.stderr);
+  const issued = records();
+  assert.deepEqual(issued.map((record) => record.consumerId).sort(), ['c0', 'c1']);
+  assert.equal(issued.find((record) => record.serial === first.serial)?.status, 'revoked');
+  const crl = new x509.X509Crl(readFileSync(join(dir, 'crl.pem'), 'utf8'));
+  assert.ok(crl.entries.some((entry) => entry.serialNumber.replace(/^0+/, '').toLowerCase() === first.serial.replace(/^0+/, '')), 'the CRL lists the revocation');
+  assert.equal(existsSync(join(dir, '.lock')), false, 'the lock is released');
 });

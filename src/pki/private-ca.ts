@@ -10,10 +10,11 @@
  * The CA key is read only from an environment variable (`${env:NAME}`-style secret reference) or
  * from the encrypted file with a passphrase from an environment variable; Node's crypto does the
  * encryption. Files are written to a temporary name and renamed, so a gateway reading crl.pem
- * never sees half a file.
+ * never sees half a file. Every change of issued.json (and the CRL made from it) happens under a
+ * lock file in the folder, so two commands at once cannot lose a record or undo a revocation.
  */
 import { createHash, webcrypto } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONSUMER_URI_PREFIX, createCa, createCrl, generateKeyPair, issueLeaf, privateKeyFromPem, privateKeyToPem, type Signer } from './issue.js';
 import { normalizeSerial, parsePemBundle } from './revocation.js';
@@ -181,7 +182,7 @@ export class PrivateCa {
       notAfter: certificate.notAfter.toISOString(),
       status: 'active',
     };
-    writeAtomic(join(this.dir, 'issued.json'), `${JSON.stringify([...this.list(), record], null, 2)}\n`);
+    await withFolderLock(this.dir, () => writeAtomic(join(this.dir, 'issued.json'), `${JSON.stringify([...this.list(), record], null, 2)}\n`));
     // The partner sends its certificate with the CAs between it and the root we trust.
     const chain = parsePemBundle(readFileSync(join(this.dir, 'chain.pem'), 'utf8'));
     const intermediates = chain.filter((ca) => ca.subject !== ca.issuer).map((ca) => ca.toString('pem'));
@@ -191,20 +192,26 @@ export class PrivateCa {
   /** Marks a certificate revoked and writes the new CRL. */
   async revoke(serial: string, now: number): Promise<IssuedRecord> {
     const wanted = normalizeSerial(serial.replace(/:/g, ''));
-    const issued = this.list();
-    const record = issued.find((entry) => entry.serial === wanted);
-    if (!record) throw new CaError(`no certificate with serial ${serial} was issued by this CA`);
-    if (record.status !== 'revoked') {
-      record.status = 'revoked';
-      record.revokedAt = new Date(now).toISOString();
-      writeAtomic(join(this.dir, 'issued.json'), `${JSON.stringify(issued, null, 2)}\n`);
-    }
-    await this.writeCrl(now);
-    return record;
+    return withFolderLock(this.dir, async () => {
+      const issued = this.list();
+      const record = issued.find((entry) => entry.serial === wanted);
+      if (!record) throw new CaError(`no certificate with serial ${serial} was issued by this CA`);
+      if (record.status !== 'revoked') {
+        record.status = 'revoked';
+        record.revokedAt = new Date(now).toISOString();
+        writeAtomic(join(this.dir, 'issued.json'), `${JSON.stringify(issued, null, 2)}\n`);
+      }
+      await this.#signCrl(now);
+      return record;
+    });
   }
 
   /** Signs a fresh CRL of every revoked certificate, valid for crlDays (run before it lapses). */
-  async writeCrl(now: number): Promise<x509.X509Crl> {
+  writeCrl(now: number): Promise<x509.X509Crl> {
+    return withFolderLock(this.dir, () => this.#signCrl(now));
+  }
+
+  async #signCrl(now: number): Promise<x509.X509Crl> {
     const revoked = this.list()
       .filter((entry) => entry.status === 'revoked')
       .map((entry) => ({ serial: entry.serial, revokedAt: new Date(entry.revokedAt!) }));
@@ -244,6 +251,39 @@ async function publicKeyOf(privateKey: webcrypto.CryptoKey): Promise<webcrypto.C
   // The public point is part of the PKCS#8 EC key; JWK export carries it without the secret part.
   const { d: _secret, ...jwk } = await webcrypto.subtle.exportKey('jwk', privateKey);
   return webcrypto.subtle.importKey('jwk', { ...jwk, key_ops: ['verify'] }, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
+}
+
+/** A lock older than this is taken to be left by a command that died, and is taken over. */
+const STALE_LOCK_MS = 60_000;
+const LOCK_WAIT_MS = 15_000;
+
+/**
+ * Runs `change` holding the folder's lock file (created with O_EXCL, so only one process can hold
+ * it). Waits for another holder up to LOCK_WAIT_MS, then says so rather than proceeding unlocked.
+ */
+export async function withFolderLock<T>(dir: string, change: () => T | Promise<T>): Promise<T> {
+  const lock = join(dir, '.lock');
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new CaError(`the CA folder is locked by another command (${lock}); if none runs, remove that file`);
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
+    }
+  }
+  try {
+    return await change();
+  } finally {
+    unlinkSync(lock);
+  }
 }
 
 function writeAtomic(path: string, content: string, mode = 0o644): void {
