@@ -57,6 +57,8 @@ interface ListenerEntry {
   tls: ListenerTls | undefined;
   watchers: FSWatcher[];
   reloadTimer?: NodeJS.Timeout;
+  /** Counts TLS reloads started, so a slower, older reload never overwrites a newer one. */
+  tlsReloads?: number;
 }
 
 export type ReloadResult = { ok: true; revision: number } | { ok: false; issues: ConfigIssue[] };
@@ -314,11 +316,20 @@ export class Gateway {
   async reloadTls(name: string): Promise<boolean> {
     const entry = this.#servers.find((candidate) => candidate.config.name === name);
     if (!entry?.config.tls || !entry.tls) return false;
-    let next: ListenerTls;
+    const reload = (entry.tlsReloads = (entry.tlsReloads ?? 0) + 1);
+    let next: ListenerTls | undefined;
     try {
       next = await this.#openTls(entry.config);
+      // A file-watch reload and a config reload can overlap; the one started last has read the
+      // newest files, so an older one that finishes later must not put older certificates back.
+      if (reload !== entry.tlsReloads) {
+        await next.close();
+        return false;
+      }
       (entry.server as unknown as { setSecureContext(options: object): void }).setSecureContext(next.secureContext);
     } catch (error) {
+      // The new state's CRL timer and fetches must not outlive a reload that failed.
+      await next?.close().catch(() => {});
       this.logger.error({ event: 'tls.reload_failed', listener: name, reason: (error as Error).message }, 'TLS certificate reload failed: the previous certificate keeps serving');
       return false;
     }
