@@ -261,6 +261,35 @@ describe('concurrency limits and load shedding', () => {
   });
 });
 
+test('sheds before anything else answers, the HTTPS redirect included', async () => {
+  const waiting: Array<() => void> = [];
+  const upstream = await startUpstream(async (_req, res) => {
+    await new Promise<void>((resolve) => waiting.push(resolve));
+    res.writeHead(200).end('slow');
+  });
+  const gw = await startGateway(
+    baseConfig([upstream.url], {
+      overload: { maxInFlight: 1 },
+      listeners: [
+        { name: 'public', host: '127.0.0.1', port: 0 },
+        { name: 'web', host: '127.0.0.1', port: 0, plainHttp: 'redirect', httpsPort: 8443 },
+      ],
+    }),
+  );
+  try {
+    assert.equal((await httpRequest(`${gw.gateway.url('web')}/x`)).status, 308);
+    const held = httpRequest(`${gw.url}/slow`);
+    await eventually(() => gw.gateway.inflight === 1, 'one request in flight');
+    assertProblem(await httpRequest(`${gw.gateway.url('web')}/x`), 503, 'overloaded');
+    waiting.splice(0).forEach((resolve) => resolve());
+    assert.equal((await held).status, 200);
+  } finally {
+    waiting.splice(0).forEach((resolve) => resolve());
+    await gw.close();
+    await upstream.close();
+  }
+});
+
 describe('rate-limit config checks', () => {
   const check = (raw: Record<string, unknown>) => {
     const result = validateConfig(raw, {});

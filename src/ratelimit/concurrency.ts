@@ -19,8 +19,4 @@ export class ConcurrencyCounter {
     if (current <= 1) this.#inFlight.delete(key);
     else this.#inFlight.set(key, current - 1);
   }
-
-  count(key: string): number {
-    return this.#inFlight.get(key) ?? 0;
-  }
 }

@@ -26,7 +26,7 @@ export function describeRemaining(states: readonly LimitState[]): string {
 }
 
 /** The limit with the fewest units left (the first of equals). */
-export function tightest(states: readonly LimitState[]): LimitState | undefined {
+function tightest(states: readonly LimitState[]): LimitState | undefined {
   return states.reduce<LimitState | undefined>((low, state) => (low === undefined || state.remaining < low.remaining ? state : low), undefined);
 }
 

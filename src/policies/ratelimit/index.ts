@@ -9,7 +9,7 @@
  * When Redis fails the policy does what `onStoreFailure` says (local limits, open, or closed with
  * 503), counting every fallback decision in a metric; the store logs the outage and the recovery.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { HeaderMap, RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig } from '../../core/policy.js';
@@ -57,8 +57,6 @@ const configSchema = policyConfig(
   },
   'Rate limits (GCRA), concurrency limits and RateLimit headers.',
 );
-
-type RateLimitConfig = Static<typeof configSchema>;
 
 export const rateLimit = definePolicy({
   name: 'ratelimit',
@@ -183,4 +181,3 @@ export const rateLimit = definePolicy({
   },
 });
 
-export type { RateLimitConfig };
