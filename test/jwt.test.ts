@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { exportSPKI, importJWK, SignJWT, UnsecuredJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { ManualClock } from '../src/core/clock.js';
 import { assertProblem, baseConfig, eventually, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
-import { newSigningKey, startIdp, type TestIdp } from './helpers/jwks.js';
+import { newSigningKey, signRawRs256, startIdp, type TestIdp } from './helpers/jwks.js';
 import { startKeyGateway } from './helpers/keys.js';
 
 const AUDIENCE = 'https://api.bank.example';
@@ -84,6 +84,25 @@ describe('auth-jwt against a real JWKS server', () => {
     assert.ok(payload);
     const flipped = `${head}.${payload}.${signature!.slice(0, -4)}${signature!.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
     assertProblem(await call('/v1/accounts', flipped), 401, 'auth.token_invalid');
+  });
+
+  test('refuses a token whose header or claims repeat a member name (at any depth, escaped or not) with 401 auth.token_invalid', async () => {
+    const header = (extra = '') => `{"alg":"RS256","kid":"${idp.current.kid}","typ":"at+jwt"${extra}}`;
+    const body = JSON.stringify(claims()).slice(0, -1);
+    const exact = signRawRs256(header(), `${body}}`, idp.current);
+    assert.equal((await call('/v1/accounts', exact)).status, 200, 'the same tokens without the repetition pass');
+    const repeated = [
+      signRawRs256(header(), `${body},"sub":"admin"}`, idp.current),
+      signRawRs256(header(), `${body},"\\u0073ub":"admin"}`, idp.current),
+      signRawRs256(header(), `${body},"cnf":{"jkt":"a","jkt":"b"}}`, idp.current),
+      signRawRs256(header(',"typ":"JWT"'), `${body}}`, idp.current),
+      signRawRs256(header(`,"kid":"${randomUUID()}"`), `${body}}`, idp.current),
+    ];
+    for (const token of repeated) {
+      const reply = await call('/v1/accounts', token);
+      assertProblem(reply, 401, 'auth.token_invalid');
+      assert.match(String(reply.headers['www-authenticate']), /error="invalid_token"/);
+    }
   });
 
   test('rejects an expired token with 401 auth.token_expired (beyond the clock skew)', async () => {
@@ -204,6 +223,31 @@ describe('auth-jwt when the provider is unreachable', () => {
       await gw.close();
       await upstream.close();
       await idp.close();
+    }
+  });
+});
+
+describe('auth-jwt and issuer documents that repeat a member name', () => {
+  test('loads no keys from a JWKS or a discovery document with a repeated name (jwks.fetch_failed, 503 auth.issuer_unavailable)', async () => {
+    for (const kind of ['jwks', 'discovery'] as const) {
+      const idp = await startIdp();
+      const upstream = await startUpstream();
+      const key = JSON.stringify(idp.current.publicJwk);
+      if (kind === 'jwks') idp.rawJwks = `{"keys":[${key.slice(0, -1)},"kid":"other"}]}`;
+      else idp.rawDiscovery = `{"issuer":"${idp.issuer}","jwks_uri":"${idp.jwksUrl}","jwks_uri":"${idp.url}/other.json"}`;
+      const issuer = { issuer: idp.issuer, ...(kind === 'jwks' ? { jwksUrl: idp.jwksUrl } : { discoveryUrl: idp.discoveryUrl }) };
+      const gw = await startGateway(baseConfig([upstream.url], { routes: [route('r', '/r', { issuers: [issuer], audiences: [AUDIENCE] })] }));
+      try {
+        const failed = await gw.logs.waitFor((r) => r.event === 'jwks.fetch_failed');
+        assert.match(String(failed.error), /more than once/);
+        const now = Math.floor(Date.now() / 1000);
+        const token = await idp.sign({ iss: idp.issuer, aud: AUDIENCE, sub: 's1', exp: now + 60 });
+        assertProblem(await httpRequest(`${gw.url}/r`, { headers: { authorization: `Bearer ${token}` } }), 503, 'auth.issuer_unavailable');
+      } finally {
+        await gw.close();
+        await upstream.close();
+        await idp.close();
+      }
     }
   });
 });

@@ -11,6 +11,7 @@ import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type Crypto
 import * as oauth from 'oauth4webapi';
 import { ManualClock } from '../src/core/clock.js';
 import { assertProblem, baseConfig, eventually, freePort, httpRequest, startUpstream, type TestUpstream } from './helpers/index.js';
+import { signRaw } from './helpers/jwks.js';
 import { startKeyGateway } from './helpers/keys.js';
 
 const AUDIENCE = 'https://api.bank.example';
@@ -154,6 +155,44 @@ describe('the built-in authorization server, with a real OAuth client', () => {
     assert.equal((await tokenEndpoint({ ...form, client_assertion: longLived })).json().error, 'invalid_client', 'an assertion living longer than assertionMaxAgeSeconds');
     const noSecret = await tokenEndpoint({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: '' });
     assert.equal(noSecret.json().error, 'invalid_client', 'a key-only client has no secret to guess');
+  });
+
+  test('refuses a private_key_jwt assertion whose header or claims repeat a member name with invalid_client', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const kid = 'partner-key-strict';
+    const client = await createClient({ scopes: ['accounts:read'], secret: false, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] } });
+    const now = Math.floor(clock.now() / 1000);
+    const header = (extra = '') => `{"alg":"ES256","kid":"${kid}"${extra}}`;
+    const claims = (extra = '') => `{"iss":"${client.clientId}","sub":"${client.clientId}","aud":"${as.token_endpoint}","exp":${now + 60},"jti":"${randomUUID()}"${extra}}`;
+    const form = (assertion: string) => ({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+    assert.equal((await tokenEndpoint(form(signRaw(header(), claims(), privateKey, 'ES256')))).status, 200, 'the same assertion without a repeated name');
+    for (const assertion of [signRaw(header(), claims(`,"jti":"${randomUUID()}"`), privateKey, 'ES256'), signRaw(header(',"alg":"ES256"'), claims(), privateKey, 'ES256')]) {
+      const reply = await tokenEndpoint(form(assertion));
+      assert.deepEqual([reply.status, reply.json().error], [401, 'invalid_client']);
+    }
+  });
+
+  test('refuses to register a client whose jwks repeats a member name with 400 admin.invalid_request', async () => {
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = JSON.stringify({ ...(await exportJWK(publicKey)), kid: 'k1' });
+    const body = (key: string) => `{"consumerId":"${consumerId}","name":"dup","scopes":[],"secret":false,"jwks":{"keys":[${key}]}}`;
+    const post = (text: string) => httpRequest(`${gw.admin.url}/v1/oauth/clients`, { method: 'POST', headers: { authorization: `Bearer ${gw.admin.token}`, 'content-type': 'application/json' }, body: text });
+    assert.equal((await post(body(jwk))).status, 201, 'the same body without a repeated name');
+    assertProblem(await post(body(`${jwk.slice(0, -1)},"kid":"k2"}`)), 400, 'admin.invalid_request');
+  });
+
+  test('introspection calls a token of its own signing key inactive when its claims repeat a member name', async () => {
+    const key = gw.gateway.services.oauth!.state.signingKey()!;
+    const now = Math.floor(clock.now() / 1000);
+    const header = `{"alg":"${key.algorithm}","kid":"${key.kid}","typ":"at+jwt"}`;
+    const claims = (extra = '') => `{"iss":"${as.issuer}","sub":"${basicClient.clientId}","aud":"${AUDIENCE}","client_id":"${basicClient.clientId}","scope":"accounts:read","iat":${now},"exp":${now + 60},"jti":"${randomUUID()}"${extra}}`;
+    const client = { client_id: basicClient.clientId };
+    const auth = oauth.ClientSecretBasic(basicClient.clientSecret);
+    const introspect = async (token: string) => (await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, auth, token, insecure))).active;
+    assert.equal(key.algorithm, 'ES256');
+    assert.equal(await introspect(signRaw(header, claims(), key.privateKey, 'ES256')), true, 'the same token without a repeated name');
+    assert.equal(await introspect(signRaw(header, claims(`,"client_id":"${basicClient.clientId}"`), key.privateKey, 'ES256')), false);
+    assertProblem(await callAccounts(signRaw(header, claims(`,"scope":"accounts:read"`), key.privateKey, 'ES256')), 401, 'auth.token_invalid');
   });
 
   test('rotates the signing key: the previous key stays published and its tokens keep working', async () => {

@@ -17,11 +17,14 @@ import { KeyLifetimeError, type KeyService } from '../keys/key-service.js';
 import type { Logger } from '../observability/logger.js';
 import { ClientInputError, type ClientService } from '../oauth/client-service.js';
 import type { SigningKeyService } from '../oauth/signing-key-service.js';
+import { parseJsonSafely, type JsonLimits } from '../openapi/safe-json.js';
 import { normalizeIp } from '../server/client-ip.js';
 import { ConflictError, isUniqueViolation, NotFoundError, type ConsumerRepository } from '../store/repositories.js';
 import type { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** Admin bodies are bounded by MAX_BODY_BYTES; these bounds only keep the walk shallow. */
+const ADMIN_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxStringLength: MAX_BODY_BYTES, maxArrayLength: MAX_BODY_BYTES, maxProperties: MAX_BODY_BYTES };
 const ADMIN_PRINCIPAL = 'bootstrap-admin';
 
 const Scope = Type.String({ pattern: '^[!#-\\[\\]-~]+$', maxLength: 128 });
@@ -262,11 +265,11 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     throw new GatewayError('request.malformed', { detail: 'The request body was not received.' });
   }
   if (size === 0) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new GatewayError('admin.invalid_request', { detail: 'The body is not valid JSON.' });
-  }
+  // Strict JSON, no repeated member names (a client's jwks with two `kid`s or two `n`s would be
+  // one key to this check and another to whoever reads it later).
+  const parsed = parseJsonSafely(Buffer.concat(chunks), ADMIN_JSON_LIMITS);
+  if (!parsed.ok) throw new GatewayError('admin.invalid_request', { detail: `The body ${parsed.problem.keyword === 'duplicateKey' ? `has the member ${parsed.problem.pointer} more than once` : 'is not valid JSON'}.` });
+  return parsed.value;
 }
 
 function validate(schemaName: keyof typeof schemas | undefined, body: unknown): unknown {

@@ -11,6 +11,7 @@ import { createLocalJWKSet, errors, type FlattenedJWSInput, type JSONWebKeySet, 
 import type { Clock } from '../core/clock.js';
 import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys, type IssuerKeysOptions } from '../core/services.js';
 import type { Logger } from '../observability/logger.js';
+import { parseStrictJsonObject } from './strict-json.js';
 
 export type KeySourceOptions = IssuerKeysOptions;
 
@@ -200,7 +201,11 @@ async function fetchJson(url: string, timeoutMs: number): Promise<Record<string,
     if (size > MAX_DOCUMENT_BYTES) throw new Error(`${url} sent a document larger than ${MAX_DOCUMENT_BYTES} bytes`);
     chunks.push(chunk as Uint8Array);
   }
-  const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${url} did not send a JSON object`);
-  return parsed as Record<string, unknown>;
+  // Strict JSON without repeated names (a JWKS whose key repeats `kid` or `n`, a discovery
+  // document with two `jwks_uri`s): another reader could take the other value.
+  try {
+    return parseStrictJsonObject(Buffer.concat(chunks));
+  } catch (error) {
+    throw new Error(`${url} sent a document that ${(error as Error).message}`);
+  }
 }

@@ -16,6 +16,7 @@ import type { RequestContext } from '../core/context.js';
 import type { DirectResponse } from '../core/policy.js';
 import type { AuthFailureTracker, BuiltinEndpoint, BuiltinEndpoints } from '../core/services.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../jwt/clock-skew.js';
+import { jwsJsonProblem } from '../jwt/strict-json.js';
 import type { Logger } from '../observability/logger.js';
 import type { TokenRevocationRepository } from '../store/oauth-repositories.js';
 import { ASSERTION_ALGORITHMS, authenticateClient, type ClientAuthDeps } from './client-auth.js';
@@ -210,7 +211,8 @@ export class AuthorizationServer implements BuiltinEndpoints {
   }
 
   async #verifyOwnToken(token: string, options: { allowExpired: boolean }): Promise<JWTPayload | undefined> {
-    if (token.length > 8192) return undefined;
+    // Not ours if its JSON repeats a name (RFC 7519 §4): we never sign such a token.
+    if (token.length > 8192 || jwsJsonProblem(token) !== undefined) return undefined;
     try {
       const { payload } = await jwtVerify(token, (header, jws) => this.state.getKey(header, jws), {
         issuer: this.options.issuer,

@@ -11,6 +11,7 @@ import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import type { OAuthState, StateClient } from './oauth-state.js';
 import { hashClientSecret } from './client-service.js';
 import { OAuthError } from './errors.js';
+import { jwsJsonProblem } from '../jwt/strict-json.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const ASSERTION_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
@@ -83,6 +84,9 @@ async function checkAssertion(params: URLSearchParams, now: number, deps: Client
   if (params.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE) throw new OAuthError('invalid_request', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}.`);
   const assertion = params.get('client_assertion') ?? '';
   if (assertion.length > 8192) throw new OAuthError('invalid_client', 'The client assertion is too large.');
+  // RFC 7515 §4, RFC 7519 §4: a repeated name (two `sub`s, say) could name one client to us and
+  // another to whoever checked the assertion before.
+  if (jwsJsonProblem(assertion) !== undefined) throw new OAuthError('invalid_client', 'The client assertion is not a JWT with strict JSON header and claims.');
   let claimed: JWTPayload;
   try {
     // Only to find whose keys to verify with; nothing is trusted before the signature.

@@ -3,7 +3,7 @@
  * over HTTP, counts every fetch, can rotate its signing key, and can go down (answer 503).
  * Tokens are signed with jose, as a real provider's would be.
  */
-import { randomUUID } from 'node:crypto';
+import { KeyObject, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
@@ -34,6 +34,9 @@ export interface TestIdp {
   /** Keys published in the JWKS. */
   published: SigningKey[];
   down: boolean;
+  /** Served instead of the generated documents when set (exact bytes: duplicate names, say). */
+  rawDiscovery: string | undefined;
+  rawJwks: string | undefined;
   /** A new current key, published beside the old ones (or instead of them). */
   rotate(options?: { dropOld?: boolean }): Promise<SigningKey>;
   sign(claims: JWTPayload, options?: { key?: SigningKey; header?: Record<string, unknown> }): Promise<string>;
@@ -59,6 +62,8 @@ export async function startIdp(): Promise<TestIdp> {
     current: first,
     published: [first],
     down: false,
+    rawDiscovery: undefined as string | undefined,
+    rawJwks: undefined as string | undefined,
     async rotate(options: { dropOld?: boolean } = {}) {
       const next = await newSigningKey();
       idp.published = options.dropOld ? [next] : [...idp.published, next];
@@ -82,10 +87,10 @@ export async function startIdp(): Promise<TestIdp> {
     }
     if (req.url === '/.well-known/openid-configuration') {
       discoveryFetches++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer: idp.issuer, jwks_uri: idp.jwksUrl }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(idp.rawDiscovery ?? JSON.stringify({ issuer: idp.issuer, jwks_uri: idp.jwksUrl }));
     } else if (req.url === '/jwks.json') {
       jwksFetches++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: idp.published.map((key) => key.publicJwk) }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(idp.rawJwks ?? JSON.stringify({ keys: idp.published.map((key) => key.publicJwk) }));
     } else {
       res.writeHead(404).end();
     }
@@ -94,4 +99,20 @@ export async function startIdp(): Promise<TestIdp> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   Object.assign(idp, { url, issuer: `${url}/`, discoveryUrl: `${url}/.well-known/openid-configuration`, jwksUrl: `${url}/jwks.json` });
   return idp;
+}
+
+/**
+ * A JWS whose header and payload are these exact JSON texts (jose always re-serialises, so it
+ * cannot make a token with a repeated member name). RS256 or ES256 (RFC 7518 §3.3, §3.4) with
+ * Node's crypto.
+ */
+export function signRaw(headerJson: string, payloadJson: string, privateKey: CryptoKey, alg: 'RS256' | 'ES256' = 'RS256'): string {
+  const input = `${Buffer.from(headerJson).toString('base64url')}.${Buffer.from(payloadJson).toString('base64url')}`;
+  const key = KeyObject.from(privateKey as unknown as Parameters<typeof KeyObject.from>[0]);
+  const signature = cryptoSign('sha256', Buffer.from(input), alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key);
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+export function signRawRs256(headerJson: string, payloadJson: string, key: SigningKey): string {
+  return signRaw(headerJson, payloadJson, key.privateKey, 'RS256');
 }

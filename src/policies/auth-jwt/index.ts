@@ -16,6 +16,7 @@ import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.
 import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys } from '../../core/services.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../../jwt/clock-skew.js';
 import { checkKeyUrl } from '../../jwt/key-source.js';
+import { jwsJsonProblem } from '../../jwt/strict-json.js';
 import { VerifiedTokenCache } from '../../jwt/verified-token-cache.js';
 
 /** Asymmetric algorithms only: `none` and shared-secret (HS*) algorithms can never be allowed. */
@@ -146,6 +147,10 @@ export const authJwt = definePolicy({
       if (!looksLikeJwt(token)) throw reject('auth.token_invalid', 'The token is not a JWS compact serialization.');
       const remembered = verified.get(token, now);
       if (remembered) return remembered;
+      // RFC 7515 §4, RFC 7519 §4: a repeated header parameter or claim name is read differently
+      // by different parsers (jose keeps the last): refused before anything is read from the token.
+      const jsonProblem = jwsJsonProblem(token);
+      if (jsonProblem) throw reject('auth.token_invalid', 'The token header or claims are not strict JSON without repeated names.', jsonProblem);
       let header: ReturnType<typeof decodeProtectedHeader>;
       let unverified: JWTPayload;
       try {
