@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { forEachSchemaRef, mapDocument } from './document-walk.js';
 
 export const HTTP_OPERATION_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
@@ -104,23 +105,24 @@ export function parseOpenApi(bytes: Buffer | string): OpenApiDocument {
   return { version, raw, hash, operations: listOperations(raw) };
 }
 
-/** Every `$ref` must point inside this document, and resolve. */
+/**
+ * Every `$ref` the gateway follows must point inside this document, and resolve: Reference Objects
+ * in place of parameters, bodies, responses, headers, path items and callbacks, and `$ref`s of
+ * schemas. The walk follows the OpenAPI object model, so names (components, properties, headers)
+ * that look like extensions or example keys are checked like any other (issue #12 §3).
+ */
 function checkReferences(root: Loose): void {
-  const stack: Array<[unknown, string]> = [[root, '']];
-  while (stack.length > 0) {
-    const [node, pointer] = stack.pop()!;
-    if (Array.isArray(node)) node.forEach((item, index) => stack.push([item, `${pointer}/${index}`]));
-    else if (isObject(node)) {
-      for (const [key, value] of Object.entries(node)) {
-        // Example values are data, not part of the contract: a `$ref` key there means nothing.
-        if (key === 'example' || key === 'examples' || key.startsWith('x-')) continue;
-        if (key === '$ref' && typeof value === 'string') {
-          if (!value.startsWith('#')) throw new ContractError(`${pointer}/$ref`, `remote reference "${value.slice(0, 200)}" is not allowed: the gateway resolves references only inside the document`);
-          if (resolvePointer(root, value) === undefined) throw new ContractError(`${pointer}/$ref`, `reference "${value.slice(0, 200)}" does not resolve`);
-        } else stack.push([value, `${pointer}/${escapePointer(key)}`]);
-      }
-    }
-  }
+  const check = (ref: string, pointer: string): void => {
+    if (!ref.startsWith('#')) throw new ContractError(pointer, `remote reference "${ref.slice(0, 200)}" is not allowed: the gateway resolves references only inside the document`);
+    if (resolvePointer(root, ref) === undefined) throw new ContractError(pointer, `reference "${ref.slice(0, 200)}" does not resolve`);
+  };
+  mapDocument(root, {
+    schema(schema, pointer) {
+      forEachSchemaRef(schema, pointer, check);
+      return schema;
+    },
+    reference: (ref, pointer) => check(ref, `${pointer}/$ref`),
+  });
 }
 
 /** Resolves `#/a/b~1c` in the document; undefined if it does not exist. */

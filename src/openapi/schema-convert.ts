@@ -12,6 +12,7 @@
  * The whole document is copied with every schema position converted, so references keep their
  * pointers and Ajv resolves them inside one schema resource.
  */
+import { mapDocument, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_VALUED } from './document-walk.js';
 import { ContractError, escapePointer, resolvePointer, type OpenApiVersion } from './openapi-document.js';
 
 /** Keywords that constrain values (JSON Schema 2020-12, as Ajv's 2020 dialect knows them). */
@@ -23,12 +24,6 @@ const VALIDATION_KEYWORDS = new Set([
   'propertyNames', 'allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else', 'dependentSchemas',
   'unevaluatedItems', 'unevaluatedProperties',
 ]);
-/** Keywords whose value is one schema. */
-const SCHEMA_VALUED = ['additionalProperties', 'items', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties'];
-/** Keywords whose value is a map of schemas. */
-const SCHEMA_MAPS = ['properties', 'patternProperties', 'dependentSchemas', '$defs'];
-/** Keywords whose value is a list of schemas. */
-const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 /** Positions where a value is validated on its own (not one branch of a composition). */
 const VALUE_POSITIONS = new Set(['additionalProperties', 'items', 'properties', 'patternProperties', 'prefixItems', 'unevaluatedProperties', 'unevaluatedItems']);
 /** Keywords this gateway refuses: they change how references resolve, which would break the one-resource model. */
@@ -63,31 +58,61 @@ type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * A copy of the document where every schema is converted. OpenAPI objects around schemas
- * (paths, parameters, media types, components) are walked; example values are skipped.
+ * A copy of the document where every schema is converted. The OpenAPI objects around schemas
+ * (paths, parameters, media types, components) are walked by the object model (document-walk.ts),
+ * so a component or property whose name starts with `x-` is kept; extensions and example values
+ * are left out. A schema that a `$ref` reaches outside those positions (under an extension, say)
+ * is converted where it lies, so every reference Ajv follows lands on a converted schema.
  */
 export function convertDocument(root: Loose, options: ConvertOptions): Loose {
   const converter = new SchemaConverter(root, options);
-  const walk = (node: unknown, pointer: string): unknown => {
-    if (Array.isArray(node)) return node.map((item, index) => walk(item, `${pointer}/${index}`));
-    if (!isObject(node)) return node;
-    const copy: Loose = {};
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'example' || key === 'examples' || key.startsWith('x-')) continue;
-      const at = `${pointer}/${escapePointer(key)}`;
-      if (key === 'schema') copy[key] = converter.convert(value, at, true);
-      else if (key === 'schemas' && pointer === '/components' && isObject(value)) {
-        copy[key] = Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, converter.convert(schema, `${at}/${escapePointer(name)}`, false)]));
-      } else copy[key] = walk(value, at);
-    }
-    return copy;
+  const converted = new Set<string>();
+  const copy = mapDocument(root, {
+    schema(schema, pointer) {
+      converted.add(pointer);
+      // `schema` fields validate a value; components are reached through `$ref`s from such places.
+      return converter.convert(schema, pointer, !/^\/components\/schemas\/[^/]+$/.test(pointer));
+    },
+    reference() {},
+  });
+  const covered = (pointer: string): boolean => {
+    for (let end = pointer.length; end > 0; end = pointer.lastIndexOf('/', end - 1)) if (converted.has(pointer.slice(0, end))) return true;
+    return false;
   };
-  return walk(root, '') as Loose;
+  for (let target = converter.takeReference(); target !== undefined; target = converter.takeReference()) {
+    if (covered(target)) continue;
+    const schema = resolvePointer(root, `#${target}`);
+    if (schema === undefined) throw new ContractError(target, 'a reference to this place does not resolve');
+    converted.add(target);
+    setPointer(copy, target, converter.convert(schema, target, false));
+  }
+  return copy;
+}
+
+/** Puts a value at a pointer in the copy, copying the objects on the way (they may be the document's own). */
+function setPointer(root: Loose, pointer: string, value: unknown): void {
+  const tokens = pointer.slice(1).split('/').map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let node: Record<string, unknown> | unknown[] = root;
+  for (const token of tokens.slice(0, -1)) {
+    const current: unknown = (node as Record<string, unknown>)[token];
+    const next: Record<string, unknown> | unknown[] = Array.isArray(current) ? [...current] : isObject(current) ? { ...current } : {};
+    (node as Record<string, unknown>)[token] = next;
+    node = next;
+  }
+  (node as Record<string, unknown>)[tokens[tokens.length - 1]!] = value;
 }
 
 class SchemaConverter {
   /** Memo for "does this schema list properties, through refs and composition". */
   readonly #listsProperties = new Map<unknown, boolean>();
+  /** Targets of schema `$ref`s (pointers without `#`), to make sure each lands on a converted schema. */
+  readonly #references = new Set<string>();
+  readonly #pending: string[] = [];
+
+  /** The next reference target not handed out yet. */
+  takeReference(): string | undefined {
+    return this.#pending.shift();
+  }
 
   constructor(
     private readonly root: Loose,
@@ -115,6 +140,12 @@ class SchemaConverter {
         // Draft 2019 tuple form, found in some 3.1 documents: 2020-12 calls it prefixItems.
         out.prefixItems = value.map((child, index) => this.convert(child, `${at}/${index}`, true));
       } else if (keyword === '$ref' && typeof value === 'string') {
+        if (!value.startsWith('#')) throw new ContractError(at, `remote reference "${value.slice(0, 200)}" is not allowed: the gateway resolves references only inside the document`);
+        const target = decodeURIComponent(value.slice(1));
+        if (!this.#references.has(target)) {
+          this.#references.add(target);
+          this.#pending.push(target);
+        }
         out.$ref = `#${DOCUMENT_BASE}${value.slice(1)}`;
       } else out[keyword] = value;
     }
