@@ -3,7 +3,8 @@
  * (PORTCULLIS_ADMIN_URL, PORTCULLIS_ADMIN_TOKEN; the environment is the better place for a token,
  * since flags show up in process listings and shell history).
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { StartupError } from '../server/listen.js';
 
 export interface AdminOptions {
   adminUrl?: string;
@@ -61,15 +62,26 @@ export function print(options: AdminOptions, value: unknown, render: () => strin
   process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : render());
 }
 
-/** Runs a command action; a CliError prints its message and exits 1, anything else is a bug. */
+/**
+ * Runs a command action; a CliError or a StartupError (a port in use, say) prints its message in
+ * one line and exits 1, anything else is a bug.
+ */
 export function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await run(...args);
     } catch (error) {
-      if (!(error instanceof CliError)) throw error;
-      process.stderr.write(`portcullis: ${error.message}\n`);
+      if (!(error instanceof CliError) && !(error instanceof StartupError)) throw error;
+      process.stderr.write(`portcullis: ${error instanceof StartupError ? 'could not start: ' : ''}${error.message}\n`);
       process.exitCode = 1;
     }
+  };
+}
+
+/** A commander parser for a TCP port option: a whole number 0..65535 (0 picks a free port). */
+export function port(name: string): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`${name} must be a port number from 0 to 65535`);
+    return Number(value);
   };
 }

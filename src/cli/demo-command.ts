@@ -1,18 +1,21 @@
 import type { Command } from 'commander';
 import { startDemo } from '../demo/demo.js';
+import { action, port } from './admin-client.js';
 import { handleSignals } from './signals.js';
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('start the gateway in front of a built-in sample payments API, and print what to try')
-    .option('-p, --port <port>', 'gateway port (0 picks a free one)', '8080')
-    .option('--admin-port <port>', 'admin port (0 picks a free one)', '9901')
+    .option('-p, --port <port>', 'gateway port (0 picks a free one)', port('--port'), 8080)
+    .option('--admin-port <port>', 'admin port (0 picks a free one)', port('--admin-port'), 9901)
     .option('--json', 'print the addresses as one JSON line instead of the tour')
-    .action(async (options: { port: string; adminPort: string; json?: boolean }) => {
-      const demo = await startDemo({ port: Number(options.port), adminPort: Number(options.adminPort) });
-      if (options.json) process.stdout.write(`${JSON.stringify({ gateway: demo.gateway.url(), admin: demo.gateway.adminUrl, upstream: demo.upstream.url, keys: demo.keys })}\n`);
-      else process.stdout.write(demo.tour);
-      handleSignals(demo.gateway, () => demo.upstream.close());
-    });
+    .action(
+      action(async (options: { port: number; adminPort: number; json?: boolean }) => {
+        const demo = await startDemo({ port: options.port, adminPort: options.adminPort });
+        if (options.json) process.stdout.write(`${JSON.stringify({ gateway: demo.gateway.url(), admin: demo.gateway.adminUrl, upstream: demo.upstream.url, keys: demo.keys })}\n`);
+        else process.stdout.write(demo.tour);
+        handleSignals(demo.gateway, () => demo.upstream.close());
+      }),
+    );
 }

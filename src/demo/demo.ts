@@ -57,8 +57,21 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     await upstream.close();
     throw new Error(`the demo config is invalid:\n${loaded.issues.map(formatIssue).join('\n')}`);
   }
-  const gateway = await Gateway.start({ config: loaded.config });
-  const keys = await issueDemoKeys(gateway, adminToken);
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.start({ config: loaded.config });
+  } catch (error) {
+    await upstream.close();
+    throw error;
+  }
+  let keys: DemoKeys;
+  try {
+    keys = await issueDemoKeys(gateway, adminToken);
+  } catch (error) {
+    await gateway.close(0);
+    await upstream.close();
+    throw error;
+  }
   return {
     gateway,
     upstream,

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOn } from '../server/listen.js';
 
 interface Payment {
   id: string;
@@ -38,7 +39,7 @@ export async function startSampleUpstream(options: { token: string; port?: numbe
     if (req.headers.authorization !== `Bearer ${options.token}`) return send(res, 401, { error: 'missing or wrong upstream credential' });
     void route(req, res, payments);
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await listenOn(server, options.host ?? '127.0.0.1', options.port ?? 0, 'the sample payments API');
   const address = server.address() as AddressInfo;
   return {
     url: `http://${address.address}:${address.port}`,

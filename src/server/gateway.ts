@@ -32,6 +32,7 @@ import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { POLICIES } from '../policies/index.js';
 import { openServices, type OpenedServices } from './services.js';
+import { listenOn } from './listen.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -163,10 +164,25 @@ export class Gateway {
     try {
       await gateway.#listen();
     } catch (error) {
+      // A listener that could not bind must not leave the ones already bound (and their TLS
+      // timers and watchers) keeping the process alive.
+      await gateway.#abandon();
       await services.close();
       throw error;
     }
     return gateway;
+  }
+
+  /** Closes what #listen opened before it failed. */
+  async #abandon(): Promise<void> {
+    for (const entry of this.#servers) {
+      for (const watcher of entry.watchers) watcher.close();
+      clearTimeout(entry.reloadTimer);
+      await new Promise<void>((resolve) => entry.server.close(() => resolve()));
+      await entry.tls?.close();
+    }
+    if (this.#admin.listening) await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
+    await this.#runtime.close().catch(() => {});
   }
 
   /** The store's consumers and keys, for tests and tools in the same process. */
@@ -250,13 +266,13 @@ export class Gateway {
       server.on('clientError', (error: Error & { code?: string }, socket) => answerClientError(error, socket, this.#runtime, listener.name));
       if (tls) server.on('tlsClientError', (error: Error & { code?: string }) => this.logger.debug({ event: 'tls.handshake_failed', listener: listener.name, code: error.code }, 'TLS handshake failed'));
       this.#watchTlsFiles(entry);
-      await listenOn(server, listener.host, listener.port).catch(async (error: unknown) => {
+      await listenOn(server, listener.host, listener.port, `listener "${listener.name}"`).catch(async (error: unknown) => {
         await tls?.close();
         throw error;
       });
       this.#servers.push(entry);
     }
-    await listenOn(this.#admin, config.admin.host, config.admin.port);
+    await listenOn(this.#admin, config.admin.host, config.admin.port, 'the admin listener');
     if (config.admin.token && !['127.0.0.1', '::1', 'localhost'].includes(config.admin.host)) {
       this.logger.warn({ event: 'admin.exposed', host: config.admin.host }, 'the admin API listens beyond loopback: keep it on a management network');
     }
@@ -466,15 +482,6 @@ function upstreamServerCertificate(upstream: string, target: UpstreamTarget, cer
   return { kind: 'upstream_server', name: `${upstream} ${target.origin}`, subject: certificate.subject, serial: normalizeSerial(certificate.serial), notAfter: certificate.notAfter };
 }
 
-function listenOn(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
 
 function toBound(name: string, server: Server, scheme: 'http' | 'https' = 'http'): BoundListener {
   const address = server.address() as AddressInfo;

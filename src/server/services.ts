@@ -23,8 +23,9 @@ import { MemoryRateLimitStore } from '../ratelimit/memory-store.js';
 import { OverrideIndex } from '../ratelimit/override-index.js';
 import { RedisRateLimitStore } from '../ratelimit/redis-store.js';
 
-/** A start-up problem to tell the operator plainly (no stack trace). */
-export class StartupError extends Error {}
+import { StartupError } from './listen.js';
+
+export { StartupError };
 
 export interface OpenedServices {
   readonly services: GatewayServices;
