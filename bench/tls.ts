@@ -7,7 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONSUMER_URI_PREFIX, createCa, createCrl, generateKeyPair, issueLeaf, privateKeyToPem } from '../src/pki/issue.js';
+import { CONSUMER_URI_PREFIX, createCa, createCrl, crlToPem, generateKeyPair, issueLeaf, privateKeyToPem } from '../src/pki/issue.js';
 import { freePort, load, median, pinned, startGatewayProcess, startServer, stopAll } from './harness.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -25,7 +25,7 @@ async function makeCertificates(dir: string) {
   const clientKeys = await generateKeyPair();
   const client = await issueLeaf({ subject: 'CN=bench-partner', publicKey: clientKeys.publicKey, issuer: signer, notBefore: new Date(now - DAY), notAfter: new Date(now + 30 * DAY), usage: 'client', altNames: [{ type: 'url', value: `${CONSUMER_URI_PREFIX}bench` }] });
   // A CRL with some entries, so the revocation lookup is a real one.
-  const crl = await createCrl({ issuer: signer, revoked: Array.from({ length: 100 }, (_, i) => ({ serial: (0x1000 + i).toString(16), revokedAt: new Date(now) })), thisUpdate: new Date(now), nextUpdate: new Date(now + DAY) });
+  const crl = await createCrl({ issuer: signer, revoked: Array.from({ length: 100 }, (_, i) => ({ serial: (0x1000 + i).toString(16), revokedAt: new Date(now) })), thisUpdate: new Date(now), nextUpdate: new Date(now + DAY), crlNumber: 1 });
   const write = (name: string, content: string) => {
     writeFileSync(join(dir, name), content);
     return join(dir, name);
@@ -37,7 +37,7 @@ async function makeCertificates(dir: string) {
     serverKey: write('server.key', await privateKeyToPem(serverKeys.privateKey)),
     clientCert: client.toString('pem'),
     clientKey: await privateKeyToPem(clientKeys.privateKey),
-    crl: write('ca.crl.pem', crl.toString('pem')),
+    crl: write('ca.crl.pem', crlToPem(crl)),
   };
 }
 

@@ -248,7 +248,7 @@ describe('CRL from a URL, and when no current CRL is available', () => {
     try {
       // A CRL claiming the partner CA's name but signed by another key.
       const { createCrl } = await import('../src/pki/issue.js');
-      const forged = await createCrl({ issuer: { certificate: pki.intermediate.certificate, privateKey: pki.root.privateKey }, revoked: [], thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 86400000) });
+      const forged = await createCrl({ issuer: { certificate: pki.intermediate.certificate, privateKey: pki.root.privateKey }, revoked: [], thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 86400000), crlNumber: 1 });
       crlBody = forged.toString('pem');
       await gw.gateway.listenerTls('public')!.refreshRevocation();
       await gw.logs.waitFor((record) => record.event === 'crl.refresh_failed' && /signature/.test(String(record.reason)));
@@ -358,6 +358,7 @@ describe('trusting a CA by its certificate, not its name', () => {
     return { certificate, key: await privateKeyToPem(keys.privateKey) };
   };
   const call = (cert: string, key: string) => httpsRequest(`${gw.url}/p`, { ca: pki.rootCa, cert, key });
+  const bundle = () => join(pki.dir, 'two-cas.pem');
 
   before(async () => {
     pki = await makeTestPki();
@@ -365,11 +366,10 @@ describe('trusting a CA by its certificate, not its name', () => {
     // A second CA the listener trusts too: a partner that runs its own PKI.
     const keys = await generateKeyPair();
     otherCa = { certificate: await createCa({ subject: 'CN=Partner B Own CA', keys, notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 10 * DAY) }), privateKey: keys.privateKey };
-    const bundle = join(pki.dir, 'two-cas.pem');
-    writeFileSync(bundle, `${readFileSync(pki.caBundle, 'utf8')}\n${otherCa.certificate.toString('pem')}\n`);
+    writeFileSync(bundle(), `${readFileSync(pki.caBundle, 'utf8')}\n${otherCa.certificate.toString('pem')}\n`);
     gw = await startGateway(
       baseConfig([upstream.url], {
-        listeners: [{ name: 'public', host: '127.0.0.1', port: 0, tls: { certFile: pki.serverCert, keyFile: pki.serverKey, clientCertificates: { mode: 'optional', caFiles: [bundle], crl: { files: [pki.crlFile], refreshSeconds: 60, whenUnavailable: 'fail-closed' } } } }],
+        listeners: [{ name: 'public', host: '127.0.0.1', port: 0, tls: { certFile: pki.serverCert, keyFile: pki.serverKey, clientCertificates: { mode: 'optional', caFiles: [bundle()], crl: { files: [pki.crlFile], refreshSeconds: 60, whenUnavailable: 'fail-closed' } } } }],
         routes: [{ name: 'p', methods: ['GET'], path: '/p', upstream: 'backend', policies: { 'auth-mtls': { consumers: [{ consumerId: 'globex', scopes: [], subject: 'CN=globex-prod, O=Globex' }], consumerUri: { issuers: ['CN=Test Partner CA, O=Portcullis Tests'] } } } }],
       }),
     );
@@ -386,6 +386,35 @@ describe('trusting a CA by its certificate, not its name', () => {
     const reply = await call(`${forged.certificate.toString('pem')}\n${rogue.certificate.toString('pem')}`, forged.key);
     assert.notEqual(reply.status, 200);
     assert.notEqual(upstream.requests.at(-1)?.headers['x-consumer-id'], 'victim');
+  });
+
+  test('stops trusting a CA removed by a TLS reload on connections already open: 401 auth.client_cert_invalid', async () => {
+    const partner = await leaf('CN=someone', pki.intermediate, [{ type: 'url', value: `${CONSUMER_URI_PREFIX}initech` }]);
+    const chain = `${partner.certificate.toString('pem')}\n${pki.intermediate.certificate.toString('pem')}`;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: pem(pki.rootCa), cert: chain, key: partner.key });
+    let connections = 0;
+    const connect = agent.createConnection.bind(agent);
+    agent.createConnection = ((...args: Parameters<typeof connect>) => {
+      connections++;
+      return connect(...args);
+    }) as typeof agent.createConnection;
+    const trusted = readFileSync(bundle(), 'utf8');
+    try {
+      const before = await httpsRequest(`${gw.url}/p`, { agent });
+      assert.equal(before.status, 200, before.text);
+      // Only partner B's CA is left: our root and intermediate are no longer trusted.
+      writeFileSync(bundle(), `${otherCa.certificate.toString('pem')}\n`);
+      assert.equal(await gw.gateway.reloadTls('public'), true);
+      const after = await httpsRequest(`${gw.url}/p`, { agent });
+      assertProblem(after, 401, 'auth.client_cert_invalid');
+      assert.equal(connections, 1, 'the same connection, verified before the reload');
+      assert.equal(after.json<{ detail: string }>().detail, 'The client certificate could not be verified against the trusted CAs.');
+      assertProblem(await call(chain, partner.key), 401, 'auth.client_cert_invalid');
+    } finally {
+      agent.destroy();
+      writeFileSync(bundle(), trusted);
+      await gw.gateway.reloadTls('public');
+    }
   });
 
   test("maps our CA's certificate by its consumer URI, even when its subject copies another consumer's rule", async () => {

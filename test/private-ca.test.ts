@@ -89,6 +89,24 @@ test('a partner is issued a certificate, calls an mTLS route, is revoked, and is
     assert.ok(crl.entries.some((entry) => entry.serialNumber.toLowerCase().replace(/^0+/, '') === record.serial));
     assert.equal((await httpRequest(`${gw.gateway.url('public-http')}/pki/ca.crl`, { method: 'HEAD' })).status, 200);
 
+    // RFC 7468 §6 label, RFC 5280 §5.2.1 and §5.2.3 extensions: OpenSSL reads and verifies it.
+    const pem = readFileSync(join(dir, 'crl.pem'), 'utf8');
+    assert.match(pem, /^-----BEGIN X509 CRL-----\n[\s\S]+\n-----END X509 CRL-----\n$/);
+    const text = await run('openssl', ['crl', '-in', join(dir, 'crl.pem'), '-noout', '-text', '-CAfile', join(dir, 'ca.pem')]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stderr + text.stdout, /verify OK/);
+    assert.match(text.stdout, /X509v3 CRL Number:\s+(\d+)/);
+    assert.match(text.stdout, /X509v3 Authority Key Identifier:/);
+    assert.ok(text.stdout.toLowerCase().includes(`serial number: ${record.serial.toUpperCase().padStart(record.serial.length + (record.serial.length % 2), '0')}`.toLowerCase()), text.stdout);
+    const number = Number(/X509v3 CRL Number:\s+(\d+)/.exec(text.stdout)![1]);
+    const der = join(work, 'served.crl');
+    writeFileSync(der, Buffer.from(await (await fetch(`${gw.gateway.url('public-http')}/pki/ca.crl`)).arrayBuffer()));
+    assert.equal((await run('openssl', ['crl', '-inform', 'DER', '-in', der, '-noout', '-text'])).code, 0, 'the served DER CRL reads too');
+    assert.equal((await cli(['ca', 'crl', '--dir', dir])).status, 0);
+    const next = await run('openssl', ['crl', '-in', join(dir, 'crl.pem'), '-noout', '-crlnumber']);
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(Number.parseInt(/crlNumber=(?:0x)?([0-9A-Fa-f]+)/.exec(next.stdout)![1]!, 16), number + 1, 'every new CRL has the next number');
+
     const list = await cli(['certs', 'list', '--dir', dir]);
     assert.match(list.stdout, new RegExp(`${record.serial}\\s+acme\\s+CN=acme\\s+\\S+\\s+revoked\\s+36[45]`));
 

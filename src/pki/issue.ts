@@ -5,6 +5,8 @@
  * signing, KeyObject for PEM and its encryption).
  */
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import { SIGNING_ALGORITHM, x509 } from './x509.js';
 
 type Key = webcrypto.CryptoKey;
@@ -118,17 +120,42 @@ export interface CrlOptions {
   readonly revoked: ReadonlyArray<{ serial: string; revokedAt: Date }>;
   readonly thisUpdate: Date;
   readonly nextUpdate: Date;
+  /** RFC 5280 §5.2.3: increases with every CRL the issuer signs (never reused, never lower). */
+  readonly crlNumber: number;
 }
 
-export function createCrl(options: CrlOptions): Promise<x509.X509Crl> {
+/**
+ * A complete (not delta) v2 CRL with the two extensions RFC 5280 §5.2 requires of a conforming
+ * issuer: Authority Key Identifier (§5.2.1) and CRL Number (§5.2.3), both non-critical.
+ */
+export async function createCrl(options: CrlOptions): Promise<x509.X509Crl> {
+  if (!Number.isSafeInteger(options.crlNumber) || options.crlNumber < 0) throw new Error('the CRL number must be a non-negative integer');
   return x509.X509CrlGenerator.create({
     issuer: options.issuer.certificate.subject,
     thisUpdate: options.thisUpdate,
     nextUpdate: options.nextUpdate,
     entries: options.revoked.map((entry) => ({ serialNumber: entry.serial, revocationDate: entry.revokedAt })),
+    extensions: [
+      await x509.AuthorityKeyIdentifierExtension.create(options.issuer.certificate),
+      new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(options.crlNumber))),
+    ],
     signingKey: options.issuer.privateKey as never,
     signingAlgorithm: SIGNING_ALGORITHM,
   });
+}
+
+/** The CRL Number of a CRL (RFC 5280 §5.2.3), or undefined when it has none. */
+export function crlNumberOf(crl: x509.X509Crl): number | undefined {
+  const extension = crl.extensions.find((candidate) => candidate.type === id_ce_cRLNumber);
+  return extension === undefined ? undefined : AsnConvert.parse(extension.value, CRLNumber).value;
+}
+
+/**
+ * PEM with the label RFC 7468 §6 gives CRLs, `X509 CRL` (the library writes `CRL`, which OpenSSL
+ * and most tools cannot read).
+ */
+export function crlToPem(crl: x509.X509Crl): string {
+  return x509.PemConverter.encode(crl.rawData, 'X509 CRL');
 }
 
 /** PKCS#8 PEM of a private key; encrypted (AES-256-CBC, by Node's crypto) when a passphrase is given. */

@@ -16,7 +16,7 @@
 import { createHash, webcrypto } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONSUMER_URI_PREFIX, createCa, createCrl, generateKeyPair, issueLeaf, privateKeyFromPem, privateKeyToPem, type Signer } from './issue.js';
+import { CONSUMER_URI_PREFIX, createCa, createCrl, crlNumberOf, crlToPem, generateKeyPair, issueLeaf, privateKeyFromPem, privateKeyToPem, type Signer } from './issue.js';
 import { normalizeSerial, parsePemBundle } from './revocation.js';
 import { x509 } from './x509.js';
 
@@ -215,9 +215,23 @@ export class PrivateCa {
     const revoked = this.list()
       .filter((entry) => entry.status === 'revoked')
       .map((entry) => ({ serial: entry.serial, revokedAt: new Date(entry.revokedAt!) }));
-    const crl = await createCrl({ issuer: this.#signer(), revoked, thisUpdate: new Date(now), nextUpdate: new Date(now + this.metadata.crlDays * DAY_MS) });
-    writeAtomic(join(this.dir, 'crl.pem'), `${crl.toString('pem')}\n`);
+    const crl = await createCrl({ issuer: this.#signer(), revoked, thisUpdate: new Date(now), nextUpdate: new Date(now + this.metadata.crlDays * DAY_MS), crlNumber: this.#nextCrlNumber() });
+    writeAtomic(join(this.dir, 'crl.pem'), `${crlToPem(crl)}\n`);
     return crl;
+  }
+
+  /**
+   * One more than the current CRL's number (RFC 5280 §5.2.3: monotonically increasing); called
+   * under the folder lock. A CRL written before CRL numbers were (none) counts as 0.
+   */
+  #nextCrlNumber(): number {
+    let current: x509.X509Crl;
+    try {
+      current = new x509.X509Crl(readFileSync(join(this.dir, 'crl.pem'), 'utf8'));
+    } catch {
+      return 1;
+    }
+    return (crlNumberOf(current) ?? 0) + 1;
   }
 
   list(): IssuedRecord[] {

@@ -2,7 +2,8 @@
  * Revocation of client certificates by CRLs (RFC 5280 §5), held in memory: a request checks its
  * certificate's serial in a Set, never reads a file or the network. The CRLs are read from files
  * and fetched from URLs at start and every `refreshSeconds`; each must be signed by one of the
- * listener's CAs (its signature is verified, the issuer matched by name). A CRL that fails to
+ * listener's CAs allowed to sign CRLs (its signature is verified, the issuer matched by name), and
+ * be a complete CRL with a nextUpdate and no critical extension we cannot process. A CRL that fails to
  * load keeps the previous one in force until that one's nextUpdate; past it, the issuer's status
  * is unknown and `whenUnavailable` decides (fail-closed by default). Every failure is logged
  * with an `event` and counted.
@@ -25,7 +26,7 @@ interface LoadedCrl {
   readonly issuer: string;
   readonly serials: ReadonlySet<string>;
   readonly thisUpdate: number;
-  /** Milliseconds; Infinity when the CRL has no nextUpdate. */
+  /** Milliseconds (a CRL without nextUpdate is refused). */
   readonly nextUpdate: number;
 }
 
@@ -112,12 +113,19 @@ export class RevocationChecker {
     this.#byIssuer = byIssuer;
   }
 
-  /** Parses, finds the issuing CA by name and verifies the CRL's signature with its key. */
+  /**
+   * Parses, refuses what this checker cannot read as a complete CRL, finds the issuing CA by name
+   * (one allowed to sign CRLs) and verifies the CRL's signature with its key.
+   */
   async #verify(source: string, bytes: Buffer): Promise<LoadedCrl> {
     const text = bytes.toString('latin1');
     const crl = new x509.X509Crl(text.includes('-----BEGIN') ? text : bytes);
-    const issuers = this.cas.filter((ca) => ca.subject === crl.issuer);
-    if (issuers.length === 0) throw new Error(`is issued by "${crl.issuer}", which is not one of the listener's CAs`);
+    checkCompleteCrl(crl);
+    const named = this.cas.filter((ca) => ca.subject === crl.issuer);
+    if (named.length === 0) throw new Error(`is issued by "${crl.issuer}", which is not one of the listener's CAs`);
+    // RFC 5280 §4.2.1.3: only a key whose certificate asserts cRLSign may sign CRLs.
+    const issuers = named.filter(maySignCrls);
+    if (issuers.length === 0) throw new Error(`is issued by "${crl.issuer}", whose certificate does not allow CRL signing (no cRLSign key usage)`);
     let verified = false;
     for (const ca of issuers) if (await crl.verify({ publicKey: ca.publicKey })) verified = true;
     if (!verified) throw new Error('has a signature that does not verify with its CA');
@@ -126,9 +134,43 @@ export class RevocationChecker {
       issuer: crl.issuer,
       serials: new Set(crl.entries.map((entry) => normalizeSerial(entry.serialNumber))),
       thisUpdate: crl.thisUpdate.getTime(),
-      nextUpdate: crl.nextUpdate?.getTime() ?? Number.POSITIVE_INFINITY,
+      nextUpdate: crl.nextUpdate!.getTime(),
     };
   }
+}
+
+const ID_CE = '2.5.29';
+/** CRL extensions this checker understands (none of them changes which certificates are listed). */
+const KNOWN_CRL_EXTENSIONS = new Set([`${ID_CE}.20` /* cRLNumber */, `${ID_CE}.35` /* authorityKeyIdentifier */]);
+const DELTA_CRL_INDICATOR = `${ID_CE}.27`;
+/** Entry extensions this checker understands: reasonCode, invalidityDate. */
+const KNOWN_ENTRY_EXTENSIONS = new Set([`${ID_CE}.21`, `${ID_CE}.24`]);
+
+/**
+ * Refuses a CRL that cannot be read as the complete list of its issuer's revocations with a
+ * known freshness:
+ * - no nextUpdate (RFC 5280 §5.1.2.5 requires it): it could never be judged stale;
+ * - a delta CRL (§5.2.4): it lists only changes since a base CRL, so a certificate revoked before
+ *   that base would be taken as good;
+ * - a critical extension, or a critical entry extension, this checker does not process
+ *   (§5.2, §5.3: such a CRL MUST NOT be used), e.g. an issuing distribution point that limits its
+ *   scope, or a certificateIssuer entry of an indirect CRL.
+ */
+export function checkCompleteCrl(crl: x509.X509Crl): void {
+  if (crl.nextUpdate === undefined) throw new Error('has no nextUpdate (RFC 5280 §5.1.2.5), so its freshness cannot be judged');
+  if (crl.extensions.some((extension) => extension.type === DELTA_CRL_INDICATOR)) throw new Error('is a delta CRL, which is not supported: publish complete CRLs');
+  const critical = crl.extensions.find((extension) => extension.critical && !KNOWN_CRL_EXTENSIONS.has(extension.type));
+  if (critical) throw new Error(`has a critical extension ${critical.type} that cannot be processed (RFC 5280 §5.2)`);
+  for (const entry of crl.entries) {
+    const entryCritical = entry.extensions.find((extension) => extension.critical && !KNOWN_ENTRY_EXTENSIONS.has(extension.type));
+    if (entryCritical) throw new Error(`has an entry with a critical extension ${entryCritical.type} that cannot be processed (RFC 5280 §5.3)`);
+  }
+}
+
+/** RFC 5280 §4.2.1.3: a CA certificate must carry key usage, with cRLSign, for its key to sign CRLs. */
+function maySignCrls(ca: x509.X509Certificate): boolean {
+  const usage = ca.getExtension(x509.KeyUsagesExtension);
+  return usage !== null && (usage.usages & x509.KeyUsageFlags.cRLSign) !== 0;
 }
 
 async function readCrlFile(path: string): Promise<Buffer> {

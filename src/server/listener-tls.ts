@@ -4,11 +4,12 @@
  * certificate. The handshake never refuses a client for its certificate (`requestCert` with
  * `rejectUnauthorized: false`): the HTTP layer turns the outcome into a problem response with a
  * precise code, per listener (mode `required`) or per route (auth-mtls). The certificate is
- * parsed once per connection; revocation is looked up per request, in memory, so a CRL update
- * reaches connections already open.
+ * parsed once per connection (and again after a reload, whose state starts empty); revocation is
+ * looked up per request, in memory, so a CRL update reaches connections already open, and a
+ * client CA removed by a reload stops being trusted on them too.
  */
 import { createHash } from 'node:crypto';
-import type { SecureContextOptions, TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import type { ClientCertificate, PeerCertificate } from '../core/context.js';
 import type { ListenerTlsConfig } from '../config/schema.js';
@@ -116,11 +117,23 @@ export class ListenerTls {
 }
 
 function readPeer(socket: TLSSocket, caFingerprints: ReadonlySet<string>): PeerState {
-  const peer = socket.getPeerX509Certificate();
-  if (!peer) return { present: false };
+  // Only the detailed form: after getPeerX509Certificate(), Node (20) no longer links the
+  // certificates the client sent, and the chain would end at the leaf.
+  const detailed = socket.getPeerCertificate(true) as DetailedPeerCertificate | undefined;
+  if (!detailed?.raw) return { present: false };
+  const peer = { raw: detailed.raw };
+  const fingerprint = (raw: Buffer) => createHash('sha256').update(raw).digest('hex');
   // The issuer as OpenSSL verified the chain: its certificate, not only its name.
-  const issuerRaw = socket.authorized ? socket.getPeerCertificate(true).issuerCertificate?.raw : undefined;
-  const issuedByConfiguredCa = issuerRaw !== undefined && caFingerprints.has(createHash('sha256').update(issuerRaw).digest('hex'));
+  const issuerRaw = socket.authorized ? detailed.issuerCertificate?.raw : undefined;
+  const issuedByConfiguredCa = issuerRaw !== undefined && caFingerprints.has(fingerprint(issuerRaw));
+  // A connection keeps the trust store of its handshake, while a reload may have removed the CA
+  // that anchored it since: its chain must still end at a CA of the current list.
+  let authorized = socket.authorized;
+  let error = socket.authorizationError === undefined ? undefined : String(socket.authorizationError);
+  if (authorized && !caFingerprints.has(fingerprint(trustAnchor(detailed).raw))) {
+    authorized = false;
+    error = 'CA_NO_LONGER_TRUSTED';
+  }
   const parsed = new x509.X509Certificate(peer.raw);
   const names = parsed.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
   const certificate: PeerCertificate = {
@@ -132,7 +145,14 @@ function readPeer(socket: TLSSocket, caFingerprints: ReadonlySet<string>): PeerS
     notAfter: parsed.notAfter.getTime(),
     issuedByConfiguredCa,
   };
-  return { present: true, authorized: socket.authorized, error: socket.authorizationError === undefined ? undefined : String(socket.authorizationError), certificate };
+  return { present: true, authorized, error, certificate };
+}
+
+/** The last certificate of the verified chain (Node links a self-signed root to itself). */
+function trustAnchor(certificate: DetailedPeerCertificate): DetailedPeerCertificate {
+  let current = certificate;
+  for (let depth = 0; depth < 16 && current.issuerCertificate && current.issuerCertificate !== current; depth++) current = current.issuerCertificate;
+  return current;
 }
 
 /** The prefixes OpenSSL and Node print for SAN types, so configs read as `openssl x509 -text` shows. */

@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCa, createCrl, generateKeyPair, issueLeaf, privateKeyToPem, type Signer } from '../../src/pki/issue.js';
+import { createCa, createCrl, crlToPem, generateKeyPair, issueLeaf, privateKeyToPem, type Signer } from '../../src/pki/issue.js';
 import type { x509 } from '../../src/pki/x509.js';
 
 const DAY = 86400000;
@@ -103,8 +103,9 @@ export async function makeTestPki(): Promise<TestPki> {
       // One second later each time, so a newer CRL is never taken for an older one.
       thisUpdate: new Date(Date.now() - DAY + counter++ * 1000),
       nextUpdate: options.nextUpdate ?? new Date(Date.now() + DAY),
+      crlNumber: counter,
     });
-    const pem = crl.toString('pem');
+    const pem = crlToPem(crl);
     writeFileSync(options.file ?? crlFile, pem);
     return pem;
   };

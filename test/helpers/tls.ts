@@ -54,6 +54,9 @@ export function run(command: string, args: string[], input?: string, timeoutMs =
       const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
+    // A command that exits without reading its input (openssl crl -in …) closes the pipe first:
+    // that EPIPE is no failure of the command.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 }
