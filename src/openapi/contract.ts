@@ -16,6 +16,7 @@ import { ContractError, escapePointer, parseOpenApi, resolvePointer, type Contra
 import { compileOperationPath, type OperationPath } from './operation-path.js';
 import type { ParameterSpec, Shape } from './parameters.js';
 import { convertDocument, documentResource, DOCUMENT_BASE } from './schema-convert.js';
+import { explainingValidator, indexCompositions } from './composition-errors.js';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -79,6 +80,9 @@ function newAjv(coerce: boolean): Ajv2020 {
     // every operation that uses them: much less code for large documents.
     inlineRefs: false,
     logger: false,
+    // Errors carry their schema and value, so a failed oneOf can be explained by its closest
+    // alternative (composition-errors.ts); neither is ever sent to the client.
+    verbose: true,
     code: { optimize: process.env.AJV_OPT === '1' },
   });
   addFormats(ajv);
@@ -100,22 +104,34 @@ function ref(pointer: string, id = CONTRACT_ID): string {
   return `${id}#${`${DOCUMENT_BASE}${pointer}`.split('/').map((token) => encodeURIComponent(token)).join('/')}`;
 }
 
+/** An Ajv instance with the converted documents added, whose compile gives explaining validators. */
+interface ContractAjv {
+  compile(schema: Record<string, unknown>): ValidateFunction;
+}
+
+function explaining(ajv: Ajv2020, documents: ReadonlyArray<readonly [string, Record<string, unknown>]>): ContractAjv {
+  const ids = new Map<object, string>();
+  for (const [id, converted] of documents) {
+    ajv.addSchema(documentResource(id, converted), undefined, undefined, false);
+    if (!ids.has(converted)) ids.set(converted, id);
+  }
+  return { compile: (schema) => explainingValidator({ ajv, ids }, ajv.compile(schema)) };
+}
+
 export function compileContract(document: OpenApiDocument, options: ContractOptions): CompiledContract {
   const started = performance.now();
   const convert = (strictObjects: boolean, direction: 'request' | 'response') => convertDocument(document.raw, { version: document.version, strictObjects, direction, knownFormats: KNOWN_FORMATS });
-  const plain = documentResource(CONTRACT_ID, convert(false, 'request'));
-  const strict = options.strictBodies ? convert(true, 'request') : undefined;
-  const bodyDocument = strict ? documentResource(CONTRACT_ID, strict) : plain;
+  const plainDocument = convert(false, 'request');
+  const strictDocument = options.strictBodies ? convert(true, 'request') : undefined;
+  const responseDocument = options.responses ? convert(false, 'response') : undefined;
+  for (const converted of [plainDocument, strictDocument, responseDocument]) if (converted) indexCompositions(converted);
+  const plain = documentResource(CONTRACT_ID, plainDocument);
   // Meta-validation is skipped: the converter has produced every keyword, and Ajv's compile
   // (strict) refuses anything malformed in what it compiles.
-  const bodies = newAjv(false);
-  bodies.addSchema(bodyDocument, undefined, undefined, false);
-  const params = newAjv(true);
-  params.addSchema(plain, undefined, undefined, false);
-  params.addSchema(documentResource(STRICT_ID, strict ?? (plain.$defs as Record<string, unknown>).document as Record<string, unknown>), undefined, undefined, false);
+  const bodies = explaining(newAjv(false), [[CONTRACT_ID, strictDocument ?? plainDocument]]);
+  const params = explaining(newAjv(true), [[CONTRACT_ID, plainDocument], [STRICT_ID, strictDocument ?? plainDocument]]);
   // Responses: as the document says (no strict objects), read in the response direction.
-  const responsesAjv = options.responses ? newAjv(false) : undefined;
-  responsesAjv?.addSchema(documentResource(CONTRACT_ID, convert(false, 'response')), undefined, undefined, false);
+  const responsesAjv = responseDocument ? explaining(newAjv(false), [[CONTRACT_ID, responseDocument]]) : undefined;
 
   const operations = document.operations.map((operation) => {
     try {
@@ -142,7 +158,7 @@ function ajvMessage(error: unknown): string {
   return `schema does not compile: ${message.replace(new RegExp(CONTRACT_ID, 'g'), '').slice(0, 300)}`;
 }
 
-function compileOperation(operation: ContractOperation, plain: Record<string, unknown>, bodies: Ajv2020, params: Ajv2020, responses: Ajv2020 | undefined): CompiledOperation {
+function compileOperation(operation: ContractOperation, plain: Record<string, unknown>, bodies: ContractAjv, params: ContractAjv, responses: ContractAjv | undefined): CompiledOperation {
   const path = compileOperationPath(operation.path, operation.pointer.slice(1));
   const locations = {} as Record<ParameterLocation, LocationValidator>;
   for (const location of ['path', 'query', 'header', 'cookie'] as const) {
@@ -188,7 +204,7 @@ function compileOperation(operation: ContractOperation, plain: Record<string, un
   return { operation, path, parameters: locations, body, responses: compiledResponses };
 }
 
-function compileMedia(mediaType: string, schemaPointer: string | undefined, plain: Record<string, unknown>, bodies: Ajv2020, params: Ajv2020): CompiledMediaType {
+function compileMedia(mediaType: string, schemaPointer: string | undefined, plain: Record<string, unknown>, bodies: ContractAjv, params: ContractAjv): CompiledMediaType {
   if (isJsonMediaType(mediaType)) {
     return { mediaType, kind: 'json', fields: [], validate: schemaPointer === undefined ? undefined : bodies.compile({ $ref: ref(schemaPointer) }) };
   }
@@ -264,7 +280,8 @@ function collectProperties(plain: Loose, schema: unknown, found: Map<string, unk
 
 /** Ajv errors → request problems with JSON pointers under the location (`/body`, `/query`). */
 export function describeAjvErrors(errors: readonly ErrorObject[] | null | undefined, location: string): Array<{ pointer: string; keyword: string; message: string }> {
-  const out: Array<{ pointer: string; keyword: string; message: string }> = [];
+  const all: Array<{ pointer: string; keyword: string; message: string }> = [];
+  const out = { push: (problem: { pointer: string; keyword: string; message: string }) => all.push(problem) };
   for (const error of errors ?? []) {
     const base = `/${location}${truncatePointer(error.instancePath)}`;
     switch (error.keyword) {
@@ -277,6 +294,10 @@ export function describeAjvErrors(errors: readonly ErrorObject[] | null | undefi
         out.push({ pointer: `${base}/${escapePointer(truncate(name))}`, keyword: error.keyword, message: 'is not a property the contract allows here' });
         break;
       }
+      // `properties: { name: false }`: a property that must not be there (composition.ts).
+      case 'false schema':
+        out.push({ pointer: base, keyword: 'notAllowed', message: 'is not allowed here' });
+        break;
       // A failed branch of anyOf/oneOf/if reports its own errors too; the summary is noise.
       case 'if':
         break;
@@ -284,7 +305,14 @@ export function describeAjvErrors(errors: readonly ErrorObject[] | null | undefi
         out.push({ pointer: base, keyword: error.keyword, message: error.message ?? 'is not valid' });
     }
   }
-  return out;
+  // The same problem found through two paths of a composition is one problem.
+  const seen = new Set<string>();
+  return all.filter((problem) => {
+    const key = `${problem.pointer}\0${problem.keyword}\0${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function truncate(token: string): string {

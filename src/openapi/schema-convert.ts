@@ -12,6 +12,7 @@
  * The whole document is copied with every schema position converted, so references keep their
  * pointers and Ajv resolves them inside one schema resource.
  */
+import { closeAlternatives, dispatchByDiscriminator } from './composition.js';
 import { mapDocument, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_VALUED } from './document-walk.js';
 import { ContractError, escapePointer, resolvePointer, type OpenApiVersion } from './openapi-document.js';
 
@@ -154,6 +155,9 @@ class SchemaConverter {
       const properties = source.properties;
       out.required = out.required.filter((name) => !(typeof name === 'string' && this.#flagged(properties[name], skip)));
     }
+    const open = Array.isArray(out.oneOf) ? out.oneOf : undefined;
+    if (this.options.strictObjects) closeAlternatives(this.root, source, out);
+    dispatchByDiscriminator(this.root, source, out, open);
     if (this.options.version === '3.0') this.#convert30(schema, out);
     if (this.options.strictObjects && valuePosition && this.#closes(out) && this.listsProperties(schema, 0)) out.unevaluatedProperties = false;
     return out;
