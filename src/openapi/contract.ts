@@ -11,15 +11,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { ContractError, escapePointer, parseOpenApi, resolvePointer, type ContractOperation, type OpenApiDocument, type ParameterLocation } from './openapi-document.js';
 import { compileOperationPath, type OperationPath } from './operation-path.js';
 import type { ParameterSpec, Shape } from './parameters.js';
 import { convertDocument, documentResource, DOCUMENT_BASE } from './schema-convert.js';
 import { explainingValidator, indexCompositions } from './composition-errors.js';
-
-// ajv-formats is CommonJS with a default export.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+import { addStrictFormats } from './formats.js';
 
 export interface ContractOptions {
   /** Object schemas that list properties refuse unknown request-body properties. */
@@ -85,7 +82,7 @@ function newAjv(coerce: boolean): Ajv2020 {
     verbose: true,
     code: { optimize: process.env.AJV_OPT === '1' },
   });
-  addFormats(ajv);
+  addStrictFormats(ajv);
   return ajv;
 }
 

@@ -113,7 +113,7 @@ export function validateBody(media: CompiledMediaType, body: Buffer, limits: Val
   if (media.kind === 'json') {
     const parsed = parseJsonSafely(body, limits);
     if (!parsed.ok) return [{ pointer: `/body${parsed.problem.pointer}`, keyword: parsed.problem.keyword, message: parsed.problem.message }];
-    if (media.validate && !media.validate(parsed.value)) return describeAjvErrors(media.validate.errors, 'body');
+    if (media.validate && !media.validate(parsed.validated)) return describeAjvErrors(media.validate.errors, 'body');
     return [];
   }
   if (media.kind === 'form') {

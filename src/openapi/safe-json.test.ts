@@ -9,8 +9,9 @@ const problem = (text: string | Buffer) => {
 };
 
 test('parses valid JSON like JSON.parse', () => {
-  assert.deepEqual(parseJsonSafely('{"a": [1, "x", null], "b": {"c": true}}', limits), { ok: true, value: { a: [1, 'x', null], b: { c: true } } });
-  assert.deepEqual(parseJsonSafely('"just a string"', { ...limits, maxStringLength: 100 }), { ok: true, value: 'just a string' });
+  const value = { a: [1, 'x', null], b: { c: true } };
+  assert.deepEqual(parseJsonSafely('{"a": [1, "x", null], "b": {"c": true}}', limits), { ok: true, value, validated: value });
+  assert.deepEqual(parseJsonSafely('"just a string"', { ...limits, maxStringLength: 100 }), { ok: true, value: 'just a string', validated: 'just a string' });
 });
 
 test('refuses what strict JSON refuses: comments, trailing commas, single quotes, empty input, invalid UTF-8', () => {

@@ -12,6 +12,7 @@
  * would allow, are refused by its options, and JSON.parse refuses anything else non-standard.
  */
 import { visit, type JSONPath } from 'jsonc-parser';
+import { MAX_NUMBER_LENGTH, validatedDouble } from './numbers.js';
 
 export interface JsonLimits {
   readonly maxDepth: number;
@@ -23,11 +24,17 @@ export interface JsonLimits {
 export interface JsonProblem {
   /** JSON pointer into the body (RFC 6901), '' for the whole body. */
   readonly pointer: string;
-  readonly keyword: 'json' | 'encoding' | 'duplicateKey' | 'forbiddenKey' | 'maxDepth' | 'maxStringLength' | 'maxArrayLength' | 'maxProperties';
+  readonly keyword: 'json' | 'encoding' | 'byteOrderMark' | 'duplicateKey' | 'forbiddenKey' | 'maxDepth' | 'maxStringLength' | 'maxNumberLength' | 'maxArrayLength' | 'maxProperties';
   readonly message: string;
 }
 
-export type JsonParseResult = { ok: true; value: unknown } | { ok: false; problem: JsonProblem };
+/**
+ * `value` is what JSON.parse builds (what an upstream reading the same text with JSON.parse gets);
+ * `validated` is the same value with number literals that are not exactly their double moved to the
+ * neighbouring double on their side (numbers.ts), for the schema check. Both are the same object
+ * when no literal needed it (almost always).
+ */
+export type JsonParseResult = { ok: true; value: unknown; validated: unknown } | { ok: false; problem: JsonProblem };
 
 interface Frame {
   readonly array: boolean;
@@ -43,7 +50,9 @@ class Stop extends Error {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a byte order mark stays in the text, so it is refused where it matters instead of
+// silently dropped here while the upstream receives it.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Builds a pointer from a jsonc path; client-supplied keys are cut short so no large input is echoed. */
 export function pathToPointer(path: readonly (string | number)[]): string {
@@ -81,7 +90,12 @@ export function parseJsonSafely(body: Buffer | string, limits: JsonLimits): Json
 function parse(body: Buffer | string, limits: JsonLimits): JsonParseResult {
   const text = typeof body === 'string' ? body : decodeUtf8(body);
   if (text === undefined) return { ok: false, problem: { pointer: '', keyword: 'encoding', message: 'is not valid UTF-8' } };
+  // RFC 8259 §8.1: a sender MUST NOT add a byte order mark; a parser MAY ignore it. Many upstream
+  // parsers (JSON.parse among them) refuse it, so the gateway refuses it rather than validate a
+  // text the upstream would read differently.
+  if (text.charCodeAt(0) === 0xfeff) return { ok: false, problem: { pointer: '', keyword: 'byteOrderMark', message: 'starts with a byte order mark (RFC 8259 §8.1): send JSON without it' } };
   const stack: Frame[] = [];
+  const adjusted: Array<{ path: JSONPath; value: number }> = [];
   let lastKey: string | undefined;
   const fail = (path: JSONPath, keyword: JsonProblem['keyword'], message: string): never => {
     throw new Stop({ pointer: pathToPointer(path), keyword, message });
@@ -116,9 +130,15 @@ function parse(body: Buffer | string, limits: JsonLimits): JsonParseResult {
           if (++top.count > limits.maxProperties) fail(pathSupplier(), 'maxProperties', `has more than ${limits.maxProperties} properties`);
           lastKey = property;
         },
-        onLiteralValue: (value: unknown, _offset, _length, _line, _column, pathSupplier) => {
+        onLiteralValue: (value: unknown, offset, length, _line, _column, pathSupplier) => {
           enterValue(pathSupplier);
           if (typeof value === 'string' && value.length > limits.maxStringLength) fail(pathSupplier(), 'maxStringLength', `is longer than ${limits.maxStringLength} characters`);
+          if (typeof value === 'number') {
+            if (length > MAX_NUMBER_LENGTH) fail(pathSupplier(), 'maxNumberLength', `is a number longer than ${MAX_NUMBER_LENGTH} characters`);
+            const literal = text.slice(offset, offset + length);
+            const exact = validatedDouble(literal);
+            if (exact !== Number(literal)) adjusted.push({ path: pathSupplier(), value: exact });
+          }
         },
         onError: (_error, offset) => {
           throw new Stop({ pointer: '', keyword: 'json', message: `is not valid JSON (at character ${offset})` });
@@ -131,9 +151,22 @@ function parse(body: Buffer | string, limits: JsonLimits): JsonParseResult {
     throw error;
   }
   try {
-    return { ok: true, value: JSON.parse(text) };
+    const value: unknown = JSON.parse(text);
+    return { ok: true, value, validated: adjusted.length === 0 ? value : withAdjustments(value, adjusted) };
   } catch (error) {
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
     return { ok: false, problem: { pointer: '', keyword: 'json', message: `is not valid JSON${position ? ` (at character ${position})` : ''}` } };
   }
+}
+
+/** A copy of `value` with the numbers at the given paths replaced (the original stays as parsed). */
+function withAdjustments(value: unknown, adjusted: ReadonlyArray<{ path: JSONPath; value: number }>): unknown {
+  const copy = structuredClone(value) as unknown;
+  if (adjusted.some((a) => a.path.length === 0)) return adjusted[0]!.value;
+  for (const { path, value: number } of adjusted) {
+    let node = copy as Record<string | number, unknown>;
+    for (const token of path.slice(0, -1)) node = node[token] as Record<string | number, unknown>;
+    node[path[path.length - 1]!] = number;
+  }
+  return copy;
 }
