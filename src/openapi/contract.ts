@@ -5,15 +5,18 @@
  *
  * The converted document is added to each Ajv instance as one schema resource and every validator is
  * a small schema that `$ref`s into it, so a component schema used by a hundred operations compiles
- * once. Two instances: bodies are validated as sent (no type coercion); parameters and form fields
- * arrive as strings, so their instance coerces ("42" → 42, "1 OR 1=1" stays a string and fails).
+ * once. Two instances, neither coercing: bodies are validated as sent; parameters and form fields
+ * arrive as text and are typed strictly by coerce.ts first ("42" → 42 where an integer is allowed;
+ * "0x10", " 42" and "1 OR 1=1" stay strings and fail).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { ContractError, escapePointer, parseOpenApi, resolvePointer, type ContractOperation, type OpenApiDocument, type ParameterLocation } from './openapi-document.js';
+import { ContractError, escapePointer, parseOpenApi, type ContractMediaType, type ContractOperation, type OpenApiDocument, type ParameterLocation } from './openapi-document.js';
 import { compileOperationPath, type OperationPath } from './operation-path.js';
-import type { ParameterSpec, Shape } from './parameters.js';
+import type { ParameterSpec } from './parameters.js';
+import type { TypePlan } from './coerce.js';
+import { formFieldSpecs, isJsonMediaType, parameterSpecs, planAt } from './parameter-specs.js';
 import { convertDocument, documentResource, DOCUMENT_BASE } from './schema-convert.js';
 import { explainingValidator, indexCompositions } from './composition-errors.js';
 import { addStrictFormats } from './formats.js';
@@ -31,13 +34,23 @@ export interface CompiledMediaType {
   readonly mediaType: string;
   readonly kind: BodyKind;
   readonly validate: ValidateFunction | undefined;
-  /** Form bodies: property shapes, to read repeated fields as arrays. */
+  /** Form bodies: how each field is serialized (the Encoding Object). */
   readonly fields: readonly ParameterSpec[];
+  /** Form bodies: which types each field's text may be read as. */
+  readonly plan: TypePlan | undefined;
+  /**
+   * A wildcard declaration (`*\/*`, `application/*`) with a schema: how a body that arrives as JSON
+   * or as a form is checked against it. Other content passes unparsed (uploads of any type).
+   */
+  readonly asJson?: CompiledMediaType;
+  readonly asForm?: CompiledMediaType;
 }
 
 export interface LocationValidator {
   readonly specs: readonly ParameterSpec[];
   readonly validate: ValidateFunction | undefined;
+  /** The types each parameter's text may be read as. */
+  readonly plan: TypePlan;
 }
 
 export interface CompiledOperation {
@@ -57,10 +70,10 @@ export interface CompiledContract {
 }
 
 const CONTRACT_ID = 'urn:portcullis:contract';
-/** The same document with strict objects, for form bodies (validated by the coercing instance). */
+/** The same document with strict objects, for form bodies (validated with the parameters' instance). */
 const STRICT_ID = 'urn:portcullis:contract:strict';
 
-function newAjv(coerce: boolean): Ajv2020 {
+function newAjv(): Ajv2020 {
   const ajv = new Ajv2020({
     // Strict about keywords (the converter has removed every non-validation one on purpose),
     // lenient about typing styles real documents use (`properties` without `type: object`).
@@ -70,7 +83,8 @@ function newAjv(coerce: boolean): Ajv2020 {
     strictRequired: false,
     allowUnionTypes: true,
     allErrors: true,
-    coerceTypes: coerce,
+    // Never Ajv's coercion (JavaScript's `+value`): parameter texts are typed strictly by coerce.ts.
+    coerceTypes: false,
     // Document patterns are ECMA-262 without the `u` flag, which would refuse escapes like `\-`.
     unicodeRegExp: false,
     // Referenced schemas compile once as functions of their own instead of being inlined into
@@ -86,15 +100,9 @@ function newAjv(coerce: boolean): Ajv2020 {
   return ajv;
 }
 
-const KNOWN_FORMATS: ReadonlySet<string> = new Set(Object.keys(newAjv(false).formats));
+const KNOWN_FORMATS: ReadonlySet<string> = new Set(Object.keys(newAjv().formats));
 
-/**
- * JSON media types (RFC 8259 §11, RFC 6839 §3.1 for `+json`). A declared wildcard (`*\/*`) is not:
- * it usually describes uploads of any kind, so its content is not parsed.
- */
-export function isJsonMediaType(mediaType: string): boolean {
-  return mediaType === 'application/json' || mediaType.endsWith('+json');
-}
+export { isJsonMediaType };
 
 /** `#` + pointer, each token percent-encoded as a URI fragment (Ajv decodes them). */
 function ref(pointer: string, id = CONTRACT_ID): string {
@@ -125,10 +133,10 @@ export function compileContract(document: OpenApiDocument, options: ContractOpti
   const plain = documentResource(CONTRACT_ID, plainDocument);
   // Meta-validation is skipped: the converter has produced every keyword, and Ajv's compile
   // (strict) refuses anything malformed in what it compiles.
-  const bodies = explaining(newAjv(false), [[CONTRACT_ID, strictDocument ?? plainDocument]]);
-  const params = explaining(newAjv(true), [[CONTRACT_ID, plainDocument], [STRICT_ID, strictDocument ?? plainDocument]]);
+  const bodies = explaining(newAjv(), [[CONTRACT_ID, strictDocument ?? plainDocument]]);
+  const params = explaining(newAjv(), [[CONTRACT_ID, plainDocument], [STRICT_ID, strictDocument ?? plainDocument]]);
   // Responses: as the document says (no strict objects), read in the response direction.
-  const responsesAjv = responseDocument ? explaining(newAjv(false), [[CONTRACT_ID, responseDocument]]) : undefined;
+  const responsesAjv = responseDocument ? explaining(newAjv(), [[CONTRACT_ID, responseDocument]]) : undefined;
 
   const operations = document.operations.map((operation) => {
     try {
@@ -162,19 +170,7 @@ function compileOperation(operation: ContractOperation, plain: Record<string, un
     const declared = operation.parameters.filter((p) => p.in === location);
     // OpenAPI 3.1 §4.8.12.1: Accept, Content-Type and Authorization header parameters are ignored.
     const relevant = location === 'header' ? declared.filter((p) => !['accept', 'content-type', 'authorization'].includes(p.name.toLowerCase())) : declared;
-    const specs: ParameterSpec[] = relevant.map((p) => {
-      const shapeOf = p.schemaPointer === undefined ? { shape: 'scalar' as Shape, keys: [] } : shape(plain, p.schemaPointer);
-      return {
-        name: p.name,
-        key: location === 'header' ? p.name.toLowerCase() : p.name,
-        in: location,
-        style: p.style,
-        explode: p.explode,
-        shape: shapeOf.shape,
-        json: p.contentMediaType !== undefined && isJsonMediaType(p.contentMediaType),
-        objectKeys: shapeOf.keys,
-      };
-    });
+    const { specs, plan } = parameterSpecs(plain, location, relevant);
     if (location === 'path') {
       for (const p of relevant) if (!operation.path.includes(`{${p.name}}`)) throw new ContractError(`${operation.pointer.slice(1)}/parameters`, `path parameter "${p.name}" is not in the path template ${operation.path}`);
     }
@@ -182,97 +178,53 @@ function compileOperation(operation: ContractOperation, plain: Record<string, un
     const required = specs.filter((_, index) => relevant[index]!.required).map((spec) => spec.key);
     locations[location] = {
       specs,
+      plan,
       validate: relevant.length === 0 ? undefined : params.compile({ type: 'object', properties, required }),
     };
   }
   const body = operation.requestBody && {
     required: operation.requestBody.required,
-    media: operation.requestBody.content.map((media) => compileMedia(media.mediaType, media.schemaPointer, plain, bodies, params)),
+    media: operation.requestBody.content.map((media) => compileMedia(media, plain, bodies, params)),
   };
   const compiledResponses = new Map<string, CompiledMediaType[]>();
   if (responses) {
     for (const [status, media] of operation.responses) {
       compiledResponses.set(
         status,
-        media.map((m) => ({ mediaType: m.mediaType, kind: isJsonMediaType(m.mediaType) ? 'json' : 'other', fields: [], validate: m.schemaPointer !== undefined && isJsonMediaType(m.mediaType) ? responses.compile({ $ref: ref(m.schemaPointer) }) : undefined })),
+        media.map((m) => ({ mediaType: m.mediaType, kind: isJsonMediaType(m.mediaType) ? 'json' : 'other', fields: [], plan: undefined, validate: m.schemaPointer !== undefined && isJsonMediaType(m.mediaType) ? responses.compile({ $ref: ref(m.schemaPointer) }) : undefined })),
       );
     }
   }
   return { operation, path, parameters: locations, body, responses: compiledResponses };
 }
 
-function compileMedia(mediaType: string, schemaPointer: string | undefined, plain: Record<string, unknown>, bodies: ContractAjv, params: ContractAjv): CompiledMediaType {
+function compileMedia(media: ContractMediaType, plain: Record<string, unknown>, bodies: ContractAjv, params: ContractAjv): CompiledMediaType {
+  const { mediaType, schemaPointer } = media;
   if (isJsonMediaType(mediaType)) {
-    return { mediaType, kind: 'json', fields: [], validate: schemaPointer === undefined ? undefined : bodies.compile({ $ref: ref(schemaPointer) }) };
+    return { mediaType, kind: 'json', fields: [], plan: undefined, validate: schemaPointer === undefined ? undefined : bodies.compile({ $ref: ref(schemaPointer) }) };
   }
   if (mediaType === 'application/x-www-form-urlencoded') {
-    const fields = schemaPointer === undefined ? [] : formFields(plain, schemaPointer);
-    return { mediaType, kind: 'form', fields, validate: schemaPointer === undefined ? undefined : params.compile({ $ref: ref(schemaPointer, STRICT_ID) }) };
+    const form = schemaPointer === undefined ? { specs: [], plan: undefined } : formFieldSpecs(plain, schemaPointer, media.encoding);
+    return { mediaType, kind: 'form', fields: form.specs, plan: form.plan, validate: schemaPointer === undefined ? undefined : params.compile({ $ref: ref(schemaPointer, STRICT_ID) }) };
   }
-  return { mediaType, kind: 'other', fields: [], validate: undefined };
-}
-
-type Loose = Record<string, unknown>;
-const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Follows `$ref`s (and a single allOf/anyOf/oneOf branch that does) to the schema that has a type. */
-function resolveSchema(root: Loose, schema: unknown): Loose | undefined {
-  let current = schema;
-  for (let hops = 0; hops < 32 && isObject(current); hops++) {
-    if (typeof current.$ref === 'string') {
-      current = resolvePointer(root, current.$ref);
-      continue;
-    }
-    if (current.type === undefined) {
-      const node = current;
-      const branches = ['allOf', 'anyOf', 'oneOf'].flatMap((k) => (Array.isArray(node[k]) ? (node[k] as unknown[]) : []));
-      const typed = branches.map((b) => resolveSchema(root, b)).find((b) => b?.type !== undefined && b.type !== 'null');
-      if (typed) return typed;
-    }
-    return current;
+  const other: CompiledMediaType = { mediaType, kind: 'other', fields: [], plan: undefined, validate: undefined };
+  // `*\/*` or `type/*` with a schema that describes structured data (a Kubernetes-style API declares
+  // every JSON body this way): a body that arrives as JSON or as a form is checked against it. A
+  // schema of a string (`format: binary`, an upload of any type) describes bytes: nothing to parse.
+  if (mediaType.endsWith('/*') && schemaPointer !== undefined && !describesBytes(plain, schemaPointer)) {
+    return {
+      ...other,
+      asJson: compileMedia({ ...media, mediaType: 'application/json' }, plain, bodies, params),
+      asForm: mediaType === '*/*' || mediaType === 'application/*' ? compileMedia({ ...media, mediaType: 'application/x-www-form-urlencoded' }, plain, bodies, params) : undefined,
+    };
   }
-  return undefined;
+  return other;
 }
 
-function typeOf(schema: Loose | undefined): Shape {
-  const type = schema?.type;
-  const types = Array.isArray(type) ? type : [type];
-  if (types.includes('array')) return 'array';
-  if (types.includes('object') || (type === undefined && isObject(schema?.properties))) return 'object';
-  return 'scalar';
-}
-
-function shape(plain: Loose, pointer: string): { shape: Shape; keys: string[] } {
-  const schema = resolveSchema(plain, resolvePointer(plain, `#${DOCUMENT_BASE}${pointer}`));
-  const found = typeOf(schema);
-  return { shape: found, keys: found === 'object' && isObject(schema?.properties) ? Object.keys(schema.properties) : [] };
-}
-
-/** A form body's fields, as query-style parameters (form, exploded: repeated names are arrays). */
-function formFields(plain: Loose, pointer: string): ParameterSpec[] {
-  const properties = collectProperties(plain, resolvePointer(plain, `#${DOCUMENT_BASE}${pointer}`), new Map(), 0);
-  return [...properties].map(([name, child]) => ({
-    name,
-    key: name,
-    in: 'query' as const,
-    style: 'form',
-    explode: true,
-    shape: typeOf(resolveSchema(plain, child)),
-    json: false,
-    objectKeys: [],
-  }));
-}
-
-/** Every property a schema names, through `$ref`s and compositions (first definition wins). */
-function collectProperties(plain: Loose, schema: unknown, found: Map<string, unknown>, depth: number): Map<string, unknown> {
-  if (!isObject(schema) || depth > 32) return found;
-  if (typeof schema.$ref === 'string') return collectProperties(plain, resolvePointer(plain, schema.$ref), found, depth + 1);
-  if (isObject(schema.properties)) for (const [name, child] of Object.entries(schema.properties)) if (!found.has(name)) found.set(name, child);
-  for (const keyword of ['allOf', 'anyOf', 'oneOf']) {
-    const list = schema[keyword];
-    if (Array.isArray(list)) for (const child of list) collectProperties(plain, child, found, depth + 1);
-  }
-  return found;
+/** The schema is a string (bytes of any kind, e.g. `type: string, format: binary`). */
+function describesBytes(plain: Record<string, unknown>, pointer: string): boolean {
+  const plan = planAt(plain, pointer);
+  return plan.types.size === 1 && plan.types.has('string');
 }
 
 /** Ajv errors → request problems with JSON pointers under the location (`/body`, `/query`). */

@@ -37,6 +37,14 @@ export interface ContractParameter {
 export interface ContractMediaType {
   readonly mediaType: string;
   readonly schemaPointer: string | undefined;
+  /** Form bodies: how each property is serialized (OpenAPI 3.0.3 §4.7.15 Encoding Object), by property name. */
+  readonly encoding: ReadonlyMap<string, PropertyEncoding>;
+}
+
+export interface PropertyEncoding {
+  readonly style: string | undefined;
+  readonly explode: boolean | undefined;
+  readonly contentType: string | undefined;
 }
 
 export interface ContractOperation {
@@ -229,7 +237,22 @@ function mediaTypes(content: unknown, pointer: string): ContractMediaType[] {
   return Object.entries(content).map(([mediaType, entry]) => ({
     mediaType: mediaType.toLowerCase().split(';')[0]!.trim(),
     schemaPointer: isObject(entry) && entry.schema !== undefined ? `${pointer}/${escapePointer(mediaType)}/schema` : undefined,
+    encoding: encodingOf(isObject(entry) ? entry.encoding : undefined),
   }));
+}
+
+function encodingOf(raw: unknown): Map<string, PropertyEncoding> {
+  const found = new Map<string, PropertyEncoding>();
+  if (!isObject(raw)) return found;
+  for (const [name, entry] of Object.entries(raw)) {
+    if (!isObject(entry)) continue;
+    found.set(name, {
+      style: typeof entry.style === 'string' ? entry.style : undefined,
+      explode: typeof entry.explode === 'boolean' ? entry.explode : undefined,
+      contentType: typeof entry.contentType === 'string' ? entry.contentType.toLowerCase().split(';')[0]!.trim() : undefined,
+    });
+  }
+  return found;
 }
 
 function requestBody(root: Loose, raw: unknown, pointer: string): ContractOperation['requestBody'] {

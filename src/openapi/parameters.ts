@@ -1,13 +1,16 @@
 /**
  * Turns the raw strings of a request (path segments, query, headers, cookies, form fields) into the
  * values an operation's parameter schemas describe, following the OpenAPI serialization styles
- * (OpenAPI 3.1 §4.8.12.4: form, simple, spaceDelimited, pipeDelimited, deepObject). Values stay
- * strings here; Ajv coerces them to the schema's types. A parameter that is not a list but appears
- * twice is refused (HTTP parameter pollution: the gateway and the upstream could read different
- * ones).
+ * (OpenAPI 3.0.3 §4.7.12.4, 3.1 §4.8.12.4: matrix, label, form, simple, spaceDelimited,
+ * pipeDelimited, deepObject). Values are split on their raw delimiters and then decoded
+ * (serialization.ts); they stay strings here, and coerce.ts types them strictly by the schema. A
+ * parameter that is not a list but appears twice is refused (HTTP parameter pollution: the
+ * gateway and the upstream could read different ones).
  */
 import type { ParameterLocation } from './openapi-document.js';
-import { truncateToken } from './safe-json.js';
+import { truncateToken, parseJsonSafely, type JsonLimits } from './safe-json.js';
+import { collectDeepObject } from './deep-object.js';
+import { splitSerialized, type Decoder } from './serialization.js';
 
 export type Shape = 'array' | 'object' | 'scalar';
 
@@ -18,8 +21,9 @@ export interface ParameterSpec {
   readonly in: ParameterLocation;
   readonly style: string;
   readonly explode: boolean;
+  /** How the value is serialized: a list, an object, or one value (the schema's first typed branch). */
   readonly shape: Shape;
-  /** The value is a JSON document (`content: application/json`). */
+  /** The value is a JSON document (`content: application/json`, or a form field's `contentType`). */
   readonly json: boolean;
   /** For form-exploded objects: the property names that are query keys of their own. */
   readonly objectKeys: readonly string[];
@@ -35,26 +39,20 @@ export function pointerFor(location: string, ...tokens: string[]): string {
   return `/${location}${tokens.map((token) => `/${truncateToken(token).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')}`;
 }
 
-/** `a=1&a=2&b` → { a: ['1', '2'], b: [''] } (application/x-www-form-urlencoded rules). */
-export function parseFormEncoded(text: string): Map<string, string[]> {
-  const found = new Map<string, string[]>();
-  for (const [key, value] of new URLSearchParams(text)) {
-    const list = found.get(key);
-    if (list) list.push(value);
-    else found.set(key, [value]);
-  }
-  return found;
-}
-
-/** Cookie header (RFC 6265 §5.4) → name → values. */
+/**
+ * Cookie header (RFC 6265 §5.4) → name → values. Names and values are trimmed of SP and HTAB only
+ * (RFC 6265 §5.2): a value padded with other whitespace (NBSP, U+2028, a BOM) is read with it, as
+ * the upstream reads it.
+ */
 export function parseCookies(header: string | undefined): Map<string, string[]> {
   const found = new Map<string, string[]>();
   if (!header) return found;
+  const trim = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, '');
   for (const pair of header.split(';')) {
     const eq = pair.indexOf('=');
     if (eq === -1) continue;
-    const name = pair.slice(0, eq).trim();
-    let value = pair.slice(eq + 1).trim();
+    const name = trim(pair.slice(0, eq));
+    let value = trim(pair.slice(eq + 1));
     if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
     const list = found.get(name);
     if (list) list.push(value);
@@ -63,31 +61,39 @@ export function parseCookies(header: string | undefined): Map<string, string[]> 
   return found;
 }
 
-const DELIMITERS: Record<string, string> = { form: ',', simple: ',', spaceDelimited: ' ', pipeDelimited: '|' };
+export interface CollectContext {
+  readonly location: string;
+  readonly decode: Decoder;
+  readonly limits: JsonLimits;
+  readonly problems: RequestProblem[];
+  /** The names this call used, to tell unknown query parameters and form fields apart. */
+  readonly consumed: Set<string>;
+}
 
 /**
- * Collects the declared query-style parameters (query, cookie, form fields) from name → values.
- * Returns the object to validate; the names it used are added to `consumed`.
+ * Collects the declared query-style parameters (query, cookie, form fields) from name → raw values.
+ * Returns the object of (still untyped) values to check.
  */
-export function collectNamed(specs: readonly ParameterSpec[], values: ReadonlyMap<string, readonly string[]>, location: string, problems: RequestProblem[], consumed: Set<string>): Record<string, unknown> {
+export function collectNamed(specs: readonly ParameterSpec[], values: ReadonlyMap<string, readonly string[]>, context: CollectContext): Record<string, unknown> {
+  const { location, problems, consumed } = context;
   const out: Record<string, unknown> = {};
+  const duplicate = (...tokens: string[]) => problems.push({ pointer: pointerFor(location, ...tokens), keyword: 'duplicate', message: 'must appear only once' });
   for (const spec of specs) {
-    if (spec.shape === 'object' && spec.style === 'deepObject') {
-      const prefix = `${spec.name}[`;
-      const object: Record<string, unknown> = {};
-      let any = false;
-      for (const [key, list] of values) {
-        if (!key.startsWith(prefix) || !key.endsWith(']')) continue;
-        const property = key.slice(prefix.length, -1);
-        consumed.add(key);
-        any = true;
-        if (list.length > 1) problems.push({ pointer: pointerFor(location, spec.name, property), keyword: 'duplicate', message: 'must appear only once' });
-        else object[property] = list[0];
-      }
-      if (any) out[spec.name] = object;
+    if (spec.style === 'deepObject') {
+      const deep = collectDeepObject(spec.name, values, context.decode, context.limits.maxDepth);
+      for (const name of deep.used) consumed.add(name);
+      for (const problem of deep.problems) problems.push({ pointer: pointerFor(location, ...problem.tokens), keyword: problem.keyword, message: problem.message });
+      // Sent without brackets (`?created=abc`): still this parameter, checked as what it is (a
+      // scalar where the schema allows one, else a type error), never skipped.
+      const plain = values.get(spec.name);
+      if (plain !== undefined) {
+        consumed.add(spec.name);
+        if (plain.length > 1 || deep.value !== undefined) duplicate(spec.name);
+        else setValue(out, { ...spec, shape: 'scalar' }, plain[0]!, context);
+      } else if (deep.value !== undefined) out[spec.name] = deep.value;
       continue;
     }
-    if (spec.shape === 'object' && spec.explode) {
+    if (spec.shape === 'object' && spec.explode && spec.style === 'form') {
       const object: Record<string, unknown> = {};
       let any = false;
       for (const property of spec.objectKeys) {
@@ -95,54 +101,66 @@ export function collectNamed(specs: readonly ParameterSpec[], values: ReadonlyMa
         if (!list) continue;
         consumed.add(property);
         any = true;
-        if (list.length > 1) problems.push({ pointer: pointerFor(location, spec.name, property), keyword: 'duplicate', message: 'must appear only once' });
-        else object[property] = list[0];
+        if (list.length > 1) duplicate(spec.name, property);
+        else {
+          const value = context.decode(list[0]!);
+          if (value === undefined) problems.push({ pointer: pointerFor(location, spec.name, property), keyword: 'encoding', message: 'is not valid percent-encoding' });
+          else object[property] = value;
+        }
       }
       if (any) out[spec.name] = object;
+      // An exploded object never uses its own name as a key (RFC 6570 §3.2.8): `name=v` is a
+      // plain value (an object-or-scalar schema), checked as such.
+      const plain = spec.objectKeys.includes(spec.name) ? undefined : values.get(spec.name);
+      if (plain !== undefined) {
+        consumed.add(spec.name);
+        if (plain.length > 1 || any) duplicate(spec.name);
+        else setValue(out, { ...spec, shape: 'scalar' }, plain[0]!, context);
+      }
       continue;
     }
     const list = values.get(spec.name);
     if (!list) continue;
     consumed.add(spec.name);
-    if (spec.shape === 'array' && spec.explode && spec.style === 'form') {
-      out[spec.name] = [...list];
+    if (spec.shape === 'array' && spec.explode && (spec.style === 'form' || spec.style === 'deepObject')) {
+      const items: string[] = [];
+      for (const raw of list) {
+        const item = context.decode(raw);
+        if (item === undefined) problems.push({ pointer: pointerFor(location, spec.name), keyword: 'encoding', message: 'is not valid percent-encoding' });
+        else items.push(item);
+      }
+      out[spec.name] = items;
       continue;
     }
     if (list.length > 1) {
-      problems.push({ pointer: pointerFor(location, spec.name), keyword: 'duplicate', message: 'must appear only once' });
+      duplicate(spec.name);
       continue;
     }
-    const value = decodeValue(spec, list[0]!, location, problems);
-    if (value !== undefined) out[spec.name] = value;
+    setValue(out, spec, list[0]!, context);
   }
   return out;
 }
 
-/** One serialized value (a path segment, a header, a single query value) → what the schema sees. */
-export function decodeValue(spec: ParameterSpec, raw: string, location: string, problems: RequestProblem[]): unknown {
+function setValue(out: Record<string, unknown>, spec: ParameterSpec, raw: string, context: CollectContext): void {
+  const value = decodeValue(spec, raw, context);
+  if (value !== undefined) out[spec.key] = value;
+}
+
+/**
+ * One serialized value (a path segment, a header, a single query value) → what the schema sees:
+ * split by its style on raw delimiters, parts decoded; a plain value where the schema allows one.
+ */
+export function decodeValue(spec: ParameterSpec, raw: string, context: Omit<CollectContext, 'consumed'>): unknown {
+  const { location, problems } = context;
   if (spec.json) {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      problems.push({ pointer: pointerFor(location, spec.name), keyword: 'json', message: 'is not valid JSON' });
-      return undefined;
-    }
+    const text = context.decode(raw);
+    const parsed = text === undefined ? undefined : parseJsonSafely(text, context.limits);
+    if (parsed?.ok) return parsed.validated;
+    problems.push({ pointer: pointerFor(location, spec.name), keyword: parsed ? parsed.problem.keyword : 'encoding', message: parsed ? parsed.problem.message : 'is not valid percent-encoding' });
+    return undefined;
   }
-  const delimiter = DELIMITERS[spec.style] ?? ',';
-  if (spec.shape === 'array') return raw === '' ? [] : raw.split(delimiter).map((item) => (spec.in === 'header' ? item.trim() : item));
-  if (spec.shape === 'object') {
-    const parts = raw.split(delimiter);
-    const object: Record<string, string> = {};
-    if (spec.explode) {
-      // simple, explode: k=v,k2=v2
-      for (const part of parts) {
-        const eq = part.indexOf('=');
-        if (eq > 0) object[part.slice(0, eq)] = part.slice(eq + 1);
-      }
-    } else {
-      for (let i = 0; i + 1 < parts.length; i += 2) object[parts[i]!] = parts[i + 1]!;
-    }
-    return object;
-  }
-  return raw;
+  const split = splitSerialized(spec, raw, context.decode);
+  if (split.ok) return split.value;
+  problems.push({ pointer: pointerFor(location, spec.name), keyword: split.keyword, message: split.message });
+  return undefined;
 }

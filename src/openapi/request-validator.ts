@@ -5,9 +5,12 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { describeAjvErrors, type CompiledMediaType, type CompiledOperation } from './contract.js';
-import { collectNamed, decodeValue, parseCookies, parseFormEncoded, pointerFor, type RequestProblem } from './parameters.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { collectNamed, decodeValue, parseCookies, pointerFor, type RequestProblem } from './parameters.js';
 import { decodeUtf8, parseJsonSafely, type JsonLimits } from './safe-json.js';
-import { safeDecode } from './operation-path.js';
+import { coerce, NO_PLAN, type TypePlan } from './coerce.js';
+import { asSent, decodeForm, decodePath, parseRawPairs, setOwn } from './serialization.js';
+import { isJsonMediaType } from './parameter-specs.js';
 
 export interface ValidationLimits extends JsonLimits {
   readonly maxBodyBytes: number;
@@ -30,36 +33,34 @@ export function validateParameters(compiled: CompiledOperation, input: RequestIn
   const problems: RequestProblem[] = [];
   const { limits } = options;
 
-  // Path
+  // Path: each segment split by its style (simple, label, matrix), then decoded.
   const path = compiled.parameters.path;
   if (path.validate) {
     const values: Record<string, unknown> = {};
     for (const spec of path.specs) {
       const raw = input.pathValues?.[spec.name];
       if (raw === undefined) continue;
-      const decoded = safeDecode(raw);
-      if (decoded === undefined) problems.push({ pointer: pointerFor('path', spec.name), keyword: 'encoding', message: 'is not valid percent-encoding' });
-      else if (decoded.length > limits.maxStringLength) problems.push({ pointer: pointerFor('path', spec.name), keyword: 'maxStringLength', message: `is longer than ${limits.maxStringLength} characters` });
-      else values[spec.name] = decodeValue(spec, decoded, 'path', problems);
+      if (raw.length > limits.maxStringLength) problems.push({ pointer: pointerFor('path', spec.name), keyword: 'maxStringLength', message: `is longer than ${limits.maxStringLength} characters` });
+      else setDefined(values, spec.key, decodeValue(spec, raw, { location: 'path', decode: decodePath, limits, problems }));
     }
-    if (!path.validate(values)) problems.push(...describeAjvErrors(path.validate.errors, 'path'));
+    check(path, values, 'path', problems);
   }
 
   // Query
-  const query = parseFormEncoded(input.search.startsWith('?') ? input.search.slice(1) : input.search);
+  const query = parseRawPairs(input.search.startsWith('?') ? input.search.slice(1) : input.search);
   if (query.size > limits.maxProperties) {
     problems.push({ pointer: '/query', keyword: 'maxProperties', message: `has more than ${limits.maxProperties} parameters` });
   } else {
     checkLengths(query, 'query', limits.maxStringLength, problems);
     const consumed = new Set<string>();
-    const values = collectNamed(compiled.parameters.query.specs, query, 'query', problems, consumed);
-    if (compiled.parameters.query.validate && !compiled.parameters.query.validate(values)) problems.push(...describeAjvErrors(compiled.parameters.query.validate.errors, 'query'));
+    const values = collectNamed(compiled.parameters.query.specs, query, { location: 'query', decode: decodeForm, limits, problems, consumed });
+    check(compiled.parameters.query, values, 'query', problems);
     if (options.rejectUnknownQuery) {
       for (const name of query.keys()) if (!consumed.has(name)) problems.push({ pointer: pointerFor('query', name), keyword: 'unknownParameter', message: 'is not a query parameter of this operation' });
     }
   }
 
-  // Headers
+  // Headers: not percent-encoded; lists split on commas.
   const headers = compiled.parameters.header;
   if (headers.validate) {
     const values: Record<string, unknown> = {};
@@ -67,19 +68,37 @@ export function validateParameters(compiled: CompiledOperation, input: RequestIn
       const raw = input.headers[spec.key];
       if (raw === undefined) continue;
       const text = Array.isArray(raw) ? raw.join(', ') : raw;
-      values[spec.key] = decodeValue(spec, text, 'header', problems);
+      setDefined(values, spec.key, decodeValue(spec, text, { location: 'header', decode: asSent, limits, problems }));
     }
-    if (!headers.validate(values)) problems.push(...describeAjvErrors(headers.validate.errors, 'header'));
+    check(headers, values, 'header', problems);
   }
 
   // Cookies
   const cookies = compiled.parameters.cookie;
   if (cookies.validate) {
     const jar = parseCookies(typeof input.headers.cookie === 'string' ? input.headers.cookie : undefined);
-    const values = collectNamed(cookies.specs, jar, 'cookie', problems, new Set());
-    if (!cookies.validate(values)) problems.push(...describeAjvErrors(cookies.validate.errors, 'cookie'));
+    const values = collectNamed(cookies.specs, jar, { location: 'cookie', decode: asSent, limits, problems, consumed: new Set() });
+    check(cookies, values, 'cookie', problems);
   }
   return problems;
+}
+
+function setDefined(values: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined) values[key] = value;
+}
+
+/**
+ * Types the collected texts by the plan and validates them. Where the plan lets a text be a string
+ * or a number/boolean (`anyOf: [integer, string]`), the string reading is tried too before refusing.
+ */
+function check(validator: { readonly validate: ValidateFunction | undefined; readonly plan: TypePlan }, values: Record<string, unknown>, location: string, problems: RequestProblem[]): void {
+  const { validate, plan } = validator;
+  if (!validate || validate(coerce(plan, values))) return;
+  const errors = validate.errors;
+  if (plan.ambiguous && validate(coerce(plan, values, true))) return;
+  // A value that could not be read (bad encoding or style) is reported once, not also as missing.
+  const reported = new Set(problems.map((p) => p.pointer));
+  problems.push(...describeAjvErrors(errors, location).filter((p) => !(p.keyword === 'required' && reported.has(p.pointer))));
 }
 
 function checkLengths(values: ReadonlyMap<string, readonly string[]>, location: string, max: number, problems: RequestProblem[]): void {
@@ -108,6 +127,17 @@ export function selectMedia(declared: readonly CompiledMediaType[], mediaType: s
   return declared.find((m) => m.mediaType === mediaType) ?? declared.find((m) => m.mediaType === wildcard) ?? declared.find((m) => m.mediaType === '*/*');
 }
 
+/**
+ * What a body is checked as: its declared media type, or for a wildcard declaration with a schema
+ * (`*\/*`), JSON or form content by the Content-Type it arrived with (anything else passes unparsed).
+ */
+export function contentFor(media: CompiledMediaType, mediaType: string): CompiledMediaType {
+  if (media.kind !== 'other') return media;
+  if (media.asJson && isJsonMediaType(mediaType)) return media.asJson;
+  if (media.asForm && mediaType === 'application/x-www-form-urlencoded') return media.asForm;
+  return media;
+}
+
 /** Validates a buffered body of a JSON or form media type. */
 export function validateBody(media: CompiledMediaType, body: Buffer, limits: ValidationLimits): RequestProblem[] {
   if (media.kind === 'json') {
@@ -119,19 +149,28 @@ export function validateBody(media: CompiledMediaType, body: Buffer, limits: Val
   if (media.kind === 'form') {
     const text = decodeUtf8(body);
     if (text === undefined) return [{ pointer: '/body', keyword: 'encoding', message: 'is not valid UTF-8' }];
-    const fields = parseFormEncoded(text);
+    if (text.charCodeAt(0) === 0xfeff) return [{ pointer: '/body', keyword: 'byteOrderMark', message: 'starts with a byte order mark: send the fields without it' }];
+    const fields = parseRawPairs(text);
     const problems: RequestProblem[] = [];
     if (fields.size > limits.maxProperties) return [{ pointer: '/body', keyword: 'maxProperties', message: `has more than ${limits.maxProperties} fields` }];
     checkLengths(fields, 'body', limits.maxStringLength, problems);
-    for (const [name, list] of fields) {
+    for (const name of fields.keys()) {
       if (name === '__proto__' || name.startsWith('__proto__[') || name.includes('constructor[prototype]')) problems.push({ pointer: pointerFor('body', name), keyword: 'forbiddenKey', message: 'is a forbidden field name (prototype pollution)' });
-      if (list.length > 1 && !media.fields.some((f) => f.name === name && f.shape === 'array')) problems.push({ pointer: pointerFor('body', name), keyword: 'duplicate', message: 'must appear only once' });
     }
     if (problems.length > 0) return problems;
-    const value: Record<string, unknown> = {};
-    for (const [name, list] of fields) value[name] = media.fields.some((f) => f.name === name && f.shape === 'array') ? [...list] : list[0];
-    if (media.validate && !media.validate(value)) return describeAjvErrors(media.validate.errors, 'body');
-    return [];
+    const consumed = new Set<string>();
+    const value = collectNamed(media.fields, fields, { location: 'body', decode: decodeForm, limits, problems, consumed });
+    // Fields the schema does not name stay as sent: a closed schema refuses them, a free-form one keeps them.
+    for (const [name, list] of fields) {
+      if (consumed.has(name)) continue;
+      const decoded = decodeForm(list[0]!);
+      if (list.length > 1) problems.push({ pointer: pointerFor('body', name), keyword: 'duplicate', message: 'must appear only once' });
+      else if (decoded === undefined) problems.push({ pointer: pointerFor('body', name), keyword: 'encoding', message: 'is not valid percent-encoding' });
+      else setOwn(value, name, decoded);
+    }
+    if (problems.length > 0) return problems;
+    check({ validate: media.validate, plan: media.plan ?? NO_PLAN }, value, 'body', problems);
+    return problems;
   }
   return [];
 }

@@ -14,7 +14,7 @@ import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.
 import { ContractError } from '../../openapi/openapi-document.js';
 import { describeAjvErrors, loadContract, type CompiledContract, type CompiledOperation } from '../../openapi/contract.js';
 import type { RequestProblem } from '../../openapi/parameters.js';
-import { mediaTypeOf, selectMedia, validateBody, validateParameters, type ValidationLimits } from '../../openapi/request-validator.js';
+import { contentFor, mediaTypeOf, selectMedia, validateBody, validateParameters, type ValidationLimits } from '../../openapi/request-validator.js';
 import { suggest } from '../../config/suggest.js';
 import { compilePathTemplate } from '../../server/path-template.js';
 import { Router } from '../../server/router.js';
@@ -247,7 +247,8 @@ async function checkBody(ctx: RequestContext, operation: CompiledOperation, limi
   }
   if (!present) return declared.required ? [{ pointer: '/body', keyword: 'required', message: 'is required' }] : [];
   const type = mediaTypeOf(stringHeader(ctx.req.headers['content-type']));
-  const media = type && declared.media.length > 0 ? selectMedia(declared.media, type.mediaType) : undefined;
+  const selected = type && declared.media.length > 0 ? selectMedia(declared.media, type.mediaType) : undefined;
+  const media = selected && contentFor(selected, type!.mediaType);
   if (declared.media.length > 0 && !media) {
         // RFC 5789 §3.1 (Accept-Patch) and its POST counterpart tell the client what would be accepted.
     const accepted = declared.media.map((m) => m.mediaType).join(', ');
