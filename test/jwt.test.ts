@@ -49,7 +49,8 @@ describe('auth-jwt against a real JWKS server', () => {
     const reply = await call('/v1/accounts', await idp.sign(claims()));
     assert.equal(reply.status, 200, reply.text);
     const seen = reply.json<{ headers: Record<string, string> }>().headers;
-    assert.equal(seen['x-consumer-id'], 'partner-42');
+    assert.equal(seen['x-consumer-id'], `${idp.issuer}#partner-42`, 'scoped by its issuer');
+    assert.equal(seen['x-auth-subject'], 'partner-42');
     assert.equal(seen['x-auth-method'], 'jwt');
     assert.equal(seen['x-client-id'], 'payroll-app');
     assert.equal(seen['x-consumer-scopes'], 'accounts:read payments:write');
@@ -63,6 +64,8 @@ describe('auth-jwt against a real JWKS server', () => {
 
   test('refuses a consumer claim unfit for a header with 401 auth.token_claims_invalid, and drops unusable scopes', async () => {
     assertProblem(await call('/v1/accounts', await idp.sign(claims({ sub: 'p\u00e4rtner\r\nx-admin: 1' }))), 401, 'auth.token_claims_invalid');
+    // List, parameter and quoted-string syntax would make one consumer id read as two, or two as one.
+    for (const sub of ['a,b', 'a;b', 'a"b', 'a\\b', 'a b', 'x'.repeat(300)]) assertProblem(await call('/v1/accounts', await idp.sign(claims({ sub }))), 401, 'auth.token_claims_invalid');
     const reply = await call('/v1/accounts', await idp.sign(claims({ scope: 'accounts:read sch\u00f6n "quoted"' })));
     assert.equal(reply.status, 200, reply.text);
     assert.equal(reply.json<{ headers: Record<string, string> }>().headers['x-consumer-scopes'], 'accounts:read');
@@ -273,6 +276,13 @@ describe('auth-jwt with static keys', () => {
     const privateJwk = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'secret' };
     const checked = validateConfig(baseConfig(['http://127.0.0.1:1'], { policies: { 'auth-jwt': { issuers: [{ issuer: 'i', keys: [privateJwk] }], audiences: ['a'] } } }), {});
     assert.equal(checked.ok, false);
+    const clash = validateConfig(baseConfig(['http://127.0.0.1:1'], { policies: { 'auth-jwt': { issuers: [{ issuer: 'https://a.example', keys: [key.publicJwk] }, { issuer: 'https://b.example', keys: [key.publicJwk], consumerPrefix: 'https://a.example#x' }], audiences: ['a'] } } }), {});
+    assert.equal(clash.ok, false, "one issuer's consumer ids could be another's");
+    assert.match(clash.ok ? '' : clash.issues.map((issue) => issue.message).join('\n'), /could be those of issuers\[0\]/);
+    const unsafeIssuer = validateConfig(baseConfig(['http://127.0.0.1:1'], { policies: { 'auth-jwt': { issuers: [{ issuer: 'partner "a", b', keys: [key.publicJwk] }], audiences: ['a'] } } }), {});
+    assert.equal(unsafeIssuer.ok, false, 'an issuer that cannot prefix consumer ids needs consumerPrefix');
+    const prefixed = validateConfig(baseConfig(['http://127.0.0.1:1'], { policies: { 'auth-jwt': { issuers: [{ issuer: 'partner "a", b', keys: [key.publicJwk], consumerPrefix: 'partner-a:' }], audiences: ['a'] } } }), {});
+    assert.equal(prefixed.ok, true, prefixed.ok ? '' : JSON.stringify(prefixed.issues));
     const plainHttp = validateConfig(baseConfig(['http://127.0.0.1:1'], { policies: { 'auth-jwt': { issuers: [{ issuer: 'i', jwksUrl: 'http://idp.example/jwks' }], audiences: ['a'] } } }), {});
     assert.equal(plainHttp.ok, false, 'keys over plain HTTP from another host are refused');
   });
@@ -297,6 +307,13 @@ describe('a route that accepts an API key or a JWT', () => {
           path: '/v1/either',
           upstream: 'backend',
           policies: { 'auth-apikey': { required: false }, 'auth-jwt': { required: false, issuers: [issuer], audiences: [AUDIENCE] }, authorize: { scopes: ['accounts:read'] } },
+        },
+        {
+          name: 'trusted',
+          methods: ['GET'],
+          path: '/v1/trusted',
+          upstream: 'backend',
+          policies: { 'auth-apikey': { required: false }, 'auth-jwt': { required: false, issuers: [{ ...issuer, consumerPrefix: '' }], audiences: [AUDIENCE] }, authorize: { scopes: ['accounts:read'] } },
         },
       ],
     });
@@ -330,7 +347,16 @@ describe('a route that accepts an API key or a JWT', () => {
   test('refuses an API key and a JWT of different consumers with 401 auth.credentials_conflict', async () => {
     const headers = { 'x-api-key': apiKey, authorization: `Bearer ${await jwtFor('someone-else')}` };
     assertProblem(await httpRequest(`${gw.url}/v1/either`, { headers }), 401, 'auth.credentials_conflict');
-    const same = await httpRequest(`${gw.url}/v1/either`, { headers: { 'x-api-key': apiKey, authorization: `Bearer ${await jwtFor(consumerId)}` } });
-    assert.equal(same.status, 200, same.text);
+    const trusted = await httpRequest(`${gw.url}/v1/trusted`, { headers: { 'x-api-key': apiKey, authorization: `Bearer ${await jwtFor(consumerId)}` } });
+    assert.equal(trusted.status, 200, trusted.text);
+    assert.equal(trusted.json<{ headers: Record<string, string> }>().headers['x-consumer-id'], consumerId);
+  });
+
+  test("an external issuer's token cannot name a store consumer unless its issuer is configured with consumerPrefix: ''", async () => {
+    const named = await httpRequest(`${gw.url}/v1/either`, { headers: { authorization: `Bearer ${await jwtFor(consumerId)}` } });
+    assert.equal(named.status, 200, named.text);
+    assert.equal(named.json<{ headers: Record<string, string> }>().headers['x-consumer-id'], `${idp.issuer}#${consumerId}`, 'scoped by its issuer');
+    const both = await httpRequest(`${gw.url}/v1/either`, { headers: { 'x-api-key': apiKey, authorization: `Bearer ${await jwtFor(consumerId)}` } });
+    assertProblem(both, 401, 'auth.credentials_conflict');
   });
 });

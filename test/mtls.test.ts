@@ -270,6 +270,10 @@ test('refuses a config whose subject rule or issuer is not a distinguished name'
   assert.ok(messages.some((m) => m.startsWith('policies.auth-mtls.consumers[0].subject: is not a distinguished name')), messages.join('\n'));
   assert.ok(messages.some((m) => m.startsWith('policies.auth-mtls.consumers[1]: needs exactly one of')), messages.join('\n'));
   assert.ok(messages.some((m) => m.startsWith('policies.auth-mtls.consumerUri.issuers[0]: is not a distinguished name')), messages.join('\n'));
+  for (const consumerId of ['acme,globex', 'acme;x', 'a"b', 'a\\b', 'a b']) {
+    const unsafe = validateConfig(baseConfig(['http://127.0.0.1:1'], { policies: { 'auth-mtls': { consumers: [{ consumerId, subject: 'CN=x' }] } } }), {});
+    assert.equal(unsafe.ok, false, `consumer id ${consumerId}`);
+  }
 });
 
 describe('listener mode required', () => {

@@ -172,6 +172,13 @@ describe('the built-in authorization server, with a real OAuth client', () => {
     }
   });
 
+  test('refuses a consumer id holding , ; " or \\ in the admin API with 400 admin.invalid_request', async () => {
+    for (const bad of [`${consumerId},x`, `${consumerId};x`, `${consumerId}"`, `${consumerId}\\`]) {
+      assertProblem(await gw.admin.call('POST', '/v1/oauth/clients', { consumerId: bad, name: 'bad', scopes: [] }), 400, 'admin.invalid_request');
+      assertProblem(await gw.admin.call('POST', '/v1/keys', { consumerId: bad, name: 'bad', scopes: [] }), 400, 'admin.invalid_request');
+    }
+  });
+
   test('refuses to register a client whose jwks repeats a member name with 400 admin.invalid_request', async () => {
     const { publicKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk = JSON.stringify({ ...(await exportJWK(publicKey)), kid: 'k1' });

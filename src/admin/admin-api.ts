@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import type { Clock } from '../core/clock.js';
+import { CONSUMER_ID_PATTERN } from '../core/consumer-id.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { AuthFailureTracker } from '../core/services.js';
 import { writeBareProblem } from '../core/problem.js';
@@ -27,12 +28,14 @@ const MAX_BODY_BYTES = 64 * 1024;
 const ADMIN_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxStringLength: MAX_BODY_BYTES, maxArrayLength: MAX_BODY_BYTES, maxProperties: MAX_BODY_BYTES };
 const ADMIN_PRINCIPAL = 'bootstrap-admin';
 
+/** An existing consumer's id: never anything a consumer id cannot hold (core/consumer-id.ts). */
+const ConsumerId = Type.String({ pattern: CONSUMER_ID_PATTERN, maxLength: 64 });
 const Scope = Type.String({ pattern: '^[!#-\\[\\]-~]+$', maxLength: 128 });
 const schemas = {
   createConsumer: Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$' }), metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false }),
   createKey: Type.Object(
     {
-      consumerId: Type.String({ minLength: 1, maxLength: 64 }),
+      consumerId: ConsumerId,
       name: Type.String({ minLength: 1, maxLength: 100 }),
       scopes: Type.Array(Scope, { default: [], maxItems: 100 }),
       expiresInDays: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -42,7 +45,7 @@ const schemas = {
   ),
   createClient: Type.Object(
     {
-      consumerId: Type.String({ minLength: 1, maxLength: 64 }),
+      consumerId: ConsumerId,
       name: Type.String({ minLength: 1, maxLength: 100 }),
       scopes: Type.Array(Scope, { default: [], maxItems: 100 }),
       jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 10 }) }, { additionalProperties: false })),
@@ -55,7 +58,7 @@ const schemas = {
   setRateLimitOverride: Type.Object(
     {
       subjectType: Type.Union([Type.Literal('consumer'), Type.Literal('api_key')]),
-      subjectId: Type.String({ minLength: 1, maxLength: 64 }),
+      subjectId: Type.String({ pattern: CONSUMER_ID_PATTERN, maxLength: 64 }),
       limitName: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,39}$' }),
       limit: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
       windowSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),

@@ -10,6 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Principal, RequestContext } from '../../core/context.js';
 import { establishPrincipal } from '../../core/auth-composition.js';
+import { CONSUMER_ID_PATTERN, isSafeConsumerId } from '../../core/consumer-id.js';
 import { looksLikeJwt } from '../../core/credential-shape.js';
 import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
@@ -22,6 +23,9 @@ import { VerifiedTokenCache } from '../../jwt/verified-token-cache.js';
 /** Asymmetric algorithms only: `none` and shared-secret (HS*) algorithms can never be allowed. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 
+/** A consumer id's characters (core/consumer-id.ts), or nothing. */
+const CONSUMER_PREFIX_PATTERN = CONSUMER_ID_PATTERN.replace('{1,256}', '{0,200}');
+
 const Algorithm = Type.Unsafe<(typeof ASYMMETRIC_ALGORITHMS)[number]>({ type: 'string', enum: [...ASYMMETRIC_ALGORITHMS], description: 'An asymmetric JWS algorithm.' });
 
 const Issuer = Type.Object(
@@ -32,7 +36,14 @@ const Issuer = Type.Object(
     keys: Type.Optional(Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { minItems: 1, description: 'Static public keys as JWKs (no private or symmetric keys).' })),
     builtin: Type.Optional(Type.Boolean({ description: 'true: the built-in authorization server of the gateway (oauth section); keys and revocations from memory.' })),
     algorithms: Type.Array(Algorithm, { minItems: 1, uniqueItems: true, default: ['RS256', 'ES256'], description: 'Signature algorithms accepted from this issuer.' }),
-    consumerClaim: Type.String({ minLength: 1, default: 'sub', description: 'Claim whose value is the consumer id (e.g. sub, client_id).' }),
+    consumerClaim: Type.String({ minLength: 1, default: 'sub', description: 'Claim whose value names the consumer (e.g. sub, client_id).' }),
+    consumerPrefix: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        pattern: CONSUMER_PREFIX_PATTERN,
+        description: 'Put before the claim to make the consumer id (default: the issuer and #), so issuers cannot name each other\'s consumers nor the store\'s; "" only for an issuer trusted to name any consumer.',
+      }),
+    ),
     consumerNameClaim: Type.Optional(Type.String({ minLength: 1, description: 'Claim whose value is the consumer name (default: the consumer id).' })),
     refreshSeconds: Type.Integer({ minimum: 10, maximum: 86400, default: 300, description: 'How often the keys are refreshed in the background.' }),
     minRefetchSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Fewest seconds between two fetches triggered by unknown kids or failures.' }),
@@ -67,12 +78,20 @@ interface CompiledIssuer {
   readonly config: IssuerConfig;
   readonly keys: IssuerKeys;
   readonly algorithms: string[];
+  readonly consumerPrefix: string;
+}
+
+/**
+ * What goes before the consumer claim: consumer ids are scoped per issuer, so another identity
+ * provider's `sub` (or a `sub` that copies a store consumer's id, `con_…`) names another consumer.
+ */
+function consumerPrefixOf(issuer: IssuerConfig): string {
+  return issuer.consumerPrefix ?? `${issuer.issuer}#`;
 }
 
 class TokenRejected extends GatewayError {}
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-const SAFE_CONSUMER_ID = /^[\x21-\x7e]{1,256}$/;
 
 interface Verified {
   readonly payload: JWTPayload;
@@ -111,7 +130,16 @@ export const authJwt = definePolicy({
       });
       if (seen.has(issuer.issuer)) issues.push({ path: `${at}.issuer`, message: `"${issuer.issuer}" is listed twice` });
       seen.add(issuer.issuer);
+      if (!issuer.builtin && issuer.consumerPrefix === undefined && !isSafeConsumerId(`${consumerPrefixOf(issuer)}x`)) {
+        issues.push({ path: `${at}.consumerPrefix`, message: 'is needed: the issuer holds characters a consumer id cannot (only visible ASCII without , ; " \\), or is too long, to scope its consumer ids' });
+      }
     });
+    // One issuer's consumer ids must never be another's: no prefix may start another one.
+    const scoped = config.issuers.map((issuer, index) => ({ index, prefix: consumerPrefixOf(issuer), builtin: issuer.builtin === true })).filter((entry) => !entry.builtin && entry.prefix !== '');
+    for (const a of scoped) {
+      const clash = scoped.find((b) => b.index !== a.index && a.prefix.startsWith(b.prefix));
+      if (clash) issues.push({ path: `issuers[${a.index}].consumerPrefix`, message: `the consumer ids of this issuer (prefix "${a.prefix}") could be those of issuers[${clash.index}] (prefix "${clash.prefix}")` });
+    }
     return issues;
   },
   create(config, deps) {
@@ -130,7 +158,7 @@ export const authJwt = definePolicy({
         maxStaleSeconds: issuer.maxStaleSeconds,
         timeoutMs: issuer.timeoutMs,
       });
-      issuers.set(issuer.issuer, { config: issuer, keys, algorithms: [...issuer.algorithms] });
+      issuers.set(issuer.issuer, { config: issuer, keys, algorithms: [...issuer.algorithms], consumerPrefix: consumerPrefixOf(issuer) });
     }
     const challenge = `Bearer realm="${config.realm}"`;
     const failures = deps.services.authFailures;
@@ -212,10 +240,11 @@ export const authJwt = definePolicy({
         if (!resolved.ok) throw reject(resolved.reason === 'consumer_disabled' ? 'auth.consumer_disabled' : 'auth.token_revoked', TOKEN_REFUSALS[resolved.reason]);
         return { id: resolved.consumerId, name: resolved.consumerName };
       }
-      const consumer = payload[issuer.config.consumerClaim];
-      if (typeof consumer !== 'string' || consumer === '') throw reject('auth.token_claims_invalid', `The token has no ${issuer.config.consumerClaim} claim.`);
-      // It becomes X-Consumer-Id and a rate-limit key: visible ASCII only, bounded.
-      if (!SAFE_CONSUMER_ID.test(consumer)) throw reject('auth.token_claims_invalid', `The token's ${issuer.config.consumerClaim} claim is not a usable consumer id.`);
+      const claimed = payload[issuer.config.consumerClaim];
+      if (typeof claimed !== 'string' || claimed === '') throw reject('auth.token_claims_invalid', `The token has no ${issuer.config.consumerClaim} claim.`);
+      const consumer = `${issuer.consumerPrefix}${claimed}`;
+      // It becomes X-Consumer-Id and a rate-limit key: a consumer id's characters only, bounded.
+      if (!isSafeConsumerId(consumer)) throw reject('auth.token_claims_invalid', `The token's ${issuer.config.consumerClaim} claim is not a usable consumer id.`);
       return { id: consumer, name: issuer.config.consumerNameClaim === undefined ? undefined : payload[issuer.config.consumerNameClaim] };
     }
 

@@ -9,6 +9,7 @@
 import { Type } from '@sinclair/typebox';
 import { establishPrincipal } from '../../core/auth-composition.js';
 import { clientCertificateError } from '../../core/client-certificate.js';
+import { CONSUMER_ID_PATTERN, isSafeConsumerId } from '../../core/consumer-id.js';
 import type { PeerCertificate } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
@@ -23,7 +24,7 @@ const configSchema = policyConfig(
     consumers: Type.Array(
       Type.Object(
         {
-          consumerId: Type.String({ minLength: 1, description: 'The consumer this certificate authenticates as.' }),
+          consumerId: Type.String({ pattern: CONSUMER_ID_PATTERN, description: 'The consumer this certificate authenticates as (visible ASCII without , ; " \\).' }),
           consumerName: Type.Optional(Type.String({ description: 'Name for identity headers when there is no store (else the stored name).' })),
           scopes: Scopes,
           fingerprintSha256: Type.Optional(Type.String({ pattern: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$', description: 'Match: the SHA-256 fingerprint (hex, colons optional).' })),
@@ -110,7 +111,9 @@ export const authMtls = definePolicy({
     function findRule(certificate: PeerCertificate): Rule | undefined {
       if (certificate.issuedByConfiguredCa && uriIssuers.has(certificate.issuer)) {
         const uri = certificate.altNames.find((name) => name.startsWith(`URI:${CONSUMER_URI_PREFIX}`));
-        if (uri !== undefined) return { consumerId: uri.slice(4 + CONSUMER_URI_PREFIX.length), consumerName: undefined, scopes: uriScopes };
+        const consumerId = uri?.slice(4 + CONSUMER_URI_PREFIX.length);
+        // Our CA writes only safe ids; a URI that holds anything else names no consumer.
+        if (consumerId !== undefined) return isSafeConsumerId(consumerId) ? { consumerId, consumerName: undefined, scopes: uriScopes } : undefined;
       }
       return byFingerprint.get(certificate.fingerprint) ?? bySubject.get(certificate.subject) ?? certificate.altNames.map((name) => bySan.get(name)).find(Boolean);
     }
