@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
 import { formatIssue, loadConfigFile } from '../config/loader.js';
+import type { ConfigIssue } from '../core/policy.js';
+
+/** Valid but likely a mistake: on stderr, one line each, before the verdict. */
+export function writeWarnings(warnings: readonly ConfigIssue[]): void {
+  for (const warning of warnings) process.stderr.write(`warning: ${formatIssue(warning)}\n`);
+}
 import { publishedSchema } from '../config/schema.js';
 
 export function registerConfigCommands(program: Command): void {
@@ -15,11 +21,12 @@ export function registerConfigCommands(program: Command): void {
       const loaded = await loadConfigFile(file, process.env, { resolveSecrets: options.resolveSecrets });
       if (options.json) {
         const result = loaded.ok
-          ? { valid: true, file, routes: loaded.config.routes.length, upstreams: Object.keys(loaded.config.upstreams).length }
+          ? { valid: true, file, routes: loaded.config.routes.length, upstreams: Object.keys(loaded.config.upstreams).length, warnings: loaded.warnings }
           : { valid: false, file, errors: loaded.issues };
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       } else if (loaded.ok) {
-        process.stdout.write(`${file} is valid: ${loaded.config.routes.length} routes, ${Object.keys(loaded.config.upstreams).length} upstreams\n`);
+        writeWarnings(loaded.warnings);
+        process.stdout.write(`${file} is valid: ${loaded.config.routes.length} routes, ${Object.keys(loaded.config.upstreams).length} upstreams${loaded.warnings.length > 0 ? ` (${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'})` : ''}\n`);
       } else {
         process.stderr.write(`${file} has ${loaded.issues.length} error${loaded.issues.length === 1 ? '' : 's'}:\n${loaded.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}\n`);
       }

@@ -15,6 +15,7 @@ export function registerStartCommand(program: Command): void {
         process.exitCode = 1;
         return;
       }
+      for (const warning of loaded.warnings) process.stderr.write(`portcullis: warning: ${formatIssue(warning)}\n`);
       let gateway: Gateway;
       try {
         gateway = await Gateway.start({ config: loaded.config, configPath: options.config });

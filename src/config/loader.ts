@@ -12,10 +12,12 @@ import { POLICIES } from '../policies/index.js';
 import { ConfigSchema, type GatewayConfig } from './schema.js';
 import { checkSemantics } from './semantics.js';
 import { expandContractRoutes } from './contract-routes.js';
+import { contractSecurityWarnings } from './contract-security.js';
 import { resolveSecretReference, SECRET_REFERENCE } from './secret.js';
 import { suggest } from './suggest.js';
 
-export type LoadResult = { ok: true; config: GatewayConfig } | { ok: false; issues: ConfigIssue[] };
+/** `warnings`: what is valid but likely a mistake (a contract that requires security on a route without authentication). */
+export type LoadResult = { ok: true; config: GatewayConfig; warnings: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] };
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
 ajv.addKeyword({
@@ -68,6 +70,8 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   const shapeOk = validateSchema(config);
   if (!shapeOk) issues.push(...dedupe((validateSchema.errors ?? []).map(describeSchemaError)));
   resolveFilePaths(ConfigSchema as unknown as SchemaNode, config, options.baseDir ?? process.cwd());
+  // Before contractRoutes are expanded: one warning per entry, not one per generated route.
+  const warnings = shapeOk ? contractSecurityWarnings(config) : [];
   const generated = expandContractRoutes(config);
   issues.push(...generated.issues);
   // Generated routes get their policies' defaults the same way written ones did (their options
@@ -77,7 +81,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   if (issues.length > 0) return { ok: false, issues };
   const secretIssues = options.resolveSecrets === false ? [] : resolveSecrets(ConfigSchema as unknown as SchemaNode, config, '', env);
   if (secretIssues.length > 0) return { ok: false, issues: secretIssues };
-  return { ok: true, config: deepFreeze(config) as unknown as GatewayConfig };
+  return { ok: true, config: deepFreeze(config) as unknown as GatewayConfig, warnings };
 }
 
 export function formatIssue(issue: ConfigIssue): string {
