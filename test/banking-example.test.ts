@@ -93,7 +93,7 @@ test('the banking-to-processor example runs: payment accepted, refusals with the
 
     const accepted = await post(payment, netherlands);
     assert.equal(accepted.status, 200, accepted.text);
-    assert.equal(accepted.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+    assert.equal(accepted.headers['strict-transport-security'], 'max-age=63072000; includeSubDomains');
     const upstream = seen.at(-1)!.headers as Record<string, string>;
     assert.equal(upstream['x-consumer-id'], acme);
     assert.equal(upstream['x-consumer-name'], 'acme');

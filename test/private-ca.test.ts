@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { webcrypto } from 'node:crypto';
+import { generateKeyPair, issueLeaf, leafKeyUsage } from '../src/pki/issue.js';
 import { x509 } from '../src/pki/x509.js';
 import { runCliAsync } from './helpers/cli.js';
 import { baseConfig, httpRequest, sleep, startGateway, startUpstream, type TestUpstream } from './helpers/index.js';
@@ -192,4 +194,39 @@ test('certs commands wait for the CA folder lock, so two at once cannot lose a r
   const crl = new x509.X509Crl(readFileSync(join(dir, 'crl.pem'), 'utf8'));
   assert.ok(crl.entries.some((entry) => entry.serialNumber.replace(/^0+/, '').toLowerCase() === first.serial.replace(/^0+/, '')), 'the CRL lists the revocation');
   assert.equal(existsSync(join(dir, '.lock')), false, 'the lock is released');
+});
+
+test('issues EC and Ed25519 certificates for digitalSignature only, RSA servers with keyEncipherment, and refuses an X25519 CSR', async () => {
+  const dir = join(work, 'ca-usage');
+  assert.equal((await cli(['ca', 'init', '--dir', dir, '--subject', 'CN=Usage CA', '--key-passphrase-env', 'PTC_CA_PASSPHRASE'])).status, 0);
+  // Key usage as OpenSSL reads it from the certificate (RFC 5280 §4.2.1.3).
+  const usageOf = async (file: string) => (await run('openssl', ['x509', '-noout', '-ext', 'keyUsage', '-in', file])).stdout.split('\n').slice(1).join(' ').trim();
+  const issueFromCsr = async (name: string, keyArgs: string[]) => {
+    const made = await run('openssl', ['req', '-new', ...keyArgs, '-nodes', '-subj', `/CN=${name}`, '-keyout', join(work, `${name}.key`), '-out', join(work, `${name}.csr`)]);
+    assert.equal(made.code, 0, made.stderr);
+    return cli(['certs', 'issue', '--dir', dir, '--consumer', name, '--csr', join(work, `${name}.csr`), '--out', join(work, `${name}.crt`)]);
+  };
+  // EC keys cannot encipher keys (RFC 5480 §3, RFC 8813 §3): digitalSignature only.
+  assert.equal((await issueFromCsr('ec-client', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])).status, 0);
+  assert.equal(await usageOf(join(work, 'ec-client.crt')), 'Digital Signature');
+  const generated = await cli(['certs', 'issue', '--dir', dir, '--consumer', 'generated', '--out', join(work, 'generated.crt'), '--out-key', join(work, 'generated.key')]);
+  assert.equal(generated.status, 0, generated.stderr);
+  assert.equal(await usageOf(join(work, 'generated.crt')), 'Digital Signature', 'a generated (P-256) key too');
+  assert.equal((await issueFromCsr('ed-client', ['-newkey', 'ed25519'])).status, 0);
+  assert.equal(await usageOf(join(work, 'ed-client.crt')), 'Digital Signature', 'Ed25519 (RFC 8410 §5)');
+  assert.equal((await issueFromCsr('rsa-client', ['-newkey', 'rsa:2048'])).status, 0);
+  assert.equal(await usageOf(join(work, 'rsa-client.crt')), 'Digital Signature', 'an RSA client signs only');
+  // An X25519 key cannot sign its own CSR, so no CSR can carry one; the rule refuses it directly.
+  assert.throws(() => leafKeyUsage('X25519', 'client'), /cannot sign/);
+
+  // Server certificates (the test PKI) and CA certificates, by the same rule.
+  const ec = await generateKeyPair();
+  const server = await issueLeaf({ subject: 'CN=localhost', publicKey: ec.publicKey, issuer: pki.intermediate, notBefore: new Date(), notAfter: new Date(Date.now() + 86400000), usage: 'server' });
+  assert.equal(server.getExtension(x509.KeyUsagesExtension)!.usages, x509.KeyUsageFlags.digitalSignature, 'an EC server certificate');
+  const rsa = await webcrypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify']);
+  const rsaServer = await issueLeaf({ subject: 'CN=rsa', publicKey: rsa.publicKey, issuer: pki.intermediate, notBefore: new Date(), notAfter: new Date(Date.now() + 86400000), usage: 'server' });
+  assert.equal(rsaServer.getExtension(x509.KeyUsagesExtension)!.usages, x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, 'an RSA server certificate may do RSA key transport');
+  const caUsage = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8')).getExtension(x509.KeyUsagesExtension)!.usages;
+  assert.equal(caUsage & x509.KeyUsageFlags.keyEncipherment, 0, 'the CA claims no keyEncipherment');
+  assert.ok(caUsage & x509.KeyUsageFlags.keyCertSign);
 });

@@ -43,10 +43,10 @@ describe('HTTPS listener', () => {
     const reply = await httpsRequest(`${gw.url}/hello`, { ca: pki.rootCa });
     assert.equal(reply.status, 200);
     assert.equal(reply.protocol, 'TLSv1.3');
-    assert.equal(reply.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+    assert.equal(reply.headers['strict-transport-security'], 'max-age=63072000; includeSubDomains');
     const problem = await httpsRequest(`${gw.url}/hello`, { ca: pki.rootCa, method: 'PATCH' });
     assertProblem(problem, 405, 'route.method_not_allowed');
-    assert.equal(problem.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains', 'problems carry HSTS too');
+    assert.equal(problem.headers['strict-transport-security'], 'max-age=63072000; includeSubDomains', 'problems carry HSTS too');
     const internal = await httpRequest(`${gw.gateway.url('internal')}/hello`);
     assert.equal(internal.status, 200);
     assert.equal(internal.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP (RFC 6797 §7.2)');
@@ -88,7 +88,7 @@ describe('HTTPS listener', () => {
     const result = await run('curl', ['-sS', '-i', '--cacert', pki.rootCa, `${gw.url}/via-curl`]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^HTTP\/1\.1 200/);
-    assert.match(result.stdout, /strict-transport-security: max-age=31536000; includeSubDomains/i);
+    assert.match(result.stdout, /strict-transport-security: max-age=63072000; includeSubDomains/i);
     const untrusted = await run('curl', ['-sS', `${gw.url}/`]);
     assert.notEqual(untrusted.code, 0, 'curl without our CA must not trust the gateway');
   });
@@ -164,7 +164,7 @@ describe('HTTPS listener config', () => {
       assert.equal(own.logs.records.some((record) => record.event === 'config.restart_required'), false);
       const serial = await peerSerial(own.port);
       assert.equal(serial.toLowerCase().replace(/^0+/, ''), other.serialNumber.toLowerCase().replace(/^0+/, ''));
-      assert.equal((await httpsRequest(`${own.url}/`, { ca: pki.rootCa })).headers['strict-transport-security'], 'max-age=31536000; includeSubDomains; preload');
+      assert.equal((await httpsRequest(`${own.url}/`, { ca: pki.rootCa })).headers['strict-transport-security'], 'max-age=63072000; includeSubDomains; preload');
 
       await own.gateway.reload(next({ certFile, keyFile, clientCertificates: { mode: 'optional', caFiles: [pki.caBundle] } }));
       const warning = await own.logs.waitFor((record) => record.event === 'config.restart_required');

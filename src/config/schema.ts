@@ -55,7 +55,7 @@ const ListenerTls = Type.Object(
     watchFiles: Type.Boolean({ default: true, description: 'Load certFile/keyFile again when they change, without dropping connections.' }),
     hsts: Type.Object(
       {
-        maxAgeSeconds: Type.Integer({ minimum: 0, default: 31536000, description: 'Strict-Transport-Security max-age (0: no header).' }),
+        maxAgeSeconds: Type.Integer({ minimum: 0, default: 63072000, description: 'Strict-Transport-Security max-age in seconds (default two years, as Mozilla recommends; 0: no header).' }),
         includeSubDomains: Type.Boolean({ default: true, description: 'Add includeSubDomains.' }),
         preload: Type.Boolean({ default: false, description: 'Add preload (only if the domain is submitted to the preload list).' }),
       },

@@ -93,10 +93,36 @@ export interface LeafOptions {
   readonly crlUrl?: string;
 }
 
+/**
+ * The key usage a leaf certificate may claim, by what its key can do (RFC 5280 §4.2.1.3):
+ * - EC (ECDSA) keys: digitalSignature only. keyEncipherment is for RSA key transport; an EC key
+ *   cannot encipher keys (RFC 5480 §3, RFC 8813 §3), and strict clients refuse the claim.
+ * - Ed25519 and Ed448 keys: digitalSignature only (RFC 8410 §5).
+ * - RSA keys: digitalSignature, plus keyEncipherment for a server certificate (RSA key transport
+ *   in TLS 1.2 is the only use; our listeners do not offer it, other servers may).
+ * Other keys (X25519, DH, ...) cannot authenticate a TLS peer at all and are refused.
+ * @param algorithmName WebCrypto algorithm name of the subject public key ('ECDSA', 'RSASSA-PKCS1-v1_5', ...)
+ * @throws Error for a key that cannot sign
+ */
+export function leafKeyUsage(algorithmName: string, usage: 'client' | 'server'): x509.KeyUsageFlags {
+  switch (algorithmName) {
+    case 'ECDSA':
+    case 'Ed25519':
+    case 'Ed448':
+      return x509.KeyUsageFlags.digitalSignature;
+    case 'RSASSA-PKCS1-v1_5':
+    case 'RSA-PSS':
+      return usage === 'server' ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature;
+    default:
+      throw new Error(`a ${algorithmName} key cannot sign: only EC, RSA, Ed25519 and Ed448 keys get certificates`);
+  }
+}
+
 export async function issueLeaf(options: LeafOptions): Promise<x509.X509Certificate> {
+  const algorithm = (options.publicKey as { algorithm: { name: string } }).algorithm.name;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.KeyUsagesExtension(leafKeyUsage(algorithm, options.usage), true),
     new x509.ExtendedKeyUsageExtension([options.usage === 'client' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth], false),
     await x509.AuthorityKeyIdentifierExtension.create(options.issuer.certificate),
   ];

@@ -163,16 +163,22 @@ export class PrivateCa {
     }
     subject ??= `CN=${options.consumerId}`;
     const notAfter = Math.min(options.now + options.days * DAY_MS, this.certificate.notAfter.getTime());
-    const certificate = await issueLeaf({
-      subject,
-      publicKey,
-      issuer: this.#signer(),
-      notBefore: new Date(options.now - 60000),
-      notAfter: new Date(notAfter),
-      usage: 'client',
-      altNames: [{ type: 'url', value: `${CONSUMER_URI_PREFIX}${options.consumerId}` }],
-      crlUrl: this.metadata.crlUrl,
-    });
+    let certificate: x509.X509Certificate;
+    try {
+      certificate = await issueLeaf({
+        subject,
+        publicKey,
+        issuer: this.#signer(),
+        notBefore: new Date(options.now - 60000),
+        notAfter: new Date(notAfter),
+        usage: 'client',
+        altNames: [{ type: 'url', value: `${CONSUMER_URI_PREFIX}${options.consumerId}` }],
+        crlUrl: this.metadata.crlUrl,
+      });
+    } catch (error) {
+      // A CSR whose key cannot sign (X25519, DH) gets no certificate: say so plainly.
+      throw new CaError(`cannot issue the certificate: ${(error as Error).message}`);
+    }
     const record: IssuedRecord = {
       serial: normalizeSerial(certificate.serialNumber),
       consumerId: options.consumerId,
