@@ -8,6 +8,7 @@ import { StringEnum } from './string-enum.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { SecretValue } from './secret.js';
 import { POLICIES } from '../policies/index.js';
+import { DEFAULT_GROUPS, TLS_GROUPS } from '../net/tls-profile.js';
 
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -18,6 +19,15 @@ const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'] as const;
 const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
 
 const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+
+/** Key-exchange groups: X25519, P-256, P-384 unless widened (see net/tls-profile.ts for why). */
+const Groups = (side: string) =>
+  Type.Array(StringEnum(TLS_GROUPS, { description: 'An OpenSSL group name.' }), {
+    minItems: 1,
+    uniqueItems: true,
+    default: [...DEFAULT_GROUPS],
+    description: `Key-exchange groups ${side}, in order of preference. The finite-field groups (ffdhe*) and X448/P-521 cost far more CPU per handshake and are off by default.`,
+  });
 
 const CrlSources = Type.Object(
   {
@@ -53,6 +63,14 @@ const ListenerTls = Type.Object(
     keyPassphrase: Type.Optional(Secret('Passphrase of an encrypted private key.')),
     minVersion: StringEnum(TLS_VERSIONS, { default: 'TLSv1.2', description: 'Oldest TLS version accepted: TLSv1.2 (default) or TLSv1.3.' }),
     watchFiles: Type.Boolean({ default: true, description: 'Load certFile/keyFile again when they change, without dropping connections.' }),
+    groups: Groups('offered to clients'),
+    sessionTickets: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Issue TLS session tickets (faster reconnects). Off by default: a ticket key, while it lives, can decrypt every session it sealed.' }),
+        keyRotationSeconds: Type.Integer({ minimum: 60, maximum: 86400, default: 3600, description: 'A new ticket key (this node only, in memory) after this many seconds; tickets sealed with the old key are no longer accepted.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'TLS session resumption by tickets (RFC 8446 §4.6.1, RFC 5077).' },
+    ),
     hsts: Type.Object(
       {
         maxAgeSeconds: Type.Integer({ minimum: 0, default: 63072000, description: 'Strict-Transport-Security max-age in seconds (default two years, as Mozilla recommends; 0: no header).' }),
@@ -120,6 +138,7 @@ const Upstream = Type.Object(
         {
           caFiles: Type.Array(Type.String({ filePath: true }), { default: [], description: 'PEM CA files that https targets must chain to (default: the system CAs).' }),
           minVersion: StringEnum(TLS_VERSIONS, { default: 'TLSv1.2', description: 'Oldest TLS version used towards the targets.' }),
+          groups: Groups('offered to the targets'),
           servername: Type.Optional(Type.String({ description: 'SNI name and name verified in the certificate (default: the target host).' })),
           certFile: Type.Optional(Type.String({ filePath: true, description: 'Client certificate (PEM) for targets that require mTLS.' })),
           keyFile: Type.Optional(Type.String({ filePath: true, description: 'Private key (PEM) of the client certificate.' })),

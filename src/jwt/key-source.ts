@@ -12,6 +12,8 @@ import type { Clock } from '../core/clock.js';
 import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys, type IssuerKeysOptions } from '../core/services.js';
 import type { Logger } from '../observability/logger.js';
 import { parseStrictJsonObject } from './strict-json.js';
+import { fetch } from 'undici';
+import { outboundDispatcher } from '../net/outbound-agent.js';
 
 export type KeySourceOptions = IssuerKeysOptions;
 
@@ -184,7 +186,7 @@ export function checkKeyUrl(value: string): string | undefined {
 }
 
 async function fetchJson(url: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+  const response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs), dispatcher: outboundDispatcher() });
   if (response.status !== 200) {
     await response.body?.cancel();
     throw new Error(`${url} answered ${response.status}`);

@@ -19,6 +19,7 @@ export class GatewayMetrics {
 
   readonly crlRefreshes = new Counter({ name: 'portcullis_crl_refresh_total', help: 'CRL loads and fetches, by listener, source and result (ok | failed).', labelNames: ['listener', 'source', 'result'] as const, registers: [this.registry] });
   readonly revocationUnknown = new Counter({ name: 'portcullis_client_cert_revocation_unknown_total', help: 'Client certificates with no current CRL, by listener and action (refused | allowed).', labelNames: ['listener', 'action'] as const, registers: [this.registry] });
+  readonly renegotiationsRefused = new Counter({ name: 'portcullis_tls_renegotiation_refused_total', help: 'Client-initiated TLS renegotiations refused (the connection is closed), by listener.', labelNames: ['listener'] as const, registers: [this.registry] });
   readonly certificateExpiry = new Gauge({ name: 'portcullis_certificate_expiry_seconds', help: 'Seconds until each known certificate expires (negative: expired).', labelNames: ['kind', 'name', 'subject', 'serial'] as const, registers: [this.registry] });
 
   readonly rateLimited = new Counter({ name: 'portcullis_ratelimit_refused_total', help: 'Requests refused by a rate or concurrency limit, by route and limit name.', labelNames: ['route', 'limit'] as const, registers: [this.registry] });

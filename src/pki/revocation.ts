@@ -13,6 +13,7 @@ import { request } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { CrlConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
+import { outboundDispatcher } from '../net/outbound-agent.js';
 import { x509 } from './x509.js';
 
 export type RevocationStatus = 'good' | 'revoked' | 'unknown';
@@ -182,7 +183,7 @@ async function readCrlFile(path: string): Promise<Buffer> {
 async function fetchCrl(url: string): Promise<Buffer> {
   // An overall deadline, not only one on silence: a server trickling a byte at a time must not
   // hold the refresh (and every later one, start-up and shutdown) forever.
-  const response = await request(url, { headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+  const response = await request(url, { dispatcher: outboundDispatcher(), headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   if (response.statusCode !== 200) {
     await response.body.dump();
     throw new Error(`answered ${response.statusCode}`);

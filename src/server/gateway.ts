@@ -8,6 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { basename, dirname } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -263,8 +264,19 @@ export class Gateway {
       // Expect: 100-continue is answered by the proxy when it starts forwarding the body, so a
       // request refused by a policy (413, 401) never invites the client to send its body.
       server.on('checkContinue', handler);
-      server.on('clientError', (error: Error & { code?: string }, socket) => answerClientError(error, socket, this.#runtime, listener.name));
-      if (tls) server.on('tlsClientError', (error: Error & { code?: string }) => this.logger.debug({ event: 'tls.handshake_failed', listener: listener.name, code: error.code }, 'TLS handshake failed'));
+      server.on('clientError', (error: Error & { code?: string }, socket) => {
+        if (RENEGOTIATION_ERRORS.has(error.code ?? '')) this.#renegotiationRefused(listener.name, socket as TLSSocket);
+        else answerClientError(error, socket, this.#runtime, listener.name);
+      });
+      if (tls) {
+        server.on('tlsClientError', (error: Error & { code?: string }) => this.logger.debug({ event: 'tls.handshake_failed', listener: listener.name, code: error.code }, 'TLS handshake failed'));
+        // Client-initiated renegotiation (TLS 1.2) is refused outright: it costs a full handshake
+        // of server CPU on a connection already paid for, and nothing we serve needs it (RFC 9325
+        // §3.5 allows refusing it). Node then ends the connection with a renegotiation error.
+        server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
+        tls.applyTicketKeys(server as unknown as TlsServer, true);
+        server.on('connection', () => entry.tls?.applyTicketKeys(server as unknown as TlsServer));
+      }
       this.#watchTlsFiles(entry);
       await listenOn(server, listener.host, listener.port, `listener "${listener.name}"`).catch(async (error: unknown) => {
         await tls?.close();
@@ -279,6 +291,13 @@ export class Gateway {
     this.#ready = true;
     this.#expiry.start();
     this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.adminUrl, routes: config.routes.length }, 'gateway started');
+  }
+
+  /** A client tried to renegotiate: logged and counted as what it is, and the connection closed. */
+  #renegotiationRefused(listener: string, socket: TLSSocket): void {
+    this.#services.metrics.renegotiationsRefused.inc({ listener });
+    this.logger.warn({ event: 'tls.renegotiation_refused', listener, clientIp: socket.remoteAddress }, 'client-initiated TLS renegotiation refused: connection closed');
+    socket.destroy();
   }
 
   /** Swaps in a validated config. Listener and admin changes need a restart and are reported. */
@@ -342,7 +361,8 @@ export class Gateway {
         await next.close();
         return false;
       }
-      (entry.server as unknown as { setSecureContext(options: object): void }).setSecureContext(next.secureContext);
+      (entry.server as unknown as TlsServer).setSecureContext(next.secureContext);
+      next.applyTicketKeys(entry.server as unknown as TlsServer, true);
     } catch (error) {
       // The new state's CRL timer and fetches must not outlive a reload that failed.
       await next?.close().catch(() => {});
@@ -355,6 +375,11 @@ export class Gateway {
     await previous.close();
     this.logger.info({ event: 'tls.reloaded', listener: name }, 'TLS certificate and client CAs reloaded');
     return true;
+  }
+
+  /** The listener's server, for tests and tools (ticket keys, connections). */
+  listenerServer(name: string): Server | undefined {
+    return this.#servers.find((candidate) => candidate.config.name === name)?.server;
   }
 
   /** The listener's TLS state, for tests and tools. */
@@ -473,6 +498,9 @@ export class Gateway {
     logger.flush();
   }
 }
+
+/** What Node reports when a client renegotiates: refused at once, or past its own limit. */
+const RENEGOTIATION_ERRORS: ReadonlySet<string> = new Set(['ERR_TLS_RENEGOTIATION_DISABLED', 'ERR_TLS_SESSION_ATTACK']);
 
 function fromX509(kind: KnownCertificate['kind'], name: string, certificate: x509.X509Certificate): KnownCertificate {
   return { kind, name, subject: certificate.subject, serial: normalizeSerial(certificate.serialNumber), notAfter: certificate.notAfter.getTime() };

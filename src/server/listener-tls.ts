@@ -8,7 +8,7 @@
  * looked up per request, in memory, so a CRL update reaches connections already open, and a
  * client CA removed by a reload stops being trusted on them too.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { DetailedPeerCertificate, SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import type { ClientCertificate, PeerCertificate } from '../core/context.js';
@@ -39,6 +39,10 @@ export class ListenerTls {
   /** SHA-256 of each configured client CA certificate. */
   readonly #caFingerprints: ReadonlySet<string>;
   #unknownLoggedAt = Number.NEGATIVE_INFINITY;
+  /** Session tickets on: how long one ticket key lives (ms); undefined when tickets are off. */
+  readonly #ticketKeyLifetimeMs: number | undefined;
+  #ticketKey: Buffer | undefined;
+  #ticketKeyCreatedAt = 0;
 
   private constructor(
     readonly name: string,
@@ -48,6 +52,7 @@ export class ListenerTls {
     this.mode = config.clientCertificates.mode;
     this.hsts = hstsHeader(config);
     this.secureContext = listenerSecureContext(config);
+    this.#ticketKeyLifetimeMs = config.sessionTickets.enabled ? config.sessionTickets.keyRotationSeconds * 1000 : undefined;
     const cas = this.mode === 'off' ? [] : config.clientCertificates.caFiles.flatMap((file) => parsePemBundle(readPemFile(file, 'tls.clientCertificates.caFiles')));
     this.#caFingerprints = new Set(cas.map((ca) => createHash('sha256').update(Buffer.from(ca.rawData)).digest('hex')));
     this.certificates = [
@@ -73,6 +78,29 @@ export class ListenerTls {
   /** Options for https.createServer: the secure context plus how client certificates are asked for. */
   serverOptions(): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: false } {
     return { ...this.secureContext, requestCert: this.mode !== 'off', rejectUnauthorized: false };
+  }
+
+  /**
+   * Puts a new session-ticket key in force once the current one has lived keyRotationSeconds
+   * (by the injected clock). Called as each TCP connection arrives, before its ClientHello is
+   * read, so no ticket is accepted under a key past its time; Node's ticket key holds one key, so
+   * tickets sealed with the old key then fall back to a full handshake. `force` sets the key
+   * again after setSecureContext, whose fresh context carries a key of Node's own. The keys live
+   * in this process's memory only (per node: sharing them across nodes waits for the vault).
+   * No-op when tickets are off.
+   */
+  applyTicketKeys(server: { setTicketKeys(keys: Buffer): void }, force = false): void {
+    if (this.#ticketKeyLifetimeMs === undefined) return;
+    const now = this.deps.clock.now();
+    if (this.#ticketKey === undefined || now - this.#ticketKeyCreatedAt >= this.#ticketKeyLifetimeMs) {
+      const first = this.#ticketKey === undefined;
+      // 48 bytes: key name (16), HMAC secret (16), AES key (16), as Node's setTicketKeys takes them.
+      this.#ticketKey = randomBytes(48);
+      this.#ticketKeyCreatedAt = now;
+      force = true;
+      if (!first) this.deps.logger.info({ event: 'tls.ticket_key_rotated', listener: this.name }, 'new session-ticket key in force');
+    }
+    if (force) server.setTicketKeys(this.#ticketKey);
   }
 
   /** Loads the CRLs again now (tests; an operator's reload). */

@@ -1,26 +1,17 @@
 /**
- * Hardened TLS settings for the listeners and for upstream connections. TLS 1.2 at least (1.3
- * preferred: OpenSSL negotiates the highest both sides support), and for TLS 1.2 only ECDHE
- * (forward secret) with AEAD ciphers (GCM, ChaCha20-Poly1305): no CBC, no static RSA key
- * exchange, no RC4/3DES (RFC 9325 §4.2). Certificates and keys come from files or secret
- * references; files are read here, synchronously, at start and on reload only.
+ * Hardened TLS settings for the listeners and for upstream connections: the profile of
+ * net/tls-profile.ts (versions, AEAD forward-secret suites, key-exchange groups), plus what only
+ * a server decides: session tickets (off unless enabled; then rotated, see listener-tls.ts).
+ * Certificates and keys come from files or secret references; files are read here,
+ * synchronously, at start and on reload only.
  */
+import { constants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SecureContextOptions } from 'node:tls';
 import type { ListenerTlsConfig } from '../config/schema.js';
+import { groupList, HARDENED_CIPHERS } from '../net/tls-profile.js';
 
-/** TLS 1.3 suites (all AEAD and forward secret), then the TLS 1.2 ECDHE AEAD suites, strongest first. */
-export const HARDENED_CIPHERS = [
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'TLS_AES_128_GCM_SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-].join(':');
+export { HARDENED_CIPHERS } from '../net/tls-profile.js';
 
 /** Reads a PEM file; the error names the file and the option, never its content. */
 export function readPemFile(path: string, option: string): string {
@@ -42,7 +33,12 @@ export function listenerSecureContext(tls: ListenerTlsConfig): SecureContextOpti
     passphrase: tls.keyPassphrase?.reveal(),
     minVersion: tls.minVersion,
     ciphers: HARDENED_CIPHERS,
+    ecdhCurve: groupList(tls.groups),
     honorCipherOrder: true,
+    // Without tickets no session can be resumed: Node keeps no server-side session cache unless
+    // asked ('newSession'), so SSL_OP_NO_TICKET turns resumption off for TLS 1.2 and 1.3 alike.
+    // With tickets, their lifetime hint is the key's (RFC 8446 §4.6.1): a ticket never outlives it.
+    ...(tls.sessionTickets.enabled ? { sessionTimeout: tls.sessionTickets.keyRotationSeconds } : { secureOptions: constants.SSL_OP_NO_TICKET }),
     // Client certificates are checked against these CAs only (not the system store).
     ...(clientCas.length > 0 ? { ca: clientCas } : {}),
   };

@@ -10,7 +10,8 @@ import type { Clock } from '../core/clock.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { forwardingOptions, type ForwardingOptions } from './forwarding.js';
-import { HARDENED_CIPHERS, readPemFile } from './tls-options.js';
+import { groupList, HARDENED_CIPHERS } from '../net/tls-profile.js';
+import { readPemFile } from './tls-options.js';
 
 /** A server certificate an https target presented, kept for the expiry watch. */
 export interface SeenCertificate {
@@ -74,6 +75,8 @@ export interface UpstreamTls {
   readonly ca?: string[];
   readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
   readonly ciphers: string;
+  /** Key-exchange groups offered (OpenSSL list), X25519:P-256:P-384 unless the config widens it. */
+  readonly ecdhCurve: string;
   readonly servername?: string;
   readonly cert?: string;
   readonly key?: string;
@@ -84,7 +87,7 @@ export interface UpstreamTls {
 /** Reads the upstream's TLS files once (at load); without a `tls` section: system CAs, TLS 1.2+. */
 export function upstreamTls(config: UpstreamConfig): UpstreamTls {
   const tls = config.tls;
-  const base = { minVersion: tls?.minVersion ?? 'TLSv1.2', ciphers: HARDENED_CIPHERS, rejectUnauthorized: true } as const;
+  const base = { minVersion: tls?.minVersion ?? 'TLSv1.2', ciphers: HARDENED_CIPHERS, ecdhCurve: groupList(tls?.groups), rejectUnauthorized: true } as const;
   if (!tls) return base;
   return {
     ...base,
