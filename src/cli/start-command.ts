@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { formatIssue, loadConfigFile } from '../config/loader.js';
+import { collectSecrets, redactText } from '../observability/crash-report.js';
 import { Gateway } from '../server/gateway.js';
-import { handleSignals } from './signals.js';
+import { handleSignals, installLastResort } from './signals.js';
 
 export function registerStartCommand(program: Command): void {
   program
@@ -16,16 +17,25 @@ export function registerStartCommand(program: Command): void {
         return;
       }
       for (const warning of loaded.warnings) process.stderr.write(`portcullis: warning: ${formatIssue(warning)}\n`);
-      let gateway: Gateway;
+      let gateway: Gateway | undefined;
+      const secrets = collectSecrets(loaded.config);
+      installLastResort(() => gateway, () => secrets);
       try {
         gateway = await Gateway.start({ config: loaded.config, configPath: options.config });
       } catch (error) {
-        // A port in use, an unreachable store, a short pepper: say what, without a stack trace.
-        process.stderr.write(`portcullis: could not start: ${(error as Error).message}\n`);
-        process.exitCode = 1;
-        return;
+        // A port in use, an unreachable store, a short pepper: say what, in one line, without a
+        // stack trace or a secret (a driver's message may quote the connection string).
+        const reason = crashReason(error, secrets);
+        process.stderr.write(`portcullis: could not start: ${reason}\n`);
+        process.exit(1);
       }
       if (loaded.config.lifecycle.watchConfigFile) gateway.watchConfigFile();
       handleSignals(gateway);
     });
+}
+
+/** The error's message on one line, bounded, with secrets redacted. */
+function crashReason(error: unknown, secrets: readonly string[]): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return redactText(message.replace(/\s+/g, ' ').slice(0, 500), secrets);
 }

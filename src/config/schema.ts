@@ -220,6 +220,8 @@ export const ConfigSchema = Type.Object(
           url: Type.Optional(Secret('postgres: the connection URL (it holds a password, so by reference).')),
           migrateOnStart: Type.Boolean({ default: true, description: 'Apply pending migrations at start (else run `portcullis migrate`).' }),
           pollIntervalMs: Type.Integer({ minimum: 50, maximum: 10000, default: 500, description: 'How often each node follows the change feed; changes reach it within about this long.' }),
+          connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 60000, default: 5000, description: 'postgres: how long opening a connection may take before the store counts as unavailable.' }),
+          queryTimeoutMs: Type.Integer({ minimum: 100, maximum: 300000, default: 10000, description: 'postgres: how long one query may take (statement_timeout and a client-side read timeout).' }),
         },
         { additionalProperties: false, description: 'Where consumers and keys live.' },
       ),

@@ -36,11 +36,6 @@ export function createLogger(options: LoggerOptions, destination: DestinationStr
   );
 }
 
-/** Standard output, asynchronous so a slow terminal does not slow requests; flushed on exit. */
-export function stdoutDestination(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false });
-}
-
 /** Returns the path with the values of sensitive query parameters replaced. */
 export function redactPath(path: string, search: string, sensitive: ReadonlySet<string>): string {
   if (search === '' || search === '?') return path + search;

@@ -25,6 +25,9 @@ export class GatewayMetrics {
   readonly rateLimited = new Counter({ name: 'portcullis_ratelimit_refused_total', help: 'Requests refused by a rate or concurrency limit, by route and limit name.', labelNames: ['route', 'limit'] as const, registers: [this.registry] });
   readonly rateLimitFallbacks = new Counter({ name: 'portcullis_ratelimit_fallback_total', help: 'Limit decisions taken by the fallback because Redis failed, by route and mode.', labelNames: ['route', 'mode'] as const, registers: [this.registry] });
   readonly rateLimitStoreUp = new Gauge({ name: 'portcullis_ratelimit_store_up', help: '1 while the shared rate-limit store (Redis) answers, 0 while it does not.', registers: [this.registry] });
+  readonly dependencyUp = new Gauge({ name: 'portcullis_dependency_up', help: '1 while a dependency (store, redis, issuer:<url>, crl:<listener>, log) answers, 0 while it does not.', labelNames: ['dependency'] as const, registers: [this.registry] });
+  readonly dependencyFailures = new Counter({ name: 'portcullis_dependency_failures_total', help: 'Failed attempts to use a dependency (a lost connection, a timeout, a refused connection).', labelNames: ['dependency'] as const, registers: [this.registry] });
+  readonly logLinesDropped = new Counter({ name: 'portcullis_log_lines_dropped_total', help: 'Log lines dropped because the log destination did not keep up (its buffer was full) or was gone.', registers: [this.registry] });
   readonly shed = new Counter({ name: 'portcullis_overload_shed_total', help: 'Requests refused early with 503 overloaded.', registers: [this.registry] });
 
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {

@@ -70,8 +70,8 @@ export interface RedisStoreOptions {
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly logger: Logger;
-  /** Told of every change of reachability (for the gauge). */
-  readonly onHealth: (up: boolean) => void;
+  /** Told of every failure (with its message) and of every change back to reachable. */
+  readonly onHealth: (up: boolean, reason?: string) => void;
 }
 
 interface GcraClient extends Redis {
@@ -156,7 +156,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       this.#outageOpen = true;
       this.options.logger.error({ event: 'ratelimit.store_unavailable', err: { message: error.message } }, 'Redis for rate limits is unreachable: policies apply their fallback (onStoreFailure)');
     }
-    if (this.#up !== false) this.options.onHealth(false);
+    this.options.onHealth(false, error.message);
     this.#up = false;
   }
 

@@ -1,7 +1,8 @@
 /**
  * The admin listener, bound to 127.0.0.1 by default: liveness (`/healthz`: the process answers)
- * and readiness (`/readyz`: config loaded, listeners up, not draining). The admin API will live
- * here too, behind authentication.
+ * and readiness (`/readyz`: config loaded, listeners up, not draining; 200 with a `degraded` list
+ * while dependencies are down but the data plane serves). The admin API lives here too, behind
+ * authentication.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,7 +10,10 @@ import { GatewayError } from '../core/errors.js';
 import { writeBareProblem } from '../core/problem.js';
 
 export interface AdminState {
+  /** Started and not draining: the data plane can serve. */
   ready(): boolean;
+  /** Dependencies not answering right now (the data plane serves without them, degraded). */
+  degraded(): ReadonlyArray<{ dependency: string; since: string; reason: string }>;
   typeBaseUrl(): string;
   /** Revision of the config in force: 1 at start, +1 per successful reload. */
   configRevision(): number;
@@ -33,8 +37,12 @@ export function createAdminServer(state: AdminState, api?: (req: IncomingMessage
       return;
     }
     if (path === '/readyz') {
+      // Only starting or draining makes a node unready: a store or Redis outage degrades every
+      // node alike, and a readiness probe that pulled them all would take the data plane down
+      // with its control plane (issue 13). What is degraded is in the body for operators.
       const ready = state.ready();
-      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', configRevision: state.configRevision() });
+      const degraded = state.degraded();
+      return json(res, ready ? 200 : 503, { status: !ready ? 'not ready' : degraded.length > 0 ? 'degraded' : 'ready', configRevision: state.configRevision(), degraded });
     }
     writeBareProblem(res, new GatewayError('route.not_found'), randomUUID(), state.typeBaseUrl());
   });

@@ -17,7 +17,8 @@ import { formatIssue, loadConfigFile } from '../config/loader.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { createAdminApi } from '../admin/admin-api.js';
 import { rateLimitNames } from '../config/policy-usage.js';
-import { createLogger, stdoutDestination } from '../observability/logger.js';
+import { createLogger } from '../observability/logger.js';
+import { BoundedDestination } from '../observability/log-destination.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { createAdminServer } from './admin.js';
 import { answerClientError } from './client-errors.js';
@@ -113,6 +114,7 @@ export class Gateway {
     this.#admin = createAdminServer(
       {
         ready: () => this.#ready && !this.#draining,
+        degraded: () => services.health.degraded(),
         typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
         configRevision: () => this.#revision,
         metrics: async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() }),
@@ -157,10 +159,20 @@ export class Gateway {
 
   /** Opens the store and key index (if configured), then the listeners. */
   static async start(options: GatewayOptions): Promise<Gateway> {
-    const destination = options.logDestination ?? stdoutDestination();
+    const destination = options.logDestination ?? new BoundedDestination();
     const clock = options.clock ?? systemClock;
     const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders }, destination);
     const services = await openServices(options.config, logger, clock);
+    if (destination instanceof BoundedDestination) {
+      services.health.register('log');
+      destination.onDrop({
+        dropped: (gone) => {
+          services.metrics.logLinesDropped.inc();
+          services.health.down('log', gone ? 'the log reader went away' : 'the log reader does not keep up: buffer full', { log: false });
+        },
+        flowing: () => services.health.up('log', { log: false }),
+      });
+    }
     const gateway = new Gateway(options, destination, clock, services);
     try {
       await gateway.#listen();
@@ -199,7 +211,20 @@ export class Gateway {
     return this.#runtime.logger;
   }
 
-  /** Requests being handled right now. */
+  /**
+   * Waits at most `timeoutMs` for buffered log lines to reach the log destination; never blocks
+   * the event loop (a stalled log reader costs the shutdown this long, no more).
+   */
+  async flushLogs(timeoutMs: number): Promise<void> {
+    const destination = this.#destination as DestinationStream & { flushWithin?(ms: number): Promise<boolean> };
+    await destination.flushWithin?.(timeoutMs);
+  }
+
+  /** Writes a line (already JSON, already redacted) straight to the log destination. */
+  writeLogLine(line: string): void {
+    this.#destination.write(line);
+  }
+
   /** Load shedding: past overload.maxInFlight, new requests get 503 at once (counted in onStart). */
   #overloaded(): boolean {
     const max = this.#runtime.config.overload.maxInFlight;
@@ -213,6 +238,7 @@ export class Gateway {
     return true;
   }
 
+  /** Requests being handled right now. */
   get inflight(): number {
     return this.#inflight;
   }
@@ -388,7 +414,17 @@ export class Gateway {
   }
 
   #openTls(listener: ListenerConfig): Promise<ListenerTls> {
-    return ListenerTls.open(listener.name, listener.tls!, { logger: this.logger, clock: this.#clock, metrics: this.#services.metrics.listenerTls(listener.name) });
+    const counters = this.#services.metrics.listenerTls(listener.name);
+    const health = this.#services.health;
+    const metrics = {
+      ...counters,
+      crlRefresh: (source: string, result: 'ok' | 'failed') => {
+        counters.crlRefresh(source, result);
+        if (result === 'ok') health.up(`crl:${listener.name}:${source}`);
+        else health.down(`crl:${listener.name}:${source}`, 'CRL load or fetch failed (see crl.refresh_failed)');
+      },
+    };
+    return ListenerTls.open(listener.name, listener.tls!, { logger: this.logger, clock: this.#clock, metrics });
   }
 
   /** Watches the certificate files' folders (renames by cert tooling included); debounced. */

@@ -12,10 +12,12 @@ import type { Logger } from '../observability/logger.js';
 import { policyUsed } from '../config/policy-usage.js';
 import { BUNDLED_COUNTRY_DATABASE, GeoDatabase } from '../geo/geo-database.js';
 import { GatewayMetrics } from '../observability/metrics.js';
+import { DependencyHealth } from '../observability/dependency-health.js';
 import { KeySourceRegistry } from '../jwt/key-source-registry.js';
 import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { migrateToLatest, openStore, type OpenedStore } from '../store/open-store.js';
+import { describePgError, isConnectionFailure } from '../store/pg-pool.js';
 import { ApiKeyRepository, ChangeFeed, ConsumerRepository } from '../store/repositories.js';
 import { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
 import { ConcurrencyCounter } from '../ratelimit/concurrency.js';
@@ -30,6 +32,8 @@ export { StartupError };
 export interface OpenedServices {
   readonly services: GatewayServices;
   readonly metrics: GatewayMetrics;
+  /** Which dependencies answer (store, redis, issuers, CRLs, log): metrics, outage logs, /readyz. */
+  readonly health: DependencyHealth;
   readonly store: OpenedStore | undefined;
   readonly consumers: ConsumerRepository | undefined;
   readonly keyService: KeyService | undefined;
@@ -42,6 +46,7 @@ export interface OpenedServices {
 
 export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock): Promise<OpenedServices> {
   const metrics = new GatewayMetrics();
+  const health = new DependencyHealth({ clock, logger: () => logger, metrics });
   const policyMetrics = {
     locationMismatch: (route: string, action: 'flag' | 'deny') => metrics.locationMismatches.inc({ route, action }),
     tokenRejected: (route: string, code: string) => metrics.tokensRejected.inc({ route, code }),
@@ -52,7 +57,14 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   const issuerKeys = new KeySourceRegistry({
     clock,
     logger,
-    metrics: { fetched: (issuer, outcome) => metrics.jwksFetches.inc({ issuer, outcome }), staleKeysUsed: (issuer) => metrics.staleKeysUsed.inc({ issuer }) },
+    metrics: {
+      fetched: (issuer, outcome) => {
+        metrics.jwksFetches.inc({ issuer, outcome });
+        if (outcome === 'ok') health.up(`issuer:${issuer}`);
+        else health.down(`issuer:${issuer}`, 'discovery or JWKS fetch failed (see jwks.fetch_failed)');
+      },
+      staleKeysUsed: (issuer) => metrics.staleKeysUsed.inc({ issuer }),
+    },
   });
   const authFailures = new FailureThrottle(config.bruteForce);
   // Loaded only when some route uses it: 15 MB of database is not free.
@@ -60,12 +72,13 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   geo?.watch();
   // A guessable bootstrap token would make the admin API the weakest door.
   if (config.admin.token && config.admin.token.reveal().length < 24) throw new StartupError(`admin.token (${config.admin.token.reference}) must be at least 24 characters`);
-  const rateLimits = await openRateLimits(config, logger, metrics);
+  const rateLimits = await openRateLimits(config, logger, metrics, health);
   if (!config.store) {
     const services = { authFailures, geo, metrics: policyMetrics, issuerKeys, rateLimits };
     return {
       services,
       metrics,
+      health,
       store: undefined,
       consumers: undefined,
       keyService: undefined,
@@ -78,7 +91,18 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       },
     };
   }
-  const store = openStore(config.store.driver === 'postgres' ? { driver: 'postgres', url: config.store.url!.reveal() } : { driver: 'sqlite', path: config.store.path });
+  const storeConfig = config.store;
+  const store = openStore(
+    storeConfig.driver === 'postgres'
+      ? {
+          driver: 'postgres',
+          url: storeConfig.url!.reveal(),
+          connectTimeoutMs: storeConfig.connectTimeoutMs,
+          queryTimeoutMs: storeConfig.queryTimeoutMs,
+          onHealth: (up, reason) => (up ? health.up('store') : health.down('store', reason ?? 'failed')),
+        }
+      : { driver: 'sqlite', path: storeConfig.path },
+  );
   try {
     if (config.store.migrateOnStart) {
       const result = await migrateToLatest(store);
@@ -112,6 +136,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     return {
       services: { authFailures, apiKeys: keyIndex, consumers: keyIndex, geo, metrics: policyMetrics, issuerKeys, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex } },
       metrics,
+      health,
       store,
       consumers,
       keyService,
@@ -131,6 +156,10 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   } catch (error) {
     await store.close().catch(() => {});
     await rateLimits.close().catch(() => {});
+    // The database down at start: one plain line for the operator (the start command exits 1).
+    if (!(error instanceof StartupError) && storeConfig.driver === 'postgres' && isConnectionFailure(error)) {
+      throw new StartupError(`the store (postgres) did not answer: ${describePgError(error)}; start it, or check store.url`, { cause: error });
+    }
     throw error;
   }
 }
@@ -140,7 +169,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
  * configured. An unreachable Redis at start is not fatal: it is logged and the policies' fallback
  * serves until it answers.
  */
-async function openRateLimits(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): Promise<RateLimitServices & { close(): Promise<void> }> {
+async function openRateLimits(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics, health: DependencyHealth): Promise<RateLimitServices & { close(): Promise<void> }> {
   const local = new MemoryRateLimitStore();
   let shared: RedisRateLimitStore | undefined;
   if (config.redis) {
@@ -152,7 +181,11 @@ async function openRateLimits(config: GatewayConfig, logger: Logger, metrics: Ga
       connectTimeoutMs: config.redis.connectTimeoutMs,
       commandTimeoutMs: config.redis.commandTimeoutMs,
       logger,
-      onHealth: (up) => metrics.rateLimitStoreUp.set(up ? 1 : 0),
+      onHealth: (up, reason) => {
+        metrics.rateLimitStoreUp.set(up ? 1 : 0);
+        if (up) health.up('redis');
+        else health.down('redis', reason ?? 'failed');
+      },
     });
     await shared.connect();
   }

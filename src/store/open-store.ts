@@ -6,11 +6,22 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationResultSet } from 'kysely';
 import Database from 'libsql';
-import pg from 'pg';
+import { createGuardedPool } from './pg-pool.js';
 import { migrations, type Dialect } from './migrations.js';
 import type { StoreTables } from './tables.js';
 
-export type StoreLocation = { driver: 'sqlite'; path: string } | { driver: 'postgres'; url: string; schema?: string };
+export type StoreLocation =
+  | { driver: 'sqlite'; path: string }
+  | {
+      driver: 'postgres';
+      url: string;
+      schema?: string;
+      /** Defaults: 5000 ms to connect, 10000 ms per query. */
+      connectTimeoutMs?: number;
+      queryTimeoutMs?: number;
+      /** Told whether the database answers (see pg-pool.ts): feeds the outage log, metric and /readyz. */
+      onHealth?: (up: boolean, reason?: string) => void;
+    };
 
 export interface OpenedStore {
   readonly db: Kysely<StoreTables>;
@@ -24,10 +35,8 @@ export interface OpenedStore {
  * PostgreSQL timeouts: a frozen connection (a partition, a stuck proxy) must become an error that
  * is logged, not a query that never returns while nodes silently stop following revocations.
  */
-const CONNECT_TIMEOUT_MS = 5000;
-const QUERY_TIMEOUT_MS = 10000;
-
-const INT8_OID = 20;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+export const DEFAULT_QUERY_TIMEOUT_MS = 10000;
 
 export function openStore(location: StoreLocation): OpenedStore {
   if (location.driver === 'sqlite') {
@@ -38,16 +47,12 @@ export function openStore(location: StoreLocation): OpenedStore {
     const db = new Kysely<StoreTables>({ dialect: new SqliteDialect({ database: database as never }) });
     return { db, dialect: 'sqlite', schema: undefined, close: () => db.destroy() };
   }
-  const pool = new pg.Pool({
-    connectionString: location.url,
-    max: 10,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    query_timeout: QUERY_TIMEOUT_MS,
-    statement_timeout: QUERY_TIMEOUT_MS,
-    keepAlive: true,
-    // Millisecond timestamps are int8; they fit a JS number exactly until the year 287396.
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
-    ...(location.schema ? { options: `-c search_path=${location.schema}` } : {}),
+  const pool = createGuardedPool({
+    url: location.url,
+    schema: location.schema,
+    connectTimeoutMs: location.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    queryTimeoutMs: location.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    onHealth: location.onHealth,
   });
   const db = new Kysely<StoreTables>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', schema: location.schema, close: () => db.destroy() };
