@@ -14,9 +14,18 @@ export const LOG_FLUSH_MS = 2000;
 /** A crash drains in-flight requests for at most this long (the process is in an unknown state). */
 export const CRASH_DRAIN_MS = 2000;
 
-export function handleSignals(gateway: Gateway, onStopped: () => Promise<void> = async () => {}): void {
+/**
+ * Installs the signal handlers. Give a getter to install them before the gateway has started: the
+ * default action of SIGHUP and SIGTERM is to end the process at once, so a signal that arrives
+ * between "gateway.started" and the handlers would otherwise kill it. Before the gateway runs, a
+ * stop signal exits 0 (nothing to drain) and SIGHUP is ignored (the config is being read anyway).
+ */
+export function handleSignals(target: Gateway | (() => Gateway | undefined), onStopped: () => Promise<void> = async () => {}): void {
+  const current = typeof target === 'function' ? target : () => target;
   let stopping = false;
   const stop = (signal: string) => {
+    const gateway = current();
+    if (!gateway) process.exit(0);
     if (stopping) {
       gateway.logger.warn({ event: 'gateway.forced_exit', signal }, 'second stop signal: exiting without draining');
       void gateway.flushLogs(LOG_FLUSH_MS).finally(() => process.exit(1));
@@ -27,7 +36,7 @@ export function handleSignals(gateway: Gateway, onStopped: () => Promise<void> =
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => void gateway.reloadFromFile());
+  process.on('SIGHUP', () => void current()?.reloadFromFile());
 }
 
 /**

@@ -20,6 +20,7 @@ export function registerStartCommand(program: Command): void {
       let gateway: Gateway | undefined;
       const secrets = collectSecrets(loaded.config);
       installLastResort(() => gateway, () => secrets);
+      handleSignals(() => gateway);
       try {
         gateway = await Gateway.start({ config: loaded.config, configPath: options.config });
       } catch (error) {
@@ -30,7 +31,6 @@ export function registerStartCommand(program: Command): void {
         process.exit(1);
       }
       if (loaded.config.lifecycle.watchConfigFile) gateway.watchConfigFile();
-      handleSignals(gateway);
     });
 }
 
