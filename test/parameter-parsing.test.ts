@@ -23,6 +23,7 @@ paths:
         - { name: flag, in: query, schema: { type: boolean } }
         - { name: X-N, in: header, schema: { type: integer } }
         - { name: n, in: cookie, schema: { type: integer } }
+        - { name: note, in: cookie, schema: { type: string, pattern: '^[^<>]*$' } }
         - { name: big, in: query, schema: { type: integer, format: int64 } }
         - { name: small, in: query, schema: { type: integer, format: int32 } }
         - { name: either, in: query, schema: { anyOf: [{ type: integer, maximum: 5 }, { type: string, maxLength: 3 }] } }
@@ -162,6 +163,13 @@ describe('parameters and bodies are read as the contract says, and forwarded as 
       }
     });
   }
+
+  test('a cookie value must pass as sent and as a server that percent-decodes cookies reads it', async () => {
+    assert.deepEqual(await refused('/api/numbers/1', { headers: { cookie: 'note=%3Cscript%3E' } }), [['/cookie/note', 'pattern']]);
+    assert.deepEqual(await refused('/api/numbers/1', { headers: { cookie: 'n=%31' } }), [['/cookie/n', 'type']]);
+    await accepted('/api/numbers/1', { headers: { cookie: 'note=100%; n=1' } });
+    await accepted('/api/numbers/1', { headers: { cookie: 'note=a%20b' } });
+  });
 
   test('booleans are only true and false, in the query and in form fields', async () => {
     for (const text of ['1', '0', 'TRUE', 'True', 'yes', 'on', ' true', 'true ', '', 'true\u00a0']) {

@@ -9,7 +9,7 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { collectNamed, decodeValue, parseCookies, pointerFor, type RequestProblem } from './parameters.js';
 import { decodeUtf8, parseJsonSafely, type JsonLimits } from './safe-json.js';
 import { coerce, NO_PLAN, type TypePlan } from './coerce.js';
-import { asSent, decodeForm, decodePath, parseRawPairs, setOwn } from './serialization.js';
+import { asSent, decodeCookie, decodeForm, decodePath, parseRawPairs, setOwn } from './serialization.js';
 import { isJsonMediaType } from './parameter-specs.js';
 
 export interface ValidationLimits extends JsonLimits {
@@ -79,6 +79,13 @@ export function validateParameters(compiled: CompiledOperation, input: RequestIn
     const jar = parseCookies(typeof input.headers.cookie === 'string' ? input.headers.cookie : undefined);
     const values = collectNamed(cookies.specs, jar, { location: 'cookie', decode: asSent, limits, problems, consumed: new Set() });
     check(cookies, values, 'cookie', problems);
+    // The upstream may percent-decode cookie values: that reading must pass too.
+    if ([...jar.values()].some((list) => list.some((value) => value.includes('%')))) {
+      const decodedProblems: RequestProblem[] = [];
+      const decoded = collectNamed(cookies.specs, jar, { location: 'cookie', decode: decodeCookie, limits, problems: decodedProblems, consumed: new Set() });
+      check(cookies, decoded, 'cookie', decodedProblems);
+      for (const found of decodedProblems) if (!problems.some((p) => p.pointer === found.pointer && p.keyword === found.keyword)) problems.push(found);
+    }
   }
   return problems;
 }

@@ -14,8 +14,14 @@ export type Decoder = (raw: string) => string | undefined;
 export const decodeForm: Decoder = (raw) => decodePercent(raw.includes('+') ? raw.replace(/\+/g, ' ') : raw);
 /** Path segments (RFC 3986 §2.1): `+` is itself. */
 export const decodePath: Decoder = (raw) => decodePercent(raw);
-/** Headers and cookies are not percent-encoded: the upstream reads them as sent. */
+/** Headers are not percent-encoded: the upstream reads them as sent. */
 export const asSent: Decoder = (raw) => raw;
+/**
+ * Cookies: RFC 6265 leaves the value's encoding to the application, and many servers (Express's
+ * cookie module, Rails) percent-decode it, keeping the text when it does not decode. Cookie values
+ * are checked as sent and, where they hold a `%`, read this way too.
+ */
+export const decodeCookie: Decoder = (raw) => decodePercent(raw) ?? raw;
 
 function decodePercent(raw: string): string | undefined {
   if (!raw.includes('%')) return raw;
