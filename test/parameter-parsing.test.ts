@@ -75,7 +75,9 @@ paths:
                 items: { type: array, items: { type: object, properties: { price: { type: string }, quantity: { type: integer } }, additionalProperties: false } }
                 codes: { $ref: '#/components/schemas/Short' }
                 labels: { $ref: '#/components/schemas/Short' }
+                settings: { type: object, properties: { limit: { type: integer, format: int32 } }, additionalProperties: false }
             encoding:
+              settings: { contentType: application/json }
               metadata: { style: deepObject, explode: true }
               expand: { style: deepObject, explode: true }
               items: { style: deepObject, explode: true }
@@ -264,6 +266,10 @@ describe('parameters and bodies are read as the contract says, and forwarded as 
     assert.deepEqual(await refused('/api/charges', form('amount=1&metadata[__proto__]=x')), [['/body/metadata/__proto__', 'forbiddenKey']]);
     assert.deepEqual(await refused('/api/charges', form('amount=1&codes=abcdef%2Cg')), [['/body/codes/0', 'maxLength']]);
     assert.deepEqual(await refused('/api/charges', form('amount=1&unknown[x]=1')), [['/body/unknown[x]', 'unevaluatedProperties']]);
+    // A field with a JSON contentType holds a JSON document, parsed as safely as a JSON body.
+    await accepted('/api/charges', form(`amount=1&settings=${encodeURIComponent('{"limit": 5}')}`));
+    assert.deepEqual(await refused('/api/charges', form(`amount=1&settings=${encodeURIComponent('{"limit": 2147483648}')}`)), [['/body/settings/limit', 'format']]);
+    assert.deepEqual(await refused('/api/charges', form(`amount=1&settings=${encodeURIComponent('{"limit": 1, "limit": 2}')}`)), [['/body/settings/limit', 'duplicateKey']]);
   });
 
   test('a body declared as */* is validated when it arrives as JSON or as a form; other content passes unparsed', async () => {

@@ -50,6 +50,14 @@ describe('sanitize: what the upstream receives', () => {
     assert.equal(received().headers['content-length'], String(Buffer.byteLength(body)));
   });
 
+  test('rewrites only the strings it changed: numbers beyond double precision, spacing and escapes reach the upstream as sent', async () => {
+    const text = '{ "id": 9223372036854775807, "ratio": 1.0000000000000001, "reference": "<b>x</b>", "n\\u0061me": "\\u00e9", "items": [ { "label": "<i>" } ] }';
+    assert.equal((await httpRequest(`${gw.url}/fields`, json(text))).status, 200);
+    assert.equal(received().body.toString(), text.replace('"<b>x</b>"', '"&lt;b&gt;x&lt;/b&gt;"').replace('"<i>"', '"&lt;i&gt;"'));
+    assert.equal((await httpRequest(`${gw.url}/whole`, json('{"Cafe\\u0301": 12345678901234567890}'))).status, 200);
+    assert.equal(received().body.toString(), '{"Caf\u00e9": 12345678901234567890}');
+  });
+
   test('forwards an unchanged body byte for byte', async () => {
     const text = '{ "name": "Ada",  "amount": 5 }';
     assert.equal((await httpRequest(`${gw.url}/fields`, json(text))).status, 200);

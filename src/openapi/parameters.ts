@@ -156,7 +156,7 @@ export function decodeValue(spec: ParameterSpec, raw: string, context: Omit<Coll
     const text = context.decode(raw);
     const parsed = text === undefined ? undefined : parseJsonSafely(text, context.limits);
     if (parsed?.ok) return parsed.validated;
-    problems.push({ pointer: pointerFor(location, spec.name), keyword: parsed ? parsed.problem.keyword : 'encoding', message: parsed ? parsed.problem.message : 'is not valid percent-encoding' });
+    problems.push({ pointer: `${pointerFor(location, spec.name)}${parsed ? parsed.problem.pointer : ''}`, keyword: parsed ? parsed.problem.keyword : 'encoding', message: parsed ? parsed.problem.message : 'is not valid percent-encoding' });
     return undefined;
   }
   const split = splitSerialized(spec, raw, context.decode);

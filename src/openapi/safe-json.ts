@@ -170,3 +170,34 @@ function withAdjustments(value: unknown, adjusted: ReadonlyArray<{ path: JSONPat
   }
   return copy;
 }
+
+/**
+ * The JSON text with some strings replaced, everything else byte for byte: string values by the
+ * JSON of their path (`["items",0,"label"]`), property names by the JSON of the path to their value.
+ * For a text parseJsonSafely accepted. Re-serializing the parsed value instead would rewrite
+ * numbers beyond double precision (`9223372036854775807` → `9223372036854776000`).
+ */
+export function rewriteStrings(text: string, values: ReadonlyMap<string, string>, keys: ReadonlyMap<string, string>): string {
+  const edits: Array<{ offset: number; length: number; text: string }> = [];
+  visit(
+    text,
+    {
+      onObjectProperty: (property, offset, length, _line, _column, pathSupplier) => {
+        const name = keys.get(JSON.stringify([...pathSupplier(), property]));
+        if (name !== undefined) edits.push({ offset, length, text: JSON.stringify(name) });
+      },
+      onLiteralValue: (value: unknown, offset, length, _line, _column, pathSupplier) => {
+        const replaced = typeof value === 'string' ? values.get(JSON.stringify(pathSupplier())) : undefined;
+        if (replaced !== undefined) edits.push({ offset, length, text: JSON.stringify(replaced) });
+      },
+    },
+    { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false },
+  );
+  let out = '';
+  let at = 0;
+  for (const edit of edits.sort((a, b) => a.offset - b.offset)) {
+    out += text.slice(at, edit.offset) + edit.text;
+    at = edit.offset + edit.length;
+  }
+  return out + text.slice(at);
+}

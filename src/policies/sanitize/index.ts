@@ -10,7 +10,7 @@ import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
 import { mediaTypeOf } from '../../openapi/request-validator.js';
-import { parseJsonSafely, pathToPointer } from '../../openapi/safe-json.js';
+import { parseJsonSafely, pathToPointer, rewriteStrings } from '../../openapi/safe-json.js';
 import { requestHasBody } from '../../server/body-guard.js';
 import { validationLimitsSchema } from '../validate/index.js';
 import { sanitizeString, untouched, type SanitizeRules, type StringProblem } from './sanitize-string.js';
@@ -65,34 +65,37 @@ export const sanitize = definePolicy({
         const parsed = parseJsonSafely(body, config.limits);
         if (!parsed.ok) throw refuse([{ pointer: `/body${parsed.problem.pointer}`, keyword: parsed.problem.keyword, message: parsed.problem.message }]);
         const problems: StringProblem[] = [];
-        let changed = false;
-        const visit = (value: unknown, path: (string | number)[], rules: SanitizeRules | undefined): unknown => {
+        // Changed strings by their path (JSON of the path: exact, unlike a truncated pointer). Only
+        // they are rewritten in the body's text; everything else, numbers beyond double precision
+        // included, reaches the upstream exactly as it was validated (issue 12 §2).
+        const valueEdits = new Map<string, string>();
+        const keyEdits = new Map<string, string>();
+        const visit = (value: unknown, path: (string | number)[], rules: SanitizeRules | undefined): void => {
           if (typeof value === 'string') {
             const own = fieldRules(path) ?? rules;
-            if (!own || untouched(value)) return value;
+            if (!own || untouched(value)) return;
             const result = sanitizeString(value, own, pathToPointer(path), problems);
-            if (result !== value) changed = true;
-            return result;
+            if (result !== value) valueEdits.set(JSON.stringify(path), result);
+            return;
           }
-          if (Array.isArray(value)) return value.map((item, index) => visit(item, [...path, index], rules));
+          if (Array.isArray(value)) return value.forEach((item, index) => visit(item, [...path, index], rules));
           if (typeof value === 'object' && value !== null) {
-            const out: Record<string, unknown> = {};
+            const names = new Set<string>();
             for (const [key, child] of Object.entries(value)) {
               const name = rules && !untouched(key) ? sanitizeString(key, rules, pathToPointer([...path, key]), problems) : key;
-              if (name !== key) changed = true;
+              if (name !== key) keyEdits.set(JSON.stringify([...path, key]), name);
               // Two names that clean to the same one would silently lose a value: refuse instead.
-              if (Object.prototype.hasOwnProperty.call(out, name)) problems.push({ pointer: pathToPointer([...path, key]), keyword: 'duplicateKey', message: 'is the same as another property once sanitized' });
-              out[name] = visit(child, [...path, key], rules);
+              if (names.has(name)) problems.push({ pointer: pathToPointer([...path, key]), keyword: 'duplicateKey', message: 'is the same as another property once sanitized' });
+              names.add(name);
+              visit(child, [...path, key], rules);
             }
-            return out;
           }
-          return value;
         };
         const fieldRules = (path: readonly (string | number)[]) => (fields.length === 0 ? undefined : fields.find((field) => matches(field.tokens, path))?.rules);
-        const result = visit(parsed.value, [], whole);
+        visit(parsed.value, [], whole);
         if (problems.length > 0) throw refuse(problems.map((p) => ({ ...p, pointer: `/body${p.pointer}` })));
-        if (changed) {
-          ctx.replaceBody(Buffer.from(JSON.stringify(result)));
+        if (valueEdits.size > 0 || keyEdits.size > 0) {
+          ctx.replaceBody(Buffer.from(rewriteStrings(body.toString('utf8'), valueEdits, keyEdits)));
           ctx.logFields.sanitized = true;
         }
       },
