@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { clientCertificateError } from '../core/client-certificate.js';
-import type { HeaderMap, RequestContext, RouteInfo } from '../core/context.js';
+import { blockedError, clientCertificateError, countCertificateFailure } from '../core/client-certificate.js';
+import type { ClientCertificate, HeaderMap, RequestContext, RouteInfo } from '../core/context.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import { identityHeaders } from '../core/identity-headers.js';
 import { runPhase, runRequestPhases, type Pipeline } from '../core/pipeline.js';
@@ -154,7 +154,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
   else if (hostProblem) early = new GatewayError('request.malformed', { detail: hostProblem });
   else if (listener.plainHttp === 'refuse') early = new GatewayError('request.https_required', { detail: 'This address serves HTTPS only.' });
   // Listener mode `required`: no request is served without a valid certificate, whatever the route.
-  else if (tls?.mode === 'required' && clientCertificate?.status !== 'verified') early = clientCertificateError(clientCertificate);
+  else if (tls?.mode === 'required' && clientCertificate?.status !== 'verified') early = listenerCertificateRefusal(clientCertificate, ip.ok ? ip.clientIp : peerIp, runtime);
   else if (!ip.ok) early = new GatewayError('request.malformed', { detail: 'The X-Forwarded-For chain from a trusted proxy holds an invalid address.' });
   else if (!target.ok) early = new GatewayError('request.malformed', { detail: `The request target is not acceptable: ${target.reason}.` });
   else if ((builtin = runtime.endpoints?.match(method, target.path))) {
@@ -367,4 +367,18 @@ function hostWithoutPort(host: string | undefined): string {
 
 function stringHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Listener mode `required`: 429 for a blocked client, else the certificate's problem, counted as an authentication failure. */
+function listenerCertificateRefusal(outcome: ClientCertificate | undefined, clientIp: string, runtime: Runtime): GatewayError {
+  const accounting = {
+    failures: runtime.authFailures,
+    clientIp,
+    now: runtime.clock.now(),
+    onBlocked: () => runtime.logger.warn({ event: 'auth.client_blocked', clientIp }, 'too many failed authentications: client blocked'),
+  };
+  const blocked = blockedError(accounting);
+  if (blocked) return blocked;
+  countCertificateFailure(outcome, accounting);
+  return clientCertificateError(outcome)!;
 }

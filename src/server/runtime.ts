@@ -5,7 +5,7 @@
  */
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../core/clock.js';
-import type { BuiltinEndpoints, GatewayServices } from '../core/services.js';
+import type { AuthFailureTracker, BuiltinEndpoints, GatewayServices } from '../core/services.js';
 import type { RouteInfo } from '../core/context.js';
 import { IDENTITY_HEADERS } from '../core/identity-headers.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
@@ -42,6 +42,9 @@ export interface Runtime {
   readonly endpoints: BuiltinEndpoints | undefined;
   /** The private CA's CRL, served at pki.crlPath on every listener. */
   readonly crl: CrlPublication | undefined;
+  /** Brute-force counts (the listener's client-certificate refusals count too), and the clock they run on. */
+  readonly authFailures: AuthFailureTracker | undefined;
+  readonly clock: Clock;
   /** A request starts or ends on this runtime. */
   acquire(): void;
   release(): void;
@@ -100,6 +103,8 @@ export function buildRuntime(
     trustedProxies: new TrustedProxies(config.trustedProxies),
     requestIdHeader,
     endpoints: services.endpoints,
+    authFailures: services.authFailures,
+    clock,
     crl: config.pki ? new CrlPublication(config.pki.crlPath, config.pki.caDir) : undefined,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {

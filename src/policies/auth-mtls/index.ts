@@ -8,9 +8,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { establishPrincipal } from '../../core/auth-composition.js';
-import { clientCertificateError } from '../../core/client-certificate.js';
+import { blockedError, clientCertificateError, countCertificateFailure, type FailureAccounting } from '../../core/client-certificate.js';
 import { CONSUMER_ID_PATTERN, isSafeConsumerId } from '../../core/consumer-id.js';
-import type { PeerCertificate } from '../../core/context.js';
+import type { PeerCertificate, RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
 import { CONSUMER_URI_PREFIX } from '../../pki/issue.js';
@@ -101,6 +101,13 @@ export const authMtls = definePolicy({
     const uriIssuers = new Set(config.consumerUri.issuers.map(normalizeName));
     const uriScopes = Object.freeze([...config.consumerUri.scopes]);
     const directory = deps.services.consumers;
+    const failures = deps.services.authFailures;
+    const accounting = (ctx: RequestContext): FailureAccounting => ({
+      failures,
+      clientIp: ctx.clientIp,
+      now: deps.clock.now(),
+      onBlocked: () => deps.logger.warn({ event: 'auth.client_blocked', clientIp: ctx.clientIp, requestId: ctx.requestId }, 'too many failed authentications: client blocked'),
+    });
 
     /**
      * Our own CA's consumer URI first: it is what `certs issue --consumer` wrote, and a partner must
@@ -122,9 +129,18 @@ export const authMtls = definePolicy({
       authenticate: function authenticateClientCertificate(ctx) {
         const outcome = ctx.clientCertificate;
         if ((!outcome || outcome.status === 'none') && !config.required) return;
+        // Brute-force protection covers certificates too (bruteForce): a blocked client gets 429
+        // whatever it presents, and refused certificates count (see certificateFailureCounts).
+        const failure = accounting(ctx);
+        const blocked = blockedError(failure);
+        if (blocked) {
+          ctx.logFields.authFailure = 'blocked';
+          throw blocked;
+        }
         const refused = clientCertificateError(outcome);
         if (refused) {
           ctx.logFields.authFailure = outcome?.status === 'invalid' ? outcome.reason : (outcome?.status ?? 'none');
+          countCertificateFailure(outcome, failure);
           throw refused;
         }
         if (outcome?.status !== 'verified') throw new GatewayError('internal', { internal: 'unreachable client certificate outcome' });
@@ -134,10 +150,12 @@ export const authMtls = definePolicy({
         if (!rule || (directory && !stored)) {
           ctx.logFields.authFailure = 'unknown_certificate';
           ctx.logFields.certificateFingerprint = certificate.fingerprint;
+          countCertificateFailure(outcome, failure);
           throw new GatewayError('auth.client_cert_unknown', { detail: 'The client certificate is not registered for any consumer.', internal: `no consumer for ${certificate.subject} (${certificate.fingerprint})` });
         }
         if (stored && !stored.active) {
           ctx.logFields.authFailure = 'consumer_disabled';
+          countCertificateFailure(outcome, failure);
           throw new GatewayError('auth.consumer_disabled', { detail: 'The consumer this certificate belongs to is disabled.' });
         }
         establishPrincipal(ctx, {
