@@ -307,6 +307,7 @@ export const ConfigSchema = Type.Object(
         redactHeaders: Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), { default: [], description: 'Header names redacted in every log line, besides Authorization, Cookie, Set-Cookie, X-API-Key, Proxy-Authorization.' }),
         redactQueryParams: Type.Array(Type.String(), { default: [], description: 'Query parameters whose values are redacted in logged paths, besides the built-in list.' }),
         includeHeaders: Type.Boolean({ default: false, description: 'Add request headers (redacted) to access-log lines.' }),
+        maxBufferBytes: Type.Integer({ minimum: 65536, maximum: 1073741824, default: 8388608, description: 'Log bytes that may wait for a slow log reader; past it lines are dropped and counted (portcullis_log_lines_dropped_total), never queued without bound.' }),
       },
       { additionalProperties: false, default: {}, description: 'JSON logs on standard output.' },
     ),

@@ -159,7 +159,7 @@ export class Gateway {
 
   /** Opens the store and key index (if configured), then the listeners. */
   static async start(options: GatewayOptions): Promise<Gateway> {
-    const destination = options.logDestination ?? new BoundedDestination();
+    const destination = options.logDestination ?? new BoundedDestination({ maxBufferBytes: options.config.logging.maxBufferBytes });
     const clock = options.clock ?? systemClock;
     const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders }, destination);
     const services = await openServices(options.config, logger, clock);
