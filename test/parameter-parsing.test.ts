@@ -28,6 +28,10 @@ paths:
         - { name: small, in: query, schema: { type: integer, format: int32 } }
         - { name: either, in: query, schema: { anyOf: [{ type: integer, maximum: 5 }, { type: string, maxLength: 3 }] } }
         - { name: at, in: query, schema: { type: string, format: date-time } }
+        - name: X-Range
+          in: header
+          explode: true
+          schema: { anyOf: [{ type: object, properties: { from: { type: integer }, to: { type: integer } }, additionalProperties: false }, { type: integer }] }
       responses: { '200': { description: ok } }
     post:
       operationId: numbersBody
@@ -165,6 +169,13 @@ describe('parameters and bodies are read as the contract says, and forwarded as 
       }
     });
   }
+
+  test('an object-or-scalar header is read as an object when it is one, else as the plain value', async () => {
+    await accepted('/api/numbers/1', { headers: { 'x-range': 'from=1,to=5' } });
+    await accepted('/api/numbers/1', { headers: { 'x-range': '7' } });
+    assert.ok((await refused('/api/numbers/1', { headers: { 'x-range': 'abc' } })).every(([pointer]) => pointer.startsWith('/header/x-range')));
+    assert.ok((await refused('/api/numbers/1', { headers: { 'x-range': 'from=x' } })).every(([pointer]) => pointer.startsWith('/header/x-range')));
+  });
 
   test('a cookie value must pass as sent and as a server that percent-decodes cookies reads it', async () => {
     assert.deepEqual(await refused('/api/numbers/1', { headers: { cookie: 'note=%3Cscript%3E' } }), [['/cookie/note', 'pattern']]);

@@ -23,6 +23,9 @@ export function planAt(plain: unknown, pointer: string): TypePlan {
   return planFor(plain, schemaAt(plain, pointer));
 }
 
+const SCALAR_TYPES = ['string', 'number', 'integer', 'boolean', 'null'];
+const allowsScalar = (plan: TypePlan) => SCALAR_TYPES.some((t) => plan.types.has(t));
+
 function shapeOf(plan: TypePlan): Shape {
   if (plan.types.has('array')) return 'array';
   if (plan.types.has('object') || plan.properties.size > 0) return 'object';
@@ -38,7 +41,7 @@ export function parameterSpecs(plain: unknown, location: ParameterLocation, para
     const key = location === 'header' ? p.name.toLowerCase() : p.name;
     plans.set(key, plan);
     const shape = json ? 'scalar' : shapeOf(plan);
-    return { name: p.name, key, in: location, style: p.style, explode: p.explode, shape, json, objectKeys: shape === 'object' ? [...plan.properties.keys()] : [] };
+    return { name: p.name, key, in: location, style: p.style, explode: p.explode, shape, scalarToo: shape !== 'scalar' && allowsScalar(plan), json, objectKeys: shape === 'object' ? [...plan.properties.keys()] : [] };
   });
   return { specs, plan: objectPlan(plans) };
 }
@@ -58,6 +61,7 @@ export function formFieldSpecs(plain: unknown, pointer: string, encoding: Readon
       style,
       explode: declared?.explode ?? style === 'form',
       shape,
+      scalarToo: shape !== 'scalar' && allowsScalar(property),
       json,
       objectKeys: shape === 'object' ? [...property.properties.keys()] : [],
     };

@@ -23,6 +23,8 @@ export interface ParameterSpec {
   readonly explode: boolean;
   /** How the value is serialized: a list, an object, or one value (the schema's first typed branch). */
   readonly shape: Shape;
+  /** The schema also allows a plain value where the shape is an object or a list (`anyOf: [object, integer]`). */
+  readonly scalarToo: boolean;
   /** The value is a JSON document (`content: application/json`, or a form field's `contentType`). */
   readonly json: boolean;
   /** For form-exploded objects: the property names that are query keys of their own. */
@@ -161,6 +163,11 @@ export function decodeValue(spec: ParameterSpec, raw: string, context: Omit<Coll
   }
   const split = splitSerialized(spec, raw, context.decode);
   if (split.ok) return split.value;
+  // Not an object's serialization, but the schema allows a plain value: read it as one.
+  if (spec.scalarToo && split.keyword === 'style') {
+    const plain = splitSerialized({ ...spec, shape: 'scalar' }, raw, context.decode);
+    if (plain.ok) return plain.value;
+  }
   problems.push({ pointer: pointerFor(location, spec.name), keyword: split.keyword, message: split.message });
   return undefined;
 }

@@ -47,6 +47,7 @@ test('refuses values that are not in their style, invalid percent-encoding, and 
   assert.equal(split(spec('simple', false, 'scalar'), '%C0%AF'), 'encoding', 'overlong UTF-8 is not a character');
   assert.equal(split(spec('simple', true, 'object'), '__proto__=1'), 'duplicate');
   assert.equal(split(spec('simple', false, 'object'), 'a,1,b'), 'style');
+  assert.equal(split(spec('simple', true, 'object'), 'a=1,b'), 'style', 'an exploded object lists key=value pairs only');
 });
 
 test('query strings keep values raw and names decoded; + is a space in forms, itself in paths', () => {

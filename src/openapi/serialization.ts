@@ -119,8 +119,9 @@ export function splitSerialized(spec: StyleSpec, raw: string, decode: Decoder): 
     // k=v,k2=v2 (simple), .k=v.k2=v2 (label), ;k=v;k2=v2 (matrix)
     for (const part of parts) {
       const eq = part.indexOf('=');
-      const key = decode(eq === -1 ? part : part.slice(0, eq));
-      const value = decode(eq === -1 ? '' : part.slice(eq + 1));
+      if (eq === -1) return { ok: false, keyword: 'style', message: 'must list key=value pairs' };
+      const key = decode(part.slice(0, eq));
+      const value = decode(part.slice(eq + 1));
       if (key === undefined || value === undefined) return invalidEncoding();
       if (!setOwn(object, key, value)) return { ok: false, keyword: 'duplicate', message: `names "${key.slice(0, 64)}" twice or is a forbidden key` };
     }
