@@ -202,18 +202,25 @@ describe('the built-in authorization server, with a real OAuth client', () => {
     assertProblem(await callAccounts(signRaw(header, claims(`,"scope":"accounts:read"`), key.privateKey, 'ES256')), 401, 'auth.token_invalid');
   });
 
-  test('rotates the signing key: the previous key stays published and its tokens keep working', async () => {
+  test('rotates the signing key: the new key is published 5 minutes before it signs, the previous key stays published and its tokens keep working', async () => {
     const before = await tokenWithSecret(basicClient, 'accounts:read');
     const oldKid = decodeProtectedHeader(before.access_token).kid;
     const rotated = await gw.admin.call('POST', '/v1/oauth/signing-keys/rotate', {});
     assert.equal(rotated.status, 201, rotated.text);
-    const after = await tokenWithSecret(basicClient, 'accounts:read');
-    const newKid = decodeProtectedHeader(after.access_token).kid;
-    assert.notEqual(newKid, oldKid);
+    const newKid = rotated.json<{ items: Array<{ kid: string; status: string }> }>().items.find((key) => key.status === 'active')?.kid;
+    assert.ok(newKid && newKid !== oldKid, rotated.text);
     const jwks = (await httpRequest(`${gw.url}/oauth2/jwks`)).json<{ keys: Array<{ kid: string; d?: string }> }>();
-    assert.deepEqual(new Set(jwks.keys.map((key) => key.kid)), new Set([newKid, oldKid]));
+    assert.deepEqual(new Set(jwks.keys.map((key) => key.kid)), new Set([newKid, oldKid]), 'the new key is published at once');
     assert.ok(jwks.keys.every((key) => key.d === undefined), 'no private parts published');
+    const ahead = await tokenWithSecret(basicClient, 'accounts:read');
+    assert.equal(decodeProtectedHeader(ahead.access_token).kid, oldKid, 'the previous key signs until JWKS caches hold the new one');
+    clock.advance(4 * 60_000);
+    assert.equal(decodeProtectedHeader((await tokenWithSecret(basicClient, 'accounts:read')).access_token).kid, oldKid);
     assert.equal((await callAccounts(before.access_token)).status, 200, 'a token signed with the previous key');
+    assert.equal((await callAccounts(ahead.access_token)).status, 200, 'a token the previous key signed after the rotation');
+    clock.advance(60_000);
+    const after = await tokenWithSecret(basicClient, 'accounts:read');
+    assert.equal(decodeProtectedHeader(after.access_token).kid, newKid, 'the new key signs once it has been published for 5 minutes');
     assert.equal((await callAccounts(after.access_token)).status, 200);
     const listed = (await gw.admin.call('GET', '/v1/oauth/signing-keys')).json<{ items: Array<{ kid: string; status: string; published: boolean }> }>().items;
     assert.equal(listed.find((key) => key.kid === oldKid)?.status, 'retired');

@@ -18,3 +18,13 @@ test('refuses to decrypt with another secret, another kid, or a tampered ciphert
   parts[2] = Buffer.from('tampered').toString('base64url');
   assert.throws(() => new KeyEncryption(SECRET).decrypt(parts.join('.'), 'kid-1'));
 });
+
+test('refuses a tag cut short, even to a prefix of the right tag (the tag length is pinned to 16 bytes)', () => {
+  const sealed = new KeyEncryption(SECRET).encrypt('{"d":"x"}', 'kid-1');
+  const parts = sealed.split('.');
+  for (const bytes of [4, 8, 12, 15]) {
+    const cut = [...parts];
+    cut[3] = Buffer.from(parts[3]!, 'base64url').subarray(0, bytes).toString('base64url');
+    assert.throws(() => new KeyEncryption(SECRET).decrypt(cut.join('.'), 'kid-1'), Error, `a ${bytes}-byte tag`);
+  }
+});

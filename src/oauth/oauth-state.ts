@@ -45,6 +45,12 @@ export interface OAuthStateOptions {
   readonly clock: Clock;
 }
 
+/**
+ * A new signing key is in the JWKS this long before it signs: longer than this server's JWKS
+ * max-age (60 s) and than auth-jwt's default refresh (300 s, refreshed at 90 %), so caches fetch
+ * it ahead instead of meeting an unknown kid.
+ */
+export const PUBLISH_AHEAD_MS = 5 * 60_000;
 const OUTAGE_LOG_INTERVAL_MS = 30000;
 const UNKNOWN_KID_REFRESH_MS = 1000;
 
@@ -111,11 +117,24 @@ export class OAuthState implements IssuerKeys {
     return current || previous;
   }
 
-  /** The key new tokens are signed with: the newest active one. */
-  signingKey(): StateSigningKey | undefined {
+  /**
+   * The key new tokens are signed with: the newest published key of the current algorithm that
+   * has been in the JWKS for PUBLISH_AHEAD_MS, so verifiers that cache the JWKS already hold it
+   * when its first token arrives; until a new key is that old, the key it replaced keeps signing.
+   * The very first key (nothing to fall back on) signs at once. `now` in epoch milliseconds.
+   */
+  signingKey(now = this.options.clock.now()): StateSigningKey | undefined {
     let newest: StateSigningKey | undefined;
     for (const key of this.#keys.values()) if (key.active && (!newest || key.createdAt > newest.createdAt)) newest = key;
-    return newest;
+    if (!newest) return undefined;
+    let ready: StateSigningKey | undefined;
+    for (const key of this.#keys.values()) {
+      const published = key.active || (key.publishUntil !== null && key.publishUntil > now);
+      // A changed signingAlgorithm takes effect at once: no fallback to a key of the old one.
+      if (!published || key.algorithm !== newest.algorithm || key.createdAt > now - PUBLISH_AHEAD_MS) continue;
+      if (!ready || key.createdAt > ready.createdAt) ready = key;
+    }
+    return ready ?? newest;
   }
 
   /** Keys in the JWKS: active ones, and retired ones until the tokens they signed have expired. */

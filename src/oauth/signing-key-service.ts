@@ -1,8 +1,10 @@
 /**
- * The authorization server's signing keys: one active key signs new tokens; it is replaced every
+ * The authorization server's signing keys: one key signs new tokens; it is replaced every
  * `signingKeyRotationDays` (checked every minute on every node; the store decides, so only one
- * node rotates) or on demand. A replaced key stays in the JWKS until every token it signed has
- * expired (token lifetime plus clock skew), so rotation never breaks a token in flight. Private
+ * node rotates) or on demand. A new key is published PUBLISH_AHEAD_MS before it signs (the key
+ * it replaces signs until then), so JWKS caches hold it before its first token. A replaced key
+ * stays in the JWKS until every token it signed has expired (token lifetime plus clock skew), so
+ * rotation never breaks a token in flight. Private
  * keys are generated here and stored only encrypted (key-encryption.ts).
  */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -11,7 +13,7 @@ import type { Logger } from '../observability/logger.js';
 import { randomBase62 } from '../store/ids.js';
 import type { SigningKeyRecord, SigningKeyRepository } from '../store/oauth-repositories.js';
 import type { KeyEncryption } from './key-encryption.js';
-import type { OAuthState } from './oauth-state.js';
+import { PUBLISH_AHEAD_MS, type OAuthState } from './oauth-state.js';
 
 const DAY_MS = 86400000;
 const CHECK_INTERVAL_MS = 60000;
@@ -42,7 +44,10 @@ export class SigningKeyService {
 
   /** Creates the first key, or the next one when the active key is due (or `force`). */
   async rotateIfDue(force = false): Promise<SigningKeyRecord | undefined> {
-    const created = await this.repository.rotateIfDue(this.options.rotationDays * DAY_MS, this.options.tokenTtlSeconds * 1000 + PUBLISH_SKEW_MS, force, () => this.#generate(), this.options.algorithm);
+    // The replaced key may sign for PUBLISH_AHEAD_MS more (until the new one is in every cache):
+    // it stays published until the last of those tokens has expired.
+    const publishForMs = PUBLISH_AHEAD_MS + this.options.tokenTtlSeconds * 1000 + PUBLISH_SKEW_MS;
+    const created = await this.repository.rotateIfDue(this.options.rotationDays * DAY_MS, publishForMs, force, () => this.#generate(), this.options.algorithm);
     if (created) {
       this.logger.info({ event: 'oauth.signing_key_rotated', kid: created.id, algorithm: created.algorithm, forced: force }, 'new OAuth signing key active');
       await this.state.refresh();
