@@ -255,6 +255,26 @@ describe('auth-jwt and issuer documents that repeat a member name', () => {
   });
 });
 
+describe('auth-jwt and the jwks_uri of a discovery document', () => {
+  test('does not fetch a jwks_uri that breaks the key URL rules (jwks.fetch_failed, 503 auth.issuer_unavailable)', async () => {
+    const idp = await startIdp();
+    const upstream = await startUpstream();
+    idp.rawDiscovery = JSON.stringify({ issuer: idp.issuer, jwks_uri: idp.jwksUrl.replace('http://', 'http://user:secret@') });
+    const gw = await startGateway(baseConfig([upstream.url], { routes: [route('r', '/r', { issuers: [{ issuer: idp.issuer, discoveryUrl: idp.discoveryUrl }], audiences: [AUDIENCE] })] }));
+    try {
+      const failed = await gw.logs.waitFor((r) => r.event === 'jwks.fetch_failed');
+      assert.match(String(failed.error), /jwks_uri must not hold credentials/);
+      assert.equal(idp.jwksFetches, 0);
+      const token = await idp.sign({ iss: idp.issuer, aud: AUDIENCE, sub: 's1', exp: Math.floor(Date.now() / 1000) + 60 });
+      assertProblem(await httpRequest(`${gw.url}/r`, { headers: { authorization: `Bearer ${token}` } }), 503, 'auth.issuer_unavailable');
+    } finally {
+      await gw.close();
+      await upstream.close();
+      await idp.close();
+    }
+  });
+});
+
 describe('auth-jwt with static keys', () => {
   test('verifies tokens with configured public JWKs and refuses a config holding a private key', async () => {
     const key = await newSigningKey('ES256');

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { ConfigIssue } from '../core/policy.js';
 import { findPolicy } from '../policies/index.js';
 import { compilePathTemplate, templateParams } from '../server/path-template.js';
-import { checkKeyUrl } from '../jwt/key-source.js';
+import { checkKeyUrl } from '../jwt/key-url.js';
 import { policyUsed } from './policy-usage.js';
 import { suggest } from './suggest.js';
 

@@ -11,9 +11,10 @@ import { createLocalJWKSet, errors, type FlattenedJWSInput, type JSONWebKeySet, 
 import type { Clock } from '../core/clock.js';
 import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys, type IssuerKeysOptions } from '../core/services.js';
 import type { Logger } from '../observability/logger.js';
-import { parseStrictJsonObject } from './strict-json.js';
-import { fetch } from 'undici';
+import { fetch, type Dispatcher } from 'undici';
 import { outboundDispatcher } from '../net/outbound-agent.js';
+import { checkDiscoveredJwksUri } from './key-url.js';
+import { parseStrictJsonObject } from './strict-json.js';
 
 export type KeySourceOptions = IssuerKeysOptions;
 
@@ -150,16 +151,18 @@ export class KeySource implements IssuerKeys {
 
   async #fetchKeys(): Promise<JSONWebKeySet> {
     let jwksUrl = this.options.jwksUrl;
+    let dispatcher: Dispatcher | undefined;
     if (this.options.discoveryUrl) {
       const metadata = await fetchJson(this.options.discoveryUrl, this.options.timeoutMs);
       // OpenID Connect Discovery 1.0 §4.3: the document must name the issuer we expect.
       if (metadata.issuer !== this.options.issuer) throw new Error(`discovery document names issuer ${JSON.stringify(metadata.issuer)}, expected ${this.options.issuer}`);
       if (typeof metadata.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
-      const problem = checkKeyUrl(metadata.jwks_uri);
-      if (problem) throw new Error(`discovery jwks_uri ${problem}`);
+      const checked = await checkDiscoveredJwksUri(metadata.jwks_uri, this.options.discoveryUrl);
+      if ('problem' in checked) throw new Error(`discovery jwks_uri ${checked.problem}`);
       jwksUrl = metadata.jwks_uri;
+      dispatcher = checked.dispatcher;
     }
-    const document = await fetchJson(jwksUrl!, this.options.timeoutMs);
+    const document = await fetchJson(jwksUrl!, this.options.timeoutMs, dispatcher);
     if (!Array.isArray(document.keys)) throw new Error('JWKS document has no keys array');
     return { keys: publicKeysOnly(document.keys as JWK[], this.options.issuer, this.deps.logger) };
   }
@@ -172,21 +175,8 @@ function publicKeysOnly(keys: JWK[], issuer: string, logger: Logger): JWK[] {
   return kept;
 }
 
-/** Keys must come over HTTPS; plain HTTP only from this host (tests, a sidecar). */
-export function checkKeyUrl(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'is not a URL';
-  }
-  if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return undefined;
-  return 'must be an https:// URL (http:// only on loopback)';
-}
-
-async function fetchJson(url: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs), dispatcher: outboundDispatcher() });
+async function fetchJson(url: string, timeoutMs: number, dispatcher: Dispatcher = outboundDispatcher()): Promise<Record<string, unknown>> {
+  const response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs), dispatcher });
   if (response.status !== 200) {
     await response.body?.cancel();
     throw new Error(`${url} answered ${response.status}`);

@@ -16,7 +16,7 @@ import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
 import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys } from '../../core/services.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../../jwt/clock-skew.js';
-import { checkKeyUrl } from '../../jwt/key-source.js';
+import { checkKeyUrl } from '../../jwt/key-url.js';
 import { jwsJsonProblem } from '../../jwt/strict-json.js';
 import { VerifiedTokenCache } from '../../jwt/verified-token-cache.js';
 

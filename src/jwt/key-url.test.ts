@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkDiscoveredJwksUri, checkKeyUrl, isLocalAddress, remoteOnlyLookup } from './key-url.js';
+
+const REMOTE_DISCOVERY = 'https://203.0.113.10/.well-known/openid-configuration';
+
+test('configured key URLs: HTTPS, HTTP only on loopback, never with credentials', () => {
+  assert.equal(checkKeyUrl('https://idp.example.com/jwks'), undefined);
+  assert.equal(checkKeyUrl('http://127.0.0.1:8080/jwks'), undefined);
+  assert.equal(checkKeyUrl('http://[::1]:8080/jwks'), undefined);
+  assert.match(checkKeyUrl('http://idp.example.com/jwks')!, /https/);
+  assert.match(checkKeyUrl('http://10.0.0.5/jwks')!, /https/);
+  assert.match(checkKeyUrl('https://user:secret@idp.example.com/jwks')!, /credentials/);
+  assert.match(checkKeyUrl('not a url')!, /not a URL/);
+});
+
+test('refuses a local jwks_uri (loopback, private, link-local, unspecified, mapped) from a remote discovery document', async () => {
+  for (const uri of [
+    'http://127.0.0.1:8080/jwks',
+    'https://127.0.0.1/jwks',
+    'https://127.1.2.3/jwks',
+    'https://localhost/jwks',
+    'https://keys.localhost/jwks',
+    'https://[::1]/jwks',
+    'https://[::ffff:127.0.0.1]/jwks',
+    'https://10.0.0.5/jwks',
+    'https://172.16.0.1/jwks',
+    'https://192.168.1.1/jwks',
+    'https://169.254.169.254/latest/meta-data',
+    'https://0.0.0.0/jwks',
+    'https://[fd00::1]/jwks',
+    'https://[fe80::1]/jwks',
+  ]) {
+    const checked = await checkDiscoveredJwksUri(uri, REMOTE_DISCOVERY);
+    assert.ok('problem' in checked, `${uri} must be refused`);
+  }
+});
+
+test('accepts a remote jwks_uri (checked again at connect time), and a local one from a local discovery document', async () => {
+  const remote = await checkDiscoveredJwksUri('https://keys.example.net/jwks', REMOTE_DISCOVERY);
+  assert.ok('dispatcher' in remote && remote.dispatcher !== undefined, 'a remote key host is fetched with the resolving guard');
+  const sameHost = await checkDiscoveredJwksUri('https://203.0.113.10/keys', REMOTE_DISCOVERY);
+  assert.ok('dispatcher' in sameHost);
+  for (const [uri, discovery] of [
+    ['http://127.0.0.1:9000/jwks', 'http://127.0.0.1:9000/.well-known/openid-configuration'],
+    ['https://10.0.0.5/jwks', 'https://10.0.0.4/.well-known/openid-configuration'],
+    ['https://10.0.0.5/jwks', 'http://localhost:9000/.well-known/openid-configuration'],
+  ] as const) {
+    const checked = await checkDiscoveredJwksUri(uri, discovery);
+    assert.ok('dispatcher' in checked, `${uri} from ${discovery}`);
+  }
+  assert.ok('problem' in (await checkDiscoveredJwksUri('http://keys.example.net/jwks', REMOTE_DISCOVERY)), 'plain HTTP from a remote document');
+});
+
+test('the connect-time lookup refuses a remote key host whose name resolves to a local address', async () => {
+  const lookup = (hostname: string) =>
+    new Promise<{ error: NodeJS.ErrnoException | null; address: unknown }>((resolve) => remoteOnlyLookup(hostname, {}, (error, address) => resolve({ error, address })));
+  const local = await lookup('localhost');
+  assert.equal(local.error?.code, 'ELOCALADDRESS');
+  assert.equal(isLocalAddress('8.8.8.8'), false);
+  assert.equal(isLocalAddress('2001:db8::1'), false);
+  assert.equal(isLocalAddress('::ffff:10.1.2.3'), true);
+});
