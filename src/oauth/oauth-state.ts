@@ -51,6 +51,11 @@ export interface OAuthStateOptions {
  * it ahead instead of meeting an unknown kid.
  */
 export const PUBLISH_AHEAD_MS = 5 * 60_000;
+
+/** a replaced b: made later, or in the same millisecond and still active (b was retired for it). */
+function newer(a: StateSigningKey, b: StateSigningKey): boolean {
+  return a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.active && !b.active);
+}
 const OUTAGE_LOG_INTERVAL_MS = 30000;
 const UNKNOWN_KID_REFRESH_MS = 1000;
 
@@ -128,13 +133,17 @@ export class OAuthState implements IssuerKeys {
     for (const key of this.#keys.values()) if (key.active && (!newest || key.createdAt > newest.createdAt)) newest = key;
     if (!newest) return undefined;
     let ready: StateSigningKey | undefined;
+    let longestPublished: StateSigningKey | undefined;
     for (const key of this.#keys.values()) {
       const published = key.active || (key.publishUntil !== null && key.publishUntil > now);
       // A changed signingAlgorithm takes effect at once: no fallback to a key of the old one.
-      if (!published || key.algorithm !== newest.algorithm || key.createdAt > now - PUBLISH_AHEAD_MS) continue;
-      if (!ready || key.createdAt > ready.createdAt) ready = key;
+      if (!published || key.algorithm !== newest.algorithm) continue;
+      if (!longestPublished || newer(longestPublished, key)) longestPublished = key;
+      if (key.createdAt <= now - PUBLISH_AHEAD_MS && (!ready || newer(key, ready))) ready = key;
     }
-    return ready ?? newest;
+    // None published long enough yet (a rotation soon after another, or after start): the one
+    // published longest, which is what verifiers are likeliest to hold.
+    return ready ?? longestPublished ?? newest;
   }
 
   /** Keys in the JWKS: active ones, and retired ones until the tokens they signed have expired. */
