@@ -95,23 +95,30 @@ describe('consumers, keys and migrate commands', () => {
     assert.match((await runCliAsync(['migrate', '--config', file], KEY_ENV)).stdout, /up to date/);
   });
 
-  test('start refuses an admin token shorter than 24 characters', async () => {
+  test('start and config validate refuse an admin token shorter than 24 characters', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-token-'));
     const file = join(dir, 'portcullis.json');
     writeFileSync(file, JSON.stringify({ ...keysConfig(upstream.url), store: { path: join(dir, 'store.db') } }));
     const result = await runCliAsync(['start', '--config', file], { ...KEY_ENV, PORTCULLIS_ADMIN_TOKEN: 'short-token' });
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /admin\.token .* must be at least 24 characters/);
+    assert.match(result.stderr, /admin\.token: must be at least 24 characters \(\$\{env:PORTCULLIS_ADMIN_TOKEN\} has fewer\)/);
+    const validated = await runCliAsync(['config', 'validate', file], { ...KEY_ENV, PORTCULLIS_ADMIN_TOKEN: 'short-token' });
+    assert.equal(validated.status, 1, 'config validate checks what start enforces');
+    assert.match(validated.stderr, /admin\.token: must be at least 24 characters/);
   });
 
-  test('start refuses a pepper shorter than 32 characters with a plain message', async () => {
+  test('start and config validate refuse a pepper shorter than 32 characters with a plain message', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-pepper-'));
     const file = join(dir, 'portcullis.json');
     writeFileSync(file, JSON.stringify({ ...keysConfig(upstream.url), store: { path: join(dir, 'store.db') } }));
     const result = await runCliAsync(['start', '--config', file], { ...KEY_ENV, PORTCULLIS_KEY_PEPPER: 'short' });
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /could not start: apiKeys\.pepper \(\$\{env:PORTCULLIS_KEY_PEPPER\}\) must be at least 32 characters/);
+    assert.match(result.stderr, /is invalid:\n  apiKeys\.pepper: must be at least 32 characters \(\$\{env:PORTCULLIS_KEY_PEPPER\} has fewer\)/);
     assert.doesNotMatch(result.stderr, /short/);
+    const validated = await runCliAsync(['config', 'validate', file], { ...KEY_ENV, PORTCULLIS_KEY_PEPPER: 'short' });
+    assert.equal(validated.status, 1, 'config validate checks what start enforces');
+    assert.match(validated.stderr, /apiKeys\.pepper: must be at least 32 characters/);
+    assert.doesNotMatch(validated.stderr, /short/);
   });
 
   test('a key issued by the CLI opens a protected route', async () => {

@@ -25,10 +25,15 @@ function slug(text: string): string {
     .replace(/^[-_]+|-+$/g, '');
 }
 
-export function expandContractRoutes(config: Loose): { issues: ConfigIssue[]; added: number } {
+/**
+ * Appends the generated routes to `config.routes`. `origins[n]` is the contractRoutes index the
+ * n-th generated route came from, so that its problems are reported once, at that entry.
+ */
+export function expandContractRoutes(config: Loose): { issues: ConfigIssue[]; added: number; origins: number[] } {
   const entries = config.contractRoutes;
   const issues: ConfigIssue[] = [];
-  if (!Array.isArray(entries) || entries.length === 0) return { issues, added: 0 };
+  const origins: number[] = [];
+  if (!Array.isArray(entries) || entries.length === 0) return { issues, added: 0, origins };
   let added = 0;
   const routes = Array.isArray(config.routes) ? config.routes : (config.routes = []) as unknown[];
   const taken = new Set(routes.flatMap((route) => (isObject(route) && typeof route.name === 'string' ? [route.name] : [])));
@@ -39,8 +44,8 @@ export function expandContractRoutes(config: Loose): { issues: ConfigIssue[]; ad
     try {
       document = readOpenApiFile(entry.contract);
     } catch (error) {
-      if (error instanceof ContractError) issues.push({ path: `${at}.contract`, message: error.message });
-      else throw error;
+      // Any failure to read the document is this entry's problem, reported with the others.
+      issues.push({ path: `${at}.contract`, message: error instanceof ContractError ? error.message : `could not be read: ${(error as Error).message}` });
       return;
     }
     const prefix = typeof entry.pathPrefix === 'string' ? entry.pathPrefix.replace(/\/+$/, '') : '';
@@ -84,8 +89,9 @@ export function expandContractRoutes(config: Loose): { issues: ConfigIssue[]; ad
       if (prefix) route.stripPrefix = prefix;
       if (typeof entry.host === 'string') route.host = entry.host;
       routes.push(route);
+      origins.push(index);
       added++;
     }
   });
-  return { issues, added };
+  return { issues, added, origins };
 }

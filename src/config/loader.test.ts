@@ -66,7 +66,7 @@ describe('config loading', () => {
     raw.policies = { 'request-size-limt': {} };
     const issues = issuesOf(raw);
     assert.ok(issues.includes('upstreams.payments.connectTimeutMs: unknown option (did you mean "connectTimeoutMs"?)'), issues.join('\n'));
-    assert.ok(issues.includes('policies.request-size-limt: unknown option (did you mean "request-size-limit"?)'), issues.join('\n'));
+    assert.ok(issues.includes('policies.request-size-limt: unknown policy (did you mean "request-size-limit"?)'), issues.join('\n'));
   });
 
   test('refuses a literal value in a secret field without echoing it', () => {

@@ -6,13 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import type { ConfigIssue } from '../core/policy.js';
 import { POLICIES } from '../policies/index.js';
-import { ConfigSchema, type GatewayConfig } from './schema.js';
+import { ConfigSchema, POLICIES_DESCRIPTION, type GatewayConfig } from './schema.js';
 import { checkSemantics } from './semantics.js';
 import { expandContractRoutes } from './contract-routes.js';
 import { contractSecurityWarnings } from './contract-security.js';
+import { checkStartRules } from './start-rules.js';
 import { resolveSecretReference, SECRET_REFERENCE } from './secret.js';
 import { suggest } from './suggest.js';
 
@@ -54,9 +55,7 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
 export function loadConfigText(text: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadResult {
   // YAML 1.2 is a superset of JSON, so one parser reads both; duplicate keys are errors.
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (document.errors.length > 0) {
-    return { ok: false, issues: document.errors.map((error) => ({ path: '(syntax)', message: error.message.split('\n')[0]! })) };
-  }
+  if (document.errors.length > 0) return { ok: false, issues: document.errors.map(describeSyntaxError) };
   return validateConfig(document.toJS(), env, options);
 }
 
@@ -72,16 +71,59 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   resolveFilePaths(ConfigSchema as unknown as SchemaNode, config, options.baseDir ?? process.cwd());
   // Before contractRoutes are expanded: one warning per entry, not one per generated route.
   const warnings = shapeOk ? contractSecurityWarnings(config) : [];
+  const written = Array.isArray(config.routes) ? config.routes.length : 0;
   const generated = expandContractRoutes(config);
   issues.push(...generated.issues);
+  const later: ConfigIssue[] = [];
   // Generated routes get their policies' defaults the same way written ones did (their options
   // were already checked once, under contractRoutes[].policies).
-  if (shapeOk && generated.added > 0 && !validateSchema(config)) issues.push(...dedupe((validateSchema.errors ?? []).map(describeSchemaError)));
-  issues.push(...checkSemantics(config));
-  if (issues.length > 0) return { ok: false, issues };
-  const secretIssues = options.resolveSecrets === false ? [] : resolveSecrets(ConfigSchema as unknown as SchemaNode, config, '', env);
-  if (secretIssues.length > 0) return { ok: false, issues: secretIssues };
+  if (shapeOk && generated.added > 0 && !validateSchema(config)) later.push(...(validateSchema.errors ?? []).map(describeSchemaError));
+  const schemaPaths = issues.map((issue) => issue.path);
+  later.push(...checkSemantics(config, { shapeValid: (path) => !schemaPaths.some((bad) => bad === path || bad.startsWith(`${path}.`) || bad.startsWith(`${path}[`)) }));
+  // Every problem at once: a missing environment variable is reported with the others, not after them.
+  const secretsResolved = options.resolveSecrets !== false;
+  if (secretsResolved) later.push(...resolveSecrets(ConfigSchema as unknown as SchemaNode, config, '', env));
+  later.push(...checkStartRules(config, secretsResolved));
+  // A problem in a generated route is the contractRoutes entry's: reported once, where it was written.
+  // A contract that failed to load explains the missing routes by itself.
+  const noRoutesExplained = generated.issues.length > 0;
+  issues.push(...later.filter((issue) => !(noRoutesExplained && issue.path === 'routes')).map((issue) => generatedOrigin(issue, written, generated.origins)));
+  if (issues.length > 0) return { ok: false, issues: dedupe(issues) };
   return { ok: true, config: deepFreeze(config) as unknown as GatewayConfig, warnings };
+}
+
+/**
+ * `routes[k].upstream` of a route generated from `contractRoutes[i]` → `contractRoutes[i].upstream`
+ * (and likewise its policies and host); the route's own generated parts (its path or name) are named
+ * by the entry and the route. Issues of written routes are left as they are.
+ */
+function generatedOrigin(issue: ConfigIssue, written: number, origins: readonly number[]): ConfigIssue {
+  const match = /^routes\[(\d+)\](.*)$/.exec(issue.path);
+  if (!match) return issue;
+  const index = Number(match[1]);
+  const entry = origins[index - written];
+  if (index < written || entry === undefined) return issue;
+  const rest = match[2]!;
+  const at = `contractRoutes[${entry}]`;
+  // The validate policy's binding (contract, operation) is generated from the entry's contract.
+  if (/^\.policies\.validate\.(contract|operation|operationId|pathPrefix)$/.test(rest)) return { path: `${at}.contract`, message: issue.message };
+  if (/^\.(upstream|host|policies)(\.|\[|$)/.test(rest)) return { path: `${at}${rest}`, message: issue.message };
+  return { path: `${at}.contract`, message: `generated route ${issue.path}${rest === '' ? '' : ` (${rest.slice(1)})`}: ${issue.message}` };
+}
+
+/**
+ * A YAML (or JSON) syntax error with where it is: `(syntax) line 5, column 27`, and the line with a
+ * caret under the column, as the yaml library prints it.
+ */
+function describeSyntaxError(error: YAMLError): ConfigIssue {
+  const [first = '', ...rest] = error.message.split('\n');
+  const position = error.linePos?.[0];
+  const excerpt = rest.filter((line, index) => line.trim() !== '' || (index > 0 && index < rest.length - 1)).map((line) => `    ${line}`).join('\n');
+  const message = first.replace(/ at line \d+, column \d+:?$/, '');
+  return {
+    path: position ? `(syntax) line ${position.line}, column ${position.col}` : '(syntax)',
+    message: excerpt === '' ? message : `${message}\n${excerpt}`,
+  };
 }
 
 export function formatIssue(issue: ConfigIssue): string {
@@ -130,7 +172,8 @@ function describeSchemaError(error: ErrorObject): ConfigIssue {
         return { path: join(error.instancePath, key), message: 'is not a valid name (lower-case letters, digits, "-" and "_", at most 63)' };
       }
       const hint = suggest(key, Object.keys(parent?.properties ?? {}));
-      return { path: join(error.instancePath, key), message: `unknown option${hint ? ` (did you mean "${hint}"?)` : ''}` };
+      const what = (parent as { description?: string } | undefined)?.description === POLICIES_DESCRIPTION ? 'unknown policy' : 'unknown option';
+      return { path: join(error.instancePath, key), message: `${what}${hint ? ` (did you mean "${hint}"?)` : ''}` };
     }
     case 'enum':
       return { path, message: `must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}` };

@@ -165,12 +165,14 @@ const Upstream = Type.Object(
   { additionalProperties: false, description: 'A named group of servers routes forward to.' },
 );
 
+export const POLICIES_DESCRIPTION = 'Policies by name.';
+
 /** Each policy's config, by name; a route's entry replaces the global one for that route. */
 const Policies = Type.Unsafe<Record<string, { enabled: boolean } & Record<string, unknown>>>(
   Type.Object(Object.fromEntries(POLICIES.map(({ definition }) => [definition.name, Type.Optional(definition.configSchema)])), {
     additionalProperties: false,
     default: {},
-    description: 'Policies by name.',
+    description: POLICIES_DESCRIPTION,
   }),
 );
 

@@ -1,4 +1,8 @@
-/** "Did you mean" for misspelt names in config errors: the closest candidate within 2 edits. */
+/**
+ * "Did you mean" for misspelt names in config errors: the closest candidate within 2 edits, or
+ * else a candidate that contains the name as one of its words (`apikey` → `auth-apikey`,
+ * `jwt` → `auth-jwt`), ignoring case, `-` and `_`.
+ */
 export function suggest(input: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
@@ -9,7 +13,16 @@ export function suggest(input: string, candidates: readonly string[]): string | 
       bestDistance = distance;
     }
   }
-  return best;
+  if (best !== undefined) return best;
+  const plain = (text: string) => text.toLowerCase().replace(/[-_]/g, '');
+  const wanted = plain(input);
+  // Short inputs would match too much by containment.
+  if (wanted.length < 3) return undefined;
+  const words = (text: string) => text.toLowerCase().split(/[-_]/).map(plain);
+  return (
+    candidates.find((candidate) => words(candidate).some((word) => editDistance(word, wanted) <= (wanted.length > 5 ? 1 : 0))) ??
+    candidates.find((candidate) => plain(candidate).includes(wanted) || (plain(candidate).length >= 3 && wanted.includes(plain(candidate))))
+  );
 }
 
 function editDistance(a: string, b: string): number {

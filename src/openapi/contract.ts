@@ -158,9 +158,25 @@ export function compileContract(document: OpenApiDocument, options: ContractOpti
   };
 }
 
-function ajvMessage(error: unknown): string {
-  const message = (error as Error).message ?? String(error);
-  return `schema does not compile: ${message.replace(new RegExp(CONTRACT_ID, 'g'), '').slice(0, 300)}`;
+/**
+ * Ajv's compile error in the document's own terms: the schema resource it compiled wraps the
+ * document under `$defs/document` with an internal id, so `urn:…#/%24defs/document/components/x`
+ * becomes `#/components/x`, and "from id urn:…" goes (issue 12 §5: no internal paths in errors).
+ */
+export function ajvMessage(error: unknown): string {
+  const message = ((error as Error).message ?? String(error))
+    .replace(/ from id \S*/g, '')
+    .replace(/(?:urn:portcullis:contract(?::strict)?)?#\/(?:%24|\$)defs\/document(\/[^\s"',]*)?/g, (_all, rest: string | undefined) => `#${rest === undefined ? '' : safeDecode(rest)}`)
+    .replace(/urn:portcullis:contract(?::strict)?/g, 'the document');
+  return `schema does not compile: ${message.slice(0, 300)}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function compileOperation(operation: ContractOperation, plain: Record<string, unknown>, bodies: ContractAjv, params: ContractAjv, responses: ContractAjv | undefined): CompiledOperation {

@@ -16,6 +16,7 @@ import { DependencyHealth } from '../observability/dependency-health.js';
 import { KeySourceRegistry } from '../jwt/key-source-registry.js';
 import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
+import { secretLengthIssues } from '../config/start-rules.js';
 import { migrateToLatest, openStore, type OpenedStore } from '../store/open-store.js';
 import { describePgError, isConnectionFailure } from '../store/pg-pool.js';
 import { ApiKeyRepository, ChangeFeed, ConsumerRepository } from '../store/repositories.js';
@@ -70,8 +71,8 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   // Loaded only when some route uses it: 15 MB of database is not free.
   const geo = policyUsed(config as never, 'geo') ? await GeoDatabase.open(config.geo.databasePath ?? BUNDLED_COUNTRY_DATABASE, logger) : undefined;
   geo?.watch();
-  // A guessable bootstrap token would make the admin API the weakest door.
-  if (config.admin.token && config.admin.token.reveal().length < 24) throw new StartupError(`admin.token (${config.admin.token.reference}) must be at least 24 characters`);
+  // The loader refuses these already; a config built another way must not get past them either.
+  for (const issue of secretLengthIssues(config as never)) throw new StartupError(`${issue.path} ${issue.message}`);
   const rateLimits = await openRateLimits(config, logger, metrics, health);
   if (!config.store) {
     const services = { authFailures, geo, metrics: policyMetrics, issuerKeys, rateLimits };
@@ -114,8 +115,6 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     let keyService: KeyService | undefined;
     if (config.apiKeys) {
       const pepper = config.apiKeys.pepper.reveal();
-      // HMAC keys shorter than the hash output weaken it (RFC 2104 §3); refuse a short pepper.
-      if (pepper.length < 32) throw new StartupError(`apiKeys.pepper (${config.apiKeys.pepper.reference}) must be at least 32 characters`);
       keyIndex = new KeyIndex(consumers, keys, new ChangeFeed(store.db), { pepper, pollIntervalMs: config.store.pollIntervalMs, lastUsedFlushMs: config.apiKeys.lastUsedFlushMs, logger, clock });
       const started = performance.now();
       await keyIndex.load();
@@ -125,7 +124,6 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     }
     let oauth: OpenedOAuth | undefined;
     if (config.oauth && config.apiKeys) {
-      if (config.oauth.signingKeySecret.reveal().length < 32) throw new StartupError(`oauth.signingKeySecret (${config.oauth.signingKeySecret.reference}) must be at least 32 characters`);
       oauth = await openOAuth(config.oauth, { db: store.db, consumers, pepper: config.apiKeys.pepper.reveal(), pollIntervalMs: config.store.pollIntervalMs, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
       issuerKeys.setBuiltin(oauth.state);
     }
