@@ -8,7 +8,7 @@
  */
 import type { ConfigIssue } from '../core/policy.js';
 import { loadContract } from '../openapi/contract.js';
-import { ContractError, resolvePointer, type ContractOperation, type OpenApiDocument } from '../openapi/openapi-document.js';
+import { resolvePointer, type ContractOperation, type OpenApiDocument } from '../openapi/openapi-document.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -65,9 +65,10 @@ function documentOf(contract: unknown, validate: Loose): OpenApiDocument | undef
     const responses = isObject(validate.responses) ? validate.responses.mode !== undefined && validate.responses.mode !== 'off' : false;
     // The validate policy's check has loaded it with the same options: a cache hit.
     return loadContract(contract, { strictBodies: validate.unknownBodyProperties !== 'allow', responses }).document;
-  } catch (error) {
-    if (error instanceof ContractError) return undefined; // reported as an error already
-    throw error;
+  } catch {
+    // Any failure to load (a ContractError or another exception) is reported as an error by the
+    // validate policy's check or by contractRoutes; a warning has nothing to add.
+    return undefined;
   }
 }
 
