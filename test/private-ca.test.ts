@@ -8,8 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { webcrypto } from 'node:crypto';
+import { createPrivateKey, webcrypto } from 'node:crypto';
 import { generateKeyPair, issueLeaf, leafKeyUsage } from '../src/pki/issue.js';
+import { keyProtection } from '../src/pki/pkcs8-encryption.js';
 import { x509 } from '../src/pki/x509.js';
 import { runCliAsync } from './helpers/cli.js';
 import { baseConfig, httpRequest, sleep, startGateway, startUpstream, type TestUpstream } from './helpers/index.js';
@@ -229,4 +230,43 @@ test('issues EC and Ed25519 certificates for digitalSignature only, RSA servers 
   const caUsage = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8')).getExtension(x509.KeyUsagesExtension)!.usages;
   assert.equal(caUsage & x509.KeyUsageFlags.keyEncipherment, 0, 'the CA claims no keyEncipherment');
   assert.ok(caUsage & x509.KeyUsageFlags.keyCertSign);
+});
+
+test('writes the CA key as PBES2 with PBKDF2-HMAC-SHA256 at 600000 iterations, which openssl reads', async () => {
+  const dir = join(work, 'ca-kdf');
+  const init = await cli(['ca', 'init', '--dir', dir, '--subject', 'CN=KDF CA', '--key-passphrase-env', 'PTC_CA_PASSPHRASE']);
+  assert.equal(init.status, 0, init.stderr);
+  const keyFile = join(dir, 'ca.key.pem');
+  // The parameters as written in the file (parsed, not assumed).
+  assert.deepEqual(keyProtection(readFileSync(keyFile, 'utf8')), { kdf: 'pbkdf2', prf: 'hmacWithSHA256', iterations: 600000, saltBytes: 16, cipher: 'aes-256-cbc' });
+  const parsed = await run('openssl', ['asn1parse', '-in', keyFile]);
+  assert.match(parsed.stdout, /:PBES2[\s\S]*:PBKDF2[\s\S]*INTEGER\s+:0927C0[\s\S]*:hmacWithSHA256[\s\S]*:aes-256-cbc/, parsed.stdout);
+  // OpenSSL decrypts it, and it is the key of the CA certificate.
+  const opened = await run('openssl', ['pkey', '-in', keyFile, '-passin', `pass:${PASSPHRASE_ENV.PTC_CA_PASSPHRASE}`, '-pubout']);
+  assert.equal(opened.code, 0, opened.stderr);
+  assert.equal(opened.stdout, (await run('openssl', ['x509', '-noout', '-pubkey', '-in', join(dir, 'ca.pem')])).stdout);
+  assert.equal(createPrivateKey({ key: readFileSync(keyFile, 'utf8'), passphrase: PASSPHRASE_ENV.PTC_CA_PASSPHRASE }).asymmetricKeyType, 'ec');
+  assert.notEqual((await run('openssl', ['pkey', '-in', keyFile, '-passin', 'pass:wrong passphrase here', '-noout'])).code, 0);
+});
+
+test('opens an old CA key (PBKDF2 at 2048 iterations) and encrypts it again with current parameters', async () => {
+  const dir = join(work, 'ca-old-key');
+  assert.equal((await cli(['ca', 'init', '--dir', dir, '--subject', 'CN=Old CA', '--key-passphrase-env', 'PTC_CA_PASSPHRASE'])).status, 0);
+  const keyFile = join(dir, 'ca.key.pem');
+  const passphrase = PASSPHRASE_ENV.PTC_CA_PASSPHRASE;
+  // What earlier versions wrote: Node's own export (PBES2, PBKDF2-HMAC-SHA256, 2048 iterations).
+  const old = createPrivateKey({ key: readFileSync(keyFile, 'utf8'), passphrase }).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }) as string;
+  writeFileSync(keyFile, old);
+  assert.equal((keyProtection(old) as { iterations: number }).iterations, 2048);
+
+  const issued = await cli(['certs', 'issue', '--dir', dir, '--consumer', 'legacy', '--out', join(work, 'legacy.crt'), '--out-key', join(work, 'legacy.key')]);
+  assert.equal(issued.status, 0, issued.stderr);
+  assert.match(issued.stderr, /the CA key was encrypted again with PBKDF2-HMAC-SHA256 \(600000 iterations\)/);
+  const verify = await run('openssl', ['verify', '-CAfile', join(dir, 'chain.pem'), join(work, 'legacy.crt')]);
+  assert.match(verify.stdout, /OK/, 'the old key signed');
+  assert.deepEqual(keyProtection(readFileSync(keyFile, 'utf8')), { kdf: 'pbkdf2', prf: 'hmacWithSHA256', iterations: 600000, saltBytes: 16, cipher: 'aes-256-cbc' });
+  assert.equal(createPrivateKey({ key: readFileSync(keyFile, 'utf8'), passphrase }).export({ format: 'der', type: 'pkcs8' }).equals(createPrivateKey({ key: old, passphrase }).export({ format: 'der', type: 'pkcs8' })), true, 'the same key');
+  const again = await cli(['ca', 'crl', '--dir', dir]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /encrypted again/, 'a current key is left as it is');
 });

@@ -24,6 +24,13 @@ function caAction<A extends unknown[]>(run: (...args: A) => Promise<void>) {
   });
 }
 
+/** Opens a CA folder; says on stderr when its key file was encrypted again with current parameters. */
+async function openCa(dir: string, env: NodeJS.ProcessEnv): Promise<PrivateCa> {
+  const opened = await PrivateCa.open(dir, env);
+  if (opened.keyReencrypted) process.stderr.write(`${dir}: the CA key was encrypted again with PBKDF2-HMAC-SHA256 (600000 iterations) and AES-256-CBC\n`);
+  return opened;
+}
+
 function days(value: string, name: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1 || parsed > 36500) throw new CliError(`${name} must be a whole number of days`);
@@ -47,7 +54,7 @@ export function registerCaCommands(program: Command): void {
     .option('--crl-url <url>', 'where partners fetch the CRL, written into issued certificates')
     .action(
       caAction(async (options: { dir: string; subject: string; keyPassphraseEnv?: string; keyEnv?: string; parentDir?: string; days: string; crlDays: string; crlUrl?: string }) => {
-        const parent = options.parentDir ? await PrivateCa.open(options.parentDir, process.env) : undefined;
+        const parent = options.parentDir ? await openCa(options.parentDir, process.env) : undefined;
         const created = await PrivateCa.init({
           dir: options.dir,
           subject: options.subject,
@@ -73,7 +80,7 @@ export function registerCaCommands(program: Command): void {
     .requiredOption('--dir <folder>', 'the CA folder')
     .action(
       caAction(async (options: { dir: string }) => {
-        const crl = await (await PrivateCa.open(options.dir, process.env)).writeCrl(Date.now());
+        const crl = await (await openCa(options.dir, process.env)).writeCrl(Date.now());
         process.stdout.write(`CRL written: ${crl.entries.length} revoked, next update ${crl.nextUpdate?.toISOString()}\n`);
       }),
     );
@@ -94,7 +101,7 @@ export function registerCaCommands(program: Command): void {
     .action(
       caAction(async (options: { dir: string; consumer: string; out: string; csr?: string; outKey?: string; subject?: string; days: string; json?: boolean }) => {
         if ((options.csr === undefined) === (options.outKey === undefined)) throw new CliError('give exactly one of --csr or --out-key');
-        const authority = await PrivateCa.open(options.dir, process.env);
+        const authority = await openCa(options.dir, process.env);
         const csrPem = options.csr === undefined ? undefined : readFileSync(options.csr, 'utf8');
         const issued = await authority.issue({ consumerId: options.consumer, csrPem, subject: options.subject, days: days(options.days, '--days'), now: Date.now() });
         writeFileSync(options.out, issued.certificatePem);
@@ -112,7 +119,7 @@ export function registerCaCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       caAction(async (serial: string, options: { dir: string; json?: boolean }) => {
-        const record = await (await PrivateCa.open(options.dir, process.env)).revoke(serial, Date.now());
+        const record = await (await openCa(options.dir, process.env)).revoke(serial, Date.now());
         process.stdout.write(options.json ? `${JSON.stringify(record, null, 2)}\n` : table([view(record, Date.now())], COLUMNS));
       }),
     );

@@ -1,12 +1,13 @@
 /**
  * Making certificates and CRLs: a CA (root or intermediate), leaf certificates for clients and
  * servers, and signed CRLs. Used by the `ca`/`certs` commands and by the tests, which generate
- * every certificate they use. All ASN.1 work is @peculiar/x509's; keys are Node's (WebCrypto for
- * signing, KeyObject for PEM and its encryption).
+ * every certificate they use. All ASN.1 work is @peculiar/x509's (and asn1-schema's for encrypted
+ * keys); keys are Node's (WebCrypto for signing, KeyObject for PEM).
  */
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509';
+import { encryptPkcs8 } from './pkcs8-encryption.js';
 import { SIGNING_ALGORITHM, x509 } from './x509.js';
 
 type Key = webcrypto.CryptoKey;
@@ -184,13 +185,15 @@ export function crlToPem(crl: x509.X509Crl): string {
   return x509.PemConverter.encode(crl.rawData, 'X509 CRL');
 }
 
-/** PKCS#8 PEM of a private key; encrypted (AES-256-CBC, by Node's crypto) when a passphrase is given. */
+/**
+ * PKCS#8 PEM of a private key; encrypted when a passphrase is given, as PBES2 with
+ * PBKDF2-HMAC-SHA256 (600 000 iterations) and AES-256-CBC (pkcs8-encryption.ts: Node's own export
+ * would use 2 048 iterations).
+ */
 export async function privateKeyToPem(key: Key, passphrase?: string): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  const keyObject = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  return (passphrase === undefined
-    ? keyObject.export({ format: 'pem', type: 'pkcs8' })
-    : keyObject.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase })) as string;
+  if (passphrase !== undefined) return encryptPkcs8(der, passphrase);
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }) as string;
 }
 
 /** Reads a PEM private key (encrypted or not) into a WebCrypto signing key; ECDSA P-256 only. */

@@ -8,8 +8,8 @@
  *   crl.pem       the current CRL, regenerated on every revocation (and by `ca crl`, before nextUpdate)
  *
  * The CA key is read only from an environment variable (`${env:NAME}`-style secret reference) or
- * from the encrypted file with a passphrase from an environment variable; Node's crypto does the
- * encryption. Files are written to a temporary name and renamed, so a gateway reading crl.pem
+ * from the encrypted file with a passphrase from an environment variable (PBES2: PBKDF2-HMAC-SHA256
+ * at 600 000 iterations, AES-256-CBC; older, weaker files are encrypted again when opened). Files are written to a temporary name and renamed, so a gateway reading crl.pem
  * never sees half a file. Every change of issued.json (and the CRL made from it) happens under a
  * lock file in the folder, so two commands at once cannot lose a record or undo a revocation.
  */
@@ -17,6 +17,7 @@ import { createHash, webcrypto } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONSUMER_URI_PREFIX, createCa, createCrl, crlNumberOf, crlToPem, generateKeyPair, issueLeaf, privateKeyFromPem, privateKeyToPem, type Signer } from './issue.js';
+import { isWeakProtection, keyProtection } from './pkcs8-encryption.js';
 import { normalizeSerial, parsePemBundle } from './revocation.js';
 import { x509 } from './x509.js';
 
@@ -68,6 +69,8 @@ export class PrivateCa {
     private readonly metadata: CaMetadata,
     readonly certificate: x509.X509Certificate,
     private readonly privateKey: webcrypto.CryptoKey,
+    /** The key file was protected below current guidance and was written again by open(). */
+    readonly keyReencrypted = false,
   ) {}
 
   static async init(options: InitOptions): Promise<PrivateCa> {
@@ -114,21 +117,37 @@ export class PrivateCa {
     return ca;
   }
 
-  /** Opens a CA with its key (from the environment). */
+  /**
+   * Opens a CA with its key (from the environment). A key file protected below current guidance
+   * (an older CA's 2 048 PBKDF2 iterations) is encrypted again with the same passphrase, as new
+   * keys are (pkcs8-encryption.ts), under the folder lock; `keyReencrypted` says so.
+   */
   static async open(dir: string, env: NodeJS.ProcessEnv): Promise<PrivateCa> {
     const metadata = readMetadata(dir);
     const certificate = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8'));
     let privateKey: webcrypto.CryptoKey;
+    let keyPem: string | undefined;
+    let passphrase: string | undefined;
     try {
-      privateKey =
-        'env' in metadata.key
-          ? await privateKeyFromPem(secretFromEnv(env, metadata.key.env, 'CA key'))
-          : await privateKeyFromPem(readFileSync(join(dir, metadata.key.file), 'utf8'), secretFromEnv(env, metadata.key.passphraseEnv, 'CA key passphrase'));
+      if ('env' in metadata.key) {
+        privateKey = await privateKeyFromPem(secretFromEnv(env, metadata.key.env, 'CA key'));
+      } else {
+        keyPem = readFileSync(join(dir, metadata.key.file), 'utf8');
+        passphrase = secretFromEnv(env, metadata.key.passphraseEnv, 'CA key passphrase');
+        privateKey = await privateKeyFromPem(keyPem, passphrase);
+      }
     } catch (error) {
       if (error instanceof CaError) throw error;
       throw new CaError(`cannot read the CA key: ${'env' in metadata.key ? `check ${metadata.key.env}` : `wrong passphrase in ${metadata.key.passphraseEnv}?`}`);
     }
-    return new PrivateCa(dir, metadata, certificate, privateKey);
+    let reencrypted = false;
+    if (keyPem !== undefined && passphrase !== undefined && !('env' in metadata.key) && isWeakProtection(keyProtection(keyPem))) {
+      const file = join(dir, metadata.key.file);
+      const stronger = await privateKeyToPem(privateKey, passphrase);
+      await withFolderLock(dir, () => writeAtomic(file, stronger, 0o600));
+      reencrypted = true;
+    }
+    return new PrivateCa(dir, metadata, certificate, privateKey, reencrypted);
   }
 
   /** What the gateway and `certs list` need, without the key. */
