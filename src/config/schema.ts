@@ -208,6 +208,7 @@ export const ConfigSchema = Type.Object(
     listeners: Type.Array(Listener, { minItems: 1, description: 'Where client traffic is accepted.' }),
     admin: Type.Object(
       {
+        enabled: Type.Boolean({ default: true, description: 'false: no admin listener at all (no /healthz, /readyz, /metrics or admin API); start logs admin.disabled.' }),
         host: Type.String({ default: '127.0.0.1', description: 'Address of the admin listener (health, readiness); loopback by default.' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9901, description: 'Port of the admin listener.' }),
         token: Type.Optional(Secret('Bootstrap admin token for the admin API; without it the admin API is off.')),
@@ -283,6 +284,7 @@ export const ConfigSchema = Type.Object(
     ),
     bruteForce: Type.Object(
       {
+        enabled: Type.Boolean({ default: true, description: 'false: clients failing authentication are never blocked (the admin API keeps its own protection); start logs security.brute_force_disabled.' }),
         maxFailures: Type.Integer({ minimum: 1, default: 10, description: 'Failed authentications from one client IP within the window that block it.' }),
         windowSeconds: Type.Integer({ minimum: 1, default: 60, description: 'The counting window.' }),
         blockSeconds: Type.Integer({ minimum: 1, default: 300, description: 'How long a blocked client gets 429 auth.too_many_failures.' }),

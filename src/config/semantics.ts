@@ -60,6 +60,7 @@ function checkKeySections(config: Loose, issues: ConfigIssue[]): void {
   }
   const usesApiKeys = policyUsed(config, 'auth-apikey');
   const admin = isObject(config.admin) ? config.admin : {};
+  if (admin.enabled === false && admin.token !== undefined) issues.push({ path: 'admin.token', message: 'needs the admin listener, which admin.enabled: false turns off' });
   const needers = [usesApiKeys ? 'the auth-apikey policy' : undefined, admin.token !== undefined ? 'the admin API (admin.token)' : undefined].filter(Boolean);
   if (needers.length > 0 && !store) issues.push({ path: 'store', message: `is required by ${needers.join(' and ')}` });
   if (needers.length > 0 && !apiKeys) issues.push({ path: 'apiKeys', message: `is required by ${needers.join(' and ')}` });

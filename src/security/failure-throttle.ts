@@ -27,6 +27,8 @@ interface Entry {
 }
 
 export interface FailureThrottleOptions {
+  /** false: nothing is counted and nobody is blocked (an explicit operator choice; default true). */
+  enabled?: boolean;
   maxFailures: number;
   windowSeconds: number;
   blockSeconds: number;
@@ -41,13 +43,19 @@ export class FailureThrottle implements AuthFailureTracker {
     this.#maxTracked = options.maxTrackedClients ?? 100000;
   }
 
+  get enabled(): boolean {
+    return this.options.enabled !== false;
+  }
+
   blockedForSeconds(clientIp: string, now: number): number {
+    if (!this.enabled) return 0;
     const entry = this.#entries.get(clientBucket(clientIp));
     if (!entry || entry.blockedUntil <= now) return 0;
     return Math.ceil((entry.blockedUntil - now) / 1000);
   }
 
   recordFailure(clientIp: string, now: number): boolean {
+    if (!this.enabled) return false;
     clientIp = clientBucket(clientIp);
     let entry = this.#entries.get(clientIp);
     if (!entry || now - entry.windowStart >= this.options.windowSeconds * 1000) {

@@ -106,7 +106,8 @@ export class Gateway {
       overrides: services.overrides,
       rateLimitNames: () => rateLimitNames(this.#runtime.config),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
-      failures: new FailureThrottle(options.config.bruteForce),
+      // Always on, whatever bruteForce.enabled says: the admin token opens everything.
+      failures: new FailureThrottle({ ...options.config.bruteForce, enabled: true }),
       logger: () => this.#runtime.logger,
       clock,
       typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
@@ -254,7 +255,9 @@ export class Gateway {
     return found.url;
   }
 
+  /** The admin listener's URL; throws when it is off (admin.enabled: false). */
   get adminUrl(): string {
+    if (!this.#admin.listening) throw new Error('the admin listener is not listening (admin.enabled: false, or not started)');
     return toBound('admin', this.#admin).url;
   }
 
@@ -310,13 +313,15 @@ export class Gateway {
       });
       this.#servers.push(entry);
     }
-    await listenOn(this.#admin, config.admin.host, config.admin.port, 'the admin listener');
-    if (config.admin.token && !['127.0.0.1', '::1', 'localhost'].includes(config.admin.host)) {
+    if (config.admin.enabled) await listenOn(this.#admin, config.admin.host, config.admin.port, 'the admin listener');
+    else this.logger.warn({ event: 'admin.disabled' }, 'the admin listener is off (admin.enabled: false): no /healthz, /readyz, /metrics or admin API');
+    if (!config.bruteForce.enabled) this.logger.warn({ event: 'security.brute_force_disabled' }, 'brute-force protection is off (bruteForce.enabled: false): clients failing authentication are never blocked');
+    if (config.admin.enabled && config.admin.token && !['127.0.0.1', '::1', 'localhost'].includes(config.admin.host)) {
       this.logger.warn({ event: 'admin.exposed', host: config.admin.host }, 'the admin API listens beyond loopback: keep it on a management network');
     }
     this.#ready = true;
     this.#expiry.start();
-    this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.adminUrl, routes: config.routes.length }, 'gateway started');
+    this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: config.admin.enabled ? this.adminUrl : null, routes: config.routes.length }, 'gateway started');
   }
 
   /** A client tried to renegotiate: logged and counted as what it is, and the connection closed. */
@@ -526,7 +531,7 @@ export class Gateway {
       clearTimeout(entry.reloadTimer);
       await entry.tls?.close();
     }
-    await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
+    if (this.#admin.listening) await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
     this.#admin.closeAllConnections();
     await this.#runtime.close();
     await this.#services.close();
