@@ -243,6 +243,8 @@ function authenticate(req: IncomingMessage, tokenDigest: Buffer, deps: AdminApiD
   const now = deps.clock.now();
   const blockedFor = deps.failures?.blockedForSeconds(clientIp, now) ?? 0;
   if (blockedFor > 0) throw new GatewayError('auth.too_many_failures', { detail: 'Too many failed attempts; try again later.', headers: { 'retry-after': String(blockedFor) } });
+  // Node keeps the first of two Authorization headers: a credential must be named once instead.
+  if (countHeader(req.rawHeaders, 'authorization') > 1) throw new GatewayError('request.malformed', { detail: 'The request carries Authorization more than once: a credential must be named once.' });
   const header = req.headers.authorization ?? '';
   const presented = /^bearer /i.test(header) ? header.slice(7).trim() : '';
   // Equal-length digests, so the comparison time says nothing about the token.
@@ -251,6 +253,12 @@ function authenticate(req: IncomingMessage, tokenDigest: Buffer, deps: AdminApiD
     deps.logger().warn({ event: 'admin.auth_failed', clientIp }, 'admin API: missing or wrong token');
     throw new GatewayError('admin.unauthorized', { detail: 'Send the admin token as Authorization: Bearer <token>.', headers: { 'www-authenticate': 'Bearer realm="portcullis-admin"' } });
   }
+}
+
+function countHeader(raw: readonly string[], name: string): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) count++;
+  return count;
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

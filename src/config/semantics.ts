@@ -3,6 +3,7 @@
  * each policy's own rules. Written defensively, so it can run on a config that also has schema
  * errors and every problem is reported in one pass.
  */
+import { canonicalRouteHost } from '../core/authority.js';
 import { isIP } from 'node:net';
 import type { ConfigIssue } from '../core/policy.js';
 import { findPolicy } from '../policies/index.js';
@@ -280,7 +281,7 @@ function checkRoutes(routes: unknown[], upstreamNames: string[], issues: ConfigI
     if (Array.isArray(route.methods)) {
       const shape = template.segments.map((s) => (s.kind === 'static' ? s.value : s.kind === 'param' ? ':' : '*')).join('/');
       for (const method of route.methods) {
-        const signature = `${String(route.host ?? '')} ${String(method)} ${shape}`;
+        const signature = `${typeof route.host === 'string' ? canonicalRouteHost(route.host) : ''} ${String(method)} ${shape}`;
         const first = signatures.get(signature);
         if (first !== undefined) issues.push({ path: `${at}.path`, message: `${String(method)} ${route.path} is already served by routes[${first}]` });
         else signatures.set(signature, index);

@@ -101,8 +101,13 @@ export interface RequestContext {
   readonly path: string;
   /** The query string including its leading `?`, or ''. A policy may remove a credential from it. */
   search: string;
-  /** Host without port, lower-cased. */
+  /** Host without port, canonical (core/authority.ts: lower-case, no trailing dot); '' if none. */
   readonly host: string;
+  /**
+   * host[:port], canonical; '' if none. From an absolute-form target, else from Host (RFC 9112
+   * §3.2.2); the one authority the route was matched on and the upstream is told of.
+   */
+  readonly authority: string;
   readonly protocol: 'http' | 'https';
   /** The client's address: the socket peer, or from X-Forwarded-For when the peer is a trusted proxy. */
   readonly clientIp: string;

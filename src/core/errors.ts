@@ -11,6 +11,8 @@ export const ERROR_TABLE = {
   'request.timeout': { status: 408, title: 'Request not received in time' },
   'request.body_too_large': { status: 413, title: 'Request body too large' },
   'request.header_too_large': { status: 431, title: 'Request header fields too large' },
+  'request.uri_too_long': { status: 414, title: 'Request target too long' },
+  'request.not_implemented': { status: 501, title: 'Not implemented' },
   'request.unsupported_media_type': { status: 415, title: 'Unsupported media type' },
   'request.https_required': { status: 403, title: 'HTTPS required' },
   'validation.failed': { status: 400, title: 'Request does not match the API contract' },

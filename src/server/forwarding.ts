@@ -67,7 +67,9 @@ export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOpt
   const incoming = ctx.req.headers;
   const trusted = ctx.peerTrusted;
   const headers = endToEndHeaders(incoming, trusted ? options.gatewaySet : options.gatewaySetUntrusted);
-  const originalHost = incoming.host ?? '';
+  // The authority the route was matched on (absolute-form target or Host, validated and
+  // canonical): the upstream is told of no other host (RFC 9112 §3.2.2).
+  const originalHost = ctx.authority;
 
   headers.host = options.preserveHost && originalHost !== '' ? originalHost : upstreamHost;
   headers['x-forwarded-for'] = trusted && incoming['x-forwarded-for'] ? `${String(incoming['x-forwarded-for'])}, ${ctx.peerIp}` : ctx.peerIp;

@@ -21,7 +21,7 @@ import { createLogger } from '../observability/logger.js';
 import { BoundedDestination } from '../observability/log-destination.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { createAdminServer } from './admin.js';
-import { answerClientError } from './client-errors.js';
+import { answerClientError, answerConnect } from './client-errors.js';
 import { createRequestHandler } from './request-handler.js';
 import { ListenerTls } from './listener-tls.js';
 import { watchedTlsFiles } from './tls-options.js';
@@ -279,7 +279,7 @@ export class Gateway {
       const server = (tls ? createHttpsServer({ ...httpOptions, ...tls.serverOptions() }) : createServer(httpOptions)) as Server;
       const entry: ListenerEntry = { config: listener, server, tls, watchers: [] };
       const handler = createRequestHandler({
-          listener: { name: listener.name, protocol: tls ? 'https' : 'http', bodyIdleTimeoutMs: listener.bodyIdleTimeoutMs, tls: () => entry.tls, plainHttp: listener.plainHttp, httpsPort: listener.httpsPort },
+          listener: { name: listener.name, protocol: tls ? 'https' : 'http', bodyIdleTimeoutMs: listener.bodyIdleTimeoutMs, maxUriBytes: listener.maxUriBytes, tls: () => entry.tls, plainHttp: listener.plainHttp, httpsPort: listener.httpsPort },
           runtime: () => this.#runtime,
           draining: () => this.#draining,
           overloaded: () => this.#overloaded(),
@@ -297,6 +297,8 @@ export class Gateway {
         if (RENEGOTIATION_ERRORS.has(error.code ?? '')) this.#renegotiationRefused(listener.name, socket as TLSSocket);
         else answerClientError(error, socket, this.#runtime, listener.name);
       });
+      // CONNECT never reaches 'request': without a listener here Node would drop it in silence.
+      server.on('connect', (req, socket) => answerConnect(req, socket, this.#runtime, listener.name));
       if (tls) {
         server.on('tlsClientError', (error: Error & { code?: string }) => this.logger.debug({ event: 'tls.handshake_failed', listener: listener.name, code: error.code }, 'TLS handshake failed'));
         // Client-initiated renegotiation (TLS 1.2) is refused outright: it costs a full handshake

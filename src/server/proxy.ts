@@ -121,8 +121,18 @@ function peekBody(body: Readable, maxBytes: number): Promise<PeekedBody> {
   });
 }
 
+/**
+ * Responses that never have content (RFC 9110 §6.4.1): to HEAD, and 204 and 304. Their
+ * Content-Length describes a representation not sent (§8.6), so none is read or waited for: undici
+ * reports the missing bytes of a 204 or 304 as a length mismatch, which used to cut the reply off.
+ */
+function isBodiless(method: string, status: number): boolean {
+  return method === 'HEAD' || status === 204 || status === 304;
+}
+
 async function streamResponse(ctx: RequestContext, response: Dispatcher.ResponseData, res: ServerResponse, target: UpstreamTarget, hooks: ProxyHooks): Promise<void> {
   const body = response.body;
+  if (isBodiless(ctx.method, response.statusCode)) return sendBodiless(ctx, response, res, hooks);
   let peeked: Promise<PeekedBody> | undefined;
   const declaredLength = Number(response.headers['content-length']);
   const readBody = (maxBytes: number) => {
@@ -183,6 +193,21 @@ async function streamResponse(ctx: RequestContext, response: Dispatcher.Response
       resolve();
     });
     body.pipe(res);
+  });
+}
+
+async function sendBodiless(ctx: RequestContext, response: Dispatcher.ResponseData, res: ServerResponse, hooks: ProxyHooks): Promise<void> {
+  // Nothing is coming, and a length mismatch error from undici is not the client's business.
+  response.body.on('error', () => {});
+  response.body.resume();
+  const headers = endToEndHeaders(response.headers);
+  // RFC 9110 §8.6: a 204 carries no Content-Length (a 304 or a HEAD answer may).
+  if (response.statusCode === 204) delete headers['content-length'];
+  await hooks.writeHead(ctx, response.statusCode, headers, () => Promise.resolve(Buffer.alloc(0)));
+  if (res.destroyed) return;
+  await new Promise<void>((resolve) => {
+    res.once('close', resolve);
+    res.end();
   });
 }
 

@@ -19,7 +19,9 @@ import { redactPath } from '../observability/logger.js';
 import { normalizeIp, resolveClientIp } from './client-ip.js';
 import { BodyGuard, requestHasBody } from './body-guard.js';
 import { proxyRequest } from './proxy.js';
-import { parseRequestTarget } from './request-target.js';
+import { checkRequestHead } from './request-head.js';
+import { parseRequestTarget, tooLongTarget } from './request-target.js';
+import { parseAuthority } from '../core/authority.js';
 import type { CompiledRoute, Runtime } from './runtime.js';
 import type { ListenerTls } from './listener-tls.js';
 
@@ -27,6 +29,8 @@ export interface ListenerInfo {
   readonly name: string;
   readonly protocol: 'http' | 'https';
   readonly bodyIdleTimeoutMs: number;
+  /** Longest request target accepted; longer gets 414 (RFC 9112 §3). */
+  readonly maxUriBytes: number;
   /** An HTTPS listener's TLS state (replaced on reload); undefined for plain HTTP. */
   readonly tls: () => ListenerTls | undefined;
   /** A plain-HTTP listener: serve, redirect to HTTPS (308) or refuse (403). */
@@ -54,14 +58,32 @@ export const MAX_BUFFERED_BODY_BYTES = 10 * 1024 * 1024;
 
 const NO_ROUTE: RouteInfo = Object.freeze({ name: '(none)', methods: [], upstream: '' });
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * The methods routes may serve (config schema). Others that Node's parser accepts (TRACE,
+ * PROPFIND, ...) are not implemented by the gateway at all: 501, not 405 (RFC 9110 §9.1, §15.6.2).
+ */
+const GATEWAY_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * Connections on which a request with faulty framing arrived (RFC 9112 §6.1): where its body ends
+ * is a guess, so whatever the parser read after it (a pipelined request, perhaps smuggled) is
+ * never served; the connection closes after the answer to the faulty one.
+ */
+const framingFaults = new WeakSet<object>();
 
 export function createRequestHandler(options: RequestHandlerOptions) {
   return function handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (framingFaults.has(req.socket)) {
+      // Node emits pipelined requests while the first is answered; this one is dropped with its
+      // connection, which closes once that answer (Connection: close) is sent.
+      options.runtime().logger.warn({ event: 'request.after_framing_fault', listener: options.listener.name, clientIp: normalizeIp(req.socket.remoteAddress) }, 'dropped a request read after a request with faulty framing');
+      return;
+    }
     options.onStart();
     const runtime = options.runtime();
     runtime.acquire();
     const shed = options.overloaded();
-    const { ctx, route, pipeline, early, builtin, finish } = createContext(req, res, runtime, options.listener, shed);
+    const { ctx, route, pipeline, early, builtin, finish, framingFault } = createContext(req, res, runtime, options.listener, shed);
     res.once('close', () => {
       finish();
       options.onEnd(ctx.route.name, res.headersSent ? res.statusCode : 0);
@@ -72,7 +94,7 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         runPhase(pipeline.log, ctx).catch((error: unknown) => runtime.logger.error({ event: 'log.policy_failed', requestId: ctx.requestId, err: error }, 'a log-phase policy failed'));
       }
     });
-    const respond = new Responder(ctx, res, runtime, pipeline, options.draining, options.listener.tls()?.hsts);
+    const respond = new Responder(ctx, res, runtime, pipeline, options.draining, options.listener.tls()?.hsts, framingFault);
     // A redirecting plain-HTTP listener serves nothing in clear, built-in endpoints included.
     (builtin && !early && options.listener.plainHttp !== 'redirect' ? answerBuiltin(ctx, builtin.handle, respond) : run(ctx, route, pipeline, early, runtime, res, respond, options.listener))
       .catch((error: unknown) => respond.problem(toGatewayError(error)))
@@ -87,6 +109,8 @@ export function createRequestHandler(options: RequestHandlerOptions) {
 async function run(ctx: RequestContext, route: CompiledRoute | undefined, pipeline: Pipeline, early: GatewayError | undefined, runtime: Runtime, res: ServerResponse, respond: Responder, listener: ListenerInfo): Promise<void> {
   // Shedding comes before everything, the public CRL and redirects included: that is its point.
   if (early?.code === 'overloaded') return respond.problem(early);
+  // A request with faulty framing gets its problem and nothing else, not even a redirect.
+  if (early && respond.closeAfter) return respond.problem(early);
   if (listener.plainHttp === 'redirect' && ctx.host !== '') {
     // RFC 9110 §15.4.9: 308 keeps the method and body; the client repeats the request over TLS.
     const port = listener.httpsPort === 443 ? '' : `:${listener.httpsPort}`;
@@ -134,9 +158,14 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
   const incomingId = req.headers[runtime.requestIdHeader];
   const trustId = config.requestId.trustIncoming === 'always' || (config.requestId.trustIncoming === 'trusted-proxies' && peerTrusted);
   const requestId = trustId && typeof incomingId === 'string' && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
-  const target = parseRequestTarget(req.url);
-  // RFC 9112 §3.2.2: with an absolute-form target, its authority is the host, whatever Host says.
-  const host = hostWithoutPort(target.authority ?? req.headers.host);
+  const url = req.url ?? '';
+  const uriTooLong = url.length > listener.maxUriBytes;
+  const target = uriTooLong ? tooLongTarget(url) : parseRequestTarget(url);
+  // Framing, Host (the absolute-form target's authority replaces it, RFC 9112 §3.2.2) and
+  // credentials named once: see request-head.ts.
+  const head = checkRequestHead(req, target.authority, runtime.credentialHeaders);
+  const host = head.host;
+  if (head.framingFault) framingFaults.add(req.socket);
   const method = req.method ?? 'GET';
   const requestedMethod = req.headers['access-control-request-method'];
   const isPreflight = method === 'OPTIONS' && req.headers.origin !== undefined && typeof requestedMethod === 'string';
@@ -149,13 +178,16 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
   let body: Promise<Buffer> | undefined;
   let params: Record<string, string> = {};
   let builtin: { name: string; handle: BuiltinEndpoint } | undefined;
-  const hostProblem = checkHost(req);
   if (shed) early = new GatewayError('overloaded', { detail: 'The gateway is at capacity; retry shortly.', headers: { 'retry-after': String(config.overload.retryAfterSeconds) } });
-  else if (hostProblem) early = new GatewayError('request.malformed', { detail: hostProblem });
+  else if (head.framingFault) early = head.problem;
+  else if (uriTooLong) early = new GatewayError('request.uri_too_long', { detail: `The request target is longer than ${listener.maxUriBytes} bytes.` });
+  else if (head.problem) early = head.problem;
+  else if (!GATEWAY_METHODS.has(method)) early = new GatewayError('request.not_implemented', { detail: `${method} is not a method this gateway serves.` });
   else if (listener.plainHttp === 'refuse') early = new GatewayError('request.https_required', { detail: 'This address serves HTTPS only.' });
   // Listener mode `required`: no request is served without a valid certificate, whatever the route.
   else if (tls?.mode === 'required' && clientCertificate?.status !== 'verified') early = listenerCertificateRefusal(clientCertificate, ip.ok ? ip.clientIp : peerIp, runtime);
   else if (!ip.ok) early = new GatewayError('request.malformed', { detail: 'The X-Forwarded-For chain from a trusted proxy holds an invalid address.' });
+  else if (peerTrusted && !validForwardedHost(req.headers['x-forwarded-host'])) early = new GatewayError('request.malformed', { detail: 'The X-Forwarded-Host from a trusted proxy is not a host and optional port.' });
   else if (!target.ok) early = new GatewayError('request.malformed', { detail: `The request target is not acceptable: ${target.reason}.` });
   else if ((builtin = runtime.endpoints?.match(method, target.path))) {
     route = undefined;
@@ -179,6 +211,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
     path: target.path,
     search: target.search,
     host,
+    authority: head.authority,
     protocol: listener.protocol,
     clientIp: ip.ok ? ip.clientIp : peerIp,
     peerIp,
@@ -233,7 +266,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
       }
     }
   }
-  return { ctx, route, pipeline: route?.pipeline ?? runtime.globalPipeline, early, builtin, finish };
+  return { ctx, route, pipeline: route?.pipeline ?? runtime.globalPipeline, early, builtin, finish, framingFault: head.framingFault };
 }
 
 /** Writes every response the gateway sends, after the respond phase has had its say. */
@@ -245,6 +278,8 @@ class Responder {
     private readonly pipeline: Pipeline,
     private readonly draining: () => boolean,
     private readonly hsts: string | undefined,
+    /** The request's framing is faulty: this connection carries nothing after the answer. */
+    readonly closeAfter: boolean,
   ) {}
 
   async head(status: number, headers: HeaderMap, source: 'upstream' | 'problem' | 'direct', readBody?: (maxBytes: number) => Promise<Buffer | undefined>): Promise<void> {
@@ -257,7 +292,7 @@ class Responder {
     headers[this.runtime.requestIdHeader] = ctx.requestId;
     headers.traceparent = formatTraceparent(ctx.trace);
     // An unread request body, or a shutdown, means this connection cannot carry another request.
-    if (this.draining() || !ctx.req.complete) headers.connection = 'close';
+    if (this.draining() || !ctx.req.complete || this.closeAfter) headers.connection = 'close';
     this.res.writeHead(ctx.response.status, headers);
   }
 
@@ -285,7 +320,7 @@ class Responder {
     } catch (respondError) {
       // A respond-phase policy failed on a problem response: send the problem without its headers.
       runtime.logger.error({ event: 'respond.policy_failed', requestId: ctx.requestId, err: respondError }, 'respond phase failed on a problem response');
-      if (!res.headersSent) res.writeHead(error.status, { ...problemHeaders(error, body), [runtime.requestIdHeader]: ctx.requestId });
+      if (!res.headersSent) res.writeHead(error.status, { ...problemHeaders(error, body), [runtime.requestIdHeader]: ctx.requestId, ...(this.closeAfter ? { connection: 'close' } : {}) });
     }
     res.end(body);
   }
@@ -346,23 +381,16 @@ function allowHeader(methods: readonly string[]): string {
 }
 
 /**
- * RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host; two Host lines must be refused, or
- * the gateway and the upstream could each believe a different one.
+ * X-Forwarded-Host from a trusted proxy is passed on (forwarding.ts): each of its elements must be
+ * a host and optional port, like Host itself.
  */
-function checkHost(req: IncomingMessage): string | undefined {
-  if (req.headers.host === undefined) return req.httpVersionMajor === 1 && req.httpVersionMinor === 0 ? undefined : 'An HTTP/1.1 request needs a Host header.';
-  let count = 0;
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') count++;
-  return count > 1 ? 'The request has more than one Host header.' : undefined;
-}
-
-function hostWithoutPort(host: string | undefined): string {
-  if (!host) return '';
-  const lower = host.toLowerCase();
-  if (lower.startsWith('[')) return lower.slice(0, lower.indexOf(']') + 1);
-  const colon = lower.indexOf(':');
-  return colon === -1 ? lower : lower.slice(0, colon);
+function validForwardedHost(value: string | string[] | undefined): boolean {
+  if (value === undefined) return true;
+  for (const element of String(value).split(',')) {
+    const parsed = parseAuthority(element.trim());
+    if (!parsed.ok || parsed.host === '') return false;
+  }
+  return true;
 }
 
 function stringHeader(value: string | string[] | undefined): string | undefined {

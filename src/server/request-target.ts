@@ -26,6 +26,11 @@ function refuse(reason: string, url: string): RequestTarget {
   return { ok: false, reason, path: queryAt === -1 ? cut : cut.slice(0, queryAt), search: queryAt === -1 ? '' : cut.slice(queryAt), authority: undefined };
 }
 
+/** A target longer than the listener accepts (414, RFC 9112 §3): not parsed, only cut for the log. */
+export function tooLongTarget(url: string): RequestTarget {
+  return refuse('request target longer than the limit', url);
+}
+
 export function parseRequestTarget(url: string | undefined): RequestTarget {
   if (url === undefined || url === '') return refuse('empty request target', '');
   let target = url;
@@ -33,17 +38,17 @@ export function parseRequestTarget(url: string | undefined): RequestTarget {
   if (!target.startsWith('/')) {
     // absolute-form (RFC 9112 §3.2.2) is accepted, and its authority is the host (§3.2.2 again);
     // authority-form (CONNECT) and asterisk-form (OPTIONS *) are not for a reverse proxy.
-    if (!/^https?:\/\//i.test(target)) return refuse('unsupported request target form', url);
-    let parsed: URL;
-    try {
-      parsed = new URL(target);
-    } catch {
-      return refuse('invalid absolute request target', url);
-    }
-    if (parsed.username !== '' || parsed.password !== '') return refuse('credentials in the request target', url);
-    authority = parsed.host;
-    const afterAuthority = target.indexOf('/', target.indexOf('//') + 2);
-    target = afterAuthority === -1 ? '/' : target.slice(afterAuthority);
+    const scheme = /^https?:\/\//i.exec(target);
+    if (!scheme) return refuse('unsupported request target form', url);
+    // The authority is taken as sent, up to the path or query, and checked by the same grammar as
+    // Host (core/authority.ts), not through a URL parser that rewrites it (`\` as `/`, `0x7f.1`
+    // as `127.0.0.1`): the gateway routes on and forwards one and the same text.
+    const start = scheme[0].length;
+    let end = start;
+    while (end < target.length && target[end] !== '/' && target[end] !== '?' && target[end] !== '#') end++;
+    authority = target.slice(start, end);
+    if (authority.includes('@')) return refuse('credentials in the request target', url);
+    target = end === target.length || target[end] !== '/' ? `/${target.slice(end)}` : target.slice(end);
   }
   const queryAt = target.indexOf('?');
   const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);

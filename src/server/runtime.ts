@@ -16,6 +16,8 @@ import { POLICIES } from '../policies/index.js';
 import { TrustedProxies } from './client-ip.js';
 import { compilePathTemplate, fillTemplate, type TemplateSegment } from './path-template.js';
 import { Router } from './router.js';
+import { ALWAYS_CREDENTIAL_HEADERS } from './request-head.js';
+import { canonicalRouteHost } from '../core/authority.js';
 import { CrlPublication } from '../pki/crl-publication.js';
 import { Upstream, type SeenCertificate, type UpstreamTarget } from './upstream.js';
 
@@ -35,6 +37,8 @@ export interface Runtime {
   readonly globalPipeline: Pipeline;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly trustedProxies: TrustedProxies;
+  /** Lower-case names of headers a credential is read from: each may appear once (request-head.ts). */
+  readonly credentialHeaders: ReadonlySet<string>;
   /** requestId.header, lower-cased as Node presents incoming header names. */
   readonly requestIdHeader: string;
   readonly sensitiveQueryParams: ReadonlySet<string>;
@@ -87,7 +91,7 @@ export function buildRuntime(
   const env = { logger, clock, services };
   const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, env));
   const router = new Router(
-    routes.map(({ compiled, route, segments }) => ({ route: compiled, methods: route.methods, segments, host: route.host?.toLowerCase() })),
+    routes.map(({ compiled, route, segments }) => ({ route: compiled, methods: route.methods, segments, host: route.host === undefined ? undefined : canonicalRouteHost(route.host) })),
   );
   let inflight = 0;
   let retired: (() => void) | undefined;
@@ -101,6 +105,7 @@ export function buildRuntime(
     globalPipeline: buildPipeline(instantiatePolicies(config.policies, {}, undefined, env)),
     upstreams,
     trustedProxies: new TrustedProxies(config.trustedProxies),
+    credentialHeaders: new Set([...ALWAYS_CREDENTIAL_HEADERS, ...credentials.headers]),
     requestIdHeader,
     endpoints: services.endpoints,
     authFailures: services.authFailures,

@@ -69,6 +69,8 @@ export const authApiKey = definePolicy({
       let queryKey: string | null = null;
       if (queryParam && ctx.search !== '') {
         const params = new URLSearchParams(ctx.search);
+        // Two keys in the query: which one counts is a guess the upstream may make otherwise.
+        if (params.getAll(queryParam).length > 1) throw new GatewayError('request.malformed', { detail: `The query names ${queryParam} more than once: a credential must be named once.` });
         queryKey = params.get(queryParam);
         if (params.has(queryParam)) {
           params.delete(queryParam);
