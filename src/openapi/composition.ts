@@ -90,6 +90,21 @@ export function dispatchByDiscriminator(root: Loose, source: Loose, out: Loose, 
 }
 
 /** Every property name a schema lists, through `$ref`s and compositions. */
+export function namesOf(root: Loose, schema: unknown): Set<string> {
+  const names = new Set<string>();
+  listedNames(root, schema, names, new Set());
+  return names;
+}
+
+/** Every property name a schema requires, through `$ref`s and allOf parts. */
+export function requiredNames(root: Loose, schema: unknown, found = new Set<string>(), depth = 0): Set<string> {
+  const node = deref(root, schema);
+  if (!node || depth > 32) return found;
+  if (Array.isArray(node.required)) for (const name of node.required) if (typeof name === 'string') found.add(name);
+  if (Array.isArray(node.allOf)) for (const part of node.allOf) requiredNames(root, part, found, depth + 1);
+  return found;
+}
+
 function listedNames(root: Loose, schema: unknown, found: Set<string>, patterns: Set<string>, depth = 0): void {
   const node = deref(root, schema);
   if (!node || depth > 32) return;

@@ -12,7 +12,7 @@
  * The whole document is copied with every schema position converted, so references keep their
  * pointers and Ajv resolves them inside one schema resource.
  */
-import { closeAlternatives, dispatchByDiscriminator } from './composition.js';
+import { closeAlternatives, dispatchByDiscriminator, namesOf, requiredNames } from './composition.js';
 import { mapDocument, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_VALUED } from './document-walk.js';
 import { ContractError, escapePointer, resolvePointer, type OpenApiVersion } from './openapi-document.js';
 
@@ -90,6 +90,25 @@ export function convertDocument(root: Loose, options: ConvertOptions): Loose {
   return copy;
 }
 
+/**
+ * A `oneOf` that lists the same alternative twice (generated documents do) can match nothing: a
+ * value valid for one copy is valid for the other. Each alternative is kept once (compared as
+ * converted, so annotations do not count). Returns the source with the same alternatives kept.
+ */
+function dropRepeatedAlternatives(source: Loose, out: Loose): Loose {
+  if (!Array.isArray(out.oneOf) || !Array.isArray(source.oneOf)) return source;
+  const seen = new Set<string>();
+  const keep = out.oneOf.map((alternative) => {
+    const key = JSON.stringify(alternative);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (keep.every(Boolean)) return source;
+  out.oneOf = out.oneOf.filter((_, index) => keep[index]);
+  return { ...source, oneOf: source.oneOf.filter((_, index) => keep[index]) };
+}
+
 /** Puts a value at a pointer in the copy, copying the objects on the way (they may be the document's own). */
 function setPointer(root: Loose, pointer: string, value: unknown): void {
   const tokens = pointer.slice(1).split('/').map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -109,6 +128,9 @@ class SchemaConverter {
   /** Targets of schema `$ref`s (pointers without `#`), to make sure each lands on a converted schema. */
   readonly #references = new Set<string>();
   readonly #pending: string[] = [];
+  /** allOf parts converted without their `additionalProperties: false`, by pointer. */
+  readonly #opened = new Map<string, Loose>();
+  readonly #opening = new Set<string>();
 
   /** The next reference target not handed out yet. */
   takeReference(): string | undefined {
@@ -126,6 +148,7 @@ class SchemaConverter {
     for (const keyword of UNSUPPORTED) if (keyword in schema) throw new ContractError(`${pointer}/${keyword}`, `"${keyword}" is not supported in a contract`);
     const source = this.options.version === '3.0' && typeof schema.$ref === 'string' ? { $ref: schema.$ref } : schema;
     const out: Loose = {};
+    const opened = { any: false };
     for (const [keyword, value] of Object.entries(source)) {
       if (!VALIDATION_KEYWORDS.has(keyword)) continue;
       const at = `${pointer}/${escapePointer(keyword)}`;
@@ -135,6 +158,8 @@ class SchemaConverter {
         out[keyword] = this.convert(value, at, VALUE_POSITIONS.has(keyword));
       } else if (SCHEMA_MAPS.includes(keyword) && isObject(value)) {
         out[keyword] = Object.fromEntries(Object.entries(value).map(([name, child]) => [name, this.convert(child, `${at}/${escapePointer(name)}`, keyword !== '$defs' && VALUE_POSITIONS.has(keyword))]));
+      } else if (keyword === 'allOf' && Array.isArray(value)) {
+        out.allOf = value.map((_child, index) => this.#allOfPart(source, value, index, `${at}/${index}`, opened));
       } else if (SCHEMA_LISTS.includes(keyword) && Array.isArray(value)) {
         out[keyword] = value.map((child, index) => this.convert(child, `${at}/${index}`, VALUE_POSITIONS.has(keyword)));
       } else if (keyword === 'items' && Array.isArray(value)) {
@@ -150,17 +175,66 @@ class SchemaConverter {
         out.$ref = `#${DOCUMENT_BASE}${value.slice(1)}`;
       } else out[keyword] = value;
     }
-    if (Array.isArray(out.required) && isObject(source.properties)) {
+    if (Array.isArray(out.required)) {
       const skip = this.options.direction === 'request' ? 'readOnly' : 'writeOnly';
-      const properties = source.properties;
-      out.required = out.required.filter((name) => !(typeof name === 'string' && this.#flagged(properties[name], skip)));
+      // The property may be described beside `required` or in an allOf part of the same schema.
+      out.required = out.required.filter((name) => !(typeof name === 'string' && this.#flagged(this.#propertySchema(source, name, 0), skip)));
     }
+    // `additionalProperties: false` beside a composition, or on an allOf part, would refuse the
+    // very properties the composition adds (JSON Schema reads only the schema's own `properties`),
+    // so no value could pass; what the authors mean is "nothing beyond what is described":
+    // `unevaluatedProperties: false` over the whole, which sees through the composition.
+    if (out.additionalProperties === false && (Array.isArray(out.allOf) || Array.isArray(out.anyOf) || Array.isArray(out.oneOf))) {
+      delete out.additionalProperties;
+      out.unevaluatedProperties = false;
+    }
+    if (opened.any && !('additionalProperties' in out) && !('unevaluatedProperties' in out)) out.unevaluatedProperties = false;
+    const composed = dropRepeatedAlternatives(source, out);
     const open = Array.isArray(out.oneOf) ? out.oneOf : undefined;
-    if (this.options.strictObjects) closeAlternatives(this.root, source, out);
-    dispatchByDiscriminator(this.root, source, out, open);
+    if (this.options.strictObjects) closeAlternatives(this.root, composed, out);
+    dispatchByDiscriminator(this.root, composed, out, open);
     if (this.options.version === '3.0') this.#convert30(schema, out);
-    if (this.options.strictObjects && valuePosition && this.#closes(out) && this.listsProperties(schema, 0)) out.unevaluatedProperties = false;
+    if (this.options.strictObjects && valuePosition && this.#closes(out) && this.listsProperties(schema, 0)) {
+      out.unevaluatedProperties = false;
+      // A property the schema requires is one it allows, listed or not (documents forget to list one).
+      const listed = namesOf(this.root, schema);
+      const unlisted = [...requiredNames(this.root, schema)].filter((name) => !listed.has(name));
+      if (unlisted.length > 0) out.properties = { ...Object.fromEntries(unlisted.map((name) => [name, true])), ...(isObject(out.properties) ? out.properties : {}) };
+    }
     return out;
+  }
+
+  /**
+   * One part of an `allOf`. A part closed with `additionalProperties: false` (through `$ref`s)
+   * while the other parts or the schema itself list other properties is converted here without
+   * that closing, and `opened` tells the caller to close the whole instead.
+   */
+  #allOfPart(parent: Loose, parts: readonly unknown[], index: number, pointer: string, opened: { any: boolean }): unknown {
+    const child = parts[index];
+    let target = child;
+    let at = pointer;
+    for (let hops = 0; hops < 32 && isObject(target) && typeof target.$ref === 'string'; hops++) {
+      at = decodeURIComponent(target.$ref.slice(1));
+      target = resolvePointer(this.root, target.$ref);
+    }
+    if (!isObject(target) || target.additionalProperties !== false || this.#opening.has(at)) return this.convert(child, pointer, false);
+    const own = namesOf(this.root, target);
+    const others = namesOf(this.root, { properties: parent.properties, allOf: parts.filter((_, i) => i !== index) });
+    if ([...others].every((name) => own.has(name))) return this.convert(child, pointer, false);
+    opened.any = true;
+    let converted = this.#opened.get(at);
+    if (!converted) {
+      this.#opening.add(at);
+      try {
+        converted = { ...(this.convert(target, at, false) as Loose) };
+      } finally {
+        this.#opening.delete(at);
+      }
+      delete converted.additionalProperties;
+      delete converted.unevaluatedProperties;
+      this.#opened.set(at, converted);
+    }
+    return converted;
   }
 
   /** OpenAPI 3.0 → 2020-12: `nullable` and boolean exclusive bounds. */
@@ -185,6 +259,20 @@ class SchemaConverter {
         out.anyOf = [{ type: 'null' }, rest];
       }
     }
+  }
+
+  /** Where a schema describes one of its properties: its own `properties`, else its allOf parts (through `$ref`s). */
+  #propertySchema(schema: unknown, name: string, depth: number): unknown {
+    let node = schema;
+    for (let hops = 0; hops < 32 && isObject(node) && typeof node.$ref === 'string'; hops++) node = resolvePointer(this.root, node.$ref);
+    if (!isObject(node) || depth > 16) return undefined;
+    if (isObject(node.properties) && name in node.properties) return node.properties[name];
+    if (!Array.isArray(node.allOf)) return undefined;
+    for (const part of node.allOf) {
+      const found = this.#propertySchema(part, name, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 
   /** The property schema (through `$ref`s) says readOnly / writeOnly. */
