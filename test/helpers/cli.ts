@@ -36,7 +36,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
       for (;;) {
         const line = output.split('\n').find((l) => pattern.test(l));
         if (line) return line;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no output line matching ${pattern}; output so far:\n${output}`);
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no output line matching ${pattern} (exit code ${child.exitCode}, signal ${child.signalCode}); output so far:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
