@@ -134,6 +134,16 @@ export class PrivateRedis {
     }
   }
 
+  /** Freezes the server (kill -STOP): connections stay open and accepted, nothing is answered. */
+  pause(): void {
+    if (this.#process?.pid !== undefined) process.kill(this.#process.pid, 'SIGSTOP');
+  }
+
+  /** Thaws what pause() froze. */
+  unpause(): void {
+    if (this.#process?.pid !== undefined) process.kill(this.#process.pid, 'SIGCONT');
+  }
+
   /** Kills the server (as a crash would), and waits until it is gone. */
   async stop(): Promise<void> {
     const child = this.#process;
