@@ -54,6 +54,15 @@ function run(binary: string, args: string[]): void {
   if (result.status !== 0) throw new Error(`${binary} ${args.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`);
 }
 
+/** Sends a signal; a process that exited meanwhile (a backend ending) is not an error. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 export class PrivatePostgres {
   #server: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
@@ -151,13 +160,13 @@ export class PrivatePostgres {
 
   /** Freezes every process of the cluster (kill -STOP): connections are accepted, nothing answers. */
   pause(): void {
-    for (const pid of this.#allPids()) process.kill(pid, 'SIGSTOP');
+    for (const pid of this.#allPids()) signal(pid, 'SIGSTOP');
   }
 
   /** Thaws what pause() froze (runuser, which stops itself when its child stops, included). */
   resume(): void {
-    for (const pid of this.#allPids()) process.kill(pid, 'SIGCONT');
-    if (this.#server?.pid !== undefined && this.#server.exitCode === null) process.kill(this.#server.pid, 'SIGCONT');
+    for (const pid of this.#allPids()) signal(pid, 'SIGCONT');
+    if (this.#server?.pid !== undefined && this.#server.exitCode === null) signal(this.#server.pid, 'SIGCONT');
   }
 
   /** Stops it and deletes its folder. */
