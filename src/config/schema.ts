@@ -71,6 +71,12 @@ const ListenerTls = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'TLS session resumption by tickets (RFC 8446 §4.6.1, RFC 5077).' },
     ),
+    ocspStapling: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: "Fetch the listener certificate's status from its issuer's OCSP responder (the certificate's Authority Information Access URL) and staple it to handshakes." }),
+      },
+      { additionalProperties: false, default: {}, description: 'OCSP stapling (RFC 6066 §8); a stapling failure never fails a handshake.' },
+    ),
     hsts: Type.Object(
       {
         maxAgeSeconds: Type.Integer({ minimum: 0, default: 63072000, description: 'Strict-Transport-Security max-age in seconds (default two years, as Mozilla recommends; 0: no header).' }),

@@ -19,6 +19,7 @@ export class GatewayMetrics {
 
   readonly crlRefreshes = new Counter({ name: 'portcullis_crl_refresh_total', help: 'CRL loads and fetches, by listener, source and result (ok | failed).', labelNames: ['listener', 'source', 'result'] as const, registers: [this.registry] });
   readonly revocationUnknown = new Counter({ name: 'portcullis_client_cert_revocation_unknown_total', help: 'Client certificates with no current CRL, by listener and action (refused | allowed).', labelNames: ['listener', 'action'] as const, registers: [this.registry] });
+  readonly ocspRefreshes = new Counter({ name: 'portcullis_ocsp_staple_refresh_total', help: 'OCSP responses fetched for stapling, by listener and result (ok | failed).', labelNames: ['listener', 'result'] as const, registers: [this.registry] });
   readonly renegotiationsRefused = new Counter({ name: 'portcullis_tls_renegotiation_refused_total', help: 'Client-initiated TLS renegotiations refused (the connection is closed), by listener.', labelNames: ['listener'] as const, registers: [this.registry] });
   readonly certificateExpiry = new Gauge({ name: 'portcullis_certificate_expiry_seconds', help: 'Seconds until each known certificate expires (negative: expired).', labelNames: ['kind', 'name', 'subject', 'serial'] as const, registers: [this.registry] });
 
@@ -35,8 +36,9 @@ export class GatewayMetrics {
   }
 
   /** The counters a listener's TLS state reports to. */
-  listenerTls(listener: string): { crlRefresh(source: string, result: 'ok' | 'failed'): void; revocationUnknown(listener: string, action: 'refused' | 'allowed'): void } {
+  listenerTls(listener: string): { crlRefresh(source: string, result: 'ok' | 'failed'): void; revocationUnknown(listener: string, action: 'refused' | 'allowed'): void; ocspRefresh(result: 'ok' | 'failed'): void } {
     return {
+      ocspRefresh: (result) => this.ocspRefreshes.inc({ listener, result }),
       crlRefresh: (source, result) => this.crlRefreshes.inc({ listener, source, result }),
       revocationUnknown: (name, action) => this.revocationUnknown.inc({ listener: name, action }),
     };

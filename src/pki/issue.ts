@@ -92,6 +92,8 @@ export interface LeafOptions {
   readonly serial?: string;
   /** Where partners fetch the CRL (RFC 5280 §4.2.1.13). */
   readonly crlUrl?: string;
+  /** The issuer's OCSP responder, in Authority Information Access (RFC 5280 §4.2.2.1). */
+  readonly ocspUrl?: string;
 }
 
 /**
@@ -129,6 +131,7 @@ export async function issueLeaf(options: LeafOptions): Promise<x509.X509Certific
   ];
   if (options.altNames && options.altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(options.altNames.map((name) => ({ ...name }))));
   if (options.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([options.crlUrl]));
+  if (options.ocspUrl) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [new x509.GeneralName('url', options.ocspUrl)] }));
   return x509.X509CertificateGenerator.create({
     serialNumber: options.serial ?? randomSerial(),
     subject: options.subject,

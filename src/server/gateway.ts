@@ -305,6 +305,9 @@ export class Gateway {
         // of server CPU on a connection already paid for, and nothing we serve needs it (RFC 9325
         // §3.5 allows refusing it). Node then ends the connection with a renegotiation error.
         server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
+        // OCSP stapling: only handshakes whose client asks for status (status_request) get here;
+        // no response yet (or stapling off) means no staple, never a failed handshake.
+        server.on('OCSPRequest', (_certificate: Buffer, _issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => callback(null, entry.tls?.ocspStaple()));
         tls.applyTicketKeys(server as unknown as TlsServer, true);
         server.on('connection', () => entry.tls?.applyTicketKeys(server as unknown as TlsServer));
       }

@@ -15,11 +15,14 @@ import type { ClientCertificate, PeerCertificate } from '../core/context.js';
 import type { ListenerTlsConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { normalizeSerial, parsePemBundle, RevocationChecker, type RevocationMetrics } from '../pki/revocation.js';
+import { ocspSubject } from '../pki/ocsp.js';
 import { x509 } from '../pki/x509.js';
+import { OcspStapler } from './ocsp-stapler.js';
 import { hstsHeader, listenerSecureContext, readPemFile } from './tls-options.js';
 
 export interface ListenerTlsMetrics extends RevocationMetrics {
   revocationUnknown(listener: string, action: 'refused' | 'allowed'): void;
+  ocspRefresh?(result: 'ok' | 'failed'): void;
 }
 
 const NONE: ClientCertificate = Object.freeze({ status: 'none' });
@@ -43,6 +46,8 @@ export class ListenerTls {
   readonly #ticketKeyLifetimeMs: number | undefined;
   #ticketKey: Buffer | undefined;
   #ticketKeyCreatedAt = 0;
+  /** OCSP stapling (tls.ocspStapling.enabled), when the certificate names a responder. */
+  readonly #stapler: OcspStapler | undefined;
 
   private constructor(
     readonly name: string,
@@ -59,6 +64,7 @@ export class ListenerTls {
       ...parsePemBundle(String(this.secureContext.cert)).map((certificate) => ({ kind: 'listener' as const, certificate })),
       ...cas.map((certificate) => ({ kind: 'client_ca' as const, certificate })),
     ];
+    if (config.ocspStapling.enabled) this.#stapler = this.#openStapler();
     const crl = config.clientCertificates.crl;
     if (this.mode !== 'off' && crl && (crl.files.length > 0 || crl.urls.length > 0)) {
       this.#revocation = new RevocationChecker(crl, cas, { ...deps, listener: name });
@@ -72,7 +78,32 @@ export class ListenerTls {
       await tls.#revocation.refresh();
       tls.#revocation.start();
     }
+    if (tls.#stapler) {
+      // Bounded by the fetch deadline; a failure is logged and the listener starts without a staple.
+      await tls.#stapler.refresh();
+      tls.#stapler.start();
+    }
     return tls;
+  }
+
+  #openStapler(): OcspStapler | undefined {
+    try {
+      const subject = ocspSubject(this.certificates.filter((entry) => entry.kind === 'listener').map((entry) => entry.certificate));
+      return new OcspStapler(subject, { listener: this.name, logger: this.deps.logger, clock: this.deps.clock, count: this.deps.metrics?.ocspRefresh?.bind(this.deps.metrics) });
+    } catch (error) {
+      this.deps.logger.warn({ event: 'ocsp.unavailable', listener: this.name, reason: (error as Error).message }, 'OCSP stapling is enabled but cannot work for this certificate: no staple');
+      return undefined;
+    }
+  }
+
+  /** The OCSP response to staple to a handshake now (tls.ocspStapling), or undefined. */
+  ocspStaple(): Buffer | undefined {
+    return this.#stapler?.current();
+  }
+
+  /** Fetches the OCSP response again now (tests; it also refreshes on its own schedule). */
+  refreshOcsp(): Promise<boolean> {
+    return this.#stapler?.refresh() ?? Promise.resolve(false);
   }
 
   /** Options for https.createServer: the secure context plus how client certificates are asked for. */
@@ -109,6 +140,7 @@ export class ListenerTls {
   }
 
   async close(): Promise<void> {
+    this.#stapler?.stop();
     await this.#revocation?.stop();
   }
 
