@@ -229,13 +229,17 @@ function resolveSecrets(schema: SchemaNode, value: unknown, pointer: string, env
   return issues;
 }
 
-/** Makes every relative path marked `filePath` in the schema absolute, against the config file's folder. */
+/**
+ * One rule for every path option (each marked `filePath` in the schema): a relative path is
+ * relative to the config file's folder, whatever the working directory, so a config means the
+ * same wherever it is started from. Defaults (store.path) follow the same rule.
+ */
 function resolveFilePaths(schema: SchemaNode, value: unknown, baseDir: string): void {
   if (Array.isArray(value) && schema.items) {
     const items = schema.items;
     value.forEach((item, index) => {
       // A list of paths (CA files, CRL files): each relative one against the config's folder too.
-      if (items.filePath && typeof item === 'string') value[index] = isAbsolute(item) ? item : resolve(baseDir, item);
+      if (items.filePath && typeof item === 'string') value[index] = absolute(item, baseDir);
       else resolveFilePaths(items, item, baseDir);
     });
   } else if (typeof value === 'object' && value !== null) {
@@ -243,10 +247,15 @@ function resolveFilePaths(schema: SchemaNode, value: unknown, baseDir: string): 
     for (const [key, child] of Object.entries(record)) {
       const childSchema = schema.properties?.[key] ?? Object.values(schema.patternProperties ?? {})[0];
       if (!childSchema) continue;
-      if (childSchema.filePath && typeof child === 'string') record[key] = isAbsolute(child) ? child : resolve(baseDir, child);
+      if (childSchema.filePath && typeof child === 'string') record[key] = absolute(child, baseDir);
       else resolveFilePaths(childSchema, child, baseDir);
     }
   }
+}
+
+/** SQLite's `:memory:` names no file; an empty string is left for the schema to refuse. */
+function absolute(path: string, baseDir: string): string {
+  return path === ':memory:' || path === '' || isAbsolute(path) ? path : resolve(baseDir, path);
 }
 
 function deepFreeze<T>(value: T): T {

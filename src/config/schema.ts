@@ -226,7 +226,7 @@ export const ConfigSchema = Type.Object(
       Type.Object(
         {
           driver: StringEnum(['sqlite', 'postgres'], { default: 'sqlite', description: 'sqlite (one node, a local file) or postgres (several nodes).' }),
-          path: Type.String({ default: './data/portcullis.db', description: 'sqlite: the database file.' }),
+          path: Type.String({ filePath: true, default: './data/portcullis.db', description: "sqlite: the database file, relative to the config file's folder (':memory:' for a throw-away database); its folder is created." }),
           url: Type.Optional(Secret('postgres: the connection URL (it holds a password, so by reference).')),
           migrateOnStart: Type.Boolean({ default: true, description: 'Apply pending migrations at start (else run `portcullis migrate`).' }),
           pollIntervalMs: Type.Integer({ minimum: 50, maximum: 10000, default: 500, description: 'How often each node follows the change feed; changes reach it within about this long.' }),
@@ -285,7 +285,7 @@ export const ConfigSchema = Type.Object(
     ),
     geo: Type.Object(
       {
-        databasePath: Type.Optional(Type.String({ description: 'An MMDB file (e.g. a GeoIP2 City or ASN database); default: the bundled CC0 country database.' })),
+        databasePath: Type.Optional(Type.String({ filePath: true, description: "An MMDB file (e.g. a GeoIP2 City or ASN database), relative to the config file's folder; default: the bundled CC0 country database." })),
       },
       { additionalProperties: false, default: {}, description: 'The geo database used by the geo policy.' },
     ),
