@@ -16,7 +16,7 @@ export function registerConfigCommands(program: Command): void {
     .description('check a config file; prints every error with its path and exits 1 if there is any')
     .argument('<file>', 'path to portcullis.yaml (or .json)')
     .option('--json', 'print the result as JSON')
-    .option('--no-resolve-secrets', 'check that secrets are references, without looking them up (for CI)')
+    .option('--no-resolve-secrets', 'for CI without production secrets and files: check that secrets are references without looking them up, and skip reading certificate, key and geo files')
     .action(async (file: string, options: { json?: boolean; resolveSecrets: boolean }) => {
       const loaded = await loadConfigFile(file, process.env, { resolveSecrets: options.resolveSecrets });
       if (options.json) {

@@ -42,11 +42,13 @@ export function secretLengthIssues(config: Loose): ConfigIssue[] {
 }
 
 /**
- * Every start-only rule. `secretsResolved` false (validate --no-resolve-secrets): secrets are
- * references still, so checks that need their values (lengths, PEM given as a secret) are skipped.
+ * Every start-only rule. `secretsResolved` false (validate --no-resolve-secrets, a CI run without
+ * the production environment): secrets are references still and the deployment's certificate,
+ * key and geo files are not there, so these checks are skipped; `start` always runs them.
  */
 export function checkStartRules(config: Loose, secretsResolved: boolean): ConfigIssue[] {
-  const issues: ConfigIssue[] = secretsResolved ? secretLengthIssues(config) : [];
+  if (!secretsResolved) return [];
+  const issues: ConfigIssue[] = secretLengthIssues(config);
   const listeners = Array.isArray(config.listeners) ? config.listeners : [];
   listeners.forEach((listener, index) => {
     if (!isObject(listener) || !isObject(listener.tls)) return;
@@ -56,7 +58,7 @@ export function checkStartRules(config: Loose, secretsResolved: boolean): Config
     if (client.mode !== undefined && client.mode !== 'off' && Array.isArray(client.caFiles)) client.caFiles.forEach((file, i) => files.push([`clientCertificates.caFiles[${i}]`, file]));
     const unreadable = fileIssues(`listeners[${index}].tls`, files);
     issues.push(...unreadable);
-    if (unreadable.length === 0 && (secretsResolved || (tls.cert === undefined && tls.key === undefined && tls.keyPassphrase === undefined))) {
+    if (unreadable.length === 0) {
       issues.push(...contextIssue(`listeners[${index}].tls`, () => listenerSecureContext(tls as unknown as ListenerTlsConfig)));
     }
   });
@@ -68,7 +70,7 @@ export function checkStartRules(config: Loose, secretsResolved: boolean): Config
     if (Array.isArray(tls.caFiles)) tls.caFiles.forEach((file, i) => files.push([`caFiles[${i}]`, file]));
     const unreadable = fileIssues(`upstreams.${name}.tls`, files);
     issues.push(...unreadable);
-    if (unreadable.length === 0 && (secretsResolved || (tls.key === undefined && tls.keyPassphrase === undefined))) {
+    if (unreadable.length === 0) {
       issues.push(...contextIssue(`upstreams.${name}.tls`, () => upstreamTls(upstream as unknown as UpstreamConfig)));
     }
   }
