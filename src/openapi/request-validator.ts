@@ -9,8 +9,9 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { collectNamed, decodeValue, parseCookies, pointerFor, type RequestProblem } from './parameters.js';
 import { decodeUtf8, parseJsonSafely, type JsonLimits } from './safe-json.js';
 import { coerce, NO_PLAN, type TypePlan } from './coerce.js';
-import { asSent, decodeCookie, decodeForm, decodePath, parseRawPairs, setOwn } from './serialization.js';
+import { asSent, decodeCookie, decodeForm, decodePath, parseRawPairs, semicolonNames, setOwn } from './serialization.js';
 import { isJsonMediaType } from './parameter-specs.js';
+import { headerAliasIndex, headerAliasOf, queryAliasIndex, queryAliasOf, type AliasIndex } from './name-aliases.js';
 
 export interface ValidationLimits extends JsonLimits {
   readonly maxBodyBytes: number;
@@ -47,7 +48,9 @@ export function validateParameters(compiled: CompiledOperation, input: RequestIn
   }
 
   // Query
-  const query = parseRawPairs(input.search.startsWith('?') ? input.search.slice(1) : input.search);
+  const search = input.search.startsWith('?') ? input.search.slice(1) : input.search;
+  const query = parseRawPairs(search);
+  smuggledBySemicolon(search, queryAliasIndex(compiled.parameters.query.specs), options.rejectUnknownQuery, 'query', problems);
   if (query.size > limits.maxProperties) {
     problems.push({ pointer: '/query', keyword: 'maxProperties', message: `has more than ${limits.maxProperties} parameters` });
   } else {
@@ -55,14 +58,22 @@ export function validateParameters(compiled: CompiledOperation, input: RequestIn
     const consumed = new Set<string>();
     const values = collectNamed(compiled.parameters.query.specs, query, { location: 'query', decode: decodeForm, limits, problems, consumed });
     check(compiled.parameters.query, values, 'query', problems);
-    if (options.rejectUnknownQuery) {
-      for (const name of query.keys()) if (!consumed.has(name)) problems.push({ pointer: pointerFor('query', name), keyword: 'unknownParameter', message: 'is not a query parameter of this operation' });
+    const aliases = queryAliasIndex(compiled.parameters.query.specs);
+    for (const name of query.keys()) {
+      if (consumed.has(name)) continue;
+      if (!aliasProblem(aliases, name, 'query', problems) && options.rejectUnknownQuery) problems.push({ pointer: pointerFor('query', name), keyword: 'unknownParameter', message: 'is not a query parameter of this operation' });
     }
   }
 
   // Headers: not percent-encoded; lists split on commas.
   const headers = compiled.parameters.header;
   if (headers.validate) {
+    // `X_Id` is `X-Id` to CGI-style servers: refused rather than forwarded unchecked.
+    const aliases = headerAliasIndex(headers.specs);
+    for (const name in input.headers) {
+      const declared = headerAliasOf(aliases, name);
+      if (declared !== undefined) problems.push({ pointer: pointerFor('header', name), keyword: 'ambiguousName', message: `is read as the header ${declared} by some servers: send it as declared` });
+    }
     const values: Record<string, unknown> = {};
     for (const spec of headers.specs) {
       const raw = input.headers[spec.key];
@@ -88,6 +99,27 @@ export function validateParameters(compiled: CompiledOperation, input: RequestIn
     }
   }
   return problems;
+}
+
+/**
+ * `a=1;n=50` is one parameter `a` here, but `a=1` and `n=50` to a server that splits on `;` too
+ * (serialization.ts): refused when that `n` is a declared parameter (or reads as one), or when
+ * unknown names are refused anyway. A `;` inside a value is left alone otherwise (`q=a;b`, RSQL).
+ */
+function smuggledBySemicolon(text: string, index: AliasIndex, rejectUnknown: boolean, location: string, problems: RequestProblem[]): void {
+  for (const name of semicolonNames(text)) {
+    if (rejectUnknown || index.has(name.toLowerCase()) || queryAliasOf(index, name) !== undefined) {
+      problems.push({ pointer: pointerFor(location, name), keyword: 'separator', message: 'follows a ";" that some servers read as a separator: percent-encode the ";" as %3B' });
+    }
+  }
+}
+
+/** Refuses an undeclared name that servers read as a declared one (name-aliases.ts); true if it did. */
+function aliasProblem(index: AliasIndex, name: string, location: string, problems: RequestProblem[]): boolean {
+  const declared = queryAliasOf(index, name);
+  if (declared === undefined) return false;
+  problems.push({ pointer: pointerFor(location, name), keyword: 'ambiguousName', message: `is read as "${declared.slice(0, 64)}" by some servers: send it as declared` });
+  return true;
 }
 
 function setDefined(values: Record<string, unknown>, key: string, value: unknown): void {
@@ -159,6 +191,7 @@ export function validateBody(media: CompiledMediaType, body: Buffer, limits: Val
     if (text.charCodeAt(0) === 0xfeff) return [{ pointer: '/body', keyword: 'byteOrderMark', message: 'starts with a byte order mark: send the fields without it' }];
     const fields = parseRawPairs(text);
     const problems: RequestProblem[] = [];
+    smuggledBySemicolon(text, queryAliasIndex(media.fields), false, 'body', problems);
     if (fields.size > limits.maxProperties) return [{ pointer: '/body', keyword: 'maxProperties', message: `has more than ${limits.maxProperties} fields` }];
     checkLengths(fields, 'body', limits.maxStringLength, problems);
     for (const name of fields.keys()) {
@@ -168,8 +201,9 @@ export function validateBody(media: CompiledMediaType, body: Buffer, limits: Val
     const consumed = new Set<string>();
     const value = collectNamed(media.fields, fields, { location: 'body', decode: decodeForm, limits, problems, consumed });
     // Fields the schema does not name stay as sent: a closed schema refuses them, a free-form one keeps them.
+    const aliases = queryAliasIndex(media.fields);
     for (const [name, list] of fields) {
-      if (consumed.has(name)) continue;
+      if (consumed.has(name) || aliasProblem(aliases, name, 'body', problems)) continue;
       const decoded = decodeForm(list[0]!);
       if (list.length > 1) problems.push({ pointer: pointerFor('body', name), keyword: 'duplicate', message: 'must appear only once' });
       else if (decoded === undefined) problems.push({ pointer: pointerFor('body', name), keyword: 'encoding', message: 'is not valid percent-encoding' });

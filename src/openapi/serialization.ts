@@ -52,6 +52,26 @@ export function parseRawPairs(text: string): Map<string, string[]> {
   return found;
 }
 
+/**
+ * The names a server that also splits on `;` would find after a `;` in a query or form body
+ * (`a=1;n=50` → `n`): Python's parse_qs before 3.9.2, Go before 1.17, Perl's CGI and some Java
+ * servers, as the HTML 4 appendix B.2.2 once advised. The gateway reads `a` as `1;n=50`.
+ */
+export function semicolonNames(text: string): string[] {
+  const names: string[] = [];
+  if (!text.includes(';')) return names;
+  for (const part of text.split('&')) {
+    const pieces = part.split(';');
+    for (const piece of pieces.slice(1)) {
+      const eq = piece.indexOf('=');
+      if (eq === -1) continue;
+      const raw = piece.slice(0, eq);
+      names.push(decodeForm(raw) ?? raw);
+    }
+  }
+  return names;
+}
+
 export interface StyleSpec {
   readonly name: string;
   readonly in: ParameterLocation;

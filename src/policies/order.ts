@@ -14,7 +14,7 @@ export const POLICY_ORDER = {
   authorize: 400,
   ratelimit: 500,
   validate: 600,
-  sanitize: 650,
+  sanitize: 580,
   'security-headers': 900,
 } as const;
 

@@ -242,6 +242,8 @@ function createContext(req: IncomingMessage, res: ServerResponse, runtime: Runti
       // Only a body that was read can be replaced: otherwise the client's would still stream after it.
       if (ctx.bufferedBody === undefined) throw new Error('replaceBody needs the body to be read first (ctx.readBody)');
       (ctx as { bufferedBody: Buffer | undefined }).bufferedBody = replacement;
+      // A later reader (validate after sanitize) reads what will be forwarded, not the original.
+      body = Promise.resolve(replacement);
     },
     response: undefined,
     error: undefined,

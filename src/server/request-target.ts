@@ -53,6 +53,10 @@ export function parseRequestTarget(url: string | undefined): RequestTarget {
   const queryAt = target.indexOf('?');
   const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
   const search = queryAt === -1 ? '' : target.slice(queryAt);
+  // RFC 9112 §3.2: a request-target has no fragment. Node's parser lets `#` through and the
+  // upstream's URL parser drops what follows it, so `?a=x#&n=5` would be checked with `n` and
+  // read without it: refused like the other characters servers read differently.
+  if (search.includes('#')) return refuse('a fragment (#) in the request target', url);
   if (!SAFE_PATH.test(rawPath)) return refuse('characters in the path that servers read differently (;, #, \\, spaces or controls)', url);
   let path = rawPath;
   if (path.includes('%')) {

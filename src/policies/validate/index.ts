@@ -255,6 +255,13 @@ async function checkBody(ctx: RequestContext, operation: CompiledOperation, limi
     const headers: Record<string, string> = ctx.method === 'PATCH' ? { 'accept-patch': accepted } : ctx.method === 'POST' ? { 'accept-post': accepted } : {};
     throw new GatewayError('request.unsupported_media_type', { detail: `Send the body as ${declared.media.map((m) => m.mediaType).join(' or ')}.`, headers });
   }
+  // A wildcard declaration whose schema describes structured data (`*\/*` with an object schema):
+  // content the gateway cannot read (text/plain, YAML, multipart...) would reach the upstream
+  // unchecked, and many upstreams parse it as JSON or YAML anyway. Refused, naming what is read.
+  if (media && media.kind === 'other' && (media.asJson || media.asForm)) {
+    const readable = media.asForm ? 'application/json (or another JSON type) or application/x-www-form-urlencoded' : 'application/json (or another JSON type)';
+    throw new GatewayError('request.unsupported_media_type', { detail: `This body is validated: send it as ${readable}.` });
+  }
   if (!media || media.kind === 'other') return [];
   const encoding = stringHeader(ctx.req.headers['content-encoding'])?.trim().toLowerCase();
   if (encoding !== undefined && encoding !== 'identity') {

@@ -1,0 +1,78 @@
+/**
+ * Names that the gateway and an upstream could read as different parameters (issue 12: "validate
+ * it as the upstream will read it"). A name the operation does not declare passes the gateway
+ * unchecked (unknown query parameters are allowed by default, an open form schema keeps extra
+ * fields), yet common servers read some such names as a declared parameter:
+ * - brackets: `n[]=50`, `n[0]=50`, `n[x]=50` are the parameter `n` to qs (Express), PHP and Rails;
+ * - dots: `n.x=50` is `n` to ASP.NET and Spring binding, and qs with `allowDots`;
+ * - case: `N=50` is `n` to ASP.NET Core model binding, which matches names case-insensitively;
+ * - PHP name mangling: `page.size` and `page size` arrive as `page_size` in `$_GET`;
+ * - headers: `X_Id` is `HTTP_X_ID`, the same as `X-Id`, to CGI-style servers (PHP, WSGI, Rack).
+ * So `n=5&n[]=50` (or just `n[]=50`) would pass a `maximum: 10` check on `n` while the upstream
+ * reads 50. Such a name is refused: it is not the declared parameter, and it could be read as it.
+ * The index is built once per list of declared names, at the first request that needs it.
+ */
+import type { ParameterSpec } from './parameters.js';
+
+/** Canonical spelling → the declared name it stands for. */
+export type AliasIndex = ReadonlyMap<string, string>;
+
+const indexes = new WeakMap<readonly ParameterSpec[], AliasIndex>();
+
+/** PHP turns ` ` and `.` in a top-level name into `_` (and drops a bracket suffix: an array). */
+const phpName = (name: string) => name.replace(/[ .]/g, '_');
+
+/**
+ * The index of query-style names (query parameters, form fields): each declared name, and the
+ * property names of exploded form objects, under their lower-case and PHP spellings.
+ */
+export function queryAliasIndex(specs: readonly ParameterSpec[]): AliasIndex {
+  const known = indexes.get(specs);
+  if (known) return known;
+  const index = new Map<string, string>();
+  for (const spec of specs) {
+    for (const name of [spec.name, ...spec.objectKeys]) {
+      index.set(name.toLowerCase(), name);
+      index.set(phpName(name).toLowerCase(), name);
+    }
+  }
+  indexes.set(specs, index);
+  return index;
+}
+
+/**
+ * The declared name an undeclared query name or form field could be read as, else undefined.
+ * `name` is decoded; callers pass only names that matched no declared parameter.
+ */
+export function queryAliasOf(index: AliasIndex, name: string): string | undefined {
+  if (index.size === 0) return undefined;
+  const lower = name.toLowerCase();
+  const bracket = lower.indexOf('[');
+  const dot = lower.indexOf('.');
+  const candidates = [lower, phpName(lower), bracket === -1 ? undefined : lower.slice(0, bracket), dot === -1 ? undefined : lower.slice(0, dot)];
+  if (bracket !== -1) candidates.push(phpName(lower.slice(0, bracket)));
+  for (const candidate of candidates) {
+    if (candidate === undefined) continue;
+    const declared = index.get(candidate);
+    if (declared !== undefined && declared !== name) return declared;
+  }
+  return undefined;
+}
+
+const headerIndexes = new WeakMap<readonly ParameterSpec[], AliasIndex>();
+
+/** Header names as CGI-style servers read them: `-` and `_` are the same. */
+export function headerAliasIndex(specs: readonly ParameterSpec[]): AliasIndex {
+  const known = headerIndexes.get(specs);
+  if (known) return known;
+  const index = new Map(specs.map((spec) => [spec.key.replace(/_/g, '-'), spec.key] as const));
+  headerIndexes.set(specs, index);
+  return index;
+}
+
+/** The declared header (lower-case) a received header name (lower-case) could be read as, else undefined. */
+export function headerAliasOf(index: AliasIndex, name: string): string | undefined {
+  if (index.size === 0) return undefined;
+  const declared = index.get(name.replace(/_/g, '-'));
+  return declared !== undefined && declared !== name ? declared : undefined;
+}
