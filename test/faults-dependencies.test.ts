@@ -9,8 +9,11 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
+import type { LookupFunction } from 'node:net';
 import { ManualClock } from '../src/core/clock.js';
-import { baseConfig, httpRequest, startGateway, startUpstream } from './helpers/index.js';
+import { validateConfig } from '../src/config/loader.js';
+import { Gateway } from '../src/server/gateway.js';
+import { baseConfig, httpRequest, LogCapture, startGateway, startUpstream } from './helpers/index.js';
 import { startIdp } from './helpers/jwks.js';
 import { metricValue, msUntil, SteadyLoad } from './helpers/load.js';
 import { PrivateRedis, redisTestPrefix, skipWithoutRedisServer } from './helpers/services.js';
@@ -192,6 +195,80 @@ describe('upstream faults', { timeout: 60_000 }, () => {
         // Sockets still open to the trickling server end with the test.
         server.unref();
       }
+    }
+  });
+});
+
+describe('DNS faults', { timeout: 60_000 }, () => {
+  test('DNS failing for an upstream host (an injected resolver, not the machine\'s): its route answers 502 upstream.unavailable, other routes serve, and the upstream is reached again once names resolve', async (t) => {
+    // Closes every connection, so each request needs a new one, and a name lookup.
+    const upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { connection: 'close', 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+    let failing = false;
+    let lookups = 0;
+    // Resolves the upstream's made-up name to loopback, or fails the way a resolver does.
+    const lookup = ((hostname: string, options: unknown, callback: (error: NodeJS.ErrnoException | null, address?: string | Array<{ address: string; family: number }>, family?: number) => void) => {
+      lookups++;
+      const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all;
+      if (failing || hostname !== 'api.partner.test') {
+        const error: NodeJS.ErrnoException = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname });
+        process.nextTick(() => callback(error));
+        return;
+      }
+      process.nextTick(() => (all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)));
+    }) as unknown as LookupFunction;
+    const loaded = validateConfig(
+      {
+        ...baseConfig([upstream.url]),
+        upstreams: {
+          backend: { targets: [upstream.url] },
+          partner: { targets: [`http://api.partner.test:${upstream.port}`], keepAliveTimeoutMs: 1, health: { failuresBeforeCooldown: 3, cooldownMs: 200 } },
+        },
+        routes: [
+          { name: 'healthy', methods: ['GET'], path: '/healthy', upstream: 'backend' },
+          { name: 'partner', methods: ['GET'], path: '/partner', upstream: 'partner' },
+        ],
+      },
+      {},
+    );
+    assert.ok(loaded.ok);
+    const logs = new LogCapture();
+    const gateway = await Gateway.start({ config: loaded.config, logDestination: logs, lookup });
+    const url = gateway.url();
+    try {
+      await msUntil(async () => (await httpRequest(`${url}/partner`)).status === 200, 'the partner is reached through the injected resolver');
+      const loads = ['healthy', 'partner'].map((name) => [name, new SteadyLoad(async () => (await httpRequest(`${url}/${name}`)).status, { concurrency: 1 })] as const);
+      loads.forEach(([, load]) => load.phase('failing'));
+      failing = true;
+      await msUntil(() => loads.every(([, load]) => load.total('failing') >= 20), 'load while DNS fails');
+      // Every request counted as "failing" must be done before names resolve again: one request
+      // of the next phase done per worker (concurrency 1) means that.
+      loads.forEach(([, load]) => load.phase('switching'));
+      await msUntil(() => loads.every(([, load]) => load.total('switching') >= 1), 'the failing phase is over');
+      failing = false;
+      const back = Date.now();
+      await msUntil(async () => (await httpRequest(`${url}/partner`)).status === 200, 'the partner is reached again', 5000);
+      const recoveredMs = Date.now() - back;
+      await Promise.all(loads.map(([, load]) => load.stop()));
+      const [healthy, partner] = loads.map(([, load]) => load.counts('failing'));
+      assert.deepEqual(Object.keys(healthy!), ['200'], JSON.stringify(healthy));
+      assert.deepEqual(Object.keys(partner!), ['502'], JSON.stringify(partner));
+      const problem = await (async () => {
+        failing = true;
+        const reply = await httpRequest(`${url}/partner`);
+        failing = false;
+        return reply;
+      })();
+      assert.equal(problem.status, 502);
+      assert.equal(problem.json().code, 'upstream.unavailable');
+      assert.ok(logs.records.some((r) => r.event === 'upstream.target_cooldown' && String(r.code ?? '').length > 0));
+      assert.ok(lookups > 0);
+      t.diagnostic(`dns: while failing ${JSON.stringify(partner)} on the partner route, ${JSON.stringify(healthy)} elsewhere; reached again ${recoveredMs} ms after names resolved`);
+    } finally {
+      await gateway.close(1000);
+      await upstream.close();
     }
   });
 });

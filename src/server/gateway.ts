@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { basename, dirname } from 'node:path';
 import type { DestinationStream } from 'pino';
@@ -44,6 +44,8 @@ export interface GatewayOptions {
   logDestination?: DestinationStream;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
+  /** Resolves upstream host names (default: the system's resolver); tests inject DNS failures. */
+  lookup?: LookupFunction;
 }
 
 export interface BoundListener {
@@ -127,7 +129,7 @@ export class Gateway {
   #build(config: GatewayConfig): Runtime {
     // An upstream showing a certificate not seen before has it checked at once.
     const seen = (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => this.#expiry?.observe(upstreamServerCertificate(upstream, target, certificate));
-    return buildRuntime(config, this.#destination, this.#clock, this.#services.services, this.#services.metrics, seen);
+    return buildRuntime(config, this.#destination, this.#clock, this.#services.services, this.#services.metrics, seen, this.#options.lookup);
   }
 
   /** Every certificate the gateway holds or has seen, for the expiry watch. */

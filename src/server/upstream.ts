@@ -5,6 +5,7 @@
  * single-target upstream is never taken dark by the gateway itself.
  */
 import type { TLSSocket } from 'node:tls';
+import type { LookupFunction } from 'node:net';
 import { buildConnector, Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { UpstreamConfig } from '../config/schema.js';
@@ -33,7 +34,7 @@ export class UpstreamTarget {
   /** The last server certificate this target presented (https only). */
   seenCertificate: SeenCertificate | undefined;
 
-  constructor(url: string, config: UpstreamConfig, tls?: UpstreamTls, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void) {
+  constructor(url: string, config: UpstreamConfig, tls?: UpstreamTls, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void, lookup?: LookupFunction) {
     const parsed = new URL(url);
     this.url = url;
     this.origin = parsed.origin;
@@ -45,7 +46,7 @@ export class UpstreamTarget {
       connectTimeout: config.connectTimeoutMs,
       headersTimeout: config.headersTimeoutMs,
       bodyTimeout: config.bodyTimeoutMs,
-      ...(parsed.protocol === 'https:' ? { connect: this.#connector(config, tls, onCertificate) } : {}),
+      ...(parsed.protocol === 'https:' ? { connect: this.#connector(config, tls, onCertificate, lookup) } : lookup ? { connect: { lookup } } : {}),
     });
   }
 
@@ -53,8 +54,8 @@ export class UpstreamTarget {
    * undici's own connector with our TLS options (CA bundle, minimum version, SNI, client
    * certificate), wrapped to note the server certificate each new connection presents.
    */
-  #connector(config: UpstreamConfig, tls: UpstreamTls | undefined, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void): buildConnector.connector {
-    const connect = buildConnector({ ...tls, timeout: config.connectTimeoutMs });
+  #connector(config: UpstreamConfig, tls: UpstreamTls | undefined, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void, lookup?: LookupFunction): buildConnector.connector {
+    const connect = buildConnector({ ...tls, timeout: config.connectTimeoutMs, ...(lookup ? { lookup } : {}) } as buildConnector.BuildOptions);
     return (options, callback) =>
       connect(options, (...args) => {
         const socket = args[1] as TLSSocket | null;
@@ -118,11 +119,13 @@ export class Upstream {
     private readonly clock: Clock,
     private readonly onCooldown: () => void = () => {},
     onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void,
+    /** Resolves target host names (default: the system's resolver); tests inject failures here. */
+    lookup?: LookupFunction,
   ) {
     this.name = name;
     this.config = config;
     this.tls = upstreamTls(config);
-    this.targets = config.targets.map((url) => new UpstreamTarget(url, config, this.tls, onCertificate));
+    this.targets = config.targets.map((url) => new UpstreamTarget(url, config, this.tls, onCertificate, lookup));
     this.forwarding = forwardingOptions(requestIdHeader, config.preserveHost, buildAuthHeader(config), ownedHeaders);
     this.#retryMethods = new Set(config.retries.methods);
   }
