@@ -5,7 +5,9 @@
  * - pairs hidden behind a `;`, which some servers take as a separator;
  * - a fragment in the request target, which the upstream's URL parser drops;
  * - a `*\/*` body with an object schema sent in a media type the gateway cannot read;
- * - a body rewritten by sanitize: validated as rewritten, as the upstream receives it.
+ * - a body rewritten by sanitize: validated as rewritten, as the upstream receives it;
+ * - a method override in the query or a form (`_method=DELETE`), which Rails, Laravel, Symfony,
+ *   Express's method-override and ASP.NET obey on a POST.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -70,6 +72,7 @@ describe('requests the gateway and the upstream could read differently are refus
           route('api', { validate: { contract, pathPrefix: '/api' } }),
           route('closed', { validate: { contract, pathPrefix: '/closed', unknownQueryParameters: 'reject' } }),
           route('open', { validate: { contract, pathPrefix: '/open', unknownBodyProperties: 'allow' } }),
+          route('plain', {}),
           route('clean', { validate: { contract, pathPrefix: '/clean' }, sanitize: { body: { markup: 'escape' } } }),
         ],
       }),
@@ -158,6 +161,22 @@ describe('requests the gateway and the upstream could read differently are refus
       assertProblem(reply, 400, 'request.malformed');
       assert.equal(upstream.requests.length, count, target);
     }
+  });
+
+  test('rejects with 400 request.malformed a method override in the query, on every route, and with 400 methodOverride in a form body', async () => {
+    for (const query of ['_method=DELETE', '_%6Dethod=DELETE', '_METHOD=PUT', '.method=DELETE', 'a=1&X-HTTP-Method-Override=DELETE', 'x-http-method=PATCH', 'x-method-override=DELETE', 'a=1;_method=DELETE', '_method[]=DELETE']) {
+      for (const path of ['/plain/items/1', '/api/items/1']) {
+        const count = upstream.requests.length;
+        const reply = await httpRequest(`${gw.url}${path}?${query}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'amount=5' });
+        assertProblem(reply, 400, 'request.malformed');
+        assert.equal(upstream.requests.length, count, `${path}?${query}`);
+      }
+    }
+    for (const name of ['_method', '_Method', 'X-HTTP-Method-Override']) {
+      assert.deepEqual(await refused('/open/items/1', form(`amount=5&${name}=DELETE`)), [[`/body/${name}`, 'methodOverride']], name);
+    }
+    // Names that only contain the word pass.
+    await accepted('/plain/items/1?method=card&payment_method=x&_methods=1');
   });
 
   test('rejects with 415 a */* body with an object schema in a media type the gateway cannot read', async () => {

@@ -76,3 +76,20 @@ export function headerAliasOf(index: AliasIndex, name: string): string | undefin
   const declared = index.get(name.replace(/_/g, '-'));
   return declared !== undefined && declared !== name ? declared : undefined;
 }
+
+/**
+ * Query and form names that make common servers act on another method than the request's: Rack
+ * (Rails), Symfony and Laravel read `_method`, Express's method-override and Jersey read it from
+ * the query, ASP.NET MVC reads `X-HTTP-Method-Override` from the query and the form. A POST the
+ * gateway routed, authorized and validated as POST would run as DELETE. The headers of the same
+ * meaning are never forwarded (server/forwarding.ts); these names are refused.
+ */
+const METHOD_OVERRIDE_NAMES = new Set(['_method', 'x-http-method-override', 'x-http-method', 'x-method-override']);
+
+/** A decoded query or form name is a method override as those servers read it (PHP turns `.` and ` ` into `_`). */
+export function isMethodOverrideName(name: string): boolean {
+  const bracket = name.indexOf('[');
+  const base = (bracket === -1 ? name : name.slice(0, bracket)).toLowerCase().trim();
+  return METHOD_OVERRIDE_NAMES.has(base) || METHOD_OVERRIDE_NAMES.has(base.replace(/[ .]/g, '_'));
+}
+

@@ -11,7 +11,7 @@ import { decodeUtf8, parseJsonSafely, type JsonLimits } from './safe-json.js';
 import { coerce, NO_PLAN, type TypePlan } from './coerce.js';
 import { asSent, decodeCookie, decodeForm, decodePath, parseRawPairs, semicolonNames, setOwn } from './serialization.js';
 import { isJsonMediaType } from './parameter-specs.js';
-import { headerAliasIndex, headerAliasOf, queryAliasIndex, queryAliasOf, type AliasIndex } from './name-aliases.js';
+import { headerAliasIndex, headerAliasOf, isMethodOverrideName, queryAliasIndex, queryAliasOf, type AliasIndex } from './name-aliases.js';
 
 export interface ValidationLimits extends JsonLimits {
   readonly maxBodyBytes: number;
@@ -195,6 +195,8 @@ export function validateBody(media: CompiledMediaType, body: Buffer, limits: Val
     if (fields.size > limits.maxProperties) return [{ pointer: '/body', keyword: 'maxProperties', message: `has more than ${limits.maxProperties} fields` }];
     checkLengths(fields, 'body', limits.maxStringLength, problems);
     for (const name of fields.keys()) {
+      // A `_method` field would make Rails, Symfony or Laravel run another method (name-aliases.ts).
+      if (isMethodOverrideName(name) && !media.fields.some((field) => field.name === name)) problems.push({ pointer: pointerFor('body', name), keyword: 'methodOverride', message: 'asks the upstream for another method: send the method itself' });
       if (name === '__proto__' || name.startsWith('__proto__[') || name.includes('constructor[prototype]')) problems.push({ pointer: pointerFor('body', name), keyword: 'forbiddenKey', message: 'is a forbidden field name (prototype pollution)' });
     }
     if (problems.length > 0) return problems;

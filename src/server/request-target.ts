@@ -6,9 +6,13 @@
  * - Refused: dot segments (also encoded), encoded `/` `\` NUL, a raw `\`, empty segments (`//`),
  *   `;` (path parameters, which some servers strip: `/public/..;/admin`), `#`, control characters,
  *   and malformed escapes.
+ * - Refused too: a fragment (`#`, dropped by the upstream's URL parser with what follows it) and a
+ *   method override in the query (`_method=DELETE`, name-aliases.ts).
  * Without this, a gateway that matched `/public/..%2fadmin` as public while the upstream resolved
  * it to `/admin` would let a client walk around the route's policies.
  */
+import { isMethodOverrideName } from '../openapi/name-aliases.js';
+
 export type RequestTarget =
   | { ok: true; path: string; search: string; authority: string | undefined }
   | { ok: false; reason: string; path: string; search: string; authority: undefined };
@@ -57,6 +61,7 @@ export function parseRequestTarget(url: string | undefined): RequestTarget {
   // upstream's URL parser drops what follows it, so `?a=x#&n=5` would be checked with `n` and
   // read without it: refused like the other characters servers read differently.
   if (search.includes('#')) return refuse('a fragment (#) in the request target', url);
+  if (search.length > 1 && hasMethodOverride(search.slice(1))) return refuse('a method override (_method, X-HTTP-Method-Override) in the query: send the method itself', url);
   if (!SAFE_PATH.test(rawPath)) return refuse('characters in the path that servers read differently (;, #, \\, spaces or controls)', url);
   let path = rawPath;
   if (path.includes('%')) {
@@ -84,4 +89,21 @@ function normalizeEscapes(path: string): string | undefined {
     return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
   });
   return valid ? normalized : undefined;
+}
+
+/** The query (without `?`) names a method override, in `&` or `;` separated pairs. */
+export function hasMethodOverride(query: string): boolean {
+  if (!query.includes('%') && !query.toLowerCase().includes('method')) return false;
+  for (const pair of query.split(/[&;]/)) {
+    const eq = pair.indexOf('=');
+    const raw = (eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, ' ');
+    let name = raw;
+    try {
+      name = decodeURIComponent(raw);
+    } catch {
+      // kept as sent: a server that cannot decode it cannot read it as _method either
+    }
+    if (isMethodOverrideName(name)) return true;
+  }
+  return false;
 }
