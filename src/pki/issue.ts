@@ -177,7 +177,10 @@ export async function createCrl(options: CrlOptions): Promise<x509.X509Crl> {
 /** The CRL Number of a CRL (RFC 5280 §5.2.3), or undefined when it has none. */
 export function crlNumberOf(crl: x509.X509Crl): number | undefined {
   const extension = crl.extensions.find((candidate) => candidate.type === id_ce_cRLNumber);
-  return extension === undefined ? undefined : AsnConvert.parse(extension.value, CRLNumber).value;
+  if (extension === undefined) return undefined;
+  // The schema types it as a number, but numbers past 32 bits come back as decimal strings.
+  const value = Number(AsnConvert.parse(extension.value, CRLNumber).value as number | string);
+  return Number.isSafeInteger(value) ? value : undefined;
 }
 
 /**

@@ -240,23 +240,24 @@ export class PrivateCa {
     const revoked = this.list()
       .filter((entry) => entry.status === 'revoked')
       .map((entry) => ({ serial: entry.serial, revokedAt: new Date(entry.revokedAt!) }));
-    const crl = await createCrl({ issuer: this.#signer(), revoked, thisUpdate: new Date(now), nextUpdate: new Date(now + this.metadata.crlDays * DAY_MS), crlNumber: this.#nextCrlNumber() });
+    const crl = await createCrl({ issuer: this.#signer(), revoked, thisUpdate: new Date(now), nextUpdate: new Date(now + this.metadata.crlDays * DAY_MS), crlNumber: this.#nextCrlNumber(now) });
     writeAtomic(join(this.dir, 'crl.pem'), `${crlToPem(crl)}\n`);
     return crl;
   }
 
   /**
-   * One more than the current CRL's number (RFC 5280 §5.2.3: monotonically increasing); called
-   * under the folder lock. A CRL written before CRL numbers were (none) counts as 0.
+   * The next CRL Number (RFC 5280 §5.2.3: monotonically increasing); called under the folder
+   * lock. One more than the current CRL's, and never below the time in milliseconds, so the
+   * numbers keep increasing even when crl.pem was lost or restored from an old backup.
    */
-  #nextCrlNumber(): number {
-    let current: x509.X509Crl;
+  #nextCrlNumber(now: number): number {
+    let current: number | undefined;
     try {
-      current = new x509.X509Crl(readFileSync(join(this.dir, 'crl.pem'), 'utf8'));
+      current = crlNumberOf(new x509.X509Crl(readFileSync(join(this.dir, 'crl.pem'), 'utf8')));
     } catch {
-      return 1;
+      current = undefined;
     }
-    return (crlNumberOf(current) ?? 0) + 1;
+    return Math.max((current ?? 0) + 1, Math.floor(now));
   }
 
   list(): IssuedRecord[] {
