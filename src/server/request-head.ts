@@ -13,7 +13,7 @@
  * Transfer-Encoding, two different Content-Lengths, chunked not last, bad chunk sizes.
  */
 import type { IncomingMessage } from 'node:http';
-import { parseAuthority } from '../core/authority.js';
+import { parseAuthority, type Authority } from '../core/authority.js';
 import { GatewayError } from '../core/errors.js';
 
 export interface HeadVerdict {
@@ -47,7 +47,10 @@ export function checkRequestHead(req: IncomingMessage, targetAuthority: string |
   let hosts = 0;
   const raw = req.rawHeaders;
   let seen: Set<string> | undefined;
+  const lengths = namedLengths(credentialHeaders);
   for (let i = 0; i < raw.length; i += 2) {
+    // Only names as long as one looked for are lower-cased: this runs on every request.
+    if (!lengths.has(raw[i]!.length)) continue;
     const name = raw[i]!.toLowerCase();
     if (name === 'host') hosts++;
     else if (credentialHeaders.has(name)) {
@@ -58,13 +61,36 @@ export function checkRequestHead(req: IncomingMessage, targetAuthority: string |
   if (hosts > 1) return refuse('The request has more than one Host header (RFC 9112 §3.2).');
   const hostHeader = req.headers.host;
   if (hostHeader === undefined && !http10) return refuse('An HTTP/1.1 request needs a Host header (RFC 9112 §3.2).');
-  const fromHeader = parseAuthority(hostHeader ?? '');
+  const fromHeader = cachedAuthority(hostHeader ?? '');
   if (!fromHeader.ok) return refuse(`The Host header is not a host and optional port: it has ${fromHeader.reason}.`);
   if (targetAuthority === undefined) return { host: fromHeader.host, authority: fromHeader.authority, problem: undefined, framingFault: false };
   // RFC 9112 §3.2.2: the target's authority is the host, whatever Host says.
-  const fromTarget = parseAuthority(targetAuthority);
+  const fromTarget = cachedAuthority(targetAuthority);
   if (!fromTarget.ok || fromTarget.host === '') return refuse(`The request target's authority is not a host and optional port${fromTarget.ok ? '' : `: it has ${fromTarget.reason}`}.`);
   return { host: fromTarget.host, authority: fromTarget.authority, problem: undefined, framingFault: false };
+}
+
+/** Lengths of the header names looked for (Host and the credential headers), per runtime's set. */
+const lengthsBySet = new WeakMap<ReadonlySet<string>, ReadonlySet<number>>();
+function namedLengths(credentialHeaders: ReadonlySet<string>): ReadonlySet<number> {
+  let lengths = lengthsBySet.get(credentialHeaders);
+  if (!lengths) lengthsBySet.set(credentialHeaders, (lengths = new Set([4, ...[...credentialHeaders].map((name) => name.length)])));
+  return lengths;
+}
+
+/**
+ * Hosts repeat from request to request: their verdicts are kept, up to a bound (a client sending
+ * ever new hosts only empties the cache, it cannot grow it).
+ */
+const authorities = new Map<string, Authority>();
+const MAX_CACHED_AUTHORITIES = 1024;
+function cachedAuthority(value: string): Authority {
+  let verdict = authorities.get(value);
+  if (verdict === undefined) {
+    if (authorities.size >= MAX_CACHED_AUTHORITIES) authorities.clear();
+    authorities.set(value, (verdict = parseAuthority(value)));
+  }
+  return verdict;
 }
 
 function refuse(detail: string): HeadVerdict {
