@@ -183,6 +183,7 @@ describe('credentials named once', () => {
       [`Authorization: Bearer ${key}`, `authorization: Bearer ${key}`],
       [`X-Partner-Key: ${key}`, 'X-Partner-Key: other'],
       [`X-Partner-Key: ${key}`, `x-partner-key: ${key}`],
+      [`X-Partner-Key: ${key}`, 'X_Partner_Key: other'],
       [`Authorization: Bearer ${key}`, 'Proxy-Authorization: Basic a', 'Proxy-Authorization: Basic b'],
     ];
     for (const lines of twice) {

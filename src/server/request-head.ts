@@ -51,7 +51,9 @@ export function checkRequestHead(req: IncomingMessage, targetAuthority: string |
   for (let i = 0; i < raw.length; i += 2) {
     // Only names as long as one looked for are lower-cased: this runs on every request.
     if (!lengths.has(raw[i]!.length)) continue;
-    const name = raw[i]!.toLowerCase();
+    let name = raw[i]!.toLowerCase();
+    // X_Api_Key reaches CGI-style servers as HTTP_X_API_KEY, the same as X-Api-Key: one name.
+    if (name.includes('_')) name = name.replace(/_/g, '-');
     if (name === 'host') hosts++;
     else if (credentialHeaders.has(name)) {
       if (seen?.has(name)) return refuse(`The request carries ${DISPLAY_NAMES[name] ?? name} more than once: a credential must be named once.`);
