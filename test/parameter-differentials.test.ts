@@ -179,6 +179,16 @@ describe('requests the gateway and the upstream could read differently are refus
     await accepted('/plain/items/1?method=card&payment_method=x&_methods=1');
   });
 
+  test('rejects with 400 duplicateKey JSON keys that differ only in case, which Go and ASP.NET read as one field', async () => {
+    const post = (body: string): Options => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    // An open schema (unknownBodyProperties: allow) would otherwise check amount=5 and pass AMOUNT.
+    assert.deepEqual(await refused('/open/wild', { ...post('{"amount":5,"AMOUNT":50}'), method: 'PUT' }), [['/body/AMOUNT', 'duplicateKey']]);
+    assert.deepEqual(await refused('/open/wild', { ...post('{"x":{"Key":1,"key":2}}'), method: 'PUT' }), [['/body/x/key', 'duplicateKey']]);
+    // U+212A KELVIN SIGN folds to k (Go's unicode.SimpleFold).
+    assert.deepEqual(await refused('/open/wild', { ...post('{"k":1,"\u212a":2}'), method: 'PUT' }), [['/body/\u212a', 'duplicateKey']]);
+    await accepted('/open/wild', { ...post('{"amount":5,"amounts":[{"amount":1},{"Amount":2}]}'), method: 'PUT' });
+  });
+
   test('rejects with 415 a */* body with an object schema in a media type the gateway cannot read', async () => {
     for (const type of ['text/plain', 'application/yaml', 'text/json', 'application/octet-stream', 'multipart/form-data; boundary=x']) {
       const count = upstream.requests.length;

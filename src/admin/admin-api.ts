@@ -278,7 +278,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   if (size === 0) return {};
   // Strict JSON, no repeated member names (a client's jwks with two `kid`s or two `n`s would be
   // one key to this check and another to whoever reads it later).
-  const parsed = parseJsonSafely(Buffer.concat(chunks), ADMIN_JSON_LIMITS);
+  const parsed = parseJsonSafely(Buffer.concat(chunks), ADMIN_JSON_LIMITS, { caseVariants: 'allow' });
   if (!parsed.ok) throw new GatewayError('admin.invalid_request', { detail: `The body ${parsed.problem.keyword === 'duplicateKey' ? `has the member ${parsed.problem.pointer} more than once` : 'is not valid JSON'}.` });
   return parsed.value;
 }

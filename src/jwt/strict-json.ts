@@ -42,7 +42,8 @@ export function jwsJsonProblem(token: string): string | undefined {
  * valid UTF-8, no repeated member name at any depth. Throws an Error saying what is wrong.
  */
 export function parseStrictJsonObject(bytes: Buffer): Record<string, unknown> {
-  const result = parseJsonSafely(bytes, LIMITS);
+  // Only equal names are duplicates here: an issuer's vendor claims may differ in case alone.
+  const result = parseJsonSafely(bytes, LIMITS, { caseVariants: 'allow' });
   if (!result.ok) throw new Error(describe(result.problem));
   if (typeof result.value !== 'object' || result.value === null || Array.isArray(result.value)) throw new Error('is not a JSON object');
   return result.value as Record<string, unknown>;

@@ -1,8 +1,8 @@
 /**
  * Parses a JSON request body only if it is safe to hand on: valid UTF-8 and strict JSON (RFC 8259),
  * no duplicate keys (§4 leaves their meaning open, so the gateway and the upstream could each read a
- * different value), no prototype-pollution keys (`__proto__`, `constructor.prototype`), and within
- * limits on nesting depth, string length, array length and properties per object, whatever the
+ * different value; keys differing only in case count, as Go reads them as one), no
+ * prototype-pollution keys (`__proto__`, `constructor.prototype`), and within limits on nesting depth, string length, array length and properties per object, whatever the
  * schema says.
  *
  * JSON.parse cannot see duplicates or stop early, so the text is first walked with jsonc-parser's
@@ -41,6 +41,8 @@ interface Frame {
   /** The key this container sits under in its parent object (for constructor.prototype). */
   readonly parentKey: string | number | undefined;
   readonly keys: Set<string> | undefined;
+  /** The keys case-folded: Go's encoding/json and ASP.NET read keys differing only in case as one. */
+  readonly folded: Set<string> | undefined;
   count: number;
 }
 
@@ -77,17 +79,23 @@ export function decodeUtf8(body: Buffer): string | undefined {
  */
 const parsedBodies = new WeakMap<Buffer, { limits: string; result: JsonParseResult }>();
 
-export function parseJsonSafely(body: Buffer | string, limits: JsonLimits): JsonParseResult {
-  if (typeof body === 'string') return parse(body, limits);
-  const key = `${limits.maxDepth}:${limits.maxStringLength}:${limits.maxArrayLength}:${limits.maxProperties}`;
+/**
+ * @param options.caseVariants `refuse` (the default, for request bodies the upstream reads): keys
+ * of one object that differ only in letter case are duplicates too; `allow`: only equal keys are
+ * (JSON the gateway alone reads, and issuers' documents: JWTs, JWKS, the admin API).
+ */
+export function parseJsonSafely(body: Buffer | string, limits: JsonLimits, options: { caseVariants?: 'refuse' | 'allow' } = {}): JsonParseResult {
+  const foldCase = options.caseVariants !== 'allow';
+  if (typeof body === 'string') return parse(body, limits, foldCase);
+  const key = `${limits.maxDepth}:${limits.maxStringLength}:${limits.maxArrayLength}:${limits.maxProperties}:${foldCase}`;
   const known = parsedBodies.get(body);
   if (known && known.limits === key) return known.result;
-  const result = parse(body, limits);
+  const result = parse(body, limits, foldCase);
   parsedBodies.set(body, { limits: key, result });
   return result;
 }
 
-function parse(body: Buffer | string, limits: JsonLimits): JsonParseResult {
+function parse(body: Buffer | string, limits: JsonLimits, foldCase: boolean): JsonParseResult {
   const text = typeof body === 'string' ? body : decodeUtf8(body);
   if (text === undefined) return { ok: false, problem: { pointer: '', keyword: 'encoding', message: 'is not valid UTF-8' } };
   // RFC 8259 §8.1: a sender MUST NOT add a byte order mark; a parser MAY ignore it. Many upstream
@@ -109,7 +117,7 @@ function parse(body: Buffer | string, limits: JsonLimits): JsonParseResult {
     enterValue(pathSupplier);
     if (stack.length + 1 > limits.maxDepth) fail(pathSupplier(), 'maxDepth', `is nested deeper than ${limits.maxDepth} levels`);
     const top = stack[stack.length - 1];
-    stack.push({ array, parentKey: top === undefined ? undefined : top.array ? top.count - 1 : lastKey, keys: array ? undefined : new Set(), count: 0 });
+    stack.push({ array, parentKey: top === undefined ? undefined : top.array ? top.count - 1 : lastKey, keys: array ? undefined : new Set(), folded: array ? undefined : new Set(), count: 0 });
   };
   try {
     visit(
@@ -124,6 +132,14 @@ function parse(body: Buffer | string, limits: JsonLimits): JsonParseResult {
           const at = () => [...pathSupplier(), property];
           if (property.length > limits.maxStringLength) fail(pathSupplier(), 'maxStringLength', `has a property name longer than ${limits.maxStringLength} characters`);
           if (top.keys!.has(property)) fail(at(), 'duplicateKey', 'appears more than once in its object');
+          // `{"amount": 5, "AMOUNT": 50}`: Go's encoding/json matches struct fields case-insensitively
+          // (last one wins), as does ASP.NET's System.Text.Json; a schema that allows other keys
+          // would pass 5 while the upstream reads 50. Unicode folding too: U+212A KELVIN SIGN is `k`.
+          if (foldCase) {
+            const folded = property.toUpperCase().toLowerCase();
+            if (top.folded!.has(folded)) fail(at(), 'duplicateKey', 'differs only in letter case from another key of its object (Go and ASP.NET read them as one)');
+            top.folded!.add(folded);
+          }
           // Keys that reach Object.prototype when an upstream merges the object into another.
           if (property === '__proto__' || (property === 'prototype' && top.parentKey === 'constructor')) fail(at(), 'forbiddenKey', 'is a forbidden property name (prototype pollution)');
           top.keys!.add(property);
