@@ -66,8 +66,9 @@ describe('consumers, keys and migrate commands', () => {
     assert.match(listed.stdout, new RegExp(`${id}.*accounts:read payments:write`));
     assert.doesNotMatch(listed.stdout + (await cli('keys', 'show', id)).stdout, new RegExp(key));
 
-    const rotated = JSON.parse((await cli('keys', 'rotate', id, '--grace-seconds', '60', '--json')).stdout) as { key: string; previous: { replacedBy: string } };
-    assert.notEqual(rotated.key, key);
+    const rotated = JSON.parse((await cli('keys', 'rotate', id, '--grace-seconds', '60', '--json')).stdout) as { secret: string; previous: { replacedBy: string } };
+    assert.match(rotated.secret, /^ptc_live_/);
+    assert.notEqual(rotated.secret, key);
     assert.ok(rotated.previous.replacedBy);
     const revoked = JSON.parse((await cli('keys', 'revoke', rotated.previous.replacedBy, '--json')).stdout) as { status: string };
     assert.equal(revoked.status, 'revoked');
@@ -123,7 +124,12 @@ describe('consumers, keys and migrate commands', () => {
 
   test('a key issued by the CLI opens a protected route', async () => {
     const consumer = JSON.parse((await cli('consumers', 'create', 'cli-partner', '--json')).stdout) as { id: string };
-    const { key } = JSON.parse((await cli('keys', 'create', '--consumer', consumer.id, '--name', 'k', '--json')).stdout) as { key: string };
+    const created = JSON.parse((await cli('keys', 'create', '--consumer', consumer.id, '--name', 'k', '--json')).stdout) as Record<string, unknown>;
+    // Unmistakable: `secret` is the key itself, `apiKey` its record (which never holds the secret).
+    assert.deepEqual(Object.keys(created).sort(), ['apiKey', 'secret']);
+    const key = created.secret as string;
+    assert.match(key, /^ptc_live_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}$/);
+    assert.doesNotMatch(JSON.stringify(created.apiKey), new RegExp(key));
     let status = 0;
     for (let i = 0; i < 30 && status !== 200; i++) {
       status = (await httpRequest(`${gw.url}/x`, { headers: { 'x-api-key': key } })).status;

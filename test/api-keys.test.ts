@@ -166,15 +166,15 @@ describe(`API keys end to end (${backend.name})`, { skip: backend.skip }, () => 
     const old = await gw.admin.key(consumerId, ['accounts:read']);
     const rotated = await gw.admin.call('POST', `/v1/keys/${old.id}/rotate`, { gracePeriodSeconds: 3600 });
     assert.equal(rotated.status, 201);
-    const fresh = rotated.json<{ key: string; apiKey: { id: string }; previous: { replacedBy: string } }>();
+    const fresh = rotated.json<{ secret: string; apiKey: { id: string }; previous: { replacedBy: string } }>();
     assert.equal(fresh.previous.replacedBy, fresh.apiKey.id);
-    await eventually(() => gw.gateway.services.keyIndex!.verify(fresh.key, clock.now()).ok, 'indexed');
+    await eventually(() => gw.gateway.services.keyIndex!.verify(fresh.secret, clock.now()).ok, 'indexed');
     const auth = (key: string) => ({ authorization: `Bearer ${key}` });
     clock.advance(3600 * 1000 - 1);
     assert.equal((await call('/v1/accounts/a', auth(old.key))).status, 200, 'within the grace period');
     clock.advance(1);
     assertProblem(await call('/v1/accounts/a', auth(old.key)), 401, 'auth.key_expired');
-    assert.equal((await call('/v1/accounts/a', auth(fresh.key))).status, 200);
+    assert.equal((await call('/v1/accounts/a', auth(fresh.secret))).status, 200);
   });
 
   test('expires keys at the maximum age and flags old keys in the list', async () => {

@@ -22,6 +22,7 @@ import { parseJsonSafely, type JsonLimits } from '../openapi/safe-json.js';
 import { normalizeIp } from '../server/client-ip.js';
 import { ConflictError, isUniqueViolation, NotFoundError, type ConsumerRepository } from '../store/repositories.js';
 import type { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
+import { consumerView, overrideView } from './views.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 /** Admin bodies are bounded by MAX_BODY_BYTES; these bounds only keep the walk shallow. */
@@ -96,37 +97,38 @@ export function createAdminApi(deps: AdminApiDeps) {
   const keys = () => deps.keys!;
   const audit = (event: string, fields: Record<string, unknown>) => deps.logger().info({ event, actor: ADMIN_PRINCIPAL, ...fields }, 'admin action');
 
-  route('GET', '/v1/consumers', async () => [200, { items: await consumers().list() }]);
+  route('GET', '/v1/consumers', async () => [200, { items: (await consumers().list()).map(consumerView) }]);
   route('POST', '/v1/consumers', async (_p, body) => {
     const input = body as Static<typeof schemas.createConsumer>;
     const consumer = await consumers().create(input);
     audit('admin.consumer_created', { consumerId: consumer.id });
-    return [201, consumer];
+    return [201, consumerView(consumer)];
   });
-  route('GET', '/v1/consumers/:id', async (p) => [200, await consumers().get(p.id!)]);
+  route('GET', '/v1/consumers/:id', async (p) => [200, consumerView(await consumers().get(p.id!))]);
   route('POST', '/v1/consumers/:id/disable', async (p) => {
     const consumer = await consumers().setStatus(p.id!, 'disabled');
     audit('admin.consumer_disabled', { consumerId: consumer.id });
-    return [200, consumer];
+    return [200, consumerView(consumer)];
   });
   route('POST', '/v1/consumers/:id/enable', async (p) => {
     const consumer = await consumers().setStatus(p.id!, 'active');
     audit('admin.consumer_enabled', { consumerId: consumer.id });
-    return [200, consumer];
+    return [200, consumerView(consumer)];
   });
   route('GET', '/v1/keys', async (_p, _b, query) => [200, { items: await keys().list({ consumerId: query.get('consumerId') ?? undefined }) }]);
   route('POST', '/v1/keys', async (_p, body) => {
     const input = body as Static<typeof schemas.createKey>;
     const created = await keys().create({ ...input, createdBy: ADMIN_PRINCIPAL });
     audit('admin.key_created', { keyId: created.view.id, consumerId: created.view.consumerId });
-    return [201, { key: created.key, apiKey: created.view }];
+    // `secret` is the API key itself (shown once); `apiKey` is its record, as GET /v1/keys/:id shows it.
+    return [201, { secret: created.key, apiKey: created.view }];
   });
   route('GET', '/v1/keys/:id', async (p) => [200, await keys().get(p.id!)]);
   route('POST', '/v1/keys/:id/rotate', async (p, body) => {
     const input = body as Static<typeof schemas.rotateKey>;
     const rotated = await keys().rotate(p.id!, { graceSeconds: input.gracePeriodSeconds, expiresInDays: input.expiresInDays, createdBy: ADMIN_PRINCIPAL });
     audit('admin.key_rotated', { keyId: p.id, replacementId: rotated.view.id, graceSeconds: input.gracePeriodSeconds });
-    return [201, { key: rotated.key, apiKey: rotated.view, previous: rotated.old }];
+    return [201, { secret: rotated.key, apiKey: rotated.view, previous: rotated.old }];
   });
   route('POST', '/v1/keys/:id/revoke', async (p) => {
     const revoked = await keys().revoke(p.id!);
@@ -169,7 +171,7 @@ export function createAdminApi(deps: AdminApiDeps) {
   route('GET', '/v1/rate-limit-overrides', async (_p, _b, query) => {
     const subjectType = query.get('subjectType');
     if (subjectType !== null && subjectType !== 'consumer' && subjectType !== 'api_key') throw new GatewayError('admin.invalid_request', { detail: 'subjectType is consumer or api_key.' });
-    return [200, { items: await overrides().list({ subjectType: subjectType ?? undefined, subjectId: query.get('subjectId') ?? undefined }) }];
+    return [200, { items: (await overrides().list({ subjectType: subjectType ?? undefined, subjectId: query.get('subjectId') ?? undefined })).map(overrideView) }];
   });
   route('POST', '/v1/rate-limit-overrides', async (_p, body) => {
     const input = body as Static<typeof schemas.setRateLimitOverride>;
@@ -182,9 +184,9 @@ export function createAdminApi(deps: AdminApiDeps) {
     else await keys().get(input.subjectId);
     const override = await overrides().set({ ...input, windowSeconds: input.windowSeconds ?? null, burst: input.burst ?? null });
     audit('admin.rate_limit_override_set', { overrideId: override.id, subjectType: override.subjectType, subjectId: override.subjectId, limitName: override.limitName, limit: override.limit });
-    return [200, override];
+    return [200, overrideView(override)];
   });
-  route('GET', '/v1/rate-limit-overrides/:id', async (p) => [200, await overrides().get(p.id!)]);
+  route('GET', '/v1/rate-limit-overrides/:id', async (p) => [200, overrideView(await overrides().get(p.id!))]);
   route('DELETE', '/v1/rate-limit-overrides/:id', async (p) => {
     await overrides().delete(p.id!);
     audit('admin.rate_limit_override_deleted', { overrideId: p.id });

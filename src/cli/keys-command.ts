@@ -30,8 +30,8 @@ export function registerKeysCommand(program: Command): void {
         scopes: options.scope ?? [],
         expiresInDays: options.expiresInDays === undefined ? undefined : Number(options.expiresInDays),
         environment: options.environment,
-      })) as { key: string; apiKey: KeyView };
-      print(options, created, () => table([withAge(created.apiKey)], COLUMNS) + showOnce(created.key));
+      })) as { secret: string; apiKey: KeyView };
+      print(options, created, () => table([withAge(created.apiKey)], COLUMNS) + showOnce(created.secret));
     }),
   );
 
@@ -62,8 +62,8 @@ export function registerKeysCommand(program: Command): void {
       const rotated = (await adminCall(options, 'POST', `/v1/keys/${encodeURIComponent(id)}/rotate`, {
         gracePeriodSeconds: Number(options.graceSeconds),
         expiresInDays: options.expiresInDays === undefined ? undefined : Number(options.expiresInDays),
-      })) as { key: string; apiKey: KeyView; previous: KeyView };
-      print(options, rotated, () => table([withAge(rotated.previous), withAge(rotated.apiKey)], COLUMNS) + showOnce(rotated.key));
+      })) as { secret: string; apiKey: KeyView; previous: KeyView };
+      print(options, rotated, () => table([withAge(rotated.previous), withAge(rotated.apiKey)], COLUMNS) + showOnce(rotated.secret));
     }),
   );
 

@@ -41,8 +41,8 @@ export class AdminClient {
   async key(consumerId: string, scopes: string[], extra: Record<string, unknown> = {}): Promise<{ key: string; id: string }> {
     const reply = await this.call('POST', '/v1/keys', { consumerId, name: 'test key', scopes, ...extra });
     if (reply.status !== 201) throw new Error(`key: ${reply.status} ${reply.text}`);
-    const body = reply.json<{ key: string; apiKey: { id: string } }>();
-    return { key: body.key, id: body.apiKey.id };
+    const body = reply.json<{ secret: string; apiKey: { id: string } }>();
+    return { key: body.secret, id: body.apiKey.id };
   }
 }
 

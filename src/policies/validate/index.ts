@@ -250,10 +250,13 @@ async function checkBody(ctx: RequestContext, operation: CompiledOperation, limi
   const selected = type && declared.media.length > 0 ? selectMedia(declared.media, type.mediaType) : undefined;
   const media = selected && contentFor(selected, type!.mediaType);
   if (declared.media.length > 0 && !media) {
-        // RFC 5789 §3.1 (Accept-Patch) and its POST counterpart tell the client what would be accepted.
-    const accepted = declared.media.map((m) => m.mediaType).join(', ');
+    // RFC 5789 §3.1 (Accept-Patch) and its POST counterpart tell the client what would be accepted.
+    // Each type once: a document may declare one type with and without parameters
+    // (`application/json` and `application/json; charset=utf-8`), which compile to one.
+    const types = [...new Set(declared.media.map((m) => m.mediaType))];
+    const accepted = types.join(', ');
     const headers: Record<string, string> = ctx.method === 'PATCH' ? { 'accept-patch': accepted } : ctx.method === 'POST' ? { 'accept-post': accepted } : {};
-    throw new GatewayError('request.unsupported_media_type', { detail: `Send the body as ${declared.media.map((m) => m.mediaType).join(' or ')}.`, headers });
+    throw new GatewayError('request.unsupported_media_type', { detail: `Send the body as ${types.join(' or ')}.`, headers });
   }
   // A wildcard declaration whose schema describes structured data (`*\/*` with an object schema):
   // content the gateway cannot read (text/plain, YAML, multipart...) would reach the upstream
