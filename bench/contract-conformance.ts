@@ -3,7 +3,8 @@
  * documents from npm (dev dependencies, nothing fetched): valid requests generated from each
  * document (test/helpers/contract-requests.ts) go through a gateway in front of an echo upstream;
  * every refusal is a false rejection (target: 0), every accepted request that reaches the upstream
- * altered is a forwarding fault. Prints one line per contract and the first refusals.
+ * altered is a forwarding fault. Each contract is bound whole to one route, then as one route per
+ * operation (contractRoutes). Prints one line per run and the first refusals; exit 1 if any.
  * CONFORMANCE_VARIANTS (4): requests per operation. CONFORMANCE_ONLY: a substring of the names.
  */
 import { createRequire } from 'node:module';
@@ -22,16 +23,21 @@ const only = process.env.CONFORMANCE_ONLY;
 let failed = false;
 for (const [name, file] of CONTRACTS) {
   if (only && !name.toLowerCase().includes(only.toLowerCase())) continue;
-  const started = performance.now();
-  const result = await measureContract(file, { variants });
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  process.stdout.write(`${name}: ${result.operations} operations, ${result.requests} valid requests generated (${result.skipped.length} not generated), ${result.refused.length} refused, ${result.altered.length} altered (${seconds} s)\n`);
-  for (const refusal of result.refused.slice(0, 15)) {
-    process.stdout.write(`  refused ${refusal.status} ${refusal.request.operation}: ${refusal.request.method} ${refusal.request.target.slice(0, 160)} ${JSON.stringify(refusal.errors).slice(0, 400)}\n`);
-    if (process.env.CONFORMANCE_VERBOSE) process.stdout.write(`    headers ${JSON.stringify(refusal.request.headers)} body ${refusal.request.body?.slice(0, 600)}\n`);
+  // The whole document bound to one route, and one route per operation (contractRoutes).
+  for (const binding of ['document', 'routes'] as const) {
+    const started = performance.now();
+    const result = await measureContract(file, { variants, binding });
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const how = binding === 'document' ? 'whole document on one route' : 'one route per operation';
+    process.stdout.write(`${name}, ${how}: ${result.operations} operations, ${result.requests} valid requests generated (${result.skipped.length} not generated), ${result.refused.length} refused, ${result.altered.length} altered (${seconds} s)\n`);
+    for (const refusal of result.refused.slice(0, 15)) {
+      process.stdout.write(`  refused ${refusal.status} ${refusal.request.operation}: ${refusal.request.method} ${refusal.request.target.slice(0, 160)} ${JSON.stringify(refusal.errors).slice(0, 400)}\n`);
+      if (process.env.CONFORMANCE_VERBOSE) process.stdout.write(`    headers ${JSON.stringify(refusal.request.headers)} body ${refusal.request.body?.slice(0, 600)}\n`);
+    }
+    for (const change of result.altered.slice(0, 5)) process.stdout.write(`  altered ${change.request.operation}: ${change.what}\n`);
+    const reasons = [...new Set(result.skipped.map((skip) => `${skip.operation}: ${skip.reason}`))];
+    for (const reason of reasons.slice(0, process.env.CONFORMANCE_VERBOSE ? 50 : 5)) process.stdout.write(`  not generated ${reason}\n`);
+    if (result.refused.length > 0 || result.altered.length > 0) failed = true;
   }
-  for (const change of result.altered.slice(0, 5)) process.stdout.write(`  altered ${change.request.operation}: ${change.what}\n`);
-  for (const skip of result.skipped.slice(0, process.env.CONFORMANCE_VERBOSE ? 50 : 3)) process.stdout.write(`  not generated ${skip.operation}: ${skip.reason}\n`);
-  if (result.refused.length > 0 || result.altered.length > 0) failed = true;
 }
 process.exitCode = failed ? 1 : 0;

@@ -149,7 +149,7 @@ export interface Measurement {
 }
 
 /** Loads `file`, generates its requests, and sends them through a gateway in front of an echo upstream. */
-export async function measureContract(file: string, options: { variants?: number; concurrency?: number } = {}): Promise<Measurement> {
+export async function measureContract(file: string, options: { variants?: number; concurrency?: number; binding?: 'document' | 'routes' } = {}): Promise<Measurement> {
   let document: OpenApiDocument;
   try {
     document = readOpenApiFile(file);
@@ -160,7 +160,13 @@ export async function measureContract(file: string, options: { variants?: number
   const generated = generateRequests(document, options.variants ?? 2);
   const upstream = await startUpstream();
   const validate = { contract: file, unknownBodyProperties: 'reject', unknownQueryParameters: 'reject', limits: { maxBodyBytes: 10 * 1024 * 1024 } };
-  const gw = await startGateway(baseConfig([upstream.url], { routes: [{ name: 'contract', methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], path: '/*', upstream: 'backend', policies: { validate } }] }));
+  // The whole document bound to one route, or one route per operation (contractRoutes).
+  const routing = options.binding === 'routes'
+    ? { routes: undefined, contractRoutes: [{ contract: file, upstream: 'backend', policies: { validate: { ...validate, contract: undefined } } }] }
+    : { routes: [{ name: 'contract', methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], path: '/*', upstream: 'backend', policies: { validate } }] };
+  const config = baseConfig([upstream.url], routing);
+  if (config.routes === undefined) delete config.routes;
+  const gw = await startGateway(JSON.parse(JSON.stringify(config)) as Record<string, unknown>);
   const refused: Refusal[] = [];
   const altered: Measurement['altered'] = [];
   try {
