@@ -29,6 +29,10 @@ paths:
         - { name: page, in: query, schema: { type: object, properties: { limit: { type: integer, maximum: 10 } } } }
         - { name: filter, in: query, style: deepObject, schema: { type: object, properties: { a: { type: integer, maximum: 10 } } } }
         - { name: X-Id, in: header, schema: { type: integer, maximum: 10 } }
+        - { name: X-Ref, in: header, schema: { type: string, minLength: 4 } }
+        - { name: X-Tags, in: header, schema: { type: array, items: { type: string, maxLength: 3 } } }
+        - { name: sid, in: cookie, schema: { type: string, pattern: '^[a-z]+$' } }
+        - { name: user.id, in: cookie, schema: { type: integer, maximum: 10 } }
       responses: { '200': { description: ok } }
     post:
       operationId: postItem
@@ -113,6 +117,9 @@ describe('requests the gateway and the upstream could read differently are refus
       ['PAGE_SIZE', 'page_size'],
       ['LIMIT', 'limit'], // a property of the exploded object `page`
       ['filter[a', 'filter'], // an unclosed bracket of a deepObject
+      ['page[size', 'page_size'], // PHP: an unclosed `[` becomes `_`
+      [' n', 'n'], // PHP drops leading spaces
+      ['!n', 'n'], // Spring's data binder: the default value of n
     ];
     for (const [name] of aliases) {
       const encoded = encodeURIComponent(name).replace(/%5B/g, '[').replace(/%5D/g, ']');
@@ -137,6 +144,20 @@ describe('requests the gateway and the upstream could read differently are refus
     assert.deepEqual(await refused('/api/items/1', { headers: { x_id: '50' } }), [['/header/x_id', 'ambiguousName']]);
     assert.ok((await refused('/api/items/1', { headers: { 'x-id': '5', x_id: '50' } })).some(([pointer, keyword]) => pointer === '/header/x_id' && keyword === 'ambiguousName'));
     await accepted('/api/items/1', { headers: { 'x-id': '5', x_other: '50' } });
+  });
+
+  test('rejects with 400 duplicate a scalar header sent in two field lines (RFC 9110 §5.3); a list header may be', async () => {
+    // Joined, `ab, cd` has 6 characters; Go's Header.Get reads `ab`, which minLength 4 refuses.
+    assert.deepEqual(await refused('/api/items/1', { headers: { 'x-ref': ['ab', 'cd'] } }), [['/header/x-ref', 'duplicate']]);
+    assert.deepEqual(await refused('/api/items/1', { headers: { 'x-id': ['5', '7'] } }), [['/header/x-id', 'duplicate']]);
+    await accepted('/api/items/1', { headers: { 'x-ref': 'ab, cd', 'x-tags': ['a', 'b'] } });
+  });
+
+  test('rejects with 400 ambiguousName a cookie that PHP or ASP.NET Core read as a declared cookie', async () => {
+    for (const name of ['SID', 's%69d', 'user_id', 'USER.ID', 'user%2Eid']) {
+      assert.deepEqual(await refused('/api/items/1', { headers: { cookie: `${name}=50` } }), [[`/cookie/${name}`, 'ambiguousName']], name);
+    }
+    await accepted('/api/items/1', { headers: { cookie: 'sid=abc; user.id=5; _ga=GA1.2.3; other=X' } });
   });
 
   test('rejects with 400 separator a declared parameter hidden behind a ";", in the query and in form bodies', async () => {

@@ -6,7 +6,9 @@
  * - brackets: `n[]=50`, `n[0]=50`, `n[x]=50` are the parameter `n` to qs (Express), PHP and Rails;
  * - dots: `n.x=50` is `n` to ASP.NET and Spring binding, and qs with `allowDots`;
  * - case: `N=50` is `n` to ASP.NET Core model binding, which matches names case-insensitively;
- * - PHP name mangling: `page.size` and `page size` arrive as `page_size` in `$_GET`;
+ * - PHP name mangling: `page.size`, `page size` and `page[size` arrive as `page_size` in `$_GET`,
+ *   ` n` as `n`;
+ * - Spring's data binder: `!n=50` is the default value of `n`;
  * - headers: `X_Id` is `HTTP_X_ID`, the same as `X-Id`, to CGI-style servers (PHP, WSGI, Rack).
  * So `n=5&n[]=50` (or just `n[]=50`) would pass a `maximum: 10` check on `n` while the upstream
  * reads 50. Such a name is refused: it is not the declared parameter, and it could be read as it.
@@ -47,10 +49,14 @@ export function queryAliasIndex(specs: readonly ParameterSpec[]): AliasIndex {
 export function queryAliasOf(index: AliasIndex, name: string): string | undefined {
   if (index.size === 0) return undefined;
   const lower = name.toLowerCase();
-  const bracket = lower.indexOf('[');
-  const dot = lower.indexOf('.');
-  const candidates = [lower, phpName(lower), bracket === -1 ? undefined : lower.slice(0, bracket), dot === -1 ? undefined : lower.slice(0, dot)];
-  if (bracket !== -1) candidates.push(phpName(lower.slice(0, bracket)));
+  // PHP drops leading spaces; Spring's data binder reads `!n` as the default value of `n`.
+  const trimmed = lower.replace(/^ +/, '').replace(/^!/, '');
+  const bracket = trimmed.indexOf('[');
+  const base = bracket === -1 ? trimmed : trimmed.slice(0, bracket);
+  const dot = base.indexOf('.');
+  const candidates = [lower, trimmed, base, phpName(base), dot === -1 ? undefined : base.slice(0, dot)];
+  // PHP turns an unclosed `[` into `_`: `page[size=50` is `page_size`.
+  if (bracket !== -1 && !trimmed.includes(']', bracket)) candidates.push(phpName(`${base}_${trimmed.slice(bracket + 1)}`));
   for (const candidate of candidates) {
     if (candidate === undefined) continue;
     const declared = index.get(candidate);

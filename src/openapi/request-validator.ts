@@ -23,6 +23,8 @@ export interface RequestInput {
   /** The query string with its `?`, or ''. */
   readonly search: string;
   readonly headers: IncomingHttpHeaders;
+  /** Each header's field lines, as received (Node's `headersDistinct`). */
+  readonly headerLines?: Readonly<Record<string, readonly string[] | undefined>>;
 }
 
 export interface ParameterOptions {
@@ -78,6 +80,12 @@ export function validateParameters(compiled: CompiledOperation, input: RequestIn
     for (const spec of headers.specs) {
       const raw = input.headers[spec.key];
       if (raw === undefined) continue;
+      // RFC 9110 §5.3: only a list may arrive in several field lines. Node joins them with `, `,
+      // while many servers read only the first (Go's Header.Get) or the last line of a scalar.
+      if (spec.shape === 'scalar' && (input.headerLines?.[spec.key]?.length ?? 0) > 1) {
+        problems.push({ pointer: pointerFor('header', spec.key), keyword: 'duplicate', message: 'must appear only once' });
+        continue;
+      }
       const text = Array.isArray(raw) ? raw.join(', ') : raw;
       setDefined(values, spec.key, decodeValue(spec, text, { location: 'header', decode: asSent, limits, problems }));
     }
@@ -88,8 +96,17 @@ export function validateParameters(compiled: CompiledOperation, input: RequestIn
   const cookies = compiled.parameters.cookie;
   if (cookies.validate) {
     const jar = parseCookies(typeof input.headers.cookie === 'string' ? input.headers.cookie : undefined);
-    const values = collectNamed(cookies.specs, jar, { location: 'cookie', decode: asSent, limits, problems, consumed: new Set() });
+    const consumed = new Set<string>();
+    const values = collectNamed(cookies.specs, jar, { location: 'cookie', decode: asSent, limits, problems, consumed });
     check(cookies, values, 'cookie', problems);
+    // PHP percent-decodes and mangles cookie names, ASP.NET Core matches them case-insensitively.
+    const aliases = queryAliasIndex(cookies.specs);
+    for (const name of jar.keys()) {
+      if (consumed.has(name)) continue;
+      const decoded = decodeCookie(name) ?? name;
+      const declared = queryAliasOf(aliases, decoded) ?? (decoded !== name ? aliases.get(decoded.toLowerCase()) : undefined);
+      if (declared !== undefined) problems.push({ pointer: pointerFor('cookie', name), keyword: 'ambiguousName', message: `is read as the cookie "${declared.slice(0, 64)}" by some servers: send it as declared` });
+    }
     // The upstream may percent-decode cookie values: that reading must pass too.
     if ([...jar.values()].some((list) => list.some((value) => value.includes('%')))) {
       const decodedProblems: RequestProblem[] = [];

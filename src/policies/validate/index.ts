@@ -131,7 +131,7 @@ export const validate = definePolicy({
         const found = bound ? { operation: bound, pathValues: matchSuffix(bound, ctx.path) } : find!(ctx.method, ctx.path);
         const { operation } = found;
         if (responseMode !== 'off') matched.set(ctx, operation);
-        const problems = validateParameters(operation, { pathValues: found.pathValues, search: ctx.search, headers: ctx.req.headers }, options);
+        const problems = validateParameters(operation, { pathValues: found.pathValues, search: ctx.search, headers: ctx.req.headers, headerLines: ctx.req.headersDistinct }, options);
         problems.push(...(await checkBody(ctx, operation, limits)));
         if (problems.length > 0) fail(ctx, problems);
       },
