@@ -7,6 +7,7 @@ export function writeWarnings(warnings: readonly ConfigIssue[]): void {
   for (const warning of warnings) process.stderr.write(`warning: ${formatIssue(warning)}\n`);
 }
 import { publishedSchema } from '../config/schema.js';
+import { describeConfig } from './config-describe.js';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description('check and describe configuration files');
@@ -31,6 +32,21 @@ export function registerConfigCommands(program: Command): void {
         process.stderr.write(`${file} has ${loaded.issues.length} error${loaded.issues.length === 1 ? '' : 's'}:\n${loaded.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}\n`);
       }
       if (!loaded.ok) process.exitCode = 1;
+    });
+
+  config
+    .command('describe')
+    .description('describe a valid config in plain words: listeners, what is off, upstreams, and each route with the policies that run on it')
+    .argument('<file>', 'path to portcullis.yaml (or .json)')
+    .option('--no-resolve-secrets', 'for CI without production secrets and files (as for validate)')
+    .action(async (file: string, options: { resolveSecrets: boolean }) => {
+      const loaded = await loadConfigFile(file, process.env, { resolveSecrets: options.resolveSecrets });
+      if (!loaded.ok) {
+        process.stderr.write(`${file} has ${loaded.issues.length} error${loaded.issues.length === 1 ? '' : 's'} (run \`portcullis config validate\`):\n${loaded.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(describeConfig(file, loaded.config));
     });
 
   config
