@@ -13,9 +13,10 @@ export function registerDemoCommand(program: Command): void {
     .action(
       action(async (options: { port: number; adminPort: number; json?: boolean }) => {
         const demo = await startDemo({ port: options.port, adminPort: options.adminPort });
+        // Before anything is printed: a signal sent as soon as the addresses appear must find its handler.
+        handleSignals(demo.gateway, () => demo.upstream.close());
         if (options.json) process.stdout.write(`${JSON.stringify({ gateway: demo.gateway.url(), admin: demo.gateway.adminUrl, upstream: demo.upstream.url, keys: demo.keys })}\n`);
         else process.stdout.write(demo.tour);
-        handleSignals(demo.gateway, () => demo.upstream.close());
       }),
     );
 }
