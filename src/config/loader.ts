@@ -14,6 +14,7 @@ import { checkSemantics } from './semantics.js';
 import { expandContractRoutes } from './contract-routes.js';
 import { contractSecurityWarnings } from './contract-security.js';
 import { checkStartRules } from './start-rules.js';
+import { applyServersPrefix } from './servers-prefix.js';
 import { resolveSecretReference, SECRET_REFERENCE } from './secret.js';
 import { suggest } from './suggest.js';
 
@@ -71,6 +72,8 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   resolveFilePaths(ConfigSchema as unknown as SchemaNode, config, options.baseDir ?? process.cwd());
   // Before contractRoutes are expanded: one warning per entry, not one per generated route.
   const warnings = shapeOk ? contractSecurityWarnings(config) : [];
+  // Written routes only: generated ones get their prefix from their contractRoutes entry.
+  if (shapeOk) applyServersPrefix(config.routes);
   const written = Array.isArray(config.routes) ? config.routes.length : 0;
   const generated = expandContractRoutes(config);
   issues.push(...generated.issues);
