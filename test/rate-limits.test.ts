@@ -173,7 +173,11 @@ describe('rate limits per consumer, with overrides', () => {
     const listed = await gw.admin.call('GET', `/v1/rate-limit-overrides?subjectType=consumer&subjectId=${alphaId}`);
     assert.equal(listed.json<{ items: unknown[] }>().items.length, 1);
     assert.equal((await gw.admin.call('DELETE', `/v1/rate-limit-overrides/${override.id}`)).status, 200);
-    await eventually(async () => (await call(alpha.key)).status === 429, 'the deletion reaches the limiter', 3000);
+    // The override's own limit refuses alpha too once spent: wait for the base policy (q=2) to be back.
+    await eventually(async () => {
+      const after = await call(alpha.key);
+      return after.status === 429 && after.headers['ratelimit-policy'] === '"per-day";q=2;w=86400';
+    }, 'the deletion reaches the limiter', 3000);
   });
 
   test('refuses an override for a consumer or key that does not exist, a limit the config does not have, or a bad body', async () => {
@@ -188,11 +192,14 @@ describe('rate limits per consumer, with overrides', () => {
     const gammaId = await gw.admin.consumer('gamma');
     const gamma = await gw.admin.key(gammaId, []);
     assert.equal((await gw.admin.call('POST', '/v1/rate-limit-overrides', { subjectType: 'consumer', subjectId: gammaId, limitName: 'per-day', limit: 1 })).status, 200);
-    await eventually(async () => (await httpRequest(`${gw.url}/x`, { method: 'POST', headers: { authorization: `Bearer ${gamma.key}` } })).status === 429, 'the override applies', 3000);
+    // Wait for this refusal, not any 429: before the override arrives, the base limit (2 a day, a POST
+    // costs 2) refuses gamma's second POST too, with a Retry-After.
+    const cannotFit = /costs 2 units; the \\"per-day\\" limit allows at most 1 at once/;
+    await eventually(async () => cannotFit.test((await httpRequest(`${gw.url}/x`, { method: 'POST', headers: { authorization: `Bearer ${gamma.key}` } })).text), 'the override applies', 3000);
     const refused = await httpRequest(`${gw.url}/x`, { method: 'POST', headers: { authorization: `Bearer ${gamma.key}` } });
     assertProblem(refused, 429, 'ratelimit.exceeded');
     assert.equal(refused.headers['retry-after'], undefined);
-    assert.match(refused.text, /costs 2 units; the \\"per-day\\" limit allows at most 1 at once/);
+    assert.match(refused.text, cannotFit);
   });
 
   test("a key's own override wins over its consumer's", async () => {
