@@ -120,9 +120,10 @@ describe('requests the gateway and the upstream could read differently are refus
       ['page[size', 'page_size'], // PHP: an unclosed `[` becomes `_`
       [' n', 'n'], // PHP drops leading spaces
       ['!n', 'n'], // Spring's data binder: the default value of n
+      ['n%5B%FF%5D', 'n'], // not UTF-8, but PHP decodes the bytes: the array n
     ];
     for (const [name] of aliases) {
-      const encoded = encodeURIComponent(name).replace(/%5B/g, '[').replace(/%5D/g, ']');
+      const encoded = name.includes('%') ? name : encodeURIComponent(name).replace(/%5B/g, '[').replace(/%5D/g, ']');
       assert.deepEqual(await refused(`/api/items/1?${encoded}=50`), [[`/query/${name}`, 'ambiguousName']], name);
       // Next to the declared spelling, whose value alone was checked before.
       const declared = aliases.find(([alias]) => alias === name)![1];
@@ -208,6 +209,15 @@ describe('requests the gateway and the upstream could read differently are refus
     // U+212A KELVIN SIGN folds to k (Go's unicode.SimpleFold).
     assert.deepEqual(await refused('/open/wild', { ...post('{"k":1,"\u212a":2}'), method: 'PUT' }), [['/body/\u212a', 'duplicateKey']]);
     await accepted('/open/wild', { ...post('{"amount":5,"amounts":[{"amount":1},{"Amount":2}]}'), method: 'PUT' });
+  });
+
+  test('rejects with 415 a Content-Type that names its charset twice (one server decodes by the first, another by the last)', async () => {
+    for (const type of ['application/json; charset=utf-16; charset=utf-8', 'application/json; charset=utf-8; Charset=utf-8']) {
+      const count = upstream.requests.length;
+      assertProblem(await httpRequest(`${gw.url}/api/notes`, { method: 'POST', headers: { 'content-type': type }, body: '{"title":"a"}' }), 415, 'request.unsupported_media_type');
+      assert.equal(upstream.requests.length, count, type);
+    }
+    await accepted('/api/notes', { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{"title":"a"}' });
   });
 
   test('rejects with 415 a */* body with an object schema in a media type the gateway cannot read', async () => {

@@ -133,10 +133,17 @@ function smuggledBySemicolon(text: string, index: AliasIndex, rejectUnknown: boo
 
 /** Refuses an undeclared name that servers read as a declared one (name-aliases.ts); true if it did. */
 function aliasProblem(index: AliasIndex, name: string, location: string, problems: RequestProblem[]): boolean {
-  const declared = queryAliasOf(index, name);
+  // A name that is not valid UTF-8 once decoded stays as sent here; PHP decodes its bytes anyway
+  // (`n%5B%FF%5D` is the array `n`), so its escapes are read byte by byte too.
+  const declared = queryAliasOf(index, name) ?? (/%[0-9A-Fa-f]{2}/.test(name) ? queryAliasOf(index, decodeBytes(name)) : undefined);
   if (declared === undefined) return false;
   problems.push({ pointer: pointerFor(location, name), keyword: 'ambiguousName', message: `is read as "${declared.slice(0, 64)}" by some servers: send it as declared` });
   return true;
+}
+
+/** `%XX` escapes as the bytes (Latin-1 characters) they stand for, whatever UTF-8 says. */
+function decodeBytes(text: string): string {
+  return text.replace(/%([0-9A-Fa-f]{2})/g, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 function setDefined(values: Record<string, unknown>, key: string, value: unknown): void {
@@ -172,7 +179,10 @@ export function mediaTypeOf(contentType: string | undefined): { mediaType: strin
   let charset: string | undefined;
   for (const param of params) {
     const [name, value] = param.split('=');
-    if (name?.trim().toLowerCase() === 'charset' && value !== undefined) charset = value.trim().replace(/^"|"$/g, '').toLowerCase();
+    if (name?.trim().toLowerCase() !== 'charset' || value === undefined) continue;
+    // Two charsets: one server decodes by the first, another by the last (RFC 9110 §8.3.1 names one).
+    if (charset !== undefined) return undefined;
+    charset = value.trim().replace(/^"|"$/g, '').toLowerCase();
   }
   return { mediaType, charset };
 }
