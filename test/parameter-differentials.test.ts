@@ -197,8 +197,12 @@ describe('requests the gateway and the upstream could read differently are refus
     for (const name of ['_method', '_Method', 'X-HTTP-Method-Override']) {
       assert.deepEqual(await refused('/open/items/1', form(`amount=5&${name}=DELETE`)), [[`/body/${name}`, 'methodOverride']], name);
     }
+    // Laravel reads it from a JSON body too.
+    const put = (body: string): Options => ({ method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+    assert.deepEqual(await refused('/open/wild', put('{"amount":5,"_method":"DELETE"}')), [['/body/_method', 'methodOverride']]);
     // Names that only contain the word pass.
     await accepted('/plain/items/1?method=card&payment_method=x&_methods=1');
+    await accepted('/open/wild', put('{"amount":5,"payment_method":"card","nested":{"_method":"x"}}'));
   });
 
   test('rejects with 400 duplicateKey JSON keys that differ only in case, which Go and ASP.NET read as one field', async () => {

@@ -209,8 +209,15 @@ export function validateBody(media: CompiledMediaType, body: Buffer, limits: Val
   if (media.kind === 'json') {
     const parsed = parseJsonSafely(body, limits);
     if (!parsed.ok) return [{ pointer: `/body${parsed.problem.pointer}`, keyword: parsed.problem.keyword, message: parsed.problem.message }];
-    if (media.validate && !media.validate(parsed.validated)) return describeAjvErrors(media.validate.errors, 'body');
-    return [];
+    // Laravel reads `_method` from a JSON body too (its input bag is the JSON object) and runs a
+    // POST as the method named: refused like the query and form spellings (name-aliases.ts).
+    const problems: RequestProblem[] = [];
+    const value = parsed.value;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const key of Object.keys(value)) if (isMethodOverrideName(key)) problems.push({ pointer: pointerFor('body', key), keyword: 'methodOverride', message: 'asks the upstream for another method: send the method itself' });
+    }
+    if (media.validate && !media.validate(parsed.validated)) problems.push(...describeAjvErrors(media.validate.errors, 'body'));
+    return problems;
   }
   if (media.kind === 'form') {
     const text = decodeUtf8(body);
