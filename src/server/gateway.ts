@@ -4,12 +4,9 @@
  * flight finish on the config they started with; a config that fails validation never replaces
  * the one serving.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
-import type { Server as TlsServer, TLSSocket } from 'node:tls';
-import { basename, dirname } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ConfigIssue } from '../core/policy.js';
@@ -21,18 +18,15 @@ import { createLogger } from '../observability/logger.js';
 import { BoundedDestination } from '../observability/log-destination.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { createAdminServer } from './admin.js';
-import { answerClientError, answerConnect } from './client-errors.js';
-import { createRequestHandler } from './request-handler.js';
-import { ListenerTls } from './listener-tls.js';
-import { watchedTlsFiles } from './tls-options.js';
-import { ExpiryWatch, type KnownCertificate } from '../pki/expiry-watch.js';
-import { normalizeSerial, parsePemBundle } from '../pki/revocation.js';
-import { PrivateCa } from '../pki/private-ca.js';
-import type { x509 } from '../pki/x509.js';
+import { createListenerServer } from './listener-server.js';
+import type { ListenerTls } from './listener-tls.js';
+import { ExpiryWatch } from '../pki/expiry-watch.js';
+import { knownCertificates, upstreamServerCertificate } from './certificate-inventory.js';
+import { ConfigFileWatcher } from './file-watch.js';
+import { openListenerTls, reloadListenerTls, watchListenerTlsFiles, type ListenerEntry, type ListenerTlsDeps } from './listener-tls-reload.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
-import { POLICIES } from '../policies/index.js';
 import { openServices, type OpenedServices } from './services.js';
 import { listenOn } from './listen.js';
 
@@ -55,17 +49,6 @@ export interface BoundListener {
   readonly url: string;
 }
 
-interface ListenerEntry {
-  config: ListenerConfig;
-  readonly server: Server;
-  /** The TLS state in force (replaced on reload or when its files change). */
-  tls: ListenerTls | undefined;
-  watchers: FSWatcher[];
-  reloadTimer?: NodeJS.Timeout;
-  /** Counts TLS reloads started, so a slower, older reload never overwrites a newer one. */
-  tlsReloads?: number;
-}
-
 export type ReloadResult = { ok: true; revision: number } | { ok: false; issues: ConfigIssue[] };
 
 export class Gateway {
@@ -75,10 +58,8 @@ export class Gateway {
   #shedLoggedAt = 0;
   #draining = false;
   #ready = false;
-  #watcher: FSWatcher | undefined;
-  /** Folders of files the policies read (contracts), watched with the config file. */
-  #policyFileWatchers: FSWatcher[] = [];
-  #reloadTimer: NodeJS.Timeout | undefined;
+  /** The config file and the contracts it names, once watchConfigFile() was called. */
+  #configWatcher: ConfigFileWatcher | undefined;
   readonly #servers: ListenerEntry[] = [];
   readonly #admin: Server;
   readonly #destination: DestinationStream;
@@ -86,6 +67,7 @@ export class Gateway {
   readonly #options: GatewayOptions;
   readonly #services: OpenedServices;
   readonly #expiry: ExpiryWatch;
+  readonly #tlsDeps: ListenerTlsDeps;
 
   private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices) {
     this.#options = options;
@@ -93,7 +75,8 @@ export class Gateway {
     this.#clock = clock;
     this.#services = services;
     this.#runtime = this.#build(options.config);
-    this.#expiry = new ExpiryWatch(() => this.#knownCertificates(), {
+    this.#tlsDeps = { logger: () => this.#runtime.logger, clock, metrics: services.metrics, health: services.health };
+    this.#expiry = new ExpiryWatch(() => knownCertificates(this.#servers.map((entry) => ({ name: entry.config.name, tls: entry.tls })), this.#runtime, this.logger), {
       warningDays: options.config.certificateExpiry.warningDays,
       checkIntervalHours: options.config.certificateExpiry.checkIntervalHours,
       clock,
@@ -130,29 +113,6 @@ export class Gateway {
     // An upstream showing a certificate not seen before has it checked at once.
     const seen = (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => this.#expiry?.observe(upstreamServerCertificate(upstream, target, certificate));
     return buildRuntime(config, this.#destination, this.#clock, this.#services.services, this.#services.metrics, seen, this.#options.lookup);
-  }
-
-  /** Every certificate the gateway holds or has seen, for the expiry watch. */
-  #knownCertificates(): KnownCertificate[] {
-    const known: KnownCertificate[] = [];
-    for (const entry of this.#servers) for (const { kind, certificate } of entry.tls?.certificates ?? []) known.push(fromX509(kind, entry.config.name, certificate));
-    for (const upstream of this.#runtime.upstreams.values()) {
-      if (upstream.tls.cert) for (const certificate of parsePemBundle(upstream.tls.cert)) known.push(fromX509('upstream_client', upstream.name, certificate));
-      for (const target of upstream.targets) if (target.seenCertificate) known.push(upstreamServerCertificate(upstream.name, target, target.seenCertificate));
-    }
-    const pki = this.#runtime.config.pki;
-    if (pki) {
-      try {
-        const { certificate, issued } = PrivateCa.readPublic(pki.caDir);
-        known.push(fromX509('ca', pki.caDir, certificate));
-        for (const record of issued) {
-          if (record.status === 'active') known.push({ kind: 'issued', name: record.consumerId, subject: record.subject, serial: record.serial, notAfter: Date.parse(record.notAfter) });
-        }
-      } catch (error) {
-        this.logger.error({ event: 'certificate.watch_failed', caDir: pki.caDir, reason: (error as Error).message }, 'cannot read the private CA folder: its certificates are not watched');
-      }
-    }
-    return known;
   }
 
   /** Runs the expiry check now (tests; it also runs at start and every checkIntervalHours). */
@@ -266,54 +226,23 @@ export class Gateway {
   async #listen(): Promise<void> {
     const config = this.#runtime.config;
     for (const listener of config.listeners) {
-      const tls = listener.tls ? await this.#openTls(listener) : undefined;
-      const httpOptions = {
-        maxHeaderSize: listener.maxHeaderBytes,
-        headersTimeout: listener.headersTimeoutMs,
-        requestTimeout: listener.requestTimeoutMs,
-        keepAliveTimeout: listener.keepAliveTimeoutMs,
-        // How often Node checks the two timeouts above; its default (30 s) would let a slow head
-        // linger far past headersTimeoutMs.
-        connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(listener.headersTimeoutMs / 2))),
-        // Host is checked by the request handler, which answers with a problem (RFC 9112 §3.2).
-        requireHostHeader: false,
-      };
-      const server = (tls ? createHttpsServer({ ...httpOptions, ...tls.serverOptions() }) : createServer(httpOptions)) as Server;
+      const tls = listener.tls ? await openListenerTls(listener, this.#tlsDeps) : undefined;
+      const server = createListenerServer(listener, tls, {
+        tls: () => entry.tls,
+        runtime: () => this.#runtime,
+        draining: () => this.#draining,
+        overloaded: () => this.#overloaded(),
+        onStart: () => this.#inflight++,
+        onEnd: (route, status) => {
+          this.#inflight--;
+          this.#services.metrics.requests.inc({ route, status: GatewayMetrics.statusClass(status) });
+        },
+        onRenegotiation: (socket) => this.#renegotiationRefused(listener.name, socket),
+      });
+      // The handlers read the TLS state in force through the entry (replaced on reload); none runs
+      // before the server listens.
       const entry: ListenerEntry = { config: listener, server, tls, watchers: [] };
-      const handler = createRequestHandler({
-          listener: { name: listener.name, protocol: tls ? 'https' : 'http', bodyIdleTimeoutMs: listener.bodyIdleTimeoutMs, maxUriBytes: listener.maxUriBytes, tls: () => entry.tls, plainHttp: listener.plainHttp, httpsPort: listener.httpsPort },
-          runtime: () => this.#runtime,
-          draining: () => this.#draining,
-          overloaded: () => this.#overloaded(),
-          onStart: () => this.#inflight++,
-          onEnd: (route, status) => {
-            this.#inflight--;
-            this.#services.metrics.requests.inc({ route, status: GatewayMetrics.statusClass(status) });
-          },
-      });
-      server.on('request', handler);
-      // Expect: 100-continue is answered by the proxy when it starts forwarding the body, so a
-      // request refused by a policy (413, 401) never invites the client to send its body.
-      server.on('checkContinue', handler);
-      server.on('clientError', (error: Error & { code?: string }, socket) => {
-        if (RENEGOTIATION_ERRORS.has(error.code ?? '')) this.#renegotiationRefused(listener.name, socket as TLSSocket);
-        else answerClientError(error, socket, this.#runtime, listener.name);
-      });
-      // CONNECT never reaches 'request': without a listener here Node would drop it in silence.
-      server.on('connect', (req, socket) => answerConnect(req, socket, this.#runtime, listener.name));
-      if (tls) {
-        server.on('tlsClientError', (error: Error & { code?: string }) => this.logger.debug({ event: 'tls.handshake_failed', listener: listener.name, code: error.code }, 'TLS handshake failed'));
-        // Client-initiated renegotiation (TLS 1.2) is refused outright: it costs a full handshake
-        // of server CPU on a connection already paid for, and nothing we serve needs it (RFC 9325
-        // §3.5 allows refusing it). Node then ends the connection with a renegotiation error.
-        server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
-        // OCSP stapling: only handshakes whose client asks for status (status_request) get here;
-        // no response yet (or stapling off) means no staple, never a failed handshake.
-        server.on('OCSPRequest', (_certificate: Buffer, _issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => callback(null, entry.tls?.ocspStaple()));
-        tls.applyTicketKeys(server as unknown as TlsServer, true);
-        server.on('connection', () => entry.tls?.applyTicketKeys(server as unknown as TlsServer));
-      }
-      this.#watchTlsFiles(entry);
+      watchListenerTlsFiles(entry, this.#tlsDeps);
       await listenOn(server, listener.host, listener.port, `listener "${listener.name}"`).catch(async (error: unknown) => {
         await tls?.close();
         throw error;
@@ -350,7 +279,7 @@ export class Gateway {
       return { ok: false, issues: [{ path: '(config)', message: `could not be applied: ${(error as Error).message}` }] };
     }
     this.#runtime = next;
-    this.#watchPolicyFiles();
+    this.#configWatcher?.rewatch(config);
     this.#revision++;
     const startOnly = ['admin', 'store', 'apiKeys', 'bruteForce', 'oauth', 'redis'] as const;
     const changed: string[] = startOnly.filter((section) => JSON.stringify(previous.config[section]) !== JSON.stringify(config[section]));
@@ -388,31 +317,7 @@ export class Gateway {
    */
   async reloadTls(name: string): Promise<boolean> {
     const entry = this.#servers.find((candidate) => candidate.config.name === name);
-    if (!entry?.config.tls || !entry.tls) return false;
-    const reload = (entry.tlsReloads = (entry.tlsReloads ?? 0) + 1);
-    let next: ListenerTls | undefined;
-    try {
-      next = await this.#openTls(entry.config);
-      // A file-watch reload and a config reload can overlap; the one started last has read the
-      // newest files, so an older one that finishes later must not put older certificates back.
-      if (reload !== entry.tlsReloads) {
-        await next.close();
-        return false;
-      }
-      (entry.server as unknown as TlsServer).setSecureContext(next.secureContext);
-      next.applyTicketKeys(entry.server as unknown as TlsServer, true);
-    } catch (error) {
-      // The new state's CRL timer and fetches must not outlive a reload that failed.
-      await next?.close().catch(() => {});
-      this.logger.error({ event: 'tls.reload_failed', listener: name, reason: (error as Error).message }, 'TLS certificate reload failed: the previous certificate keeps serving');
-      return false;
-    }
-    const previous = entry.tls;
-    entry.tls = next;
-    this.#watchTlsFiles(entry);
-    await previous.close();
-    this.logger.info({ event: 'tls.reloaded', listener: name }, 'TLS certificate and client CAs reloaded');
-    return true;
+    return entry ? reloadListenerTls(entry, this.#tlsDeps) : false;
   }
 
   /** The listener's server, for tests and tools (ticket keys, connections). */
@@ -423,38 +328,6 @@ export class Gateway {
   /** The listener's TLS state, for tests and tools. */
   listenerTls(name: string): ListenerTls | undefined {
     return this.#servers.find((candidate) => candidate.config.name === name)?.tls;
-  }
-
-  #openTls(listener: ListenerConfig): Promise<ListenerTls> {
-    const counters = this.#services.metrics.listenerTls(listener.name);
-    const health = this.#services.health;
-    const metrics = {
-      ...counters,
-      crlRefresh: (source: string, result: 'ok' | 'failed') => {
-        counters.crlRefresh(source, result);
-        if (result === 'ok') health.up(`crl:${listener.name}:${source}`);
-        else health.down(`crl:${listener.name}:${source}`, 'CRL load or fetch failed (see crl.refresh_failed)');
-      },
-    };
-    return ListenerTls.open(listener.name, listener.tls!, { logger: this.logger, clock: this.#clock, metrics });
-  }
-
-  /** Watches the certificate files' folders (renames by cert tooling included); debounced. */
-  #watchTlsFiles(entry: ListenerEntry): void {
-    for (const watcher of entry.watchers) watcher.close();
-    entry.watchers = [];
-    const files = entry.config.tls ? watchedTlsFiles(entry.config.tls) : [];
-    for (const folder of new Set(files.map((file) => dirname(file)))) {
-      const names = new Set(files.filter((file) => dirname(file) === folder).map((file) => basename(file)));
-      const watcher = watch(folder, (_event, changed) => {
-        if (changed !== null && !names.has(changed)) return;
-        clearTimeout(entry.reloadTimer);
-        entry.reloadTimer = setTimeout(() => void this.reloadTls(entry.config.name), 200);
-      });
-      watcher.on('error', (error) => this.logger.error({ event: 'tls.watch_failed', listener: entry.config.name, err: error }, 'watching the certificate files failed: reload with SIGHUP'));
-      watcher.unref();
-      entry.watchers.push(watcher);
-    }
   }
 
   /** Reads the config file again; an invalid one is refused, logged, and the old one keeps serving. */
@@ -476,41 +349,9 @@ export class Gateway {
    */
   watchConfigFile(): void {
     const path = this.#options.configPath;
-    if (!path || this.#watcher) return;
-    const file = basename(path);
-    // Watching the folder, not the file, survives editors that replace the file by renaming.
-    this.#watcher = watch(dirname(path), (_event, changed) => {
-      if (changed !== null && changed !== file) return;
-      this.#scheduleReload();
-    });
-    this.#watcher.on('error', (error) => this.logger.error({ event: 'config.watch_failed', err: error }, 'watching the config file failed: reload with SIGHUP'));
-    this.#watchPolicyFiles();
-  }
-
-  #scheduleReload(): void {
-    clearTimeout(this.#reloadTimer);
-    this.#reloadTimer = setTimeout(() => void this.reloadFromFile(), 200);
-  }
-
-  #watchPolicyFiles(): void {
-    for (const watcher of this.#policyFileWatchers) watcher.close();
-    this.#policyFileWatchers = [];
-    if (!this.#watcher) return;
-    const files = policyFiles(this.#runtime.config);
-    for (const folder of new Set(files.map((file) => dirname(file)))) {
-      const names = new Set(files.filter((file) => dirname(file) === folder).map((file) => basename(file)));
-      try {
-        const watcher = watch(folder, (_event, changed) => {
-          if (changed !== null && !names.has(changed)) return;
-          this.#scheduleReload();
-        });
-        watcher.on('error', (error) => this.logger.error({ event: 'config.watch_failed', folder, err: error }, 'watching a file the config reads failed: reload with SIGHUP'));
-        watcher.unref();
-        this.#policyFileWatchers.push(watcher);
-      } catch (error) {
-        this.logger.error({ event: 'config.watch_failed', folder, err: error }, 'watching a file the config reads failed: reload with SIGHUP');
-      }
-    }
+    if (!path || this.#configWatcher) return;
+    this.#configWatcher = new ConfigFileWatcher(path, () => void this.reloadFromFile(), () => this.logger);
+    this.#configWatcher.start(this.#runtime.config);
   }
 
   /**
@@ -520,9 +361,7 @@ export class Gateway {
   async close(drainTimeoutMs = this.#runtime.config.lifecycle.drainTimeoutMs): Promise<void> {
     if (this.#draining) return;
     this.#draining = true;
-    this.#watcher?.close();
-    for (const watcher of this.#policyFileWatchers) watcher.close();
-    clearTimeout(this.#reloadTimer);
+    this.#configWatcher?.close();
     this.#expiry.stop();
     const logger = this.logger;
     logger.info({ event: 'gateway.draining', inflight: this.#inflight, drainTimeoutMs }, 'shutting down: draining in-flight requests');
@@ -547,33 +386,10 @@ export class Gateway {
   }
 }
 
-/** What Node reports when a client renegotiates: refused at once, or past its own limit. */
-const RENEGOTIATION_ERRORS: ReadonlySet<string> = new Set(['ERR_TLS_RENEGOTIATION_DISABLED', 'ERR_TLS_SESSION_ATTACK']);
-
-function fromX509(kind: KnownCertificate['kind'], name: string, certificate: x509.X509Certificate): KnownCertificate {
-  return { kind, name, subject: certificate.subject, serial: normalizeSerial(certificate.serialNumber), notAfter: certificate.notAfter.getTime() };
-}
-
-function upstreamServerCertificate(upstream: string, target: UpstreamTarget, certificate: SeenCertificate): KnownCertificate {
-  return { kind: 'upstream_server', name: `${upstream} ${target.origin}`, subject: certificate.subject, serial: normalizeSerial(certificate.serial), notAfter: certificate.notAfter };
-}
-
 
 function toBound(name: string, server: Server, scheme: 'http' | 'https' = 'http'): BoundListener {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const urlHost = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : host;
   return { name, host: address.address, port: address.port, url: `${scheme}://${urlHost}:${address.port}` };
-}
-
-/** Files named by the policies of a config (global and per route), absolute, for the watcher. */
-function policyFiles(config: GatewayConfig): string[] {
-  const files = new Set<string>();
-  for (const policies of [config.policies, ...config.routes.map((route) => route.policies)]) {
-    for (const { definition } of POLICIES) {
-      const policyConfig = policies[definition.name];
-      if (policyConfig && definition.watchedFiles) for (const file of definition.watchedFiles(policyConfig as never)) files.add(file);
-    }
-  }
-  return [...files];
 }
