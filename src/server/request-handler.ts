@@ -15,10 +15,10 @@ import type { DirectResponse } from '../core/policy.js';
 import type { BuiltinEndpoint } from '../core/services.js';
 import { buildProblem, problemHeaders, serializeProblem } from '../core/problem.js';
 import { continueTrace, formatTraceparent } from '../core/trace-context.js';
-import { redactPath } from '../observability/logger.js';
 import { normalizeIp, resolveClientIp } from './client-ip.js';
 import { BodyGuard, requestHasBody } from './body-guard.js';
 import { proxyRequest } from './proxy.js';
+import { logAccess } from './access-log.js';
 import { checkRequestHead } from './request-head.js';
 import { parseRequestTarget, tooLongTarget } from './request-target.js';
 import { parseAuthority } from '../core/authority.js';
@@ -328,38 +328,6 @@ class Responder {
   }
 }
 
-function logAccess(ctx: RequestContext, res: ServerResponse, runtime: Runtime): void {
-  const record: Record<string, unknown> = {
-    type: 'access',
-    requestId: ctx.requestId,
-    traceId: ctx.trace.traceId,
-    route: ctx.route.name,
-    method: ctx.method,
-    path: redactPath(ctx.path, ctx.search, runtime.sensitiveQueryParams),
-    status: res.headersSent ? res.statusCode : 0,
-    durationMs: round(performance.now() - ctx.startedAt),
-    upstreamMs: ctx.upstream.latencyMs === undefined ? undefined : round(ctx.upstream.latencyMs),
-    upstream: ctx.upstream.target,
-    attempts: ctx.upstream.attempts || undefined,
-    bytesIn: ctx.bytesIn,
-    bytesOut: ctx.bytesOut,
-    clientIp: ctx.clientIp,
-    code: ctx.error?.code,
-    consumerId: ctx.principal?.consumerId,
-    country: ctx.geo?.country,
-    credentialId: ctx.principal?.credentialId,
-    ...ctx.logFields,
-  };
-  if (ctx.error?.internal !== undefined) record.internal = ctx.error.internal;
-  if (!res.writableFinished) {
-    record.incomplete = true;
-    // No error of ours stopped it, so the client went away (the proxy may not have noticed yet).
-    if (!ctx.error) record.clientAborted = true;
-  }
-  if (runtime.config.logging.includeHeaders) record.headers = ctx.req.headers;
-  runtime.logger.info(record, 'request');
-}
-
 /** The whole body, within the limit; through the same guard as streaming (413, 408, client gone). */
 function readWholeBody(req: IncomingMessage, maxBytes: number, idleTimeoutMs: number): Promise<Buffer> {
   if (!requestHasBody(req)) return Promise.resolve(Buffer.alloc(0));
@@ -370,10 +338,6 @@ function readWholeBody(req: IncomingMessage, maxBytes: number, idleTimeoutMs: nu
     guard.once('end', () => resolve(Buffer.concat(chunks)));
     guard.once('error', (error) => reject(guard.failure ?? new GatewayError('request.malformed', { detail: 'The request body was not received.', internal: error.message })));
   });
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }
 
 function allowHeader(methods: readonly string[]): string {
