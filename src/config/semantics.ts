@@ -4,9 +4,9 @@
  * errors and every problem is reported in one pass.
  */
 import { canonicalRouteHost } from '../core/authority.js';
-import { isIP } from 'node:net';
 import type { ConfigIssue } from '../core/policy.js';
 import { findPolicy } from '../policies/index.js';
+import { parseCidr } from '../net/cidr.js';
 import { compilePathTemplate, templateParams } from '../server/path-template.js';
 import { checkKeyUrl } from '../jwt/key-url.js';
 import { policyUsed } from './policy-usage.js';
@@ -150,16 +150,6 @@ function checkListenerTls(path: string, listener: Loose, tls: Loose, issues: Con
       if (typeof url === 'string' && !/^https?:\/\/[^\s]+$/.test(url)) issues.push({ path: `${path}.tls.clientCertificates.crl.urls[${index}]`, message: 'must be an http:// or https:// URL' });
     });
   }
-}
-
-export function parseCidr(value: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
-  const [address, prefixText, extra] = value.split('/');
-  const version = isIP(address ?? '');
-  if (extra !== undefined || version === 0) return undefined;
-  const max = version === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) return undefined;
-  return { address: address!, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
 function checkTrustedProxies(proxies: unknown, issues: ConfigIssue[]): void {

@@ -12,7 +12,7 @@ import { countries } from 'countries-list';
 import { Reader, type Response } from 'maxmind';
 import type { GeoInfo } from '../core/context.js';
 import type { Logger } from '../observability/logger.js';
-import { CidrSet } from '../server/client-ip.js';
+import { CidrSet } from '../net/cidr.js';
 
 /**
  * Special-purpose addresses (RFC 6890 and the IANA special-purpose registries: private, loopback,

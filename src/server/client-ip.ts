@@ -4,42 +4,8 @@
  * untrusted address from the right is the client (anything left of it was written by the client
  * and could be forged).
  */
-import { BlockList, isIP } from 'node:net';
-import { parseCidr } from '../config/semantics.js';
-
-const ANSWER_CACHE_SIZE = 10000;
-
-/** A set of IP addresses and CIDR ranges, IPv4 and IPv6 (node:net BlockList underneath). */
-export class CidrSet {
-  readonly #list = new BlockList();
-  readonly #empty: boolean;
-  /**
-   * Answers by address, bounded: BlockList parses the address on every check, and the same few
-   * client and proxy addresses come back request after request. The set never changes, so the
-   * cache never goes stale; it is simply dropped when full.
-   */
-  readonly #answers = new Map<string, boolean>();
-
-  constructor(cidrs: readonly string[]) {
-    for (const cidr of cidrs) {
-      const parsed = parseCidr(cidr);
-      if (parsed) this.#list.addSubnet(parsed.address, parsed.prefix, parsed.family);
-    }
-    this.#empty = cidrs.length === 0;
-  }
-
-  has(address: string): boolean {
-    if (this.#empty) return false;
-    let answer = this.#answers.get(address);
-    if (answer === undefined) {
-      const family = isIP(address);
-      answer = family !== 0 && this.#list.check(address, family === 4 ? 'ipv4' : 'ipv6');
-      if (this.#answers.size >= ANSWER_CACHE_SIZE) this.#answers.clear();
-      this.#answers.set(address, answer);
-    }
-    return answer;
-  }
-}
+import { isIP } from 'node:net';
+import { CidrSet } from '../net/cidr.js';
 
 /** The proxies allowed to say who the client is. */
 export const TrustedProxies = CidrSet;

@@ -6,8 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
-import { parseCidr } from '../../config/semantics.js';
-import { CidrSet } from '../../server/client-ip.js';
+import { CidrSet, parseCidr } from '../../net/cidr.js';
 
 const configSchema = policyConfig(
   {
