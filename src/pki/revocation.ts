@@ -15,6 +15,7 @@ import type { CrlConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { outboundDispatcher } from '../net/outbound-agent.js';
 import { x509 } from './x509.js';
+import { readCappedBody } from '../net/read-capped.js';
 
 export type RevocationStatus = 'good' | 'revoked' | 'unknown';
 
@@ -188,17 +189,7 @@ async function fetchCrl(url: string): Promise<Buffer> {
     await response.body.dump();
     throw new Error(`answered ${response.statusCode}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_CRL_BYTES) {
-      response.body.destroy();
-      throw new Error('is too large');
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  return readCappedBody(response.body, MAX_CRL_BYTES, 'is too large');
 }
 
 /** Every certificate in a PEM bundle. */

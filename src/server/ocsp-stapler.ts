@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { outboundDispatcher } from '../net/outbound-agent.js';
 import { certId, checkOcspResponse, ocspRequest, type OcspSubject } from '../pki/ocsp.js';
+import { readCappedBody } from '../net/read-capped.js';
 
 /** A responder that does not answer in full within this long counts as failed. */
 const FETCH_TIMEOUT_MS = 5000;
@@ -127,16 +128,6 @@ export class OcspStapler {
       await response.body.dump();
       throw new Error(`the responder answered HTTP ${response.statusCode}`);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_RESPONSE_BYTES) {
-        response.body.destroy();
-        throw new Error('the response is too large');
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks);
+    return readCappedBody(response.body, MAX_RESPONSE_BYTES, 'the response is too large');
   }
 }
