@@ -107,8 +107,8 @@ test('start prints the warning and starts', async () => {
   writeFileSync(file, JSON.stringify(baseConfig(['http://127.0.0.1:9'], { routes: [route('create', '/payments', ['POST'], { operationId: 'createPayment' })] })));
   const cli = spawnCli(['start', '--config', file]);
   try {
-    assert.match(await cli.waitForLine(/warning/, 20000), /^portcullis: warning: routes\[0\]: the contract says operation createPayment requires security/);
-    await cli.waitForLine(/gateway\.started|listening/, 20000);
+    assert.match(await cli.waitForLine(/warning/), /^portcullis: warning: routes\[0\]: the contract says operation createPayment requires security/);
+    await cli.waitForLine(/gateway\.started|listening/);
   } finally {
     cli.child.kill('SIGTERM');
     await cli.exited;

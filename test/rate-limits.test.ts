@@ -165,7 +165,7 @@ describe('rate limits per consumer, with overrides', () => {
     const override = set.json<{ id: string; limit: number }>();
     assert.equal(override.limit, 5);
     // Used 2 of the new 5: the stored state is a time, so the override applies to it at once.
-    await eventually(async () => (await call(alpha.key)).status === 200, 'the override reaches the limiter', 3000);
+    await eventually(async () => (await call(alpha.key)).status === 200, 'the override reaches the limiter');
     const reply = await call(alpha.key);
     assert.equal(reply.status, 200);
     assert.equal(reply.headers['ratelimit-policy'], '"per-day";q=5;w=86400');
@@ -195,7 +195,7 @@ describe('rate limits per consumer, with overrides', () => {
     // Wait for this refusal, not any 429: before the override arrives, the base limit (2 a day, a POST
     // costs 2) refuses gamma's second POST too, with a Retry-After.
     const cannotFit = /costs 2 units; the \\"per-day\\" limit allows at most 1 at once/;
-    await eventually(async () => cannotFit.test((await httpRequest(`${gw.url}/x`, { method: 'POST', headers: { authorization: `Bearer ${gamma.key}` } })).text), 'the override applies', 3000);
+    await eventually(async () => cannotFit.test((await httpRequest(`${gw.url}/x`, { method: 'POST', headers: { authorization: `Bearer ${gamma.key}` } })).text), 'the override applies');
     const refused = await httpRequest(`${gw.url}/x`, { method: 'POST', headers: { authorization: `Bearer ${gamma.key}` } });
     assertProblem(refused, 429, 'ratelimit.exceeded');
     assert.equal(refused.headers['retry-after'], undefined);
@@ -205,7 +205,7 @@ describe('rate limits per consumer, with overrides', () => {
   test("a key's own override wins over its consumer's", async () => {
     const own = await gw.admin.call('POST', '/v1/rate-limit-overrides', { subjectType: 'api_key', subjectId: beta.id, limitName: 'per-day', limit: 1000, windowSeconds: 86400, burst: 1000 });
     assert.equal(own.status, 200, own.text);
-    await eventually(async () => (await call(beta.key)).status === 200 && (await call(beta.key)).status === 200, 'the key override applies', 3000);
+    await eventually(async () => (await call(beta.key)).status === 200 && (await call(beta.key)).status === 200, 'the key override applies');
   });
 });
 
@@ -324,9 +324,16 @@ type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 describe('concurrency slots when a client leaves early', () => {
   let gw: TestGateway;
   let upstream: TestUpstream;
-  let jwksDelayMs = 0;
+  // The identity provider answers JWKS requests at once, or holds them while `held` is set, so the
+  // test can keep a request waiting in authentication for exactly as long as it needs.
+  let held: Array<() => void> | undefined;
+  let jwksRequests = 0;
+  let jwksAnswered = 0;
   const idp = createServer((_req, res) => {
-    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published })), jwksDelayMs);
+    jwksRequests++;
+    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published }), () => jwksAnswered++);
+    if (held) held.push(answer);
+    else answer();
   });
   const published: object[] = [];
   let first: KeyPair;
@@ -357,6 +364,7 @@ describe('concurrency slots when a client leaves early', () => {
     );
   });
   after(async () => {
+    held?.splice(0).forEach((answer) => answer());
     await gw.close();
     await upstream.close();
     idp.closeAllConnections();
@@ -365,20 +373,34 @@ describe('concurrency slots when a client leaves early', () => {
 
   test('gives the slot back when the client disconnects while authentication still waits, and forwards nothing for it', async () => {
     assert.equal((await httpRequest(`${gw.url}/r`, { headers: { authorization: `Bearer ${await token(first.privateKey, 'k1')}` } })).status, 200);
-    // A new key id makes the gateway fetch the JWKS again, which the provider now answers slowly.
+    assert.equal(jwksRequests, 1);
+    // A new key id makes the gateway fetch the JWKS again; the provider holds that answer.
     published.push({ ...(await exportJWK(second.publicKey)), kid: 'k2', alg: 'ES256', use: 'sig' });
-    jwksDelayMs = 300;
-    await sleep(1100); // past minRefetchSeconds
-    const leaving = rawHttpRequest(`${gw.url}/r`, { headers: { authorization: `Bearer ${await token(second.privateKey, 'k2')}` }, agent: false });
+    held = [];
+    await sleep(1100); // at least minRefetchSeconds: a slower machine only waits longer
+    const leaving = rawHttpRequest(`${gw.url}/r`, { headers: { authorization: `Bearer ${await token(second.privateKey, 'k2')}`, 'x-probe': 'abandoned' }, agent: false });
     leaving.on('error', () => {});
     leaving.end();
-    await sleep(50);
+    // The scenario, established rather than hoped for: the request waits in authentication (its
+    // key fetch reached the provider) when its client goes, and the gateway has seen it go.
+    await eventually(() => jwksRequests === 2, 'the abandoned request is waiting for the key fetch');
+    assert.equal(gw.gateway.inflight, 1);
     leaving.destroy();
-    await sleep(500);
-    jwksDelayMs = 0;
-    assert.equal(upstream.requests.length, 1, 'the abandoned request was not forwarded');
-    const next = await httpRequest(`${gw.url}/r`, { headers: { authorization: `Bearer ${await token(first.privateKey, 'k1')}` } });
+    await eventually(() => gw.gateway.inflight === 0, 'the gateway saw the client leave');
+    const answers = held.splice(0);
+    held = undefined;
+    answers.forEach((answer) => answer());
+    await eventually(() => jwksAnswered === 2, 'the key fetch was answered');
+    // Authentication now completes for the abandoned request. A slot it kept would lock the
+    // consumer out for good; one still in use for a moment only delays the next request.
+    let next = { status: 0, text: '' };
+    await eventually(async () => {
+      next = await httpRequest(`${gw.url}/r`, { headers: { authorization: `Bearer ${await token(second.privateKey, 'k2')}` } });
+      return next.status !== 429;
+    }, 'the concurrency slot is given back');
     assert.equal(next.status, 200, `the consumer is not locked out: ${next.text}`);
+    assert.equal(upstream.requests.length, 2);
+    assert.ok(!upstream.requests.some((request) => request.headers['x-probe'] === 'abandoned'), 'the abandoned request was not forwarded');
   });
 });
 

@@ -192,7 +192,7 @@ describe('timeouts, Expect and retries', () => {
       socket.on('data', (data) => (answer += data.toString()));
       socket.on('error', () => {});
       socket.write('POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc');
-      await eventually(() => answer.includes('request.timeout'), 'a 408 problem arrives', 4000);
+      await eventually(() => answer.includes('request.timeout'), 'a 408 problem arrives');
       assert.match(answer, /^HTTP\/1\.1 408/);
       socket.destroy();
     } finally {

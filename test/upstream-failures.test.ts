@@ -152,7 +152,7 @@ describe('when the upstream fails', () => {
       let answer = '';
       socket.on('data', (data) => (answer += data.toString()));
       await eventually(() => answer.startsWith('HTTP/1.1 408'), 'the client is told 408 request.timeout');
-      await eventually(() => upstream.requests.length === 1 && upstream.requests[0]!.aborted, 'the stalled upstream request is aborted', 5000);
+      await eventually(() => upstream.requests.length === 1 && upstream.requests[0]!.aborted, 'the stalled upstream request is aborted');
       await eventually(() => gw.gateway.inflight === 0, 'no request is left in flight');
       socket.destroy();
     } finally {

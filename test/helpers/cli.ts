@@ -6,10 +6,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './index.js';
 
+/**
+ * How long to wait for a line from a CLI child. A child process loads the whole gateway before its
+ * first line: under CPU load (a second suite in parallel) that alone took over 10 s, which failed
+ * the SIGHUP lifecycle test 4 runs in 5. The bound only decides how long a failing test takes.
+ */
+const CLI_LINE_TIMEOUT_MS = 60_000;
+
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20000 });
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -31,7 +38,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
     child,
     output: () => output,
     exited,
-    async waitForLine(pattern, timeoutMs = 10000) {
+    async waitForLine(pattern, timeoutMs = CLI_LINE_TIMEOUT_MS) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const line = output.split('\n').find((l) => pattern.test(l));
@@ -79,7 +86,7 @@ export async function startGatewayNodes(count: number, config: (ports: { port: n
       const node = spawnCli(['start', '--config', file], env);
       nodes.push(node);
       ports.push(nodePorts);
-      await node.waitForLine(/gateway\.started/, 20000);
+      await node.waitForLine(/gateway\.started/);
     }
   } catch (error) {
     stop();

@@ -9,6 +9,9 @@ import { validateConfig, formatIssue } from '../../src/config/loader.js';
 import type { Clock } from '../../src/core/clock.js';
 import { Gateway } from '../../src/server/gateway.js';
 
+/** How long a test waits for a condition it expects (a log line, a state) before failing. */
+export const CONDITION_TIMEOUT_MS = 15_000;
+
 /** Collects pino's output: every line the gateway logs, as text and parsed. */
 export class LogCapture {
   readonly lines: string[] = [];
@@ -21,8 +24,11 @@ export class LogCapture {
   text(): string {
     return this.lines.join('\n');
   }
-  /** Waits until a record matching the predicate has been logged. */
-  async waitFor(predicate: (record: Record<string, unknown>) => boolean, timeoutMs = 3000): Promise<Record<string, unknown>> {
+  /**
+   * Waits until a record matching the predicate has been logged. The bound is generous on purpose:
+   * it only decides how long a failing test takes, and a loaded CI machine must not fail a good one.
+   */
+  async waitFor(predicate: (record: Record<string, unknown>) => boolean, timeoutMs = CONDITION_TIMEOUT_MS): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.records.find(predicate);
@@ -32,7 +38,7 @@ export class LogCapture {
     }
   }
   /** The access-log line of one request, once written. */
-  accessLine(requestId: unknown, timeoutMs = 3000): Promise<Record<string, unknown>> {
+  accessLine(requestId: unknown, timeoutMs = CONDITION_TIMEOUT_MS): Promise<Record<string, unknown>> {
     return this.waitFor((r) => r.type === 'access' && r.requestId === requestId, timeoutMs);
   }
   access(requestId?: string): Array<Record<string, unknown>> {
@@ -227,8 +233,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls until the condition holds; fails the test with the message after the timeout. */
-export async function eventually(condition: () => boolean | Promise<boolean>, message: string, timeoutMs = 3000): Promise<void> {
+/**
+ * Polls until the condition holds; fails the test with the message after the timeout. Pass a
+ * timeout only where the test names a promise about time ("within a second"); otherwise the
+ * default bound is generous, so that a loaded machine cannot fail a test that would pass.
+ */
+export async function eventually(condition: () => boolean | Promise<boolean>, message: string, timeoutMs = CONDITION_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out: ${message}`);
