@@ -7,7 +7,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONSUMER_URI_PREFIX, createCa, createCrl, crlToPem, generateKeyPair, issueLeaf, privateKeyToPem } from '../src/pki/issue.js';
+import { CONSUMER_URI_PREFIX } from '../src/auth/consumer-uri.js';
+import { createCa, createCrl, crlToPem, generateKeyPair, issueLeaf, privateKeyToPem } from '../src/pki/issue.js';
 import { freePort, load, median, pinned, startGatewayProcess, startServer, stopAll } from './harness.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import { generateKeyPair, issueLeaf, leafKeyUsage } from '../src/pki/issue.js';
 import { keyProtection } from '../src/pki/pkcs8-encryption.js';
-import { x509 } from '../src/pki/x509.js';
+import { x509 } from '../src/auth/x509.js';
 import { runCliAsync } from './helpers/cli.js';
 import { baseConfig, httpRequest, sleep, startGateway, startUpstream, type TestUpstream } from './helpers/index.js';
 import { makeTestPki, type TestPki } from './helpers/certs.js';

@@ -16,7 +16,7 @@ import { contractSecurityWarnings } from './contract-security.js';
 import { checkStartRules } from './start-rules.js';
 import { applyServersPrefix } from './servers-prefix.js';
 import { resolveSecretReference, SECRET_REFERENCE } from './secret.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../core/suggest.js';
 
 /** `warnings`: what is valid but likely a mistake (a contract that requires security on a route without authentication). */
 export type LoadResult = { ok: true; config: GatewayConfig; warnings: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] };

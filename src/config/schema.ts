@@ -4,7 +4,7 @@
  * TypeScript type of a loaded config. Every option has its unit in its name and a description;
  * docs/configuration.md documents each one (a test checks).
  */
-import { StringEnum } from './string-enum.js';
+import { StringEnum } from '../core/string-enum.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { SecretValue } from './secret.js';
 import { POLICIES } from '../policies/index.js';

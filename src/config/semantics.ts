@@ -7,10 +7,10 @@ import { canonicalRouteHost } from '../core/authority.js';
 import type { ConfigIssue } from '../core/policy.js';
 import { findPolicy } from '../policies/index.js';
 import { parseCidr } from '../net/cidr.js';
-import { compilePathTemplate, templateParams } from '../server/path-template.js';
+import { compilePathTemplate, templateParams } from '../http/path-template.js';
 import { checkKeyUrl } from '../jwt/key-url.js';
 import { policyUsed } from './policy-usage.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../core/suggest.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);

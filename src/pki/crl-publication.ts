@@ -6,7 +6,7 @@
  */
 import { stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { x509 } from './x509.js';
+import { x509 } from '../auth/x509.js';
 
 export class CrlPublication {
   #der: Buffer | undefined;

@@ -8,7 +8,7 @@ import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import { encryptPkcs8 } from './pkcs8-encryption.js';
-import { SIGNING_ALGORITHM, x509 } from './x509.js';
+import { SIGNING_ALGORITHM, x509 } from '../auth/x509.js';
 
 type Key = webcrypto.CryptoKey;
 export interface KeyPair {
@@ -21,9 +21,6 @@ export interface Signer {
   readonly certificate: x509.X509Certificate;
   readonly privateKey: Key;
 }
-
-/** The SAN entry `certs issue --consumer` writes, so auth-mtls can map the certificate to its consumer. */
-export const CONSUMER_URI_PREFIX = 'urn:portcullis:consumer:';
 
 export async function generateKeyPair(): Promise<KeyPair> {
   return (await webcrypto.subtle.generateKey(SIGNING_ALGORITHM, true, ['sign', 'verify'])) as KeyPair;

@@ -12,7 +12,7 @@ import { createHash, verify as verifySignature, X509Certificate as NodeCertifica
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { BasicOCSPResponse, CertID, id_kp_OCSPSigning, id_pkix_ocsp_basic, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest } from '@peculiar/asn1-ocsp';
 import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
-import { x509 } from './x509.js';
+import { x509 } from '../auth/x509.js';
 
 const SHA1_OID = '1.3.14.3.2.26';
 /** Clocks differ: a response made a little "in the future" by the responder's clock is still fine. */

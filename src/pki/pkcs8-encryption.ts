@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { AsnConvert, AsnProp, AsnPropTypes } from '@peculiar/asn1-schema';
 import { EncryptedData, EncryptedPrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { x509 } from './x509.js';
+import { x509 } from '../auth/x509.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 

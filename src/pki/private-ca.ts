@@ -16,10 +16,11 @@
 import { createHash, webcrypto } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONSUMER_URI_PREFIX, createCa, createCrl, crlNumberOf, crlToPem, generateKeyPair, issueLeaf, privateKeyFromPem, privateKeyToPem, type Signer } from './issue.js';
+import { CONSUMER_URI_PREFIX } from '../auth/consumer-uri.js';
+import { createCa, createCrl, crlNumberOf, crlToPem, generateKeyPair, issueLeaf, privateKeyFromPem, privateKeyToPem, type Signer } from './issue.js';
 import { isWeakProtection, keyProtection } from './pkcs8-encryption.js';
 import { normalizeSerial, parsePemBundle } from './revocation.js';
-import { x509 } from './x509.js';
+import { x509 } from '../auth/x509.js';
 
 export class CaError extends Error {}
 

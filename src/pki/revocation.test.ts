@@ -10,7 +10,7 @@ import { createLogger } from '../observability/logger.js';
 import { LogCapture } from '../../test/helpers/index.js';
 import { createCa, createCrl, crlToPem, generateKeyPair, randomSerial, type Signer } from './issue.js';
 import { RevocationChecker } from './revocation.js';
-import { SIGNING_ALGORITHM, x509 } from './x509.js';
+import { SIGNING_ALGORITHM, x509 } from '../auth/x509.js';
 
 const DAY = 86400000;
 const REVOKED = '0badc0de';

@@ -14,7 +14,7 @@ import type { Clock } from '../core/clock.js';
 import type { CrlConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { outboundDispatcher } from '../net/outbound-agent.js';
-import { x509 } from './x509.js';
+import { x509 } from '../auth/x509.js';
 import { readCappedBody } from '../net/read-capped.js';
 
 export type RevocationStatus = 'good' | 'revoked' | 'unknown';

@@ -54,9 +54,3 @@ export class BodyGuard extends Transform {
     this.destroy(error);
   }
 }
-
-/** RFC 9112 §6.3: a request has a body when it declares a length above zero or a transfer coding. */
-export function requestHasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}

@@ -7,7 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import type { KnownCertificate } from '../pki/expiry-watch.js';
 import { normalizeSerial, parsePemBundle } from '../pki/revocation.js';
 import { PrivateCa } from '../pki/private-ca.js';
-import type { x509 } from '../pki/x509.js';
+import type { x509 } from '../auth/x509.js';
 import type { ListenerTls } from './listener-tls.js';
 import type { Runtime } from './runtime.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';

@@ -16,7 +16,7 @@ import type { ListenerTlsConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { normalizeSerial, parsePemBundle, RevocationChecker, type RevocationMetrics } from '../pki/revocation.js';
 import { ocspSubject } from '../pki/ocsp.js';
-import { x509 } from '../pki/x509.js';
+import { x509 } from '../auth/x509.js';
 import { OcspStapler } from './ocsp-stapler.js';
 import { hstsHeader, listenerSecureContext, readPemFile } from './tls-options.js';
 

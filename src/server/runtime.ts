@@ -15,8 +15,8 @@ import { ALWAYS_REDACTED_QUERY_PARAMS, createLogger, type Logger } from '../obse
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { POLICIES } from '../policies/index.js';
 import { TrustedProxies } from './client-ip.js';
-import { compilePathTemplate, fillTemplate, type TemplateSegment } from './path-template.js';
-import { Router } from './router.js';
+import { compilePathTemplate, fillTemplate, type TemplateSegment } from '../http/path-template.js';
+import { Router } from '../http/router.js';
 import { ALWAYS_CREDENTIAL_HEADERS } from './request-head.js';
 import { canonicalRouteHost } from '../core/authority.js';
 import { CrlPublication } from '../pki/crl-publication.js';

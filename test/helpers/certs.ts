@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, createCrl, crlToPem, generateKeyPair, issueLeaf, privateKeyToPem, type Signer } from '../../src/pki/issue.js';
-import type { x509 } from '../../src/pki/x509.js';
+import type { x509 } from '../../src/auth/x509.js';
 
 const DAY = 86400000;
 

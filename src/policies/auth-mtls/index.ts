@@ -13,8 +13,8 @@ import { CONSUMER_ID_PATTERN, isSafeConsumerId } from '../../core/consumer-id.js
 import type { PeerCertificate, RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
-import { CONSUMER_URI_PREFIX } from '../../pki/issue.js';
-import { x509 } from '../../pki/x509.js';
+import { CONSUMER_URI_PREFIX } from '../../auth/consumer-uri.js';
+import { x509 } from '../../auth/x509.js';
 
 const Scopes = Type.Array(Type.String({ pattern: '^[!#-\\[\\]-~]+$' }), { default: [], description: 'Scopes the principal holds.' });
 

@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import type { HeaderMap, RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig } from '../../core/policy.js';
-import { StringEnum } from '../../config/string-enum.js';
+import { StringEnum } from '../../core/string-enum.js';
 import type { Decision, LimitSpec } from '../../ratelimit/gcra.js';
 import { describePolicies, describeRemaining, legacyHeaders } from '../../ratelimit/headers.js';
 import { partitionKey, PARTITION_KINDS } from '../../ratelimit/partition.js';

@@ -11,8 +11,8 @@ import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
 import { mediaTypeOf } from '../../openapi/request-validator.js';
 import { parseJsonSafely, pathToPointer, rewriteStrings } from '../../openapi/safe-json.js';
-import { requestHasBody } from '../../server/body-guard.js';
-import { validationLimitsSchema } from '../validate/index.js';
+import { validationLimitsSchema } from '../../openapi/validation-limits.js';
+import { requestHasBody } from '../../http/request-body.js';
 import { sanitizeString, untouched, type SanitizeRules, type StringProblem } from './sanitize-string.js';
 
 const Mode = (values: readonly string[], fallback: string, description: string) => Type.Unsafe<string>({ type: 'string', enum: [...values], default: fallback, description });

@@ -15,23 +15,13 @@ import { ContractError } from '../../openapi/openapi-document.js';
 import { describeAjvErrors, loadContract, type CompiledContract, type CompiledOperation } from '../../openapi/contract.js';
 import type { RequestProblem } from '../../openapi/parameters.js';
 import { contentFor, mediaTypeOf, selectMedia, validateBody, validateParameters, type ValidationLimits } from '../../openapi/request-validator.js';
-import { suggest } from '../../config/suggest.js';
-import { compilePathTemplate } from '../../server/path-template.js';
-import { Router } from '../../server/router.js';
-import { requestHasBody } from '../../server/body-guard.js';
+import { validationLimitsSchema } from '../../openapi/validation-limits.js';
+import { suggest } from '../../core/suggest.js';
+import { compilePathTemplate } from '../../http/path-template.js';
+import { Router } from '../../http/router.js';
+import { requestHasBody } from '../../http/request-body.js';
 
 const OPERATION = '^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE) /.*$';
-
-export const validationLimitsSchema = Type.Object(
-  {
-    maxBodyBytes: Type.Integer({ minimum: 0, maximum: 10 * 1024 * 1024, default: 1024 * 1024, description: 'Largest body read for validation (413 request.body_too_large past it); at most 10 MiB.' }),
-    maxDepth: Type.Integer({ minimum: 1, maximum: 1000, default: 32, description: 'Deepest nesting of objects and arrays in a JSON body.' }),
-    maxStringLength: Type.Integer({ minimum: 1, default: 65536, description: 'Longest string (and property name, parameter value) in characters.' }),
-    maxArrayLength: Type.Integer({ minimum: 0, default: 10000, description: 'Most items in one JSON array.' }),
-    maxProperties: Type.Integer({ minimum: 0, default: 1000, description: 'Most properties in one JSON object; most query parameters or form fields.' }),
-  },
-  { additionalProperties: false, default: {}, description: 'Safe limits that apply even where the schema says nothing.' },
-);
 
 const configSchema = policyConfig(
   {

@@ -1,4 +1,4 @@
-/** A config helper with no imports of the gateway's own, so policies can use it without cycles. */
+/** A config schema helper for policies and the config schema alike; in core, which policies may import. */
 import { Type } from '@sinclair/typebox';
 
 /** One of a fixed set of strings, as a plain `enum` (one clear error instead of one per union branch). */
