@@ -42,8 +42,9 @@ export interface ConfigIssue {
   message: string;
 }
 
-export interface PolicyDefinition<S extends TObject = TObject> {
-  readonly name: string;
+export interface PolicyDefinition<S extends TObject = TObject, N extends string = string> {
+  /** The policy's key in config files and in the order table (policies/order.ts). */
+  readonly name: N;
   readonly description: string;
   /** On for every route unless a config says `enabled: false` (safe defaults). */
   readonly enabledByDefault: boolean;
@@ -68,7 +69,11 @@ export interface PolicyDefinition<S extends TObject = TObject> {
   create(config: Static<S>, deps: PolicyDeps): PolicyHandlers;
 }
 
-export function definePolicy<S extends TObject>(definition: PolicyDefinition<S>): PolicyDefinition<S> {
+/**
+ * Keeps the name's literal type, so the registry (policies/index.ts) can check at compile time
+ * that every policy has exactly one entry in the order table.
+ */
+export function definePolicy<const N extends string, S extends TObject>(definition: PolicyDefinition<S, N>): PolicyDefinition<S, N> {
   return definition;
 }
 
