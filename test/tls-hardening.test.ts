@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { request } from 'undici';
 import { ManualClock } from '../src/core/clock.js';
-import { outboundDispatcher } from '../src/net/outbound-agent.js';
+import { Outbound } from '../src/outbound/index.js';
 import { generateKeyPair, issueLeaf, privateKeyToPem } from '../src/pki/issue.js';
 import { assertProblem, baseConfig, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
 import { makeTestPki, type TestPki } from './helpers/certs.js';
@@ -150,13 +150,17 @@ describe('outbound TLS offers the same groups', () => {
     }
   });
 
-  test("the gateway's own fetches (JWKS, CRL, OCSP) refuse a server that accepts only ffdhe groups", async () => {
+  test("the gateway's own fetches (JWKS, CRL, OCSP) refuse a server that accepts only ffdhe groups", async (t) => {
     const ffdhe = await serverWith('ffdhe2048');
     const good = await serverWith('X25519');
-    // The outbound agent verifies against the system CAs; this test CA is not one, so the refusal
+    const outbound = new Outbound();
+    t.after(() => outbound.close());
+    // The outbound agents verify against the system CAs; this test CA is not one, so the refusal
     // must come before certificate checks: a handshake failure, not a verification error.
-    await assert.rejects(request(`https://127.0.0.1:${ffdhe}/`, { dispatcher: outboundDispatcher() }), (error: Error & { code?: string }) => /handshake failure/i.test(error.message));
-    await assert.rejects(request(`https://127.0.0.1:${good}/`, { dispatcher: outboundDispatcher() }), (error: Error & { code?: string }) => error.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || /certificate/i.test(error.message));
+    for (const purpose of ['jwks', 'discovery', 'crl', 'ocsp'] as const) {
+      await assert.rejects(request(`https://127.0.0.1:${ffdhe}/`, { dispatcher: outbound.agent(purpose) }), (error: Error & { code?: string }) => /handshake failure/i.test(error.message));
+      await assert.rejects(request(`https://127.0.0.1:${good}/`, { dispatcher: outbound.agent(purpose) }), (error: Error & { code?: string }) => error.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || /certificate/i.test(error.message));
+    }
   });
 });
 

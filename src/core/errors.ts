@@ -54,6 +54,7 @@ export const ERROR_TABLE = {
   'store.unavailable': { status: 503, title: 'Store unavailable' },
   'upstream.unavailable': { status: 502, title: 'Upstream unavailable' },
   'upstream.timeout': { status: 504, title: 'Upstream timed out' },
+  'upstream.egress_denied': { status: 502, title: 'Upstream connection not allowed' },
   'upstream.contract_violation': { status: 502, title: 'Upstream response breaks the API contract' },
   'internal': { status: 500, title: 'Internal gateway error' },
 } as const satisfies Record<string, { status: number; title: string }>;

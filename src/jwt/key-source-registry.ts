@@ -2,15 +2,13 @@
  * One KeySource per distinct issuer key configuration, shared by every route that names it and
  * kept across config reloads (a reload must not refetch every JWKS). Closed with the gateway.
  */
-import type { Clock } from '../core/clock.js';
 import type { IssuerKeyRegistry, IssuerKeys, IssuerKeysOptions } from '../core/services.js';
-import type { Logger } from '../observability/logger.js';
-import { KeySource, type KeySourceMetrics } from './key-source.js';
+import { KeySource, type KeySourceDeps } from './key-source.js';
 
 export class KeySourceRegistry implements IssuerKeyRegistry {
   readonly #sources = new Map<string, KeySource>();
 
-  constructor(private readonly deps: { clock: Clock; logger: Logger; metrics?: KeySourceMetrics }) {}
+  constructor(private readonly deps: KeySourceDeps) {}
 
   #builtin: IssuerKeys | undefined;
 

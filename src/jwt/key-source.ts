@@ -12,11 +12,19 @@ import type { Clock } from '../core/clock.js';
 import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys, type IssuerKeysOptions } from '../core/services.js';
 import type { Logger } from '../observability/logger.js';
 import { fetch, type Dispatcher } from 'undici';
-import { outboundDispatcher } from '../net/outbound-agent.js';
+import type { ConnectHook, Outbound } from '../outbound/index.js';
 import { checkDiscoveredJwksUri } from './key-url.js';
 import { parseStrictJsonObject } from './strict-json.js';
 
 export type KeySourceOptions = IssuerKeysOptions;
+
+export interface KeySourceDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics?: KeySourceMetrics | undefined;
+  /** Discovery documents and JWKS are fetched through its `discovery` and `jwks` agents. */
+  readonly outbound: Outbound;
+}
 
 export interface KeySourceMetrics {
   fetched(issuer: string, outcome: 'ok' | 'error'): void;
@@ -49,7 +57,7 @@ export class KeySource implements IssuerKeys {
 
   constructor(
     readonly options: KeySourceOptions,
-    private readonly deps: { clock: Clock; logger: Logger; metrics?: KeySourceMetrics | undefined },
+    private readonly deps: KeySourceDeps,
   ) {
     this.#static = options.keys !== undefined;
     this.#lastUsed = deps.clock.now();
@@ -151,18 +159,18 @@ export class KeySource implements IssuerKeys {
 
   async #fetchKeys(): Promise<JSONWebKeySet> {
     let jwksUrl = this.options.jwksUrl;
-    let dispatcher: Dispatcher | undefined;
+    let check: ConnectHook | undefined;
     if (this.options.discoveryUrl) {
-      const metadata = await fetchJson(this.options.discoveryUrl, this.options.timeoutMs);
+      const metadata = await fetchJson(this.options.discoveryUrl, this.options.timeoutMs, this.deps.outbound.agent('discovery'));
       // OpenID Connect Discovery 1.0 §4.3: the document must name the issuer we expect.
       if (metadata.issuer !== this.options.issuer) throw new Error(`discovery document names issuer ${JSON.stringify(metadata.issuer)}, expected ${this.options.issuer}`);
       if (typeof metadata.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
       const checked = await checkDiscoveredJwksUri(metadata.jwks_uri, this.options.discoveryUrl);
       if ('problem' in checked) throw new Error(`discovery jwks_uri ${checked.problem}`);
       jwksUrl = metadata.jwks_uri;
-      dispatcher = checked.dispatcher;
+      check = checked.check;
     }
-    const document = await fetchJson(jwksUrl!, this.options.timeoutMs, dispatcher);
+    const document = await fetchJson(jwksUrl!, this.options.timeoutMs, this.deps.outbound.agent('jwks', check));
     if (!Array.isArray(document.keys)) throw new Error('JWKS document has no keys array');
     return { keys: publicKeysOnly(document.keys as JWK[], this.options.issuer, this.deps.logger) };
   }
@@ -175,8 +183,15 @@ function publicKeysOnly(keys: JWK[], issuer: string, logger: Logger): JWK[] {
   return kept;
 }
 
-async function fetchJson(url: string, timeoutMs: number, dispatcher: Dispatcher = outboundDispatcher()): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs), dispatcher });
+async function fetchJson(url: string, timeoutMs: number, dispatcher: Dispatcher): Promise<Record<string, unknown>> {
+  let response: Awaited<ReturnType<typeof fetch>>;
+  try {
+    response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs), dispatcher });
+  } catch (error) {
+    // undici's fetch says only "fetch failed"; the reason (a refused connection, DNS, TLS) is its cause.
+    const cause = (error as Error).cause;
+    throw new Error(`${url} could not be fetched: ${cause instanceof Error ? cause.message : (error as Error).message}`, { cause: error });
+  }
   if (response.status !== 200) {
     await response.body?.cancel();
     throw new Error(`${url} answered ${response.status}`);

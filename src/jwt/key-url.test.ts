@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkDiscoveredJwksUri, checkKeyUrl, isLocalAddress, remoteOnlyLookup } from './key-url.js';
+import { OutboundRefusedError, type OutboundConnection } from '../outbound/index.js';
+import { checkDiscoveredJwksUri, checkKeyUrl, isLocalAddress, refuseLocalAddress } from './key-url.js';
 
 const REMOTE_DISCOVERY = 'https://203.0.113.10/.well-known/openid-configuration';
 
@@ -38,25 +39,26 @@ test('refuses a local jwks_uri (loopback, private, link-local, unspecified, mapp
 
 test('accepts a remote jwks_uri (checked again at connect time), and a local one from a local discovery document', async () => {
   const remote = await checkDiscoveredJwksUri('https://keys.example.net/jwks', REMOTE_DISCOVERY);
-  assert.ok('dispatcher' in remote && remote.dispatcher !== undefined, 'a remote key host is fetched with the resolving guard');
+  assert.ok('check' in remote && remote.check === refuseLocalAddress, 'a remote key host is fetched with the connect-time check');
   const sameHost = await checkDiscoveredJwksUri('https://203.0.113.10/keys', REMOTE_DISCOVERY);
-  assert.ok('dispatcher' in sameHost);
+  assert.ok('check' in sameHost && sameHost.check === undefined);
   for (const [uri, discovery] of [
     ['http://127.0.0.1:9000/jwks', 'http://127.0.0.1:9000/.well-known/openid-configuration'],
     ['https://10.0.0.5/jwks', 'https://10.0.0.4/.well-known/openid-configuration'],
     ['https://10.0.0.5/jwks', 'http://localhost:9000/.well-known/openid-configuration'],
   ] as const) {
     const checked = await checkDiscoveredJwksUri(uri, discovery);
-    assert.ok('dispatcher' in checked, `${uri} from ${discovery}`);
+    assert.ok('check' in checked && checked.check === undefined, `${uri} from ${discovery}`);
   }
   assert.ok('problem' in (await checkDiscoveredJwksUri('http://keys.example.net/jwks', REMOTE_DISCOVERY)), 'plain HTTP from a remote document');
 });
 
-test('the connect-time lookup refuses a remote key host whose name resolves to a local address', async () => {
-  const lookup = (hostname: string) =>
-    new Promise<{ error: NodeJS.ErrnoException | null; address: unknown }>((resolve) => remoteOnlyLookup(hostname, {}, (error, address) => resolve({ error, address })));
-  const local = await lookup('localhost');
-  assert.equal(local.error?.code, 'ELOCALADDRESS');
+test('the connect-time check refuses a connection of a remote key URL to a local address, whatever the name', () => {
+  const connection = (host: string, address: string): OutboundConnection => ({ purpose: 'jwks', host, port: 443, address, family: address.includes(':') ? 6 : 4, protocol: 'https:' });
+  for (const address of ['127.0.0.1', '10.1.2.3', '::1', '::ffff:10.1.2.3', '169.254.169.254']) {
+    assert.throws(() => refuseLocalAddress(connection('keys.example.net', address)), (error: unknown) => error instanceof OutboundRefusedError && error.code === 'EOUTBOUNDREFUSED' && error.connection.address === address);
+  }
+  assert.doesNotThrow(() => refuseLocalAddress(connection('keys.example.net', '203.0.113.7')));
   assert.equal(isLocalAddress('8.8.8.8'), false);
   assert.equal(isLocalAddress('2001:db8::1'), false);
   assert.equal(isLocalAddress('::ffff:10.1.2.3'), true);

@@ -7,13 +7,13 @@
  *   only when the operator's own URL is local too: a discovery document from a remote provider
  *   that names `http://127.0.0.1:…/jwks` (or a name that resolves there) would let whoever
  *   controls that document choose a local service as the key source.
- * For a discovered jwks_uri the last rule is checked on the URL's host and again on the addresses
- * it resolves to, when the connection is made, so DNS cannot move a remote name onto a local one.
+ * For a discovered jwks_uri the last rule is checked on the URL's host and again, by the outbound
+ * connect hook (refuseLocalAddress), on the address each connection is made to, so DNS cannot move
+ * a remote name onto a local one.
  */
-import { lookup as dnsLookup, promises as dnsPromises, type LookupAddress } from 'node:dns';
+import { promises as dnsPromises } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import { Agent, type Dispatcher } from 'undici';
-import { OUTBOUND_TLS } from '../net/tls-profile.js';
+import { OutboundRefusedError, type ConnectHook } from '../outbound/index.js';
 
 const LOCAL = new BlockList();
 for (const [network, prefix] of [
@@ -74,17 +74,18 @@ export function checkKeyUrl(value: string): string | undefined {
  * checkKeyUrl; and unless it is on the discovery document's own host, or the discovery document is
  * itself local (by its URL or by what its name resolves to, like an IdP on the private network),
  * no plain HTTP and no local address, neither in the URL nor, at connect time, in what its name
- * resolves to. Resolves to a problem to report, or the dispatcher to fetch the keys with.
+ * resolves to. Resolves to a problem to report, or the connect check to fetch the keys with
+ * (refuseLocalAddress, or undefined for none beyond the gateway's own).
  */
-export async function checkDiscoveredJwksUri(value: string, discoveryUrl: string): Promise<{ problem: string } | { dispatcher: Dispatcher | undefined }> {
+export async function checkDiscoveredJwksUri(value: string, discoveryUrl: string): Promise<{ problem: string } | { check: ConnectHook | undefined }> {
   const problem = checkKeyUrl(value);
   if (problem) return { problem };
   const url = new URL(value);
   const discovery = new URL(discoveryUrl);
-  if (url.hostname === discovery.hostname || isLocalHost(discovery) || (await resolvesToLocal(discovery.hostname))) return { dispatcher: undefined };
+  if (url.hostname === discovery.hostname || isLocalHost(discovery) || (await resolvesToLocal(discovery.hostname))) return { check: undefined };
   if (url.protocol !== 'https:') return { problem: 'must be an https:// URL (http:// only when the discovery document is on loopback too)' };
   if (isLocalHost(url)) return { problem: 'names a local address, but the discovery document is not local' };
-  return { dispatcher: remoteKeyDispatcher };
+  return { check: refuseLocalAddress };
 }
 
 async function resolvesToLocal(hostname: string): Promise<boolean> {
@@ -95,23 +96,10 @@ async function resolvesToLocal(hostname: string): Promise<boolean> {
   }
 }
 
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-/** A DNS lookup that refuses local addresses (see isLocalAddress), for remote key URLs. */
-export function remoteOnlyLookup(hostname: string, options: object, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, []);
-    const list = addresses as LookupAddress[];
-    const local = list.find((entry) => isLocalAddress(entry.address));
-    if (local) {
-      const refused: NodeJS.ErrnoException = new Error(`${hostname} resolves to the local address ${local.address}: refused for a remote key URL`);
-      refused.code = 'ELOCALADDRESS';
-      return callback(refused, []);
-    }
-    if ((options as { all?: boolean }).all) return callback(null, list);
-    return callback(null, list[0]!.address, list[0]!.family);
-  });
-}
-
-/** Connections for a jwks_uri a remote discovery document chose: every resolved address is checked. */
-const remoteKeyDispatcher = new Agent({ connect: { ...OUTBOUND_TLS, rejectUnauthorized: true, lookup: remoteOnlyLookup } });
+/**
+ * The connect check for a jwks_uri a remote discovery document chose: refuses a connection to a
+ * local address (see isLocalAddress), whatever name led there, with an OutboundRefusedError.
+ */
+export const refuseLocalAddress: ConnectHook = function refuseLocalAddress(connection) {
+  if (isLocalAddress(connection.address)) throw new OutboundRefusedError(connection, 'a key URL from a remote discovery document must not reach a local address');
+};

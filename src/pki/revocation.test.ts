@@ -10,6 +10,7 @@ import { createLogger } from '../observability/logger.js';
 import { LogCapture } from '../../test/helpers/index.js';
 import { createCa, createCrl, crlToPem, generateKeyPair, randomSerial, type Signer } from './issue.js';
 import { RevocationChecker } from './revocation.js';
+import { Outbound } from '../outbound/index.js';
 import { SIGNING_ALGORITHM, x509 } from '../auth/x509.js';
 
 const DAY = 86400000;
@@ -56,6 +57,7 @@ async function load(ca: Signer, pem: string) {
     logger: createLogger({ level: 'info', redactHeaders: [] }, logs),
     clock: new ManualClock(Date.now()),
     listener: 'test',
+    outbound: new Outbound(),
   });
   await checker.refresh();
   const failure = logs.records.find((record) => record.event === 'crl.refresh_failed');

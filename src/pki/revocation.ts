@@ -13,7 +13,7 @@ import { request } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { CrlConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
-import { outboundDispatcher } from '../net/outbound-agent.js';
+import type { Outbound } from '../outbound/index.js';
 import { x509 } from '../auth/x509.js';
 import { readCappedBody } from '../net/read-capped.js';
 
@@ -51,7 +51,8 @@ export class RevocationChecker {
   constructor(
     private readonly config: CrlConfig,
     private readonly cas: readonly x509.X509Certificate[],
-    private readonly deps: { logger: Logger; clock: Clock; metrics?: RevocationMetrics; listener: string },
+    /** CRL URLs are fetched through `outbound`'s `crl` agent. */
+    private readonly deps: { logger: Logger; clock: Clock; metrics?: RevocationMetrics | undefined; listener: string; outbound: Outbound },
   ) {}
 
   get whenUnavailable(): CrlConfig['whenUnavailable'] {
@@ -82,7 +83,7 @@ export class RevocationChecker {
   }
 
   async #refreshAll(): Promise<void> {
-    const sources = [...this.config.files.map((file) => ({ source: file, read: () => readCrlFile(file) })), ...this.config.urls.map((url) => ({ source: url, read: () => fetchCrl(url) }))];
+    const sources = [...this.config.files.map((file) => ({ source: file, read: () => readCrlFile(file) })), ...this.config.urls.map((url) => ({ source: url, read: () => fetchCrl(url, this.deps.outbound) }))];
     await Promise.all(
       sources.map(async ({ source, read }) => {
         try {
@@ -181,10 +182,10 @@ async function readCrlFile(path: string): Promise<Buffer> {
   return bytes;
 }
 
-async function fetchCrl(url: string): Promise<Buffer> {
+async function fetchCrl(url: string, outbound: Outbound): Promise<Buffer> {
   // An overall deadline, not only one on silence: a server trickling a byte at a time must not
   // hold the refresh (and every later one, start-up and shutdown) forever.
-  const response = await request(url, { dispatcher: outboundDispatcher(), headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+  const response = await request(url, { dispatcher: outbound.agent('crl'), headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   if (response.statusCode !== 200) {
     await response.body.dump();
     throw new Error(`answered ${response.statusCode}`);

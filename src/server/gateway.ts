@@ -29,6 +29,7 @@ import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { openServices, type OpenedServices } from './services.js';
 import { listenOn } from './listen.js';
+import { Outbound, type ConnectHook } from '../outbound/index.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -38,8 +39,10 @@ export interface GatewayOptions {
   logDestination?: DestinationStream;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
-  /** Resolves upstream host names (default: the system's resolver); tests inject DNS failures. */
+  /** Resolves every outbound host name (default: the system's resolver); tests inject DNS failures. */
   lookup?: LookupFunction;
+  /** Sees, and may refuse, every outbound connection (outbound/connect-hook.ts). Default: allow all. */
+  connectHook?: ConnectHook;
 }
 
 export interface BoundListener {
@@ -68,14 +71,16 @@ export class Gateway {
   readonly #services: OpenedServices;
   readonly #expiry: ExpiryWatch;
   readonly #tlsDeps: ListenerTlsDeps;
+  readonly #outbound: Outbound;
 
-  private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices) {
+  private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound) {
     this.#options = options;
+    this.#outbound = outbound;
     this.#destination = destination;
     this.#clock = clock;
     this.#services = services;
     this.#runtime = this.#build(options.config);
-    this.#tlsDeps = { logger: () => this.#runtime.logger, clock, metrics: services.metrics, health: services.health };
+    this.#tlsDeps = { logger: () => this.#runtime.logger, clock, metrics: services.metrics, health: services.health, outbound };
     this.#expiry = new ExpiryWatch(() => knownCertificates(this.#servers.map((entry) => ({ name: entry.config.name, tls: entry.tls })), this.#runtime, this.logger), {
       warningDays: options.config.certificateExpiry.warningDays,
       checkIntervalHours: options.config.certificateExpiry.checkIntervalHours,
@@ -112,7 +117,7 @@ export class Gateway {
   #build(config: GatewayConfig): Runtime {
     // An upstream showing a certificate not seen before has it checked at once.
     const seen = (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => this.#expiry?.observe(upstreamServerCertificate(upstream, target, certificate));
-    return buildRuntime(config, this.#destination, this.#clock, this.#services.services, this.#services.metrics, seen, this.#options.lookup);
+    return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen);
   }
 
   /** Runs the expiry check now (tests; it also runs at start and every checkIntervalHours). */
@@ -125,7 +130,11 @@ export class Gateway {
     const destination = options.logDestination ?? new BoundedDestination({ maxBufferBytes: options.config.logging.maxBufferBytes });
     const clock = options.clock ?? systemClock;
     const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders }, destination);
-    const services = await openServices(options.config, logger, clock);
+    const outbound = new Outbound({ hook: options.connectHook, lookup: options.lookup });
+    const services = await openServices(options.config, logger, clock, outbound).catch(async (error: unknown) => {
+      await outbound.close();
+      throw error;
+    });
     if (destination instanceof BoundedDestination) {
       services.health.register('log');
       destination.onDrop({
@@ -136,7 +145,7 @@ export class Gateway {
         flowing: () => services.health.up('log', { log: false }),
       });
     }
-    const gateway = new Gateway(options, destination, clock, services);
+    const gateway = new Gateway(options, destination, clock, services, outbound);
     try {
       await gateway.#listen();
     } catch (error) {
@@ -144,6 +153,7 @@ export class Gateway {
       // timers and watchers) keeping the process alive.
       await gateway.#abandon();
       await services.close();
+      await outbound.close();
       throw error;
     }
     return gateway;
@@ -381,6 +391,7 @@ export class Gateway {
     this.#admin.closeAllConnections();
     await this.#runtime.close();
     await this.#services.close();
+    await this.#outbound.close();
     logger.info({ event: 'gateway.stopped' }, 'gateway stopped');
     logger.flush();
   }

@@ -14,6 +14,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { RELOAD_DEBOUNCE_MS, watchFiles } from './file-watch.js';
 import { ListenerTls } from './listener-tls.js';
 import { watchedTlsFiles } from './tls-options.js';
+import type { Outbound } from '../outbound/index.js';
 
 /** A bound listener with what changes while it runs. */
 export interface ListenerEntry {
@@ -33,6 +34,8 @@ export interface ListenerTlsDeps {
   readonly metrics: GatewayMetrics;
   /** CRL sources report here (up/down), for /readyz and the outage log. */
   readonly health: DependencyHealth;
+  /** CRL and OCSP fetches go through it. */
+  readonly outbound: Outbound;
 }
 
 /** Opens `listener`'s TLS state (certificate, key, client CAs, CRLs, OCSP, ticket keys). */
@@ -46,7 +49,7 @@ export function openListenerTls(listener: ListenerConfig, deps: ListenerTlsDeps)
       else deps.health.down(`crl:${listener.name}:${source}`, 'CRL load or fetch failed (see crl.refresh_failed)');
     },
   };
-  return ListenerTls.open(listener.name, listener.tls!, { logger: deps.logger(), clock: deps.clock, metrics });
+  return ListenerTls.open(listener.name, listener.tls!, { logger: deps.logger(), clock: deps.clock, metrics, outbound: deps.outbound });
 }
 
 /**

@@ -19,10 +19,19 @@ import { ocspSubject } from '../pki/ocsp.js';
 import { x509 } from '../auth/x509.js';
 import { OcspStapler } from './ocsp-stapler.js';
 import { hstsHeader, listenerSecureContext, readPemFile } from './tls-options.js';
+import type { Outbound } from '../outbound/index.js';
 
 export interface ListenerTlsMetrics extends RevocationMetrics {
   revocationUnknown(listener: string, action: 'refused' | 'allowed'): void;
   ocspRefresh?(result: 'ok' | 'failed'): void;
+}
+
+/** What a listener's TLS side needs: CRL and OCSP fetches go through `outbound`. */
+export interface ListenerTlsOpenDeps {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics?: ListenerTlsMetrics | undefined;
+  readonly outbound: Outbound;
 }
 
 const NONE: ClientCertificate = Object.freeze({ status: 'none' });
@@ -52,7 +61,7 @@ export class ListenerTls {
   private constructor(
     readonly name: string,
     config: ListenerTlsConfig,
-    private readonly deps: { logger: Logger; clock: Clock; metrics?: ListenerTlsMetrics },
+    private readonly deps: ListenerTlsOpenDeps,
   ) {
     this.mode = config.clientCertificates.mode;
     this.hsts = hstsHeader(config);
@@ -72,7 +81,7 @@ export class ListenerTls {
   }
 
   /** Reads the files, loads the CRLs once and starts their refresh. */
-  static async open(name: string, config: ListenerTlsConfig, deps: { logger: Logger; clock: Clock; metrics?: ListenerTlsMetrics }): Promise<ListenerTls> {
+  static async open(name: string, config: ListenerTlsConfig, deps: ListenerTlsOpenDeps): Promise<ListenerTls> {
     const tls = new ListenerTls(name, config, deps);
     if (tls.#revocation) {
       await tls.#revocation.refresh();
@@ -89,7 +98,7 @@ export class ListenerTls {
   #openStapler(): OcspStapler | undefined {
     try {
       const subject = ocspSubject(this.certificates.filter((entry) => entry.kind === 'listener').map((entry) => entry.certificate));
-      return new OcspStapler(subject, { listener: this.name, logger: this.deps.logger, clock: this.deps.clock, count: this.deps.metrics?.ocspRefresh?.bind(this.deps.metrics) });
+      return new OcspStapler(subject, { listener: this.name, logger: this.deps.logger, clock: this.deps.clock, outbound: this.deps.outbound, count: this.deps.metrics?.ocspRefresh?.bind(this.deps.metrics) });
     } catch (error) {
       this.deps.logger.warn({ event: 'ocsp.unavailable', listener: this.name, reason: (error as Error).message }, 'OCSP stapling is enabled but cannot work for this certificate: no staple');
       return undefined;

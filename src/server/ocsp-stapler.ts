@@ -8,7 +8,7 @@
 import { request } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
-import { outboundDispatcher } from '../net/outbound-agent.js';
+import type { Outbound } from '../outbound/index.js';
 import { certId, checkOcspResponse, ocspRequest, type OcspSubject } from '../pki/ocsp.js';
 import { readCappedBody } from '../net/read-capped.js';
 
@@ -25,6 +25,8 @@ export interface OcspStaplerDeps {
   readonly listener: string;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** The responder is fetched through its `ocsp` agent. */
+  readonly outbound: Outbound;
   readonly count?: (result: 'ok' | 'failed') => void;
 }
 
@@ -115,7 +117,7 @@ export class OcspStapler {
   async #fetch(): Promise<Buffer> {
     const response = await request(this.subject.url, {
       method: 'POST',
-      dispatcher: outboundDispatcher(),
+      dispatcher: this.deps.outbound.agent('ocsp'),
       headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
       body: this.#request,
       // One request now and then: no connection kept (responders such as `openssl ocsp` close it anyway).

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
+import { OutboundRefusedError } from '../outbound/index.js';
 import type { RequestContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
 import { BodyGuard } from './body-guard.js';
@@ -226,6 +227,10 @@ function classifyUpstreamError(error: unknown, headersTimeoutMs: number, connect
   if (error instanceof undiciErrors.InvalidArgumentError || code === 'UND_ERR_INVALID_ARG') {
     // Our request was malformed (a bug, or a header a policy set badly): not the target's fault.
     return { error: new GatewayError('internal', { internal: `upstream request refused before sending: ${message}`, cause: error }), retryable: false, targetAtFault: false };
+  }
+  if (error instanceof OutboundRefusedError) {
+    // The gateway's own rule, not the target's health: no cool-down; another target may be allowed.
+    return { error: new GatewayError('upstream.egress_denied', { detail: 'The gateway may not connect to this upstream.', internal: message }), retryable: true, targetAtFault: false };
   }
   if (error instanceof undiciErrors.HeadersTimeoutError || code === 'UND_ERR_HEADERS_TIMEOUT') {
     return { error: new GatewayError('upstream.timeout', { detail: `The upstream did not answer within ${headersTimeoutMs} ms.`, internal: message }), retryable: false, targetAtFault: true };

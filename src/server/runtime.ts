@@ -3,7 +3,6 @@
  * proxies, logger. Built once per (re)load and swapped as a whole, so a request sees one config
  * from start to end and never a half-applied reload.
  */
-import type { LookupFunction } from 'node:net';
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { AuthFailureTracker, BuiltinEndpoints, GatewayServices } from '../core/services.js';
@@ -21,6 +20,7 @@ import { ALWAYS_CREDENTIAL_HEADERS } from './request-head.js';
 import { canonicalRouteHost } from '../core/authority.js';
 import { CrlPublication } from '../pki/crl-publication.js';
 import { Upstream, type SeenCertificate, type UpstreamTarget } from './upstream.js';
+import type { Outbound } from '../outbound/index.js';
 
 export interface CompiledRoute {
   readonly info: RouteInfo;
@@ -81,16 +81,16 @@ export function buildRuntime(
   config: GatewayConfig,
   destination: DestinationStream,
   clock: Clock,
+  /** Makes the upstream pools (the gateway's connect hook and resolver). */
+  outbound: Outbound,
   services: GatewayServices = {},
   metrics?: GatewayMetrics,
   onUpstreamCertificate?: (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => void,
-  /** Resolves upstream host names (default: the system's resolver). */
-  lookup?: LookupFunction,
 ): Runtime {
   const credentials = credentialLocations(config);
   const logger = createLogger({ level: config.logging.level, redactHeaders: [...config.logging.redactHeaders, ...credentials.headers] }, destination);
   const requestIdHeader = config.requestId.header.toLowerCase();
-  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, () => metrics?.targetCooldowns.inc({ upstream: name }), (target, certificate) => onUpstreamCertificate?.(name, target, certificate), lookup)]));
+  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, outbound, () => metrics?.targetCooldowns.inc({ upstream: name }), (target, certificate) => onUpstreamCertificate?.(name, target, certificate))]));
   const env = { logger, clock, services };
   const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, env));
   const router = new Router(

@@ -14,6 +14,7 @@ import { BUNDLED_COUNTRY_DATABASE, GeoDatabase } from '../geo/geo-database.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { DependencyHealth } from '../observability/dependency-health.js';
 import { KeySourceRegistry } from '../jwt/key-source-registry.js';
+import type { Outbound } from '../outbound/index.js';
 import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { secretLengthIssues } from '../config/start-rules.js';
@@ -45,7 +46,8 @@ export interface OpenedServices {
   close(): Promise<void>;
 }
 
-export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock): Promise<OpenedServices> {
+/** `outbound` is the gateway's (its owner closes it): issuer keys are fetched through it. */
+export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound): Promise<OpenedServices> {
   const metrics = new GatewayMetrics();
   const health = new DependencyHealth({ clock, logger: () => logger, metrics });
   const policyMetrics = {
@@ -58,6 +60,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   const issuerKeys = new KeySourceRegistry({
     clock,
     logger,
+    outbound,
     metrics: {
       fetched: (issuer, outcome) => {
         metrics.jwksFetches.inc({ issuer, outcome });

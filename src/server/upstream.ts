@@ -5,14 +5,14 @@
  * single-target upstream is never taken dark by the gateway itself.
  */
 import type { TLSSocket } from 'node:tls';
-import type { LookupFunction } from 'node:net';
-import { buildConnector, Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { forwardingOptions, type ForwardingOptions } from './forwarding.js';
 import { groupList, HARDENED_CIPHERS } from '../net/tls-profile.js';
 import { readPemFile } from './tls-options.js';
+import type { Outbound } from '../outbound/index.js';
 
 /** A server certificate an https target presented, kept for the expiry watch. */
 export interface SeenCertificate {
@@ -34,40 +34,32 @@ export class UpstreamTarget {
   /** The last server certificate this target presented (https only). */
   seenCertificate: SeenCertificate | undefined;
 
-  constructor(url: string, config: UpstreamConfig, tls?: UpstreamTls, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void, lookup?: LookupFunction) {
+  constructor(url: string, config: UpstreamConfig, outbound: Outbound, tls: UpstreamTls, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void) {
     const parsed = new URL(url);
     this.url = url;
     this.origin = parsed.origin;
     this.host = parsed.host;
     this.basePath = parsed.pathname.replace(/\/+$/, '');
-    this.pool = new Pool(this.origin, {
-      connections: config.maxConnections,
-      keepAliveTimeout: config.keepAliveTimeoutMs,
-      connectTimeout: config.connectTimeoutMs,
-      headersTimeout: config.headersTimeoutMs,
-      bodyTimeout: config.bodyTimeoutMs,
-      ...(parsed.protocol === 'https:' ? { connect: this.#connector(config, tls, onCertificate, lookup) } : lookup ? { connect: { lookup } } : {}),
+    const https = parsed.protocol === 'https:';
+    this.pool = outbound.pool(this.origin, {
+      maxConnections: config.maxConnections,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      connectTimeoutMs: config.connectTimeoutMs,
+      headersTimeoutMs: config.headersTimeoutMs,
+      bodyTimeoutMs: config.bodyTimeoutMs,
+      tls: https ? tls : undefined,
+      onConnected: https ? (socket) => this.#noteCertificate(socket as TLSSocket, onCertificate) : undefined,
     });
   }
 
-  /**
-   * undici's own connector with our TLS options (CA bundle, minimum version, SNI, client
-   * certificate), wrapped to note the server certificate each new connection presents.
-   */
-  #connector(config: UpstreamConfig, tls: UpstreamTls | undefined, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void, lookup?: LookupFunction): buildConnector.connector {
-    const connect = buildConnector({ ...tls, timeout: config.connectTimeoutMs, ...(lookup ? { lookup } : {}) } as buildConnector.BuildOptions);
-    return (options, callback) =>
-      connect(options, (...args) => {
-        const socket = args[1] as TLSSocket | null;
-        const peer = socket?.getPeerX509Certificate?.();
-        if (peer) {
-          const seen = { subject: peer.subject.replace(/\n/g, ', '), serial: peer.serialNumber.toLowerCase(), notAfter: Date.parse(peer.validTo) };
-          const changed = this.seenCertificate?.serial !== seen.serial;
-          this.seenCertificate = seen;
-          if (changed) onCertificate?.(this, seen);
-        }
-        callback(...args);
-      });
+  /** Notes the server certificate a new connection presented (for the expiry watch). */
+  #noteCertificate(socket: TLSSocket, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void): void {
+    const peer = socket.getPeerX509Certificate?.();
+    if (!peer) return;
+    const seen = { subject: peer.subject.replace(/\n/g, ', '), serial: peer.serialNumber.toLowerCase(), notAfter: Date.parse(peer.validTo) };
+    const changed = this.seenCertificate?.serial !== seen.serial;
+    this.seenCertificate = seen;
+    if (changed) onCertificate?.(this, seen);
   }
 }
 
@@ -117,15 +109,15 @@ export class Upstream {
     ownedHeaders: readonly string[],
     private readonly logger: Logger,
     private readonly clock: Clock,
+    /** Makes the targets' pools: every connection passes the gateway's connect hook. */
+    outbound: Outbound,
     private readonly onCooldown: () => void = () => {},
     onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void,
-    /** Resolves target host names (default: the system's resolver); tests inject failures here. */
-    lookup?: LookupFunction,
   ) {
     this.name = name;
     this.config = config;
     this.tls = upstreamTls(config);
-    this.targets = config.targets.map((url) => new UpstreamTarget(url, config, this.tls, onCertificate, lookup));
+    this.targets = config.targets.map((url) => new UpstreamTarget(url, config, outbound, this.tls, onCertificate));
     this.forwarding = forwardingOptions(requestIdHeader, config.preserveHost, buildAuthHeader(config), ownedHeaders);
     this.#retryMethods = new Set(config.retries.methods);
   }

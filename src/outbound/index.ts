@@ -1,0 +1,8 @@
+/**
+ * The one outbound HTTP client: every connection the gateway opens to another server (upstreams,
+ * issuer discovery and JWKS, CRLs, OCSP) is made by a dispatcher from here and passes one connect
+ * hook. See docs/tls.md, "Outbound connections".
+ */
+export { allOf, allowAll, OutboundRefusedError, type ConnectHook, type OutboundConnection, type OutboundPurpose } from './connect-hook.js';
+export { createOutboundDispatcher, DEFAULT_OUTBOUND_TLS, OUTBOUND_DEFAULTS, type OutboundDispatcherOptions, type OutboundTls } from './dispatcher.js';
+export { Outbound, type FetchPurpose, type OutboundOptions, type UpstreamPoolOptions } from './outbound.js';

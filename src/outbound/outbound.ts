@@ -1,0 +1,62 @@
+/**
+ * The gateway's outbound side, one per gateway process: the connect hook and resolver every
+ * outbound connection goes through, the shared agents of the gateway's own fetches (kept-alive
+ * connections reused across fetches of one purpose), and the factory of upstream pools.
+ * Components are handed this object; none builds a dispatcher of its own.
+ */
+import type { LookupFunction } from 'node:net';
+import type { Agent, Dispatcher, Pool } from 'undici';
+import { allOf, allowAll, type ConnectHook, type OutboundPurpose } from './connect-hook.js';
+import { createOutboundDispatcher, type OutboundDispatcherOptions } from './dispatcher.js';
+
+export interface OutboundOptions {
+  /** Sees (and may refuse) every outbound connection: egress rules, tests. Default: allow all. */
+  readonly hook?: ConnectHook | undefined;
+  /** Resolves every outbound host name (default: the system's resolver); tests inject DNS failures. */
+  readonly lookup?: LookupFunction | undefined;
+}
+
+/** What the gateway fetches for itself, as opposed to proxying. */
+export type FetchPurpose = Exclude<OutboundPurpose, 'upstream'>;
+
+/** Options of an upstream target's pool; the purpose, hook and resolver are the gateway's. */
+export type UpstreamPoolOptions = Omit<OutboundDispatcherOptions, 'purpose' | 'origin' | 'hook' | 'lookup'>;
+
+export class Outbound {
+  readonly #hook: ConnectHook;
+  readonly #lookup: LookupFunction | undefined;
+  /** Per purpose, per extra check (undefined for none): one agent. */
+  readonly #agents = new Map<FetchPurpose, Map<ConnectHook | undefined, Agent>>();
+
+  constructor(options: OutboundOptions = {}) {
+    this.#hook = options.hook ?? allowAll;
+    this.#lookup = options.lookup;
+  }
+
+  /**
+   * The shared agent for the gateway's own fetches of `purpose` (default TLS profile, system CAs).
+   * `check` is a further connect hook for this use only (e.g. key-url.ts's refusal of local
+   * addresses for a remote key URL); it runs after the gateway's hook. Pass a stable function
+   * (a module constant): the agent is kept per check.
+   */
+  agent(purpose: FetchPurpose, check?: ConnectHook): Dispatcher {
+    let byCheck = this.#agents.get(purpose);
+    if (!byCheck) this.#agents.set(purpose, (byCheck = new Map()));
+    let agent = byCheck.get(check);
+    if (!agent) {
+      agent = createOutboundDispatcher({ purpose, hook: allOf(this.#hook, check), lookup: this.#lookup });
+      byCheck.set(check, agent);
+    }
+    return agent;
+  }
+
+  /** A new pool for one upstream target (`origin`: scheme://host[:port]). The caller closes it. */
+  pool(origin: string, options: UpstreamPoolOptions): Pool {
+    return createOutboundDispatcher({ ...options, purpose: 'upstream', origin, hook: this.#hook, lookup: this.#lookup });
+  }
+
+  /** Closes the shared agents (waits for their requests in flight). Upstream pools are their owners' to close. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#agents.values()].flatMap((byCheck) => [...byCheck.values()].map((agent) => agent.close())));
+  }
+}
