@@ -10,7 +10,7 @@ import { Agent } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'node:tls';
 import { generateKeyPair, issueLeaf, privateKeyToPem } from '../src/pki/issue.js';
-import { assertProblem, baseConfig, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
+import { assertProblem, baseConfig, httpRequest, parseRawResponse, rawExchange, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
 import { makeTestPki, type TestPki } from './helpers/certs.js';
 import { httpsRequest, opensslHandshake, pem, run } from './helpers/tls.js';
 
@@ -201,6 +201,19 @@ describe('plain-HTTP listener', () => {
       assert.equal(reply.status, 308);
       assert.equal(reply.headers.location, 'https://api.example.com:8443/v1/accounts?x=1');
       assert.equal(upstream.requests.some((r) => r.url === '/v1/accounts?x=1'), false, 'nothing forwarded in clear');
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('a redirecting listener refuses with 403 request.https_required what names no host, instead of serving it in clear', async () => {
+    const own = await startGateway(baseConfig([upstream.url], { listeners: [{ name: 'web', host: '127.0.0.1', port: 0, plainHttp: 'redirect', httpsPort: 8443 }] }));
+    try {
+      // HTTP/1.0 without Host: there is nowhere to redirect it to.
+      const raw = await rawExchange(own.port, ['GET /v1/no-host HTTP/1.0\r\n\r\n']);
+      const reply = parseRawResponse(raw);
+      assertProblem(reply, 403, 'request.https_required');
+      assert.equal(upstream.requests.some((r) => r.url === '/v1/no-host'), false, 'nothing forwarded in clear');
     } finally {
       await own.close();
     }

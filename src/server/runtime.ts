@@ -5,7 +5,7 @@
  */
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../core/clock.js';
-import type { AuthFailureTracker, BuiltinEndpoints, GatewayServices } from '../core/services.js';
+import type { AuthFailureTracker, GatewayServices } from '../core/services.js';
 import type { RouteInfo } from '../core/context.js';
 import { IDENTITY_HEADERS } from '../core/identity-headers.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
@@ -16,6 +16,7 @@ import { POLICIES } from '../policies/index.js';
 import { TrustedProxies } from './client-ip.js';
 import { compilePathTemplate, fillTemplate, type TemplateSegment } from '../http/path-template.js';
 import { Router } from '../http/router.js';
+import { internalRoutes, type InternalRoutes } from './internal-routes.js';
 import { ALWAYS_CREDENTIAL_HEADERS } from './request-head.js';
 import { canonicalRouteHost } from '../core/authority.js';
 import { CrlPublication } from '../pki/crl-publication.js';
@@ -44,7 +45,7 @@ export interface Runtime {
   readonly requestIdHeader: string;
   readonly sensitiveQueryParams: ReadonlySet<string>;
   /** Endpoints the gateway answers itself (the authorization server), matched before routes. */
-  readonly endpoints: BuiltinEndpoints | undefined;
+  readonly internalRoutes: InternalRoutes | undefined;
   /** The private CA's CRL, served at pki.crlPath on every listener. */
   readonly crl: CrlPublication | undefined;
   /** Brute-force counts (the listener's client-certificate refusals count too), and the clock they run on. */
@@ -96,6 +97,7 @@ export function buildRuntime(
   const router = new Router(
     routes.map(({ compiled, route, segments }) => ({ route: compiled, methods: route.methods, segments, host: route.host === undefined ? undefined : canonicalRouteHost(route.host) })),
   );
+  const globalPolicies = instantiatePolicies(config.policies, {}, undefined, env);
   let inflight = 0;
   let retired: (() => void) | undefined;
   const close = async () => {
@@ -105,12 +107,12 @@ export function buildRuntime(
     config,
     logger,
     router,
-    globalPipeline: buildPipeline(instantiatePolicies(config.policies, {}, undefined, env)),
+    globalPipeline: buildPipeline(globalPolicies),
     upstreams,
     trustedProxies: new TrustedProxies(config.trustedProxies),
     credentialHeaders: new Set([...ALWAYS_CREDENTIAL_HEADERS, ...credentials.headers]),
     requestIdHeader,
-    endpoints: services.endpoints,
+    internalRoutes: internalRoutes(services.endpoints, globalPolicies),
     authFailures: services.authFailures,
     clock,
     crl: config.pki ? new CrlPublication(config.pki.crlPath, config.pki.caDir) : undefined,
