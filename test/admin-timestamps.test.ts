@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startUpstream, type TestUpstream } from './helpers/index.js';
-import { startKeyGateway } from './helpers/keys.js';
+import { startOAuthKeyGateway } from './helpers/keys.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -24,17 +24,12 @@ function timeFields(value: unknown, at: string, out: Array<{ at: string; value: 
 
 describe('admin API timestamps', () => {
   let upstream: TestUpstream;
-  let gw: Awaited<ReturnType<typeof startKeyGateway>>;
+  let gw: Awaited<ReturnType<typeof startOAuthKeyGateway>>;
   before(async () => {
     upstream = await startUpstream();
-    gw = await startKeyGateway(
-      upstream.url,
-      {
-        oauth: { issuer: 'http://127.0.0.1:1', audience: 'https://api.example', signingKeySecret: '${env:OAUTH_SECRET}' },
-        routes: [{ name: 'r', methods: ['GET'], path: '/r', upstream: 'backend', policies: { ratelimit: { limits: [{ name: 'per-consumer', limit: 10, windowSeconds: 60 }] } } }],
-      },
-      { env: { OAUTH_SECRET: 'o'.repeat(40) } },
-    );
+    gw = await startOAuthKeyGateway(upstream.url, {
+      routes: [{ name: 'r', methods: ['GET'], path: '/r', upstream: 'backend', policies: { ratelimit: { limits: [{ name: 'per-consumer', limit: 10, windowSeconds: 60 }] } } }],
+    });
   });
   after(async () => {
     await gw.close();

@@ -50,6 +50,29 @@ export async function adminCall(options: AdminOptions, method: string, path: str
   return parsed;
 }
 
+/** Items per page when the CLI lists: the most the admin API gives, so a long list takes few calls. */
+const LIST_PAGE_SIZE = 1000;
+
+/**
+ * Every item of an admin API list, following `nextCursor` page by page (the API answers at most
+ * 1000 items a call). `path` may carry filters (`/v1/keys?consumerId=…`).
+ */
+export async function adminList<T>(options: AdminOptions, path: string): Promise<T[]> {
+  const items: T[] = [];
+  const seen = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ limit: String(LIST_PAGE_SIZE), ...(cursor === null ? {} : { cursor }) });
+    const page = (await adminCall(options, 'GET', `${path}${path.includes('?') ? '&' : '?'}${query}`)) as { items: T[]; nextCursor?: string | null };
+    items.push(...page.items);
+    cursor = page.nextCursor ?? null;
+    // A server that hands back a cursor twice would keep this loop going for ever.
+    if (cursor !== null && seen.has(cursor)) throw new CliError(`the admin API repeated the cursor of ${path}: stopping`);
+    if (cursor !== null) seen.add(cursor);
+  } while (cursor !== null);
+  return items;
+}
+
 /** A plain text table: one header row, columns padded to fit. */
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
   const cell = (value: unknown) => (value === null || value === undefined ? '-' : Array.isArray(value) ? value.join(' ') || '-' : String(value));

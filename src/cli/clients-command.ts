@@ -1,7 +1,7 @@
 /** `portcullis clients …`: OAuth clients of the built-in authorization server, over the admin API. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { action, addAdminOptions, adminCall, CliError, print, table, type AdminOptions } from './admin-client.js';
+import { action, addAdminOptions, adminCall, adminList, CliError, print, table, type AdminOptions } from './admin-client.js';
 
 const COLUMNS = ['clientId', 'consumerId', 'name', 'status', 'scopes', 'authMethods', 'previousSecretValidUntil'];
 
@@ -49,7 +49,7 @@ export function registerClientsCommand(program: Command): void {
   addAdminOptions(clients.command('list').description('list clients').option('--consumer <id>', 'only this consumer')).action(
     action(async (options: AdminOptions & { consumer?: string }) => {
       const query = options.consumer ? `?consumerId=${encodeURIComponent(options.consumer)}` : '';
-      const { items } = (await adminCall(options, 'GET', `/v1/oauth/clients${query}`)) as { items: ClientView[] };
+      const items = await adminList<ClientView>(options, `/v1/oauth/clients${query}`);
       print(options, items, () => table(items, COLUMNS));
     }),
   );

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, addAdminOptions, adminCall, CliError, print, table, type AdminOptions } from './admin-client.js';
+import { action, addAdminOptions, adminCall, adminList, CliError, print, table, type AdminOptions } from './admin-client.js';
 
 const COLUMNS = ['id', 'name', 'status', 'createdAt'];
 
@@ -21,7 +21,7 @@ export function registerConsumersCommand(program: Command): void {
 
   addAdminOptions(consumers.command('list').description('list consumers')).action(
     action(async (options: AdminOptions) => {
-      const { items } = (await adminCall(options, 'GET', '/v1/consumers')) as { items: Array<Record<string, unknown>> };
+      const items = await adminList<Record<string, unknown>>(options, '/v1/consumers');
       print(options, items, () => table(items, COLUMNS));
     }),
   );

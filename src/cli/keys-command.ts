@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, addAdminOptions, adminCall, print, table, type AdminOptions } from './admin-client.js';
+import { action, addAdminOptions, adminCall, adminList, print, table, type AdminOptions } from './admin-client.js';
 
 const COLUMNS = ['id', 'consumerId', 'name', 'status', 'scopes', 'expiresAt', 'lastUsedAt', 'age'];
 
@@ -38,7 +38,7 @@ export function registerKeysCommand(program: Command): void {
   addAdminOptions(keys.command('list').description('list keys; AGE says ROTATE past apiKeys.warnAgeDays').option('--consumer <id>', 'only this consumer')).action(
     action(async (options: AdminOptions & { consumer?: string }) => {
       const query = options.consumer ? `?consumerId=${encodeURIComponent(options.consumer)}` : '';
-      const { items } = (await adminCall(options, 'GET', `/v1/keys${query}`)) as { items: KeyView[] };
+      const items = await adminList<KeyView>(options, `/v1/keys${query}`);
       print(options, items, () => table(items.map(withAge), COLUMNS));
     }),
   );

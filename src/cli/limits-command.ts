@@ -3,7 +3,7 @@
  * take effect on every node within about one change-feed poll, without a restart.
  */
 import type { Command } from 'commander';
-import { action, addAdminOptions, adminCall, CliError, print, table, type AdminOptions } from './admin-client.js';
+import { action, addAdminOptions, adminCall, adminList, CliError, print, table, type AdminOptions } from './admin-client.js';
 
 const COLUMNS = ['id', 'subjectType', 'subjectId', 'limitName', 'limit', 'windowSeconds', 'burst', 'updatedAt'];
 
@@ -52,7 +52,7 @@ export function registerLimitsCommand(program: Command): void {
     action(async (options: AdminOptions & SubjectOptions) => {
       const filter = subject(options, false);
       const query = filter ? `?subjectType=${filter.subjectType}&subjectId=${encodeURIComponent(filter.subjectId)}` : '';
-      const { items } = (await adminCall(options, 'GET', `/v1/rate-limit-overrides${query}`)) as { items: Array<Record<string, unknown>> };
+      const items = await adminList<Record<string, unknown>>(options, `/v1/rate-limit-overrides${query}`);
       print(options, items, () => table(items, COLUMNS));
     }),
   );

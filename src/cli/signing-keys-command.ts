@@ -1,6 +1,6 @@
 /** `portcullis signing-keys …`: the built-in authorization server's token signing keys. */
 import type { Command } from 'commander';
-import { action, addAdminOptions, adminCall, print, table, type AdminOptions } from './admin-client.js';
+import { action, addAdminOptions, adminCall, adminList, print, table, type AdminOptions } from './admin-client.js';
 
 const COLUMNS = ['kid', 'algorithm', 'status', 'published', 'createdAt', 'retiredAt', 'publishUntil'];
 
@@ -9,7 +9,7 @@ export function registerSigningKeysCommand(program: Command): void {
 
   addAdminOptions(keys.command('list').description('list signing keys; retired keys stay published until their tokens expire')).action(
     action(async (options: AdminOptions) => {
-      const { items } = (await adminCall(options, 'GET', '/v1/oauth/signing-keys')) as { items: Array<Record<string, unknown>> };
+      const items = await adminList<Record<string, unknown>>(options, '/v1/oauth/signing-keys');
       print(options, items, () => table(items, COLUMNS));
     }),
   );

@@ -48,6 +48,7 @@ export const ERROR_TABLE = {
   'ratelimit.store_unavailable': { status: 503, title: 'Rate limits cannot be checked' },
   'overloaded': { status: 503, title: 'Gateway overloaded' },
   'admin.unauthorized': { status: 401, title: 'Admin token required' },
+  'admin.forbidden': { status: 403, title: 'Admin permission missing' },
   'admin.invalid_request': { status: 400, title: 'Invalid admin request' },
   'admin.not_found': { status: 404, title: 'No such entity' },
   'admin.conflict': { status: 409, title: 'Conflicts with the current state' },

@@ -3,7 +3,7 @@
  * the clear, to the caller; only its keyed hash is stored.
  */
 import type { Clock } from '../core/clock.js';
-import type { ApiKeyRecord, ApiKeyRepository } from '../store/repositories.js';
+import type { ApiKeyRecord, ApiKeyRepository, PageRequest } from '../store/repositories.js';
 import { generateApiKey, hashApiKey } from './api-key-format.js';
 
 const DAY_MS = 86400000;
@@ -99,6 +99,11 @@ export class KeyService {
 
   async list(filter: { consumerId?: string } = {}): Promise<KeyView[]> {
     return (await this.keys.list(filter)).map((record) => this.view(record));
+  }
+
+  /** One page of keys in id order (the admin API's cursor pagination). */
+  async page(filter: { consumerId?: string | undefined }, page: PageRequest): Promise<KeyView[]> {
+    return (await this.keys.page(filter, page)).map((record) => this.view(record));
   }
 
   view(record: ApiKeyRecord): KeyView {

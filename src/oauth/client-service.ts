@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import { hashApiKey } from '../keys/api-key-format.js';
 import { randomBase62 } from '../store/ids.js';
 import type { OAuthClientRecord, OAuthClientRepository } from '../store/oauth-repositories.js';
+import type { PageRequest } from '../store/repositories.js';
 
 export const CLIENT_SECRET_PREFIX = 'pcs_';
 const ASYMMETRIC_KTY = new Set(['RSA', 'EC', 'OKP']);
@@ -92,6 +93,11 @@ export class ClientService {
 
   async list(filter: { consumerId?: string } = {}): Promise<ClientView[]> {
     return (await this.clients.list(filter)).map((record) => this.view(record));
+  }
+
+  /** One page of clients in id order (the admin API's cursor pagination). */
+  async page(filter: { consumerId?: string | undefined }, page: PageRequest): Promise<ClientView[]> {
+    return (await this.clients.page(filter, page)).map((record) => this.view(record));
   }
 
   view(record: OAuthClientRecord): ClientView {

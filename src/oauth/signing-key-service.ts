@@ -12,6 +12,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { randomBase62 } from '../store/ids.js';
 import type { SigningKeyRecord, SigningKeyRepository } from '../store/oauth-repositories.js';
+import type { PageRequest } from '../store/repositories.js';
 import type { KeyEncryption } from './key-encryption.js';
 import { PUBLISH_AHEAD_MS, type OAuthState } from './oauth-state.js';
 
@@ -67,17 +68,25 @@ export class SigningKeyService {
   }
 
   async list(): Promise<SigningKeyView[]> {
-    const now = this.clock.now();
+    return (await this.repository.list()).map((key) => this.view(key));
+  }
+
+  /** One page of keys in id order (the admin API's cursor pagination). */
+  async page(page: PageRequest): Promise<SigningKeyView[]> {
+    return (await this.repository.page(page)).map((key) => this.view(key));
+  }
+
+  view(key: SigningKeyRecord): SigningKeyView {
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-    return (await this.repository.list()).map((key) => ({
+    return {
       kid: key.id,
       algorithm: key.algorithm,
       status: key.status,
-      published: key.status === 'active' || (key.publishUntil !== null && key.publishUntil > now),
+      published: key.status === 'active' || (key.publishUntil !== null && key.publishUntil > this.clock.now()),
       createdAt: iso(key.createdAt)!,
       retiredAt: iso(key.retiredAt),
       publishUntil: iso(key.publishUntil),
-    }));
+    };
   }
 
   async #generate(): Promise<{ id: string; algorithm: string; publicJwk: JWK; privateJwkEncrypted: string }> {

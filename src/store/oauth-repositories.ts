@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.js';
-import { ConflictError, isUniqueViolation, NotFoundError, recordChange, requireActiveConsumer } from './repositories.js';
+import { ConflictError, isUniqueViolation, keysetPage, NotFoundError, recordChange, requireActiveConsumer, type PageRequest } from './repositories.js';
 import type { OAuthClientsTable, OAuthSigningKeysTable, StoreTables } from './tables.js';
 
 export interface OAuthClientRecord {
@@ -105,6 +105,13 @@ export class OAuthClientRepository {
     return (await query.orderBy('created_at').orderBy('id').execute()).map(toClient);
   }
 
+  /** One page in id order (keysetPage), of one consumer's clients or of all. */
+  async page(filter: { consumerId?: string | undefined }, page: PageRequest): Promise<OAuthClientRecord[]> {
+    let query = this.db.selectFrom('oauth_clients').selectAll();
+    if (filter.consumerId) query = query.where('consumer_id', '=', filter.consumerId);
+    return (await keysetPage(query, page).execute()).map(toClient);
+  }
+
   async listByIds(ids: readonly string[]): Promise<OAuthClientRecord[]> {
     if (ids.length === 0) return [];
     return (await this.db.selectFrom('oauth_clients').selectAll().where('id', 'in', [...ids]).execute()).map(toClient);
@@ -150,6 +157,11 @@ export class SigningKeyRepository {
 
   async list(): Promise<SigningKeyRecord[]> {
     return (await this.db.selectFrom('oauth_signing_keys').selectAll().orderBy('created_at').orderBy('id').execute()).map(toSigningKey);
+  }
+
+  /** One page in id order (keysetPage). */
+  async page(page: PageRequest): Promise<SigningKeyRecord[]> {
+    return (await keysetPage(this.db.selectFrom('oauth_signing_keys').selectAll(), page).execute()).map(toSigningKey);
   }
 
   async listByIds(ids: readonly string[]): Promise<SigningKeyRecord[]> {

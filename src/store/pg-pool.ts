@@ -14,6 +14,7 @@
  */
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import pg from 'pg';
+import { markStoreFailure } from './store-failure.js';
 
 export interface PgPoolOptions {
   readonly url: string;
@@ -92,6 +93,7 @@ export function createGuardedPool(options: PgPoolOptions): GuardedPool {
       try {
         client = await pool.connect();
       } catch (error) {
+        markStoreFailure(error);
         down(error);
         throw error;
       }
@@ -106,6 +108,7 @@ export function createGuardedPool(options: PgPoolOptions): GuardedPool {
             },
             (error: unknown) => {
               if (isConnectionFailure(error)) {
+                markStoreFailure(error);
                 broken = error;
                 down(error);
               }

@@ -6,7 +6,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Kysely } from 'kysely';
 import { newRateLimitOverrideId } from './ids.js';
-import { chunks, NotFoundError, recordChange } from './repositories.js';
+import { chunks, keysetPage, NotFoundError, recordChange, type PageRequest } from './repositories.js';
 import type { RateLimitOverridesTable, StoreTables } from './tables.js';
 
 export type OverrideSubjectType = RateLimitOverridesTable['subject_type'];
@@ -23,6 +23,11 @@ export interface RateLimitOverride {
   burst: number | null;
   createdAt: number;
   updatedAt: number;
+}
+
+export interface OverrideFilter {
+  subjectType?: OverrideSubjectType | undefined;
+  subjectId?: string | undefined;
 }
 
 export type OverrideInput = Pick<RateLimitOverride, 'subjectType' | 'subjectId' | 'limitName' | 'limit' | 'windowSeconds' | 'burst'>;
@@ -72,11 +77,20 @@ export class RateLimitOverrideRepository {
     return toOverride(row);
   }
 
-  async list(filter: { subjectType?: OverrideSubjectType; subjectId?: string } = {}): Promise<RateLimitOverride[]> {
+  async list(filter: OverrideFilter = {}): Promise<RateLimitOverride[]> {
+    return (await this.#filtered(filter).orderBy('created_at').orderBy('id').execute()).map(toOverride);
+  }
+
+  /** One page in id order (keysetPage). */
+  async page(filter: OverrideFilter, page: PageRequest): Promise<RateLimitOverride[]> {
+    return (await keysetPage(this.#filtered(filter), page).execute()).map(toOverride);
+  }
+
+  #filtered(filter: OverrideFilter) {
     let query = this.db.selectFrom('rate_limit_overrides').selectAll();
     if (filter.subjectType) query = query.where('subject_type', '=', filter.subjectType);
     if (filter.subjectId) query = query.where('subject_id', '=', filter.subjectId);
-    return (await query.orderBy('created_at').orderBy('id').execute()).map(toOverride);
+    return query;
   }
 
   async listByIds(ids: readonly string[]): Promise<RateLimitOverride[]> {

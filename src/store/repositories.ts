@@ -3,7 +3,7 @@
  * every gateway node follow writes without querying per request. Every write and its change row
  * commit together.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Clock } from '../core/clock.js';
 import { newConsumerId } from './ids.js';
 import type { ApiKeyStatus, ApiKeysTable, ConsumerStatus, ConsumersTable, StoreTables } from './tables.js';
@@ -60,6 +60,22 @@ export function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += ID_CHUNK) out.push(items.slice(i, i + ID_CHUNK));
   return out;
+}
+
+/** One page of a list: the rows whose id sorts after `after` (none: from the start), at most `limit`. */
+export interface PageRequest {
+  readonly after?: string | undefined;
+  readonly limit: number;
+}
+
+/**
+ * Keyset pagination (`WHERE id > after ORDER BY id LIMIT n`): every page costs one walk of the
+ * primary-key index from `after`, however deep the page, and a row written between two pages never
+ * shifts the rows of the next one (OFFSET would skip or repeat them).
+ */
+export function keysetPage<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>, page: PageRequest): SelectQueryBuilder<DB, TB, O> {
+  const after = page.after === undefined ? query : query.where(sql.ref('id'), '>', page.after);
+  return after.orderBy(sql.ref('id')).limit(page.limit);
 }
 
 /** A unique or primary-key violation, in either dialect: a conflict, not an outage. */
@@ -134,6 +150,11 @@ export class ConsumerRepository {
     return (await this.db.selectFrom('consumers').selectAll().orderBy('created_at').orderBy('id').execute()).map(toConsumer);
   }
 
+  /** One page in id order (keysetPage). */
+  async page(page: PageRequest): Promise<Consumer[]> {
+    return (await keysetPage(this.db.selectFrom('consumers').selectAll(), page).execute()).map(toConsumer);
+  }
+
   async listByIds(ids: readonly string[]): Promise<Consumer[]> {
     const rows: ConsumersTable[] = [];
     for (const chunk of chunks(ids)) rows.push(...(await this.db.selectFrom('consumers').selectAll().where('id', 'in', chunk).execute()));
@@ -179,6 +200,13 @@ export class ApiKeyRepository {
     let query = this.db.selectFrom('api_keys').selectAll();
     if (filter.consumerId) query = query.where('consumer_id', '=', filter.consumerId);
     return (await query.orderBy('created_at').orderBy('id').execute()).map(toApiKey);
+  }
+
+  /** One page in id order (keysetPage), of one consumer's keys or of all. */
+  async page(filter: { consumerId?: string | undefined }, page: PageRequest): Promise<ApiKeyRecord[]> {
+    let query = this.db.selectFrom('api_keys').selectAll();
+    if (filter.consumerId) query = query.where('consumer_id', '=', filter.consumerId);
+    return (await keysetPage(query, page).execute()).map(toApiKey);
   }
 
   /**

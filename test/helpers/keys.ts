@@ -54,3 +54,12 @@ export async function startKeyGateway(
   const gw = await startGateway(keysConfig(upstreamUrl, extra, options.store), { env: { ...KEY_ENV, ...options.env }, clock: options.clock });
   return Object.assign(gw, { admin: new AdminClient(gw.gateway.adminUrl) });
 }
+
+/** The `oauth` section and its environment: turns the built-in authorization server (and its admin routes) on. */
+export const OAUTH_ON = { oauth: { issuer: 'http://127.0.0.1:1', audience: 'https://api.example', signingKeySecret: '${env:OAUTH_SECRET}' } };
+export const OAUTH_ENV = { OAUTH_SECRET: 'o'.repeat(40) };
+
+/** A key gateway with OAuth on, so every admin API route exists. */
+export function startOAuthKeyGateway(upstreamUrl: string, extra: Record<string, unknown> = {}): ReturnType<typeof startKeyGateway> {
+  return startKeyGateway(upstreamUrl, { ...OAUTH_ON, ...extra }, { env: OAUTH_ENV });
+}

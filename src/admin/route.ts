@@ -1,0 +1,79 @@
+/**
+ * One admin API route: method, path template, schemas, the permission it needs, and its handler.
+ * The table of these (routes/index.ts) is the admin API: the dispatcher (admin-api.ts) matches,
+ * authorizes and validates from it, the OpenAPI description (openapi.ts) is generated from it, and
+ * the security test walks it, so a new route is served, documented and tested by being listed.
+ */
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { AdminPrincipal } from '../core/actor.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { KeyService } from '../keys/key-service.js';
+import type { Logger } from '../observability/logger.js';
+import type { ClientService } from '../oauth/client-service.js';
+import type { SigningKeyService } from '../oauth/signing-key-service.js';
+import type { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
+import type { ConsumerRepository } from '../store/repositories.js';
+
+/** What handlers reach: the services of the running gateway. */
+export interface AdminServices {
+  readonly consumers: ConsumerRepository | undefined;
+  readonly keys: KeyService | undefined;
+  /** The built-in authorization server's clients and signing keys, when `oauth` is configured. */
+  readonly oauth?: { clients: ClientService; signingKeys: SigningKeyService } | undefined;
+  readonly overrides: RateLimitOverrideRepository | undefined;
+  /** The rate-limit names the running config has: an override must name one of them. */
+  readonly rateLimitNames: () => ReadonlySet<string>;
+  readonly logger: () => Logger;
+}
+
+export type AdminMethod = 'GET' | 'POST' | 'DELETE';
+
+/** What one handler call gets: validated input, the caller, and the services. */
+export interface AdminRequest<Body, Query> {
+  /** Path parameters, each checked against PATH_PARAM_PATTERN. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The body, validated against `bodySchema` with its defaults applied (POST only). */
+  readonly body: Body;
+  /** The query, validated against `querySchema` (numbers coerced, defaults applied). */
+  readonly query: Query;
+  /** Who asks: passed down as the actor of every write. */
+  readonly principal: AdminPrincipal;
+  readonly services: AdminServices;
+  /** The whole route table (what the OpenAPI route describes). */
+  readonly routes: readonly AdminRoute[];
+}
+
+export interface AdminRoute {
+  readonly method: AdminMethod;
+  /** A path template: `/v1/keys/:id`. */
+  readonly path: string;
+  /** One line for the OpenAPI description (and `operationId`, derived from method and path). */
+  readonly summary: string;
+  /** The permission a principal needs (`keys:write`); `*` in a principal's list grants every one. */
+  readonly permission: string;
+  /** The JSON body of a POST (an empty body counts as `{}`); absent: no body is read. */
+  readonly bodySchema?: TSchema | undefined;
+  /** The query string as an object of strings; absent: no query parameter is accepted. */
+  readonly querySchema?: TSchema | undefined;
+  /** The status of a successful answer and the schema of its body. */
+  readonly status: 200 | 201;
+  readonly responseSchema: TSchema;
+  /** Problem codes this route answers besides those of every route (401, 403, 429, 500, 503). */
+  readonly errors: readonly ErrorCode[];
+  readonly handler: (request: AdminRequest<any, any>) => Promise<unknown>;
+}
+
+/** An id in a path: what every entity id of the store is made of (and nothing that needs escaping). */
+export const PATH_PARAM_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+
+/** Types a route's handler by its schemas; the table holds the erased form. */
+export function defineRoute<B extends TSchema = TSchema, Q extends TSchema = TSchema>(
+  route: Omit<AdminRoute, 'bodySchema' | 'querySchema' | 'handler' | 'errors'> & {
+    bodySchema?: B;
+    querySchema?: Q;
+    errors?: readonly ErrorCode[];
+    handler: (request: AdminRequest<Static<B>, Static<Q>>) => Promise<unknown>;
+  },
+): AdminRoute {
+  return { ...route, errors: route.errors ?? [] };
+}

@@ -1,0 +1,84 @@
+/** Consumers: the partners and applications that credentials belong to. */
+import { Type } from '@sinclair/typebox';
+import { listOf, listQuery, paginate } from '../pagination.js';
+import { defineRoute, type AdminRoute } from '../route.js';
+import { consumerView } from '../views.js';
+import { Empty, logAction, Timestamp } from './common.js';
+
+export const ConsumerSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    metadata: Type.Record(Type.String(), Type.Unknown()),
+    status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+const CreateConsumer = Type.Object(
+  { name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$' }), metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+  { additionalProperties: false },
+);
+
+const setStatus = (verb: 'disable' | 'enable') =>
+  defineRoute({
+    method: 'POST',
+    path: `/v1/consumers/:id/${verb}`,
+    summary: verb === 'disable' ? 'Disable a consumer: every one of its credentials stops at once, on every node' : 'Enable a disabled consumer again',
+    permission: 'consumers:write',
+    bodySchema: Empty,
+    status: 200,
+    responseSchema: ConsumerSchema,
+    errors: ['admin.invalid_request', 'admin.not_found'],
+    async handler({ params, principal, services }) {
+      const consumer = await services.consumers!.setStatus(params.id!, verb === 'disable' ? 'disabled' : 'active');
+      logAction(services, principal, verb === 'disable' ? 'admin.consumer_disabled' : 'admin.consumer_enabled', { consumerId: consumer.id });
+      return consumerView(consumer);
+    },
+  });
+
+export const consumerRoutes: AdminRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/v1/consumers',
+    summary: 'List consumers, in id order',
+    permission: 'consumers:read',
+    querySchema: listQuery({}),
+    status: 200,
+    responseSchema: listOf(ConsumerSchema),
+    errors: ['admin.invalid_request'],
+    async handler({ query, services }) {
+      const page = await paginate(query, (p) => services.consumers!.page(p), (c) => c.id);
+      return { items: page.items.map(consumerView), nextCursor: page.nextCursor };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/consumers',
+    summary: 'Create a consumer',
+    permission: 'consumers:write',
+    bodySchema: CreateConsumer,
+    status: 201,
+    responseSchema: ConsumerSchema,
+    errors: ['admin.invalid_request', 'admin.conflict'],
+    async handler({ body, principal, services }) {
+      const consumer = await services.consumers!.create(body);
+      logAction(services, principal, 'admin.consumer_created', { consumerId: consumer.id });
+      return consumerView(consumer);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/consumers/:id',
+    summary: 'Show one consumer',
+    permission: 'consumers:read',
+    status: 200,
+    responseSchema: ConsumerSchema,
+    errors: ['admin.not_found'],
+    handler: async ({ params, services }) => consumerView(await services.consumers!.get(params.id!)),
+  }),
+  setStatus('disable'),
+  setStatus('enable'),
+];

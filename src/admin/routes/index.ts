@@ -1,0 +1,13 @@
+/**
+ * The admin API's route table. A route listed here is served (admin-api.ts), described in
+ * /v1/openapi.json, and walked by the security test (test/admin-security.test.ts).
+ */
+import type { AdminRoute } from '../route.js';
+import { clientRoutes } from './clients.js';
+import { consumerRoutes } from './consumers.js';
+import { keyRoutes } from './keys.js';
+import { openApiRoute } from './openapi.js';
+import { overrideRoutes } from './rate-limit-overrides.js';
+import { signingKeyRoutes } from './signing-keys.js';
+
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, openApiRoute]);

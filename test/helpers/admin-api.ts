@@ -1,0 +1,80 @@
+/**
+ * The admin API on its own: a real store (SQLite file or PostgreSQL), the real services over it and
+ * the real admin listener on port 0, without a gateway around it. For tests that need what a
+ * gateway does not let them choose: the route table (a route that fails on purpose, registered
+ * through the table like any other) or the authenticator (principals with fewer permissions than
+ * the bootstrap token, until admin users exist).
+ */
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAdminApi, type AdminApiOptions } from '../../src/admin/admin-api.js';
+import { SecretValue } from '../../src/config/secret.js';
+import { systemClock } from '../../src/core/clock.js';
+import { KeyService } from '../../src/keys/key-service.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createAdminServer } from '../../src/server/admin.js';
+import { migrateToLatest, openStore, type OpenedStore, type StoreLocation } from '../../src/store/open-store.js';
+import { RateLimitOverrideRepository } from '../../src/store/rate-limit-overrides.js';
+import { ApiKeyRepository, ConsumerRepository } from '../../src/store/repositories.js';
+import { LogCapture } from './index.js';
+import { ADMIN_TOKEN, PEPPER } from './keys.js';
+
+export interface StandaloneAdminApi {
+  readonly url: string;
+  readonly store: OpenedStore;
+  readonly consumers: ConsumerRepository;
+  readonly keys: KeyService;
+  readonly logs: LogCapture;
+  call(method: string, path: string, options?: { token?: string | undefined; body?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export const sqliteLocation = (): StoreLocation => ({ driver: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'portcullis-admin-')), 'store.db') });
+
+export async function startAdminApi(location: StoreLocation, options: AdminApiOptions = {}): Promise<StandaloneAdminApi> {
+  const store = openStore(location);
+  await migrateToLatest(store);
+  const logs = new LogCapture();
+  const logger = createLogger({ level: 'info', redactHeaders: [] }, logs);
+  const consumers = new ConsumerRepository(store.db, systemClock);
+  const keys = new KeyService(new ApiKeyRepository(store.db, systemClock), { pepper: PEPPER, product: 'ptc', environment: 'live', maxAgeDays: 90, warnAgeDays: 60 }, systemClock);
+  const api = createAdminApi(
+    {
+      token: new SecretValue(ADMIN_TOKEN, '${env:PORTCULLIS_ADMIN_TOKEN}'),
+      consumers,
+      keys,
+      overrides: new RateLimitOverrideRepository(store.db, systemClock),
+      rateLimitNames: () => new Set(['per-day']),
+      failures: undefined,
+      logger: () => logger,
+      clock: systemClock,
+      typeBaseUrl: () => 'https://portcullis.dev/errors/',
+    },
+    options,
+  );
+  const state = { ready: () => true, degraded: () => [], typeBaseUrl: () => 'https://portcullis.dev/errors/', configRevision: () => 1, metrics: async () => ({ contentType: 'text/plain', body: '' }) };
+  const server = createAdminServer(state, api);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    store,
+    consumers,
+    keys,
+    logs,
+    call(method, path, { token = ADMIN_TOKEN, body } = {}) {
+      return fetch(`${url}${path}`, {
+        method,
+        headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close().catch(() => {});
+    },
+  };
+}
