@@ -77,7 +77,7 @@ test('the banking-to-processor example runs: payment accepted, refusals with the
   try {
     // With a store, the certificate names a consumer that exists: create it, then issue for it.
     const acme = await new AdminClient(gateway.adminUrl, env.PORTCULLIS_ADMIN_TOKEN).consumer('acme');
-    await gateway.services.keyIndex!.refresh();
+    await gateway.services.followed!.follower.catchUp();
     const partner = await ca.issue({ consumerId: acme, days: 90, now: Date.now() });
     const url = gateway.url('partners');
     const netherlands = { 'x-forwarded-for': '2.16.0.1' };

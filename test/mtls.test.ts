@@ -313,7 +313,7 @@ describe('composition with API keys', () => {
       const otherKey = await gw.admin.key(other, ['payments:read']);
       const acmeCert = await pki.issueClient('acme', { altNames: [{ type: 'url', value: `${CONSUMER_URI_PREFIX}${acme}` }] });
       const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-      await gw.gateway.services.keyIndex!.refresh();
+      await gw.gateway.services.followed!.follower.catchUp();
 
       // Both required.
       assertProblem(await call(gw, '/both/x', acmeCert), 401, 'auth.missing_credentials');

@@ -91,7 +91,7 @@ async function issueDemoKeys(gateway: Gateway, adminToken: string): Promise<Demo
   const partner = await consumers.create({ name: 'demo-partner', metadata: { contact: 'integrations@partner.example' } });
   const full = await keyService.create({ consumerId: partner.id, name: 'demo: read and pay', scopes: ['accounts:read', 'payments:write'], createdBy: 'demo' });
   const readOnly = await keyService.create({ consumerId: partner.id, name: 'demo: read only', scopes: ['accounts:read'], createdBy: 'demo' });
-  await gateway.services.keyIndex!.refresh();
+  await gateway.services.followed!.follower.catchUp();
   return { full: full.key, readOnly: readOnly.key, adminToken };
 }
 

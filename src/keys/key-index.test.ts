@@ -7,7 +7,10 @@ import { ManualClock } from '../core/clock.js';
 import { createLogger } from '../observability/logger.js';
 import { LogCapture } from '../../test/helpers/index.js';
 import { migrateToLatest, openStore } from '../store/open-store.js';
-import { ApiKeyRepository, ChangeFeed, ConsumerRepository } from '../store/repositories.js';
+import { ChangeFeed } from '../store/change-feed.js';
+import { ChangeFollower } from '../store/change-follower.js';
+import { ConsumerDirectory } from '../store/consumer-directory.js';
+import { ApiKeyRepository, ConsumerRepository } from '../store/repositories.js';
 import { KeyService } from './key-service.js';
 import { KeyIndex } from './key-index.js';
 
@@ -21,15 +24,29 @@ async function setup() {
   const keys = new ApiKeyRepository(store.db, clock);
   const service = new KeyService(keys, { pepper: PEPPER, product: 'ptc', environment: 'test', maxAgeDays: 90, warnAgeDays: 75 }, clock);
   const logs = new LogCapture();
-  const index = new KeyIndex(consumers, keys, new ChangeFeed(store.db), { pepper: PEPPER, pollIntervalMs: 50, lastUsedFlushMs: 50, logger: createLogger({ level: 'info', redactHeaders: [] }, logs), clock });
-  return { store, clock, consumers, service, index, logs };
+  const logger = createLogger({ level: 'info', redactHeaders: [] }, logs);
+  const directory = new ConsumerDirectory(consumers);
+  const index = new KeyIndex(directory, keys, { pepper: PEPPER, lastUsedFlushMs: 50, logger, clock });
+  // The node's follower, as services.ts makes it: the consumer directory and the key index.
+  const follower = new ChangeFollower(new ChangeFeed(store.db), { pollIntervalMs: 60_000, retentionSeconds: 86400, logger, clock });
+  await follower.add(directory);
+  await follower.add(index);
+  const follow = {
+    load: () => follower.start(),
+    refresh: () => follower.catchUp(),
+    stop: async () => {
+      await follower.stop();
+      await index.stop();
+    },
+  };
+  return { store, clock, consumers, service, index, follow, logs };
 }
 
 test('answers from memory: keys verify with the store gone, and a bad checksum never gets as far as a lookup', async () => {
-  const { store, clock, consumers, service, index, logs } = await setup();
+  const { store, clock, consumers, service, index, follow, logs } = await setup();
   const consumer = await consumers.create({ name: 'c' });
   const { key } = await service.create({ consumerId: consumer.id, name: 'k', scopes: ['s'], createdBy: 't' });
-  await index.load();
+  await follow.load();
   await store.close();
 
   const verdict = index.verify(key, clock.now());
@@ -38,21 +55,21 @@ test('answers from memory: keys verify with the store gone, and a bad checksum n
   const mistyped = key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a');
   assert.deepEqual(index.verify(mistyped, clock.now()), { ok: false, reason: 'malformed' }, 'refused by its checksum');
 
-  await index.refresh();
+  await follow.refresh();
   const outage = logs.records.find((r) => r.event === 'store.unreachable');
   assert.ok(outage, 'the outage is logged, not silent');
   assert.equal(outage.level, 'error');
   assert.ok(index.verify(key, clock.now()).ok, 'the last snapshot keeps serving');
-  await index.stop();
+  await follow.stop();
 });
 
 test('tells unknown, mismatched, revoked, expired and disabled apart', async () => {
-  const { clock, consumers, service, index } = await setup();
+  const { clock, consumers, service, index, follow } = await setup();
   const consumer = await consumers.create({ name: 'c' });
   const live = await service.create({ consumerId: consumer.id, name: 'live', scopes: [], createdBy: 't' });
   const revoked = await service.create({ consumerId: consumer.id, name: 'revoked', scopes: [], createdBy: 't' });
   await service.revoke(revoked.view.id);
-  await index.load();
+  await follow.load();
   const now = clock.now();
   assert.equal(index.verify(live.key, now).ok, true);
   const other = await setup();
@@ -61,17 +78,17 @@ test('tells unknown, mismatched, revoked, expired and disabled apart', async () 
   assert.deepEqual(index.verify(revoked.key, now), { ok: false, reason: 'revoked' });
   assert.deepEqual(index.verify(live.key, now + 90 * 86400000), { ok: false, reason: 'expired' });
   await consumers.setStatus(consumer.id, 'disabled');
-  await index.refresh();
+  await follow.refresh();
   assert.deepEqual(index.verify(live.key, now), { ok: false, reason: 'consumer_disabled' });
-  await index.stop();
-  await other.index.stop();
+  await follow.stop();
+  await other.follow.stop();
 });
 
 test('catches up on a batch larger than the database takes in one query, and still sees a revocation', async () => {
-  const { store, clock, consumers, service, index } = await setup();
+  const { store, clock, consumers, service, index, follow } = await setup();
   const consumer = await consumers.create({ name: 'bulk' });
   const victim = await service.create({ consumerId: consumer.id, name: 'victim', scopes: [], createdBy: 't' });
-  await index.load();
+  await follow.load();
   // 40 000 changes at once (a bulk import, or a long outage): more than SQLite's 32 766 bind parameters.
   await store.db.transaction().execute(async (tx) => {
     const { value } = await tx.selectFrom('store_revision').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
@@ -84,18 +101,18 @@ test('catches up on a batch larger than the database takes in one query, and sti
     await tx.updateTable('store_revision').set({ value: Number(value) + 40000 }).where('id', '=', 1).execute();
   });
   await service.revoke(victim.view.id);
-  await index.refresh();
+  await follow.refresh();
   assert.deepEqual(index.verify(victim.key, clock.now()), { ok: false, reason: 'revoked' });
   assert.equal(index.size, 40001);
-  await index.stop();
+  await follow.stop();
 });
 
 test('a revoked key presented with a wrong secret is just invalid', async () => {
-  const { clock, consumers, service, index } = await setup();
+  const { clock, consumers, service, index, follow } = await setup();
   const consumer = await consumers.create({ name: 'c' });
   const created = await service.create({ consumerId: consumer.id, name: 'k', scopes: [], createdBy: 't' });
   await service.revoke(created.view.id);
-  await index.load();
+  await follow.load();
   const { generateApiKey } = await import('./api-key-format.js');
   // Same id, other secret, valid checksum: only the holder of the real key learns it was revoked.
   const forged = generateApiKey('ptc', 'test').key;
@@ -105,15 +122,15 @@ test('a revoked key presented with a wrong secret is just invalid', async () => 
   const withChecksum = `${body}_${encodeBase62(createHash('sha256').update(body).digest().subarray(0, 8), 6)}`;
   assert.deepEqual(index.verify(withChecksum, clock.now()), { ok: false, reason: 'mismatch' });
   assert.deepEqual(index.verify(created.key, clock.now()), { ok: false, reason: 'revoked' });
-  await index.stop();
+  await follow.stop();
 });
 
 test('a key stored under another pepper does not verify', async () => {
-  const { clock, consumers, store, index } = await setup();
+  const { clock, consumers, store, index, follow } = await setup();
   const consumer = await consumers.create({ name: 'c' });
   const otherPepper = new KeyService(new ApiKeyRepository(store.db, clock), { pepper: 'another-pepper-of-thirty-two-characters!', product: 'ptc', environment: 'test', maxAgeDays: 90, warnAgeDays: 75 }, clock);
   const { key } = await otherPepper.create({ consumerId: consumer.id, name: 'k', scopes: [], createdBy: 't' });
-  await index.load();
+  await follow.load();
   assert.deepEqual(index.verify(key, clock.now()), { ok: false, reason: 'mismatch' });
-  await index.stop();
+  await follow.stop();
 });

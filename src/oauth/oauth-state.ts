@@ -1,18 +1,19 @@
 /**
- * The built-in authorization server's state, in memory on every node: OAuth clients, their
- * consumers, signing keys (private halves decrypted only here) and revoked tokens. Loaded at start
- * and kept current by following the store's change feed, like the API key index: a revoked client
- * or token stops working on every node within about one poll interval, and neither token
- * verification nor client authentication queries the store. It is also the key source auth-jwt
- * uses for this issuer (IssuerKeys), with revocation as an extra check.
+ * The built-in authorization server's state, in memory on every node: OAuth clients, signing keys
+ * (private halves decrypted only here) and revoked tokens. A projection of the node's one change
+ * follower (store/change-follower.ts): a revoked client or token, or a rotated key, reaches every
+ * node within a second, and neither token verification nor client authentication queries the
+ * store. Consumers come from the node's one consumer directory, shared with API key auth. It is
+ * also the key source auth-jwt uses for this issuer (IssuerKeys), with revocation as an extra check.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createLocalJWKSet, errors, importJWK, type CryptoKey, type FlattenedJWSInput, type JWK, type JWSHeaderParameters, type JWTPayload } from 'jose';
 import type { Clock } from '../core/clock.js';
-import type { IssuerKeys, TokenConsumer } from '../core/services.js';
+import type { ConsumerDirectory, IssuerKeys, TokenConsumer } from '../core/services.js';
 import type { Logger } from '../observability/logger.js';
 import type { OAuthClientRecord, OAuthClientRepository, SigningKeyRecord, SigningKeyRepository, TokenRevocationRepository } from '../store/oauth-repositories.js';
-import type { ChangeFeed, Consumer, ConsumerRepository } from '../store/repositories.js';
+import type { ChangeSet } from '../store/change-feed.js';
+import type { Install, Projection } from '../store/change-follower.js';
 import type { KeyEncryption } from './key-encryption.js';
 
 export interface StateClient {
@@ -39,7 +40,8 @@ export interface StateSigningKey {
 }
 
 export interface OAuthStateOptions {
-  readonly pollIntervalMs: number;
+  /** The follower's catch-up: after a local write, and for an unknown kid (bounded). */
+  readonly catchUp: () => Promise<void>;
   readonly encryption: KeyEncryption;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -56,53 +58,49 @@ export const PUBLISH_AHEAD_MS = 5 * 60_000;
 function newer(a: StateSigningKey, b: StateSigningKey): boolean {
   return a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.active && !b.active);
 }
-const OUTAGE_LOG_INTERVAL_MS = 30000;
 const UNKNOWN_KID_REFRESH_MS = 1000;
 
-export class OAuthState implements IssuerKeys {
-  readonly #clients = new Map<string, StateClient>();
-  readonly #consumers = new Map<string, { name: string; active: boolean }>();
-  readonly #keys = new Map<string, StateSigningKey>();
-  readonly #revoked = new Map<string, number>();
-  #revision = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #refreshing: Promise<void> | undefined;
-  #outageSince: number | undefined;
-  #outageLoggedAt = 0;
+export class OAuthState implements IssuerKeys, Projection {
+  readonly name = 'oauth';
+  readonly entities = ['oauth_client', 'signing_key', 'revoked_token'] as const;
+  #clients = new Map<string, StateClient>();
+  #keys = new Map<string, StateSigningKey>();
+  #revoked = new Map<string, number>();
   #unknownKidRefreshAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly repos: { consumers: ConsumerRepository; clients: OAuthClientRepository; signingKeys: SigningKeyRepository; revocations: TokenRevocationRepository; feed: ChangeFeed },
+    private readonly repos: { consumers: ConsumerDirectory; clients: OAuthClientRepository; signingKeys: SigningKeyRepository; revocations: TokenRevocationRepository },
     private readonly options: OAuthStateOptions,
   ) {}
 
-  get revision(): number {
-    return this.#revision;
+  async loadSnapshot(): Promise<Install> {
+    const [clients, keys, revoked] = await Promise.all([this.repos.clients.list(), this.repos.signingKeys.list(), this.repos.revocations.listLive()]);
+    const usable = await this.#usableKeys(keys);
+    return () => {
+      this.#clients = new Map(clients.map((client) => [client.id, stateClient(client)]));
+      this.#keys = new Map(usable.map((key) => [key.kid, key]));
+      this.#revoked = new Map(revoked.map((token) => [token.jti, token.expiresAt]));
+    };
   }
 
-  async load(): Promise<void> {
-    const revision = await this.repos.feed.latestRevision();
-    for (const consumer of await this.repos.consumers.list()) this.#putConsumer(consumer);
-    for (const client of await this.repos.clients.list()) this.#putClient(client);
-    for (const key of await this.repos.signingKeys.list()) await this.#putKey(key);
-    for (const token of await this.repos.revocations.listLive()) this.#revoked.set(token.jti, token.expiresAt);
-    this.#revision = revision;
-    await this.refresh();
+  async apply(changed: ChangeSet): Promise<Install> {
+    const [clients, keys, revoked] = await Promise.all([
+      this.repos.clients.listByIds(changed.oauth_client),
+      this.repos.signingKeys.listByIds(changed.signing_key),
+      this.repos.revocations.listByIds(changed.revoked_token),
+    ]);
+    const usable = await this.#usableKeys(keys);
+    return () => {
+      for (const client of clients) this.#clients.set(client.id, stateClient(client));
+      for (const key of usable) this.#keys.set(key.kid, key);
+      for (const token of revoked) this.#revoked.set(token.jti, token.expiresAt);
+      this.#dropExpiredRevocations();
+    };
   }
 
-  start(): void {
-    this.#timer = setInterval(() => void this.refresh(), this.options.pollIntervalMs);
-    this.#timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#refreshing;
-  }
-
+  /** Applies committed changes now (after a local write): the follower's catch-up. */
   refresh(): Promise<void> {
-    this.#refreshing ??= this.#applyChanges().finally(() => (this.#refreshing = undefined));
-    return this.#refreshing;
+    return this.options.catchUp();
   }
 
   client(id: string): StateClient | undefined {
@@ -110,7 +108,7 @@ export class OAuthState implements IssuerKeys {
   }
 
   consumerActive(id: string): boolean {
-    return this.#consumers.get(id)?.active === true;
+    return this.repos.consumers.consumer(id)?.active === true;
   }
 
   /** Compares a presented secret's hash with the client's current (or, within grace, previous) one. */
@@ -180,41 +178,9 @@ export class OAuthState implements IssuerKeys {
     if (typeof payload.jti === 'string' && this.#revoked.has(payload.jti)) return { ok: false, reason: 'token_revoked' };
     const client = typeof payload.client_id === 'string' ? this.#clients.get(payload.client_id) : undefined;
     if (!client?.active) return { ok: false, reason: 'client_revoked' };
-    const consumer = this.#consumers.get(client.consumerId);
+    const consumer = this.repos.consumers.consumer(client.consumerId);
     if (!consumer?.active) return { ok: false, reason: 'consumer_disabled' };
     return { ok: true, consumerId: client.consumerId, consumerName: consumer.name };
-  }
-
-  async #applyChanges(): Promise<void> {
-    try {
-      for (;;) {
-        const batch = await this.repos.feed.since(this.#revision);
-        if (batch.revision === this.#revision) break;
-        const [consumers, clients, keys, revoked] = await Promise.all([
-          this.repos.consumers.listByIds(batch.changed.consumer),
-          this.repos.clients.listByIds(batch.changed.oauth_client),
-          this.repos.signingKeys.listByIds(batch.changed.signing_key),
-          this.repos.revocations.listByIds(batch.changed.revoked_token),
-        ]);
-        for (const consumer of consumers) this.#putConsumer(consumer);
-        for (const client of clients) this.#putClient(client);
-        for (const key of keys) await this.#putKey(key);
-        for (const token of revoked) this.#revoked.set(token.jti, token.expiresAt);
-        this.#revision = batch.revision;
-        if (batch.complete) break;
-      }
-      this.#dropExpiredRevocations();
-      if (this.#outageSince !== undefined) {
-        this.options.logger.info({ event: 'store.reachable_again', component: 'oauth' }, 'store reachable again: OAuth changes are followed again');
-        this.#outageSince = undefined;
-      }
-    } catch (error) {
-      const now = this.options.clock.now();
-      if (this.#outageSince === undefined) this.#outageSince = now;
-      else if (now - this.#outageLoggedAt < OUTAGE_LOG_INTERVAL_MS) return;
-      this.#outageLoggedAt = now;
-      this.options.logger.error({ event: 'store.unreachable', component: 'oauth', err: error }, 'store unreachable: OAuth clients, keys and revocations as last loaded');
-    }
   }
 
   #dropExpiredRevocations(): void {
@@ -222,39 +188,40 @@ export class OAuthState implements IssuerKeys {
     for (const [jti, expiresAt] of this.#revoked) if (expiresAt <= now) this.#revoked.delete(jti);
   }
 
-  #putConsumer(consumer: Consumer): void {
-    this.#consumers.set(consumer.id, { name: consumer.name, active: consumer.status === 'active' });
-  }
-
-  #putClient(record: OAuthClientRecord): void {
-    this.#clients.set(record.id, {
-      id: record.id,
-      consumerId: record.consumerId,
-      secretHash: record.secretHash === null ? null : Buffer.from(record.secretHash, 'hex'),
-      previousSecretHash: record.previousSecretHash === null ? null : Buffer.from(record.previousSecretHash, 'hex'),
-      previousSecretExpiresAt: record.previousSecretExpiresAt,
-      jwks: record.jwks === null ? null : createLocalJWKSet(record.jwks as { keys: JWK[] }),
-      scopes: Object.freeze([...record.scopes]),
-      active: record.status === 'active',
-    });
-  }
-
-  async #putKey(record: SigningKeyRecord): Promise<void> {
-    try {
-      const privateJwk = JSON.parse(this.options.encryption.decrypt(record.privateJwkEncrypted, record.id)) as JWK;
-      this.#keys.set(record.id, {
-        kid: record.id,
-        algorithm: record.algorithm,
-        publicJwk: record.publicJwk as JWK,
-        publicKey: (await importJWK(record.publicJwk as JWK, record.algorithm)) as CryptoKey,
-        privateKey: (await importJWK(privateJwk, record.algorithm)) as CryptoKey,
-        active: record.status === 'active',
-        createdAt: record.createdAt,
-        publishUntil: record.publishUntil,
-      });
-    } catch (error) {
-      // Wrong oauth.signingKeySecret, or a tampered row: never sign or verify with it.
-      this.options.logger.error({ event: 'oauth.signing_key_unusable', kid: record.id, error: (error as Error).message }, 'a signing key cannot be decrypted: check oauth.signingKeySecret');
+  /** Decrypts and imports each key; one that cannot be (wrong secret, tampered row) is left out. */
+  async #usableKeys(records: readonly SigningKeyRecord[]): Promise<StateSigningKey[]> {
+    const usable: StateSigningKey[] = [];
+    for (const record of records) {
+      try {
+        const privateJwk = JSON.parse(this.options.encryption.decrypt(record.privateJwkEncrypted, record.id)) as JWK;
+        usable.push({
+          kid: record.id,
+          algorithm: record.algorithm,
+          publicJwk: record.publicJwk as JWK,
+          publicKey: (await importJWK(record.publicJwk as JWK, record.algorithm)) as CryptoKey,
+          privateKey: (await importJWK(privateJwk, record.algorithm)) as CryptoKey,
+          active: record.status === 'active',
+          createdAt: record.createdAt,
+          publishUntil: record.publishUntil,
+        });
+      } catch (error) {
+        // Wrong oauth.signingKeySecret, or a tampered row: never sign or verify with it.
+        this.options.logger.error({ event: 'oauth.signing_key_unusable', kid: record.id, error: (error as Error).message }, 'a signing key cannot be decrypted: check oauth.signingKeySecret');
+      }
     }
+    return usable;
   }
+}
+
+function stateClient(record: OAuthClientRecord): StateClient {
+  return {
+    id: record.id,
+    consumerId: record.consumerId,
+    secretHash: record.secretHash === null ? null : Buffer.from(record.secretHash, 'hex'),
+    previousSecretHash: record.previousSecretHash === null ? null : Buffer.from(record.previousSecretHash, 'hex'),
+    previousSecretExpiresAt: record.previousSecretExpiresAt,
+    jwks: record.jwks === null ? null : createLocalJWKSet(record.jwks as { keys: JWK[] }),
+    scopes: Object.freeze([...record.scopes]),
+    active: record.status === 'active',
+  };
 }

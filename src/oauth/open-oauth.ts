@@ -1,15 +1,15 @@
 /**
- * Starts the built-in authorization server: its repositories, the in-memory state that follows
- * the change feed, the signing keys (a first key is made if there is none; the schedule rotates
+ * Starts the built-in authorization server: its repositories, the in-memory state (a projection
+ * of the node's change follower), the signing keys (a first key is made if there is none; the schedule rotates
  * it), the client service for the admin API, and the endpoints for the client listeners.
  */
 import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.js';
-import type { AuthFailureTracker } from '../core/services.js';
+import type { AuthFailureTracker, ConsumerDirectory } from '../core/services.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { OAuthClientRepository, SigningKeyRepository, TokenRevocationRepository } from '../store/oauth-repositories.js';
-import { ChangeFeed, type ConsumerRepository } from '../store/repositories.js';
+import type { ChangeFollower } from '../store/change-follower.js';
 import type { StoreTables } from '../store/tables.js';
 import { AuthorizationServer } from './authorization-server.js';
 import { ClientService } from './client-service.js';
@@ -27,7 +27,7 @@ export interface OpenedOAuth {
 
 export async function openOAuth(
   config: NonNullable<GatewayConfig['oauth']>,
-  deps: { db: Kysely<StoreTables>; consumers: ConsumerRepository; pepper: string; pollIntervalMs: number; failures: AuthFailureTracker; clock: Clock; logger: Logger; count?: (endpoint: string, outcome: string) => void },
+  deps: { db: Kysely<StoreTables>; consumers: ConsumerDirectory; follower: ChangeFollower; pepper: string; failures: AuthFailureTracker; clock: Clock; logger: Logger; count?: (endpoint: string, outcome: string) => void },
 ): Promise<OpenedOAuth> {
   const { db, clock, logger } = deps;
   const encryption = new KeyEncryption(config.signingKeySecret.reveal());
@@ -35,10 +35,11 @@ export async function openOAuth(
   const signingKeyRepository = new SigningKeyRepository(db, clock);
   const revocations = new TokenRevocationRepository(db, clock);
   const state = new OAuthState(
-    { consumers: deps.consumers, clients: clientRepository, signingKeys: signingKeyRepository, revocations, feed: new ChangeFeed(db) },
-    { pollIntervalMs: deps.pollIntervalMs, encryption, logger, clock },
+    { consumers: deps.consumers, clients: clientRepository, signingKeys: signingKeyRepository, revocations },
+    { catchUp: () => deps.follower.catchUp(), encryption, logger, clock },
   );
-  await state.load();
+  // Loaded now if the follower runs already, else with the other projections when it starts.
+  await deps.follower.add(state);
   const signingKeys = new SigningKeyService(
     signingKeyRepository,
     state,
@@ -48,7 +49,6 @@ export async function openOAuth(
     logger,
   );
   await signingKeys.rotateIfDue();
-  state.start();
   signingKeys.start();
   const server = new AuthorizationServer(
     { issuer: config.issuer, pathPrefix: config.pathPrefix, audience: config.audience, accessTokenTtlSeconds: config.accessTokenTtlSeconds, assertionMaxAgeSeconds: config.assertionMaxAgeSeconds, signingAlgorithm: config.signingAlgorithm },
@@ -68,7 +68,6 @@ export async function openOAuth(
     server,
     async stop() {
       signingKeys.stop();
-      await state.stop();
     },
   };
 }

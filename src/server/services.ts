@@ -20,7 +20,9 @@ import { FailureThrottle } from '../security/failure-throttle.js';
 import { secretLengthIssues } from '../config/start-rules.js';
 import { migrateToLatest, openStore, type OpenedStore } from '../store/open-store.js';
 import { describePgError, isConnectionFailure } from '../store/pg-pool.js';
-import { ApiKeyRepository, ChangeFeed, ConsumerRepository } from '../store/repositories.js';
+import { ApiKeyRepository, ConsumerRepository } from '../store/repositories.js';
+import { ConsumerDirectory } from '../store/consumer-directory.js';
+import { followStore, type FollowedStore } from '../store/follow-store.js';
 import { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
 import { ConcurrencyCounter } from '../ratelimit/concurrency.js';
 import { MemoryRateLimitStore } from '../ratelimit/memory-store.js';
@@ -40,6 +42,8 @@ export interface OpenedServices {
   readonly consumers: ConsumerRepository | undefined;
   readonly keyService: KeyService | undefined;
   readonly keyIndex: KeyIndex | undefined;
+  /** The node's one change follower (and its LISTEN connection), when a store is configured. */
+  readonly followed?: FollowedStore | undefined;
   /** The built-in authorization server, when `oauth` is configured. */
   readonly oauth?: OpenedOAuth | undefined;
   readonly overrides: RateLimitOverrideRepository | undefined;
@@ -107,6 +111,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         }
       : { driver: 'sqlite', path: storeConfig.path },
   );
+  let closeFollower = async () => {};
   try {
     if (config.store.migrateOnStart) {
       const result = await migrateToLatest(store);
@@ -114,34 +119,44 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     }
     const consumers = new ConsumerRepository(store.db, clock);
     const keys = new ApiKeyRepository(store.db, clock);
-    let keyIndex: KeyIndex | undefined;
-    let keyService: KeyService | undefined;
-    if (config.apiKeys) {
-      const pepper = config.apiKeys.pepper.reveal();
-      keyIndex = new KeyIndex(consumers, keys, new ChangeFeed(store.db), { pepper, pollIntervalMs: config.store.pollIntervalMs, lastUsedFlushMs: config.apiKeys.lastUsedFlushMs, logger, clock });
-      const started = performance.now();
-      await keyIndex.load();
-      logger.info({ event: 'keys.loaded', keys: keyIndex.size, revision: keyIndex.revision, ms: Math.round(performance.now() - started) }, 'API keys loaded');
-      keyIndex.start();
-      keyService = new KeyService(keys, { ...config.apiKeys, pepper }, clock);
-    }
+    // One follower feeds every projection from the same batches, with one consumer directory.
+    const followed = followStore(
+      store,
+      {
+        pollIntervalMs: storeConfig.pollIntervalMs,
+        retentionSeconds: storeConfig.changeRetentionSeconds,
+        postgres: storeConfig.driver === 'postgres' ? { url: storeConfig.url!.reveal(), connectTimeoutMs: storeConfig.connectTimeoutMs } : undefined,
+      },
+      { logger, clock },
+    );
+    closeFollower = () => followed.stop();
+    const directory = new ConsumerDirectory(consumers);
+    await followed.follower.add(directory);
+    const pepper = config.apiKeys?.pepper.reveal();
+    const keyIndex = config.apiKeys && pepper ? new KeyIndex(directory, keys, { pepper, lastUsedFlushMs: config.apiKeys.lastUsedFlushMs, logger, clock }) : undefined;
+    if (keyIndex) await followed.follower.add(keyIndex);
+    const overrides = new RateLimitOverrideRepository(store.db, clock);
+    const overrideIndex = new OverrideIndex(overrides);
+    await followed.follower.add(overrideIndex);
+    const started = performance.now();
+    await followed.start();
+    logger.info({ event: 'keys.loaded', keys: keyIndex?.size ?? 0, consumers: directory.size, revision: followed.follower.revision, ms: Math.round(performance.now() - started) }, 'store state loaded');
+    keyIndex?.start();
+    const keyService = config.apiKeys && pepper ? new KeyService(keys, { ...config.apiKeys, pepper }, clock) : undefined;
     let oauth: OpenedOAuth | undefined;
-    if (config.oauth && config.apiKeys) {
-      oauth = await openOAuth(config.oauth, { db: store.db, consumers, pepper: config.apiKeys.pepper.reveal(), pollIntervalMs: config.store.pollIntervalMs, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
+    if (config.oauth && pepper) {
+      oauth = await openOAuth(config.oauth, { db: store.db, consumers: directory, follower: followed.follower, pepper, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
       issuerKeys.setBuiltin(oauth.state);
     }
-    const overrides = new RateLimitOverrideRepository(store.db, clock);
-    const overrideIndex = new OverrideIndex(overrides, new ChangeFeed(store.db), { pollIntervalMs: config.store.pollIntervalMs, logger });
-    await overrideIndex.load();
-    overrideIndex.start();
     return {
-      services: { authFailures, apiKeys: keyIndex, consumers: keyIndex, geo, metrics: policyMetrics, issuerKeys, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex } },
+      services: { authFailures, apiKeys: keyIndex, consumers: directory, geo, metrics: policyMetrics, issuerKeys, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex } },
       metrics,
       health,
       store,
       consumers,
       keyService,
       keyIndex,
+      followed,
       oauth,
       overrides,
       async close() {
@@ -149,12 +164,13 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         issuerKeys.close();
         await oauth?.stop();
         await rateLimits.close();
-        await overrideIndex.stop();
+        await followed.stop();
         await keyIndex?.stop();
         await store.close();
       },
     };
   } catch (error) {
+    await closeFollower().catch(() => {});
     await store.close().catch(() => {});
     await rateLimits.close().catch(() => {});
     // The database down at start: one plain line for the operator (the start command exits 1).

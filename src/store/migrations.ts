@@ -134,5 +134,29 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('rate_limit_overrides').execute();
       },
     },
+    '0007_change_notifications': {
+      async up(db: Kysely<unknown>) {
+        // Pruning finds old rows by time (change-feed.ts).
+        await db.schema.createIndex('changes_changed_at').on('changes').column('changed_at').execute();
+        if (dialect !== 'postgres') return;
+        // Every transaction that adds change rows notifies the followers of every node at commit
+        // (NOTIFY is transactional: a rolled-back write wakes nobody). The payload is the schema,
+        // since channels are per database and several gateways may share one in their own schemas.
+        await sql`create function portcullis_notify_change() returns trigger language plpgsql as $$
+          begin
+            perform pg_notify('portcullis_changes', tg_table_schema);
+            return null;
+          end
+        $$`.execute(db);
+        await sql`create trigger changes_notify after insert on changes for each statement execute procedure portcullis_notify_change()`.execute(db);
+      },
+      async down(db: Kysely<unknown>) {
+        if (dialect === 'postgres') {
+          await sql`drop trigger if exists changes_notify on changes`.execute(db);
+          await sql`drop function if exists portcullis_notify_change()`.execute(db);
+        }
+        await db.schema.dropIndex('changes_changed_at').execute();
+      },
+    },
   };
 }

@@ -305,36 +305,3 @@ export class ApiKeyRepository {
 /** Every kind of entity the change feed reports; a new entity kind adds its name here. */
 export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token', 'rate_limit_override'] as const;
 export type ChangeEntity = (typeof CHANGE_ENTITIES)[number];
-
-export interface ChangeBatch {
-  /** The newest revision included. */
-  revision: number;
-  /** Ids to reload, by entity kind (every kind present, most empty). */
-  changed: Record<ChangeEntity, string[]>;
-}
-
-export class ChangeFeed {
-  constructor(private readonly db: Kysely<StoreTables>) {}
-
-  async latestRevision(): Promise<number> {
-    const row = await this.db.selectFrom('store_revision').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
-    return Number(row.value);
-  }
-
-  /**
-   * What changed after `revision`, as ids to reload: at most `limit` changes, so a node catching up
-   * on a bulk import or a long outage reads in bounded steps (each revision is one change row).
-   */
-  async since(revision: number, limit = 1000): Promise<ChangeBatch & { complete: boolean }> {
-    const rows = await this.db.selectFrom('changes').select(['revision', 'entity', 'entity_id']).where('revision', '>', revision).orderBy('revision').limit(limit).execute();
-    const changed = new Map<ChangeEntity, Set<string>>(CHANGE_ENTITIES.map((entity) => [entity, new Set()]));
-    let latest = revision;
-    for (const row of rows) {
-      latest = Math.max(latest, Number(row.revision));
-      // A kind this node does not know (written by a newer version) is skipped, not misfiled.
-      changed.get(row.entity)?.add(row.entity_id);
-    }
-    const ids = Object.fromEntries(CHANGE_ENTITIES.map((entity) => [entity, [...changed.get(entity)!]])) as Record<ChangeEntity, string[]>;
-    return { revision: latest, changed: ids, complete: rows.length < limit };
-  }
-}

@@ -10,7 +10,8 @@ import { ManualClock } from '../core/clock.js';
 import { createPostgresSchema, POSTGRES_URL, skipWithoutPostgres } from '../../test/helpers/services.js';
 import { migrateToLatest, openStore, type OpenedStore, type StoreLocation } from './open-store.js';
 import { OAuthClientRepository, SigningKeyRepository, TokenRevocationRepository } from './oauth-repositories.js';
-import { ApiKeyRepository, ChangeFeed, ConflictError, ConsumerRepository, NotFoundError, type NewApiKey } from './repositories.js';
+import { ChangeFeed } from './change-feed.js';
+import { ApiKeyRepository, ConflictError, ConsumerRepository, NotFoundError, type NewApiKey } from './repositories.js';
 
 interface Backend {
   name: string;
@@ -64,7 +65,7 @@ for (const backend of backends) {
       await migrateToLatest(store);
       consumers = new ConsumerRepository(store.db, clock);
       keys = new ApiKeyRepository(store.db, clock);
-      feed = new ChangeFeed(store.db);
+      feed = new ChangeFeed(store.db, store.dialect);
     });
     after(async () => {
       await store?.close();
