@@ -7,7 +7,7 @@ import { createServer, request as httpRequestRaw, type IncomingHttpHeaders, type
 import { connect, type AddressInfo } from 'node:net';
 import { validateConfig, formatIssue } from '../../src/config/loader.js';
 import type { Clock } from '../../src/core/clock.js';
-import { Gateway } from '../../src/server/gateway.js';
+import { Gateway, type GatewayOptions } from '../../src/server/gateway.js';
 
 /** How long a test waits for a condition it expects (a log line, a state) before failing. */
 export const CONDITION_TIMEOUT_MS = 15_000;
@@ -131,11 +131,15 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(raw: Record<string, unknown>, options: { env?: NodeJS.ProcessEnv; clock?: Clock; configPath?: string } = {}): Promise<TestGateway> {
+export async function startGateway(
+  raw: Record<string, unknown>,
+  /** connectHook and lookup: every outbound connection passes them (GatewayOptions). */
+  options: { env?: NodeJS.ProcessEnv; clock?: Clock; configPath?: string; connectHook?: GatewayOptions['connectHook']; lookup?: GatewayOptions['lookup'] } = {},
+): Promise<TestGateway> {
   const loaded = validateConfig(raw, options.env ?? {});
   if (!loaded.ok) assert.fail(`test config is invalid:\n${loaded.issues.map(formatIssue).join('\n')}`);
   const logs = new LogCapture();
-  const gateway = await Gateway.start({ config: loaded.config, logDestination: logs, clock: options.clock, configPath: options.configPath, env: options.env });
+  const gateway = await Gateway.start({ config: loaded.config, logDestination: logs, clock: options.clock, configPath: options.configPath, env: options.env, connectHook: options.connectHook, lookup: options.lookup });
   const url = gateway.url();
   return { gateway, logs, url, port: Number(new URL(url).port), close: () => gateway.close(1000) };
 }
