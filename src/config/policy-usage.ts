@@ -1,21 +1,52 @@
-/** Whether a policy is switched on anywhere in a config: globally or on any route. */
+/**
+ * What a config switches on: which policies run (globally or on some route), the services they
+ * require (their `requires` declarations), and the rate limits they name. Reads loose configs
+ * too, so the semantic checks can ask before the schema has passed.
+ */
+import type { ServiceName } from '../core/services.js';
+import { POLICIES } from '../policies/index.js';
+
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function policyUsed(config: Loose, name: string): boolean {
+/** Every `policies` block with its path: the global one first, then each route's. */
+function policyBlocks(config: Loose): Array<{ path: string; policies: Loose }> {
   const routes = Array.isArray(config.routes) ? config.routes : [];
-  return [config.policies, ...routes.map((route) => (isObject(route) ? route.policies : undefined))].some(
-    (policies) => isObject(policies) && isObject(policies[name]) && policies[name].enabled !== false,
-  );
+  const blocks = [{ path: 'policies', policies: config.policies }, ...routes.map((route, index) => ({ path: `routes[${index}].policies`, policies: isObject(route) ? route.policies : undefined }))];
+  return blocks.filter((block): block is { path: string; policies: Loose } => isObject(block.policies));
+}
+
+/** Where a policy is switched on: the paths of its config objects not saying `enabled: false`. */
+export function policyPlaces(config: Loose, name: string): string[] {
+  return policyBlocks(config)
+    .filter(({ policies }) => isObject(policies[name]) && policies[name].enabled !== false)
+    .map(({ path }) => `${path}.${name}`);
+}
+
+/** A service the config needs, and the first policy (and where) that requires it. */
+export interface ServiceNeed {
+  readonly service: ServiceName;
+  readonly policy: string;
+  /** Where that policy is switched on, e.g. `routes[2].policies.geo`. */
+  readonly path: string;
+}
+
+/** The services the config's active policies require (their `requires`), each once. */
+export function requiredServices(config: Loose | object): ServiceNeed[] {
+  const needs = new Map<ServiceName, ServiceNeed>();
+  for (const { definition } of POLICIES) {
+    const place = definition.requires?.length ? policyPlaces(config as Loose, definition.name)[0] : undefined;
+    if (place === undefined) continue;
+    for (const service of definition.requires!) if (!needs.has(service)) needs.set(service, { service, policy: definition.name, path: place });
+  }
+  return [...needs.values()];
 }
 
 /** The names of every rate limit configured (globally or on a route): what overrides may name. */
 export function rateLimitNames(config: Loose | { policies: unknown; routes: unknown }): Set<string> {
-  const loose = config as Loose;
-  const routes = Array.isArray(loose.routes) ? loose.routes : [];
   const names = new Set<string>();
-  for (const policies of [loose.policies, ...routes.map((route) => (isObject(route) ? route.policies : undefined))]) {
-    const ratelimit = isObject(policies) ? policies.ratelimit : undefined;
+  for (const { policies } of policyBlocks(config as Loose)) {
+    const ratelimit = policies.ratelimit;
     const limits = isObject(ratelimit) && Array.isArray(ratelimit.limits) ? ratelimit.limits : [];
     for (const limit of limits) if (isObject(limit) && typeof limit.name === 'string') names.add(limit.name);
   }

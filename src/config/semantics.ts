@@ -9,7 +9,7 @@ import { findPolicy } from '../policies/index.js';
 import { parseCidr } from '../net/cidr.js';
 import { compilePathTemplate, templateParams } from '../http/path-template.js';
 import { checkKeyUrl } from '../jwt/key-url.js';
-import { policyUsed } from './policy-usage.js';
+import { requiredServices } from './policy-usage.js';
 import { suggest } from '../core/suggest.js';
 
 type Loose = Record<string, unknown>;
@@ -59,10 +59,11 @@ function checkKeySections(config: Loose, issues: ConfigIssue[]): void {
     if (driver === 'postgres' && store.url === undefined) issues.push({ path: 'store.url', message: 'is required for driver postgres' });
     if (driver === 'sqlite' && store.url !== undefined) issues.push({ path: 'store.url', message: 'does not apply to driver sqlite (use path)' });
   }
-  const usesApiKeys = policyUsed(config, 'auth-apikey');
+  // The key index (the apiKeys service and the consumers it knows) is built from these sections.
+  const keyNeeders = [...new Set(requiredServices(config).filter((need) => need.service === 'apiKeys' || need.service === 'consumers').map((need) => `the ${need.policy} policy`))];
   const admin = isObject(config.admin) ? config.admin : {};
   if (admin.enabled === false && admin.token !== undefined) issues.push({ path: 'admin.token', message: 'needs the admin listener, which admin.enabled: false turns off' });
-  const needers = [usesApiKeys ? 'the auth-apikey policy' : undefined, admin.token !== undefined ? 'the admin API (admin.token)' : undefined].filter(Boolean);
+  const needers = [...keyNeeders, admin.token !== undefined ? 'the admin API (admin.token)' : undefined].filter(Boolean);
   if (needers.length > 0 && !store) issues.push({ path: 'store', message: `is required by ${needers.join(' and ')}` });
   if (needers.length > 0 && !apiKeys) issues.push({ path: 'apiKeys', message: `is required by ${needers.join(' and ')}` });
   checkOAuth(config, issues);

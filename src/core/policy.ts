@@ -8,7 +8,7 @@ import { Type, type TObject, type TProperties, type Static } from '@sinclair/typ
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { HeaderMap, RequestContext } from './context.js';
-import type { GatewayServices } from './services.js';
+import type { GatewayServices, ServiceName } from './services.js';
 
 /** The fixed order of the request lifecycle (DESIGN.md §2). */
 export const PHASES = ['receive', 'authenticate', 'authorize', 'limit', 'validate', 'transform', 'proxy', 'respond', 'log'] as const;
@@ -28,12 +28,15 @@ export interface DirectResponse {
 export type PolicyHandler = (ctx: RequestContext) => void | DirectResponse | Promise<void | DirectResponse>;
 export type PolicyHandlers = Partial<Record<PolicyPhase, PolicyHandler>>;
 
-export interface PolicyDeps {
+/** The gateway's services with the ones in `R` present: what a policy that requires R is given. */
+export type ProvidedServices<R extends ServiceName> = GatewayServices & { readonly [K in R]-?: NonNullable<GatewayServices[K]> };
+
+export interface PolicyDeps<R extends ServiceName = never> {
   readonly logger: Logger;
   readonly clock: Clock;
   /** The route this instance serves, or undefined for a global instance. */
   readonly routeMethods: readonly string[] | undefined;
-  readonly services: GatewayServices;
+  readonly services: ProvidedServices<R>;
 }
 
 export interface ConfigIssue {
@@ -42,9 +45,15 @@ export interface ConfigIssue {
   message: string;
 }
 
-export interface PolicyDefinition<S extends TObject = TObject, N extends string = string> {
+export interface PolicyDefinition<S extends TObject = TObject, N extends string = string, R extends ServiceName = ServiceName> {
   /** The policy's key in config files and in the order table (policies/order.ts). */
   readonly name: N;
+  /**
+   * The services (keys of GatewayServices) this policy cannot work without. The gateway opens
+   * what the active policies require, at start and on reload (or refuses a reload that needs one
+   * only a restart can open), and create() gets them typed as present.
+   */
+  readonly requires?: readonly R[];
   readonly description: string;
   /** On for every route unless a config says `enabled: false` (safe defaults). */
   readonly enabledByDefault: boolean;
@@ -66,15 +75,26 @@ export interface PolicyDefinition<S extends TObject = TObject, N extends string 
   watchedFiles?(config: Static<S>): readonly string[];
   /** Checks the schema cannot express; returns issues relative to the policy's config. */
   check?(config: Static<S>): ConfigIssue[];
-  create(config: Static<S>, deps: PolicyDeps): PolicyHandlers;
+  create(config: Static<S>, deps: PolicyDeps<R>): PolicyHandlers;
 }
 
 /**
  * Keeps the name's literal type, so the registry (policies/index.ts) can check at compile time
  * that every policy has exactly one entry in the order table.
  */
-export function definePolicy<const N extends string, S extends TObject>(definition: PolicyDefinition<S, N>): PolicyDefinition<S, N> {
+export function definePolicy<const N extends string, S extends TObject, const R extends ServiceName = never>(definition: PolicyDefinition<S, N, R>): PolicyDefinition<S, N, R> {
   return definition;
+}
+
+/**
+ * The services for a policy's create(): `services` itself, once every service the policy requires
+ * is there. Throws when one is missing: the gateway opens them before it builds (a bug otherwise).
+ */
+export function servicesFor<R extends ServiceName>(definition: Pick<PolicyDefinition<TObject, string, R>, 'name' | 'requires'>, services: GatewayServices): ProvidedServices<R> {
+  for (const name of definition.requires ?? []) {
+    if (services[name] === undefined) throw new Error(`the ${definition.name} policy requires the ${name} service, which is not open`);
+  }
+  return services as ProvidedServices<R>;
 }
 
 /** A policy's config object: its own options plus `enabled`, unknown keys refused. */

@@ -108,6 +108,11 @@ export interface RateLimitServices {
   refused(route: string, limit: string): void;
 }
 
+/**
+ * Every service a policy can be given. Each is optional here because the gateway opens only what
+ * the active policies declare in `requires` (core/policy.ts); a policy's own `deps.services` has
+ * the ones it declared as present.
+ */
 export interface GatewayServices {
   readonly issuerKeys?: IssuerKeyRegistry;
   readonly consumers?: ConsumerDirectory;
@@ -119,3 +124,6 @@ export interface GatewayServices {
   readonly geo?: GeoLookup;
   readonly authFailures?: AuthFailureTracker;
 }
+
+/** The name of a service, as a policy declares it in `requires`. */
+export type ServiceName = keyof GatewayServices;

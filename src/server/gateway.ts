@@ -57,6 +57,8 @@ export type ReloadResult = { ok: true; revision: number } | { ok: false; issues:
 export class Gateway {
   #runtime: Runtime;
   #revision = 1;
+  /** The reload in progress, if any: the next waits for it. */
+  #reloads: Promise<void> = Promise.resolve();
   #inflight = 0;
   #shedLoggedAt = 0;
   #draining = false;
@@ -277,8 +279,23 @@ export class Gateway {
     socket.destroy();
   }
 
-  /** Swaps in a validated config. Listener and admin changes need a restart and are reported. */
-  async reload(config: GatewayConfig): Promise<ReloadResult> {
+  /**
+   * Swaps in a validated config. Listener and admin changes need a restart and are reported.
+   * Reloads run one at a time, in the order asked: each may first open services its policies need.
+   */
+  reload(config: GatewayConfig): Promise<ReloadResult> {
+    const result = this.#reloads.then(() => this.#reload(config));
+    this.#reloads = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  async #reload(config: GatewayConfig): Promise<ReloadResult> {
+    // Services the new config's policies require: opened now if they can be, else a plain refusal.
+    const provided = await this.#services.provide(config);
+    if (!provided.ok) {
+      this.logger.error({ event: 'config.reload_rejected', errors: [formatIssue(provided.issue)] }, 'new config needs a restart: the previous config keeps serving');
+      return { ok: false, issues: [provided.issue] };
+    }
     const previous = this.#runtime;
     let next: Runtime;
     try {

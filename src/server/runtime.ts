@@ -9,6 +9,7 @@ import type { AuthFailureTracker, GatewayServices } from '../core/services.js';
 import type { RouteInfo } from '../core/context.js';
 import { IDENTITY_HEADERS } from '../core/identity-headers.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
+import { servicesFor } from '../core/policy.js';
 import type { GatewayConfig, PoliciesConfig, RouteConfig } from '../config/schema.js';
 import { ALWAYS_REDACTED_QUERY_PARAMS, createLogger, type Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -164,7 +165,7 @@ function instantiatePolicies(global: PoliciesConfig, local: PoliciesConfig, rout
   for (const { definition, order } of POLICIES) {
     const config = local[definition.name] ?? global[definition.name];
     if (!config || config.enabled === false) continue;
-    const handlers = definition.create(config as never, { logger: env.logger.child({ policy: definition.name }), clock: env.clock, routeMethods, services: env.services });
+    const handlers = definition.create(config as never, { logger: env.logger.child({ policy: definition.name }), clock: env.clock, routeMethods, services: servicesFor(definition, env.services) });
     instances.push({ name: definition.name, order, handlers });
   }
   return instances;

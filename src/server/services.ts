@@ -1,15 +1,17 @@
 /**
  * What the gateway opens besides its listeners: the store (if configured), the in-memory key index
- * that follows it, the key service for the admin API, and the brute-force throttle. Store settings
- * take effect at start; a reload that changes them says a restart is needed.
+ * that follows it, the key service for the admin API, the brute-force throttle, and the services
+ * the config's policies require (service-provision.ts: the geo database and the issuer key
+ * registry open when a policy first needs them, at start or on reload). Store settings take
+ * effect at start; a reload that changes them says a restart is needed.
  */
 import type { Clock } from '../core/clock.js';
 import type { GatewayServices, RateLimitServices } from '../core/services.js';
 import type { GatewayConfig } from '../config/schema.js';
+import { formatIssue } from '../config/loader.js';
 import { KeyIndex } from '../keys/key-index.js';
 import { KeyService } from '../keys/key-service.js';
 import type { Logger } from '../observability/logger.js';
-import { policyUsed } from '../config/policy-usage.js';
 import { BUNDLED_COUNTRY_DATABASE, GeoDatabase } from '../geo/geo-database.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { DependencyHealth } from '../observability/dependency-health.js';
@@ -30,11 +32,15 @@ import { OverrideIndex } from '../ratelimit/override-index.js';
 import { RedisRateLimitStore } from '../ratelimit/redis-store.js';
 
 import { StartupError } from './listen.js';
+import { ServiceProvision, type ProvideResult, type ServiceOpeners } from './service-provision.js';
 
 export { StartupError };
 
 export interface OpenedServices {
+  /** What policies are given: one object, to which provide() adds what later configs need. */
   readonly services: GatewayServices;
+  /** Opens what `config`'s policies require (before a reload builds it), or says why it cannot. */
+  provide(config: GatewayConfig): Promise<ProvideResult>;
   readonly metrics: GatewayMetrics;
   /** Which dependencies answer (store, redis, issuers, CRLs, log): metrics, outage logs, /readyz. */
   readonly health: DependencyHealth;
@@ -60,31 +66,49 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     validationFailure: (route: string) => metrics.validationFailures.inc({ route }),
     contractViolation: (route: string, action: 'report' | 'block') => metrics.contractViolations.inc({ route, action }),
   };
-  // Issuer keys live as long as the process, shared by routes and kept across reloads.
-  const issuerKeys = new KeySourceRegistry({
-    clock,
-    logger,
-    outbound,
-    metrics: {
-      fetched: (issuer, outcome) => {
-        metrics.jwksFetches.inc({ issuer, outcome });
-        if (outcome === 'ok') health.up(`issuer:${issuer}`);
-        else health.down(`issuer:${issuer}`, 'discovery or JWKS fetch failed (see jwks.fetch_failed)');
+  // The built-in authorization server's keys, once it is open: the issuer key registry serves them.
+  let builtinKeys: OpenedOAuth['state'] | undefined;
+  const openers: ServiceOpeners = {
+    // Issuer keys live as long as the process once opened, shared by routes and kept across reloads.
+    issuerKeys: {
+      optionsOf: () => '',
+      open: async () => {
+        const registry = new KeySourceRegistry({
+          clock,
+          logger,
+          outbound,
+          metrics: {
+            fetched: (issuer, outcome) => {
+              metrics.jwksFetches.inc({ issuer, outcome });
+              if (outcome === 'ok') health.up(`issuer:${issuer}`);
+              else health.down(`issuer:${issuer}`, 'discovery or JWKS fetch failed (see jwks.fetch_failed)');
+            },
+            staleKeysUsed: (issuer) => metrics.staleKeysUsed.inc({ issuer }),
+          },
+        });
+        if (builtinKeys) registry.setBuiltin(builtinKeys);
+        return { service: registry, close: () => registry.close() };
       },
-      staleKeysUsed: (issuer) => metrics.staleKeysUsed.inc({ issuer }),
     },
-  });
+    // Loaded only when some policy requires it: 15 MB of database is not free.
+    geo: {
+      optionsOf: (next) => next.geo.databasePath ?? BUNDLED_COUNTRY_DATABASE,
+      open: async (next) => {
+        const database = await GeoDatabase.open(next.geo.databasePath ?? BUNDLED_COUNTRY_DATABASE, logger);
+        database.watch();
+        return { service: database, close: () => database.close() };
+      },
+    },
+  };
   const authFailures = new FailureThrottle(config.bruteForce);
-  // Loaded only when some route uses it: 15 MB of database is not free.
-  const geo = policyUsed(config as never, 'geo') ? await GeoDatabase.open(config.geo.databasePath ?? BUNDLED_COUNTRY_DATABASE, logger) : undefined;
-  geo?.watch();
   // The loader refuses these already; a config built another way must not get past them either.
   for (const issue of secretLengthIssues(config as never)) throw new StartupError(`${issue.path} ${issue.message}`);
   const rateLimits = await openRateLimits(config, logger, metrics, health);
   if (!config.store) {
-    const services = { authFailures, geo, metrics: policyMetrics, issuerKeys, rateLimits };
+    const provision = await provideAtStart(new ServiceProvision({ authFailures, metrics: policyMetrics, rateLimits }, openers), config, async () => rateLimits.close());
     return {
-      services,
+      services: provision.services,
+      provide: (next) => provision.provide(next),
       metrics,
       health,
       store: undefined,
@@ -93,8 +117,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       keyIndex: undefined,
       overrides: undefined,
       close: async () => {
-        geo?.close();
-        issuerKeys.close();
+        provision.close();
         await rateLimits.close();
       },
     };
@@ -146,10 +169,19 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     let oauth: OpenedOAuth | undefined;
     if (config.oauth && pepper) {
       oauth = await openOAuth(config.oauth, { db: store.db, consumers: directory, follower: followed.follower, pepper, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
-      issuerKeys.setBuiltin(oauth.state);
+      builtinKeys = oauth.state;
     }
+    const provision = await provideAtStart(
+      new ServiceProvision({ authFailures, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex } }, openers),
+      config,
+      async () => {
+        await oauth?.stop();
+        await keyIndex?.stop();
+      },
+    );
     return {
-      services: { authFailures, apiKeys: keyIndex, consumers: directory, geo, metrics: policyMetrics, issuerKeys, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex } },
+      services: provision.services,
+      provide: (next) => provision.provide(next),
       metrics,
       health,
       store,
@@ -160,8 +192,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       oauth,
       overrides,
       async close() {
-        geo?.close();
-        issuerKeys.close();
+        provision.close();
         await oauth?.stop();
         await rateLimits.close();
         await followed.stop();
@@ -179,6 +210,15 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     }
     throw error;
   }
+}
+
+/** Opens what the starting config's policies require; a service that cannot be had stops the start. */
+async function provideAtStart(provision: ServiceProvision, config: GatewayConfig, undo: () => Promise<void>): Promise<ServiceProvision> {
+  const provided = await provision.provide(config);
+  if (provided.ok) return provision;
+  provision.close();
+  await undo().catch(() => {});
+  throw new StartupError(formatIssue(provided.issue));
 }
 
 /**

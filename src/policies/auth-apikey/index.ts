@@ -47,13 +47,13 @@ export const authApiKey = definePolicy({
   description: 'Authenticates requests by API key; the gateway then sets identity headers for the upstream.',
   enabledByDefault: false,
   configSchema,
+  requires: ['apiKeys', 'authFailures'],
   credentialLocations(config) {
     return { headers: config.sources.map((source) => source.header.toLowerCase()), queryParams: config.queryParam ? [config.queryParam] : [] };
   },
   create(config, deps) {
     const verifier = deps.services.apiKeys;
     const failures = deps.services.authFailures;
-    if (!verifier) throw new Error('auth-apikey needs the store and apiKeys sections (the config check should have said so)');
     const sources = config.sources.map((source) => ({ header: source.header.toLowerCase(), prefix: source.scheme ? `${source.scheme.toLowerCase()} ` : undefined }));
     const challenge = `Bearer realm="${config.realm}"`;
     const queryParam = config.queryParam;

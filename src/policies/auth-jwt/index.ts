@@ -110,6 +110,7 @@ export const authJwt = definePolicy({
   description: 'Authenticates requests by bearer JWT access tokens (OIDC discovery, JWKS or static keys).',
   enabledByDefault: false,
   configSchema,
+  requires: ['issuerKeys', 'authFailures'],
   credentialLocations(config) {
     return { headers: config.forwardToken ? [] : ['authorization'], queryParams: [] };
   },
@@ -144,7 +145,6 @@ export const authJwt = definePolicy({
   },
   create(config, deps) {
     const registry = deps.services.issuerKeys;
-    if (!registry) throw new Error('auth-jwt needs the issuer key registry (opened with the services)');
     const issuers = new Map<string, CompiledIssuer>();
     for (const issuer of config.issuers) {
       const keys = registry.keysFor({

@@ -65,6 +65,7 @@ export const authMtls = definePolicy({
   description: 'Authenticates requests by a verified TLS client certificate mapped to a consumer.',
   enabledByDefault: false,
   configSchema,
+  requires: ['authFailures'],
   check(config) {
     const issues: ConfigIssue[] = [];
     config.consumers.forEach((rule, index) => {

@@ -65,6 +65,7 @@ export const geo = definePolicy({
   enabledByDefault: false,
   ownedUpstreamHeaders: [...FIELDS.map(headerName), MISMATCH_HEADER],
   configSchema,
+  requires: ['geo'],
   upstreamReferences(config) {
     return config.residency.map((rule, index) => ({ path: `residency[${index}].upstream`, upstream: rule.upstream }));
   },
@@ -84,7 +85,6 @@ export const geo = definePolicy({
   },
   create(config, deps) {
     const database = deps.services.geo;
-    if (!database) throw new Error('the geo policy needs the geo database (opened when the policy is configured)');
     const allow = config.allowCountries.length > 0 ? new Set(config.allowCountries) : undefined;
     const deny = new Set(config.denyCountries);
     const headers = config.headers.map((field) => [field, headerName(field)] as const);

@@ -63,6 +63,7 @@ export const rateLimit = definePolicy({
   description: 'Limits request rates and concurrency per consumer, key, client, IP, route or header, and tells clients their budget.',
   enabledByDefault: false,
   configSchema,
+  requires: ['rateLimits'],
   check(config) {
     const issues: Array<{ path: string; message: string }> = [];
     const names = new Set<string>();
@@ -79,7 +80,6 @@ export const rateLimit = definePolicy({
   },
   create(config, deps) {
     const services = deps.services.rateLimits;
-    if (!services) throw new Error('ratelimit needs the rate-limit services (the gateway opens them)');
     const shared = config.store === 'redis' ? services.shared : undefined;
     if (config.store === 'redis' && !shared) throw new Error('ratelimit with store: redis needs the redis section (the config check should have said so)');
     const limits = config.limits.map((limit) => ({ ...limit, header: limit.header?.toLowerCase() }));
