@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { GatewayError } from './errors.js';
+import type { ResponseBody } from './response-body.js';
 import type { TraceContext } from './trace-context.js';
 
 export type HeaderMap = Record<string, string | string[]>;
@@ -84,11 +85,11 @@ export interface ResponseHead {
   /** Where the response came from: the upstream, a gateway problem, or a policy's direct answer. */
   readonly source: 'upstream' | 'problem' | 'direct';
   /**
-   * Upstream responses only: reads the whole response body into memory, once, for a respond-phase
-   * policy that must look inside it (response validation); undefined when it is larger than
-   * maxBytes (it is then streamed unread). The gateway sends what was read: nothing is lost.
+   * Upstream responses only: the body, decoded from its content coding, for a respond-phase policy
+   * that must read, replace or transform it (response validation). Untouched, it streams through
+   * as the upstream sent it. A policy using it sets PolicyHandlers.respondReadsBody.
    */
-  readonly readBody?: (maxBytes: number) => Promise<Buffer | undefined>;
+  readonly body?: ResponseBody;
 }
 
 export interface RequestContext {

@@ -57,6 +57,9 @@ export const ERROR_TABLE = {
   'upstream.timeout': { status: 504, title: 'Upstream timed out' },
   'upstream.egress_denied': { status: 502, title: 'Upstream connection not allowed' },
   'upstream.contract_violation': { status: 502, title: 'Upstream response breaks the API contract' },
+  'upstream.content_encoding_unsupported': { status: 502, title: 'Upstream response in a content coding the gateway cannot decode' },
+  'upstream.content_encoding_invalid': { status: 502, title: 'Upstream response body not valid in its content coding' },
+  'upstream.response_too_large': { status: 502, title: 'Upstream response too large once decoded' },
   'internal': { status: 500, title: 'Internal gateway error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

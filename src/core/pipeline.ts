@@ -4,7 +4,7 @@
  * load, so a request only walks arrays.
  */
 import type { RequestContext } from './context.js';
-import { REQUEST_PHASES, type DirectResponse, type PolicyHandler, type PolicyHandlers } from './policy.js';
+import { REQUEST_PHASES, type DirectResponse, type PolicyHandler, type PolicyHandlers, type PolicyPhase } from './policy.js';
 
 export interface PolicyInstance {
   readonly name: string;
@@ -17,15 +17,18 @@ export interface Pipeline {
   readonly request: readonly PolicyHandler[];
   readonly respond: readonly PolicyHandler[];
   readonly log: readonly PolicyHandler[];
+  /** A respond handler reads or changes the upstream's body (PolicyHandlers.respondReadsBody). */
+  readonly readsResponseBody: boolean;
 }
 
 export function buildPipeline(instances: readonly PolicyInstance[]): Pipeline {
   const sorted = [...instances].sort((a, b) => a.order - b.order);
-  const inPhase = (phase: keyof PolicyHandlers) => sorted.flatMap((instance) => (instance.handlers[phase] ? [instance.handlers[phase]!] : []));
+  const inPhase = (phase: PolicyPhase) => sorted.flatMap((instance) => (instance.handlers[phase] ? [instance.handlers[phase]!] : []));
   return {
     request: REQUEST_PHASES.flatMap((phase) => inPhase(phase)),
     respond: inPhase('respond'),
     log: inPhase('log'),
+    readsResponseBody: sorted.some((instance) => instance.handlers.respond !== undefined && instance.handlers.respondReadsBody === true),
   };
 }
 

@@ -26,7 +26,14 @@ export interface DirectResponse {
 }
 
 export type PolicyHandler = (ctx: RequestContext) => void | DirectResponse | Promise<void | DirectResponse>;
-export type PolicyHandlers = Partial<Record<PolicyPhase, PolicyHandler>>;
+export type PolicyHandlers = Partial<Record<PolicyPhase, PolicyHandler>> & {
+  /**
+   * The respond handler reads or changes the upstream's body (ctx.response.body). On a route with
+   * such a handler the gateway asks the upstream only for content codings it can decode
+   * (Accept-Encoding narrowed to gzip, deflate, br, identity), so none reaches a policy encoded.
+   */
+  readonly respondReadsBody?: boolean;
+};
 
 /** The gateway's services with the ones in `R` present: what a policy that requires R is given. */
 export type ProvidedServices<R extends ServiceName> = GatewayServices & { readonly [K in R]-?: NonNullable<GatewayServices[K]> };

@@ -1,26 +1,29 @@
 /**
  * The proxy phase: sends the request to a target of the route's upstream (or the one a policy
  * chose) and streams the answer back. Bodies are streamed both ways, unless a policy had to read
- * the request body (ctx.readBody), which is then sent as read. Connection failures move on to the next
+ * the request body (ctx.readBody), which is then sent as read, or a respond-phase policy the
+ * response body (response-body.ts: decoded from its content coding). Connection failures move on to the next
  * target for bodiless idempotent requests; a slow upstream is not retried (it may still be working,
  * and retrying would multiply its load).
  */
 import { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import { OutboundRefusedError } from '../outbound/index.js';
-import type { RequestContext } from '../core/context.js';
+import type { HeaderMap, RequestContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
-import { BodyGuard } from './body-guard.js';
+import type { ResponseBody } from '../core/response-body.js';
+import { narrowAcceptEncoding } from '../http/content-coding.js';
 import { requestHasBody } from '../http/request-body.js';
+import { BodyGuard } from './body-guard.js';
 import { buildUpstreamHeaders, endToEndHeaders } from './forwarding.js';
 import type { CompiledRoute, Runtime } from './runtime.js';
+import { EMPTY_RESPONSE_BODY, UpstreamResponseBody } from './response-body.js';
 import type { UpstreamTarget } from './upstream.js';
 
 export interface ProxyHooks {
   /** Runs the respond phase and writes the head; called once the upstream's head is in. */
-  writeHead(ctx: RequestContext, status: number, headers: Record<string, string | string[]>, readBody: (maxBytes: number) => Promise<Buffer | undefined>): Promise<void>;
+  writeHead(ctx: RequestContext, status: number, headers: HeaderMap, body: ResponseBody): Promise<void>;
 }
 
 export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, runtime: Runtime, res: ServerResponse, bodyIdleTimeoutMs: number, hooks: ProxyHooks): Promise<void> {
@@ -55,7 +58,7 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
         response = await target.pool.request({
           method: ctx.method as Dispatcher.HttpMethod,
           path: target.basePath + path,
-          headers: bufferedHeaders(buildUpstreamHeaders(ctx, upstream.forwarding, target.host), buffered),
+          headers: upstreamHeaders(buildUpstreamHeaders(ctx, upstream.forwarding, target.host), buffered, route.pipeline.readsResponseBody),
           body: buffered ?? guard ?? null,
           signal: abort,
         });
@@ -83,44 +86,14 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   }
 }
 
-/** A buffered body goes with its exact length, not the client's framing. */
-function bufferedHeaders(headers: Record<string, string | string[]>, buffered: Buffer | undefined): Record<string, string | string[]> {
+/**
+ * A buffered body goes with its exact length, not the client's framing. When a respond-phase
+ * policy reads the response body, the upstream is asked only for codings the gateway decodes.
+ */
+function upstreamHeaders(headers: HeaderMap, buffered: Buffer | undefined, decodesResponse: boolean): HeaderMap {
   if (buffered) headers['content-length'] = String(buffered.length);
+  if (decodesResponse) headers['accept-encoding'] = narrowAcceptEncoding(headers['accept-encoding']);
   return headers;
-}
-
-interface PeekedBody {
-  readonly chunks: Buffer[];
-  /** The whole body was read (false: it is larger than asked, and paused after the chunks read). */
-  readonly complete: boolean;
-  readonly error?: Error & { code?: string };
-}
-
-/** Reads a response body up to maxBytes, for a respond-phase policy; pauses it when it is larger. */
-function peekBody(body: Readable, maxBytes: number): Promise<PeekedBody> {
-  // While paused between this read and the piping, an error must not go unhandled.
-  body.on('error', () => {});
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (complete: boolean, error?: Error) => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      if (!complete && !error) body.pause();
-      resolve({ chunks, complete, error });
-    };
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size > maxBytes) done(false);
-    };
-    const onEnd = () => done(true);
-    const onError = (error: Error) => done(false, error);
-    body.on('data', onData);
-    body.once('end', onEnd);
-    body.once('error', onError);
-  });
 }
 
 /**
@@ -133,69 +106,17 @@ function isBodiless(method: string, status: number): boolean {
 }
 
 async function streamResponse(ctx: RequestContext, response: Dispatcher.ResponseData, res: ServerResponse, target: UpstreamTarget, hooks: ProxyHooks): Promise<void> {
-  const body = response.body;
   if (isBodiless(ctx.method, response.statusCode)) return sendBodiless(ctx, response, res, hooks);
-  let peeked: Promise<PeekedBody> | undefined;
-  const declaredLength = Number(response.headers['content-length']);
-  const readBody = (maxBytes: number) => {
-    // A declared length over the limit is not worth reading: the body streams unread.
-    if (declaredLength > maxBytes) return Promise.resolve(undefined);
-    peeked ??= peekBody(body, maxBytes);
-    return peeked.then((read) => (read.complete ? Buffer.concat(read.chunks) : undefined));
-  };
+  const headers = endToEndHeaders(response.headers);
+  const body = new UpstreamResponseBody(ctx, response.body, headers, target.origin);
   try {
-    await hooks.writeHead(ctx, response.statusCode, endToEndHeaders(response.headers), readBody);
+    await hooks.writeHead(ctx, response.statusCode, headers, body);
   } catch (error) {
-    // A respond-phase policy refused this response: none of it is sent, so free the connection
-    // (undici reports the destruction of an unread body as an error: expected here).
-    body.on('error', () => {});
-    body.destroy();
+    // A respond-phase policy refused this response: none of it is sent, so free the connection.
+    body.discard();
     throw error;
   }
-  const read = peeked && (await peeked);
-  if (read?.complete) {
-    const whole = Buffer.concat(read.chunks);
-    ctx.bytesOut += whole.length;
-    if (res.destroyed) return;
-    await new Promise<void>((resolve) => {
-      res.once('close', resolve);
-      res.end(whole);
-    });
-    return;
-  }
-  for (const chunk of read?.chunks ?? []) {
-    ctx.bytesOut += chunk.length;
-    res.write(chunk);
-  }
-  // pipe() rather than stream.pipeline(): the latter allocates and fires an AbortController per call.
-  await new Promise<void>((resolve) => {
-    let upstreamFailed = false;
-    if (read?.error) {
-      failMidStream(read.error);
-      return;
-    }
-    body.on('data', (chunk: Buffer) => {
-      ctx.bytesOut += chunk.length;
-    });
-    function failMidStream(error: Error & { code?: string }): void {
-      // The head is sent, so no problem can follow: the client sees a cut-off body. Say why in the log.
-      upstreamFailed = true;
-      ctx.error = new GatewayError(error.code === 'UND_ERR_BODY_TIMEOUT' ? 'upstream.timeout' : 'upstream.unavailable', {
-        internal: `response body from ${target.origin} failed mid-stream: ${error.message}`,
-      });
-      res.destroy();
-      resolve();
-    }
-    body.once('error', failMidStream);
-    res.once('close', () => {
-      if (!res.writableFinished && !upstreamFailed) {
-        ctx.logFields.clientAborted = true;
-        body.destroy();
-      }
-      resolve();
-    });
-    body.pipe(res);
-  });
+  await body.deliver(res);
 }
 
 async function sendBodiless(ctx: RequestContext, response: Dispatcher.ResponseData, res: ServerResponse, hooks: ProxyHooks): Promise<void> {
@@ -205,7 +126,7 @@ async function sendBodiless(ctx: RequestContext, response: Dispatcher.ResponseDa
   const headers = endToEndHeaders(response.headers);
   // RFC 9110 §8.6: a 204 carries no Content-Length (a 304 or a HEAD answer may).
   if (response.statusCode === 204) delete headers['content-length'];
-  await hooks.writeHead(ctx, response.statusCode, headers, () => Promise.resolve(Buffer.alloc(0)));
+  await hooks.writeHead(ctx, response.statusCode, headers, EMPTY_RESPONSE_BODY);
   if (res.destroyed) return;
   await new Promise<void>((resolve) => {
     res.once('close', resolve);

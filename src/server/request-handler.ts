@@ -116,6 +116,6 @@ async function runRoute(route: CompiledRoute, ctx: RequestContext, runtime: Runt
     throw new GatewayError('route.method_not_allowed', { detail: 'This route does not allow cross-origin requests.', headers: { allow: allowHeader(ctx.route.methods) } });
   }
   await proxyRequest(ctx, route, runtime, res, listener.bodyIdleTimeoutMs, {
-    writeHead: (_ctx, status, headers, readBody) => respond.head(status, headers, 'upstream', readBody),
+    writeHead: (_ctx, status, headers, body) => respond.head(status, headers, 'upstream', body),
   });
 }

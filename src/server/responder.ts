@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { HeaderMap, RequestContext } from '../core/context.js';
+import type { ResponseBody } from '../core/response-body.js';
 import type { GatewayError } from '../core/errors.js';
 import { runPhase, type Pipeline } from '../core/pipeline.js';
 import type { DirectResponse } from '../core/policy.js';
@@ -26,9 +27,9 @@ export class Responder {
   ) {}
 
   /** Runs the respond phase on `status` and `headers` (which it may change), then writes the head. */
-  async head(status: number, headers: HeaderMap, source: 'upstream' | 'problem' | 'direct', readBody?: (maxBytes: number) => Promise<Buffer | undefined>): Promise<void> {
+  async head(status: number, headers: HeaderMap, source: 'upstream' | 'problem' | 'direct', body?: ResponseBody): Promise<void> {
     const ctx = this.ctx;
-    ctx.response = { status, headers, source, readBody };
+    ctx.response = { status, headers, source, body };
     await runPhase(this.pipeline.respond, ctx);
     // The gateway terminates TLS, so its HSTS policy is the one that holds (RFC 6797 §7.1).
     const hsts = this.hsts;

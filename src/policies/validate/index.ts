@@ -36,7 +36,7 @@ const configSchema = policyConfig(
     responses: Type.Object(
       {
         mode: Type.Unsafe<'off' | 'report' | 'block'>({ type: 'string', enum: ['off', 'report', 'block'], default: 'off', description: 'off; report: log and count responses that break the contract, send them anyway; block: answer 502 upstream.contract_violation instead.' }),
-        maxBodyBytes: Type.Integer({ minimum: 0, maximum: 10 * 1024 * 1024, default: 1024 * 1024, description: 'Largest response body read to check it; larger ones are streamed unchecked (and logged).' }),
+        maxBodyBytes: Type.Integer({ minimum: 0, maximum: 10 * 1024 * 1024, default: 1024 * 1024, description: 'Largest response body read to check it, in decoded bytes; larger ones are streamed unchecked (and logged), a coded one that decodes past it is refused (502 upstream.response_too_large).' }),
       },
       { additionalProperties: false, default: {}, description: 'Response validation against the contract (status, media type, JSON body).' },
     ),
@@ -115,6 +115,7 @@ export const validate = definePolicy({
     const responseMode = config.responses.mode;
 
     return {
+      respondReadsBody: responseMode !== 'off',
       validate: async function validateRequest(ctx) {
         // A CORS preflight is answered by the cors policy; it carries none of the operation's inputs.
         if (ctx.isPreflight) return;
@@ -132,7 +133,7 @@ export const validate = definePolicy({
               const operation = matched.get(ctx);
               const response = ctx.response;
               if (!operation || !response || response.source !== 'upstream') return;
-              const drift = await checkResponse(ctx, operation, config.responses.maxBodyBytes);
+              const drift = await checkResponse(ctx, operation, config.responses.maxBodyBytes, responseMode);
               if (drift === undefined || drift.length === 0) {
                 if (drift === undefined) ctx.logFields.responseUnchecked = true;
                 return;
@@ -156,7 +157,7 @@ export const validate = definePolicy({
  * `default`), a declared media type, and a JSON body that matches its schema. undefined when it
  * could not be checked (a body larger than the limit).
  */
-async function checkResponse(ctx: RequestContext, operation: CompiledOperation, maxBodyBytes: number): Promise<RequestProblem[] | undefined> {
+async function checkResponse(ctx: RequestContext, operation: CompiledOperation, maxBodyBytes: number, mode: 'report' | 'block'): Promise<RequestProblem[] | undefined> {
   const response = ctx.response!;
   const declared = operation.responses;
   if (declared.size === 0) return [];
@@ -169,13 +170,13 @@ async function checkResponse(ctx: RequestContext, operation: CompiledOperation, 
   const length = stringHeader(response.headers['content-length']);
   if (media.length === 0) {
     if (type === undefined && (length === undefined || length === '0')) return [];
-    const body = await response.readBody?.(maxBodyBytes);
+    const body = await readResponseBody(ctx, maxBodyBytes, mode);
     return body === undefined || body.length > 0 ? [{ pointer: '/response/body', keyword: 'undeclared', message: 'this response declares no content' }] : [];
   }
   const chosen = type && selectMedia(media, type.mediaType);
   if (!chosen) return [{ pointer: '/response/header/content-type', keyword: 'undeclared', message: `${type?.mediaType ?? 'no media type'} is not declared for status ${status}` }];
   if (chosen.kind !== 'json' || !chosen.validate) return [];
-  const body = await response.readBody?.(maxBodyBytes);
+  const body = await readResponseBody(ctx, maxBodyBytes, mode);
   if (body === undefined) return undefined;
   let value: unknown;
   try {
@@ -184,6 +185,22 @@ async function checkResponse(ctx: RequestContext, operation: CompiledOperation, 
     return [{ pointer: '/response/body', keyword: 'json', message: 'is not valid JSON' }];
   }
   return chosen.validate(value) ? [] : describeAjvErrors(chosen.validate.errors, 'response/body');
+}
+
+/**
+ * The response body, decoded from its content coding, up to maxBodyBytes; undefined when it is
+ * larger. A body the gateway cannot decode (an unsupported or corrupt coding, a decompression
+ * bomb) is refused with its 502 in block mode; report mode never stops a response, so it goes on
+ * unchecked, and the log line says why.
+ */
+async function readResponseBody(ctx: RequestContext, maxBodyBytes: number, mode: 'report' | 'block'): Promise<Buffer | undefined> {
+  try {
+    return await ctx.response!.body?.read(maxBodyBytes);
+  } catch (error) {
+    if (mode === 'block' || !(error instanceof GatewayError)) throw error;
+    ctx.logFields.responseUncheckedReason = error.code;
+    return undefined;
+  }
 }
 
 /** For a route bound to one operation: the document's template matches the end of the path, so a gateway prefix (/v1) does not matter. */
