@@ -41,7 +41,8 @@ export class UpstreamResponseBody implements ResponseBody {
   private reading: Promise<Buffer | undefined> | undefined;
   private replacement: Buffer | undefined;
   private readonly stages: Duplex[] = [];
-  private readonly codedWhenReceived: boolean;
+  /** The upstream's Content-Encoding: the headers lose it once a policy changes the body. */
+  private readonly receivedCoding: string | string[] | undefined;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -49,8 +50,9 @@ export class UpstreamResponseBody implements ResponseBody {
     /** The head's headers (the same object the respond phase edits and the gateway sends). */
     private readonly headers: HeaderMap,
     private readonly origin: string,
+    private readonly maxStreamedDecodedBytes = MAX_STREAMED_DECODED_BYTES,
   ) {
-    this.codedWhenReceived = headers['content-encoding'] !== undefined;
+    this.receivedCoding = headers['content-encoding'];
   }
 
   read(maxBytes: number): Promise<Buffer | undefined> {
@@ -94,11 +96,11 @@ export class UpstreamResponseBody implements ResponseBody {
   }
 
   private codings(): readonly DecodableCoding[] {
-    const parsed = parseContentEncoding(this.headers['content-encoding']);
+    const parsed = parseContentEncoding(this.receivedCoding);
     if (parsed.ok) return parsed.codings;
     throw new GatewayError('upstream.content_encoding_unsupported', {
       detail: 'The upstream answered in a content coding the gateway cannot decode.',
-      internal: `${this.origin} sent Content-Encoding "${String(this.headers['content-encoding'])}" (${parsed.coding} is not decodable)`,
+      internal: `${this.origin} sent Content-Encoding "${String(this.receivedCoding)}" (${parsed.coding} is not decodable)`,
     });
   }
 
@@ -129,7 +131,7 @@ export class UpstreamResponseBody implements ResponseBody {
   private representationChanged(): void {
     for (const name of REPRESENTATION_HEADERS) delete this.headers[name];
     // Other clients (other Accept-Encoding) may get the upstream's coded bytes: caches must tell them apart.
-    if (this.codedWhenReceived) addVary(this.headers, 'accept-encoding');
+    if (this.codings().length > 0) addVary(this.headers, 'accept-encoding');
   }
 
   /** The decoded body as a chain of streams (each may fail): from memory if it was read, else decoded as it arrives. */
@@ -140,7 +142,7 @@ export class UpstreamResponseBody implements ResponseBody {
     const read = this.peeked && (await this.peeked);
     const chain: Readable[] = [!read ? this.body : Readable.from(read.error ? failingAfter(read.chunks, read.error) : chunksThen(read.chunks, this.body))];
     const codings = this.codings();
-    for (let index = codings.length - 1; index >= 0; index--) chain.push(chain.at(-1)!.pipe(createDecodeStream(codings[index]!, MAX_STREAMED_DECODED_BYTES)));
+    for (let index = codings.length - 1; index >= 0; index--) chain.push(chain.at(-1)!.pipe(createDecodeStream(codings[index]!, this.maxStreamedDecodedBytes)));
     return chain;
   }
 
