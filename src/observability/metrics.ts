@@ -3,11 +3,39 @@
  * gateway, so tests and several gateways in one process do not mix their counts. Labels are
  * bounded: route and upstream names come from the config, statuses are grouped by class.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Bucket upper bounds, in seconds, of the latency histograms: the Prometheus client libraries'
+ * default set (5 ms … 10 s). Kept because dashboards, SLO rules (`le="0.25"`) and
+ * histogram_quantile() recipes are written against these bounds; 5 ms separates an answer the
+ * gateway gives itself (a 401, a 429) from a proxied one, and 10 s covers the upstream timeouts
+ * short of their 30 s default (slower lands in +Inf; `_sum`/`_count` still give the mean).
+ * Eleven buckets per series keep the series count at routes × methods × status classes × 12.
+ */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Methods that get their own `method` label value; any other is `other` (bounded cardinality). */
+const METHOD_LABELS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** What the request path reports when a request is over (answered, refused, or the client gone). */
+export interface RequestOutcome {
+  /** The route's configured name, an internal route's name (`oauth-token`), or `(none)`: never the raw path. */
+  readonly route: string;
+  readonly method: string;
+  /** The status sent, 0 when none was. */
+  readonly status: number;
+  /** From the request's arrival to the end of its response, on a monotonic clock. */
+  readonly durationSeconds: number;
+  /** From sending the request upstream to the response head (the attempt that answered); undefined when none did. */
+  readonly upstreamSeconds: number | undefined;
+}
 
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({ name: 'portcullis_requests_total', help: 'Requests answered, by route and status class.', labelNames: ['route', 'status'] as const, registers: [this.registry] });
+  readonly requestDuration = new Histogram({ name: 'portcullis_request_duration_seconds', help: 'Time from a request\'s arrival to the end of its response, by route, method and status class.', labelNames: ['route', 'method', 'status'] as const, buckets: [...LATENCY_BUCKETS_SECONDS], registers: [this.registry] });
+  readonly upstreamDuration = new Histogram({ name: 'portcullis_upstream_duration_seconds', help: 'Time from sending a request upstream to the response head (the attempt that answered), by route.', labelNames: ['route'] as const, buckets: [...LATENCY_BUCKETS_SECONDS], registers: [this.registry] });
   readonly locationMismatches = new Counter({ name: 'portcullis_geo_location_mismatch_total', help: 'Requests whose asserted country differed from their IP country.', labelNames: ['route', 'action'] as const, registers: [this.registry] });
   readonly validationFailures = new Counter({ name: 'portcullis_validation_failures_total', help: 'Requests refused because they did not match the API contract.', labelNames: ['route'] as const, registers: [this.registry] });
   readonly contractViolations = new Counter({ name: 'portcullis_response_contract_violations_total', help: 'Upstream responses that did not match the API contract, reported or blocked.', labelNames: ['route', 'action'] as const, registers: [this.registry] });
@@ -42,6 +70,15 @@ export class GatewayMetrics {
       crlRefresh: (source, result) => this.crlRefreshes.inc({ listener, source, result }),
       revocationUnknown: (name, action) => this.revocationUnknown.inc({ listener: name, action }),
     };
+  }
+
+  /** Counts a finished request and observes its latencies. */
+  requestEnded(outcome: RequestOutcome): void {
+    const { route } = outcome;
+    const status = GatewayMetrics.statusClass(outcome.status);
+    this.requests.inc({ route, status });
+    this.requestDuration.observe({ route, method: METHOD_LABELS.has(outcome.method) ? outcome.method : 'other', status }, outcome.durationSeconds);
+    if (outcome.upstreamSeconds !== undefined) this.upstreamDuration.observe({ route }, outcome.upstreamSeconds);
   }
 
   /** 0 (no response), 1xx … 5xx */

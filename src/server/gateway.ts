@@ -16,7 +16,6 @@ import { createAdminApi } from '../admin/admin-api.js';
 import { rateLimitNames } from '../config/policy-usage.js';
 import { createLogger } from '../observability/logger.js';
 import { BoundedDestination } from '../observability/log-destination.js';
-import { GatewayMetrics } from '../observability/metrics.js';
 import { createAdminServer } from './admin.js';
 import { createListenerServer } from './listener-server.js';
 import type { ListenerTls } from './listener-tls.js';
@@ -245,9 +244,9 @@ export class Gateway {
         draining: () => this.#draining,
         overloaded: () => this.#overloaded(),
         onStart: () => this.#inflight++,
-        onEnd: (route, status) => {
+        onEnd: (outcome) => {
           this.#inflight--;
-          this.#services.metrics.requests.inc({ route, status: GatewayMetrics.statusClass(status) });
+          this.#services.metrics.requestEnded(outcome);
         },
         onRenegotiation: (socket) => this.#renegotiationRefused(listener.name, socket),
       });

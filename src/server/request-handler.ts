@@ -20,6 +20,7 @@ import { createContext } from './request-context.js';
 import { readRequestFacts, type ListenerInfo } from './request-facts.js';
 import { Responder } from './responder.js';
 import type { CompiledRoute, Runtime } from './runtime.js';
+import type { RequestOutcome } from '../observability/metrics.js';
 
 export type { ListenerInfo } from './request-facts.js';
 export { MAX_BUFFERED_BODY_BYTES } from './request-context.js';
@@ -32,8 +33,8 @@ export interface RequestHandlerOptions {
   /** True when this request should be shed (503 overloaded) before any work is done for it. */
   readonly overloaded: () => boolean;
   readonly onStart: () => void;
-  /** With the route's name and the status sent (0 if none). */
-  readonly onEnd: (route: string, status: number) => void;
+  /** When the request is over, however it ended: for metrics. */
+  readonly onEnd: (outcome: RequestOutcome) => void;
 }
 
 /**
@@ -62,7 +63,14 @@ export function createRequestHandler(options: RequestHandlerOptions) {
     const pipeline = admission.kind === 'route' ? admission.route.pipeline : admission.kind === 'endpoint' ? admission.endpoint.pipeline : runtime.globalPipeline;
     res.once('close', () => {
       finish();
-      options.onEnd(ctx.route.name, res.headersSent ? res.statusCode : 0);
+      // performance.now() is monotonic: a wall-clock step (NTP) cannot make a duration negative.
+      options.onEnd({
+        route: ctx.route.name,
+        method: ctx.method,
+        status: res.headersSent ? res.statusCode : 0,
+        durationSeconds: (performance.now() - ctx.startedAt) / 1000,
+        upstreamSeconds: ctx.upstream.latencyMs === undefined ? undefined : ctx.upstream.latencyMs / 1000,
+      });
       runtime.release();
       logAccess(ctx, res, runtime);
       // The log phase runs for every request, answered or not (DESIGN.md §2).
