@@ -65,7 +65,7 @@ describe('admin API errors on SQLite', () => {
   });
 });
 
-describe('admin API errors on PostgreSQL', { skip: skipWithoutInitdb, timeout: 120_000 }, () => {
+describe('admin API errors on PostgreSQL', { skip: skipWithoutInitdb, timeout: 300_000 }, () => {
   let cluster: PrivatePostgres;
   let api: StandaloneAdminApi;
   before(async () => {

@@ -38,7 +38,7 @@ const backends: Backend[] = [
 type Page = { items: Array<{ id: string }>; nextCursor: string | null };
 
 for (const backend of backends) {
-  describe(`admin API pagination: ${backend.name}`, { skip: backend.skip, timeout: 120_000 }, () => {
+  describe(`admin API pagination: ${backend.name}`, { skip: backend.skip, timeout: 300_000 }, () => {
     let api: StandaloneAdminApi;
     let cleanup: () => Promise<void>;
     let consumerIds: string[];

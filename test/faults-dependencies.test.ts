@@ -28,7 +28,7 @@ async function degraded(adminUrl: string): Promise<string[]> {
   return ready.json<{ degraded: Array<{ dependency: string }> }>().degraded.map((d) => d.dependency);
 }
 
-describe('Redis faults', { skip: skipWithoutRedisServer, timeout: 120_000 }, () => {
+describe('Redis faults', { skip: skipWithoutRedisServer, timeout: 300_000 }, () => {
   test('Redis stopped, restarted and frozen under load: limits fall back to local ones, the outage is logged once, counted, listed by /readyz, and shared limits resume by themselves', async (t) => {
     const redis = await PrivateRedis.start();
     const upstream = await startUpstream();

@@ -22,7 +22,10 @@ const ROUTES = {
   bruteForce: { maxFailures: 100000 },
 };
 
-describe('PostgreSQL faults', { skip: skipWithoutInitdb, timeout: 120_000 }, () => {
+/** Far above the configured timeouts, far below a hang (the OS gives up on a dead peer after minutes). */
+const HANG_BOUND_MS = 10_000;
+
+describe('PostgreSQL faults', { skip: skipWithoutInitdb, timeout: 300_000 }, () => {
   let cluster: PrivatePostgres;
   let upstream: TestUpstream;
   let databases = 0;
@@ -83,7 +86,9 @@ describe('PostgreSQL faults', { skip: skipWithoutInitdb, timeout: 120_000 }, () 
       const refused = await gw.admin.call('POST', '/v1/consumers', { name: 'during-outage' });
       const adminMs = Date.now() - started;
       assertProblem(refused, 503, 'store.unavailable');
-      assert.ok(adminMs < 2000, `the admin API answered in ${adminMs} ms (connect timeout 500 ms)`);
+      // Connect timeout 500 ms; without it the call waits for the OS (minutes). The bound tells the two
+      // apart on a loaded machine without failing a good run.
+      assert.ok(adminMs < HANG_BOUND_MS, `the admin API answered in ${adminMs} ms (connect timeout 500 ms)`);
       await msUntil(async () => {
         const ready = await httpRequest(`${gw.gateway.adminUrl}/readyz`);
         return ready.status === 200 && ready.json<{ degraded: Array<{ dependency: string }> }>().degraded.some((d) => d.dependency === 'store');
@@ -98,7 +103,7 @@ describe('PostgreSQL faults', { skip: skipWithoutInitdb, timeout: 120_000 }, () 
       await cluster.start();
       const restartedAt = Date.now();
       const recoveredMs = await msUntil(async () => (await gw.admin.call('POST', '/v1/consumers', { name: `after-${Date.now()}` })).status === 201, 'the admin API works again');
-      await gw.logs.waitFor((r) => r.event === 'dependency.available_again' && r.dependency === 'store', 5000);
+      await gw.logs.waitFor((r) => r.event === 'dependency.available_again' && r.dependency === 'store');
       const ready = (await httpRequest(`${gw.gateway.adminUrl}/readyz`)).json<{ status: string; degraded: unknown[] }>();
       assert.equal(ready.status, 'ready');
       assert.deepEqual(ready.degraded, []);
@@ -137,8 +142,9 @@ describe('PostgreSQL faults', { skip: skipWithoutInitdb, timeout: 120_000 }, () 
           assertProblem(await gw.admin.call('GET', '/v1/consumers'), 503, 'store.unavailable');
           slowest = Math.max(slowest, Date.now() - started);
         }
-        // Connect 500 ms or query 1000 ms, whichever applies, plus scheduling on a loaded machine.
-        assert.ok(slowest < 2500, `the slowest admin answer took ${slowest} ms`);
+        // Connect 500 ms or query 1000 ms, whichever applies; a paused server without them hangs the
+        // call for good, which this bound tells apart from a loaded machine's scheduling.
+        assert.ok(slowest < HANG_BOUND_MS, `the slowest admin answer took ${slowest} ms`);
         const ready = await httpRequest(`${gw.gateway.adminUrl}/readyz`);
         assert.equal(ready.status, 200);
         assert.ok(ready.json<{ degraded: Array<{ dependency: string }> }>().degraded.some((d) => d.dependency === 'store'));

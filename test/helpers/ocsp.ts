@@ -49,7 +49,7 @@ export async function startOcspResponder(options: { caCert: string; signerCert: 
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.on('exit', (code) => reject(new Error(`openssl ocsp exited (${code}): ${output}`)));
-    setTimeout(() => reject(new Error(`openssl ocsp did not start: ${output}`)), 10000).unref();
+    setTimeout(() => reject(new Error(`openssl ocsp did not start: ${output}`)), 30_000).unref();
   });
   return {
     url: `http://127.0.0.1:${port}`,

@@ -109,7 +109,7 @@ export class PrivatePostgres {
     server.stderr!.on('data', (data: Buffer) => (stderr = (stderr + data.toString()).slice(-4000)));
     this.#server = server;
     this.#exited = new Promise((resolve) => server.once('exit', () => resolve()));
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       if (server.exitCode !== null) throw new Error(`private postgres exited at start: ${stderr}`);
       const client = new pg.Client({ connectionString: this.url(), connectionTimeoutMillis: 1000 });

@@ -48,7 +48,7 @@ export interface CommandResult {
 }
 
 /** Runs a command (curl, openssl) without a shell; never rejects, the exit code tells. */
-export function run(command: string, args: string[], input?: string, timeoutMs = 15000): Promise<CommandResult> {
+export function run(command: string, args: string[], input?: string, timeoutMs = 30_000): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = execFile(command, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0;
