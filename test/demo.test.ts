@@ -48,8 +48,13 @@ test('the demo answers through the gateway with its keys, injects the upstream c
     assert.equal((await httpRequest(`${addresses.upstream}/accounts`)).status, 401, 'only the gateway holds the upstream token');
     assertProblem(await httpRequest(`${addresses.gateway}/v1/payments`, { method: 'POST', headers: full, body: Buffer.alloc(5000) }), 413, 'request.body_too_large');
     assert.equal((await httpRequest(`${addresses.admin}/readyz`)).status, 200);
-    const burst = await Promise.all(Array.from({ length: 15 }, () => httpRequest(`${addresses.gateway}/v1/accounts`, { headers: readOnly })));
-    const refused = burst.find((reply) => reply.status === 429);
+    // Bursts of 15 against a budget of 10 per 2 s. A loaded machine can spread one burst thinly
+    // enough for the budget to refill, so a few bursts are allowed; without the limit none is refused.
+    let refused: Awaited<ReturnType<typeof httpRequest>> | undefined;
+    for (let round = 0; round < 5 && !refused; round++) {
+      const burst = await Promise.all(Array.from({ length: 15 }, () => httpRequest(`${addresses.gateway}/v1/accounts`, { headers: readOnly })));
+      refused = burst.find((reply) => reply.status === 429);
+    }
     assert.ok(refused, 'a burst past 10 per consumer is refused');
     assert.equal(assertProblem(refused, 429, 'ratelimit.exceeded').limit, 'per-second');
 
