@@ -21,7 +21,9 @@ test('two gateway processes sharing Redis admit the limit exactly, under concurr
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let gateways: GatewayNodes | undefined;
   try {
-    const redis = redisSection(REDIS_URL);
+    // A generous command timeout: this test is about exactness, and a loaded machine (a second suite
+    // in parallel) can delay a command past 1 s, which fails it closed with 503.
+    const redis = { redis: { ...redisSection(REDIS_URL).redis, commandTimeoutMs: 10_000 } };
     gateways = await startGatewayNodes(2, ({ port, adminPort }) => ({
       listeners: [{ name: 'public', host: '127.0.0.1', port }],
       admin: { host: '127.0.0.1', port: adminPort },
