@@ -9,9 +9,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { Actor } from '../src/core/actor.js';
 import { generateApiKey, hashApiKey } from '../src/keys/api-key-format.js';
+import { createLogger } from '../src/observability/logger.js';
 import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import { ApiKeyRepository, ConsumerRepository } from '../src/store/repositories.js';
+import { Store } from '../src/store/store.js';
 import { freePort, load, median, pinned, startGatewayProcess, startServer, stopAll } from './harness.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
@@ -25,11 +28,13 @@ async function storeWithKey(): Promise<{ path: string; key: string }> {
   const path = join(mkdtempSync(join(tmpdir(), 'portcullis-bench-jwt-')), 'store.db');
   const store = openStore({ driver: 'sqlite', path });
   await migrateToLatest(store);
-  const clock = { now: () => Date.now() };
-  const consumer = await new ConsumerRepository(store.db, clock).create({ name: 'bench' });
+  const unit = new Store(store, { clock: { now: () => Date.now() }, logger: () => createLogger({ level: 'silent', redactHeaders: [] }, { write: () => true }) });
+  const actor: Actor = { kind: 'cli', id: 'bench' };
+  const consumer = await unit.write(actor, 'consumer.create', (tx) => new ConsumerRepository(store.db).create(tx, { name: 'bench' }));
   const issued = generateApiKey('ptc', 'live');
-  await new ApiKeyRepository(store.db, clock).insert({ id: issued.id, consumerId: consumer.id, name: 'bench', environment: 'live', hash: hashApiKey(issued.key, PEPPER), scopes: ['accounts:read'], expiresAt: null, createdBy: 'bench' });
-  await store.close();
+  const key = { id: issued.id, consumerId: consumer.id, name: 'bench', environment: 'live', hash: hashApiKey(issued.key, PEPPER), scopes: ['accounts:read'], expiresAt: null };
+  await unit.write(actor, 'api_key.create', (tx) => new ApiKeyRepository(store.db).insert(tx, key));
+  await unit.close();
   return { path, key: issued.key };
 }
 

@@ -13,6 +13,7 @@ import { runCliAsync } from './helpers/cli.js';
 import { sqliteLocation, startAdminApi, type StandaloneAdminApi } from './helpers/admin-api.js';
 import { ADMIN_TOKEN } from './helpers/keys.js';
 import { createPostgresSchema, POSTGRES_URL, skipWithoutPostgres } from './helpers/services.js';
+import { TEST_ACTOR } from './helpers/store.js';
 
 /** More than ten default pages, and more than one page of the largest size. */
 const CONSUMERS = 1005;
@@ -54,8 +55,8 @@ for (const backend of backends) {
       await api.store.db.insertInto('consumers').values(rows).execute();
       consumerIds = rows.map((r) => r.id);
       owner = consumerIds[0]!;
-      for (let i = 0; i < 5; i++) await api.keys.create({ consumerId: owner, name: `k${i}`, scopes: [], createdBy: 'test' });
-      await api.keys.create({ consumerId: consumerIds[1]!, name: 'other', scopes: [], createdBy: 'test' });
+      for (let i = 0; i < 5; i++) await api.keys.create(TEST_ACTOR, { consumerId: owner, name: `k${i}`, scopes: [] });
+      await api.keys.create(TEST_ACTOR, { consumerId: consumerIds[1]!, name: 'other', scopes: [] });
     });
     after(async () => {
       await api?.close();
@@ -107,8 +108,8 @@ for (const backend of backends) {
     });
 
     test('pages OAuth clients in the store by id', async () => {
-      const clients = new OAuthClientRepository(api.store.db, { now: () => Date.now() });
-      for (const id of ['cli_c', 'cli_a', 'cli_b']) await clients.insert({ id, consumerId: owner, name: id, secretHash: null, jwks: null, scopes: [], createdBy: 'test' });
+      const clients = new OAuthClientRepository(api.store.db);
+      for (const id of ['cli_c', 'cli_a', 'cli_b']) await api.store.write(TEST_ACTOR, 'oauth_client.create', (tx) => clients.insert(tx, { id, consumerId: owner, name: id, secretHash: null, jwks: null, scopes: [] }));
       const first = await clients.page({ consumerId: owner }, { limit: 2 });
       const rest = await clients.page({ consumerId: owner }, { after: first.at(-1)!.id, limit: 2 });
       assert.deepEqual([...first, ...rest].map((c) => c.id), ['cli_a', 'cli_b', 'cli_c']);

@@ -233,13 +233,18 @@ describe('the built-in authorization server, with a real OAuth client', () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const kid = `sk_other_node_${Date.now()}`;
     const encryption = new KeyEncryption(OAUTH_ENV.PORTCULLIS_OAUTH_KEY_SECRET);
-    // Written straight to the store, as another node's rotation would be; this node has not polled yet.
-    await new SigningKeyRepository(gw.gateway.services.store!.db, clock).rotateIfDue(0, 600000, true, async () => ({
+    // Written straight to the store, as another node's rotation would be (its own unit of work, which
+    // nudges nothing on this node); this node has not polled yet.
+    const { storeFor, TEST_ACTOR } = await import('./helpers/store.js');
+    const shared = gw.gateway.services.store!;
+    const otherNode = storeFor({ db: shared.db, dialect: shared.dialect, schema: shared.schema, close: async () => {} }, clock);
+    const key = {
       id: kid,
       algorithm: 'ES256',
       publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
       privateJwkEncrypted: encryption.encrypt(JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' }), kid),
-    }));
+    };
+    await otherNode.write(TEST_ACTOR, 'signing_key.rotate', (tx) => new SigningKeyRepository(shared.db).rotateIfDue(tx, 0, 600000, true, async () => key));
     const now = Math.floor(clock.now() / 1000);
     const token = await new SignJWT({ client_id: basicClient.clientId, scope: 'accounts:read' })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })

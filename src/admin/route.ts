@@ -13,9 +13,12 @@ import type { ClientService } from '../oauth/client-service.js';
 import type { SigningKeyService } from '../oauth/signing-key-service.js';
 import type { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
 import type { ConsumerRepository } from '../store/repositories.js';
+import type { Store } from '../store/store.js';
 
 /** What handlers reach: the services of the running gateway. */
 export interface AdminServices {
+  /** The unit of work every write runs in, with the request's principal as the actor. */
+  readonly store: Store | undefined;
   readonly consumers: ConsumerRepository | undefined;
   readonly keys: KeyService | undefined;
   /** The built-in authorization server's clients and signing keys, when `oauth` is configured. */

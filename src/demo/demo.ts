@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import type { Actor } from '../core/actor.js';
 import { formatIssue, validateConfig } from '../config/loader.js';
 import { Gateway } from '../server/gateway.js';
 import { startSampleUpstream, type SampleUpstream } from './sample-upstream.js';
@@ -88,9 +89,11 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
 async function issueDemoKeys(gateway: Gateway, adminToken: string): Promise<DemoKeys> {
   const consumers = gateway.services.consumers!;
   const keyService = gateway.services.keyService!;
-  const partner = await consumers.create({ name: 'demo-partner', metadata: { contact: 'integrations@partner.example' } });
-  const full = await keyService.create({ consumerId: partner.id, name: 'demo: read and pay', scopes: ['accounts:read', 'payments:write'], createdBy: 'demo' });
-  const readOnly = await keyService.create({ consumerId: partner.id, name: 'demo: read only', scopes: ['accounts:read'], createdBy: 'demo' });
+  // The demo command sets these up itself, as a local CLI command would.
+  const actor: Actor = { kind: 'cli', id: 'demo' };
+  const partner = await gateway.services.store!.write(actor, 'consumer.create', (tx) => consumers.create(tx, { name: 'demo-partner', metadata: { contact: 'integrations@partner.example' } }));
+  const full = await keyService.create(actor, { consumerId: partner.id, name: 'demo: read and pay', scopes: ['accounts:read', 'payments:write'] });
+  const readOnly = await keyService.create(actor, { consumerId: partner.id, name: 'demo: read only', scopes: ['accounts:read'] });
   await gateway.services.followed!.follower.catchUp();
   return { full: full.key, readOnly: readOnly.key, adminToken };
 }

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { ManualClock } from '../core/clock.js';
 import { createLogger } from '../observability/logger.js';
 import { LogCapture } from '../../test/helpers/index.js';
+import { consumerWriter, storeFor, TEST_ACTOR } from '../../test/helpers/store.js';
 import { migrateToLatest, openStore } from '../store/open-store.js';
 import { ChangeFeed } from '../store/change-feed.js';
 import { ChangeFollower } from '../store/change-follower.js';
@@ -17,18 +18,20 @@ import { KeyIndex } from './key-index.js';
 const PEPPER = 'a-pepper-of-at-least-thirty-two-characters';
 
 async function setup() {
-  const store = openStore({ driver: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'portcullis-index-')), 'store.db') });
-  await migrateToLatest(store);
+  const opened = openStore({ driver: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'portcullis-index-')), 'store.db') });
+  await migrateToLatest(opened);
   const clock = new ManualClock();
-  const consumers = new ConsumerRepository(store.db, clock);
-  const keys = new ApiKeyRepository(store.db, clock);
-  const service = new KeyService(keys, { pepper: PEPPER, product: 'ptc', environment: 'test', maxAgeDays: 90, warnAgeDays: 75 }, clock);
+  const store = storeFor(opened, clock);
+  const consumerRepository = new ConsumerRepository(store.db);
+  const consumers = consumerWriter(store, consumerRepository);
+  const keys = new ApiKeyRepository(store.db);
+  const service = new KeyService(store, keys, { pepper: PEPPER, product: 'ptc', environment: 'test', maxAgeDays: 90, warnAgeDays: 75 }, clock);
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', redactHeaders: [] }, logs);
-  const directory = new ConsumerDirectory(consumers);
-  const index = new KeyIndex(directory, keys, { pepper: PEPPER, lastUsedFlushMs: 50, logger, clock });
+  const directory = new ConsumerDirectory(consumerRepository);
+  const index = new KeyIndex(directory, keys, { pepper: PEPPER, lastUsedFlushMs: 50, logger, clock, store });
   // The node's follower, as services.ts makes it: the consumer directory and the key index.
-  const follower = new ChangeFollower(new ChangeFeed(store.db), { pollIntervalMs: 60_000, retentionSeconds: 86400, logger, clock });
+  const follower = new ChangeFollower(new ChangeFeed(store.db, store.dialect), { pollIntervalMs: 60_000, retentionSeconds: 86400, logger, clock });
   await follower.add(directory);
   await follower.add(index);
   const follow = {
@@ -45,7 +48,7 @@ async function setup() {
 test('answers from memory: keys verify with the store gone, and a bad checksum never gets as far as a lookup', async () => {
   const { store, clock, consumers, service, index, follow, logs } = await setup();
   const consumer = await consumers.create({ name: 'c' });
-  const { key } = await service.create({ consumerId: consumer.id, name: 'k', scopes: ['s'], createdBy: 't' });
+  const { key } = await service.create(TEST_ACTOR, { consumerId: consumer.id, name: 'k', scopes: ['s'] });
   await follow.load();
   await store.close();
 
@@ -66,14 +69,14 @@ test('answers from memory: keys verify with the store gone, and a bad checksum n
 test('tells unknown, mismatched, revoked, expired and disabled apart', async () => {
   const { clock, consumers, service, index, follow } = await setup();
   const consumer = await consumers.create({ name: 'c' });
-  const live = await service.create({ consumerId: consumer.id, name: 'live', scopes: [], createdBy: 't' });
-  const revoked = await service.create({ consumerId: consumer.id, name: 'revoked', scopes: [], createdBy: 't' });
-  await service.revoke(revoked.view.id);
+  const live = await service.create(TEST_ACTOR, { consumerId: consumer.id, name: 'live', scopes: [] });
+  const revoked = await service.create(TEST_ACTOR, { consumerId: consumer.id, name: 'revoked', scopes: [] });
+  await service.revoke(TEST_ACTOR, revoked.view.id);
   await follow.load();
   const now = clock.now();
   assert.equal(index.verify(live.key, now).ok, true);
   const other = await setup();
-  const foreign = await other.service.create({ consumerId: (await other.consumers.create({ name: 'o' })).id, name: 'x', scopes: [], createdBy: 't' });
+  const foreign = await other.service.create(TEST_ACTOR, { consumerId: (await other.consumers.create({ name: 'o' })).id, name: 'x', scopes: [] });
   assert.deepEqual(index.verify(foreign.key, now), { ok: false, reason: 'unknown' });
   assert.deepEqual(index.verify(revoked.key, now), { ok: false, reason: 'revoked' });
   assert.deepEqual(index.verify(live.key, now + 90 * 86400000), { ok: false, reason: 'expired' });
@@ -87,7 +90,7 @@ test('tells unknown, mismatched, revoked, expired and disabled apart', async () 
 test('catches up on a batch larger than the database takes in one query, and still sees a revocation', async () => {
   const { store, clock, consumers, service, index, follow } = await setup();
   const consumer = await consumers.create({ name: 'bulk' });
-  const victim = await service.create({ consumerId: consumer.id, name: 'victim', scopes: [], createdBy: 't' });
+  const victim = await service.create(TEST_ACTOR, { consumerId: consumer.id, name: 'victim', scopes: [] });
   await follow.load();
   // 40 000 changes at once (a bulk import, or a long outage): more than SQLite's 32 766 bind parameters.
   await store.db.transaction().execute(async (tx) => {
@@ -96,11 +99,11 @@ test('catches up on a batch larger than the database takes in one query, and sti
     for (let start = 0; start < 40000; start += 500) {
       const rows = Array.from({ length: 500 }, (_, i) => start + i);
       await tx.insertInto('api_keys').values(rows.map((n) => ({ id: `bulk${String(n).padStart(6, '0')}`, consumer_id: consumer.id, name: 'b', environment: 'test', hash: '00'.repeat(32), scopes: '[]', status: 'active' as const, expires_at: null, created_by: 'b', created_at: now, last_used_at: null, replaced_by: null, revoked_at: null }))).execute();
-      await tx.insertInto('changes').values(rows.map((n) => ({ revision: Number(value) + n + 1, entity: 'api_key' as const, entity_id: `bulk${String(n).padStart(6, '0')}`, changed_at: now }))).execute();
+      await tx.insertInto('changes').values(rows.map((n) => ({ revision: Number(value) + n + 1, entity: 'api_key' as const, entity_id: `bulk${String(n).padStart(6, '0')}`, changed_at: now, actor_kind: 'cli', actor_id: 'test', action: 'api_key.create' }))).execute();
     }
     await tx.updateTable('store_revision').set({ value: Number(value) + 40000 }).where('id', '=', 1).execute();
   });
-  await service.revoke(victim.view.id);
+  await service.revoke(TEST_ACTOR, victim.view.id);
   await follow.refresh();
   assert.deepEqual(index.verify(victim.key, clock.now()), { ok: false, reason: 'revoked' });
   assert.equal(index.size, 40001);
@@ -110,8 +113,8 @@ test('catches up on a batch larger than the database takes in one query, and sti
 test('a revoked key presented with a wrong secret is just invalid', async () => {
   const { clock, consumers, service, index, follow } = await setup();
   const consumer = await consumers.create({ name: 'c' });
-  const created = await service.create({ consumerId: consumer.id, name: 'k', scopes: [], createdBy: 't' });
-  await service.revoke(created.view.id);
+  const created = await service.create(TEST_ACTOR, { consumerId: consumer.id, name: 'k', scopes: [] });
+  await service.revoke(TEST_ACTOR, created.view.id);
   await follow.load();
   const { generateApiKey } = await import('./api-key-format.js');
   // Same id, other secret, valid checksum: only the holder of the real key learns it was revoked.
@@ -128,8 +131,8 @@ test('a revoked key presented with a wrong secret is just invalid', async () => 
 test('a key stored under another pepper does not verify', async () => {
   const { clock, consumers, store, index, follow } = await setup();
   const consumer = await consumers.create({ name: 'c' });
-  const otherPepper = new KeyService(new ApiKeyRepository(store.db, clock), { pepper: 'another-pepper-of-thirty-two-characters!', product: 'ptc', environment: 'test', maxAgeDays: 90, warnAgeDays: 75 }, clock);
-  const { key } = await otherPepper.create({ consumerId: consumer.id, name: 'k', scopes: [], createdBy: 't' });
+  const otherPepper = new KeyService(store, new ApiKeyRepository(store.db), { pepper: 'another-pepper-of-thirty-two-characters!', product: 'ptc', environment: 'test', maxAgeDays: 90, warnAgeDays: 75 }, clock);
+  const { key } = await otherPepper.create(TEST_ACTOR, { consumerId: consumer.id, name: 'k', scopes: [] });
   await follow.load();
   assert.deepEqual(index.verify(key, clock.now()), { ok: false, reason: 'mismatch' });
   await follow.stop();

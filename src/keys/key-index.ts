@@ -5,12 +5,14 @@
  * every node within a second. Consumers are not held here: verification asks the node's one
  * consumer directory, which JWT and mTLS authentication ask too.
  */
+import { SYSTEM_ACTOR } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { ApiKeyPrincipal, ApiKeyVerdict, ApiKeyVerifier, ConsumerDirectory } from '../core/services.js';
 import type { Logger } from '../observability/logger.js';
 import type { ChangeSet } from '../store/change-feed.js';
 import type { Install, Projection } from '../store/change-follower.js';
 import type { ApiKeyRecord, ApiKeyRepository, VerificationRow } from '../store/repositories.js';
+import type { Store } from '../store/store.js';
 import { timingSafeEqual } from 'node:crypto';
 import { hashApiKeyDigest, parseApiKey } from './api-key-format.js';
 
@@ -26,6 +28,8 @@ interface IndexedKey {
 export interface KeyIndexOptions {
   readonly pepper: string;
   readonly lastUsedFlushMs: number;
+  /** Last-used times are written as the gateway's own unit of work (no change rows). */
+  readonly store: Store;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -115,7 +119,7 @@ export class KeyIndex implements ApiKeyVerifier, Projection {
     const batch = this.#pendingLastUsed;
     this.#pendingLastUsed = new Map();
     try {
-      await this.keys.recordLastUsed(batch);
+      await this.options.store.write(SYSTEM_ACTOR, 'api_key.record_last_used', (tx) => this.keys.recordLastUsed(tx, batch));
     } catch (error) {
       // Keep the times for the next flush rather than lose them.
       for (const [id, at] of batch) if (!this.#pendingLastUsed.has(id)) this.#pendingLastUsed.set(id, at);

@@ -1,9 +1,12 @@
 /**
  * Issuing and managing API keys: what the admin API and CLI call. A new key is returned once, in
- * the clear, to the caller; only its keyed hash is stored.
+ * the clear, to the caller; only its keyed hash is stored. Each change is a unit of work of the
+ * caller's actor (recorded as the key's `createdBy` and in the change row).
  */
+import type { Actor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { ApiKeyRecord, ApiKeyRepository, PageRequest } from '../store/repositories.js';
+import type { Store } from '../store/store.js';
 import { generateApiKey, hashApiKey } from './api-key-format.js';
 
 const DAY_MS = 86400000;
@@ -23,7 +26,6 @@ export interface NewKeyRequest {
   /** Days until expiry; capped at maxAgeDays, which is also the default. */
   expiresInDays?: number;
   environment?: string;
-  createdBy: string;
 }
 
 /** A key as shown to operators: never the hash, never the key; flags for age and state. */
@@ -48,14 +50,15 @@ export class KeyLifetimeError extends Error {}
 
 export class KeyService {
   constructor(
+    private readonly store: Store,
     private readonly keys: ApiKeyRepository,
     private readonly policy: KeyPolicy,
     private readonly clock: Clock,
   ) {}
 
-  async create(request: NewKeyRequest): Promise<{ key: string; view: KeyView }> {
+  async create(actor: Actor, request: NewKeyRequest): Promise<{ key: string; view: KeyView }> {
     const issued = generateApiKey(this.policy.product, request.environment ?? this.policy.environment);
-    const record = await this.keys.insert({
+    const key = {
       id: issued.id,
       consumerId: request.consumerId,
       name: request.name,
@@ -63,34 +66,31 @@ export class KeyService {
       hash: hashApiKey(issued.key, this.policy.pepper),
       scopes: request.scopes,
       expiresAt: this.#expiry(request.expiresInDays),
-      createdBy: request.createdBy,
-    });
+    };
+    const record = await this.store.write(actor, 'api_key.create', (tx) => this.keys.insert(tx, key));
     return { key: issued.key, view: this.view(record) };
   }
 
   /** A new key for the same consumer, name and scopes; the old one works until the grace deadline. */
-  async rotate(oldId: string, options: { graceSeconds: number; expiresInDays?: number; createdBy: string }): Promise<{ key: string; view: KeyView; old: KeyView }> {
+  async rotate(actor: Actor, oldId: string, options: { graceSeconds: number; expiresInDays?: number }): Promise<{ key: string; view: KeyView; old: KeyView }> {
     const old = await this.keys.get(oldId);
     const issued = generateApiKey(this.policy.product, old.environment);
-    const { old: updated, replacement } = await this.keys.rotate(
-      oldId,
-      {
-        id: issued.id,
-        consumerId: old.consumerId,
-        name: old.name,
-        environment: old.environment,
-        hash: hashApiKey(issued.key, this.policy.pepper),
-        scopes: old.scopes,
-        expiresAt: this.#expiry(options.expiresInDays),
-        createdBy: options.createdBy,
-      },
-      this.clock.now() + options.graceSeconds * 1000,
-    );
+    const replacementKey = {
+      id: issued.id,
+      consumerId: old.consumerId,
+      name: old.name,
+      environment: old.environment,
+      hash: hashApiKey(issued.key, this.policy.pepper),
+      scopes: old.scopes,
+      expiresAt: this.#expiry(options.expiresInDays),
+    };
+    const graceUntil = this.clock.now() + options.graceSeconds * 1000;
+    const { old: updated, replacement } = await this.store.write(actor, 'api_key.rotate', (tx) => this.keys.rotate(tx, oldId, replacementKey, graceUntil));
     return { key: issued.key, view: this.view(replacement), old: this.view(updated) };
   }
 
-  async revoke(id: string): Promise<KeyView> {
-    return this.view(await this.keys.revoke(id));
+  async revoke(actor: Actor, id: string): Promise<KeyView> {
+    return this.view(await this.store.write(actor, 'api_key.revoke', (tx) => this.keys.revoke(tx, id)));
   }
 
   async get(id: string): Promise<KeyView> {

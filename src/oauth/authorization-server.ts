@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { Actor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { RequestContext } from '../core/context.js';
 import type { DirectResponse } from '../core/policy.js';
@@ -19,6 +20,7 @@ import { MAX_CLOCK_SKEW_SECONDS } from '../jwt/clock-skew.js';
 import { jwsJsonProblem } from '../jwt/strict-json.js';
 import type { Logger } from '../observability/logger.js';
 import type { TokenRevocationRepository } from '../store/oauth-repositories.js';
+import type { Store } from '../store/store.js';
 import { ASSERTION_ALGORITHMS, authenticateClient, type ClientAuthDeps } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import type { OAuthState, StateClient } from './oauth-state.js';
@@ -45,6 +47,7 @@ export class AuthorizationServer implements BuiltinEndpoints {
     private readonly options: AuthorizationServerOptions,
     private readonly state: OAuthState,
     private readonly revocations: TokenRevocationRepository,
+    private readonly store: Store,
     pepper: string,
     private readonly failures: AuthFailureTracker | undefined,
     private readonly clock: Clock,
@@ -60,7 +63,7 @@ export class AuthorizationServer implements BuiltinEndpoints {
     this.#endpoints.set(`/.well-known/oauth-authorization-server${issuerPath}`, { name: 'oauth-metadata', methods: ['GET', 'HEAD'], handle: async () => this.#metadata() });
     this.#endpoints.set(`${prefix}/jwks`, { name: 'oauth-jwks', methods: ['GET', 'HEAD'], handle: async () => this.#jwks() });
     this.#endpoints.set(`${prefix}/token`, { name: 'oauth-token', methods: ['POST'], handle: (ctx) => this.#guard(ctx, (params, client) => this.#token(params, client)) });
-    this.#endpoints.set(`${prefix}/revoke`, { name: 'oauth-revoke', methods: ['POST'], handle: (ctx) => this.#guard(ctx, (params, client) => this.#revoke(params, client)) });
+    this.#endpoints.set(`${prefix}/revoke`, { name: 'oauth-revoke', methods: ['POST'], handle: (ctx) => this.#guard(ctx, (params, client) => this.#revoke(params, client, ctx.clientIp)) });
     this.#endpoints.set(`${prefix}/introspect`, { name: 'oauth-introspect', methods: ['POST'], handle: (ctx) => this.#guard(ctx, (params, client) => this.#introspect(params, client)) });
     this.#clientAuth = {
       state,
@@ -181,7 +184,7 @@ export class AuthorizationServer implements BuiltinEndpoints {
    * RFC 7009: the client's own token is revoked; an invalid or unknown token, or another client's,
    * is not an error (§2.2) and changes nothing.
    */
-  async #revoke(params: URLSearchParams, client: StateClient): Promise<DirectResponse> {
+  async #revoke(params: URLSearchParams, client: StateClient, clientIp: string): Promise<DirectResponse> {
     const token = params.get('token');
     if (!token) throw new OAuthError('invalid_request', 'token is required.');
     const payload = await this.#verifyOwnToken(token, { allowExpired: true });
@@ -192,7 +195,10 @@ export class AuthorizationServer implements BuiltinEndpoints {
       // skew auth-jwt allows. Dropped at exp, a revoked token would work again within the skew.
       const acceptedUntil = payload.exp! * 1000 + MAX_CLOCK_SKEW_SECONDS * 1000;
       if (acceptedUntil > this.clock.now()) {
-        await this.revocations.revoke(payload.jti, client.id, acceptedUntil);
+        // The partner acts through the data plane: the revocation is attributed to its client id.
+        const actor: Actor = { kind: 'data-plane', id: client.id, ip: clientIp };
+        const jti = payload.jti;
+        await this.store.write(actor, 'oauth_token.revoke', (tx) => this.revocations.revoke(tx, jti, client.id, acceptedUntil));
         await this.state.refresh();
         this.logger.info({ event: 'oauth.token_revoked', clientId: client.id, jti: payload.jti }, 'access token revoked');
       }

@@ -5,11 +5,13 @@
  * one valid for a grace period. A client may instead (or also) register public keys (JWKS) for
  * private_key_jwt.
  */
+import type { Actor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import { hashApiKey } from '../keys/api-key-format.js';
 import { randomBase62 } from '../store/ids.js';
 import type { OAuthClientRecord, OAuthClientRepository } from '../store/oauth-repositories.js';
 import type { PageRequest } from '../store/repositories.js';
+import type { Store } from '../store/store.js';
 
 export const CLIENT_SECRET_PREFIX = 'pcs_';
 const ASYMMETRIC_KTY = new Set(['RSA', 'EC', 'OKP']);
@@ -40,7 +42,6 @@ export interface NewClientRequest {
   jwks?: { keys: Array<Record<string, unknown>> } | undefined;
   /** false: no secret (a private_key_jwt-only client). */
   secret?: boolean | undefined;
-  createdBy: string;
 }
 
 export function hashClientSecret(secret: string, pepper: string): string {
@@ -49,6 +50,7 @@ export function hashClientSecret(secret: string, pepper: string): string {
 
 export class ClientService {
   constructor(
+    private readonly store: Store,
     private readonly clients: OAuthClientRepository,
     private readonly pepper: string,
     private readonly clock: Clock,
@@ -56,33 +58,36 @@ export class ClientService {
     private readonly changed: () => Promise<void> = async () => {},
   ) {}
 
-  async create(request: NewClientRequest): Promise<{ clientSecret: string | undefined; view: ClientView }> {
+  /** Each change is a unit of work of `actor`, who is also recorded as the client's `createdBy`. */
+  async create(actor: Actor, request: NewClientRequest): Promise<{ clientSecret: string | undefined; view: ClientView }> {
     const withSecret = request.secret ?? true;
     if (!withSecret && !request.jwks) throw new ClientInputError('a client needs a secret or registered public keys (jwks)');
     if (request.jwks) checkJwks(request.jwks);
     const secret = withSecret ? newClientSecret() : undefined;
-    const record = await this.clients.insert({
+    const client = {
       id: `cli_${randomBase62(16)}`,
       consumerId: request.consumerId,
       name: request.name,
       secretHash: secret === undefined ? null : hashClientSecret(secret, this.pepper),
       jwks: request.jwks ?? null,
       scopes: request.scopes,
-      createdBy: request.createdBy,
-    });
+    };
+    const record = await this.store.write(actor, 'oauth_client.create', (tx) => this.clients.insert(tx, client));
     await this.changed();
     return { clientSecret: secret, view: this.view(record) };
   }
 
-  async rotate(id: string, graceSeconds: number): Promise<{ clientSecret: string; view: ClientView }> {
+  async rotate(actor: Actor, id: string, graceSeconds: number): Promise<{ clientSecret: string; view: ClientView }> {
     const secret = newClientSecret();
-    const record = await this.clients.rotateSecret(id, hashClientSecret(secret, this.pepper), this.clock.now() + graceSeconds * 1000);
+    const secretHash = hashClientSecret(secret, this.pepper);
+    const graceUntil = this.clock.now() + graceSeconds * 1000;
+    const record = await this.store.write(actor, 'oauth_client.rotate_secret', (tx) => this.clients.rotateSecret(tx, id, secretHash, graceUntil));
     await this.changed();
     return { clientSecret: secret, view: this.view(record) };
   }
 
-  async revoke(id: string): Promise<ClientView> {
-    const record = await this.clients.revoke(id);
+  async revoke(actor: Actor, id: string): Promise<ClientView> {
+    const record = await this.store.write(actor, 'oauth_client.revoke', (tx) => this.clients.revoke(tx, id));
     await this.changed();
     return this.view(record);
   }

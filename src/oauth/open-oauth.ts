@@ -3,14 +3,13 @@
  * of the node's change follower), the signing keys (a first key is made if there is none; the schedule rotates
  * it), the client service for the admin API, and the endpoints for the client listeners.
  */
-import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.js';
 import type { AuthFailureTracker, ConsumerDirectory } from '../core/services.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { OAuthClientRepository, SigningKeyRepository, TokenRevocationRepository } from '../store/oauth-repositories.js';
 import type { ChangeFollower } from '../store/change-follower.js';
-import type { StoreTables } from '../store/tables.js';
+import type { Store } from '../store/store.js';
 import { AuthorizationServer } from './authorization-server.js';
 import { ClientService } from './client-service.js';
 import { KeyEncryption } from './key-encryption.js';
@@ -27,12 +26,13 @@ export interface OpenedOAuth {
 
 export async function openOAuth(
   config: NonNullable<GatewayConfig['oauth']>,
-  deps: { db: Kysely<StoreTables>; consumers: ConsumerDirectory; follower: ChangeFollower; pepper: string; failures: AuthFailureTracker; clock: Clock; logger: Logger; count?: (endpoint: string, outcome: string) => void },
+  deps: { store: Store; consumers: ConsumerDirectory; follower: ChangeFollower; pepper: string; failures: AuthFailureTracker; clock: Clock; logger: Logger; count?: (endpoint: string, outcome: string) => void },
 ): Promise<OpenedOAuth> {
-  const { db, clock, logger } = deps;
+  const { store, clock, logger } = deps;
+  const db = store.db;
   const encryption = new KeyEncryption(config.signingKeySecret.reveal());
-  const clientRepository = new OAuthClientRepository(db, clock);
-  const signingKeyRepository = new SigningKeyRepository(db, clock);
+  const clientRepository = new OAuthClientRepository(db);
+  const signingKeyRepository = new SigningKeyRepository(db);
   const revocations = new TokenRevocationRepository(db, clock);
   const state = new OAuthState(
     { consumers: deps.consumers, clients: clientRepository, signingKeys: signingKeyRepository, revocations },
@@ -41,6 +41,7 @@ export async function openOAuth(
   // Loaded now if the follower runs already, else with the other projections when it starts.
   await deps.follower.add(state);
   const signingKeys = new SigningKeyService(
+    store,
     signingKeyRepository,
     state,
     encryption,
@@ -54,6 +55,7 @@ export async function openOAuth(
     { issuer: config.issuer, pathPrefix: config.pathPrefix, audience: config.audience, accessTokenTtlSeconds: config.accessTokenTtlSeconds, assertionMaxAgeSeconds: config.assertionMaxAgeSeconds, signingAlgorithm: config.signingAlgorithm },
     state,
     revocations,
+    store,
     deps.pepper,
     deps.failures,
     clock,
@@ -63,7 +65,7 @@ export async function openOAuth(
   logger.info({ event: 'oauth.started', issuer: config.issuer, signingKey: state.signingKey()?.kid }, 'built-in authorization server ready');
   return {
     state,
-    clients: new ClientService(clientRepository, deps.pepper, clock, () => state.refresh()),
+    clients: new ClientService(store, clientRepository, deps.pepper, clock, () => state.refresh()),
     signingKeys,
     server,
     async stop() {

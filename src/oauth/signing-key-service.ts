@@ -8,11 +8,13 @@
  * keys are generated here and stored only encrypted (key-encryption.ts).
  */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { SYSTEM_ACTOR, type Actor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { randomBase62 } from '../store/ids.js';
 import type { SigningKeyRecord, SigningKeyRepository } from '../store/oauth-repositories.js';
 import type { PageRequest } from '../store/repositories.js';
+import type { Store } from '../store/store.js';
 import type { KeyEncryption } from './key-encryption.js';
 import { PUBLISH_AHEAD_MS, type OAuthState } from './oauth-state.js';
 
@@ -35,6 +37,7 @@ export class SigningKeyService {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
+    private readonly store: Store,
     private readonly repository: SigningKeyRepository,
     private readonly state: OAuthState,
     private readonly encryption: KeyEncryption,
@@ -43,12 +46,18 @@ export class SigningKeyService {
     private readonly logger: Logger,
   ) {}
 
-  /** Creates the first key, or the next one when the active key is due (or `force`). */
-  async rotateIfDue(force = false): Promise<SigningKeyRecord | undefined> {
+  /**
+   * Creates the first key, or the next one when the active key is due (or `force`), as `actor`
+   * (the gateway's schedule by default; an operator for a forced rotation).
+   */
+  async rotateIfDue(force = false, actor: Actor = SYSTEM_ACTOR): Promise<SigningKeyRecord | undefined> {
     // The replaced key may sign for PUBLISH_AHEAD_MS more (until the new one is in every cache):
     // it stays published until the last of those tokens has expired.
     const publishForMs = PUBLISH_AHEAD_MS + this.options.tokenTtlSeconds * 1000 + PUBLISH_SKEW_MS;
-    const created = await this.repository.rotateIfDue(this.options.rotationDays * DAY_MS, publishForMs, force, () => this.#generate(), this.options.algorithm);
+    // A forced key is made before the transaction: generating an RSA key must not hold the writers' lock.
+    const made = force ? await this.#generate() : undefined;
+    const next = () => (made ? Promise.resolve(made) : this.#generate());
+    const created = await this.store.write(actor, 'signing_key.rotate', (tx) => this.repository.rotateIfDue(tx, this.options.rotationDays * DAY_MS, publishForMs, force, next, this.options.algorithm));
     if (created) {
       this.logger.info({ event: 'oauth.signing_key_rotated', kid: created.id, algorithm: created.algorithm, forced: force }, 'new OAuth signing key active');
       await this.state.refresh();

@@ -91,6 +91,7 @@ export class Gateway {
     });
     const api = createAdminApi({
       token: options.config.admin.token,
+      store: services.store,
       consumers: services.consumers,
       keys: services.keyService,
       oauth: services.oauth,

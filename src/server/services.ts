@@ -20,11 +20,12 @@ import type { Outbound } from '../outbound/index.js';
 import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { secretLengthIssues } from '../config/start-rules.js';
-import { migrateToLatest, openStore, type OpenedStore } from '../store/open-store.js';
+import { migrateToLatest, openStore } from '../store/open-store.js';
 import { describePgError, isConnectionFailure } from '../store/pg-pool.js';
 import { ApiKeyRepository, ConsumerRepository } from '../store/repositories.js';
 import { ConsumerDirectory } from '../store/consumer-directory.js';
 import { followStore, type FollowedStore } from '../store/follow-store.js';
+import { Store } from '../store/store.js';
 import { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
 import { ConcurrencyCounter } from '../ratelimit/concurrency.js';
 import { MemoryRateLimitStore } from '../ratelimit/memory-store.js';
@@ -44,7 +45,8 @@ export interface OpenedServices {
   readonly metrics: GatewayMetrics;
   /** Which dependencies answer (store, redis, issuers, CRLs, log): metrics, outage logs, /readyz. */
   readonly health: DependencyHealth;
-  readonly store: OpenedStore | undefined;
+  /** The store's unit of work (`store.write`) and its reads. */
+  readonly store: Store | undefined;
   readonly consumers: ConsumerRepository | undefined;
   readonly keyService: KeyService | undefined;
   readonly keyIndex: KeyIndex | undefined;
@@ -123,7 +125,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     };
   }
   const storeConfig = config.store;
-  const store = openStore(
+  const opened = openStore(
     storeConfig.driver === 'postgres'
       ? {
           driver: 'postgres',
@@ -134,14 +136,15 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         }
       : { driver: 'sqlite', path: storeConfig.path },
   );
+  const store = new Store(opened, { clock, logger: () => logger });
   let closeFollower = async () => {};
   try {
     if (config.store.migrateOnStart) {
       const result = await migrateToLatest(store);
       for (const applied of result.results ?? []) logger.info({ event: 'store.migrated', migration: applied.migrationName }, 'store migration applied');
     }
-    const consumers = new ConsumerRepository(store.db, clock);
-    const keys = new ApiKeyRepository(store.db, clock);
+    const consumers = new ConsumerRepository(store.db);
+    const keys = new ApiKeyRepository(store.db);
     // One follower feeds every projection from the same batches, with one consumer directory.
     const followed = followStore(
       store,
@@ -153,22 +156,24 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       { logger, clock },
     );
     closeFollower = () => followed.stop();
+    // This node's own writes reach its projections at once, without waiting for a poll or a NOTIFY.
+    store.onCommitted(() => followed.follower.nudge());
     const directory = new ConsumerDirectory(consumers);
     await followed.follower.add(directory);
     const pepper = config.apiKeys?.pepper.reveal();
-    const keyIndex = config.apiKeys && pepper ? new KeyIndex(directory, keys, { pepper, lastUsedFlushMs: config.apiKeys.lastUsedFlushMs, logger, clock }) : undefined;
+    const keyIndex = config.apiKeys && pepper ? new KeyIndex(directory, keys, { pepper, lastUsedFlushMs: config.apiKeys.lastUsedFlushMs, logger, clock, store }) : undefined;
     if (keyIndex) await followed.follower.add(keyIndex);
-    const overrides = new RateLimitOverrideRepository(store.db, clock);
+    const overrides = new RateLimitOverrideRepository(store.db);
     const overrideIndex = new OverrideIndex(overrides);
     await followed.follower.add(overrideIndex);
     const started = performance.now();
     await followed.start();
     logger.info({ event: 'keys.loaded', keys: keyIndex?.size ?? 0, consumers: directory.size, revision: followed.follower.revision, ms: Math.round(performance.now() - started) }, 'store state loaded');
     keyIndex?.start();
-    const keyService = config.apiKeys && pepper ? new KeyService(keys, { ...config.apiKeys, pepper }, clock) : undefined;
+    const keyService = config.apiKeys && pepper ? new KeyService(store, keys, { ...config.apiKeys, pepper }, clock) : undefined;
     let oauth: OpenedOAuth | undefined;
     if (config.oauth && pepper) {
-      oauth = await openOAuth(config.oauth, { db: store.db, consumers: directory, follower: followed.follower, pepper, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
+      oauth = await openOAuth(config.oauth, { store, consumers: directory, follower: followed.follower, pepper, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
       builtinKeys = oauth.state;
     }
     const provision = await provideAtStart(

@@ -18,6 +18,7 @@ import { ConsumerDirectory } from './consumer-directory.js';
 import { followStore } from './follow-store.js';
 import { openStore, type OpenedStore } from './open-store.js';
 import { ConsumerRepository } from './repositories.js';
+import { consumerWriter, storeFor } from '../../test/helpers/store.js';
 
 const RETENTION_SECONDS = 60;
 /** Longer than any test here: whatever a follower sees, it saw because it was woken. */
@@ -49,10 +50,12 @@ for (const backend of STORE_BACKENDS) {
     const logs = new LogCapture();
     const logger = createLogger({ level: 'info', redactHeaders: [] }, logs);
     let consumers: ConsumerRepository;
+    let writer: ReturnType<typeof consumerWriter>;
 
     before(() => {
       store = opened.store;
-      consumers = new ConsumerRepository(store.db, clock);
+      consumers = new ConsumerRepository(store.db);
+      writer = consumerWriter(storeFor(store, clock), consumers);
     });
 
     test('installs every projection from the same batch, only after all of them have read it', async () => {
@@ -63,7 +66,7 @@ for (const backend of STORE_BACKENDS) {
       await follower.add(slow);
       await follower.add(fast);
       await follower.start();
-      await consumers.create({ name: 'same-batch' });
+      await writer.create({ name: 'same-batch' });
       const caughtUp = follower.catchUp();
       await eventually(() => slow.events.includes('slow:read') && fast.events.includes('fast:read'), 'both read the batch');
       assert.ok(!fast.events.some((event) => event.startsWith('fast:install')), 'the fast one waits for the slow one');
@@ -76,8 +79,8 @@ for (const backend of STORE_BACKENDS) {
 
     test('pruning removes rows older than the retention but always keeps the newest one', async () => {
       const feed = new ChangeFeed(store.db, store.dialect);
-      await consumers.create({ name: 'old-1' });
-      await consumers.create({ name: 'old-2' });
+      await writer.create({ name: 'old-1' });
+      await writer.create({ name: 'old-2' });
       const newest = await feed.latestRevision();
       clock.advance(RETENTION_SECONDS * 1000 + 1);
       assert.ok((await feed.prune(clock.now() - RETENTION_SECONDS * 1000)) >= 1);
@@ -91,20 +94,20 @@ for (const backend of STORE_BACKENDS) {
       const follower = new ChangeFollower(new ChangeFeed(store.db, store.dialect), { pollIntervalMs: NO_POLL_MS, retentionSeconds: RETENTION_SECONDS, logger, clock });
       await follower.add(directory);
       await follower.start();
-      const doomed = await consumers.create({ name: 'disabled-while-away' });
+      const doomed = await writer.create({ name: 'disabled-while-away' });
       await follower.catchUp();
       assert.equal(directory.consumer(doomed.id)?.active, true);
       // The node stops following (nothing wakes it), meanwhile the consumer is disabled, time
       // passes, another change is made, and a node prunes the disabling away.
-      await consumers.setStatus(doomed.id, 'disabled');
+      await writer.setStatus(doomed.id, 'disabled');
       clock.advance(RETENTION_SECONDS * 1000 + 1);
-      const later = await consumers.create({ name: 'made-after' });
+      const later = await writer.create({ name: 'made-after' });
       assert.ok((await new ChangeFeed(store.db, store.dialect).prune(clock.now() - RETENTION_SECONDS * 1000)) >= 1);
       await follower.catchUp();
       assert.ok(logs.records.some((record) => record.event === 'store.change_feed_reload'), 'the reload is logged');
       assert.equal(directory.consumer(doomed.id)?.active, false, 'the pruned disabling is seen');
       assert.equal(directory.consumer(later.id)?.active, true);
-      assert.equal(follower.revision, await new ChangeFeed(store.db).latestRevision());
+      assert.equal(follower.revision, await new ChangeFeed(store.db, store.dialect).latestRevision());
       await follower.stop();
     });
 
@@ -118,7 +121,7 @@ for (const backend of STORE_BACKENDS) {
         // Written through another connection, as another node would.
         const otherNode = openStore({ driver: 'postgres', url: POSTGRES_URL, schema: store.schema });
         const started = performance.now();
-        const made = await new ConsumerRepository(otherNode.db, clock).create({ name: 'notified' });
+        const made = await consumerWriter(storeFor(otherNode, clock)).create({ name: 'notified' });
         await eventually(() => directory.consumer(made.id) !== undefined, 'the NOTIFY woke the follower');
         console.log(`# NOTIFY to applied: ${Math.round(performance.now() - started)} ms (poll interval ${NO_POLL_MS} ms)`);
 
@@ -128,7 +131,7 @@ for (const backend of STORE_BACKENDS) {
         await admin.end();
         await logs.waitFor((record) => record.event === 'store.listen_lost');
         await logs.waitFor((record) => record.event === 'store.listen_resumed', 5000);
-        const again = await new ConsumerRepository(otherNode.db, clock).create({ name: 'notified-again' });
+        const again = await consumerWriter(storeFor(otherNode, clock)).create({ name: 'notified-again' });
         await eventually(() => directory.consumer(again.id) !== undefined, 'woken again after the reconnect');
         await otherNode.close();
       } finally {

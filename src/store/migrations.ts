@@ -134,6 +134,21 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('rate_limit_overrides').execute();
       },
     },
+    '0006_change_actor_and_action': {
+      async up(db: Kysely<unknown>) {
+        // Rows written before this migration had no actor: they say so rather than guess one.
+        await db.schema.alterTable('changes').addColumn('actor_kind', 'text', (c) => c.notNull().defaultTo('unknown')).execute();
+        await db.schema.alterTable('changes').addColumn('actor_id', 'text', (c) => c.notNull().defaultTo('unknown')).execute();
+        await db.schema.alterTable('changes').addColumn('action', 'text', (c) => c.notNull().defaultTo('unknown')).execute();
+        if (dialect === 'postgres') {
+          // New rows must name their actor (SQLite cannot drop a default; the repository types require it there).
+          for (const column of ['actor_kind', 'actor_id', 'action']) await db.schema.alterTable('changes').alterColumn(column, (c) => c.dropDefault()).execute();
+        }
+      },
+      async down(db: Kysely<unknown>) {
+        for (const column of ['action', 'actor_id', 'actor_kind']) await db.schema.alterTable('changes').dropColumn(column).execute();
+      },
+    },
     '0007_change_notifications': {
       async up(db: Kysely<unknown>) {
         // Pruning finds old rows by time (change-feed.ts).

@@ -1,11 +1,14 @@
 /**
  * The built-in authorization server's tables: OAuth clients (secrets as keyed hashes only),
  * signing keys (private halves encrypted only), revoked tokens and used client assertions. Every
- * write that nodes must follow records a change in the same transaction, like API keys.
+ * write runs in a unit of work (store.ts) and records a change for what nodes must follow, like API
+ * keys. Used client assertions are the exception: see useAssertion.
  */
 import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.js';
-import { ConflictError, isUniqueViolation, keysetPage, NotFoundError, recordChange, requireActiveConsumer, type PageRequest } from './repositories.js';
+import { describeActor } from '../core/actor.js';
+import { ConflictError, isUniqueViolation, keysetPage, NotFoundError, requireActiveConsumer, type Db, type PageRequest } from './repositories.js';
+import { lockRevision, recordChange, type WriteTx } from './store.js';
 import type { OAuthClientsTable, OAuthSigningKeysTable, StoreTables } from './tables.js';
 
 export interface OAuthClientRecord {
@@ -63,13 +66,11 @@ const toSigningKey = (row: OAuthSigningKeysTable): SigningKeyRecord => ({
 });
 
 export class OAuthClientRepository {
-  constructor(
-    private readonly db: Kysely<StoreTables>,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly db: Kysely<StoreTables>) {}
 
-  async insert(client: { id: string; consumerId: string; name: string; secretHash: string | null; jwks: OAuthClientRecord['jwks']; scopes: string[]; createdBy: string }): Promise<OAuthClientRecord> {
-    const now = this.clock.now();
+  /** `created_by` is the unit of work's actor. */
+  async insert(tx: WriteTx, client: { id: string; consumerId: string; name: string; secretHash: string | null; jwks: OAuthClientRecord['jwks']; scopes: string[] }): Promise<OAuthClientRecord> {
+    const now = tx.now;
     const row: OAuthClientsTable = {
       id: client.id,
       consumer_id: client.consumerId,
@@ -80,21 +81,20 @@ export class OAuthClientRepository {
       jwks: client.jwks === null ? null : JSON.stringify(client.jwks),
       scopes: JSON.stringify(client.scopes),
       status: 'active',
-      created_by: client.createdBy,
+      created_by: describeActor(tx.actor),
       created_at: now,
       updated_at: now,
       revoked_at: null,
     };
-    await this.db.transaction().execute(async (tx) => {
-      await requireActiveConsumer(tx, client.consumerId);
-      await tx.insertInto('oauth_clients').values(row).execute();
-      await recordChange(tx, 'oauth_client', row.id, now);
-    });
+    await requireActiveConsumer(tx.db, client.consumerId);
+    await tx.db.insertInto('oauth_clients').values(row).execute();
+    await recordChange(tx, 'oauth_client', row.id);
     return toClient(row);
   }
 
-  async get(id: string): Promise<OAuthClientRecord> {
-    const row = await this.db.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
+  /** `db`: a unit of work's transaction, to read what it wrote. */
+  async get(id: string, db: Db = this.db): Promise<OAuthClientRecord> {
+    const row = await db.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFoundError('oauth client', id);
     return toClient(row);
   }
@@ -118,42 +118,30 @@ export class OAuthClientRepository {
   }
 
   /** A new secret; the old one keeps working until `graceUntil` (rotation with grace). */
-  async rotateSecret(id: string, secretHash: string, graceUntil: number): Promise<OAuthClientRecord> {
-    const now = this.clock.now();
-    await this.db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!row) throw new NotFoundError('oauth client', id);
-      if (row.status !== 'active') throw new ConflictError(`oauth client ${id} is revoked`);
-      await tx
-        .updateTable('oauth_clients')
-        .set({ secret_hash: secretHash, previous_secret_hash: row.secret_hash, previous_secret_expires_at: row.secret_hash === null ? null : graceUntil, updated_at: now })
-        .where('id', '=', id)
-        .execute();
-      await recordChange(tx, 'oauth_client', id, now);
-    });
-    return this.get(id);
+  async rotateSecret(tx: WriteTx, id: string, secretHash: string, graceUntil: number): Promise<OAuthClientRecord> {
+    const row = await tx.db.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError('oauth client', id);
+    if (row.status !== 'active') throw new ConflictError(`oauth client ${id} is revoked`);
+    await tx.db
+      .updateTable('oauth_clients')
+      .set({ secret_hash: secretHash, previous_secret_hash: row.secret_hash, previous_secret_expires_at: row.secret_hash === null ? null : graceUntil, updated_at: tx.now })
+      .where('id', '=', id)
+      .execute();
+    await recordChange(tx, 'oauth_client', id);
+    return this.get(id, tx.db);
   }
 
   /** Revocation stops the client and every token it holds, on every node at the next refresh. */
-  async revoke(id: string): Promise<OAuthClientRecord> {
-    const now = this.clock.now();
-    await this.db.transaction().execute(async (tx) => {
-      const result = await tx.updateTable('oauth_clients').set({ status: 'revoked', revoked_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
-      if (result.numUpdatedRows === 0n) {
-        if (!(await tx.selectFrom('oauth_clients').select('id').where('id', '=', id).executeTakeFirst())) throw new NotFoundError('oauth client', id);
-        return;
-      }
-      await recordChange(tx, 'oauth_client', id, now);
-    });
-    return this.get(id);
+  async revoke(tx: WriteTx, id: string): Promise<OAuthClientRecord> {
+    const result = await tx.db.updateTable('oauth_clients').set({ status: 'revoked', revoked_at: tx.now, updated_at: tx.now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
+    // Revoking a revoked client changes nothing (get() says whether it exists).
+    if (result.numUpdatedRows !== 0n) await recordChange(tx, 'oauth_client', id);
+    return this.get(id, tx.db);
   }
 }
 
 export class SigningKeyRepository {
-  constructor(
-    private readonly db: Kysely<StoreTables>,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly db: Kysely<StoreTables>) {}
 
   async list(): Promise<SigningKeyRecord[]> {
     return (await this.db.selectFrom('oauth_signing_keys').selectAll().orderBy('created_at').orderBy('id').execute()).map(toSigningKey);
@@ -173,43 +161,42 @@ export class SigningKeyRepository {
    * Makes `next()` the active key unless a key of `algorithm` younger than `maxAgeMs` is active
    * already (`force` rotates anyway). The previous active keys are retired but stay published until
    * `publishForMs` from now (the longest token they can have signed). The store revision row is
-   * locked first, so two nodes starting at once do not both create a key.
+   * locked first, so two nodes starting at once do not both create a key. `next` is called only
+   * when a key is due.
    */
   async rotateIfDue(
+    tx: WriteTx,
     maxAgeMs: number,
     publishForMs: number,
     force: boolean,
     next: () => Promise<Omit<SigningKeyRecord, 'status' | 'createdAt' | 'retiredAt' | 'publishUntil'>>,
     algorithm?: string,
   ): Promise<SigningKeyRecord | undefined> {
-    const now = this.clock.now();
-    const created = force ? await next() : undefined;
-    return this.db.transaction().execute(async (tx) => {
-      await tx.updateTable('store_revision').set((eb) => ({ value: eb.ref('value') })).where('id', '=', 1).execute();
-      const active = await tx.selectFrom('oauth_signing_keys').selectAll().where('status', '=', 'active').execute();
-      // A key of another algorithm (the configured one changed) is due at once.
-      const current = active.filter((row) => algorithm === undefined || row.algorithm === algorithm);
-      const newest = Math.max(Number.NEGATIVE_INFINITY, ...current.map((row) => Number(row.created_at)));
-      if (!force && now - newest < maxAgeMs) return undefined;
-      const key = created ?? (await next());
-      for (const row of active) {
-        await tx.updateTable('oauth_signing_keys').set({ status: 'retired', retired_at: now, publish_until: now + publishForMs }).where('id', '=', row.id).execute();
-        await recordChange(tx, 'signing_key', row.id, now);
-      }
-      const row: OAuthSigningKeysTable = {
-        id: key.id,
-        algorithm: key.algorithm,
-        public_jwk: JSON.stringify(key.publicJwk),
-        private_jwk_encrypted: key.privateJwkEncrypted,
-        status: 'active',
-        created_at: now,
-        retired_at: null,
-        publish_until: null,
-      };
-      await tx.insertInto('oauth_signing_keys').values(row).execute();
-      await recordChange(tx, 'signing_key', key.id, now);
-      return toSigningKey(row);
-    });
+    const now = tx.now;
+    await lockRevision(tx);
+    const active = await tx.db.selectFrom('oauth_signing_keys').selectAll().where('status', '=', 'active').execute();
+    // A key of another algorithm (the configured one changed) is due at once.
+    const current = active.filter((row) => algorithm === undefined || row.algorithm === algorithm);
+    const newest = Math.max(Number.NEGATIVE_INFINITY, ...current.map((row) => Number(row.created_at)));
+    if (!force && now - newest < maxAgeMs) return undefined;
+    const key = await next();
+    for (const row of active) {
+      await tx.db.updateTable('oauth_signing_keys').set({ status: 'retired', retired_at: now, publish_until: now + publishForMs }).where('id', '=', row.id).execute();
+      await recordChange(tx, 'signing_key', row.id);
+    }
+    const row: OAuthSigningKeysTable = {
+      id: key.id,
+      algorithm: key.algorithm,
+      public_jwk: JSON.stringify(key.publicJwk),
+      private_jwk_encrypted: key.privateJwkEncrypted,
+      status: 'active',
+      created_at: now,
+      retired_at: null,
+      publish_until: null,
+    };
+    await tx.db.insertInto('oauth_signing_keys').values(row).execute();
+    await recordChange(tx, 'signing_key', key.id);
+    return toSigningKey(row);
   }
 }
 
@@ -219,16 +206,14 @@ export class TokenRevocationRepository {
     private readonly clock: Clock,
   ) {}
 
-  async revoke(jti: string, clientId: string, expiresAt: number): Promise<void> {
-    const now = this.clock.now();
-    // Rows of expired tokens serve no purpose (an expired token is refused anyway).
-    await this.db.deleteFrom('oauth_revoked_tokens').where('expires_at', '<', now).execute();
-    await this.db.transaction().execute(async (tx) => {
-      const exists = await tx.selectFrom('oauth_revoked_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
-      if (exists) return;
-      await tx.insertInto('oauth_revoked_tokens').values({ jti, client_id: clientId, expires_at: expiresAt, revoked_at: now }).execute();
-      await recordChange(tx, 'revoked_token', jti, now);
-    });
+  async revoke(tx: WriteTx, jti: string, clientId: string, expiresAt: number): Promise<void> {
+    // Rows of expired tokens serve no purpose (an expired token is refused anyway, and followers
+    // drop them at expiry): no change row.
+    await tx.db.deleteFrom('oauth_revoked_tokens').where('expires_at', '<', tx.now).execute();
+    const exists = await tx.db.selectFrom('oauth_revoked_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
+    if (exists) return;
+    await tx.db.insertInto('oauth_revoked_tokens').values({ jti, client_id: clientId, expires_at: expiresAt, revoked_at: tx.now }).execute();
+    await recordChange(tx, 'revoked_token', jti);
   }
 
   /** Revoked tokens not yet expired (older ones cannot be used anyway). */
@@ -245,7 +230,9 @@ export class TokenRevocationRepository {
 
   /**
    * Records a client assertion's jti; false if it was used before (a replay). Shared by every
-   * node through the store's primary key, so a replay on another node is refused too.
+   * node through the store's primary key, so a replay on another node is refused too. Not a unit
+   * of work: it is the token endpoint's replay memory, read by no follower and changed by no one,
+   * and each token request would otherwise add a change row.
    */
   async useAssertion(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
     const now = this.clock.now();

@@ -3,10 +3,10 @@
  * admin API, followed by every node through the change feed (ratelimit/override-index.ts), so an
  * override takes effect without a restart.
  */
-import type { Clock } from '../core/clock.js';
 import type { Kysely } from 'kysely';
 import { newRateLimitOverrideId } from './ids.js';
-import { chunks, keysetPage, NotFoundError, recordChange, type PageRequest } from './repositories.js';
+import { chunks, keysetPage, NotFoundError, type Db, type PageRequest } from './repositories.js';
+import { recordChange, type WriteTx } from './store.js';
 import type { RateLimitOverridesTable, StoreTables } from './tables.js';
 
 export type OverrideSubjectType = RateLimitOverridesTable['subject_type'];
@@ -45,34 +45,29 @@ const toOverride = (row: RateLimitOverridesTable): RateLimitOverride => ({
 });
 
 export class RateLimitOverrideRepository {
-  constructor(
-    private readonly db: Kysely<StoreTables>,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly db: Kysely<StoreTables>) {}
 
   /** Creates the override, or replaces the numbers of the one for the same subject and limit. */
-  async set(input: OverrideInput): Promise<RateLimitOverride> {
-    const now = this.clock.now();
-    const id = await this.db.transaction().execute(async (tx) => {
-      const existing = await tx
-        .selectFrom('rate_limit_overrides')
-        .select('id')
-        .where('subject_type', '=', input.subjectType)
-        .where('subject_id', '=', input.subjectId)
-        .where('limit_name', '=', input.limitName)
-        .executeTakeFirst();
-      const values = { limit: input.limit, window_seconds: input.windowSeconds, burst: input.burst, updated_at: now };
-      const rowId = existing?.id ?? newRateLimitOverrideId();
-      if (existing) await tx.updateTable('rate_limit_overrides').set(values).where('id', '=', rowId).execute();
-      else await tx.insertInto('rate_limit_overrides').values({ id: rowId, subject_type: input.subjectType, subject_id: input.subjectId, limit_name: input.limitName, created_at: now, ...values }).execute();
-      await recordChange(tx, 'rate_limit_override', rowId, now);
-      return rowId;
-    });
-    return this.get(id);
+  async set(tx: WriteTx, input: OverrideInput): Promise<RateLimitOverride> {
+    const now = tx.now;
+    const existing = await tx.db
+      .selectFrom('rate_limit_overrides')
+      .select('id')
+      .where('subject_type', '=', input.subjectType)
+      .where('subject_id', '=', input.subjectId)
+      .where('limit_name', '=', input.limitName)
+      .executeTakeFirst();
+    const values = { limit: input.limit, window_seconds: input.windowSeconds, burst: input.burst, updated_at: now };
+    const id = existing?.id ?? newRateLimitOverrideId();
+    if (existing) await tx.db.updateTable('rate_limit_overrides').set(values).where('id', '=', id).execute();
+    else await tx.db.insertInto('rate_limit_overrides').values({ id, subject_type: input.subjectType, subject_id: input.subjectId, limit_name: input.limitName, created_at: now, ...values }).execute();
+    await recordChange(tx, 'rate_limit_override', id);
+    return this.get(id, tx.db);
   }
 
-  async get(id: string): Promise<RateLimitOverride> {
-    const row = await this.db.selectFrom('rate_limit_overrides').selectAll().where('id', '=', id).executeTakeFirst();
+  /** `db`: a unit of work's transaction, to read what it wrote. */
+  async get(id: string, db: Db = this.db): Promise<RateLimitOverride> {
+    const row = await db.selectFrom('rate_limit_overrides').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFoundError('rate limit override', id);
     return toOverride(row);
   }
@@ -99,12 +94,9 @@ export class RateLimitOverrideRepository {
     return rows.map(toOverride);
   }
 
-  async delete(id: string): Promise<void> {
-    const now = this.clock.now();
-    await this.db.transaction().execute(async (tx) => {
-      const result = await tx.deleteFrom('rate_limit_overrides').where('id', '=', id).executeTakeFirst();
-      if (result.numDeletedRows === 0n) throw new NotFoundError('rate limit override', id);
-      await recordChange(tx, 'rate_limit_override', id, now);
-    });
+  async delete(tx: WriteTx, id: string): Promise<void> {
+    const result = await tx.db.deleteFrom('rate_limit_overrides').where('id', '=', id).executeTakeFirst();
+    if (result.numDeletedRows === 0n) throw new NotFoundError('rate limit override', id);
+    await recordChange(tx, 'rate_limit_override', id);
   }
 }

@@ -1,11 +1,13 @@
 /**
  * The one repository layer over both dialects: consumers, API keys, and the change feed that lets
- * every gateway node follow writes without querying per request. Every write and its change row
- * commit together.
+ * every gateway node follow writes without querying per request. Writes run inside a unit of work
+ * (store.ts: `store.write(actor, action, tx => …)`) and take its transaction, so every write and its
+ * change row commit together, attributed to the actor.
  */
 import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
-import type { Clock } from '../core/clock.js';
+import { describeActor } from '../core/actor.js';
 import { newConsumerId } from './ids.js';
+import { recordChange, type WriteTx } from './store.js';
 import type { ApiKeyStatus, ApiKeysTable, ConsumerStatus, ConsumersTable, StoreTables } from './tables.js';
 
 export interface Consumer {
@@ -84,12 +86,6 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY');
 }
 
-/** Takes the next store revision (locking its row until commit) and records what changed. */
-export async function recordChange(db: Db, entity: ChangeEntity, entityId: string, at: number): Promise<void> {
-  const { value } = await db.updateTable('store_revision').set((eb) => ({ value: eb('value', '+', 1) })).where('id', '=', 1).returning('value').executeTakeFirstOrThrow();
-  await db.insertInto('changes').values({ revision: Number(value), entity, entity_id: entityId, changed_at: at }).execute();
-}
-
 /** Credentials are issued only to an existing, active consumer (checked in the writing transaction). */
 export async function requireActiveConsumer(tx: Db, consumerId: string): Promise<void> {
   const consumer = await tx.selectFrom('consumers').select('status').where('id', '=', consumerId).executeTakeFirst();
@@ -123,25 +119,21 @@ const toApiKey = (row: ApiKeysTable): ApiKeyRecord => ({
 });
 
 export class ConsumerRepository {
-  constructor(
-    private readonly db: Kysely<StoreTables>,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly db: Kysely<StoreTables>) {}
 
-  async create(input: { name: string; metadata?: Record<string, unknown> }): Promise<Consumer> {
-    const now = this.clock.now();
+  async create(tx: WriteTx, input: { name: string; metadata?: Record<string, unknown> }): Promise<Consumer> {
+    const now = tx.now;
     const row: ConsumersTable = { id: newConsumerId(), name: input.name, metadata: JSON.stringify(input.metadata ?? {}), status: 'active', created_at: now, updated_at: now };
-    await this.db.transaction().execute(async (tx) => {
-      const clash = await tx.selectFrom('consumers').select('id').where('name', '=', input.name).executeTakeFirst();
-      if (clash) throw new ConflictError(`a consumer named "${input.name}" exists already`);
-      await tx.insertInto('consumers').values(row).execute();
-      await recordChange(tx, 'consumer', row.id, now);
-    });
+    const clash = await tx.db.selectFrom('consumers').select('id').where('name', '=', input.name).executeTakeFirst();
+    if (clash) throw new ConflictError(`a consumer named "${input.name}" exists already`);
+    await tx.db.insertInto('consumers').values(row).execute();
+    await recordChange(tx, 'consumer', row.id);
     return toConsumer(row);
   }
 
-  async get(id: string): Promise<Consumer> {
-    const row = await this.db.selectFrom('consumers').selectAll().where('id', '=', id).executeTakeFirst();
+  /** `db`: a unit of work's transaction, to read what it wrote. */
+  async get(id: string, db: Db = this.db): Promise<Consumer> {
+    const row = await db.selectFrom('consumers').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFoundError('consumer', id);
     return toConsumer(row);
   }
@@ -162,36 +154,29 @@ export class ConsumerRepository {
   }
 
   /** Disabling a consumer stops every one of its keys at once (the gateway checks the consumer). */
-  async setStatus(id: string, status: ConsumerStatus): Promise<Consumer> {
-    const now = this.clock.now();
-    await this.db.transaction().execute(async (tx) => {
-      const result = await tx.updateTable('consumers').set({ status, updated_at: now }).where('id', '=', id).executeTakeFirst();
-      if (result.numUpdatedRows === 0n) throw new NotFoundError('consumer', id);
-      await recordChange(tx, 'consumer', id, now);
-    });
-    return this.get(id);
+  async setStatus(tx: WriteTx, id: string, status: ConsumerStatus): Promise<Consumer> {
+    const result = await tx.db.updateTable('consumers').set({ status, updated_at: tx.now }).where('id', '=', id).executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new NotFoundError('consumer', id);
+    await recordChange(tx, 'consumer', id);
+    return this.get(id, tx.db);
   }
 }
 
 export class ApiKeyRepository {
-  constructor(
-    private readonly db: Kysely<StoreTables>,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly db: Kysely<StoreTables>) {}
 
-  async insert(key: NewApiKey): Promise<ApiKeyRecord> {
-    const now = this.clock.now();
-    const row = this.#row(key, now);
-    await this.db.transaction().execute(async (tx) => {
-      await requireActiveConsumer(tx, key.consumerId);
-      await tx.insertInto('api_keys').values(row).execute();
-      await recordChange(tx, 'api_key', row.id, now);
-    });
+  /** `createdBy` is the unit of work's actor. */
+  async insert(tx: WriteTx, key: Omit<NewApiKey, 'createdBy'>): Promise<ApiKeyRecord> {
+    const row = this.#row(tx, key);
+    await requireActiveConsumer(tx.db, key.consumerId);
+    await tx.db.insertInto('api_keys').values(row).execute();
+    await recordChange(tx, 'api_key', row.id);
     return toApiKey(row);
   }
 
-  async get(id: string): Promise<ApiKeyRecord> {
-    const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  /** `db`: a unit of work's transaction, to read what it wrote. */
+  async get(id: string, db: Db = this.db): Promise<ApiKeyRecord> {
+    const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFoundError('api key', id);
     return toApiKey(row);
   }
@@ -230,60 +215,52 @@ export class ApiKeyRepository {
   }
 
   /** Revocation is immediate: the key stops on every node at the next change-feed refresh. */
-  async revoke(id: string): Promise<ApiKeyRecord> {
-    const now = this.clock.now();
-    await this.db.transaction().execute(async (tx) => {
-      const result = await tx.updateTable('api_keys').set({ status: 'revoked', revoked_at: now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
-      if (result.numUpdatedRows === 0n) {
-        const exists = await tx.selectFrom('api_keys').select('id').where('id', '=', id).executeTakeFirst();
-        if (!exists) throw new NotFoundError('api key', id);
-        return; // already revoked: revoking again changes nothing
-      }
-      await recordChange(tx, 'api_key', id, now);
-    });
-    return this.get(id);
+  async revoke(tx: WriteTx, id: string): Promise<ApiKeyRecord> {
+    const result = await tx.db.updateTable('api_keys').set({ status: 'revoked', revoked_at: tx.now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
+    // Revoking a revoked key changes nothing (get() says whether it exists).
+    if (result.numUpdatedRows !== 0n) await recordChange(tx, 'api_key', id);
+    return this.get(id, tx.db);
   }
 
   /**
    * Rotation: the replacement is stored, and the old key keeps working until `graceUntil` (its
    * expiry is brought forward to the grace deadline, never pushed back).
    */
-  async rotate(oldId: string, replacement: NewApiKey, graceUntil: number): Promise<{ old: ApiKeyRecord; replacement: ApiKeyRecord }> {
-    const now = this.clock.now();
-    const row = this.#row(replacement, now);
-    await this.db.transaction().execute(async (tx) => {
-      const old = await tx.selectFrom('api_keys').selectAll().where('id', '=', oldId).executeTakeFirst();
-      if (!old) throw new NotFoundError('api key', oldId);
-      await requireActiveConsumer(tx, replacement.consumerId);
-      await tx.insertInto('api_keys').values(row).execute();
-      // Claim the old key with a conditional update: of two concurrent rotations (or a rotation
-      // racing a revocation) only one can match, and the loser's transaction rolls back whole.
-      const expiresAt = old.expires_at === null ? graceUntil : Math.min(old.expires_at, graceUntil);
-      const claimed = await tx
-        .updateTable('api_keys')
-        .set({ replaced_by: row.id, expires_at: expiresAt })
-        .where('id', '=', oldId)
-        .where('status', '=', 'active')
-        .where('replaced_by', 'is', null)
-        .executeTakeFirst();
-      if (claimed.numUpdatedRows !== 1n) throw new ConflictError(`api key ${oldId} is revoked or was rotated already, and cannot be rotated`);
-      await recordChange(tx, 'api_key', row.id, now);
-      await recordChange(tx, 'api_key', oldId, now);
-    });
-    return { old: await this.get(oldId), replacement: toApiKey(row) };
+  async rotate(tx: WriteTx, oldId: string, replacement: Omit<NewApiKey, 'createdBy'>, graceUntil: number): Promise<{ old: ApiKeyRecord; replacement: ApiKeyRecord }> {
+    const row = this.#row(tx, replacement);
+    const old = await tx.db.selectFrom('api_keys').selectAll().where('id', '=', oldId).executeTakeFirst();
+    if (!old) throw new NotFoundError('api key', oldId);
+    await requireActiveConsumer(tx.db, replacement.consumerId);
+    await tx.db.insertInto('api_keys').values(row).execute();
+    // Claim the old key with a conditional update: of two concurrent rotations (or a rotation
+    // racing a revocation) only one can match, and the loser's unit of work rolls back whole.
+    const expiresAt = old.expires_at === null ? graceUntil : Math.min(old.expires_at, graceUntil);
+    const claimed = await tx.db
+      .updateTable('api_keys')
+      .set({ replaced_by: row.id, expires_at: expiresAt })
+      .where('id', '=', oldId)
+      .where('status', '=', 'active')
+      .where('replaced_by', 'is', null)
+      .executeTakeFirst();
+    if (claimed.numUpdatedRows !== 1n) throw new ConflictError(`api key ${oldId} is revoked or was rotated already, and cannot be rotated`);
+    await recordChange(tx, 'api_key', row.id);
+    await recordChange(tx, 'api_key', oldId);
+    return { old: await this.get(oldId, tx.db), replacement: toApiKey(row) };
   }
 
-  /** Batched last-used times (one statement per key, one transaction per batch; no change rows). */
-  async recordLastUsed(lastUsed: ReadonlyMap<string, number>): Promise<void> {
-    if (lastUsed.size === 0) return;
+  /**
+   * Batched last-used times (one statement per key, one unit of work per batch). No change rows:
+   * a flush every few seconds per node would flood the feed, and no node's snapshot holds
+   * last-used times (the admin API reads them from the store).
+   */
+  async recordLastUsed(tx: WriteTx, lastUsed: ReadonlyMap<string, number>): Promise<void> {
     // In id order, so two nodes flushing at once take row locks in the same order (no deadlock).
     const ordered = [...lastUsed].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    await this.db.transaction().execute(async (tx) => {
-      for (const [id, at] of ordered) await tx.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
-    });
+    for (const [id, at] of ordered) await tx.db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
   }
 
-  #row(key: NewApiKey, now: number): ApiKeysTable {
+  #row(tx: WriteTx, key: Omit<NewApiKey, 'createdBy'>): ApiKeysTable {
+    const now = tx.now;
     return {
       id: key.id,
       consumer_id: key.consumerId,
@@ -293,7 +270,7 @@ export class ApiKeyRepository {
       scopes: JSON.stringify(key.scopes),
       status: 'active',
       expires_at: key.expiresAt,
-      created_by: key.createdBy,
+      created_by: describeActor(tx.actor),
       created_at: now,
       last_used_at: null,
       replaced_by: null,

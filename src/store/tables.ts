@@ -55,6 +55,11 @@ export interface ChangesTable {
   entity: ChangeEntity;
   entity_id: string;
   changed_at: number;
+  /** Who made the change (core/actor.ts ActorKind, and its id): never a secret. */
+  actor_kind: string;
+  actor_id: string;
+  /** What the unit of work did: a StoreAction (actions.ts), text like `entity`. */
+  action: string;
 }
 
 /** An OAuth client of the built-in authorization server; it belongs to a consumer. */

@@ -15,15 +15,17 @@ import { systemClock } from '../../src/core/clock.js';
 import { KeyService } from '../../src/keys/key-service.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createAdminServer } from '../../src/server/admin.js';
-import { migrateToLatest, openStore, type OpenedStore, type StoreLocation } from '../../src/store/open-store.js';
+import { migrateToLatest, openStore, type StoreLocation } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
 import { RateLimitOverrideRepository } from '../../src/store/rate-limit-overrides.js';
 import { ApiKeyRepository, ConsumerRepository } from '../../src/store/repositories.js';
 import { LogCapture } from './index.js';
 import { ADMIN_TOKEN, PEPPER } from './keys.js';
+import { storeFor } from './store.js';
 
 export interface StandaloneAdminApi {
   readonly url: string;
-  readonly store: OpenedStore;
+  readonly store: Store;
   readonly consumers: ConsumerRepository;
   readonly keys: KeyService;
   readonly logs: LogCapture;
@@ -34,18 +36,20 @@ export interface StandaloneAdminApi {
 export const sqliteLocation = (): StoreLocation => ({ driver: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'portcullis-admin-')), 'store.db') });
 
 export async function startAdminApi(location: StoreLocation, options: AdminApiOptions = {}): Promise<StandaloneAdminApi> {
-  const store = openStore(location);
-  await migrateToLatest(store);
+  const opened = openStore(location);
+  await migrateToLatest(opened);
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', redactHeaders: [] }, logs);
-  const consumers = new ConsumerRepository(store.db, systemClock);
-  const keys = new KeyService(new ApiKeyRepository(store.db, systemClock), { pepper: PEPPER, product: 'ptc', environment: 'live', maxAgeDays: 90, warnAgeDays: 60 }, systemClock);
+  const store = storeFor(opened, systemClock, logger);
+  const consumers = new ConsumerRepository(store.db);
+  const keys = new KeyService(store, new ApiKeyRepository(store.db), { pepper: PEPPER, product: 'ptc', environment: 'live', maxAgeDays: 90, warnAgeDays: 60 }, systemClock);
   const api = createAdminApi(
     {
       token: new SecretValue(ADMIN_TOKEN, '${env:PORTCULLIS_ADMIN_TOKEN}'),
+      store,
       consumers,
       keys,
-      overrides: new RateLimitOverrideRepository(store.db, systemClock),
+      overrides: new RateLimitOverrideRepository(store.db),
       rateLimitNames: () => new Set(['per-day']),
       failures: undefined,
       logger: () => logger,

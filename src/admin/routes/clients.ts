@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute, type AdminServices } from '../route.js';
-import { ConsumerId, createdBy, Empty, GracePeriod, logAction, NullableTimestamp, requireService, Scope, Timestamp } from './common.js';
+import { ConsumerId, Empty, GracePeriod, NullableTimestamp, requireService, Scope, Timestamp } from './common.js';
 
 export const ClientSchema = Type.Object(
   {
@@ -60,8 +60,7 @@ export const clientRoutes: AdminRoute[] = [
     responseSchema: Type.Object({ clientSecret: Type.Optional(ClientSecret), client: ClientSchema }, { additionalProperties: false }),
     errors: ['admin.invalid_request', 'admin.not_found', 'admin.conflict'],
     async handler({ body, principal, services }) {
-      const created = await clients(services).create({ ...body, createdBy: createdBy(principal) });
-      logAction(services, principal, 'admin.oauth_client_created', { clientId: created.view.clientId, consumerId: created.view.consumerId });
+      const created = await clients(services).create(principal, body);
       return { clientSecret: created.clientSecret, client: created.view };
     },
   }),
@@ -85,8 +84,7 @@ export const clientRoutes: AdminRoute[] = [
     responseSchema: Type.Object({ clientSecret: ClientSecret, client: ClientSchema }, { additionalProperties: false }),
     errors: ['admin.invalid_request', 'admin.not_found', 'admin.conflict'],
     async handler({ params, body, principal, services }) {
-      const rotated = await clients(services).rotate(params.id!, body.gracePeriodSeconds);
-      logAction(services, principal, 'admin.oauth_client_rotated', { clientId: params.id, graceSeconds: body.gracePeriodSeconds });
+      const rotated = await clients(services).rotate(principal, params.id!, body.gracePeriodSeconds);
       return { clientSecret: rotated.clientSecret, client: rotated.view };
     },
   }),
@@ -100,9 +98,7 @@ export const clientRoutes: AdminRoute[] = [
     responseSchema: ClientSchema,
     errors: ['admin.invalid_request', 'admin.not_found'],
     async handler({ params, principal, services }) {
-      const revoked = await clients(services).revoke(params.id!);
-      logAction(services, principal, 'admin.oauth_client_revoked', { clientId: revoked.clientId });
-      return revoked;
+      return clients(services).revoke(principal, params.id!);
     },
   }),
 ];

@@ -1,9 +1,10 @@
-/** What the route files share: id and scope schemas, the timestamp format, the admin action log. */
+/**
+ * What the route files share: id and scope schemas, the timestamp format. Writes are logged by the
+ * store's unit of work (`store.changed`, with the principal as actor), not here.
+ */
 import { Type } from '@sinclair/typebox';
-import { describeActor, type AdminPrincipal } from '../../core/actor.js';
 import { CONSUMER_ID_PATTERN } from '../../core/consumer-id.js';
 import { GatewayError } from '../../core/errors.js';
-import type { AdminServices } from '../route.js';
 
 /** An existing consumer's id: never anything a consumer id cannot hold (core/consumer-id.ts). */
 export const ConsumerId = Type.String({ pattern: CONSUMER_ID_PATTERN, maxLength: 64 });
@@ -13,17 +14,6 @@ export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 export const Empty = Type.Object({}, { additionalProperties: false });
 export const GracePeriod = Type.Integer({ minimum: 0, maximum: 30 * 86400, default: 86400, description: 'Seconds the old credential keeps working.' });
-
-/**
- * Logs an admin action with its actor (`bootstrap-token:bootstrap`) and client IP, never a secret.
- * The store's unit of work will write the same as an audit record in the writing transaction.
- */
-export function logAction(services: AdminServices, principal: AdminPrincipal, event: string, fields: Record<string, unknown>): void {
-  services.logger().info({ event, actor: describeActor(principal), actorIp: principal.ip, ...fields }, 'admin action');
-}
-
-/** The creator recorded on new credentials (`createdBy`). */
-export const createdBy = (principal: AdminPrincipal): string => describeActor(principal);
 
 export function requireService<T>(service: T | undefined, what: string): T {
   if (service === undefined) throw new GatewayError('admin.not_found', { detail: `${what} is off in this configuration.` });

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute } from '../route.js';
 import { consumerView } from '../views.js';
-import { Empty, logAction, Timestamp } from './common.js';
+import { Empty, Timestamp } from './common.js';
 
 export const ConsumerSchema = Type.Object(
   {
@@ -33,8 +33,8 @@ const setStatus = (verb: 'disable' | 'enable') =>
     responseSchema: ConsumerSchema,
     errors: ['admin.invalid_request', 'admin.not_found'],
     async handler({ params, principal, services }) {
-      const consumer = await services.consumers!.setStatus(params.id!, verb === 'disable' ? 'disabled' : 'active');
-      logAction(services, principal, verb === 'disable' ? 'admin.consumer_disabled' : 'admin.consumer_enabled', { consumerId: consumer.id });
+      const status = verb === 'disable' ? 'disabled' : 'active';
+      const consumer = await services.store!.write(principal, `consumer.${verb}`, (tx) => services.consumers!.setStatus(tx, params.id!, status));
       return consumerView(consumer);
     },
   });
@@ -64,8 +64,7 @@ export const consumerRoutes: AdminRoute[] = [
     responseSchema: ConsumerSchema,
     errors: ['admin.invalid_request', 'admin.conflict'],
     async handler({ body, principal, services }) {
-      const consumer = await services.consumers!.create(body);
-      logAction(services, principal, 'admin.consumer_created', { consumerId: consumer.id });
+      const consumer = await services.store!.write(principal, 'consumer.create', (tx) => services.consumers!.create(tx, body));
       return consumerView(consumer);
     },
   }),

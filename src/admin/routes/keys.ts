@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute } from '../route.js';
-import { ConsumerId, createdBy, Empty, GracePeriod, logAction, NullableTimestamp, Scope, Timestamp } from './common.js';
+import { ConsumerId, Empty, GracePeriod, NullableTimestamp, Scope, Timestamp } from './common.js';
 
 export const KeySchema = Type.Object(
   {
@@ -60,8 +60,7 @@ export const keyRoutes: AdminRoute[] = [
     responseSchema: Type.Object({ secret: Secret, apiKey: KeySchema }, { additionalProperties: false }),
     errors: ['admin.invalid_request', 'admin.not_found', 'admin.conflict'],
     async handler({ body, principal, services }) {
-      const created = await services.keys!.create({ ...body, createdBy: createdBy(principal) });
-      logAction(services, principal, 'admin.key_created', { keyId: created.view.id, consumerId: created.view.consumerId });
+      const created = await services.keys!.create(principal, body);
       // `secret` is the API key itself (shown once); `apiKey` is its record, as GET /v1/keys/:id shows it.
       return { secret: created.key, apiKey: created.view };
     },
@@ -86,8 +85,7 @@ export const keyRoutes: AdminRoute[] = [
     responseSchema: Type.Object({ secret: Secret, apiKey: KeySchema, previous: KeySchema }, { additionalProperties: false }),
     errors: ['admin.invalid_request', 'admin.not_found', 'admin.conflict'],
     async handler({ params, body, principal, services }) {
-      const rotated = await services.keys!.rotate(params.id!, { graceSeconds: body.gracePeriodSeconds, expiresInDays: body.expiresInDays, createdBy: createdBy(principal) });
-      logAction(services, principal, 'admin.key_rotated', { keyId: params.id, replacementId: rotated.view.id, graceSeconds: body.gracePeriodSeconds });
+      const rotated = await services.keys!.rotate(principal, params.id!, { graceSeconds: body.gracePeriodSeconds, expiresInDays: body.expiresInDays });
       return { secret: rotated.key, apiKey: rotated.view, previous: rotated.old };
     },
   }),
@@ -101,8 +99,7 @@ export const keyRoutes: AdminRoute[] = [
     responseSchema: KeySchema,
     errors: ['admin.invalid_request', 'admin.not_found'],
     async handler({ params, principal, services }) {
-      const revoked = await services.keys!.revoke(params.id!);
-      logAction(services, principal, 'admin.key_revoked', { keyId: revoked.id });
+      const revoked = await services.keys!.revoke(principal, params.id!);
       return revoked;
     },
   }),

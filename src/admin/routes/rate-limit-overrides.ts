@@ -5,7 +5,7 @@ import { GatewayError } from '../../core/errors.js';
 import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute } from '../route.js';
 import { overrideView } from '../views.js';
-import { logAction, Timestamp } from './common.js';
+import { Timestamp } from './common.js';
 
 const SubjectType = Type.Union([Type.Literal('consumer'), Type.Literal('api_key')]);
 const SubjectId = Type.String({ pattern: CONSUMER_ID_PATTERN, maxLength: 64 });
@@ -69,8 +69,8 @@ export const overrideRoutes: AdminRoute[] = [
       }
       if (body.subjectType === 'consumer') await services.consumers!.get(body.subjectId);
       else await services.keys!.get(body.subjectId);
-      const override = await services.overrides!.set({ ...body, windowSeconds: body.windowSeconds ?? null, burst: body.burst ?? null });
-      logAction(services, principal, 'admin.rate_limit_override_set', { overrideId: override.id, subjectType: override.subjectType, subjectId: override.subjectId, limitName: override.limitName, limit: override.limit });
+      const values = { ...body, windowSeconds: body.windowSeconds ?? null, burst: body.burst ?? null };
+      const override = await services.store!.write(principal, 'rate_limit_override.set', (tx) => services.overrides!.set(tx, values));
       return overrideView(override);
     },
   }),
@@ -93,8 +93,7 @@ export const overrideRoutes: AdminRoute[] = [
     responseSchema: Type.Object({ deleted: Type.String() }, { additionalProperties: false }),
     errors: ['admin.not_found'],
     async handler({ params, principal, services }) {
-      await services.overrides!.delete(params.id!);
-      logAction(services, principal, 'admin.rate_limit_override_deleted', { overrideId: params.id });
+      await services.store!.write(principal, 'rate_limit_override.delete', (tx) => services.overrides!.delete(tx, params.id!));
       return { deleted: params.id! };
     },
   }),

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute } from '../route.js';
 import { oauthOff } from './clients.js';
-import { Empty, logAction, NullableTimestamp, requireService, Timestamp } from './common.js';
+import { Empty, NullableTimestamp, requireService, Timestamp } from './common.js';
 
 export const SigningKeySchema = Type.Object(
   {
@@ -42,8 +42,7 @@ export const signingKeyRoutes: AdminRoute[] = [
     errors: ['admin.invalid_request', 'admin.not_found'],
     async handler({ principal, services }) {
       const { signingKeys } = requireService(services.oauth, oauthOff);
-      const created = await signingKeys.rotateIfDue(true);
-      logAction(services, principal, 'admin.oauth_signing_key_rotated', { kid: created?.id });
+      await signingKeys.rotateIfDue(true, principal);
       return { items: await signingKeys.list() };
     },
   }),

@@ -1,0 +1,27 @@
+/**
+ * The stable names of what a unit of work does (`store.write(actor, action, …)`), recorded in every
+ * change row and logged as `store.changed`. Names are `<entity>.<verb>`; they are data once written
+ * (change rows, later audit records), so a name is never renamed or reused: add a new one.
+ */
+export const STORE_ACTIONS = [
+  'consumer.create',
+  'consumer.disable',
+  'consumer.enable',
+  'api_key.create',
+  'api_key.rotate',
+  'api_key.revoke',
+  'api_key.record_last_used',
+  'oauth_client.create',
+  'oauth_client.rotate_secret',
+  'oauth_client.revoke',
+  'signing_key.rotate',
+  'oauth_token.revoke',
+  'rate_limit_override.set',
+  'rate_limit_override.delete',
+  'certificate.issue',
+  'certificate.revoke',
+  'certificate.import',
+  'crl.sign',
+] as const;
+
+export type StoreAction = (typeof STORE_ACTIONS)[number];
