@@ -3,11 +3,17 @@
  * commands work on the CA folder directly (not through the admin API): the CA key never has to
  * reach a running gateway, and the gateway only reads the public files (chain.pem, crl.pem).
  * Secrets come from environment variables named on the command line, never from flags.
+ *
+ * With `--config <portcullis.yaml>`, the CA keeps what it issued and revoked in that config's
+ * store, each change attributed to `cli:<login>` and followed by every gateway; without it, in
+ * the folder's issued.json as before.
  */
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { CaError, PrivateCa, type IssuedRecord } from '../pki/private-ca.js';
+import { CaError, PrivateCa, type CaStoreAccess, type IssuedRecord } from '../pki/private-ca.js';
+import type { Store } from '../store/store.js';
 import { action, CliError, table } from './admin-client.js';
+import { cliActor, openCliStore } from './store-access.js';
 
 const COLUMNS = ['serial', 'consumerId', 'subject', 'notAfter', 'status', 'expiresInDays'];
 const DAY_MS = 86400000;
@@ -24,12 +30,32 @@ function caAction<A extends unknown[]>(run: (...args: A) => Promise<void>) {
   });
 }
 
-/** Opens a CA folder; says on stderr when its key file was encrypted again with current parameters. */
-async function openCa(dir: string, env: NodeJS.ProcessEnv): Promise<PrivateCa> {
-  const opened = await PrivateCa.open(dir, env);
+/** Opens a CA folder; says on stderr when its key file was encrypted again, or its records moved into the store. */
+async function openCa(dir: string, env: NodeJS.ProcessEnv, store: CaStoreAccess | undefined): Promise<PrivateCa> {
+  const opened = await PrivateCa.open(dir, env, store);
   if (opened.keyReencrypted) process.stderr.write(`${dir}: the CA key was encrypted again with PBKDF2-HMAC-SHA256 (600000 iterations) and AES-256-CBC\n`);
+  if (store && opened.imported > 0) process.stderr.write(`${dir}: ${opened.imported} issued certificate records moved into the store (issued.json is now issued.json.imported)\n`);
   return opened;
 }
+
+/** Runs `work` with the store of `--config` (closed afterwards), or none. */
+async function withStore<T>(config: string | undefined, work: (access: CaStoreAccess | undefined) => Promise<T>): Promise<T> {
+  if (config === undefined) return work(undefined);
+  let store: Store;
+  try {
+    store = await openCliStore(config);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`cannot open the store of ${config}: ${(error as Error).message}`);
+  }
+  try {
+    return await work({ store, actor: cliActor() });
+  } finally {
+    await store.close();
+  }
+}
+
+const CONFIG_OPTION = ['--config <file>', "keep the CA's records in this gateway config's store (issuance and revocation reach every gateway)"] as const;
 
 function days(value: string, name: string): number {
   const parsed = Number(value);
@@ -52,20 +78,24 @@ export function registerCaCommands(program: Command): void {
     .option('--days <days>', 'validity', '3650')
     .option('--crl-days <days>', 'validity of each CRL (regenerate with `ca crl` before it lapses)', '7')
     .option('--crl-url <url>', 'where partners fetch the CRL, written into issued certificates')
+    .option(...CONFIG_OPTION)
     .action(
-      caAction(async (options: { dir: string; subject: string; keyPassphraseEnv?: string; keyEnv?: string; parentDir?: string; days: string; crlDays: string; crlUrl?: string }) => {
-        const parent = options.parentDir ? await openCa(options.parentDir, process.env) : undefined;
-        const created = await PrivateCa.init({
-          dir: options.dir,
-          subject: options.subject,
-          days: days(options.days, '--days'),
-          crlDays: days(options.crlDays, '--crl-days'),
-          crlUrl: options.crlUrl,
-          keyPassphraseEnv: options.keyPassphraseEnv,
-          keyEnv: options.keyEnv,
-          parent,
-          env: process.env,
-          now: Date.now(),
+      caAction(async (options: { dir: string; subject: string; keyPassphraseEnv?: string; keyEnv?: string; parentDir?: string; days: string; crlDays: string; crlUrl?: string; config?: string }) => {
+        const created = await withStore(options.config, async (store) => {
+          const parent = options.parentDir ? await openCa(options.parentDir, process.env, store) : undefined;
+          return PrivateCa.init({
+            dir: options.dir,
+            subject: options.subject,
+            days: days(options.days, '--days'),
+            crlDays: days(options.crlDays, '--crl-days'),
+            crlUrl: options.crlUrl,
+            keyPassphraseEnv: options.keyPassphraseEnv,
+            keyEnv: options.keyEnv,
+            parent,
+            env: process.env,
+            now: Date.now(),
+            store,
+          });
         });
         process.stdout.write(
           `CA created in ${options.dir}: ${created.certificate.subject} (until ${created.certificate.notAfter.toISOString()})\n` +
@@ -78,9 +108,10 @@ export function registerCaCommands(program: Command): void {
   ca.command('crl')
     .description('sign a fresh CRL (run daily, e.g. from cron, so it never passes nextUpdate)')
     .requiredOption('--dir <folder>', 'the CA folder')
+    .option(...CONFIG_OPTION)
     .action(
-      caAction(async (options: { dir: string }) => {
-        const crl = await (await openCa(options.dir, process.env)).writeCrl(Date.now());
+      caAction(async (options: { dir: string; config?: string }) => {
+        const crl = await withStore(options.config, async (store) => (await openCa(options.dir, process.env, store)).writeCrl(Date.now()));
         process.stdout.write(`CRL written: ${crl.entries.length} revoked, next update ${crl.nextUpdate?.toISOString()}\n`);
       }),
     );
@@ -98,12 +129,15 @@ export function registerCaCommands(program: Command): void {
     .option('--subject <dn>', 'subject (default: the CSR subject, or CN=<consumer>)')
     .option('--days <days>', 'validity (at most the CA validity)', '365')
     .option('--json', 'print JSON')
+    .option(...CONFIG_OPTION)
     .action(
-      caAction(async (options: { dir: string; consumer: string; out: string; csr?: string; outKey?: string; subject?: string; days: string; json?: boolean }) => {
+      caAction(async (options: { dir: string; consumer: string; out: string; csr?: string; outKey?: string; subject?: string; days: string; json?: boolean; config?: string }) => {
         if ((options.csr === undefined) === (options.outKey === undefined)) throw new CliError('give exactly one of --csr or --out-key');
-        const authority = await openCa(options.dir, process.env);
         const csrPem = options.csr === undefined ? undefined : readFileSync(options.csr, 'utf8');
-        const issued = await authority.issue({ consumerId: options.consumer, csrPem, subject: options.subject, days: days(options.days, '--days'), now: Date.now() });
+        const validity = days(options.days, '--days');
+        const issued = await withStore(options.config, async (store) =>
+          (await openCa(options.dir, process.env, store)).issue({ consumerId: options.consumer, csrPem, subject: options.subject, days: validity, now: Date.now() }),
+        );
         writeFileSync(options.out, issued.certificatePem);
         if (issued.keyPem !== undefined) writeFileSync(options.outKey!, issued.keyPem, { mode: 0o600 });
         const now = Date.now();
@@ -117,9 +151,10 @@ export function registerCaCommands(program: Command): void {
     .requiredOption('--dir <folder>', 'the CA folder')
     .argument('<serial>', 'serial number (hex, as `certs list` shows it)')
     .option('--json', 'print JSON')
+    .option(...CONFIG_OPTION)
     .action(
-      caAction(async (serial: string, options: { dir: string; json?: boolean }) => {
-        const record = await (await openCa(options.dir, process.env)).revoke(serial, Date.now());
+      caAction(async (serial: string, options: { dir: string; json?: boolean; config?: string }) => {
+        const record = await withStore(options.config, async (store) => (await openCa(options.dir, process.env, store)).revoke(serial, Date.now()));
         process.stdout.write(options.json ? `${JSON.stringify(record, null, 2)}\n` : table([view(record, Date.now())], COLUMNS));
       }),
     );
@@ -129,14 +164,18 @@ export function registerCaCommands(program: Command): void {
     .description('every certificate issued, with its expiry')
     .requiredOption('--dir <folder>', 'the CA folder')
     .option('--json', 'print JSON')
+    .option(...CONFIG_OPTION)
     .action(
-      caAction(async (options: { dir: string; json?: boolean }) => {
-        let issued: IssuedRecord[];
+      caAction(async (options: { dir: string; json?: boolean; config?: string }) => {
+        let ca: ReturnType<typeof PrivateCa.readPublic>;
         try {
-          issued = PrivateCa.readPublic(options.dir).issued;
+          ca = PrivateCa.readPublic(options.dir);
         } catch {
           throw new CliError(`${options.dir} holds no CA (run \`portcullis ca init --dir ${options.dir}\`)`);
         }
+        // Listing needs no key: the records are read from the store, or from issued.json.
+        if (ca.inStore && options.config === undefined) throw new CliError(`${options.dir} keeps its records in the store: name the gateway config with --config`);
+        const issued: IssuedRecord[] = options.config === undefined ? ca.issued : await withStore(options.config, (store) => PrivateCa.listInStore(options.dir, store!));
         const now = Date.now();
         process.stdout.write(options.json ? `${JSON.stringify(issued, null, 2)}\n` : table(issued.map((record) => view(record, now)), COLUMNS));
       }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { formatIssue, loadConfigFile } from '../config/loader.js';
-import { migrateToLatest, openStore } from '../store/open-store.js';
+import { migrateToLatest } from '../store/open-store.js';
 import { action, CliError } from './admin-client.js';
+import { openConfiguredStore } from './store-access.js';
 
 export function registerMigrateCommand(program: Command): void {
   program
@@ -11,11 +11,7 @@ export function registerMigrateCommand(program: Command): void {
     .option('--json', 'print the applied migrations as JSON')
     .action(
       action(async (options: { config: string; json?: boolean }) => {
-        const loaded = await loadConfigFile(options.config);
-        if (!loaded.ok) throw new CliError(`${options.config} is invalid:\n${loaded.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}`);
-        const storeConfig = loaded.config.store;
-        if (!storeConfig) throw new CliError(`${options.config} has no store section`);
-        const store = openStore(storeConfig.driver === 'postgres' ? { driver: 'postgres', url: storeConfig.url!.reveal() } : { driver: 'sqlite', path: storeConfig.path });
+        const { opened: store } = await openConfiguredStore(options.config);
         try {
           const applied = ((await migrateToLatest(store)).results ?? []).map((r) => r.migrationName);
           process.stdout.write(options.json ? `${JSON.stringify({ applied })}\n` : applied.length === 0 ? 'the store is up to date\n' : `applied: ${applied.join(', ')}\n`);

@@ -123,6 +123,8 @@ export interface GatewayServices {
   readonly apiKeys?: ApiKeyVerifier;
   readonly geo?: GeoLookup;
   readonly authFailures?: AuthFailureTracker;
+  /** With a store: where the private CA's newest CRL is read (served at `pki.crlPath`). */
+  readonly caCrls?: { latestCrl(caId: string): Promise<{ crlNumber: number; pem: string } | undefined> };
 }
 
 /** The name of a service, as a policy declares it in `requires`. */

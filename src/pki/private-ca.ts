@@ -4,8 +4,12 @@
  *   ca.json       what the CA is and where its key comes from (names of environment variables, never secrets)
  *   ca.pem        the CA certificate;  chain.pem  it and its parents up to the root (what listeners trust)
  *   ca.key.pem    the CA key as encrypted PKCS#8 (only when the key is not given by an environment variable)
- *   issued.json   every certificate issued: serial, consumer, validity, status
+ *   issued.json   every certificate issued: serial, consumer, validity, status (a CA without a store)
  *   crl.pem       the current CRL, regenerated on every revocation (and by `ca crl`, before nextUpdate)
+ *
+ * Used with a store, the CA keeps what it issued and revoked, and its newest CRL, in the store instead
+ * of issued.json (store-ledger.ts): each change is a unit of work with the command's actor, and
+ * reaches every node; crl.pem stays as a copy. The key never leaves the folder (or the environment).
  *
  * The CA key is read only from an environment variable (`${env:NAME}`-style secret reference) or
  * from the encrypted file with a passphrase from an environment variable (PBES2: PBKDF2-HMAC-SHA256
@@ -14,15 +18,18 @@
  * lock file in the folder, so two commands at once cannot lose a record or undo a revocation.
  */
 import { createHash, webcrypto } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONSUMER_URI_PREFIX } from '../auth/consumer-uri.js';
-import { createCa, createCrl, crlNumberOf, crlToPem, generateKeyPair, issueLeaf, privateKeyFromPem, privateKeyToPem, type Signer } from './issue.js';
+import { x509 } from '../auth/x509.js';
+import { createCa, createCrl, crlToPem, generateKeyPair, issueLeaf, privateKeyFromPem, privateKeyToPem, type Signer } from './issue.js';
+import { CaError, FileLedger, ISSUED_FILE, readIssued, withFolderLock, writeAtomic, type CrlSigner, type IssuedLedger, type IssuedRecord } from './ledger.js';
 import { isWeakProtection, keyProtection } from './pkcs8-encryption.js';
 import { normalizeSerial, parsePemBundle } from './revocation.js';
-import { x509 } from '../auth/x509.js';
+import { StoreLedger, type CaStoreAccess } from './store-ledger.js';
 
-export class CaError extends Error {}
+export { CaError, withFolderLock, type IssuedRecord };
+export type { CaStoreAccess };
 
 type KeySource = { file: string; passphraseEnv: string } | { env: string };
 
@@ -32,17 +39,8 @@ interface CaMetadata {
   key: KeySource;
   crlDays: number;
   crlUrl?: string;
-}
-
-export interface IssuedRecord {
-  serial: string;
-  consumerId: string;
-  subject: string;
-  fingerprintSha256: string;
-  notBefore: string;
-  notAfter: string;
-  status: 'active' | 'revoked';
-  revokedAt?: string;
+  /** `store`: the records are in the store (store-ledger.ts); absent: issued.json in the folder. */
+  ledger?: 'store';
 }
 
 const DAY_MS = 86400000;
@@ -62,6 +60,8 @@ export interface InitOptions {
   crlUrl?: string;
   env: NodeJS.ProcessEnv;
   now: number;
+  /** Keep the records in this store (from the first certificate on) instead of issued.json. */
+  store?: CaStoreAccess;
 }
 
 export class PrivateCa {
@@ -70,8 +70,12 @@ export class PrivateCa {
     private readonly metadata: CaMetadata,
     readonly certificate: x509.X509Certificate,
     private readonly privateKey: webcrypto.CryptoKey,
+    /** Where issued certificates, revocations and the newest CRL are kept. */
+    readonly ledger: IssuedLedger,
     /** The key file was protected below current guidance and was written again by open(). */
     readonly keyReencrypted = false,
+    /** How many issued.json records open() moved into the store (0 when there was nothing to move). */
+    readonly imported = 0,
   ) {}
 
   static async init(options: InitOptions): Promise<PrivateCa> {
@@ -108,12 +112,12 @@ export class PrivateCa {
     } catch (error) {
       throw new CaError(`cannot create the CA certificate: ${(error as Error).message}`);
     }
-    const metadata: CaMetadata = { version: 1, subject: certificate.subject, key, crlDays: options.crlDays, crlUrl: options.crlUrl };
+    const metadata: CaMetadata = { version: 1, subject: certificate.subject, key, crlDays: options.crlDays, crlUrl: options.crlUrl, ...(options.store ? { ledger: 'store' as const } : {}) };
     writeAtomic(join(dir, 'ca.pem'), `${certificate.toString('pem')}\n`);
     writeAtomic(join(dir, 'chain.pem'), `${certificate.toString('pem')}\n${parent ? readFileSync(join(parent.dir, 'chain.pem'), 'utf8') : ''}`);
-    writeAtomic(join(dir, 'issued.json'), '[]\n');
+    if (!options.store) writeAtomic(join(dir, ISSUED_FILE), '[]\n');
     writeAtomic(join(dir, 'ca.json'), `${JSON.stringify(metadata, null, 2)}\n`);
-    const ca = new PrivateCa(dir, metadata, certificate, keys.privateKey);
+    const ca = new PrivateCa(dir, metadata, certificate, keys.privateKey, ledgerFor(dir, certificate, options.store));
     await ca.writeCrl(options.now);
     return ca;
   }
@@ -122,9 +126,14 @@ export class PrivateCa {
    * Opens a CA with its key (from the environment). A key file protected below current guidance
    * (an older CA's 2 048 PBKDF2 iterations) is encrypted again with the same passphrase, as new
    * keys are (pkcs8-encryption.ts), under the folder lock; `keyReencrypted` says so.
+   *
+   * With `store`, the records are kept there: a folder that still has issued.json has them moved
+   * into the store first (`imported` says how many). Without it, a CA whose records are in the
+   * store is refused (CaError): its folder no longer holds them.
    */
-  static async open(dir: string, env: NodeJS.ProcessEnv): Promise<PrivateCa> {
+  static async open(dir: string, env: NodeJS.ProcessEnv, store?: CaStoreAccess): Promise<PrivateCa> {
     const metadata = readMetadata(dir);
+    if (metadata.ledger === 'store' && !store) throw new CaError(`${dir} keeps its records in the store: name the gateway config with --config`);
     const certificate = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8'));
     let privateKey: webcrypto.CryptoKey;
     let keyPem: string | undefined;
@@ -148,12 +157,26 @@ export class PrivateCa {
       await withFolderLock(dir, () => writeAtomic(file, stronger, 0o600));
       reencrypted = true;
     }
-    return new PrivateCa(dir, metadata, certificate, privateKey, reencrypted);
+    const imported = store ? await adoptStore(dir, metadata, certificate, store) : 0;
+    return new PrivateCa(dir, metadata, certificate, privateKey, ledgerFor(dir, certificate, store), reencrypted, imported);
   }
 
-  /** What the gateway and `certs list` need, without the key. */
-  static readPublic(dir: string): { certificate: x509.X509Certificate; issued: IssuedRecord[] } {
-    return { certificate: new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8')), issued: readIssued(dir) };
+  /** `certs list --config`: the records in the store, without the key (moved there first if needed). */
+  static async listInStore(dir: string, store: CaStoreAccess): Promise<IssuedRecord[]> {
+    const metadata = readMetadata(dir);
+    const certificate = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8'));
+    await adoptStore(dir, metadata, certificate, store);
+    return new StoreLedger(dir, caIdOf(certificate), store).list();
+  }
+
+  /**
+   * What the gateway and `certs list` need, without the key. `issued` is the folder's issued.json:
+   * empty for a CA whose records are in the store (`inStore`; read them with PkiRepository by `caId`).
+   */
+  static readPublic(dir: string): { certificate: x509.X509Certificate; caId: string; inStore: boolean; issued: IssuedRecord[] } {
+    const certificate = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8'));
+    const inStore = readMetadata(dir).ledger === 'store';
+    return { certificate, caId: caIdOf(certificate), inStore, issued: inStore ? [] : readIssued(dir) };
   }
 
   /**
@@ -208,61 +231,41 @@ export class PrivateCa {
       notAfter: certificate.notAfter.toISOString(),
       status: 'active',
     };
-    await withFolderLock(this.dir, () => writeAtomic(join(this.dir, 'issued.json'), `${JSON.stringify([...this.list(), record], null, 2)}\n`));
+    await this.ledger.add(record);
     // The partner sends its certificate with the CAs between it and the root we trust.
     const chain = parsePemBundle(readFileSync(join(this.dir, 'chain.pem'), 'utf8'));
     const intermediates = chain.filter((ca) => ca.subject !== ca.issuer).map((ca) => ca.toString('pem'));
     return { certificatePem: [certificate.toString('pem'), ...intermediates].join('\n') + '\n', keyPem, record };
   }
 
-  /** Marks a certificate revoked and writes the new CRL. */
+  /** Marks a certificate revoked and signs the new CRL, as one change of the ledger. */
   async revoke(serial: string, now: number): Promise<IssuedRecord> {
-    const wanted = normalizeSerial(serial.replace(/:/g, ''));
-    return withFolderLock(this.dir, async () => {
-      const issued = this.list();
-      const record = issued.find((entry) => entry.serial === wanted);
-      if (!record) throw new CaError(`no certificate with serial ${serial} was issued by this CA`);
-      if (record.status !== 'revoked') {
-        record.status = 'revoked';
-        record.revokedAt = new Date(now).toISOString();
-        writeAtomic(join(this.dir, 'issued.json'), `${JSON.stringify(issued, null, 2)}\n`);
-      }
-      await this.#signCrl(now);
-      return record;
-    });
+    return (await this.ledger.revoke(normalizeSerial(serial.replace(/:/g, '')), now, this.#crlSigner(now))).record;
   }
 
   /** Signs a fresh CRL of every revoked certificate, valid for crlDays (run before it lapses). */
-  writeCrl(now: number): Promise<x509.X509Crl> {
-    return withFolderLock(this.dir, () => this.#signCrl(now));
-  }
-
-  async #signCrl(now: number): Promise<x509.X509Crl> {
-    const revoked = this.list()
-      .filter((entry) => entry.status === 'revoked')
-      .map((entry) => ({ serial: entry.serial, revokedAt: new Date(entry.revokedAt!) }));
-    const crl = await createCrl({ issuer: this.#signer(), revoked, thisUpdate: new Date(now), nextUpdate: new Date(now + this.metadata.crlDays * DAY_MS), crlNumber: this.#nextCrlNumber(now) });
-    writeAtomic(join(this.dir, 'crl.pem'), `${crlToPem(crl)}\n`);
-    return crl;
+  async writeCrl(now: number): Promise<x509.X509Crl> {
+    return new x509.X509Crl((await this.ledger.signCrl(this.#crlSigner(now))).pem);
   }
 
   /**
-   * The next CRL Number (RFC 5280 §5.2.3: monotonically increasing); called under the folder
-   * lock. One more than the current CRL's, and never below the time in milliseconds, so the
-   * numbers keep increasing even when crl.pem was lost or restored from an old backup.
+   * Signs CRLs valid for crlDays from `now`. The CRL Number (RFC 5280 §5.2.3: monotonically
+   * increasing) is one more than the ledger's newest CRL, and never below the time in
+   * milliseconds, so the numbers keep increasing even when crl.pem was lost or restored from an
+   * old backup.
    */
-  #nextCrlNumber(now: number): number {
-    let current: number | undefined;
-    try {
-      current = crlNumberOf(new x509.X509Crl(readFileSync(join(this.dir, 'crl.pem'), 'utf8')));
-    } catch {
-      current = undefined;
-    }
-    return Math.max((current ?? 0) + 1, Math.floor(now));
+  #crlSigner(now: number): CrlSigner {
+    return async (revoked, previousNumber) => {
+      const crlNumber = Math.max((previousNumber ?? 0) + 1, Math.floor(now));
+      const nextUpdate = now + this.metadata.crlDays * DAY_MS;
+      const crl = await createCrl({ issuer: this.#signer(), revoked: [...revoked], thisUpdate: new Date(now), nextUpdate: new Date(nextUpdate), crlNumber });
+      return { pem: `${crlToPem(crl)}\n`, crlNumber, thisUpdate: now, nextUpdate };
+    };
   }
 
-  list(): IssuedRecord[] {
-    return readIssued(this.dir);
+  /** Every certificate issued, oldest first. */
+  list(): Promise<IssuedRecord[]> {
+    return this.ledger.list();
   }
 
   #signer(): Signer {
@@ -278,8 +281,22 @@ function readMetadata(dir: string): CaMetadata {
   }
 }
 
-function readIssued(dir: string): IssuedRecord[] {
-  return JSON.parse(readFileSync(join(dir, 'issued.json'), 'utf8')) as IssuedRecord[];
+/** The CA's id in the store: its certificate's SHA-256 fingerprint, hex. */
+export function caIdOf(certificate: x509.X509Certificate): string {
+  return createHash('sha256').update(Buffer.from(certificate.rawData)).digest('hex');
+}
+
+/** Moves a folder's issued.json into the store once, then marks ca.json; the number of records moved. */
+async function adoptStore(dir: string, metadata: CaMetadata, certificate: x509.X509Certificate, store: CaStoreAccess): Promise<number> {
+  if (metadata.ledger === 'store') return 0;
+  return new StoreLedger(dir, caIdOf(certificate), store).importFolder(() => {
+    metadata.ledger = 'store';
+    writeAtomic(join(dir, 'ca.json'), `${JSON.stringify(metadata, null, 2)}\n`);
+  });
+}
+
+function ledgerFor(dir: string, certificate: x509.X509Certificate, store: CaStoreAccess | undefined): IssuedLedger {
+  return store ? new StoreLedger(dir, caIdOf(certificate), store) : new FileLedger(dir);
 }
 
 function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
@@ -292,43 +309,4 @@ async function publicKeyOf(privateKey: webcrypto.CryptoKey): Promise<webcrypto.C
   // The public point is part of the PKCS#8 EC key; JWK export carries it without the secret part.
   const { d: _secret, ...jwk } = await webcrypto.subtle.exportKey('jwk', privateKey);
   return webcrypto.subtle.importKey('jwk', { ...jwk, key_ops: ['verify'] }, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
-}
-
-/** A lock older than this is taken to be left by a command that died, and is taken over. */
-const STALE_LOCK_MS = 60_000;
-const LOCK_WAIT_MS = 15_000;
-
-/**
- * Runs `change` holding the folder's lock file (created with O_EXCL, so only one process can hold
- * it). Waits for another holder up to LOCK_WAIT_MS, then says so rather than proceeding unlocked.
- */
-export async function withFolderLock<T>(dir: string, change: () => T | Promise<T>): Promise<T> {
-  const lock = join(dir, '.lock');
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      closeSync(openSync(lock, 'wx'));
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > STALE_LOCK_MS) {
-        rmSync(lock, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new CaError(`the CA folder is locked by another command (${lock}); if none runs, remove that file`);
-      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
-    }
-  }
-  try {
-    return await change();
-  } finally {
-    unlinkSync(lock);
-  }
-}
-
-function writeAtomic(path: string, content: string, mode = 0o644): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, content, { mode });
-  renameSync(temporary, path);
 }

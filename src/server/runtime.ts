@@ -116,7 +116,7 @@ export function buildRuntime(
     internalRoutes: internalRoutes(services.endpoints, globalPolicies),
     authFailures: services.authFailures,
     clock,
-    crl: config.pki ? new CrlPublication(config.pki.crlPath, config.pki.caDir) : undefined,
+    crl: config.pki ? new CrlPublication(config.pki.crlPath, config.pki.caDir, services.caCrls) : undefined,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {
       inflight++;

@@ -29,6 +29,7 @@ export const SERVICE_OPENING: { readonly [K in ServiceName]: Opening<K> } = {
   apiKeys: { atStart: 'the store and apiKeys sections' },
   consumers: { atStart: 'the store and apiKeys sections' },
   endpoints: { atStart: 'the oauth section' },
+  caCrls: { atStart: 'the store section' },
 };
 
 /** An on-demand service once open: the service, the options it was opened with, and how to let it go. */

@@ -25,6 +25,7 @@ import { describePgError, isConnectionFailure } from '../store/pg-pool.js';
 import { ApiKeyRepository, ConsumerRepository } from '../store/repositories.js';
 import { ConsumerDirectory } from '../store/consumer-directory.js';
 import { followStore, type FollowedStore } from '../store/follow-store.js';
+import { PkiRepository } from '../store/pki-repository.js';
 import { Store } from '../store/store.js';
 import { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
 import { ConcurrencyCounter } from '../ratelimit/concurrency.js';
@@ -177,7 +178,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       builtinKeys = oauth.state;
     }
     const provision = await provideAtStart(
-      new ServiceProvision({ authFailures, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex } }, openers),
+      new ServiceProvision({ authFailures, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex }, caCrls: new PkiRepository(store.db) }, openers),
       config,
       async () => {
         await oauth?.stop();

@@ -173,5 +173,36 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropIndex('changes_changed_at').execute();
       },
     },
+    '0008_private_ca_records': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('pki_certificates')
+          .addColumn('ca_id', 'text', (c) => c.notNull())
+          .addColumn('serial', 'text', (c) => c.notNull())
+          .addColumn('consumer_id', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('fingerprint_sha256', 'text', (c) => c.notNull())
+          .addColumn('not_before', big, (c) => c.notNull())
+          .addColumn('not_after', big, (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'revoked')`))
+          .addColumn('revoked_at', big)
+          .addColumn('issued_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('pki_certificates_pk', ['ca_id', 'serial'])
+          .execute();
+        await db.schema
+          .createTable('pki_crls')
+          .addColumn('ca_id', 'text', (c) => c.primaryKey())
+          .addColumn('crl_number', big, (c) => c.notNull())
+          .addColumn('this_update', big, (c) => c.notNull())
+          .addColumn('next_update', big, (c) => c.notNull())
+          .addColumn('pem', 'text', (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('pki_crls').execute();
+        await db.schema.dropTable('pki_certificates').execute();
+      },
+    },
   };
 }

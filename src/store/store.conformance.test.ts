@@ -10,6 +10,7 @@ import { consumerWriter, STORE_BACKENDS, storeFor, TEST_ACTOR } from '../../test
 import { migrateToLatest, openStore } from './open-store.js';
 import { OAuthClientRepository, SigningKeyRepository, TokenRevocationRepository } from './oauth-repositories.js';
 import { ChangeFeed } from './change-feed.js';
+import { PkiRepository } from './pki-repository.js';
 import { ApiKeyRepository, ConflictError, ConsumerRepository, NotFoundError, type NewApiKey } from './repositories.js';
 import type { Store } from './store.js';
 
@@ -230,6 +231,26 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual((await revocations.listLive()).map((token) => token.jti), ['tok-1']);
       clock.advance(2000);
       assert.deepEqual(await revocations.listLive(), []);
+    });
+
+    test('keeps private CA certificates per CA, revokes each once, and keeps the newest CRL, each a change', async () => {
+      const pki = new PkiRepository(store.db);
+      const start = await feed.latestRevision();
+      const record = { caId: 'ca-a', serial: '1f', consumerId: 'acme', subject: 'CN=acme', fingerprintSha256: 'ab', notBefore: 1, notAfter: 2, status: 'active' as const, revokedAt: null };
+      assert.equal(await store.write(TEST_ACTOR, 'certificate.issue', (tx) => pki.insert(tx, record)), true);
+      assert.equal(await store.write(TEST_ACTOR, 'certificate.import', (tx) => pki.insert(tx, record)), false, 'a serial is recorded once');
+      await store.write(TEST_ACTOR, 'certificate.issue', (tx) => pki.insert(tx, { ...record, caId: 'ca-b' }));
+      assert.equal((await pki.get('ca-a', '1f'))?.issuedBy, 'cli:test');
+      assert.equal(await store.write(TEST_ACTOR, 'certificate.revoke', (tx) => pki.revoke(tx, 'ca-a', '1f')), true);
+      assert.equal(await store.write(TEST_ACTOR, 'certificate.revoke', (tx) => pki.revoke(tx, 'ca-a', '1f')), false, 'revoking twice changes nothing');
+      assert.deepEqual([(await pki.get('ca-a', '1f'))?.status, (await pki.get('ca-b', '1f'))?.status], ['revoked', 'active']);
+      await store.write(TEST_ACTOR, 'crl.sign', (tx) => pki.saveCrl(tx, { caId: 'ca-a', crlNumber: 5, thisUpdate: 1, nextUpdate: 2, pem: 'first' }));
+      await store.write(TEST_ACTOR, 'crl.sign', (tx) => pki.saveCrl(tx, { caId: 'ca-a', crlNumber: 6, thisUpdate: 3, nextUpdate: 4, pem: 'second' }));
+      assert.deepEqual(await pki.latestCrl('ca-a'), { caId: 'ca-a', crlNumber: 6, thisUpdate: 3, nextUpdate: 4, pem: 'second' });
+      const batch = await feed.since(start);
+      assert.deepEqual(new Set(batch.changed.certificate), new Set(['ca-a:1f', 'ca-b:1f']));
+      assert.deepEqual(batch.changed.crl, ['ca-a']);
+      assert.equal(batch.revision, start + 5);
     });
   });
 }

@@ -128,6 +128,36 @@ export interface RateLimitOverridesTable {
   updated_at: number;
 }
 
+/**
+ * A certificate issued by the private CA (`portcullis certs issue`), when the CA keeps its records in
+ * the store. `ca_id` is the SHA-256 fingerprint (hex) of the CA certificate, so several CAs (a root
+ * and its intermediates) can share one store.
+ */
+export interface PkiCertificatesTable {
+  ca_id: string;
+  /** Lower-case hex without leading zeros (pki/revocation.ts normalizeSerial). */
+  serial: string;
+  consumer_id: string;
+  subject: string;
+  fingerprint_sha256: string;
+  not_before: number;
+  not_after: number;
+  status: 'active' | 'revoked';
+  revoked_at: number | null;
+  /** The actor that issued it, or `imported` for a record taken over from issued.json. */
+  issued_by: string;
+  created_at: number;
+}
+
+/** The newest CRL a CA signed (RFC 5280 §5), PEM; its number grows with every CRL (§5.2.3). */
+export interface PkiCrlsTable {
+  ca_id: string;
+  crl_number: number;
+  this_update: number;
+  next_update: number;
+  pem: string;
+}
+
 export interface StoreTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
@@ -136,6 +166,8 @@ export interface StoreTables {
   oauth_revoked_tokens: OAuthRevokedTokensTable;
   oauth_used_assertions: OAuthUsedAssertionsTable;
   rate_limit_overrides: RateLimitOverridesTable;
+  pki_certificates: PkiCertificatesTable;
+  pki_crls: PkiCrlsTable;
   changes: ChangesTable;
   store_revision: StoreRevisionTable;
 }
