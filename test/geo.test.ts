@@ -177,6 +177,10 @@ describe('data residency and location consistency', () => {
     assertProblem(await post({}, claim), 415, 'request.unsupported_media_type');
     assertProblem(await post({ 'content-type': 'application/json', 'content-encoding': 'gzip' }, claim), 415, 'request.unsupported_media_type');
     assertProblem(await post({ 'content-type': 'application/json' }, `\ufeff${claim}`), 400, 'request.malformed');
+    // Two claims: JSON.parse keeps the last (US, matching), an upstream reading the first acts on FR.
+    const before = us.requests.length;
+    assertProblem(await post({ 'content-type': 'application/json' }, '{"billing":{"country":"FR"},"billing":{"country":"US"}}'), 400, 'request.malformed');
+    assert.equal(us.requests.length, before, 'an ambiguous claim never reaches the upstream');
     assert.equal((await post({ 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ billing: { country: '' } }))).status, 200, 'an empty claim is no claim');
   });
 

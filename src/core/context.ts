@@ -4,6 +4,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { GatewayError } from './errors.js';
+import type { JsonLimits, JsonParseResult } from './json-body.js';
+import type { RequestState } from './request-state.js';
 import type { ResponseBody } from './response-body.js';
 import type { TraceContext } from './trace-context.js';
 
@@ -147,6 +149,19 @@ export interface RequestContext {
    * new bytes here, and the proxy sends them with their own Content-Length.
    */
   replaceBody(body: Buffer): void;
+  /**
+   * The body (readBody) parsed as JSON by the safe parser (openapi/safe-json.ts: strict JSON, no
+   * duplicate or prototype keys, within `limits`), or undefined when it is empty. Parsed once per
+   * body and limits, the result shared by every policy that asks: never mutate it. After
+   * replaceBody the next call parses the new bytes, so what later policies check is what the proxy
+   * forwards. Looks at no header: whether the body is JSON (media type, coding) is the caller's call.
+   */
+  readJson(limits: JsonLimits): Promise<JsonParseResult | undefined>;
+  /**
+   * Values policies pass along this request under typed keys (defineStateKey<T>(name) in
+   * core/request-state.ts): from one phase to a later one, or to a policy that knows the key.
+   */
+  readonly state: RequestState;
   /** Set once the response head is known, before the respond phase. */
   response: ResponseHead | undefined;
   /** The error that stopped the request, if any. */

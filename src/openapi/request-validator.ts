@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { describeAjvErrors, type CompiledMediaType, type CompiledOperation } from './contract.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { collectNamed, decodeValue, parseCookies, pointerFor, type RequestProblem } from './parameters.js';
-import { decodeUtf8, parseJsonSafely, type JsonLimits } from './safe-json.js';
+import { decodeUtf8, parseJsonSafely, type JsonLimits, type JsonParseResult } from './safe-json.js';
 import { coerce, NO_PLAN, type TypePlan } from './coerce.js';
 import { asSent, decodeCookie, decodeForm, decodePath, parseRawPairs, semicolonNames, setOwn } from './serialization.js';
 import { isJsonMediaType } from './parameter-specs.js';
@@ -204,10 +204,13 @@ export function contentFor(media: CompiledMediaType, mediaType: string): Compile
   return media;
 }
 
-/** Validates a buffered body of a JSON or form media type. */
-export function validateBody(media: CompiledMediaType, body: Buffer, limits: ValidationLimits): RequestProblem[] {
+/**
+ * Validates a buffered body of a JSON or form media type. `json`: the body already parsed under
+ * these limits (the request context's shared parse), so it is not parsed again.
+ */
+export function validateBody(media: CompiledMediaType, body: Buffer, limits: ValidationLimits, json?: JsonParseResult): RequestProblem[] {
   if (media.kind === 'json') {
-    const parsed = parseJsonSafely(body, limits);
+    const parsed = json ?? parseJsonSafely(body, limits);
     if (!parsed.ok) return [{ pointer: `/body${parsed.problem.pointer}`, keyword: parsed.problem.keyword, message: parsed.problem.message }];
     // Laravel reads `_method` from a JSON body too (its input bag is the JSON object) and runs a
     // POST as the method named: refused like the query and form spellings (name-aliases.ts).

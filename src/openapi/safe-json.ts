@@ -13,28 +13,9 @@
  */
 import { visit, type JSONPath } from 'jsonc-parser';
 import { MAX_NUMBER_LENGTH, validatedDouble } from './numbers.js';
+import type { JsonLimits, JsonParseResult, JsonProblem } from '../core/json-body.js';
 
-export interface JsonLimits {
-  readonly maxDepth: number;
-  readonly maxStringLength: number;
-  readonly maxArrayLength: number;
-  readonly maxProperties: number;
-}
-
-export interface JsonProblem {
-  /** JSON pointer into the body (RFC 6901), '' for the whole body. */
-  readonly pointer: string;
-  readonly keyword: 'json' | 'encoding' | 'byteOrderMark' | 'duplicateKey' | 'forbiddenKey' | 'maxDepth' | 'maxStringLength' | 'maxNumberLength' | 'maxArrayLength' | 'maxProperties';
-  readonly message: string;
-}
-
-/**
- * `value` is what JSON.parse builds (what an upstream reading the same text with JSON.parse gets);
- * `validated` is the same value with number literals that are not exactly their double moved to the
- * neighbouring double on their side (numbers.ts), for the schema check. Both are the same object
- * when no literal needed it (almost always).
- */
-export type JsonParseResult = { ok: true; value: unknown; validated: unknown } | { ok: false; problem: JsonProblem };
+export type { JsonLimits, JsonParseResult, JsonProblem };
 
 interface Frame {
   readonly array: boolean;
@@ -74,25 +55,13 @@ export function decodeUtf8(body: Buffer): string | undefined {
 }
 
 /**
- * Results by body buffer: validate and sanitize read the same buffered body, and the walk is the
- * costly part. Only a result for the same limits is reused; nothing here mutates parsed values.
- */
-const parsedBodies = new WeakMap<Buffer, { limits: string; result: JsonParseResult }>();
-
-/**
  * @param options.caseVariants `refuse` (the default, for request bodies the upstream reads): keys
  * of one object that differ only in letter case are duplicates too; `allow`: only equal keys are
- * (JSON the gateway alone reads, and issuers' documents: JWTs, JWKS, the admin API).
+ * (JSON the gateway alone reads, and issuers' documents: JWTs, JWKS, the admin API). A request
+ * body is parsed once and the result shared through the request context (http/json-body.ts).
  */
 export function parseJsonSafely(body: Buffer | string, limits: JsonLimits, options: { caseVariants?: 'refuse' | 'allow' } = {}): JsonParseResult {
-  const foldCase = options.caseVariants !== 'allow';
-  if (typeof body === 'string') return parse(body, limits, foldCase);
-  const key = `${limits.maxDepth}:${limits.maxStringLength}:${limits.maxArrayLength}:${limits.maxProperties}:${foldCase}`;
-  const known = parsedBodies.get(body);
-  if (known && known.limits === key) return known.result;
-  const result = parse(body, limits, foldCase);
-  parsedBodies.set(body, { limits: key, result });
-  return result;
+  return parse(body, limits, options.caseVariants !== 'allow');
 }
 
 function parse(body: Buffer | string, limits: JsonLimits, foldCase: boolean): JsonParseResult {

@@ -10,6 +10,8 @@ import { GatewayError } from '../core/errors.js';
 import { continueTrace } from '../core/trace-context.js';
 import { BodyGuard } from './body-guard.js';
 import { requestHasBody } from '../http/request-body.js';
+import { sharedJsonBody } from '../http/json-body.js';
+import { RequestState } from '../core/request-state.js';
 import type { Admission } from './admission.js';
 import type { RequestFacts } from './request-facts.js';
 
@@ -78,6 +80,8 @@ export function createContext(facts: RequestFacts, admission: Admission, res: Se
       // A later reader (validate after sanitize) reads what will be forwarded, not the original.
       body = Promise.resolve(replacement);
     },
+    readJson: sharedJsonBody(() => ctx.readBody()),
+    state: new RequestState(),
     response: undefined,
     error: undefined,
     upstream: { target: undefined, latencyMs: undefined, attempts: 0 },

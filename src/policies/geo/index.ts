@@ -7,7 +7,9 @@
 import { Type } from '@sinclair/typebox';
 import type { GeoInfo, RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
+import { DEFAULT_JSON_LIMITS } from '../../core/json-body.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
+import { isPlainJsonBody } from '../../http/json-body.js';
 
 const FIELDS = ['country', 'continent', 'eu', 'currency', 'region', 'city', 'asn', 'org'] as const;
 const MISMATCH_HEADER = 'x-geo-location-mismatch';
@@ -99,32 +101,27 @@ export const geo = definePolicy({
     const claim = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim().toUpperCase() : undefined);
 
     /**
-     * The country the client claims: from the header, or from the JSON body (read once, bounded).
-     * In deny mode a body we cannot read as plain JSON is refused rather than waved through: an
-     * upstream that parses it more leniently would act on a claim nobody checked.
+     * The country the client claims: from the header, or from the JSON body (the context's one
+     * parse, bounded by the default JSON limits). In deny mode a body we cannot read as plain JSON
+     * is refused rather than waved through: an upstream that parses it more leniently (or takes
+     * another of two duplicate keys) would act on a claim nobody checked.
      */
     async function assertedCountry(ctx: RequestContext): Promise<string | undefined> {
       if (assertedHeader) return claim(ctx.req.headers[assertedHeader]);
       if (!pointer) return undefined;
-      const mediaType = String(ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      const encoded = (ctx.req.headers['content-encoding'] ?? 'identity') !== 'identity';
-      const isJson = mediaType === 'application/json' || mediaType.endsWith('+json');
-      if (!isJson || encoded) {
+      if (!isPlainJsonBody(ctx.req)) {
         if (denying && (await ctx.readBody()).length > 0) {
           throw new GatewayError('request.unsupported_media_type', { detail: 'This route checks the body: send it as unencoded application/json.' });
         }
         return undefined;
       }
-      const body = await ctx.readBody();
-      if (body.length === 0) return undefined;
-      let document: unknown;
-      try {
-        document = JSON.parse(body.toString('utf8'));
-      } catch {
-        if (denying) throw new GatewayError('request.malformed', { detail: 'The body is not valid JSON.' });
+      const parsed = await ctx.readJson(DEFAULT_JSON_LIMITS);
+      if (parsed === undefined) return undefined;
+      if (!parsed.ok) {
+        if (denying) throw new GatewayError('request.malformed', { detail: 'The body is not valid JSON.', internal: `${parsed.problem.keyword} at ${parsed.problem.pointer || '/'}` });
         return undefined;
       }
-      return claim(resolvePointer(document, pointer));
+      return claim(resolvePointer(parsed.value, pointer));
     }
 
     return {

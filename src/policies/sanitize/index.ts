@@ -9,10 +9,10 @@
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
-import { mediaTypeOf } from '../../openapi/request-validator.js';
-import { parseJsonSafely, pathToPointer, rewriteStrings } from '../../openapi/safe-json.js';
+import { pathToPointer, rewriteStrings } from '../../openapi/safe-json.js';
 import { validationLimitsSchema } from '../../openapi/validation-limits.js';
 import { requestHasBody } from '../../http/request-body.js';
+import { isPlainJsonBody } from '../../http/json-body.js';
 import { sanitizeString, untouched, type SanitizeRules, type StringProblem } from './sanitize-string.js';
 
 const Mode = (values: readonly string[], fallback: string, description: string) => Type.Unsafe<string>({ type: 'string', enum: [...values], default: fallback, description });
@@ -52,17 +52,14 @@ export const sanitize = definePolicy({
     return {
       validate: async function sanitizeBody(ctx) {
         if (!requestHasBody(ctx.req)) return;
-        const type = mediaTypeOf(stringHeader(ctx.req.headers['content-type']));
-        const isJson = type !== undefined && (type.mediaType === 'application/json' || type.mediaType.endsWith('+json'));
-        const encoded = (stringHeader(ctx.req.headers['content-encoding']) ?? 'identity').toLowerCase() !== 'identity';
-        if (!isJson || encoded) {
+        if (!isPlainJsonBody(ctx.req)) {
           if (config.otherMediaTypes === 'pass') return;
           throw new GatewayError('request.unsupported_media_type', { detail: 'This route sanitizes the body: send it as unencoded application/json.' });
         }
         ctx.maxBodyBytes = Math.min(ctx.maxBodyBytes, config.limits.maxBodyBytes);
-        const body = await ctx.readBody();
-        if (body.length === 0) return;
-        const parsed = parseJsonSafely(body, config.limits);
+        // The context's one parse of the body, shared with validate (same limits: not parsed again).
+        const parsed = await ctx.readJson(config.limits);
+        if (parsed === undefined) return;
         if (!parsed.ok) throw refuse([{ pointer: `/body${parsed.problem.pointer}`, keyword: parsed.problem.keyword, message: parsed.problem.message }]);
         const problems: StringProblem[] = [];
         // Changed strings by their path (JSON of the path: exact, unlike a truncated pointer). Only
@@ -95,6 +92,8 @@ export const sanitize = definePolicy({
         visit(parsed.value, [], whole);
         if (problems.length > 0) throw refuse(problems.map((p) => ({ ...p, pointer: `/body${p.pointer}` })));
         if (valueEdits.size > 0 || keyEdits.size > 0) {
+          // validate, after this, parses and checks these bytes: exactly what is forwarded.
+          const body = await ctx.readBody();
           ctx.replaceBody(Buffer.from(rewriteStrings(body.toString('utf8'), valueEdits, keyEdits)));
           ctx.logFields.sanitized = true;
         }
@@ -114,8 +113,4 @@ function parsePointer(pointer: string): string[] {
 function matches(tokens: readonly string[], path: readonly (string | number)[]): boolean {
   if (tokens.length !== path.length) return false;
   return tokens.every((token, index) => token === '*' || token === String(path[index]));
-}
-
-function stringHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

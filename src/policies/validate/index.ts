@@ -11,6 +11,7 @@ import { Type } from '@sinclair/typebox';
 import type { RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
+import { defineStateKey } from '../../core/request-state.js';
 import { ContractError } from '../../openapi/openapi-document.js';
 import { describeAjvErrors, loadContract, type CompiledContract, type CompiledOperation } from '../../openapi/contract.js';
 import type { RequestProblem } from '../../openapi/parameters.js';
@@ -110,8 +111,8 @@ export const validate = definePolicy({
       });
     }
 
-    /** The operation each request was matched to, for its response. */
-    const matched = new WeakMap<RequestContext, CompiledOperation>();
+    /** The operation each request was matched to, for its response (this instance's own key). */
+    const matched = defineStateKey<CompiledOperation>('validate.operation');
     const responseMode = config.responses.mode;
 
     return {
@@ -121,7 +122,7 @@ export const validate = definePolicy({
         if (ctx.isPreflight) return;
         const found = bound ? { operation: bound, pathValues: matchSuffix(bound, ctx.path) } : find!(ctx.method, ctx.path);
         const { operation } = found;
-        if (responseMode !== 'off') matched.set(ctx, operation);
+        if (responseMode !== 'off') ctx.state.set(matched, operation);
         const problems = validateParameters(operation, { pathValues: found.pathValues, search: ctx.search, headers: ctx.req.headers, headerLines: ctx.req.headersDistinct }, options);
         problems.push(...(await checkBody(ctx, operation, limits)));
         if (problems.length > 0) fail(ctx, problems);
@@ -130,7 +131,7 @@ export const validate = definePolicy({
         responseMode === 'off'
           ? undefined
           : async function validateResponse(ctx) {
-              const operation = matched.get(ctx);
+              const operation = ctx.state.get(matched);
               const response = ctx.response;
               if (!operation || !response || response.source !== 'upstream') return;
               const drift = await checkResponse(ctx, operation, config.responses.maxBodyBytes, responseMode);
@@ -283,7 +284,8 @@ async function checkBody(ctx: RequestContext, operation: CompiledOperation, limi
   }
   const body = await readLimited(ctx, limits);
   if (body.length === 0) return declared.required ? [{ pointer: '/body', keyword: 'required', message: 'is required' }] : [];
-  return validateBody(media, body, limits);
+  // A JSON body is read through the context's one parse (after sanitize, of the bytes it forwards).
+  return validateBody(media, body, limits, media.kind === 'json' ? await ctx.readJson(limits) : undefined);
 }
 
 function readLimited(ctx: RequestContext, limits: ValidationLimits): Promise<Buffer> {
