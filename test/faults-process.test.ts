@@ -43,10 +43,19 @@ const EXIT_BOUND_MS = 30_000;
 
 describe('process faults', { timeout: 300_000 }, () => {
   let upstream: TestUpstream;
+  // Every gateway child this suite starts: a test that fails before its own cleanup (a start-up
+  // that timed out, say) must not leave a gateway running that holds the test run open.
+  const children = new Set<ChildProcess>();
+  const track = <C extends ChildProcess>(child: C): C => {
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  };
   before(async () => {
     upstream = await startUpstream();
   });
   after(async () => {
+    for (const child of children) child.kill('SIGKILL');
     await upstream.close();
   });
 
@@ -62,7 +71,7 @@ describe('process faults', { timeout: 300_000 }, () => {
       logging: { maxBufferBytes: 65536 },
       ...extra,
     });
-    const child = spawn(process.execPath, [CLI, 'start', '--config', file], { stdio: ['ignore', stdout, 'pipe'] });
+    const child = track(spawn(process.execPath, [CLI, 'start', '--config', file], { stdio: ['ignore', stdout, 'pipe'] }));
     let stderr = '';
     child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
     const admin = `http://127.0.0.1:${adminPort}`;
@@ -140,7 +149,7 @@ describe('process faults', { timeout: 300_000 }, () => {
       apiKeys: { pepper: '${env:PORTCULLIS_KEY_PEPPER}' },
     });
     const password = 'db-password-that-must-not-leak';
-    const child = spawn(process.execPath, [CLI, 'start', '--config', file], { env: { ...process.env, ...KEY_ENV, PORTCULLIS_DATABASE_URL: `postgres://gw:${password}@127.0.0.1:${port}/portcullis` } });
+    const child = track(spawn(process.execPath, [CLI, 'start', '--config', file], { env: { ...process.env, ...KEY_ENV, PORTCULLIS_DATABASE_URL: `postgres://gw:${password}@127.0.0.1:${port}/portcullis` } }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
@@ -185,9 +194,11 @@ describe('process faults', { timeout: 300_000 }, () => {
       store: { driver: 'postgres', url: '${env:PORTCULLIS_DATABASE_URL}' },
       apiKeys: { pepper: '${env:PORTCULLIS_KEY_PEPPER}' },
     });
-    const child = spawn(process.execPath, ['--import', injector, CLI, 'start', '--config', file], {
-      env: { ...process.env, ...KEY_ENV, PORTCULLIS_DATABASE_URL: databaseUrl.toString() },
-    });
+    const child = track(
+      spawn(process.execPath, ['--import', injector, CLI, 'start', '--config', file], {
+        env: { ...process.env, ...KEY_ENV, PORTCULLIS_DATABASE_URL: databaseUrl.toString() },
+      }),
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
