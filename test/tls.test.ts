@@ -5,7 +5,9 @@
  * certificates generated in the test.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'node:tls';
@@ -94,7 +96,10 @@ describe('HTTPS listener', () => {
   });
 
   test('reloads a changed certificate without dropping open connections', async () => {
-    const dir = pki.dir;
+    // A folder of its own: the shared gateway watches pki.dir, so inotify (one watch per folder and
+    // process) would hand the copies below to this gateway's new watcher too, and the reload they
+    // start, reading the old files, would be the tls.reloaded this test waits for.
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-reload-'));
     const certFile = `${dir}/reload.crt`;
     const keyFile = `${dir}/reload.key`;
     copyFileSync(pki.serverCert, certFile);
@@ -126,8 +131,9 @@ describe('HTTPS listener', () => {
   });
 
   test('keeps serving the old certificate when the new files are broken', async () => {
-    const certFile = `${pki.dir}/broken.crt`;
-    const keyFile = `${pki.dir}/broken.key`;
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-broken-')); // its own folder: see above
+    const certFile = `${dir}/broken.crt`;
+    const keyFile = `${dir}/broken.key`;
     copyFileSync(pki.serverCert, certFile);
     copyFileSync(pki.serverKey, keyFile);
     const own = await startGateway(baseConfig([upstream.url], { listeners: [{ name: 'public', host: '127.0.0.1', port: 0, tls: { certFile, keyFile } }] }));
