@@ -14,7 +14,7 @@ import { CLI } from './helpers/cli.js';
 import { freePort, httpRequest, sleep, startUpstream, type TestUpstream } from './helpers/index.js';
 import { KEY_ENV, PEPPER, ADMIN_TOKEN } from './helpers/keys.js';
 import { metricValue, msUntil } from './helpers/load.js';
-import { POSTGRES_URL, skipWithoutPostgres } from './helpers/services.js';
+import { createPostgresSchema, POSTGRES_URL, skipWithoutPostgres } from './helpers/services.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-faults-'));
 
@@ -168,8 +168,13 @@ describe('process faults', { timeout: 300_000 }, () => {
 
   test('an exception nobody handled is one redacted JSON line (no secret, no object dump), then exit 70 after a bounded drain', { skip: skipWithoutPostgres }, async () => {
     const password = 'crash-db-password-0123';
+    const postgres = await createPostgresSchema();
+    after(() => postgres.drop());
     const databaseUrl = new URL(POSTGRES_URL);
     databaseUrl.password = password;
+    // A schema of its own, like every PostgreSQL test: what other runs left in the database's
+    // default schema (migrations from another branch, say) must not decide this test.
+    databaseUrl.searchParams.set('options', `-c search_path=${postgres.schema}`);
     const apiKey = 'ptc_live_AbCdEfGh0123456789abcdefghijklmn_Zx9Yw8';
     const bearer = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
     // Injected into the real process before its entry point: after start, throws an error that
