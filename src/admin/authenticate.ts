@@ -12,7 +12,7 @@ import { GatewayError } from '../core/errors.js';
 import type { AuthFailureTracker } from '../core/services.js';
 import type { SecretValue } from '../config/secret.js';
 import type { Logger } from '../observability/logger.js';
-import { normalizeIp } from '../server/client-ip.js';
+import { normalizeIp } from '../net/client-ip.js';
 import type { AdminRoute } from './route.js';
 
 /** Turns a request into its principal; throws GatewayError (401, 429, 400) when it cannot. */

@@ -8,8 +8,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { ConfigIssue } from '../core/policy.js';
-import { listenerSecureContext } from '../server/tls-options.js';
-import { upstreamTls } from '../server/upstream.js';
+import { listenerSecureContext, upstreamTls } from './tls-options.js';
 import type { ListenerTlsConfig, UpstreamConfig } from './schema.js';
 import { SecretValue } from './secret.js';
 

@@ -11,6 +11,13 @@ import type { TraceContext } from './trace-context.js';
 
 export type HeaderMap = Record<string, string | string[]>;
 
+/** An answer given without the upstream: by a policy (a CORS preflight, say) or a built-in endpoint. */
+export interface DirectResponse {
+  status: number;
+  headers?: HeaderMap;
+  body?: string | Buffer;
+}
+
 /** The route a request matched, as the pipeline needs it. */
 export interface RouteInfo {
   readonly name: string;

@@ -7,8 +7,10 @@
 import { Type, type TObject, type TProperties, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
-import type { HeaderMap, RequestContext } from './context.js';
+import type { DirectResponse, RequestContext } from './context.js';
 import type { GatewayServices, ServiceName } from './services.js';
+
+export type { DirectResponse } from './context.js';
 
 /** The fixed order of the request lifecycle (DESIGN.md §2). */
 export const PHASES = ['receive', 'authenticate', 'authorize', 'limit', 'validate', 'transform', 'proxy', 'respond', 'log'] as const;
@@ -18,12 +20,6 @@ export const REQUEST_PHASES = ['receive', 'authenticate', 'authorize', 'limit', 
 export type RequestPhase = (typeof REQUEST_PHASES)[number];
 /** The proxy phase belongs to the gateway itself; policies act in the others. */
 export type PolicyPhase = Exclude<Phase, 'proxy'>;
-
-export interface DirectResponse {
-  status: number;
-  headers?: HeaderMap;
-  body?: string | Buffer;
-}
 
 export type PolicyHandler = (ctx: RequestContext) => void | DirectResponse | Promise<void | DirectResponse>;
 export type PolicyHandlers = Partial<Record<PolicyPhase, PolicyHandler>> & {

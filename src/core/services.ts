@@ -66,7 +66,7 @@ export interface IssuerKeyRegistry {
 }
 
 /** An endpoint the gateway answers itself on its client listeners (the authorization server's). */
-export type BuiltinEndpoint = (ctx: import('./context.js').RequestContext) => Promise<import('./policy.js').DirectResponse>;
+export type BuiltinEndpoint = (ctx: import('./context.js').RequestContext) => Promise<import('./context.js').DirectResponse>;
 
 export interface BuiltinEndpoints {
   /** The endpoint at this path (a wrong method gets an answer too), or undefined: route as usual. */
@@ -96,12 +96,12 @@ export interface ConsumerDirectory {
 /** What the ratelimit policy needs: the stores, overrides and in-flight counts of this node. */
 export interface RateLimitServices {
   /** This node's memory: the `memory` store, and the `local` fallback when Redis fails. */
-  readonly local: import('../ratelimit/store.js').RateLimitStore;
+  readonly local: import('./rate-limit.js').RateLimitStore;
   /** Redis, shared by every node, when the redis section is configured. */
-  readonly shared: import('../ratelimit/store.js').RateLimitStore | undefined;
+  readonly shared: import('./rate-limit.js').RateLimitStore | undefined;
   /** Per-consumer and per-key overrides from the store, when there is a store. */
-  readonly overrides: import('../ratelimit/override-index.js').OverrideLookup | undefined;
-  readonly concurrency: import('../ratelimit/concurrency.js').ConcurrencyCounter;
+  readonly overrides: import('./rate-limit.js').OverrideLookup | undefined;
+  readonly concurrency: import('./rate-limit.js').ConcurrencySlots;
   /** Counts a decision taken by the fallback because Redis failed. */
   fallbackUsed(route: string, mode: 'local' | 'open' | 'closed'): void;
   /** Counts a refusal, by the limit's name (or `concurrency`). */

@@ -3,10 +3,11 @@
  * passes the limit phase and gives it back when its response is finished, whatever happened. Kept
  * outside the policy instances, so a config reload does not forget requests still running.
  */
-export class ConcurrencyCounter {
+import type { ConcurrencySlots } from '../core/rate-limit.js';
+
+export class ConcurrencyCounter implements ConcurrencySlots {
   readonly #inFlight = new Map<string, number>();
 
-  /** Takes a slot if fewer than `max` are taken; false when the key is at its maximum. */
   tryAcquire(key: string, max: number): boolean {
     const current = this.#inFlight.get(key) ?? 0;
     if (current >= max) return false;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryRateLimitStore } from './memory-store.js';
-import type { LimitSpec } from './gcra.js';
+import type { LimitSpec } from '../core/rate-limit.js';
 
 const spec = (over: Partial<LimitSpec> = {}): LimitSpec => ({ key: 'k', name: 'per-minute', limit: 3, windowMs: 60_000, burst: 3, cost: 1, ...over });
 

@@ -12,6 +12,7 @@
  *
  * The same arithmetic runs in Lua in redis-store.ts; a test runs both on the same inputs.
  */
+import type { Decision, LimitSpec, LimitState } from '../core/rate-limit.js';
 
 export interface BucketState {
   /** Units in the bucket when it was last written. */
@@ -19,35 +20,6 @@ export interface BucketState {
   /** When, in milliseconds. */
   readonly at: number;
 }
-
-/** One limit, resolved for one request. */
-export interface LimitSpec {
-  /** The counter's full key (limit name and partition values). */
-  readonly key: string;
-  /** The limit's name, for headers and the 429 problem. */
-  readonly name: string;
-  readonly limit: number;
-  readonly windowMs: number;
-  /** Units that may be spent at once; the token bucket's size. Defaults to `limit`. */
-  readonly burst: number;
-  /** Units this request costs. */
-  readonly cost: number;
-}
-
-export interface LimitState {
-  readonly name: string;
-  readonly limit: number;
-  readonly windowMs: number;
-  readonly burst: number;
-  /** Whole units left after this request (0 when refused). */
-  readonly remaining: number;
-  /** Milliseconds until the whole budget is back. */
-  readonly resetMs: number;
-}
-
-export type Decision =
-  | { readonly allowed: true; readonly states: readonly LimitState[] }
-  | { readonly allowed: false; readonly states: readonly LimitState[]; readonly limitName: string; readonly retryAfterMs: number };
 
 /** Emission interval: the time one unit takes to come back. */
 export function emissionMs(spec: Pick<LimitSpec, 'limit' | 'windowMs'>): number {

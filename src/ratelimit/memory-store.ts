@@ -6,8 +6,8 @@
  * the heap nor make each request walk the map. An evicted key restarts with a whole budget, so the
  * cap is set well above any real key count.
  */
-import { decide, emissionMs, type BucketState, type Decision, type LimitSpec } from './gcra.js';
-import type { RateLimitStore } from './store.js';
+import type { Decision, LimitSpec, RateLimitStore } from '../core/rate-limit.js';
+import { decide, emissionMs, type BucketState } from './gcra.js';
 
 const SWEEP_EVERY = 10_000;
 

@@ -4,14 +4,10 @@
  * takes effect on every node within a second, without a restart; if the store cannot be reached the
  * last overrides keep applying (the follower logs it).
  */
+import type { OverrideLookup } from '../core/rate-limit.js';
 import type { ChangeSet } from '../store/change-feed.js';
 import type { Install, Projection } from '../store/change-follower.js';
 import type { RateLimitOverride, RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
-
-/** What a limit check asks: the numbers that replace a limit's, for this principal, if any. */
-export interface OverrideLookup {
-  find(limitName: string, consumerId: string | undefined, credentialId: string | undefined): RateLimitOverride | undefined;
-}
 
 export class OverrideIndex implements OverrideLookup, Projection {
   readonly name = 'rate-limit-overrides';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { REDIS_URL, redisTestPrefix, skipWithoutRedis } from '../../test/helpers/services.js';
-import { decide, type BucketState, type LimitSpec } from './gcra.js';
+import type { LimitSpec } from '../core/rate-limit.js';
+import { decide, type BucketState } from './gcra.js';
 import { RedisRateLimitStore } from './redis-store.js';
 
 describe('the Redis store', { skip: skipWithoutRedis }, () => {

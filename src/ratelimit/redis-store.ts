@@ -17,8 +17,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
-import type { Decision, LimitSpec, LimitState } from './gcra.js';
-import type { RateLimitStore } from './store.js';
+import type { Decision, LimitSpec, LimitState, RateLimitStore } from '../core/rate-limit.js';
 
 // KEYS: one bucket per limit, each stored as "<level> <at>". ARGV[1]: now (ms); then per limit:
 // limit, windowMs, burst, cost. Returns: index of the refusing limit (0: admitted), the wait in ms,

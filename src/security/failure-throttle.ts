@@ -4,21 +4,8 @@
  * In memory per node (shared limits across nodes come with the Redis-backed limiter). Memory is
  * bounded: past `maxTrackedClients`, the oldest entries are dropped first.
  */
-import { isIP } from 'node:net';
 import type { AuthFailureTracker } from '../core/services.js';
-
-/**
- * IPv6 clients are counted per /64: one host usually holds a whole /64, so counting single
- * addresses would let it rotate through 2^64 of them.
- */
-export function clientBucket(ip: string): string {
-  if (isIP(ip) !== 6) return ip;
-  const [head = '', tail = ''] = ip.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === '' ? [] : tail.split(':');
-  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
-}
+import { clientBucket } from '../net/ip-bucket.js';
 
 interface Entry {
   failures: number;

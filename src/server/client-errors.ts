@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { GatewayError } from '../core/errors.js';
 import { buildProblem, serializeProblem } from '../core/problem.js';
 import type { Runtime } from './runtime.js';
-import { normalizeIp } from './client-ip.js';
+import { normalizeIp } from '../net/client-ip.js';
 
 export function answerClientError(error: Error & { code?: string; rawPacket?: Buffer; bytesParsed?: number }, socket: Duplex, runtime: Runtime, listener: string): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {

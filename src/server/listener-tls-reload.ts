@@ -13,7 +13,7 @@ import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { RELOAD_DEBOUNCE_MS, watchFiles } from './file-watch.js';
 import { ListenerTls } from './listener-tls.js';
-import { watchedTlsFiles } from './tls-options.js';
+import { watchedTlsFiles } from '../config/tls-options.js';
 import type { Outbound } from '../outbound/index.js';
 
 /** A bound listener with what changes while it runs. */

@@ -18,7 +18,7 @@ import { normalizeSerial, parsePemBundle, RevocationChecker, type RevocationMetr
 import { ocspSubject } from '../pki/ocsp.js';
 import { x509 } from '../auth/x509.js';
 import { OcspStapler } from './ocsp-stapler.js';
-import { hstsHeader, listenerSecureContext, readPemFile } from './tls-options.js';
+import { hstsHeader, listenerSecureContext, readPemFile } from '../config/tls-options.js';
 import type { Outbound } from '../outbound/index.js';
 
 export interface ListenerTlsMetrics extends RevocationMetrics {

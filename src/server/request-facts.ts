@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ClientCertificate } from '../core/context.js';
-import { normalizeIp, resolveClientIp, type ClientIpResult } from './client-ip.js';
+import { normalizeIp, resolveClientIp, type ClientIpResult } from '../net/client-ip.js';
 import type { ListenerTls } from './listener-tls.js';
 import { checkRequestHead, type HeadVerdict } from './request-head.js';
 import { parseRequestTarget, tooLongTarget, type RequestTarget } from './request-target.js';

@@ -13,7 +13,7 @@ import { identityHeaders } from '../core/identity-headers.js';
 import { runPhase, runRequestPhases } from '../core/pipeline.js';
 import { admit, allowHeader, type Admission } from './admission.js';
 import { logAccess } from './access-log.js';
-import { normalizeIp } from './client-ip.js';
+import { normalizeIp } from '../net/client-ip.js';
 import type { InternalRoute } from './internal-routes.js';
 import { proxyRequest } from './proxy.js';
 import { createContext } from './request-context.js';

@@ -14,7 +14,7 @@ import type { GatewayConfig, PoliciesConfig, RouteConfig } from '../config/schem
 import { ALWAYS_REDACTED_QUERY_PARAMS, createLogger, type Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { POLICIES } from '../policies/index.js';
-import { TrustedProxies } from './client-ip.js';
+import { TrustedProxies } from '../net/client-ip.js';
 import { compilePathTemplate, fillTemplate, type TemplateSegment } from '../http/path-template.js';
 import { Router } from '../http/router.js';
 import { internalRoutes, type InternalRoutes } from './internal-routes.js';

@@ -15,7 +15,7 @@ import type { Logger } from '../observability/logger.js';
 import { BUNDLED_COUNTRY_DATABASE, GeoDatabase } from '../geo/geo-database.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { DependencyHealth } from '../observability/dependency-health.js';
-import { KeySourceRegistry } from '../jwt/key-source-registry.js';
+import { KeySourceRegistry } from '../jwks/key-source-registry.js';
 import type { Outbound } from '../outbound/index.js';
 import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
 import { FailureThrottle } from '../security/failure-throttle.js';

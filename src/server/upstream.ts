@@ -10,8 +10,7 @@ import type { Clock } from '../core/clock.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { forwardingOptions, type ForwardingOptions } from './forwarding.js';
-import { groupList, HARDENED_CIPHERS } from '../net/tls-profile.js';
-import { readPemFile } from './tls-options.js';
+import { upstreamTls, type UpstreamTls } from '../config/tls-options.js';
 import type { Outbound } from '../outbound/index.js';
 
 /** A server certificate an https target presented, kept for the expiry watch. */
@@ -61,35 +60,6 @@ export class UpstreamTarget {
     this.seenCertificate = seen;
     if (changed) onCertificate?.(this, seen);
   }
-}
-
-/** TLS options for an upstream's https targets; certificates are always verified. */
-export interface UpstreamTls {
-  readonly ca?: string[];
-  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
-  readonly ciphers: string;
-  /** Key-exchange groups offered (OpenSSL list), X25519:P-256:P-384 unless the config widens it. */
-  readonly ecdhCurve: string;
-  readonly servername?: string;
-  readonly cert?: string;
-  readonly key?: string;
-  readonly passphrase?: string;
-  readonly rejectUnauthorized: true;
-}
-
-/** Reads the upstream's TLS files once (at load); without a `tls` section: system CAs, TLS 1.2+. */
-export function upstreamTls(config: UpstreamConfig): UpstreamTls {
-  const tls = config.tls;
-  const base = { minVersion: tls?.minVersion ?? 'TLSv1.2', ciphers: HARDENED_CIPHERS, ecdhCurve: groupList(tls?.groups), rejectUnauthorized: true } as const;
-  if (!tls) return base;
-  return {
-    ...base,
-    ca: tls.caFiles.length > 0 ? tls.caFiles.map((file) => readPemFile(file, 'upstreams.tls.caFiles')) : undefined,
-    servername: tls.servername,
-    cert: tls.certFile === undefined ? undefined : readPemFile(tls.certFile, 'upstreams.tls.certFile'),
-    key: tls.key?.reveal() ?? (tls.keyFile === undefined ? undefined : readPemFile(tls.keyFile, 'upstreams.tls.keyFile')),
-    passphrase: tls.keyPassphrase?.reveal(),
-  };
 }
 
 export class Upstream {

@@ -10,8 +10,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from './migrations.js';
-import { CHANGE_ENTITIES, type ChangeEntity } from './repositories.js';
-import type { StoreTables } from './tables.js';
+import { CHANGE_ENTITIES, type ChangeEntity, type StoreTables } from './tables.js';
 
 /** Changed ids by entity kind (every kind present, most empty). */
 export type ChangeSet = Readonly<Record<ChangeEntity, readonly string[]>>;

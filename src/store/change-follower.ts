@@ -13,7 +13,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { ChangeFeed, ChangeSet } from './change-feed.js';
-import type { ChangeEntity } from './repositories.js';
+import type { ChangeEntity } from './tables.js';
 
 /** Puts what a projection read in place: synchronous, so all projections switch in the same tick. */
 export type Install = () => void;

@@ -279,6 +279,3 @@ export class ApiKeyRepository {
   }
 }
 
-/** Every kind of entity the change feed reports; a new entity kind adds its name here. */
-export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token', 'rate_limit_override', 'certificate', 'crl'] as const;
-export type ChangeEntity = (typeof CHANGE_ENTITIES)[number];

@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import type { StoreAction } from './actions.js';
 import type { OpenedStore } from './open-store.js';
 import type { Dialect } from './migrations.js';
-import type { ChangeEntity } from './repositories.js';
+import type { ChangeEntity } from './tables.js';
 import type { StoreTables } from './tables.js';
 
 /** One change row written by a unit of work. */

@@ -3,7 +3,9 @@
  * (bigint in PostgreSQL, integer in SQLite), JSON columns are text, so one repository layer serves
  * both; the migrations say where the column types differ.
  */
-import type { ChangeEntity } from './repositories.js';
+/** Every kind of entity the change feed reports; a new entity kind adds its name here. */
+export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token', 'rate_limit_override', 'certificate', 'crl'] as const;
+export type ChangeEntity = (typeof CHANGE_ENTITIES)[number];
 
 export type ConsumerStatus = 'active' | 'disabled';
 export type ApiKeyStatus = 'active' | 'revoked';
@@ -51,7 +53,7 @@ export interface StoreRevisionTable {
 /** The change feed: one row per changed entity, written in the write's transaction. */
 export interface ChangesTable {
   revision: number;
-  /** A ChangeEntity (repositories.ts); text, so a newer node's kinds do not break an older one. */
+  /** A ChangeEntity (above); text, so a newer node's kinds do not break an older one. */
   entity: ChangeEntity;
   entity_id: string;
   changed_at: number;

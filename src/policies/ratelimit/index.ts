@@ -14,9 +14,9 @@ import type { HeaderMap, RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig } from '../../core/policy.js';
 import { StringEnum } from '../../core/string-enum.js';
-import type { Decision, LimitSpec } from '../../ratelimit/gcra.js';
-import { describePolicies, describeRemaining, legacyHeaders } from '../../ratelimit/headers.js';
-import { partitionKey, PARTITION_KINDS } from '../../ratelimit/partition.js';
+import type { Decision, LimitSpec } from '../../core/rate-limit.js';
+import { describePolicies, describeRemaining, legacyHeaders } from './headers.js';
+import { partitionKey, PARTITION_KINDS } from './partition.js';
 
 const Partition = StringEnum(PARTITION_KINDS, { description: 'consumer | api_key | client | ip | route | header' });
 const HTTP_METHOD_NAME = '^[A-Z]+$';

@@ -13,8 +13,8 @@ import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys, type IssuerKeysOptions } from
 import type { Logger } from '../observability/logger.js';
 import { fetch, type Dispatcher } from 'undici';
 import type { ConnectHook, Outbound } from '../outbound/index.js';
-import { checkDiscoveredJwksUri } from './key-url.js';
-import { parseStrictJsonObject } from './strict-json.js';
+import { checkDiscoveredJwksUri } from '../jwt/key-url.js';
+import { parseStrictJsonObject } from '../jwt/strict-json.js';
 
 export type KeySourceOptions = IssuerKeysOptions;
 

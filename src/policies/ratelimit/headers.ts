@@ -4,7 +4,7 @@
  * and of current budgets, `"name";r=<remaining>;t=<seconds until whole again>`. Plus, on request,
  * the legacy X-RateLimit-* trio for the tightest limit, for clients that only know those.
  */
-import type { LimitState } from './gcra.js';
+import type { LimitState } from '../../core/rate-limit.js';
 
 /**
  * The quota a client can count on, from the limits as applied to this request (an override

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { createHash } from 'node:crypto';
-import type { Principal, RequestContext } from '../core/context.js';
+import type { Principal, RequestContext } from '../../core/context.js';
 import { partitionKey } from './partition.js';
 
 function context(principal: Principal | undefined, headers: Record<string, string> = {}, clientIp = '203.0.113.7'): RequestContext {

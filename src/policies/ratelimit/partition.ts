@@ -4,8 +4,8 @@
  * per-consumer limit) is counted per client IP instead, so it can never escape the limit.
  */
 import { createHash } from 'node:crypto';
-import type { RequestContext } from '../core/context.js';
-import { clientBucket } from '../security/failure-throttle.js';
+import type { RequestContext } from '../../core/context.js';
+import { clientBucket } from '../../net/ip-bucket.js';
 
 export const PARTITION_KINDS = ['consumer', 'api_key', 'client', 'ip', 'route', 'header'] as const;
 export type PartitionKind = (typeof PARTITION_KINDS)[number];
