@@ -18,6 +18,7 @@
 const LEAVES = '(net|http|auth|openapi|jwt)';
 const SERVICES = '(store|keys|oauth|pki|jwks|ratelimit|geo|security|observability)';
 const TEST = '\\.test\\.ts$';
+const LAYERED = `${LEAVES.slice(1, -1)}|core|policies|config|${SERVICES.slice(1, -1)}|server|admin|cli|demo`;
 
 /** A rule about what the non-test modules under `from` may import from src/ (`allowed`: a regex of paths). */
 function onlyImports(name, comment, from, allowed) {
@@ -61,6 +62,13 @@ module.exports = {
     },
     onlyImports('store-is-the-lowest-service', 'store/ builds on core/ and leaves only: keys, OAuth and the override index build on the store, not the other way round.', '^src/store/', `^src/(store|core|${LEAVES})/`),
     onlyImports('composition-never-imports-entry-points', 'server/ and admin/ never import cli/ or demo/.', '^src/(server|admin)/', '^src/(?!cli/|demo/)'),
+    {
+      name: 'every-folder-has-a-layer',
+      comment: 'A folder under src/ that is in no layer: add it to LEAVES or SERVICES above (or to a rule of its own) and to docs/architecture.md.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: [`^src/(${LAYERED})/`, TEST] },
+      to: {},
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
