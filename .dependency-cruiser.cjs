@@ -60,7 +60,7 @@ module.exports = {
       from: { path: `^src/${SERVICES}/`, pathNot: TEST },
       to: { path: '^src/config/', dependencyTypesNot: ['type-only'] },
     },
-    onlyImports('store-is-the-lowest-service', 'store/ builds on core/ and leaves only: keys, OAuth and the override index build on the store, not the other way round.', '^src/store/', `^src/(store|core|${LEAVES})/`),
+    onlyImports('store-is-the-lowest-service', 'store/ builds on core/, leaves and observability/ (its logger) only: keys, OAuth and the override index build on the store, not the other way round.', '^src/store/', `^src/(store|observability|core|${LEAVES})/`),
     onlyImports('composition-never-imports-entry-points', 'server/ and admin/ never import cli/ or demo/.', '^src/(server|admin)/', '^src/(?!cli/|demo/)'),
     {
       name: 'every-folder-has-a-layer',
