@@ -5,8 +5,8 @@
  * without the upstream (a CORS preflight, say).
  */
 import { Type, type TObject, type TProperties, type Static } from '@sinclair/typebox';
-import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
+import type { EventLogger } from './log-events.js';
 import type { DirectResponse, RequestContext } from './context.js';
 import type { GatewayServices, ServiceName } from './services.js';
 
@@ -35,7 +35,7 @@ export type PolicyHandlers = Partial<Record<PolicyPhase, PolicyHandler>> & {
 export type ProvidedServices<R extends ServiceName> = GatewayServices & { readonly [K in R]-?: NonNullable<GatewayServices[K]> };
 
 export interface PolicyDeps<R extends ServiceName = never> {
-  readonly logger: Logger;
+  readonly logger: EventLogger;
   readonly clock: Clock;
   /** The route this instance serves, or undefined for a global instance. */
   readonly routeMethods: readonly string[] | undefined;

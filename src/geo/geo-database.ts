@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { countries } from 'countries-list';
 import { Reader, type Response } from 'maxmind';
 import type { GeoInfo } from '../core/context.js';
+import type { LogEventAt } from '../core/log-events.js';
 import type { Logger } from '../observability/logger.js';
 import { CidrSet } from '../net/cidr.js';
 
@@ -97,7 +98,7 @@ export class GeoDatabase {
     this.#watching = false;
   }
 
-  #logLoaded(event: string, message: string): void {
+  #logLoaded(event: LogEventAt<'info'>, message: string): void {
     const metadata = this.#reader.metadata;
     this.logger.info({ event, path: this.path, type: metadata.databaseType, builtAt: new Date(metadata.buildEpoch).toISOString() }, message);
   }

@@ -6,6 +6,8 @@
  * each cut to a bound, with every secret the config holds, URL passwords, bearer tokens and
  * anything shaped like an API key replaced by [REDACTED].
  */
+import type { LogEventAt } from '../core/log-events.js';
+
 const REDACTED = '[REDACTED]';
 const MAX_MESSAGE_CHARS = 500;
 const MAX_STACK_FRAMES = 12;
@@ -86,7 +88,8 @@ export function crashLine(kind: CrashKind, error: unknown, secrets: readonly str
   const record = {
     level: 'fatal',
     time: new Date().toISOString(),
-    event: 'process.crashed',
+    // Written without pino (it may be what failed); the catalogue still names it.
+    event: 'process.crashed' satisfies LogEventAt<'fatal'>,
     kind,
     error: { name: redactText(name.slice(0, 100), secrets), ...(code === undefined ? {} : { code }), message: redactText(message.slice(0, MAX_MESSAGE_CHARS), secrets) },
     stack: frames.map((frame) => redactText(frame.slice(0, 300), secrets)),

@@ -18,6 +18,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { DestinationStream } from 'pino';
+import type { LogEventAt } from '../core/log-events.js';
 
 export interface BoundedDestinationOptions {
   /** Where lines go (default process.stdout). */
@@ -76,7 +77,7 @@ export class BoundedDestination implements DestinationStream {
       const lost = this.#droppedSinceReport;
       this.#droppedSinceReport = 0;
       this.#listener?.flowing();
-      this.#emit(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), event: 'log.lines_dropped', dropped: lost, msg: 'the log destination did not keep up: lines were dropped' })}\n`);
+      this.#emit(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), event: 'log.lines_dropped' satisfies LogEventAt<'warn'>, dropped: lost, msg: 'the log destination did not keep up: lines were dropped' })}\n`);
     }
     this.#emit(line);
   }

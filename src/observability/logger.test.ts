@@ -7,8 +7,8 @@ test('redacts credential headers wherever a header map appears in a line, error 
   const capture = new LogCapture();
   const logger = createLogger({ level: 'info', redactHeaders: ['X-Partner-Secret'] }, capture);
   const headers = { authorization: 'Bearer tok_1', cookie: 'sid=tok_2', 'x-api-key': 'tok_3', 'proxy-authorization': 'Basic tok_4', 'x-partner-secret': 'tok_5', accept: 'application/json' };
-  logger.info({ headers }, 'access');
-  logger.error({ err: new Error('boom'), req: { headers }, res: { headers: { 'set-cookie': ['sid=tok_6'] } } }, 'failure');
+  logger.info({ type: 'access', headers }, 'request');
+  logger.error({ event: 'request.internal_error', err: new Error('boom'), req: { headers }, res: { headers: { 'set-cookie': ['sid=tok_6'] } } }, 'failure');
   logger.flush();
   const text = capture.text();
   for (const secret of ['tok_1', 'tok_2', 'tok_3', 'tok_4', 'tok_5', 'tok_6']) assert.doesNotMatch(text, new RegExp(secret));

@@ -3,9 +3,11 @@
  * names below always, plus the ones the config adds. Query values of sensitive parameters are
  * redacted in logged paths by redactPath().
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, type DestinationStream } from 'pino';
+import type { EventLogger } from '../core/log-events.js';
 
-export type { Logger } from 'pino';
+/** The gateway's logger: pino, taking only catalogued events at their level (core/log-events.ts). */
+export type Logger = EventLogger;
 
 export const ALWAYS_REDACTED_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key'];
 export const ALWAYS_REDACTED_QUERY_PARAMS = [

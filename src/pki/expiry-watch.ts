@@ -67,7 +67,7 @@ export class ExpiryWatch {
     this.options.gauge.set({ kind: certificate.kind, name: certificate.name, subject: certificate.subject, serial: certificate.serial }, secondsLeft);
     const state = secondsLeft <= 0 ? 'expired' : certificate.notAfter - now <= this.options.warningDays * DAY_MS ? 'expiring' : 'ok';
     if (state !== 'ok') {
-      const fields = { event: `certificate.${state}`, kind: certificate.kind, name: certificate.name, subject: certificate.subject, serial: certificate.serial, notAfter: new Date(certificate.notAfter).toISOString(), daysLeft: Math.floor(secondsLeft / 86400) };
+      const fields = { event: `certificate.${state}` as const, kind: certificate.kind, name: certificate.name, subject: certificate.subject, serial: certificate.serial, notAfter: new Date(certificate.notAfter).toISOString(), daysLeft: Math.floor(secondsLeft / 86400) };
       this.options.logger().warn(fields, state === 'expired' ? 'a certificate has expired' : `a certificate expires within ${this.options.warningDays} days`);
     }
     return { ...certificate, state, secondsLeft };

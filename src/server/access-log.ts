@@ -11,7 +11,7 @@ import type { Runtime } from './runtime.js';
 
 /** Writes the access line of `ctx` (type "access"); durations in milliseconds, 2 decimals. */
 export function logAccess(ctx: RequestContext, res: ServerResponse, runtime: Runtime): void {
-  const record: Record<string, unknown> = {
+  const record: Record<string, unknown> & { type: 'access' } = {
     type: 'access',
     requestId: ctx.requestId,
     traceId: ctx.trace.traceId,

@@ -20,7 +20,7 @@ export function answerClientError(error: Error & { code?: string; rawPacket?: Bu
   const overflowInRequestLine = error.code === 'HPE_HEADER_OVERFLOW' && requestLineOverflowed(error.rawPacket, error.bytesParsed);
   const gatewayError = overflowInRequestLine ? new GatewayError('request.uri_too_long', { detail: 'The request target is longer than this listener accepts.' }) : toClientGatewayError(error.code);
   const requestId = randomUUID();
-  const logLine = { type: 'access', event: 'request.rejected_by_parser', requestId, listener, status: gatewayError.status, code: gatewayError.code, parserCode: error.code };
+  const logLine = { type: 'access' as const, event: 'request.rejected_by_parser' as const, requestId, listener, status: gatewayError.status, code: gatewayError.code, parserCode: error.code };
   const pending = (socket as { _httpMessage?: ServerResponse })._httpMessage;
   const parseError = error.code?.startsWith('HPE_') === true && error.code !== 'HPE_HEADERS_TIMEOUT';
   if (parseError && pending && !pending.headersSent && pending.req.complete) {
@@ -35,7 +35,7 @@ export function answerClientError(error: Error & { code?: string; rawPacket?: Bu
   // A request whose response has started (a whole-request timeout while the upstream answers)
   // can only be cut off; say so in the log.
   if (pending?.headersSent) {
-    runtime.logger.warn({ ...logLine, status: 0 }, 'request cut off by the parser');
+    runtime.logger.warn({ ...logLine, event: 'request.cut_off_by_parser', status: 0 }, 'request cut off by the parser');
     socket.destroy();
     return;
   }

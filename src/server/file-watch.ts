@@ -6,6 +6,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import type { LogEventAt } from '../core/log-events.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { POLICIES } from '../policies/index.js';
@@ -18,7 +19,7 @@ export const RELOAD_DEBOUNCE_MS = 200;
  * platform does not say which). Returns the watchers, unref'd so they never keep the process up.
  * A folder that cannot be watched is logged with `event` and skipped: reload then needs SIGHUP.
  */
-export function watchFiles(files: readonly string[], onChange: () => void, logger: Logger, event: string, context: Record<string, unknown> = {}): FSWatcher[] {
+export function watchFiles(files: readonly string[], onChange: () => void, logger: Logger, event: LogEventAt<'error'>, context: Record<string, unknown> = {}): FSWatcher[] {
   const watchers: FSWatcher[] = [];
   for (const folder of new Set(files.map((file) => dirname(file)))) {
     const names = new Set(files.filter((file) => dirname(file) === folder).map((file) => basename(file)));

@@ -1,0 +1,138 @@
+/**
+ * The catalogue of log events: every `event` a log line may carry, with its level and meaning.
+ * Alerts and dashboards key on these names, so they are a contract like the error codes: one
+ * table here, documented in docs/logging.md (a test keeps the two in step, both ways).
+ *
+ * The logger the code receives (EventLogger) only accepts a record whose `event` is in the table
+ * *at the level it is logged at*: a misspelt name, a new name missing from the table, or an event
+ * logged at another level than the table says is a compile error. Access-log lines
+ * (`type: "access"`) are the request log rather than events; they may carry an event (a request
+ * the parser refused) but need not.
+ */
+import type { Logger as PinoLogger } from 'pino';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug';
+
+interface EventSpec {
+  readonly level: LogLevel;
+  /** What happened, and what it means for an operator. */
+  readonly meaning: string;
+}
+
+export const LOG_EVENTS = {
+  // Lifecycle
+  'gateway.started': { level: 'info', meaning: 'The gateway listens: its listeners, the admin URL and the number of routes.' },
+  'gateway.overloaded': { level: 'warn', meaning: 'In-flight requests reached `overload.maxInFlight`: new requests are shed with 503 until the count drops.' },
+  'gateway.draining': { level: 'info', meaning: 'Shutdown began: listeners closed, in-flight requests are finishing.' },
+  'gateway.drain_timeout': { level: 'warn', meaning: 'The drain deadline passed with requests still in flight: their connections were closed.' },
+  'gateway.stopped': { level: 'info', meaning: 'Shutdown finished.' },
+  'gateway.forced_exit': { level: 'warn', meaning: 'A second stop signal arrived: the process exits without draining.' },
+  'gateway.stop_timeout': { level: 'error', meaning: 'Shutdown did not finish within its grace period (a dependency hangs): the process exits anyway.' },
+  'gateway.stop_failed': { level: 'error', meaning: 'Shutdown failed; the process exits with an error.' },
+  'process.crashed': { level: 'fatal', meaning: 'An uncaught exception or unhandled rejection ended the process; the record carries the error and stack.' },
+  'security.brute_force_disabled': { level: 'warn', meaning: 'Brute-force protection is off (`bruteForce.enabled: false`): clients failing authentication are never blocked.' },
+  // Config and reload
+  'config.reloaded': { level: 'info', meaning: 'A new config is in force (SIGHUP or a watched file changed).' },
+  'config.reload_rejected': { level: 'error', meaning: 'A new config was invalid or could not be applied: the previous config keeps serving.' },
+  'config.restart_required': { level: 'warn', meaning: 'A reload changed sections that take effect only after a restart; they are named.' },
+  'config.watch_failed': { level: 'error', meaning: 'A config or policy file folder cannot be watched: reload with SIGHUP.' },
+  'config.old_pools_close_failed': { level: 'warn', meaning: 'Closing the previous config\'s upstream pools after a reload failed.' },
+  // Admin API
+  'admin.disabled': { level: 'warn', meaning: 'The admin listener is off (`admin.enabled: false`): no /healthz, /readyz, /metrics or admin API.' },
+  'admin.exposed': { level: 'warn', meaning: 'The admin API listens beyond loopback: keep it on a management network.' },
+  'admin.auth_failed': { level: 'warn', meaning: 'An admin API request had a missing or wrong token.' },
+  'admin.store_failed': { level: 'error', meaning: 'An admin API request failed because the store failed (answered 503).' },
+  'admin.internal_error': { level: 'error', meaning: 'A bug while answering an admin API request (answered 500 `internal`); the record has the error.' },
+  // Requests
+  'request.rejected_by_parser': { level: 'info', meaning: 'Access line for a request the HTTP parser refused (head too large or too slow, unparseable), answered with a problem.' },
+  'request.cut_off_by_parser': { level: 'warn', meaning: 'The HTTP parser failed while a response was already under way: the connection was cut (access line with status 0).' },
+  'request.method_not_implemented': { level: 'info', meaning: 'Access line for a CONNECT request, answered 501 (a reverse proxy opens no tunnels).' },
+  'request.after_framing_fault': { level: 'warn', meaning: 'A request read after one with faulty framing was dropped (request smuggling defence).' },
+  'request.internal_error': { level: 'error', meaning: 'A bug while handling a request: answered 500 `internal`; the record has the error.' },
+  'request.response_failed': { level: 'error', meaning: 'A response could not be sent.' },
+  'request.finish_callback_failed': { level: 'error', meaning: 'A policy failed while a request ended (releasing a concurrency slot, say).' },
+  'respond.policy_failed': { level: 'error', meaning: 'A respond-phase policy failed on a problem response.' },
+  'log.policy_failed': { level: 'error', meaning: 'A log-phase policy failed.' },
+  'auth.client_blocked': { level: 'warn', meaning: 'A client IP failed authentication too often: it is refused (429) for the block time.' },
+  'validate.contract_loaded': { level: 'debug', meaning: 'An OpenAPI contract was compiled: how many operations, how long it took.' },
+  'validate.response_drift': { level: 'warn', meaning: 'An upstream response does not match the contract (reported, or blocked with 502 in block mode).' },
+  // Upstreams
+  'upstream.retry': { level: 'warn', meaning: 'An idempotent request is retried on the next target after a connection failure.' },
+  'upstream.target_cooldown': { level: 'warn', meaning: 'An upstream target failed repeatedly: it gets no requests for the cool-down.' },
+  'upstream.target_recovered': { level: 'info', meaning: 'An upstream target in cool-down answered again.' },
+  // Dependencies and the store
+  'dependency.unavailable': { level: 'error', meaning: 'A dependency (store, Redis, an issuer, a CRL source, the log) fails; repeated at most every 30 s while it lasts.' },
+  'dependency.available_again': { level: 'info', meaning: 'A dependency answers again, with how long the outage lasted.' },
+  'store.migrated': { level: 'info', meaning: 'A store migration was applied at start.' },
+  'store.unreachable': { level: 'error', meaning: 'The store cannot be reached: API keys or OAuth state are served as last loaded.' },
+  'store.reachable_again': { level: 'info', meaning: 'The store answers again: its changes are followed again.' },
+  'store.changed': { level: 'info', meaning: 'A unit of work committed: actor, action, new revision and the changed entities (the admin actions among them).' },
+  'store.listener_failed': { level: 'error', meaning: 'An after-commit listener threw; the write itself stands.' },
+  'store.changes_pruned': { level: 'info', meaning: 'Change-feed rows older than `store.changeRetentionSeconds` were deleted.' },
+  'store.changes_prune_failed': { level: 'warn', meaning: 'Old change-feed rows could not be deleted; tried again later.' },
+  'store.change_feed_reload': { level: 'warn', meaning: 'Changes after this node\'s revision were already pruned: it reloads everything from the store.' },
+  'store.listen_lost': { level: 'warn', meaning: 'The PostgreSQL LISTEN connection is lost: changes are polled until it is back.' },
+  'store.listen_resumed': { level: 'info', meaning: 'Listening for store changes again (PostgreSQL LISTEN/NOTIFY).' },
+  'keys.loaded': { level: 'info', meaning: 'The API-key index was loaded at start: how many keys, at which revision.' },
+  'keys.last_used_flush_failed': { level: 'warn', meaning: 'Key last-used times could not be written; retried later.' },
+  'ratelimit.store_unavailable': { level: 'error', meaning: 'Redis for rate limits is unreachable: policies apply their `onStoreFailure` fallback.' },
+  'ratelimit.store_recovered': { level: 'warn', meaning: 'Redis for rate limits is back: shared limits resume.' },
+  'log.lines_dropped': { level: 'warn', meaning: 'The log reader did not keep up: this many lines were dropped.' },
+  // Identity providers
+  'jwks.fetched': { level: 'debug', meaning: 'An issuer\'s keys were fetched.' },
+  'jwks.fetch_failed': { level: 'warn', meaning: 'An issuer\'s keys could not be fetched and none are cached.' },
+  'jwks.serving_stale': { level: 'warn', meaning: 'An issuer\'s keys could not be refreshed: the cached keys keep serving.' },
+  'jwks.keys_expired': { level: 'error', meaning: 'Cached issuer keys are too old to use and the provider cannot be reached: its tokens are refused.' },
+  'jwks.recovered': { level: 'info', meaning: 'An issuer\'s keys were fetched again after failures.' },
+  'jwks.keys_ignored': { level: 'warn', meaning: 'An issuer published keys that are not public asymmetric keys: they were ignored.' },
+  // Built-in OAuth authorization server
+  'oauth.started': { level: 'info', meaning: 'The built-in authorization server is ready, with its issuer and signing key id.' },
+  'oauth.token_issued': { level: 'info', meaning: 'An access token was issued (client, token id, scopes; never the token).' },
+  'oauth.token_revoked': { level: 'info', meaning: 'A client revoked an access token.' },
+  'oauth.signing_key_rotated': { level: 'info', meaning: 'A new OAuth signing key is active.' },
+  'oauth.signing_key_rotation_failed': { level: 'error', meaning: 'A scheduled signing-key rotation failed: the current key keeps signing.' },
+  'oauth.signing_key_unusable': { level: 'error', meaning: 'A signing key cannot be decrypted: check `oauth.signingKeySecret`.' },
+  'oauth.no_signing_key': { level: 'error', meaning: 'No usable signing key: tokens cannot be issued.' },
+  'oauth.endpoint_failed': { level: 'error', meaning: 'An authorization-server endpoint failed (a bug or the store): answered with an error.' },
+  // TLS, certificates and revocation
+  'tls.handshake_failed': { level: 'debug', meaning: 'A TLS handshake with a client failed (its code).' },
+  'tls.renegotiation_refused': { level: 'warn', meaning: 'A client tried TLS renegotiation: the connection was closed.' },
+  'tls.ticket_key_rotated': { level: 'info', meaning: 'A listener\'s session-ticket key was rotated.' },
+  'tls.reloaded': { level: 'info', meaning: 'A listener\'s certificate and client CAs were reloaded.' },
+  'tls.reload_failed': { level: 'error', meaning: 'A listener\'s certificate reload failed: the previous certificate keeps serving.' },
+  'tls.watch_failed': { level: 'error', meaning: 'A listener\'s certificate folder cannot be watched: reload with SIGHUP.' },
+  'certificate.expiring': { level: 'warn', meaning: 'A certificate expires within `certificateExpiry.warningDays`.' },
+  'certificate.expired': { level: 'warn', meaning: 'A certificate has expired.' },
+  'certificate.watch_failed': { level: 'error', meaning: 'The certificates to watch for expiry could not be listed (the private CA folder, say).' },
+  'crl.loaded': { level: 'info', meaning: 'A CRL was loaded for a listener: its issuer and how many serials it revokes.' },
+  'crl.stale': { level: 'warn', meaning: 'A CRL is past its nextUpdate: revocation of its issuer\'s certificates is unknown.' },
+  'crl.refresh_failed': { level: 'error', meaning: 'A CRL could not be refreshed: the kept one applies until its nextUpdate, then `whenUnavailable`.' },
+  'crl.status_unknown': { level: 'warn', meaning: 'A client certificate\'s revocation status is unknown: `whenUnavailable` decides.' },
+  'ocsp.stapled': { level: 'info', meaning: 'An OCSP response was fetched for stapling.' },
+  'ocsp.staple_failed': { level: 'warn', meaning: 'An OCSP response could not be fetched: the previous one, or none, is stapled.' },
+  'ocsp.unavailable': { level: 'warn', meaning: 'OCSP stapling is on but cannot work for this certificate (no responder URL, say): nothing is stapled.' },
+  'ocsp.certificate_revoked': { level: 'error', meaning: 'The OCSP responder says the listener\'s own certificate is revoked: clients will refuse it; replace it.' },
+  // Geo
+  'geo.database_loaded': { level: 'info', meaning: 'The geo database was loaded at start: its type and build date.' },
+  'geo.database_reloaded': { level: 'info', meaning: 'A changed geo database file was loaded.' },
+  'geo.database_reload_failed': { level: 'error', meaning: 'A changed geo database file is not usable: the previous one keeps serving.' },
+} as const satisfies Record<string, EventSpec>;
+
+export type LogEvent = keyof typeof LOG_EVENTS;
+
+/** The events the catalogue logs at `level`. */
+export type LogEventAt<L extends LogLevel> = { [E in LogEvent]: (typeof LOG_EVENTS)[E]['level'] extends L ? E : never }[LogEvent];
+
+/** A log record: a catalogued event at this level, or an access-log line (which may name one). */
+type LogRecord<L extends LogLevel> = { readonly event: LogEventAt<L> } | { readonly type: 'access'; readonly event?: LogEventAt<L> };
+
+/** One level's method: the record (with the fields that go with the event) and a human message. */
+type LogMethod<L extends LogLevel> = <R extends LogRecord<L>>(record: R, message: string) => void;
+
+/**
+ * pino's Logger, narrowed so that every record names a catalogued event at the catalogue's level.
+ * A pino logger is one (createLogger returns it as such); `trace` is not used.
+ */
+export type EventLogger = Omit<PinoLogger, LogLevel | 'trace' | 'child'> & { readonly [L in LogLevel]: LogMethod<L> } & {
+  child(bindings: Record<string, unknown>): EventLogger;
+};
