@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { GatewayError } from './errors.js';
-import type { JsonLimits, JsonParseResult } from './json-body.js';
+import type { JsonLimits, JsonParseResult } from '../openapi/json-limits.js';
 import type { RequestState } from './request-state.js';
 import type { ResponseBody } from './response-body.js';
 import type { TraceContext } from './trace-context.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { test } from 'node:test';
-import { DEFAULT_JSON_LIMITS } from '../core/json-body.js';
+import { DEFAULT_JSON_LIMITS } from '../openapi/json-limits.js';
 import { isPlainJsonBody, sharedJsonBody } from './json-body.js';
 
 test('parses a body once per limits and shares the result; a replaced body is parsed anew', async () => {

@@ -5,7 +5,7 @@
  * is exactly what the proxy forwards, never a value a policy says the bytes hold.
  */
 import type { IncomingMessage } from 'node:http';
-import { jsonLimitsKey, type JsonLimits, type JsonParseResult } from '../core/json-body.js';
+import { jsonLimitsKey, type JsonLimits, type JsonParseResult } from '../openapi/json-limits.js';
 import { isJsonMediaType } from '../openapi/parameter-specs.js';
 import { mediaTypeOf } from '../openapi/request-validator.js';
 import { parseJsonSafely } from '../openapi/safe-json.js';

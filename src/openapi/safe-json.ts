@@ -13,7 +13,7 @@
  */
 import { visit, type JSONPath } from 'jsonc-parser';
 import { MAX_NUMBER_LENGTH, validatedDouble } from './numbers.js';
-import type { JsonLimits, JsonParseResult, JsonProblem } from '../core/json-body.js';
+import type { JsonLimits, JsonParseResult, JsonProblem } from './json-limits.js';
 
 export type { JsonLimits, JsonParseResult, JsonProblem };
 

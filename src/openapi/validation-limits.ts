@@ -3,7 +3,7 @@
  * shared by the validate and sanitize policies (a leaf, so neither policy imports the other).
  */
 import { Type } from '@sinclair/typebox';
-import { DEFAULT_JSON_LIMITS } from '../core/json-body.js';
+import { DEFAULT_JSON_LIMITS } from './json-limits.js';
 
 export const validationLimitsSchema = Type.Object(
   {

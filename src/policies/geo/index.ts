@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import type { GeoInfo, RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
-import { DEFAULT_JSON_LIMITS } from '../../core/json-body.js';
+import { DEFAULT_JSON_LIMITS } from '../../openapi/json-limits.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
 import { isPlainJsonBody } from '../../http/json-body.js';
 

@@ -1,7 +1,7 @@
 /**
- * The shapes of a request body read as JSON by the safe parser (openapi/safe-json.ts): core
- * owns them so the request context can offer one parsed body to every policy
- * (RequestContext.readJson) without core importing the parser.
+ * The shapes of a request body read as JSON by the safe parser (openapi/safe-json.ts): a leaf with
+ * no imports, so the request context (core) can offer one parsed body to every policy
+ * (RequestContext.readJson) without importing the parser.
  */
 
 export interface JsonLimits {
