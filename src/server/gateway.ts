@@ -9,8 +9,6 @@ import type { AddressInfo, LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { ConfigIssue } from '../core/policy.js';
-import { formatIssue, loadConfigFile } from '../config/loader.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { createAdminApi } from '../admin/admin-api.js';
 import { rateLimitNames } from '../config/policy-usage.js';
@@ -21,7 +19,7 @@ import { createListenerServer } from './listener-server.js';
 import type { ListenerTls } from './listener-tls.js';
 import { ExpiryWatch } from '../pki/expiry-watch.js';
 import { knownCertificates, upstreamServerCertificate } from './certificate-inventory.js';
-import { ConfigFileWatcher } from './file-watch.js';
+import { ConfigReloader, type ReloadResult } from './reloader.js';
 import { openListenerTls, reloadListenerTls, watchListenerTlsFiles, type ListenerEntry, type ListenerTlsDeps } from './listener-tls-reload.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
@@ -51,36 +49,40 @@ export interface BoundListener {
   readonly url: string;
 }
 
-export type ReloadResult = { ok: true; revision: number } | { ok: false; issues: ConfigIssue[] };
+export type { ReloadResult } from './reloader.js';
 
 export class Gateway {
   #runtime: Runtime;
-  #revision = 1;
-  /** The reload in progress, if any: the next waits for it. */
-  #reloads: Promise<void> = Promise.resolve();
   #inflight = 0;
   #shedLoggedAt = 0;
   #draining = false;
   #ready = false;
-  /** The config file and the contracts it names, once watchConfigFile() was called. */
-  #configWatcher: ConfigFileWatcher | undefined;
+  readonly #reloader: ConfigReloader;
   readonly #servers: ListenerEntry[] = [];
   readonly #admin: Server;
   readonly #destination: DestinationStream;
   readonly #clock: Clock;
-  readonly #options: GatewayOptions;
   readonly #services: OpenedServices;
   readonly #expiry: ExpiryWatch;
   readonly #tlsDeps: ListenerTlsDeps;
   readonly #outbound: Outbound;
 
   private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound) {
-    this.#options = options;
     this.#outbound = outbound;
     this.#destination = destination;
     this.#clock = clock;
     this.#services = services;
     this.#runtime = this.#build(options.config);
+    this.#reloader = new ConfigReloader(
+      {
+        current: () => this.#runtime,
+        build: (config) => this.#build(config),
+        install: (next) => (this.#runtime = next),
+        provide: (config) => services.provide(config),
+        applyListenerTls: (config) => this.#applyListenerTls(config),
+      },
+      { path: options.configPath, env: options.env ?? process.env },
+    );
     this.#tlsDeps = { logger: () => this.#runtime.logger, clock, metrics: services.metrics, health: services.health, outbound };
     this.#expiry = new ExpiryWatch(() => knownCertificates(this.#servers.map((entry) => ({ name: entry.config.name, tls: entry.tls })), this.#runtime, this.logger), {
       warningDays: options.config.certificateExpiry.warningDays,
@@ -109,7 +111,7 @@ export class Gateway {
         ready: () => this.#ready && !this.#draining,
         degraded: () => services.health.degraded(),
         typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
-        configRevision: () => this.#revision,
+        configRevision: () => this.#reloader.revision,
         metrics: async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() }),
       },
       api,
@@ -279,45 +281,9 @@ export class Gateway {
     socket.destroy();
   }
 
-  /**
-   * Swaps in a validated config. Listener and admin changes need a restart and are reported.
-   * Reloads run one at a time, in the order asked: each may first open services its policies need.
-   */
+  /** Swaps in a validated config (server/reloader.ts): one reload at a time; start-only changes are reported. */
   reload(config: GatewayConfig): Promise<ReloadResult> {
-    const result = this.#reloads.then(() => this.#reload(config));
-    this.#reloads = result.then(() => undefined, () => undefined);
-    return result;
-  }
-
-  async #reload(config: GatewayConfig): Promise<ReloadResult> {
-    // Services the new config's policies require: opened now if they can be, else a plain refusal.
-    const provided = await this.#services.provide(config);
-    if (!provided.ok) {
-      this.logger.error({ event: 'config.reload_rejected', errors: [formatIssue(provided.issue)] }, 'new config needs a restart: the previous config keeps serving');
-      return { ok: false, issues: [provided.issue] };
-    }
-    const previous = this.#runtime;
-    let next: Runtime;
-    try {
-      next = this.#build(config);
-    } catch (error) {
-      // A config that validated but cannot be built is refused like an invalid one.
-      previous.logger.error({ event: 'config.reload_rejected', err: error }, 'new config could not be applied: the previous config keeps serving');
-      return { ok: false, issues: [{ path: '(config)', message: `could not be applied: ${(error as Error).message}` }] };
-    }
-    this.#runtime = next;
-    this.#configWatcher?.rewatch(config);
-    this.#revision++;
-    const startOnly = ['admin', 'store', 'apiKeys', 'bruteForce', 'oauth', 'redis'] as const;
-    const changed: string[] = startOnly.filter((section) => JSON.stringify(previous.config[section]) !== JSON.stringify(config[section]));
-    if (!this.#applyListenerTls(config)) changed.unshift('listeners');
-    if (changed.length > 0) {
-      next.logger.warn({ event: 'config.restart_required', sections: changed }, 'some settings take effect only after a restart');
-    }
-    next.logger.info({ event: 'config.reloaded', revision: this.#revision, routes: config.routes.length }, 'config reloaded');
-    // Old pools close once the requests still using them (retries included) are done.
-    previous.retire().catch((error: unknown) => next.logger.warn({ event: 'config.old_pools_close_failed', err: error }, 'closing the previous upstream pools failed'));
-    return { ok: true, revision: this.#revision };
+    return this.#reloader.reload(config);
   }
 
   /**
@@ -358,27 +324,13 @@ export class Gateway {
   }
 
   /** Reads the config file again; an invalid one is refused, logged, and the old one keeps serving. */
-  async reloadFromFile(): Promise<ReloadResult> {
-    const path = this.#options.configPath;
-    if (!path) return { ok: false, issues: [{ path: '(file)', message: 'the gateway was not started from a file' }] };
-    const loaded = await loadConfigFile(path, this.#options.env ?? process.env);
-    if (!loaded.ok) {
-      this.logger.error({ event: 'config.reload_rejected', file: path, errors: loaded.issues.map(formatIssue) }, 'new config is invalid: the previous config keeps serving');
-      return loaded;
-    }
-    return this.reload(loaded.config);
+  reloadFromFile(): Promise<ReloadResult> {
+    return this.#reloader.reloadFromFile();
   }
 
-  /**
-   * Reloads when the config file changes (debounced; editors write files in several steps), or
-   * one of the files its policies read (an OpenAPI contract); those are watched again after
-   * every reload, since the config may name others.
-   */
+  /** Reloads when the config file, or a file its policies read, changes. */
   watchConfigFile(): void {
-    const path = this.#options.configPath;
-    if (!path || this.#configWatcher) return;
-    this.#configWatcher = new ConfigFileWatcher(path, () => void this.reloadFromFile(), () => this.logger);
-    this.#configWatcher.start(this.#runtime.config);
+    this.#reloader.watch();
   }
 
   /**
@@ -388,7 +340,7 @@ export class Gateway {
   async close(drainTimeoutMs = this.#runtime.config.lifecycle.drainTimeoutMs): Promise<void> {
     if (this.#draining) return;
     this.#draining = true;
-    this.#configWatcher?.close();
+    this.#reloader.close();
     this.#expiry.stop();
     const logger = this.logger;
     logger.info({ event: 'gateway.draining', inflight: this.#inflight, drainTimeoutMs }, 'shutting down: draining in-flight requests');
