@@ -222,6 +222,14 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'The admin listener: /healthz, /readyz and the admin API.' },
     ),
+    probes: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'true: open the probe listener (for Kubernetes: kubelet probes do not come from loopback).' }),
+        host: Type.String({ default: '0.0.0.0', description: 'Address of the probe listener; all addresses by default, as a pod needs (it serves /healthz and /readyz only).' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9902, description: 'Port of the probe listener.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'The probe listener: /healthz and /readyz alone, without the admin API or /metrics.' },
+    ),
     store: Type.Optional(
       Type.Object(
         {

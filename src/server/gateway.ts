@@ -15,6 +15,7 @@ import { rateLimitNames } from '../config/policy-usage.js';
 import { createLogger } from '../observability/logger.js';
 import { BoundedDestination } from '../observability/log-destination.js';
 import { createAdminServer } from './admin.js';
+import { ProbeListener } from './probes.js';
 import { createListenerServer } from './listener-server.js';
 import type { ListenerTls } from './listener-tls.js';
 import { ExpiryWatch } from '../pki/expiry-watch.js';
@@ -60,6 +61,7 @@ export class Gateway {
   readonly #reloader: ConfigReloader;
   readonly #servers: ListenerEntry[] = [];
   readonly #admin: Server;
+  readonly #probes: ProbeListener;
   readonly #destination: DestinationStream;
   readonly #clock: Clock;
   readonly #services: OpenedServices;
@@ -106,16 +108,17 @@ export class Gateway {
       clock,
       typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
     });
+    const probeState = {
+      ready: () => this.#ready && !this.#draining,
+      degraded: () => services.health.degraded(),
+      typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
+      configRevision: () => this.#reloader.revision,
+    };
     this.#admin = createAdminServer(
-      {
-        ready: () => this.#ready && !this.#draining,
-        degraded: () => services.health.degraded(),
-        typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
-        configRevision: () => this.#reloader.revision,
-        metrics: async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() }),
-      },
+      { ...probeState, metrics: async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() }) },
       api,
     );
+    this.#probes = new ProbeListener(probeState);
   }
 
   #build(config: GatewayConfig): Runtime {
@@ -172,6 +175,7 @@ export class Gateway {
       await entry.tls?.close();
     }
     if (this.#admin.listening) await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
+    await this.#probes.close();
     await this.#runtime.close().catch(() => {});
   }
 
@@ -237,6 +241,11 @@ export class Gateway {
     return toBound('admin', this.#admin).url;
   }
 
+  /** The probe listener's URL (`/healthz`, `/readyz` only), undefined when it is off (probes.enabled: false). */
+  get probeUrl(): string | undefined {
+    return this.#probes.url;
+  }
+
   async #listen(): Promise<void> {
     const config = this.#runtime.config;
     for (const listener of config.listeners) {
@@ -265,13 +274,14 @@ export class Gateway {
     }
     if (config.admin.enabled) await listenOn(this.#admin, config.admin.host, config.admin.port, 'the admin listener');
     else this.logger.warn({ event: 'admin.disabled' }, 'the admin listener is off (admin.enabled: false): no /healthz, /readyz, /metrics or admin API');
+    await this.#probes.listen(config.probes);
     if (!config.bruteForce.enabled) this.logger.warn({ event: 'security.brute_force_disabled' }, 'brute-force protection is off (bruteForce.enabled: false): clients failing authentication are never blocked');
     if (config.admin.enabled && config.admin.token && !['127.0.0.1', '::1', 'localhost'].includes(config.admin.host)) {
       this.logger.warn({ event: 'admin.exposed', host: config.admin.host }, 'the admin API listens beyond loopback: keep it on a management network');
     }
     this.#ready = true;
     this.#expiry.start();
-    this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: config.admin.enabled ? this.adminUrl : null, routes: config.routes.length }, 'gateway started');
+    this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: config.admin.enabled ? this.adminUrl : null, probes: this.probeUrl ?? null, routes: config.routes.length }, 'gateway started');
   }
 
   /** A client tried to renegotiate: logged and counted as what it is, and the connection closed. */
@@ -358,6 +368,7 @@ export class Gateway {
     }
     if (this.#admin.listening) await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
     this.#admin.closeAllConnections();
+    await this.#probes.close();
     await this.#runtime.close();
     await this.#services.close();
     await this.#outbound.close();

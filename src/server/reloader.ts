@@ -28,7 +28,7 @@ export interface ReloadTarget {
 }
 
 /** Config sections read only at start: a reload that changes one is applied, and says a restart is needed for it. */
-const START_ONLY_SECTIONS = ['admin', 'store', 'apiKeys', 'bruteForce', 'oauth', 'redis'] as const;
+const START_ONLY_SECTIONS = ['admin', 'probes', 'store', 'apiKeys', 'bruteForce', 'oauth', 'redis'] as const;
 
 export class ConfigReloader {
   #revision = 1;
