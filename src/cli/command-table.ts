@@ -1,0 +1,102 @@
+/**
+ * The command groups of `portcullis`, loaded lazily. Each group's module imports what its commands
+ * need (the gateway, the store, the config validator), which takes seconds to load; `--version`,
+ * `--help` and `keys list` need none of it. So the program registers only the group the command
+ * line names, and a stub (name, help line) for every other group so that `--help` lists them all
+ * and a mistyped command still gets "did you mean". test/cli-lazy.test.ts keeps the stubs' help
+ * lines equal to what the real modules register.
+ */
+import { Command, Help } from 'commander';
+
+type Register = (program: Command) => void;
+
+/** One command group: the top-level commands a module registers, with their help lines. */
+interface CommandGroup {
+  /** Each top-level command of the group: `term` as `--help` lists it, `description` as the module sets it. */
+  readonly commands: ReadonlyArray<{ readonly term: string; readonly description: string }>;
+  readonly load: () => Promise<Register>;
+}
+
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  {
+    commands: [{ term: 'start [options]', description: 'start the gateway with a config file (reloads on SIGHUP and on file change)' }],
+    load: async () => (await import('./start-command.js')).registerStartCommand,
+  },
+  {
+    commands: [{ term: 'config', description: 'check and describe configuration files' }],
+    load: async () => (await import('./config-commands.js')).registerConfigCommands,
+  },
+  {
+    commands: [
+      { term: 'ca', description: 'the private CA that issues partner client certificates' },
+      { term: 'certs', description: 'client certificates issued by the private CA' },
+    ],
+    load: async () => (await import('./ca-command.js')).registerCaCommands,
+  },
+  {
+    commands: [{ term: 'demo [options]', description: 'start the gateway in front of a built-in sample payments API, and print what to try' }],
+    load: async () => (await import('./demo-command.js')).registerDemoCommand,
+  },
+  {
+    commands: [{ term: 'consumers', description: 'manage consumers (partners and applications) through the admin API' }],
+    load: async () => (await import('./consumers-command.js')).registerConsumersCommand,
+  },
+  {
+    commands: [{ term: 'keys', description: 'manage API keys through the admin API' }],
+    load: async () => (await import('./keys-command.js')).registerKeysCommand,
+  },
+  {
+    commands: [{ term: 'limits', description: 'rate-limit overrides per consumer or API key, through the admin API' }],
+    load: async () => (await import('./limits-command.js')).registerLimitsCommand,
+  },
+  {
+    commands: [{ term: 'migrate [options]', description: "apply the store's pending migrations (also done at start unless store.migrateOnStart is false)" }],
+    load: async () => (await import('./migrate-command.js')).registerMigrateCommand,
+  },
+  {
+    commands: [{ term: 'clients', description: 'manage OAuth clients of the built-in authorization server through the admin API' }],
+    load: async () => (await import('./clients-command.js')).registerClientsCommand,
+  },
+  {
+    commands: [{ term: 'signing-keys', description: 'OAuth token signing keys of the built-in authorization server' }],
+    load: async () => (await import('./signing-keys-command.js')).registerSigningKeysCommand,
+  },
+];
+
+const commandName = (term: string): string => term.split(' ', 1)[0]!;
+
+/**
+ * The command word of an argument list (argv without node and the script): the first argument
+ * that is not an option, or the one after `help`. Undefined for `--version`, `--help` or nothing.
+ */
+export function commandWord(args: readonly string[]): string | undefined {
+  const words = args.filter((arg) => !arg.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+/**
+ * The program for one command line: the group that `word` names is loaded and registered in full;
+ * every other group is a stub that only shows in the help. `loadAll` registers every group for
+ * real (the test that keeps the stubs in step).
+ */
+export async function buildProgram(version: string, word: string | undefined, loadAll = false): Promise<Command> {
+  const stubTerms = new Map<Command, string>();
+  const program = new Command()
+    .name('portcullis')
+    .description('A self-hosted gateway that secures API integrations in both directions.')
+    .version(version, '-v, --version', 'print the version')
+    .showHelpAfterError()
+    .configureHelp({
+      sortSubcommands: true,
+      // A stub has no options or arguments of its own: its term comes from the table.
+      subcommandTerm: (cmd) => stubTerms.get(cmd) ?? Help.prototype.subcommandTerm.call(new Help(), cmd),
+    });
+  for (const group of COMMAND_GROUPS) {
+    if (loadAll || group.commands.some((command) => commandName(command.term) === word)) {
+      (await group.load())(program);
+      continue;
+    }
+    for (const { term, description } of group.commands) stubTerms.set(program.command(commandName(term)).description(description), term);
+  }
+  return program;
+}
