@@ -32,6 +32,11 @@ export class VerifiedTokenCache<V> {
     this.#entries.set(token, { value, until });
   }
 
+  /** The strings entries are held under, oldest first (for tests that check what is stored). */
+  keys(): IterableIterator<string> {
+    return this.#entries.keys();
+  }
+
   get size(): number {
     return this.#entries.size;
   }

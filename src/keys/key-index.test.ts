@@ -14,10 +14,11 @@ import { ConsumerDirectory } from '../store/consumer-directory.js';
 import { ApiKeyRepository, ConsumerRepository } from '../store/repositories.js';
 import { KeyService } from './key-service.js';
 import { KeyIndex } from './key-index.js';
+import { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
 
 const PEPPER = 'a-pepper-of-at-least-thirty-two-characters';
 
-async function setup() {
+async function setup(verified?: ConstructorParameters<typeof KeyIndex>[2]['verified']) {
   const opened = openStore({ driver: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'portcullis-index-')), 'store.db') });
   await migrateToLatest(opened);
   const clock = new ManualClock();
@@ -29,7 +30,7 @@ async function setup() {
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', redactHeaders: [] }, logs);
   const directory = new ConsumerDirectory(consumerRepository);
-  const index = new KeyIndex(directory, keys, { pepper: PEPPER, lastUsedFlushMs: 50, logger, clock, store });
+  const index = new KeyIndex(directory, keys, { pepper: PEPPER, lastUsedFlushMs: 50, logger, clock, store, ...(verified ? { verified } : {}) });
   // The node's follower, as services.ts makes it: the consumer directory and the key index.
   const follower = new ChangeFollower(new ChangeFeed(store.db, store.dialect), { pollIntervalMs: 60_000, retentionSeconds: 86400, logger, clock });
   await follower.add(directory);
@@ -135,5 +136,42 @@ test('a key stored under another pepper does not verify', async () => {
   const { key } = await otherPepper.create(TEST_ACTOR, { consumerId: consumer.id, name: 'k', scopes: [] });
   await follow.load();
   assert.deepEqual(index.verify(key, clock.now()), { ok: false, reason: 'mismatch' });
+  await follow.stop();
+});
+
+test('remembers verified keys by digest only, bounded, and still refuses a revoked, expired or disabled one at once', async () => {
+  const cache = new VerifiedTokenCache<{ id: string; key: unknown }>(60_000, 2);
+  const { clock, consumers, service, index, follow } = await setup(cache as never);
+  const consumer = await consumers.create({ name: 'c' });
+  const issued = await Promise.all(['a', 'b', 'c'].map((name) => service.create(TEST_ACTOR, { consumerId: consumer.id, name, scopes: [] })));
+  await follow.load();
+  const now = clock.now();
+  for (const { key } of issued) assert.equal(index.verify(key, now).ok, true);
+  assert.equal(cache.size, 2, 'bounded: the oldest success is dropped');
+  const held = [...cache.keys()];
+  for (const { key, view } of issued) {
+    assert.ok(held.every((entry) => !entry.includes(key) && !entry.includes(view.id) && !entry.includes(key.slice(17, 41))), 'no key, id or secret in the cache keys');
+  }
+  for (const value of [...cache.keys()].map((entry) => JSON.stringify(cache.get(entry, now)))) {
+    for (const { key } of issued) assert.ok(!value.includes(key.slice(17, 41)), 'no secret in the cached values');
+  }
+  const [, second, third] = issued as [unknown, { key: string; view: { id: string } }, { key: string; view: { id: string } }];
+  assert.equal(cache.size, 2);
+  // A cached key with another secret in the same id is no hit: its digest differs.
+  const wrong = second.key.slice(0, 17) + (second.key[17] === 'a' ? 'b' : 'a') + second.key.slice(18);
+  assert.equal(index.verify(wrong, now).ok, false);
+
+  // Revoked while remembered: refused from the moment the index has it.
+  await service.revoke(TEST_ACTOR, second.view.id);
+  await follow.refresh();
+  assert.deepEqual(index.verify(second.key, now), { ok: false, reason: 'revoked' });
+  // Expired while remembered: the injected clock decides, not the cache.
+  assert.equal(index.verify(third.key, now).ok, true);
+  assert.deepEqual(index.verify(third.key, now + 90 * 86400000), { ok: false, reason: 'expired' });
+  // The consumer disabled while remembered.
+  assert.equal(index.verify(third.key, now).ok, true);
+  await consumers.setStatus(consumer.id, 'disabled');
+  await follow.refresh();
+  assert.deepEqual(index.verify(third.key, now), { ok: false, reason: 'consumer_disabled' });
   await follow.stop();
 });

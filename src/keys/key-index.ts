@@ -4,6 +4,15 @@
  * start and kept current from the change feed, so a new key, a revocation or a rotation reaches
  * every node within a second. Consumers are not held here: verification asks the node's one
  * consumer directory, which JWT and mTLS authentication ask too.
+ *
+ * A partner sends the same key with every request, and the full check (shape, SHA-256 checksum,
+ * HMAC with the pepper, constant-time compare) is most of what key authentication costs, so a
+ * success is remembered for a short time (VERIFIED_TTL_MS, at most VERIFIED_MAX_ENTRIES entries)
+ * under the SHA-256 digest of the presented key, never the key itself. A remembered success only
+ * stands in for the hash check: it holds the index entry it matched, and the index replaces an
+ * entry whenever its key changes (revoked, rotated, reloaded), so a changed key is a miss and
+ * fully checked again; status, expiry (against the caller's clock) and the consumer are checked on
+ * every request, hit or miss. A revocation is therefore refused from the moment it reaches the index.
  */
 import { SYSTEM_ACTOR } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
@@ -13,7 +22,8 @@ import type { ChangeSet } from '../store/change-feed.js';
 import type { Install, Projection } from '../store/change-follower.js';
 import type { ApiKeyRecord, ApiKeyRepository, VerificationRow } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
-import { timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
+import { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
 import { hashApiKeyDigest, parseApiKey } from './api-key-format.js';
 
 interface IndexedKey {
@@ -32,9 +42,20 @@ export interface KeyIndexOptions {
   readonly store: Store;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Where successes are remembered (default: VERIFIED_TTL_MS, VERIFIED_MAX_ENTRIES); tests pass their own to look inside. */
+  readonly verified?: VerifiedTokenCache<VerifiedKey>;
 }
 
 const PAGE_SIZE = 5000;
+/** How long a verified key skips the hash check: short, as a bound on any mistake here. */
+export const VERIFIED_TTL_MS = 60_000;
+export const VERIFIED_MAX_ENTRIES = 10_000;
+
+/** A success remembered under the key's digest: the index entry it matched, by identity. */
+interface VerifiedKey {
+  readonly id: string;
+  readonly key: IndexedKey;
+}
 
 export class KeyIndex implements ApiKeyVerifier, Projection {
   readonly name = 'api-keys';
@@ -49,12 +70,15 @@ export class KeyIndex implements ApiKeyVerifier, Projection {
   readonly #consumerIds = new Map<string, string>();
   #pendingLastUsed = new Map<string, number>();
   #flushTimer: NodeJS.Timeout | undefined;
+  readonly #verified: VerifiedTokenCache<VerifiedKey>;
 
   constructor(
     private readonly consumers: ConsumerDirectory,
     private readonly keys: ApiKeyRepository,
     private readonly options: KeyIndexOptions,
-  ) {}
+  ) {
+    this.#verified = options.verified ?? new VerifiedTokenCache<VerifiedKey>(VERIFIED_TTL_MS, VERIFIED_MAX_ENTRIES);
+  }
 
   get size(): number {
     return this.#keys.size;
@@ -94,19 +118,32 @@ export class KeyIndex implements ApiKeyVerifier, Projection {
   }
 
   verify(candidate: string, now: number): ApiKeyVerdict {
-    const parsed = parseApiKey(candidate);
-    if (!parsed.ok) return { ok: false, reason: 'malformed' };
-    // The hash is computed for unknown ids too, so timing does not tell which ids exist.
-    const presented = hashApiKeyDigest(candidate, this.options.pepper);
-    const key = this.#keys.get(parsed.id);
-    if (!key) return { ok: false, reason: 'unknown' };
-    const stored = Buffer.from(key.hash, 'latin1');
-    if (stored.length !== presented.length || !timingSafeEqual(stored, presented)) return { ok: false, reason: 'mismatch' };
+    // SHA-256 of a key with ~143 random bits: the cache never holds anything a key can be read from.
+    const digest = hash('sha256', candidate, 'base64');
+    const remembered = this.#verified.get(digest, now);
+    let id: string;
+    let key: IndexedKey;
+    if (remembered !== undefined && this.#keys.get(remembered.id) === remembered.key) {
+      ({ id, key } = remembered);
+    } else {
+      const parsed = parseApiKey(candidate);
+      if (!parsed.ok) return { ok: false, reason: 'malformed' };
+      // The hash is computed for unknown ids too, so timing does not tell which ids exist.
+      const presented = hashApiKeyDigest(candidate, this.options.pepper);
+      const found = this.#keys.get(parsed.id);
+      if (!found) return { ok: false, reason: 'unknown' };
+      const stored = Buffer.from(found.hash, 'latin1');
+      if (stored.length !== presented.length || !timingSafeEqual(stored, presented)) return { ok: false, reason: 'mismatch' };
+      id = parsed.id;
+      key = found;
+      // Only a matching key is remembered, and only its match: the checks below run every time.
+      if (!found.revoked) this.#verified.set(digest, { id, key }, now, found.expiresAt ?? Number.POSITIVE_INFINITY);
+    }
     if (key.revoked) return { ok: false, reason: 'revoked' };
     if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, reason: 'expired' };
     const consumer = this.consumers.consumer(key.consumerId);
     if (!consumer?.active) return { ok: false, reason: 'consumer_disabled' };
-    const principal: ApiKeyPrincipal = { keyId: parsed.id, consumerId: key.consumerId, consumerName: consumer.name, scopes: key.scopes };
+    const principal: ApiKeyPrincipal = { keyId: id, consumerId: key.consumerId, consumerName: consumer.name, scopes: key.scopes };
     return { ok: true, principal };
   }
 
