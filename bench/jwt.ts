@@ -5,54 +5,12 @@
  * (every request a full signature check). Interleaved rounds, medians; ratios against no auth.
  * BENCH_SECONDS (default 3), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import type { Actor } from '../src/core/actor.js';
-import { generateApiKey, hashApiKey } from '../src/keys/api-key-format.js';
-import { createLogger } from '../src/observability/logger.js';
-import { migrateToLatest, openStore } from '../src/store/open-store.js';
-import { ApiKeyRepository, ConsumerRepository } from '../src/store/repositories.js';
-import { Store } from '../src/store/store.js';
+import { JWT_AUDIENCE as AUDIENCE, JWT_ISSUER as ISSUER, jwtSigner as signer, PEPPER, storeWithKey } from './fixtures.js';
 import { freePort, load, median, pinned, startGatewayProcess, startServer, stopAll } from './harness.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const PEPPER = 'bench-pepper-0123456789abcdefghijklmnopqrstuvwxyz';
-const ISSUER = 'https://idp.bench.example';
-const AUDIENCE = 'https://api.bench.example';
-
-async function storeWithKey(): Promise<{ path: string; key: string }> {
-  const path = join(mkdtempSync(join(tmpdir(), 'portcullis-bench-jwt-')), 'store.db');
-  const store = openStore({ driver: 'sqlite', path });
-  await migrateToLatest(store);
-  const unit = new Store(store, { clock: { now: () => Date.now() }, logger: () => createLogger({ level: 'silent', redactHeaders: [] }, { write: () => true }) });
-  const actor: Actor = { kind: 'cli', id: 'bench' };
-  const consumer = await unit.write(actor, 'consumer.create', (tx) => new ConsumerRepository(store.db).create(tx, { name: 'bench' }));
-  const issued = generateApiKey('ptc', 'live');
-  const key = { id: issued.id, consumerId: consumer.id, name: 'bench', environment: 'live', hash: hashApiKey(issued.key, PEPPER), scopes: ['accounts:read'], expiresAt: null };
-  await unit.write(actor, 'api_key.create', (tx) => new ApiKeyRepository(store.db).insert(tx, key));
-  await unit.close();
-  return { path, key: issued.key };
-}
-
-async function signer(alg: 'RS256' | 'ES256'): Promise<{ jwk: Record<string, unknown>; token: string }> {
-  const { publicKey, privateKey } = await generateKeyPair(alg);
-  const kid = `bench-${alg}`;
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ scope: 'accounts:read', client_id: 'bench-client' })
-    .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
-    .setIssuer(ISSUER)
-    .setSubject('bench-partner')
-    .setAudience(AUDIENCE)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .setJti('bench-token')
-    .sign(privateKey);
-  return { jwk: { ...(await exportJWK(publicKey)), kid, alg }, token };
-}
 
 async function main(): Promise<void> {
   const [upstreamPort, port, adminPort] = [await freePort(), await freePort(), await freePort()];

@@ -66,7 +66,7 @@ async function startGateway(storePath: string, upstream: string): Promise<{ chil
     }),
   );
   const started = performance.now();
-  const child = track(spawn(process.execPath, [CLI, 'start', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BENCH_PEPPER: PEPPER } }));
+  const child = track(spawn(process.execPath, [CLI, 'start', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BENCH_PEPPER: PEPPER } }), 'server');
   for (;;) {
     try {
       const response = await fetch(`http://127.0.0.1:${adminPort}/readyz`);

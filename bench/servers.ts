@@ -1,8 +1,10 @@
 /**
  * Child processes for the benchmarks, so each server has its own event loop:
- *   node dist/bench/servers.js upstream <port>              a tiny JSON API
+ *   node dist/bench/servers.js upstream <port>              a tiny JSON API: GET answers a 199-byte
+ *                                                           account, POST echoes its JSON body
  *   node dist/bench/servers.js reference <port> <upstream>  the reference: node:http + undici, no features
  *   node dist/bench/servers.js sink <port>                  reads and discards request bodies
+ * Each sends 'ready' to its parent once listening.
  */
 import { createServer } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -10,30 +12,35 @@ import { Pool } from 'undici';
 
 const [role, portText, upstreamUrl] = process.argv.slice(2);
 const port = Number(portText);
-const PAYLOAD = JSON.stringify({ id: 'acc_1001', owner: 'Ada Lovelace', iban: 'GB33BUKB20201555555555', currency: 'GBP', balance: 125000 });
+/** 199 bytes, the size of the account in the issue's measurements. */
+const ACCOUNT = JSON.stringify({ id: 'acc_123', owner: 'Ada Lovelace', iban: 'GB33BUKB20201555555555', currency: 'GBP', balance: 1250000, available: 118250, status: 'active', openedOn: '2019-04-01', branch: 'London Bridge Street' });
+const ready = () => process.send?.('ready');
 
 if (role === 'upstream') {
   createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(PAYLOAD) });
-      res.end(PAYLOAD);
+      const body = req.method === 'POST' ? Buffer.concat(chunks) : ACCOUNT;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
     });
-  })
-    .listen(port, '127.0.0.1', () => process.send?.('ready'));
+  }).listen(port, '127.0.0.1', ready);
 } else if (role === 'sink') {
   createServer((req, res) => {
     let bytes = 0;
     req.on('data', (chunk: Buffer) => (bytes += chunk.length));
     req.on('end', () => res.end(String(bytes)));
-  }).listen(port, '127.0.0.1', () => process.send?.('ready'));
+  }).listen(port, '127.0.0.1', ready);
 } else if (role === 'reference') {
   // The smallest honest proxy: forwards method, path and headers, streams both bodies.
+  const upstreamHost = new URL(upstreamUrl!).host;
   const pool = new Pool(upstreamUrl!, { connections: 128 });
   createServer(async (req, res) => {
     try {
-      const requestHeaders: Record<string, string | string[] | undefined> = { ...req.headers, host: new URL(upstreamUrl!).host };
+      const requestHeaders: Record<string, string | string[] | undefined> = { ...req.headers, host: upstreamHost };
       delete requestHeaders.connection;
+      delete requestHeaders['keep-alive'];
       const { statusCode, headers, body } = await pool.request({
         method: req.method as 'GET',
         path: req.url!,
@@ -46,8 +53,8 @@ if (role === 'upstream') {
       if (!res.headersSent) res.writeHead(502);
       res.end();
     }
-  }).listen(port, '127.0.0.1', () => process.send?.('ready'));
-} else {
+  }).listen(port, '127.0.0.1', ready);
+} else if (role !== undefined) {
   console.error(`unknown role ${role}`);
   process.exit(2);
 }

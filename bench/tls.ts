@@ -4,46 +4,16 @@
  * run (interleaved rounds, medians), with the ratio to plain HTTP. Certificates are generated
  * here (ECDSA P-256). BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CONSUMER_URI_PREFIX } from '../src/auth/consumer-uri.js';
-import { createCa, createCrl, crlToPem, generateKeyPair, issueLeaf, privateKeyToPem } from '../src/pki/issue.js';
+import { makeCertificates } from './fixtures.js';
+import { tempDir } from './processes.js';
 import { freePort, load, median, pinned, startGatewayProcess, startServer, stopAll } from './harness.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const DAY = 86400000;
-
-async function makeCertificates(dir: string) {
-  const now = Date.now();
-  const caKeys = await generateKeyPair();
-  const ca = await createCa({ subject: 'CN=Bench CA', keys: caKeys, notBefore: new Date(now - DAY), notAfter: new Date(now + 30 * DAY) });
-  const signer = { certificate: ca, privateKey: caKeys.privateKey };
-  const serverKeys = await generateKeyPair();
-  const server = await issueLeaf({ subject: 'CN=localhost', publicKey: serverKeys.publicKey, issuer: signer, notBefore: new Date(now - DAY), notAfter: new Date(now + 30 * DAY), usage: 'server', altNames: [{ type: 'ip', value: '127.0.0.1' }] });
-  const clientKeys = await generateKeyPair();
-  const client = await issueLeaf({ subject: 'CN=bench-partner', publicKey: clientKeys.publicKey, issuer: signer, notBefore: new Date(now - DAY), notAfter: new Date(now + 30 * DAY), usage: 'client', altNames: [{ type: 'url', value: `${CONSUMER_URI_PREFIX}bench` }] });
-  // A CRL with some entries, so the revocation lookup is a real one.
-  const crl = await createCrl({ issuer: signer, revoked: Array.from({ length: 100 }, (_, i) => ({ serial: (0x1000 + i).toString(16), revokedAt: new Date(now) })), thisUpdate: new Date(now), nextUpdate: new Date(now + DAY), crlNumber: 1 });
-  const write = (name: string, content: string) => {
-    writeFileSync(join(dir, name), content);
-    return join(dir, name);
-  };
-  return {
-    ca: write('ca.pem', ca.toString('pem')),
-    caPem: ca.toString('pem'),
-    serverCert: write('server.crt', server.toString('pem')),
-    serverKey: write('server.key', await privateKeyToPem(serverKeys.privateKey)),
-    clientCert: client.toString('pem'),
-    clientKey: await privateKeyToPem(clientKeys.privateKey),
-    crl: write('ca.crl.pem', crlToPem(crl)),
-  };
-}
 
 async function main(): Promise<void> {
-  const certs = await makeCertificates(mkdtempSync(join(tmpdir(), 'portcullis-bench-tls-')));
+  const certs = await makeCertificates(tempDir('tls'));
   const upstreamPort = await freePort();
   await startServer('upstream', upstreamPort);
   const [http, https, mtls, admin] = [await freePort(), await freePort(), await freePort(), await freePort()];

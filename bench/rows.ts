@@ -1,0 +1,134 @@
+/**
+ * The rows of `npm run bench`: what each one runs and how its gateway is configured. Every
+ * gateway row serves the same two routes (GET /v1/accounts/:id, POST /v1/payments) to the same
+ * upstream, with only the row's policies on: the defaults (request-size-limit, security-headers)
+ * are switched off and the access log is off (logging level warn), except in the full pipeline,
+ * which is configured as a deployment would be (defaults on, access log written to a file).
+ */
+import { join } from 'node:path';
+import { JWT_AUDIENCE, JWT_ISSUER, type Certificates } from './fixtures.js';
+
+export const ROW_IDS = ['reference', 'bare', 'apikey', 'jwt', 'scope', 'ratelimit-memory', 'ratelimit-redis', 'validate', 'sanitize', 'geo', 'tls-reference', 'mtls', 'full'] as const;
+export type RowId = (typeof ROW_IDS)[number];
+
+/** What the gateways of a run share, made once (fixtures.ts). */
+export interface RowContext {
+  upstream: string;
+  dir: string;
+  store: { path: string; key: string };
+  jwt: { jwk: Record<string, unknown>; token: string };
+  certs: Certificates;
+  contract: string;
+  redis: { url: string; keyPrefix: string };
+}
+
+export interface Row {
+  id: RowId;
+  label: string;
+  /** The row this one's ratios are taken against. */
+  baseline: RowId;
+  /**
+   * reference: the node:http + undici proxy of servers.ts; http: a gateway on a plain listener;
+   * tls / mtls: a gateway on a TLS listener reached through stunnel on the load core (wrk speaks
+   * plain HTTP to stunnel, which speaks TLS, with a client certificate for mtls, to the gateway).
+   */
+  transport: 'reference' | 'http' | 'tls' | 'mtls';
+  /** Route policies; undefined for the reference. */
+  policies?: (ctx: RowContext) => Record<string, unknown>;
+  /** Request headers wrk sends to this row. */
+  headers?: (ctx: RowContext) => Record<string, string>;
+  /** Top-level config this row adds (store, redis, trustedProxies …). */
+  extra?: (ctx: RowContext) => Record<string, unknown>;
+  /** The full pipeline: default policies on and the access log written to a file. */
+  deployment?: boolean;
+}
+
+const bearer = (ctx: RowContext) => ({ authorization: `Bearer ${ctx.store.key}` });
+const withStore = (ctx: RowContext) => ({ store: { path: ctx.store.path }, apiKeys: { pepper: '${env:BENCH_PEPPER}' } });
+/** wrk plays a trusted proxy forwarding for a public client, so geo does a real database lookup. */
+const forwarded = { 'x-forwarded-for': '8.8.8.8' };
+const trusted = { trustedProxies: ['127.0.0.1'] };
+const validate = (ctx: RowContext) => ({ contract: ctx.contract, pathPrefix: '/v1' });
+const scopes = { scopes: ['accounts:read'], methods: { POST: ['payments:write'] } };
+const geo = { denyCountries: ['KP', 'IR'], headers: ['country'] };
+/** Limits high enough that nothing is refused: the cost of checking is what is measured. */
+const limits = (store: 'memory' | 'redis', by: string) => ({ store, onStoreFailure: 'closed', limits: [{ name: 'per-second', limit: 1_000_000_000, windowSeconds: 1, by: [by] }] });
+
+export const ROWS: Row[] = [
+  { id: 'reference', label: 'node:http + undici reference', baseline: 'reference', transport: 'reference' },
+  { id: 'bare', label: 'Portcullis, no policies', baseline: 'reference', transport: 'http', policies: () => ({}) },
+  { id: 'apikey', label: 'API key (auth-apikey)', baseline: 'reference', transport: 'http', policies: () => ({ 'auth-apikey': {} }), headers: bearer, extra: withStore },
+  {
+    id: 'jwt',
+    label: 'JWT (auth-jwt, ES256, static key)',
+    baseline: 'reference',
+    transport: 'http',
+    policies: (ctx) => ({ 'auth-jwt': { issuers: [{ issuer: JWT_ISSUER, keys: [ctx.jwt.jwk], algorithms: ['ES256'] }], audiences: [JWT_AUDIENCE], typ: 'at+jwt' } }),
+    headers: (ctx) => ({ authorization: `Bearer ${ctx.jwt.token}` }),
+  },
+  { id: 'scope', label: 'API key + scope (authorize)', baseline: 'reference', transport: 'http', policies: () => ({ 'auth-apikey': {}, authorize: scopes }), headers: bearer, extra: withStore },
+  { id: 'ratelimit-memory', label: 'rate limit, memory', baseline: 'reference', transport: 'http', policies: () => ({ ratelimit: limits('memory', 'ip') }) },
+  { id: 'ratelimit-redis', label: 'rate limit, Redis', baseline: 'reference', transport: 'http', policies: () => ({ ratelimit: limits('redis', 'ip') }), extra: (ctx) => ({ redis: ctx.redis }) },
+  { id: 'validate', label: 'OpenAPI validation', baseline: 'reference', transport: 'http', policies: (ctx) => ({ validate: validate(ctx) }) },
+  { id: 'sanitize', label: 'sanitize (every body string)', baseline: 'reference', transport: 'http', policies: () => ({ sanitize: { body: {} } }) },
+  { id: 'geo', label: 'geo (country lookup, deny list)', baseline: 'reference', transport: 'http', policies: () => ({ geo }), headers: () => forwarded, extra: () => trusted },
+  { id: 'tls-reference', label: 'TLS listener, no policies (via stunnel)', baseline: 'tls-reference', transport: 'tls', policies: () => ({}) },
+  { id: 'mtls', label: 'mTLS + auth-mtls, CRL (via stunnel)', baseline: 'tls-reference', transport: 'mtls', policies: () => ({ 'auth-mtls': { consumerUri: { issuers: ['CN=Bench CA'] } } }) },
+  {
+    id: 'full',
+    label: 'full: key+scope+limit+validation+geo+log',
+    baseline: 'reference',
+    transport: 'http',
+    deployment: true,
+    policies: (ctx) => ({ 'auth-apikey': {}, authorize: scopes, ratelimit: limits('memory', 'consumer'), validate: validate(ctx), geo }),
+    headers: (ctx) => ({ ...bearer(ctx), ...forwarded }),
+    extra: (ctx) => ({ ...withStore(ctx), ...trusted }),
+  },
+];
+
+/** The rows named in `list` (comma-separated ids; empty: all), in table order, with their baselines. Throws on an unknown id. */
+export function selectRows(list: string | undefined): Row[] {
+  const wanted = new Set((list ?? '').split(',').map((id) => id.trim()).filter(Boolean));
+  for (const id of wanted) if (!ROW_IDS.includes(id as RowId)) throw new Error(`BENCH_ROWS: unknown row ${id} (rows: ${ROW_IDS.join(', ')})`);
+  if (wanted.size === 0) return ROWS;
+  for (const row of ROWS) if (wanted.has(row.id)) wanted.add(row.baseline);
+  return ROWS.filter((row) => wanted.has(row.id));
+}
+
+export interface GatewayPorts {
+  listener: number;
+  admin: number;
+}
+
+/** The whole `portcullis start` config of a gateway row. */
+export function gatewayConfig(row: Row, ctx: RowContext, ports: GatewayPorts): Record<string, unknown> {
+  const policies = row.policies?.(ctx) ?? {};
+  const certs = ctx.certs;
+  const tls =
+    row.transport === 'http'
+      ? undefined
+      : {
+          certFile: certs.serverCert,
+          keyFile: certs.serverKey,
+          watchFiles: false,
+          ...(row.transport === 'mtls' ? { clientCertificates: { mode: 'required', caFiles: [certs.ca], crl: { files: [certs.crl] } } } : {}),
+        };
+  return {
+    listeners: [{ name: 'bench', host: '127.0.0.1', port: ports.listener, ...(tls ? { tls } : {}) }],
+    admin: { host: '127.0.0.1', port: ports.admin },
+    upstreams: { api: { targets: [ctx.upstream] } },
+    lifecycle: { watchConfigFile: false },
+    logging: { level: row.deployment ? 'info' : 'warn' },
+    ...(row.deployment ? {} : { policies: { 'request-size-limit': { enabled: false }, 'security-headers': { enabled: false } } }),
+    ...row.extra?.(ctx),
+    routes: [
+      { name: 'get-account', methods: ['GET'], path: '/v1/accounts/:id', upstream: 'api', policies },
+      { name: 'create-payment', methods: ['POST'], path: '/v1/payments', upstream: 'api', policies },
+    ],
+  };
+}
+
+/** Where the full pipeline's access log goes: a file, as a deployment writing to disk or a collector's pipe. */
+export function accessLogFile(ctx: RowContext, row: Row): string | undefined {
+  return row.deployment ? join(ctx.dir, `${row.id}.access.log`) : undefined;
+}
