@@ -1,15 +1,35 @@
 import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { formatIssue, loadConfigFile } from '../config/loader.js';
-import { collectSecrets, redactText } from '../observability/crash-report.js';
+import { collectSecrets } from '../observability/crash-report.js';
+import { workerSlot } from '../server/cluster-worker.js';
 import { Gateway } from '../server/gateway.js';
+import { crashReason } from './crash-reason.js';
 import { handleSignals, installLastResort } from './signals.js';
+
+/** The most workers `--workers` accepts (a bound against a typo forking thousands of processes). */
+export const MAX_WORKERS = 256;
 
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
     .description('start the gateway with a config file (reloads on SIGHUP and on file change)')
     .requiredOption('-c, --config <file>', 'path to portcullis.yaml (or .json)')
-    .action(async (options: { config: string }) => {
+    .option('-w, --workers <count>', `worker processes sharing the listeners: 1 to ${MAX_WORKERS}, or "auto" for one per core; 1 runs one process, no cluster`, '1')
+    .action(async (options: { config: string; workers: string }) => {
+      const workers = parseWorkers(options.workers);
+      if (workers === undefined) {
+        process.stderr.write(`portcullis: --workers must be a whole number from 1 to ${MAX_WORKERS}, or "auto" (got ${JSON.stringify(options.workers)})\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const slot = workerSlot();
+      if (workers > 1 && slot !== undefined) {
+        // A worker forked by the primary: it runs the config the primary sends it.
+        const { startWorker } = await import('./start-cluster.js');
+        return startWorker(slot);
+      }
       const loaded = await loadConfigFile(options.config);
       if (!loaded.ok) {
         process.stderr.write(`portcullis: ${options.config} is invalid:\n${loaded.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}\n`);
@@ -17,6 +37,11 @@ export function registerStartCommand(program: Command): void {
         return;
       }
       for (const warning of loaded.warnings) process.stderr.write(`portcullis: warning: ${formatIssue(warning)}\n`);
+      if (workers > 1) {
+        const { startPrimary } = await import('./start-cluster.js');
+        // The primary validates the text it read once more: that text, not the file, is what every worker runs.
+        return startPrimary({ configPath: options.config, configText: await readFile(options.config, 'utf8'), workers });
+      }
       let gateway: Gateway | undefined;
       const secrets = collectSecrets(loaded.config);
       installLastResort(() => gateway, () => secrets);
@@ -34,8 +59,10 @@ export function registerStartCommand(program: Command): void {
     });
 }
 
-/** The error's message on one line, bounded, with secrets redacted. */
-function crashReason(error: unknown, secrets: readonly string[]): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return redactText(message.replace(/\s+/g, ' ').slice(0, 500), secrets);
+/** `--workers`: a whole number from 1 to MAX_WORKERS, or `auto` (the cores this process may use); undefined if neither. */
+export function parseWorkers(value: string, cores: number = availableParallelism()): number | undefined {
+  if (value === 'auto') return Math.min(Math.max(1, cores), MAX_WORKERS);
+  if (!/^[0-9]+$/.test(value)) return undefined;
+  const count = Number(value);
+  return count >= 1 && count <= MAX_WORKERS ? count : undefined;
 }

@@ -31,6 +31,17 @@ export const LOG_EVENTS = {
   'gateway.stop_failed': { level: 'error', meaning: 'Shutdown failed; the process exits with an error.' },
   'process.crashed': { level: 'fatal', meaning: 'An uncaught exception or unhandled rejection ended the process; the record carries the error and stack.' },
   'security.brute_force_disabled': { level: 'warn', meaning: 'Brute-force protection is off (`bruteForce.enabled: false`): clients failing authentication are never blocked.' },
+  // Workers (--workers N: server/cluster-primary.ts, cluster-worker.ts)
+  'cluster.started': { level: 'info', meaning: '`--workers N`: every worker started; the primary supervises them.' },
+  'cluster.worker_started': { level: 'info', meaning: '`--workers N`: a worker (its `slot`, `pid`, listeners) started serving, at start or as a replacement.' },
+  'cluster.worker_exited': { level: 'warn', meaning: '`--workers N`: a worker exited while the gateway was not stopping; it is replaced after `restartInMs` (0 at once; longer while workers keep exiting: `streak`).' },
+  'cluster.reloaded': { level: 'info', meaning: '`--workers N`: a reload (SIGHUP or a watched file) is in force in every worker; reported once, by the primary.' },
+  'cluster.reload_failed': { level: 'error', meaning: '`--workers N`: a validated config could not be applied in some workers (`failures`, `unanswered`): they keep their previous config.' },
+  'cluster.metrics_local': { level: 'warn', meaning: '`--workers N`: the primary did not answer the lead worker for /metrics: that answer holds the lead worker\'s metrics only.' },
+  'cluster.primary_lost': { level: 'error', meaning: '`--workers N`: a worker lost its primary process (killed?): it drains and exits.' },
+  'cluster.stopping': { level: 'info', meaning: '`--workers N`: a stop signal reached the primary: every worker drains its in-flight requests.' },
+  'cluster.stop_timeout': { level: 'error', meaning: '`--workers N`: workers still running after the drain deadline and grace period were killed; the primary exits 1.' },
+  'cluster.stopped': { level: 'info', meaning: '`--workers N`: every worker stopped; the primary exits.' },
   // Config and reload
   'config.reloaded': { level: 'info', meaning: 'A new config is in force (SIGHUP or a watched file changed).' },
   'config.reload_rejected': { level: 'error', meaning: 'A new config was invalid or could not be applied: the previous config keeps serving.' },

@@ -26,7 +26,8 @@ export interface OpenedOAuth {
 
 export async function openOAuth(
   config: NonNullable<GatewayConfig['oauth']>,
-  deps: { store: Store; consumers: ConsumerDirectory; follower: ChangeFollower; pepper: string; failures: AuthFailureTracker; clock: Clock; logger: Logger; count?: (endpoint: string, outcome: string) => void },
+  /** `schedule: false`: rotate only if due now, run no rotation schedule (a cluster worker that is not the lead). */
+  deps: { schedule?: boolean; store: Store; consumers: ConsumerDirectory; follower: ChangeFollower; pepper: string; failures: AuthFailureTracker; clock: Clock; logger: Logger; count?: (endpoint: string, outcome: string) => void },
 ): Promise<OpenedOAuth> {
   const { store, clock, logger } = deps;
   const db = store.db;
@@ -50,7 +51,7 @@ export async function openOAuth(
     logger,
   );
   await signingKeys.rotateIfDue();
-  signingKeys.start();
+  if (deps.schedule !== false) signingKeys.start();
   const server = new AuthorizationServer(
     { issuer: config.issuer, pathPrefix: config.pathPrefix, audience: config.audience, accessTokenTtlSeconds: config.accessTokenTtlSeconds, assertionMaxAgeSeconds: config.assertionMaxAgeSeconds, signingAlgorithm: config.signingAlgorithm },
     state,

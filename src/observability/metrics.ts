@@ -2,6 +2,9 @@
  * Prometheus metrics (prom-client), served on the admin listener at /metrics. One registry per
  * gateway, so tests and several gateways in one process do not mix their counts. Labels are
  * bounded: route and upstream names come from the config, statuses are grouped by class.
+ * With `--workers N` the primary aggregates every worker's registry (server/cluster-primary.ts,
+ * prom-client's AggregatorRegistry): counters and histograms are summed, and the gauges marked
+ * `aggregator: 'min'` take the minimum (a dependency down in one worker is down; the nearest expiry).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -49,12 +52,12 @@ export class GatewayMetrics {
   readonly revocationUnknown = new Counter({ name: 'portcullis_client_cert_revocation_unknown_total', help: 'Client certificates with no current CRL, by listener and action (refused | allowed).', labelNames: ['listener', 'action'] as const, registers: [this.registry] });
   readonly ocspRefreshes = new Counter({ name: 'portcullis_ocsp_staple_refresh_total', help: 'OCSP responses fetched for stapling, by listener and result (ok | failed).', labelNames: ['listener', 'result'] as const, registers: [this.registry] });
   readonly renegotiationsRefused = new Counter({ name: 'portcullis_tls_renegotiation_refused_total', help: 'Client-initiated TLS renegotiations refused (the connection is closed), by listener.', labelNames: ['listener'] as const, registers: [this.registry] });
-  readonly certificateExpiry = new Gauge({ name: 'portcullis_certificate_expiry_seconds', help: 'Seconds until each known certificate expires (negative: expired).', labelNames: ['kind', 'name', 'subject', 'serial'] as const, registers: [this.registry] });
+  readonly certificateExpiry = new Gauge({ name: 'portcullis_certificate_expiry_seconds', help: 'Seconds until each known certificate expires (negative: expired).', labelNames: ['kind', 'name', 'subject', 'serial'] as const, aggregator: 'min', registers: [this.registry] });
 
   readonly rateLimited = new Counter({ name: 'portcullis_ratelimit_refused_total', help: 'Requests refused by a rate or concurrency limit, by route and limit name.', labelNames: ['route', 'limit'] as const, registers: [this.registry] });
   readonly rateLimitFallbacks = new Counter({ name: 'portcullis_ratelimit_fallback_total', help: 'Limit decisions taken by the fallback because Redis failed, by route and mode.', labelNames: ['route', 'mode'] as const, registers: [this.registry] });
-  readonly rateLimitStoreUp = new Gauge({ name: 'portcullis_ratelimit_store_up', help: '1 while the shared rate-limit store (Redis) answers, 0 while it does not.', registers: [this.registry] });
-  readonly dependencyUp = new Gauge({ name: 'portcullis_dependency_up', help: '1 while a dependency (store, redis, issuer:<url>, crl:<listener>, log) answers, 0 while it does not.', labelNames: ['dependency'] as const, registers: [this.registry] });
+  readonly rateLimitStoreUp = new Gauge({ name: 'portcullis_ratelimit_store_up', help: '1 while the shared rate-limit store (Redis) answers, 0 while it does not.', aggregator: 'min', registers: [this.registry] });
+  readonly dependencyUp = new Gauge({ name: 'portcullis_dependency_up', help: '1 while a dependency (store, redis, issuer:<url>, crl:<listener>, log) answers, 0 while it does not.', labelNames: ['dependency'] as const, aggregator: 'min', registers: [this.registry] });
   readonly dependencyFailures = new Counter({ name: 'portcullis_dependency_failures_total', help: 'Failed attempts to use a dependency (a lost connection, a timeout, a refused connection).', labelNames: ['dependency'] as const, registers: [this.registry] });
   readonly logLinesDropped = new Counter({ name: 'portcullis_log_lines_dropped_total', help: 'Log lines dropped because the log destination did not keep up (its buffer was full) or was gone.', registers: [this.registry] });
   readonly shed = new Counter({ name: 'portcullis_overload_shed_total', help: 'Requests refused early with 503 overloaded.', registers: [this.registry] });

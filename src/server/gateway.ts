@@ -27,6 +27,7 @@ import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { openServices, type OpenedServices } from './services.js';
 import { listenOn } from './listen.js';
+import type { ClusterRole } from './cluster-messages.js';
 import { Outbound, type ConnectHook } from '../outbound/index.js';
 
 export interface GatewayOptions {
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   lookup?: LookupFunction;
   /** Sees, and may refuse, every outbound connection (outbound/connect-hook.ts). Default: allow all. */
   connectHook?: ConnectHook;
+  /** Set in a `--workers N` worker (server/cluster-worker.ts): what it serves besides its listeners. */
+  cluster?: ClusterRole;
 }
 
 export interface BoundListener {
@@ -68,12 +71,14 @@ export class Gateway {
   readonly #expiry: ExpiryWatch;
   readonly #tlsDeps: ListenerTlsDeps;
   readonly #outbound: Outbound;
+  readonly #role: ClusterRole;
 
   private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound) {
     this.#outbound = outbound;
     this.#destination = destination;
     this.#clock = clock;
     this.#services = services;
+    this.#role = options.cluster ?? { admin: true, duties: true };
     this.#runtime = this.#build(options.config);
     this.#reloader = new ConfigReloader(
       {
@@ -115,7 +120,7 @@ export class Gateway {
       configRevision: () => this.#reloader.revision,
     };
     this.#admin = createAdminServer(
-      { ...probeState, metrics: async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() }) },
+      { ...probeState, metrics: this.#role.metrics ?? (async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() })) },
       api,
     );
     this.#probes = new ProbeListener(probeState);
@@ -138,7 +143,7 @@ export class Gateway {
     const clock = options.clock ?? systemClock;
     const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders }, destination);
     const outbound = new Outbound({ hook: options.connectHook, lookup: options.lookup });
-    const services = await openServices(options.config, logger, clock, outbound).catch(async (error: unknown) => {
+    const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true }).catch(async (error: unknown) => {
       await outbound.close();
       throw error;
     });
@@ -272,16 +277,17 @@ export class Gateway {
       });
       this.#servers.push(entry);
     }
-    if (config.admin.enabled) await listenOn(this.#admin, config.admin.host, config.admin.port, 'the admin listener');
-    else this.logger.warn({ event: 'admin.disabled' }, 'the admin listener is off (admin.enabled: false): no /healthz, /readyz, /metrics or admin API');
+    if (config.admin.enabled) {
+      if (this.#role.admin) await listenOn(this.#admin, config.admin.host, config.admin.port, 'the admin listener');
+    } else this.logger.warn({ event: 'admin.disabled' }, 'the admin listener is off (admin.enabled: false): no /healthz, /readyz, /metrics or admin API');
     await this.#probes.listen(config.probes);
     if (!config.bruteForce.enabled) this.logger.warn({ event: 'security.brute_force_disabled' }, 'brute-force protection is off (bruteForce.enabled: false): clients failing authentication are never blocked');
     if (config.admin.enabled && config.admin.token && !['127.0.0.1', '::1', 'localhost'].includes(config.admin.host)) {
       this.logger.warn({ event: 'admin.exposed', host: config.admin.host }, 'the admin API listens beyond loopback: keep it on a management network');
     }
     this.#ready = true;
-    this.#expiry.start();
-    this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: config.admin.enabled ? this.adminUrl : null, probes: this.probeUrl ?? null, routes: config.routes.length }, 'gateway started');
+    if (this.#role.duties) this.#expiry.start();
+    this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.#admin.listening ? this.adminUrl : null, probes: this.probeUrl ?? null, routes: config.routes.length }, 'gateway started');
   }
 
   /** A client tried to renegotiate: logged and counted as what it is, and the connection closed. */

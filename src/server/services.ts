@@ -20,7 +20,7 @@ import type { Outbound } from '../outbound/index.js';
 import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { secretLengthIssues } from '../config/start-rules.js';
-import { migrateToLatest, openStore } from '../store/open-store.js';
+import { migrateToLatest, openStore, type StoreLocation } from '../store/open-store.js';
 import { describePgError, isConnectionFailure } from '../store/pg-pool.js';
 import { ApiKeyRepository, ConsumerRepository } from '../store/repositories.js';
 import { ConsumerDirectory } from '../store/consumer-directory.js';
@@ -59,8 +59,12 @@ export interface OpenedServices {
   close(): Promise<void>;
 }
 
-/** `outbound` is the gateway's (its owner closes it): issuer keys are fetched through it. */
-export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound): Promise<OpenedServices> {
+/**
+ * `outbound` is the gateway's (its owner closes it): issuer keys are fetched through it.
+ * `schedules: false` (a cluster worker other than the lead) leaves out the schedules that must run
+ * once per gateway: signing-key rotation (server/cluster-worker.ts).
+ */
+export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound, options: { schedules: boolean } = { schedules: true }): Promise<OpenedServices> {
   const metrics = new GatewayMetrics();
   const health = new DependencyHealth({ clock, logger: () => logger, metrics });
   const policyMetrics = {
@@ -126,17 +130,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     };
   }
   const storeConfig = config.store;
-  const opened = openStore(
-    storeConfig.driver === 'postgres'
-      ? {
-          driver: 'postgres',
-          url: storeConfig.url!.reveal(),
-          connectTimeoutMs: storeConfig.connectTimeoutMs,
-          queryTimeoutMs: storeConfig.queryTimeoutMs,
-          onHealth: (up, reason) => (up ? health.up('store') : health.down('store', reason ?? 'failed')),
-        }
-      : { driver: 'sqlite', path: storeConfig.path },
-  );
+  const opened = openStore(storeLocation(storeConfig, (up, reason) => (up ? health.up('store') : health.down('store', reason ?? 'failed'))));
   const store = new Store(opened, { clock, logger: () => logger });
   let closeFollower = async () => {};
   try {
@@ -174,7 +168,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     const keyService = config.apiKeys && pepper ? new KeyService(store, keys, { ...config.apiKeys, pepper }, clock) : undefined;
     let oauth: OpenedOAuth | undefined;
     if (config.oauth && pepper) {
-      oauth = await openOAuth(config.oauth, { store, consumers: directory, follower: followed.follower, pepper, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
+      oauth = await openOAuth(config.oauth, { schedule: options.schedules, store, consumers: directory, follower: followed.follower, pepper, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
       builtinKeys = oauth.state;
     }
     const provision = await provideAtStart(
@@ -216,6 +210,13 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     }
     throw error;
   }
+}
+
+/** Where the configured store is (also used by the `--workers` primary, which migrates it once). */
+export function storeLocation(storeConfig: NonNullable<GatewayConfig['store']>, onHealth?: (up: boolean, reason?: string) => void): StoreLocation {
+  return storeConfig.driver === 'postgres'
+    ? { driver: 'postgres', url: storeConfig.url!.reveal(), connectTimeoutMs: storeConfig.connectTimeoutMs, queryTimeoutMs: storeConfig.queryTimeoutMs, onHealth }
+    : { driver: 'sqlite', path: storeConfig.path };
 }
 
 /** Opens what the starting config's policies require; a service that cannot be had stops the start. */

@@ -1,0 +1,153 @@
+/**
+ * A `portcullis start --workers N` worker's side of the IPC channel (the primary's is
+ * cluster-primary.ts). A worker is a whole gateway with its listeners (node:cluster shares each
+ * listening socket), started from the config text the primary validated; it follows the store's
+ * change feed itself and also catches up whenever the primary says another worker committed a
+ * change. The lead worker (slot 1) also serves the admin listener, with /metrics answered from the
+ * primary's aggregate, and runs the once-per-gateway schedules (ClusterRole). Process exits and
+ * signals stay with the CLI (cli/start-cluster.ts).
+ */
+import { loadConfigText, type LoadResult } from '../config/loader.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { isClusterMessage, METRICS_COLLECT_TIMEOUT_MS, WORKER_SLOT_ENV, type ClusterRole, type ConfigText, type FromWorker, type ToWorker } from './cluster-messages.js';
+import type { Gateway } from './gateway.js';
+
+/** The lead waits this long for the primary's aggregate (which answers within METRICS_COLLECT_TIMEOUT_MS). */
+const METRICS_ANSWER_TIMEOUT_MS = METRICS_COLLECT_TIMEOUT_MS + 3000;
+
+/** This worker's slot (1 … N), from the environment the primary forked it with; undefined if not a worker. */
+export function workerSlot(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const slot = Number(env[WORKER_SLOT_ENV]);
+  return Number.isInteger(slot) && slot >= 1 ? slot : undefined;
+}
+
+/** The config a worker runs: migrations are the primary's, done before any worker started. */
+export function workerConfig(loaded: LoadResult & { ok: true }): GatewayConfig {
+  const config = loaded.config;
+  return config.store ? { ...config, store: { ...config.store, migrateOnStart: false } } : config;
+}
+
+/**
+ * Prefixes every JSON log line with `field` (e.g. `"worker":2`), so the lines of all workers,
+ * written to one standard output, say which process wrote them. Costs a string concatenation.
+ */
+export function tagLogLines(destination: { write(line: string): void }, field: string): void {
+  const write = destination.write.bind(destination);
+  destination.write = (line: string) => write(line.startsWith('{') ? `{${field},${line.slice(1)}` : line);
+}
+
+export interface WorkerHooks {
+  /** Drain and stop (the primary's stop). */
+  drain(): void;
+  /** Exit at once (a second stop signal). */
+  exitNow(): void;
+}
+
+/** The worker's link to the primary. */
+export class WorkerLink {
+  readonly slot: number;
+  readonly #pendingMetrics = new Map<number, (metrics: { contentType: string; body: string } | undefined) => void>();
+  #nextId = 1;
+  #gateway: Gateway | undefined;
+  #hooks: WorkerHooks | undefined;
+  #config: ((config: ConfigText) => void) | undefined;
+  /** A stop that arrived while the gateway was starting: carried out once it has. */
+  #stopAsked: keyof WorkerHooks | undefined;
+
+  constructor(slot: number) {
+    this.slot = slot;
+    process.on('message', (message: unknown) => {
+      if (isClusterMessage<ToWorker>(message)) void this.#onMessage(message);
+    });
+  }
+
+  /** What this worker serves besides its listeners: slot 1 leads. */
+  get role(): ClusterRole {
+    const lead = this.slot === 1;
+    return { admin: lead, duties: lead, metrics: lead ? () => this.#clusterMetrics() : undefined };
+  }
+
+  /** Asks the primary for the config text to start from. */
+  config(): Promise<ConfigText> {
+    const config = new Promise<ConfigText>((resolve) => (this.#config = resolve));
+    this.#send({ kind: 'portcullis.cluster.config_request' });
+    return config;
+  }
+
+  /** The gateway started: tells the primary, and relays this worker's store commits to the others. */
+  started(gateway: Gateway, hooks: WorkerHooks): void {
+    this.#gateway = gateway;
+    this.#hooks = hooks;
+    gateway.services.store?.onCommitted(() => this.#send({ kind: 'portcullis.cluster.changed' }));
+    let admin: string | null = null;
+    try {
+      admin = gateway.adminUrl;
+    } catch {
+      // Not the lead, or the admin listener is off.
+    }
+    this.#send({ kind: 'portcullis.cluster.ready', listeners: gateway.listeners.map((listener) => listener.url), admin });
+    if (this.#stopAsked) hooks[this.#stopAsked]();
+  }
+
+  /** The gateway could not start: says why (resolves once the message is out). */
+  failed(reason: string): Promise<void> {
+    return new Promise((resolve) => {
+      if (!process.send?.({ kind: 'portcullis.cluster.start_failed', reason } satisfies FromWorker, undefined, {}, () => resolve())) resolve();
+    });
+  }
+
+  #send(message: FromWorker): void {
+    if (process.connected) process.send?.(message);
+  }
+
+  async #onMessage(message: ToWorker): Promise<void> {
+    const gateway = this.#gateway;
+    switch (message.kind) {
+      case 'portcullis.cluster.config':
+        return this.#config?.({ text: message.text, baseDir: message.baseDir });
+      case 'portcullis.cluster.metrics':
+        return this.#pendingMetrics.get(message.id)?.({ contentType: message.contentType, body: message.body });
+      case 'portcullis.cluster.drain':
+        this.#stopAsked ??= 'drain';
+        return this.#hooks?.drain();
+      case 'portcullis.cluster.exit_now':
+        this.#stopAsked = 'exitNow';
+        return this.#hooks?.exitNow();
+    }
+    if (!gateway) return;
+    switch (message.kind) {
+      case 'portcullis.cluster.changed':
+        return gateway.services.followed?.follower.nudge();
+      case 'portcullis.cluster.metrics_collect':
+        return this.#send({ kind: 'portcullis.cluster.metrics_collected', id: message.id, metrics: await gateway.services.metrics.registry.getMetricsAsJSON() });
+      case 'portcullis.cluster.reload': {
+        // The primary validated this text; validating it again here builds this process's config objects.
+        const loaded = loadConfigText(message.text, process.env, { baseDir: message.baseDir });
+        const result = loaded.ok ? await gateway.reload(workerConfig(loaded)) : { ok: false as const, issues: loaded.issues };
+        return this.#send({ kind: 'portcullis.cluster.reloaded', id: message.id, result });
+      }
+    }
+  }
+
+  /**
+   * The cluster's metrics, from the primary. If it does not answer (it is gone, and this worker
+   * is stopping), this worker's own, marked as such in a comment line.
+   */
+  async #clusterMetrics(): Promise<{ contentType: string; body: string }> {
+    const id = this.#nextId++;
+    const answer = await new Promise<{ contentType: string; body: string } | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), METRICS_ANSWER_TIMEOUT_MS);
+      this.#pendingMetrics.set(id, (metrics) => {
+        clearTimeout(timer);
+        resolve(metrics);
+      });
+      this.#send({ kind: 'portcullis.cluster.metrics_request', id });
+    });
+    this.#pendingMetrics.delete(id);
+    if (answer) return answer;
+    const gateway = this.#gateway!;
+    gateway.logger.warn({ event: 'cluster.metrics_local', slot: this.slot }, 'the primary did not answer for /metrics: serving this worker\'s metrics only');
+    const registry = gateway.services.metrics.registry;
+    return { contentType: registry.contentType, body: `# portcullis: the primary did not answer: worker ${this.slot} only\n${await registry.metrics()}` };
+  }
+}

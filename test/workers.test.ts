@@ -1,0 +1,211 @@
+/**
+ * `portcullis start --workers 2`: real processes (the compiled CLI, its primary and two node:cluster
+ * workers), a real upstream, a SQLite store shared by the workers. Which worker served a request is
+ * read from the access log (every line carries `worker`); the upstream echoes the request id, so a
+ * reply can be tied to its access-log line.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parseWorkers } from '../src/cli/start-command.js';
+import { spawnCli, type CliProcess } from './helpers/cli.js';
+import { eventually, freePort, httpRequest, startUpstream, type Reply, type TestUpstream } from './helpers/index.js';
+import { AdminClient, KEY_ENV } from './helpers/keys.js';
+import { msUntil } from './helpers/multinode.js';
+
+type LogLine = Record<string, unknown> & { worker?: number; event?: string; type?: string; requestId?: string; path?: string; status?: number };
+
+function lines(cli: CliProcess): LogLine[] {
+  return cli
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+/** The workers whose access-log lines match. */
+function servedBy(cli: CliProcess, match: (line: LogLine) => boolean): Set<number> {
+  return new Set(lines(cli).filter((line) => line.type === 'access' && match(line)).map((line) => line.worker!));
+}
+
+/** The pid of the worker now in `slot` (from the primary's latest `cluster.worker_started`). */
+function workerPid(cli: CliProcess, slot: number): number {
+  const started = lines(cli).filter((line) => line.event === 'cluster.worker_started' && line.slot === slot);
+  return started.at(-1)!.pid as number;
+}
+
+function counterValue(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+describe('portcullis start --workers 2', () => {
+  let upstream: TestUpstream;
+  let cli: CliProcess;
+  let file: string;
+  let config: Record<string, unknown>;
+  let base: string;
+  let admin: AdminClient;
+  const held: Array<() => void> = [];
+  const releaseHeld = () => held.splice(0).forEach((release) => release());
+
+  before(async () => {
+    // /slow is answered when the test says so; everything else at once. Both echo the request id.
+    upstream = await startUpstream(async (req, res) => {
+      if (req.url!.startsWith('/slow')) await new Promise<void>((resolve) => held.push(resolve));
+      res.end(`finished ${req.headers['x-request-id']}`);
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-workers-'));
+    file = join(dir, 'portcullis.json');
+    const port = await freePort();
+    const adminPort = await freePort();
+    config = {
+      listeners: [{ name: 'public', host: '127.0.0.1', port }],
+      admin: { host: '127.0.0.1', port: adminPort, token: '${env:PORTCULLIS_ADMIN_TOKEN}' },
+      // The safety-net poll at its slowest: the primary's nudge is what must deliver a revocation.
+      store: { path: join(dir, 'store.db'), pollIntervalMs: 1000 },
+      apiKeys: { pepper: '${env:PORTCULLIS_KEY_PEPPER}' },
+      bruteForce: { maxFailures: 1000 },
+      upstreams: { backend: { targets: [upstream.url] } },
+      routes: [
+        { name: 'keyed', methods: ['GET'], path: '/keyed', upstream: 'backend', policies: { 'auth-apikey': {} } },
+        { name: 'all', methods: ['GET'], path: '/*', upstream: 'backend' },
+      ],
+      lifecycle: { watchConfigFile: false, drainTimeoutMs: 10_000 },
+    };
+    writeFileSync(file, JSON.stringify(config));
+    base = `http://127.0.0.1:${port}`;
+    admin = new AdminClient(`http://127.0.0.1:${adminPort}`);
+    cli = spawnCli(['start', '--config', file, '--workers', '2'], KEY_ENV);
+    await cli.waitForLine(/"event":"cluster\.started"/);
+  });
+
+  after(async () => {
+    releaseHeld();
+    cli?.child.kill('SIGKILL');
+    await upstream?.close();
+  });
+
+  /** `count` requests, one connection each, one after the other (round-robin: they alternate between workers). */
+  async function requests(path: string, count: number, headers: Record<string, string> = {}): Promise<Reply[]> {
+    const replies: Reply[] = [];
+    for (let i = 0; i < count; i++) replies.push(await httpRequest(`${base}${path}`, { headers }));
+    return replies;
+  }
+
+  test('both workers serve, and each access-log line names the worker that served it', async () => {
+    const replies = await requests('/both', 6);
+    assert.deepEqual(replies.map((reply) => reply.status), [200, 200, 200, 200, 200, 200]);
+    await eventually(() => servedBy(cli, (line) => line.path === '/both').size === 2, 'both workers served /both');
+    assert.deepEqual([...servedBy(cli, (line) => line.path === '/both')].sort(), [1, 2]);
+  });
+
+  test('/metrics on the admin listener counts the requests of both workers in one total', async () => {
+    await requests('/counted', 4);
+    const series = 'portcullis_requests_total{route="all",status="2xx"}';
+    // Every 2xx answer of route "all" so far, whichever worker served it.
+    const served = () => lines(cli).filter((line) => line.type === 'access' && line.route === 'all' && line.status === 200).length;
+    let metrics = '';
+    await eventually(async () => {
+      metrics = (await admin.call('GET', '/metrics')).text;
+      return counterValue(metrics, series) === served() && served() >= 10;
+    }, 'the total counts every worker');
+    assert.deepEqual([...servedBy(cli, (line) => line.route === 'all')].sort(), [1, 2], 'the total spans both workers');
+    assert.equal(counterValue(metrics, 'portcullis_cluster_workers'), 2);
+  });
+
+  test('a key revoked through the admin API is refused by both workers within a second', async (t) => {
+    const consumer = await admin.consumer('partner');
+    const { key, id } = await admin.key(consumer, []);
+    const both = async (status: number) => (await requests('/keyed', 4, { 'x-api-key': key })).every((reply) => reply.status === status);
+    assert.ok((await msUntil(() => both(200), 10_000)) >= 0, 'both workers accept the new key');
+    assert.equal((await admin.call('POST', `/v1/keys/${id}/revoke`)).status, 200);
+    const revokedAt = lines(cli).length;
+    const ms = await msUntil(() => both(401), 5000);
+    assert.ok(ms >= 0, 'both workers refuse the revoked key');
+    t.diagnostic(`revocation reached both workers in ${ms} ms (store poll: 1000 ms)`);
+    assert.ok(ms < 1000, `revocation took ${ms} ms`);
+    const refusers = new Set(lines(cli).slice(revokedAt).filter((line) => line.type === 'access' && line.path === '/keyed' && line.status === 401).map((line) => line.worker));
+    assert.deepEqual([...refusers].sort(), [1, 2]);
+  });
+
+  test('SIGHUP puts a new config in force in both workers, and the primary reports it once', async () => {
+    writeFileSync(file, JSON.stringify({ ...config, routes: [{ name: 'v2', methods: ['GET'], path: '/v2/*', upstream: 'backend' }, ...(config.routes as unknown[])] }));
+    cli.child.kill('SIGHUP');
+    await cli.waitForLine(/"event":"cluster\.reloaded"/);
+    assert.equal(lines(cli).filter((line) => line.event === 'cluster.reloaded').length, 1);
+    assert.deepEqual([...new Set(lines(cli).filter((line) => line.event === 'config.reloaded').map((line) => line.worker))].sort(), [1, 2]);
+    assert.ok((await requests('/v2/x', 4)).every((reply) => reply.status === 200));
+    await eventually(() => servedBy(cli, (line) => line.route === 'v2').size === 2, 'both workers route /v2 after the reload');
+  });
+
+  test('a worker killed with SIGKILL is replaced, and the requests in flight on the other worker complete', async () => {
+    const before = upstream.requests.length;
+    // Settled at once: the killed worker's requests fail, and must not count as unhandled rejections.
+    const inFlight = [0, 1, 2, 3].map((i) => httpRequest(`${base}/slow/${i}`).then((reply) => ({ status: 'fulfilled' as const, value: reply }), (reason: unknown) => ({ status: 'rejected' as const, reason })));
+    await eventually(() => upstream.requests.length === before + 4, 'four slow requests reached the upstream');
+    const killed = workerPid(cli, 2);
+    process.kill(killed, 'SIGKILL');
+    await cli.waitForLine(/"event":"cluster\.worker_exited"/);
+    releaseHeld();
+    const settled = await Promise.all(inFlight);
+    const completed = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    assert.ok(completed.length >= 1, 'requests in flight on the surviving worker completed');
+    assert.ok(completed.length < 4, 'the killed worker held some of them (round-robin)');
+    for (const reply of completed) {
+      assert.equal(reply.status, 200);
+      const requestId = reply.text.replace('finished ', '');
+      const line = lines(cli).find((candidate) => candidate.type === 'access' && candidate.requestId === requestId);
+      assert.equal(line?.worker, 1, 'completed on the worker that was not killed');
+    }
+    await eventually(() => lines(cli).some((line) => line.event === 'cluster.worker_started' && line.slot === 2 && line.pid !== killed), 'a new worker 2 started');
+    const after = lines(cli).length;
+    assert.ok((await requests('/after-kill', 4)).every((reply) => reply.status === 200), 'the gateway keeps serving');
+    await eventually(() => new Set(lines(cli).slice(after).filter((line) => line.type === 'access').map((line) => line.worker)).size === 2, 'the new worker serves too');
+  });
+
+  test('SIGTERM drains every worker (in-flight requests finish) and the primary exits 0', async () => {
+    const before = upstream.requests.length;
+    const slow = httpRequest(`${base}/slow/draining`);
+    await eventually(() => upstream.requests.length === before + 1, 'the slow request reached the upstream');
+    cli.child.kill('SIGTERM');
+    await cli.waitForLine(/"event":"cluster\.stopping"/);
+    await eventually(() => lines(cli).filter((line) => line.event === 'gateway.draining').length === 2, 'both workers drain');
+    releaseHeld();
+    const reply = await slow;
+    assert.equal(reply.status, 200);
+    assert.equal(await cli.exited, 0);
+    assert.equal(lines(cli).filter((line) => line.event === 'gateway.stopped').length, 2);
+    assert.ok(lines(cli).some((line) => line.event === 'cluster.stopped'));
+  });
+});
+
+test('a worker that cannot start ends the start with its reason and exit 1, without forking again', async () => {
+  const taken: Server = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-workers-taken-'));
+  const file = join(dir, 'portcullis.json');
+  writeFileSync(file, JSON.stringify({ listeners: [{ name: 'public', host: '127.0.0.1', port }], admin: { enabled: false }, upstreams: { backend: { targets: ['http://127.0.0.1:9'] } }, routes: [{ name: 'all', methods: ['GET'], path: '/*', upstream: 'backend' }] }));
+  const cli = spawnCli(['start', '--config', file, '--workers', '2']);
+  try {
+    assert.equal(await cli.exited, 1);
+    assert.match(cli.output(), /portcullis: could not start: .*listener "public".*in use/);
+    assert.doesNotMatch(cli.output(), /cluster\.worker_(started|exited)/);
+  } finally {
+    cli.child.kill('SIGKILL');
+    await new Promise((resolve) => taken.close(resolve));
+  }
+});
+
+test('--workers takes a whole number from 1 to 256, or auto for one per core', () => {
+  assert.equal(parseWorkers('1', 8), 1);
+  assert.equal(parseWorkers('4', 8), 4);
+  assert.equal(parseWorkers('auto', 2), 2);
+  assert.equal(parseWorkers('auto', 1000), 256);
+  for (const bad of ['0', '257', '-1', '1.5', 'two', '', '2x']) assert.equal(parseWorkers(bad, 8), undefined, bad);
+});
