@@ -59,8 +59,8 @@ describe('process faults', { timeout: 300_000 }, () => {
     await upstream.close();
   });
 
-  /** Starts a gateway whose standard output is `stdout` (a file descriptor); waits until it is ready. */
-  async function startWithStdout(stdout: number, extra: Record<string, unknown> = {}) {
+  /** Starts a gateway whose standard output is `stdout` (a file descriptor, or a pipe to read); waits until it is ready. */
+  async function startWithStdout(stdout: number | 'pipe', extra: Record<string, unknown> = {}) {
     const port = await freePort();
     const adminPort = await freePort();
     const file = writeConfig(`node-${port}`, {
@@ -114,6 +114,90 @@ describe('process faults', { timeout: 300_000 }, () => {
     } finally {
       gw.child.kill('SIGKILL');
       closeSync(reader);
+    }
+  });
+
+  test('with standard output stalled, concurrent requests are all answered and at most maxBufferBytes of log waits; read again, one line says how many lines were dropped', async (t) => {
+    const gw = await startWithStdout('pipe');
+    // Nobody reads: the pipe and the reader's own buffer fill, then the gateway's writes wait.
+    const out = gw.child.stdout!;
+    try {
+      const statuses = new Map<number, number>();
+      const padding = 'x'.repeat(1000);
+      let next = 0;
+      // 20 at a time, 2000 in all: about 2.5 MB of access lines, far past pipe + 64 KiB buffer.
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          while (next < 2000) {
+            const { status } = await httpRequest(`${gw.url}/stalled/${next++}?padding=${padding}`);
+            statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          }
+        }),
+      );
+      assert.deepEqual(Object.fromEntries(statuses), { 200: 2000 }, 'the event loop never waited for the log');
+      const metrics = (await httpRequest(`${gw.admin}/metrics`)).text;
+      const dropped = metricValue(metrics, 'portcullis_log_lines_dropped_total');
+      const buffered = metricValue(metrics, 'portcullis_log_buffered_bytes');
+      assert.ok(dropped > 0, 'lines were dropped and counted');
+      assert.ok(buffered <= 65536, `${buffered} bytes wait, more than logging.maxBufferBytes`);
+
+      let stdout = '';
+      out.on('data', (data: Buffer) => (stdout += data.toString()));
+      await msUntil(async () => metricValue((await httpRequest(`${gw.admin}/metrics`)).text, 'portcullis_log_buffered_bytes') === 0, 'the log drained', 60_000);
+      const after = await httpRequest(`${gw.url}/after-stall`);
+      const lines = () => stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      await msUntil(() => lines().some((record) => record.requestId === after.headers['x-request-id']), 'the next access line arrived', 60_000);
+      const report = lines().filter((record) => record.event === 'log.lines_dropped');
+      assert.equal(report.length, 1, 'one report of the drops');
+      assert.equal(report[0]!.dropped, dropped, 'it counts every dropped line');
+      t.diagnostic(`stalled stdout: 2000 requests answered, ${dropped} lines dropped, ${buffered} bytes waiting at most`);
+    } finally {
+      gw.child.kill('SIGKILL');
+    }
+  });
+
+  test('after SIGTERM, the access line of the last request answered is in the output before the process exits', async () => {
+    const gw = await startWithStdout('pipe');
+    let stdout = '';
+    gw.child.stdout!.on('data', (data: Buffer) => (stdout += data.toString()));
+    const ended = new Promise((resolve) => gw.child.stdout!.once('end', resolve));
+    const reply = await httpRequest(`${gw.url}/last-before-stop`);
+    gw.child.kill('SIGTERM');
+    assert.equal((await exited(gw.child)).code, 0, gw.stderr());
+    await ended;
+    const records = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const access = records.findIndex((record) => record.type === 'access' && record.requestId === reply.headers['x-request-id']);
+    assert.ok(access >= 0, `the last access line is there; stdout:\n${stdout}`);
+    assert.ok(records.findIndex((record) => record.event === 'gateway.stopped') > access);
+  });
+
+  test('after an exception nobody handled, the access lines written before it and the crash line are in the output, in that order', async () => {
+    const injector = join(dir, 'throw-injector.mjs');
+    writeFileSync(injector, `process.on('SIGUSR2', () => setImmediate(() => { throw new Error('injected'); }));\n`);
+    const port = await freePort();
+    const adminPort = await freePort();
+    const file = writeConfig('crash-flush', {
+      listeners: [{ name: 'public', host: '127.0.0.1', port }],
+      admin: { host: '127.0.0.1', port: adminPort },
+      upstreams: { backend: { targets: [upstream.url] } },
+      routes: [{ name: 'all', methods: ['GET'], path: '/*', upstream: 'backend' }],
+    });
+    const child = track(spawn(process.execPath, ['--import', injector, CLI, 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let stdout = '';
+    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    const ended = new Promise((resolve) => child.stdout.once('end', resolve));
+    await msUntil(async () => (await httpRequest(`http://127.0.0.1:${adminPort}/readyz`).catch(() => undefined))?.status === 200, 'the gateway is ready', 60_000);
+    const ids: unknown[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await httpRequest(`http://127.0.0.1:${port}/before-crash/${i}`)).headers['x-request-id']);
+    child.kill('SIGUSR2');
+    assert.equal((await exited(child)).code, 70);
+    await ended;
+    const records = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const crash = records.findIndex((record) => record.event === 'process.crashed');
+    assert.ok(crash >= 0, `the crash line is there; stdout:\n${stdout}`);
+    for (const id of ids) {
+      const access = records.findIndex((record) => record.type === 'access' && record.requestId === id);
+      assert.ok(access >= 0 && access < crash, `the access line of ${String(id)} is there, before the crash line`);
     }
   });
 

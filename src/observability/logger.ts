@@ -13,7 +13,7 @@ export const ALWAYS_REDACTED_HEADERS = ['authorization', 'proxy-authorization', 
 export const ALWAYS_REDACTED_QUERY_PARAMS = [
   'access_token', 'api_key', 'apikey', 'client_secret', 'code', 'id_token', 'key', 'password', 'refresh_token', 'secret', 'session', 'sig', 'signature', 'token',
 ];
-const REDACTED = '[REDACTED]';
+export const REDACTED = '[REDACTED]';
 
 export interface LoggerOptions {
   level: string;
@@ -23,8 +23,17 @@ export interface LoggerOptions {
 /** Where header maps can appear in a log line. */
 const HEADER_CONTAINERS = ['headers', 'req.headers', 'res.headers', 'upstreamHeaders'];
 
+/** The lower-case names of the headers redacted in log lines: the built-in ones and `extra`. */
+export function redactedHeaderNames(extra: readonly string[]): string[] {
+  return [...new Set([...ALWAYS_REDACTED_HEADERS, ...extra.map((name) => name.toLowerCase())])];
+}
+
+/**
+ * A pino logger writing to `destination` (log-destination.ts batches and bounds standard output),
+ * with credential headers redacted wherever a header map appears.
+ */
 export function createLogger(options: LoggerOptions, destination: DestinationStream): Logger {
-  const names = [...new Set([...ALWAYS_REDACTED_HEADERS, ...options.redactHeaders.map((name) => name.toLowerCase())])];
+  const names = redactedHeaderNames(options.redactHeaders);
   const paths = HEADER_CONTAINERS.flatMap((container) => names.map((name) => `${container}[${JSON.stringify(name)}]`));
   return pino(
     {

@@ -60,10 +60,18 @@ export class GatewayMetrics {
   readonly dependencyUp = new Gauge({ name: 'portcullis_dependency_up', help: '1 while a dependency (store, redis, issuer:<url>, crl:<listener>, log) answers, 0 while it does not.', labelNames: ['dependency'] as const, aggregator: 'min', registers: [this.registry] });
   readonly dependencyFailures = new Counter({ name: 'portcullis_dependency_failures_total', help: 'Failed attempts to use a dependency (a lost connection, a timeout, a refused connection).', labelNames: ['dependency'] as const, registers: [this.registry] });
   readonly logLinesDropped = new Counter({ name: 'portcullis_log_lines_dropped_total', help: 'Log lines dropped because the log destination did not keep up (its buffer was full) or was gone.', registers: [this.registry] });
+  /** Read when /metrics is scraped (set by the gateway that owns the destination). */
+  #logBuffered: () => number = () => 0;
+  readonly logBufferedBytes: Gauge = new Gauge({ name: 'portcullis_log_buffered_bytes', help: 'Log output waiting in memory for the log reader (bounded by logging.maxBufferBytes).', registers: [this.registry], collect: (): void => this.logBufferedBytes.set(this.#logBuffered()) });
   readonly shed = new Counter({ name: 'portcullis_overload_shed_total', help: 'Requests refused early with 503 overloaded.', registers: [this.registry] });
 
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
+  }
+
+  /** Where portcullis_log_buffered_bytes is read from: the log destination's waiting bytes. */
+  readLogBufferFrom(buffered: () => number): void {
+    this.#logBuffered = buffered;
   }
 
   /** The counters a listener's TLS state reports to. */

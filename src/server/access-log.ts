@@ -6,12 +6,19 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { RequestContext } from '../core/context.js';
+import type { AccessRecord } from '../observability/access-line.js';
 import { redactPath } from '../observability/logger.js';
 import type { Runtime } from './runtime.js';
 
-/** Writes the access line of `ctx` (type "access"); durations in milliseconds, 2 decimals. */
+/**
+ * Writes the access line of `ctx` (type "access"); durations in milliseconds, 2 decimals. The
+ * line is formatted here and written with others at the end of the event-loop turn
+ * (observability/access-line.ts, log-destination.ts); nothing is done when the level hides it.
+ */
 export function logAccess(ctx: RequestContext, res: ServerResponse, runtime: Runtime): void {
-  const record: Record<string, unknown> & { type: 'access' } = {
+  const accessLog = runtime.accessLog;
+  if (accessLog === undefined) return;
+  const record: AccessRecord = {
     type: 'access',
     requestId: ctx.requestId,
     traceId: ctx.trace.traceId,
@@ -39,7 +46,7 @@ export function logAccess(ctx: RequestContext, res: ServerResponse, runtime: Run
     if (!ctx.error) record.clientAborted = true;
   }
   if (runtime.config.logging.includeHeaders) record.headers = ctx.req.headers;
-  runtime.logger.info(record, 'request');
+  accessLog.write(record);
 }
 
 function round(ms: number): number {

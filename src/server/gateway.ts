@@ -149,9 +149,10 @@ export class Gateway {
     });
     if (destination instanceof BoundedDestination) {
       services.health.register('log');
+      services.metrics.readLogBufferFrom(() => destination.buffered);
       destination.onDrop({
-        dropped: (gone) => {
-          services.metrics.logLinesDropped.inc();
+        dropped: (gone, lines) => {
+          services.metrics.logLinesDropped.inc(lines);
           services.health.down('log', gone ? 'the log reader went away' : 'the log reader does not keep up: buffer full', { log: false });
         },
         flowing: () => services.health.up('log', { log: false }),

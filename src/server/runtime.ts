@@ -12,6 +12,7 @@ import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipel
 import { servicesFor } from '../core/policy.js';
 import type { GatewayConfig, PoliciesConfig, RouteConfig } from '../config/schema.js';
 import { ALWAYS_REDACTED_QUERY_PARAMS, createLogger, type Logger } from '../observability/logger.js';
+import { AccessLineWriter } from '../observability/access-line.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { POLICIES } from '../policies/index.js';
 import { TrustedProxies } from '../net/client-ip.js';
@@ -35,6 +36,8 @@ export interface CompiledRoute {
 export interface Runtime {
   readonly config: GatewayConfig;
   readonly logger: Logger;
+  /** Where access lines go; undefined when logging.level is above info (no access log). */
+  readonly accessLog: AccessLineWriter | undefined;
   readonly router: Router<CompiledRoute>;
   /** Global policies: answer requests that match no route (404/405) with headers, CORS and logs. */
   readonly globalPipeline: Pipeline;
@@ -79,6 +82,9 @@ function credentialLocations(config: GatewayConfig): { headers: string[]; queryP
   return { headers, queryParams };
 }
 
+/** The logging.level values at which access lines (level info) are written. */
+const ACCESS_LEVELS: ReadonlySet<string> = new Set(['info', 'debug', 'trace']);
+
 export function buildRuntime(
   config: GatewayConfig,
   destination: DestinationStream,
@@ -90,7 +96,8 @@ export function buildRuntime(
   onUpstreamCertificate?: (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => void,
 ): Runtime {
   const credentials = credentialLocations(config);
-  const logger = createLogger({ level: config.logging.level, redactHeaders: [...config.logging.redactHeaders, ...credentials.headers] }, destination);
+  const redactHeaders = [...config.logging.redactHeaders, ...credentials.headers];
+  const logger = createLogger({ level: config.logging.level, redactHeaders }, destination);
   const requestIdHeader = config.requestId.header.toLowerCase();
   const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, outbound, () => metrics?.targetCooldowns.inc({ upstream: name }), (target, certificate) => onUpstreamCertificate?.(name, target, certificate))]));
   const env = { logger, clock, services };
@@ -107,6 +114,7 @@ export function buildRuntime(
   return {
     config,
     logger,
+    accessLog: ACCESS_LEVELS.has(config.logging.level) ? new AccessLineWriter(destination, redactHeaders) : undefined,
     router,
     globalPipeline: buildPipeline(globalPolicies),
     upstreams,
