@@ -7,7 +7,7 @@
  * and retrying would multiply its load).
  */
 import { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import { OutboundRefusedError } from '../outbound/index.js';
 import type { HeaderMap, RequestContext } from '../core/context.js';
@@ -31,7 +31,9 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   // A policy chose an upstream that does not exist (the config check makes this a bug): fail
   // closed, never quietly serve the request somewhere residency rules said it must not go.
   if (!upstream) throw new GatewayError('internal', { internal: `policy chose unknown upstream "${ctx.upstreamName}"` });
-  const buffered = ctx.bufferedBody;
+  const arrived = ctx.bufferedBody === undefined ? arrivedBody(ctx.req, ctx.maxBodyBytes) : undefined;
+  if (arrived) ctx.bytesIn += arrived.length;
+  const buffered = ctx.bufferedBody ?? arrived;
   const hasBody = buffered ? buffered.length > 0 : requestHasBody(ctx.req);
   const guard = hasBody && !buffered ? new BodyGuard(ctx.req, ctx.maxBodyBytes, bodyIdleTimeoutMs, (count) => (ctx.bytesIn += count)) : undefined;
   // undici takes an EventEmitter as its abort signal; an AbortController costs a DOMException per
@@ -84,6 +86,23 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   } finally {
     res.off('close', abortIfClientLeft);
   }
+}
+
+/**
+ * A body of declared length that came whole with the head (most small bodies do: all its bytes
+ * are in the request's buffer, even before the parser reports the message complete) is taken
+ * from that buffer as is and sent in one write with the upstream head instead of streamed
+ * through a guard: the same bytes under the same Content-Length, without a stream, timer and
+ * listeners per request. Anything else (chunked, partly arrived, over the limit, already being
+ * read) streams through the BodyGuard as before.
+ */
+function arrivedBody(req: IncomingMessage, maxBytes: number): Buffer | undefined {
+  if (req.readableFlowing !== null || req.headers['transfer-encoding'] !== undefined) return undefined;
+  const declared = req.headers['content-length'];
+  if (declared === undefined || declared === '0') return undefined;
+  const length = Number(declared);
+  if (req.readableLength !== length || length > maxBytes) return undefined;
+  return (req.read(length) as Buffer | null) ?? undefined;
 }
 
 /**
