@@ -72,3 +72,18 @@ test('forgets whole budgets and stays within its key cap under a flood of distin
   for (let i = 0; i < 10_000; i++) assert.ok(store.consume([spec({ key: `late-${i % 10}` })], 10_000_000 + i * 60_000).allowed);
   assert.ok(store.size <= 10, `size ${store.size}`);
 });
+
+test('keeps counting a key in use through a flood of distinct keys many times its cap', () => {
+  const store = new MemoryRateLimitStore(1000);
+  const hot = spec({ key: 'hot', limit: 1_000_000, burst: 1_000_000, windowMs: 86_400_000 });
+  let used = 0;
+  for (let i = 0; i < 25_000; i++) {
+    store.consume([spec({ key: `flood-${i}` })], 0);
+    if (i % 100 === 0) {
+      used++;
+      // Evicting it would restart it with a whole budget: the count shows it was never dropped.
+      assert.equal(store.consume([hot], 0).states[0]!.remaining, 1_000_000 - used);
+    }
+    assert.ok(store.size <= 1000);
+  }
+});

@@ -41,21 +41,29 @@ export function currentLevel(state: BucketState | undefined, interval: number, n
  * budget spent. Returns the decision and the states to store (only when admitted).
  */
 export function decide(specs: readonly LimitSpec[], stored: readonly (BucketState | undefined)[], now: number): { decision: Decision; newStates: BucketState[] | undefined } {
-  const levels = specs.map((spec, i) => currentLevel(stored[i], emissionMs(spec), now));
+  // Plain loops: this runs for every rate-limited request.
+  const levels: number[] = [];
   let refused: { name: string; retryAfterMs: number } | undefined;
-  specs.forEach((spec, i) => {
-    const excess = levels[i]! + spec.cost - spec.burst;
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!;
+    const level = currentLevel(stored[i], emissionMs(spec), now);
+    levels.push(level);
+    const excess = level + spec.cost - spec.burst;
     if (excess > EPSILON) {
       const retryAfterMs = excess * emissionMs(spec);
       if (!refused || retryAfterMs > refused.retryAfterMs) refused = { name: spec.name, retryAfterMs };
     }
-  });
+  }
   // Remaining and reset are reported from the level that stands after the decision.
-  const states: LimitState[] = specs.map((spec, i) => {
+  const states: LimitState[] = [];
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!;
     const standing = refused ? levels[i]! : levels[i]! + spec.cost;
     const remaining = refused?.name === spec.name ? 0 : Math.max(0, Math.floor(spec.burst - standing + EPSILON));
-    return { name: spec.name, limit: spec.limit, windowMs: spec.windowMs, burst: spec.burst, remaining, resetMs: Math.max(0, Math.ceil(standing * emissionMs(spec) - EPSILON)) };
-  });
+    states.push({ name: spec.name, limit: spec.limit, windowMs: spec.windowMs, burst: spec.burst, remaining, resetMs: Math.max(0, Math.ceil(standing * emissionMs(spec) - EPSILON)) });
+  }
   if (refused) return { decision: { allowed: false, states, limitName: refused.name, retryAfterMs: Math.ceil(refused.retryAfterMs - EPSILON) }, newStates: undefined };
-  return { decision: { allowed: true, states }, newStates: specs.map((spec, i) => ({ level: levels[i]! + spec.cost, at: now })) };
+  const newStates: BucketState[] = [];
+  for (let i = 0; i < specs.length; i++) newStates.push({ level: levels[i]! + specs[i]!.cost, at: now });
+  return { decision: { allowed: true, states }, newStates };
 }

@@ -5,16 +5,30 @@
  * constant time, so a flood of distinct keys (client-chosen header values, say) can neither fill
  * the heap nor make each request walk the map. An evicted key restarts with a whole budget, so the
  * cap is set well above any real key count.
+ *
+ * A key in use is not moved to the young end of the map on every request (a delete and an insert
+ * per request, which churns the hash table): only once it has fallen into the older half, that is
+ * after maxKeys/2 later insertions. A key used since then always has at least maxKeys/2 older keys
+ * in front of it, so eviction still takes only keys that went unused for the longest.
  */
 import type { Decision, LimitSpec, RateLimitStore } from '../core/rate-limit.js';
 import { decide, emissionMs, type BucketState } from './gcra.js';
 
 const SWEEP_EVERY = 10_000;
 
+interface Bucket {
+  state: BucketState;
+  /** When the bucket is empty again (so a sweep needs no limit config). */
+  emptyAt: number;
+  /** The insertion count when the key was last put at the young end of the map. */
+  inserted: number;
+}
+
 export class MemoryRateLimitStore implements RateLimitStore {
-  /** State and the time its bucket is empty again (so a sweep needs no limit config). */
-  readonly #buckets = new Map<string, { state: BucketState; emptyAt: number }>();
+  readonly #buckets = new Map<string, Bucket>();
   #sinceSweep = 0;
+  /** Insertions so far: a bucket's `inserted` tells how young its place in the map is. */
+  #insertions = 0;
 
   constructor(private readonly maxKeys = 250_000) {}
 
@@ -23,17 +37,34 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   consume(specs: readonly LimitSpec[], now: number): Decision {
-    const { decision, newStates } = decide(specs, specs.map((spec) => this.#buckets.get(spec.key)?.state), now);
+    const buckets: Array<Bucket | undefined> = [];
+    const stored: Array<BucketState | undefined> = [];
+    for (const spec of specs) {
+      const bucket = this.#buckets.get(spec.key);
+      buckets.push(bucket);
+      stored.push(bucket?.state);
+    }
+    const { decision, newStates } = decide(specs, stored, now);
     if (newStates) {
-      specs.forEach((spec, i) => {
+      for (let i = 0; i < specs.length; i++) {
+        const spec = specs[i]!;
         const state = newStates[i]!;
+        const emptyAt = state.at + state.level * emissionMs(spec);
+        const bucket = buckets[i];
+        if (bucket !== undefined && this.#insertions - bucket.inserted < this.maxKeys / 2) {
+          bucket.state = state;
+          bucket.emptyAt = emptyAt;
+          continue;
+        }
         this.#buckets.delete(spec.key); // re-insert: Map order becomes least recently used first
-        this.#buckets.set(spec.key, { state, emptyAt: state.at + state.level * emissionMs(spec) });
-      });
+        this.#buckets.set(spec.key, { state, emptyAt, inserted: ++this.#insertions });
+      }
       // Least recently used first (Map order): each eviction is O(1).
-      for (const key of this.#buckets.keys()) {
-        if (this.#buckets.size <= this.maxKeys) break;
-        this.#buckets.delete(key);
+      if (this.#buckets.size > this.maxKeys) {
+        for (const key of this.#buckets.keys()) {
+          if (this.#buckets.size <= this.maxKeys) break;
+          this.#buckets.delete(key);
+        }
       }
       if (++this.#sinceSweep >= SWEEP_EVERY) this.#sweep(now);
     }

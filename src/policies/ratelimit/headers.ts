@@ -22,7 +22,26 @@ function burstWindowSeconds(state: LimitState): number {
 }
 
 export function describeRemaining(states: readonly LimitState[]): string {
-  return states.map((state) => `"${state.name}";r=${state.remaining};t=${Math.ceil(state.resetMs / 1000)}`).join(', ');
+  let text = '';
+  for (const state of states) text += `${text === '' ? '' : ', '}"${state.name}";r=${state.remaining};t=${Math.ceil(state.resetMs / 1000)}`;
+  return text;
+}
+
+/**
+ * describePolicies for a route's configured limits, built once: reused for every decision whose
+ * states carry exactly those numbers (no override applied), else described afresh.
+ */
+export function policiesDescriber(configured: ReadonlyArray<Pick<LimitState, 'name' | 'limit' | 'windowMs' | 'burst'>>): (states: readonly LimitState[]) => string {
+  const text = describePolicies(configured as readonly LimitState[]);
+  return (states) => {
+    if (states.length !== configured.length) return describePolicies(states);
+    for (let i = 0; i < states.length; i++) {
+      const state = states[i]!;
+      const limit = configured[i]!;
+      if (state.name !== limit.name || state.limit !== limit.limit || state.windowMs !== limit.windowMs || state.burst !== limit.burst) return describePolicies(states);
+    }
+    return text;
+  };
 }
 
 /** The limit with the fewest units left (the first of equals). */

@@ -15,7 +15,7 @@ import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig } from '../../core/policy.js';
 import { StringEnum } from '../../core/string-enum.js';
 import type { Decision, LimitSpec } from '../../core/rate-limit.js';
-import { describePolicies, describeRemaining, legacyHeaders } from './headers.js';
+import { describeRemaining, legacyHeaders, policiesDescriber } from './headers.js';
 import { partitionKey, PARTITION_KINDS } from './partition.js';
 
 const Partition = StringEnum(PARTITION_KINDS, { description: 'consumer | api_key | client | ip | route | header' });
@@ -82,7 +82,18 @@ export const rateLimit = definePolicy({
     const services = deps.services.rateLimits;
     const shared = config.store === 'redis' ? services.shared : undefined;
     if (config.store === 'redis' && !shared) throw new Error('ratelimit with store: redis needs the redis section (the config check should have said so)');
-    const limits = config.limits.map((limit) => ({ ...limit, header: limit.header?.toLowerCase() }));
+    // Everything a limit needs per request that does not depend on the request, built here once.
+    const limits = config.limits.map((limit) => ({
+      name: limit.name,
+      limit: limit.limit,
+      windowSeconds: limit.windowSeconds,
+      windowMs: limit.windowSeconds * 1000,
+      burst: limit.burst ?? limit.limit,
+      keyPrefix: `${limit.name}|`,
+      by: limit.by,
+      header: limit.header?.toLowerCase(),
+    }));
+    const describePolicies = policiesDescriber(limits);
     const concurrency = config.concurrency ? { ...config.concurrency, header: config.concurrency.header?.toLowerCase() } : undefined;
     const outcomes = new WeakMap<RequestContext, Decision | 'open'>();
 
@@ -93,11 +104,18 @@ export const rateLimit = definePolicy({
     function specsFor(ctx: RequestContext): LimitSpec[] {
       const principal = ctx.principal;
       const cost = costOf(ctx);
-      return limits.map((limit) => {
-        const override = services!.overrides?.find(limit.name, principal?.consumerId, principal?.credentialId);
-        const effective = override ? { limit: override.limit, windowSeconds: override.windowSeconds ?? limit.windowSeconds, burst: override.burst ?? override.limit } : { limit: limit.limit, windowSeconds: limit.windowSeconds, burst: limit.burst ?? limit.limit };
-        return { key: `${limit.name}|${partitionKey(limit.by, limit.header, ctx)}`, name: limit.name, limit: effective.limit, windowMs: effective.windowSeconds * 1000, burst: effective.burst, cost };
-      });
+      const overrides = services!.overrides;
+      const specs: LimitSpec[] = [];
+      for (const limit of limits) {
+        const key = limit.keyPrefix + partitionKey(limit.by, limit.header, ctx);
+        const override = overrides?.find(limit.name, principal?.consumerId, principal?.credentialId);
+        specs.push(
+          override
+            ? { key, name: limit.name, limit: override.limit, windowMs: (override.windowSeconds ?? limit.windowSeconds) * 1000, burst: override.burst ?? override.limit, cost }
+            : { key, name: limit.name, limit: limit.limit, windowMs: limit.windowMs, burst: limit.burst, cost },
+        );
+      }
+      return specs;
     }
 
     async function consume(ctx: RequestContext, specs: LimitSpec[], now: number): Promise<Decision | 'open'> {

@@ -35,11 +35,14 @@ function partValue(kind: PartitionKind, header: string | undefined, ctx: Request
   }
 }
 
+/** A request's partition key under `kinds`, e.g. `consumer=con_1|route=payments`. */
 export function partitionKey(kinds: readonly PartitionKind[], header: string | undefined, ctx: RequestContext): string {
-  return kinds
-    .map((kind) => {
-      const value = partValue(kind, header, ctx);
-      return value === undefined ? `${kind}~ip=${encodeURIComponent(clientBucket(ctx.clientIp))}` : `${kind}=${encodeURIComponent(value)}`;
-    })
-    .join('|');
+  let key = '';
+  for (let i = 0; i < kinds.length; i++) {
+    const kind = kinds[i]!;
+    const value = partValue(kind, header, ctx);
+    const part = value === undefined ? `${kind}~ip=${encodeURIComponent(clientBucket(ctx.clientIp))}` : `${kind}=${encodeURIComponent(value)}`;
+    key = i === 0 ? part : `${key}|${part}`;
+  }
+  return key;
 }
