@@ -13,6 +13,8 @@ import { ConfigSchema, POLICIES_DESCRIPTION, type GatewayConfig } from './schema
 import { checkSemantics } from './semantics.js';
 import { expandContractRoutes } from './contract-routes.js';
 import { contractSecurityWarnings } from './contract-security.js';
+import { contractCacheOf, contractUses } from './contract-uses.js';
+import { prepareContracts, reportPreparations } from '../openapi/contract-prepare.js';
 import { checkStartRules } from './start-rules.js';
 import { applyServersPrefix } from './servers-prefix.js';
 import { resolveSecretReference, SECRET_REFERENCE } from './secret.js';
@@ -61,14 +63,26 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
     return { ok: false, issues: [{ path: '(file)', message: `cannot read ${path}: ${reason}` }] };
   }
-  return loadConfigText(text, env, { baseDir: dirname(resolve(path)), ...options });
+  const withBase = { baseDir: dirname(resolve(path)), ...options };
+  const parsed = parseConfigText(text);
+  if (!parsed.ok) return parsed;
+  // The contracts the config uses compile in a worker thread first (or come from the contract
+  // cache): the check below then finds them ready instead of compiling them on this thread.
+  const baseDir = withBase.baseDir;
+  reportPreparations(await prepareContracts(contractUses(parsed.raw, baseDir), contractCacheOf(parsed.raw, baseDir, env)));
+  return validateConfig(parsed.raw, env, withBase);
 }
 
 export function loadConfigText(text: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadResult {
+  const parsed = parseConfigText(text);
+  return parsed.ok ? validateConfig(parsed.raw, env, options) : parsed;
+}
+
+function parseConfigText(text: string): { ok: true; raw: unknown } | { ok: false; issues: ConfigIssue[] } {
   // YAML 1.2 is a superset of JSON, so one parser reads both; duplicate keys are errors.
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (document.errors.length > 0) return { ok: false, issues: document.errors.map(describeSyntaxError) };
-  return validateConfig(document.toJS(), env, options);
+  return { ok: true, raw: document.toJS() };
 }
 
 export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadResult {

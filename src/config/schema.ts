@@ -364,6 +364,13 @@ export const ConfigSchema = Type.Object(
     policies: Policies,
     routes: Type.Array(Route, { default: [], description: 'Routes, matched by host, method and path (static segments before parameters). At least one, here or from contractRoutes.' }),
     contractRoutes: Type.Array(ContractRoutes, { default: [], description: 'Routes generated from OpenAPI documents, added after `routes`.' }),
+    contractCache: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'false: every start compiles every contract whole (in a worker thread) and nothing is written to disk.' }),
+        dir: Type.Optional(Type.String({ filePath: true, description: "Folder of the cache (created 0700), relative to the config file; default: $XDG_CACHE_HOME/portcullis/contracts, else ~/.cache/portcullis/contracts. It must be owned by the gateway's user and writable by no one else, or it is not used." })),
+      },
+      { additionalProperties: false, default: {}, description: 'Which OpenAPI contracts are known to compile (by SHA-256 of the contract, Ajv version and gateway version), kept across restarts so that an unchanged contract is not compiled whole again. Holds no code; checked before use.' },
+    ),
   },
   {
     additionalProperties: false,

@@ -65,6 +65,9 @@ export const LOG_EVENTS = {
   'respond.policy_failed': { level: 'error', meaning: 'A respond-phase policy failed on a problem response.' },
   'log.policy_failed': { level: 'error', meaning: 'A log-phase policy failed.' },
   'auth.client_blocked': { level: 'warn', meaning: 'A client IP failed authentication too often: it is refused (429) for the block time.' },
+  'contract.prepared': { level: 'info', meaning: 'An OpenAPI contract the config uses is ready, and from where: `memory` (known in this process), `cache` (a checked contract-cache entry), `compiled` (whole, in a worker thread) or `failed` (it does not compile: the config check reports why).' },
+  'contract.cache_refused': { level: 'warn', meaning: 'The contract cache was not used (its folder or file is owned by another user, writable by others, not a plain file, or its content does not match its digest or the contract), or could not be written: the contract was compiled whole instead.' },
+  'contract.compile_fallback': { level: 'warn', meaning: 'A contract could not be compiled in a worker thread: it was compiled on the serving thread instead (requests wait meanwhile).' },
   'validate.contract_loaded': { level: 'debug', meaning: 'An OpenAPI contract was compiled: how many operations, how long it took.' },
   'validate.response_drift': { level: 'warn', meaning: 'An upstream response does not match the contract (reported, or blocked with 502 in block mode).' },
   // Upstreams

@@ -20,13 +20,9 @@ import { formFieldSpecs, isJsonMediaType, parameterSpecs, planAt } from './param
 import { convertDocument, documentResource, DOCUMENT_BASE } from './schema-convert.js';
 import { explainingValidator, indexCompositions } from './composition-errors.js';
 import { addStrictFormats } from './formats.js';
+import { contractVerdict, type ContractOptions } from './contract-verdicts.js';
 
-export interface ContractOptions {
-  /** Object schemas that list properties refuse unknown request-body properties. */
-  readonly strictBodies: boolean;
-  /** Compile response validators too. */
-  readonly responses: boolean;
-}
+export type { ContractOptions } from './contract-verdicts.js';
 
 export type BodyKind = 'json' | 'form' | 'other';
 
@@ -114,16 +110,37 @@ interface ContractAjv {
   compile(schema: Record<string, unknown>): ValidateFunction;
 }
 
-function explaining(ajv: Ajv2020, documents: ReadonlyArray<readonly [string, Record<string, unknown>]>): ContractAjv {
+function explaining(ajv: Ajv2020, documents: ReadonlyArray<readonly [string, Record<string, unknown>]>, onFirstUse: boolean): ContractAjv {
   const ids = new Map<object, string>();
   for (const [id, converted] of documents) {
     ajv.addSchema(documentResource(id, converted), undefined, undefined, false);
     if (!ids.has(converted)) ids.set(converted, id);
   }
-  return { compile: (schema) => explainingValidator({ ajv, ids }, ajv.compile(schema)) };
+  return { compile: (schema) => explainingValidator({ ajv, ids }, onFirstUse ? compiledOnFirstCall(ajv, schema) : ajv.compile(schema)) };
 }
 
-export function compileContract(document: OpenApiDocument, options: ContractOptions): CompiledContract {
+/**
+ * A validator that Ajv compiles when it is first called: for a contract a worker thread has
+ * already compiled whole (contract-prepare.ts), so it is known to compile. An operation nobody
+ * calls is never compiled in the serving thread (Ajv's compile was 2.6 s of 3.7 s for a
+ * 500-operation contract, issue 16); the first request of an operation pays its own compile.
+ */
+function compiledOnFirstCall(ajv: Ajv2020, schema: Record<string, unknown>): ValidateFunction {
+  let inner: ValidateFunction | undefined;
+  const validate = function compiledOnFirstCall(data: unknown): boolean {
+    inner ??= ajv.compile(schema);
+    const ok = inner(data) as boolean;
+    validate.errors = inner.errors;
+    return ok;
+  } as ValidateFunction;
+  return validate;
+}
+
+/**
+ * Compiles every validator of a contract; `onFirstUse`: each when first called instead (only for
+ * a contract known to compile: Ajv's errors would otherwise surface on a request).
+ */
+export function compileContract(document: OpenApiDocument, options: ContractOptions, onFirstUse = false): CompiledContract {
   const started = performance.now();
   const convert = (strictObjects: boolean, direction: 'request' | 'response') => convertDocument(document.raw, { version: document.version, strictObjects, direction, knownFormats: KNOWN_FORMATS });
   const plainDocument = convert(false, 'request');
@@ -133,10 +150,10 @@ export function compileContract(document: OpenApiDocument, options: ContractOpti
   const plain = documentResource(CONTRACT_ID, plainDocument);
   // Meta-validation is skipped: the converter has produced every keyword, and Ajv's compile
   // (strict) refuses anything malformed in what it compiles.
-  const bodies = explaining(newAjv(), [[CONTRACT_ID, strictDocument ?? plainDocument]]);
-  const params = explaining(newAjv(), [[CONTRACT_ID, plainDocument], [STRICT_ID, strictDocument ?? plainDocument]]);
+  const bodies = explaining(newAjv(), [[CONTRACT_ID, strictDocument ?? plainDocument]], onFirstUse);
+  const params = explaining(newAjv(), [[CONTRACT_ID, plainDocument], [STRICT_ID, strictDocument ?? plainDocument]], onFirstUse);
   // Responses: as the document says (no strict objects), read in the response direction.
-  const responsesAjv = responseDocument ? explaining(newAjv(), [[CONTRACT_ID, responseDocument]]) : undefined;
+  const responsesAjv = responseDocument ? explaining(newAjv(), [[CONTRACT_ID, responseDocument]], onFirstUse) : undefined;
 
   const operations = document.operations.map((operation) => {
     try {
@@ -332,7 +349,11 @@ export function loadContract(path: string, options: ContractOptions): CompiledCo
     hit.stamp = stamp;
     return touch(key, hit);
   }
-  const compiled = compileContract(parseOpenApi(bytes), options);
+  // A worker thread may already have compiled these bytes (contract-prepare.ts): then the verdict
+  // stands for the load-time check, and the validators compile when first used.
+  const verdict = contractVerdict(hash, options);
+  if (verdict?.ok === false) throw new ContractError('', verdict.message);
+  const compiled = compileContract(parseOpenApi(bytes), options, verdict?.ok === true);
   cache.set(key, { stamp, hash, compiled });
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
   return compiled;

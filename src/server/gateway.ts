@@ -20,6 +20,7 @@ import { createListenerServer } from './listener-server.js';
 import type { ListenerTls } from './listener-tls.js';
 import { ExpiryWatch } from '../pki/expiry-watch.js';
 import { knownCertificates, upstreamServerCertificate } from './certificate-inventory.js';
+import { logContractPreparations } from './contract-events.js';
 import { ConfigReloader, type ReloadResult } from './reloader.js';
 import { openListenerTls, reloadListenerTls, watchListenerTlsFiles, type ListenerEntry, type ListenerTlsDeps } from './listener-tls-reload.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';
@@ -80,9 +81,11 @@ export class Gateway {
     this.#services = services;
     this.#role = options.cluster ?? { admin: true, duties: true };
     this.#runtime = this.#build(options.config);
+    logContractPreparations(this.#runtime.logger, services.metrics);
     this.#reloader = new ConfigReloader(
       {
         current: () => this.#runtime,
+        contractsPrepared: () => logContractPreparations(this.#runtime.logger, services.metrics),
         build: (config) => this.#build(config),
         install: (next) => (this.#runtime = next),
         provide: (config) => services.provide(config),

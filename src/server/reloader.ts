@@ -23,6 +23,8 @@ export interface ReloadTarget {
   install(next: Runtime): void;
   /** Opens the services `config`'s policies require, or says why only a restart can (service-provision.ts). */
   provide(config: GatewayConfig): Promise<ProvideResult>;
+  /** Logs how the contracts of a config just loaded from the file were made ready (compiled in a worker, from the cache). */
+  contractsPrepared(): void;
   /** Applies the listeners' TLS part; false when anything else about the listeners changed. */
   applyListenerTls(config: GatewayConfig): boolean;
 }
@@ -61,7 +63,9 @@ export class ConfigReloader {
   async reloadFromFile(): Promise<ReloadResult> {
     const path = this.file.path;
     if (!path) return { ok: false, issues: [{ path: '(file)', message: 'the gateway was not started from a file' }] };
+    // Its contracts compile in a worker thread meanwhile: requests are served throughout.
     const loaded = await loadConfigFile(path, this.file.env);
+    this.target.contractsPrepared();
     if (!loaded.ok) {
       this.target.current().logger.error({ event: 'config.reload_rejected', file: path, errors: loaded.issues.map(formatIssue) }, 'new config is invalid: the previous config keeps serving');
       return loaded;
