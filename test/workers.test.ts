@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseWorkers } from '../src/cli/start-command.js';
+import { makeTestPki } from './helpers/certs.js';
 import { spawnCli, type CliProcess } from './helpers/cli.js';
 import { eventually, freePort, httpRequest, startUpstream, type Reply, type TestUpstream } from './helpers/index.js';
 import { AdminClient, KEY_ENV } from './helpers/keys.js';
@@ -159,8 +160,10 @@ describe('portcullis start --workers 2', () => {
     for (const reply of completed) {
       assert.equal(reply.status, 200);
       const requestId = reply.text.replace('finished ', '');
-      const line = lines(cli).find((candidate) => candidate.type === 'access' && candidate.requestId === requestId);
-      assert.equal(line?.worker, 1, 'completed on the worker that was not killed');
+      // The access-log line is written as the response ends: it may reach the output after the reply.
+      const line = () => lines(cli).find((candidate) => candidate.type === 'access' && candidate.requestId === requestId);
+      await eventually(() => line() !== undefined, `the access-log line of ${requestId}`);
+      assert.equal(line()!.worker, 1, 'completed on the worker that was not killed');
     }
     await eventually(() => lines(cli).some((line) => line.event === 'cluster.worker_started' && line.slot === 2 && line.pid !== killed), 'a new worker 2 started');
     const after = lines(cli).length;
@@ -199,6 +202,48 @@ test('a worker that cannot start ends the start with its reason and exit 1, with
   } finally {
     cli.child.kill('SIGKILL');
     await new Promise((resolve) => taken.close(resolve));
+  }
+});
+
+test('a replacement worker that crashes as it boots is retried with growing delays, logged and counted, until it can start', async () => {
+  // The listener's certificate disappears after the start: a replacement worker cannot open it.
+  const pki = await makeTestPki();
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-workers-crashloop-'));
+  const certFile = join(dir, 'server.crt');
+  copyFileSync(pki.serverCert, certFile);
+  const adminPort = await freePort();
+  const file = join(dir, 'portcullis.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      listeners: [{ name: 'public', host: '127.0.0.1', port: 0, tls: { certFile, keyFile: pki.serverKey, watchFiles: false } }],
+      admin: { host: '127.0.0.1', port: adminPort },
+      upstreams: { backend: { targets: ['http://127.0.0.1:9'] } },
+      routes: [{ name: 'all', methods: ['GET'], path: '/*', upstream: 'backend' }],
+      lifecycle: { watchConfigFile: false },
+    }),
+  );
+  const cli = spawnCli(['start', '--config', file, '--workers', '2']);
+  try {
+    await cli.waitForLine(/"event":"cluster\.started"/);
+    renameSync(certFile, `${certFile}.away`);
+    const killed = workerPid(cli, 2);
+    process.kill(killed, 'SIGKILL');
+    const exits = () => lines(cli).filter((line) => line.event === 'cluster.worker_exited' && line.slot === 2);
+    await eventually(() => exits().length >= 3, 'worker 2 was killed, then failed to boot twice', 120_000);
+    const [kill, ...failures] = exits();
+    assert.equal(kill!.signal, 'SIGKILL');
+    assert.equal(kill!.restartInMs, 0, 'a worker that dies once is replaced at once');
+    assert.deepEqual(failures.slice(0, 2).map((line) => line.restartInMs), [250, 500], 'each boot failure waits twice as long');
+    assert.match(String(failures[0]!.startFailure), /server\.crt/);
+    const metrics = (await httpRequest(`http://127.0.0.1:${adminPort}/metrics`)).text;
+    assert.equal(counterValue(metrics, 'portcullis_cluster_worker_exits_total{reason="SIGKILL"}'), 1);
+    assert.ok(counterValue(metrics, 'portcullis_cluster_worker_exits_total{reason="exit code 1"}') >= 2);
+    assert.equal(counterValue(metrics, 'portcullis_cluster_workers'), 1, 'the lead kept serving meanwhile');
+    renameSync(`${certFile}.away`, certFile);
+    await eventually(() => lines(cli).some((line) => line.event === 'cluster.worker_started' && line.slot === 2 && line.pid !== killed), 'worker 2 started once the certificate was back', 120_000);
+  } finally {
+    cli.child.kill('SIGKILL');
   }
 });
 
