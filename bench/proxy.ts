@@ -92,6 +92,21 @@ async function startTargets(rows: Row[], ctx: RowContext): Promise<Target[]> {
   return targets;
 }
 
+/** Checks that the row's policy acts (rows.ts `proof`); returns why not, or undefined. */
+async function prove(target: Target): Promise<string | undefined> {
+  const proof = target.row.proof;
+  if (!proof) return undefined;
+  const response = await fetch(`${target.base}${proof.path}`, {
+    method: proof.method,
+    headers: { ...(proof.body ? { 'content-type': 'application/json' } : {}), ...proof.headers },
+    ...(proof.body ? { body: proof.body } : {}),
+  });
+  await response.arrayBuffer();
+  if (response.status !== proof.status) return `policy not acting: ${proof.method} ${proof.path} answered ${response.status}, expected ${proof.status}`;
+  if (proof.header && !response.headers.has(proof.header)) return `policy not acting: no ${proof.header} header`;
+  return undefined;
+}
+
 function request(target: Target, method: Method): WrkRequest {
   return method === 'GET'
     ? { url: `${target.base}/v1/accounts/123`, headers: target.headers }
@@ -110,6 +125,10 @@ async function main(): Promise<void> {
   const cases: (Case & { target: Target })[] = started.flatMap((target) =>
     methods.map((method) => ({ rowId: target.row.id, label: target.row.label, method, baseline: target.row.baseline, runs: [], errors: [], target })),
   );
+  for (const c of cases) {
+    const wrong = await prove(c.target).catch((error: unknown) => String(error));
+    if (wrong) c.errors.push(wrong);
+  }
   const run = async (c: (typeof cases)[number], durationSeconds: number) => runWrk(request(c.target, c.method), { durationSeconds, connections, threads });
   for (const c of cases) await run(c, warmupSeconds).catch((error: unknown) => c.errors.push(`warm-up: ${String(error)}`));
   for (let round = 1; round <= rounds; round++) {

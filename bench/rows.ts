@@ -41,6 +41,18 @@ export interface Row {
   extra?: (ctx: RowContext) => Record<string, unknown>;
   /** The full pipeline: default policies on and the access log written to a file. */
   deployment?: boolean;
+  /** A request the row's policy must visibly act on, checked before load so a row never measures a policy that is not there. */
+  proof?: Proof;
+}
+
+/** Sent once without the row's headers unless `headers` says otherwise; passes when the answer has `status` (and `header`, if given). */
+export interface Proof {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  status: number;
+  header?: string;
 }
 
 const bearer = (ctx: RowContext) => ({ authorization: `Bearer ${ctx.store.key}` });
@@ -52,12 +64,14 @@ const validate = (ctx: RowContext) => ({ contract: ctx.contract, pathPrefix: '/v
 const scopes = { scopes: ['accounts:read'], methods: { POST: ['payments:write'] } };
 const geo = { denyCountries: ['KP', 'IR'], headers: ['country'] };
 /** Limits high enough that nothing is refused: the cost of checking is what is measured. */
+const unauthenticated: Proof = { method: 'GET', path: '/v1/accounts/123', status: 401 };
+const limited: Proof = { method: 'GET', path: '/v1/accounts/123', status: 200, header: 'ratelimit-policy' };
 const limits = (store: 'memory' | 'redis', by: string) => ({ store, onStoreFailure: 'closed', limits: [{ name: 'per-second', limit: 1_000_000_000, windowSeconds: 1, by: [by] }] });
 
 export const ROWS: Row[] = [
   { id: 'reference', label: 'node:http + undici reference', baseline: 'reference', transport: 'reference' },
   { id: 'bare', label: 'Portcullis, no policies', baseline: 'reference', transport: 'http', policies: () => ({}) },
-  { id: 'apikey', label: 'API key (auth-apikey)', baseline: 'reference', transport: 'http', policies: () => ({ 'auth-apikey': {} }), headers: bearer, extra: withStore },
+  { id: 'apikey', label: 'API key (auth-apikey)', baseline: 'reference', transport: 'http', policies: () => ({ 'auth-apikey': {} }), headers: bearer, extra: withStore, proof: unauthenticated },
   {
     id: 'jwt',
     label: 'JWT (auth-jwt, ES256, static key)',
@@ -65,13 +79,14 @@ export const ROWS: Row[] = [
     transport: 'http',
     policies: (ctx) => ({ 'auth-jwt': { issuers: [{ issuer: JWT_ISSUER, keys: [ctx.jwt.jwk], algorithms: ['ES256'] }], audiences: [JWT_AUDIENCE], typ: 'at+jwt' } }),
     headers: (ctx) => ({ authorization: `Bearer ${ctx.jwt.token}` }),
+    proof: unauthenticated,
   },
-  { id: 'scope', label: 'API key + scope (authorize)', baseline: 'reference', transport: 'http', policies: () => ({ 'auth-apikey': {}, authorize: scopes }), headers: bearer, extra: withStore },
-  { id: 'ratelimit-memory', label: 'rate limit, memory', baseline: 'reference', transport: 'http', policies: () => ({ ratelimit: limits('memory', 'ip') }) },
-  { id: 'ratelimit-redis', label: 'rate limit, Redis', baseline: 'reference', transport: 'http', policies: () => ({ ratelimit: limits('redis', 'ip') }), extra: (ctx) => ({ redis: ctx.redis }) },
-  { id: 'validate', label: 'OpenAPI validation', baseline: 'reference', transport: 'http', policies: (ctx) => ({ validate: validate(ctx) }) },
+  { id: 'scope', label: 'API key + scope (authorize)', baseline: 'reference', transport: 'http', policies: () => ({ 'auth-apikey': {}, authorize: scopes }), headers: bearer, extra: withStore, proof: unauthenticated },
+  { id: 'ratelimit-memory', label: 'rate limit, memory', baseline: 'reference', transport: 'http', policies: () => ({ ratelimit: limits('memory', 'ip') }), proof: limited },
+  { id: 'ratelimit-redis', label: 'rate limit, Redis', baseline: 'reference', transport: 'http', policies: () => ({ ratelimit: limits('redis', 'ip') }), extra: (ctx) => ({ redis: ctx.redis }), proof: limited },
+  { id: 'validate', label: 'OpenAPI validation', baseline: 'reference', transport: 'http', policies: (ctx) => ({ validate: validate(ctx) }), proof: { method: 'POST', path: '/v1/payments', body: '{"amount":"a lot"}', status: 400 } },
   { id: 'sanitize', label: 'sanitize (every body string)', baseline: 'reference', transport: 'http', policies: () => ({ sanitize: { body: {} } }) },
-  { id: 'geo', label: 'geo (country lookup, deny list)', baseline: 'reference', transport: 'http', policies: () => ({ geo }), headers: () => forwarded, extra: () => trusted },
+  { id: 'geo', label: 'geo (country lookup, deny list)', baseline: 'reference', transport: 'http', policies: () => ({ geo }), headers: () => forwarded, extra: () => trusted, proof: { method: 'GET', path: '/v1/accounts/123', headers: { 'x-forwarded-for': '175.45.176.1' }, status: 403 } },
   { id: 'tls-reference', label: 'TLS listener, no policies (via stunnel)', baseline: 'tls-reference', transport: 'tls', policies: () => ({}) },
   { id: 'mtls', label: 'mTLS + auth-mtls, CRL (via stunnel)', baseline: 'tls-reference', transport: 'mtls', policies: () => ({ 'auth-mtls': { consumerUri: { issuers: ['CN=Bench CA'] } } }) },
   {
@@ -83,6 +98,7 @@ export const ROWS: Row[] = [
     policies: (ctx) => ({ 'auth-apikey': {}, authorize: scopes, ratelimit: limits('memory', 'consumer'), validate: validate(ctx), geo }),
     headers: (ctx) => ({ ...bearer(ctx), ...forwarded }),
     extra: (ctx) => ({ ...withStore(ctx), ...trusted }),
+    proof: unauthenticated,
   },
 ];
 
