@@ -6,7 +6,6 @@
  * target for bodiless idempotent requests; a slow upstream is not retried (it may still be working,
  * and retrying would multiply its load).
  */
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import { OutboundRefusedError } from '../outbound/index.js';
@@ -18,7 +17,8 @@ import { requestHasBody } from '../http/request-body.js';
 import { BodyGuard } from './body-guard.js';
 import { buildUpstreamHeaders, endToEndHeaders } from './forwarding.js';
 import type { CompiledRoute, Runtime } from './runtime.js';
-import { EMPTY_RESPONSE_BODY, UpstreamResponseBody } from './response-body.js';
+import { EMPTY_RESPONSE_BODY, UNREAD_RESPONSE_BODY, UpstreamResponseBody } from './response-body.js';
+import { UpstreamExchange, type UpstreamHead } from './upstream-exchange.js';
 import type { UpstreamTarget } from './upstream.js';
 
 export interface ProxyHooks {
@@ -36,55 +36,42 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   const buffered = ctx.bufferedBody ?? arrived;
   const hasBody = buffered ? buffered.length > 0 : requestHasBody(ctx.req);
   const guard = hasBody && !buffered ? new BodyGuard(ctx.req, ctx.maxBodyBytes, bodyIdleTimeoutMs, (count) => (ctx.bytesIn += count)) : undefined;
-  // undici takes an EventEmitter as its abort signal; an AbortController costs a DOMException per
-  // request (measured: ~9% of the proxy's CPU time under load).
-  const abort = new EventEmitter();
-  let clientLeft = false;
-  const abortIfClientLeft = () => {
-    if (res.writableFinished) return;
-    clientLeft = true;
-    abort.emit('abort');
-  };
-  res.once('close', abortIfClientLeft);
+  // One object per request receives the upstream's answer (undici's dispatch API) and stands for
+  // the client: if it leaves, the upstream request is aborted.
+  const exchange = new UpstreamExchange(ctx, res);
   const path = route.upstreamPath(ctx.path, ctx.params) + ctx.search;
   if (hasBody && !buffered && ctx.req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
 
-  try {
-    for (let attempt = 1; ; attempt++) {
-      const target = upstream.pick();
-      ctx.upstream.target = target.origin;
-      ctx.upstream.attempts = attempt;
-      const sentAt = performance.now();
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await target.pool.request({
-          method: ctx.method as Dispatcher.HttpMethod,
-          path: target.basePath + path,
-          headers: upstreamHeaders(buildUpstreamHeaders(ctx, upstream.forwarding, target.host), buffered, route.pipeline.readsResponseBody),
-          body: buffered ?? guard ?? null,
-          signal: abort,
-        });
-      } catch (error) {
-        if (guard?.failure) throw guard.failure;
-        if (clientLeft) {
-          ctx.logFields.clientAborted = true;
-          return;
-        }
-        const failure = classifyUpstreamError(error, upstream.config.headersTimeoutMs, upstream.config.connectTimeoutMs);
-        if (failure.targetAtFault) upstream.reportFailure(target, failure.error.code);
-        if (failure.retryable && upstream.mayRetry(ctx.method, hasBody, attempt)) {
-          runtime.logger.warn({ event: 'upstream.retry', requestId: ctx.requestId, upstream: upstream.name, target: target.origin, attempt, code: failure.error.code }, 'retrying on the next target');
-          continue;
-        }
-        throw failure.error;
+  for (let attempt = 1; ; attempt++) {
+    const target = upstream.pick();
+    ctx.upstream.target = target.origin;
+    ctx.upstream.attempts = attempt;
+    const sentAt = performance.now();
+    let head: UpstreamHead;
+    try {
+      head = await exchange.send(target.pool, {
+        method: ctx.method as Dispatcher.HttpMethod,
+        path: target.basePath + path,
+        headers: upstreamHeaders(buildUpstreamHeaders(ctx, upstream.forwarding, target.host), buffered, route.pipeline.readsResponseBody),
+        body: buffered ?? guard ?? null,
+      }, target.origin);
+    } catch (error) {
+      if (guard?.failure) throw guard.failure;
+      if (exchange.clientLeft) {
+        ctx.logFields.clientAborted = true;
+        return;
       }
-      ctx.upstream.latencyMs = performance.now() - sentAt;
-      upstream.reportSuccess(target);
-      await streamResponse(ctx, response, res, target, hooks);
-      return;
+      const failure = classifyUpstreamError(error, upstream.config.headersTimeoutMs, upstream.config.connectTimeoutMs);
+      if (failure.targetAtFault) upstream.reportFailure(target, failure.error.code);
+      if (failure.retryable && upstream.mayRetry(ctx.method, hasBody, attempt)) {
+        runtime.logger.warn({ event: 'upstream.retry', requestId: ctx.requestId, upstream: upstream.name, target: target.origin, attempt, code: failure.error.code }, 'retrying on the next target');
+        continue;
+      }
+      throw failure.error;
     }
-  } finally {
-    res.off('close', abortIfClientLeft);
+    ctx.upstream.latencyMs = performance.now() - sentAt;
+    upstream.reportSuccess(target);
+    return streamResponse(ctx, head, exchange, res, target, route.pipeline.readsResponseBody, hooks);
   }
 }
 
@@ -124,33 +111,34 @@ function isBodiless(method: string, status: number): boolean {
   return method === 'HEAD' || status === 204 || status === 304;
 }
 
-async function streamResponse(ctx: RequestContext, response: Dispatcher.ResponseData, res: ServerResponse, target: UpstreamTarget, hooks: ProxyHooks): Promise<void> {
-  if (isBodiless(ctx.method, response.statusCode)) return sendBodiless(ctx, response, res, hooks);
-  const headers = endToEndHeaders(response.headers);
-  const body = new UpstreamResponseBody(ctx, response.body, headers, target.origin);
+/**
+ * Writes the head (after the respond phase) and sends the body: straight from the upstream when no
+ * respond-phase policy reads it, else through the response-body seam.
+ */
+async function streamResponse(ctx: RequestContext, head: UpstreamHead, exchange: UpstreamExchange, res: ServerResponse, target: UpstreamTarget, readsBody: boolean, hooks: ProxyHooks): Promise<void> {
+  if (isBodiless(ctx.method, head.statusCode)) return sendBodiless(ctx, head, exchange, res, hooks);
+  const headers = endToEndHeaders(head.headers);
+  const body = readsBody ? new UpstreamResponseBody(ctx, exchange.readable(), headers, target.origin) : UNREAD_RESPONSE_BODY;
   try {
-    await hooks.writeHead(ctx, response.statusCode, headers, body);
+    await hooks.writeHead(ctx, head.statusCode, headers, body);
   } catch (error) {
     // A respond-phase policy refused this response: none of it is sent, so free the connection.
-    body.discard();
+    if (body instanceof UpstreamResponseBody) body.discard();
+    else exchange.discard();
     throw error;
   }
-  await body.deliver(res);
+  if (body instanceof UpstreamResponseBody) await body.deliver(res);
+  else exchange.deliver();
 }
 
-async function sendBodiless(ctx: RequestContext, response: Dispatcher.ResponseData, res: ServerResponse, hooks: ProxyHooks): Promise<void> {
+async function sendBodiless(ctx: RequestContext, head: UpstreamHead, exchange: UpstreamExchange, res: ServerResponse, hooks: ProxyHooks): Promise<void> {
   // Nothing is coming, and a length mismatch error from undici is not the client's business.
-  response.body.on('error', () => {});
-  response.body.resume();
-  const headers = endToEndHeaders(response.headers);
+  exchange.ignoreBody();
+  const headers = endToEndHeaders(head.headers);
   // RFC 9110 §8.6: a 204 carries no Content-Length (a 304 or a HEAD answer may).
-  if (response.statusCode === 204) delete headers['content-length'];
-  await hooks.writeHead(ctx, response.statusCode, headers, EMPTY_RESPONSE_BODY);
-  if (res.destroyed) return;
-  await new Promise<void>((resolve) => {
-    res.once('close', resolve);
-    res.end();
-  });
+  if (head.statusCode === 204) delete headers['content-length'];
+  await hooks.writeHead(ctx, head.statusCode, headers, EMPTY_RESPONSE_BODY);
+  if (!res.destroyed) res.end();
 }
 
 interface ClassifiedFailure {

@@ -36,6 +36,25 @@ export const EMPTY_RESPONSE_BODY: ResponseBody = Object.freeze({
   transform: () => {},
 });
 
+/**
+ * The body seam of a route with no respond-phase policy that reads bodies (PolicyHandlers.
+ * respondReadsBody): the body streams from the upstream to the client untouched, so a policy that
+ * reaches for it anyway breaks that contract and fails loudly (500) rather than reading nothing.
+ */
+export const UNREAD_RESPONSE_BODY: ResponseBody = Object.freeze({
+  read: () => Promise.reject(undeclaredRead()),
+  replace: () => {
+    throw undeclaredRead();
+  },
+  transform: () => {
+    throw undeclaredRead();
+  },
+});
+
+function undeclaredRead(): Error {
+  return new Error('a respond-phase policy used the response body without declaring respondReadsBody');
+}
+
 export class UpstreamResponseBody implements ResponseBody {
   private peeked: Promise<PeekedBody> | undefined;
   private reading: Promise<Buffer | undefined> | undefined;
