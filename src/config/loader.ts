@@ -33,7 +33,9 @@ let compiledSchema: ValidateFunction | undefined;
 const configValidator = (): ValidateFunction => (compiledSchema ??= compileConfigSchema());
 
 function compileConfigSchema(): ValidateFunction {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, code: { optimize: false } });
+  // validateSchema off: checking our own fixed schema against the JSON Schema meta-schema compiled
+  // that meta-schema first, on every start (strict mode still refuses any unknown keyword).
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, validateSchema: false, code: { optimize: false } });
   ajv.addKeyword({
     keyword: 'secret',
     type: 'string',

@@ -91,6 +91,10 @@ function newAjv(): Ajv2020 {
     // alternative (composition-errors.ts); neither is ever sent to the client.
     verbose: true,
     code: { optimize: process.env.AJV_OPT === '1' },
+    // The schemas compiled here are the converter's output and the small wrappers built below, not
+    // user input: meta-validating them compiled the 2020-12 meta-schema in each instance first
+    // (hundreds of milliseconds, on the first request of a contract compiled on first use).
+    validateSchema: false,
   });
   addStrictFormats(ajv);
   return ajv;
