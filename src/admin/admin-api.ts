@@ -59,7 +59,7 @@ export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}
     const requestId = randomUUID();
     try {
       if (!authenticate || !deps.consumers || !deps.keys) throw new GatewayError('route.not_found', { detail: 'The admin API is off: configure admin.token, store and apiKeys.' });
-      const principal = authenticate(req);
+      const principal = await authenticate(req);
       const match = router.match(req.method ?? 'GET', '', path);
       if (match.kind === 'method_not_allowed') throw new GatewayError('route.method_not_allowed', { headers: { allow: match.allow.join(', ') } });
       if (match.kind === 'not_found' || !Object.values(match.params).every((value) => PATH_PARAM.test(value))) throw new GatewayError('route.not_found', { detail: 'No such admin endpoint.' });

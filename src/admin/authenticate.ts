@@ -16,7 +16,7 @@ import { normalizeIp } from '../net/client-ip.js';
 import type { AdminRoute } from './route.js';
 
 /** Turns a request into its principal; throws GatewayError (401, 429, 400) when it cannot. */
-export type AdminAuthenticator = (req: IncomingMessage) => AdminPrincipal;
+export type AdminAuthenticator = (req: IncomingMessage) => AdminPrincipal | Promise<AdminPrincipal>;
 
 export interface BootstrapTokenOptions {
   readonly token: SecretValue;
@@ -34,17 +34,19 @@ export const ALL_PERMISSIONS = '*';
  */
 export function bootstrapTokenAuthenticator(options: BootstrapTokenOptions): AdminAuthenticator {
   const expected = digest(options.token.reveal());
+  /** Counted before the answer: under `--workers` the count is the primary's (see AuthFailureTracker). */
+  async function refuseToken(clientIp: string, now: number): Promise<never> {
+    await options.failures?.recordFailure(clientIp, now);
+    options.logger().warn({ event: 'admin.auth_failed', clientIp }, 'admin API: missing or wrong token');
+    throw new GatewayError('admin.unauthorized', { detail: 'Send the admin token as Authorization: Bearer <token>.', headers: { 'www-authenticate': 'Bearer realm="portcullis-admin"' } });
+  }
   return function authenticateBootstrapToken(req) {
     const clientIp = normalizeIp(req.socket.remoteAddress);
     const now = options.clock.now();
     const blockedFor = options.failures?.blockedForSeconds(clientIp, now) ?? 0;
     if (blockedFor > 0) throw new GatewayError('auth.too_many_failures', { detail: 'Too many failed attempts; try again later.', headers: { 'retry-after': String(blockedFor) } });
     const presented = bearerToken(req);
-    if (presented === '' || !timingSafeEqual(digest(presented), expected)) {
-      options.failures?.recordFailure(clientIp, now);
-      options.logger().warn({ event: 'admin.auth_failed', clientIp }, 'admin API: missing or wrong token');
-      throw new GatewayError('admin.unauthorized', { detail: 'Send the admin token as Authorization: Bearer <token>.', headers: { 'www-authenticate': 'Bearer realm="portcullis-admin"' } });
-    }
+    if (presented === '' || !timingSafeEqual(digest(presented), expected)) return refuseToken(clientIp, now);
     return { kind: 'bootstrap-token', id: 'bootstrap', permissions: [ALL_PERMISSIONS], ip: clientIp };
   };
 }

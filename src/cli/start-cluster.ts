@@ -14,6 +14,9 @@ import { BoundedDestination } from '../observability/log-destination.js';
 import { ClusterPrimary, migrateOnce } from '../server/cluster-primary.js';
 import { tagLogLines, WorkerLink, workerConfig } from '../server/cluster-worker.js';
 import { Gateway } from '../server/gateway.js';
+import { processChannel } from '../server/counter-services.js';
+import { CounterHost } from '../ratelimit/counter-host.js';
+import type { Worker } from 'node:cluster';
 import { dirname, resolve } from 'node:path';
 import { crashReason } from './crash-reason.js';
 import { CLOSE_GRACE_MS, installLastResort, LOG_FLUSH_MS, shutdownAndExit } from './signals.js';
@@ -34,7 +37,14 @@ export async function startPrimary(options: { configPath: string; configText: st
   const logger = createLogger({ level: config.logging.level, redactHeaders: config.logging.redactHeaders }, destination);
   const secrets = collectSecrets(config);
   const exit = (code: number) => void destination.flushWithin(LOG_FLUSH_MS).finally(() => process.exit(code));
-  const primary = new ClusterPrimary({ ...options, config, env: process.env, logger, stopGraceMs: CLOSE_GRACE_MS + LOG_FLUSH_MS });
+  // The in-memory limits of every worker, kept once (ratelimit/counter-host.ts): no limit multiplies by N.
+  const counters = new CounterHost({ bruteForce: config.bruteForce });
+  const onFork = (worker: Worker) => {
+    counters.attach(worker);
+    // Slots a dead worker held are given back; its requests in flight leave the total.
+    worker.once('exit', () => counters.detach(worker));
+  };
+  const primary = new ClusterPrimary({ ...options, config, env: process.env, logger, stopGraceMs: CLOSE_GRACE_MS + LOG_FLUSH_MS, onFork });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -88,7 +98,7 @@ export async function startWorker(slot: number): Promise<void> {
   let gateway: Gateway | undefined;
   installLastResort(() => gateway, () => secrets);
   try {
-    gateway = await Gateway.start({ config: workerConfig(loaded), logDestination: destination, cluster: link.role });
+    gateway = await Gateway.start({ config: workerConfig(loaded), logDestination: destination, cluster: link.role, sharedCounters: { channel: processChannel() } });
   } catch (error) {
     await link.failed(crashReason(error, secrets));
     process.exit(1);

@@ -287,7 +287,7 @@ export const ConfigSchema = Type.Object(
     ),
     overload: Type.Object(
       {
-        maxInFlight: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10000, description: 'Requests in flight on this process past which new ones get 503 overloaded at once (0: no limit).' }),
+        maxInFlight: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10000, description: 'Requests in flight on this gateway (all its workers under --workers) past which new ones get 503 overloaded at once (0: no limit).' }),
         retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 1, description: 'Retry-After sent with 503 overloaded.' }),
       },
       { additionalProperties: false, default: {}, description: 'Load shedding: refuse early instead of falling over.' },

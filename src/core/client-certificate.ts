@@ -48,9 +48,12 @@ export function blockedError(accounting: FailureAccounting): GatewayError | unde
   return new GatewayError('auth.too_many_failures', { detail: 'Too many failed attempts from this address; try again later.', headers: { 'retry-after': String(seconds) } });
 }
 
-/** Counts a refused certificate outcome when it should count (certificateFailureCounts). */
-export function countCertificateFailure(outcome: ClientCertificate | undefined, accounting: FailureAccounting): void {
-  if (certificateFailureCounts(outcome) && accounting.failures?.recordFailure(accounting.clientIp, accounting.now)) accounting.onBlocked();
+/**
+ * Counts a refused certificate outcome when it should count (certificateFailureCounts). Await it
+ * before answering: under `--workers` it settles once every worker knows of a block it starts.
+ */
+export async function countCertificateFailure(outcome: ClientCertificate | undefined, accounting: FailureAccounting): Promise<void> {
+  if (certificateFailureCounts(outcome) && (await accounting.failures?.recordFailure(accounting.clientIp, accounting.now))) accounting.onBlocked();
 }
 
 /** OpenSSL verification codes (as Node reports them) that deserve their own wording. */

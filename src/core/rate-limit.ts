@@ -56,10 +56,14 @@ export interface OverrideLookup {
   find(limitName: string, consumerId: string | undefined, credentialId: string | undefined): LimitOverride | undefined;
 }
 
-/** In-flight request counts per key on this node (the `concurrency` limit). */
+/**
+ * In-flight request counts per key on this node (the `concurrency` limit). In one process the
+ * answer is synchronous; under `--workers` the primary keeps the counts and the answer is a
+ * Promise, which rejects when the primary does not answer in time (the policy's fallback applies).
+ */
 export interface ConcurrencySlots {
   /** Takes a slot if fewer than `max` are taken; false when the key is at its maximum. */
-  tryAcquire(key: string, max: number): boolean;
+  tryAcquire(key: string, max: number): boolean | Promise<boolean>;
   /** Gives a slot back; called once for every successful tryAcquire. */
   release(key: string): void;
 }

@@ -26,8 +26,12 @@ export interface ApiKeyVerifier {
 export interface AuthFailureTracker {
   /** Seconds the client must wait, or 0 when it is not blocked. */
   blockedForSeconds(clientIp: string, now: number): number;
-  /** Counts a failure; true when this failure starts a block. */
-  recordFailure(clientIp: string, now: number): boolean;
+  /**
+   * Counts a failure; true when this failure starts a block. Under `--workers` the count is the
+   * primary's, and the Promise resolves once every worker knows of a block it starts: await it
+   * before answering, so the client's next attempt is refused whichever worker takes it.
+   */
+  recordFailure(clientIp: string, now: number): boolean | Promise<boolean>;
 }
 
 /** Where an issuer's verification keys come from, and how they are cached (auth-jwt). */
@@ -95,14 +99,22 @@ export interface ConsumerDirectory {
 
 /** What the ratelimit policy needs: the stores, overrides and in-flight counts of this node. */
 export interface RateLimitServices {
-  /** This node's memory: the `memory` store, and the `local` fallback when Redis fails. */
+  /**
+   * This node's memory: the `memory` store, and the `local` fallback when Redis fails. Under
+   * `--workers`, the primary's memory over IPC (shared by every worker), which can fail.
+   */
   readonly local: import('./rate-limit.js').RateLimitStore;
+  /**
+   * Under `--workers` only: this worker's own memory and slots, for `onStoreFailure: local` when
+   * the primary does not answer (limits then hold per worker). Never fails.
+   */
+  readonly lastResort?: { readonly store: import('./rate-limit.js').RateLimitStore; readonly concurrency: import('./rate-limit.js').ConcurrencySlots };
   /** Redis, shared by every node, when the redis section is configured. */
   readonly shared: import('./rate-limit.js').RateLimitStore | undefined;
   /** Per-consumer and per-key overrides from the store, when there is a store. */
   readonly overrides: import('./rate-limit.js').OverrideLookup | undefined;
   readonly concurrency: import('./rate-limit.js').ConcurrencySlots;
-  /** Counts a decision taken by the fallback because Redis failed. */
+  /** Counts a decision taken by the fallback because Redis (or, under `--workers`, the primary) failed. */
   fallbackUsed(route: string, mode: 'local' | 'open' | 'closed'): void;
   /** Counts a refusal, by the limit's name (or `concurrency`). */
   refused(route: string, limit: string): void;

@@ -126,7 +126,8 @@ export class AuthorizationServer implements BuiltinEndpoints {
       } catch (error) {
         if (error instanceof OAuthError && error.error === 'invalid_client') {
           ctx.logFields.authFailure = 'invalid_client';
-          if (this.failures?.recordFailure(ctx.clientIp, now)) {
+          // Awaited: under --workers the answer waits until every worker knows of a block.
+          if (await this.failures?.recordFailure(ctx.clientIp, now)) {
             this.logger.warn({ event: 'auth.client_blocked', clientIp: ctx.clientIp, requestId: ctx.requestId }, 'too many failed authentications: client blocked');
           }
         }

@@ -1,7 +1,9 @@
 /**
  * Brute-force protection: a client IP that fails authentication `maxFailures` times within a
  * window is refused for `blockSeconds` (429 auth.too_many_failures), before any key is checked.
- * In memory per node (shared limits across nodes come with the Redis-backed limiter). Memory is
+ * In memory per node (shared limits across nodes come with the Redis-backed limiter); with
+ * `--workers`, one throttle in the primary counts for every worker (ratelimit/counter-host.ts) and
+ * each worker checks a replica of its blocks (ratelimit/shared-failure-throttle.ts). Memory is
  * bounded: past `maxTrackedClients`, the oldest entries are dropped first.
  */
 import type { AuthFailureTracker } from '../core/services.js';
@@ -57,6 +59,16 @@ export class FailureThrottle implements AuthFailureTracker {
       return true;
     }
     return false;
+  }
+
+  /** When the block of this client's bucket ends, in ms (0: never blocked, or long over). */
+  blockedUntilMs(clientIp: string): number {
+    return this.#entries.get(clientBucket(clientIp))?.blockedUntil ?? 0;
+  }
+
+  /** The blocks in force at `now`, by client bucket (a new worker's replica starts from these). */
+  *activeBlocks(now: number): Iterable<{ bucket: string; untilMs: number }> {
+    for (const [bucket, entry] of this.#entries) if (entry.blockedUntil > now) yield { bucket, untilMs: entry.blockedUntil };
   }
 
   get trackedClients(): number {

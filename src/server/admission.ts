@@ -111,11 +111,15 @@ function refuseCleartext({ listener }: RequestFacts): Admission | undefined {
 /** Listener mode `required`: no request is served without a valid certificate, whatever the route. */
 function requireListenerCertificate({ tls, clientCertificate, runtime, ip, peerIp }: RequestFacts): Admission | undefined {
   if (tls?.mode !== 'required' || clientCertificate?.status === 'verified') return undefined;
-  return refuse(listenerCertificateRefusal(clientCertificate, ip.ok ? ip.clientIp : peerIp, runtime));
+  return listenerCertificateRefusal(clientCertificate, ip.ok ? ip.clientIp : peerIp, runtime);
 }
 
-/** 429 for a blocked client, else the certificate's problem, counted as an authentication failure. */
-function listenerCertificateRefusal(outcome: ClientCertificate | undefined, clientIp: string, runtime: Runtime): GatewayError {
+/**
+ * 429 for a blocked client, else the certificate's problem, counted as an authentication failure.
+ * The count is the one step here that may wait (under `--workers` it is the primary's, and a
+ * block it starts reaches every worker before the answer goes out), so it runs as an answer.
+ */
+function listenerCertificateRefusal(outcome: ClientCertificate | undefined, clientIp: string, runtime: Runtime): Admission {
   const accounting = {
     failures: runtime.authFailures,
     clientIp,
@@ -123,9 +127,14 @@ function listenerCertificateRefusal(outcome: ClientCertificate | undefined, clie
     onBlocked: () => runtime.logger.warn({ event: 'auth.client_blocked', clientIp }, 'too many failed authentications: client blocked'),
   };
   const blocked = blockedError(accounting);
-  if (blocked) return blocked;
-  countCertificateFailure(outcome, accounting);
-  return clientCertificateError(outcome)!;
+  if (blocked) return refuse(blocked);
+  return {
+    kind: 'answer',
+    async answer() {
+      await countCertificateFailure(outcome, accounting);
+      throw clientCertificateError(outcome)!;
+    },
+  };
 }
 
 /**

@@ -27,6 +27,7 @@ import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { openServices, type OpenedServices } from './services.js';
+import type { SharedCountersOptions } from './counter-services.js';
 import { listenOn } from './listen.js';
 import type { ClusterRole } from './cluster-messages.js';
 import { Outbound, type ConnectHook } from '../outbound/index.js';
@@ -45,6 +46,12 @@ export interface GatewayOptions {
   connectHook?: ConnectHook;
   /** Set in a `--workers N` worker (server/cluster-worker.ts): what it serves besides its listeners. */
   cluster?: ClusterRole;
+  /**
+   * Under `--workers`: the IPC channel to the primary (`process` in a cluster worker), which keeps
+   * the in-memory limits for every worker (server/counter-services.ts). Undefined: this process
+   * keeps its own, as with one process.
+   */
+  sharedCounters?: SharedCountersOptions;
 }
 
 export interface BoundListener {
@@ -111,7 +118,7 @@ export class Gateway {
       rateLimitNames: () => rateLimitNames(this.#runtime.config),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       // Always on, whatever bruteForce.enabled says: the admin token opens everything.
-      failures: new FailureThrottle({ ...options.config.bruteForce, enabled: true }),
+      failures: services.counters?.adminFailures ?? new FailureThrottle({ ...options.config.bruteForce, enabled: true }),
       logger: () => this.#runtime.logger,
       clock,
       typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
@@ -146,7 +153,7 @@ export class Gateway {
     const clock = options.clock ?? systemClock;
     const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders }, destination);
     const outbound = new Outbound({ hook: options.connectHook, lookup: options.lookup });
-    const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true }).catch(async (error: unknown) => {
+    const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true, sharedCounters: options.sharedCounters }).catch(async (error: unknown) => {
       await outbound.close();
       throw error;
     });
@@ -215,17 +222,33 @@ export class Gateway {
     this.#destination.write(line);
   }
 
-  /** Load shedding: past overload.maxInFlight, new requests get 503 at once (counted in onStart). */
+  /**
+   * Load shedding: past overload.maxInFlight, new requests get 503 at once (counted in onStart).
+   * Under `--workers` the count is the whole gateway's: this worker's, exact, plus the others' as
+   * the primary last told (one IPC hop old; this worker's alone while the primary does not answer).
+   */
   #overloaded(): boolean {
     const max = this.#runtime.config.overload.maxInFlight;
-    if (max === 0 || this.#inflight <= max) return false;
+    if (max === 0) return false;
+    const inflight = this.#inflight + (this.#services.counters?.client.othersInFlight ?? 0);
+    if (inflight <= max) return false;
     this.#services.metrics.shed.inc();
     const now = Date.now();
     if (now - this.#shedLoggedAt >= 10_000) {
       this.#shedLoggedAt = now;
-      this.logger.warn({ event: 'gateway.overloaded', inflight: this.#inflight, maxInFlight: max }, 'overloaded: shedding new requests with 503');
+      this.logger.warn({ event: 'gateway.overloaded', inflight, maxInFlight: max }, 'overloaded: shedding new requests with 503');
     }
     return true;
+  }
+
+  /**
+   * Tells the primary this worker's in-flight count (under `--workers`): at most once per turn,
+   * and only once it moved by 1% of overload.maxInFlight, so a steady load costs no messages.
+   */
+  #reportInflight(): void {
+    const counters = this.#services.counters;
+    const max = this.#runtime.config.overload.maxInFlight;
+    if (counters && max > 0) counters.client.reportInflight(this.#inflight, Math.max(1, Math.floor(max / 100)));
   }
 
   /** Requests being handled right now. */
@@ -264,9 +287,13 @@ export class Gateway {
         runtime: () => this.#runtime,
         draining: () => this.#draining,
         overloaded: () => this.#overloaded(),
-        onStart: () => this.#inflight++,
+        onStart: () => {
+          this.#inflight++;
+          this.#reportInflight();
+        },
         onEnd: (outcome) => {
           this.#inflight--;
+          this.#reportInflight();
           this.#services.metrics.requestEnded(outcome);
         },
         onRenegotiation: (socket) => this.#renegotiationRefused(listener.name, socket),

@@ -33,6 +33,7 @@ import { MemoryRateLimitStore } from '../ratelimit/memory-store.js';
 import { OverrideIndex } from '../ratelimit/override-index.js';
 import { RedisRateLimitStore } from '../ratelimit/redis-store.js';
 
+import { openSharedCounters, type SharedCounters, type SharedCountersOptions } from './counter-services.js';
 import { StartupError } from './listen.js';
 import { ServiceProvision, type ProvideResult, type ServiceOpeners } from './service-provision.js';
 
@@ -56,17 +57,21 @@ export interface OpenedServices {
   /** The built-in authorization server, when `oauth` is configured. */
   readonly oauth?: OpenedOAuth | undefined;
   readonly overrides: RateLimitOverrideRepository | undefined;
+  /** Under `--workers`: the primary's counters (rate limits, slots, brute force, in-flight totals). */
+  readonly counters?: SharedCounters | undefined;
   close(): Promise<void>;
 }
 
 /**
  * `outbound` is the gateway's (its owner closes it): issuer keys are fetched through it.
  * `schedules: false` (a cluster worker other than the lead) leaves out the schedules that must run
- * once per gateway: signing-key rotation (server/cluster-worker.ts).
+ * once per gateway: signing-key rotation (server/cluster-worker.ts). `sharedCounters` (under
+ * `--workers`): the channel to the primary, which keeps every in-memory limit for all workers.
  */
-export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound, options: { schedules: boolean } = { schedules: true }): Promise<OpenedServices> {
+export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound, options: { schedules: boolean; sharedCounters?: SharedCountersOptions | undefined } = { schedules: true }): Promise<OpenedServices> {
   const metrics = new GatewayMetrics();
   const health = new DependencyHealth({ clock, logger: () => logger, metrics });
+  const counters = options.sharedCounters ? await openSharedCounters(options.sharedCounters, config.bruteForce, health, metrics) : undefined;
   const policyMetrics = {
     locationMismatch: (route: string, action: 'flag' | 'deny') => metrics.locationMismatches.inc({ route, action }),
     tokenRejected: (route: string, code: string) => metrics.tokensRejected.inc({ route, code }),
@@ -107,10 +112,10 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       },
     },
   };
-  const authFailures = new FailureThrottle(config.bruteForce);
+  const authFailures = counters?.authFailures ?? new FailureThrottle(config.bruteForce);
   // The loader refuses these already; a config built another way must not get past them either.
   for (const issue of secretLengthIssues(config as never)) throw new StartupError(`${issue.path} ${issue.message}`);
-  const rateLimits = await openRateLimits(config, logger, metrics, health);
+  const rateLimits = await openRateLimits(config, logger, metrics, health, counters);
   if (!config.store) {
     const provision = await provideAtStart(new ServiceProvision({ authFailures, metrics: policyMetrics, rateLimits }, openers), config, async () => rateLimits.close());
     return {
@@ -123,6 +128,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       keyService: undefined,
       keyIndex: undefined,
       overrides: undefined,
+      counters,
       close: async () => {
         provision.close();
         await rateLimits.close();
@@ -191,6 +197,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       followed,
       oauth,
       overrides,
+      counters,
       async close() {
         provision.close();
         await oauth?.stop();
@@ -233,8 +240,9 @@ async function provideAtStart(provision: ServiceProvision, config: GatewayConfig
  * configured. An unreachable Redis at start is not fatal: it is logged and the policies' fallback
  * serves until it answers.
  */
-async function openRateLimits(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics, health: DependencyHealth): Promise<RateLimitServices & { close(): Promise<void> }> {
-  const local = new MemoryRateLimitStore();
+async function openRateLimits(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics, health: DependencyHealth, counters: SharedCounters | undefined): Promise<RateLimitServices & { close(): Promise<void> }> {
+  // Under --workers, this node's memory is the primary's (shared by every worker).
+  const local = counters?.rateLimits.local ?? new MemoryRateLimitStore();
   let shared: RedisRateLimitStore | undefined;
   if (config.redis) {
     metrics.rateLimitStoreUp.set(0);
@@ -257,12 +265,14 @@ async function openRateLimits(config: GatewayConfig, logger: Logger, metrics: Ga
     local,
     shared,
     overrides: undefined,
-    concurrency: new ConcurrencyCounter(),
+    concurrency: counters?.rateLimits.concurrency ?? new ConcurrencyCounter(),
+    ...(counters ? { lastResort: counters.rateLimits.lastResort } : {}),
     fallbackUsed: (route, mode) => metrics.rateLimitFallbacks.inc({ route, mode }),
     refused: (route, limit) => metrics.rateLimited.inc({ route, limit }),
     async close() {
       await shared?.close();
       await local.close();
+      counters?.client.close();
     },
   };
 }

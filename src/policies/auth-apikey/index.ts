@@ -91,6 +91,19 @@ export const authApiKey = definePolicy({
       return queryKey || undefined;
     }
 
+    /**
+     * Counts the failure, then refuses. Async only here: under `--workers` the count is the
+     * primary's, and the answer waits until every worker knows of a block it starts.
+     */
+    async function refuseKey(ctx: RequestContext, reason: keyof typeof FAILURES, now: number): Promise<never> {
+      ctx.logFields.authFailure = reason;
+      if (await failures?.recordFailure(ctx.clientIp, now)) {
+        deps.logger.warn({ event: 'auth.client_blocked', clientIp: ctx.clientIp, requestId: ctx.requestId }, 'too many failed authentications: client blocked');
+      }
+      const failure = FAILURES[reason];
+      throw new GatewayError(failure.code, { detail: failure.detail, headers: { 'www-authenticate': `${challenge}, error="invalid_token"` } });
+    }
+
     return {
       authenticate: function authenticateApiKey(ctx) {
         const now = deps.clock.now();
@@ -106,14 +119,7 @@ export const authApiKey = definePolicy({
           throw new GatewayError('auth.missing_credentials', { detail: 'This route needs an API key.', headers: { 'www-authenticate': challenge } });
         }
         const verdict = verifier.verify(key, now);
-        if (!verdict.ok) {
-          ctx.logFields.authFailure = verdict.reason;
-          if (failures?.recordFailure(ctx.clientIp, now)) {
-            deps.logger.warn({ event: 'auth.client_blocked', clientIp: ctx.clientIp, requestId: ctx.requestId }, 'too many failed authentications: client blocked');
-          }
-          const failure = FAILURES[verdict.reason];
-          throw new GatewayError(failure.code, { detail: failure.detail, headers: { 'www-authenticate': `${challenge}, error="invalid_token"` } });
-        }
+        if (!verdict.ok) return refuseKey(ctx, verdict.reason, now);
         const { principal } = verdict;
         establishPrincipal(ctx, { type: 'api_key', consumerId: principal.consumerId, consumerName: principal.consumerName, scopes: principal.scopes, credentialId: principal.keyId });
         verifier.markUsed(principal.keyId, now);

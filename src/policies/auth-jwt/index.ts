@@ -287,7 +287,8 @@ export const authJwt = definePolicy({
           if (error instanceof TokenRejected) {
             ctx.logFields.authFailure = error.code;
             deps.services.metrics?.tokenRejected?.(ctx.route.name, error.code);
-            if (failures?.recordFailure(ctx.clientIp, now)) {
+            // Awaited: under --workers the answer waits until every worker knows of a block.
+            if (await failures?.recordFailure(ctx.clientIp, now)) {
               deps.logger.warn({ event: 'auth.client_blocked', clientIp: ctx.clientIp, requestId: ctx.requestId }, 'too many failed authentications: client blocked');
             }
           }

@@ -10,7 +10,7 @@ import { Type } from '@sinclair/typebox';
 import { establishPrincipal } from '../../core/auth-composition.js';
 import { blockedError, clientCertificateError, countCertificateFailure, type FailureAccounting } from '../../core/client-certificate.js';
 import { CONSUMER_ID_PATTERN, isSafeConsumerId } from '../../core/consumer-id.js';
-import type { PeerCertificate, RequestContext } from '../../core/context.js';
+import type { ClientCertificate, PeerCertificate, RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
 import { CONSUMER_URI_PREFIX } from '../../auth/consumer-uri.js';
@@ -111,6 +111,15 @@ export const authMtls = definePolicy({
     });
 
     /**
+     * Counts the failure, then refuses. Async only on this path: under `--workers` the count is
+     * the primary's, and the answer waits until every worker knows of a block it starts.
+     */
+    async function refuseCounted(outcome: ClientCertificate | undefined, failure: FailureAccounting, error: GatewayError): Promise<never> {
+      await countCertificateFailure(outcome, failure);
+      throw error;
+    }
+
+    /**
      * Our own CA's consumer URI first: it is what `certs issue --consumer` wrote, and a partner must
      * not get another consumer's identity by asking for its subject in a CSR. It counts only when
      * the issuer is a configured CA certificate with a listed name (a rogue intermediate can copy
@@ -141,8 +150,7 @@ export const authMtls = definePolicy({
         const refused = clientCertificateError(outcome);
         if (refused) {
           ctx.logFields.authFailure = outcome?.status === 'invalid' ? outcome.reason : (outcome?.status ?? 'none');
-          countCertificateFailure(outcome, failure);
-          throw refused;
+          return refuseCounted(outcome, failure, refused);
         }
         if (outcome?.status !== 'verified') throw new GatewayError('internal', { internal: 'unreachable client certificate outcome' });
         const certificate = outcome.certificate;
@@ -151,13 +159,11 @@ export const authMtls = definePolicy({
         if (!rule || (directory && !stored)) {
           ctx.logFields.authFailure = 'unknown_certificate';
           ctx.logFields.certificateFingerprint = certificate.fingerprint;
-          countCertificateFailure(outcome, failure);
-          throw new GatewayError('auth.client_cert_unknown', { detail: 'The client certificate is not registered for any consumer.', internal: `no consumer for ${certificate.subject} (${certificate.fingerprint})` });
+          return refuseCounted(outcome, failure, new GatewayError('auth.client_cert_unknown', { detail: 'The client certificate is not registered for any consumer.', internal: `no consumer for ${certificate.subject} (${certificate.fingerprint})` }));
         }
         if (stored && !stored.active) {
           ctx.logFields.authFailure = 'consumer_disabled';
-          countCertificateFailure(outcome, failure);
-          throw new GatewayError('auth.consumer_disabled', { detail: 'The consumer this certificate belongs to is disabled.' });
+          return refuseCounted(outcome, failure, new GatewayError('auth.consumer_disabled', { detail: 'The consumer this certificate belongs to is disabled.' }));
         }
         establishPrincipal(ctx, {
           type: 'client_certificate',

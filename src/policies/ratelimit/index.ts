@@ -8,13 +8,15 @@
  *
  * When Redis fails the policy does what `onStoreFailure` says (local limits, open, or closed with
  * 503), counting every fallback decision in a metric; the store logs the outage and the recovery.
+ * Under `--workers` the memory store and the concurrency slots are the primary's (over IPC), and
+ * the same `onStoreFailure` applies when the primary does not answer in time.
  */
 import { Type } from '@sinclair/typebox';
 import type { HeaderMap, RequestContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig } from '../../core/policy.js';
 import { StringEnum } from '../../core/string-enum.js';
-import type { Decision, LimitSpec } from '../../core/rate-limit.js';
+import type { ConcurrencySlots, Decision, LimitSpec } from '../../core/rate-limit.js';
 import { describeRemaining, legacyHeaders, policiesDescriber } from './headers.js';
 import { partitionKey, PARTITION_KINDS } from './partition.js';
 
@@ -118,16 +120,48 @@ export const rateLimit = definePolicy({
       return specs;
     }
 
+    /**
+     * The stores to ask, in order: Redis (when configured), this node's memory (under `--workers`
+     * the primary's, over IPC), then this worker's own memory. The first answers; when one fails,
+     * `onStoreFailure` decides: `local` asks the next, `open` admits, `closed` refuses with 503.
+     */
+    const stores = [shared, services.local, services.lastResort?.store].filter((store) => store !== undefined);
+    const slotKeepers = [services.concurrency, services.lastResort?.concurrency].filter((slots) => slots !== undefined);
+
+    /** The fallback for a store that failed: the index of the next one to ask, `open`, or a 503. */
+    function storeFailed(ctx: RequestContext, error: unknown, next: number, of: number): number | 'open' {
+      services!.fallbackUsed(ctx.route.name, config.onStoreFailure);
+      ctx.logFields.rateLimitFallback = config.onStoreFailure;
+      if (config.onStoreFailure === 'local' && next < of) return next;
+      if (config.onStoreFailure === 'open') return 'open';
+      throw new GatewayError('ratelimit.store_unavailable', { detail: 'Rate limits cannot be checked right now; try again shortly.', internal: (error as Error).message, headers: { 'retry-after': '1' } });
+    }
+
     async function consume(ctx: RequestContext, specs: LimitSpec[], now: number): Promise<Decision | 'open'> {
-      if (!shared) return services!.local.consume(specs, now);
-      try {
-        return await shared.consume(specs, now);
-      } catch (error) {
-        services!.fallbackUsed(ctx.route.name, config.onStoreFailure);
-        ctx.logFields.rateLimitFallback = config.onStoreFailure;
-        if (config.onStoreFailure === 'local') return services!.local.consume(specs, now);
-        if (config.onStoreFailure === 'open') return 'open';
-        throw new GatewayError('ratelimit.store_unavailable', { detail: 'Rate limits cannot be checked right now; try again shortly.', internal: (error as Error).message, headers: { 'retry-after': '1' } });
+      for (let i = 0; ; ) {
+        try {
+          const answer = stores[i]!.consume(specs, now);
+          return answer instanceof Promise ? await answer : answer;
+        } catch (error) {
+          const next = storeFailed(ctx, error, i + 1, stores.length);
+          if (next === 'open') return 'open';
+          i = next;
+        }
+      }
+    }
+
+    /** A slot from the first keeper that answers (see `stores` for the order and the fallback). */
+    async function acquire(ctx: RequestContext, key: string, max: number): Promise<{ acquired: boolean; slots: ConcurrencySlots | undefined }> {
+      for (let i = 0; ; ) {
+        try {
+          const slots = slotKeepers[i]!;
+          const taken = slots.tryAcquire(key, max);
+          return { acquired: typeof taken === 'boolean' ? taken : await taken, slots };
+        } catch (error) {
+          const next = storeFailed(ctx, error, i + 1, slotKeepers.length);
+          if (next === 'open') return { acquired: true, slots: undefined };
+          i = next;
+        }
       }
     }
 
@@ -135,10 +169,13 @@ export const rateLimit = definePolicy({
      * Takes a concurrency slot, given back when the response is over however it ends (sent, failed,
      * or the client gone), or at once if the request is refused here.
      */
-    function takeSlot(ctx: RequestContext): (() => void) | undefined {
+    async function takeSlot(ctx: RequestContext): Promise<(() => void) | undefined> {
       if (!concurrency) return undefined;
       const key = `concurrency|${concurrency.name ?? ctx.route.name}|${partitionKey(concurrency.by, concurrency.header, ctx)}`;
-      if (!services!.concurrency.tryAcquire(key, concurrency.maxInFlight)) {
+      const { acquired, slots } = await acquire(ctx, key, concurrency.maxInFlight);
+      // Admitted without a slot (the counts could not be had and onStoreFailure is open): nothing to give back.
+      if (!slots && acquired) return undefined;
+      if (!acquired) {
         services!.refused(ctx.route.name, 'concurrency');
         throw new GatewayError('ratelimit.concurrency_exceeded', { detail: `At most ${concurrency.maxInFlight} requests may be in flight at once.`, headers: { 'retry-after': '1' }, extensions: { limit: 'concurrency' } });
       }
@@ -146,7 +183,7 @@ export const rateLimit = definePolicy({
       const release = () => {
         if (!held) return;
         held = false;
-        services!.concurrency.release(key);
+        slots!.release(key);
       };
       ctx.onFinished(release);
       return release;
@@ -155,7 +192,7 @@ export const rateLimit = definePolicy({
     return {
       limit: async function enforceRateLimits(ctx) {
         // The concurrency slot first: it spends nothing, so a refusal there wastes no budget.
-        const releaseSlot = takeSlot(ctx);
+        const releaseSlot = concurrency ? await takeSlot(ctx) : undefined;
         if (limits.length === 0) return;
         const specs = specsFor(ctx);
         // An override can set a burst below what a request costs: no wait would help, so say so
