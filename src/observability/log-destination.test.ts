@@ -38,6 +38,52 @@ test('lines written in one event-loop turn reach the stream in one write, in ord
   assert.deepEqual(stream.text.trim().split('\n').map((line) => (JSON.parse(line) as { n: number }).n), [...Array(100).keys()]);
 });
 
+test('writes at most 4096 bytes at a time, whole lines only, and one write at a time', async () => {
+  const stream = new StalledStream();
+  const destination = new BoundedDestination({ stream });
+  const line = `${JSON.stringify({ msg: 'é'.repeat(150) })}\n`;
+  for (let i = 0; i < 200; i++) destination.write(line);
+  await nextTurn();
+  assert.equal(stream.chunks.length, 1, 'the next write waits for the stalled one');
+  stream.release();
+  await eventually(() => destination.buffered === 0, 'everything written');
+  assert.equal(stream.text, line.repeat(200));
+  for (const chunk of stream.chunks) {
+    assert.ok(Buffer.byteLength(chunk) <= 4096, `a write of ${Buffer.byteLength(chunk)} bytes`);
+    assert.ok(chunk.endsWith('\n'));
+  }
+});
+
+test('two processes sharing one standard output pipe, read slowly, never tear each other\'s lines', async () => {
+  const module = fileURLToPath(new URL('./log-destination.js', import.meta.url));
+  // Each writes 5000 lines of ~300 bytes, 150 KB a loop turn (more than a pipe holds), then flushes and exits.
+  const script = `import { BoundedDestination } from ${JSON.stringify(module)};
+    const destination = new BoundedDestination({ maxBufferBytes: 64 * 1024 * 1024 });
+    const pad = 'x'.repeat(250);
+    for (let turn = 0; turn < 10; turn++) {
+      for (let i = 0; i < 500; i++) destination.write(JSON.stringify({ pid: process.pid, n: turn * 500 + i, pad }) + '\\n');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await destination.flushWithin(60000);`;
+  const child = spawn('sh', ['-c', '"$NODE" --input-type=module -e "$SCRIPT" & "$NODE" --input-type=module -e "$SCRIPT"; wait'], { env: { ...process.env, NODE: process.execPath, SCRIPT: script }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  // Read in bursts, so the pipe is full at times and writes wait or are cut short by the kernel.
+  child.stdout.on('data', (data: Buffer) => {
+    stdout += data.toString();
+    child.stdout.pause();
+    setTimeout(() => child.stdout.resume(), 5);
+  });
+  const code = await new Promise((resolve) => child.once('close', resolve));
+  assert.equal(code, 0);
+  const lines = stdout.split('\n').filter(Boolean);
+  const parsed = lines.map((text) => JSON.parse(text) as { pid: number; n: number });
+  assert.equal(parsed.length, 10_000);
+  const byPid = new Map<number, Array<{ n: number }>>();
+  for (const record of parsed) byPid.set(record.pid, [...(byPid.get(record.pid) ?? []), record]);
+  assert.equal(byPid.size, 2);
+  for (const records of byPid.values()) assert.deepEqual(records.map((record) => record.n), [...Array(5000).keys()], 'each process\'s lines whole and in order');
+});
+
 test('a stalled reader holds at most maxBufferBytes: later lines are dropped and counted, then reported once lines flow again', async () => {
   const stream = new StalledStream();
   const maxBufferBytes = 65536;

@@ -1,24 +1,24 @@
 /**
  * Standard output for log lines, batched and bounded (issues 13 and 16). Writing a line per
- * request to a pipe costs a syscall and a trip through the stream machinery each (measured about
- * 15 µs a line on a pipe, against about 3 µs batched), so lines are gathered and written once per
- * event-loop turn, off the request path. A log collector that stalls (a full pipe nobody reads)
- * or goes away (the reader exited) must cost the gateway neither memory nor its event loop nor
- * its shutdown:
+ * request to a pipe costs a syscall and a trip through the stream machinery each (about 15 µs a
+ * line measured on a pipe, against about 3 µs batched), so lines are gathered and written at the
+ * end of the event-loop turn, off the request path. A log collector that stalls (a full pipe
+ * nobody reads) or goes away (the reader exited) must cost the gateway neither memory nor its
+ * event loop nor its shutdown:
  *
- * - lines gather in one string and are written to process.stdout on the next turn of the event
- *   loop (setImmediate), or at once when BATCH_CHARS have gathered; for a pipe or socket stdout is
- *   a non-blocking libuv stream (a write that cannot complete waits in memory);
- * - at most `maxBufferBytes` may wait, gathered or in the stream; lines past that are dropped and
- *   counted, never queued;
+ * - lines gather in chunks of at most CHUNK_BYTES, written to process.stdout one at a time on the
+ *   next turn of the event loop (setImmediate); for a pipe or socket stdout is a non-blocking libuv
+ *   stream, and a write the pipe cannot take at once waits for the reader;
+ * - at most `maxBufferBytes` may wait, gathered, in chunks or in the stream; lines past that are
+ *   dropped and counted, never queued;
  * - a reader that went away (EPIPE) makes every later line a counted drop (and the 'error' event
  *   is handled: unhandled, it would end the process);
  * - `flushWithin(timeoutMs)` writes what gathered and waits for the stream to drain for at most
  *   that long: shutdown never spins in a synchronous flush (pino's own destination flushes
  *   synchronously at exit, which on a full pipe waits in Atomics.wait forever: that is why this one
  *   is ours);
- * - a process that exits without flushing (process.exit after a failed start) still hands what
- *   gathered to the stream on 'exit' (written at once when the pipe has room);
+ * - a process that exits without that wait (process.exit after a failed start) still hands what
+ *   gathered to the stream on 'exit', as far as the pipe takes it at once;
  * - after drops, once the destination takes lines again, one `log.lines_dropped` line says how
  *   many were lost.
  *
@@ -46,20 +46,28 @@ export interface DropListener {
 export const DEFAULT_LOG_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /**
- * Characters gathered before they are written without waiting for the end of the loop turn: big
- * enough that a busy turn makes few writes, small enough that one write stays cheap.
+ * Largest write: POSIX makes a write of at most PIPE_BUF bytes (4096 on Linux) to a pipe atomic,
+ * so the lines of processes sharing one standard output (`--workers`: workers inherit it) never
+ * tear into each other. One write at a time (the next waits for the last), so Node never merges
+ * them into one larger writev. A single line longer than this is written alone.
  */
-const BATCH_CHARS = 64 * 1024;
+const CHUNK_BYTES = 4096;
 
-/** Destinations holding gathered lines, handed to their stream if the process exits first. */
-const gathering = new Set<BoundedDestination>();
+interface Chunk {
+  readonly text: string;
+  readonly bytes: number;
+  readonly lines: number;
+}
+
+/** Destinations holding lines not yet handed to their stream, handed over if the process exits first. */
+const holding = new Set<BoundedDestination>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
-    for (const destination of gathering) destination.writeGathered();
+    for (const destination of holding) destination.writeGathered();
   });
 }
 
@@ -70,15 +78,19 @@ export class BoundedDestination implements DestinationStream {
   #droppedSinceReport = 0;
   #droppedTotal = 0;
   #listener: DropListener | undefined;
-  /** Lines gathered for the next write, and their count and length (UTF-16 units, ~bytes). */
+  /** The chunk being filled this turn. */
   #gathered = '';
+  #gatheredBytes = 0;
   #gatheredLines = 0;
-  #gatheredChars = 0;
+  /** Full chunks waiting for the stream to take them, one write at a time. */
+  readonly #chunks: Chunk[] = [];
+  #chunksBytes = 0;
   #scheduled = false;
   readonly #onTurnEnd = () => {
     this.#scheduled = false;
     this.writeGathered();
   };
+  readonly #pump = () => this.#writeChunks();
 
   constructor(options: BoundedDestinationOptions = {}) {
     this.#stream = options.stream ?? process.stdout;
@@ -99,14 +111,15 @@ export class BoundedDestination implements DestinationStream {
     return this.#droppedTotal;
   }
 
-  /** Bytes waiting for the reader: gathered, and in the stream. */
+  /** Bytes waiting for the reader: gathered, in chunks, and in the stream. */
   get buffered(): number {
-    return this.#gatheredChars + this.#stream.writableLength;
+    return this.#gatheredBytes + this.#chunksBytes + this.#stream.writableLength;
   }
 
   /** Takes one line (with its newline); never blocks, never throws. */
   write(line: string): void {
-    if (this.#gone || this.#stream.destroyed || this.buffered + line.length > this.#maxBufferBytes) {
+    const bytes = Buffer.byteLength(line);
+    if (this.#gone || this.#stream.destroyed || this.buffered + bytes > this.#maxBufferBytes) {
       this.#drop(1);
       return;
     }
@@ -114,45 +127,66 @@ export class BoundedDestination implements DestinationStream {
       const lost = this.#droppedSinceReport;
       this.#droppedSinceReport = 0;
       this.#listener?.flowing();
-      this.#gather(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), event: 'log.lines_dropped' satisfies LogEventAt<'warn'>, dropped: lost, msg: 'the log destination did not keep up: lines were dropped' })}\n`);
+      const report = `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), event: 'log.lines_dropped' satisfies LogEventAt<'warn'>, dropped: lost, msg: 'the log destination did not keep up: lines were dropped' })}\n`;
+      this.#gather(report, report.length);
     }
-    this.#gather(line);
+    this.#gather(line, bytes);
   }
 
-  #gather(line: string): void {
+  #gather(line: string, bytes: number): void {
+    if (this.#gatheredBytes + bytes > CHUNK_BYTES) this.#seal();
     this.#gathered += line;
+    this.#gatheredBytes += bytes;
     this.#gatheredLines++;
-    this.#gatheredChars += line.length;
-    if (this.#gatheredChars >= BATCH_CHARS) {
-      this.writeGathered();
-    } else if (!this.#scheduled) {
+    if (!this.#scheduled) {
       this.#scheduled = true;
-      gathering.add(this);
+      holding.add(this);
       installExitHook();
       setImmediate(this.#onTurnEnd);
     }
   }
 
-  /** Hands the gathered lines to the stream in one write (at the end of a loop turn, a flush, or exit). */
-  writeGathered(): void {
-    gathering.delete(this);
+  /** Moves the chunk being filled to the ones waiting. */
+  #seal(): void {
     if (this.#gatheredLines === 0) return;
-    const chunk = this.#gathered;
-    const lines = this.#gatheredLines;
+    this.#chunks.push({ text: this.#gathered, bytes: this.#gatheredBytes, lines: this.#gatheredLines });
+    this.#chunksBytes += this.#gatheredBytes;
     this.#gathered = '';
+    this.#gatheredBytes = 0;
     this.#gatheredLines = 0;
-    this.#gatheredChars = 0;
-    if (this.#gone || this.#stream.destroyed) {
-      this.#drop(lines);
-      return;
+  }
+
+  /** Hands what gathered to the stream (at the end of a loop turn, a flush, or exit), as far as it takes it now. */
+  writeGathered(): void {
+    this.#seal();
+    this.#writeChunks();
+  }
+
+  /**
+   * Writes chunks while the stream has nothing pending: a write the pipe takes at once leaves
+   * writableLength at 0 and the next follows; one that must wait resumes this when it is done.
+   */
+  #writeChunks(): void {
+    while (this.#chunks.length > 0 && this.#stream.writableLength === 0) {
+      const chunk = this.#chunks.shift()!;
+      this.#chunksBytes -= chunk.bytes;
+      if (this.#gone || this.#stream.destroyed) {
+        this.#drop(chunk.lines);
+        continue;
+      }
+      try {
+        this.#stream.write(chunk.text, this.#pump);
+      } catch {
+        // A synchronous file or terminal that failed (a full disk): gone, and counted from now on.
+        this.#gone = true;
+        this.#drop(chunk.lines);
+      }
     }
-    try {
-      this.#stream.write(chunk);
-    } catch {
-      // A synchronous file or terminal that failed (a full disk): gone, and counted from now on.
-      this.#gone = true;
-      this.#drop(lines);
+    if (this.#gone) {
+      for (const chunk of this.#chunks.splice(0)) this.#drop(chunk.lines);
+      this.#chunksBytes = 0;
     }
+    if (this.#chunks.length === 0 && this.#gatheredLines === 0) holding.delete(this);
   }
 
   #drop(lines: number): void {
@@ -168,11 +202,10 @@ export class BoundedDestination implements DestinationStream {
    */
   async flushWithin(timeoutMs: number): Promise<boolean> {
     this.writeGathered();
-    const stream = this.#stream;
     const deadline = Date.now() + timeoutMs;
     // Polled: 'drain' only fires after a write went past the high-water mark.
-    while (!this.#gone && stream.writableLength > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    return stream.writableLength === 0;
+    while (!this.#gone && this.buffered > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    return this.buffered === 0;
   }
 
   /** pino's logger.flush(): starts no synchronous flush, only reports when the buffer drained. */
