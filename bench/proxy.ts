@@ -66,7 +66,14 @@ async function startTargets(rows: Row[], ctx: RowContext): Promise<Target[]> {
     const ports = { listener: await freePort(), admin: await freePort() };
     const started = performance.now();
     const stdoutFile = accessLogFile(ctx, row);
-    await startGateway(gatewayConfig(row, ctx, ports), { probeUrl: `http://127.0.0.1:${ports.admin}/readyz`, probeStatus: 200, env: { BENCH_PEPPER: PEPPER }, ...(stdoutFile ? { stdoutFile } : {}) });
+    await startGateway(gatewayConfig(row, ctx, ports), {
+      probeUrl: `http://127.0.0.1:${ports.admin}/readyz`,
+      probeStatus: 200,
+      env: { BENCH_PEPPER: PEPPER },
+      ...(stdoutFile ? { stdoutFile } : {}),
+      ...(row.args ? { args: row.args } : {}),
+      ...(row.cpu ? { cpu: row.cpu } : {}),
+    });
     console.log(`  started ${row.id} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     if (row.transport === 'http') {
       targets.push({ row, base: `http://127.0.0.1:${ports.listener}`, headers });
@@ -147,7 +154,12 @@ async function main(): Promise<void> {
   printTable(summaries);
   const lines = targets(summaries);
   printTargets(lines);
-  console.log(`\nmTLS and its reference go through stunnel on the load core (wrk cannot present a client certificate); their ratio is to the TLS reference row, not to the plain-HTTP reference.`);
+  if (rows.some((row) => row.transport === 'mtls' || row.transport === 'tls')) {
+    console.log('\nmTLS and its reference go through stunnel on the load core (wrk cannot present a client certificate): their ratio is to the TLS reference row, not to the plain-HTTP reference.');
+  }
+  if (rows.some((row) => row.args?.includes('--workers'))) {
+    console.log('Workers: on 2 cores wrk and the upstream need core 0, so "--workers 2, unpinned" shares it with them and "--workers 2, server core" shows what a second process on one core costs; both against bare (one process on the server core).');
+  }
   if (process.env.BENCH_JSON) {
     writeJson(process.env.BENCH_JSON, { node: process.version, cores: availableParallelism(), pinning: describePinning(), seconds, rounds, connections, threads, date: new Date().toISOString() }, summaries, lines);
   }

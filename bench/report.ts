@@ -101,11 +101,12 @@ export function targets(summaries: Summary[]): TargetLine[] {
       if (s) lines.push({ target: `${rowId} ${method} ≥ ${floor.toFixed(1)}× reference`, met: s.failures.length === 0 && s.ratio >= floor, value: `${s.ratio.toFixed(2)}×` });
     }
   }
-  const measured = summaries.filter((s) => s.rowId !== s.baseline);
+  // The issue's p99 target is against the reference (the TLS reference for mTLS), not the workers rows' baseline.
+  const measured = summaries.filter((s) => s.rowId !== s.baseline && s.baseline.endsWith('reference'));
   if (measured.length > 0) {
     const over = measured.filter((s) => !(s.p99Ratio <= 2));
     const value = over.length === 0 ? `worst ${Math.max(...measured.map((s) => s.p99Ratio)).toFixed(2)}×` : over.map((s) => `${s.rowId} ${s.method} ${s.p99Ratio.toFixed(2)}×`).join(', ');
-    lines.push({ target: 'every p99 ≤ 2× its baseline’s p99', met: over.length === 0, value });
+    lines.push({ target: 'every p99 ≤ 2× the reference’s p99', met: over.length === 0, value });
   }
   return lines;
 }

@@ -6,9 +6,10 @@
  * which is configured as a deployment would be (defaults on, access log written to a file).
  */
 import { join } from 'node:path';
+import type { CpuRole } from './cpu.js';
 import { JWT_AUDIENCE, JWT_ISSUER, type Certificates } from './fixtures.js';
 
-export const ROW_IDS = ['reference', 'bare', 'apikey', 'jwt', 'scope', 'ratelimit-memory', 'ratelimit-redis', 'validate', 'sanitize', 'geo', 'tls-reference', 'mtls', 'full'] as const;
+export const ROW_IDS = ['reference', 'bare', 'apikey', 'jwt', 'scope', 'ratelimit-memory', 'ratelimit-redis', 'validate', 'sanitize', 'geo', 'tls-reference', 'mtls', 'full', 'workers-2', 'workers-2-one-core'] as const;
 export type RowId = (typeof ROW_IDS)[number];
 
 /** What the gateways of a run share, made once (fixtures.ts). */
@@ -41,6 +42,10 @@ export interface Row {
   extra?: (ctx: RowContext) => Record<string, unknown>;
   /** The full pipeline: default policies on and the access log written to a file. */
   deployment?: boolean;
+  /** Arguments after `start --config <file>` (e.g. --workers 2). */
+  args?: string[];
+  /** Where the gateway runs: the server core(s) unless this says otherwise. */
+  cpu?: CpuRole;
   /** A request the row's policy must visibly act on, checked before load so a row never measures a policy that is not there. */
   proof?: Proof;
 }
@@ -100,6 +105,11 @@ export const ROWS: Row[] = [
     extra: (ctx) => ({ ...withStore(ctx), ...trusted }),
     proof: unauthenticated,
   },
+  // Workers (issue 16 point 4): on 2 cores the load generator needs a core too. `bare` is one
+  // process pinned to the server core; two workers either get every core, sharing core 0 with
+  // wrk and the upstream, or are both pinned to the server core (what a second process costs).
+  { id: 'workers-2', label: '--workers 2, no policies, unpinned', baseline: 'bare', transport: 'http', policies: () => ({}), args: ['--workers', '2'], cpu: 'none' },
+  { id: 'workers-2-one-core', label: '--workers 2, no policies, server core', baseline: 'bare', transport: 'http', policies: () => ({}), args: ['--workers', '2'] },
 ];
 
 /** The rows named in `list` (comma-separated ids; empty: all), in table order, with their baselines. Throws on an unknown id. */
@@ -107,7 +117,8 @@ export function selectRows(list: string | undefined): Row[] {
   const wanted = new Set((list ?? '').split(',').map((id) => id.trim()).filter(Boolean));
   for (const id of wanted) if (!ROW_IDS.includes(id as RowId)) throw new Error(`BENCH_ROWS: unknown row ${id} (rows: ${ROW_IDS.join(', ')})`);
   if (wanted.size === 0) return ROWS;
-  for (const row of ROWS) if (wanted.has(row.id)) wanted.add(row.baseline);
+  // Baselines of baselines too (workers-2 → bare → reference); ROWS lists every baseline before its rows.
+  for (const row of [...ROWS].reverse()) if (wanted.has(row.id)) wanted.add(row.baseline);
   return ROWS.filter((row) => wanted.has(row.id));
 }
 
