@@ -78,6 +78,7 @@ export const LOG_EVENTS = {
   'dependency.unavailable': { level: 'error', meaning: 'A dependency (store, Redis, an issuer, a CRL source, the log) fails; repeated at most every 30 s while it lasts.' },
   'dependency.available_again': { level: 'info', meaning: 'A dependency answers again, with how long the outage lasted.' },
   'store.migrated': { level: 'info', meaning: 'A store migration was applied at start.' },
+  'store.schema_newer': { level: 'warn', meaning: 'The store was migrated by a newer release (a rolling upgrade or a rollback): this release runs on that schema, migrating nothing.' },
   'store.unreachable': { level: 'error', meaning: 'The store cannot be reached: API keys or OAuth state are served as last loaded.' },
   'store.reachable_again': { level: 'info', meaning: 'The store answers again: its changes are followed again.' },
   'store.changed': { level: 'info', meaning: 'A unit of work committed: actor, action, new revision and the changed entities (the admin actions among them).' },

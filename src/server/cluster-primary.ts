@@ -334,6 +334,7 @@ export async function migrateOnce(config: GatewayConfig, logger: Logger, clock: 
   try {
     const result = await migrateToLatest(store);
     for (const applied of result.results ?? []) logger.info({ event: 'store.migrated', migration: applied.migrationName }, 'store migration applied');
+    if (result.newer) logger.warn({ event: 'store.schema_newer', migrations: result.newer }, 'the store was migrated by a newer release: running on its schema (rolling upgrade or rollback)');
   } finally {
     await store.close();
   }

@@ -143,6 +143,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     if (config.store.migrateOnStart) {
       const result = await migrateToLatest(store);
       for (const applied of result.results ?? []) logger.info({ event: 'store.migrated', migration: applied.migrationName }, 'store migration applied');
+      if (result.newer) logger.warn({ event: 'store.schema_newer', migrations: result.newer }, 'the store was migrated by a newer release: running on its schema (rolling upgrade or rollback)');
     }
     const consumers = new ConsumerRepository(store.db);
     const keys = new ApiKeyRepository(store.db);

@@ -58,17 +58,49 @@ export function openStore(location: StoreLocation): OpenedStore {
   return { db, dialect: 'postgres', schema: location.schema, close: () => db.destroy() };
 }
 
+/** Names of the migrations applied to the store (Kysely's table); none before the first migration. */
+async function executedMigrations(store: OpenedStore, schema: string | undefined): Promise<string[]> {
+  const db = (schema ? store.db.withSchema(schema) : store.db) as unknown as Kysely<{ kysely_migration: { name: string } }>;
+  try {
+    return (await db.selectFrom('kysely_migration').select('name').execute()).map((row) => row.name);
+  } catch (error) {
+    // The table does not exist yet: a new store. Anything else (the database is down) is thrown.
+    if (/kysely_migration|no such table|does not exist/i.test((error as Error).message)) return [];
+    throw error;
+  }
+}
+
 async function currentSchema(store: OpenedStore): Promise<string> {
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
   return rows[0]!.schema;
 }
 
-/** Applies every pending migration; throws with the failing migration's name if one fails. */
-export async function migrateToLatest(store: OpenedStore): Promise<MigrationResultSet> {
+/** What migrateToLatest did; `newer`: migrations the store has that this release does not know. */
+export type MigrationOutcome = MigrationResultSet & { readonly newer?: readonly string[] };
+
+/**
+ * Applies every pending migration; throws with the failing migration's name if one fails.
+ *
+ * A store migrated by a newer release (a rolling upgrade under way, or a rollback) has migrations
+ * this release does not know. Kysely would refuse it ("previously executed migration is missing"),
+ * so an older pod could not start during an upgrade nor after a rollback; since migrations are
+ * expand-only until a release no longer needs the old shape (docs/operations.md#upgrades-and-rollback),
+ * an older release runs on the newer schema: nothing is migrated and the newer ones are returned
+ * for the caller to log. A store that has unknown migrations and lacks known ones came from another
+ * line of releases: refused.
+ */
+export async function migrateToLatest(store: OpenedStore): Promise<MigrationOutcome> {
   // Kysely otherwise accepts its bookkeeping tables from any schema on the search path, so a
   // database shared with other schemas could confuse it: pin them to ours.
   const schema = store.dialect === 'postgres' ? (store.schema ?? (await currentSchema(store))) : undefined;
-  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations(store.dialect) }, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const known = migrations(store.dialect);
+  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => known }, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const newer = (await executedMigrations(store, schema)).filter((name) => !Object.hasOwn(known, name));
+  if (newer.length > 0) {
+    const pending = (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+    if (pending.length > 0) throw new Error(`the store has migrations this release does not know (${newer.join(', ')}) and lacks some it has (${pending.join(', ')}): it was migrated by another line of releases`);
+    return { results: [], newer };
+  }
   const result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
