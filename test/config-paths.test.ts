@@ -50,6 +50,7 @@ const TESTED = [
   'routes[].policies.validate.contract',
   'contractRoutes[].contract',
   'contractRoutes[].policies.validate.contract',
+  'contractCache.dir',
 ];
 
 describe('path options', () => {
@@ -90,6 +91,7 @@ describe('path options', () => {
         store: { path: 'data/gateway.db' },
         geo: { databasePath: 'country.mmdb' },
         pki: { caDir: 'ca' },
+        contractCache: { dir: 'cache' },
         upstreams: { u: { targets: ['https://10.0.0.5'], tls: { caFiles: [tls(pki.rootCa)], certFile: tls(pki.client.cert), keyFile: tls(pki.client.key) } } },
         policies: { validate: { enabled: false, ...validate } },
         routes: [{ name: 'r', methods: ['GET'], path: '/r', upstream: 'u', policies: { validate: { ...validate, operationId: 'listPayments' } } }],
@@ -108,6 +110,8 @@ describe('path options', () => {
     assert.equal(config.store!.path, at('data/gateway.db'));
     assert.equal(config.geo.databasePath, at('country.mmdb'));
     assert.equal(config.pki!.caDir, at('ca'));
+    assert.equal(config.contractCache.dir, at('cache'));
+    assert.ok(existsSync(at('cache/index.json')), 'the contract cache was written in the config folder');
     const upstreamTls = config.upstreams.u!.tls!;
     assert.deepEqual(upstreamTls.caFiles, [at(tls(pki.rootCa))]);
     assert.equal(upstreamTls.certFile, at(tls(pki.client.cert)));

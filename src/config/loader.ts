@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { configValidator } from './config-validator.js';
 import { parseDocument, type YAMLError } from 'yaml';
 import type { ConfigIssue } from '../core/policy.js';
 import { POLICIES } from '../policies/index.js';
@@ -17,38 +18,11 @@ import { contractCacheOf, contractUses } from './contract-uses.js';
 import { prepareContracts, reportPreparations } from '../openapi/contract-prepare.js';
 import { checkStartRules } from './start-rules.js';
 import { applyServersPrefix } from './servers-prefix.js';
-import { resolveSecretReference, SECRET_REFERENCE } from './secret.js';
+import { resolveSecretReference } from './secret.js';
 import { suggest } from '../core/suggest.js';
 
 /** `warnings`: what is valid but likely a mistake (a contract that requires security on a route without authentication). */
 export type LoadResult = { ok: true; config: GatewayConfig; warnings: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] };
-
-/**
- * The config schema's validator, compiled on first use: a command that reads no config (`keys
- * list`, `--help`) never pays for it. Ajv's code optimiser is off: the validator runs once per
- * load, and the optimising pass took two thirds of the compile (1.7 s of 2.4 s under load,
- * issue 16), which every `start` and `demo` paid before serving.
- */
-let compiledSchema: ValidateFunction | undefined;
-const configValidator = (): ValidateFunction => (compiledSchema ??= compileConfigSchema());
-
-function compileConfigSchema(): ValidateFunction {
-  // validateSchema off: checking our own fixed schema against the JSON Schema meta-schema compiled
-  // that meta-schema first, on every start (strict mode still refuses any unknown keyword).
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, validateSchema: false, code: { optimize: false } });
-  ajv.addKeyword({
-    keyword: 'secret',
-    type: 'string',
-    schemaType: 'boolean',
-    errors: true,
-    validate: function secretReference(marked: boolean, data: string): boolean {
-      return !marked || SECRET_REFERENCE.test(data);
-    },
-  });
-  // A path to a file the config refers to (an OpenAPI contract): resolved against the config file's folder.
-  ajv.addKeyword({ keyword: 'filePath', type: 'string', schemaType: 'boolean' });
-  return ajv.compile(ConfigSchema);
-}
 
 export interface LoadOptions {
   /** false: check that secret fields are references, but do not look them up (CI without production secrets). */
