@@ -19,8 +19,8 @@
  *   is ours);
  * - a process that exits without that wait (process.exit after a failed start) still hands what
  *   gathered to the stream on 'exit', as far as the pipe takes it at once;
- * - after drops, once the destination takes lines again, one `log.lines_dropped` line says how
- *   many were lost.
+ * - after drops, as soon as the reader has caught up (or with the next line, whichever comes
+ *   first), one `log.lines_dropped` line says how many were lost.
  *
  * Regular files and terminals are written synchronously by Node: they do not stall like pipes,
  * and batching still saves a syscall per line.
@@ -123,14 +123,17 @@ export class BoundedDestination implements DestinationStream {
       this.#drop(1);
       return;
     }
-    if (this.#droppedSinceReport > 0) {
-      const lost = this.#droppedSinceReport;
-      this.#droppedSinceReport = 0;
-      this.#listener?.flowing();
-      const report = `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), event: 'log.lines_dropped' satisfies LogEventAt<'warn'>, dropped: lost, msg: 'the log destination did not keep up: lines were dropped' })}\n`;
-      this.#gather(report, report.length);
-    }
+    if (this.#droppedSinceReport > 0) this.#reportDrops();
     this.#gather(line, bytes);
+  }
+
+  /** Lines flow again after drops: one line says how many were lost. */
+  #reportDrops(): void {
+    const lost = this.#droppedSinceReport;
+    this.#droppedSinceReport = 0;
+    this.#listener?.flowing();
+    const report = `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), event: 'log.lines_dropped' satisfies LogEventAt<'warn'>, dropped: lost, msg: 'the log destination did not keep up: lines were dropped' })}\n`;
+    this.#gather(report, report.length);
   }
 
   #gather(line: string, bytes: number): void {
@@ -186,7 +189,11 @@ export class BoundedDestination implements DestinationStream {
       for (const chunk of this.#chunks.splice(0)) this.#drop(chunk.lines);
       this.#chunksBytes = 0;
     }
-    if (this.#chunks.length === 0 && this.#gatheredLines === 0) holding.delete(this);
+    if (this.#chunks.length === 0 && this.#gatheredLines === 0) {
+      holding.delete(this);
+      // The reader caught up after drops: report them now rather than with the next line.
+      if (this.#droppedSinceReport > 0 && !this.#gone && this.#stream.writableLength === 0) this.#reportDrops();
+    }
   }
 
   #drop(lines: number): void {
