@@ -1,17 +1,17 @@
 /**
- * What the older single-purpose benchmarks (bench:keys, bench:jwt, bench:geo, …) share: the child
- * processes of processes.ts and an autocannon run from this process. `npm run bench` uses wrk
- * (wrk.ts) instead; these compare cases inside one gateway, where a Node load generator is enough.
+ * What the single-purpose benchmarks (bench:keys, bench:jwt, bench:geo, …) share: the child
+ * processes of processes.ts and a wrk run (wrk.ts) on the load core.
  */
 import type { ChildProcess } from 'node:child_process';
-import autocannon from 'autocannon';
 import { pinningEnabled, pinPid } from './cpu.js';
 import { startGateway } from './processes.js';
+import { ensureWrk, runWrk } from './wrk.js';
 
 export { freePort, startServer, stopAll, track } from './processes.js';
 
-// autocannon runs in this process: it is the load side.
+// This process is the load side (it drives wrk).
 pinPid('load', process.pid);
+ensureWrk();
 
 export function pinned(): boolean {
   return pinningEnabled;
@@ -30,27 +30,14 @@ export interface LoadResult {
   non2xx: number;
 }
 
-export async function load(
-  url: string,
-  options: { durationSeconds: number; connections: number; method?: string; body?: string; headers?: Record<string, string>; tlsOptions?: { ca?: string; cert?: string; key?: string } },
-): Promise<LoadResult> {
-  const result = await autocannon({
-    // For https URLs: the client certificate (mTLS); autocannon itself does not verify the server.
-    ...(options.tlsOptions ? { tlsOptions: options.tlsOptions } : {}),
-    url,
-    connections: options.connections,
-    duration: options.durationSeconds,
-    method: (options.method ?? 'GET') as 'GET',
-    body: options.body,
-    headers: options.headers,
-  });
-  return {
-    requestsPerSecond: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-  };
+/** One wrk run (wrk.ts) on the load core; a POST body is sent as JSON. */
+export async function load(url: string, options: { durationSeconds: number; connections: number; method?: string; body?: string; headers?: Record<string, string> }): Promise<LoadResult> {
+  const result = await runWrk(
+    { url, method: options.method === 'POST' ? 'POST' : 'GET', ...(options.body !== undefined ? { body: options.body } : {}), ...(options.headers ? { headers: options.headers } : {}) },
+    { durationSeconds: options.durationSeconds, connections: options.connections },
+  );
+  const s = result.socketErrors;
+  return { requestsPerSecond: result.requestsPerSecond, p50Ms: result.latencyMs.p50, p99Ms: result.latencyMs.p99, errors: s.connect + s.read + s.write + s.timeout, non2xx: result.non2xx };
 }
 
 export function median(values: number[]): number {

@@ -2,10 +2,13 @@
  * `npm run bench:tls`: requests/s through one gateway over plain HTTP, HTTPS and mTLS (a verified
  * client certificate mapped to a consumer by auth-mtls, CRL checked), all with keep-alive, in one
  * run (interleaved rounds, medians), with the ratio to plain HTTP. Certificates are generated
- * here (ECDSA P-256). BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
+ * here (ECDSA P-256). wrk cannot speak TLS with a client certificate, so every TLS case goes
+ * through stunnel on the load core (stunnel.ts): compare the TLS cases with each other.
+ * BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
  */
 import { makeCertificates } from './fixtures.js';
-import { tempDir } from './processes.js';
+import { tempDir, waitFor } from './processes.js';
+import { startStunnel } from './stunnel.js';
 import { freePort, load, median, pinned, startGatewayProcess, startServer, stopAll } from './harness.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -35,12 +38,21 @@ async function main(): Promise<void> {
     },
     http,
   );
+  // wrk speaks plain HTTP: stunnel on the load core originates TLS (with the client certificate for mTLS).
+  const tunnel = { https: await freePort(), optional: await freePort(), mtls: await freePort() };
+  const client = { certFile: certs.clientCertFile, keyFile: certs.clientKeyFile };
+  startStunnel(tempDir('stunnel'), certs.ca, [
+    { name: 'https', acceptPort: tunnel.https, connectPort: https },
+    { name: 'optional', acceptPort: tunnel.optional, connectPort: mtls },
+    { name: 'mtls', acceptPort: tunnel.mtls, connectPort: mtls, client },
+  ]);
+  for (const port of Object.values(tunnel)) await waitFor(`stunnel on ${port}`, () => fetch(`http://127.0.0.1:${port}/accounts/a`).then(() => true, () => false));
   const cases = {
     'plain HTTP': { url: `http://127.0.0.1:${http}/accounts/a` },
-    HTTPS: { url: `https://127.0.0.1:${https}/accounts/a`, tlsOptions: { ca: certs.caPem } },
-    'optional, no cert': { url: `https://127.0.0.1:${mtls}/accounts/a`, tlsOptions: { ca: certs.caPem } },
-    'mTLS (no policy)': { url: `https://127.0.0.1:${mtls}/accounts/a`, tlsOptions: { ca: certs.caPem, cert: certs.clientCert, key: certs.clientKey } },
-    'mTLS + auth-mtls': { url: `https://127.0.0.1:${mtls}/partner/accounts/a`, tlsOptions: { ca: certs.caPem, cert: certs.clientCert, key: certs.clientKey } },
+    HTTPS: { url: `http://127.0.0.1:${tunnel.https}/accounts/a` },
+    'optional, no cert': { url: `http://127.0.0.1:${tunnel.optional}/accounts/a` },
+    'mTLS (no policy)': { url: `http://127.0.0.1:${tunnel.mtls}/accounts/a` },
+    'mTLS + auth-mtls': { url: `http://127.0.0.1:${tunnel.mtls}/partner/accounts/a` },
   };
   const results = new Map<string, number[]>(Object.keys(cases).map((name) => [name, []]));
   const p99 = new Map<string, number[]>(Object.keys(cases).map((name) => [name, []]));
@@ -54,7 +66,7 @@ async function main(): Promise<void> {
     }
   }
   const base = median(results.get('plain HTTP')!);
-  console.log(`\nGET through one gateway, keep-alive, ${connections} connections, ${rounds} rounds × ${seconds} s, medians (node ${process.version}${pinned() ? ', load generator pinned to core 0' : ''})\n`);
+  console.log(`\nGET through one gateway, keep-alive, ${connections} connections, ${rounds} rounds × ${seconds} s, medians (node ${process.version}${pinned() ? ', wrk and stunnel pinned to core 0' : ''}); TLS cases through stunnel, whose cost lands on the load core\n`);
   console.log('case                  req/s   p99 ms   vs plain HTTP');
   for (const [name, runs] of results) {
     console.log(`${name.padEnd(18)} ${median(runs).toFixed(0).padStart(8)}  ${median(p99.get(name)!).toFixed(1).padStart(7)}  ${(median(runs) / base).toFixed(3)}×`);

@@ -62,7 +62,10 @@ function postScript(body: string): string {
  */
 export async function runWrk(request: WrkRequest, options: { durationSeconds: number; connections: number; threads?: number; timeoutSeconds?: number; cpu?: CpuRole }): Promise<WrkRun> {
   const args = ['--latency', '-t', String(options.threads ?? 1), '-c', String(options.connections), '-d', `${options.durationSeconds}s`, '--timeout', `${options.timeoutSeconds ?? 2}s`];
-  for (const [name, value] of Object.entries(request.headers ?? {})) args.push('-H', `${name}: ${value}`);
+  for (const [name, value] of Object.entries(request.headers ?? {})) {
+    // The POST script sets Content-Type itself: a second one from -H would be sent as well.
+    if (request.method !== 'POST' || name.toLowerCase() !== 'content-type') args.push('-H', `${name}: ${value}`);
+  }
   if (request.method === 'POST') args.push('-s', postScript(request.body ?? ''));
   args.push(request.url);
   const [command, commandArgs] = pinnedCommand(options.cpu ?? 'load', 'wrk', args);
