@@ -22,8 +22,8 @@ import { UpstreamExchange, type UpstreamHead } from './upstream-exchange.js';
 import type { UpstreamTarget } from './upstream.js';
 
 export interface ProxyHooks {
-  /** Runs the respond phase and writes the head; called once the upstream's head is in. */
-  writeHead(ctx: RequestContext, status: number, headers: HeaderMap, body: ResponseBody): Promise<void>;
+  /** Runs the respond phase and writes the head; called once the upstream's head is in. A promise only while respond policies run. */
+  writeHead(ctx: RequestContext, status: number, headers: HeaderMap, body: ResponseBody): Promise<void> | undefined;
 }
 
 export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, runtime: Runtime, res: ServerResponse, bodyIdleTimeoutMs: number, hooks: ProxyHooks): Promise<void> {
@@ -31,6 +31,9 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   // A policy chose an upstream that does not exist (the config check makes this a bug): fail
   // closed, never quietly serve the request somewhere residency rules said it must not go.
   if (!upstream) throw new GatewayError('internal', { internal: `policy chose unknown upstream "${ctx.upstreamName}"` });
+  // Without request-phase policies this runs within the 'request' event, while the parser is still
+  // in the head's packet: the body bytes that came with it are pushed before the next microtask.
+  if (ctx.bufferedBody === undefined && ctx.req.readableLength === 0 && requestHasBody(ctx.req)) await undefined;
   const arrived = ctx.bufferedBody === undefined ? arrivedBody(ctx.req, ctx.maxBodyBytes) : undefined;
   if (arrived) ctx.bytesIn += arrived.length;
   const buffered = ctx.bufferedBody ?? arrived;
@@ -120,7 +123,8 @@ async function streamResponse(ctx: RequestContext, head: UpstreamHead, exchange:
   const headers = endToEndHeaders(head.headers);
   const body = readsBody ? new UpstreamResponseBody(ctx, exchange.readable(), headers, target.origin) : UNREAD_RESPONSE_BODY;
   try {
-    await hooks.writeHead(ctx, head.statusCode, headers, body);
+    const writing = hooks.writeHead(ctx, head.statusCode, headers, body);
+    if (writing) await writing;
   } catch (error) {
     // A respond-phase policy refused this response: none of it is sent, so free the connection.
     if (body instanceof UpstreamResponseBody) body.discard();
@@ -137,7 +141,8 @@ async function sendBodiless(ctx: RequestContext, head: UpstreamHead, exchange: U
   const headers = endToEndHeaders(head.headers);
   // RFC 9110 §8.6: a 204 carries no Content-Length (a 304 or a HEAD answer may).
   if (head.statusCode === 204) delete headers['content-length'];
-  await hooks.writeHead(ctx, head.statusCode, headers, EMPTY_RESPONSE_BODY);
+  const writing = hooks.writeHead(ctx, head.statusCode, headers, EMPTY_RESPONSE_BODY);
+  if (writing) await writing;
   if (!res.destroyed) res.end();
 }
 

@@ -105,7 +105,8 @@ async function run(admission: Admission, ctx: RequestContext, runtime: Runtime, 
 
 /** A built-in endpoint: the receive and limit phases (internal-routes.ts), then the endpoint itself. */
 async function runInternalRoute(endpoint: InternalRoute, ctx: RequestContext, respond: Responder): Promise<void> {
-  const direct = await runRequestPhases(endpoint.pipeline, ctx);
+  // No request-phase policy, no promise: the phases cost nothing where there are none.
+  const direct = endpoint.pipeline.request.length === 0 ? undefined : await runRequestPhases(endpoint.pipeline, ctx);
   if (ctx.finished) return;
   if (direct) return respond.direct(direct);
   const answer = await endpoint.handle(ctx);
@@ -115,10 +116,11 @@ async function runInternalRoute(endpoint: InternalRoute, ctx: RequestContext, re
 
 /** A configured route: every request phase, then the upstream. */
 async function runRoute(route: CompiledRoute, ctx: RequestContext, runtime: Runtime, res: ServerResponse, respond: Responder, listener: ListenerInfo): Promise<void> {
-  const direct = await runRequestPhases(route.pipeline, ctx);
+  const direct = route.pipeline.request.length === 0 ? undefined : await runRequestPhases(route.pipeline, ctx);
   if (ctx.finished) return;
   if (direct) return respond.direct(direct);
-  Object.assign(ctx.upstreamHeaders, identityHeaders(ctx.principal));
+  // An anonymous request has no identity headers to set (the incoming ones are never forwarded).
+  if (ctx.principal) Object.assign(ctx.upstreamHeaders, identityHeaders(ctx.principal));
   if (ctx.isPreflight && !ctx.route.methods.includes('OPTIONS')) {
     // A preflight that no CORS policy answered: the route does not serve OPTIONS itself.
     throw new GatewayError('route.method_not_allowed', { detail: 'This route does not allow cross-origin requests.', headers: { allow: allowHeader(ctx.route.methods) } });

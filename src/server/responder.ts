@@ -26,11 +26,20 @@ export class Responder {
     readonly closeAfter: boolean,
   ) {}
 
-  /** Runs the respond phase on `status` and `headers` (which it may change), then writes the head. */
-  async head(status: number, headers: HeaderMap, source: 'upstream' | 'problem' | 'direct', body?: ResponseBody): Promise<void> {
+  /**
+   * Runs the respond phase on `status` and `headers` (which it may change), then writes the head:
+   * at once (no promise) when the phase is empty, else once its policies are done.
+   */
+  head(status: number, headers: HeaderMap, source: 'upstream' | 'problem' | 'direct', body?: ResponseBody): Promise<void> | undefined {
+    this.ctx.response = { status, headers, source, body };
+    const respond = this.pipeline.respond;
+    if (respond.length > 0) return runPhase(respond, this.ctx).then(() => this.writeHead(headers));
+    this.writeHead(headers);
+    return undefined;
+  }
+
+  private writeHead(headers: HeaderMap): void {
     const ctx = this.ctx;
-    ctx.response = { status, headers, source, body };
-    await runPhase(this.pipeline.respond, ctx);
     // The gateway terminates TLS, so its HSTS policy is the one that holds (RFC 6797 §7.1).
     const hsts = this.hsts;
     if (hsts !== undefined) headers['strict-transport-security'] = hsts;
@@ -38,7 +47,7 @@ export class Responder {
     headers.traceparent = formatTraceparent(ctx.trace);
     // An unread request body, or a shutdown, means this connection cannot carry another request.
     if (this.draining() || !ctx.req.complete || this.closeAfter) headers.connection = 'close';
-    this.res.writeHead(ctx.response.status, headers);
+    this.res.writeHead(ctx.response!.status, headers);
   }
 
   /** A whole answer from the gateway or a policy, with its Content-Length. */
