@@ -139,7 +139,10 @@ describe('portcullis start --workers 2', () => {
     cli.child.kill('SIGHUP');
     await cli.waitForLine(/"event":"cluster\.reloaded"/);
     assert.equal(lines(cli).filter((line) => line.event === 'cluster.reloaded').length, 1);
-    assert.deepEqual([...new Set(lines(cli).filter((line) => line.event === 'config.reloaded').map((line) => line.worker))].sort(), [1, 2]);
+    // Each worker logs its own config.reloaded; that line may reach the output after the primary's.
+    const reloadedIn = () => [...new Set(lines(cli).filter((line) => line.event === 'config.reloaded').map((line) => line.worker))].sort();
+    await eventually(() => reloadedIn().length === 2, 'both workers logged config.reloaded');
+    assert.deepEqual(reloadedIn(), [1, 2]);
     assert.ok((await requests('/v2/x', 4)).every((reply) => reply.status === 200));
     await eventually(() => servedBy(cli, (line) => line.route === 'v2').size === 2, 'both workers route /v2 after the reload');
   });
