@@ -5,7 +5,9 @@
  *   contract, and configs generating their routes from real OpenAPI documents (contractRoutes):
  *   GitHub Enterprise 2.18 (501 operations, the installed contract closest to the issue's
  *   452-operation one) and GitHub's REST API (706, the closest to its 845-operation one).
- *   Resident memory (VmRSS) of the gateway right after that first response.
+ *   Each without the contract cache (every start compiles the contract whole, in a worker thread)
+ *   and with a cache filled by one unmeasured start. Resident memory (VmRSS) of the gateway right
+ *   after that first response.
  * - Cold compile of each contract as the validate policy does it, in a fresh process.
  * Every process measured is pinned to the server core(s) when pinning (cpu.ts). Medians of
  * BENCH_STARTUP_RUNS (default 5) runs, with the spread (min–max); then the issue's targets.
@@ -81,18 +83,20 @@ async function firstOk(url: string, headers: Record<string, string>, child: Chil
   }
 }
 
-/** Spawns `args` `runs` times; each time measures spawn → first 200 from what `ready` returns, and the RSS then. */
-async function timeToServe(label: string, args: string[], ready: (child: ChildProcess) => Promise<{ url: string; headers?: Record<string, string> }>, targetMs?: number): Promise<Measure> {
+/** Spawns `args` `runs` times (after `unmeasured` starts); each time measures spawn → first 200 from what `ready` returns, and the RSS then. */
+async function timeToServe(label: string, args: string[], ready: (child: ChildProcess) => Promise<{ url: string; headers?: Record<string, string> }>, targetMs?: number, unmeasured = 0): Promise<Measure> {
   const measure: Measure = { label, samplesMs: [], rssMiB: [], ...(targetMs ? { targetMs } : {}) };
-  for (let run = 0; run < runs; run++) {
+  for (let run = -unmeasured; run < runs; run++) {
     const [command, argv] = pinnedCommand('server', process.execPath, [CLI, ...args]);
     const started = performance.now();
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const { url, headers } = await ready(child);
       await firstOk(url, headers ?? {}, child);
-      measure.samplesMs.push(performance.now() - started);
-      measure.rssMiB!.push(rssMiB(child.pid!));
+      if (run >= 0) {
+        measure.samplesMs.push(performance.now() - started);
+        measure.rssMiB!.push(rssMiB(child.pid!));
+      }
     } finally {
       await stop(child);
     }
@@ -132,13 +136,13 @@ function compileTimes(label: string, path: string): { measure: Measure; operatio
 }
 
 function print(measures: Measure[]): void {
-  console.log(`\n${'measure'.padEnd(64)} ${'median s'.padStart(8)} ${'spread s'.padStart(11)} ${'RSS MiB'.padStart(7)}  target`);
+  console.log(`\n${'measure'.padEnd(70)} ${'median s'.padStart(8)} ${'spread s'.padStart(11)} ${'RSS MiB'.padStart(7)}  target`);
   for (const m of measures) {
     const s = median(m.samplesMs) / 1000;
     const spread = `${(Math.min(...m.samplesMs) / 1000).toFixed(2)}–${(Math.max(...m.samplesMs) / 1000).toFixed(2)}`;
     const rss = m.rssMiB ? median(m.rssMiB).toFixed(0) : '';
     const target = m.targetMs ? `≤ ${m.targetMs / 1000} s: ${median(m.samplesMs) <= m.targetMs ? 'met' : 'NOT met'}` : '';
-    console.log(`${m.label.padEnd(64)} ${s.toFixed(3).padStart(8)} ${spread.padStart(11)} ${rss.padStart(7)}  ${target}`);
+    console.log(`${m.label.padEnd(70)} ${s.toFixed(3).padStart(8)} ${spread.padStart(11)} ${rss.padStart(7)}  ${target}`);
   }
 }
 
@@ -159,9 +163,14 @@ async function main(): Promise<void> {
   measures.push(await timeToServe('one route, no store, no contract: spawn → first 200', minimal.args, async () => ({ url: `http://127.0.0.1:${minimal.port}/v1/accounts/123` })));
   for (const contract of CONTRACTS) {
     const compiled = compileTimes(contract.label, contract.path);
-    const generated = await startConfig('contract', (port) => ({ ...base(port), contractRoutes: [{ contract: contract.path, upstream: 'api', namePrefix: 'c-' }] }));
-    const label = `${contract.label} (${compiled.operations} ops) as routes: spawn → first 200`;
-    measures.push(compiled.measure, await timeToServe(label, generated.args, async () => ({ url: `http://127.0.0.1:${generated.port}/meta` }), contract.targetMs));
+    const routes = { contractRoutes: [{ contract: contract.path, upstream: 'api', namePrefix: 'c-' }] };
+    const label = `${contract.label} (${compiled.operations} ops) as routes`;
+    // Cold: no contract cache, every start compiles the contract whole. Cached: a cache filled by one unmeasured start.
+    const cold = await startConfig('contract', (port) => ({ ...base(port), ...routes, contractCache: { enabled: false } }));
+    const cached = await startConfig('contract', (port) => ({ ...base(port), ...routes, contractCache: { dir: tempDir('contract-cache') } }));
+    measures.push(compiled.measure);
+    measures.push(await timeToServe(`${label}, no cache: spawn → first 200`, cold.args, async () => ({ url: `http://127.0.0.1:${cold.port}/meta` }), contract.targetMs));
+    measures.push(await timeToServe(`${label}, cached: spawn → first 200`, cached.args, async () => ({ url: `http://127.0.0.1:${cached.port}/meta` }), contract.targetMs, 1));
   }
   print(measures);
   if (process.env.BENCH_JSON) {
