@@ -5,7 +5,6 @@
  * when the socket peer is a trusted proxy.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIP } from 'node:net';
 import type { HeaderMap, RequestContext } from '../core/context.js';
 import { formatTraceparent } from '../core/trace-context.js';
 
@@ -76,8 +75,7 @@ export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOpt
   headers['x-forwarded-proto'] = trusted && incoming['x-forwarded-proto'] ? String(incoming['x-forwarded-proto']) : ctx.protocol;
   if (trusted && incoming['x-forwarded-host']) headers['x-forwarded-host'] = String(incoming['x-forwarded-host']);
   else if (originalHost !== '') headers['x-forwarded-host'] = originalHost;
-  // An HTTP/1.0 request may come without Host; then there is no host to report.
-  const element = `for=${forwardedNode(ctx.peerIp)}${originalHost === '' ? '' : `;host=${quote(originalHost)}`};proto=${ctx.protocol}`;
+  const element = `for=${forwardedNode(ctx.peerIp)}${forwardedHostProto(originalHost, ctx.protocol)}`;
   headers.forwarded = trusted && incoming.forwarded ? `${String(incoming.forwarded)}, ${element}` : element;
 
   headers[options.requestIdHeader] = ctx.requestId;
@@ -90,9 +88,28 @@ export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOpt
   return headers;
 }
 
-/** RFC 7239 §6: IPv6 nodes are bracketed and the whole value quoted. */
+/** RFC 7239 §6: IPv6 nodes are bracketed and the whole value quoted (the peer address is an IP: only IPv6 has colons). */
 function forwardedNode(ip: string): string {
-  return isIP(ip) === 6 ? `"[${ip}]"` : ip;
+  return ip.includes(':') ? `"[${ip}]"` : ip;
+}
+
+/**
+ * The `;host=…;proto=…` part of a Forwarded element. Hosts and protocols repeat from request to
+ * request, so each text is built once, up to a bound (new hosts only empty the cache, never grow it).
+ */
+const hostProtoParts = new Map<string, string>();
+const MAX_HOST_PROTO_PARTS = 1024;
+function forwardedHostProto(host: string, protocol: 'http' | 'https'): string {
+  // A validated authority has no space: the key cannot be mistaken for another protocol's.
+  const key = `${protocol} ${host}`;
+  let part = hostProtoParts.get(key);
+  if (part === undefined) {
+    if (hostProtoParts.size >= MAX_HOST_PROTO_PARTS) hostProtoParts.clear();
+    // An HTTP/1.0 request may come without Host; then there is no host to report.
+    part = `${host === '' ? '' : `;host=${quote(host)}`};proto=${protocol}`;
+    hostProtoParts.set(key, part);
+  }
+  return part;
 }
 
 function quote(value: string): string {
