@@ -6,14 +6,14 @@
  * target for bodiless idempotent requests; a slow upstream is not retried (it may still be working,
  * and retrying would multiply its load).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import { OutboundRefusedError } from '../outbound/index.js';
 import type { HeaderMap, RequestContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
 import type { ResponseBody } from '../core/response-body.js';
 import { narrowAcceptEncoding } from '../http/content-coding.js';
-import { requestHasBody } from '../http/request-body.js';
+import { requestHasBody, takeArrivedBody } from '../http/request-body.js';
 import { BodyGuard } from './body-guard.js';
 import { buildUpstreamHeaders, endToEndHeaders } from './forwarding.js';
 import type { CompiledRoute, Runtime } from './runtime.js';
@@ -34,7 +34,7 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   // Without request-phase policies this runs within the 'request' event, while the parser is still
   // in the head's packet: the body bytes that came with it are pushed before the next microtask.
   if (ctx.bufferedBody === undefined && ctx.req.readableLength === 0 && requestHasBody(ctx.req)) await undefined;
-  const arrived = ctx.bufferedBody === undefined ? arrivedBody(ctx.req, ctx.maxBodyBytes) : undefined;
+  const arrived = ctx.bufferedBody === undefined ? takeArrivedBody(ctx.req, ctx.maxBodyBytes) : undefined;
   if (arrived) ctx.bytesIn += arrived.length;
   const buffered = ctx.bufferedBody ?? arrived;
   const hasBody = buffered ? buffered.length > 0 : requestHasBody(ctx.req);
@@ -76,23 +76,6 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
     upstream.reportSuccess(target);
     return streamResponse(ctx, head, exchange, res, target, route.pipeline.readsResponseBody, hooks);
   }
-}
-
-/**
- * A body of declared length that came whole with the head (most small bodies do: all its bytes
- * are in the request's buffer, even before the parser reports the message complete) is taken
- * from that buffer as is and sent in one write with the upstream head instead of streamed
- * through a guard: the same bytes under the same Content-Length, without a stream, timer and
- * listeners per request. Anything else (chunked, partly arrived, over the limit, already being
- * read) streams through the BodyGuard as before.
- */
-function arrivedBody(req: IncomingMessage, maxBytes: number): Buffer | undefined {
-  if (req.readableFlowing !== null || req.headers['transfer-encoding'] !== undefined) return undefined;
-  const declared = req.headers['content-length'];
-  if (declared === undefined || declared === '0') return undefined;
-  const length = Number(declared);
-  if (req.readableLength !== length || length > maxBytes) return undefined;
-  return (req.read(length) as Buffer | null) ?? undefined;
 }
 
 /**

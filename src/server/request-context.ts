@@ -9,7 +9,7 @@ import type { RequestContext, RouteInfo } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
 import { continueTrace } from '../core/trace-context.js';
 import { BodyGuard } from './body-guard.js';
-import { requestHasBody } from '../http/request-body.js';
+import { requestHasBody, takeArrivedBody } from '../http/request-body.js';
 import { sharedJsonBody } from '../http/json-body.js';
 import { RequestState } from '../core/request-state.js';
 import type { Admission } from './admission.js';
@@ -107,9 +107,17 @@ export function createContext(facts: RequestFacts, admission: Admission, res: Se
   return { ctx, finish };
 }
 
-/** The whole body, within the limit; through the same guard as streaming (413, 408, client gone). */
-function readWholeBody(req: IncomingMessage, maxBytes: number, idleTimeoutMs: number): Promise<Buffer> {
-  if (!requestHasBody(req)) return Promise.resolve(Buffer.alloc(0));
+/**
+ * The whole body, within the limit: as it is when it came whole with the head (no stream to wait
+ * for), else through the same guard as streaming (413, 408, client gone).
+ */
+async function readWholeBody(req: IncomingMessage, maxBytes: number, idleTimeoutMs: number): Promise<Buffer> {
+  if (!requestHasBody(req)) return Buffer.alloc(0);
+  // Read by a route's first policy, within the 'request' event, while the parser is still in the
+  // head's packet: the body bytes that came with it are pushed before the next microtask.
+  if (req.readableLength === 0) await undefined;
+  const arrived = takeArrivedBody(req, maxBytes);
+  if (arrived) return arrived;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const guard = new BodyGuard(req, maxBytes, idleTimeoutMs, () => {});
