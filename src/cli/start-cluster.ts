@@ -13,7 +13,7 @@ import { createLogger } from '../observability/logger.js';
 import { BoundedDestination } from '../observability/log-destination.js';
 import { ClusterPrimary, migrateOnce } from '../server/cluster-primary.js';
 import { tagLogLines, WorkerLink, workerConfig } from '../server/cluster-worker.js';
-import { Gateway } from '../server/gateway.js';
+import type { Gateway } from '../server/gateway.js';
 import { processChannel } from '../server/counter-services.js';
 import { CounterHost } from '../ratelimit/counter-host.js';
 import type { Worker } from 'node:cluster';
@@ -97,6 +97,8 @@ export async function startWorker(slot: number): Promise<void> {
   const secrets = collectSecrets(loaded.config);
   let gateway: Gateway | undefined;
   installLastResort(() => gateway, () => secrets);
+  // Loaded here, not at the top: the primary, which shares this module, never loads the gateway.
+  const { Gateway } = await import('../server/gateway.js');
   try {
     gateway = await Gateway.start({ config: workerConfig(loaded), logDestination: destination, cluster: link.role, sharedCounters: { channel: processChannel() } });
   } catch (error) {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { formatIssue, loadConfigFile } from '../config/loader.js';
 import { collectSecrets } from '../observability/crash-report.js';
 import { workerSlot } from '../server/cluster-worker.js';
-import { Gateway } from '../server/gateway.js';
+import type { Gateway } from '../server/gateway.js';
 import { crashReason } from './crash-reason.js';
 import { handleSignals, installLastResort } from './signals.js';
 
@@ -42,6 +42,8 @@ export function registerStartCommand(program: Command): void {
         // The primary validates the text it read once more: that text, not the file, is what every worker runs.
         return startPrimary({ configPath: options.config, configText: await readFile(options.config, 'utf8'), workers });
       }
+      // Loaded only for one process: a --workers primary serves nothing and must not carry the gateway.
+      const { Gateway } = await import('../server/gateway.js');
       let gateway: Gateway | undefined;
       const secrets = collectSecrets(loaded.config);
       installLastResort(() => gateway, () => secrets);

@@ -33,7 +33,7 @@ import { Store } from '../store/store.js';
 import { ConfigFileWatcher } from './file-watch.js';
 import { isClusterMessage, METRICS_COLLECT_TIMEOUT_MS, WORKER_SLOT_ENV, type ConfigText, type FromWorker, type MetricsJson, type ToWorker, type WorkerReloadResult } from './cluster-messages.js';
 import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
-import { storeLocation } from './services.js';
+import { storeLocation } from './store-location.js';
 
 /** How long a reload may take in a worker (a large contract compiles for seconds). */
 const RELOAD_TIMEOUT_MS = 120_000;

@@ -20,7 +20,8 @@ import type { Outbound } from '../outbound/index.js';
 import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { secretLengthIssues } from '../config/start-rules.js';
-import { migrateToLatest, openStore, type StoreLocation } from '../store/open-store.js';
+import { migrateToLatest, openStore } from '../store/open-store.js';
+import { storeLocation } from './store-location.js';
 import { describePgError, isConnectionFailure } from '../store/pg-pool.js';
 import { ApiKeyRepository, ConsumerRepository } from '../store/repositories.js';
 import { ConsumerDirectory } from '../store/consumer-directory.js';
@@ -220,12 +221,6 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   }
 }
 
-/** Where the configured store is (also used by the `--workers` primary, which migrates it once). */
-export function storeLocation(storeConfig: NonNullable<GatewayConfig['store']>, onHealth?: (up: boolean, reason?: string) => void): StoreLocation {
-  return storeConfig.driver === 'postgres'
-    ? { driver: 'postgres', url: storeConfig.url!.reveal(), connectTimeoutMs: storeConfig.connectTimeoutMs, queryTimeoutMs: storeConfig.queryTimeoutMs, onHealth }
-    : { driver: 'sqlite', path: storeConfig.path };
-}
 
 /** Opens what the starting config's policies require; a service that cannot be had stops the start. */
 async function provideAtStart(provision: ServiceProvision, config: GatewayConfig, undo: () => Promise<void>): Promise<ServiceProvision> {
