@@ -6,7 +6,8 @@
  * Expanded at load, before the semantic checks, so generated routes are checked like written ones.
  */
 import type { ConfigIssue } from '../core/policy.js';
-import { ContractError, readOpenApiFile } from '../openapi/openapi-document.js';
+import { readContractDocument } from '../openapi/contract.js';
+import { ContractError } from '../openapi/openapi-document.js';
 import { compileOperationPath } from '../openapi/operation-path.js';
 
 type Loose = Record<string, unknown>;
@@ -42,7 +43,7 @@ export function expandContractRoutes(config: Loose): { issues: ConfigIssue[]; ad
     const at = `contractRoutes[${index}]`;
     let document;
     try {
-      document = readOpenApiFile(entry.contract);
+      document = readContractDocument(entry.contract);
     } catch (error) {
       // Any failure to read the document is this entry's problem, reported with the others.
       issues.push({ path: `${at}.contract`, message: error instanceof ContractError ? error.message : `could not be read: ${(error as Error).message}` });

@@ -9,10 +9,10 @@
  * arrive as text and are typed strictly by coerce.ts first ("42" → 42 where an integer is allowed;
  * "0x10", " 42" and "1 OR 1=1" stay strings and fail).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { ContractError, escapePointer, parseOpenApi, type ContractMediaType, type ContractOperation, type OpenApiDocument, type ParameterLocation } from './openapi-document.js';
+import { ContractError, escapePointer, parseOpenApi, readOpenApiFile, type ContractMediaType, type ContractOperation, type OpenApiDocument, type ParameterLocation } from './openapi-document.js';
 import { compileOperationPath, type OperationPath } from './operation-path.js';
 import type { ParameterSpec } from './parameters.js';
 import type { TypePlan } from './coerce.js';
@@ -328,6 +328,24 @@ interface CacheEntry {
 const cache = new Map<string, CacheEntry>();
 const CACHE_SIZE = 16;
 
+/** mtime, size and inode: an unchanged file is not read again. */
+const fileStamp = (stat: Stats) => `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+
+/**
+ * The parsed document of a contract file: that of a contract compiled from the same unchanged file
+ * when there is one (the config loader compiles a contractRoutes document before it expands it:
+ * parsing GitHub's 700 operations again took a quarter of a second), else read and parsed.
+ */
+export function readContractDocument(path: string): OpenApiDocument {
+  try {
+    const stamp = fileStamp(statSync(path));
+    for (const [key, entry] of cache) if (key.startsWith(`${path}\0`) && entry.stamp === stamp) return entry.compiled.document;
+  } catch {
+    // Unreadable: readOpenApiFile says why.
+  }
+  return readOpenApiFile(path);
+}
+
 /**
  * Reads and compiles a contract file, or returns the compiled one when the file's bytes have not
  * changed. Throws ContractError with the problem and where it is.
@@ -340,7 +358,7 @@ export function loadContract(path: string, options: ContractOptions): CompiledCo
   try {
     const stat = statSync(path);
     if (!stat.isFile()) throw new ContractError('', `${path} is not a file`);
-    stamp = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+    stamp = fileStamp(stat);
     if (hit && hit.stamp === stamp) return touch(key, hit);
     bytes = readFileSync(path);
   } catch (error) {
