@@ -39,10 +39,18 @@ export interface SharedCounters {
   };
 }
 
-/** This worker's IPC channel to the primary (`process`, whose `send` exists only in a forked process). */
+/**
+ * This worker's IPC channel to the primary (`process`, whose `send` exists only in a forked
+ * process). False only when the channel is closed: `process.send` also answers false when its
+ * queue is long, yet delivers the message, which must not count as the primary's failure.
+ */
 export function processChannel(): CounterChannel {
   return {
-    send: (message) => (process.connected ? (process.send?.(message) ?? false) : false),
+    send: (message) => {
+      if (!process.connected || !process.send) return false;
+      process.send(message);
+      return true;
+    },
     on: (event, listener) => process.on(event, listener),
     off: (event, listener) => process.off(event, listener),
   };
