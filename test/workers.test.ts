@@ -174,6 +174,17 @@ describe('portcullis start --workers 2', () => {
     await eventually(() => new Set(lines(cli).slice(after).filter((line) => line.type === 'access').map((line) => line.worker)).size === 2, 'the new worker serves too');
   });
 
+  test('the lead worker killed: its replacement serves the admin API again, on the same port, with the whole cluster\'s metrics', async () => {
+    const killed = workerPid(cli, 1);
+    process.kill(killed, 'SIGKILL');
+    await eventually(() => lines(cli).some((line) => line.event === 'cluster.worker_started' && line.slot === 1 && line.pid !== killed), 'a new lead started', 60_000);
+    assert.equal((await admin.call('GET', '/healthz')).status, 200);
+    const metrics = (await admin.call('GET', '/metrics')).text;
+    assert.equal(counterValue(metrics, 'portcullis_cluster_workers'), 2);
+    assert.ok(counterValue(metrics, 'portcullis_cluster_worker_exits_total{reason="SIGKILL"}') >= 2, 'both kills counted');
+    assert.equal((await admin.call('GET', '/v1/consumers')).status, 200, 'the admin API answers');
+  });
+
   test('SIGTERM drains every worker (in-flight requests finish) and the primary exits 0', async () => {
     const before = upstream.requests.length;
     const slow = httpRequest(`${base}/slow/draining`);
