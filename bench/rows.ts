@@ -2,14 +2,15 @@
  * The rows of `npm run bench`: what each one runs and how its gateway is configured. Every
  * gateway row serves the same two routes (GET /v1/accounts/:id, POST /v1/payments) to the same
  * upstream, with only the row's policies on: the defaults (request-size-limit, security-headers)
- * are switched off and the access log is off (logging level warn), except in the full pipeline,
+ * are switched off and the access log is off (logging level warn), except in access-log (bare with
+ * the access log on) and the full pipeline,
  * which is configured as a deployment would be (defaults on, access log written to a file).
  */
 import { join } from 'node:path';
 import type { CpuRole } from './cpu.js';
 import { JWT_AUDIENCE, JWT_ISSUER, type Certificates } from './fixtures.js';
 
-export const ROW_IDS = ['reference', 'bare', 'apikey', 'jwt', 'scope', 'ratelimit-memory', 'ratelimit-redis', 'validate', 'sanitize', 'geo', 'tls-reference', 'mtls', 'full', 'workers-2', 'workers-2-one-core'] as const;
+export const ROW_IDS = ['reference', 'bare', 'access-log', 'apikey', 'jwt', 'scope', 'ratelimit-memory', 'ratelimit-redis', 'validate', 'sanitize', 'geo', 'tls-reference', 'mtls', 'full', 'workers-2', 'workers-2-one-core'] as const;
 export type RowId = (typeof ROW_IDS)[number];
 
 /** What the gateways of a run share, made once (fixtures.ts). */
@@ -42,6 +43,8 @@ export interface Row {
   extra?: (ctx: RowContext) => Record<string, unknown>;
   /** The full pipeline: default policies on and the access log written to a file. */
   deployment?: boolean;
+  /** The access log on (level info), written to a file (implied by `deployment`). */
+  accessLog?: boolean;
   /** Arguments after `start --config <file>` (e.g. --workers 2). */
   args?: string[];
   /** Where the gateway runs: the server core(s) unless this says otherwise. */
@@ -76,6 +79,7 @@ const limits = (store: 'memory' | 'redis', by: string) => ({ store, onStoreFailu
 export const ROWS: Row[] = [
   { id: 'reference', label: 'node:http + undici reference', baseline: 'reference', transport: 'reference' },
   { id: 'bare', label: 'Portcullis, no policies', baseline: 'reference', transport: 'http', policies: () => ({}) },
+  { id: 'access-log', label: 'no policies, access log to a file', baseline: 'reference', transport: 'http', policies: () => ({}), accessLog: true },
   { id: 'apikey', label: 'API key (auth-apikey)', baseline: 'reference', transport: 'http', policies: () => ({ 'auth-apikey': {} }), headers: bearer, extra: withStore, proof: unauthenticated },
   {
     id: 'jwt',
@@ -145,7 +149,7 @@ export function gatewayConfig(row: Row, ctx: RowContext, ports: GatewayPorts): R
     admin: { host: '127.0.0.1', port: ports.admin },
     upstreams: { api: { targets: [ctx.upstream] } },
     lifecycle: { watchConfigFile: false },
-    logging: { level: row.deployment ? 'info' : 'warn' },
+    logging: { level: row.deployment || row.accessLog ? 'info' : 'warn' },
     ...(row.deployment ? {} : { policies: { 'request-size-limit': { enabled: false }, 'security-headers': { enabled: false } } }),
     ...row.extra?.(ctx),
     routes: [
@@ -157,5 +161,5 @@ export function gatewayConfig(row: Row, ctx: RowContext, ports: GatewayPorts): R
 
 /** Where the full pipeline's access log goes: a file, as a deployment writing to disk or a collector's pipe. */
 export function accessLogFile(ctx: RowContext, row: Row): string | undefined {
-  return row.deployment ? join(ctx.dir, `${row.id}.access.log`) : undefined;
+  return row.deployment || row.accessLog ? join(ctx.dir, `${row.id}.access.log`) : undefined;
 }
