@@ -96,6 +96,8 @@ const METHOD_OVERRIDE_NAMES = new Set(['_method', 'x-http-method-override', 'x-h
 export function isMethodOverrideName(name: string): boolean {
   const bracket = name.indexOf('[');
   const base = (bracket === -1 ? name : name.slice(0, bracket)).toLowerCase().trim();
-  return METHOD_OVERRIDE_NAMES.has(base) || METHOD_OVERRIDE_NAMES.has(base.replace(/[ .]/g, '_'));
+  if (METHOD_OVERRIDE_NAMES.has(base)) return true;
+  // Checked for every key of every JSON body: the PHP spelling is built only when it differs.
+  return (base.includes(' ') || base.includes('.')) && METHOD_OVERRIDE_NAMES.has(base.replace(/[ .]/g, '_'));
 }
 

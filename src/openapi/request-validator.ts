@@ -49,23 +49,9 @@ export function validateParameters(compiled: CompiledOperation, input: RequestIn
     check(path, values, 'path', problems);
   }
 
-  // Query
+  // Query: with none sent and none declared there is nothing to read or check.
   const search = input.search.startsWith('?') ? input.search.slice(1) : input.search;
-  const query = parseRawPairs(search);
-  smuggledBySemicolon(search, queryAliasIndex(compiled.parameters.query.specs), options.rejectUnknownQuery, 'query', problems);
-  if (query.size > limits.maxProperties) {
-    problems.push({ pointer: '/query', keyword: 'maxProperties', message: `has more than ${limits.maxProperties} parameters` });
-  } else {
-    checkLengths(query, 'query', limits.maxStringLength, problems);
-    const consumed = new Set<string>();
-    const values = collectNamed(compiled.parameters.query.specs, query, { location: 'query', decode: decodeForm, limits, problems, consumed });
-    check(compiled.parameters.query, values, 'query', problems);
-    const aliases = queryAliasIndex(compiled.parameters.query.specs);
-    for (const name of query.keys()) {
-      if (consumed.has(name)) continue;
-      if (!aliasProblem(aliases, name, 'query', problems) && options.rejectUnknownQuery) problems.push({ pointer: pointerFor('query', name), keyword: 'unknownParameter', message: 'is not a query parameter of this operation' });
-    }
-  }
+  if (search !== '' || compiled.parameters.query.validate) checkQuery(compiled, search, options, problems);
 
   // Headers: not percent-encoded; lists split on commas.
   const headers = compiled.parameters.header;
@@ -116,6 +102,26 @@ export function validateParameters(compiled: CompiledOperation, input: RequestIn
     }
   }
   return problems;
+}
+
+/** The query string against the operation's query parameters (styles, aliases, unknown names). */
+function checkQuery(compiled: CompiledOperation, search: string, options: ParameterOptions, problems: RequestProblem[]): void {
+  const { limits } = options;
+  const query = parseRawPairs(search);
+  smuggledBySemicolon(search, queryAliasIndex(compiled.parameters.query.specs), options.rejectUnknownQuery, 'query', problems);
+  if (query.size > limits.maxProperties) {
+    problems.push({ pointer: '/query', keyword: 'maxProperties', message: `has more than ${limits.maxProperties} parameters` });
+  } else {
+    checkLengths(query, 'query', limits.maxStringLength, problems);
+    const consumed = new Set<string>();
+    const values = collectNamed(compiled.parameters.query.specs, query, { location: 'query', decode: decodeForm, limits, problems, consumed });
+    check(compiled.parameters.query, values, 'query', problems);
+    const aliases = queryAliasIndex(compiled.parameters.query.specs);
+    for (const name of query.keys()) {
+      if (consumed.has(name)) continue;
+      if (!aliasProblem(aliases, name, 'query', problems) && options.rejectUnknownQuery) problems.push({ pointer: pointerFor('query', name), keyword: 'unknownParameter', message: 'is not a query parameter of this operation' });
+    }
+  }
 }
 
 /**

@@ -117,15 +117,24 @@ export const validate = definePolicy({
 
     return {
       respondReadsBody: responseMode !== 'off',
-      validate: async function validateRequest(ctx) {
+      validate: function validateRequest(ctx) {
         // A CORS preflight is answered by the cors policy; it carries none of the operation's inputs.
         if (ctx.isPreflight) return;
         const found = bound ? { operation: bound, pathValues: matchSuffix(bound, ctx.path) } : find!(ctx.method, ctx.path);
         const { operation } = found;
         if (responseMode !== 'off') ctx.state.set(matched, operation);
-        const problems = validateParameters(operation, { pathValues: found.pathValues, search: ctx.search, headers: ctx.req.headers, headerLines: ctx.req.headersDistinct }, options);
-        problems.push(...(await checkBody(ctx, operation, limits)));
-        if (problems.length > 0) fail(ctx, problems);
+        // Node builds headersDistinct on first use: only for an operation that declares headers.
+        const headerLines = operation.parameters.header.validate ? ctx.req.headersDistinct : undefined;
+        const problems = validateParameters(operation, { pathValues: found.pathValues, search: ctx.search, headers: ctx.req.headers, ...(headerLines ? { headerLines } : {}) }, options);
+        // No body declared and none sent (most GETs): answered without waiting on anything.
+        if (!operation.body && !requestHasBody(ctx.req)) {
+          if (problems.length > 0) fail(ctx, problems);
+          return;
+        }
+        return checkBody(ctx, operation, limits).then((bodyProblems) => {
+          problems.push(...bodyProblems);
+          if (problems.length > 0) fail(ctx, problems);
+        });
       },
       respond:
         responseMode === 'off'
