@@ -10,7 +10,8 @@ import { availableParallelism } from 'node:os';
 
 export type CpuRole = 'load' | 'server' | 'none';
 
-const cores = availableParallelism();
+/** Cores this process may use, read before it pins itself to the load core. */
+export const cores = availableParallelism();
 const hasTaskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
 const wanted = process.env.BENCH_PIN !== '0';
 

@@ -11,8 +11,7 @@
  * (GET,POST), BENCH_JSON (write results there), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_PIN=0.
  */
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
-import { describePinning, pinPid } from './cpu.js';
+import { cores, describePinning, pinPid } from './cpu.js';
 import { jwtSigner, makeCertificates, PEPPER, storeWithKey, writeContract } from './fixtures.js';
 import { freePort, startGateway, startServer, stopAll, tempDir, waitFor } from './processes.js';
 import { printTable, printTargets, summarize, targets, writeJson, type Case, type Method } from './report.js';
@@ -125,7 +124,7 @@ async function main(): Promise<void> {
   pinPid('load', process.pid);
   const rows = selectRows(process.env.BENCH_ROWS);
   console.log(`Portcullis benchmark: ${rows.map((r) => r.id).join(', ')}; ${methods.join(' and ')}`);
-  console.log(`wrk ${threads} thread(s), ${connections} connections, ${rounds} interleaved rounds × ${seconds} s (+ ${warmupSeconds} s warm-up per row), node ${process.version}, ${availableParallelism()} cores`);
+  console.log(`wrk ${threads} thread(s), ${connections} connections, ${rounds} interleaved rounds × ${seconds} s (+ ${warmupSeconds} s warm-up per row), node ${process.version}, ${cores} cores`);
   console.log(describePinning());
   const ctx = await fixtures();
   const started = await startTargets(rows, ctx);
@@ -161,7 +160,7 @@ async function main(): Promise<void> {
     console.log('Workers: on 2 cores wrk and the upstream need core 0, so "--workers 2, unpinned" shares it with them and "--workers 2, server core" shows what a second process on one core costs; both against bare (one process on the server core).');
   }
   if (process.env.BENCH_JSON) {
-    writeJson(process.env.BENCH_JSON, { node: process.version, cores: availableParallelism(), pinning: describePinning(), seconds, rounds, connections, threads, date: new Date().toISOString() }, summaries, lines);
+    writeJson(process.env.BENCH_JSON, { node: process.version, cores, pinning: describePinning(), seconds, rounds, connections, threads, date: new Date().toISOString() }, summaries, lines);
   }
   if (summaries.some((s) => s.failures.length > 0)) process.exitCode = 1;
 }
