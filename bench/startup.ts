@@ -112,8 +112,12 @@ function demoReady(child: ChildProcess): Promise<{ url: string; headers: Record<
       text += chunk;
       // Log lines come first on the same stream; the demo's own line is the one with keys.
       for (const line of text.split('\n').slice(0, -1)) {
-        const parsed = JSON.parse(line) as { gateway?: string; keys?: { full: string } };
-        if (parsed.gateway && parsed.keys) resolve({ url: `${parsed.gateway}/v1/accounts`, headers: { authorization: `Bearer ${parsed.keys.full}` } });
+        try {
+          const parsed = JSON.parse(line) as { gateway?: string; keys?: { full: string } };
+          if (parsed.gateway && parsed.keys) resolve({ url: `${parsed.gateway}/v1/accounts`, headers: { authorization: `Bearer ${parsed.keys.full}` } });
+        } catch (error) {
+          reject(new Error(`portcullis demo printed a line that is not JSON: ${String(error)}`));
+        }
       }
     });
     child.once('exit', (code) => reject(new Error(`portcullis demo exited with ${code}`)));
