@@ -5,10 +5,10 @@
  * of a poll interval. A lost connection is reconnected with backoff (100 ms doubling to 5 s); the
  * follower's poll covers the gap, and every (re)connect wakes it once for what it may have missed.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 import { CHANGE_CHANNEL } from './change-feed.js';
-import { describePgError } from './pg-pool.js';
+import { describePgError } from './pg-errors.js';
 
 export interface ChangeListenerOptions {
   readonly url: string;
@@ -65,7 +65,10 @@ export class ChangeListener {
 
   async #connect(): Promise<void> {
     if (this.#stopped) return;
-    const client = new pg.Client({
+    // Loaded on first connect: only a PostgreSQL store has a listener, and pg costs start-up CPU.
+    const { default: postgres } = await import('pg');
+    if (this.#stopped) return;
+    const client = new postgres.Client({
       connectionString: this.options.url,
       connectionTimeoutMillis: this.options.connectTimeoutMs,
       keepAlive: true,

@@ -6,7 +6,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationResultSet } from 'kysely';
 import Database from 'libsql';
-import { createGuardedPool } from './pg-pool.js';
 import { migrations, type Dialect } from './migrations.js';
 import type { StoreTables } from './tables.js';
 
@@ -47,13 +46,16 @@ export function openStore(location: StoreLocation): OpenedStore {
     const db = new Kysely<StoreTables>({ dialect: new SqliteDialect({ database: database as never }) });
     return { db, dialect: 'sqlite', schema: undefined, close: () => db.destroy() };
   }
-  const pool = createGuardedPool({
-    url: location.url,
-    schema: location.schema,
-    connectTimeoutMs: location.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    queryTimeoutMs: location.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
-    onHealth: location.onHealth,
-  });
+  // Kysely asks for the pool on the first query: node-postgres is loaded then, so a SQLite store
+  // (the demo, a single node) never loads it (issue 16: start-up CPU).
+  const pool = async () =>
+    (await import('./pg-pool.js')).createGuardedPool({
+      url: location.url,
+      schema: location.schema,
+      connectTimeoutMs: location.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: location.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+      onHealth: location.onHealth,
+    });
   const db = new Kysely<StoreTables>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', schema: location.schema, close: () => db.destroy() };
 }
