@@ -15,6 +15,8 @@ const SERVERS = fileURLToPath(new URL('./servers.js', import.meta.url));
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
+// Also on a crash: no gateway, upstream or stunnel outlives the benchmark that started it.
+process.once('exit', () => stopAll());
 
 /** A fresh temporary folder, removed by stopAll(). */
 export function tempDir(name: string): string {
