@@ -6,7 +6,8 @@
  * prom-client's AggregatorRegistry): counters and histograms are summed, and the gauges marked
  * `aggregator: 'min'` take the minimum (a dependency down in one worker is down; the nearest expiry).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { SeriesHistogram, type HistogramSeries } from './series-histogram.js';
 
 /**
  * Bucket upper bounds, in seconds, of the latency histograms: the Prometheus client libraries'
@@ -20,6 +21,15 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0
 
 /** Methods that get their own `method` label value; any other is `other` (bounded cardinality). */
 const METHOD_LABELS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** What one (route, method, status class) of requests updates, found once and reused per request. */
+interface RequestSeries {
+  readonly requestLabels: { readonly route: string; readonly status: string };
+  /** Requests not yet added to portcullis_requests_total (added when /metrics is read). */
+  pendingRequests: number;
+  readonly duration: HistogramSeries;
+  readonly upstream: HistogramSeries;
+}
 
 /** What the request path reports when a request is over (answered, refused, or the client gone). */
 export interface RequestOutcome {
@@ -36,9 +46,10 @@ export interface RequestOutcome {
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'portcullis_requests_total', help: 'Requests answered, by route and status class.', labelNames: ['route', 'status'] as const, registers: [this.registry] });
-  readonly requestDuration = new Histogram({ name: 'portcullis_request_duration_seconds', help: 'Time from a request\'s arrival to the end of its response, by route, method and status class.', labelNames: ['route', 'method', 'status'] as const, buckets: [...LATENCY_BUCKETS_SECONDS], registers: [this.registry] });
-  readonly upstreamDuration = new Histogram({ name: 'portcullis_upstream_duration_seconds', help: 'Time from sending a request upstream to the response head (the attempt that answered), by route.', labelNames: ['route'] as const, buckets: [...LATENCY_BUCKETS_SECONDS], registers: [this.registry] });
+  /** Counted in each RequestSeries.pendingRequests and added here when scraped (collect), so a request does no label hashing. */
+  readonly requests: Counter<'route' | 'status'> = new Counter({ name: 'portcullis_requests_total', help: 'Requests answered, by route and status class.', labelNames: ['route', 'status'] as const, registers: [this.registry], collect: (): void => this.#flushRequestCounts() });
+  readonly requestDuration = new SeriesHistogram({ name: 'portcullis_request_duration_seconds', help: 'Time from a request\'s arrival to the end of its response, by route, method and status class.', labelNames: ['route', 'method', 'status'] as const, buckets: [...LATENCY_BUCKETS_SECONDS], registers: [this.registry] });
+  readonly upstreamDuration = new SeriesHistogram({ name: 'portcullis_upstream_duration_seconds', help: 'Time from sending a request upstream to the response head (the attempt that answered), by route.', labelNames: ['route'] as const, buckets: [...LATENCY_BUCKETS_SECONDS], registers: [this.registry] });
   readonly locationMismatches = new Counter({ name: 'portcullis_geo_location_mismatch_total', help: 'Requests whose asserted country differed from their IP country.', labelNames: ['route', 'action'] as const, registers: [this.registry] });
   readonly contractPreparations = new Counter({ name: 'portcullis_contract_preparations_total', help: 'OpenAPI contracts made ready at start or reload, by source: memory, cache (a checked contract-cache entry), compiled (in a worker thread), failed, fallback (compiled on the serving thread).', labelNames: ['source'] as const, registers: [this.registry] });
   readonly contractCacheRefused = new Counter({ name: 'portcullis_contract_cache_refused_total', help: 'Times the contract cache was not trusted (wrong owner or mode, digest or content mismatch) or could not be written, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
@@ -86,13 +97,54 @@ export class GatewayMetrics {
     };
   }
 
-  /** Counts a finished request and observes its latencies. */
+  /**
+   * Counts a finished request and observes its latencies. The hot path: the series are looked up
+   * without building a key (#seriesFor) and updated in place; the request count reaches the
+   * prom-client counter when /metrics is read.
+   */
   requestEnded(outcome: RequestOutcome): void {
-    const { route } = outcome;
-    const status = GatewayMetrics.statusClass(outcome.status);
-    this.requests.inc({ route, status });
-    this.requestDuration.observe({ route, method: METHOD_LABELS.has(outcome.method) ? outcome.method : 'other', status }, outcome.durationSeconds);
-    if (outcome.upstreamSeconds !== undefined) this.upstreamDuration.observe({ route }, outcome.upstreamSeconds);
+    const series = this.#seriesFor(outcome.route, outcome.method, outcome.status);
+    series.pendingRequests += 1;
+    series.duration.observe(outcome.durationSeconds);
+    if (outcome.upstreamSeconds !== undefined) series.upstream.observe(outcome.upstreamSeconds);
+  }
+
+  #flushRequestCounts(): void {
+    for (const series of this.#seriesInOrder) {
+      if (series.pendingRequests === 0) continue;
+      this.requests.inc(series.requestLabels, series.pendingRequests);
+      series.pendingRequests = 0;
+    }
+  }
+
+  /**
+   * Label sets of the request series, by route, then method label, then status class (0 … 9):
+   * nested maps so a lookup builds no key string. Bounded like the exposed series themselves:
+   * routes come from the config (a route removed by a reload keeps its series, as before), methods
+   * are grouped into 8 labels and statuses into classes.
+   */
+  readonly #series = new Map<string, Map<string, Array<RequestSeries | undefined>>>();
+  /** The same series in first-use order, the order prom-client lists them in (kept for the flush). */
+  readonly #seriesInOrder: RequestSeries[] = [];
+
+  #seriesFor(route: string, rawMethod: string, status: number): RequestSeries {
+    const method = METHOD_LABELS.has(rawMethod) ? rawMethod : 'other';
+    const statusIndex = status === 0 ? 0 : Math.floor(status / 100);
+    let byMethod = this.#series.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.#series.set(route, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) { byStatus = []; byMethod.set(method, byStatus); }
+    let series = byStatus[statusIndex];
+    if (series === undefined) {
+      const statusLabel = GatewayMetrics.statusClass(status);
+      series = { requestLabels: { route, status: statusLabel }, pendingRequests: 0, duration: this.requestDuration.series({ route, method, status: statusLabel }), upstream: this.upstreamDuration.series({ route }) };
+      byStatus[statusIndex] = series;
+      this.#seriesInOrder.push(series);
+    }
+    return series;
   }
 
   /** 0 (no response), 1xx … 5xx */
