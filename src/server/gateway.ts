@@ -19,10 +19,9 @@ import { ProbeListener } from './probes.js';
 import { createListenerServer } from './listener-server.js';
 import type { ListenerTls } from './listener-tls.js';
 import { ExpiryWatch } from '../pki/expiry-watch.js';
-import { knownCertificates, upstreamServerCertificate } from './certificate-inventory.js';
 import { logContractPreparations } from './contract-events.js';
 import { ConfigReloader, type ReloadResult } from './reloader.js';
-import { openListenerTls, reloadListenerTls, watchListenerTlsFiles, type ListenerEntry, type ListenerTlsDeps } from './listener-tls-reload.js';
+import type { ListenerEntry, ListenerTlsDeps } from './listener-tls-reload.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
@@ -78,6 +77,10 @@ export class Gateway {
   readonly #services: OpenedServices;
   readonly #expiry: ExpiryWatch;
   readonly #tlsDeps: ListenerTlsDeps;
+  // Both bring in @peculiar/x509 (~0.1 s of CPU to load): loaded only by a config that has
+  // certificates to handle, so a plain-HTTP gateway starts without them.
+  #tlsReload: typeof import('./listener-tls-reload.js') | undefined;
+  #inventory: typeof import('./certificate-inventory.js') | undefined;
   readonly #outbound: Outbound;
   readonly #role: ClusterRole;
 
@@ -95,13 +98,16 @@ export class Gateway {
         contractsPrepared: () => logContractPreparations(this.#runtime.logger, services.metrics),
         build: (config) => this.#build(config),
         install: (next) => (this.#runtime = next),
-        provide: (config) => services.provide(config),
+        provide: async (config) => {
+          await this.#loadInventoryFor(config);
+          return services.provide(config);
+        },
         applyListenerTls: (config) => this.#applyListenerTls(config),
       },
       { path: options.configPath, env: options.env ?? process.env },
     );
     this.#tlsDeps = { logger: () => this.#runtime.logger, clock, metrics: services.metrics, health: services.health, outbound };
-    this.#expiry = new ExpiryWatch(() => knownCertificates(this.#servers.map((entry) => ({ name: entry.config.name, tls: entry.tls })), this.#runtime, this.logger), {
+    this.#expiry = new ExpiryWatch(() => this.#knownCertificates(), {
       warningDays: options.config.certificateExpiry.warningDays,
       checkIntervalHours: options.config.certificateExpiry.checkIntervalHours,
       clock,
@@ -138,8 +144,32 @@ export class Gateway {
 
   #build(config: GatewayConfig): Runtime {
     // An upstream showing a certificate not seen before has it checked at once.
-    const seen = (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => this.#expiry?.observe(upstreamServerCertificate(upstream, target, certificate));
+    const seen = (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => {
+      const observe = (inventory: typeof import('./certificate-inventory.js')) => this.#expiry?.observe(inventory.upstreamServerCertificate(upstream, target, certificate));
+      // Loaded already for any config with https targets (#loadInventoryFor); the fallback is for safety.
+      if (this.#inventory) observe(this.#inventory);
+      else void this.#loadInventory().then(observe);
+    };
     return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen);
+  }
+
+  /** The certificates the expiry watch checks; none before the inventory is loaded (no config needing it). */
+  #knownCertificates() {
+    return this.#inventory?.knownCertificates(this.#servers.map((entry) => ({ name: entry.config.name, tls: entry.tls })), this.#runtime, this.logger) ?? [];
+  }
+
+  async #loadInventory(): Promise<typeof import('./certificate-inventory.js')> {
+    return (this.#inventory ??= await import('./certificate-inventory.js'));
+  }
+
+  /** Loads the certificate inventory when `config` holds certificates: TLS listeners, the private CA, upstream TLS. */
+  async #loadInventoryFor(config: GatewayConfig): Promise<void> {
+    const upstreamTls = Object.values(config.upstreams).some((upstream) => upstream.tls !== undefined || upstream.targets.some((url) => /^https:/i.test(url)));
+    if (config.pki || upstreamTls || config.listeners.some((listener) => listener.tls)) await this.#loadInventory();
+  }
+
+  async #loadTlsReload(): Promise<typeof import('./listener-tls-reload.js')> {
+    return (this.#tlsReload ??= await import('./listener-tls-reload.js'));
   }
 
   /** Runs the expiry check now (tests; it also runs at start and every checkIntervalHours). */
@@ -170,6 +200,7 @@ export class Gateway {
     }
     const gateway = new Gateway(options, destination, clock, services, outbound);
     try {
+      await gateway.#loadInventoryFor(options.config);
       await gateway.#listen();
     } catch (error) {
       // A listener that could not bind must not leave the ones already bound (and their TLS
@@ -281,7 +312,7 @@ export class Gateway {
   async #listen(): Promise<void> {
     const config = this.#runtime.config;
     for (const listener of config.listeners) {
-      const tls = listener.tls ? await openListenerTls(listener, this.#tlsDeps) : undefined;
+      const tls = listener.tls ? await (await this.#loadTlsReload()).openListenerTls(listener, this.#tlsDeps) : undefined;
       const server = createListenerServer(listener, tls, {
         tls: () => entry.tls,
         runtime: () => this.#runtime,
@@ -301,7 +332,7 @@ export class Gateway {
       // The handlers read the TLS state in force through the entry (replaced on reload); none runs
       // before the server listens.
       const entry: ListenerEntry = { config: listener, server, tls, watchers: [] };
-      watchListenerTlsFiles(entry, this.#tlsDeps);
+      if (listener.tls) this.#tlsReload?.watchListenerTlsFiles(entry, this.#tlsDeps);
       await listenOn(server, listener.host, listener.port, `listener "${listener.name}"`).catch(async (error: unknown) => {
         await tls?.close();
         throw error;
@@ -357,7 +388,7 @@ export class Gateway {
    */
   async reloadTls(name: string): Promise<boolean> {
     const entry = this.#servers.find((candidate) => candidate.config.name === name);
-    return entry ? reloadListenerTls(entry, this.#tlsDeps) : false;
+    return entry?.tls ? (await this.#loadTlsReload()).reloadListenerTls(entry, this.#tlsDeps) : false;
   }
 
   /** The listener's server, for tests and tools (ticket keys, connections). */

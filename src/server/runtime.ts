@@ -21,7 +21,7 @@ import { Router } from '../http/router.js';
 import { internalRoutes, type InternalRoutes } from './internal-routes.js';
 import { ALWAYS_CREDENTIAL_HEADERS } from './request-head.js';
 import { canonicalRouteHost } from '../core/authority.js';
-import { CrlPublication } from '../pki/crl-publication.js';
+import type { CrlPublication, StoredCrlSource } from '../pki/crl-publication.js';
 import { Upstream, type SeenCertificate, type UpstreamTarget } from './upstream.js';
 import type { Outbound } from '../outbound/index.js';
 
@@ -51,7 +51,7 @@ export interface Runtime {
   /** Endpoints the gateway answers itself (the authorization server), matched before routes. */
   readonly internalRoutes: InternalRoutes | undefined;
   /** The private CA's CRL, served at pki.crlPath on every listener. */
-  readonly crl: CrlPublication | undefined;
+  readonly crl: Pick<CrlPublication, 'path' | 'current'> | undefined;
   /** Brute-force counts (the listener's client-certificate refusals count too), and the clock they run on. */
   readonly authFailures: AuthFailureTracker | undefined;
   readonly clock: Clock;
@@ -124,7 +124,7 @@ export function buildRuntime(
     internalRoutes: internalRoutes(services.endpoints, globalPolicies),
     authFailures: services.authFailures,
     clock,
-    crl: config.pki ? new CrlPublication(config.pki.crlPath, config.pki.caDir, services.caCrls) : undefined,
+    crl: config.pki ? lazyCrlPublication(config.pki.crlPath, config.pki.caDir, services.caCrls) : undefined,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {
       inflight++;
@@ -184,4 +184,19 @@ function mustCompile(template: string): TemplateSegment[] {
   // The loader has checked every template; reaching this is a bug, not a config problem.
   if (!result.ok) throw new Error(`path template "${template}" did not compile: ${result.message}`);
   return result.segments;
+}
+
+/**
+ * The private CA's CRL publication, loaded (with @peculiar/x509, ~0.1 s of CPU) on the first
+ * request for the CRL rather than at start: same path, same answers.
+ */
+function lazyCrlPublication(path: string, caDir: string, store: StoredCrlSource | undefined): Pick<CrlPublication, 'path' | 'current'> {
+  let publication: Promise<CrlPublication> | undefined;
+  return {
+    path,
+    async current() {
+      publication ??= import('../pki/crl-publication.js').then(({ CrlPublication }) => new CrlPublication(path, caDir, store));
+      return (await publication).current();
+    },
+  };
 }

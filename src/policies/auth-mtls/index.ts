@@ -14,7 +14,7 @@ import type { ClientCertificate, PeerCertificate, RequestContext } from '../../c
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig, type ConfigIssue } from '../../core/policy.js';
 import { CONSUMER_URI_PREFIX } from '../../auth/consumer-uri.js';
-import { x509 } from '../../auth/x509.js';
+import { distinguishedName } from '../../auth/x509-name.js';
 
 const Scopes = Type.Array(Type.String({ pattern: '^[!#-\\[\\]-~]+$' }), { default: [], description: 'Scopes the principal holds.' });
 
@@ -55,7 +55,7 @@ interface Rule {
 const normalizeFingerprint = (value: string) => value.replace(/:/g, '').toLowerCase();
 /** RFC 4514 text in the certificate's own order; refuses what the parser would read as an empty name. */
 function normalizeName(value: string): string {
-  const name = new x509.Name(value).toString();
+  const name = distinguishedName(value);
   if (name === '') throw new Error('empty distinguished name');
   return name;
 }
