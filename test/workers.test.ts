@@ -210,7 +210,8 @@ test('a worker that cannot start ends the start with its reason and exit 1, with
   writeFileSync(file, JSON.stringify({ listeners: [{ name: 'public', host: '127.0.0.1', port }], admin: { enabled: false }, upstreams: { backend: { targets: ['http://127.0.0.1:9'] } }, routes: [{ name: 'all', methods: ['GET'], path: '/*', upstream: 'backend' }] }));
   const cli = spawnCli(['start', '--config', file, '--workers', '2']);
   try {
-    assert.equal(await cli.exited, 1);
+    // The output goes with a failure: an exit 70 is a crash in the primary, and its line says which.
+    assert.equal(await cli.exited, 1, cli.output());
     assert.match(cli.output(), /portcullis: could not start: .*listener "public".*in use/);
     assert.doesNotMatch(cli.output(), /cluster\.worker_(started|exited)/);
   } finally {

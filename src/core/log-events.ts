@@ -35,6 +35,7 @@ export const LOG_EVENTS = {
   'cluster.started': { level: 'info', meaning: '`--workers N`: every worker started; the primary supervises them.' },
   'cluster.worker_started': { level: 'info', meaning: '`--workers N`: a worker (its `slot`, `pid`, listeners) started serving, at start or as a replacement.' },
   'cluster.worker_exited': { level: 'warn', meaning: '`--workers N`: a worker exited while the gateway was not stopping; it is replaced after `restartInMs` (0 at once; longer while workers keep exiting: `streak`).' },
+  'cluster.worker_channel_error': { level: 'warn', meaning: '`--workers N`: a message to a worker could not be delivered (its channel closed as it exited): logged, never fatal to the primary; the worker\'s exit is handled as usual.' },
   'cluster.reloaded': { level: 'info', meaning: '`--workers N`: a reload (SIGHUP or a watched file) is in force in every worker; reported once, by the primary.' },
   'cluster.reload_failed': { level: 'error', meaning: '`--workers N`: a validated config could not be applied in some workers (`failures`, `unanswered`): they keep their previous config.' },
   'cluster.metrics_local': { level: 'warn', meaning: '`--workers N`: the primary did not answer the lead worker for /metrics: that answer holds the lead worker\'s metrics only.' },

@@ -186,6 +186,10 @@ export class ClusterPrimary {
       if (isClusterMessage<FromWorker>(message)) this.#onMessage(entry, worker, message);
     });
     worker.on('exit', (code, signal) => this.#onExit(entry, worker, code, signal));
+    // A send to a worker that is dying fails later with an 'error' event on the worker (EPIPE,
+    // ERR_IPC_CHANNEL_CLOSED); unheard, it would throw in the primary and end every worker with it.
+    // The worker's exit, which follows, is what the primary acts on.
+    worker.on('error', (error: Error) => this.options.logger.warn({ event: 'cluster.worker_channel_error', slot, pid: worker.process.pid, err: error }, 'a message to a worker could not be delivered'));
     this.options.onFork?.(worker);
   }
 
