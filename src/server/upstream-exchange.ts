@@ -216,7 +216,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.res.writableFinished) return;
     this.clientLeft = true;
     if (this.#mode === 'direct' || this.#mode === 'holding') this.ctx.logFields.clientAborted = true;
-    if (this.#mode !== 'readable') this.#mode = 'dropped';
+    // While waiting for the head, the mode stays: the abort below then rejects send()'s promise,
+    // so the proxy sees the client gone instead of waiting for ever.
+    if (this.#mode !== 'readable' && this.#mode !== 'waiting') this.#mode = 'dropped';
     this.#held = [];
     if (!this.#ended) this.#abort(new undiciErrors.RequestAbortedError());
   };
