@@ -5,7 +5,7 @@
  * the one serving.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo, LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -27,7 +27,8 @@ import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { openServices, type OpenedServices } from './services.js';
 import type { SharedCountersOptions } from './counter-services.js';
-import { listenOn } from './listen.js';
+import { InflightRequests } from './inflight.js';
+import { listenOn, toBound, type BoundListener } from './listen.js';
 import type { ClusterRole } from './cluster-messages.js';
 import { Outbound, type ConnectHook } from '../outbound/index.js';
 
@@ -53,25 +54,19 @@ export interface GatewayOptions {
   sharedCounters?: SharedCountersOptions;
 }
 
-export interface BoundListener {
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-  readonly url: string;
-}
 
 export type { ReloadResult } from './reloader.js';
+export type { BoundListener } from './listen.js';
 
 export class Gateway {
   #runtime: Runtime;
-  #inflight = 0;
-  #shedLoggedAt = 0;
   #draining = false;
   #ready = false;
   readonly #reloader: ConfigReloader;
   readonly #servers: ListenerEntry[] = [];
   readonly #admin: Server;
   readonly #probes: ProbeListener;
+  readonly #inflight: InflightRequests;
   readonly #destination: DestinationStream;
   readonly #clock: Clock;
   readonly #services: OpenedServices;
@@ -140,6 +135,7 @@ export class Gateway {
       api,
     );
     this.#probes = new ProbeListener(probeState);
+    this.#inflight = new InflightRequests({ maxInFlight: () => this.#runtime.config.overload.maxInFlight, counters: services.counters?.client, shed: services.metrics.shed, logger: () => this.logger });
   }
 
   #build(config: GatewayConfig): Runtime {
@@ -253,38 +249,9 @@ export class Gateway {
     this.#destination.write(line);
   }
 
-  /**
-   * Load shedding: past overload.maxInFlight, new requests get 503 at once (counted in onStart).
-   * Under `--workers` the count is the whole gateway's: this worker's, exact, plus the others' as
-   * the primary last told (one IPC hop old; this worker's alone while the primary does not answer).
-   */
-  #overloaded(): boolean {
-    const max = this.#runtime.config.overload.maxInFlight;
-    if (max === 0) return false;
-    const inflight = this.#inflight + (this.#services.counters?.client.othersInFlight ?? 0);
-    if (inflight <= max) return false;
-    this.#services.metrics.shed.inc();
-    const now = Date.now();
-    if (now - this.#shedLoggedAt >= 10_000) {
-      this.#shedLoggedAt = now;
-      this.logger.warn({ event: 'gateway.overloaded', inflight, maxInFlight: max }, 'overloaded: shedding new requests with 503');
-    }
-    return true;
-  }
-
-  /**
-   * Tells the primary this worker's in-flight count (under `--workers`): at most once per turn,
-   * and only once it moved by 1% of overload.maxInFlight, so a steady load costs no messages.
-   */
-  #reportInflight(): void {
-    const counters = this.#services.counters;
-    const max = this.#runtime.config.overload.maxInFlight;
-    if (counters && max > 0) counters.client.reportInflight(this.#inflight, Math.max(1, Math.floor(max / 100)));
-  }
-
   /** Requests being handled right now. */
   get inflight(): number {
-    return this.#inflight;
+    return this.#inflight.count;
   }
 
   get listeners(): BoundListener[] {
@@ -317,14 +284,10 @@ export class Gateway {
         tls: () => entry.tls,
         runtime: () => this.#runtime,
         draining: () => this.#draining,
-        overloaded: () => this.#overloaded(),
-        onStart: () => {
-          this.#inflight++;
-          this.#reportInflight();
-        },
+        overloaded: () => this.#inflight.overloaded(),
+        onStart: () => this.#inflight.started(),
         onEnd: (outcome) => {
-          this.#inflight--;
-          this.#reportInflight();
+          this.#inflight.ended();
           this.#services.metrics.requestEnded(outcome);
         },
         onRenegotiation: (socket) => this.#renegotiationRefused(listener.name, socket),
@@ -421,12 +384,11 @@ export class Gateway {
     this.#reloader.close();
     this.#expiry.stop();
     const logger = this.logger;
-    logger.info({ event: 'gateway.draining', inflight: this.#inflight, drainTimeoutMs }, 'shutting down: draining in-flight requests');
+    logger.info({ event: 'gateway.draining', inflight: this.#inflight.count, drainTimeoutMs }, 'shutting down: draining in-flight requests');
     const closed = this.#servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const { server } of this.#servers) server.closeIdleConnections();
-    const deadline = Date.now() + drainTimeoutMs;
-    while (this.#inflight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
-    if (this.#inflight > 0) logger.warn({ event: 'gateway.drain_timeout', inflight: this.#inflight }, 'drain deadline passed: closing remaining connections');
+    await this.#inflight.drained(Date.now() + drainTimeoutMs);
+    if (this.#inflight.count > 0) logger.warn({ event: 'gateway.drain_timeout', inflight: this.#inflight.count }, 'drain deadline passed: closing remaining connections');
     for (const { server } of this.#servers) server.closeAllConnections();
     await Promise.all(closed);
     for (const entry of this.#servers) {
@@ -443,12 +405,4 @@ export class Gateway {
     logger.info({ event: 'gateway.stopped' }, 'gateway stopped');
     logger.flush();
   }
-}
-
-
-function toBound(name: string, server: Server, scheme: 'http' | 'https' = 'http'): BoundListener {
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const urlHost = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : host;
-  return { name, host: address.address, port: address.port, url: `${scheme}://${urlHost}:${address.port}` };
 }

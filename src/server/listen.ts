@@ -3,7 +3,7 @@
  * that needs privileges, an address that is not on this machine. Every listener the gateway or
  * the demo opens goes through here, so no command ever prints a raw stack trace for them.
  */
-import type { Server } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 
 /** A start-up problem to tell the operator plainly, in one line (no stack trace). */
 export class StartupError extends Error {}
@@ -38,4 +38,19 @@ export function listenOn(server: Server, host: string, port: number, what: strin
       failed(error as NodeJS.ErrnoException);
     }
   });
+}
+
+export interface BoundListener {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+}
+
+/** A listening server's address, and a URL to reach it (a wildcard address is reached on loopback). */
+export function toBound(name: string, server: Server, scheme: 'http' | 'https' = 'http'): BoundListener {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const urlHost = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : host;
+  return { name, host: address.address, port: address.port, url: `${scheme}://${urlHost}:${address.port}` };
 }
