@@ -97,7 +97,10 @@ export class WorkerLink {
   }
 
   #send(message: FromWorker): void {
-    if (process.connected) process.send?.(message);
+    // With a callback a failed send (the primary died after the check) is not an 'error' event,
+    // which would crash this worker instead of letting it drain: the 'disconnect' that follows
+    // logs cluster.primary_lost and drains.
+    if (process.connected) process.send?.(message, undefined, {}, ignoreSendFailure);
   }
 
   async #onMessage(message: ToWorker): Promise<void> {
@@ -151,3 +154,6 @@ export class WorkerLink {
     return { contentType: registry.contentType, body: `# portcullis: the primary did not answer: worker ${this.slot} only\n${await registry.metrics()}` };
   }
 }
+
+/** A send the primary did not receive: its loss is seen and logged by 'disconnect' (see #send). */
+function ignoreSendFailure(): void {}

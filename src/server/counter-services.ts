@@ -48,7 +48,10 @@ export function processChannel(): CounterChannel {
   return {
     send: (message) => {
       if (!process.connected || !process.send) return false;
-      process.send(message);
+      // A send that fails after the check (the primary died) goes to the callback, not to an
+      // 'error' event that would crash the worker: the call then times out and takes the
+      // policy's onStoreFailure, logged and counted (ratelimit/counter-client.ts).
+      process.send(message, undefined, {}, () => {});
       return true;
     },
     on: (event, listener) => process.on(event, listener),
