@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AdminPrincipal } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { AuthFailureTracker } from '../core/services.js';
@@ -21,6 +22,8 @@ import { compilePathTemplate } from '../http/path-template.js';
 import { Router } from '../http/router.js';
 import { ConflictError, isUniqueViolation, NotFoundError } from '../store/repositories.js';
 import { isStoreFailure } from '../store/store-failure.js';
+import { boundedUserAgent } from '../store/audit-record.js';
+import { normalizeIp } from '../net/client-ip.js';
 import { authorize, bootstrapTokenAuthenticator, type AdminAuthenticator } from './authenticate.js';
 import { readJson, validateBody, validateQuery } from './input.js';
 import { PATH_PARAM_PATTERN, type AdminRoute, type AdminServices } from './route.js';
@@ -59,7 +62,7 @@ export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}
     const requestId = randomUUID();
     try {
       if (!authenticate || !deps.consumers || !deps.keys) throw new GatewayError('route.not_found', { detail: 'The admin API is off: configure admin.token, store and apiKeys.' });
-      const principal = await authenticate(req);
+      const principal = withRequestContext(await authenticate(req), req, requestId);
       const match = router.match(req.method ?? 'GET', '', path);
       if (match.kind === 'method_not_allowed') throw new GatewayError('route.method_not_allowed', { headers: { allow: match.allow.join(', ') } });
       if (match.kind === 'not_found' || !Object.values(match.params).every((value) => PATH_PARAM.test(value))) throw new GatewayError('route.not_found', { detail: 'No such admin endpoint.' });
@@ -77,6 +80,15 @@ export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}
     }
     return true;
   };
+}
+
+/**
+ * The principal with where its request came from (request id, source IP, User-Agent): it is the
+ * actor of every write the handler makes, so each audit record carries them (docs/audit.md).
+ */
+function withRequestContext(principal: AdminPrincipal, req: IncomingMessage, requestId: string): AdminPrincipal {
+  const userAgent = boundedUserAgent(req.headers['user-agent']);
+  return { ...principal, requestId, ip: principal.ip ?? normalizeIp(req.socket.remoteAddress), ...(userAgent === undefined ? {} : { userAgent }) };
 }
 
 /** Maps what a handler threw to the problem it answers with (see the module header). */

@@ -20,6 +20,17 @@ export interface Actor {
   readonly id: string;
   /** The client address the change came from, when it came over the network. */
   readonly ip?: string | undefined;
+  /**
+   * The credential the actor used, when it has one of its own: an admin token's id or a session's
+   * id (never the secret). Audit records carry it so one leaked credential's actions can be found.
+   */
+  readonly credentialId?: string | undefined;
+  /** Whether a second factor was used for this session or request (admin plane). */
+  readonly mfa?: boolean | undefined;
+  /** The request the change came from (admin API `x-request-id`), so a record leads to its log lines. */
+  readonly requestId?: string | undefined;
+  /** The caller's User-Agent, trimmed to a bounded, printable form (admin API). */
+  readonly userAgent?: string | undefined;
 }
 
 /** The authenticated caller of one admin API request; passed down as the actor of the writes it makes. */

@@ -5,6 +5,7 @@
  * a prefix of this list (a test checks the order).
  */
 import { sql, type Kysely, type Migration } from 'kysely';
+import { auditTrailMigration } from './audit-migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -204,5 +205,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('pki_certificates').execute();
       },
     },
+    '0009_audit_trail': auditTrailMigration(dialect),
   };
 }

@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import { describeActor } from '../core/actor.js';
 import { ConflictError, isUniqueViolation, keysetPage, NotFoundError, requireActiveConsumer, type Db, type PageRequest } from './repositories.js';
 import { lockRevision, recordChange, type WriteTx } from './store.js';
+import { SECRET_MARKER, SECRET_REPLACED } from './audit-record.js';
 import type { OAuthClientsTable, OAuthSigningKeysTable, StoreTables } from './tables.js';
 
 export interface OAuthClientRecord {
@@ -65,6 +66,16 @@ const toSigningKey = (row: OAuthSigningKeysTable): SigningKeyRecord => ({
   publishUntil: row.publish_until === null ? null : Number(row.publish_until),
 });
 
+/** A client as its audit record shows it: secret hashes stand as SECRET_MARKER when set. */
+const auditedClient = (client: OAuthClientRecord) => ({
+  ...client,
+  secretHash: client.secretHash === null ? null : SECRET_MARKER,
+  previousSecretHash: client.previousSecretHash === null ? null : SECRET_MARKER,
+});
+
+/** A signing key as its audit record shows it: the public JWK, never the (encrypted) private one. */
+const auditedSigningKey = (key: SigningKeyRecord) => ({ ...key, privateJwkEncrypted: SECRET_MARKER });
+
 export class OAuthClientRepository {
   constructor(private readonly db: Kysely<StoreTables>) {}
 
@@ -88,8 +99,9 @@ export class OAuthClientRepository {
     };
     await requireActiveConsumer(tx.db, client.consumerId);
     await tx.db.insertInto('oauth_clients').values(row).execute();
-    await recordChange(tx, 'oauth_client', row.id);
-    return toClient(row);
+    const created = toClient(row);
+    await recordChange(tx, 'oauth_client', row.id, { changes: { after: auditedClient(created) } });
+    return created;
   }
 
   /** `db`: a unit of work's transaction, to read what it wrote. */
@@ -127,16 +139,20 @@ export class OAuthClientRepository {
       .set({ secret_hash: secretHash, previous_secret_hash: row.secret_hash, previous_secret_expires_at: row.secret_hash === null ? null : graceUntil, updated_at: tx.now })
       .where('id', '=', id)
       .execute();
-    await recordChange(tx, 'oauth_client', id);
-    return this.get(id, tx.db);
+    const after = await this.get(id, tx.db);
+    const rotated = { ...auditedClient(after), secretHash: SECRET_REPLACED };
+    await recordChange(tx, 'oauth_client', id, { changes: { before: auditedClient(toClient(row)), after: rotated } });
+    return after;
   }
 
   /** Revocation stops the client and every token it holds, on every node at the next refresh. */
   async revoke(tx: WriteTx, id: string): Promise<OAuthClientRecord> {
+    const before = await this.get(id, tx.db);
     const result = await tx.db.updateTable('oauth_clients').set({ status: 'revoked', revoked_at: tx.now, updated_at: tx.now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
-    // Revoking a revoked client changes nothing (get() says whether it exists).
-    if (result.numUpdatedRows !== 0n) await recordChange(tx, 'oauth_client', id);
-    return this.get(id, tx.db);
+    const after = await this.get(id, tx.db);
+    // Revoking a revoked client changes nothing.
+    if (result.numUpdatedRows !== 0n) await recordChange(tx, 'oauth_client', id, { changes: { before: auditedClient(before), after: auditedClient(after) } });
+    return after;
   }
 }
 
@@ -181,8 +197,9 @@ export class SigningKeyRepository {
     if (!force && now - newest < maxAgeMs) return undefined;
     const key = await next();
     for (const row of active) {
-      await tx.db.updateTable('oauth_signing_keys').set({ status: 'retired', retired_at: now, publish_until: now + publishForMs }).where('id', '=', row.id).execute();
-      await recordChange(tx, 'signing_key', row.id);
+      const retired = { status: 'retired' as const, retired_at: now, publish_until: now + publishForMs };
+      await tx.db.updateTable('oauth_signing_keys').set(retired).where('id', '=', row.id).execute();
+      await recordChange(tx, 'signing_key', row.id, { changes: { before: auditedSigningKey(toSigningKey(row)), after: auditedSigningKey(toSigningKey({ ...row, ...retired })) } });
     }
     const row: OAuthSigningKeysTable = {
       id: key.id,
@@ -195,8 +212,9 @@ export class SigningKeyRepository {
       publish_until: null,
     };
     await tx.db.insertInto('oauth_signing_keys').values(row).execute();
-    await recordChange(tx, 'signing_key', key.id);
-    return toSigningKey(row);
+    const created = toSigningKey(row);
+    await recordChange(tx, 'signing_key', key.id, { changes: { after: auditedSigningKey(created) } });
+    return created;
   }
 }
 

@@ -84,15 +84,17 @@ export class PkiRepository {
         created_at: tx.now,
       })
       .execute();
-    await recordChange(tx, 'certificate', certificateChangeId(record.caId, record.serial));
+    const created = await this.get(record.caId, record.serial, tx.db);
+    await recordChange(tx, 'certificate', certificateChangeId(record.caId, record.serial), { changes: { after: created } });
     return true;
   }
 
   /** Marks the certificate revoked at `tx.now`; false if it was revoked already. */
   async revoke(tx: WriteTx, caId: string, serial: string): Promise<boolean> {
+    const before = await this.get(caId, serial, tx.db);
     const result = await tx.db.updateTable('pki_certificates').set({ status: 'revoked', revoked_at: tx.now }).where('ca_id', '=', caId).where('serial', '=', serial).where('status', '=', 'active').executeTakeFirst();
     if (result.numUpdatedRows === 0n) return false;
-    await recordChange(tx, 'certificate', certificateChangeId(caId, serial));
+    await recordChange(tx, 'certificate', certificateChangeId(caId, serial), { changes: { before, after: await this.get(caId, serial, tx.db) } });
     return true;
   }
 
@@ -104,8 +106,11 @@ export class PkiRepository {
   /** Keeps `crl` as the CA's newest CRL. */
   async saveCrl(tx: WriteTx, crl: StoredCrl): Promise<void> {
     const values = { crl_number: crl.crlNumber, this_update: crl.thisUpdate, next_update: crl.nextUpdate, pem: crl.pem };
+    const previous = await this.latestCrl(crl.caId, tx.db);
     const updated = await tx.db.updateTable('pki_crls').set(values).where('ca_id', '=', crl.caId).executeTakeFirst();
     if (updated.numUpdatedRows === 0n) await tx.db.insertInto('pki_crls').values({ ca_id: crl.caId, ...values }).execute();
-    await recordChange(tx, 'crl', crl.caId);
+    // The CRL's numbers and times; the PEM itself is public but long, and its number identifies it.
+    const audited = (c: StoredCrl) => ({ crlNumber: c.crlNumber, thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate });
+    await recordChange(tx, 'crl', crl.caId, { changes: { before: previous && audited(previous), after: audited(crl) } });
   }
 }

@@ -59,10 +59,12 @@ export class RateLimitOverrideRepository {
       .executeTakeFirst();
     const values = { limit: input.limit, window_seconds: input.windowSeconds, burst: input.burst, updated_at: now };
     const id = existing?.id ?? newRateLimitOverrideId();
+    const before = existing ? await this.get(id, tx.db) : undefined;
     if (existing) await tx.db.updateTable('rate_limit_overrides').set(values).where('id', '=', id).execute();
     else await tx.db.insertInto('rate_limit_overrides').values({ id, subject_type: input.subjectType, subject_id: input.subjectId, limit_name: input.limitName, created_at: now, ...values }).execute();
-    await recordChange(tx, 'rate_limit_override', id);
-    return this.get(id, tx.db);
+    const after = await this.get(id, tx.db);
+    await recordChange(tx, 'rate_limit_override', id, { changes: { before, after } });
+    return after;
   }
 
   /** `db`: a unit of work's transaction, to read what it wrote. */
@@ -95,8 +97,8 @@ export class RateLimitOverrideRepository {
   }
 
   async delete(tx: WriteTx, id: string): Promise<void> {
-    const result = await tx.db.deleteFrom('rate_limit_overrides').where('id', '=', id).executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw new NotFoundError('rate limit override', id);
-    await recordChange(tx, 'rate_limit_override', id);
+    const before = await this.get(id, tx.db);
+    await tx.db.deleteFrom('rate_limit_overrides').where('id', '=', id).execute();
+    await recordChange(tx, 'rate_limit_override', id, { changes: { before } });
   }
 }

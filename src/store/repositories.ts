@@ -8,6 +8,7 @@ import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kys
 import { describeActor } from '../core/actor.js';
 import { newConsumerId } from './ids.js';
 import { recordChange, type WriteTx } from './store.js';
+import { SECRET_MARKER } from './audit-record.js';
 import type { ApiKeyStatus, ApiKeysTable, ConsumerStatus, ConsumersTable, StoreTables } from './tables.js';
 
 export interface Consumer {
@@ -102,6 +103,9 @@ const toConsumer = (row: ConsumersTable): Consumer => ({
   updatedAt: row.updated_at,
 });
 
+/** A key as its audit record shows it: the hash stands as SECRET_MARKER (it is never written to the trail). */
+const auditedKey = (key: ApiKeyRecord) => ({ ...key, hash: SECRET_MARKER });
+
 const toApiKey = (row: ApiKeysTable): ApiKeyRecord => ({
   id: row.id,
   consumerId: row.consumer_id,
@@ -127,8 +131,9 @@ export class ConsumerRepository {
     const clash = await tx.db.selectFrom('consumers').select('id').where('name', '=', input.name).executeTakeFirst();
     if (clash) throw new ConflictError(`a consumer named "${input.name}" exists already`);
     await tx.db.insertInto('consumers').values(row).execute();
-    await recordChange(tx, 'consumer', row.id);
-    return toConsumer(row);
+    const consumer = toConsumer(row);
+    await recordChange(tx, 'consumer', row.id, { changes: { after: consumer } });
+    return consumer;
   }
 
   /** `db`: a unit of work's transaction, to read what it wrote. */
@@ -155,10 +160,11 @@ export class ConsumerRepository {
 
   /** Disabling a consumer stops every one of its keys at once (the gateway checks the consumer). */
   async setStatus(tx: WriteTx, id: string, status: ConsumerStatus): Promise<Consumer> {
-    const result = await tx.db.updateTable('consumers').set({ status, updated_at: tx.now }).where('id', '=', id).executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new NotFoundError('consumer', id);
-    await recordChange(tx, 'consumer', id);
-    return this.get(id, tx.db);
+    const before = await this.get(id, tx.db);
+    await tx.db.updateTable('consumers').set({ status, updated_at: tx.now }).where('id', '=', id).execute();
+    const after = await this.get(id, tx.db);
+    await recordChange(tx, 'consumer', id, { changes: { before, after } });
+    return after;
   }
 }
 
@@ -170,8 +176,9 @@ export class ApiKeyRepository {
     const row = this.#row(tx, key);
     await requireActiveConsumer(tx.db, key.consumerId);
     await tx.db.insertInto('api_keys').values(row).execute();
-    await recordChange(tx, 'api_key', row.id);
-    return toApiKey(row);
+    const created = toApiKey(row);
+    await recordChange(tx, 'api_key', row.id, { changes: { after: auditedKey(created) } });
+    return created;
   }
 
   /** `db`: a unit of work's transaction, to read what it wrote. */
@@ -216,10 +223,12 @@ export class ApiKeyRepository {
 
   /** Revocation is immediate: the key stops on every node at the next change-feed refresh. */
   async revoke(tx: WriteTx, id: string): Promise<ApiKeyRecord> {
+    const before = await this.get(id, tx.db);
     const result = await tx.db.updateTable('api_keys').set({ status: 'revoked', revoked_at: tx.now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
-    // Revoking a revoked key changes nothing (get() says whether it exists).
-    if (result.numUpdatedRows !== 0n) await recordChange(tx, 'api_key', id);
-    return this.get(id, tx.db);
+    const after = await this.get(id, tx.db);
+    // Revoking a revoked key changes nothing.
+    if (result.numUpdatedRows !== 0n) await recordChange(tx, 'api_key', id, { changes: { before: auditedKey(before), after: auditedKey(after) } });
+    return after;
   }
 
   /**
@@ -243,9 +252,11 @@ export class ApiKeyRepository {
       .where('replaced_by', 'is', null)
       .executeTakeFirst();
     if (claimed.numUpdatedRows !== 1n) throw new ConflictError(`api key ${oldId} is revoked or was rotated already, and cannot be rotated`);
-    await recordChange(tx, 'api_key', row.id);
-    await recordChange(tx, 'api_key', oldId);
-    return { old: await this.get(oldId, tx.db), replacement: toApiKey(row) };
+    const replaced = await this.get(oldId, tx.db);
+    const created = toApiKey(row);
+    await recordChange(tx, 'api_key', row.id, { changes: { after: auditedKey(created) } });
+    await recordChange(tx, 'api_key', oldId, { changes: { before: auditedKey(toApiKey(old)), after: auditedKey(replaced) } });
+    return { old: replaced, replacement: created };
   }
 
   /**

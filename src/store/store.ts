@@ -5,7 +5,7 @@
  * row lock. After commit, one log line names the actor, the action and what changed, and
  * `onCommitted` listeners (the change-feed follower) hear the new revision.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { describeActor, type Actor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
@@ -14,55 +14,30 @@ import type { OpenedStore } from './open-store.js';
 import type { Dialect } from './migrations.js';
 import type { ChangeEntity } from './tables.js';
 import type { StoreTables } from './tables.js';
+import { appendAuditRecord } from './audit-chain.js';
+import type { AuditDetail, AuditRecord, AuditTarget } from './audit-record.js';
+import { WriteTx, type RecordedChange } from './write-tx.js';
 
-/** One change row written by a unit of work. */
-export interface RecordedChange {
-  readonly revision: number;
-  readonly entity: ChangeEntity;
-  readonly entityId: string;
-}
-
-/**
- * The transaction a unit of work runs in: repositories write through `db` and call
- * `recordChange(tx, …)` for each entity other nodes must follow. `now` is the one time (ms since
- * the epoch) of every row the unit writes.
- */
-export class WriteTx {
-  readonly #changes: RecordedChange[] = [];
-
-  constructor(
-    readonly db: Transaction<StoreTables>,
-    readonly actor: Actor,
-    readonly action: StoreAction,
-    readonly now: number,
-  ) {}
-
-  /** What recordChange wrote so far, in revision order. */
-  get changes(): readonly RecordedChange[] {
-    return this.#changes;
-  }
-
-  /** @internal recordChange's bookkeeping. */
-  noteChange(change: RecordedChange): void {
-    this.#changes.push(change);
-  }
-}
+export { WriteTx, type RecordedChange } from './write-tx.js';
 
 /**
  * The chokepoint: takes the next store revision (locking its row until commit, so revisions become
- * visible in order) and writes the change row with the unit's actor and action. Ids and names only:
- * never a secret.
+ * visible in order), writes the change row with the unit's actor and action, and appends the audit
+ * record of the change (store/audit-chain.ts) in the same transaction: if either write fails, the
+ * change does not happen. Ids and names only: never a secret.
+ *
+ * `audit`: what the record says besides who, what and which entity: `changes` (whole before/after
+ * objects: only the differing fields are kept, fields named like a secret are masked; never pass a
+ * secret, put SECRET_MARKER where one changed) and, rarely, `detail` or an `outcome`.
  */
-export async function recordChange(tx: WriteTx, entity: ChangeEntity, entityId: string): Promise<void> {
+export async function recordChange(tx: WriteTx, entity: ChangeEntity, entityId: string, audit?: AuditDetail): Promise<void> {
   const { value } = await tx.db.updateTable('store_revision').set((eb) => ({ value: eb('value', '+', 1) })).where('id', '=', 1).returning('value').executeTakeFirstOrThrow();
   const revision = Number(value);
   await tx.db
     .insertInto('changes')
     .values({ revision, entity, entity_id: entityId, changed_at: tx.now, actor_kind: tx.actor.kind, actor_id: tx.actor.id, action: tx.action })
     .execute();
-  // Seam for the audit trail (audit issue): its hash-chained record is appended here, in this
-  // transaction, from the same actor, action, entity and revision, so it commits or rolls back
-  // with the change it describes.
+  await appendAuditRecord(tx, { action: tx.action, target: { kind: entity, id: entityId }, detail: audit });
   tx.noteChange({ revision, entity, entityId });
 }
 
@@ -76,12 +51,16 @@ export async function lockRevision(tx: WriteTx): Promise<void> {
 
 export type CommittedListener = (revision: number) => void;
 
+/** Hears the audit records a local unit of work committed, in seq order (audit sinks). */
+export type AuditCommittedListener = (records: readonly AuditRecord[]) => void;
+
 /** At most this many changed entities are named in the log line (a bulk write says how many). */
 const LOGGED_CHANGES = 20;
 
 export class Store implements OpenedStore {
   readonly #opened: OpenedStore;
   readonly #listeners = new Set<CommittedListener>();
+  readonly #auditListeners = new Set<AuditCommittedListener>();
 
   constructor(
     opened: OpenedStore,
@@ -116,7 +95,28 @@ export class Store implements OpenedStore {
     });
     const changes = unit!.changes;
     if (changes.length > 0) this.#committed(unit!, changes);
+    if (unit!.auditRecords.length > 0) this.#auditCommitted(unit!.auditRecords);
     return result;
+  }
+
+  /**
+   * Records an audited event that changes no entity (a denied admin attempt, a secret revealed,
+   * break-glass use, a key used after revocation, config applied on a node) as one audit record in
+   * its own transaction, and returns it. `target` is what the event is about; `detail.detail` holds
+   * its facts (ids, counts, reasons: never a secret); `detail.outcome` defaults to `success`.
+   */
+  async audit(actor: Actor, action: StoreAction, target: AuditTarget, detail?: AuditDetail): Promise<AuditRecord> {
+    return this.write(actor, action, (tx) => appendAuditRecord(tx, { action, target, detail }));
+  }
+
+  /**
+   * Calls `listener` with the audit records of each local unit of work, after it committed (records
+   * written by other nodes are not heard here: read them from the store). Returns the unsubscribe
+   * function. A listener that throws is logged and does not fail the write.
+   */
+  onAuditCommitted(listener: AuditCommittedListener): () => void {
+    this.#auditListeners.add(listener);
+    return () => this.#auditListeners.delete(listener);
   }
 
   /**
@@ -130,6 +130,7 @@ export class Store implements OpenedStore {
 
   close(): Promise<void> {
     this.#listeners.clear();
+    this.#auditListeners.clear();
     return this.#opened.close();
   }
 
@@ -153,6 +154,16 @@ export class Store implements OpenedStore {
       } catch (error) {
         // A listener's bug must not turn a committed write into a failed request.
         this.deps.logger().error({ event: 'store.listener_failed', err: error }, 'an after-commit listener threw');
+      }
+    }
+  }
+
+  #auditCommitted(records: readonly AuditRecord[]): void {
+    for (const listener of this.#auditListeners) {
+      try {
+        listener(records);
+      } catch (error) {
+        this.deps.logger().error({ event: 'store.listener_failed', err: error }, 'an after-commit audit listener threw');
       }
     }
   }

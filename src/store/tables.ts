@@ -48,6 +48,47 @@ export interface ApiKeysTable {
 export interface StoreRevisionTable {
   id: number;
   value: number;
+  /** The audit chain's head (store/audit-chain.ts): the last record's seq (0: none yet) and hash. */
+  audit_seq: number;
+  audit_hash: string;
+}
+
+/**
+ * The audit trail (docs/audit.md): `record` is the whole record as RFC 8785 canonical JSON, the
+ * one source of truth a verifier reads; the other columns repeat some of its fields for filtering
+ * (verification checks that they agree with `record`).
+ */
+export interface AuditRecordsTable {
+  seq: number;
+  /** ms since the epoch (the record's `time`). */
+  time: number;
+  actor_type: string;
+  actor_id: string;
+  action: string;
+  target_kind: string;
+  target_id: string;
+  outcome: string;
+  record: string;
+  hash: string;
+}
+
+/** A signed checkpoint over records fromSeq..toSeq (audit/checkpoint.ts); `body` is the signed canonical JSON. */
+export interface AuditCheckpointsTable {
+  to_seq: number;
+  from_seq: number;
+  last_hash: string;
+  time: number;
+  key_id: string;
+  body: string;
+  signature: string;
+}
+
+/** Every checkpoint signing key's public half, kept after rotation so old checkpoints still verify. */
+export interface AuditKeysTable {
+  key_id: string;
+  /** SPKI PEM of the Ed25519 public key. */
+  public_key: string;
+  first_used_at: number;
 }
 
 /** The change feed: one row per changed entity, written in the write's transaction. */
@@ -172,4 +213,7 @@ export interface StoreTables {
   pki_crls: PkiCrlsTable;
   changes: ChangesTable;
   store_revision: StoreRevisionTable;
+  audit_records: AuditRecordsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_keys: AuditKeysTable;
 }
