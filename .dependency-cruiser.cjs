@@ -9,13 +9,13 @@
  *   registry     policies/index.ts policies/order.ts
  *   policies     policies/<name>/             (core and leaves only: services come through core's contracts)
  *   core         core/
- *   leaves       net/ http/ auth/ openapi/ jwt/ outbound/
+ *   leaves       net/ http/ auth/ openapi/ jwt/ outbound/ detect/
  *
  * Type-only imports count like any other (a type from above still couples the design); runtime
  * and type-only cycles are both refused. Test files (*.test.ts) may reach across layers, but not
  * into a cycle.
  */
-const LEAVES = '(net|http|auth|openapi|jwt|outbound)';
+const LEAVES = '(net|http|auth|openapi|jwt|outbound|detect)';
 const SERVICES = '(store|keys|oauth|pki|jwks|ratelimit|geo|security|observability)';
 const TEST = '\\.test\\.ts$';
 const LAYERED = `${LEAVES.slice(1, -1)}|core|policies|config|${SERVICES.slice(1, -1)}|server|admin|cli|demo`;
@@ -34,7 +34,7 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
-    onlyImports('leaves-import-only-leaves', 'A leaf (net/, http/, auth/, openapi/, jwt/, outbound/) imports nothing above it.', `^src/${LEAVES}/`, `^src/${LEAVES}/`),
+    onlyImports('leaves-import-only-leaves', 'A leaf (net/, http/, auth/, openapi/, jwt/, outbound/, detect/) imports nothing above it.', `^src/${LEAVES}/`, `^src/${LEAVES}/`),
     onlyImports('core-imports-only-leaves', 'core/ is the contract every layer speaks; it imports only leaves.', '^src/core/', `^src/(core|${LEAVES})/`),
     {
       name: 'policies-import-core-and-leaves',

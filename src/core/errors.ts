@@ -60,6 +60,7 @@ export const ERROR_TABLE = {
   'upstream.content_encoding_unsupported': { status: 502, title: 'Upstream response in a content coding the gateway cannot decode' },
   'upstream.content_encoding_invalid': { status: 502, title: 'Upstream response body not valid in its content coding' },
   'upstream.response_too_large': { status: 502, title: 'Upstream response too large once decoded' },
+  'upstream.response_not_json': { status: 502, title: 'Upstream response cannot be filtered: not JSON' },
   'internal': { status: 500, title: 'Internal gateway error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -9,6 +9,7 @@ import { authJwt } from './auth-jwt/index.js';
 import { authMtls } from './auth-mtls/index.js';
 import { authorize } from './authorize/index.js';
 import { cors } from './cors/index.js';
+import { fields } from './fields/index.js';
 import { geo } from './geo/index.js';
 import { ipRules } from './ip-rules/index.js';
 import { POLICY_ORDER, type PolicyName } from './order.js';
@@ -44,6 +45,7 @@ export const POLICY_DEFINITIONS: PolicyRegistry = {
   ratelimit: rateLimit,
   validate,
   sanitize,
+  fields,
   'security-headers': securityHeaders,
 };
 

@@ -19,6 +19,10 @@ export const POLICY_ORDER = {
   ratelimit: 500,
   validate: 600,
   sanitize: 580,
+  // Request bodies: after validate (a transform runs after every validation), so the body is cut
+  // from what was checked. Responses: after response validation (600), which checks the upstream's
+  // own body, and before the header writers.
+  fields: 700,
   'security-headers': 900,
 } as const satisfies Record<string, number>;
 
