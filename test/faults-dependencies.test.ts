@@ -224,7 +224,7 @@ describe('DNS faults', { timeout: 60_000 }, () => {
         ...baseConfig([upstream.url]),
         upstreams: {
           backend: { targets: [upstream.url] },
-          partner: { targets: [`http://api.partner.test:${upstream.port}`], keepAliveTimeoutMs: 1, health: { failuresBeforeCooldown: 3, cooldownMs: 200 } },
+          partner: { targets: [`http://api.partner.test:${upstream.port}`], keepAliveTimeoutMs: 1, health: { failuresBeforeCooldown: 3, cooldownMs: 200 }, egress: { allowHttp: true, allowAddresses: ['127.0.0.1/32'] } },
         },
         routes: [
           { name: 'healthy', methods: ['GET'], path: '/healthy', upstream: 'backend' },

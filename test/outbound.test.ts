@@ -116,7 +116,15 @@ function config(options: { https: boolean; clientCertificates?: 'optional' | 're
   };
   return baseConfig([options.target ?? upstream.url], {
     listeners: [{ name: 'public', host: '127.0.0.1', port: 0, ...(options.https ? { tls } : {}) }],
-    upstreams: { backend: { targets: [options.target ?? upstream.url], retries: { attempts: 0 }, health: { failuresBeforeCooldown: 1, cooldownMs: 60_000 } } },
+    upstreams: {
+      backend: {
+        targets: [options.target ?? upstream.url],
+        retries: { attempts: 0 },
+        health: { failuresBeforeCooldown: 1, cooldownMs: 60_000 },
+        // A made-up name the test's resolver points at loopback: the egress rules need both said.
+        ...(options.target ? { egress: { allowHttp: true, allowAddresses: ['127.0.0.1/32'] } } : {}),
+      },
+    },
     routes: [
       { name: 'open', methods: ['GET'], path: '/open', upstream: 'backend' },
       { name: 'jwt', methods: ['GET'], path: '/jwt', upstream: 'backend', policies: { 'auth-jwt': { issuers: [{ issuer: idp.issuer, discoveryUrl: idp.discoveryUrl }], audiences: [AUDIENCE] } } },

@@ -9,6 +9,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { SecretValue } from './secret.js';
 import { POLICIES } from '../policies/index.js';
 import { DEFAULT_GROUPS, TLS_GROUPS } from '../net/tls-profile.js';
+import { EgressSection, UpstreamEgress, UpstreamErrors } from './egress-schema.js';
 
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -168,6 +169,8 @@ const Upstream = Type.Object(
         { additionalProperties: false, description: 'Credentials the gateway adds to every upstream request; secrets only by reference.' },
       ),
     ),
+    egress: Type.Optional(UpstreamEgress),
+    errors: Type.Optional(UpstreamErrors),
   },
   { additionalProperties: false, description: 'A named group of servers routes forward to.' },
 );
@@ -360,6 +363,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'Expiry watch over every certificate the gateway knows.' },
     ),
+    egress: EgressSection,
     upstreams: Type.Record(Type.String({ pattern: NAME }), Upstream, { additionalProperties: false, description: 'Upstreams by name (lower-case letters, digits, - and _).' }),
     policies: Policies,
     routes: Type.Array(Route, { default: [], description: 'Routes, matched by host, method and path (static segments before parameters). At least one, here or from contractRoutes.' }),

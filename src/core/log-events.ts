@@ -75,6 +75,10 @@ export const LOG_EVENTS = {
   'upstream.retry': { level: 'warn', meaning: 'An idempotent request is retried on the next target after a connection failure.' },
   'upstream.target_cooldown': { level: 'warn', meaning: 'An upstream target failed repeatedly: it gets no requests for the cool-down.' },
   'upstream.target_recovered': { level: 'info', meaning: 'An upstream target in cool-down answered again.' },
+  'upstream.error_normalized': { level: 'debug', meaning: "An upstream error response was replaced by an upstream.* problem (`upstreams.<name>.errors.mode: normalize`): its status and its raw body (at most 4 KiB), which only this debug line carries." },
+  // Egress control (docs/outbound.md)
+  'egress.denied': { level: 'warn', meaning: 'An outbound connection (or, for an upstream with methods/pathPrefixes, a request) was refused by the egress rules: `reason` (host_not_declared, port_not_declared, scheme_not_allowed, address_blocked, method_not_allowed, path_not_allowed), purpose, upstream, host, port and the resolved address and its class.' },
+  'egress.would_deny': { level: 'warn', meaning: '`egress.mode: report`: an outbound connection or request the egress rules would refuse went ahead; the same fields as egress.denied. Clear these before turning on enforce.' },
   // Dependencies and the store
   'dependency.unavailable': { level: 'error', meaning: 'A dependency (store, Redis, an issuer, a CRL source, the log) fails; repeated at most every 30 s while it lasts.' },
   'dependency.available_again': { level: 'info', meaning: 'A dependency answers again, with how long the outage lasted.' },

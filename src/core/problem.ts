@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { ERROR_TABLE, type GatewayError } from './errors.js';
+import { proxyStatusOf } from './proxy-status.js';
 
 export interface ProblemDocument {
   type: string;
@@ -32,13 +33,17 @@ export function buildProblem(error: GatewayError, requestId: string, typeBaseUrl
   };
 }
 
-/** Headers of a problem response, before the respond-phase policies add theirs. */
+/**
+ * Headers of a problem response, before the respond-phase policies add theirs. Proxy-Status
+ * (RFC 9209, proxy-status.ts) says the gateway produced it, and why.
+ */
 export function problemHeaders(error: GatewayError, body: Buffer): Record<string, string | string[]> {
   return {
     ...error.headers,
     'content-type': 'application/problem+json',
     'content-length': String(body.length),
     'cache-control': 'no-store',
+    'proxy-status': proxyStatusOf(error),
   };
 }
 

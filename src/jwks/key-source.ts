@@ -169,6 +169,8 @@ export class KeySource implements IssuerKeys {
       if ('problem' in checked) throw new Error(`discovery jwks_uri ${checked.problem}`);
       jwksUrl = metadata.jwks_uri;
       check = checked.check;
+      // The egress rules: a jwks_uri named by a declared issuer's discovery document is declared too.
+      this.deps.outbound.egress.declare(`jwks_uri of ${this.options.discoveryUrl}`, [jwksUrl]);
     }
     const document = await fetchJson(jwksUrl!, this.options.timeoutMs, this.deps.outbound.agent('jwks', check));
     if (!Array.isArray(document.keys)) throw new Error('JWKS document has no keys array');

@@ -22,6 +22,8 @@ export interface OutboundConnection {
   readonly address: string;
   readonly family: 4 | 6;
   readonly protocol: 'http:' | 'https:';
+  /** For an upstream pool: the upstream's name (logs and metrics of egress denials). */
+  readonly upstream?: string | undefined;
 }
 
 /**

@@ -12,6 +12,8 @@ import type { ConnectHook, OutboundPurpose } from './connect-hook.js';
 
 export interface GuardedConnectorOptions {
   readonly purpose: OutboundPurpose;
+  /** The upstream a pool serves, passed on to the hook. */
+  readonly upstream?: string | undefined;
   readonly hook: ConnectHook;
   /** Resolves host names (default: the system's resolver, `dns.lookup`). */
   readonly lookup?: LookupFunction | undefined;
@@ -35,7 +37,7 @@ type Connect = buildConnector.connector;
 /** An undici connector (the `connect` option of a Pool or Agent) that runs `options.hook` on every connection. */
 export function guardedConnector(options: GuardedConnectorOptions): Connect {
   const base = buildConnector({ ...options.tls, timeout: options.connectTimeoutMs } as buildConnector.BuildOptions);
-  const { purpose, hook, onConnected } = options;
+  const { purpose, upstream, hook, onConnected } = options;
   return function connectGuarded(target, callback) {
     const protocol = target.protocol === 'https:' ? 'https:' : 'http:';
     const port = Number(target.port) || (protocol === 'https:' ? 443 : 80);
@@ -45,7 +47,7 @@ export function guardedConnector(options: GuardedConnectorOptions): Connect {
       const attempt = (index: number) => {
         const { address, family } = addresses[index]!;
         try {
-          hook({ purpose, host, port, address, family: family === 6 ? 6 : 4, protocol });
+          hook({ purpose, host, port, address, family: family === 6 ? 6 : 4, protocol, ...(upstream === undefined ? {} : { upstream }) });
         } catch (refusal) {
           return callback(refusal as Error, null);
         }

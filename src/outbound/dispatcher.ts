@@ -23,6 +23,8 @@ export const OUTBOUND_DEFAULTS = Object.freeze({ connectTimeoutMs: 10_000, heade
 
 export interface OutboundDispatcherOptions {
   readonly purpose: OutboundPurpose;
+  /** For an upstream pool: the upstream's name, which the connect hook sees. */
+  readonly upstream?: string | undefined;
   /** `scheme://host[:port]`: a Pool of keep-alive connections to this one origin. Without it, an Agent for any origin. */
   readonly origin?: string | undefined;
   /** Runs on every new connection before it is made (default: allow all). */
@@ -56,6 +58,7 @@ export function createOutboundDispatcher(options: OutboundDispatcherOptions): Po
   const connectTimeoutMs = options.connectTimeoutMs ?? OUTBOUND_DEFAULTS.connectTimeoutMs;
   const connect = guardedConnector({
     purpose: options.purpose,
+    upstream: options.upstream,
     hook: options.hook ?? allowAll,
     lookup: options.lookup,
     connectTimeoutMs,

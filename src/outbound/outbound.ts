@@ -2,12 +2,14 @@
  * The gateway's outbound side, one per gateway process: the connect hook and resolver every
  * outbound connection goes through, the shared agents of the gateway's own fetches (kept-alive
  * connections reused across fetches of one purpose), and the factory of upstream pools.
- * Components are handed this object; none builds a dispatcher of its own.
+ * Components are handed this object; none builds a dispatcher of its own. The egress guard
+ * (egress-guard.ts) runs first on every connection; the gateway gives it the rules of its config.
  */
 import type { LookupFunction } from 'node:net';
 import type { Agent, Dispatcher, Pool } from 'undici';
 import { allOf, allowAll, type ConnectHook, type OutboundPurpose } from './connect-hook.js';
 import { createOutboundDispatcher, type OutboundDispatcherOptions } from './dispatcher.js';
+import { EgressGuard } from './egress-guard.js';
 
 export interface OutboundOptions {
   /** Sees (and may refuse) every outbound connection: egress rules, tests. Default: allow all. */
@@ -23,13 +25,15 @@ export type FetchPurpose = Exclude<OutboundPurpose, 'upstream'>;
 export type UpstreamPoolOptions = Omit<OutboundDispatcherOptions, 'purpose' | 'origin' | 'hook' | 'lookup'>;
 
 export class Outbound {
+  /** The egress rules every connection passes first (none until the gateway sets its config's). */
+  readonly egress = new EgressGuard();
   readonly #hook: ConnectHook;
   readonly #lookup: LookupFunction | undefined;
   /** Per purpose, per extra check (undefined for none): one agent. */
   readonly #agents = new Map<FetchPurpose, Map<ConnectHook | undefined, Agent>>();
 
   constructor(options: OutboundOptions = {}) {
-    this.#hook = options.hook ?? allowAll;
+    this.#hook = allOf(this.egress.hook, options.hook ?? allowAll);
     this.#lookup = options.lookup;
   }
 

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../core/errors.js';
 import { buildProblem, serializeProblem } from '../core/problem.js';
+import { proxyStatusOf } from '../core/proxy-status.js';
 import type { Runtime } from './runtime.js';
 import { normalizeIp } from '../net/client-ip.js';
 
@@ -70,6 +71,7 @@ function writeRawProblem(socket: Duplex, gatewayError: GatewayError, requestId: 
     'content-type: application/problem+json\r\n' +
     `content-length: ${body.length}\r\n` +
     'cache-control: no-store\r\n' +
+    `proxy-status: ${proxyStatusOf(gatewayError)}\r\n` +
     'x-content-type-options: nosniff\r\n' +
     `${runtime.requestIdHeader}: ${requestId}\r\n` +
     'connection: close\r\n\r\n';

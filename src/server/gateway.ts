@@ -31,6 +31,8 @@ import { InflightRequests } from './inflight.js';
 import { listenOn, toBound, type BoundListener } from './listen.js';
 import type { ClusterRole } from './cluster-messages.js';
 import { Outbound, type ConnectHook } from '../outbound/index.js';
+import { egressPolicyOf } from '../config/egress-declarations.js';
+import { applyEgress } from './egress-report.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -92,7 +94,7 @@ export class Gateway {
         current: () => this.#runtime,
         contractsPrepared: () => logContractPreparations(this.#runtime.logger, services.metrics),
         build: (config) => this.#build(config),
-        install: (next) => (this.#runtime = next),
+        install: (next) => outbound.egress.setPolicy(egressPolicyOf((this.#runtime = next).config)),
         provide: async (config) => {
           await this.#loadInventoryFor(config);
           return services.provide(config);
@@ -179,6 +181,7 @@ export class Gateway {
     const clock = options.clock ?? systemClock;
     const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders }, destination);
     const outbound = new Outbound({ hook: options.connectHook, lookup: options.lookup });
+    const egress = applyEgress(outbound, options.config, logger);
     const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true, sharedCounters: options.sharedCounters }).catch(async (error: unknown) => {
       await outbound.close();
       throw error;
@@ -195,6 +198,7 @@ export class Gateway {
       });
     }
     const gateway = new Gateway(options, destination, clock, services, outbound);
+    egress.reportTo(() => gateway.logger, services.metrics);
     try {
       await gateway.#loadInventoryFor(options.config);
       await gateway.#listen();

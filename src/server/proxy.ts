@@ -19,6 +19,8 @@ import { buildUpstreamHeaders, endToEndHeaders } from './forwarding.js';
 import type { CompiledRoute, Runtime } from './runtime.js';
 import { EMPTY_RESPONSE_BODY, UNREAD_RESPONSE_BODY, UpstreamResponseBody } from './response-body.js';
 import { UpstreamExchange, type UpstreamHead } from './upstream-exchange.js';
+import { checkUpstreamRequest } from './egress-report.js';
+import { normalizeUpstreamError } from './upstream-errors.js';
 import type { UpstreamTarget } from './upstream.js';
 
 export interface ProxyHooks {
@@ -49,6 +51,8 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
     const target = upstream.pick();
     ctx.upstream.target = target.origin;
     ctx.upstream.attempts = attempt;
+    // The upstream's egress.methods and egress.pathPrefixes: refused before anything is sent.
+    if (upstream.config.egress) checkUpstreamRequest(upstream, target, ctx.method, target.basePath + path, runtime.config.egress?.mode, runtime.logger, runtime.metrics);
     const sentAt = performance.now();
     let head: UpstreamHead;
     try {
@@ -74,6 +78,10 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
     }
     ctx.upstream.latencyMs = performance.now() - sentAt;
     upstream.reportSuccess(target);
+    // errors.mode normalize: the upstream's error answer is replaced by an upstream.* problem.
+    if (head.statusCode >= 400 && upstream.config.errors?.mode === 'normalize') {
+      throw await normalizeUpstreamError(ctx, upstream, head, endToEndHeaders(head.headers), exchange, target.origin, runtime.logger, runtime.metrics);
+    }
     return streamResponse(ctx, head, exchange, res, target, route.pipeline.readsResponseBody, hooks);
   }
 }

@@ -55,6 +55,8 @@ export interface Runtime {
   /** Brute-force counts (the listener's client-certificate refusals count too), and the clock they run on. */
   readonly authFailures: AuthFailureTracker | undefined;
   readonly clock: Clock;
+  /** The gateway's metrics (undefined in tools and tests that build a runtime alone). */
+  readonly metrics: GatewayMetrics | undefined;
   /** A request starts or ends on this runtime. */
   acquire(): void;
   release(): void;
@@ -124,6 +126,7 @@ export function buildRuntime(
     internalRoutes: internalRoutes(services.endpoints, globalPolicies),
     authFailures: services.authFailures,
     clock,
+    metrics,
     crl: config.pki ? lazyCrlPublication(config.pki.crlPath, config.pki.caDir, services.caCrls) : undefined,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {

@@ -33,7 +33,7 @@ export class UpstreamTarget {
   /** The last server certificate this target presented (https only). */
   seenCertificate: SeenCertificate | undefined;
 
-  constructor(url: string, config: UpstreamConfig, outbound: Outbound, tls: UpstreamTls, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void) {
+  constructor(url: string, config: UpstreamConfig, outbound: Outbound, tls: UpstreamTls, onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void, upstreamName?: string) {
     const parsed = new URL(url);
     this.url = url;
     this.origin = parsed.origin;
@@ -41,6 +41,7 @@ export class UpstreamTarget {
     this.basePath = parsed.pathname.replace(/\/+$/, '');
     const https = parsed.protocol === 'https:';
     this.pool = outbound.pool(this.origin, {
+      upstream: upstreamName,
       maxConnections: config.maxConnections,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       connectTimeoutMs: config.connectTimeoutMs,
@@ -87,7 +88,7 @@ export class Upstream {
     this.name = name;
     this.config = config;
     this.tls = upstreamTls(config);
-    this.targets = config.targets.map((url) => new UpstreamTarget(url, config, outbound, this.tls, onCertificate));
+    this.targets = config.targets.map((url) => new UpstreamTarget(url, config, outbound, this.tls, onCertificate, name));
     this.forwarding = forwardingOptions(requestIdHeader, config.preserveHost, buildAuthHeader(config), ownedHeaders);
     this.#retryMethods = new Set(config.retries.methods);
   }

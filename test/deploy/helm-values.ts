@@ -100,6 +100,11 @@ config:
   upstreams:
     backend:
       targets: [http://backend.default.svc.cluster.local:8080]
+      # Egress control (docs/outbound.md): a plain-http service in the cluster, by name, on the
+      # pod/service network. Narrow allowAddresses to your cluster's service range.
+      egress:
+        allowHttp: true
+        allowAddresses: [10.0.0.0/8]
   policies:
     auth-apikey: {}
   routes:

@@ -1,0 +1,92 @@
+/**
+ * The egress guard: the connect hook that applies the egress rules (egress-policy.ts) to every
+ * outbound connection of the gateway. It holds the rules in force (derived from the config,
+ * swapped on reload) and the destinations components declare at run time (a jwks_uri a declared
+ * issuer's discovery document names, the OCSP responder of a listener's own certificate). In
+ * `enforce` mode a connection the rules refuse fails with an EgressDeniedError before any byte is
+ * sent; in `report` mode it goes ahead and is only reported. Either way the reporter (the
+ * gateway's log and metrics) hears about it: a denial is never silent.
+ */
+import { OutboundRefusedError, type ConnectHook, type OutboundConnection } from './connect-hook.js';
+import { destinationOfUrl, EgressRules, type EgressDenial, type EgressDestination, type EgressMode } from './egress-policy.js';
+
+/** A connection the egress rules refused (enforce mode). */
+export class EgressDeniedError extends OutboundRefusedError {
+  constructor(
+    connection: OutboundConnection,
+    readonly denial: EgressDenial,
+  ) {
+    super(connection, `egress ${denial.reason} (${denial.detail})`);
+    this.name = 'EgressDeniedError';
+  }
+}
+
+/** What the reporter hears for each connection the rules refuse. */
+export interface EgressDecision {
+  readonly connection: OutboundConnection;
+  readonly denial: EgressDenial;
+  readonly mode: EgressMode;
+}
+
+export interface EgressPolicyInput {
+  readonly mode: EgressMode;
+  readonly destinations: readonly EgressDestination[];
+}
+
+/** At most this many run-time declarations are kept per source (a discovery document naming a flood of URLs gets no further). */
+const MAX_DECLARED_PER_SOURCE = 16;
+
+export class EgressGuard {
+  #policy: EgressPolicyInput | undefined;
+  readonly #declared = new Map<string, EgressDestination[]>();
+  #rules: EgressRules | undefined;
+  #report: (decision: EgressDecision) => void = () => {};
+
+  /** The rules in force; undefined (the default, an Outbound without config) allows everything. */
+  setPolicy(policy: EgressPolicyInput | undefined): void {
+    this.#policy = policy;
+    this.#compile();
+  }
+
+  get mode(): EgressMode | undefined {
+    return this.#policy?.mode;
+  }
+
+  /** Hears every refused (or, in report mode, would-be refused) connection. */
+  onDecision(report: (decision: EgressDecision) => void): void {
+    this.#report = report;
+  }
+
+  /**
+   * Declares the destinations of `urls` for `source` (replacing what `source` declared before),
+   * for URLs the gateway learns at run time from something the operator declared. The scheme is
+   * the URL's; a local IP literal or `localhost` allows its own class (egress-policy.ts).
+   */
+  declare(source: string, urls: readonly string[]): void {
+    const destinations = urls.slice(0, MAX_DECLARED_PER_SOURCE).flatMap((url) => destinationOfUrl(url, source) ?? []);
+    const before = this.#declared.get(source);
+    if (before && JSON.stringify(before) === JSON.stringify(destinations)) return;
+    if (destinations.length === 0) this.#declared.delete(source);
+    else this.#declared.set(source, destinations);
+    this.#compile();
+  }
+
+  /** Undefined when `connection` may be made under the rules in force, else why not (no report, no throw). */
+  check(connection: OutboundConnection): EgressDenial | undefined {
+    return this.#rules?.check(connection);
+  }
+
+  readonly hook: ConnectHook = (connection) => {
+    const rules = this.#rules;
+    if (!rules) return;
+    const denial = rules.check(connection);
+    if (!denial) return;
+    const mode = this.#policy!.mode;
+    this.#report({ connection, denial, mode });
+    if (mode === 'enforce') throw new EgressDeniedError(connection, denial);
+  };
+
+  #compile(): void {
+    this.#rules = this.#policy ? new EgressRules([...this.#policy.destinations, ...[...this.#declared.values()].flat()]) : undefined;
+  }
+}
