@@ -47,7 +47,7 @@ async function assertBug(api: StandaloneAdminApi, path: string): Promise<void> {
 describe('admin API errors on SQLite', () => {
   let api: StandaloneAdminApi;
   before(async () => {
-    api = await startAdminApi(sqliteLocation(), { routes: [...ADMIN_ROUTES, ...failingRoutes(() => api)] });
+    api = await startAdminApi(sqliteLocation(), { routes: [...ADMIN_ROUTES, ...failingRoutes(() => api)], keepBootstrapToken: true });
   });
   after(() => api.close());
 
@@ -70,7 +70,7 @@ describe('admin API errors on PostgreSQL', { skip: skipWithoutInitdb, timeout: 3
   let api: StandaloneAdminApi;
   before(async () => {
     cluster = await PrivatePostgres.create();
-    api = await startAdminApi({ driver: 'postgres', url: cluster.url(), connectTimeoutMs: 500, queryTimeoutMs: 1000 }, { routes: [...ADMIN_ROUTES, ...failingRoutes(() => api)] });
+    api = await startAdminApi({ driver: 'postgres', url: cluster.url(), connectTimeoutMs: 500, queryTimeoutMs: 1000 }, { routes: [...ADMIN_ROUTES, ...failingRoutes(() => api)], keepBootstrapToken: true });
   });
   after(async () => {
     await api?.close();

@@ -3,6 +3,9 @@
  * (routes/index.ts). Each request goes through the same steps, in this order:
  *   authenticate (→ AdminPrincipal; 401/429) → match (404/405) → authorize (403) → path ids (404)
  *   → query and body against the route's schemas (400) → handler → JSON answer, never cached.
+ * A route whose permission is `public` (accepting an invitation) skips authentication and
+ * authorization; every other path, unknown ones included, is authenticated first, so a caller
+ * without a credential learns nothing about which routes exist.
  * Failures are told apart: an entity missing or in the way is 404/409, a store that cannot serve
  * is `503 store.unavailable` (store/store-failure.ts decides, explicitly), anything else is a bug:
  * `500 internal`, logged with its cause and never echoed.
@@ -18,13 +21,14 @@ import type { SecretValue } from '../config/secret.js';
 import { KeyLifetimeError } from '../keys/key-service.js';
 import type { Logger } from '../observability/logger.js';
 import { ClientInputError } from '../oauth/client-service.js';
-import { compilePathTemplate } from '../http/path-template.js';
-import { Router } from '../http/router.js';
+import { routeRouter } from './route-router.js';
 import { ConflictError, isUniqueViolation, NotFoundError } from '../store/repositories.js';
 import { isStoreFailure } from '../store/store-failure.js';
 import { boundedUserAgent } from '../store/audit-record.js';
 import { normalizeIp } from '../net/client-ip.js';
-import { authorize, bootstrapTokenAuthenticator, type AdminAuthenticator } from './authenticate.js';
+import { authorize, compositeAuthenticator, type AdminAuthenticator } from './authenticate.js';
+import { bootstrapTokenAuthenticator } from './bootstrap-token.js';
+import { PUBLIC } from './permissions.js';
 import { readJson, validateBody, validateQuery } from './input.js';
 import { PATH_PARAM_PATTERN, type AdminRoute, type AdminServices } from './route.js';
 import { ADMIN_ROUTES } from './routes/index.js';
@@ -47,14 +51,8 @@ const PATH_PARAM = new RegExp(PATH_PARAM_PATTERN);
 /** Builds the request handler; it answers /v1/* and returns false for other paths (health endpoints). */
 export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}) {
   const routes = options.routes ?? ADMIN_ROUTES;
-  const router = new Router(
-    routes.map((route) => {
-      const template = compilePathTemplate(route.path);
-      if (!template.ok) throw new Error(`admin route ${route.method} ${route.path}: ${template.message}`);
-      return { route, methods: [route.method], segments: template.segments, host: undefined };
-    }),
-  );
-  const authenticate = options.authenticate ?? (deps.token ? bootstrapTokenAuthenticator({ token: deps.token, failures: deps.failures, clock: deps.clock, logger: deps.logger }) : undefined);
+  const router = routeRouter(routes);
+  const authenticate = options.authenticate ?? defaultAuthenticator(deps);
 
   return async function handleAdminApi(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const [path = '/', queryText = ''] = (req.url ?? '/').split('?');
@@ -62,12 +60,13 @@ export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}
     const requestId = randomUUID();
     try {
       if (!authenticate || !deps.consumers || !deps.keys) throw new GatewayError('route.not_found', { detail: 'The admin API is off: configure admin.token, store and apiKeys.' });
-      const principal = withRequestContext(await authenticate(req), req, requestId);
       const match = router.match(req.method ?? 'GET', '', path);
+      const isPublic = match.kind === 'found' && match.route.permission === PUBLIC;
+      const principal = withRequestContext(isPublic ? { kind: 'anonymous', id: 'anonymous', permissions: [] } : await authenticate(req), req, requestId);
       if (match.kind === 'method_not_allowed') throw new GatewayError('route.method_not_allowed', { headers: { allow: match.allow.join(', ') } });
       if (match.kind === 'not_found' || !Object.values(match.params).every((value) => PATH_PARAM.test(value))) throw new GatewayError('route.not_found', { detail: 'No such admin endpoint.' });
       const route = match.route;
-      authorize(principal, route);
+      if (!isPublic) authorize(principal, route);
       const query = validateQuery(route.querySchema, new URLSearchParams(queryText));
       const body = route.bodySchema && req.method === 'POST' ? validateBody(route.bodySchema, await readJson(req)) : undefined;
       const payload = await route.handler({ params: match.params, body, query, principal, services: deps, routes });
@@ -89,6 +88,15 @@ export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}
 function withRequestContext(principal: AdminPrincipal, req: IncomingMessage, requestId: string): AdminPrincipal {
   const userAgent = boundedUserAgent(req.headers['user-agent']);
   return { ...principal, requestId, ip: principal.ip ?? normalizeIp(req.socket.remoteAddress), ...(userAgent === undefined ? {} : { userAgent }) };
+}
+
+/** The admin plane's authenticators when there is one; else the bootstrap token alone (no store to keep users in). */
+function defaultAuthenticator(deps: AdminApiDeps): AdminAuthenticator | undefined {
+  const options = { failures: deps.failures, clock: deps.clock, logger: deps.logger };
+  if (deps.admin) return compositeAuthenticator(() => deps.admin!.authenticators(), options);
+  if (!deps.token) return undefined;
+  const only = [bootstrapTokenAuthenticator({ token: deps.token, bootstrap: undefined, logger: deps.logger })];
+  return compositeAuthenticator(() => only, options);
 }
 
 /** Maps what a handler threw to the problem it answers with (see the module header). */

@@ -14,6 +14,7 @@ import type { SigningKeyService } from '../oauth/signing-key-service.js';
 import type { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
 import type { ConsumerRepository } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
+import type { AdminPlane } from './admin-plane.js';
 
 /** What handlers reach: the services of the running gateway. */
 export interface AdminServices {
@@ -27,6 +28,8 @@ export interface AdminServices {
   /** The rate-limit names the running config has: an override must name one of them. */
   readonly rateLimitNames: () => ReadonlySet<string>;
   readonly logger: () => Logger;
+  /** Admin users, roles and tokens (with a store); without it only the bootstrap token works. */
+  readonly admin?: AdminPlane | undefined;
 }
 
 export type AdminMethod = 'GET' | 'POST' | 'DELETE';
@@ -52,8 +55,16 @@ export interface AdminRoute {
   readonly path: string;
   /** One line for the OpenAPI description (and `operationId`, derived from method and path). */
   readonly summary: string;
-  /** The permission a principal needs (`keys:write`); `*` in a principal's list grants every one. */
+  /**
+   * The permission a principal needs (`keys:write`, one of admin/permissions.ts); `*` in a
+   * principal's list grants every one. `authenticated`: any principal; `public`: no credential.
+   */
   readonly permission: string;
+  /**
+   * Needs a fresh second factor (issue 18 §4: creating tokens, changing roles, revealing a secret,
+   * exporting the audit trail, resetting someone's MFA); the session layer (admin-mfa) enforces it.
+   */
+  readonly stepUp?: boolean | undefined;
   /** The JSON body of a POST (an empty body counts as `{}`); absent: no body is read. */
   readonly bodySchema?: TSchema | undefined;
   /** The query string as an object of strings; absent: no query parameter is accepted. */

@@ -8,6 +8,7 @@ import { StringEnum } from '../core/string-enum.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { SecretValue } from './secret.js';
 import { POLICIES } from '../policies/index.js';
+import { ADMIN_USERS_PROPERTIES } from './admin-users-schema.js';
 import { DEFAULT_GROUPS, TLS_GROUPS } from '../net/tls-profile.js';
 import { EgressSection, UpstreamEgress, UpstreamErrors } from './egress-schema.js';
 
@@ -222,6 +223,7 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ default: '127.0.0.1', description: 'Address of the admin listener (health, readiness); loopback by default.' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9901, description: 'Port of the admin listener.' }),
         token: Type.Optional(Secret('Bootstrap admin token for the admin API; without it the admin API is off.')),
+        ...ADMIN_USERS_PROPERTIES,
       },
       { additionalProperties: false, default: {}, description: 'The admin listener: /healthz, /readyz and the admin API.' },
     ),

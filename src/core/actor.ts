@@ -11,8 +11,10 @@
  * - `cli`: a local CLI command that opens the store directly (`portcullis keys …` without --admin-url).
  * - `system`: the gateway itself (expiry sweeps, CA housekeeping, migrations).
  * - `data-plane`: a partner acting through the data plane (OAuth token revocation, RFC 7009).
+ * - `anonymous`: the caller of a public admin route (accepting an invitation); its writes name the
+ *   admin user they act for instead.
  */
-export type ActorKind = 'bootstrap-token' | 'admin-user' | 'admin-token' | 'cli' | 'system' | 'data-plane';
+export type ActorKind = 'bootstrap-token' | 'admin-user' | 'admin-token' | 'cli' | 'system' | 'data-plane' | 'anonymous';
 
 export interface Actor {
   readonly kind: ActorKind;
@@ -35,9 +37,11 @@ export interface Actor {
 
 /** The authenticated caller of one admin API request; passed down as the actor of the writes it makes. */
 export interface AdminPrincipal extends Actor {
-  readonly kind: 'bootstrap-token' | 'admin-user' | 'admin-token';
+  readonly kind: 'bootstrap-token' | 'admin-user' | 'admin-token' | 'anonymous';
   /** Permissions granted (the admin-plane issue maps roles to these); the bootstrap token has `*`. */
   readonly permissions: readonly string[];
+  /** The admin user acting (kind `admin-user`), or the one an admin token acts for (kind `admin-token`). */
+  readonly userId?: string | undefined;
 }
 
 /** The gateway acting on its own behalf. */

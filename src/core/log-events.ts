@@ -52,7 +52,11 @@ export const LOG_EVENTS = {
   // Admin API
   'admin.disabled': { level: 'warn', meaning: 'The admin listener is off (`admin.enabled: false`): no /healthz, /readyz, /metrics or admin API.' },
   'admin.exposed': { level: 'warn', meaning: 'The admin API listens beyond loopback: keep it on a management network.' },
-  'admin.auth_failed': { level: 'warn', meaning: 'An admin API request had a missing or wrong token.' },
+  'admin.auth_failed': { level: 'warn', meaning: 'An admin API request had a missing or wrong credential (`reason` says which, `authenticator` which kind).' },
+  'admin.bootstrap_token_refused': { level: 'warn', meaning: 'The bootstrap token (`admin.token`) was presented after an owner exists and it was disabled: someone still uses it; see docs/admin.md#bootstrap-and-break-glass.' },
+  'admin.bootstrap_token_kept': { level: 'warn', meaning: '`admin.bootstrapToken.keepEnabled` is true: the bootstrap token keeps opening everything after an owner exists.' },
+  'admin.break_glass': { level: 'warn', meaning: '`portcullis admin break-glass` re-enabled the bootstrap token from the host (alert on this): `until` says when it turns itself off again.' },
+  'admin.token_last_used_flush_failed': { level: 'warn', meaning: "Admin tokens' last-used times could not be written; kept for the next flush." },
   'admin.store_failed': { level: 'error', meaning: 'An admin API request failed because the store failed (answered 503).' },
   'admin.internal_error': { level: 'error', meaning: 'A bug while answering an admin API request (answered 500 `internal`); the record has the error.' },
   // Requests

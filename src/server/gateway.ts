@@ -11,6 +11,7 @@ import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { createAdminApi } from '../admin/admin-api.js';
+import { openAdminPlane, type AdminPlane } from '../admin/admin-plane.js';
 import { rateLimitNames } from '../config/policy-usage.js';
 import { createLogger } from '../observability/logger.js';
 import { BoundedDestination } from '../observability/log-destination.js';
@@ -80,6 +81,7 @@ export class Gateway {
   #inventory: typeof import('./certificate-inventory.js') | undefined;
   readonly #outbound: Outbound;
   readonly #role: ClusterRole;
+  readonly #adminPlane: AdminPlane | undefined;
 
   private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound) {
     this.#outbound = outbound;
@@ -111,8 +113,10 @@ export class Gateway {
       logger: () => this.#runtime.logger,
       gauge: services.metrics.certificateExpiry,
     });
+    this.#adminPlane = this.#role.admin ? openAdminPlane(options.config.admin, services.store, clock, () => this.#runtime.logger) : undefined;
     const api = createAdminApi({
       token: options.config.admin.token,
+      admin: this.#adminPlane,
       store: services.store,
       consumers: services.consumers,
       keys: services.keyService,
@@ -222,6 +226,7 @@ export class Gateway {
       await entry.tls?.close();
     }
     if (this.#admin.listening) await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
+    await this.#adminPlane?.stop().catch(() => {});
     await this.#probes.close();
     await this.#runtime.close().catch(() => {});
   }
@@ -308,6 +313,7 @@ export class Gateway {
     }
     if (config.admin.enabled) {
       if (this.#role.admin) await listenOn(this.#admin, config.admin.host, config.admin.port, 'the admin listener');
+      this.#adminPlane?.start();
     } else this.logger.warn({ event: 'admin.disabled' }, 'the admin listener is off (admin.enabled: false): no /healthz, /readyz, /metrics or admin API');
     await this.#probes.listen(config.probes);
     if (!config.bruteForce.enabled) this.logger.warn({ event: 'security.brute_force_disabled' }, 'brute-force protection is off (bruteForce.enabled: false): clients failing authentication are never blocked');
@@ -402,6 +408,7 @@ export class Gateway {
     }
     if (this.#admin.listening) await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
     this.#admin.closeAllConnections();
+    await this.#adminPlane?.stop();
     await this.#probes.close();
     await this.#runtime.close();
     await this.#services.close();

@@ -22,6 +22,23 @@ export const STORE_ACTIONS = [
   'certificate.revoke',
   'certificate.import',
   'crl.sign',
+  'admin_user.invite',
+  'admin_user.accept_invitation',
+  'admin_user.disable',
+  'admin_user.enable',
+  'admin_user.delete',
+  'admin_user.set_roles',
+  'admin_user.reset_password',
+  'admin_user.complete_password_reset',
+  'admin_user.change_password',
+  'admin_role.create',
+  'admin_role.update',
+  'admin_role.delete',
+  'admin_token.create',
+  'admin_token.rotate',
+  'admin_token.revoke',
+  'admin_token.record_last_used',
+  'admin.break_glass',
 ] as const;
 
 export type StoreAction = (typeof STORE_ACTIONS)[number];

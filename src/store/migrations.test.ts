@@ -6,7 +6,7 @@ import { migrations } from './migrations.js';
  * Migrations that have landed on main, in order. Append a new migration's name here too: the test
  * then fails if a migration is ever numbered below (or inserted before) one that has shipped.
  */
-const SHIPPED = ['0001_consumers_and_api_keys', '0004_oauth_clients_and_signing_keys', '0005_rate_limit_overrides', '0006_change_actor_and_action', '0007_change_notifications', '0008_private_ca_records', '0009_audit_trail'];
+const SHIPPED = ['0001_consumers_and_api_keys', '0004_oauth_clients_and_signing_keys', '0005_rate_limit_overrides', '0006_change_actor_and_action', '0007_change_notifications', '0008_private_ca_records', '0009_audit_trail', '0010_admin_users'];
 
 test('every shipped migration keeps its place: new ones come after them', () => {
   for (const dialect of ['sqlite', 'postgres'] as const) {

@@ -6,6 +6,7 @@
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 import { auditTrailMigration } from './audit-migration.js';
+import { adminUsersMigration } from './admin-migrations.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -206,5 +207,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0009_audit_trail': auditTrailMigration(dialect),
+    '0010_admin_users': adminUsersMigration(big),
   };
 }

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAdminApi, type AdminApiOptions } from '../../src/admin/admin-api.js';
 import { SecretValue } from '../../src/config/secret.js';
-import { systemClock } from '../../src/core/clock.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
+import { AdminPlane } from '../../src/admin/admin-plane.js';
 import { KeyService } from '../../src/keys/key-service.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createAdminServer } from '../../src/server/admin.js';
@@ -29,23 +30,39 @@ export interface StandaloneAdminApi {
   readonly consumers: ConsumerRepository;
   readonly keys: KeyService;
   readonly logs: LogCapture;
+  /** Admin users, roles and tokens over the store. */
+  readonly admin: AdminPlane;
   call(method: string, path: string, options?: { token?: string | undefined; body?: unknown }): Promise<Response>;
   close(): Promise<void>;
 }
 
 export const sqliteLocation = (): StoreLocation => ({ driver: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'portcullis-admin-')), 'store.db') });
 
-export async function startAdminApi(location: StoreLocation, options: AdminApiOptions = {}): Promise<StandaloneAdminApi> {
+export interface StandaloneOptions extends AdminApiOptions {
+  readonly clock?: Clock;
+  readonly keepBootstrapToken?: boolean;
+}
+
+export async function startAdminApi(location: StoreLocation, options: StandaloneOptions = {}): Promise<StandaloneAdminApi> {
   const opened = openStore(location);
   await migrateToLatest(opened);
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', redactHeaders: [] }, logs);
-  const store = storeFor(opened, systemClock, logger);
+  const clock = options.clock ?? systemClock;
+  const store = storeFor(opened, clock, logger);
+  const token = new SecretValue(ADMIN_TOKEN, '${env:PORTCULLIS_ADMIN_TOKEN}');
+  const admin = new AdminPlane(
+    store,
+    { token, bootstrapToken: { keepEnabled: options.keepBootstrapToken ?? false }, tokens: { defaultExpiryDays: 90, maxExpiryDays: 365, lastUsedFlushMs: 60_000 }, users: { codeExpiryHours: 72 } },
+    clock,
+    () => logger,
+  );
   const consumers = new ConsumerRepository(store.db);
   const keys = new KeyService(store, new ApiKeyRepository(store.db), { pepper: PEPPER, product: 'ptc', environment: 'live', maxAgeDays: 90, warnAgeDays: 60 }, systemClock);
   const api = createAdminApi(
     {
-      token: new SecretValue(ADMIN_TOKEN, '${env:PORTCULLIS_ADMIN_TOKEN}'),
+      token,
+      admin,
       store,
       consumers,
       keys,
@@ -53,7 +70,7 @@ export async function startAdminApi(location: StoreLocation, options: AdminApiOp
       rateLimitNames: () => new Set(['per-day']),
       failures: undefined,
       logger: () => logger,
-      clock: systemClock,
+      clock,
       typeBaseUrl: () => 'https://portcullis.dev/errors/',
     },
     options,
@@ -68,6 +85,7 @@ export async function startAdminApi(location: StoreLocation, options: AdminApiOp
     consumers,
     keys,
     logs,
+    admin,
     call(method, path, { token = ADMIN_TOKEN, body } = {}) {
       return fetch(`${url}${path}`, {
         method,
@@ -78,6 +96,7 @@ export async function startAdminApi(location: StoreLocation, options: AdminApiOp
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await admin.stop().catch(() => {});
       await store.close().catch(() => {});
     },
   };

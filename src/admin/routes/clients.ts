@@ -92,7 +92,7 @@ export const clientRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/oauth/clients/:id/revoke',
     summary: 'Revoke an OAuth client and every token it holds, on every node',
-    permission: 'oauth-clients:write',
+    permission: 'oauth-clients:revoke',
     bodySchema: Empty,
     status: 200,
     responseSchema: ClientSchema,

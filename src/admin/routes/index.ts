@@ -9,5 +9,9 @@ import { keyRoutes } from './keys.js';
 import { openApiRoute } from './openapi.js';
 import { overrideRoutes } from './rate-limit-overrides.js';
 import { signingKeyRoutes } from './signing-keys.js';
+import { adminTokenRoutes } from './admin-tokens.js';
+import { roleRoutes } from './roles.js';
+import { userRoutes } from './users.js';
+import { whoamiRoutes } from './whoami.js';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, openApiRoute]);
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, openApiRoute]);

@@ -93,7 +93,7 @@ export const keyRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/keys/:id/revoke',
     summary: 'Revoke an API key now, on every node',
-    permission: 'keys:write',
+    permission: 'keys:revoke',
     bodySchema: Empty,
     status: 200,
     responseSchema: KeySchema,
