@@ -34,7 +34,7 @@ export async function startPrimary(options: { configPath: string; configText: st
   const config = loaded.config;
   const destination = new BoundedDestination({ maxBufferBytes: config.logging.maxBufferBytes });
   tagLogLines(destination, '"worker":0');
-  const logger = createLogger({ level: config.logging.level, redactHeaders: config.logging.redactHeaders }, destination);
+  const logger = createLogger({ level: config.logging.level, redactHeaders: config.logging.redactHeaders, maskDetected: config.logging.maskDetected }, destination);
   const secrets = collectSecrets(config);
   const exit = (code: number) => void destination.flushWithin(LOG_FLUSH_MS).finally(() => process.exit(code));
   // The in-memory limits of every worker, kept once (ratelimit/counter-host.ts): no limit multiplies by N.

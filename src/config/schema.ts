@@ -11,6 +11,7 @@ import { POLICIES } from '../policies/index.js';
 import { ADMIN_USERS_PROPERTIES } from './admin-users-schema.js';
 import { DEFAULT_GROUPS, TLS_GROUPS } from '../net/tls-profile.js';
 import { EgressSection, UpstreamEgress, UpstreamErrors } from './egress-schema.js';
+import { LoggingSchema } from './logging-schema.js';
 
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -326,16 +327,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'Request id propagation.' },
     ),
-    logging: Type.Object(
-      {
-        level: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'Lowest level written.' }),
-        redactHeaders: Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), { default: [], description: 'Header names redacted in every log line, besides Authorization, Cookie, Set-Cookie, X-API-Key, Proxy-Authorization.' }),
-        redactQueryParams: Type.Array(Type.String(), { default: [], description: 'Query parameters whose values are redacted in logged paths, besides the built-in list.' }),
-        includeHeaders: Type.Boolean({ default: false, description: 'Add request headers (redacted) to access-log lines.' }),
-        maxBufferBytes: Type.Integer({ minimum: 65536, maximum: 1073741824, default: 8388608, description: 'Log bytes that may wait for a slow log reader; past it lines are dropped and counted (portcullis_log_lines_dropped_total), never queued without bound.' }),
-      },
-      { additionalProperties: false, default: {}, description: 'JSON logs on standard output.' },
-    ),
+    logging: LoggingSchema,
     errors: Type.Object(
       {
         typeBaseUrl: Type.String({ default: 'https://portcullis.dev/errors/', description: 'Prefix of the problem `type` URI; the code is appended.' }),

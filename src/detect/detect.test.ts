@@ -12,7 +12,7 @@ function detected(text: string): Array<[DetectorName, string]> {
 
 describe('value detectors', () => {
   const cases: Array<{ detector: DetectorName; valid: string[]; invalid: string[] }> = [
-    { detector: 'card', valid: ['4111111111111111', '4111 1111 1111 1111', '5500-0000-0000-0004', '378282246310005'], invalid: ['4111111111111112', '0000000000000000', '1234567890123'] },
+    { detector: 'card', valid: ['4111111111111111', '4111 1111 1111 1111', '5500-0000-0000-0004', '378282246310005', '3782 822463 10005'], invalid: ['4111111111111112', '0000000000000000', '1234567890123'] },
     { detector: 'iban', valid: ['NL91ABNA0417164300', 'GB82WEST12345698765432', 'DE89 3704 0044 0532 0130 00'], invalid: ['NL91ABNA0417164301', 'GB82WEST12345698765433', 'XX91ABNA0417164300'] },
     { detector: 'email', valid: ['jane.doe@example.com', 'jane%40example.org', "o'brien+tag@mail.example.co.uk"], invalid: ['jane.doe@localhost', '@example.com'] },
     { detector: 'phone', valid: ['+31 6 12345678', '+44 20 7946 0958', '%2B4420794609 58'.replace(' ', '')], invalid: ['+999 1234567', '+31 6 123'] },

@@ -15,24 +15,36 @@ export interface Detection {
 
 /** Shorter than this, no detector's shape fits (an e-mail address `a@b.io` is the shortest). */
 const MIN_LENGTH = 6;
-/** Every shape holds a digit, an `@` (or `%40`), `_` or `-` (key prefixes), or a JWT's `eyJ`: text with none is not scanned. */
-const MAY_HOLD = /[0-9@_-]|eyJ/;
 
 export class DetectorSet {
   readonly names: readonly DetectorName[];
-  readonly #pattern: RegExp | undefined;
+  /** The alternation of the shapes of the detectors whose hints a text passed, by their bit mask. */
+  readonly #patterns = new Map<number, RegExp>();
 
   constructor(names: readonly DetectorName[]) {
     this.names = [...new Set(names)];
-    this.#pattern = this.names.length === 0 ? undefined : new RegExp(this.names.map((name) => `(?<${groupName(name)}>${DETECTORS[name].shape})`).join('|'), 'g');
+  }
+
+  /** The pattern for the detectors `text` may hold (their hints pass), or undefined for none. */
+  #patternFor(text: string): RegExp | undefined {
+    if (text.length < MIN_LENGTH) return undefined;
+    let mask = 0;
+    for (let index = 0; index < this.names.length; index++) if (DETECTORS[this.names[index]!].hint(text)) mask |= 1 << index;
+    if (mask === 0) return undefined;
+    let pattern = this.#patterns.get(mask);
+    if (pattern === undefined) {
+      const shapes = this.names.filter((_, index) => mask & (1 << index)).map((name) => `(?<${groupName(name)}>${DETECTORS[name].shape})`);
+      this.#patterns.set(mask, (pattern = new RegExp(shapes.join('|'), 'g')));
+    }
+    pattern.lastIndex = 0;
+    return pattern;
   }
 
   /** Every confirmed value in `text`, in order, none overlapping. */
   find(text: string): Detection[] {
     const found: Detection[] = [];
-    const pattern = this.#pattern;
-    if (pattern === undefined || text.length < MIN_LENGTH || !MAY_HOLD.test(text)) return found;
-    pattern.lastIndex = 0;
+    const pattern = this.#patternFor(text);
+    if (pattern === undefined) return found;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
       const detector = this.#which(match);
       if (DETECTORS[detector].confirm(match[0])) {
@@ -42,6 +54,17 @@ export class DetectorSet {
       }
     }
     return found;
+  }
+
+  /** Whether `text` holds a confirmed value (stops at the first). */
+  test(text: string): boolean {
+    const pattern = this.#patternFor(text);
+    if (pattern === undefined) return false;
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+      if (DETECTORS[this.#which(match)].confirm(match[0])) return true;
+      pattern.lastIndex = match.index + 1;
+    }
+    return false;
   }
 
   /** `text` with every confirmed value replaced by what `rewrite` returns for it (the same string when none is found). */
@@ -58,7 +81,8 @@ export class DetectorSet {
   }
 
   #which(match: RegExpExecArray): DetectorName {
-    for (const name of this.names) if (match.groups![groupName(name)] !== undefined) return name;
+    const groups = match.groups!;
+    for (const name of this.names) if (groups[groupName(name)] !== undefined) return name;
     throw new Error('a detector match without its group');
   }
 }

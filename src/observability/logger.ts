@@ -1,10 +1,13 @@
 /**
  * JSON logs (pino). Credentials are redacted in every line, access or error alike: the header
  * names below always, plus the ones the config adds. Query values of sensitive parameters are
- * redacted in logged paths by redactPath().
+ * redacted in logged paths by redactPath(). Detected values (cards, IBANs, e-mail addresses, …)
+ * are masked wherever they appear (log-masking.ts).
  */
 import { pino, type DestinationStream } from 'pino';
 import type { EventLogger } from '../core/log-events.js';
+import type { DetectorName } from '../detect/detectors.js';
+import { LogMasker } from './log-masking.js';
 
 /** The gateway's logger: pino, taking only catalogued events at their level (core/log-events.ts). */
 export type Logger = EventLogger;
@@ -18,6 +21,8 @@ export const REDACTED = '[REDACTED]';
 export interface LoggerOptions {
   level: string;
   redactHeaders: readonly string[];
+  /** Detectors whose values are masked in every line (logging.maskDetected); all of them when absent. */
+  maskDetected?: readonly DetectorName[];
 }
 
 /** Where header maps can appear in a log line. */
@@ -35,13 +40,17 @@ export function redactedHeaderNames(extra: readonly string[]): string[] {
 export function createLogger(options: LoggerOptions, destination: DestinationStream): Logger {
   const names = redactedHeaderNames(options.redactHeaders);
   const paths = HEADER_CONTAINERS.flatMap((container) => names.map((name) => `${container}[${JSON.stringify(name)}]`));
+  const masker = new LogMasker(options.maskDetected);
   return pino(
     {
       level: options.level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths, censor: REDACTED },
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        ...(masker.active ? { log: (record: Record<string, unknown>) => masker.maskValue(record) as Record<string, unknown> } : {}),
+      },
     },
     destination,
   );

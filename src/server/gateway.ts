@@ -183,7 +183,7 @@ export class Gateway {
   static async start(options: GatewayOptions): Promise<Gateway> {
     const destination = options.logDestination ?? new BoundedDestination({ maxBufferBytes: options.config.logging.maxBufferBytes });
     const clock = options.clock ?? systemClock;
-    const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders }, destination);
+    const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders, maskDetected: options.config.logging.maskDetected }, destination);
     const outbound = new Outbound({ hook: options.connectHook, lookup: options.lookup });
     const egress = applyEgress(outbound, options.config, logger);
     const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true, sharedCounters: options.sharedCounters }).catch(async (error: unknown) => {

@@ -12,6 +12,7 @@ import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipel
 import { servicesFor } from '../core/policy.js';
 import type { GatewayConfig, PoliciesConfig, RouteConfig } from '../config/schema.js';
 import { ALWAYS_REDACTED_QUERY_PARAMS, createLogger, type Logger } from '../observability/logger.js';
+import { LogMasker } from '../observability/log-masking.js';
 import { AccessLineWriter } from '../observability/access-line.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { POLICIES } from '../policies/index.js';
@@ -99,7 +100,7 @@ export function buildRuntime(
 ): Runtime {
   const credentials = credentialLocations(config);
   const redactHeaders = [...config.logging.redactHeaders, ...credentials.headers];
-  const logger = createLogger({ level: config.logging.level, redactHeaders }, destination);
+  const logger = createLogger({ level: config.logging.level, redactHeaders, maskDetected: config.logging.maskDetected }, destination);
   const requestIdHeader = config.requestId.header.toLowerCase();
   const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, outbound, () => metrics?.targetCooldowns.inc({ upstream: name }), (target, certificate) => onUpstreamCertificate?.(name, target, certificate))]));
   const env = { logger, clock, services };
@@ -116,7 +117,7 @@ export function buildRuntime(
   return {
     config,
     logger,
-    accessLog: ACCESS_LEVELS.has(config.logging.level) ? new AccessLineWriter(destination, redactHeaders) : undefined,
+    accessLog: ACCESS_LEVELS.has(config.logging.level) ? new AccessLineWriter(destination, redactHeaders, new LogMasker(config.logging.maskDetected)) : undefined,
     router,
     globalPipeline: buildPipeline(globalPolicies),
     upstreams,
