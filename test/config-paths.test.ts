@@ -51,6 +51,7 @@ const TESTED = [
   'contractRoutes[].contract',
   'contractRoutes[].policies.validate.contract',
   'contractCache.dir',
+  'audit.signingKeyFile',
 ];
 
 describe('path options', () => {
@@ -92,6 +93,7 @@ describe('path options', () => {
         geo: { databasePath: 'country.mmdb' },
         pki: { caDir: 'ca' },
         contractCache: { dir: 'cache' },
+        audit: { signingKeyFile: 'keys/audit.pem' },
         upstreams: { u: { targets: ['https://10.0.0.5'], tls: { caFiles: [tls(pki.rootCa)], certFile: tls(pki.client.cert), keyFile: tls(pki.client.key) } } },
         policies: { validate: { enabled: false, ...validate } },
         routes: [{ name: 'r', methods: ['GET'], path: '/r', upstream: 'u', policies: { validate: { ...validate, operationId: 'listPayments' } } }],
@@ -111,6 +113,7 @@ describe('path options', () => {
     assert.equal(config.geo.databasePath, at('country.mmdb'));
     assert.equal(config.pki!.caDir, at('ca'));
     assert.equal(config.contractCache.dir, at('cache'));
+    assert.equal(config.audit.signingKeyFile, at('keys/audit.pem'));
     assert.ok(existsSync(at('cache/index.json')), 'the contract cache was written in the config folder');
     const upstreamTls = config.upstreams.u!.tls!;
     assert.deepEqual(upstreamTls.caFiles, [at(tls(pki.rootCa))]);

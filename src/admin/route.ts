@@ -15,6 +15,7 @@ import type { RateLimitOverrideRepository } from '../store/rate-limit-overrides.
 import type { ConsumerRepository } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
 import type { AdminPlane } from './admin-plane.js';
+import type { AuditLog } from '../audit/audit-log.js';
 
 /** What handlers reach: the services of the running gateway. */
 export interface AdminServices {
@@ -25,6 +26,8 @@ export interface AdminServices {
   /** The built-in authorization server's clients and signing keys, when `oauth` is configured. */
   readonly oauth?: { clients: ClientService; signingKeys: SigningKeyService } | undefined;
   readonly overrides: RateLimitOverrideRepository | undefined;
+  /** The audit trail's reader (GET /v1/audit…), when a store is configured. */
+  readonly audit?: AuditLog | undefined;
   /** The rate-limit names the running config has: an override must name one of them. */
   readonly rateLimitNames: () => ReadonlySet<string>;
   readonly logger: () => Logger;

@@ -58,6 +58,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./clients-command.js')).registerClientsCommand,
   },
   {
+    commands: [{ term: 'audit', description: 'read, export and verify the tamper-evident audit trail' }],
+    load: async () => (await import('./audit-command.js')).registerAuditCommand,
+  },
+  {
     commands: [{ term: 'signing-keys', description: 'OAuth token signing keys of the built-in authorization server' }],
     load: async () => (await import('./signing-keys-command.js')).registerSigningKeysCommand,
   },

@@ -7,6 +7,7 @@
 import { StringEnum } from '../core/string-enum.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { SecretValue } from './secret.js';
+import { AuditConfigSchema } from './audit-schema.js';
 import { POLICIES } from '../policies/index.js';
 import { ADMIN_USERS_PROPERTIES } from './admin-users-schema.js';
 import { DEFAULT_GROUPS, TLS_GROUPS } from '../net/tls-profile.js';
@@ -350,6 +351,7 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false, description: 'The private CA for partner certificates.' },
       ),
     ),
+    audit: AuditConfigSchema,
     certificateExpiry: Type.Object(
       {
         warningDays: Type.Integer({ minimum: 1, maximum: 3650, default: 30, description: 'A certificate expiring within this many days is logged (certificate.expiring).' }),

@@ -97,6 +97,10 @@ export const LOG_EVENTS = {
   'store.change_feed_reload': { level: 'warn', meaning: 'Changes after this node\'s revision were already pruned: it reloads everything from the store.' },
   'store.listen_lost': { level: 'warn', meaning: 'The PostgreSQL LISTEN connection is lost: changes are polled until it is back.' },
   'store.listen_resumed': { level: 'info', meaning: 'Listening for store changes again (PostgreSQL LISTEN/NOTIFY).' },
+  // Audit trail (docs/audit.md)
+  'audit.checkpoint_signed': { level: 'info', meaning: 'A signed checkpoint now anchors the audit records `fromSeq`..`toSeq` (key `keyId`).' },
+  'audit.checkpoint_failed': { level: 'error', meaning: 'An audit checkpoint could not be made (the store failed); the next check tries again, and records stay "not yet anchored" meanwhile.' },
+  'audit.checkpoints_off': { level: 'warn', meaning: 'No `audit.signingKey` (or `signingKeyFile`) is configured: no checkpoint is signed and `portcullis audit verify` reports every record as not yet anchored.' },
   'keys.loaded': { level: 'info', meaning: 'The API-key index was loaded at start: how many keys, at which revision.' },
   'keys.last_used_flush_failed': { level: 'warn', meaning: 'Key last-used times could not be written; retried later.' },
   'ratelimit.store_unavailable': { level: 'error', meaning: 'Redis for rate limits is unreachable: policies apply their `onStoreFailure` fallback.' },

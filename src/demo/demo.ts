@@ -2,7 +2,7 @@
  * `portcullis demo`: the sample payments API plus the gateway in front of it, configured from
  * examples/demo.yaml, and a short tour of curl commands to try.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -51,7 +51,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   raw.admin.port = options.adminPort;
   raw.store.path = join(mkdtempSync(join(tmpdir(), 'portcullis-demo-')), 'demo.db');
   raw.upstreams.payments.targets = [upstream.url];
-  const secrets = { PORTCULLIS_DEMO_UPSTREAM_TOKEN: token, PORTCULLIS_DEMO_ADMIN_TOKEN: adminToken, PORTCULLIS_DEMO_KEY_PEPPER: randomBytes(32).toString('base64url') };
+  const secrets = {
+    PORTCULLIS_DEMO_UPSTREAM_TOKEN: token,
+    PORTCULLIS_DEMO_ADMIN_TOKEN: adminToken,
+    PORTCULLIS_DEMO_KEY_PEPPER: randomBytes(32).toString('base64url'),
+    PORTCULLIS_DEMO_AUDIT_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  };
   // Paths in the config (the OpenAPI contract) are relative to the config file, as for `start`.
   const loaded = validateConfig(raw, { ...process.env, ...secrets }, { baseDir: dirname(fileURLToPath(DEMO_CONFIG_URL)) });
   if (!loaded.ok) {
@@ -129,6 +134,9 @@ Admin API and CLI (bootstrap token for this demo run):
   node dist/src/cli/main.js keys list
   node dist/src/cli/main.js keys revoke <id>                        # then retry with that key: 401 auth.key_revoked
   node dist/src/cli/main.js limits set --consumer <id> --name per-second --limit 50   # a partner's own limit, no restart
+  node dist/src/cli/main.js audit list                              # this demo's own audit trail: who changed what, from where
+  node dist/src/cli/main.js audit export --out ./demo-audit && node dist/src/cli/main.js audit verify ./demo-audit
+                                                                    # an auditor's offline check of the hash chain and signatures
 
 JSON access logs follow below. Stop with Ctrl-C.
 `;

@@ -122,6 +122,7 @@ export class Gateway {
       keys: services.keyService,
       oauth: services.oauth,
       overrides: services.overrides,
+      audit: services.audit?.log,
       rateLimitNames: () => rateLimitNames(this.#runtime.config),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       // Always on, whatever bruteForce.enabled says: the admin token opens everything.

@@ -18,6 +18,8 @@ import { DependencyHealth } from '../observability/dependency-health.js';
 import { KeySourceRegistry } from '../jwks/key-source-registry.js';
 import type { Outbound } from '../outbound/index.js';
 import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
+import { openAudit, type OpenedAudit } from '../audit/open-audit.js';
+import { CheckpointKeyError } from '../audit/checkpoint-key.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { secretLengthIssues } from '../config/start-rules.js';
 import { migrateToLatest, openStore } from '../store/open-store.js';
@@ -58,6 +60,8 @@ export interface OpenedServices {
   /** The built-in authorization server, when `oauth` is configured. */
   readonly oauth?: OpenedOAuth | undefined;
   readonly overrides: RateLimitOverrideRepository | undefined;
+  /** The audit trail's reader and (where schedules run) its checkpointer, when a store is configured. */
+  readonly audit?: OpenedAudit | undefined;
   /** Under `--workers`: the primary's counters (rate limits, slots, brute force, in-flight totals). */
   readonly counters?: SharedCounters | undefined;
   close(): Promise<void>;
@@ -140,6 +144,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   const opened = openStore(storeLocation(storeConfig, (up, reason) => (up ? health.up('store') : health.down('store', reason ?? 'failed'))));
   const store = new Store(opened, { clock, logger: () => logger });
   let closeFollower = async () => {};
+  let closeAudit = async () => {};
   try {
     if (config.store.migrateOnStart) {
       const result = await migrateToLatest(store);
@@ -179,10 +184,15 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       oauth = await openOAuth(config.oauth, { schedule: options.schedules, store, consumers: directory, follower: followed.follower, pepper, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
       builtinKeys = oauth.state;
     }
+    const audit = await openAudit(config.audit, { store, schedule: options.schedules, clock, logger: () => logger }).catch((error: unknown) => {
+      throw error instanceof CheckpointKeyError ? new StartupError(error.message) : error;
+    });
+    closeAudit = () => audit.stop();
     const provision = await provideAtStart(
       new ServiceProvision({ authFailures, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex }, caCrls: new PkiRepository(store.db) }, openers),
       config,
       async () => {
+        await audit.stop();
         await oauth?.stop();
         await keyIndex?.stop();
       },
@@ -199,9 +209,11 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       followed,
       oauth,
       overrides,
+      audit,
       counters,
       async close() {
         provision.close();
+        await audit.stop();
         await oauth?.stop();
         await rateLimits.close();
         await followed.stop();
@@ -210,6 +222,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       },
     };
   } catch (error) {
+    await closeAudit().catch(() => {});
     await closeFollower().catch(() => {});
     await store.close().catch(() => {});
     await rateLimits.close().catch(() => {});

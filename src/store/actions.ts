@@ -39,6 +39,9 @@ export const STORE_ACTIONS = [
   'admin_token.revoke',
   'admin_token.record_last_used',
   'admin.break_glass',
+  // The audit trail's own housekeeping and reads that must be on record (docs/audit.md).
+  'audit.checkpoint',
+  'audit.export',
 ] as const;
 
 export type StoreAction = (typeof STORE_ACTIONS)[number];

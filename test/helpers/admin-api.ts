@@ -20,6 +20,7 @@ import { migrateToLatest, openStore, type StoreLocation } from '../../src/store/
 import type { Store } from '../../src/store/store.js';
 import { RateLimitOverrideRepository } from '../../src/store/rate-limit-overrides.js';
 import { ApiKeyRepository, ConsumerRepository } from '../../src/store/repositories.js';
+import { AuditLog } from '../../src/audit/audit-log.js';
 import { LogCapture } from './index.js';
 import { ADMIN_TOKEN, PEPPER } from './keys.js';
 import { storeFor } from './store.js';
@@ -67,6 +68,7 @@ export async function startAdminApi(location: StoreLocation, options: Standalone
       consumers,
       keys,
       overrides: new RateLimitOverrideRepository(store.db),
+      audit: new AuditLog(store.db),
       rateLimitNames: () => new Set(['per-day']),
       failures: undefined,
       logger: () => logger,

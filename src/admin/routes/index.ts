@@ -3,6 +3,7 @@
  * /v1/openapi.json, and walked by the security test (test/admin-security.test.ts).
  */
 import type { AdminRoute } from '../route.js';
+import { auditRoutes } from './audit.js';
 import { clientRoutes } from './clients.js';
 import { consumerRoutes } from './consumers.js';
 import { keyRoutes } from './keys.js';
@@ -14,4 +15,4 @@ import { roleRoutes } from './roles.js';
 import { userRoutes } from './users.js';
 import { whoamiRoutes } from './whoami.js';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, openApiRoute]);
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...auditRoutes, openApiRoute]);

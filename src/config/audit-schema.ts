@@ -1,0 +1,31 @@
+/**
+ * The `audit` section of the config (docs/audit.md, docs/configuration.md#audit): the key that signs
+ * the audit trail's checkpoints and how often a checkpoint is made. Its own file because
+ * config/schema.ts is at its size limit; schema.ts names it as one property.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { SecretValue } from './secret.js';
+
+export const AuditConfigSchema = Type.Object(
+  {
+    signingKey: Type.Optional(
+      Type.Unsafe<SecretValue>(
+        Type.String({
+          secret: true,
+          description: 'The Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints, by reference (${env:NAME}). Without it (and without signingKeyFile) no checkpoint is made and every record stays "not yet anchored".',
+        }),
+      ),
+    ),
+    signingKeyFile: Type.Optional(Type.String({ filePath: true, description: "Or: a file holding that PEM, relative to the config file's folder (readable by the gateway's user only)." })),
+    checkpoint: Type.Object(
+      {
+        everyRecords: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'A checkpoint is made once this many records are not yet anchored.' }),
+        everySeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: '…or once the oldest record not yet anchored is this old (checked this often).' }),
+      },
+      { additionalProperties: false, default: {}, description: 'When a signed checkpoint anchors the newest records.' },
+    ),
+  },
+  { additionalProperties: false, default: {}, description: 'The tamper-evident audit trail: signed checkpoints over its hash chain.' },
+);
+
+export type AuditConfig = Static<typeof AuditConfigSchema>;
