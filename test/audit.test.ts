@@ -58,7 +58,7 @@ describe('audit trail through the admin API and the CLI', () => {
     const record = page.items[0]!;
     assert.deepEqual(
       [record.action, record.actor, record.target, record.requestId, record.sourceIp, record.userAgent, record.outcome],
-      ['consumer.create', { type: 'bootstrap-token', id: 'bootstrap' }, { kind: 'consumer', id: consumer.id }, created.headers['x-request-id'], '127.0.0.1', 'audit-test/1.0 ??t??', 'success'],
+      ['consumer.create', { type: 'bootstrap-token', id: 'bootstrap', credentialId: 'bootstrap' }, { kind: 'consumer', id: consumer.id }, created.headers['x-request-id'], '127.0.0.1', 'audit-test/1.0 ??t??', 'success'],
     );
     assert.deepEqual(await adminGet(`/v1/audit/${record.seq}`), record);
     assert.equal((await gw.admin.call('GET', '/v1/audit/999999')).status, 404);
