@@ -63,9 +63,9 @@ function recordingHook(refuse: readonly OutboundPurpose[] = []): { hook: Connect
   return { hook, seen };
 }
 
-/** Resolves backend.test to 127.0.0.1 and everything else with the system's resolver. */
+/** Resolves backend.test, crl.test and keys.test to 127.0.0.1 and everything else with the system's resolver. */
 const testLookup = ((hostname: string, options: object, callback: (error: NodeJS.ErrnoException | null, address: unknown, family?: number) => void) => {
-  if (hostname !== 'backend.test') return systemLookup(hostname, options as { all: true }, callback as never);
+  if (!['backend.test', 'crl.test', 'keys.test'].includes(hostname)) return systemLookup(hostname, options as { all: true }, callback as never);
   process.nextTick(() => ((options as { all?: boolean }).all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)));
 }) as unknown as LookupFunction;
 
@@ -107,14 +107,15 @@ after(async () => {
 });
 
 /** An HTTPS listener (OCSP stapling, client certificates checked against a CRL URL), a route open and a route behind auth-jwt. */
-function config(options: { https: boolean; clientCertificates?: 'optional' | 'required'; target?: string }): Record<string, unknown> {
+function config(options: { https: boolean; clientCertificates?: 'optional' | 'required'; target?: string; crlUrl?: string; egress?: unknown }): Record<string, unknown> {
   const tls = {
     certFile,
     keyFile,
     ocspStapling: { enabled: true },
-    clientCertificates: { mode: options.clientCertificates ?? 'optional', caFiles: [pki.caBundle], crl: { urls: [`${crl.url}/ca.crl`], refreshSeconds: 3600, whenUnavailable: 'fail-closed' } },
+    clientCertificates: { mode: options.clientCertificates ?? 'optional', caFiles: [pki.caBundle], crl: { urls: [options.crlUrl ?? `${crl.url}/ca.crl`], refreshSeconds: 3600, whenUnavailable: 'fail-closed' } },
   };
   return baseConfig([options.target ?? upstream.url], {
+    ...(options.egress ? { egress: options.egress } : {}),
     listeners: [{ name: 'public', host: '127.0.0.1', port: 0, ...(options.https ? { tls } : {}) }],
     upstreams: {
       backend: {
@@ -195,6 +196,46 @@ describe('the outbound connect hook', () => {
       assert.match(String(problem.detail), /revocation status/);
       assert.deepEqual([crl.requests, ocsp.requests], [crlRequests, ocspRequests], 'neither server received a request');
     } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe("the egress rules on the gateway's own fetches (issue 20 §1)", () => {
+  test('a declared CRL URL whose name resolves to loopback is refused (a name reaches public addresses only) and the CRL source is down; egress.allow with the address lets it through', async () => {
+    const crlUrl = `http://crl.test:${crl.port}/ca.crl`;
+    const requests = crl.requests;
+    const gw = await startGateway(config({ https: true, clientCertificates: 'required', crlUrl }), { lookup: testLookup });
+    try {
+      const failed = await gw.logs.waitFor((r) => r.event === 'crl.refresh_failed');
+      assert.match(String(failed.reason), /egress address_blocked \(loopback\)/);
+      const denied = await gw.logs.waitFor((r) => r.event === 'egress.denied' && r.purpose === 'crl');
+      assert.deepEqual([denied.reason, denied.host, denied.address, denied.addressClass, denied.upstream], ['address_blocked', 'crl.test', '127.0.0.1', 'loopback', undefined]);
+      assert.equal(crl.requests, requests, 'the CRL server received nothing');
+    } finally {
+      await gw.close();
+    }
+    const allowed = await startGateway(config({ https: true, clientCertificates: 'required', crlUrl, egress: { allow: [{ host: 'crl.test', schemes: ['http'], ports: [crl.port], addresses: ['127.0.0.1/32'] }] } }), { lookup: testLookup });
+    try {
+      await allowed.logs.waitFor((r) => r.event === 'crl.loaded');
+      assert.ok(crl.requests > requests);
+    } finally {
+      await allowed.close();
+    }
+  });
+
+  test("a jwks_uri a discovery document names is declared, but its name must not resolve to a blocked address: refused, 503 auth.issuer_unavailable", async () => {
+    const idpPort = Number(new URL(idp.url).port);
+    idp.rawDiscovery = JSON.stringify({ issuer: idp.issuer, jwks_uri: `https://keys.test:${idpPort}/jwks` });
+    const jwksFetches = idp.jwksFetches;
+    const gw = await startGateway(config({ https: false }), { lookup: testLookup });
+    try {
+      assertProblem(await httpRequest(`${gw.url}/jwt`, { headers: { authorization: `Bearer ${await token()}` } }), 503, 'auth.issuer_unavailable');
+      const denied = await gw.logs.waitFor((r) => r.event === 'egress.denied' && r.purpose === 'jwks');
+      assert.deepEqual([denied.reason, denied.host, denied.addressClass], ['address_blocked', 'keys.test', 'loopback']);
+      assert.equal(idp.jwksFetches, jwksFetches, 'the JWKS server received nothing');
+    } finally {
+      idp.rawDiscovery = undefined;
       await gw.close();
     }
   });
