@@ -3,7 +3,8 @@
  * example file is copied with only addresses changed (ports, loopback upstreams, a trusted proxy
  * to give clients a country), next to a CA made with the real `ca` code and generated TLS files,
  * then the partner journey of docs/tls.md is played: a valid payment, refusals with their
- * problem codes (country, contract, certificate), a revocation, the HTTP redirect.
+ * problem codes (country, contract, certificate), the account list minimised (no balance, masked
+ * IBANs), a revocation, the HTTP redirect.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ const EXAMPLE = new URL('../../examples/banking-to-processor.yaml', import.meta.
 test('examples/banking-to-processor.yaml passes config validate', async () => {
   const result = await runCliAsync(['config', 'validate', EXAMPLE.pathname, '--no-resolve-secrets']);
   assert.equal(result.status, 0, result.stderr);
-  assert.match(result.stdout, /is valid: 3 routes, 2 upstreams/);
+  assert.match(result.stdout, /is valid: 4 routes, 2 upstreams/);
 });
 
 test('the banking-to-processor example runs: payment accepted, refusals with their codes, revoked partner refused', async () => {
@@ -55,6 +56,11 @@ test('the banking-to-processor example runs: payment accepted, refusals with the
   const backend = createServer({ cert: pki.serverCertPem, key: pem(pki.serverKey) }, (req, res) => {
     seen.push({ url: req.url, headers: req.headers });
     res.writeHead(200, { 'content-type': 'application/json' });
+    if (req.url === '/accounts') {
+      const account = (id: string, iban: string) => ({ id, name: 'Operating', currency: 'EUR', iban, balance: { amount: '1045.20', asOf: '2026-11-30' }, owner: { taxId: '111222333' } });
+      res.end(JSON.stringify({ accounts: [account('acc-1', 'NL91ABNA0417164300'), account('acc-2', 'DE89370400440532013000')] }));
+      return;
+    }
     res.end('{"status":"accepted"}');
   });
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
@@ -99,6 +105,17 @@ test('the banking-to-processor example runs: payment accepted, refusals with the
     assert.equal(upstream['x-consumer-name'], 'acme');
     assert.equal(upstream['x-auth-method'], 'client_certificate');
     assert.equal(upstream['x-geo-country'], 'NL');
+
+    // The partner's view of its accounts: the allowlisted fields only, the IBANs masked.
+    const accounts = await httpsRequest(`${url}/v1/accounts`, { ca: pki.rootCa, cert: partner.certificatePem, key: partner.keyPem, headers: netherlands });
+    assert.equal(accounts.status, 200, accounts.text);
+    assert.deepEqual(accounts.json(), {
+      accounts: [
+        { id: 'acc-1', name: 'Operating', currency: 'EUR', iban: '**************4300' },
+        { id: 'acc-2', name: 'Operating', currency: 'EUR', iban: '******************3000' },
+      ],
+    });
+    assert.doesNotMatch(accounts.text, /balance|1045|taxId/);
 
     const invalid = await post({ ...payment, amount: 125 }, netherlands);
     assert.equal(invalid.status, 400, invalid.text);
