@@ -73,7 +73,7 @@ describe('config loading', () => {
     const raw = valid() as any;
     raw.upstreams.payments.auth = { type: 'bearer', token: 'sk_live_abcdef123456' };
     const issues = issuesOf(raw);
-    assert.deepEqual(issues, ['upstreams.payments.auth.token: is a secret: give a reference such as ${env:NAME}, not a literal value']);
+    assert.deepEqual(issues, ['upstreams.payments.auth.token: is a secret: give a reference such as ${env:NAME} or ${secret:NAME}, not a literal value']);
     assert.doesNotMatch(issues.join('\n'), /sk_live_abcdef123456/);
   });
 

@@ -18,7 +18,7 @@ import { contractCacheOf, contractUses } from './contract-uses.js';
 import { prepareContracts, reportPreparations } from '../openapi/contract-prepare.js';
 import { checkStartRules } from './start-rules.js';
 import { applyServersPrefix } from './servers-prefix.js';
-import { resolveSecretReference } from './secret.js';
+import { REFERENCE_HINT, resolveSecretReference, VaultSecretReference } from './secret.js';
 import { suggest } from '../core/suggest.js';
 
 /** `warnings`: what is valid but likely a mistake (a contract that requires security on a route without authentication). */
@@ -87,7 +87,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   later.push(...checkSemantics(config, { shapeValid: (path) => !schemaPaths.some((bad) => bad === path || bad.startsWith(`${path}.`) || bad.startsWith(`${path}[`)) }));
   // Every problem at once: a missing environment variable is reported with the others, not after them.
   const secretsResolved = options.resolveSecrets !== false;
-  if (secretsResolved) later.push(...resolveSecrets(ConfigSchema as unknown as SchemaNode, config, '', env));
+  if (secretsResolved) later.push(...resolveSecrets(ConfigSchema as unknown as SchemaNode, config, '', env, vaultAllowed(config)));
   later.push(...checkStartRules(config, secretsResolved));
   // A problem in a generated route is the contractRoutes entry's: reported once, where it was written.
   // A contract that failed to load explains the missing routes by itself.
@@ -184,7 +184,7 @@ function describeSchemaError(error: ErrorObject): ConfigIssue {
       return { path, message: `must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}` };
     case 'secret':
       // Never echo the value: it may be the very secret that must not be written down.
-      return { path, message: 'is a secret: give a reference such as ${env:NAME}, not a literal value' };
+      return { path, message: REFERENCE_HINT };
     case 'pattern': {
       const description = (error.parentSchema as { description?: string } | undefined)?.description;
       return { path, message: description ? `is not valid: ${description}` : `must match ${String(error.params.pattern)}` };
@@ -212,11 +212,28 @@ type SchemaNode = {
   items?: SchemaNode;
 };
 
-/** Walks the schema and the config together and swaps every secret reference for its SecretValue. */
-function resolveSecrets(schema: SchemaNode, value: unknown, pointer: string, env: NodeJS.ProcessEnv): ConfigIssue[] {
+/**
+ * Where `${secret:NAME}` may be used: anywhere but the store's own URL (the vault lives in the
+ * store), and only with a store and a vault section; undefined when it may, else why not.
+ */
+function vaultAllowed(config: Record<string, unknown>): (pointer: string) => string | undefined {
+  return (pointer) => {
+    if (pointer.startsWith('/vault/')) return 'a KEK cannot be kept in the vault it unlocks: use ${env:NAME} or a file';
+    if (pointer === '/store/url') return 'the store cannot be reached through the vault it holds: use ${env:NAME}';
+    if (config.store === undefined || config.vault === undefined) return 'names a vault secret: configure store and vault (docs/vault.md)';
+    return undefined;
+  };
+}
+
+/**
+ * Walks the schema and the config together and swaps every secret reference for its SecretValue.
+ * A `${secret:NAME}` becomes a VaultSecretReference, bound to the vault when the services open
+ * (server/services.ts): a name the vault cannot give refuses the start or the reload there.
+ */
+function resolveSecrets(schema: SchemaNode, value: unknown, pointer: string, env: NodeJS.ProcessEnv, vaultRule: (pointer: string) => string | undefined): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (Array.isArray(value) && schema.items) {
-    value.forEach((item, index) => issues.push(...resolveSecrets(schema.items!, item, `${pointer}/${index}`, env)));
+    value.forEach((item, index) => issues.push(...resolveSecrets(schema.items!, item, `${pointer}/${index}`, env, vaultRule)));
   } else if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>;
     for (const [key, child] of Object.entries(record)) {
@@ -224,10 +241,11 @@ function resolveSecrets(schema: SchemaNode, value: unknown, pointer: string, env
       if (!childSchema) continue;
       if (childSchema.secret && typeof child === 'string') {
         const resolved = resolveSecretReference(child, env);
-        if (resolved.ok) record[key] = resolved.value;
-        else issues.push({ path: join(pointer, key), message: resolved.message });
+        const refused = resolved.ok && resolved.value instanceof VaultSecretReference ? vaultRule(childPointer(pointer, key)) : undefined;
+        if (resolved.ok && refused === undefined) record[key] = resolved.value;
+        else issues.push({ path: join(pointer, key), message: resolved.ok ? refused! : resolved.message });
       } else {
-        issues.push(...resolveSecrets(childSchema, child, childPointer(pointer, key), env));
+        issues.push(...resolveSecrets(childSchema, child, childPointer(pointer, key), env, vaultRule));
       }
     }
   }

@@ -13,6 +13,7 @@ import { ADMIN_USERS_PROPERTIES } from './admin-users-schema.js';
 import { DEFAULT_GROUPS, TLS_GROUPS } from '../net/tls-profile.js';
 import { EgressSection, UpstreamEgress, UpstreamErrors } from './egress-schema.js';
 import { LoggingSchema } from './logging-schema.js';
+import { VaultSchema } from './vault-schema.js';
 
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -280,6 +281,7 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false, description: 'The built-in OAuth 2.0 authorization server (client credentials grant) for server-to-server partners.' },
       ),
     ),
+    vault: Type.Optional(VaultSchema),
     redis: Type.Optional(
       Type.Object(
         {

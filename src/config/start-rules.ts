@@ -10,7 +10,7 @@ import { createSecureContext } from 'node:tls';
 import type { ConfigIssue } from '../core/policy.js';
 import { listenerSecureContext, upstreamTls } from './tls-options.js';
 import type { ListenerTlsConfig, UpstreamConfig } from './schema.js';
-import { SecretValue } from './secret.js';
+import { SecretValue, VaultSecretReference } from './secret.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -32,7 +32,8 @@ export function secretLengthIssues(config: Loose): ConfigIssue[] {
   for (const { path, min, why } of SECRET_MINIMUMS) {
     const section = config[path[0]];
     const value = isObject(section) ? section[path[1]] : undefined;
-    if (value instanceof SecretValue && value.reveal().length < min) {
+    // A vault reference not yet bound is measured once the services bind it (services.ts).
+    if (value instanceof SecretValue && !unbound(value) && value.reveal().length < min) {
       // The length is not told either: it narrows a guess.
       issues.push({ path: path.join('.'), message: `must be at least ${min} characters (${value.reference} has fewer): ${why}` });
     }
@@ -57,7 +58,7 @@ export function checkStartRules(config: Loose, secretsResolved: boolean): Config
     if (client.mode !== undefined && client.mode !== 'off' && Array.isArray(client.caFiles)) client.caFiles.forEach((file, i) => files.push([`clientCertificates.caFiles[${i}]`, file]));
     const unreadable = fileIssues(`listeners[${index}].tls`, files);
     issues.push(...unreadable);
-    if (unreadable.length === 0) {
+    if (unreadable.length === 0 && ![tls.cert, tls.key, tls.keyPassphrase].some(unbound)) {
       issues.push(...contextIssue(`listeners[${index}].tls`, () => listenerSecureContext(tls as unknown as ListenerTlsConfig)));
     }
   });
@@ -69,13 +70,18 @@ export function checkStartRules(config: Loose, secretsResolved: boolean): Config
     if (Array.isArray(tls.caFiles)) tls.caFiles.forEach((file, i) => files.push([`caFiles[${i}]`, file]));
     const unreadable = fileIssues(`upstreams.${name}.tls`, files);
     issues.push(...unreadable);
-    if (unreadable.length === 0) {
+    if (unreadable.length === 0 && ![tls.key, tls.keyPassphrase].some(unbound)) {
       issues.push(...contextIssue(`upstreams.${name}.tls`, () => upstreamTls(upstream as unknown as UpstreamConfig)));
     }
   }
   const geo = isObject(config.geo) ? config.geo : {};
   issues.push(...fileIssues('geo', [['databasePath', geo.databasePath]]));
   return issues;
+}
+
+/** A `${secret:…}` the vault has not been bound to yet (config validate without a store, or before the services open). */
+function unbound(value: unknown): boolean {
+  return value instanceof VaultSecretReference && !value.bound;
 }
 
 /** Files that must exist and be readable now (start reads them). */

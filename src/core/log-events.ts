@@ -122,6 +122,10 @@ export const LOG_EVENTS = {
   'oauth.signing_key_unusable': { level: 'error', meaning: 'A signing key cannot be decrypted: check `oauth.signingKeySecret`.' },
   'oauth.no_signing_key': { level: 'error', meaning: 'No usable signing key: tokens cannot be issued.' },
   'oauth.endpoint_failed': { level: 'error', meaning: 'An authorization-server endpoint failed (a bug or the store): answered with an error.' },
+  // Vault, backup and restore
+  'vault.opened': { level: 'info', meaning: 'The vault is open on this node: its KEK ids (current first; `previous` decrypt-only) and how many secrets it holds.' },
+  'vault.secret_unreadable': { level: 'error', meaning: 'A secret version cannot be decrypted on this node (a row moved or altered in the database, or a KEK this node lacks): it is not served; the value held before, if any, keeps serving.' },
+  'vault.secret_revealed': { level: 'warn', meaning: 'An operator revealed a secret value (`secrets reveal`): who, which secret and version; never the value. Also an audit record.' },
   // TLS, certificates and revocation
   'tls.handshake_failed': { level: 'debug', meaning: 'A TLS handshake with a client failed (its code).' },
   'tls.renegotiation_refused': { level: 'warn', meaning: 'A client tried TLS renegotiation: the connection was closed.' },

@@ -23,7 +23,13 @@ export function collectSecrets(config: unknown): string[] {
   const seen = new Set<object>();
   const walk = (value: unknown) => {
     if (isSecret(value)) {
-      const revealed = value.reveal();
+      let revealed: string;
+      try {
+        revealed = value.reveal();
+      } catch {
+        // A vault secret that is gone (deleted, vault closed): nothing to redact.
+        return;
+      }
       if (revealed.length >= 4) found.add(revealed);
       // A connection URL's password may also appear on its own (decoded) in a driver's message.
       try {

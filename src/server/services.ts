@@ -39,6 +39,8 @@ import type { RedisRateLimitStore } from '../ratelimit/redis-store.js';
 import { openSharedCounters, type SharedCounters, type SharedCountersOptions } from './counter-services.js';
 import { StartupError } from './listen.js';
 import { ServiceProvision, type ProvideResult, type ServiceOpeners } from './service-provision.js';
+import { openVault, type OpenedVault } from '../vault/open-vault.js';
+import { bindVaultReferences } from './vault-binding.js';
 
 export { StartupError };
 
@@ -64,6 +66,8 @@ export interface OpenedServices {
   readonly audit?: OpenedAudit | undefined;
   /** Under `--workers`: the primary's counters (rate limits, slots, brute force, in-flight totals). */
   readonly counters?: SharedCounters | undefined;
+  /** The vault (its read API and the operator service), when `vault` is configured. */
+  readonly vault?: OpenedVault | undefined;
   close(): Promise<void>;
 }
 
@@ -123,9 +127,11 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   const rateLimits = await openRateLimits(config, logger, metrics, health, counters);
   if (!config.store) {
     const provision = await provideAtStart(new ServiceProvision({ authFailures, metrics: policyMetrics, rateLimits }, openers), config, async () => rateLimits.close());
+    const unbound = bindVaultReferences(config, undefined);
+    if (unbound) throw new StartupError(formatIssue(unbound));
     return {
       services: provision.services,
-      provide: (next) => provision.provide(next),
+      provide: (next) => provideBound(next, undefined, provision),
       metrics,
       health,
       store: undefined,
@@ -166,6 +172,13 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     closeFollower = () => followed.stop();
     // This node's own writes reach its projections at once, without waiting for a poll or a NOTIFY.
     store.onCommitted(() => followed.follower.nudge());
+    // The vault first: `${secret:…}` references (the pepper may be one) are bound to it before
+    // anything reveals them; a name it cannot give stops the start.
+    const vault = config.vault ? await openVault(config.vault, { store, follower: followed.follower, logger }) : undefined;
+    if (vault) logger.info({ event: 'vault.opened', keks: vault.vault.ring.ids, secrets: vault.vault.size }, 'vault open');
+    const unbound = bindVaultReferences(config, vault?.vault);
+    if (unbound) throw new StartupError(formatIssue(unbound));
+    for (const issue of secretLengthIssues(config as never)) throw new StartupError(`${issue.path} ${issue.message}`);
     const directory = new ConsumerDirectory(consumers);
     await followed.follower.add(directory);
     const pepper = config.apiKeys?.pepper.reveal();
@@ -199,10 +212,11 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     );
     return {
       services: provision.services,
-      provide: (next) => provision.provide(next),
+      provide: (next) => provideBound(next, vault?.vault, provision),
       metrics,
       health,
       store,
+      vault,
       consumers,
       keyService,
       keyIndex,
@@ -234,6 +248,12 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   }
 }
 
+
+/** A reload's config: its vault references bound first (a missing secret refuses the reload), then its services. */
+async function provideBound(config: GatewayConfig, vault: OpenedVault['vault'] | undefined, provision: ServiceProvision): Promise<ProvideResult> {
+  const unbound = bindVaultReferences(config, vault);
+  return unbound ? { ok: false, issue: unbound } : provision.provide(config);
+}
 
 /** Opens what the starting config's policies require; a service that cannot be had stops the start. */
 async function provideAtStart(provision: ServiceProvision, config: GatewayConfig, undo: () => Promise<void>): Promise<ServiceProvision> {

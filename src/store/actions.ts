@@ -42,6 +42,12 @@ export const STORE_ACTIONS = [
   // The audit trail's own housekeeping and reads that must be on record (docs/audit.md).
   'audit.checkpoint',
   'audit.export',
+  // The vault (src/vault/, docs/vault.md).
+  'secret.set',
+  'secret.promote',
+  'secret.delete',
+  'secret.revealed',
+  'secret.rewrap',
 ] as const;
 
 export type StoreAction = (typeof STORE_ACTIONS)[number];

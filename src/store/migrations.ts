@@ -7,6 +7,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { auditTrailMigration } from './audit-migration.js';
 import { adminUsersMigration } from './admin-migrations.js';
+import { vaultMigration } from './vault-migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -208,5 +209,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     },
     '0009_audit_trail': auditTrailMigration(dialect),
     '0010_admin_users': adminUsersMigration(big),
+    '0011_vault_secrets': vaultMigration(big),
   };
 }
