@@ -91,6 +91,11 @@ export class Store implements OpenedStore {
     let unit: WriteTx | undefined;
     const result = await this.db.transaction().execute(async (transaction) => {
       unit = new WriteTx(transaction, actor, action, this.deps.clock.now());
+      // SQLite (WAL): a transaction that reads first and writes later fails at once with "database
+      // is locked" if another process (a CLI, another worker) committed in between: busy_timeout
+      // cannot help a stale read snapshot. Taking the write lock first makes it wait its turn
+      // instead; SQLite has one writer at a time anyway, so this costs no concurrency.
+      if (this.dialect === 'sqlite') await lockRevision(unit);
       return work(unit);
     });
     const changes = unit!.changes;
