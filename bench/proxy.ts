@@ -107,7 +107,8 @@ async function prove(target: Target): Promise<string | undefined> {
     headers: { ...(proof.body ? { 'content-type': 'application/json' } : {}), ...proof.headers },
     ...(proof.body ? { body: proof.body } : {}),
   });
-  await response.arrayBuffer();
+  const body = await response.text();
+  if (proof.bodyExcludes !== undefined && body.includes(proof.bodyExcludes)) return `policy not acting: ${proof.path} still holds "${proof.bodyExcludes}"`;
   if (response.status !== proof.status) return `policy not acting: ${proof.method} ${proof.path} answered ${response.status}, expected ${proof.status}`;
   if (proof.header && !response.headers.has(proof.header)) return `policy not acting: no ${proof.header} header`;
   return undefined;
@@ -115,7 +116,7 @@ async function prove(target: Target): Promise<string | undefined> {
 
 function request(target: Target, method: Method): WrkRequest {
   return method === 'GET'
-    ? { url: `${target.base}/v1/accounts/123`, headers: target.headers }
+    ? { url: `${target.base}${target.row.getPath ?? '/v1/accounts/123'}`, headers: target.headers }
     : { url: `${target.base}/v1/payments`, method: 'POST', body: PAYMENT, headers: target.headers };
 }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { CpuRole } from './cpu.js';
 import { JWT_AUDIENCE, JWT_ISSUER, type Certificates } from './fixtures.js';
 
-export const ROW_IDS = ['reference', 'bare', 'access-log', 'apikey', 'jwt', 'scope', 'ratelimit-memory', 'ratelimit-redis', 'validate', 'sanitize', 'geo', 'tls-reference', 'mtls', 'full', 'workers-2', 'workers-2-one-core'] as const;
+export const ROW_IDS = ['reference', 'bare', 'access-log', 'apikey', 'jwt', 'scope', 'ratelimit-memory', 'ratelimit-redis', 'validate', 'sanitize', 'geo', 'tls-reference', 'mtls', 'full', 'workers-2', 'workers-2-one-core', 'list-2k', 'fields'] as const;
 export type RowId = (typeof ROW_IDS)[number];
 
 /** What the gateways of a run share, made once (fixtures.ts). */
@@ -49,6 +49,8 @@ export interface Row {
   args?: string[];
   /** Where the gateway runs: the server core(s) unless this says otherwise. */
   cpu?: CpuRole;
+  /** The GET request's path: `/v1/accounts/123` (a 199-byte account) unless the row says otherwise. */
+  getPath?: string;
   /** A request the row's policy must visibly act on, checked before load so a row never measures a policy that is not there. */
   proof?: Proof;
 }
@@ -61,6 +63,8 @@ export interface Proof {
   body?: string;
   status: number;
   header?: string;
+  /** Text the answer's body must not hold (a field the policy removes). */
+  bodyExcludes?: string;
 }
 
 const bearer = (ctx: RowContext) => ({ authorization: `Bearer ${ctx.store.key}` });
@@ -75,6 +79,16 @@ const geo = { denyCountries: ['KP', 'IR'], headers: ['country'] };
 const unauthenticated: Proof = { method: 'GET', path: '/v1/accounts/123', status: 401 };
 const limited: Proof = { method: 'GET', path: '/v1/accounts/123', status: 200, header: 'ratelimit-policy' };
 const limits = (store: 'memory' | 'redis', by: string) => ({ store, onStoreFailure: 'closed', limits: [{ name: 'per-second', limit: 1_000_000_000, windowSeconds: 1, by: [by] }] });
+
+/** The path the bench upstream answers with a 2 KB JSON list of accounts (servers.ts). */
+export const LIST_PATH = '/v1/accounts/list';
+const fieldsPolicy = {
+  response: {
+    mode: 'allow',
+    paths: ['/accounts/*/id', '/accounts/*/iban', '/accounts/*/currency', '/accounts/*/status'],
+    redact: [{ path: '/accounts/*/iban', action: 'mask', keepLast: 4 }],
+  },
+};
 
 export const ROWS: Row[] = [
   { id: 'reference', label: 'node:http + undici reference', baseline: 'reference', transport: 'reference' },
@@ -114,6 +128,10 @@ export const ROWS: Row[] = [
   // wrk and the upstream, or are both pinned to the server core (what a second process costs).
   { id: 'workers-2', label: '--workers 2, no policies, unpinned', baseline: 'bare', transport: 'http', policies: () => ({}), args: ['--workers', '2'], cpu: 'none' },
   { id: 'workers-2-one-core', label: '--workers 2, no policies, server core', baseline: 'bare', transport: 'http', policies: () => ({}), args: ['--workers', '2'] },
+  // Field minimisation (issue 20): a 2 KB JSON list of ten accounts, without and with an
+  // allowlist of four fields per account and a masked IBAN; `fields` is read against `list-2k`.
+  { id: 'list-2k', label: 'no policies, 2 KB JSON list', baseline: 'reference', transport: 'http', policies: () => ({}), getPath: LIST_PATH },
+  { id: 'fields', label: 'field allowlist + mask, 2 KB JSON list', baseline: 'list-2k', transport: 'http', policies: () => ({ fields: fieldsPolicy }), getPath: LIST_PATH, proof: { method: 'GET', path: LIST_PATH, status: 200, bodyExcludes: 'balance' } },
 ];
 
 /** The rows named in `list` (comma-separated ids; empty: all), in table order, with their baselines. Throws on an unknown id. */
