@@ -23,7 +23,7 @@ export function testSessionAuthenticator(plane: AdminPlane): CredentialAuthentic
       if (!token.startsWith(PREFIX)) return { kind: 'absent' };
       const user = await plane.users.users.findById(token.slice(PREFIX.length));
       if (!user || user.status !== 'active') return { kind: 'refused', reason: 'no such active user' };
-      return { kind: 'ok', principal: await plane.users.principalFor(user, { credentialId: 'test-session', ip: clientIp }) };
+      return { kind: 'ok', principal: await plane.users.principalFor(user, { credentialId: 'test-session', mfa: true, ip: clientIp }) };
     },
   };
 }

@@ -1,0 +1,132 @@
+/**
+ * The role matrix (issue 18 §8): every admin route called by a signed-in user of each built-in role,
+ * the answer checked against one table of which roles may call it (allowed: past the permission
+ * check, so not 401/403; denied: 403 admin.forbidden). The table is written out by hand, not derived
+ * from the code, so a change to a role or a route's permission shows up here as a diff to review.
+ *
+ * A route missing from MATRIX fails the test: when you add an admin route, add a line for it below
+ * with the roles that may call it (see docs/admin.md#roles-and-permissions for what each role holds).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { BUILT_IN_ROLE_NAMES, BUILT_IN_ROLES, PERMISSIONS } from '../src/admin/permissions.js';
+import type { AdminRoute } from '../src/admin/route.js';
+import { ADMIN_ROUTES } from '../src/admin/routes/index.js';
+import type { AdminUser } from '../src/store/admin-users.js';
+import { activeUser, sessionOf, testSessionAuthenticator } from './helpers/admin-users.js';
+import { sqliteLocation, startAdminApi, type StandaloneAdminApi } from './helpers/admin-api.js';
+
+type Role = 'owner' | 'admin' | 'operator' | 'security' | 'auditor' | 'viewer';
+const ALL: readonly Role[] = ['owner', 'admin', 'operator', 'security', 'auditor', 'viewer'];
+const roles = (names: string): readonly Role[] => names.split(' ') as Role[];
+
+/** `public`: no credential needed; `any`: every signed-in principal. */
+const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any'>> = {
+  'GET /v1/consumers': ALL,
+  'POST /v1/consumers': roles('owner admin operator'),
+  'GET /v1/consumers/:id': ALL,
+  'POST /v1/consumers/:id/disable': roles('owner admin operator'),
+  'POST /v1/consumers/:id/enable': roles('owner admin operator'),
+  'GET /v1/keys': ALL,
+  'POST /v1/keys': roles('owner admin operator'),
+  'GET /v1/keys/:id': ALL,
+  'POST /v1/keys/:id/rotate': roles('owner admin operator'),
+  'POST /v1/keys/:id/revoke': roles('owner admin operator security'),
+  'GET /v1/oauth/clients': ALL,
+  'POST /v1/oauth/clients': roles('owner admin operator'),
+  'GET /v1/oauth/clients/:id': ALL,
+  'POST /v1/oauth/clients/:id/rotate': roles('owner admin operator'),
+  'POST /v1/oauth/clients/:id/revoke': roles('owner admin operator security'),
+  'GET /v1/oauth/signing-keys': ALL,
+  'POST /v1/oauth/signing-keys/rotate': roles('owner admin'),
+  'GET /v1/rate-limit-overrides': ALL,
+  'POST /v1/rate-limit-overrides': roles('owner admin operator'),
+  'GET /v1/rate-limit-overrides/:id': ALL,
+  'DELETE /v1/rate-limit-overrides/:id': roles('owner admin operator'),
+  'GET /v1/users': roles('owner security auditor'),
+  'POST /v1/users': roles('owner security'),
+  'GET /v1/users/:id': roles('owner security auditor'),
+  'DELETE /v1/users/:id': roles('owner security'),
+  'POST /v1/users/:id/disable': roles('owner security'),
+  'POST /v1/users/:id/enable': roles('owner security'),
+  'POST /v1/users/:id/roles': roles('owner security'),
+  'POST /v1/users/:id/reset-password': roles('owner security'),
+  'POST /v1/invitations/accept': 'public',
+  'POST /v1/password-resets/complete': 'public',
+  'POST /v1/me/password': 'any',
+  'GET /v1/permissions': ALL,
+  'GET /v1/roles': ALL,
+  'GET /v1/roles/:name': ALL,
+  'POST /v1/roles': roles('owner security'),
+  'POST /v1/roles/:name': roles('owner security'),
+  'DELETE /v1/roles/:name': roles('owner security'),
+  'GET /v1/admin-tokens': roles('owner admin operator security auditor'),
+  'POST /v1/admin-tokens': roles('owner admin operator security'),
+  'GET /v1/admin-tokens/:id': roles('owner admin operator security auditor'),
+  'POST /v1/admin-tokens/:id/rotate': roles('owner admin operator security'),
+  'POST /v1/admin-tokens/:id/revoke': roles('owner admin operator security'),
+  'GET /v1/whoami': 'any',
+  'GET /v1/rbac/explain': roles('owner security auditor'),
+  'GET /v1/openapi.json': ALL,
+};
+
+const label = (route: AdminRoute) => `${route.method} ${route.path}`;
+/** Every `:param` filled with an id that exists nowhere (the call gets past the check, then 404). */
+const concretePath = (route: AdminRoute) => route.path.replace(/:[A-Za-z_]+/g, 'id_nowhere');
+
+describe('the role matrix: every admin route with every built-in role', () => {
+  let api: StandaloneAdminApi;
+  const users = new Map<Role, AdminUser>();
+  before(async () => {
+    api = await startAdminApi(sqliteLocation());
+    api.admin.addAuthenticator(testSessionAuthenticator(api.admin), 'first');
+    // Invited by the bootstrap token, which keeps working until the owner accepts: the owner last.
+    for (const role of [...ALL].reverse()) users.set(role, await activeUser(api.admin, `${role}-user`, [role]));
+  });
+  after(() => api.close());
+
+  test('every route of the table has a line in MATRIX, and every line a route', () => {
+    const missing = ADMIN_ROUTES.filter((route) => !(label(route) in MATRIX)).map(label);
+    assert.deepEqual(missing, [], `admin routes without a line in MATRIX (test/admin-rbac-matrix.test.ts): add "'<METHOD> <path>': roles('…')" naming the built-in roles that may call each`);
+    const stale = Object.keys(MATRIX).filter((key) => !ADMIN_ROUTES.some((route) => label(route) === key));
+    assert.deepEqual(stale, [], 'lines in MATRIX for routes that no longer exist: remove them');
+  });
+
+  test('each built-in role is allowed exactly the routes of its line, and refused the others with 403', async () => {
+    const wrong: string[] = [];
+    for (const route of ADMIN_ROUTES) {
+      const allowed = MATRIX[label(route)];
+      if (allowed === undefined) continue;
+      for (const role of ALL) {
+        const reply = await api.call(route.method, concretePath(route), { token: allowed === 'public' ? undefined : sessionOf(users.get(role)!), body: route.bodySchema ? {} : undefined });
+        const body = await reply.text();
+        const expectAllowed = allowed === 'public' || allowed === 'any' || allowed.includes(role);
+        const denied = reply.status === 403 && JSON.parse(body).code === 'admin.forbidden';
+        const ok = expectAllowed ? ![401, 403].includes(reply.status) : denied;
+        if (!ok) wrong.push(`${label(route)} as ${role}: expected ${expectAllowed ? 'allowed' : '403 admin.forbidden'}, got ${reply.status} ${body.slice(0, 120)}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  test('docs/admin.md shows the permission table of src/admin/permissions.ts, role by role', () => {
+    const doc = readFileSync(new URL('../../docs/admin.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('<!-- permission-table:start'), doc.indexOf('<!-- permission-table:end'));
+    const rows = new Map(
+      section
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .map((line) => {
+          const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
+          return [cells[0]!.replaceAll('`', ''), cells.slice(2)] as const;
+        }),
+    );
+    assert.deepEqual([...rows.keys()], Object.keys(PERMISSIONS), 'docs/admin.md lists every permission, in table order');
+    for (const [permission, marks] of rows) {
+      const holders = BUILT_IN_ROLE_NAMES.filter((_, i) => marks[i] === '✓');
+      const expected = BUILT_IN_ROLE_NAMES.filter((role) => (BUILT_IN_ROLES[role]!.permissions as readonly string[]).includes(permission));
+      assert.deepEqual(holders, expected, `docs/admin.md: the roles holding ${permission}`);
+    }
+  });
+});
