@@ -65,6 +65,20 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     commands: [{ term: 'signing-keys', description: 'OAuth token signing keys of the built-in authorization server' }],
     load: async () => (await import('./signing-keys-command.js')).registerSigningKeysCommand,
   },
+  {
+    commands: [
+      { term: 'users', description: 'admin users: invite, disable, delete, roles, password resets (through the admin API)' },
+      { term: 'roles', description: 'roles and the permission table; custom roles (through the admin API)' },
+      { term: 'admin-tokens', description: 'scoped admin tokens (ptc_adm_…) for automation (through the admin API)' },
+      { term: 'whoami [options]', description: 'who the admin API takes you for: user or token, roles, permissions' },
+      { term: 'rbac', description: 'explain admin access decisions' },
+    ],
+    load: async () => (await import('./admin-users-command.js')).registerAdminUsersCommands,
+  },
+  {
+    commands: [{ term: 'admin', description: 'host-level admin actions that need the config and the store (break-glass)' }],
+    load: async () => (await import('./break-glass-command.js')).registerAdminCommand,
+  },
 ];
 
 const commandName = (term: string): string => term.split(' ', 1)[0]!;
