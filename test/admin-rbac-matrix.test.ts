@@ -69,6 +69,9 @@ const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any'>> = {
   'GET /v1/whoami': 'any',
   'GET /v1/rbac/explain': roles('owner security auditor'),
   'GET /v1/openapi.json': ALL,
+  'GET /v1/audit': roles('owner admin security auditor'),
+  'GET /v1/audit/:seq': roles('owner admin security auditor'),
+  'POST /v1/audit/export': roles('owner admin security auditor'),
 };
 
 const label = (route: AdminRoute) => `${route.method} ${route.path}`;
