@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { validateConfig } from '../src/config/loader.js';
 import { assertProblem, baseConfig, httpRequest, rawExchange, parseRawResponse, startGateway, startUpstream, type TestUpstream } from './helpers/index.js';
 
 /** A server on `host` counting the connections it accepts. */
@@ -148,6 +149,29 @@ describe('connect-time address checks', () => {
 });
 
 describe('declared destinations and request rules', () => {
+  test("a reload puts the new config's egress rules in force: an address refused before is allowed once the upstream lists it, and refused again when it no longer does", async () => {
+    const lookup = rebindingLookup('api.partner.test', ['127.0.0.1']);
+    const raw = (allowAddresses: string[]) => ({
+      ...rebindConfig('enforce'),
+      upstreams: { partner: { targets: [`http://api.partner.test:${upstream.port}`], retries: { attempts: 0 }, egress: { allowHttp: true, allowAddresses } } },
+    });
+    const gw = await startGateway(raw([]), { lookup });
+    const reload = async (allowAddresses: string[]) => {
+      const loaded = validateConfig(raw(allowAddresses), {});
+      assert.ok(loaded.ok);
+      assert.equal((await gw.gateway.reload(loaded.config)).ok, true);
+    };
+    try {
+      assertProblem(await httpRequest(`${gw.url}/a`), 502, 'upstream.egress_denied');
+      await reload(['127.0.0.1/32']);
+      assert.equal((await httpRequest(`${gw.url}/a`)).text, 'allowed server');
+      await reload([]);
+      assertProblem(await httpRequest(`${gw.url}/a`), 502, 'upstream.egress_denied');
+    } finally {
+      await gw.close();
+    }
+  });
+
   test('a plain http:// target on a name is a config error in enforce mode unless the upstream allows http; in report mode it is refused nowhere but reported', async () => {
     const { validateConfig } = await import('../src/config/loader.js');
     const raw = (extra: Record<string, unknown>) => baseConfig([], { upstreams: { p: { targets: ['http://api.partner.example'], ...extra } }, routes: [{ name: 'r', methods: ['GET'], path: '/r', upstream: 'p' }] });
