@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { bearerToken } from '../src/admin/authenticate.js';
-import type { AdminRoute } from '../src/admin/route.js';
+import { SELF_PERMISSION, type AdminRoute } from '../src/admin/route.js';
 import { ADMIN_ROUTES } from '../src/admin/routes/index.js';
 import { AUTHENTICATED, isPermission, PUBLIC } from '../src/admin/permissions.js';
 import type { AdminPrincipal } from '../src/core/actor.js';
@@ -22,8 +22,10 @@ const concretePath = (route: AdminRoute) => route.path.replace(/:[A-Za-z_]+/g, '
 const label = (route: AdminRoute) => `${route.method} ${route.path}`;
 /** Routes that need a credential: all but the public ones (accepting an invitation, completing a reset). */
 const GUARDED = ADMIN_ROUTES.filter((route) => route.permission !== PUBLIC);
-/** Routes that need a permission from the table: all but the public ones and those for any principal (whoami). */
-const PERMISSIONED = GUARDED.filter((route) => route.permission !== AUTHENTICATED);
+/** Routes about the caller's own login session and factors: a session (a human) only. */
+const OWN_SESSION = GUARDED.filter((route) => route.permission === SELF_PERMISSION);
+/** Routes that need a permission from the table: all but the public ones, those for any principal (whoami) and the session's own. */
+const PERMISSIONED = GUARDED.filter((route) => route.permission !== AUTHENTICATED && route.permission !== SELF_PERMISSION);
 
 interface Caller {
   readonly name: string;
@@ -64,8 +66,13 @@ describe('every admin route refuses callers without a valid credential', () => {
     });
   }
 
-  test('the bootstrap token reaches every route (no route answers 401 or 403 to it)', async () => {
-    for (const route of ADMIN_ROUTES) {
+  test('routes about the caller’s own session answer 403 to a credential that is not a session', async () => {
+    assert.ok(OWN_SESSION.length >= 8);
+    for (const route of OWN_SESSION) assertProblem(await gw.admin.call(route.method, concretePath(route), route.bodySchema ? {} : undefined), 403, 'admin.forbidden');
+  });
+
+  test('the bootstrap token reaches every route but the session’s own (no route answers 401 or 403 to it)', async () => {
+    for (const route of ADMIN_ROUTES.filter((r) => r.permission !== SELF_PERMISSION)) {
       const reply = await gw.admin.call(route.method, concretePath(route), route.bodySchema ? {} : undefined);
       assert.ok(![401, 403].includes(reply.status), `${label(route)}: ${reply.status} ${reply.text}`);
     }

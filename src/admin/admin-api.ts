@@ -3,8 +3,10 @@
  * (routes/index.ts). Each request goes through the same steps, in this order:
  *   authenticate (→ AdminPrincipal; 401/429) → match (404/405) → authorize (403) → path ids (404)
  *   → query and body against the route's schemas (400) → handler → JSON answer, never cached.
- * A route whose permission is `public` (accepting an invitation) skips authentication and
- * authorization; every other path, unknown ones included, is authenticated first, so a caller
+ * Authorization is the permission, and for a session (admin/sessions/route-guard.ts) also its
+ * MFA state: an enrolment-only session reaches only enrolment, a `stepUp` route needs a fresh
+ * second factor. A route whose permission is `public` (accepting an invitation, login) skips
+ * authentication and authorization; every other path, unknown ones included, is authenticated first, so a caller
  * without a credential learns nothing about which routes exist.
  * Failures are told apart: an entity missing or in the way is 404/409, a store that cannot serve
  * is `503 store.unavailable` (store/store-failure.ts decides, explicitly), anything else is a bug:
@@ -26,12 +28,13 @@ import { ConflictError, isUniqueViolation, NotFoundError } from '../store/reposi
 import { isStoreFailure } from '../store/store-failure.js';
 import { boundedUserAgent } from '../store/audit-record.js';
 import { normalizeIp } from '../net/client-ip.js';
-import { authorize, compositeAuthenticator, type AdminAuthenticator } from './authenticate.js';
+import { compositeAuthenticator, type AdminAuthenticator } from './authenticate.js';
 import { bootstrapTokenAuthenticator } from './bootstrap-token.js';
 import { PUBLIC } from './permissions.js';
 import { readJson, validateBody, validateQuery } from './input.js';
 import { PATH_PARAM_PATTERN, type AdminRoute, type AdminServices } from './route.js';
 import { ADMIN_ROUTES } from './routes/index.js';
+import { authorizeRoute } from './sessions/route-guard.js';
 
 export interface AdminApiDeps extends AdminServices {
   readonly token: SecretValue | undefined;
@@ -66,13 +69,14 @@ export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}
       if (match.kind === 'method_not_allowed') throw new GatewayError('route.method_not_allowed', { headers: { allow: match.allow.join(', ') } });
       if (match.kind === 'not_found' || !Object.values(match.params).every((value) => PATH_PARAM.test(value))) throw new GatewayError('route.not_found', { detail: 'No such admin endpoint.' });
       const route = match.route;
-      if (!isPublic) authorize(principal, route);
+      if (!isPublic) authorizeRoute(principal, route, deps.auth?.policy().stepUpMinutes ?? 0, deps.clock.now());
       const query = validateQuery(route.querySchema, new URLSearchParams(queryText));
       const body = route.bodySchema && req.method === 'POST' ? validateBody(route.bodySchema, await readJson(req)) : undefined;
-      const payload = await route.handler({ params: match.params, body, query, principal, services: deps, routes });
+      const responseHeaders: Record<string, string> = {};
+      const payload = await route.handler({ params: match.params, body, query, principal, services: deps, routes, req, responseHeaders });
       const text = JSON.stringify(payload);
       // Responses may hold a new key: never cached anywhere.
-      res.writeHead(route.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-request-id': requestId });
+      res.writeHead(route.status, { ...responseHeaders, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-request-id': requestId });
       res.end(text);
     } catch (error) {
       writeBareProblem(res, toAdminError(error, deps.logger(), requestId), requestId, deps.typeBaseUrl());

@@ -4,6 +4,7 @@
  * they go in unchanged), each operation names its permission as `x-permission`, and every error is
  * an RFC 9457 problem (`application/problem+json`). The CLI and the console read it.
  */
+import { PUBLIC } from './permissions.js';
 import type { TSchema } from '@sinclair/typebox';
 import { ERROR_CODES, ERROR_TABLE, type ErrorCode } from '../core/errors.js';
 import { PATH_PARAM_PATTERN, type AdminRoute } from './route.js';
@@ -72,6 +73,9 @@ function operation(route: AdminRoute): Record<string, unknown> {
     summary: route.summary,
     tags: [route.path.split('/')[2] === 'oauth' ? `oauth/${route.path.split('/')[3]}` : route.path.split('/')[2]],
     'x-permission': route.permission,
+    ...(route.stepUp ? { 'x-step-up': true } : {}),
+    // A public route (login, accepting an invitation) proves who the caller is itself.
+    ...(route.permission === PUBLIC ? { security: [] } : {}),
     parameters: parameters(route),
     // An empty body counts as {}: a body is required only where the schema requires members.
     ...(body ? { requestBody: { required: ((body.required as string[] | undefined) ?? []).length > 0, content: { 'application/json': { schema: plain(body) } } } } : {}),
@@ -110,10 +114,13 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[]): Record<stri
       version: '1',
       description: 'Consumers, API keys, OAuth clients and signing keys, rate-limit overrides. Every list is cursor-paginated (limit, cursor → nextCursor). Each operation names the permission it needs in x-permission.',
     },
-    security: [{ adminToken: [] }],
+    security: [{ adminToken: [] }, { session: [] }],
     paths,
     components: {
-      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'The bootstrap token (admin.token); admin users and scoped tokens later.' } },
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The bootstrap token (admin.token), or a session token (ptc_ses_…) from POST /v1/login with tokenInBody.' },
+        session: { type: 'apiKey', in: 'cookie', name: '__Host-portcullis-session', description: 'The session cookie set by POST /v1/login; POST and DELETE also need X-CSRF-Token and a same-origin Origin.' },
+      },
       schemas: { Problem: PROBLEM_SCHEMA },
     },
   };

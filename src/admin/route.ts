@@ -4,6 +4,7 @@
  * authorizes and validates from it, the OpenAPI description (openapi.ts) is generated from it, and
  * the security test walks it, so a new route is served, documented and tested by being listed.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { AdminPrincipal } from '../core/actor.js';
 import type { ErrorCode } from '../core/errors.js';
@@ -16,6 +17,7 @@ import type { ConsumerRepository } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
 import type { AdminPlane } from './admin-plane.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { AdminAuth } from './sessions/admin-auth.js';
 
 /** What handlers reach: the services of the running gateway. */
 export interface AdminServices {
@@ -33,6 +35,8 @@ export interface AdminServices {
   readonly logger: () => Logger;
   /** Admin users, roles and tokens (with a store); without it only the bootstrap token works. */
   readonly admin?: AdminPlane | undefined;
+  /** Admin users' sign-in (sessions, MFA, brute-force limits); absent without admin users. */
+  readonly auth?: AdminAuth | undefined;
 }
 
 export type AdminMethod = 'GET' | 'POST' | 'DELETE';
@@ -50,6 +54,10 @@ export interface AdminRequest<Body, Query> {
   readonly services: AdminServices;
   /** The whole route table (what the OpenAPI route describes). */
   readonly routes: readonly AdminRoute[];
+  /** The HTTP request (client address, TLS, cookies), for the routes that sign in and out. */
+  readonly req: IncomingMessage;
+  /** Headers to add to a successful answer (Set-Cookie of login, logout and step-up). */
+  readonly responseHeaders: Record<string, string>;
 }
 
 export interface AdminRoute {
@@ -65,9 +73,14 @@ export interface AdminRoute {
   readonly permission: string;
   /**
    * Needs a fresh second factor (issue 18 §4: creating tokens, changing roles, revealing a secret,
-   * exporting the audit trail, resetting someone's MFA); the session layer (admin-mfa) enforces it.
+   * exporting the audit trail, resetting someone's MFA): a human caller (a session) must have
+   * presented one within `admin.mfa.stepUpMinutes` (admin/sessions/route-guard.ts). Automation
+   * credentials (admin tokens, the bootstrap token) have no second factor and are bounded by their
+   * permissions instead.
    */
   readonly stepUp?: boolean | undefined;
+  /** Open to a session that must enrol a second factor before anything else (enrol, whoami, logout). */
+  readonly duringEnrolment?: boolean | undefined;
   /** The JSON body of a POST (an empty body counts as `{}`); absent: no body is read. */
   readonly bodySchema?: TSchema | undefined;
   /** The query string as an object of strings; absent: no query parameter is accepted. */
@@ -79,6 +92,9 @@ export interface AdminRoute {
   readonly errors: readonly ErrorCode[];
   readonly handler: (request: AdminRequest<any, any>) => Promise<unknown>;
 }
+
+/** The permission of routes about the caller's own session and factors: a logged-in admin user only. */
+export const SELF_PERMISSION = 'self';
 
 /** An id in a path: what every entity id of the store is made of (and nothing that needs escaping). */
 export const PATH_PARAM_PATTERN = '^[A-Za-z0-9_-]{1,64}$';

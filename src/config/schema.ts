@@ -14,6 +14,7 @@ import { DEFAULT_GROUPS, TLS_GROUPS } from '../net/tls-profile.js';
 import { EgressSection, UpstreamEgress, UpstreamErrors } from './egress-schema.js';
 import { LoggingSchema } from './logging-schema.js';
 import { VaultSchema } from './vault-schema.js';
+import { AdminLoginConfigSchema, AdminMfaConfigSchema, AdminSessionsConfigSchema } from './admin-auth-schema.js';
 
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -227,6 +228,9 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9901, description: 'Port of the admin listener.' }),
         token: Type.Optional(Secret('Bootstrap admin token for the admin API; without it the admin API is off.')),
         ...ADMIN_USERS_PROPERTIES,
+        mfa: AdminMfaConfigSchema,
+        sessions: AdminSessionsConfigSchema,
+        login: AdminLoginConfigSchema,
       },
       { additionalProperties: false, default: {}, description: 'The admin listener: /healthz, /readyz and the admin API.' },
     ),

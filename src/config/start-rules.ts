@@ -19,19 +19,20 @@ const isObject = (value: unknown): value is Loose => typeof value === 'object' &
  * Secrets with a minimum length, and why. The gateway refuses to start below it, so the same table
  * serves `config validate` and the start-up check (services.ts).
  */
-export const SECRET_MINIMUMS: ReadonlyArray<{ path: readonly [string, string]; min: number; why: string }> = [
+export const SECRET_MINIMUMS: ReadonlyArray<{ path: readonly string[]; min: number; why: string }> = [
   { path: ['admin', 'token'], min: 24, why: 'a guessable bootstrap token would make the admin API the weakest door' },
   // HMAC keys shorter than the hash output weaken it (RFC 2104 §3).
   { path: ['apiKeys', 'pepper'], min: 32, why: 'the HMAC-SHA256 key of every API key hash (RFC 2104 §3)' },
   { path: ['oauth', 'signingKeySecret'], min: 32, why: 'the key that encrypts the signing keys in the store is derived from it' },
+  { path: ['admin', 'mfa', 'seedKey'], min: 32, why: 'the key that seals admin users\' TOTP seeds in the store is derived from it' },
 ];
 
 /** Secrets below their minimum length; only resolved secrets (SecretValue) are measured. */
 export function secretLengthIssues(config: Loose): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const { path, min, why } of SECRET_MINIMUMS) {
-    const section = config[path[0]];
-    const value = isObject(section) ? section[path[1]] : undefined;
+    let value: unknown = config;
+    for (const name of path) value = isObject(value) ? value[name] : undefined;
     // A vault reference not yet bound is measured once the services bind it (services.ts).
     if (value instanceof SecretValue && !unbound(value) && value.reveal().length < min) {
       // The length is not told either: it narrows a guess.

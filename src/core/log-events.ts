@@ -57,6 +57,10 @@ export const LOG_EVENTS = {
   'admin.bootstrap_token_kept': { level: 'warn', meaning: '`admin.bootstrapToken.keepEnabled` is true: the bootstrap token keeps opening everything after an owner exists.' },
   'admin.break_glass': { level: 'warn', meaning: '`portcullis admin break-glass` re-enabled the bootstrap token from the host (alert on this): `until` says when it turns itself off again.' },
   'admin.token_last_used_flush_failed': { level: 'warn', meaning: "Admin tokens' last-used times could not be written; kept for the next flush." },
+  'admin.login_succeeded': { level: 'info', meaning: 'An admin user logged in: user id, session id, method (password, password+totp, password+recovery, sso…) and client address.' },
+  'admin.login_failed': { level: 'warn', meaning: 'A login or step-up failed (unknown name, wrong password or second factor, replayed code); the name as typed and the client address, never the password or code.' },
+  'admin.login_locked': { level: 'warn', meaning: 'Brute-force limits locked an account, an address or the pair for `admin.login.lockoutMinutes` (it releases itself).' },
+  'admin.csrf_refused': { level: 'warn', meaning: 'A cookie-authenticated state-changing request lacked its CSRF token or came from a foreign Origin.' },
   'admin.store_failed': { level: 'error', meaning: 'An admin API request failed because the store failed (answered 503).' },
   'admin.internal_error': { level: 'error', meaning: 'A bug while answering an admin API request (answered 500 `internal`); the record has the error.' },
   // Requests

@@ -40,3 +40,9 @@ function stripPort(hop: string): string {
   const colon = hop.indexOf(':');
   return colon !== -1 && colon === hop.lastIndexOf(':') ? hop.slice(0, colon) : hop;
 }
+
+/** True for 127.0.0.0/8 and ::1 (also as ::ffff:127.x): an address only this host can reach. */
+export function isLoopback(address: string): boolean {
+  const ip = normalizeIp(address);
+  return ip === '::1' || /^127\./.test(ip);
+}

@@ -4,6 +4,7 @@
  * `${env:...}` reference). The store never holds a private key in the clear; a database dump
  * without the secret cannot sign tokens. Format: `v1.<iv>.<ciphertext>.<tag>` (base64url); the kid
  * is bound as additional authenticated data, so an encrypted key cannot be swapped to another row.
+ * Admin TOTP seeds (admin/mfa/) are sealed the same way, with their own HKDF info and the user id.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
@@ -14,8 +15,9 @@ const TAG_BYTES = 16;
 export class KeyEncryption {
   readonly #key: Buffer;
 
-  constructor(secret: string) {
-    this.#key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), INFO, 32));
+  /** `info` separates the keys derived for different uses from one secret (RFC 5869 §3.2). */
+  constructor(secret: string, info: string = INFO) {
+    this.#key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), info, 32));
   }
 
   encrypt(plaintext: string, kid: string): string {

@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { createAdminApi } from '../admin/admin-api.js';
 import { openAdminPlane, type AdminPlane } from '../admin/admin-plane.js';
+import { openAdminAuth } from '../admin/sessions/create-admin-auth.js';
 import { rateLimitNames } from '../config/policy-usage.js';
 import { createLogger } from '../observability/logger.js';
 import { BoundedDestination } from '../observability/log-destination.js';
@@ -117,6 +118,8 @@ export class Gateway {
     const api = createAdminApi({
       token: options.config.admin.token,
       admin: this.#adminPlane,
+      // Sign-in reads admin.mfa and admin.sessions of the config in force (a reload changes them).
+      auth: this.#adminPlane && openAdminAuth(this.#adminPlane, () => this.#runtime.config.admin, clock, () => this.#runtime.logger),
       store: services.store,
       consumers: services.consumers,
       keys: services.keyService,

@@ -48,6 +48,15 @@ export const STORE_ACTIONS = [
   'secret.delete',
   'secret.revealed',
   'secret.rewrap',
+  'admin_session.create',
+  'admin_session.revoke',
+  'admin_session.step_up',
+  'admin_mfa.enrol',
+  'admin_mfa.confirm',
+  'admin_mfa.recovery_codes_regenerate',
+  'admin_mfa.reset',
+  'admin.login_failed',
+  'admin.login_locked',
 ] as const;
 
 export type StoreAction = (typeof STORE_ACTIONS)[number];

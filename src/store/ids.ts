@@ -32,3 +32,4 @@ export function encodeBase62(bytes: Buffer, length: number): string {
 export const newConsumerId = () => `con_${randomBase62(16)}`;
 export const newRateLimitOverrideId = () => `rlo_${randomBase62(16)}`;
 export const newAdminUserId = () => `adu_${randomBase62(16)}`;
+export const newAdminSessionId = () => `ses_${randomBase62(16)}`;

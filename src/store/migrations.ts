@@ -6,6 +6,7 @@
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 import { auditTrailMigration } from './audit-migration.js';
+import { adminAuthMigration } from './admin-auth-migration.js';
 import { adminUsersMigration } from './admin-migrations.js';
 import { vaultMigration } from './vault-migration.js';
 
@@ -210,5 +211,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0009_audit_trail': auditTrailMigration(dialect),
     '0010_admin_users': adminUsersMigration(big),
     '0011_vault_secrets': vaultMigration(big),
+    '0012_admin_sessions_and_mfa': adminAuthMigration(big),
   };
 }

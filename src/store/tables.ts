@@ -3,11 +3,12 @@
  * (bigint in PostgreSQL, integer in SQLite), JSON columns are text, so one repository layer serves
  * both; the migrations say where the column types differ.
  */
+import type { AdminAuthTables } from './admin-auth-tables.js';
 import type { AdminTables } from './admin-tables.js';
 import type { VaultTables } from './vault-tables.js';
 
 /** Every kind of entity the change feed reports; a new entity kind adds its name here. */
-export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token', 'rate_limit_override', 'certificate', 'crl', 'admin_user', 'admin_role', 'admin_token', 'admin_state', 'secret'] as const;
+export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token', 'rate_limit_override', 'certificate', 'crl', 'admin_user', 'admin_role', 'admin_token', 'admin_state', 'secret', 'admin_session', 'admin_mfa'] as const;
 export type ChangeEntity = (typeof CHANGE_ENTITIES)[number];
 
 export type ConsumerStatus = 'active' | 'disabled';
@@ -204,7 +205,7 @@ export interface PkiCrlsTable {
   pem: string;
 }
 
-export interface StoreTables extends AdminTables, VaultTables {
+export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
   oauth_clients: OAuthClientsTable;

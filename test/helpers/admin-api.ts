@@ -13,6 +13,7 @@ import { createAdminApi, type AdminApiOptions } from '../../src/admin/admin-api.
 import { SecretValue } from '../../src/config/secret.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { AdminPlane } from '../../src/admin/admin-plane.js';
+import { openAdminAuth, type AdminAuthConfig } from '../../src/admin/sessions/create-admin-auth.js';
 import { KeyService } from '../../src/keys/key-service.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createAdminServer } from '../../src/server/admin.js';
@@ -42,6 +43,8 @@ export const sqliteLocation = (): StoreLocation => ({ driver: 'sqlite', path: jo
 export interface StandaloneOptions extends AdminApiOptions {
   readonly clock?: Clock;
   readonly keepBootstrapToken?: boolean;
+  /** Admin users' sign-in (sessions, MFA) with this config: off when absent. */
+  readonly signIn?: AdminAuthConfig;
 }
 
 export async function startAdminApi(location: StoreLocation, options: StandaloneOptions = {}): Promise<StandaloneAdminApi> {
@@ -58,12 +61,15 @@ export async function startAdminApi(location: StoreLocation, options: Standalone
     clock,
     () => logger,
   );
+  const signIn = options.signIn;
+  const auth = signIn ? openAdminAuth(admin, () => signIn, clock, () => logger) : undefined;
   const consumers = new ConsumerRepository(store.db);
   const keys = new KeyService(store, new ApiKeyRepository(store.db), { pepper: PEPPER, product: 'ptc', environment: 'live', maxAgeDays: 90, warnAgeDays: 60 }, systemClock);
   const api = createAdminApi(
     {
       token,
       admin,
+      auth,
       store,
       consumers,
       keys,

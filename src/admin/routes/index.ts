@@ -7,12 +7,15 @@ import { auditRoutes } from './audit.js';
 import { clientRoutes } from './clients.js';
 import { consumerRoutes } from './consumers.js';
 import { keyRoutes } from './keys.js';
+import { loginRoutes } from './login.js';
+import { mfaRoutes } from './mfa.js';
 import { openApiRoute } from './openapi.js';
 import { overrideRoutes } from './rate-limit-overrides.js';
+import { sessionRoutes } from './sessions.js';
 import { signingKeyRoutes } from './signing-keys.js';
 import { adminTokenRoutes } from './admin-tokens.js';
 import { roleRoutes } from './roles.js';
 import { userRoutes } from './users.js';
 import { whoamiRoutes } from './whoami.js';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...auditRoutes, openApiRoute]);
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...sessionRoutes, ...mfaRoutes, ...auditRoutes, openApiRoute]);

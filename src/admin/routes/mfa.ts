@@ -1,0 +1,85 @@
+/**
+ * The caller's own second factors (status, TOTP enrolment and its confirmation, new recovery
+ * codes) and the reset of another admin's factors (docs/admin.md#mfa). A reset needs `mfa:reset`
+ * (the security role), a fresh second factor, and another admin than the one reset: losing a
+ * factor is recovered by a colleague, never by oneself.
+ */
+import { Type } from '@sinclair/typebox';
+import { GatewayError } from '../../core/errors.js';
+import { defineRoute, PATH_PARAM_PATTERN, SELF_PERMISSION, type AdminRoute } from '../route.js';
+import type { SessionPrincipal } from '../sessions/admin-auth.js';
+import { Empty } from './common.js';
+import { requireAuth } from './login.js';
+
+const RecoveryCodes = Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: 'Shown once: keep them somewhere safe; each works once.' }) }, { additionalProperties: false });
+
+export const mfaRoutes: AdminRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/v1/mfa',
+    summary: 'Show the caller’s second factors',
+    permission: SELF_PERMISSION,
+    duringEnrolment: true,
+    status: 200,
+    responseSchema: Type.Object({ totp: Type.Union([Type.Literal('none'), Type.Literal('pending'), Type.Literal('active')]), recoveryCodesLeft: Type.Integer() }, { additionalProperties: false }),
+    handler: async ({ principal, services }) => requireAuth(services).mfa.status(principal.id),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/mfa/totp',
+    summary: 'Start a TOTP enrolment: a new secret, its otpauth URI and QR code (confirm with a first code)',
+    permission: SELF_PERMISSION,
+    duringEnrolment: true,
+    bodySchema: Empty,
+    status: 201,
+    responseSchema: Type.Object({ secret: Type.String(), otpauthUri: Type.String(), qrCodeDataUrl: Type.String() }, { additionalProperties: false }),
+    errors: ['admin.conflict', 'admin.mfa_unavailable'],
+    handler: async ({ principal, services }) => requireAuth(services).mfa.startTotp(principal, principal.id, (principal as SessionPrincipal).name),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/mfa/totp/confirm',
+    summary: 'Confirm the TOTP enrolment with a first code; answers 10 recovery codes, shown once',
+    permission: SELF_PERMISSION,
+    duringEnrolment: true,
+    bodySchema: Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false }),
+    status: 200,
+    responseSchema: RecoveryCodes,
+    errors: ['admin.invalid_request', 'admin.conflict'],
+    handler: async ({ body, principal, services }) => ({ recoveryCodes: await requireAuth(services).mfa.confirmTotp(principal, principal.id, body.code) }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/mfa/recovery-codes',
+    summary: 'Replace all of the caller’s recovery codes with 10 new ones (shown once)',
+    permission: SELF_PERMISSION,
+    stepUp: true,
+    bodySchema: Empty,
+    status: 200,
+    responseSchema: RecoveryCodes,
+    errors: ['admin.conflict'],
+    handler: async ({ principal, services }) => ({ recoveryCodes: await requireAuth(services).mfa.regenerateRecoveryCodes(principal, principal.id) }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/users/:id/mfa/reset',
+    summary: 'Remove every second factor of another admin user and end their sessions (they enrol again at their next login)',
+    permission: 'mfa:reset',
+    stepUp: true,
+    bodySchema: Empty,
+    status: 200,
+    responseSchema: Type.Object({ userId: Type.String({ pattern: PATH_PARAM_PATTERN }), sessionsRevoked: Type.Integer() }, { additionalProperties: false }),
+    errors: ['admin.not_found'],
+    async handler({ params, principal, services }) {
+      const auth = requireAuth(services);
+      const userId = params.id!;
+      if (principal.kind === 'admin-user' && principal.id === userId) throw new GatewayError('admin.forbidden', { detail: 'Another admin with mfa:reset must reset your second factor.' });
+      if (!(await auth.accounts.find(userId))) throw new GatewayError('admin.not_found', { detail: `No admin user ${userId}.` });
+      const sessionsRevoked = await services.store!.write(principal, 'admin_mfa.reset', async (tx) => {
+        await auth.mfa.reset(tx, userId);
+        return auth.sessions.repo.revokeAll(tx, userId);
+      });
+      return { userId, sessionsRevoked };
+    },
+  }),
+];
