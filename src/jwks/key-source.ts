@@ -170,7 +170,9 @@ export class KeySource implements IssuerKeys {
       jwksUrl = metadata.jwks_uri;
       check = checked.check;
       // The egress rules: a jwks_uri named by a declared issuer's discovery document is declared too.
-      this.deps.outbound.egress.declare(`jwks_uri of ${this.options.discoveryUrl}`, [jwksUrl]);
+      // Written by the identity provider, not the operator, unless the document is local or names
+      // its own host (no further check then): only then may an IP literal in it allow its own range.
+      this.deps.outbound.egress.declare(`jwks_uri of ${this.options.discoveryUrl}`, [jwksUrl], check === undefined ? 'operator' : 'remote');
     }
     const document = await fetchJson(jwksUrl!, this.options.timeoutMs, this.deps.outbound.agent('jwks', check));
     if (!Array.isArray(document.keys)) throw new Error('JWKS document has no keys array');

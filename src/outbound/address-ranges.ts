@@ -15,6 +15,9 @@ import ipaddr from 'ipaddr.js';
  * - carrierGradeNat: 100.64.0.0/10 (RFC 6598)
  * - uniqueLocal: fc00::/7 (RFC 4193)
  * - ipv4Mapped, rfc6145: ::ffff:0:0/96 and ::ffff:0:0:0/96 (an IPv4 address in IPv6 clothing)
+ * - ipv4Compatible: ::/96 other than :: and ::1 (the deprecated IPv4-compatible form, RFC 4291
+ *   §2.5.5.1, e.g. ::7f00:1 or ::a9fe:a9fe): ipaddr.js calls it unicast, but it embeds an IPv4
+ *   address, and a host with automatic tunnelling (sit) or a translator sends it there
  * - rfc6052: 64:ff9b::/96 and 64:ff9b:1::/48 (NAT64, IPv4-embedded)
  * - 6to4: 2002::/16; teredo: 2001::/32
  * - multicast: 224.0.0.0/4, ff00::/8
@@ -33,11 +36,16 @@ export const PUBLIC_ADDRESS_CLASS = 'unicast';
  * `invalid`, which no rule allows.
  */
 export function addressClass(address: string): AddressClass {
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
   try {
-    return ipaddr.parse(address).range();
+    parsed = ipaddr.parse(address);
   } catch {
     return 'invalid';
   }
+  const range = parsed.range();
+  // ipaddr.js has no class for ::/96; its `unicast` there is an IPv4 address in disguise.
+  if (range === 'unicast' && parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return 'ipv4Compatible';
+  return range;
 }
 
 /** `[::1]` → `::1`; anything else as it is. */

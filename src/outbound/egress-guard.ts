@@ -60,10 +60,15 @@ export class EgressGuard {
   /**
    * Declares the destinations of `urls` for `source` (replacing what `source` declared before),
    * for URLs the gateway learns at run time from something the operator declared. The scheme is
-   * the URL's; a local IP literal or `localhost` allows its own class (egress-policy.ts).
+   * the URL's. `writtenBy` says who chose the URL: a local IP literal or `localhost` allows its
+   * own class (egress-policy.ts) only when the `operator` did (their certificate's OCSP responder,
+   * a token endpoint they stored); a URL a `remote` party wrote (a discovery document's jwks_uri)
+   * reaches public addresses only, whatever literal it names: `https://[64:ff9b::a00:5]/` must
+   * not let an identity provider point the gateway at 10.0.0.5 through NAT64.
    */
-  declare(source: string, urls: readonly string[]): void {
-    const destinations = urls.slice(0, MAX_DECLARED_PER_SOURCE).flatMap((url) => destinationOfUrl(url, source) ?? []);
+  declare(source: string, urls: readonly string[], writtenBy: 'operator' | 'remote'): void {
+    const ownClass = writtenBy === 'operator';
+    const destinations = urls.slice(0, MAX_DECLARED_PER_SOURCE).flatMap((url) => destinationOfUrl(url, source, { ownClass }) ?? []);
     const before = this.#declared.get(source);
     if (before && JSON.stringify(before) === JSON.stringify(destinations)) return;
     if (destinations.length === 0) this.#declared.delete(source);

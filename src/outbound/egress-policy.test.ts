@@ -27,6 +27,10 @@ const BLOCKED: Array<[string, string]> = [
   ['::ffff:127.0.0.1', 'ipv4Mapped'],
   ['::ffff:8.8.8.8', 'ipv4Mapped'],
   ['::ffff:0:a00:1', 'rfc6145'],
+  ['::7f00:1', 'ipv4Compatible'],
+  ['::a9fe:a9fe', 'ipv4Compatible'],
+  ['::a00:5', 'ipv4Compatible'],
+  ['::2', 'ipv4Compatible'],
   ['64:ff9b::7f00:1', 'rfc6052'],
   ['64:ff9b::a9fe:a9fe', 'rfc6052'],
   ['2002:7f00:1::1', '6to4'],
@@ -80,6 +84,9 @@ test('hosts match exactly or under a *. wildcard; undeclared hosts, ports and sc
   assert.equal(rules.check(connection('api.example.com', '8.8.8.8', 443))?.reason, 'port_not_declared');
   assert.equal(rules.check(connection('api.example.com', '8.8.8.8', 8443, 'http:'))?.reason, 'scheme_not_allowed');
   assert.equal(rules.check(connection('other.example', '8.8.8.8'))?.reason, 'host_not_declared');
+  const numeric = new EgressRules([{ host: '*.8', ports: [443], schemes: ['https:'], source: 'c' }]);
+  assert.equal(numeric.check(connection('8.8.8.8', '8.8.8.8'))?.reason, 'host_not_declared', 'a wildcard never matches an IP literal');
+  assert.equal(numeric.check(connection('a.b.8', '8.8.8.8')), undefined);
 });
 
 test('a URL whose host is local allows its own range for itself; a name allows none', () => {
@@ -122,7 +129,7 @@ test("the gateway's own fetches pass the egress rules: enforce refuses before co
 
     outbound.egress.setPolicy({ mode: 'enforce', destinations: [] });
     await assert.rejects(request(url, { dispatcher: outbound.agent('discovery') }), (error: unknown) => error instanceof EgressDeniedError && error.denial.reason === 'host_not_declared');
-    outbound.egress.declare('a credential', [url]);
+    outbound.egress.declare('a credential', [url], 'operator');
     await assert.rejects(request(url, { dispatcher: outbound.agent('discovery') }), (error: unknown) => error instanceof EgressDeniedError && error.denial.reason === 'address_blocked' && error.denial.detail === 'loopback');
     assert.equal(connections, 1, 'nothing connected while refused');
     assert.deepEqual(decisions.map((d) => [d.connection.purpose, d.denial.reason, d.mode]), [['discovery', 'host_not_declared', 'enforce'], ['discovery', 'address_blocked', 'enforce']]);
@@ -133,10 +140,29 @@ test("the gateway's own fetches pass the egress rules: enforce refuses before co
     assert.deepEqual(decisions.at(-1)?.mode, 'report');
 
     outbound.egress.setPolicy({ mode: 'enforce', destinations: [] });
-    outbound.egress.declare('a credential', [`http://127.0.0.1:${port}/token`]);
+    outbound.egress.declare('a credential', [`http://127.0.0.1:${port}/token`], 'operator');
     assert.equal((await request(`http://127.0.0.1:${port}/token`, { dispatcher: outbound.agent('discovery') })).statusCode, 200, 'a loopback literal allows loopback');
   } finally {
     await outbound.close();
     server.close();
+  }
+});
+
+test('a URL a remote party wrote (a discovered jwks_uri) reaches public addresses only, even when it is a local or IPv4-embedding literal; the same URL written by the operator allows its own range', () => {
+  const guard = new Outbound().egress;
+  guard.setPolicy({ mode: 'enforce', destinations: [] });
+  const literals: Array<[string, string, string]> = [
+    ['https://[64:ff9b::a00:5]/jwks', '64:ff9b::a00:5', 'rfc6052'],
+    ['https://[2002:a9fe:a9fe::1]/jwks', '2002:a9fe:a9fe::1', '6to4'],
+    ['https://[::ffff:a9fe:a9fe]/jwks', '::ffff:a9fe:a9fe', 'ipv4Mapped'],
+    ['https://10.0.0.5/jwks', '10.0.0.5', 'private'],
+    ['https://[fd00::5]/jwks', 'fd00::5', 'uniqueLocal'],
+  ];
+  for (const [url, address, cls] of literals) {
+    guard.declare('jwks_uri of https://idp.example/.well-known/openid-configuration', [url], 'remote');
+    assert.deepEqual(guard.check({ ...connection(address, address), purpose: 'jwks' }), { reason: 'address_blocked', detail: cls }, url);
+    guard.declare('ocsp responder of listener public', [url], 'operator');
+    assert.equal(guard.check({ ...connection(address, address), purpose: 'ocsp' }), undefined, url);
+    guard.declare('ocsp responder of listener public', [], 'operator');
   }
 });

@@ -7,6 +7,7 @@
  * DNS points at 127.0.0.1 or 169.254.169.254 is refused, however it got there (DNS rebinding
  * included: the check runs on the resolved address, and the connection goes to that address).
  */
+import { isIP } from 'node:net';
 import { CidrSet } from '../net/cidr.js';
 import { addressClass, PUBLIC_ADDRESS_CLASS as PUBLIC, unbracket, type AddressClass } from './address-ranges.js';
 import type { OutboundConnection } from './connect-hook.js';
@@ -65,7 +66,8 @@ function compile(destination: EgressDestination): CompiledDestination {
 }
 
 function hostMatches(destination: CompiledDestination, host: string): boolean {
-  return destination.exact !== undefined ? destination.exact === host : host.endsWith(destination.suffix!);
+  // A `*.` wildcard names DNS names under a domain, never an IP literal (`*.1` is not 127.0.0.1).
+  return destination.exact !== undefined ? destination.exact === host : isIP(host) === 0 && host.endsWith(destination.suffix!);
 }
 
 /** A compiled set of destinations; immutable, so a reload swaps in a new one. */
@@ -109,9 +111,14 @@ export function defaultPort(protocol: string): number {
  * The destination a URL written by the operator (or named by a document the operator declared)
  * stands for: its scheme, host and port. A host that is itself a special address (an IP literal
  * such as 127.0.0.1 or 10.0.0.5) or `localhost` allows that class for this destination: whoever
- * wrote a local address meant a local address. Undefined for anything but an http(s) URL.
+ * wrote a local address meant a local address (`ownClass: false` when no operator wrote it). Undefined
+ * for anything but an http(s) URL.
  */
-export function destinationOfUrl(value: string, source: string, extra: { schemes?: ReadonlyArray<'http:' | 'https:'>; classes?: readonly string[]; cidrs?: readonly string[] } = {}): EgressDestination | undefined {
+export function destinationOfUrl(
+  value: string,
+  source: string,
+  extra: { schemes?: ReadonlyArray<'http:' | 'https:'>; classes?: readonly string[]; cidrs?: readonly string[]; ownClass?: boolean } = {},
+): EgressDestination | undefined {
   let url: URL;
   try {
     url = new URL(value);
@@ -120,7 +127,7 @@ export function destinationOfUrl(value: string, source: string, extra: { schemes
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
   const host = canonicalHost(url.hostname);
-  const classes = [...(extra.classes ?? []), ...localClassesOf(host)];
+  const classes = [...(extra.classes ?? []), ...(extra.ownClass === false ? [] : localClassesOf(host))];
   return {
     host,
     ports: [url.port === '' ? defaultPort(url.protocol) : Number(url.port)],

@@ -117,7 +117,7 @@ export class OcspStapler {
   async #fetch(): Promise<Buffer> {
     // The egress rules: the responder the listener's own certificate names is declared (OCSP is
     // plain http by design, RFC 6960 Appendix A: the response is signed).
-    this.deps.outbound.egress.declare(`ocsp responder of listener ${this.deps.listener}`, [this.subject.url]);
+    this.deps.outbound.egress.declare(`ocsp responder of listener ${this.deps.listener}`, [this.subject.url], 'operator');
     const response = await request(this.subject.url, {
       method: 'POST',
       dispatcher: this.deps.outbound.agent('ocsp'),
