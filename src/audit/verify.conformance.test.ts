@@ -4,7 +4,6 @@
  * database itself, is detected and named; key rotation keeps old checkpoints verifiable.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,14 +15,11 @@ import { ConsumerRepository } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
 import { AuditLog } from './audit-log.js';
 import { buildBundle, readBundle, writeBundle } from './bundle.js';
-import { checkpointKeyFromPem, type CheckpointKey } from './checkpoint-key.js';
+import type { CheckpointKey } from './checkpoint-key.js';
+import { newCheckpointKey } from '../../test/helpers/audit.js';
 import { AuditCheckpointer } from './checkpointer.js';
 import { verifyChain, type FindingKind, type VerifyReport } from './verify.js';
 
-export async function newCheckpointKey(): Promise<CheckpointKey> {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  return checkpointKeyFromPem(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'test');
-}
 
 const kinds = (report: VerifyReport): FindingKind[] => [...new Set(report.findings.map((finding) => finding.kind))].sort();
 
