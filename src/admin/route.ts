@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import type { AdminPlane } from './admin-plane.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AdminAuth } from './sessions/admin-auth.js';
+import type { VaultService } from '../vault/vault-service.js';
 
 /** What handlers reach: the services of the running gateway. */
 export interface AdminServices {
@@ -33,6 +34,8 @@ export interface AdminServices {
   /** The rate-limit names the running config has: an override must name one of them. */
   readonly rateLimitNames: () => ReadonlySet<string>;
   readonly logger: () => Logger;
+  /** The vault's operator service (set, list, promote, delete, reveal), when `vault` is configured. */
+  readonly vault?: VaultService | undefined;
   /** Admin users, roles and tokens (with a store); without it only the bootstrap token works. */
   readonly admin?: AdminPlane | undefined;
   /** Admin users' sign-in (sessions, MFA, brute-force limits); absent without admin users. */

@@ -62,6 +62,14 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./audit-command.js')).registerAuditCommand,
   },
   {
+    commands: [{ term: 'secrets', description: "the vault's secrets: set from stdin or a file, list, versions, promote, delete, reveal" }],
+    load: async () => (await import('./secrets-command.js')).registerSecretsCommand,
+  },
+  {
+    commands: [{ term: 'vault', description: 'the vault: re-wrap every data key with a new KEK' }],
+    load: async () => (await import('./vault-command.js')).registerVaultCommand,
+  },
+  {
     commands: [{ term: 'signing-keys', description: 'OAuth token signing keys of the built-in authorization server' }],
     load: async () => (await import('./signing-keys-command.js')).registerSigningKeysCommand,
   },

@@ -130,6 +130,8 @@ export const LOG_EVENTS = {
   'vault.opened': { level: 'info', meaning: 'The vault is open on this node: its KEK ids (current first; `previous` decrypt-only) and how many secrets it holds.' },
   'vault.secret_unreadable': { level: 'error', meaning: 'A secret version cannot be decrypted on this node (a row moved or altered in the database, or a KEK this node lacks): it is not served; the value held before, if any, keeps serving.' },
   'vault.secret_revealed': { level: 'warn', meaning: 'An operator revealed a secret value (`secrets reveal`): who, which secret and version; never the value. Also an audit record.' },
+  'vault.kek_rotation_progress': { level: 'info', meaning: '`vault rotate-kek`: a batch of data keys was re-wrapped with the current KEK (how many so far, how many left).' },
+  'vault.kek_rotated': { level: 'info', meaning: '`vault rotate-kek` finished: every data key is wrapped by the current KEK; previous KEKs may be removed.' },
   // TLS, certificates and revocation
   'tls.handshake_failed': { level: 'debug', meaning: 'A TLS handshake with a client failed (its code).' },
   'tls.renegotiation_refused': { level: 'warn', meaning: 'A client tried TLS renegotiation: the connection was closed.' },

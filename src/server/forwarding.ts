@@ -50,14 +50,18 @@ function connectionListed(connection: string | string[] | undefined): Set<string
 export interface ForwardingOptions {
   readonly requestIdHeader: string;
   readonly preserveHost: boolean;
-  readonly authHeader: readonly [string, string] | undefined;
+  /**
+   * The upstream's credential header, computed per request: a `${secret:…}` credential is read
+   * from the vault at each use, so a newly promoted version is sent without a reload.
+   */
+  readonly authHeader: (() => readonly [string, string]) | undefined;
   /** Incoming headers the gateway replaces with its own values. */
   readonly gatewaySet: ReadonlySet<string>;
   /** The same, plus the headers only a trusted proxy may send. */
   readonly gatewaySetUntrusted: ReadonlySet<string>;
 }
 
-export function forwardingOptions(requestIdHeader: string, preserveHost: boolean, authHeader: readonly [string, string] | undefined, ownedHeaders: readonly string[]): ForwardingOptions {
+export function forwardingOptions(requestIdHeader: string, preserveHost: boolean, authHeader: (() => readonly [string, string]) | undefined, ownedHeaders: readonly string[]): ForwardingOptions {
   const gatewaySet = new Set(['host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'traceparent', 'tracestate', requestIdHeader, ...OVERRIDE_HEADERS, ...ownedHeaders]);
   return { requestIdHeader, preserveHost, authHeader, gatewaySet, gatewaySetUntrusted: new Set([...gatewaySet, ...PROXY_ONLY_HEADERS]) };
 }
@@ -84,7 +88,10 @@ export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOpt
 
   for (const name of ctx.removedHeaders) delete headers[name];
   for (const name in ctx.upstreamHeaders) headers[name] = ctx.upstreamHeaders[name]!;
-  if (options.authHeader) headers[options.authHeader[0]] = options.authHeader[1];
+  if (options.authHeader) {
+    const [name, value] = options.authHeader();
+    headers[name] = value;
+  }
   return headers;
 }
 

@@ -126,6 +126,7 @@ export class Gateway {
       oauth: services.oauth,
       overrides: services.overrides,
       audit: services.audit?.log,
+      vault: services.vault?.service,
       rateLimitNames: () => rateLimitNames(this.#runtime.config),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       // Always on, whatever bruteForce.enabled says: the admin token opens everything.

@@ -140,15 +140,18 @@ export class Upstream {
   }
 }
 
-function buildAuthHeader(config: UpstreamConfig): readonly [string, string] | undefined {
+/** The credential header as a function: revealed per request (a vault secret may have a new version). */
+function buildAuthHeader(config: UpstreamConfig): (() => readonly [string, string]) | undefined {
   const auth = config.auth;
   if (!auth) return undefined;
   switch (auth.type) {
     case 'bearer':
-      return ['authorization', `Bearer ${auth.token!.reveal()}`];
+      return () => ['authorization', `Bearer ${auth.token!.reveal()}`];
     case 'basic':
-      return ['authorization', `Basic ${Buffer.from(`${auth.username!}:${auth.password!.reveal()}`).toString('base64')}`];
-    case 'header':
-      return [auth.header!.toLowerCase(), auth.value!.reveal()];
+      return () => ['authorization', `Basic ${Buffer.from(`${auth.username!}:${auth.password!.reveal()}`).toString('base64')}`];
+    case 'header': {
+      const header = auth.header!.toLowerCase();
+      return () => [header, auth.value!.reveal()];
+    }
   }
 }

@@ -7,7 +7,7 @@
  */
 import type { Actor } from '../core/actor.js';
 import type { Logger } from '../observability/logger.js';
-import type { PageRequest } from '../store/repositories.js';
+import { NotFoundError, type PageRequest } from '../store/repositories.js';
 import { lockRevision, type Store } from '../store/store.js';
 import { open, seal } from './envelope.js';
 import type { KekRing } from './kek.js';
@@ -49,7 +49,7 @@ export class VaultService {
 
   async show(name: string): Promise<SecretRecord> {
     const secret = await this.repository.findByName(name);
-    if (!secret) throw new VaultNotFoundError(`no secret named ${name}`);
+    if (!secret) throw new NotFoundError('secret', name);
     return secret;
   }
 
@@ -73,9 +73,9 @@ export class VaultService {
   async reveal(actor: Actor, name: string, version?: number): Promise<{ name: string; version: number; value: string }> {
     const secret = await this.show(name);
     const wanted = version ?? secret.currentVersion;
-    if (wanted === null) throw new VaultNotFoundError(`${name} has no promoted version`);
+    if (wanted === null) throw new NotFoundError('promoted version of secret', name);
     const sealed = await this.repository.sealedVersion(secret.id, wanted);
-    if (!sealed) throw new VaultNotFoundError(`${name} has no version ${wanted}`);
+    if (!sealed) throw new NotFoundError(`version ${wanted} of secret`, name);
     const value = (await open(this.ring, sealed.envelope, versionBinding(sealed.secretId, sealed.version))).toString('utf8');
     // The audit record commits before the value leaves: a reveal that cannot be recorded fails.
     await this.store.audit(actor, 'secret.revealed', { kind: 'secret', id: secret.id }, { detail: { name, version: wanted } });
@@ -85,4 +85,3 @@ export class VaultService {
 }
 
 export class VaultInputError extends Error {}
-export class VaultNotFoundError extends Error {}
