@@ -1,10 +1,12 @@
 /**
  * The CLI's side of the admin API: URL and token from flags or the environment
  * (PORTCULLIS_ADMIN_URL, PORTCULLIS_ADMIN_TOKEN; the environment is the better place for a token,
- * since flags show up in process listings and shell history).
+ * since flags show up in process listings and shell history), else the session `portcullis login`
+ * stored (session-file.ts).
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { StartupError } from '../server/listen.js';
+import { readSession } from './session-file.js';
 
 export interface AdminOptions {
   adminUrl?: string;
@@ -21,15 +23,19 @@ export function addAdminOptions(command: Command): Command {
     .option('--json', 'print JSON instead of a table');
 }
 
+export function adminBase(options: AdminOptions): string {
+  return (options.adminUrl ?? process.env.PORTCULLIS_ADMIN_URL ?? 'http://127.0.0.1:9901').replace(/\/+$/, '');
+}
+
 export async function adminCall(options: AdminOptions, method: string, path: string, body?: unknown): Promise<unknown> {
-  const base = (options.adminUrl ?? process.env.PORTCULLIS_ADMIN_URL ?? 'http://127.0.0.1:9901').replace(/\/+$/, '');
-  const token = options.token ?? process.env.PORTCULLIS_ADMIN_TOKEN;
-  if (!token) throw new CliError('no admin token: set PORTCULLIS_ADMIN_TOKEN (or pass --token)');
+  const base = adminBase(options);
+  const token = options.token ?? process.env.PORTCULLIS_ADMIN_TOKEN ?? readSession(base)?.token;
+  if (!token && path !== '/v1/login') throw new CliError('no admin token: run portcullis login, or set PORTCULLIS_ADMIN_TOKEN (or pass --token)');
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...(token && path !== '/v1/login' ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {

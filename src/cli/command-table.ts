@@ -84,6 +84,14 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./admin-users-command.js')).registerAdminUsersCommands,
   },
   {
+    commands: [
+      { term: 'login [options]', description: 'sign in as an admin user; keeps the session in a file only you can read' },
+      { term: 'logout [options]', description: 'end the session portcullis login stored' },
+      { term: 'mfa', description: 'your second factor (TOTP) and MFA resets (through the admin API)' },
+    ],
+    load: async () => (await import('./login-command.js')).registerLoginCommands,
+  },
+  {
     commands: [{ term: 'admin', description: 'host-level admin actions that need the config and the store (break-glass)' }],
     load: async () => (await import('./break-glass-command.js')).registerAdminCommand,
   },
