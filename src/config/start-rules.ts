@@ -25,14 +25,18 @@ export const SECRET_MINIMUMS: ReadonlyArray<{ path: readonly string[]; min: numb
   { path: ['apiKeys', 'pepper'], min: 32, why: 'the HMAC-SHA256 key of every API key hash (RFC 2104 §3)' },
   { path: ['oauth', 'signingKeySecret'], min: 32, why: 'the key that encrypts the signing keys in the store is derived from it' },
   { path: ['admin', 'mfa', 'seedKey'], min: 32, why: 'the key that seals admin users\' TOTP seeds in the store is derived from it' },
+  { path: ['policies', 'fields', 'hashKey'], min: 32, why: 'the HMAC-SHA256 key of the fields policy\'s hash operator (RFC 2104 §3)' },
 ];
 
 /** Secrets below their minimum length; only resolved secrets (SecretValue) are measured. */
 export function secretLengthIssues(config: Loose): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  for (const { path, min, why } of SECRET_MINIMUMS) {
-    let value: unknown = config;
-    for (const name of path) value = isObject(value) ? value[name] : undefined;
+  // Route-level policies carry their own secrets: the same minimums under routes[i].
+  const routes = Array.isArray(config.routes) ? config.routes : [];
+  const routeMinimums = routes.flatMap((route, index) => SECRET_MINIMUMS.filter(({ path }) => path[0] === 'policies').map((rule) => ({ ...rule, path: path(index, rule.path), within: route })));
+  for (const { path, min, why, within } of [...SECRET_MINIMUMS.map((rule) => ({ ...rule, within: config as unknown })), ...routeMinimums]) {
+    let value: unknown = within;
+    for (const name of path.slice(within === config ? 0 : 1)) value = isObject(value) ? value[name] : undefined;
     // A vault reference not yet bound is measured once the services bind it (services.ts).
     if (value instanceof SecretValue && !unbound(value) && value.reveal().length < min) {
       // The length is not told either: it narrows a guess.
@@ -81,6 +85,11 @@ export function checkStartRules(config: Loose, secretsResolved: boolean): Config
 }
 
 /** A `${secret:…}` the vault has not been bound to yet (config validate without a store, or before the services open). */
+/** `routes[index]` followed by a policy path, as issues name it. */
+function path(index: number, policyPath: readonly string[]): readonly string[] {
+  return [`routes[${index}]`, ...policyPath];
+}
+
 function unbound(value: unknown): boolean {
   return value instanceof VaultSecretReference && !value.bound;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { formatIssue, validateConfig } from '../../config/loader.js';
 import { assertProblem, baseConfig, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from '../../../test/helpers/index.js';
 
 const ACCOUNTS = {
@@ -125,5 +126,25 @@ describe('policy fields', () => {
   test('refuses a request body that is not valid JSON with 400 validation.failed', async () => {
     const reply = await httpRequest(`${gw.url}/payments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":1,' });
     assertProblem(reply, 400, 'validation.failed');
+  });
+
+  test('a hash operator without a key, or with a key under 32 characters, is refused at load', () => {
+    const withHash = (extra: Record<string, unknown>) =>
+      baseConfig(['http://127.0.0.1:1'], { policies: { fields: { response: { redact: [{ path: '/email', action: 'hash' }] }, ...extra } } });
+    const missing = validateConfig(withHash({}), {});
+    assert.equal(missing.ok, false);
+    assert.match(missing.ok ? '' : missing.issues.map(formatIssue).join('\n'), /hashKey.*needs a key/);
+    const short = validateConfig(withHash({ hashKey: '${env:FIELDS_KEY}' }), { FIELDS_KEY: 'too-short' });
+    assert.match(short.ok ? '' : short.issues.map(formatIssue).join('\n'), /hashKey.*at least 32/);
+    assert.equal(validateConfig(withHash({ hashKey: '${env:FIELDS_KEY}' }), { FIELDS_KEY: 'k'.repeat(32) }).ok, true);
+    const onRoute = baseConfig(['http://127.0.0.1:1'], { routes: [{ name: 'r', path: '/r', upstream: 'backend', policies: { fields: { hashKey: '${env:FIELDS_KEY}', response: { redact: [{ path: '/email', action: 'hash' }] } } } }] });
+    const routeShort = validateConfig(onRoute, { FIELDS_KEY: 'too-short' });
+    assert.match(routeShort.ok ? '' : routeShort.issues.map(formatIssue).join('\n'), /routes\[0\]\.policies\.fields\.hashKey.*at least 32/);
+  });
+
+  test('a path list without a mode, or a mode without paths, is refused at load', () => {
+    const config = (response: Record<string, unknown>) => baseConfig(['http://127.0.0.1:1'], { policies: { fields: { response } } });
+    assert.equal(validateConfig(config({ paths: ['/a'] }), {}).ok, false);
+    assert.equal(validateConfig(config({ mode: 'allow' }), {}).ok, false);
   });
 });

@@ -21,8 +21,6 @@ import { fieldsConfigSchema, type DirectionConfig } from './schema.js';
 
 /** application/json and every `+json` type (RFC 6839 §3.1), parameters allowed. */
 const JSON_MEDIA_TYPE = /^\s*application\/(?:[a-z0-9!#$&^_.+-]+\+)?json\s*(?:;|$)/i;
-/** RFC 2104 §3: an HMAC key shorter than the hash output weakens it. */
-const MIN_HASH_KEY_LENGTH = 32;
 
 export const fields = definePolicy({
   name: 'fields',
@@ -42,7 +40,6 @@ export const fields = definePolicy({
     }
     const hashed = usesHash(config.response) || usesHash(config.request);
     if (hashed && config.hashKey === undefined) issues.push({ path: 'hashKey', message: 'the hash operator needs a key: hashKey: ${env:NAME}' });
-    if (hashed && typeof config.hashKey === 'object' && config.hashKey.reveal().length < MIN_HASH_KEY_LENGTH) issues.push({ path: 'hashKey', message: `must be at least ${MIN_HASH_KEY_LENGTH} characters (RFC 2104 §3)` });
     return issues;
   },
   create(config) {
