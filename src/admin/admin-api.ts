@@ -18,6 +18,7 @@ import type { AdminPrincipal } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { AuthFailureTracker } from '../core/services.js';
+import type { AdminAuditHooks } from '../audit/audit-streaming.js';
 import { writeBareProblem } from '../core/problem.js';
 import type { SecretValue } from '../config/secret.js';
 import { KeyLifetimeError } from '../keys/key-service.js';
@@ -37,6 +38,8 @@ import { ADMIN_ROUTES } from './routes/index.js';
 import { authorizeRoute } from './sessions/route-guard.js';
 
 export interface AdminApiDeps extends AdminServices {
+  /** The audit trail's hooks: the block-mode guard before a write, the count of a 401/403 (audit/audit-streaming.ts). */
+  readonly auditHooks?: AdminAuditHooks | undefined;
   readonly token: SecretValue | undefined;
   readonly failures: AuthFailureTracker | undefined;
   readonly clock: Clock;
@@ -61,17 +64,20 @@ export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}
     const [path = '/', queryText = ''] = (req.url ?? '/').split('?');
     if (!path.startsWith('/v1/')) return false;
     const requestId = randomUUID();
+    let principal: AdminPrincipal | undefined;
     try {
       if (!authenticate || !deps.consumers || !deps.keys) throw new GatewayError('route.not_found', { detail: 'The admin API is off: configure admin.token, store and apiKeys.' });
       const match = router.match(req.method ?? 'GET', '', path);
       const isPublic = match.kind === 'found' && match.route.permission === PUBLIC;
-      const principal = withRequestContext(isPublic ? { kind: 'anonymous', id: 'anonymous', permissions: [] } : await authenticate(req), req, requestId);
+      principal = withRequestContext(isPublic ? { kind: 'anonymous', id: 'anonymous', permissions: [] } : await authenticate(req), req, requestId);
       if (match.kind === 'method_not_allowed') throw new GatewayError('route.method_not_allowed', { headers: { allow: match.allow.join(', ') } });
       if (match.kind === 'not_found' || !Object.values(match.params).every((value) => PATH_PARAM.test(value))) throw new GatewayError('route.not_found', { detail: 'No such admin endpoint.' });
       const route = match.route;
       if (!isPublic) authorizeRoute(principal, route, deps.auth?.policy().stepUpMinutes ?? 0, deps.clock.now());
       const query = validateQuery(route.querySchema, new URLSearchParams(queryText));
       const body = route.bodySchema && req.method === 'POST' ? validateBody(route.bodySchema, await readJson(req)) : undefined;
+      // An audit sink in block mode that is down stops changes (503 audit.sink_unavailable), not reads.
+      if (route.method !== 'GET') await deps.auditHooks?.guardWrite();
       const responseHeaders: Record<string, string> = {};
       const payload = await route.handler({ params: match.params, body, query, principal, services: deps, routes, req, responseHeaders });
       const text = JSON.stringify(payload);
@@ -79,7 +85,10 @@ export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}
       res.writeHead(route.status, { ...responseHeaders, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-request-id': requestId });
       res.end(text);
     } catch (error) {
-      writeBareProblem(res, toAdminError(error, deps.logger(), requestId), requestId, deps.typeBaseUrl());
+      const problem = toAdminError(error, deps.logger(), requestId);
+      // Denied attempts go on record, aggregated per source and reason (audit/denied-attempts.ts).
+      if (problem.status === 401 || problem.status === 403) deps.auditHooks?.denied({ sourceIp: principal?.ip ?? normalizeIp(req.socket.remoteAddress), reason: problem.code, principal: principal ? { kind: principal.kind, id: principal.id } : undefined });
+      writeBareProblem(res, problem, requestId, deps.typeBaseUrl());
     }
     return true;
   };

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { SecretValue } from './secret.js';
+import { auditSinksProperties } from './audit-sinks-schema.js';
 
 export const AuditConfigSchema = Type.Object(
   {
@@ -24,6 +25,8 @@ export const AuditConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'When a signed checkpoint anchors the newest records.' },
     ),
+    // Streaming to sinks, retention and the audited security events (audit-sinks-schema.ts).
+    ...auditSinksProperties,
   },
   { additionalProperties: false, default: {}, description: 'The tamper-evident audit trail: signed checkpoints over its hash chain.' },
 );

@@ -71,6 +71,12 @@ export function egressPolicyOf(config: GatewayConfig): EgressPolicyInput {
   config.listeners.forEach((listener, i) => {
     (listener.tls?.clientCertificates.crl?.urls ?? []).forEach((url, j) => add(destinationOfUrl(url, `listeners[${i}].tls.clientCertificates.crl.urls[${j}]`)));
   });
+  // Audit sinks (docs/audit.md#streaming-to-sinks): a webhook's URL; a syslog collector over TLS
+  // (RFC 5425), whose connector speaks https: to the hook.
+  (config.audit?.sinks ?? []).forEach((sink, i) => {
+    if (sink.type === 'webhook' && sink.url) add(destinationOfUrl(sink.url, `audit.sinks[${i}].url`));
+    if (sink.type === 'syslog' && sink.host) destinations.push({ host: sink.host, ports: [sink.port ?? 6514], schemes: ['https:'], classes: localClassesOf(sink.host), source: `audit.sinks[${i}]` });
+  });
   // Explicit destinations.
   (config.egress?.allow ?? []).forEach((entry, i) => {
     const schemes = entry.schemes.map((scheme) => `${scheme}:` as 'http:' | 'https:');

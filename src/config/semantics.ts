@@ -12,6 +12,7 @@ import { checkKeyUrl } from '../jwt/key-url.js';
 import { requiredServices } from './policy-usage.js';
 import { suggest } from '../core/suggest.js';
 import { checkEgress } from './egress-declarations.js';
+import { checkAuditSinks } from './audit-sinks-schema.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -38,6 +39,7 @@ export function checkSemantics(config: Loose, options: SemanticsOptions = {}): C
   checkKeySections(config, issues);
   checkRateLimitStore(config, issues);
   checkEgress(config, issues);
+  issues.push(...checkAuditSinks(config.audit));
   return issues;
 }
 

@@ -60,6 +60,7 @@ export const ERROR_TABLE = {
   'admin.mfa_enrolment_required': { status: 403, title: 'Second-factor enrolment required' },
   'admin.mfa_unavailable': { status: 503, title: 'Second factors not configured' },
   'store.unavailable': { status: 503, title: 'Store unavailable' },
+  'audit.sink_unavailable': { status: 503, title: 'Audit sink unavailable' },
   'upstream.unavailable': { status: 502, title: 'Upstream unavailable' },
   'upstream.timeout': { status: 504, title: 'Upstream timed out' },
   'upstream.egress_denied': { status: 502, title: 'Upstream connection not allowed' },

@@ -150,6 +150,16 @@ export const LOG_EVENTS = {
   'ocsp.staple_failed': { level: 'warn', meaning: 'An OCSP response could not be fetched: the previous one, or none, is stapled.' },
   'ocsp.unavailable': { level: 'warn', meaning: 'OCSP stapling is on but cannot work for this certificate (no responder URL, say): nothing is stapled.' },
   'ocsp.certificate_revoked': { level: 'error', meaning: 'The OCSP responder says the listener\'s own certificate is revoked: clients will refuse it; replace it.' },
+  // Audit streaming and audited security events (audit/: docs/audit.md)
+  'audit.sink_failing': { level: 'error', meaning: 'An audit sink stopped taking records (`sink`, `onFailure`, `reason`, `deliveredSeq`): with block, admin writes get 503 audit.sink_unavailable until it is back; with buffer, records are kept and delivered in order when it is back. Logged once per outage; alert on it.' },
+  'audit.sink_recovered': { level: 'info', meaning: 'An audit sink takes records again; what it missed was delivered from its cursor.' },
+  'audit.sink_records_skipped': { level: 'error', meaning: 'An audit sink will never get these records (`fromSeq`..`toSeq`; `reason` backlog_full: more than maxBacklogRecords waited; archived: removed by `audit archive` first). They stay in the chain and in `audit export`.' },
+  'audit.sink_lease_acquired': { level: 'info', meaning: 'This process now delivers to an audit sink (one per sink across workers and nodes; `owner`, `deliveredSeq`).' },
+  'audit.sink_lease_lost': { level: 'warn', meaning: 'Another process took over delivery to an audit sink (this one paused past the lease, or lost the store).' },
+  'audit.sink_deliverer_failed': { level: 'error', meaning: 'A bug in an audit sink\'s delivery loop; it goes on after the poll interval.' },
+  'audit.security_events_dropped': { level: 'warn', meaning: 'Data-plane security events were not recorded (`dropped`, `reason` queue_full or store_failed); counted in portcullis_audit_security_events_dropped_total.' },
+  'audit.denied_record_failed': { level: 'warn', meaning: 'The aggregated record of denied admin attempts could not be written (the store failed); its counts are added to the next interval\'s.' },
+  'audit.config_record_failed': { level: 'warn', meaning: 'The config.applied audit record of a start or reload could not be written (the store failed).' },
   // Geo
   'geo.database_loaded': { level: 'info', meaning: 'The geo database was loaded at start: its type and build date.' },
   'geo.database_reloaded': { level: 'info', meaning: 'A changed geo database file was loaded.' },

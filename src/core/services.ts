@@ -13,7 +13,7 @@ export interface ApiKeyPrincipal {
 
 export type ApiKeyVerdict =
   | { ok: true; principal: ApiKeyPrincipal }
-  | { ok: false; reason: 'malformed' | 'unknown' | 'mismatch' | 'expired' | 'revoked' | 'consumer_disabled' };
+  | { ok: false; reason: 'malformed' | 'unknown' | 'mismatch' | 'expired' | 'revoked' | 'consumer_disabled'; /** The key's id, for a genuine key refused by its state (revoked): never the key. */ keyId?: string };
 
 export interface ApiKeyVerifier {
   /** Answers from memory only: never a store query per request. */
@@ -32,6 +32,24 @@ export interface AuthFailureTracker {
    * before answering, so the client's next attempt is refused whichever worker takes it.
    */
   recordFailure(clientIp: string, now: number): boolean | Promise<boolean>;
+}
+
+/**
+ * A security event of the data plane that belongs in the audit trail (docs/audit.md): a genuine
+ * API key presented after its revocation, a client blocked after too many failed
+ * authentications. Ids and addresses only, never a credential.
+ */
+export interface SecurityEvent {
+  readonly kind: 'api_key.used_after_revocation' | 'brute_force.blocked';
+  readonly clientIp: string;
+  /** The key id, or the scope of a block (`data`, `admin`). */
+  readonly subject?: string | undefined;
+  readonly requestId?: string | undefined;
+}
+
+/** Takes security events without waiting: they are written in batches, off the request path. */
+export interface SecurityEventReporter {
+  report(event: SecurityEvent): void;
 }
 
 /** Where an issuer's verification keys come from, and how they are cached (auth-jwt). */
@@ -135,6 +153,8 @@ export interface GatewayServices {
   readonly apiKeys?: ApiKeyVerifier;
   readonly geo?: GeoLookup;
   readonly authFailures?: AuthFailureTracker;
+  /** With a store: security events to record in the audit trail (batched off the request path). */
+  readonly securityEvents?: SecurityEventReporter;
   /** With a store: where the private CA's newest CRL is read (served at `pki.crlPath`). */
   readonly caCrls?: { latestCrl(caId: string): Promise<{ crlNumber: number; pem: string } | undefined> };
 }

@@ -139,7 +139,7 @@ export class KeyIndex implements ApiKeyVerifier, Projection {
       // Only a matching key is remembered, and only its match: the checks below run every time.
       if (!found.revoked) this.#verified.set(digest, { id, key }, now, found.expiresAt ?? Number.POSITIVE_INFINITY);
     }
-    if (key.revoked) return { ok: false, reason: 'revoked' };
+    if (key.revoked) return { ok: false, reason: 'revoked', keyId: id };
     if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, reason: 'expired' };
     const consumer = this.consumers.consumer(key.consumerId);
     if (!consumer?.active) return { ok: false, reason: 'consumer_disabled' };

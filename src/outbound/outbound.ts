@@ -6,9 +6,10 @@
  * (egress-guard.ts) runs first on every connection; the gateway gives it the rules of its config.
  */
 import type { LookupFunction } from 'node:net';
-import type { Agent, Dispatcher, Pool } from 'undici';
+import type { Agent, buildConnector, Dispatcher, Pool } from 'undici';
 import { allOf, allowAll, type ConnectHook, type OutboundPurpose } from './connect-hook.js';
-import { createOutboundDispatcher, type OutboundDispatcherOptions } from './dispatcher.js';
+import { guardedConnector } from './connector.js';
+import { createOutboundDispatcher, DEFAULT_OUTBOUND_TLS, OUTBOUND_DEFAULTS, type OutboundDispatcherOptions, type OutboundTls } from './dispatcher.js';
 import { EgressGuard } from './egress-guard.js';
 
 export interface OutboundOptions {
@@ -57,6 +58,22 @@ export class Outbound {
   /** A new pool for one upstream target (`origin`: scheme://host[:port]). The caller closes it. */
   pool(origin: string, options: UpstreamPoolOptions): Pool {
     return createOutboundDispatcher({ ...options, purpose: 'upstream', origin, hook: this.#hook, lookup: this.#lookup });
+  }
+
+  /**
+   * A pool for one origin the gateway sends its own requests to with TLS options of its own (an
+   * audit webhook with a private CA): the gateway's hook and resolver. The caller closes it.
+   */
+  originPool(purpose: FetchPurpose, origin: string, options: UpstreamPoolOptions): Pool {
+    return createOutboundDispatcher({ ...options, purpose, origin, hook: this.#hook, lookup: this.#lookup });
+  }
+
+  /**
+   * A connector for a TLS connection that is not HTTP (syslog over TLS, RFC 5425): the same
+   * resolver, connect hook and hardened profile as every other outbound connection.
+   */
+  connector(purpose: FetchPurpose, options: { readonly tls?: OutboundTls | undefined; readonly connectTimeoutMs?: number | undefined } = {}): buildConnector.connector {
+    return guardedConnector({ purpose, hook: this.#hook, lookup: this.#lookup, connectTimeoutMs: options.connectTimeoutMs ?? OUTBOUND_DEFAULTS.connectTimeoutMs, tls: options.tls ?? DEFAULT_OUTBOUND_TLS });
   }
 
   /** Closes the shared agents (waits for their requests in flight). Upstream pools are their owners' to close. */

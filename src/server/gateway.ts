@@ -27,7 +27,7 @@ import type { ListenerEntry, ListenerTlsDeps } from './listener-tls-reload.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
-import { openServices, type OpenedServices } from './services.js';
+import { openServices, withBlockEvents, type OpenedServices } from './services.js';
 import type { SharedCountersOptions } from './counter-services.js';
 import { InflightRequests } from './inflight.js';
 import { listenOn, toBound, type BoundListener } from './listen.js';
@@ -103,6 +103,8 @@ export class Gateway {
           return services.provide(config);
         },
         applyListenerTls: (config) => this.#applyListenerTls(config),
+        // A reload that took effect goes on record (audit trail: config.applied).
+        applied: (config, revision) => services.auditStreaming?.configApplied(config, { kind: 'reload', file: options.configPath, revision }),
       },
       { path: options.configPath, env: options.env ?? process.env },
     );
@@ -116,6 +118,7 @@ export class Gateway {
     });
     this.#adminPlane = this.#role.admin ? openAdminPlane(options.config.admin, services.store, clock, () => this.#runtime.logger) : undefined;
     const api = createAdminApi({
+      auditHooks: services.auditStreaming,
       token: options.config.admin.token,
       admin: this.#adminPlane,
       // Sign-in reads admin.mfa and admin.sessions of the config in force (a reload changes them).
@@ -130,7 +133,7 @@ export class Gateway {
       rateLimitNames: () => rateLimitNames(this.#runtime.config),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       // Always on, whatever bruteForce.enabled says: the admin token opens everything.
-      failures: services.counters?.adminFailures ?? new FailureThrottle({ ...options.config.bruteForce, enabled: true }),
+      failures: withBlockEvents(services.counters?.adminFailures ?? new FailureThrottle({ ...options.config.bruteForce, enabled: true }), services, 'admin'),
       logger: () => this.#runtime.logger,
       clock,
       typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
@@ -211,6 +214,7 @@ export class Gateway {
     try {
       await gateway.#loadInventoryFor(options.config);
       await gateway.#listen();
+      await services.auditStreaming?.configApplied(options.config, { kind: 'start', file: options.configPath });
     } catch (error) {
       // A listener that could not bind must not leave the ones already bound (and their TLS
       // timers and watchers) keeping the process alive.

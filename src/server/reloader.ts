@@ -27,10 +27,12 @@ export interface ReloadTarget {
   contractsPrepared(): void;
   /** Applies the listeners' TLS part; false when anything else about the listeners changed. */
   applyListenerTls(config: GatewayConfig): boolean;
+  /** After a reload took effect: records it (the audit trail's config.applied); never throws. */
+  applied?(config: GatewayConfig, revision: number): Promise<void> | undefined;
 }
 
 /** Config sections read only at start: a reload that changes one is applied, and says a restart is needed for it. */
-const START_ONLY_SECTIONS = ['admin', 'probes', 'store', 'apiKeys', 'bruteForce', 'oauth', 'redis'] as const;
+const START_ONLY_SECTIONS = ['admin', 'probes', 'store', 'apiKeys', 'bruteForce', 'oauth', 'redis', 'audit'] as const;
 
 export class ConfigReloader {
   #revision = 1;
@@ -115,6 +117,7 @@ export class ConfigReloader {
       next.logger.warn({ event: 'config.restart_required', sections: changed }, 'some settings take effect only after a restart');
     }
     next.logger.info({ event: 'config.reloaded', revision: this.#revision, routes: config.routes.length }, 'config reloaded');
+    await this.target.applied?.(config, this.#revision);
     // Old pools close once the requests still using them (retries included) are done.
     previous.retire().catch((error: unknown) => next.logger.warn({ event: 'config.old_pools_close_failed', err: error }, 'closing the previous upstream pools failed'));
     return { ok: true, revision: this.#revision };

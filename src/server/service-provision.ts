@@ -23,6 +23,7 @@ type Opening<K extends ServiceName> = K extends OnDemandService ? 'on-demand' : 
 export const SERVICE_OPENING: { readonly [K in ServiceName]: Opening<K> } = {
   metrics: 'with-gateway',
   authFailures: 'with-gateway',
+  securityEvents: 'with-gateway',
   rateLimits: 'with-gateway',
   geo: 'on-demand',
   issuerKeys: 'on-demand',

@@ -6,7 +6,7 @@
  * effect at start; a reload that changes them says a restart is needed.
  */
 import type { Clock } from '../core/clock.js';
-import type { GatewayServices, RateLimitServices } from '../core/services.js';
+import type { AuthFailureTracker, GatewayServices, RateLimitServices } from '../core/services.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { formatIssue } from '../config/loader.js';
 import { KeyIndex } from '../keys/key-index.js';
@@ -36,6 +36,8 @@ import { MemoryRateLimitStore } from '../ratelimit/memory-store.js';
 import { OverrideIndex } from '../ratelimit/override-index.js';
 import type { RedisRateLimitStore } from '../ratelimit/redis-store.js';
 
+import { AuditStreaming } from '../audit/audit-streaming.js';
+import { reportingBlocks } from '../audit/security-events.js';
 import { openSharedCounters, type SharedCounters, type SharedCountersOptions } from './counter-services.js';
 import { StartupError } from './listen.js';
 import { ServiceProvision, type ProvideResult, type ServiceOpeners } from './service-provision.js';
@@ -68,6 +70,8 @@ export interface OpenedServices {
   readonly counters?: SharedCounters | undefined;
   /** The vault (its read API and the operator service), when `vault` is configured. */
   readonly vault?: OpenedVault | undefined;
+  /** With a store: audit streaming to sinks, denied admin attempts, security events, config records. */
+  readonly auditStreaming?: AuditStreaming | undefined;
   close(): Promise<void>;
 }
 
@@ -151,6 +155,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   const store = new Store(opened, { clock, logger: () => logger });
   let closeFollower = async () => {};
   let closeAudit = async () => {};
+  let streaming: AuditStreaming | undefined;
   try {
     if (config.store.migrateOnStart) {
       const result = await migrateToLatest(store);
@@ -192,9 +197,13 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     logger.info({ event: 'keys.loaded', keys: keyIndex?.size ?? 0, consumers: directory.size, revision: followed.follower.revision, ms: Math.round(performance.now() - started) }, 'store state loaded');
     keyIndex?.start();
     const keyService = config.apiKeys && pepper ? new KeyService(store, keys, { ...config.apiKeys, pepper }, clock) : undefined;
+    streaming = new AuditStreaming(config.audit, { store, outbound, clock, logger: () => logger, registry: metrics.registry, recordsConfig: options.schedules });
+    await streaming.start();
+    // Each block a failure starts is a security event for the audit trail (batched off the request path).
+    const reportedFailures = reportingBlocks(authFailures, streaming.securityEvents, 'data');
     let oauth: OpenedOAuth | undefined;
     if (config.oauth && pepper) {
-      oauth = await openOAuth(config.oauth, { schedule: options.schedules, store, consumers: directory, follower: followed.follower, pepper, failures: authFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
+      oauth = await openOAuth(config.oauth, { schedule: options.schedules, store, consumers: directory, follower: followed.follower, pepper, failures: reportedFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
       builtinKeys = oauth.state;
     }
     const audit = await openAudit(config.audit, { store, schedule: options.schedules, clock, logger: () => logger }).catch((error: unknown) => {
@@ -202,12 +211,13 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     });
     closeAudit = () => audit.stop();
     const provision = await provideAtStart(
-      new ServiceProvision({ authFailures, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex }, caCrls: new PkiRepository(store.db) }, openers),
+      new ServiceProvision({ authFailures: reportedFailures, securityEvents: streaming.securityEvents, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex }, caCrls: new PkiRepository(store.db) }, openers),
       config,
       async () => {
         await audit.stop();
         await oauth?.stop();
         await keyIndex?.stop();
+        await streaming?.close();
       },
     );
     return {
@@ -225,9 +235,11 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       overrides,
       audit,
       counters,
+      auditStreaming: streaming,
       async close() {
         provision.close();
         await audit.stop();
+        await streaming?.close();
         await oauth?.stop();
         await rateLimits.close();
         await followed.stop();
@@ -237,6 +249,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     };
   } catch (error) {
     await closeAudit().catch(() => {});
+    await streaming?.close().catch(() => {});
     await closeFollower().catch(() => {});
     await store.close().catch(() => {});
     await rateLimits.close().catch(() => {});
@@ -253,6 +266,11 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
 async function provideBound(config: GatewayConfig, vault: OpenedVault['vault'] | undefined, provision: ServiceProvision): Promise<ProvideResult> {
   const unbound = bindVaultReferences(config, vault);
   return unbound ? { ok: false, issue: unbound } : provision.provide(config);
+}
+
+/** `tracker`, reporting each block it starts to the audit trail when there is one (`scope`: data or admin). */
+export function withBlockEvents(tracker: AuthFailureTracker, services: Pick<OpenedServices, 'auditStreaming'>, scope: string): AuthFailureTracker {
+  return services.auditStreaming ? reportingBlocks(tracker, services.auditStreaming.securityEvents, scope) : tracker;
 }
 
 /** Opens what the starting config's policies require; a service that cannot be had stops the start. */

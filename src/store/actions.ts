@@ -57,6 +57,11 @@ export const STORE_ACTIONS = [
   'admin_mfa.reset',
   'admin.login_failed',
   'admin.login_locked',
+  // Audit-only events (store.audit): they change no entity (docs/audit.md#what-is-recorded).
+  'admin.auth_denied',
+  'config.applied',
+  'api_key.used_after_revocation',
+  'security.client_blocked',
 ] as const;
 
 export type StoreAction = (typeof STORE_ACTIONS)[number];

@@ -212,5 +212,25 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0010_admin_users': adminUsersMigration(big),
     '0011_vault_secrets': vaultMigration(big),
     '0012_admin_sessions_and_mfa': adminAuthMigration(big),
+    '0013_audit_sink_cursors': {
+      async up(db: Kysely<unknown>) {
+        // One row per audit sink: how far it has been delivered (a seq of the audit chain), which
+        // node delivers to it (a lease), and whether it is failing (read by the block-mode guard of
+        // every node). docs/audit.md, "Streaming to sinks".
+        await db.schema
+          .createTable('audit_sink_cursors')
+          .addColumn('sink', 'text', (c) => c.primaryKey())
+          .addColumn('delivered_seq', big, (c) => c.notNull())
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_until', big)
+          .addColumn('failing_since', big)
+          .addColumn('last_error', 'text')
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('audit_sink_cursors').execute();
+      },
+    },
   };
 }

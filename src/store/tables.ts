@@ -205,6 +205,25 @@ export interface PkiCrlsTable {
   pem: string;
 }
 
+/**
+ * Delivery bookkeeping of one audit sink (audit/sink-cursors.ts). Not an entity: it changes on
+ * every delivery and is written outside the unit of work, since an audit record per delivery would
+ * itself need delivering.
+ */
+export interface AuditSinkCursorsTable {
+  sink: string;
+  /** The highest audit `seq` the sink has taken. */
+  delivered_seq: number;
+  /** The node (and process) delivering to the sink while `lease_until` (ms) is ahead. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** Since when delivery fails (ms), null while it works. */
+  failing_since: number | null;
+  /** What the last failure was (an error code or status, never a secret). */
+  last_error: string | null;
+  updated_at: number;
+}
+
 export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
@@ -220,4 +239,5 @@ export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables {
   audit_records: AuditRecordsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_keys: AuditKeysTable;
+  audit_sink_cursors: AuditSinkCursorsTable;
 }

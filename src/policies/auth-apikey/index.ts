@@ -119,7 +119,11 @@ export const authApiKey = definePolicy({
           throw new GatewayError('auth.missing_credentials', { detail: 'This route needs an API key.', headers: { 'www-authenticate': challenge } });
         }
         const verdict = verifier.verify(key, now);
-        if (!verdict.ok) return refuseKey(ctx, verdict.reason, now);
+        if (!verdict.ok) {
+          // A genuine key after its revocation: leaked, or a partner not told. An audit event (batched, off this path).
+          if (verdict.reason === 'revoked') deps.services.securityEvents?.report({ kind: 'api_key.used_after_revocation', clientIp: ctx.clientIp, subject: verdict.keyId, requestId: ctx.requestId });
+          return refuseKey(ctx, verdict.reason, now);
+        }
         const { principal } = verdict;
         establishPrincipal(ctx, { type: 'api_key', consumerId: principal.consumerId, consumerName: principal.consumerName, scopes: principal.scopes, credentialId: principal.keyId });
         verifier.markUsed(principal.keyId, now);
