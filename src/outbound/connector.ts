@@ -8,7 +8,7 @@
 import { lookup as systemLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
 import { buildConnector, errors as undiciErrors } from 'undici';
-import type { ConnectHook, OutboundPurpose } from './connect-hook.js';
+import type { ConnectHook, OutboundConnection, OutboundPurpose } from './connect-hook.js';
 
 export interface GuardedConnectorOptions {
   readonly purpose: OutboundPurpose;
@@ -23,6 +23,8 @@ export interface GuardedConnectorOptions {
   readonly tls: object;
   /** Sees each new connection once it is established (after the TLS handshake for https:). */
   readonly onConnected?: ((socket: Socket) => void) | undefined;
+  /** Sees each established connection with what the hook approved, so rules that change later can look at it again (egress-guard.ts). */
+  readonly track?: ((connection: OutboundConnection, socket: Socket) => void) | undefined;
 }
 
 /**
@@ -37,7 +39,7 @@ type Connect = buildConnector.connector;
 /** An undici connector (the `connect` option of a Pool or Agent) that runs `options.hook` on every connection. */
 export function guardedConnector(options: GuardedConnectorOptions): Connect {
   const base = buildConnector({ ...options.tls, timeout: options.connectTimeoutMs } as buildConnector.BuildOptions);
-  const { purpose, upstream, hook, onConnected } = options;
+  const { purpose, upstream, hook, onConnected, track } = options;
   return function connectGuarded(target, callback) {
     const protocol = target.protocol === 'https:' ? 'https:' : 'http:';
     const port = Number(target.port) || (protocol === 'https:' ? 443 : 80);
@@ -46,8 +48,9 @@ export function guardedConnector(options: GuardedConnectorOptions): Connect {
       if (error) return callback(error, null);
       const attempt = (index: number) => {
         const { address, family } = addresses[index]!;
+        const connection: OutboundConnection = { purpose, host, port, address, family: family === 6 ? 6 : 4, protocol, ...(upstream === undefined ? {} : { upstream }) };
         try {
-          hook({ purpose, host, port, address, family: family === 6 ? 6 : 4, protocol, ...(upstream === undefined ? {} : { upstream }) });
+          hook(connection);
         } catch (refusal) {
           return callback(refusal as Error, null);
         }
@@ -58,6 +61,7 @@ export function guardedConnector(options: GuardedConnectorOptions): Connect {
             return callback(failure, null);
           }
           onConnected?.(socket!);
+          track?.(connection, socket!);
           callback(null, socket!);
         });
       };

@@ -9,7 +9,7 @@ import type { LookupFunction, Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Agent, Pool } from 'undici';
 import { OUTBOUND_TLS } from '../net/tls-profile.js';
-import { allowAll, type ConnectHook, type OutboundPurpose } from './connect-hook.js';
+import { allowAll, type ConnectHook, type OutboundConnection, type OutboundPurpose } from './connect-hook.js';
 import { guardedConnector } from './connector.js';
 
 /** TLS options for `tls.connect`; certificates are always verified. */
@@ -45,6 +45,8 @@ export interface OutboundDispatcherOptions {
   readonly maxConnections?: number | undefined;
   /** Sees each new connection once established (after the handshake for https:), e.g. to note the peer certificate. */
   readonly onConnected?: ((socket: Socket) => void) | undefined;
+  /** Sees each established connection with what the hook approved (the egress guard re-checks them when its rules change). */
+  readonly track?: ((connection: OutboundConnection, socket: Socket) => void) | undefined;
 }
 
 /**
@@ -64,6 +66,7 @@ export function createOutboundDispatcher(options: OutboundDispatcherOptions): Po
     connectTimeoutMs,
     tls: options.tls ?? DEFAULT_OUTBOUND_TLS,
     onConnected: options.onConnected,
+    track: options.track,
   });
   const shared = {
     connect,

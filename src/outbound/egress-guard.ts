@@ -7,6 +7,7 @@
  * sent; in `report` mode it goes ahead and is only reported. Either way the reporter (the
  * gateway's log and metrics) hears about it: a denial is never silent.
  */
+import type { Socket } from 'node:net';
 import { OutboundRefusedError, type ConnectHook, type OutboundConnection } from './connect-hook.js';
 import { destinationOfUrl, EgressRules, type EgressDenial, type EgressDestination, type EgressMode } from './egress-policy.js';
 
@@ -39,6 +40,8 @@ const MAX_DECLARED_PER_SOURCE = 16;
 export class EgressGuard {
   #policy: EgressPolicyInput | undefined;
   readonly #declared = new Map<string, EgressDestination[]>();
+  /** Established connections and what the hook approved for each (until they close). */
+  readonly #live = new Map<Socket, OutboundConnection>();
   #rules: EgressRules | undefined;
   #report: (decision: EgressDecision) => void = () => {};
 
@@ -81,6 +84,18 @@ export class EgressGuard {
     return this.#rules?.check(connection);
   }
 
+  /**
+   * Keeps an established connection in view until it closes, so that new rules (a reload, a
+   * switch from report to enforce, a run-time declaration replaced) apply to it too: a kept-alive
+   * connection would otherwise carry requests to a destination the rules now refuse for as long
+   * as traffic keeps it busy.
+   */
+  readonly track = (connection: OutboundConnection, socket: Socket): void => {
+    if (socket.destroyed) return;
+    this.#live.set(socket, connection);
+    socket.once('close', () => this.#live.delete(socket));
+  };
+
   readonly hook: ConnectHook = (connection) => {
     const rules = this.#rules;
     if (!rules) return;
@@ -93,5 +108,23 @@ export class EgressGuard {
 
   #compile(): void {
     this.#rules = this.#policy ? new EgressRules([...this.#policy.destinations, ...[...this.#declared.values()].flat()]) : undefined;
+    this.#recheck();
+  }
+
+  /**
+   * In enforce mode, closes every open connection the new rules refuse (reported like a refused
+   * connect); a request in flight on it fails with the EgressDeniedError. In report mode they
+   * were reported when they were made, and stay.
+   */
+  #recheck(): void {
+    const rules = this.#rules;
+    if (!rules || this.#policy?.mode !== 'enforce') return;
+    for (const [socket, connection] of this.#live) {
+      const denial = rules.check(connection);
+      if (!denial) continue;
+      this.#live.delete(socket);
+      this.#report({ connection, denial, mode: 'enforce' });
+      socket.destroy(new EgressDeniedError(connection, denial));
+    }
   }
 }

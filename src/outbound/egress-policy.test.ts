@@ -128,6 +128,7 @@ test("the gateway's own fetches pass the egress rules: enforce refuses before co
     assert.equal(connections, 1);
 
     outbound.egress.setPolicy({ mode: 'enforce', destinations: [] });
+    decisions.length = 0; // the first connection, if still open, was just closed as refused
     await assert.rejects(request(url, { dispatcher: outbound.agent('discovery') }), (error: unknown) => error instanceof EgressDeniedError && error.denial.reason === 'host_not_declared');
     outbound.egress.declare('a credential', [url], 'operator');
     await assert.rejects(request(url, { dispatcher: outbound.agent('discovery') }), (error: unknown) => error instanceof EgressDeniedError && error.denial.reason === 'address_blocked' && error.denial.detail === 'loopback');
@@ -164,5 +165,43 @@ test('a URL a remote party wrote (a discovered jwks_uri) reaches public addresse
     guard.declare('ocsp responder of listener public', [url], 'operator');
     assert.equal(guard.check({ ...connection(address, address), purpose: 'ocsp' }), undefined, url);
     guard.declare('ocsp responder of listener public', [], 'operator');
+  }
+});
+
+test('a kept-alive connection the new rules refuse is closed when they come into force (report → enforce), so it carries no further request; one they allow stays', async () => {
+  const serverSockets: Array<import('node:net').Socket> = [];
+  const server = createServer((_req, res) => res.end('ok'));
+  server.on('connection', (socket) => serverSockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const outbound = new Outbound({ lookup: sequenceLookup({ 'svc.example': ['127.0.0.1'] }) });
+  const decisions: EgressDecision[] = [];
+  outbound.egress.onDecision((decision) => decisions.push(decision));
+  const pool = outbound.pool(`http://svc.example:${port}`, { maxConnections: 1 });
+  const loopback = outbound.pool(`http://127.0.0.1:${port}`, { maxConnections: 1 });
+  const get = async (dispatcher: typeof pool) => {
+    const response = await dispatcher.request({ method: 'GET', path: '/' });
+    await response.body.text();
+    return response.statusCode;
+  };
+  try {
+    outbound.egress.setPolicy({ mode: 'report', destinations: [destinationOfUrl(`http://127.0.0.1:${port}`, 'upstreams.sidecar')!] });
+    assert.equal(await get(pool), 200);
+    assert.equal(await get(pool), 200);
+    assert.equal(await get(loopback), 200);
+    assert.equal(serverSockets.length, 2, 'one kept-alive connection per pool');
+    assert.deepEqual(decisions.map((d) => [d.connection.host, d.denial.reason, d.mode]), [['svc.example', 'host_not_declared', 'report']]);
+
+    const closed = new Promise((resolve) => serverSockets[0]!.once('close', resolve));
+    outbound.egress.setPolicy({ mode: 'enforce', destinations: [destinationOfUrl(`http://127.0.0.1:${port}`, 'upstreams.sidecar')!] });
+    await closed;
+    assert.deepEqual(decisions.at(-1) && [decisions.at(-1)!.connection.host, decisions.at(-1)!.denial.reason, decisions.at(-1)!.mode], ['svc.example', 'host_not_declared', 'enforce']);
+    await assert.rejects(get(pool), (error: unknown) => error instanceof EgressDeniedError && error.denial.reason === 'host_not_declared');
+    assert.equal(await get(loopback), 200);
+    assert.equal(serverSockets.length, 2, 'no new connection: the refused one was not reopened, the allowed one was reused');
+    assert.equal(serverSockets[1]!.destroyed, false);
+  } finally {
+    await Promise.all([pool.close(), loopback.close(), outbound.close()]);
+    server.close();
   }
 });

@@ -49,7 +49,7 @@ export class Outbound {
     if (!byCheck) this.#agents.set(purpose, (byCheck = new Map()));
     let agent = byCheck.get(check);
     if (!agent) {
-      agent = createOutboundDispatcher({ purpose, hook: allOf(this.#hook, check), lookup: this.#lookup });
+      agent = createOutboundDispatcher({ purpose, hook: allOf(this.#hook, check), lookup: this.#lookup, track: this.egress.track });
       byCheck.set(check, agent);
     }
     return agent;
@@ -57,7 +57,7 @@ export class Outbound {
 
   /** A new pool for one upstream target (`origin`: scheme://host[:port]). The caller closes it. */
   pool(origin: string, options: UpstreamPoolOptions): Pool {
-    return createOutboundDispatcher({ ...options, purpose: 'upstream', origin, hook: this.#hook, lookup: this.#lookup });
+    return createOutboundDispatcher({ ...options, purpose: 'upstream', origin, hook: this.#hook, lookup: this.#lookup, track: this.egress.track });
   }
 
   /**
