@@ -228,6 +228,7 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9901, description: 'Port of the admin listener.' }),
         token: Type.Optional(Secret('Bootstrap admin token for the admin API; without it the admin API is off.')),
         ...ADMIN_USERS_PROPERTIES,
+        metricsToken: Type.Optional(Secret('When set, GET /metrics needs it as Authorization: Bearer (at least 24 characters).')),
         mfa: AdminMfaConfigSchema,
         sessions: AdminSessionsConfigSchema,
         login: AdminLoginConfigSchema,

@@ -24,6 +24,7 @@ export const SECRET_MINIMUMS: ReadonlyArray<{ path: readonly string[]; min: numb
   // HMAC keys shorter than the hash output weaken it (RFC 2104 §3).
   { path: ['apiKeys', 'pepper'], min: 32, why: 'the HMAC-SHA256 key of every API key hash (RFC 2104 §3)' },
   { path: ['oauth', 'signingKeySecret'], min: 32, why: 'the key that encrypts the signing keys in the store is derived from it' },
+  { path: ['admin', 'metricsToken'], min: 24, why: 'a guessable scrape token would open the metrics to anyone who can reach the admin listener' },
   { path: ['admin', 'mfa', 'seedKey'], min: 32, why: 'the key that seals admin users\' TOTP seeds in the store is derived from it' },
   { path: ['policies', 'fields', 'hashKey'], min: 32, why: 'the HMAC-SHA256 key of the fields policy\'s hash operator (RFC 2104 §3)' },
 ];

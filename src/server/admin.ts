@@ -4,15 +4,24 @@
  * while dependencies are down but the data plane serves). The admin API lives here too, behind
  * authentication, and `/metrics`. The probe listener (probes.ts) answers the two probes alone.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GatewayError } from '../core/errors.js';
 import { writeBareProblem } from '../core/problem.js';
+import type { SecretValue } from '../config/secret.js';
 import { answerProbe, type ProbeState } from './probes.js';
 
 export interface AdminState extends ProbeState {
   /** Prometheus text exposition. */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** `admin.metricsToken`: when set, /metrics needs it as `Authorization: Bearer` (RFC 6750 §2.1). */
+  metricsToken?: () => SecretValue | undefined;
+}
+
+/** Equal-length digests compared in constant time: neither the token nor its length leaks by timing. */
+function sameSecret(presented: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
 }
 
 export function createAdminServer(state: AdminState, api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>): Server {
@@ -25,6 +34,12 @@ export function createAdminServer(state: AdminState, api?: (req: IncomingMessage
     }
     if (answerProbe(path!, state, res, true)) return;
     if (path === '/metrics') {
+      const token = state.metricsToken?.();
+      const header = req.headers.authorization ?? '';
+      if (token && !(/^bearer /i.test(header) && sameSecret(header.slice(7).trim(), token.reveal()))) {
+        writeBareProblem(res, new GatewayError('admin.unauthorized', { detail: 'Send admin.metricsToken as Authorization: Bearer <token>.', headers: { 'www-authenticate': 'Bearer realm="portcullis-metrics"' } }), randomUUID(), state.typeBaseUrl());
+        return;
+      }
       const { contentType, body } = await state.metrics();
       res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
       res.end(body);

@@ -145,7 +145,7 @@ export class Gateway {
       configRevision: () => this.#reloader.revision,
     };
     this.#admin = createAdminServer(
-      { ...probeState, metrics: this.#role.metrics ?? (async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() })) },
+      { ...probeState, metricsToken: () => this.#runtime.config.admin.metricsToken, metrics: this.#role.metrics ?? (async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() })) },
       api,
     );
     this.#probes = new ProbeListener(probeState);
