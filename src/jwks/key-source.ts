@@ -13,7 +13,7 @@ import { ISSUER_KEYS_UNAVAILABLE, type IssuerKeys, type IssuerKeysOptions } from
 import type { Logger } from '../observability/logger.js';
 import { fetch, type Dispatcher } from 'undici';
 import type { ConnectHook, Outbound } from '../outbound/index.js';
-import { checkDiscoveredJwksUri } from '../jwt/key-url.js';
+import { checkDiscoveredJwksUri, jwksUriWrittenBy } from '../jwt/key-url.js';
 import { parseStrictJsonObject } from '../jwt/strict-json.js';
 
 export type KeySourceOptions = IssuerKeysOptions;
@@ -170,9 +170,9 @@ export class KeySource implements IssuerKeys {
       jwksUrl = metadata.jwks_uri;
       check = checked.check;
       // The egress rules: a jwks_uri named by a declared issuer's discovery document is declared too.
-      // Written by the identity provider, not the operator, unless the document is local or names
-      // its own host (no further check then): only then may an IP literal in it allow its own range.
-      this.deps.outbound.egress.declare(`jwks_uri of ${this.options.discoveryUrl}`, [jwksUrl], check === undefined ? 'operator' : 'remote');
+      // Written by the identity provider, not the operator, unless the operator's discovery URL is
+      // local or the jwks_uri is on its host: only then may an IP literal in it allow its own range.
+      this.deps.outbound.egress.declare(`jwks_uri of ${this.options.discoveryUrl}`, [jwksUrl], jwksUriWrittenBy(jwksUrl, this.options.discoveryUrl));
     }
     const document = await fetchJson(jwksUrl!, this.options.timeoutMs, this.deps.outbound.agent('jwks', check));
     if (!Array.isArray(document.keys)) throw new Error('JWKS document has no keys array');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OutboundRefusedError, type OutboundConnection } from '../outbound/index.js';
-import { checkDiscoveredJwksUri, checkKeyUrl, isLocalAddress, refuseLocalAddress } from './key-url.js';
+import { checkDiscoveredJwksUri, checkKeyUrl, isLocalAddress, jwksUriWrittenBy, refuseLocalAddress } from './key-url.js';
 
 const REMOTE_DISCOVERY = 'https://203.0.113.10/.well-known/openid-configuration';
 
@@ -62,4 +62,12 @@ test('the connect-time check refuses a connection of a remote key URL to a local
   assert.equal(isLocalAddress('8.8.8.8'), false);
   assert.equal(isLocalAddress('2001:db8::1'), false);
   assert.equal(isLocalAddress('::ffff:10.1.2.3'), true);
+});
+
+test("a discovered jwks_uri counts as the operator's (its IP literal may allow its own range in the egress rules) only on the discovery host or under a discovery URL local by what it says, never by what a name resolves to", () => {
+  assert.equal(jwksUriWrittenBy('https://10.0.0.5/jwks', 'https://idp.internal/.well-known/openid-configuration'), 'remote', 'a name that resolves locally for one lookup vouches for nothing');
+  assert.equal(jwksUriWrittenBy('https://[64:ff9b::a00:5]/jwks', REMOTE_DISCOVERY), 'remote');
+  assert.equal(jwksUriWrittenBy('https://10.0.0.5/jwks', 'https://10.0.0.7/.well-known/openid-configuration'), 'operator');
+  assert.equal(jwksUriWrittenBy('https://idp.internal:8443/keys', 'https://idp.internal/.well-known/openid-configuration'), 'operator');
+  assert.equal(jwksUriWrittenBy('http://127.0.0.1:9000/jwks', 'http://localhost:9000/.well-known/openid-configuration'), 'operator');
 });

@@ -88,6 +88,19 @@ export async function checkDiscoveredJwksUri(value: string, discoveryUrl: string
   return { check: refuseLocalAddress };
 }
 
+/**
+ * Who chose a discovered jwks_uri, for the egress rules (outbound.egress.declare): the operator
+ * when it is on the discovery document's own host or the operator's discovery URL is itself local
+ * by what it says (a local IP literal, localhost); else the remote identity provider, whose URL
+ * then reaches public addresses only. Not by what the discovery host resolves to: that answer is
+ * a second lookup, which whoever controls the name's DNS can point at a local address for this
+ * check alone.
+ */
+export function jwksUriWrittenBy(jwksUri: string, discoveryUrl: string): 'operator' | 'remote' {
+  const discovery = new URL(discoveryUrl);
+  return new URL(jwksUri).hostname === discovery.hostname || isLocalHost(discovery) ? 'operator' : 'remote';
+}
+
 async function resolvesToLocal(hostname: string): Promise<boolean> {
   try {
     return (await dnsPromises.lookup(hostname, { all: true })).some((entry) => isLocalAddress(entry.address));
