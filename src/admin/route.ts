@@ -4,6 +4,7 @@
  * authorizes and validates from it, the OpenAPI description (openapi.ts) is generated from it, and
  * the security test walks it, so a new route is served, documented and tested by being listed.
  */
+import type { OpenedCredentials } from '../credentials/open-credentials.js';
 import type { IncomingMessage } from 'node:http';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { AdminPrincipal } from '../core/actor.js';
@@ -31,6 +32,8 @@ export interface AdminServices {
   readonly overrides: RateLimitOverrideRepository | undefined;
   /** The audit trail's reader (GET /v1/audit…), when a store is configured. */
   readonly audit?: AuditLog | undefined;
+  /** Upstream credentials (issue 19), with a store. */
+  readonly credentials?: OpenedCredentials | undefined;
   /** The rate-limit names the running config has: an override must name one of them. */
   readonly rateLimitNames: () => ReadonlySet<string>;
   readonly logger: () => Logger;

@@ -11,6 +11,7 @@ import { AuditConfigSchema } from './audit-schema.js';
 import { POLICIES } from '../policies/index.js';
 import { ADMIN_USERS_PROPERTIES } from './admin-users-schema.js';
 import { DEFAULT_GROUPS, TLS_GROUPS } from '../net/tls-profile.js';
+import { CredentialsSection } from './credentials-schema.js';
 import { EgressSection, UpstreamEgress, UpstreamErrors } from './egress-schema.js';
 import { LoggingSchema } from './logging-schema.js';
 import { VaultSchema } from './vault-schema.js';
@@ -299,6 +300,7 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false, description: 'Redis shared by every node for rate limits (policies with store: redis).' },
       ),
     ),
+    credentials: CredentialsSection,
     overload: Type.Object(
       {
         maxInFlight: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10000, description: 'Requests in flight on this gateway (all its workers under --workers) past which new ones get 503 overloaded at once (0: no limit).' }),
@@ -394,6 +396,7 @@ export type CrlConfig = NonNullable<ListenerTlsConfig['clientCertificates']['crl
 export type UpstreamTlsConfig = NonNullable<UpstreamConfig['tls']>;
 export type RouteConfig = GatewayConfig['routes'][number];
 export type PoliciesConfig = GatewayConfig['policies'];
+export type CredentialsConfig = GatewayConfig['credentials'];
 
 /**
  * The schema as published for editors: options that have a default are optional to write, so they

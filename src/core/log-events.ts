@@ -87,6 +87,21 @@ export const LOG_EVENTS = {
   // Egress control (docs/outbound.md)
   'egress.denied': { level: 'warn', meaning: 'An outbound connection (or, for an upstream with methods/pathPrefixes, a request) was refused by the egress rules: `reason` (host_not_declared, port_not_declared, scheme_not_allowed, address_blocked, method_not_allowed, path_not_allowed), purpose, upstream, host, port and the resolved address and its class.' },
   'egress.would_deny': { level: 'warn', meaning: '`egress.mode: report`: an outbound connection or request the egress rules would refuse went ahead; the same fields as egress.denied. Clear these before turning on enforce.' },
+  // Upstream credentials (credentials/: issue 19)
+  'credentials.token_obtained': { level: 'info', meaning: 'An upstream credential obtained a token from its token endpoint (`credential`, `grant`, `expiresInSeconds`, `tokenVersion`); never the token.' },
+  'credentials.token_adopted': { level: 'debug', meaning: 'A node took the tokens another node (or an earlier refresh) stored for a credential instead of asking the token endpoint itself.' },
+  'credentials.refresh_failed': { level: 'warn', meaning: 'A token request for an upstream credential failed (endpoint down, timeout, an error answer other than invalid_grant/invalid_client): a still-valid token keeps being used; none is past its expiry.' },
+  'credentials.unavailable': { level: 'error', meaning: 'No valid token could be had for an upstream credential: the request was answered 503 `upstream.credential_unavailable` and nothing was sent upstream. Alert on it.' },
+  'credentials.revoked': { level: 'warn', meaning: 'An upstream credential was revoked (`reason`: `invalid_grant` or `invalid_client` from the token endpoint, `consumer_disabled`, or an operator\'s reason such as `leaked`): it is never used or refreshed again.' },
+  'credentials.quarantined': { level: 'warn', meaning: 'An upstream credential was quarantined after `credentials.quarantineAfter` consecutive 401/403 answers from the upstream: requests get 503 until an operator releases or replaces it.' },
+  'credentials.released': { level: 'info', meaning: 'A quarantined upstream credential was released by an operator and is injected again.' },
+  'credentials.refresh_fenced': { level: 'warn', meaning: 'A refresh lost the fencing check (another node stored newer tokens while this one refreshed, its lock having lapsed): the newer tokens were kept, not overwritten.' },
+  'credentials.lock_unavailable': { level: 'warn', meaning: 'The cross-node refresh lock (Redis) could not be taken or checked: this node refreshed under its own single flight only; the fencing check still keeps the newest tokens.' },
+  'credentials.forced_refresh': { level: 'info', meaning: 'The upstream answered 401 to a request with a token that had not expired: one forced refresh, and the idempotent request retried once with the new token.' },
+  'credentials.upstream_rejected': { level: 'warn', meaning: 'The upstream answered 401 or 403 to a request carrying an upstream credential (`consecutive` so far); at `credentials.quarantineAfter` the credential is quarantined.' },
+  'credentials.expiring': { level: 'warn', meaning: 'An upstream credential expires (by `expiresAt` or `maxAgeDays`) within a notice threshold (`noticeDays`: 30, 7, 1 by default): replace or renew it. Logged once per threshold per process.' },
+  'credentials.expired': { level: 'warn', meaning: 'An upstream credential reached its `expiresAt`, its `maxAgeDays`, or was unused for `disableIfUnusedDays`: marked expired, never injected again.' },
+  'credentials.sweep_failed': { level: 'error', meaning: 'The lifecycle sweep of upstream credentials (expiry, notices, unused) could not run (the store failed); it is tried again at the next interval.' },
   // Dependencies and the store
   'dependency.unavailable': { level: 'error', meaning: 'A dependency (store, Redis, an issuer, a CRL source, the log) fails; repeated at most every 30 s while it lasts.' },
   'dependency.available_again': { level: 'info', meaning: 'A dependency answers again, with how long the outage lasted.' },

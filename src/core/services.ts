@@ -157,6 +157,8 @@ export interface GatewayServices {
   readonly securityEvents?: SecurityEventReporter;
   /** With a store: where the private CA's newest CRL is read (served at `pki.crlPath`). */
   readonly caCrls?: { latestCrl(caId: string): Promise<{ crlNumber: number; pem: string } | undefined> };
+  /** With a store: the credentials the gateway injects into upstream requests (upstream-auth). */
+  readonly upstreamCredentials?: import('./upstream-credentials.js').UpstreamCredentialSource;
 }
 
 /** The name of a service, as a policy declares it in `requires`. */

@@ -55,6 +55,15 @@ export class Outbound {
     return agent;
   }
 
+  /**
+   * A new agent for the gateway's own fetches of `purpose` with TLS options of their own (a CA
+   * bundle, a client certificate for mutual TLS: a token endpoint under RFC 8705). The caller
+   * closes it.
+   */
+  agentWithTls(purpose: FetchPurpose, tls: OutboundTls, timeouts: { connectTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number } = {}): Agent {
+    return createOutboundDispatcher({ ...timeouts, purpose, tls, hook: this.#hook, lookup: this.#lookup });
+  }
+
   /** A new pool for one upstream target (`origin`: scheme://host[:port]). The caller closes it. */
   pool(origin: string, options: UpstreamPoolOptions): Pool {
     return createOutboundDispatcher({ ...options, purpose: 'upstream', origin, hook: this.#hook, lookup: this.#lookup, track: this.egress.track });

@@ -18,6 +18,7 @@ import { requestSizeLimit } from './request-size-limit/index.js';
 import { securityHeaders } from './security-headers/index.js';
 import { validate } from './validate/index.js';
 import { sanitize } from './sanitize/index.js';
+import { upstreamAuth } from './upstream-auth/index.js';
 
 export type { PolicyName };
 
@@ -46,6 +47,7 @@ export const POLICY_DEFINITIONS: PolicyRegistry = {
   validate,
   sanitize,
   fields,
+  'upstream-auth': upstreamAuth,
   'security-headers': securityHeaders,
 };
 

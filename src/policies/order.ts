@@ -23,6 +23,8 @@ export const POLICY_ORDER = {
   // from what was checked. Responses: after response validation (600), which checks the upstream's
   // own body, and before the header writers.
   fields: 700,
+  // After fields (700): the credential goes onto the request as it will be sent.
+  'upstream-auth': 750,
   'security-headers': 900,
 } as const satisfies Record<string, number>;
 

@@ -130,6 +130,7 @@ export class Gateway {
       overrides: services.overrides,
       audit: services.audit?.log,
       vault: services.vault?.service,
+      credentials: services.credentials,
       rateLimitNames: () => rateLimitNames(this.#runtime.config),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       // Always on, whatever bruteForce.enabled says: the admin token opens everything.
@@ -194,7 +195,7 @@ export class Gateway {
     const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders, maskDetected: options.config.logging.maskDetected }, destination);
     const outbound = new Outbound({ hook: options.connectHook, lookup: options.lookup });
     const egress = applyEgress(outbound, options.config, logger);
-    const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true, sharedCounters: options.sharedCounters }).catch(async (error: unknown) => {
+    const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true, sharedCounters: options.sharedCounters, env: options.env }).catch(async (error: unknown) => {
       await outbound.close();
       throw error;
     });

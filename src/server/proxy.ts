@@ -11,6 +11,7 @@ import { errors as undiciErrors, type Dispatcher } from 'undici';
 import { OutboundRefusedError } from '../outbound/index.js';
 import type { HeaderMap, RequestContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
+import { UPSTREAM_AUTH_HOOK } from '../core/upstream-credentials.js';
 import type { ResponseBody } from '../core/response-body.js';
 import { narrowAcceptEncoding } from '../http/content-coding.js';
 import { requestHasBody, takeArrivedBody } from '../http/request-body.js';
@@ -43,7 +44,7 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   const guard = hasBody && !buffered ? new BodyGuard(ctx.req, ctx.maxBodyBytes, bodyIdleTimeoutMs, (count) => (ctx.bytesIn += count)) : undefined;
   // One object per request receives the upstream's answer (undici's dispatch API) and stands for
   // the client: if it leaves, the upstream request is aborted.
-  const exchange = new UpstreamExchange(ctx, res);
+  let exchange = new UpstreamExchange(ctx, res);
   const path = route.upstreamPath(ctx.path, ctx.params) + ctx.search;
   if (hasBody && !buffered && ctx.req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
 
@@ -78,6 +79,14 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
     }
     ctx.upstream.latencyMs = performance.now() - sentAt;
     upstream.reportSuccess(target);
+    // upstream-auth hears the status; on a first 401 it may have a fresh token for one more try
+    // (only when the request can be sent again as it was: idempotent, its body, if any, in hand).
+    const authHook = ctx.state.get(UPSTREAM_AUTH_HOOK);
+    if (authHook && (await authHook.onUpstreamStatus(head.statusCode, AUTH_RETRY_METHODS.has(ctx.method) && (!hasBody || buffered !== undefined)))) {
+      exchange.discard();
+      exchange = new UpstreamExchange(ctx, res);
+      continue;
+    }
     // errors.mode normalize: the upstream's error answer is replaced by an upstream.* problem.
     if (head.statusCode >= 400 && upstream.config.errors?.mode === 'normalize') {
       throw await normalizeUpstreamError(ctx, upstream, head, endToEndHeaders(head.headers), exchange, target.origin, runtime.logger, runtime.metrics);
@@ -85,6 +94,9 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
     return streamResponse(ctx, head, exchange, res, target, route.pipeline.readsResponseBody, hooks);
   }
 }
+
+/** Idempotent methods (RFC 9110 §9.2.2): sending one again after a 401 cannot repeat an effect. */
+const AUTH_RETRY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /**
  * A buffered body goes with its exact length, not the client's framing. When a respond-phase

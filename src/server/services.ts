@@ -20,6 +20,7 @@ import type { Outbound } from '../outbound/index.js';
 import { openOAuth, type OpenedOAuth } from '../oauth/open-oauth.js';
 import { openAudit, type OpenedAudit } from '../audit/open-audit.js';
 import { CheckpointKeyError } from '../audit/checkpoint-key.js';
+import { openCredentials, type OpenedCredentials } from '../credentials/open-credentials.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
 import { secretLengthIssues } from '../config/start-rules.js';
 import { migrateToLatest, openStore } from '../store/open-store.js';
@@ -63,6 +64,8 @@ export interface OpenedServices {
   readonly followed?: FollowedStore | undefined;
   /** The built-in authorization server, when `oauth` is configured. */
   readonly oauth?: OpenedOAuth | undefined;
+  /** The upstream credentials the gateway injects (upstream-auth), with a store. */
+  readonly credentials?: OpenedCredentials | undefined;
   readonly overrides: RateLimitOverrideRepository | undefined;
   /** The audit trail's reader and (where schedules run) its checkpointer, when a store is configured. */
   readonly audit?: OpenedAudit | undefined;
@@ -81,7 +84,7 @@ export interface OpenedServices {
  * once per gateway: signing-key rotation (server/cluster-worker.ts). `sharedCounters` (under
  * `--workers`): the channel to the primary, which keeps every in-memory limit for all workers.
  */
-export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound, options: { schedules: boolean; sharedCounters?: SharedCountersOptions | undefined } = { schedules: true }): Promise<OpenedServices> {
+export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound, options: { schedules: boolean; sharedCounters?: SharedCountersOptions | undefined; env?: NodeJS.ProcessEnv | undefined } = { schedules: true }): Promise<OpenedServices> {
   const metrics = new GatewayMetrics();
   const health = new DependencyHealth({ clock, logger: () => logger, metrics });
   const counters = options.sharedCounters ? await openSharedCounters(options.sharedCounters, config.bruteForce, health, metrics) : undefined;
@@ -156,6 +159,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   let closeFollower = async () => {};
   let closeAudit = async () => {};
   let streaming: AuditStreaming | undefined;
+  let credentials: OpenedCredentials | undefined;
   try {
     if (config.store.migrateOnStart) {
       const result = await migrateToLatest(store);
@@ -210,11 +214,27 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       throw error instanceof CheckpointKeyError ? new StartupError(error.message) : error;
     });
     closeAudit = () => audit.stop();
+    credentials = await openCredentials(config.credentials, {
+      store,
+      follower: followed.follower,
+      outbound,
+      clock,
+      logger,
+      redis: config.redis,
+      schedules: options.schedules,
+      env: options.env,
+      consumers: directory,
+      count: {
+        unavailable: (credential, reason) => metrics.credentialUnavailable.inc({ credential, reason }),
+        tokenRequest: (credential, outcome) => metrics.credentialTokenRequests.inc({ credential, outcome }),
+      },
+    });
     const provision = await provideAtStart(
-      new ServiceProvision({ authFailures: reportedFailures, securityEvents: streaming.securityEvents, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex }, caCrls: new PkiRepository(store.db) }, openers),
+      new ServiceProvision({ authFailures: reportedFailures, securityEvents: streaming.securityEvents, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex }, caCrls: new PkiRepository(store.db), upstreamCredentials: credentials.service }, openers),
       config,
       async () => {
         await audit.stop();
+        await credentials?.close();
         await oauth?.stop();
         await keyIndex?.stop();
         await streaming?.close();
@@ -232,6 +252,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       keyIndex,
       followed,
       oauth,
+      credentials,
       overrides,
       audit,
       counters,
@@ -240,6 +261,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         provision.close();
         await audit.stop();
         await streaming?.close();
+        await credentials?.close();
         await oauth?.stop();
         await rateLimits.close();
         await followed.stop();
@@ -250,6 +272,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
   } catch (error) {
     await closeAudit().catch(() => {});
     await streaming?.close().catch(() => {});
+    await credentials?.close().catch(() => {});
     await closeFollower().catch(() => {});
     await store.close().catch(() => {});
     await rateLimits.close().catch(() => {});

@@ -62,6 +62,15 @@ export const STORE_ACTIONS = [
   'config.applied',
   'api_key.used_after_revocation',
   'security.client_blocked',
+  // Upstream credentials (src/credentials/, docs/outbound.md).
+  'upstream_credential.create',
+  'upstream_credential.update',
+  'upstream_credential.store_tokens',
+  'upstream_credential.revoke',
+  'upstream_credential.quarantine',
+  'upstream_credential.release',
+  'upstream_credential.expire',
+  'upstream_credential.record_last_used',
 ] as const;
 
 export type StoreAction = (typeof STORE_ACTIONS)[number];

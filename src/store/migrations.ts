@@ -4,6 +4,7 @@
  * next number and goes last: Kysely refuses to start on a store whose executed migrations are not
  * a prefix of this list (a test checks the order).
  */
+import { upstreamCredentialsMigration } from './credential-migration.js';
 import { sql, type Kysely, type Migration } from 'kysely';
 import { auditTrailMigration } from './audit-migration.js';
 import { adminAuthMigration } from './admin-auth-migration.js';
@@ -232,5 +233,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('audit_sink_cursors').execute();
       },
     },
+    '0014_upstream_credentials': upstreamCredentialsMigration(big),
   };
 }

@@ -35,6 +35,9 @@ const setStatus = (verb: 'disable' | 'enable') =>
     async handler({ params, principal, services }) {
       const status = verb === 'disable' ? 'disabled' : 'active';
       const consumer = await services.store!.write(principal, `consumer.${verb}`, (tx) => services.consumers!.setStatus(tx, params.id!, status));
+      // The upstream credentials that serve a disabled consumer are revoked (issue 19 §5); every
+      // node already refuses them from the consumer directory, and the sweep catches a missed one.
+      if (verb === 'disable') await services.credentials?.service.revokeForConsumer(consumer.id, principal);
       return consumerView(consumer);
     },
   });

@@ -6,6 +6,7 @@ import type { AdminRoute } from '../route.js';
 import { auditRoutes } from './audit.js';
 import { clientRoutes } from './clients.js';
 import { consumerRoutes } from './consumers.js';
+import { credentialRoutes } from './credentials.js';
 import { keyRoutes } from './keys.js';
 import { loginRoutes } from './login.js';
 import { mfaRoutes } from './mfa.js';
@@ -19,4 +20,4 @@ import { userRoutes } from './users.js';
 import { whoamiRoutes } from './whoami.js';
 import { secretRoutes } from './secrets.js';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...sessionRoutes, ...mfaRoutes, ...auditRoutes, ...secretRoutes, openApiRoute]);
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...sessionRoutes, ...mfaRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, openApiRoute]);

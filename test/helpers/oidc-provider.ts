@@ -1,0 +1,124 @@
+/**
+ * A real OAuth 2.0 / OpenID Connect provider as the third party (oidc-provider 8, the 9.x line
+ * wants Node 22), started on port 0: clients for client credentials with client_secret_basic,
+ * client_secret_post and private_key_jwt, and one for refresh tokens with rotation. It counts the
+ * token requests that reach it and the grant errors it answered, and can tell whether an access
+ * token it issued is still valid (the test upstream asks it, as a resource server would).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
+import Provider, { type ClientAuthMethod } from 'oidc-provider';
+
+export const CLIENT_SECRET = 'provider-client-secret-0123456789abcdef';
+export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
+
+export interface TokenRequest {
+  readonly grantType: string;
+  readonly clientId: string;
+  readonly refreshToken?: string | undefined;
+}
+
+export interface TestProvider {
+  readonly issuer: string;
+  readonly tokenUrl: string;
+  readonly provider: Provider;
+  /** PKCS#8 PEM of cc-jwt's private key (its public JWK is registered with the provider). */
+  readonly privateKeyPem: string;
+  /** Every token request that reached the provider, in order. */
+  readonly tokenRequests: TokenRequest[];
+  /** The grant errors the provider answered (error and description). */
+  readonly grantErrors: string[];
+  /** Whether `token` is an access token this provider issued and has not revoked or let expire. */
+  accessTokenValid(token: string): Promise<boolean>;
+  /** Revokes an access token (the upstream then refuses it). */
+  revokeAccessToken(token: string): Promise<void>;
+  /** A refresh token for rt-client, as an operator would have got it once (authorization code). */
+  mintRefreshToken(): Promise<string>;
+  /** Stops answering (connections refused): the provider is down. */
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startProvider(): Promise<TestProvider> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const publicJwk = { ...(await exportJWK(publicKey)), alg: 'RS256', use: 'sig', kid: 'cc-jwt-key' };
+  const privateKeyPem = await exportPKCS8(privateKey);
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clientCredentials = (clientId: string, method: ClientAuthMethod, extra: Record<string, unknown> = {}) => ({
+    client_id: clientId,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: method,
+    ...extra,
+  });
+  const provider = new Provider(issuer, {
+    clients: [
+      clientCredentials('cc-basic', 'client_secret_basic', { client_secret: CLIENT_SECRET }),
+      clientCredentials('cc-post', 'client_secret_post', { client_secret: CLIENT_SECRET }),
+      clientCredentials('cc-jwt', 'private_key_jwt', { jwks: { keys: [publicJwk] }, token_endpoint_auth_signing_alg: 'RS256' }),
+      {
+        client_id: 'rt-client',
+        client_secret: CLIENT_SECRET,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [REDIRECT_URI],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
+    ttl: { ClientCredentials: 3600, AccessToken: 3600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 3600 },
+    rotateRefreshToken: true,
+    scopes: ['openid', 'offline_access', 'payroll.read'],
+    cookies: { keys: ['oidc-provider-test-cookie-key-0123456789'] },
+    findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
+  });
+  const tokenRequests: TokenRequest[] = [];
+  const grantErrors: string[] = [];
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/token' && ctx.method === 'POST') {
+      const params = (ctx as unknown as { oidc?: { params?: Record<string, string | undefined>; client?: { clientId: string } } }).oidc;
+      tokenRequests.push({ grantType: params?.params?.grant_type ?? '', clientId: params?.client?.clientId ?? '', refreshToken: params?.params?.refresh_token });
+    }
+  });
+  provider.on('grant.error', (_ctx, error: { error?: string; error_description?: string }) => grantErrors.push(`${error.error}: ${error.error_description}`));
+  // Quiet: expected refusals (invalid_client, a consumed refresh token) are part of the tests.
+  provider.on('server_error', () => {});
+  server.on('request', provider.callback());
+  const stop = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  const find = async (token: string) => (await provider.ClientCredentials.find(token)) ?? (await provider.AccessToken.find(token));
+  return {
+    issuer,
+    tokenUrl: `${issuer}/token`,
+    provider,
+    privateKeyPem,
+    tokenRequests,
+    grantErrors,
+    async accessTokenValid(token) {
+      const found = await find(token);
+      return found !== undefined && !found.isExpired;
+    },
+    async revokeAccessToken(token) {
+      await (await find(token))?.destroy();
+    },
+    async mintRefreshToken() {
+      const client = await provider.Client.find('rt-client');
+      const grant = new provider.Grant({ clientId: 'rt-client', accountId: 'operator' });
+      grant.addOIDCScope('openid offline_access');
+      const grantId = await grant.save();
+      const refreshToken = new provider.RefreshToken({ client: client!, accountId: 'operator', grantId, scope: 'openid offline_access', gty: 'authorization_code' } as never);
+      return refreshToken.save();
+    },
+    stop,
+    async close() {
+      if (server.listening) await stop();
+    },
+  };
+}
