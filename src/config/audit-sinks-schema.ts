@@ -1,5 +1,5 @@
 /**
- * The config keys of audit streaming, retention and the audited security events, inside the `audit`
+ * The config keys of audit streaming and the audited security events, inside the `audit`
  * section (docs/configuration.md#audit, docs/audit.md). Kept in their own file: schema.ts is at its
  * size limit, and audit-core's checkpoint keys live beside these in the same section.
  *
@@ -56,7 +56,6 @@ export const AuditSinkSchema = Type.Object(
 /** The keys of the `audit` section that this file owns (audit-core's keys sit beside them). */
 export const auditSinksProperties = {
   sinks: Type.Array(AuditSinkSchema, { default: [], maxItems: 16, description: 'Where each committed audit record is streamed, in seq order, at least once (docs/audit.md#streaming-to-sinks).' }),
-  retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500, description: 'How long records stay in the store: `audit archive` without --before archives those older than this (exported, then removed, anchored by a checkpoint).' })),
   deniedAttempts: Type.Object(
     {
       intervalSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Denied admin requests (401/403) are counted per source IP and reason and written as one admin.auth_denied record per pair per interval.' }),
