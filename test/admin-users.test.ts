@@ -181,6 +181,31 @@ for (const backend of STORE_BACKENDS) {
       assert.ok(await api.admin.users.verifyPassword('rita', newPassword));
     });
 
+    test('user, role and token changes, and break-glass are in the audit trail with their actor, and no secret is', async () => {
+      const owner = (await api.admin.users.users.findByName('olivia'))!;
+      const made = await json(await api.call('POST', '/v1/admin-tokens', { token: sessionOf(owner), body: { name: 'audit-probe', permissions: ['users:read'] } }));
+      assert.equal(made.status, 201);
+      // The token cannot set roles: a denied attempt.
+      assert.equal((await api.call('POST', `/v1/users/${owner.id}/roles`, { token: made.body.secret, body: { roles: ['viewer'] } })).status, 403);
+      const rows = await api.store.db.selectFrom('audit_records').select(['action', 'actor_type', 'actor_id', 'target_kind', 'target_id', 'outcome', 'record']).orderBy('seq').execute();
+      const records = rows.map((row) => ({ ...row, record: JSON.parse(row.record) as Record<string, any> }));
+      const find = (action: string, check: (r: (typeof records)[number]) => boolean = () => true) => records.find((r) => r.action === action && check(r));
+      assert.ok(find('admin_user.invite', (r) => r.actor_type === 'bootstrap-token' && r.target_kind === 'admin_user'));
+      assert.ok(find('admin_user.accept_invitation', (r) => r.actor_type === 'admin-user' && r.target_id === owner.id));
+      const demotion = find('admin_user.set_roles', (r) => r.actor_id === owner.id);
+      assert.ok(demotion, 'a role change by the owner');
+      assert.deepEqual(demotion!.record.changes.before.roles, ['owner']);
+      assert.deepEqual(demotion!.record.changes.after.roles, ['viewer']);
+      assert.ok(find('admin_role.create', (r) => r.actor_type === 'admin-user'));
+      const token = find('admin_token.create', (r) => r.target_id === made.body.adminToken.id);
+      assert.equal(token?.record.actor.credentialId, 'test-session');
+      assert.ok(find('admin.break_glass', (r) => r.actor_type === 'cli'));
+      const everything = rows.map((row) => row.record).join('\n');
+      assert.ok(!everything.includes('$argon2id$'), 'no password hash');
+      assert.ok(!everything.includes(made.body.secret), 'no admin token');
+      assert.ok(!/ptc_(inv|rst)_/.test(everything), 'no one-time code');
+    });
+
     test('every change is a unit of work of its actor (change rows name the user or token)', async () => {
       const rows = await api.store.db.selectFrom('changes').select(['entity', 'actor_kind', 'actor_id', 'action']).where('entity', 'in', ['admin_user', 'admin_role', 'admin_token', 'admin_state']).execute();
       assert.ok(rows.some((row) => row.action === 'admin_user.invite' && row.actor_kind === 'bootstrap-token'));

@@ -66,7 +66,7 @@ export class AdminTokenRepository {
       revoked_at: null,
     };
     await tx.db.insertInto('admin_tokens').values(row).execute();
-    await recordChange(tx, 'admin_token', row.id);
+    await recordChange(tx, 'admin_token', row.id, { changes: { before: null, after: toToken(row) } });
     return toToken(row);
   }
 
@@ -92,15 +92,17 @@ export class AdminTokenRepository {
     const old = await this.get(oldId, tx.db);
     const created = await this.insert(tx, replacement);
     await tx.db.updateTable('admin_tokens').set({ replaced_by: created.id, expires_at: Math.min(old.expiresAt, graceUntil) }).where('id', '=', oldId).execute();
-    await recordChange(tx, 'admin_token', oldId);
-    return { old: await this.get(oldId, tx.db), replacement: created };
+    const updated = await this.get(oldId, tx.db);
+    await recordChange(tx, 'admin_token', oldId, { changes: { before: old, after: updated } });
+    return { old: updated, replacement: created };
   }
 
   async revoke(tx: WriteTx, id: string): Promise<AdminTokenRecord> {
+    const before = await this.get(id, tx.db);
     const result = await tx.db.updateTable('admin_tokens').set({ status: 'revoked', revoked_at: tx.now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
-    if (result.numUpdatedRows === 0n) await this.get(id, tx.db);
-    else await recordChange(tx, 'admin_token', id);
-    return this.get(id, tx.db);
+    const after = await this.get(id, tx.db);
+    if (result.numUpdatedRows > 0n) await recordChange(tx, 'admin_token', id, { changes: { before, after } });
+    return after;
   }
 
   /** Batched last-used times and addresses (one unit of work per flush, not a write per request). */
@@ -138,7 +140,8 @@ export class OneTimeCodeRepository {
       .insertInto('admin_one_time_codes')
       .values({ id: code.id, user_id: code.userId, purpose: code.purpose, hash: code.hash, expires_at: code.expiresAt, created_by: describeActor(tx.actor), created_at: tx.now, used_at: null })
       .execute();
-    await recordChange(tx, 'admin_user', code.userId);
+    // The code itself is never in the record: which kind was issued, and until when.
+    await recordChange(tx, 'admin_user', code.userId, { detail: { issued: code.purpose, codeId: code.id, expiresAt: code.expiresAt } });
   }
 
   async find(id: string, db: Db = this.db): Promise<OneTimeCodeRecord | undefined> {

@@ -67,7 +67,7 @@ export class AdminUserRepository {
     if (clash) throw new ConflictError(clash.name === name ? `an admin user named "${name}" exists already` : `an admin user with the email ${email} exists already`);
     const row: AdminUsersTable = { id: newAdminUserId(), name, email, status: 'invited', roles: JSON.stringify(input.roles), password_hash: null, password_changed_at: null, created_by: describeActor(tx.actor), created_at: tx.now, updated_at: tx.now };
     await tx.db.insertInto('admin_users').values(row).execute();
-    await recordChange(tx, 'admin_user', row.id);
+    await recordChange(tx, 'admin_user', row.id, { changes: { before: null, after: toUser(row) } });
     return toUser(row);
   }
 
@@ -136,16 +136,17 @@ export class AdminUserRepository {
     await tx.db.deleteFrom('admin_tokens').where('user_id', '=', id).execute();
     await tx.db.deleteFrom('admin_one_time_codes').where('user_id', '=', id).execute();
     await tx.db.deleteFrom('admin_users').where('id', '=', id).execute();
-    for (const token of tokens) await recordChange(tx, 'admin_token', token.id);
-    await recordChange(tx, 'admin_user', id);
+    for (const token of tokens) await recordChange(tx, 'admin_token', token.id, { changes: { before: { id: token.id }, after: null } });
+    await recordChange(tx, 'admin_user', id, { changes: { before: user, after: null } });
     return user;
   }
 
   async #update(tx: WriteTx, id: string, set: Partial<AdminUsersTable>): Promise<AdminUser> {
-    const result = await tx.db.updateTable('admin_users').set({ ...set, updated_at: tx.now }).where('id', '=', id).executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new NotFoundError('admin user', id);
-    await recordChange(tx, 'admin_user', id);
-    return this.get(id, tx.db);
+    const before = await this.get(id, tx.db);
+    await tx.db.updateTable('admin_users').set({ ...set, updated_at: tx.now }).where('id', '=', id).execute();
+    const after = await this.get(id, tx.db);
+    await recordChange(tx, 'admin_user', id, { changes: { before, after } });
+    return after;
   }
 }
 
@@ -165,25 +166,28 @@ export class AdminRoleRepository {
     if (await this.find(input.name, tx.db)) throw new ConflictError(`a role named "${input.name}" exists already`);
     const row: AdminRolesTable = { name: input.name, description: input.description, permissions: JSON.stringify(input.permissions), created_by: describeActor(tx.actor), created_at: tx.now, updated_at: tx.now };
     await tx.db.insertInto('admin_roles').values(row).execute();
-    await recordChange(tx, 'admin_role', row.name);
+    await recordChange(tx, 'admin_role', row.name, { changes: { before: null, after: toRole(row) } });
     return toRole(row);
   }
 
   async update(tx: WriteTx, name: string, input: { description?: string | undefined; permissions: readonly string[] }): Promise<AdminRole> {
+    const before = await this.find(name, tx.db);
     const result = await tx.db
       .updateTable('admin_roles')
       .set({ permissions: JSON.stringify(input.permissions), ...(input.description === undefined ? {} : { description: input.description }), updated_at: tx.now })
       .where('name', '=', name)
       .executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new NotFoundError('role', name);
-    await recordChange(tx, 'admin_role', name);
-    return (await this.find(name, tx.db))!;
+    const after = (await this.find(name, tx.db))!;
+    await recordChange(tx, 'admin_role', name, { changes: { before, after } });
+    return after;
   }
 
   async delete(tx: WriteTx, name: string): Promise<void> {
+    const before = await this.find(name, tx.db);
     const result = await tx.db.deleteFrom('admin_roles').where('name', '=', name).executeTakeFirst();
     if (result.numDeletedRows === 0n) throw new NotFoundError('role', name);
-    await recordChange(tx, 'admin_role', name);
+    await recordChange(tx, 'admin_role', name, { changes: { before, after: null } });
   }
 }
 
@@ -196,10 +200,11 @@ export class AdminStateRepository {
     return row === undefined ? undefined : (JSON.parse(row.value) as T);
   }
 
-  async write(tx: WriteTx, key: string, value: unknown): Promise<void> {
+  async write(tx: WriteTx, key: string, value: object): Promise<void> {
+    const before = (await this.read<object>(key, tx.db)) ?? null;
     const text = JSON.stringify(value);
     const updated = await tx.db.updateTable('admin_state').set({ value: text, updated_at: tx.now }).where('key', '=', key).executeTakeFirst();
     if (updated.numUpdatedRows === 0n) await tx.db.insertInto('admin_state').values({ key, value: text, updated_at: tx.now }).execute();
-    await recordChange(tx, 'admin_state', key);
+    await recordChange(tx, 'admin_state', key, { changes: { before, after: value } });
   }
 }
