@@ -79,7 +79,7 @@ test('tells unknown, mismatched, revoked, expired and disabled apart', async () 
   const other = await setup();
   const foreign = await other.service.create(TEST_ACTOR, { consumerId: (await other.consumers.create({ name: 'o' })).id, name: 'x', scopes: [] });
   assert.deepEqual(index.verify(foreign.key, now), { ok: false, reason: 'unknown' });
-  assert.deepEqual(index.verify(revoked.key, now), { ok: false, reason: 'revoked' });
+  assert.deepEqual(index.verify(revoked.key, now), { ok: false, reason: 'revoked', keyId: revoked.view.id });
   assert.deepEqual(index.verify(live.key, now + 90 * 86400000), { ok: false, reason: 'expired' });
   await consumers.setStatus(consumer.id, 'disabled');
   await follow.refresh();
@@ -106,7 +106,7 @@ test('catches up on a batch larger than the database takes in one query, and sti
   });
   await service.revoke(TEST_ACTOR, victim.view.id);
   await follow.refresh();
-  assert.deepEqual(index.verify(victim.key, clock.now()), { ok: false, reason: 'revoked' });
+  assert.deepEqual(index.verify(victim.key, clock.now()), { ok: false, reason: 'revoked', keyId: victim.view.id });
   assert.equal(index.size, 40001);
   await follow.stop();
 });
@@ -125,7 +125,7 @@ test('a revoked key presented with a wrong secret is just invalid', async () => 
   const { encodeBase62 } = await import('../store/ids.js');
   const withChecksum = `${body}_${encodeBase62(createHash('sha256').update(body).digest().subarray(0, 8), 6)}`;
   assert.deepEqual(index.verify(withChecksum, clock.now()), { ok: false, reason: 'mismatch' });
-  assert.deepEqual(index.verify(created.key, clock.now()), { ok: false, reason: 'revoked' });
+  assert.deepEqual(index.verify(created.key, clock.now()), { ok: false, reason: 'revoked', keyId: created.view.id });
   await follow.stop();
 });
 
@@ -164,7 +164,7 @@ test('remembers verified keys by digest only, bounded, and still refuses a revok
   // Revoked while remembered: refused from the moment the index has it.
   await service.revoke(TEST_ACTOR, second.view.id);
   await follow.refresh();
-  assert.deepEqual(index.verify(second.key, now), { ok: false, reason: 'revoked' });
+  assert.deepEqual(index.verify(second.key, now), { ok: false, reason: 'revoked', keyId: second.view.id });
   // Expired while remembered: the injected clock decides, not the cache.
   assert.equal(index.verify(third.key, now).ok, true);
   assert.deepEqual(index.verify(third.key, now + 90 * 86400000), { ok: false, reason: 'expired' });
