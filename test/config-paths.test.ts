@@ -27,7 +27,7 @@ function filePathOptions(node: Record<string, unknown>, at: string, out: string[
 
 /** String options whose name says they are a file or folder. */
 function fileLikeOptions(node: Record<string, unknown>, at: string, name: string, out: string[]): string[] {
-  if (node.type === 'string' && /(File|Files|Path|Dir|^path)$/.test(name) && !/^(crlPath|pathPrefix)$/.test(name) && !/^(routes\[\]|contractRoutes\[\])\.path$/.test(at)) out.push(at);
+  if (node.type === 'string' && /(File|Files|Path|Dir|^path)$/.test(name) && !/^(crlPath|pathPrefix)$/.test(name) && !/^(routes\[\]|contractRoutes\[\])\.path$/.test(at) && !/\.fields\.(response|request)\.redact\[\]\.path$/.test(at)) out.push(at); // a route's path and a field's JSON Pointer are not files
   const properties = node.properties as Record<string, Record<string, unknown>> | undefined;
   for (const [key, child] of Object.entries(properties ?? {})) fileLikeOptions(child, at === '' ? key : `${at}.${key}`, key, out);
   for (const child of Object.values((node.patternProperties ?? {}) as Record<string, Record<string, unknown>>)) fileLikeOptions(child, `${at}.*`, name, out);
@@ -52,6 +52,12 @@ const TESTED = [
   'contractRoutes[].policies.validate.contract',
   'contractCache.dir',
   'audit.signingKeyFile',
+  'audit.sinks[].path',
+  'audit.sinks[].caFile',
+  'audit.sinks[].certFile',
+  'audit.sinks[].keyFile',
+  'vault.kek.file',
+  'vault.previousKeks[].file',
 ];
 
 describe('path options', () => {
@@ -93,7 +99,14 @@ describe('path options', () => {
         geo: { databasePath: 'country.mmdb' },
         pki: { caDir: 'ca' },
         contractCache: { dir: 'cache' },
-        audit: { signingKeyFile: 'keys/audit.pem' },
+        audit: {
+          signingKeyFile: 'keys/audit.pem',
+          sinks: [
+            { name: 'lines', type: 'file', path: 'audit/records.jsonl' },
+            { name: 'siem', type: 'syslog', host: 'siem.example.com', caFile: tls(pki.rootCa), certFile: tls(pki.client.cert), keyFile: tls(pki.client.key) },
+          ],
+        },
+        vault: { kek: { source: 'file', file: 'keys/kek' }, previousKeks: [{ source: 'file', file: 'keys/old-kek' }] },
         upstreams: { u: { targets: ['https://10.0.0.5'], tls: { caFiles: [tls(pki.rootCa)], certFile: tls(pki.client.cert), keyFile: tls(pki.client.key) } } },
         policies: { validate: { enabled: false, ...validate } },
         routes: [{ name: 'r', methods: ['GET'], path: '/r', upstream: 'u', policies: { validate: { ...validate, operationId: 'listPayments' } } }],
@@ -114,6 +127,11 @@ describe('path options', () => {
     assert.equal(config.pki!.caDir, at('ca'));
     assert.equal(config.contractCache.dir, at('cache'));
     assert.equal(config.audit.signingKeyFile, at('keys/audit.pem'));
+    const [lines, siem] = config.audit.sinks as unknown as [{ path: string }, { caFile: string; certFile: string; keyFile: string }];
+    assert.equal(lines.path, at('audit/records.jsonl'));
+    assert.deepEqual([siem.caFile, siem.certFile, siem.keyFile], [at(tls(pki.rootCa)), at(tls(pki.client.cert)), at(tls(pki.client.key))]);
+    assert.equal(config.vault!.kek.file, at('keys/kek'));
+    assert.equal(config.vault!.previousKeks[0]!.file, at('keys/old-kek'));
     assert.ok(existsSync(at('cache/index.json')), 'the contract cache was written in the config folder');
     const upstreamTls = config.upstreams.u!.tls!;
     assert.deepEqual(upstreamTls.caFiles, [at(tls(pki.rootCa))]);
