@@ -58,6 +58,7 @@ const TESTED = [
   'audit.sinks[].keyFile',
   'vault.kek.file',
   'vault.previousKeks[].file',
+  'credentials.caFiles[]',
 ];
 
 describe('path options', () => {
@@ -107,6 +108,7 @@ describe('path options', () => {
           ],
         },
         vault: { kek: { source: 'file', file: 'keys/kek' }, previousKeks: [{ source: 'file', file: 'keys/old-kek' }] },
+        credentials: { caFiles: [tls(pki.rootCa)] },
         upstreams: { u: { targets: ['https://10.0.0.5'], tls: { caFiles: [tls(pki.rootCa)], certFile: tls(pki.client.cert), keyFile: tls(pki.client.key) } } },
         policies: { validate: { enabled: false, ...validate } },
         routes: [{ name: 'r', methods: ['GET'], path: '/r', upstream: 'u', policies: { validate: { ...validate, operationId: 'listPayments' } } }],
@@ -132,6 +134,7 @@ describe('path options', () => {
     assert.deepEqual([siem.caFile, siem.certFile, siem.keyFile], [at(tls(pki.rootCa)), at(tls(pki.client.cert)), at(tls(pki.client.key))]);
     assert.equal(config.vault!.kek.file, at('keys/kek'));
     assert.equal(config.vault!.previousKeks[0]!.file, at('keys/old-kek'));
+    assert.deepEqual(config.credentials.caFiles, [at(tls(pki.rootCa))]);
     assert.ok(existsSync(at('cache/index.json')), 'the contract cache was written in the config folder');
     const upstreamTls = config.upstreams.u!.tls!;
     assert.deepEqual(upstreamTls.caFiles, [at(tls(pki.rootCa))]);
