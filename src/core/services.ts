@@ -99,6 +99,16 @@ export interface GeoLookup {
   lookup(ip: string): import('./context.js').GeoInfo;
 }
 
+/**
+ * Field-usage evidence (issue 20 §4): which allowed response fields reached a partner, per route
+ * and consumer. Counted in memory on the hot path (never a store query per request) and written
+ * in batches by the implementation (store/field-usage.ts).
+ */
+export interface FieldUsageRecorder {
+  /** Counts one response of `route` to `consumer` (`-` when anonymous) in which `paths` were present. */
+  record(route: string, consumer: string, paths: Iterable<string>, now: number): void;
+}
+
 /** Counters policies report to (see observability/metrics.ts for the names). */
 export interface PolicyMetrics {
   locationMismatch(route: string, action: 'flag' | 'deny'): void;
@@ -156,6 +166,8 @@ export interface GatewayServices {
   /** With a store: security events to record in the audit trail (batched off the request path). */
   readonly securityEvents?: SecurityEventReporter;
   /** With a store: where the private CA's newest CRL is read (served at `pki.crlPath`). */
+  /** With a store: field-usage counters (the fields policy reports the allowed paths it saw). */
+  readonly fieldUsage?: FieldUsageRecorder;
   readonly caCrls?: { latestCrl(caId: string): Promise<{ crlNumber: number; pem: string } | undefined> };
   /** With a store: the credentials the gateway injects into upstream requests (upstream-auth). */
   readonly upstreamCredentials?: import('./upstream-credentials.js').UpstreamCredentialSource;

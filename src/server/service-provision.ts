@@ -32,6 +32,7 @@ export const SERVICE_OPENING: { readonly [K in ServiceName]: Opening<K> } = {
   endpoints: { atStart: 'the oauth section' },
   caCrls: { atStart: 'the store section' },
   upstreamCredentials: { atStart: 'the store section' },
+  fieldUsage: { atStart: 'the store section' },
 };
 
 /** An on-demand service once open: the service, the options it was opened with, and how to let it go. */

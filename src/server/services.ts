@@ -5,6 +5,7 @@
  * registry open when a policy first needs them, at start or on reload). Store settings take
  * effect at start; a reload that changes them says a restart is needed.
  */
+import { FieldUsageCounters } from '../store/field-usage.js';
 import type { Clock } from '../core/clock.js';
 import type { AuthFailureTracker, GatewayServices, RateLimitServices } from '../core/services.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -44,6 +45,9 @@ import { StartupError } from './listen.js';
 import { ServiceProvision, type ProvideResult, type ServiceOpeners } from './service-provision.js';
 import { openVault, type OpenedVault } from '../vault/open-vault.js';
 import { bindVaultReferences } from './vault-binding.js';
+
+/** How often field-usage counts are written (docs/fields.md): a minute of evidence is lost at most on a crash. */
+export const FIELD_USAGE_FLUSH_MS = 60_000;
 
 export { StartupError };
 
@@ -229,8 +233,11 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         tokenRequest: (credential, outcome) => metrics.credentialTokenRequests.inc({ credential, outcome }),
       },
     });
+    // Field-usage counts: in memory per request, written every minute and at shutdown (no recordChange).
+    const fieldUsage = new FieldUsageCounters(store, { flushMs: FIELD_USAGE_FLUSH_MS, logger: () => logger });
+    fieldUsage.start();
     const provision = await provideAtStart(
-      new ServiceProvision({ authFailures: reportedFailures, securityEvents: streaming.securityEvents, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex }, caCrls: new PkiRepository(store.db), upstreamCredentials: credentials.service }, openers),
+      new ServiceProvision({ authFailures: reportedFailures, fieldUsage, securityEvents: streaming.securityEvents, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex }, caCrls: new PkiRepository(store.db), upstreamCredentials: credentials.service }, openers),
       config,
       async () => {
         await audit.stop();
@@ -238,6 +245,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         await oauth?.stop();
         await keyIndex?.stop();
         await streaming?.close();
+        await fieldUsage.stop();
       },
     );
     return {
@@ -266,6 +274,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         await rateLimits.close();
         await followed.stop();
         await keyIndex?.stop();
+        await fieldUsage.stop();
         await store.close();
       },
     };

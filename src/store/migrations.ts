@@ -234,5 +234,23 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0014_upstream_credentials': upstreamCredentialsMigration(big),
+    '0015_field_usage': {
+      async up(db: Kysely<unknown>) {
+        // Counters (store/field-usage.ts), upserted by every node's flush: one row per route, consumer and path.
+        await db.schema
+          .createTable('field_usage')
+          .addColumn('route', 'text', (c) => c.notNull())
+          .addColumn('consumer', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('count', big, (c) => c.notNull())
+          .addColumn('first_seen', big, (c) => c.notNull())
+          .addColumn('last_seen', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('field_usage_pk', ['route', 'consumer', 'path'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('field_usage').execute();
+      },
+    },
   };
 }

@@ -226,6 +226,16 @@ export interface AuditSinkCursorsTable {
   updated_at: number;
 }
 
+/** Field-usage counters (field-usage.ts): counters, not entities, so never in the change feed. */
+export interface FieldUsageTable {
+  route: string;
+  consumer: string;
+  path: string;
+  count: number;
+  first_seen: number;
+  last_seen: number;
+}
+
 export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables, CredentialTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
@@ -236,6 +246,7 @@ export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables, 
   rate_limit_overrides: RateLimitOverridesTable;
   pki_certificates: PkiCertificatesTable;
   pki_crls: PkiCrlsTable;
+  field_usage: FieldUsageTable;
   changes: ChangesTable;
   store_revision: StoreRevisionTable;
   audit_records: AuditRecordsTable;

@@ -12,6 +12,8 @@
 import { GatewayError } from '../../core/errors.js';
 import { definePolicy, type ConfigIssue } from '../../core/policy.js';
 import type { RequestContext } from '../../core/context.js';
+import type { Clock } from '../../core/clock.js';
+import type { FieldUsageRecorder } from '../../core/services.js';
 import { requestHasBody } from '../../http/request-body.js';
 import { isPlainJsonBody } from '../../http/json-body.js';
 import { decodeUtf8 } from '../../openapi/safe-json.js';
@@ -42,18 +44,18 @@ export const fields = definePolicy({
     if (hashed && config.hashKey === undefined) issues.push({ path: 'hashKey', message: 'the hash operator needs a key: hashKey: ${env:NAME}' });
     return issues;
   },
-  create(config) {
+  create(config, deps) {
     const responsePlan = config.response && compilePlan(config.response, config.maxDepth, config.hashKey);
     const requestPlan = config.request && compilePlan(config.request, config.maxDepth, config.hashKey);
     return {
       respondReadsBody: responsePlan !== undefined,
-      respond: responsePlan && config.response ? responseFilter(responsePlan, config.response, config.maxBodyBytes) : undefined,
+      respond: responsePlan && config.response ? responseFilter(responsePlan, config.response, config.maxBodyBytes, deps.services.fieldUsage, deps.clock) : undefined,
       transform: requestPlan && config.request ? requestFilter(requestPlan, config.request) : undefined,
     };
   },
 });
 
-function responseFilter(plan: FilterPlan, direction: DirectionConfig, maxBodyBytes: number) {
+function responseFilter(plan: FilterPlan, direction: DirectionConfig, maxBodyBytes: number, usage: FieldUsageRecorder | undefined, clock: Clock) {
   return async function filterResponseFields(ctx: RequestContext): Promise<void> {
     const response = ctx.response;
     if (!response || response.source !== 'upstream' || response.body === undefined) return;
@@ -70,6 +72,8 @@ function responseFilter(plan: FilterPlan, direction: DirectionConfig, maxBodyByt
     }
     if (body.length === 0) return;
     const outcome = filter(body, plan, (reason) => new GatewayError('upstream.response_not_json', { detail: 'The upstream response could not be filtered: it is not valid JSON.', internal: reason }));
+    // Field-usage evidence (allow mode only): counted in memory, flushed in batches by the service.
+    if (usage !== undefined && direction.mode === 'allow') usage.record(ctx.route.name, ctx.principal?.consumerId ?? '-', outcome.present, clock.now());
     if (outcome.changed) {
       response.body.replace(Buffer.from(outcome.text));
       ctx.logFields.responseFieldsFiltered = true;
