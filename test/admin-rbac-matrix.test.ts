@@ -101,6 +101,7 @@ const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any' | 'self
   'POST /v1/mfa/totp/confirm': 'self',
   'POST /v1/mfa/recovery-codes': 'self',
   'POST /v1/users/:id/mfa/reset': roles('owner security'),
+  'GET /v1/fields/usage': ALL,
 };
 
 const label = (route: AdminRoute) => `${route.method} ${route.path}`;

@@ -8,9 +8,12 @@ import { createLogger } from '../src/observability/logger.js';
 import { addFieldUsage, FieldUsageCounters, listFieldUsage, unusedFields } from '../src/store/field-usage.js';
 import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import { baseConfig, httpRequest, startGateway, startUpstream } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli.js';
 import { migratedStore, STORE_BACKENDS } from './helpers/store-backends.js';
 
 const DAY = 86_400_000;
+const ADMIN_TOKEN = 'field-usage-admin-token-0123456789abcdef';
+const PEPPER = 'field-usage-pepper-0123456789abcdefghijklmnop';
 const silentLogger = createLogger({ level: 'silent', redactHeaders: [] }, { write: () => true });
 const ALLOWED = ['/data/*/id', '/data/*/iban', '/data/*/nickname', '/data/*/owner/name'];
 
@@ -22,17 +25,23 @@ test('a gateway request through a real upstream counts the allowed fields presen
     // nickname is null (not present), balance is not allowed (removed, never counted).
     res.end(JSON.stringify({ data: [{ id: 'a1', iban: 'NL91ABNA0417164300', nickname: null, balance: 3, owner: { name: 'Jane' } }, { id: 'a2', iban: 'GB82WEST12345698765432', balance: 4 }] }));
   });
-  const gw = await startGateway(
-    baseConfig([upstream.url], {
-      store: { driver: 'sqlite', path: join(work, 'store.db') },
-      routes: [{ name: 'accounts', methods: ['GET'], path: '/accounts', upstream: 'backend', policies: { fields: { response: { mode: 'allow', paths: ALLOWED } } } }],
-    }),
-    { clock },
-  );
+  const config = baseConfig([upstream.url], {
+    store: { driver: 'sqlite', path: join(work, 'store.db') },
+    admin: { host: '127.0.0.1', port: 0, token: '${env:ADMIN_TOKEN}' },
+    apiKeys: { pepper: '${env:PEPPER}' },
+    routes: [{ name: 'accounts', methods: ['GET'], path: '/accounts', upstream: 'backend', policies: { fields: { response: { mode: 'allow', paths: ALLOWED } } } }],
+  });
+  const gw = await startGateway(config, { clock, env: { ADMIN_TOKEN, PEPPER } });
   try {
     assert.equal((await httpRequest(`${gw.url}/accounts`)).status, 200);
     clock.advance(5_000);
     assert.equal((await httpRequest(`${gw.url}/accounts`)).status, 200);
+    // Nothing written yet (the flush is once a minute): the admin API sees no usage, all four unused.
+    const early = await httpRequest(`${gw.gateway.adminUrl}/v1/fields/usage?route=accounts&unused=90d`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    assert.equal(early.status, 200, early.text);
+    assert.deepEqual(early.json(), { route: 'accounts', allowed: ALLOWED, usage: [], unused: [...ALLOWED].sort() });
+    const unknown = await httpRequest(`${gw.gateway.adminUrl}/v1/fields/usage?route=nowhere`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    assert.equal(unknown.status, 404);
   } finally {
     await gw.close();
     await upstream.close();
@@ -52,6 +61,23 @@ test('a gateway request through a real upstream counts the allowed fields presen
     assert.ok(!changes.some((c) => (c.entity as string).includes('field')), 'counters never enter the change feed');
   } finally {
     await opened.close();
+  }
+  // The operator's view of what was flushed: `portcullis fields report` through the admin API.
+  const again = await startGateway(config, { clock, env: { ADMIN_TOKEN, PEPPER } });
+  try {
+    const env = { PORTCULLIS_ADMIN_URL: again.gateway.adminUrl, PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN };
+    const unused = await runCliAsync(['fields', 'report', '--route', 'accounts', '--unused', '90d'], env);
+    assert.equal(unused.status, 0, unused.stderr);
+    assert.equal(unused.stdout, '/data/*/nickname\n', 'the one allowed field no response carried');
+    const report = await runCliAsync(['fields', 'report', '--route', 'accounts', '--json'], env);
+    assert.equal(report.status, 0, report.stderr);
+    const parsed = JSON.parse(report.stdout) as { usage: Array<{ path: string; count: number }> };
+    assert.deepEqual(parsed.usage.map((row) => [row.path, row.count]), [['/data/*/iban', 2], ['/data/*/id', 2], ['/data/*/owner/name', 2]]);
+    const unknown = await runCliAsync(['fields', 'report', '--route', 'nowhere'], env);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /no route named nowhere/);
+  } finally {
+    await again.close();
   }
 });
 

@@ -36,6 +36,10 @@ export interface AdminServices {
   readonly credentials?: OpenedCredentials | undefined;
   /** The rate-limit names the running config has: an override must name one of them. */
   readonly rateLimitNames: () => ReadonlySet<string>;
+  /** The gateway's clock (injected in tests): windows such as `unused=90d` end at its now. */
+  readonly clock: import('../core/clock.js').Clock;
+  /** A route's allow-mode response field paths in the running config ([] without any), or undefined: no such route. */
+  readonly fieldAllowlist: (route: string) => readonly string[] | undefined;
   readonly logger: () => Logger;
   /** The vault's operator service (set, list, promote, delete, reveal), when `vault` is configured. */
   readonly vault?: VaultService | undefined;

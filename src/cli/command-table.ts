@@ -62,6 +62,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./audit-command.js')).registerAuditCommand,
   },
   {
+    commands: [{ term: 'fields', description: "field-usage evidence of the fields policy's allowlists: which allowed fields were never present" }],
+    load: async () => (await import('./fields-command.js')).registerFieldsCommand,
+  },
+  {
     commands: [{ term: 'secrets', description: "the vault's secrets: set from stdin or a file, list, versions, promote, delete, reveal" }],
     load: async () => (await import('./secrets-command.js')).registerSecretsCommand,
   },

@@ -52,3 +52,19 @@ export function rateLimitNames(config: Loose | { policies: unknown; routes: unkn
   }
   return names;
 }
+
+/**
+ * A route's allowed response field paths (the fields policy in `allow` mode; the route's own
+ * block, else the global one), [] when it has none, or undefined when there is no such route.
+ */
+export function fieldAllowlist(config: Loose | { policies: unknown; routes: unknown }, route: string): string[] | undefined {
+  const loose = config as Loose;
+  const routes = Array.isArray(loose.routes) ? loose.routes : [];
+  const found = routes.find((r): r is Loose => isObject(r) && r.name === route);
+  if (found === undefined) return undefined;
+  const own = isObject(found.policies) ? found.policies.fields : undefined;
+  const global = isObject(loose.policies) ? loose.policies.fields : undefined;
+  const fields = isObject(own) ? own : global;
+  if (!isObject(fields) || fields.enabled === false || !isObject(fields.response) || fields.response.mode !== 'allow') return [];
+  return Array.isArray(fields.response.paths) ? fields.response.paths.filter((p): p is string => typeof p === 'string') : [];
+}

@@ -13,7 +13,7 @@ import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { createAdminApi } from '../admin/admin-api.js';
 import { openAdminPlane, type AdminPlane } from '../admin/admin-plane.js';
 import { openAdminAuth } from '../admin/sessions/create-admin-auth.js';
-import { rateLimitNames } from '../config/policy-usage.js';
+import { fieldAllowlist, rateLimitNames } from '../config/policy-usage.js';
 import { createLogger } from '../observability/logger.js';
 import { BoundedDestination } from '../observability/log-destination.js';
 import { createAdminServer } from './admin.js';
@@ -132,6 +132,7 @@ export class Gateway {
       vault: services.vault?.service,
       credentials: services.credentials,
       rateLimitNames: () => rateLimitNames(this.#runtime.config),
+      fieldAllowlist: (route) => fieldAllowlist(this.#runtime.config, route),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       // Always on, whatever bruteForce.enabled says: the admin token opens everything.
       failures: withBlockEvents(services.counters?.adminFailures ?? new FailureThrottle({ ...options.config.bruteForce, enabled: true }), services, 'admin'),

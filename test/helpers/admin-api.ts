@@ -76,6 +76,7 @@ export async function startAdminApi(location: StoreLocation, options: Standalone
       overrides: new RateLimitOverrideRepository(store.db),
       audit: new AuditLog(store.db),
       rateLimitNames: () => new Set(['per-day']),
+      fieldAllowlist: () => undefined,
       failures: undefined,
       logger: () => logger,
       clock,

@@ -19,5 +19,6 @@ import { roleRoutes } from './roles.js';
 import { userRoutes } from './users.js';
 import { whoamiRoutes } from './whoami.js';
 import { secretRoutes } from './secrets.js';
+import { fieldRoutes } from './fields.js';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...sessionRoutes, ...mfaRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, openApiRoute]);
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...sessionRoutes, ...mfaRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, openApiRoute]);
