@@ -62,7 +62,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./audit-command.js')).registerAuditCommand,
   },
   {
-    commands: [{ term: 'fields', description: "field-usage evidence of the fields policy's allowlists: which allowed fields were never present" }],
+    commands: [{ term: 'fields', description: "field-usage evidence of the fields policy's allowlists, through the admin API" }],
     load: async () => (await import('./fields-command.js')).registerFieldsCommand,
   },
   {
