@@ -33,9 +33,16 @@ async function makeFifo(name: string): Promise<{ reader: number; writer: number 
   return { reader, writer };
 }
 
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+/**
+ * Resolves once the child has exited AND its stdout and stderr have been read to the end: 'exit'
+ * can come before the last output is read (a crash line written just before exit 70 was missing
+ * from stdout in one CI run), so a test that checks the output must wait for the streams too.
+ */
+async function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const streams = [child.stdout, child.stderr].filter((stream): stream is NonNullable<typeof stream> => stream !== null);
+  if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
+  await Promise.all(streams.map((stream) => (stream.destroyed || stream.readableEnded ? undefined : new Promise((resolve) => stream.once('close', resolve)))));
+  return { code: child.exitCode, signal: child.signalCode };
 }
 
 /** A process that hangs never exits; one that exits within this bound did not hang, however loaded the machine. */
