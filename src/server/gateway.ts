@@ -215,8 +215,11 @@ export class Gateway {
     egress.reportTo(() => gateway.logger, services.metrics);
     try {
       await gateway.#loadInventoryFor(options.config);
-      await gateway.#listen();
+      // Recorded before listening: once /readyz answers 200 and gateway.started is logged, start
+      // has nothing left to await, so the caller holds the running gateway (a crash from then on
+      // drains it and its crash line reaches the log, signals.ts).
       await services.auditStreaming?.configApplied(options.config, { kind: 'start', file: options.configPath });
+      await gateway.#listen();
     } catch (error) {
       // A listener that could not bind must not leave the ones already bound (and their TLS
       // timers and watchers) keeping the process alive.
