@@ -4,7 +4,7 @@
  *
  *   entry        cli/ demo/
  *   composition  server/ admin/
- *   services     store/ audit/ keys/ oauth/ pki/ jwks/ ratelimit/ geo/ security/ observability/ vault/ credentials/
+ *   services     store/ audit/ keys/ oauth/ pki/ jwks/ ratelimit/ geo/ security/ observability/ vault/ credentials/ alerts/
  *   config       config/                      (services may name its types, never run its code)
  *   registry     policies/index.ts policies/order.ts
  *   policies     policies/<name>/             (core and leaves only: services come through core's contracts)
@@ -16,7 +16,7 @@
  * into a cycle.
  */
 const LEAVES = '(net|http|auth|openapi|jwt|outbound|detect)';
-const SERVICES = '(store|audit|keys|oauth|pki|jwks|ratelimit|geo|security|observability|vault|credentials)';
+const SERVICES = '(store|audit|keys|oauth|pki|jwks|ratelimit|geo|security|observability|vault|credentials|alerts)';
 const TEST = '\\.test\\.ts$';
 const LAYERED = `${LEAVES.slice(1, -1)}|core|policies|config|${SERVICES.slice(1, -1)}|server|admin|cli|demo`;
 
