@@ -59,6 +59,10 @@ const TESTED = [
   'vault.kek.file',
   'vault.previousKeks[].file',
   'credentials.caFiles[]',
+  'admin.tls.certFile',
+  'admin.tls.keyFile',
+  'admin.tls.clientCertificates.caFiles[]',
+  'admin.tls.clientCertificates.crl.files[]',
 ];
 
 describe('path options', () => {
@@ -96,6 +100,7 @@ describe('path options', () => {
             tls: { certFile: tls(pki.serverCert), keyFile: tls(pki.serverKey), clientCertificates: { mode: 'optional', caFiles: [tls(pki.caBundle)], crl: { files: [tls(pki.crlFile)] } } },
           },
         ],
+        admin: { port: 0, tls: { certFile: tls(pki.serverCert), keyFile: tls(pki.serverKey), clientCertificates: { mode: 'required', caFiles: [tls(pki.caBundle)], crl: { files: [tls(pki.crlFile)] } } } },
         store: { path: 'data/gateway.db' },
         geo: { databasePath: 'country.mmdb' },
         pki: { caDir: 'ca' },
@@ -124,6 +129,10 @@ describe('path options', () => {
     assert.equal(listenerTls.keyFile, at(tls(pki.serverKey)));
     assert.deepEqual(listenerTls.clientCertificates.caFiles, [at(tls(pki.caBundle))]);
     assert.deepEqual(listenerTls.clientCertificates.crl!.files, [at(tls(pki.crlFile))]);
+    const adminTls = config.admin.tls!;
+    assert.deepEqual([adminTls.certFile, adminTls.keyFile], [at(tls(pki.serverCert)), at(tls(pki.serverKey))]);
+    assert.deepEqual(adminTls.clientCertificates.caFiles, [at(tls(pki.caBundle))]);
+    assert.deepEqual(adminTls.clientCertificates.crl!.files, [at(tls(pki.crlFile))]);
     assert.equal(config.store!.path, at('data/gateway.db'));
     assert.equal(config.geo.databasePath, at('country.mmdb'));
     assert.equal(config.pki!.caDir, at('ca'));

@@ -4,7 +4,9 @@
  * since flags show up in process listings and shell history), else the session `portcullis login`
  * stored (session-file.ts).
  */
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { StartupError } from '../server/listen.js';
 import { readSession } from './session-file.js';
 
@@ -12,6 +14,10 @@ export interface AdminOptions {
   adminUrl?: string;
   token?: string;
   json?: boolean;
+  /** An HTTPS admin listener (admin.tls): the CA its certificate chains to, and a client certificate when it asks for one. */
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
 }
 
 export class CliError extends Error {}
@@ -20,7 +26,28 @@ export function addAdminOptions(command: Command): Command {
   return command
     .option('--admin-url <url>', 'admin API address (default: $PORTCULLIS_ADMIN_URL or http://127.0.0.1:9901)')
     .option('--token <token>', 'admin token (prefer $PORTCULLIS_ADMIN_TOKEN: flags are visible to other users)')
-    .option('--json', 'print JSON instead of a table');
+    .option('--json', 'print JSON instead of a table')
+    .option('--ca-file <path>', 'PEM CA file the HTTPS admin listener\'s certificate chains to (default: $PORTCULLIS_ADMIN_CA_FILE, else the system CAs)')
+    .option('--cert-file <path>', 'PEM client certificate, when the admin listener requires one (default: $PORTCULLIS_ADMIN_CERT_FILE)')
+    .option('--key-file <path>', 'PEM private key of --cert-file (default: $PORTCULLIS_ADMIN_KEY_FILE)');
+}
+
+/** The TLS side of calls to an HTTPS admin listener: undefined when nothing is configured (system CAs, no client certificate). */
+function adminDispatcher(options: AdminOptions): Agent | undefined {
+  const file = (value: string | undefined, what: string) => {
+    if (value === undefined || value === '') return undefined;
+    try {
+      return readFileSync(value, 'utf8');
+    } catch (error) {
+      throw new CliError(`cannot read the ${what} ${value}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  };
+  const ca = file(options.caFile ?? process.env.PORTCULLIS_ADMIN_CA_FILE, 'CA file');
+  const cert = file(options.certFile ?? process.env.PORTCULLIS_ADMIN_CERT_FILE, 'client certificate');
+  const key = file(options.keyFile ?? process.env.PORTCULLIS_ADMIN_KEY_FILE, 'client key');
+  if ((cert === undefined) !== (key === undefined)) throw new CliError('a client certificate needs both --cert-file and --key-file');
+  if (ca === undefined && cert === undefined) return undefined;
+  return new Agent({ connect: { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert, key }) } });
 }
 
 export function adminBase(options: AdminOptions): string {
@@ -31,17 +58,20 @@ export async function adminCall(options: AdminOptions, method: string, path: str
   const base = adminBase(options);
   const token = options.token ?? process.env.PORTCULLIS_ADMIN_TOKEN ?? readSession(base)?.token;
   if (!token && path !== '/v1/login') throw new CliError('no admin token: run portcullis login, or set PORTCULLIS_ADMIN_TOKEN (or pass --token)');
-  let response: Response;
+  const dispatcher = adminDispatcher(options);
+  let response: Awaited<ReturnType<typeof undiciFetch>>;
   try {
-    response = await fetch(`${base}${path}`, {
+    response = await undiciFetch(`${base}${path}`, {
       method,
       headers: { ...(token && path !== '/v1/login' ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
+      ...(dispatcher ? { dispatcher } : {}),
     });
   } catch (error) {
+    await dispatcher?.close();
     throw new CliError(`cannot reach the admin API at ${base}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`);
   }
-  const text = await response.text();
+  const text = await response.text().finally(() => dispatcher?.close());
   let parsed: unknown;
   try {
     parsed = text === '' ? undefined : (JSON.parse(text) as unknown);

@@ -16,6 +16,7 @@ import { EgressSection, UpstreamEgress, UpstreamErrors } from './egress-schema.j
 import { LoggingSchema } from './logging-schema.js';
 import { VaultSchema } from './vault-schema.js';
 import { AdminLoginConfigSchema, AdminMfaConfigSchema, AdminSessionsConfigSchema } from './admin-auth-schema.js';
+import { ADMIN_LISTENER_PROPERTIES } from './admin-listener-schema.js';
 
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -228,6 +229,8 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ default: '127.0.0.1', description: 'Address of the admin listener (health, readiness); loopback by default.' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9901, description: 'Port of the admin listener.' }),
         token: Type.Optional(Secret('Bootstrap admin token for the admin API; without it the admin API is off.')),
+        tls: Type.Optional(ListenerTls),
+        ...ADMIN_LISTENER_PROPERTIES,
         ...ADMIN_USERS_PROPERTIES,
         metricsToken: Type.Optional(Secret('When set, GET /metrics needs it as Authorization: Bearer (at least 24 characters).')),
         mfa: AdminMfaConfigSchema,
@@ -392,6 +395,7 @@ export type GatewayConfig = Static<typeof ConfigSchema>;
 export type ListenerConfig = GatewayConfig['listeners'][number];
 export type UpstreamConfig = GatewayConfig['upstreams'][string];
 export type ListenerTlsConfig = NonNullable<ListenerConfig['tls']>;
+export type AdminConfig = GatewayConfig['admin'];
 export type CrlConfig = NonNullable<ListenerTlsConfig['clientCertificates']['crl']>;
 export type UpstreamTlsConfig = NonNullable<UpstreamConfig['tls']>;
 export type RouteConfig = GatewayConfig['routes'][number];

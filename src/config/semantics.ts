@@ -13,6 +13,7 @@ import { requiredServices } from './policy-usage.js';
 import { suggest } from '../core/suggest.js';
 import { checkEgress } from './egress-declarations.js';
 import { checkAuditSinks } from './audit-sinks-schema.js';
+import { checkAdminListener } from './admin-semantics.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -40,6 +41,9 @@ export function checkSemantics(config: Loose, options: SemanticsOptions = {}): C
   checkRateLimitStore(config, issues);
   checkEgress(config, issues);
   issues.push(...checkAuditSinks(config.audit));
+  const admin = isObject(config.admin) ? config.admin : {};
+  if (isObject(admin.tls)) checkListenerTls('admin', {}, admin.tls, issues);
+  issues.push(...checkAdminListener(config));
   return issues;
 }
 

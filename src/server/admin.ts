@@ -6,10 +6,14 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { GatewayError } from '../core/errors.js';
 import { writeBareProblem } from '../core/problem.js';
 import type { SecretValue } from '../config/secret.js';
 import { answerProbe, type ProbeState } from './probes.js';
+import { refuseAdminRequest, type AdminAdmissionState } from './admin-admission.js';
+import type { ListenerTls } from './listener-tls.js';
 
 export interface AdminState extends ProbeState {
   /** Prometheus text exposition. */
@@ -24,8 +28,21 @@ function sameSecret(presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected));
 }
 
-export function createAdminServer(state: AdminState, api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>): Server {
-  return createServer(async function handleAdminRequest(req, res) {
+/**
+ * The admin listener's server: HTTPS when `tls` is given (admin.tls, opened as a client
+ * listener's: certificate, client CAs, CRLs), else HTTP. Every request passes the admission
+ * (admin-admission.ts: allowlist, client certificate) before probes, /metrics or the admin API.
+ */
+export function createAdminServer(state: AdminState, api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>, options: { admission?: AdminAdmissionState; tls?: ListenerTls | undefined } = {}): Server {
+  const { admission, tls } = options;
+  const handler = async function handleAdminRequest(req: IncomingMessage, res: ServerResponse) {
+    const refused = admission && refuseAdminRequest(req, admission);
+    if (refused) {
+      writeBareProblem(res, refused, randomUUID(), state.typeBaseUrl());
+      return;
+    }
+    const hsts = admission?.tls()?.hsts;
+    if (hsts) res.setHeader('strict-transport-security', hsts);
     if (api && (await api(req, res))) return;
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -46,5 +63,13 @@ export function createAdminServer(state: AdminState, api?: (req: IncomingMessage
       return;
     }
     writeBareProblem(res, new GatewayError('route.not_found'), randomUUID(), state.typeBaseUrl());
-  });
+  };
+  if (!tls) return createServer(handler);
+  const server = createHttpsServer(tls.serverOptions(), handler) as unknown as Server;
+  // As on client listeners (listener-server.ts): no client-initiated renegotiation (RFC 9325 §3.5).
+  server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
+  server.on('OCSPRequest', (_certificate: Buffer, _issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => callback(null, (admission?.tls() ?? tls).ocspStaple()));
+  tls.applyTicketKeys(server as unknown as TlsServer, true);
+  server.on('connection', () => (admission?.tls() ?? tls).applyTicketKeys(server as unknown as TlsServer));
+  return server;
 }

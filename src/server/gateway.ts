@@ -23,7 +23,8 @@ import type { ListenerTls } from './listener-tls.js';
 import { ExpiryWatch } from '../pki/expiry-watch.js';
 import { logContractPreparations } from './contract-events.js';
 import { ConfigReloader, type ReloadResult } from './reloader.js';
-import type { ListenerEntry, ListenerTlsDeps } from './listener-tls-reload.js';
+import type { ListenerEntry, ListenerTlsDeps, TlsListenerConfig } from './listener-tls-reload.js';
+import type { AdminAdmissionState } from './admin-admission.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { FailureThrottle } from '../security/failure-throttle.js';
@@ -68,7 +69,11 @@ export class Gateway {
   #ready = false;
   readonly #reloader: ConfigReloader;
   readonly #servers: ListenerEntry[] = [];
-  readonly #admin: Server;
+  /** The admin listener, made in #listen (its TLS state opens asynchronously). */
+  #admin: Server | undefined;
+  /** The admin listener's TLS state, files and watchers (admin.tls), like a client listener's entry. */
+  #adminEntry: ListenerEntry<TlsListenerConfig> | undefined;
+  readonly #createAdmin: (tls: ListenerTls | undefined) => Server;
   readonly #probes: ProbeListener;
   readonly #inflight: InflightRequests;
   readonly #destination: DestinationStream;
@@ -146,10 +151,17 @@ export class Gateway {
       typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
       configRevision: () => this.#reloader.revision,
     };
-    this.#admin = createAdminServer(
-      { ...probeState, metricsToken: () => this.#runtime.config.admin.metricsToken, metrics: this.#role.metrics ?? (async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() })) },
-      api,
-    );
+    const adminState = { ...probeState, metricsToken: () => this.#runtime.config.admin.metricsToken, metrics: this.#role.metrics ?? (async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() })) };
+    const admission: AdminAdmissionState = {
+      allowlist: () => this.#runtime.config.admin.allowlist,
+      trustedProxies: () => this.#runtime.trustedProxies,
+      tls: () => this.#adminEntry?.tls,
+      refused: (reason, clientIp, code) => {
+        services.metrics.adminRefused.inc({ reason });
+        this.logger.warn({ event: 'admin.request_refused', reason, code, clientIp }, 'admin listener refused a request before authentication');
+      },
+    };
+    this.#createAdmin = (tls) => createAdminServer(adminState, api, { admission, tls });
     this.#probes = new ProbeListener(probeState);
     this.#inflight = new InflightRequests({ maxInFlight: () => this.#runtime.config.overload.maxInFlight, counters: services.counters?.client, shed: services.metrics.shed, logger: () => this.logger });
   }
@@ -167,7 +179,7 @@ export class Gateway {
 
   /** The certificates the expiry watch checks; none before the inventory is loaded (no config needing it). */
   #knownCertificates() {
-    return this.#inventory?.knownCertificates(this.#servers.map((entry) => ({ name: entry.config.name, tls: entry.tls })), this.#runtime, this.logger) ?? [];
+    return this.#inventory?.knownCertificates([...this.#servers, ...(this.#adminEntry ? [this.#adminEntry] : [])].map((entry) => ({ name: entry.config.name, tls: entry.tls })), this.#runtime, this.logger) ?? [];
   }
 
   async #loadInventory(): Promise<typeof import('./certificate-inventory.js')> {
@@ -177,7 +189,7 @@ export class Gateway {
   /** Loads the certificate inventory when `config` holds certificates: TLS listeners, the private CA, upstream TLS. */
   async #loadInventoryFor(config: GatewayConfig): Promise<void> {
     const upstreamTls = Object.values(config.upstreams).some((upstream) => upstream.tls !== undefined || upstream.targets.some((url) => /^https:/i.test(url)));
-    if (config.pki || upstreamTls || config.listeners.some((listener) => listener.tls)) await this.#loadInventory();
+    if (config.pki || upstreamTls || config.listeners.some((listener) => listener.tls) || config.admin.tls) await this.#loadInventory();
   }
 
   async #loadTlsReload(): Promise<typeof import('./listener-tls-reload.js')> {
@@ -239,7 +251,7 @@ export class Gateway {
       await new Promise<void>((resolve) => entry.server.close(() => resolve()));
       await entry.tls?.close();
     }
-    if (this.#admin.listening) await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
+    await this.#closeAdmin();
     await this.#adminPlane?.stop().catch(() => {});
     await this.#probes.close();
     await this.#runtime.close().catch(() => {});
@@ -290,8 +302,8 @@ export class Gateway {
 
   /** The admin listener's URL; throws when it is off (admin.enabled: false). */
   get adminUrl(): string {
-    if (!this.#admin.listening) throw new Error('the admin listener is not listening (admin.enabled: false, or not started)');
-    return toBound('admin', this.#admin).url;
+    if (!this.#admin?.listening) throw new Error('the admin listener is not listening (admin.enabled: false, or not started)');
+    return toBound('admin', this.#admin, this.#adminEntry ? 'https' : 'http').url;
   }
 
   /** The probe listener's URL (`/healthz`, `/readyz` only), undefined when it is off (probes.enabled: false). */
@@ -326,7 +338,7 @@ export class Gateway {
       this.#servers.push(entry);
     }
     if (config.admin.enabled) {
-      if (this.#role.admin) await listenOn(this.#admin, config.admin.host, config.admin.port, 'the admin listener');
+      if (this.#role.admin) await this.#listenAdmin(config);
       this.#adminPlane?.start();
     } else this.logger.warn({ event: 'admin.disabled' }, 'the admin listener is off (admin.enabled: false): no /healthz, /readyz, /metrics or admin API');
     await this.#probes.listen(config.probes);
@@ -336,7 +348,35 @@ export class Gateway {
     }
     this.#ready = true;
     if (this.#role.duties) this.#expiry.start();
-    this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.#admin.listening ? this.adminUrl : null, probes: this.probeUrl ?? null, routes: config.routes.length }, 'gateway started');
+    this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.#admin?.listening ? this.adminUrl : null, probes: this.probeUrl ?? null, routes: config.routes.length }, 'gateway started');
+  }
+
+  /** Opens admin.tls (when set), then binds the admin listener. */
+  async #listenAdmin(config: GatewayConfig): Promise<void> {
+    const tlsConfig = config.admin.tls;
+    const tlsReload = tlsConfig ? await this.#loadTlsReload() : undefined;
+    const tls = tlsConfig ? await tlsReload!.openListenerTls({ name: 'admin', tls: tlsConfig }, this.#tlsDeps) : undefined;
+    const server = (this.#admin = this.#createAdmin(tls));
+    if (tls) {
+      this.#adminEntry = { config: { name: 'admin', tls: tlsConfig }, server, tls, watchers: [] };
+      tlsReload!.watchListenerTlsFiles(this.#adminEntry, this.#tlsDeps);
+    }
+    await listenOn(server, config.admin.host, config.admin.port, 'the admin listener');
+  }
+
+  /** Closes the admin listener, its connections and its TLS state (watchers, CRL timers). */
+  async #closeAdmin(): Promise<void> {
+    const entry = this.#adminEntry;
+    if (entry) {
+      for (const watcher of entry.watchers) watcher.close();
+      clearTimeout(entry.reloadTimer);
+      await entry.tls?.close();
+    }
+    const server = this.#admin;
+    if (!server) return;
+    const closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    server.closeAllConnections();
+    await closed;
   }
 
   /** A client tried to renegotiate: logged and counted as what it is, and the connection closed. */
@@ -359,6 +399,12 @@ export class Gateway {
     const same = (a: readonly ListenerConfig[], b: readonly ListenerConfig[]) =>
       JSON.stringify(a.map((l) => ({ ...l, tls: l.tls ? { mode: l.tls.clientCertificates.mode } : undefined }))) === JSON.stringify(b.map((l) => ({ ...l, tls: l.tls ? { mode: l.tls.clientCertificates.mode } : undefined })));
     if (!same(this.#servers.map((entry) => entry.config), config.listeners)) return false;
+    // admin.tls's certificate, CAs and CRLs reload like a listener's; turning it on or off needs a restart.
+    const admin = this.#adminEntry;
+    if (admin && config.admin.tls && JSON.stringify(admin.config.tls) !== JSON.stringify(config.admin.tls)) {
+      admin.config = { name: 'admin', tls: config.admin.tls };
+      void this.#loadTlsReload().then((reload) => reload.reloadListenerTls(admin, this.#tlsDeps));
+    }
     config.listeners.forEach((listener, index) => {
       const entry = this.#servers[index]!;
       const changed = JSON.stringify(entry.config.tls) !== JSON.stringify(listener.tls);
@@ -420,8 +466,7 @@ export class Gateway {
       clearTimeout(entry.reloadTimer);
       await entry.tls?.close();
     }
-    if (this.#admin.listening) await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
-    this.#admin.closeAllConnections();
+    await this.#closeAdmin();
     await this.#adminPlane?.stop();
     await this.#probes.close();
     await this.#runtime.close();

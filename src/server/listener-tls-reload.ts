@@ -16,9 +16,12 @@ import { ListenerTls } from './listener-tls.js';
 import { watchedTlsFiles } from '../config/tls-options.js';
 import type { Outbound } from '../outbound/index.js';
 
+/** What a listener's TLS state is opened from: a client listener's config, or the admin listener's (`admin`, admin.tls). */
+export type TlsListenerConfig = Pick<ListenerConfig, 'name' | 'tls'>;
+
 /** A bound listener with what changes while it runs. */
-export interface ListenerEntry {
-  config: ListenerConfig;
+export interface ListenerEntry<C extends TlsListenerConfig = ListenerConfig> {
+  config: C;
   readonly server: Server;
   /** The TLS state in force (replaced on reload or when its files change). */
   tls: ListenerTls | undefined;
@@ -39,7 +42,7 @@ export interface ListenerTlsDeps {
 }
 
 /** Opens `listener`'s TLS state (certificate, key, client CAs, CRLs, OCSP, ticket keys). */
-export function openListenerTls(listener: ListenerConfig, deps: ListenerTlsDeps): Promise<ListenerTls> {
+export function openListenerTls(listener: TlsListenerConfig, deps: ListenerTlsDeps): Promise<ListenerTls> {
   const counters = deps.metrics.listenerTls(listener.name);
   const metrics = {
     ...counters,
@@ -57,7 +60,7 @@ export function openListenerTls(listener: ListenerConfig, deps: ListenerTlsDeps)
  * previous state serving, is logged (`tls.reload_failed`) and answers false; so does a reload
  * overtaken by a newer one.
  */
-export async function reloadListenerTls(entry: ListenerEntry, deps: ListenerTlsDeps): Promise<boolean> {
+export async function reloadListenerTls(entry: ListenerEntry<TlsListenerConfig>, deps: ListenerTlsDeps): Promise<boolean> {
   if (!entry.config.tls || !entry.tls) return false;
   const name = entry.config.name;
   const reload = (entry.tlsReloads = (entry.tlsReloads ?? 0) + 1);
@@ -87,7 +90,7 @@ export async function reloadListenerTls(entry: ListenerEntry, deps: ListenerTlsD
 }
 
 /** Watches the entry's certificate files (replacing earlier watchers); a change reloads them. */
-export function watchListenerTlsFiles(entry: ListenerEntry, deps: ListenerTlsDeps): void {
+export function watchListenerTlsFiles(entry: ListenerEntry<TlsListenerConfig>, deps: ListenerTlsDeps): void {
   for (const watcher of entry.watchers) watcher.close();
   const reload = () => {
     clearTimeout(entry.reloadTimer);
