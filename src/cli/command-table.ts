@@ -70,6 +70,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./secrets-command.js')).registerSecretsCommand,
   },
   {
+    commands: [{ term: 'credentials', description: 'upstream credentials the gateway injects into calls to third-party APIs: create, list, show, refresh, revoke, authorize' }],
+    load: async () => (await import('./credentials-command.js')).registerCredentialsCommand,
+  },
+  {
     commands: [{ term: 'vault', description: 'the vault: re-wrap every data key with a new KEK' }],
     load: async () => (await import('./vault-command.js')).registerVaultCommand,
   },

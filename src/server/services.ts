@@ -227,6 +227,8 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       redis: config.redis,
       schedules: options.schedules,
       env: options.env,
+      // `${secret:NAME}` in a credential's settings reads the vault's promoted version per use.
+      vault: vault ? (name) => vault.vault.read(name) : undefined,
       consumers: directory,
       count: {
         unavailable: (credential, reason) => metrics.credentialUnavailable.inc({ credential, reason }),

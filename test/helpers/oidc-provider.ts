@@ -40,7 +40,12 @@ export interface TestProvider {
   close(): Promise<void>;
 }
 
-export async function startProvider(): Promise<TestProvider> {
+export interface ProviderOptions {
+  /** More redirect URIs for rt-client (the CLI's loopback redirect for `credentials authorize`). */
+  readonly redirectUris?: readonly string[];
+}
+
+export async function startProvider(options: ProviderOptions = {}): Promise<TestProvider> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const publicJwk = { ...(await exportJWK(publicKey)), alg: 'RS256', use: 'sig', kid: 'cc-jwt-key' };
   const privateKeyPem = await exportPKCS8(privateKey);
@@ -65,7 +70,7 @@ export async function startProvider(): Promise<TestProvider> {
         client_secret: CLIENT_SECRET,
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: [REDIRECT_URI],
+        redirect_uris: [REDIRECT_URI, ...(options.redirectUris ?? [])],
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
@@ -84,6 +89,20 @@ export async function startProvider(): Promise<TestProvider> {
       const params = (ctx as unknown as { oidc?: { params?: Record<string, string | undefined>; client?: { clientId: string } } }).oidc;
       tokenRequests.push({ grantType: params?.params?.grant_type ?? '', clientId: params?.client?.clientId ?? '', refreshToken: params?.params?.refresh_token });
     }
+  });
+  // The provider's interactions, answered at once as an operator who signs in and consents would:
+  // login as `operator`, then a grant of every scope asked for (the test follows the redirects).
+  provider.use(async (ctx, next) => {
+    if (!ctx.path.startsWith('/interaction/')) return next();
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    let result: Record<string, unknown>;
+    if (details.prompt.name === 'login') result = { login: { accountId: 'operator' } };
+    else {
+      const grant = new provider.Grant({ accountId: 'operator', clientId: String(details.params.client_id) });
+      grant.addOIDCScope(String(details.params.scope ?? 'openid'));
+      result = { consent: { grantId: await grant.save() } };
+    }
+    ctx.redirect(await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true }));
   });
   provider.on('grant.error', (_ctx, error: { error?: string; error_description?: string }) => grantErrors.push(`${error.error}: ${error.error_description}`));
   // Quiet: expected refusals (invalid_client, a consumed refresh token) are part of the tests.
