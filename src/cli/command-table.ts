@@ -74,6 +74,13 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./credentials-command.js')).registerCredentialsCommand,
   },
   {
+    commands: [
+      { term: 'backup [options]', description: "write the store (the vault's ciphertexts, never the KEK) to one file, consistently, while the gateway runs" },
+      { term: 'restore [options]', description: 'load a backup into an empty database (refused if it holds anything); start the gateway on it with the same KEK' },
+    ],
+    load: async () => (await import('./backup-command.js')).registerBackupCommands,
+  },
+  {
     commands: [{ term: 'vault', description: 'the vault: re-wrap every data key with a new KEK' }],
     load: async () => (await import('./vault-command.js')).registerVaultCommand,
   },

@@ -6,19 +6,20 @@ import { userInfo } from 'node:os';
 import type { Actor } from '../core/actor.js';
 import { systemClock } from '../core/clock.js';
 import { formatIssue, loadConfigFile } from '../config/loader.js';
+import type { GatewayConfig } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
 import { migrateToLatest, openStore, type OpenedStore } from '../store/open-store.js';
 import { Store } from '../store/store.js';
 import { CliError } from './admin-client.js';
 
 /** Opens the store named by the config file's `store` section; CliError when there is none. */
-export async function openConfiguredStore(configPath: string): Promise<{ opened: OpenedStore; migrateOnStart: boolean }> {
+export async function openConfiguredStore(configPath: string): Promise<{ opened: OpenedStore; migrateOnStart: boolean; config: GatewayConfig }> {
   const loaded = await loadConfigFile(configPath);
   if (!loaded.ok) throw new CliError(`${configPath} is invalid:\n${loaded.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}`);
   const storeConfig = loaded.config.store;
   if (!storeConfig) throw new CliError(`${configPath} has no store section`);
   const opened = openStore(storeConfig.driver === 'postgres' ? { driver: 'postgres', url: storeConfig.url!.reveal() } : { driver: 'sqlite', path: storeConfig.path });
-  return { opened, migrateOnStart: storeConfig.migrateOnStart };
+  return { opened, migrateOnStart: storeConfig.migrateOnStart, config: loaded.config };
 }
 
 /** The local user running the command: who the change rows name. */

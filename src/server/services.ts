@@ -43,7 +43,8 @@ import { reportingBlocks } from '../audit/security-events.js';
 import { openSharedCounters, type SharedCounters, type SharedCountersOptions } from './counter-services.js';
 import { StartupError } from './listen.js';
 import { ServiceProvision, type ProvideResult, type ServiceOpeners } from './service-provision.js';
-import { openVault, type OpenedVault } from '../vault/open-vault.js';
+import { KekConfigError } from '../vault/kek-sources.js';
+import { openVault, VaultKeyMissingError, type OpenedVault } from '../vault/open-vault.js';
 import { bindVaultReferences } from './vault-binding.js';
 
 /** How often field-usage counts are written (docs/fields.md): a minute of evidence is lost at most on a crash. */
@@ -187,7 +188,11 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     store.onCommitted(() => followed.follower.nudge());
     // The vault first: `${secret:…}` references (the pepper may be one) are bound to it before
     // anything reveals them; a name it cannot give stops the start.
-    const vault = config.vault ? await openVault(config.vault, { store, follower: followed.follower, logger }) : undefined;
+    const vault = config.vault
+      ? await openVault(config.vault, { store, follower: followed.follower, logger }).catch((error: unknown) => {
+          throw error instanceof VaultKeyMissingError || error instanceof KekConfigError ? new StartupError(error.message) : error;
+        })
+      : undefined;
     if (vault) logger.info({ event: 'vault.opened', keks: vault.vault.ring.ids, secrets: vault.vault.size }, 'vault open');
     const unbound = bindVaultReferences(config, vault?.vault);
     if (unbound) throw new StartupError(formatIssue(unbound));

@@ -62,6 +62,9 @@ export const STORE_ACTIONS = [
   'config.applied',
   'api_key.used_after_revocation',
   'security.client_blocked',
+  // Backup and restore of the whole store (docs/operations.md#backup-and-restore).
+  'store.backup',
+  'store.restore',
   // Upstream credentials (src/credentials/, docs/outbound.md).
   'upstream_credential.create',
   'upstream_credential.update',

@@ -7,6 +7,7 @@ import type { VaultConfig } from '../config/vault-schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { ChangeFollower } from '../store/change-follower.js';
 import type { Store } from '../store/store.js';
+import type { KekRing } from './kek.js';
 import { kekRing } from './kek-sources.js';
 import { SecretRepository } from './secret-repository.js';
 import { Vault } from './vault.js';
@@ -20,6 +21,7 @@ export interface OpenedVault {
 export async function openVault(config: VaultConfig, deps: { store: Store; follower: ChangeFollower; logger: Logger }): Promise<OpenedVault> {
   const ring = kekRing(config);
   const repository = new SecretRepository(deps.store.db);
+  await requireKeks(repository, ring);
   const vault = new Vault(repository, ring, deps.logger);
   // Loaded now, before the follower starts: config references are bound to it before anything
   // else opens (the API-key pepper may be a vault secret). The follower loads it again with the
@@ -27,4 +29,24 @@ export async function openVault(config: VaultConfig, deps: { store: Store; follo
   (await vault.loadSnapshot())();
   await deps.follower.add(vault);
   return { vault, service: new VaultService(deps.store, repository, ring, deps.logger) };
+}
+
+/**
+ * Refuses a node whose KEKs cannot unwrap every data key in the store: the store restored from a
+ * backup with another KEK configured, or a rotation's old KEK removed too early. Starting would
+ * serve nothing those KEKs wrapped (and a config naming one would fail later, less clearly).
+ */
+async function requireKeks(repository: SecretRepository, ring: KekRing): Promise<void> {
+  const byKek = await repository.countByKek();
+  const missing = Object.keys(byKek).filter((id) => ring.byId(id) === undefined);
+  if (missing.length === 0) return;
+  const versions = missing.reduce((sum, id) => sum + byKek[id]!, 0);
+  throw new VaultKeyMissingError(
+    `the vault holds ${versions} secret version(s) wrapped by ${missing.join(', ')}, which this node's vault.kek and vault.previousKeks do not hold (it has ${ring.ids.join(', ')}): configure that KEK (after a restore: the KEK escrowed with the backup; during a rotation: keep the old KEK in vault.previousKeks until rotate-kek is done)`,
+  );
+}
+
+/** The node lacks a KEK the store's data keys are wrapped by: the start stops (docs/vault.md#backup-and-escrow). */
+export class VaultKeyMissingError extends Error {
+  override readonly name = 'VaultKeyMissingError';
 }
