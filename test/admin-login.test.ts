@@ -124,7 +124,7 @@ for (const backend of STORE_BACKENDS) {
       clock.advance(30_000);
       const session = await login('alice', { code: totpCodeAt(seed, clock.now()) });
       const status = await call('GET', '/v1/mfa', { session });
-      assert.deepEqual(status.json(), { totp: 'active', recoveryCodesLeft: 9 });
+      assert.deepEqual(status.json(), { totp: 'active', passkeys: 0, recoveryCodesLeft: 9 });
     });
 
     test('refuses a session idle for 15 minutes, and one older than 8 hours however active', async () => {
@@ -232,7 +232,7 @@ for (const backend of STORE_BACKENDS) {
       assert.ok(reset.json<{ sessionsRevoked: number }>().sessionsRevoked >= 1);
       assertProblem(await call('GET', '/v1/session', { session: alice }), 401, 'admin.session_expired');
       const again = await login('alice');
-      assert.deepEqual((await call('GET', '/v1/mfa', { session: again })).json(), { totp: 'none', recoveryCodesLeft: 0 });
+      assert.deepEqual((await call('GET', '/v1/mfa', { session: again })).json(), { totp: 'none', passkeys: 0, recoveryCodesLeft: 0 });
       // Every step is in the audit trail with its actor.
       const actions = (await api.store.db.selectFrom('audit_records').select(['action', 'actor_id']).execute()).map((row) => `${row.action} ${row.actor_id}`);
       assert.ok(actions.includes(`admin_mfa.reset ${bob.userId}`), actions.join('\n'));

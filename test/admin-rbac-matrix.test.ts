@@ -100,6 +100,12 @@ const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any' | 'self
   'POST /v1/mfa/totp': 'self',
   'POST /v1/mfa/totp/confirm': 'self',
   'POST /v1/mfa/recovery-codes': 'self',
+  'POST /v1/mfa/webauthn/registration/options': 'self',
+  'POST /v1/mfa/webauthn/registration': 'self',
+  'GET /v1/mfa/webauthn': 'self',
+  'DELETE /v1/mfa/webauthn/:id': 'self',
+  'POST /v1/login/webauthn/options': 'public',
+  'POST /v1/session/step-up/webauthn/options': 'self',
   'POST /v1/users/:id/mfa/reset': roles('owner security'),
   'GET /v1/fields/usage': ALL,
 };

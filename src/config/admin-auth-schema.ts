@@ -5,6 +5,8 @@
  * own file: config/schema.ts is at its size limit.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { isIP } from 'node:net';
+import type { ConfigIssue } from '../core/policy.js';
 import type { SecretValue } from './secret.js';
 
 const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
@@ -42,6 +44,51 @@ export const AdminLoginConfigSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Brute-force limits of POST /v1/login and step-up (docs/admin.md#brute-force).' },
 );
 
+export const AdminWebAuthnConfigSchema = Type.Object(
+  {
+    rpId: Type.String({
+      minLength: 1,
+      maxLength: 253,
+      pattern: '^[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$',
+      description: "The relying party id passkeys are bound to: the admin console's domain (e.g. `localhost`, `admin.example.com`), never an IP address (WebAuthn §5.1.4.1 accepts only a domain).",
+    }),
+    rpName: Type.String({ minLength: 1, maxLength: 64, default: 'Portcullis', description: 'The name authenticators show when a passkey is created.' }),
+    origins: Type.Array(Type.String({ pattern: '^https?://[^/?#]+$' }), {
+      minItems: 1,
+      uniqueItems: true,
+      description: 'The origins the admin console is served from (`http://localhost:9901`, `https://admin.example.com`): an assertion made on any other page is refused. Each host must be the rpId or a subdomain of it.',
+    }),
+  },
+  { additionalProperties: false, description: 'Passkeys (WebAuthn) as a second factor of admin users (docs/admin.md#passkeys-webauthn); without this section only TOTP is offered.' },
+);
+
+/**
+ * What the schema cannot say of `admin.webauthn`: the RP id is a domain, not an IP address
+ * (WebAuthn Level 3 §5.1.4.1: "a valid domain string"), and every origin's host is that domain
+ * or below it (§5.1.4.1 step 8: the RP id must be a registrable suffix of the origin's domain).
+ */
+export function checkWebAuthnConfig(admin: unknown): ConfigIssue[] {
+  const webauthn = typeof admin === 'object' && admin !== null ? (admin as { webauthn?: unknown }).webauthn : undefined;
+  if (typeof webauthn !== 'object' || webauthn === null) return [];
+  const { rpId, origins } = webauthn as { rpId?: unknown; origins?: unknown };
+  if (typeof rpId !== 'string') return [];
+  if (isIP(rpId) !== 0 || isIP(rpId.replace(/^\[|\]$/g, '')) !== 0) return [{ path: 'admin.webauthn.rpId', message: `must be a domain such as localhost, not the IP address ${rpId}: browsers refuse WebAuthn for an IP address` }];
+  const issues: ConfigIssue[] = [];
+  const domain = rpId.toLowerCase();
+  (Array.isArray(origins) ? origins : []).forEach((origin, i) => {
+    if (typeof origin !== 'string') return;
+    let host: string;
+    try {
+      host = new URL(origin).hostname.toLowerCase();
+    } catch {
+      return; // the schema's pattern reports it
+    }
+    if (host !== domain && !host.endsWith(`.${domain}`)) issues.push({ path: `admin.webauthn.origins[${i}]`, message: `the host ${host} is not ${rpId} or a subdomain of it, so no passkey of this RP id can be used there` });
+  });
+  return issues;
+}
+
+export type AdminWebAuthnConfig = Static<typeof AdminWebAuthnConfigSchema>;
 export type AdminMfaConfig = Static<typeof AdminMfaConfigSchema>;
 export type AdminSessionsConfig = Static<typeof AdminSessionsConfigSchema>;
 export type AdminLoginConfig = Static<typeof AdminLoginConfigSchema>;

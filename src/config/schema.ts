@@ -15,8 +15,8 @@ import { CredentialsSection } from './credentials-schema.js';
 import { EgressSection, UpstreamEgress, UpstreamErrors } from './egress-schema.js';
 import { LoggingSchema } from './logging-schema.js';
 import { VaultSchema } from './vault-schema.js';
-import { AdminLoginConfigSchema, AdminMfaConfigSchema, AdminSessionsConfigSchema } from './admin-auth-schema.js';
 import { ADMIN_LISTENER_PROPERTIES } from './admin-listener-schema.js';
+import { AdminLoginConfigSchema, AdminMfaConfigSchema, AdminSessionsConfigSchema, AdminWebAuthnConfigSchema } from './admin-auth-schema.js';
 
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -236,6 +236,7 @@ export const ConfigSchema = Type.Object(
         mfa: AdminMfaConfigSchema,
         sessions: AdminSessionsConfigSchema,
         login: AdminLoginConfigSchema,
+        webauthn: Type.Optional(AdminWebAuthnConfigSchema),
       },
       { additionalProperties: false, default: {}, description: 'The admin listener: /healthz, /readyz and the admin API.' },
     ),

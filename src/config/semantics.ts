@@ -14,6 +14,7 @@ import { suggest } from '../core/suggest.js';
 import { checkEgress } from './egress-declarations.js';
 import { checkAuditSinks } from './audit-sinks-schema.js';
 import { checkAdminListener } from './admin-semantics.js';
+import { checkWebAuthnConfig } from './admin-auth-schema.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -44,6 +45,7 @@ export function checkSemantics(config: Loose, options: SemanticsOptions = {}): C
   const admin = isObject(config.admin) ? config.admin : {};
   if (isObject(admin.tls)) checkListenerTls('admin', {}, admin.tls, issues);
   issues.push(...checkAdminListener(config));
+  issues.push(...checkWebAuthnConfig(config.admin));
   return issues;
 }
 

@@ -60,6 +60,7 @@ export const LOG_EVENTS = {
   'admin.token_last_used_flush_failed': { level: 'warn', meaning: "Admin tokens' last-used times could not be written; kept for the next flush." },
   'admin.login_succeeded': { level: 'info', meaning: 'An admin user logged in: user id, session id, method (password, password+totp, password+recovery, sso…) and client address.' },
   'admin.login_failed': { level: 'warn', meaning: 'A login or step-up failed (unknown name, wrong password or second factor, replayed code); the name as typed and the client address, never the password or code.' },
+  'admin.passkey_counter_regressed': { level: 'warn', meaning: 'A passkey assertion carried a sign counter no greater than the stored one (WebAuthn §6.1.1: a cloned authenticator, or a replay); refused as a failed second factor. The user and passkey ids.' },
   'admin.login_locked': { level: 'warn', meaning: 'Brute-force limits locked an account, an address or the pair for `admin.login.lockoutMinutes` (it releases itself).' },
   'admin.csrf_refused': { level: 'warn', meaning: 'A cookie-authenticated state-changing request lacked its CSRF token or came from a foreign Origin.' },
   'admin.store_failed': { level: 'error', meaning: 'An admin API request failed because the store failed (answered 503).' },

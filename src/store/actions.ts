@@ -55,6 +55,8 @@ export const STORE_ACTIONS = [
   'admin_mfa.confirm',
   'admin_mfa.recovery_codes_regenerate',
   'admin_mfa.reset',
+  'admin_mfa.passkey_register',
+  'admin_mfa.passkey_remove',
   'admin.login_failed',
   'admin.login_locked',
   // Audit-only events (store.audit): they change no entity (docs/audit.md#what-is-recorded).

@@ -33,3 +33,4 @@ export const newConsumerId = () => `con_${randomBase62(16)}`;
 export const newRateLimitOverrideId = () => `rlo_${randomBase62(16)}`;
 export const newAdminUserId = () => `adu_${randomBase62(16)}`;
 export const newAdminSessionId = () => `ses_${randomBase62(16)}`;
+export const newPasskeyId = () => `wak_${randomBase62(16)}`;

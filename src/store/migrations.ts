@@ -8,6 +8,7 @@ import { upstreamCredentialsMigration } from './credential-migration.js';
 import { sql, type Kysely, type Migration } from 'kysely';
 import { auditTrailMigration } from './audit-migration.js';
 import { adminAuthMigration } from './admin-auth-migration.js';
+import { adminWebAuthnMigration } from './admin-webauthn-migration.js';
 import { adminUsersMigration } from './admin-migrations.js';
 import { vaultMigration } from './vault-migration.js';
 
@@ -252,5 +253,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('field_usage').execute();
       },
     },
+    '0017_admin_webauthn': adminWebAuthnMigration(big),
   };
 }

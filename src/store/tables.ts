@@ -6,11 +6,12 @@
 import type { CredentialTables } from './credential-tables.js';
 export type { UpstreamCredentialKind, UpstreamCredentialStatus, UpstreamCredentialsTable } from './credential-tables.js';
 import type { AdminAuthTables } from './admin-auth-tables.js';
+import type { AdminWebAuthnTables } from './admin-webauthn-tables.js';
 import type { AdminTables } from './admin-tables.js';
 import type { VaultTables } from './vault-tables.js';
 
 /** Every kind of entity the change feed reports; a new entity kind adds its name here. */
-export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token', 'rate_limit_override', 'certificate', 'crl', 'admin_user', 'admin_role', 'admin_token', 'admin_state', 'secret', 'admin_session', 'admin_mfa', 'upstream_credential'] as const;
+export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token', 'rate_limit_override', 'certificate', 'crl', 'admin_user', 'admin_role', 'admin_token', 'admin_state', 'secret', 'admin_session', 'admin_mfa', 'upstream_credential', 'admin_passkey'] as const;
 export type ChangeEntity = (typeof CHANGE_ENTITIES)[number];
 
 export type ConsumerStatus = 'active' | 'disabled';
@@ -236,7 +237,7 @@ export interface FieldUsageTable {
   last_seen: number;
 }
 
-export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables, CredentialTables {
+export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables, AdminWebAuthnTables, CredentialTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
   oauth_clients: OAuthClientsTable;

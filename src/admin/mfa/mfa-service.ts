@@ -13,6 +13,7 @@ import type { AdminMfaRepository } from '../../store/admin-mfa.js';
 import type { Store, WriteTx } from '../../store/store.js';
 import { newRecoveryCodes, recoveryCodeHash } from './recovery-codes.js';
 import { matchTotpStep, newTotpSeed, totpQrDataUrl, totpUri } from './totp.js';
+import type { AssertionCeremony, AuthenticationResponseJSON, WebAuthnService } from './webauthn.js';
 
 const SEED_INFO = 'portcullis admin totp seed v1';
 
@@ -20,7 +21,16 @@ const SEED_INFO = 'portcullis admin totp seed v1';
 export interface SecondFactor {
   readonly code?: string | undefined;
   readonly recoveryCode?: string | undefined;
+  /** A passkey's assertion (PublicKeyCredential.toJSON() of navigator.credentials.get). */
+  readonly webauthn?: AuthenticationResponseJSON | undefined;
 }
+
+/** True when the caller presented some second factor (which one is checked later). */
+export function presentsFactor(factor: SecondFactor): boolean {
+  return factor.code !== undefined || factor.recoveryCode !== undefined || factor.webauthn !== undefined;
+}
+
+export type FactorKind = 'totp' | 'recovery' | 'webauthn';
 
 export interface TotpEnrolment {
   readonly secret: string;
@@ -35,18 +45,31 @@ export class MfaService {
     private readonly store: Store,
     private readonly repo: AdminMfaRepository,
     private readonly options: { seedKey: string | undefined; issuer: string; clock: Clock },
+    readonly webauthn: WebAuthnService,
   ) {
     this.#sealer = options.seedKey === undefined ? undefined : new KeyEncryption(options.seedKey, SEED_INFO);
   }
 
-  /** True when the user has a confirmed TOTP factor. */
+  /** True when the user has a confirmed TOTP factor or a passkey. */
   async hasFactor(userId: string): Promise<boolean> {
-    return (await this.repo.totp(userId))?.status === 'active';
+    return (await this.repo.totp(userId))?.status === 'active' || (await this.webauthn.repo.count(userId)) > 0;
   }
 
-  async status(userId: string): Promise<{ totp: 'none' | 'pending' | 'active'; recoveryCodesLeft: number }> {
+  async status(userId: string): Promise<{ totp: 'none' | 'pending' | 'active'; passkeys: number; recoveryCodesLeft: number }> {
     const row = await this.repo.totp(userId);
-    return { totp: row?.status ?? 'none', recoveryCodesLeft: await this.repo.unusedRecoveryCodes(userId) };
+    return { totp: row?.status ?? 'none', passkeys: await this.webauthn.repo.count(userId), recoveryCodesLeft: await this.repo.unusedRecoveryCodes(userId) };
+  }
+
+  /**
+   * Recovery codes for a user's first factor, in its unit of work: 10 new ones when the user had
+   * none (shown once), else [] (the codes they hold stay valid; regenerate them on purpose).
+   */
+  async firstFactorRecoveryCodes(tx: WriteTx, userId: string): Promise<string[]> {
+    const held = await tx.db.selectFrom('admin_recovery_codes').select('user_id').where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
+    if (held) return [];
+    const codes = newRecoveryCodes();
+    await this.repo.replaceRecoveryCodes(tx, userId, codes.map(recoveryCodeHash));
+    return codes;
   }
 
   /** Starts an enrolment; 409 when the user has an active factor already (reset it first). */
@@ -63,22 +86,22 @@ export class MfaService {
   async confirmTotp(actor: Actor, userId: string, code: string): Promise<string[]> {
     const row = await this.repo.totp(userId);
     if (row?.status !== 'pending') throw new GatewayError('admin.conflict', { detail: 'No enrolment is pending: start one with POST /v1/mfa/totp.' });
-    const codes = newRecoveryCodes();
-    await this.store.write(actor, 'admin_mfa.confirm', async (tx) => {
+    return this.store.write(actor, 'admin_mfa.confirm', async (tx) => {
       if (!(await this.#acceptTotp(tx, userId, code))) throw new GatewayError('admin.invalid_request', { detail: 'The code does not match: check the authenticator app and the clock of its device.' });
       await this.repo.activateTotp(tx, userId);
-      await this.repo.replaceRecoveryCodes(tx, userId, codes.map(recoveryCodeHash));
+      return this.firstFactorRecoveryCodes(tx, userId);
     });
-    return codes;
   }
 
   /**
    * Checks a second factor inside `tx`: a TOTP code whose step is newer than the last accepted
-   * one, or an unused recovery code. Returns how it was proved, or undefined (nothing changes).
+   * one, an unused recovery code, or a passkey's assertion answering a challenge issued for
+   * `ceremony`. Returns how it was proved, or undefined (the caller rolls the unit back).
    */
-  async verify(tx: WriteTx, userId: string, factor: SecondFactor): Promise<'totp' | 'recovery' | undefined> {
+  async verify(tx: WriteTx, userId: string, factor: SecondFactor, ceremony: AssertionCeremony): Promise<FactorKind | undefined> {
     if (factor.code !== undefined && (await this.#acceptTotp(tx, userId, factor.code))) return 'totp';
     if (factor.recoveryCode !== undefined && (await this.repo.useRecoveryCode(tx, userId, recoveryCodeHash(factor.recoveryCode)))) return 'recovery';
+    if (factor.webauthn !== undefined && (await this.webauthn.verifyAssertion(tx, userId, ceremony, factor.webauthn))) return 'webauthn';
     return undefined;
   }
 
@@ -91,8 +114,9 @@ export class MfaService {
   }
 
   /** Removes every factor of the user (in the caller's unit of work, with its sessions' revocation). */
-  reset(tx: WriteTx, userId: string): Promise<void> {
-    return this.repo.removeAll(tx, userId);
+  async reset(tx: WriteTx, userId: string): Promise<void> {
+    await this.webauthn.repo.removeAll(tx, userId);
+    await this.repo.removeAll(tx, userId);
   }
 
   async #acceptTotp(tx: WriteTx, userId: string, code: string): Promise<boolean> {

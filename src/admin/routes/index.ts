@@ -10,6 +10,7 @@ import { credentialRoutes } from './credentials.js';
 import { keyRoutes } from './keys.js';
 import { loginRoutes } from './login.js';
 import { mfaRoutes } from './mfa.js';
+import { webauthnRoutes } from './webauthn.js';
 import { openApiRoute } from './openapi.js';
 import { overrideRoutes } from './rate-limit-overrides.js';
 import { sessionRoutes } from './sessions.js';
@@ -21,4 +22,4 @@ import { whoamiRoutes } from './whoami.js';
 import { secretRoutes } from './secrets.js';
 import { fieldRoutes } from './fields.js';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...sessionRoutes, ...mfaRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, openApiRoute]);
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...sessionRoutes, ...mfaRoutes, ...webauthnRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, openApiRoute]);

@@ -13,11 +13,14 @@ import { PUBLIC } from '../permissions.js';
 import { defineRoute, SELF_PERMISSION, type AdminRoute, type AdminServices } from '../route.js';
 import type { AdminAuth, SessionPrincipal } from '../sessions/admin-auth.js';
 import { login, stepUp } from '../sessions/login.js';
+import { presentsFactor } from '../mfa/mfa-service.js';
 import { clearedSessionCookie, readSessionCookie, sessionCookie } from '../sessions/session-cookie.js';
 import { sessionCredential } from '../sessions/session-authenticator.js';
 import { csrfTokenOf } from '../sessions/session-service.js';
 import { isoTime } from '../views.js';
 import { Empty, Timestamp } from './common.js';
+import { AuthenticationResponse } from './webauthn-schemas.js';
+import type { AuthenticationResponseJSON } from '../mfa/webauthn.js';
 
 const Code = Type.String({ pattern: '^[0-9]{6}$', description: 'The current code of the authenticator app.' });
 const RecoveryCode = Type.String({ minLength: 16, maxLength: 32, description: 'One of the recovery codes (single use).' });
@@ -28,12 +31,13 @@ const LoginBody = Type.Object(
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     code: Type.Optional(Code),
     recoveryCode: Type.Optional(RecoveryCode),
+    webauthn: Type.Optional(AuthenticationResponse),
     tokenInBody: Type.Boolean({ default: false, description: 'true (the CLI): answer the session token in the body and set no cookie.' }),
   },
   { additionalProperties: false },
 );
 
-const StepUpBody = Type.Object({ code: Type.Optional(Code), recoveryCode: Type.Optional(RecoveryCode) }, { additionalProperties: false });
+const StepUpBody = Type.Object({ code: Type.Optional(Code), recoveryCode: Type.Optional(RecoveryCode), webauthn: Type.Optional(AuthenticationResponse) }, { additionalProperties: false });
 
 export const SessionSchema = Type.Object(
   {
@@ -96,7 +100,7 @@ export const loginRoutes: AdminRoute[] = [
       if (!body.tokenInBody && !secure && !isLoopback(req.socket.localAddress ?? '')) {
         throw new GatewayError('admin.invalid_request', { detail: 'Cookie sessions off loopback need an HTTPS admin listener (admin.tls).' });
       }
-      const result = await login(services.store!, auth, req, body, readSessionCookie(req));
+      const result = await login(services.store!, auth, req, { ...body, webauthn: body.webauthn as AuthenticationResponseJSON | undefined }, readSessionCookie(req));
       if (!body.tokenInBody) responseHeaders['set-cookie'] = sessionCookie(result.token, auth.sessions.maxAgeSeconds(result.session));
       return sessionView(auth, result.session, result.token, result.account.name, result.account.permissions, body.tokenInBody);
     },
@@ -146,9 +150,10 @@ export const loginRoutes: AdminRoute[] = [
     errors: ['admin.invalid_request', 'admin.login_failed', 'auth.too_many_failures'],
     async handler({ body, principal, services, responseHeaders }) {
       const auth = requireAuth(services);
-      if (body.code === undefined && body.recoveryCode === undefined) throw new GatewayError('admin.invalid_request', { detail: 'Send code or recoveryCode.' });
+      const factor = { ...body, webauthn: body.webauthn as AuthenticationResponseJSON | undefined };
+      if (!presentsFactor(factor)) throw new GatewayError('admin.invalid_request', { detail: 'Send code, webauthn or recoveryCode.' });
       const session = principal as SessionPrincipal;
-      const result = await stepUp(services.store!, auth, session, body);
+      const result = await stepUp(services.store!, auth, session, factor);
       if (session.viaCookie) responseHeaders['set-cookie'] = sessionCookie(result.token, auth.sessions.maxAgeSeconds(result.session));
       // A bearer caller (the CLI) gets its new token in the body: the old one is revoked.
       return sessionView(auth, result.session, result.token, session.name, session.permissions, !session.viaCookie);

@@ -10,6 +10,7 @@ import { defineRoute, PATH_PARAM_PATTERN, SELF_PERMISSION, type AdminRoute } fro
 import type { SessionPrincipal } from '../sessions/admin-auth.js';
 import { Empty } from './common.js';
 import { requireAuth } from './login.js';
+import { requireFreshFactor } from '../sessions/route-guard.js';
 
 const RecoveryCodes = Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: 'Shown once: keep them somewhere safe; each works once.' }) }, { additionalProperties: false });
 
@@ -21,7 +22,7 @@ export const mfaRoutes: AdminRoute[] = [
     permission: SELF_PERMISSION,
     duringEnrolment: true,
     status: 200,
-    responseSchema: Type.Object({ totp: Type.Union([Type.Literal('none'), Type.Literal('pending'), Type.Literal('active')]), recoveryCodesLeft: Type.Integer() }, { additionalProperties: false }),
+    responseSchema: Type.Object({ totp: Type.Union([Type.Literal('none'), Type.Literal('pending'), Type.Literal('active')]), passkeys: Type.Integer({ description: 'How many passkeys (WebAuthn) the caller has.' }), recoveryCodesLeft: Type.Integer() }, { additionalProperties: false }),
     handler: async ({ principal, services }) => requireAuth(services).mfa.status(principal.id),
   }),
   defineRoute({
@@ -33,8 +34,14 @@ export const mfaRoutes: AdminRoute[] = [
     bodySchema: Empty,
     status: 201,
     responseSchema: Type.Object({ secret: Type.String(), otpauthUri: Type.String(), qrCodeDataUrl: Type.String() }, { additionalProperties: false }),
-    errors: ['admin.conflict', 'admin.mfa_unavailable'],
-    handler: async ({ principal, services }) => requireAuth(services).mfa.startTotp(principal, principal.id, (principal as SessionPrincipal).name),
+    errors: ['admin.conflict', 'admin.mfa_unavailable', 'admin.step_up_required'],
+    async handler({ principal, services }) {
+      const auth = requireAuth(services);
+      const session = principal as SessionPrincipal;
+      // Adding a factor beside a passkey needs that passkey, fresh: a stolen session must not add its own.
+      if (await auth.mfa.hasFactor(session.id)) requireFreshFactor(session, auth.policy().stepUpMinutes, auth.clock.now());
+      return auth.mfa.startTotp(principal, session.id, session.name);
+    },
   }),
   defineRoute({
     method: 'POST',
@@ -44,7 +51,7 @@ export const mfaRoutes: AdminRoute[] = [
     duringEnrolment: true,
     bodySchema: Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false }),
     status: 200,
-    responseSchema: RecoveryCodes,
+    responseSchema: Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: '10 codes when TOTP is the first factor (shown once); [] when the user had one already (their codes stay).' }) }, { additionalProperties: false }),
     errors: ['admin.invalid_request', 'admin.conflict'],
     handler: async ({ body, principal, services }) => ({ recoveryCodes: await requireAuth(services).mfa.confirmTotp(principal, principal.id, body.code) }),
   }),

@@ -13,7 +13,7 @@ import { normalizeIp } from '../../net/client-ip.js';
 import type { AdminSessionRow } from '../../store/admin-sessions.js';
 import type { Store } from '../../store/store.js';
 import { mustEnrolNow } from '../mfa/mfa-policy.js';
-import type { SecondFactor } from '../mfa/mfa-service.js';
+import { presentsFactor, type SecondFactor } from '../mfa/mfa-service.js';
 import type { AdminAccount } from './accounts.js';
 import { ANONYMOUS, type AdminAuth, type SessionPrincipal } from './admin-auth.js';
 import { tokenHash } from './session-service.js';
@@ -38,15 +38,15 @@ export async function login(store: Store, auth: AdminAuth, req: IncomingMessage,
   const account = await auth.accounts.verifyPassword(input.name, input.password);
   if (!account) return refuse(store, auth, input.name, ip, 'password');
   const hasFactor = await auth.mfa.hasFactor(account.id);
-  if (hasFactor && input.code === undefined && input.recoveryCode === undefined) {
-    throw new GatewayError('admin.mfa_required', { detail: 'Send the login again with code (from the authenticator app) or recoveryCode.' });
+  if (hasFactor && !presentsFactor(input)) {
+    throw new GatewayError('admin.mfa_required', { detail: 'Send the login again with code (from the authenticator app), webauthn (a passkey: POST /v1/login/webauthn/options first) or recoveryCode.' });
   }
   const actor: Actor = { kind: 'admin-user', id: account.id, ip };
   try {
     const result = await store.write(actor, 'admin_session.create', async (tx) => {
       let method = 'password';
       if (hasFactor) {
-        const how = await auth.mfa.verify(tx, account.id, input);
+        const how = await auth.mfa.verify(tx, account.id, input, { purpose: 'login', sessionId: null });
         if (!how) throw new FactorRefused();
         method = `password+${how}`;
       }
@@ -77,7 +77,7 @@ export async function stepUp(store: Store, auth: AdminAuth, principal: SessionPr
   refuseWhileThrottled(auth, principal.name, ip);
   try {
     const result = await store.write(principal, 'admin_session.step_up', async (tx) => {
-      const how = await auth.mfa.verify(tx, principal.id, factor);
+      const how = await auth.mfa.verify(tx, principal.id, factor, { purpose: 'step-up', sessionId: principal.credentialId });
       if (!how) throw new FactorRefused();
       const old = await auth.sessions.repo.find(principal.credentialId, tx.db);
       await auth.sessions.repo.revoke(tx, principal.credentialId);
@@ -90,6 +90,21 @@ export async function stepUp(store: Store, auth: AdminAuth, principal: SessionPr
     if (error instanceof FactorRefused) return refuse(store, auth, principal.name, ip, 'second factor');
     throw error;
   }
+}
+
+/**
+ * The first half of a passkey login: the password is checked (and a failure counted) exactly as
+ * at login, then the options for navigator.credentials.get name the account's passkeys. Asking
+ * for the password first keeps the route from telling anyone which names have passkeys.
+ */
+export async function passkeyLoginOptions(store: Store, auth: AdminAuth, req: IncomingMessage, input: { name: string; password: string }) {
+  const ip = normalizeIp(req.socket.remoteAddress);
+  refuseWhileThrottled(auth, input.name, ip);
+  const account = await auth.accounts.verifyPassword(input.name, input.password);
+  if (!account) return refuse(store, auth, input.name, ip, 'password');
+  const options = await auth.mfa.webauthn.authenticationOptions(account.id, { purpose: 'login', sessionId: null });
+  if (!options) throw new GatewayError('admin.conflict', { detail: 'This account has no passkey: log in with code or recoveryCode.' });
+  return options;
 }
 
 function refuseWhileThrottled(auth: AdminAuth, name: string, ip: string): void {

@@ -8,7 +8,7 @@ import type { AdminPrincipal } from '../../core/actor.js';
 import { GatewayError } from '../../core/errors.js';
 import { authorize } from '../authenticate.js';
 import { SELF_PERMISSION, type AdminRoute } from '../route.js';
-import { isSessionPrincipal } from './admin-auth.js';
+import { isSessionPrincipal, type SessionPrincipal } from './admin-auth.js';
 
 export function authorizeRoute(principal: AdminPrincipal, route: AdminRoute, stepUpMinutes: number, now: number): void {
   const session = isSessionPrincipal(principal) ? principal : undefined;
@@ -20,7 +20,11 @@ export function authorizeRoute(principal: AdminPrincipal, route: AdminRoute, ste
   } else {
     authorize(principal, route);
   }
-  if (route.stepUp && session && !(session.mfaAt !== undefined && now - session.mfaAt <= stepUpMinutes * 60_000)) {
-    throw new GatewayError('admin.step_up_required', { detail: `This call needs a second factor presented within ${stepUpMinutes} minutes: POST /v1/session/step-up with a code, then retry.` });
-  }
+  if (route.stepUp && session) requireFreshFactor(session, stepUpMinutes, now);
+}
+
+/** 403 admin.step_up_required unless the session presented a second factor within `stepUpMinutes`. */
+export function requireFreshFactor(session: SessionPrincipal, stepUpMinutes: number, now: number): void {
+  if (session.mfaAt !== undefined && now - session.mfaAt <= stepUpMinutes * 60_000) return;
+  throw new GatewayError('admin.step_up_required', { detail: `This call needs a second factor presented within ${stepUpMinutes} minutes: POST /v1/session/step-up with a code or a passkey, then retry.` });
 }
