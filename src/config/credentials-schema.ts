@@ -20,7 +20,7 @@ export const CredentialsSection = Type.Object(
     quarantineAfter: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Consecutive 401/403 answers from the upstream (per node) that quarantine a credential.' }),
     sweepIntervalSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 3600, description: 'How often expiry, notices and disableIfUnusedDays are checked.' }),
     caFiles: Type.Array(Type.String({ filePath: true }), { default: [], description: 'PEM CA files token endpoints must chain to (default: the system CAs).' }),
-    tokenEncryptionKey: Type.Optional(Secret('Key the tokens the gateway obtained are sealed with in the store (AES-256-GCM, key derived by HKDF), by reference; at least 32 characters.')),
+    tokenEncryptionKey: Type.Optional(Secret('Without a vault: the key the tokens the gateway obtained are sealed with in the store (AES-256-GCM, key derived by HKDF), by reference; at least 32 characters. With a vault the vault seals them, and this key only opens rows sealed before (keep it until `portcullis vault rotate-kek` has re-sealed them).')),
   },
   { additionalProperties: false, default: {}, description: 'Upstream credentials: token refresh, locking, lifecycle defaults (docs/outbound.md).' },
 );

@@ -137,7 +137,7 @@ export class CredentialService implements UpstreamCredentialSource {
   /** `credentials refresh`: a new token now, whatever the cached one's age. Returns its expiry. */
   async refreshNow(idOrName: string): Promise<{ expiresAt: number | undefined; version: number }> {
     const row = await this.deps.repository.get(idOrName);
-    const entry = this.deps.cache.adopt(row);
+    const entry = await this.deps.cache.adoptOpened(row);
     if (row.kind === 'static') throw new GatewayError('admin.conflict', { detail: 'a static credential has no token to refresh' });
     const reason = this.#blocked(row, this.deps.clock.now());
     if (reason) throw new GatewayError('admin.conflict', { detail: `the credential is ${reason}` });
@@ -155,7 +155,8 @@ export class CredentialService implements UpstreamCredentialSource {
       const row = await this.deps.repository.get(idOrName, tx.db);
       if (row.kind !== 'refresh_token') throw new GatewayError('admin.conflict', { detail: 'only a refresh_token credential takes a refresh token' });
       const stored = { refreshToken: tokens.refreshToken, accessToken: tokens.accessToken, expiresAt: tokens.expiresAt };
-      return this.deps.repository.storeTokens(tx, row.id, row.tokenVersion, (version) => this.deps.sealer.seal(stored, row.id, version), tokens.expiresAt ?? null);
+      const sealed = await this.deps.sealer.seal(stored, row.id, row.tokenVersion + 1);
+      return this.deps.repository.storeTokens(tx, row.id, row.tokenVersion, () => sealed, tokens.expiresAt ?? null);
     });
   }
 
@@ -225,7 +226,7 @@ export class CredentialService implements UpstreamCredentialSource {
   /** Re-reads the row; returns its tokens when they are fresh (and newer than a refused version). */
   async #adoptStored(entry: CredentialEntry, forceAfterVersion: number | undefined): Promise<CachedTokens | undefined> {
     const row = await this.deps.repository.get(entry.row.id);
-    this.deps.cache.adopt(row);
+    await this.deps.cache.adoptOpened(row);
     const reason = this.#blocked(entry.row, this.deps.clock.now());
     if (reason) throw new Unavailable(reason, `the credential is ${reason}`);
     const tokens = this.deps.cache.current(entry);
@@ -262,9 +263,9 @@ export class CredentialService implements UpstreamCredentialSource {
     // A provider that issues no new refresh token keeps the old one valid (RFC 6749 §6).
     const stored = { accessToken: obtained.accessToken, tokenType: obtained.tokenType, expiresAt: obtained.expiresAt, refreshToken: obtained.refreshToken ?? previous?.refreshToken };
     try {
-      const version = await this.deps.store.write(SYSTEM_ACTOR, 'upstream_credential.store_tokens', (tx) =>
-        this.deps.repository.storeTokens(tx, row.id, row.tokenVersion, (v) => this.deps.sealer.seal(stored, row.id, v), obtained.expiresAt),
-      );
+      // Sealed for the version the fenced UPDATE writes (storeTokens: expected + 1).
+      const sealed = await this.deps.sealer.seal(stored, row.id, row.tokenVersion + 1);
+      const version = await this.deps.store.write(SYSTEM_ACTOR, 'upstream_credential.store_tokens', (tx) => this.deps.repository.storeTokens(tx, row.id, row.tokenVersion, () => sealed, obtained.expiresAt));
       entry.tokens = { ...stored, version };
       entry.row = { ...entry.row, tokenVersion: version, updatedAt: Math.max(entry.row.updatedAt, this.deps.clock.now()) };
       this.deps.count.tokenRequest(row.name, 'ok');

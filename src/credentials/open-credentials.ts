@@ -19,7 +19,7 @@ import { NO_SHARED_LOCK, RedisRefreshLock, type RefreshLock } from './refresh-lo
 import { SecretResolver, type VaultRead } from './secret-resolver.js';
 import { TokenCache } from './token-cache.js';
 import { TokenClient } from './token-client.js';
-import { KeyTokenSealer, type TokenSealer } from './token-sealer.js';
+import { KeyTokenSealer, VaultTokenSealer, type TokenSealer, type TokenVault } from './token-sealer.js';
 
 /** Last-used times are written at most this often. */
 const LAST_USED_FLUSH_MS = 60_000;
@@ -44,8 +44,8 @@ export interface OpenCredentialsDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly redis: GatewayConfig['redis'];
-  /** The sealer of stored tokens (the vault's envelope encryption when open); default: from credentials.tokenEncryptionKey. */
-  readonly sealer?: TokenSealer | undefined;
+  /** The vault when the node has one: tokens are sealed by its envelope encryption (else with credentials.tokenEncryptionKey). */
+  readonly tokenVault?: TokenVault | undefined;
   readonly vault?: VaultRead | undefined;
   readonly count: CredentialServiceCounters;
   readonly consumers?: ConsumerDirectory | undefined;
@@ -60,7 +60,7 @@ export interface CredentialServiceCounters {
 }
 
 export async function openCredentials(config: CredentialsConfig, deps: OpenCredentialsDeps): Promise<OpenedCredentials> {
-  const sealer = deps.sealer ?? sealerFromConfig(config);
+  const sealer = tokenSealer(config, deps.tokenVault, deps.logger);
   const repository = new UpstreamCredentialRepository(deps.store.db);
   const cache = new TokenCache(repository, sealer, deps.logger);
   const secrets = new SecretResolver(deps.env ?? process.env, deps.vault);
@@ -137,19 +137,29 @@ export async function openCredentials(config: CredentialsConfig, deps: OpenCrede
   };
 }
 
-/** Until the vault seals them: tokens sealed with a key derived from credentials.tokenEncryptionKey. */
-function sealerFromConfig(config: CredentialsConfig): TokenSealer {
+/**
+ * The vault seals tokens when the node has one; `credentials.tokenEncryptionKey`, if still set,
+ * opens rows sealed before (each re-sealed by the vault at its next refresh or KEK rotation).
+ * Without either, tokens cannot be stored (never in the clear).
+ */
+export function tokenSealer(config: CredentialsConfig, vault: TokenVault | undefined, logger: Logger): TokenSealer {
   const secret = config.tokenEncryptionKey?.reveal();
-  if (!secret) return REFUSING_SEALER;
-  return new KeyTokenSealer(secret);
+  const legacy = secret ? new KeyTokenSealer(secret) : undefined;
+  if (!vault) return legacy ?? REFUSING_SEALER;
+  const told = new Set<string>();
+  return new VaultTokenSealer(vault, legacy, (credentialId) => {
+    if (told.has(credentialId)) return;
+    told.add(credentialId);
+    logger.warn({ event: 'credentials.legacy_sealed', credentialId }, 'stored tokens opened with credentials.tokenEncryptionKey: re-sealed by the vault at the next refresh or vault rotate-kek');
+  });
 }
 
-/** Without a key, OAuth tokens cannot be stored: the credential is unavailable (never stored in the clear). */
+/** Without a vault or a key, OAuth tokens cannot be stored: the credential is unavailable (never stored in the clear). */
 const REFUSING_SEALER: TokenSealer = {
-  seal: () => {
-    throw new Error('credentials.tokenEncryptionKey is not set: tokens cannot be stored sealed');
+  seal: async () => {
+    throw new Error('neither a vault nor credentials.tokenEncryptionKey is configured: tokens cannot be stored sealed');
   },
-  open: () => {
-    throw new Error('credentials.tokenEncryptionKey is not set: stored tokens cannot be opened');
+  open: async () => {
+    throw new Error('neither a vault nor credentials.tokenEncryptionKey is configured: stored tokens cannot be opened');
   },
 };

@@ -46,24 +46,34 @@ export class TokenCache implements Projection {
 
   async loadSnapshot(): Promise<Install> {
     const rows = await this.repository.list();
+    const opened = await Promise.all(rows.map((row) => this.#open(row)));
     return () => {
       const seen = new Set(rows.map((row) => row.id));
       for (const id of [...this.#byId.keys()]) if (!seen.has(id)) this.#forget(id);
-      for (const row of rows) this.adopt(row);
+      rows.forEach((row, i) => this.adopt(row, opened[i]));
     };
   }
 
   async apply(changed: ChangeSet): Promise<Install> {
     const rows = await this.repository.listByIds(changed.upstream_credential);
+    const opened = await Promise.all(rows.map((row) => this.#open(row)));
     return () => {
       const found = new Set(rows.map((row) => row.id));
       for (const id of changed.upstream_credential) if (!found.has(id)) this.#forget(id);
-      for (const row of rows) this.adopt(row);
+      rows.forEach((row, i) => this.adopt(row, opened[i]));
     };
   }
 
-  /** Takes a row read from the store, unless this node already holds a newer one (its own write, not yet followed). */
-  adopt(row: UpstreamCredentialRow): CredentialEntry {
+  /** adopt, with the row's sealed tokens opened first (a row read from the store outside the follower). */
+  async adoptOpened(row: UpstreamCredentialRow): Promise<CredentialEntry> {
+    return this.adopt(row, await this.#open(row));
+  }
+
+  /**
+   * Takes a row read from the store, unless this node already holds a newer one (its own write,
+   * not yet followed), with the tokens opened from it (`opened`, see #open).
+   */
+  adopt(row: UpstreamCredentialRow, opened?: CachedTokens): CredentialEntry {
     let entry = this.#byId.get(row.id);
     if (!entry) {
       entry = { row, tokens: undefined, inflight: undefined, rejects: 0, quarantining: false };
@@ -74,24 +84,34 @@ export class TokenCache implements Projection {
     if (entry.row.name !== row.name) this.#byName.delete(entry.row.name);
     entry.row = row;
     this.#byName.set(row.name, entry);
+    if (opened && opened.version >= (entry.tokens?.version ?? -1)) entry.tokens = opened;
     if (row.status === 'revoked' || row.status === 'expired') entry.tokens = undefined;
     return entry;
   }
 
-  /** The newest tokens known for the entry: the cached ones, or the row's opened (once per version). */
+  /**
+   * The tokens of the entry's row version, or undefined. Never older ones: a refresh token of an
+   * earlier version may have been rotated away, and the provider would take its use as a replay.
+   */
   current(entry: CredentialEntry): CachedTokens | undefined {
     const row = entry.row;
     if (row.status === 'revoked' || row.status === 'expired') return undefined;
     if (entry.tokens && entry.tokens.version >= row.tokenVersion) return entry.tokens;
-    if (row.tokensSealed === null) return entry.tokens;
+    return row.tokensSealed === null ? entry.tokens : undefined;
+  }
+
+  /** The row's tokens opened (the sealer is async: the vault's KEK may be an HSM), unless this node holds them already. */
+  async #open(row: UpstreamCredentialRow): Promise<CachedTokens | undefined> {
+    if (row.status === 'revoked' || row.status === 'expired' || row.tokensSealed === null) return undefined;
+    const held = this.#byId.get(row.id)?.tokens;
+    if (held && held.version >= row.tokenVersion) return held;
     try {
-      entry.tokens = { ...this.sealer.open(row.tokensSealed, row.id, row.tokenVersion), version: row.tokenVersion };
+      return { ...(await this.sealer.open(row.tokensSealed, row.id, row.tokenVersion)), version: row.tokenVersion };
     } catch (error) {
       // A row whose sealed tokens do not open (swapped from another row, another key): unusable, never guessed at.
       this.logger.warn({ event: 'credentials.refresh_failed', credential: row.name, reason: 'sealed_tokens_unreadable', err: error instanceof Error ? error.message : String(error) }, 'stored tokens of an upstream credential cannot be opened');
       return undefined;
     }
-    return entry.tokens;
   }
 
   #forget(id: string): void {

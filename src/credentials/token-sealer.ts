@@ -15,8 +15,18 @@ export interface StoredTokens {
 }
 
 export interface TokenSealer {
-  seal(tokens: StoredTokens, credentialId: string, version: number): string;
-  open(sealed: string, credentialId: string, version: number): StoredTokens;
+  /** Seals the tokens of credential `credentialId` at token version `version`. */
+  seal(tokens: StoredTokens, credentialId: string, version: number): Promise<string>;
+  /** Opens what `seal` made for the same id and version; rejects on any other (a swapped row). */
+  open(sealed: string, credentialId: string, version: number): Promise<StoredTokens>;
+}
+
+/** The vault's envelope encryption (src/vault: a data key per value, wrapped by the KEK), as the sealer needs it. */
+export interface TokenVault {
+  sealValue(plaintext: string, aad: string): Promise<string>;
+  openValue(sealed: string, aad: string, reference?: string): Promise<{ reveal(): string }>;
+  rewrapValue(sealed: string, aad: string): Promise<string>;
+  isSealed(text: string): boolean;
 }
 
 const INFO = 'portcullis upstream credential tokens v1';
@@ -26,7 +36,10 @@ export function tokensAad(credentialId: string, version: number): string {
   return `upstream_credential|${credentialId}|tokens|v${version}`;
 }
 
-/** AES-256-GCM with a key derived by HKDF-SHA256 (oauth/key-encryption.ts) from `credentials.tokenEncryptionKey`. */
+/**
+ * Before the vault: AES-256-GCM with a key derived by HKDF-SHA256 (oauth/key-encryption.ts) from
+ * `credentials.tokenEncryptionKey`. Kept to read rows sealed so (docs/outbound.md#key-hierarchy).
+ */
 export class KeyTokenSealer implements TokenSealer {
   readonly #encryption: KeyEncryption;
 
@@ -34,11 +47,37 @@ export class KeyTokenSealer implements TokenSealer {
     this.#encryption = new KeyEncryption(secret, INFO);
   }
 
-  seal(tokens: StoredTokens, credentialId: string, version: number): string {
+  async seal(tokens: StoredTokens, credentialId: string, version: number): Promise<string> {
     return this.#encryption.encrypt(JSON.stringify(tokens), tokensAad(credentialId, version));
   }
 
-  open(sealed: string, credentialId: string, version: number): StoredTokens {
+  async open(sealed: string, credentialId: string, version: number): Promise<StoredTokens> {
     return JSON.parse(this.#encryption.decrypt(sealed, tokensAad(credentialId, version))) as StoredTokens;
+  }
+}
+
+/**
+ * Seals with the vault's envelope encryption (so `vault rotate-kek` re-wraps the tokens' data keys
+ * with the secrets'); opens envelopes with the vault and, while `credentials.tokenEncryptionKey` is
+ * still configured, rows sealed with it before the vault was (`legacy`). `onLegacy` is told each
+ * time such a row is opened: it is re-sealed by the vault at its next refresh or KEK rotation.
+ */
+export class VaultTokenSealer implements TokenSealer {
+  constructor(
+    private readonly vault: TokenVault,
+    private readonly legacy: TokenSealer | undefined,
+    private readonly onLegacy: (credentialId: string) => void = () => {},
+  ) {}
+
+  async seal(tokens: StoredTokens, credentialId: string, version: number): Promise<string> {
+    return this.vault.sealValue(JSON.stringify(tokens), tokensAad(credentialId, version));
+  }
+
+  async open(sealed: string, credentialId: string, version: number): Promise<StoredTokens> {
+    if (this.vault.isSealed(sealed)) return JSON.parse((await this.vault.openValue(sealed, tokensAad(credentialId, version), 'upstream credential tokens')).reveal()) as StoredTokens;
+    if (!this.legacy) throw new Error('the tokens were sealed with credentials.tokenEncryptionKey, which is no longer configured');
+    const tokens = await this.legacy.open(sealed, credentialId, version);
+    this.onLegacy(credentialId);
+    return tokens;
   }
 }

@@ -234,6 +234,8 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       env: options.env,
       // `${secret:NAME}` in a credential's settings reads the vault's promoted version per use.
       vault: vault ? (name) => vault.vault.read(name) : undefined,
+      // Tokens sealed by the vault's envelope encryption: `vault rotate-kek` re-wraps them too.
+      tokenVault: vault?.vault,
       consumers: directory,
       count: {
         unavailable: (credential, reason) => metrics.credentialUnavailable.inc({ credential, reason }),

@@ -76,6 +76,7 @@ export const STORE_ACTIONS = [
   'upstream_credential.release',
   'upstream_credential.expire',
   'upstream_credential.record_last_used',
+  'upstream_credential.reseal_tokens',
 ] as const;
 
 export type StoreAction = (typeof STORE_ACTIONS)[number];

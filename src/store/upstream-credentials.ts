@@ -136,6 +136,24 @@ export class UpstreamCredentialRepository {
   }
 
   /**
+   * Replaces the sealed tokens of one version with the same tokens sealed anew (a KEK rotation's
+   * re-wrap, a legacy row re-sealed by the vault), only if the row still holds `expected` at
+   * `version` (compare-and-set: a refresh meanwhile wins). The version is unchanged. Returns whether it replaced.
+   */
+  async replaceSealed(tx: WriteTx, id: string, version: number, expected: string, next: string, detail: Record<string, unknown>): Promise<boolean> {
+    const result = await tx.db
+      .updateTable('upstream_credentials')
+      .set({ tokens_sealed: next, updated_at: tx.now })
+      .where('id', '=', id)
+      .where('token_version', '=', version)
+      .where('tokens_sealed', '=', expected)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return false;
+    await recordChange(tx, 'upstream_credential', id, { detail });
+    return true;
+  }
+
+  /**
    * Changes the status (revoke, quarantine, release, expire). A revoked or expired credential
    * also loses its stored tokens: nothing is left to send. Returns false if it already had the status.
    */
