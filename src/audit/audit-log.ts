@@ -83,7 +83,19 @@ export class AuditLog {
 
   /** Everything the verifier needs to check the live store. */
   async liveChain(): Promise<ChainInput> {
-    return { records: this.walk(), checkpoints: await this.checkpoints(), keys: await this.keys(), head: await this.head() };
+    return { records: this.walk(), checkpoints: await this.checkpoints(), keys: await this.keys(), head: await this.head(), complete: true };
+  }
+
+  /** The first record still stored (older ones may have been archived), or undefined when none is. */
+  async firstSeq(): Promise<number | undefined> {
+    const row = await this.db.selectFrom('audit_records').select((eb) => eb.fn.min('seq').as('first')).executeTakeFirst();
+    return row?.first === null || row?.first === undefined ? undefined : Number(row.first);
+  }
+
+  /** The first record whose `time` is at or after `time` (ms since the epoch), or undefined. */
+  async firstSeqAtOrAfter(time: number): Promise<number | undefined> {
+    const row = await this.db.selectFrom('audit_records').select((eb) => eb.fn.min('seq').as('first')).where('time', '>=', time).executeTakeFirst();
+    return row?.first === null || row?.first === undefined ? undefined : Number(row.first);
   }
 
   /** The seq range of records with `time` in [since, until): first and last, or undefined when none. */

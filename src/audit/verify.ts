@@ -44,6 +44,12 @@ export interface ChainInput {
   readonly keys: readonly PublicCheckpointKey[];
   /** Live store: the chain's head as the `store_revision` row holds it. */
   readonly head?: { readonly seq: number; readonly hash: string } | undefined;
+  /**
+   * The live store: the records are all that is stored, so where they start must be where the
+   * newest `audit.archived` record says the archive ended (or record 1 when none): removing the
+   * oldest records without archiving them is `missing`, even up to a checkpoint.
+   */
+  readonly complete?: boolean | undefined;
   /** A bundle: the last seq it was meant to hold (checkpoints past it are out of range). */
   readonly rangeEnd?: number | undefined;
   /** What the reader found already (reordering, unreadable lines). */
@@ -57,6 +63,10 @@ export interface VerifyReport {
   readonly lastSeq: number | null;
   /** The chain starts after this checkpoint (an export range or archived records); null: from record 1. */
   readonly startsAfterSeq: number | null;
+  /** The checkpoint that anchors the chain's start (its `toSeq` is `startsAfterSeq`); null: from record 1. */
+  readonly startCheckpoint: { readonly fromSeq: number; readonly toSeq: number } | null;
+  /** The newest `audit.archived` record read says records through this seq were archived; null: none read. */
+  readonly archivedThroughSeq: number | null;
   /** The last record a valid checkpoint anchors (0: none). */
   readonly anchoredThrough: number;
   readonly checkpoints: number;
@@ -74,6 +84,7 @@ export async function verifyChain(input: ChainInput): Promise<VerifyReport> {
   let last: { seq: number; hash: string | undefined } | undefined;
   let startsAfterSeq: number | null = null;
   let anchoredThrough = 0;
+  let archivedThroughSeq: number | null = null;
 
   for await (const stored of input.records) {
     count++;
@@ -96,6 +107,8 @@ export async function verifyChain(input: ChainInput): Promise<VerifyReport> {
     } else if (last?.hash !== undefined && record.prevHash !== last.hash) {
       add('modified', seq, seq, `record ${seq} does not link to record ${last.seq} (prevHash differs: one of them was changed)`);
     }
+    const archived = record.action === 'audit.archived' ? record.detail?.['throughSeq'] : undefined;
+    if (typeof archived === 'number' && Number.isSafeInteger(archived)) archivedThroughSeq = archived;
     const computed = auditRecordHash(record);
     if (computed !== record.hash) add('modified', seq, seq, `record ${seq}: its content does not match its hash`);
     const columns = stored.columns;
@@ -119,8 +132,11 @@ export async function verifyChain(input: ChainInput): Promise<VerifyReport> {
     const from = Math.max(anchoredThrough, startsAfterSeq ?? 0) + 1;
     add('not_anchored', from, lastSeq, `records ${range(from, lastSeq)} are not yet anchored by a checkpoint: their hashes agree, but no signature covers them`);
   }
+  if (input.complete && firstSeq !== null) checkArchivedStart(firstSeq, startsAfterSeq, archivedThroughSeq, add);
+  const start = startsAfterSeq === null ? undefined : checkpoints.all.find((c) => c.toSeq === startsAfterSeq);
+  const startCheckpoint = start ? { fromSeq: start.fromSeq, toSeq: start.toSeq } : null;
   const worst = findings.length === 0 ? 0 : Math.min(...findings.map((finding) => EXIT_CODES[finding.kind]));
-  return { ok: findings.length === 0, records: count, firstSeq, lastSeq, startsAfterSeq, anchoredThrough, checkpoints: checkpoints.all.length, findings: sortFindings(findings), exitCode: worst };
+  return { ok: findings.length === 0, records: count, firstSeq, lastSeq, startsAfterSeq, startCheckpoint, archivedThroughSeq, anchoredThrough, checkpoints: checkpoints.all.length, findings: sortFindings(findings), exitCode: worst };
 }
 
 /** Signatures, keys and the checkpoints' own chain; returns those that verify. */
@@ -166,11 +182,29 @@ function checkStart(record: AuditRecord, checkpoints: readonly SignedCheckpoint[
   }
   const before = checkpoints.find((checkpoint) => checkpoint.toSeq === record.seq - 1);
   if (!before) {
-    add('missing', 1, record.seq - 1, `records ${range(1, record.seq - 1)} are missing (the chain does not start at a checkpoint)`);
+    // From just after the last checkpoint before it: what precedes that may have been archived.
+    const from = Math.max(0, ...checkpoints.filter((checkpoint) => checkpoint.toSeq < record.seq).map((checkpoint) => checkpoint.toSeq)) + 1;
+    add('missing', from, record.seq - 1, `records ${range(from, record.seq - 1)} are missing (the chain does not start right after a checkpoint)`);
     return null;
   }
   if (before.lastHash !== record.prevHash) add('modified', record.seq, record.seq, `record ${record.seq} does not link to checkpoint ${before.fromSeq}..${before.toSeq}`);
   return before.toSeq;
+}
+
+/**
+ * The live store's start against the newest `audit.archived` record: records before it may be gone
+ * only through an archive, which says where it ended. A start that does not follow a checkpoint was
+ * reported already (missing).
+ */
+function checkArchivedStart(firstSeq: number, startsAfterSeq: number | null, archivedThrough: number | null, add: (kind: FindingKind, from: number, to: number, message: string) => void): void {
+  if (firstSeq !== 1 && startsAfterSeq === null) return;
+  const startsAfter = startsAfterSeq ?? 0;
+  const archived = archivedThrough ?? 0;
+  if (startsAfter > archived) {
+    add('missing', archived + 1, startsAfter, `records ${range(archived + 1, startsAfter)} are gone from the start of the chain, and no audit.archived record says they were archived${archivedThrough === null ? '' : ` (the newest archive ended at seq ${archivedThrough})`}`);
+  } else if (startsAfter < archived) {
+    add('modified', firstSeq, archived, `an audit.archived record says records through seq ${archived} were archived, but the chain still starts at seq ${firstSeq}`);
+  }
 }
 
 function parseRecord(text: string): AuditRecord | undefined {

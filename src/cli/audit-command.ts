@@ -13,6 +13,7 @@ import type { AuditRecord } from '../store/audit-record.js';
 import { action, addAdminOptions, adminCall, CliError, print, table, type AdminOptions } from './admin-client.js';
 import { cliActor, openCliStore } from './store-access.js';
 import { readFileSync } from 'node:fs';
+import { registerAuditArchiveCommand } from './audit-archive-command.js';
 
 const COLUMNS = ['seq', 'time', 'actor', 'action', 'target', 'outcome', 'sourceIp'];
 
@@ -99,6 +100,8 @@ export function registerAuditCommand(program: Command): void {
     }),
   );
 
+  registerAuditArchiveCommand(audit);
+
   audit
     .command('verify')
     .description('verify an export bundle offline, or the live store with --config: hashes, links, checkpoint signatures')
@@ -148,8 +151,9 @@ function readKeys(file: string): PublicCheckpointKey[] {
 
 function describeReport(report: VerifyReport, exitCode: number): string {
   const span = report.firstSeq === null ? 'no records' : `${report.records} records (seq ${report.firstSeq}..${report.lastSeq})`;
-  const start = report.startsAfterSeq === null ? '' : `, starting after the checkpoint at seq ${report.startsAfterSeq}`;
-  const lines = [`audit trail: ${span}${start}, ${report.checkpoints} checkpoints, anchored through seq ${report.anchoredThrough}`];
+  const start = report.startCheckpoint === null ? '' : `; chain starts at seq ${report.firstSeq}, anchored by checkpoint ${report.startCheckpoint.fromSeq}..${report.startCheckpoint.toSeq}`;
+  const lines = [`audit trail: ${span}, ${report.checkpoints} checkpoints, anchored through seq ${report.anchoredThrough}${start}`];
+  if (report.archivedThroughSeq !== null) lines.push(`records through seq ${report.archivedThroughSeq} were archived (audit.archived)`);
   for (const finding of report.findings) lines.push(`${finding.kind === 'not_anchored' ? 'WARN' : 'FAIL'} ${finding.kind}: ${finding.message}`);
   lines.push(report.ok ? 'verdict: valid, every record anchored (exit 0)' : `verdict: ${exitCode === 0 ? 'valid up to the unanchored tail' : 'NOT valid'} (exit ${exitCode})`);
   return `${lines.join('\n')}\n`;

@@ -25,6 +25,17 @@ export const AuditConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'When a signed checkpoint anchors the newest records.' },
     ),
+    retention: Type.Object(
+      {
+        minimumDays: Type.Integer({
+          minimum: 0,
+          maximum: 36_500,
+          default: 90,
+          description: 'Records younger than this many days are never archived out of the store (`portcullis audit archive` refuses a --before within it). 90 keeps the three months PCI DSS 10.5.1 wants immediately available; keep the archived bundles for the rest of the year.',
+        }),
+      },
+      { additionalProperties: false, default: {}, description: 'How long audit records stay in the store before they may be archived (docs/audit.md#retention-and-archiving).' },
+    ),
     // Streaming to sinks, retention and the audited security events (audit-sinks-schema.ts).
     ...auditSinksProperties,
   },

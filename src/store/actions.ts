@@ -42,6 +42,7 @@ export const STORE_ACTIONS = [
   // The audit trail's own housekeeping and reads that must be on record (docs/audit.md).
   'audit.checkpoint',
   'audit.export',
+  'audit.archived',
   // The vault (src/vault/, docs/vault.md).
   'secret.set',
   'secret.promote',
