@@ -77,6 +77,8 @@ export function egressPolicyOf(config: GatewayConfig): EgressPolicyInput {
     if (sink.type === 'webhook' && sink.url) add(destinationOfUrl(sink.url, `audit.sinks[${i}].url`));
     if (sink.type === 'syslog' && sink.host) destinations.push({ host: sink.host, ports: [sink.port ?? 6514], schemes: ['https:'], classes: localClassesOf(sink.host), source: `audit.sinks[${i}]` });
   });
+  // The OTLP endpoint spans are exported to (docs/observability.md#traces).
+  if (config.tracing) add(destinationOfUrl(config.tracing.otlp.endpoint, 'tracing.otlp.endpoint'));
   // Explicit destinations.
   (config.egress?.allow ?? []).forEach((entry, i) => {
     const schemes = entry.schemes.map((scheme) => `${scheme}:` as 'http:' | 'https:');

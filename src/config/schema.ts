@@ -6,6 +6,7 @@
  */
 import { StringEnum } from '../core/string-enum.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TracingSchema } from './tracing-schema.js';
 import type { SecretValue } from './secret.js';
 import { AuditConfigSchema } from './audit-schema.js';
 import { POLICIES } from '../policies/index.js';
@@ -342,6 +343,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {}, description: 'Request id propagation.' },
     ),
     logging: LoggingSchema,
+    tracing: Type.Optional(TracingSchema),
     errors: Type.Object(
       {
         typeBaseUrl: Type.String({ default: 'https://portcullis.dev/errors/', description: 'Prefix of the problem `type` URI; the code is appended.' }),

@@ -7,7 +7,7 @@ import type { GatewayError } from './errors.js';
 import type { JsonLimits, JsonParseResult } from '../openapi/json-limits.js';
 import type { RequestState } from './request-state.js';
 import type { ResponseBody } from './response-body.js';
-import type { TraceContext } from './trace-context.js';
+import type { RequestSpan, TraceContext } from './trace-context.js';
 
 export type HeaderMap = Record<string, string | string[]>;
 
@@ -127,6 +127,8 @@ export interface RequestContext {
   /** Route parameters by name (`*` for a wildcard tail), raw as in the path. */
   readonly params: Readonly<Record<string, string>>;
   readonly trace: TraceContext;
+  /** The request's server span when tracing is on (docs/observability.md#traces); undefined when off. */
+  readonly span: RequestSpan | undefined;
   /** A CORS preflight: OPTIONS with Origin and Access-Control-Request-Method. */
   readonly isPreflight: boolean;
   /** Largest request body the proxy streams upstream; enforced byte by byte, not only by Content-Length. */

@@ -171,6 +171,9 @@ export const LOG_EVENTS = {
   'ocsp.unavailable': { level: 'warn', meaning: 'OCSP stapling is on but cannot work for this certificate (no responder URL, say): nothing is stapled.' },
   'ocsp.certificate_revoked': { level: 'error', meaning: 'The OCSP responder says the listener\'s own certificate is revoked: clients will refuse it; replace it.' },
   // Audit streaming and audited security events (audit/: docs/audit.md)
+  // Traces (docs/observability.md#traces)
+  'tracing.export_failed': { level: 'warn', meaning: 'Spans could not be exported to the OTLP endpoint (`endpoint`, `spans`, `code`): they are lost (counted in portcullis_tracing_spans_failed_total). Logged once per outage; requests are not affected.' },
+  'tracing.export_recovered': { level: 'info', meaning: 'Spans are exported to the OTLP endpoint again.' },
   'audit.sink_failing': { level: 'error', meaning: 'An audit sink stopped taking records (`sink`, `onFailure`, `reason`, `deliveredSeq`): with block, admin writes get 503 audit.sink_unavailable until it is back; with buffer, records are kept and delivered in order when it is back. Logged once per outage; alert on it.' },
   'audit.sink_recovered': { level: 'info', meaning: 'An audit sink takes records again; what it missed was delivered from its cursor.' },
   'audit.sink_records_skipped': { level: 'error', meaning: 'An audit sink will never get these records (`fromSeq`..`toSeq`; `reason` backlog_full: more than maxBacklogRecords waited; archived: removed by `audit archive` first). They stay in the chain and in `audit export`.' },

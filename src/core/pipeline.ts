@@ -15,6 +15,8 @@ export interface PolicyInstance {
 export interface Pipeline {
   /** Handlers of the receive … transform phases, in run order. */
   readonly request: readonly PolicyHandler[];
+  /** The phase of each `request` handler (same index): a traced request notes each phase as it begins. */
+  readonly requestPhases: readonly PolicyPhase[];
   readonly respond: readonly PolicyHandler[];
   readonly log: readonly PolicyHandler[];
   /** A respond handler reads or changes the upstream's body (PolicyHandlers.respondReadsBody). */
@@ -26,6 +28,7 @@ export function buildPipeline(instances: readonly PolicyInstance[]): Pipeline {
   const inPhase = (phase: PolicyPhase) => sorted.flatMap((instance) => (instance.handlers[phase] ? [instance.handlers[phase]!] : []));
   return {
     request: REQUEST_PHASES.flatMap((phase) => inPhase(phase)),
+    requestPhases: REQUEST_PHASES.flatMap((phase) => inPhase(phase).map(() => phase)),
     respond: inPhase('respond'),
     log: inPhase('log'),
     readsResponseBody: sorted.some((instance) => instance.handlers.respond !== undefined && instance.handlers.respondReadsBody === true),
@@ -34,10 +37,13 @@ export function buildPipeline(instances: readonly PolicyInstance[]): Pipeline {
 
 /** Runs the request phases; a DirectResponse from a policy ends them and answers the request. */
 export async function runRequestPhases(pipeline: Pipeline, ctx: RequestContext): Promise<DirectResponse | undefined> {
-  for (const handler of pipeline.request) {
+  const span = ctx.span;
+  let phase: PolicyPhase | undefined;
+  for (let index = 0; index < pipeline.request.length; index++) {
     // A client that went away while an earlier phase waited gets no further work done for it.
     if (ctx.finished) return undefined;
-    const result = handler(ctx);
+    if (span && pipeline.requestPhases[index] !== phase) span.phase((phase = pipeline.requestPhases[index]!));
+    const result = pipeline.request[index]!(ctx);
     const value = result instanceof Promise ? await result : result;
     if (value) return value;
   }

@@ -1,6 +1,8 @@
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/): the gateway is a hop, so it keeps the
  * caller's trace id, records the caller's span as parent, and sends its own span id upstream.
+ * This is the whole mechanism while tracing is off; with tracing on, the OpenTelemetry SDK's
+ * propagator (observability/tracing.ts) takes its place for the request, and nothing here runs.
  */
 import { randomFillSync } from 'node:crypto';
 
@@ -49,4 +51,53 @@ function randomHex(bytes: number): string {
   const hex = pool.toString('hex', offset, offset + bytes);
   offset += bytes;
   return hex;
+}
+
+/**
+ * A request's server span when tracing is on (observability/tracing.ts, docs/observability.md#traces).
+ * With tracing off there is none (`ctx.span` is undefined) and nothing below is called: the
+ * gateway is then a plain Trace Context hop (continueTrace / formatTraceparent above).
+ */
+export interface RequestSpan {
+  /** The ids the gateway logs and answers with: the server span's. */
+  readonly trace: TraceContext;
+  /** Notes that a pipeline phase (receive, authenticate, …, respond) begins: an event on the span. */
+  phase(name: string): void;
+  /**
+   * Starts the client span of one upstream attempt (a child of the server span). `headers` are the
+   * Trace Context headers (`traceparent`, `tracestate`) to send upstream, naming the client span.
+   */
+  startUpstream(attempt: UpstreamAttempt): UpstreamSpan;
+  /** Ends the server span; only the first call counts. */
+  end(outcome: RequestSpanOutcome): void;
+}
+
+export interface UpstreamAttempt {
+  readonly upstream: string;
+  readonly method: string;
+  /** scheme://host[:port] of the target. */
+  readonly origin: string;
+  /** The path sent upstream, without its query (a query may hold a credential). */
+  readonly path: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+}
+
+export interface UpstreamSpan {
+  readonly headers: Readonly<Record<string, string>>;
+  /** Ends the client span with the upstream's status, or the gateway's error code when there was no answer. */
+  end(result: { readonly status?: number | undefined; readonly error?: string | undefined }): void;
+}
+
+export interface RequestSpanOutcome {
+  readonly status: number;
+  readonly route: string;
+  readonly upstream?: string | undefined;
+  /** The problem code when the gateway answered with an error (`auth.key_invalid`, `upstream.timeout`). */
+  readonly errorCode?: string | undefined;
+}
+
+/** Starts a request's server span from the incoming headers (W3C Trace Context via the SDK's propagator). */
+export interface RequestTracer {
+  startRequest(request: { readonly headers: Readonly<Record<string, string | string[] | undefined>>; readonly method: string; readonly path: string; readonly scheme: 'http' | 'https'; readonly clientIp: string; readonly route: string; readonly requestId: string }): RequestSpan;
 }

@@ -78,6 +78,7 @@ export class GatewayMetrics {
   readonly rateLimitStoreUp = new Gauge({ name: 'portcullis_ratelimit_store_up', help: '1 while the shared rate-limit store (Redis) answers, 0 while it does not.', aggregator: 'min', registers: [this.registry] });
   readonly dependencyUp = new Gauge({ name: 'portcullis_dependency_up', help: '1 while a dependency (store, redis, issuer:<url>, crl:<listener>, log) answers, 0 while it does not.', labelNames: ['dependency'] as const, aggregator: 'min', registers: [this.registry] });
   readonly dependencyFailures = new Counter({ name: 'portcullis_dependency_failures_total', help: 'Failed attempts to use a dependency (a lost connection, a timeout, a refused connection).', labelNames: ['dependency'] as const, registers: [this.registry] });
+  readonly tracingSpansFailed = new Counter({ name: 'portcullis_tracing_spans_failed_total', help: 'Spans lost because their export to the OTLP endpoint failed (unreachable, refused, timed out).', registers: [this.registry] });
   readonly logLinesDropped = new Counter({ name: 'portcullis_log_lines_dropped_total', help: 'Log lines dropped because the log destination did not keep up (its buffer was full) or was gone.', registers: [this.registry] });
   /** Read when /metrics is scraped (set by the gateway that owns the destination). */
   #logBuffered: () => number = () => 0;

@@ -66,7 +66,12 @@ export function forwardingOptions(requestIdHeader: string, preserveHost: boolean
   return { requestIdHeader, preserveHost, authHeader, gatewaySet, gatewaySetUntrusted: new Set([...gatewaySet, ...PROXY_ONLY_HEADERS]) };
 }
 
-export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOptions, upstreamHost: string): HeaderMap {
+/**
+ * The headers of one upstream attempt. `traceHeaders`: the Trace Context headers naming the
+ * attempt's client span (tracing on, observability/tracing.ts); without them (tracing off) the
+ * gateway's own span id from ctx.trace is sent. Either way exactly one traceparent goes upstream.
+ */
+export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOptions, upstreamHost: string, traceHeaders?: Readonly<Record<string, string>>): HeaderMap {
   const incoming = ctx.req.headers;
   const trusted = ctx.peerTrusted;
   const headers = endToEndHeaders(incoming, trusted ? options.gatewaySet : options.gatewaySetUntrusted);
@@ -83,8 +88,11 @@ export function buildUpstreamHeaders(ctx: RequestContext, options: ForwardingOpt
   headers.forwarded = trusted && incoming.forwarded ? `${String(incoming.forwarded)}, ${element}` : element;
 
   headers[options.requestIdHeader] = ctx.requestId;
-  headers.traceparent = formatTraceparent(ctx.trace);
-  if (ctx.trace.traceState !== undefined) headers.tracestate = ctx.trace.traceState;
+  if (traceHeaders) Object.assign(headers, traceHeaders);
+  else {
+    headers.traceparent = formatTraceparent(ctx.trace);
+    if (ctx.trace.traceState !== undefined) headers.tracestate = ctx.trace.traceState;
+  }
 
   for (const name of ctx.removedHeaders) delete headers[name];
   for (const name in ctx.upstreamHeaders) headers[name] = ctx.upstreamHeaders[name]!;

@@ -4,6 +4,8 @@
  * flight finish on the config they started with; a config that fails validation never replaces
  * the one serving.
  */
+import type { TracingConfig } from '../config/tracing-schema.js';
+import type { OtlpTracing } from '../observability/tracing.js';
 import type { Server } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -14,7 +16,8 @@ import { createAdminApi } from '../admin/admin-api.js';
 import { openAdminPlane, type AdminPlane } from '../admin/admin-plane.js';
 import { openAdminAuth } from '../admin/sessions/create-admin-auth.js';
 import { fieldAllowlist, rateLimitNames } from '../config/policy-usage.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import { BoundedDestination } from '../observability/log-destination.js';
 import { createAdminServer } from './admin.js';
 import { ProbeListener } from './probes.js';
@@ -88,9 +91,12 @@ export class Gateway {
   readonly #outbound: Outbound;
   readonly #role: ClusterRole;
   readonly #adminPlane: AdminPlane | undefined;
+  /** OpenTelemetry traces, when `tracing` is configured (start-only). */
+  readonly #tracing: OtlpTracing | undefined;
 
-  private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound) {
+  private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound, tracing: OtlpTracing | undefined) {
     this.#outbound = outbound;
+    this.#tracing = tracing;
     this.#destination = destination;
     this.#clock = clock;
     this.#services = services;
@@ -174,7 +180,7 @@ export class Gateway {
       if (this.#inventory) observe(this.#inventory);
       else void this.#loadInventory().then(observe);
     };
-    return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen);
+    return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen, this.#tracing);
   }
 
   /** The certificates the expiry watch checks; none before the inventory is loaded (no config needing it). */
@@ -194,6 +200,11 @@ export class Gateway {
 
   async #loadTlsReload(): Promise<typeof import('./listener-tls-reload.js')> {
     return (this.#tlsReload ??= await import('./listener-tls-reload.js'));
+  }
+
+  /** Exports the spans still buffered (tests); nothing when tracing is off. */
+  flushTraces(): Promise<void> {
+    return this.#tracing?.forceFlush() ?? Promise.resolve();
   }
 
   /** Runs the expiry check now (tests; it also runs at start and every checkIntervalHours). */
@@ -223,7 +234,9 @@ export class Gateway {
         flowing: () => services.health.up('log', { log: false }),
       });
     }
-    const gateway = new Gateway(options, destination, clock, services, outbound);
+    // The SDK is loaded only when tracing is configured: off, it costs nothing (docs/observability.md#traces).
+    const tracing = options.config.tracing ? await openTracing(options.config.tracing, outbound, () => gateway.logger, services.metrics) : undefined;
+    const gateway: Gateway = new Gateway(options, destination, clock, services, outbound, tracing);
     egress.reportTo(() => gateway.logger, services.metrics);
     try {
       await gateway.#loadInventoryFor(options.config);
@@ -470,9 +483,15 @@ export class Gateway {
     await this.#adminPlane?.stop();
     await this.#probes.close();
     await this.#runtime.close();
+    await this.#tracing?.shutdown().catch(() => {});
     await this.#services.close();
     await this.#outbound.close();
     logger.info({ event: 'gateway.stopped' }, 'gateway stopped');
     logger.flush();
   }
+}
+
+async function openTracing(config: TracingConfig, outbound: Outbound, logger: () => Logger, metrics: GatewayMetrics): Promise<OtlpTracing> {
+  const { OtlpTracing } = await import('../observability/tracing.js');
+  return new OtlpTracing(config, { outbound, logger, countFailed: (spans) => metrics.tracingSpansFailed.inc(spans) });
 }

@@ -55,15 +55,18 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
     // The upstream's egress.methods and egress.pathPrefixes: refused before anything is sent.
     if (upstream.config.egress) checkUpstreamRequest(upstream, target, ctx.method, target.basePath + path, runtime.config.egress?.mode, runtime.logger, runtime.metrics);
     const sentAt = performance.now();
+    // The path without its query: a query may hold a credential, and spans keep no credential.
+    const clientSpan = ctx.span?.startUpstream({ upstream: upstream.name, method: ctx.method, origin: target.origin, path: target.basePath + route.upstreamPath(ctx.path, ctx.params), attempt });
     let head: UpstreamHead;
     try {
       head = await exchange.send(target.pool, {
         method: ctx.method as Dispatcher.HttpMethod,
         path: target.basePath + path,
-        headers: upstreamHeaders(buildUpstreamHeaders(ctx, upstream.forwarding, target.host), buffered, route.pipeline.readsResponseBody),
+        headers: upstreamHeaders(buildUpstreamHeaders(ctx, upstream.forwarding, target.host, clientSpan?.headers), buffered, route.pipeline.readsResponseBody),
         body: buffered ?? guard ?? null,
       }, target.origin);
     } catch (error) {
+      clientSpan?.end({ error: error instanceof GatewayError ? error.code : ((error as { code?: unknown } | null)?.code as string | undefined) ?? 'network_error' });
       if (guard?.failure) throw guard.failure;
       if (exchange.clientLeft) {
         ctx.logFields.clientAborted = true;
@@ -78,6 +81,7 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
       throw failure.error;
     }
     ctx.upstream.latencyMs = performance.now() - sentAt;
+    clientSpan?.end({ status: head.statusCode });
     upstream.reportSuccess(target);
     // upstream-auth hears the status; on a first 401 it may have a fresh token for one more try
     // (only when the request can be sent again as it was: idempotent, its body, if any, in hand).

@@ -35,6 +35,11 @@ export function createContext(facts: RequestFacts, admission: Admission, res: Se
   const incomingId = req.headers[runtime.requestIdHeader];
   const trustId = config.requestId.trustIncoming === 'always' || (config.requestId.trustIncoming === 'trusted-proxies' && peerTrusted);
   const requestId = trustId && typeof incomingId === 'string' && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+  const route = admission.kind === 'route' ? admission.route.info : admission.kind === 'endpoint' ? admission.endpoint.info : NO_ROUTE;
+  const clientIp = ip.ok ? ip.clientIp : peerIp;
+  // Tracing on: the SDK's propagator reads traceparent and the server span's ids are the request's.
+  // Off: the gateway is a Trace Context hop by itself (core/trace-context.ts), and no span is made.
+  const span = runtime.tracer?.startRequest({ headers: req.headers, method: facts.method, path: target.path, scheme: listener.protocol, clientIp, route: route.name, requestId });
   let finishCallbacks: Array<() => void> | undefined;
   let body: Promise<Buffer> | undefined;
 
@@ -48,12 +53,13 @@ export function createContext(facts: RequestFacts, admission: Admission, res: Se
     host: head.host,
     authority: head.authority,
     protocol: listener.protocol,
-    clientIp: ip.ok ? ip.clientIp : peerIp,
+    clientIp,
     peerIp,
     peerTrusted,
-    route: admission.kind === 'route' ? admission.route.info : admission.kind === 'endpoint' ? admission.endpoint.info : NO_ROUTE,
+    route,
     params: admission.kind === 'route' ? admission.params : {},
-    trace: continueTrace(stringHeader(req.headers.traceparent), stringHeader(req.headers.tracestate)),
+    trace: span ? span.trace : continueTrace(stringHeader(req.headers.traceparent), stringHeader(req.headers.tracestate)),
+    span,
     isPreflight: facts.isPreflight,
     maxBodyBytes: Number.POSITIVE_INFINITY,
     upstreamHeaders: {},

@@ -72,6 +72,7 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         upstreamSeconds: ctx.upstream.latencyMs === undefined ? undefined : ctx.upstream.latencyMs / 1000,
       });
       runtime.release();
+      ctx.span?.end({ status: res.headersSent ? res.statusCode : 0, route: ctx.route.name, upstream: ctx.upstreamName ?? (ctx.upstream.target === undefined ? undefined : ctx.route.upstream), errorCode: ctx.error?.code });
       logAccess(ctx, res, runtime);
       // The log phase runs for every request, answered or not (DESIGN.md §2).
       if (pipeline.log.length > 0) {

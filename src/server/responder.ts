@@ -33,7 +33,10 @@ export class Responder {
   head(status: number, headers: HeaderMap, source: 'upstream' | 'problem' | 'direct', body?: ResponseBody): Promise<void> | undefined {
     this.ctx.response = { status, headers, source, body };
     const respond = this.pipeline.respond;
-    if (respond.length > 0) return runPhase(respond, this.ctx).then(() => this.writeHead(headers));
+    if (respond.length > 0) {
+      this.ctx.span?.phase('respond');
+      return runPhase(respond, this.ctx).then(() => this.writeHead(headers));
+    }
     this.writeHead(headers);
     return undefined;
   }

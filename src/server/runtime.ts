@@ -3,6 +3,7 @@
  * proxies, logger. Built once per (re)load and swapped as a whole, so a request sees one config
  * from start to end and never a half-applied reload.
  */
+import type { RequestTracer } from '../core/trace-context.js';
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { AuthFailureTracker, GatewayServices } from '../core/services.js';
@@ -58,6 +59,8 @@ export interface Runtime {
   readonly clock: Clock;
   /** The gateway's metrics (undefined in tools and tests that build a runtime alone). */
   readonly metrics: GatewayMetrics | undefined;
+  /** Starts each request's server span when tracing is on (observability/tracing.ts); undefined when off. */
+  readonly tracer: RequestTracer | undefined;
   /** A request starts or ends on this runtime. */
   acquire(): void;
   release(): void;
@@ -97,6 +100,7 @@ export function buildRuntime(
   services: GatewayServices = {},
   metrics?: GatewayMetrics,
   onUpstreamCertificate?: (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => void,
+  tracer?: RequestTracer,
 ): Runtime {
   const credentials = credentialLocations(config);
   const redactHeaders = [...config.logging.redactHeaders, ...credentials.headers];
@@ -128,6 +132,7 @@ export function buildRuntime(
     authFailures: services.authFailures,
     clock,
     metrics,
+    tracer,
     crl: config.pki ? lazyCrlPublication(config.pki.crlPath, config.pki.caDir, services.caCrls) : undefined,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {
