@@ -149,6 +149,25 @@ describe('e-mail alert sink', () => {
     assert.match(error.message, /^email sink "mail": the SMTP server's certificate did not verify \([A-Z_]+\)$/);
   });
 
+  test('with egress enforced, the sink declares its SMTP server and delivers; an undeclared server is refused', async () => {
+    const guarded = new Outbound();
+    guarded.egress.setPolicy({ mode: 'enforce', destinations: [] });
+    try {
+      const before = server.deliveries.length;
+      const sink = createEmailSink({ name: 'mail', ...base, outbound: guarded });
+      await sink.send(firingNotification, new AbortController().signal);
+      assert.equal(server.deliveries.length, before + 1);
+      // Once the declaration names another server, the same connection is refused before a byte is sent.
+      guarded.egress.declare('alerts.sinks.mail', ['http://smtp.example.com:587'], 'operator');
+      const refused = await failure(sink);
+      assert.equal(refused.retryable, false);
+      assert.match(refused.message, /refused by the egress rules/);
+      assert.equal(server.deliveries.length, before + 1);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   test('implicit TLS (security: tls) delivers over a connection that is TLS from the first byte', async () => {
     const tlsServer = await smtpServer(pki, { secure: true });
     try {

@@ -93,6 +93,9 @@ export function createEmailSink(options: EmailSinkOptions): AlertSink {
   const tls = { ...DEFAULT_OUTBOUND_TLS, ...(options.ca === undefined ? {} : { ca: options.ca }), ...(isIP(options.host) === 0 ? { servername: options.host } : {}) };
   // The egress guard sees the first byte's protocol: plain TCP for STARTTLS (declared as http:), TLS for implicit TLS (https:).
   const connect = options.outbound.connector('alert-sink', { tls, connectTimeoutMs: timeoutMs });
+  // The server is the operator's (config, not a secret): declared to the egress guard under the sink's name, as the HTTP sinks declare theirs.
+  const host = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
+  options.outbound.egress.declare(`alerts.sinks.${options.name}`, [`${security === 'tls' ? 'https' : 'http'}://${host}:${port}`], 'operator');
   if ((options.username === undefined) !== (options.password === undefined)) throw new Error(`${label}: username and password go together`);
 
   function getSocket(_options: unknown, callback: (error: Error | null, socketOptions?: { connection: Socket; secured?: boolean }) => void): void {
