@@ -252,6 +252,20 @@ describe('HTTP alert sinks', () => {
     assert.equal(error.message, 'slack sink "gone": no answer from the receiver (ECONNREFUSED)');
   });
 
+  test('a receiver that never answers is a retryable failure after timeoutMs', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/services/T000/B000/${SLACK_TOKEN}`;
+      const error = await failure(createSlackSink({ name: 'slow', url: new SecretValue(url, '${secret:slack}'), outbound, clock, timeoutMs: 200 }));
+      assert.equal(error.retryable, true);
+      assert.match(error.message, /^slack sink "slow": no answer from the receiver \((UND_ERR_HEADERS_TIMEOUT|TimeoutError)\)$/);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   test('an aborted send (the engine gave up) is a retryable failure', async () => {
     server.answer(200);
     const error = await failure(pagerduty, AbortSignal.abort());
