@@ -3,6 +3,7 @@
  * An arrow may only point down:
  *
  *   entry        cli/ demo/
+ *   commands     commands/                    (preflight: reads config, the store and live endpoints; only cli/ imports it)
  *   composition  server/ admin/
  *   services     store/ audit/ keys/ oauth/ pki/ jwks/ ratelimit/ geo/ security/ observability/ vault/ credentials/ alerts/
  *   config       config/                      (services may name its types, never run its code)
@@ -18,7 +19,7 @@
 const LEAVES = '(net|http|auth|openapi|jwt|outbound|detect)';
 const SERVICES = '(store|audit|keys|oauth|pki|jwks|ratelimit|geo|security|observability|vault|credentials|alerts)';
 const TEST = '\\.test\\.ts$';
-const LAYERED = `${LEAVES.slice(1, -1)}|core|policies|config|${SERVICES.slice(1, -1)}|server|admin|cli|demo`;
+const LAYERED = `${LEAVES.slice(1, -1)}|core|policies|config|${SERVICES.slice(1, -1)}|server|admin|commands|cli|demo`;
 
 /** A rule about what the non-test modules under `from` may import from src/ (`allowed`: a regex of paths). */
 function onlyImports(name, comment, from, allowed) {
@@ -62,6 +63,14 @@ module.exports = {
     },
     onlyImports('store-is-the-lowest-service', 'store/ builds on core/, leaves and observability/ (its logger) only: keys, OAuth and the override index build on the store, not the other way round.', '^src/store/', `^src/(store|observability|core|${LEAVES})/`),
     onlyImports('composition-never-imports-entry-points', 'server/ and admin/ never import cli/ or demo/.', '^src/(server|admin)/', '^src/(?!cli/|demo/)'),
+    onlyImports('commands-never-import-entry-points', 'commands/ (preflight) sits between the entry points and the composition root: it never imports cli/ or demo/.', '^src/commands/', '^src/(?!cli/|demo/)'),
+    {
+      name: 'only-entry-points-import-commands',
+      comment: 'commands/ is reached from cli/ (and demo/) only: the composition root and everything below never import it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/(cli|demo|commands)/', TEST] },
+      to: { path: '^src/commands/' },
+    },
     {
       name: 'every-folder-has-a-layer',
       comment: 'A folder under src/ that is in no layer: add it to LEAVES or SERVICES above (or to a rule of its own) and to docs/architecture.md.',

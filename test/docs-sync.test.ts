@@ -1,6 +1,7 @@
 /**
  * Keeps what users read in step with the code: the published JSON Schema, every config option in
- * docs/configuration.md, and every error code in docs/errors.md (both directions).
+ * docs/configuration.md, every error code in docs/errors.md and every preflight rule in
+ * docs/preflight.md (both directions).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -50,4 +51,12 @@ test('docs/errors.md and the error table list the same codes, with the same stat
   const sections = new Map([...docs.matchAll(/^## `([a-z_.]+)`\n+\*\*(\d{3})/gm)].map((match) => [match[1]!, Number(match[2])]));
   assert.deepEqual([...sections.keys()].sort(), [...ERROR_CODES].sort(), 'codes in docs/errors.md vs ERROR_TABLE');
   for (const code of ERROR_CODES) assert.equal(sections.get(code), ERROR_TABLE[code].status, `status of ${code}`);
+});
+
+test('docs/preflight.md lists every preflight rule with its severity, and no other', async () => {
+  const { ALL_RULES } = await import('../src/commands/preflight/runner.js');
+  const docs = read('docs/preflight.md');
+  const sections = new Map([...docs.matchAll(/^### (PF-[A-Z]+-\d{3})\n+\*\*([a-z]+)\*\*/gm)].map((match) => [match[1]!, match[2]!]));
+  assert.deepEqual([...sections.keys()].sort(), [...ALL_RULES.keys()].sort(), 'rule ids in docs/preflight.md vs the checks');
+  for (const [id, rule] of ALL_RULES) assert.equal(sections.get(id), rule.severity, `severity of ${id}`);
 });

@@ -40,6 +40,9 @@ const FIXTURE: Record<string, string[]> = {
   'src/server/router.ts': [],
   'src/server/gateway.ts': ['../policies/index.js', '../policies/beta/index.js', '../config/schema.js', '../cli/main.js'],
   'src/cli/main.ts': ['../server/gateway.js'],
+  // commands/ (preflight) sits between the entry points and the composition root.
+  'src/commands/preflight.ts': ['../server/gateway.js', '../config/schema.js', 'type:../cli/main.js'],
+  'src/admin/plane.ts': ['../server/router.js', '../commands/preflight.js'],
   // A runtime cycle between two leaves, which also leaves net/ for http/.
   'src/net/a.ts': ['./b.js', 'type:../core/context.js'],
   'src/net/b.ts': ['./a.js'],
@@ -61,6 +64,8 @@ const EXPECTED = [
   'store-is-the-lowest-service src/store/db.ts → src/keys/key-index.ts',
   'composition-never-imports-entry-points src/server/gateway.ts → src/cli/main.ts',
   'every-folder-has-a-layer src/mystery/thing.ts → src/net/cidr.ts',
+  'commands-never-import-entry-points src/commands/preflight.ts → src/cli/main.ts',
+  'only-entry-points-import-commands src/admin/plane.ts → src/commands/preflight.ts',
   // Cycles, named by the modules on them. Type-only ones count.
   'no-circular src/net/a.ts src/net/b.ts',
   'no-circular src/core/context.ts src/core/policy.ts',

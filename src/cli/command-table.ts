@@ -107,6 +107,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./login-command.js')).registerLoginCommands,
   },
   {
+    commands: [{ term: 'preflight [options]', description: 'check a config, its store and its live endpoints against the deployment checklist; every finding with a rule id, severity, place, reason and fix' }],
+    load: async () => (await import('./preflight-command.js')).registerPreflightCommand,
+  },
+  {
     commands: [{ term: 'admin', description: 'host-level admin actions that need the config and the store (break-glass)' }],
     load: async () => (await import('./break-glass-command.js')).registerAdminCommand,
   },

@@ -4,18 +4,7 @@
  * run on them (the global ones included, in pipeline order), as the gateway would build it.
  */
 import type { GatewayConfig } from '../config/schema.js';
-import { POLICIES } from '../policies/index.js';
-
-/** The policies that run on a route: its own entry for a policy, else the global one; enabled only. */
-export function effectivePolicies(config: GatewayConfig, route: GatewayConfig['routes'][number]): string[] {
-  return [...POLICIES]
-    .sort((a, b) => a.order - b.order)
-    .filter(({ definition }) => {
-      const entry = route.policies[definition.name] ?? config.policies[definition.name];
-      return entry !== undefined && entry.enabled !== false;
-    })
-    .map(({ definition }) => definition.name);
-}
+import { effectivePolicies } from '../config/policy-usage.js';
 
 export function describeConfig(file: string, config: GatewayConfig): string {
   const lines: string[] = [`${file}: ${config.listeners.length} listener${config.listeners.length === 1 ? '' : 's'}, ${Object.keys(config.upstreams).length} upstreams, ${config.routes.length} routes`, ''];

@@ -4,6 +4,7 @@
  * too, so the semantic checks can ask before the schema has passed.
  */
 import type { ServiceName } from '../core/services.js';
+import type { GatewayConfig } from './schema.js';
 import { POLICIES } from '../policies/index.js';
 
 type Loose = Record<string, unknown>;
@@ -67,4 +68,18 @@ export function fieldAllowlist(config: Loose | { policies: unknown; routes: unkn
   const fields = isObject(own) ? own : global;
   if (!isObject(fields) || fields.enabled === false || !isObject(fields.response) || fields.response.mode !== 'allow') return [];
   return Array.isArray(fields.response.paths) ? fields.response.paths.filter((p): p is string => typeof p === 'string') : [];
+}
+
+/** The config of `name` that runs on a route: its own entry, else the global one; undefined when off or absent. */
+export function effectivePolicy(config: GatewayConfig, route: GatewayConfig['routes'][number], name: string): ({ enabled: boolean } & Record<string, unknown>) | undefined {
+  const entry = route.policies[name] ?? config.policies[name];
+  return entry !== undefined && entry.enabled !== false ? entry : undefined;
+}
+
+/** The policies that run on a route (its own entry for a policy, else the global one), in pipeline order. */
+export function effectivePolicies(config: GatewayConfig, route: GatewayConfig['routes'][number]): string[] {
+  return [...POLICIES]
+    .sort((a, b) => a.order - b.order)
+    .filter(({ definition }) => effectivePolicy(config, route, definition.name) !== undefined)
+    .map(({ definition }) => definition.name);
 }

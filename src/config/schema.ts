@@ -203,6 +203,8 @@ const Route = Type.Object(
     upstream: Type.String({ description: 'Name of the upstream to forward to.' }),
     rewrite: Type.Optional(Type.String({ pattern: '^/', description: 'Upstream path template using the route path parameters, e.g. /accounts/:id.' })),
     stripPrefix: Type.Optional(Type.String({ pattern: '^/', description: 'Prefix removed from the path before forwarding.' })),
+    public: Type.Optional(Type.Boolean({ description: 'true: this route is meant to be reachable without authentication (needs publicReason); `portcullis preflight` then does not report it (PF-AUTH-001).' })),
+    publicReason: Type.Optional(Type.String({ minLength: 1, description: 'Why the route is public (a status page, a published catalogue); required with public: true.' })),
     policies: Policies,
   },
   { additionalProperties: false, description: 'Which requests go to which upstream, with which policies.' },

@@ -253,6 +253,9 @@ function checkRoutes(routes: unknown[], upstreamNames: string[], issues: ConfigI
       issues.push({ path: `${at}.upstream`, message: `unknown upstream "${route.upstream}"${hint ? ` (did you mean "${hint}"?)` : ''}` });
     }
     checkPolicies(`${at}.policies`, route.policies, issues, upstreamNames, shapeValid);
+    // A route left open on purpose says why, so that a review (and preflight) can tell it from a mistake.
+    if (route.public === true && route.publicReason === undefined) issues.push({ path: `${at}.publicReason`, message: 'is required with public: true (say why the route needs no authentication)' });
+    if (route.public !== true && route.publicReason !== undefined) issues.push({ path: `${at}.publicReason`, message: 'applies only with public: true' });
     if (typeof route.path !== 'string') return;
     const template = compilePathTemplate(route.path);
     if (!template.ok) {
