@@ -45,9 +45,9 @@ export const networkCheck = defineCheck(
     adminOffLoopback: {
       id: 'PF-ADMIN-001',
       severity: 'high',
-      title: 'The admin listener on a non-loopback address',
+      title: 'The admin listener on a non-loopback address without mutual TLS or an IP allowlist',
       why: `${OWASP.API5}; ${CHECKLIST.firewall}`,
-      fix: 'Bind `admin.host` to 127.0.0.1 and reach it through an SSH tunnel or a sidecar, or put it on a management network behind a firewall.',
+      fix: 'Bind `admin.host` to 127.0.0.1, or give the admin listener `admin.tls` with `clientCertificates.mode: required`, or an `admin.allowlist` of the operators\' networks (docs/admin.md#admin-listener-tls-and-allowlist).',
     },
     trustAll: {
       id: 'PF-PROXY-001',
@@ -75,8 +75,14 @@ export const networkCheck = defineCheck(
         findings.push(finding(rules.plainUpstream, `upstream ${name} is reached over plain HTTP at ${url.origin}${reach === undefined ? ' (a host name not resolved: it may leave the private network)' : ''}`, { path: `upstreams.${name}.targets[${index}]`, url: url.origin }, severity));
       }
     }
-    if (config.admin.enabled && (addressReach(config.admin.host) ?? 'public') !== 'loopback') {
-      findings.push(finding(rules.adminOffLoopback, `the admin listener binds ${config.admin.host}:${config.admin.port}`, { path: 'admin.host' }));
+    const admin = config.admin;
+    if (admin.enabled && (addressReach(admin.host) ?? 'public') !== 'loopback') {
+      // Off loopback, the admin listener answers only those it can tell apart: clients holding a
+      // certificate of its CA, or addresses on its allowlist (checked before authentication).
+      const mtls = admin.tls?.clientCertificates.mode === 'required';
+      const allowlisted = admin.allowlist.length > 0;
+      if (!admin.tls) findings.push(finding(rules.adminOffLoopback, `the admin listener binds ${admin.host}:${admin.port} in plain HTTP, without a client certificate or an allowlist`, { path: 'admin.host' }));
+      else if (!mtls && !allowlisted) findings.push(finding(rules.adminOffLoopback, `the admin listener binds ${admin.host}:${admin.port} and answers any address: no required client certificate, no allowlist`, { path: 'admin.allowlist' }));
     }
     config.trustedProxies.forEach((entry, index) => {
       const cidr = parseCidr(entry);
