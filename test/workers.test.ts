@@ -7,11 +7,15 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { AuditLog } from '../src/audit/audit-log.js';
+import { verifyChain, type VerifyReport } from '../src/audit/verify.js';
 import { parseWorkers } from '../src/cli/start-command.js';
+import { openStore } from '../src/store/open-store.js';
 import { makeTestPki } from './helpers/certs.js';
 import { spawnCli, type CliProcess } from './helpers/cli.js';
 import { eventually, freePort, httpRequest, startUpstream, type Reply, type TestUpstream } from './helpers/index.js';
@@ -44,8 +48,11 @@ function counterValue(metrics: string, series: string): number {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+const AUDIT_ENV = { PORTCULLIS_AUDIT_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() };
+
 describe('portcullis start --workers 2', () => {
   let upstream: TestUpstream;
+  let storePath: string;
   let cli: CliProcess;
   let file: string;
   let config: Record<string, unknown>;
@@ -68,7 +75,9 @@ describe('portcullis start --workers 2', () => {
       listeners: [{ name: 'public', host: '127.0.0.1', port }],
       admin: { host: '127.0.0.1', port: adminPort, token: '${env:PORTCULLIS_ADMIN_TOKEN}' },
       // The safety-net poll at its slowest: the primary's nudge is what must deliver a revocation.
-      store: { path: join(dir, 'store.db'), pollIntervalMs: 1000 },
+      store: { path: (storePath = join(dir, 'store.db')), pollIntervalMs: 1000 },
+      // Checkpoints often, so a burst of writes spans several: only the lead may sign them.
+      audit: { signingKey: '${env:PORTCULLIS_AUDIT_KEY}', checkpoint: { everyRecords: 3, everySeconds: 1 }, securityEvents: { flushIntervalMs: 100 } },
       apiKeys: { pepper: '${env:PORTCULLIS_KEY_PEPPER}' },
       bruteForce: { maxFailures: 1000 },
       upstreams: { backend: { targets: [upstream.url] } },
@@ -81,7 +90,7 @@ describe('portcullis start --workers 2', () => {
     writeFileSync(file, JSON.stringify(config));
     base = `http://127.0.0.1:${port}`;
     admin = new AdminClient(`http://127.0.0.1:${adminPort}`);
-    cli = spawnCli(['start', '--config', file, '--workers', '2'], KEY_ENV);
+    cli = spawnCli(['start', '--config', file, '--workers', '2'], { ...KEY_ENV, ...AUDIT_ENV });
     await cli.waitForLine(/"event":"cluster\.started"/);
   });
 
@@ -132,6 +141,44 @@ describe('portcullis start --workers 2', () => {
     assert.ok(ms < 1000, `revocation took ${ms} ms`);
     const refusers = new Set(lines(cli).slice(revokedAt).filter((line) => line.type === 'access' && line.path === '/keyed' && line.status === 401).map((line) => line.worker));
     assert.deepEqual([...refusers].sort(), [1, 2]);
+  });
+
+  test('only the lead worker signs audit checkpoints: after a burst of writes through both workers the chain verifies, its checkpoints never overlap or fork', async () => {
+    const consumer = await admin.consumer('audited');
+    const { key, id } = await admin.key(consumer, []);
+    assert.equal((await admin.call('POST', `/v1/keys/${id}/revoke`)).status, 200);
+    const from = lines(cli).length;
+    // A burst at once: admin writes (the lead serves the admin API) and, on both workers, a revoked
+    // key presented (each worker records api_key.used_after_revocation into the same chain).
+    const writes = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => admin.call('POST', '/v1/consumers', { name: `burst-${i}` })),
+      ...Array.from({ length: 8 }, () => httpRequest(`${base}/keyed`, { headers: { 'x-api-key': key } })),
+    ]);
+    assert.deepEqual(writes.map((reply) => reply.status), [...Array<number>(12).fill(201), ...Array<number>(8).fill(401)]);
+    assert.deepEqual([...servedBy(cli, (line) => line.path === '/keyed' && line.status === 401)].sort(), [1, 2], 'both workers refused the revoked key');
+    const opened = openStore({ driver: 'sqlite', path: storePath });
+    try {
+      const log = new AuditLog(opened.db);
+      let report: VerifyReport | undefined;
+      await eventually(async () => {
+        const misuse = await log.page({ action: 'api_key.used_after_revocation', targetId: id }, { limit: 10 });
+        report = await verifyChain(await log.liveChain());
+        return misuse.reduce((sum, record) => sum + Number(record.detail?.count), 0) === 8 && report.ok;
+      }, 'the misuse from both workers is recorded and a checkpoint anchors every record');
+      assert.deepEqual([report!.exitCode, report!.anchoredThrough], [0, report!.lastSeq]);
+      const checkpoints = await log.checkpoints();
+      assert.ok(checkpoints.length >= 2, 'the burst spans several checkpoints');
+      for (let i = 1; i < checkpoints.length; i++) {
+        assert.equal(checkpoints[i]!.fromSeq, checkpoints[i - 1]!.toSeq + 1, 'no overlap, no gap');
+        assert.equal(checkpoints[i]!.previousSignature, checkpoints[i - 1]!.signature, 'no fork');
+      }
+      const signed = lines(cli).filter((line) => line.event === 'audit.checkpoint_signed');
+      assert.equal(signed.length, checkpoints.length, 'every checkpoint in the store was signed (and logged) by this cluster');
+      assert.deepEqual([...new Set(signed.map((line) => line.worker))], [1], 'by the lead worker alone');
+      assert.ok(lines(cli).slice(from).some((line) => line.event === 'audit.checkpoint_signed'), 'the burst was checkpointed');
+    } finally {
+      await opened.close();
+    }
   });
 
   test('SIGHUP puts a new config in force in both workers, and the primary reports it once', async () => {
