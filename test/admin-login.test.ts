@@ -224,7 +224,8 @@ for (const backend of STORE_BACKENDS) {
       assertProblem(await call('POST', `/v1/users/${aliceId}/mfa/reset`, { session: bob, body: {} }), 403, 'admin.step_up_required');
       const bobSeed = (await call('POST', '/v1/mfa/totp', { session: bob, body: {} })).json<{ secret: string }>().secret;
       assert.equal((await call('POST', '/v1/mfa/totp/confirm', { session: bob, body: { code: totpCodeAt(bobSeed, clock.now()) } })).status, 200);
-      assertProblem(await call('POST', `/v1/users/${aliceId}/mfa/reset`, { session: bob, body: {} }), 403, 'admin.step_up_required');
+      // Enrolling rotated bob's session: the one he enrolled with is over.
+      assertProblem(await call('POST', `/v1/users/${aliceId}/mfa/reset`, { session: bob, body: {} }), 401, 'admin.session_expired');
       clock.advance(30_000);
       bob = await login('bob', { code: totpCodeAt(bobSeed, clock.now()) });
       const reset = await call('POST', `/v1/users/${aliceId}/mfa/reset`, { session: bob, body: {} });

@@ -100,12 +100,14 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(options.rp.id, 'localhost');
       const response = await createCredential(page, options);
       const registered = await ok(call('POST', '/v1/mfa/webauthn/registration', { token, body: { name, response } }), 201);
-      return { response, registered };
+      // Registering rotates the session: the old token is over, the new one comes in the answer.
+      assertProblem(await call('GET', '/v1/session', { token }), 401, 'admin.session_expired');
+      assert.notEqual(registered.session.token, token);
+      return { response, registered, token: registered.session.token as string };
     }
 
     test('enrols a passkey made by navigator.credentials.create; its answer works once', async () => {
-      const token = await passwordLogin('alice');
-      const { response, registered } = await register(token, 'laptop');
+      const { response, registered, token } = await register(await passwordLogin('alice'), 'laptop');
       assert.equal(registered.passkey.name, 'laptop');
       assert.deepEqual(registered.passkey.transports, ['internal']);
       assert.equal(registered.recoveryCodes.length, 10);
@@ -180,9 +182,13 @@ for (const backend of STORE_BACKENDS) {
     test('removes a passkey within the step-up window; the removal is audited with its actor', async () => {
       clock.advance(MINUTE);
       const session = await ok(passkeyLogin('alice', await getAssertion(page, await loginOptions('alice'))), 201);
-      assert.deepEqual(await ok(call('DELETE', `/v1/mfa/webauthn/${alicePasskey}`, { token: session.token })), { removed: true, id: alicePasskey });
-      assertProblem(await call('DELETE', `/v1/mfa/webauthn/${alicePasskey}`, { token: session.token }), 404, 'admin.not_found');
-      assert.equal((await ok(call('GET', '/v1/mfa', { token: session.token }))).passkeys, 0);
+      const removed = await ok(call('DELETE', `/v1/mfa/webauthn/${alicePasskey}`, { token: session.token }));
+      assert.deepEqual({ removed: removed.removed, id: removed.id }, { removed: true, id: alicePasskey });
+      // Removing a factor rotates the session too; the new one keeps the step-up freshness it had.
+      assertProblem(await call('GET', '/v1/session', { token: session.token }), 401, 'admin.session_expired');
+      const token = removed.session.token as string;
+      assertProblem(await call('DELETE', `/v1/mfa/webauthn/${alicePasskey}`, { token }), 404, 'admin.not_found');
+      assert.equal((await ok(call('GET', '/v1/mfa', { token }))).passkeys, 0);
       const row = await api.store.db.selectFrom('audit_records').select(['actor_id', 'target_id']).where('action', '=', 'admin_mfa.passkey_remove').executeTakeFirstOrThrow();
       assert.deepEqual(row, { actor_id: session.userId, target_id: alicePasskey });
     });

@@ -11,6 +11,7 @@
 import type { AdminPrincipal } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
+import { AdminSessionRepository } from '../store/admin-sessions.js';
 import { AdminUserRepository, type AdminUser } from '../store/admin-users.js';
 import { OneTimeCodeRepository } from '../store/admin-tokens.js';
 import type { AdminUserStatus, OneTimeCodePurpose } from '../store/admin-tables.js';
@@ -136,7 +137,12 @@ export class AdminUserService {
     });
   }
 
-  /** Replaces the user's roles: every permission the new roles add must be one the principal holds. */
+  /**
+   * Replaces the user's roles: every permission the new roles add must be one the principal holds.
+   * A change of roles ends every session of the user (theirs on every device, the caller's own if
+   * they changed themselves): the new privileges are carried only by a session opened after it
+   * (issue 18 §5, session id rotated on privilege change; docs/admin.md#sessions).
+   */
   async setRoles(principal: AdminPrincipal, id: string, roles: readonly string[]): Promise<AdminUser> {
     await this.roles.requireRoles(roles);
     return this.store.write(principal, 'admin_user.set_roles', async (tx) => {
@@ -147,7 +153,9 @@ export class AdminUserService {
       const after = await this.roles.permissionsOf(roles, tx.db);
       requireMayGrant(principal, after.filter((permission) => !before.has(permission)));
       if (!roles.includes(OWNER)) await this.#requireAnotherOwner(tx, user, 'demote');
-      return this.users.setRoles(tx, id, roles);
+      const changed = await this.users.setRoles(tx, id, roles);
+      if ([...user.roles].sort().join() !== [...roles].sort().join()) await new AdminSessionRepository(this.store.db).revokeAll(tx, id);
+      return changed;
     });
   }
 

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { toString as qrText } from 'qrcode';
 import { addAdminOptions, adminBase, adminCall, CliError, type AdminOptions } from './admin-client.js';
-import { removeSession, sessionFilePath, writeSession } from './session-file.js';
+import { readSession, removeSession, sessionFilePath, writeSession } from './session-file.js';
 
 /** The first line of stdin: piped (`--password-stdin` style), or typed at a prompt that does not echo. */
 async function readPassword(): Promise<string> {
@@ -64,7 +64,10 @@ export function registerLoginCommands(program: Command): void {
     .action((options: AdminOptions & { code?: string }) =>
       run(async () => {
         if (options.code) {
-          const { recoveryCodes } = (await adminCall(options, 'POST', '/v1/mfa/totp/confirm', { code: options.code })) as { recoveryCodes: string[] };
+          const { recoveryCodes, session } = (await adminCall(options, 'POST', '/v1/mfa/totp/confirm', { code: options.code })) as { recoveryCodes: string[]; session: { token?: string } };
+          // Enrolling rotates the session: keep the new token where the old one was (a stored session only).
+          const stored = readSession(adminBase(options));
+          if (session.token !== undefined && stored && !options.token && !process.env.PORTCULLIS_ADMIN_TOKEN) writeSession({ ...stored, token: session.token });
           process.stdout.write(`enrolled. Recovery codes (each works once; keep them somewhere safe, they are not shown again):\n${recoveryCodes.map((code) => `  ${code}`).join('\n')}\n`);
           return;
         }

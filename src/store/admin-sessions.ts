@@ -17,6 +17,8 @@ export interface NewAdminSession {
   readonly tokenHash: string;
   readonly method: string;
   readonly mfa: boolean;
+  /** When the second factor was presented (ms); default: now, when `mfa`. */
+  readonly mfaAt?: number | undefined;
   readonly enrolOnly: boolean;
   readonly expiresAt: number;
   readonly ip: string | undefined;
@@ -33,7 +35,7 @@ export class AdminSessionRepository {
       token_hash: session.tokenHash,
       method: session.method,
       mfa: session.mfa ? 1 : 0,
-      mfa_at: session.mfa ? tx.now : null,
+      mfa_at: session.mfa ? (session.mfaAt ?? tx.now) : null,
       enrol_only: session.enrolOnly ? 1 : 0,
       created_at: tx.now,
       last_seen_at: tx.now,

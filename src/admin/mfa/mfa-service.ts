@@ -82,14 +82,17 @@ export class MfaService {
     return { secret, otpauthUri, qrCodeDataUrl: await totpQrDataUrl(otpauthUri) };
   }
 
-  /** Confirms a pending enrolment with a first code; returns fresh recovery codes (shown once). */
-  async confirmTotp(actor: Actor, userId: string, code: string): Promise<string[]> {
+  /**
+   * Confirms a pending enrolment with a first code; returns the recovery codes of a first factor
+   * (shown once) and what `alsoInTx` returned (the caller's session rotation, same unit of work).
+   */
+  async confirmTotp<R>(actor: Actor, userId: string, code: string, alsoInTx: (tx: WriteTx) => Promise<R>): Promise<{ recoveryCodes: string[]; also: R }> {
     const row = await this.repo.totp(userId);
     if (row?.status !== 'pending') throw new GatewayError('admin.conflict', { detail: 'No enrolment is pending: start one with POST /v1/mfa/totp.' });
     return this.store.write(actor, 'admin_mfa.confirm', async (tx) => {
       if (!(await this.#acceptTotp(tx, userId, code))) throw new GatewayError('admin.invalid_request', { detail: 'The code does not match: check the authenticator app and the clock of its device.' });
       await this.repo.activateTotp(tx, userId);
-      return this.firstFactorRecoveryCodes(tx, userId);
+      return { recoveryCodes: await this.firstFactorRecoveryCodes(tx, userId), also: await alsoInTx(tx) };
     });
   }
 

@@ -58,6 +58,22 @@ export const SessionSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The session that replaced the caller's after a change of its factors (rotation): the cookie is re-set, a bearer caller gets its new token. */
+export const RotatedSession = Type.Object(
+  {
+    id: Type.String({ description: 'The new session id; the old session is ended.' }),
+    csrfToken: Type.String(),
+    token: Type.Optional(Type.String({ description: 'The new session token, for a bearer caller (the CLI): shown once.' })),
+  },
+  { additionalProperties: false, description: 'The session is rotated (new id and token) whenever a second factor is enrolled or removed.' },
+);
+
+/** Answers a rotated session: Set-Cookie for a cookie caller, the token in the body for a bearer one. */
+export function rotatedSessionView(auth: AdminAuth, principal: SessionPrincipal, rotated: { row: AdminSessionRow; token: string }, responseHeaders: Record<string, string>) {
+  if (principal.viaCookie) responseHeaders['set-cookie'] = sessionCookie(rotated.token, auth.sessions.maxAgeSeconds(rotated.row));
+  return { id: rotated.row.id, csrfToken: csrfTokenOf(rotated.token), ...(principal.viaCookie ? {} : { token: rotated.token }) };
+}
+
 export function requireAuth(services: AdminServices): AdminAuth {
   if (!services.auth || !services.store) throw new GatewayError('admin.not_found', { detail: 'Admin user login is off in this configuration (it needs the store).' });
   return services.auth;

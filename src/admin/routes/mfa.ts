@@ -9,7 +9,7 @@ import { GatewayError } from '../../core/errors.js';
 import { defineRoute, PATH_PARAM_PATTERN, SELF_PERMISSION, type AdminRoute } from '../route.js';
 import type { SessionPrincipal } from '../sessions/admin-auth.js';
 import { Empty } from './common.js';
-import { requireAuth } from './login.js';
+import { requireAuth, RotatedSession, rotatedSessionView } from './login.js';
 import { requireFreshFactor } from '../sessions/route-guard.js';
 
 const RecoveryCodes = Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: 'Shown once: keep them somewhere safe; each works once.' }) }, { additionalProperties: false });
@@ -46,14 +46,19 @@ export const mfaRoutes: AdminRoute[] = [
   defineRoute({
     method: 'POST',
     path: '/v1/mfa/totp/confirm',
-    summary: 'Confirm the TOTP enrolment with a first code; answers 10 recovery codes, shown once',
+    summary: 'Confirm the TOTP enrolment with a first code; answers 10 recovery codes (shown once) and replaces the session by a new one',
     permission: SELF_PERMISSION,
     duringEnrolment: true,
     bodySchema: Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false }),
     status: 200,
-    responseSchema: Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: '10 codes when TOTP is the first factor (shown once); [] when the user had one already (their codes stay).' }) }, { additionalProperties: false }),
+    responseSchema: Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: '10 codes when TOTP is the first factor (shown once); [] when the user had one already (their codes stay).' }), session: RotatedSession }, { additionalProperties: false }),
     errors: ['admin.invalid_request', 'admin.conflict'],
-    handler: async ({ body, principal, services }) => ({ recoveryCodes: await requireAuth(services).mfa.confirmTotp(principal, principal.id, body.code) }),
+    async handler({ body, principal, services, responseHeaders }) {
+      const auth = requireAuth(services);
+      const session = principal as SessionPrincipal;
+      const { recoveryCodes, also } = await auth.mfa.confirmTotp(principal, principal.id, body.code, (tx) => auth.sessions.rotate(tx, session.credentialId, 'presented'));
+      return { recoveryCodes, session: rotatedSessionView(auth, session, also, responseHeaders) };
+    },
   }),
   defineRoute({
     method: 'POST',

@@ -16,7 +16,7 @@ import { passkeyLoginOptions } from '../sessions/login.js';
 import { requireFreshFactor } from '../sessions/route-guard.js';
 import { isoTime } from '../views.js';
 import { Empty, NullableTimestamp, Timestamp } from './common.js';
-import { requireAuth } from './login.js';
+import { requireAuth, RotatedSession, rotatedSessionView } from './login.js';
 import { CeremonyOptions, RegistrationResponse } from './webauthn-schemas.js';
 
 const Passkey = Type.Object(
@@ -61,20 +61,22 @@ export const webauthnRoutes: AdminRoute[] = [
   defineRoute({
     method: 'POST',
     path: '/v1/mfa/webauthn/registration',
-    summary: 'Finish registering a passkey with the answer of navigator.credentials.create; a first factor also answers 10 recovery codes (shown once)',
+    summary: 'Finish registering a passkey with the answer of navigator.credentials.create; a first factor also answers 10 recovery codes (shown once); replaces the session by a new one',
     permission: SELF_PERMISSION,
     duringEnrolment: true,
     bodySchema: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64, description: 'A label: which device or key this is.' }), response: RegistrationResponse }, { additionalProperties: false }),
     status: 201,
-    responseSchema: Type.Object({ passkey: Passkey, recoveryCodes: Type.Array(Type.String(), { description: '10 codes when this is the first factor (shown once); [] when the user had one already.' }) }, { additionalProperties: false }),
+    responseSchema: Type.Object({ passkey: Passkey, recoveryCodes: Type.Array(Type.String(), { description: '10 codes when this is the first factor (shown once); [] when the user had one already.' }), session: RotatedSession }, { additionalProperties: false }),
     errors: ['admin.invalid_request', 'admin.conflict', 'admin.mfa_unavailable'],
-    async handler({ body, principal, services }) {
+    async handler({ body, principal, services, responseHeaders }) {
       const auth = requireAuth(services);
       const session = principal as SessionPrincipal;
-      return services.store!.write(principal, 'admin_mfa.passkey_register', async (tx) => {
+      const result = await services.store!.write(principal, 'admin_mfa.passkey_register', async (tx) => {
         const row = await auth.mfa.webauthn.register(tx, session.id, session.credentialId, body.name, body.response as RegistrationResponseJSON);
-        return { passkey: passkeyView(row), recoveryCodes: await auth.mfa.firstFactorRecoveryCodes(tx, session.id) };
+        const recoveryCodes = await auth.mfa.firstFactorRecoveryCodes(tx, session.id);
+        return { passkey: passkeyView(row), recoveryCodes, rotated: await auth.sessions.rotate(tx, session.credentialId, 'presented') };
       });
+      return { passkey: result.passkey, recoveryCodes: result.recoveryCodes, session: rotatedSessionView(auth, session, result.rotated, responseHeaders) };
     },
   }),
   defineRoute({
@@ -92,17 +94,20 @@ export const webauthnRoutes: AdminRoute[] = [
   defineRoute({
     method: 'DELETE',
     path: '/v1/mfa/webauthn/:id',
-    summary: 'Remove one of the caller’s passkeys (needs a fresh second factor)',
+    summary: 'Remove one of the caller’s passkeys (needs a fresh second factor); replaces the session by a new one',
     permission: SELF_PERMISSION,
     stepUp: true,
     status: 200,
-    responseSchema: Type.Object({ removed: Type.Boolean(), id: Type.String({ pattern: PATH_PARAM_PATTERN }) }, { additionalProperties: false }),
+    responseSchema: Type.Object({ removed: Type.Boolean(), id: Type.String({ pattern: PATH_PARAM_PATTERN }), session: RotatedSession }, { additionalProperties: false }),
     errors: ['admin.not_found'],
-    async handler({ params, principal, services }) {
+    async handler({ params, principal, services, responseHeaders }) {
       const auth = requireAuth(services);
-      const removed = await services.store!.write(principal, 'admin_mfa.passkey_remove', (tx) => auth.mfa.webauthn.repo.remove(tx, principal.id, params.id!));
-      if (!removed) throw new GatewayError('admin.not_found', { detail: 'No passkey of yours has that id.' });
-      return { removed, id: params.id! };
+      const session = principal as SessionPrincipal;
+      const rotated = await services.store!.write(principal, 'admin_mfa.passkey_remove', async (tx) => {
+        if (!(await auth.mfa.webauthn.repo.remove(tx, principal.id, params.id!))) throw new GatewayError('admin.not_found', { detail: 'No passkey of yours has that id.' });
+        return auth.sessions.rotate(tx, session.credentialId, 'kept');
+      });
+      return { removed: true, id: params.id!, session: rotatedSessionView(auth, session, rotated, responseHeaders) };
     },
   }),
   defineRoute({

@@ -25,6 +25,7 @@ export interface OpenSession {
   readonly userId: string;
   readonly method: string;
   readonly mfa: boolean;
+  readonly mfaAt?: number | undefined;
   readonly enrolOnly: boolean;
   readonly ip: string | undefined;
   readonly userAgent: string | undefined;
@@ -58,6 +59,23 @@ export class SessionService {
     if (now - row.last_seen_at >= this.timeouts().idleTimeoutMinutes * 60_000) throw new GatewayError('admin.session_expired', { detail: 'The session was idle too long: log in again.' });
     if (now - row.last_seen_at >= TOUCH_EVERY_MS) await this.repo.touch(row.id, now);
     return row;
+  }
+
+  /**
+   * Replaces a live session by a new one (new id, new token) in the caller's unit of work, when
+   * what the session may do changes: a second factor enrolled (`factor: 'presented'`: the
+   * enrolment proved it, the session now counts as having used it) or removed (`'kept'`: the step-up
+   * freshness it had stays, no more). Whoever held the old token holds nothing afterwards.
+   */
+  async rotate(tx: WriteTx, sessionId: string, factor: 'presented' | 'kept'): Promise<{ row: AdminSessionRow; token: string }> {
+    const old = await this.repo.find(sessionId, tx.db);
+    if (!old || old.revoked_at !== null) throw new GatewayError('admin.session_expired', { detail: 'The session was ended: log in again.' });
+    await this.repo.revoke(tx, old.id);
+    const mfa = factor === 'presented' || old.mfa === 1;
+    const mfaAt = factor === 'presented' ? tx.now : (old.mfa_at ?? undefined);
+    const token = SESSION_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const row = await this.repo.create(tx, { userId: old.user_id, method: old.method, mfa, mfaAt, enrolOnly: false, ip: old.ip ?? undefined, userAgent: old.user_agent ?? undefined, tokenHash: tokenHash(token), expiresAt: old.expires_at });
+    return { row, token };
   }
 
   get idleTimeoutMinutes(): number {
