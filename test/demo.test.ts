@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { totpCodeAt } from '../src/admin/mfa/totp.js';
 import { spawnCli } from './helpers/cli.js';
 import { assertProblem, httpRequest } from './helpers/index.js';
 
 test('the demo answers through the gateway with its keys, injects the upstream credential and stops cleanly', async () => {
   const demo = spawnCli(['demo', '--port', '0', '--admin-port', '0', '--json']);
   try {
-    const addresses = JSON.parse(await demo.waitForLine(/^\{"gateway"/)) as { gateway: string; admin: string; upstream: string; keys: { full: string; readOnly: string; adminToken: string } };
+    const addresses = JSON.parse(await demo.waitForLine(/^\{"gateway"/)) as { gateway: string; admin: string; upstream: string; keys: { full: string; readOnly: string; adminToken: string }; owner: { name: string; password: string; totpSecret: string; otpauthUri: string; recoveryCodes: string[] } };
     const full = { authorization: `Bearer ${addresses.keys.full}` };
 
     assertProblem(await httpRequest(`${addresses.gateway}/v1/accounts`), 401, 'auth.missing_credentials');
@@ -44,6 +45,20 @@ test('the demo answers through the gateway with its keys, injects the upstream c
     assertProblem(await httpRequest(`${addresses.gateway}/v1/payments`, { method: 'POST', headers: readOnly, body: '{}' }), 403, 'auth.insufficient_scope');
     const keyList = await httpRequest(`${addresses.admin}/v1/keys`, { headers: { authorization: `Bearer ${addresses.keys.adminToken}` } });
     assert.equal(keyList.json<{ items: unknown[] }>().items.length, 2);
+
+    // The printed owner signs in with the printed password and a code computed from the printed TOTP secret.
+    const { owner } = addresses;
+    assert.equal(owner.name, 'demo-owner');
+    assert.match(owner.otpauthUri, new RegExp(`^otpauth://totp/Portcullis:demo-owner\\?.*secret=${owner.totpSecret}`));
+    assert.equal(owner.recoveryCodes.length, 10);
+    const signIn = (body: Record<string, unknown>) => httpRequest(`${addresses.admin}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: owner.name, password: owner.password, tokenInBody: true, ...body }) });
+    assertProblem(await signIn({}), 401, 'admin.mfa_required');
+    const session = await signIn({ code: totpCodeAt(owner.totpSecret, Date.now()) });
+    assert.equal(session.status, 201, session.text);
+    assert.equal(session.json<{ method: string }>().method, 'password+totp');
+    const whoami = await httpRequest(`${addresses.admin}/v1/whoami`, { headers: { authorization: `Bearer ${session.json<{ token: string }>().token}` } });
+    assert.equal(whoami.status, 200, whoami.text);
+    assert.ok(whoami.json<{ permissions: string[] }>().permissions.includes('users:write'), whoami.text);
 
     assert.equal((await httpRequest(`${addresses.upstream}/accounts`)).status, 401, 'only the gateway holds the upstream token');
     assertProblem(await httpRequest(`${addresses.gateway}/v1/payments`, { method: 'POST', headers: full, body: Buffer.alloc(5000) }), 413, 'request.body_too_large');

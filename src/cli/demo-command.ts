@@ -15,7 +15,7 @@ export function registerDemoCommand(program: Command): void {
         const demo = await startDemo({ port: options.port, adminPort: options.adminPort });
         // Before anything is printed: a signal sent as soon as the addresses appear must find its handler.
         handleSignals(demo.gateway, () => demo.upstream.close());
-        if (options.json) process.stdout.write(`${JSON.stringify({ gateway: demo.gateway.url(), admin: demo.gateway.adminUrl, upstream: demo.upstream.url, keys: demo.keys })}\n`);
+        if (options.json) process.stdout.write(`${JSON.stringify({ gateway: demo.gateway.url(), admin: demo.gateway.adminUrl, upstream: demo.upstream.url, keys: demo.keys, owner: demo.owner })}\n`);
         else process.stdout.write(demo.tour);
       }),
     );

@@ -13,6 +13,7 @@ import type { Actor } from '../core/actor.js';
 import { formatIssue, validateConfig } from '../config/loader.js';
 import { Gateway } from '../server/gateway.js';
 import { startSampleUpstream, type SampleUpstream } from './sample-upstream.js';
+import { createDemoOwner, type DemoOwner } from './demo-owner.js';
 
 export const DEMO_CONFIG_URL = new URL('../../../examples/demo.yaml', import.meta.url);
 
@@ -33,6 +34,8 @@ export interface RunningDemo {
   gateway: Gateway;
   upstream: SampleUpstream;
   keys: DemoKeys;
+  /** The admin user the demo created (owner, with TOTP): printed, for the demo only. */
+  owner: DemoOwner;
   tour: string;
   close(): Promise<void>;
 }
@@ -55,6 +58,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     PORTCULLIS_DEMO_UPSTREAM_TOKEN: token,
     PORTCULLIS_DEMO_ADMIN_TOKEN: adminToken,
     PORTCULLIS_DEMO_KEY_PEPPER: randomBytes(32).toString('base64url'),
+    PORTCULLIS_DEMO_MFA_SEED_KEY: randomBytes(32).toString('base64url'),
     PORTCULLIS_DEMO_AUDIT_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
   };
   // Paths in the config (the OpenAPI contract) are relative to the config file, as for `start`.
@@ -71,8 +75,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     throw error;
   }
   let keys: DemoKeys;
+  let owner: DemoOwner;
   try {
     keys = await issueDemoKeys(gateway, adminToken);
+    owner = await createDemoOwner(gateway.adminUrl, adminToken, () => Date.now());
   } catch (error) {
     await gateway.close(0);
     await upstream.close();
@@ -82,7 +88,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     gateway,
     upstream,
     keys,
-    tour: tour(gateway.url(), gateway.adminUrl, upstream.url, keys),
+    owner,
+    tour: tour(gateway.url(), gateway.adminUrl, upstream.url, keys, owner),
     async close() {
       await gateway.close(2000);
       await upstream.close();
@@ -103,7 +110,7 @@ async function issueDemoKeys(gateway: Gateway, adminToken: string): Promise<Demo
   return { full: full.key, readOnly: readOnly.key, adminToken };
 }
 
-function tour(url: string, adminUrl: string, upstreamUrl: string, keys: DemoKeys): string {
+function tour(url: string, adminUrl: string, upstreamUrl: string, keys: DemoKeys, owner: DemoOwner): string {
   return `
 Portcullis demo
   Gateway:  ${url}
@@ -137,6 +144,18 @@ Admin API and CLI (bootstrap token for this demo run):
   node dist/src/cli/main.js audit list                              # this demo's own audit trail: who changed what, from where
   node dist/src/cli/main.js audit export --out ./demo-audit && node dist/src/cli/main.js audit verify ./demo-audit
                                                                     # an auditor's offline check of the hash chain and signatures
+
+Sign in as the demo's owner (DEMO ONLY: a real owner's password and TOTP secret are never printed):
+  name:     ${owner.name}
+  password: ${owner.password}
+  TOTP:     ${owner.otpauthUri}
+            (scan it into an authenticator app, or: oathtool --totp -b ${owner.totpSecret})
+  recovery: ${owner.recoveryCodes[0]} (one of 10; each works once)
+  unset PORTCULLIS_ADMIN_TOKEN
+  node dist/src/cli/main.js login --admin-url ${adminUrl} --name ${owner.name} --code <the current code>   # asks for the password
+  node dist/src/cli/main.js whoami
+  curl -s -X POST ${adminUrl}/v1/login -H 'content-type: application/json' \\
+       -d '{"name":"${owner.name}","password":"${owner.password}","code":"<code>","tokenInBody":true}'
 
 JSON access logs follow below. Stop with Ctrl-C.
 `;
