@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { baseConfig, eventually, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
 
@@ -234,4 +236,26 @@ describe('OpenTelemetry traces: sampling and failures', () => {
       await upstream.close();
     }
   });
+});
+
+test('with tracing off no OpenTelemetry code is loaded: the SDK is imported only by observability/tracing.ts, which is loaded on demand', () => {
+  const src = fileURLToPath(new URL('../../src/', import.meta.url));
+  const offenders: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+        const relative = path.slice(src.length);
+        const text = readFileSync(path, 'utf8');
+        // A value import of the SDK anywhere but the tracing module would load it at start.
+        if (relative !== 'observability/tracing.ts' && /^import (?!type )[^;]*from '@opentelemetry\//m.test(text)) offenders.push(`${relative} imports @opentelemetry`);
+        // The tracing module itself is reached only by import type and await import().
+        if (/^import (?!type )[^;]*from '[./]*(observability\/)?tracing\.js'/m.test(text)) offenders.push(`${relative} imports tracing.js statically`);
+      }
+    }
+  };
+  walk(src);
+  assert.deepEqual(offenders, []);
+  assert.match(readFileSync(join(src, 'server/gateway.ts'), 'utf8'), /await import\('\.\.\/observability\/tracing\.js'\)/);
 });
