@@ -106,4 +106,26 @@ describe('vault on two gateways sharing PostgreSQL', { skip: skipWithoutPostgres
       assert.ok(!list.text.includes(value) && !versions.text.includes(value) && !audit.text.includes(value), `${value} in an admin answer`);
     }
   });
+  test('deleting a secret the running config names is refused with 409 and its config paths; forced, every node answers 503 upstream.credential_unavailable within a second, never a 500', async () => {
+    const admin = nodes[0]!.admin;
+    const refused = await admin.call('DELETE', '/v1/secrets/payroll-token');
+    assert.equal(refused.status, 409);
+    const problem = refused.json<{ code: string; references: string[] }>();
+    assert.equal(problem.code, 'admin.secret_in_use');
+    assert.deepEqual(problem.references, ['upstreams.backend.auth.token']);
+    assert.equal(await sentToken(nodes[1]!), `Bearer ${SECOND}`, 'the secret is still served');
+    const forced = await admin.call('DELETE', '/v1/secrets/payroll-token?force=true');
+    assert.equal(forced.status, 200, forced.text);
+    for (const node of nodes) {
+      await eventually(async () => (await httpRequest(`${node.url}/pay`)).status === 503, 'the deleted secret stops being sent', 1000);
+      const reply = await httpRequest(`${node.url}/pay`);
+      assert.equal(reply.json<{ code: string }>().code, 'upstream.credential_unavailable');
+      assert.ok(node.logs.records.some((record) => record.event === 'credentials.unavailable' && record.credential === 'upstreams.backend.auth'));
+      const metrics = await node.admin.call('GET', '/metrics');
+      assert.match(metrics.text, /portcullis_upstream_credential_unavailable_total\{credential="upstreams\.backend\.auth",reason="secret_unavailable"\} [1-9]/);
+    }
+    const seen = upstream.requests.length;
+    await httpRequest(`${nodes[0]!.url}/pay`);
+    assert.equal(upstream.requests.length, seen, 'nothing was sent upstream without its credential');
+  });
 });

@@ -43,6 +43,8 @@ export interface AdminServices {
   readonly logger: () => Logger;
   /** The vault's operator service (set, list, promote, delete, reveal), when `vault` is configured. */
   readonly vault?: VaultService | undefined;
+  /** The running config's `${secret:NAME}` references: name → config paths (a referenced secret is not deleted unless forced). */
+  readonly secretReferences?: (() => ReadonlyMap<string, readonly string[]>) | undefined;
   /** Admin users, roles and tokens (with a store); without it only the bootstrap token works. */
   readonly admin?: AdminPlane | undefined;
   /** Admin users' sign-in (sessions, MFA, brute-force limits); absent without admin users. */

@@ -68,10 +68,12 @@ export function registerSecretsCommand(program: Command): void {
 
   addAdminOptions(secrets.command('delete <name>').description('delete a secret with every version, or one version with --version'))
     .option('--version <n>', 'delete only this version (never the promoted one)')
+    .option('--force', 'delete even though the running config names it (its references then answer 503)')
     .action(
-      action(async (secretName: string, options: AdminOptions & { version?: string }) => {
+      action(async (secretName: string, options: AdminOptions & { version?: string; force?: boolean }) => {
         if (options.version !== undefined && !/^[1-9][0-9]{0,8}$/.test(options.version)) throw new CliError('--version is a whole number from 1');
-        const answer = await adminCall(options, 'DELETE', `/v1/secrets/${name(secretName)}${options.version === undefined ? '' : `?version=${options.version}`}`);
+        const query = new URLSearchParams({ ...(options.version === undefined ? {} : { version: options.version }), ...(options.force ? { force: 'true' } : {}) }).toString();
+        const answer = await adminCall(options, 'DELETE', `/v1/secrets/${name(secretName)}${query === '' ? '' : `?${query}`}`);
         print(options, answer, () => `${secretName}${options.version === undefined ? '' : ` version ${options.version}`} deleted\n`);
       }),
     );

@@ -285,7 +285,7 @@ export const ConfigSchema = Type.Object(
           issuer: Type.String({ description: 'Issuer URL of the authorization server (https; http only on loopback): the `iss` of its tokens and the base of its endpoint URLs.' }),
           pathPrefix: Type.String({ pattern: '^(/[A-Za-z0-9._~-]+)+$', default: '/oauth2', description: 'Path prefix of the token, jwks, revoke and introspect endpoints on the client listeners.' }),
           audience: Type.String({ minLength: 1, description: 'The `aud` of issued access tokens (the APIs behind this gateway).' }),
-          signingKeySecret: Secret('Secret (at least 32 characters) from which the key that encrypts private signing keys in the store is derived.'),
+          signingKeySecret: Type.Optional(Secret('Secret (at least 32 characters) from which the key that encrypts private signing keys in the store is derived. With a `vault` section the keys are sealed by the vault instead: then only needed until the keys made before the vault are resealed at start (docs/oauth.md#signing-keys-in-the-vault).')),
           signingAlgorithm: StringEnum(['ES256', 'RS256', 'PS256', 'EdDSA'], { default: 'ES256', description: 'Signature algorithm of issued tokens.' }),
           accessTokenTtlSeconds: Type.Integer({ minimum: 30, maximum: 3600, default: 300, description: 'Lifetime of issued access tokens.' }),
           signingKeyRotationDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'A new signing key is made active this often; the previous stays published until its tokens expire.' }),

@@ -40,3 +40,23 @@ export function vaultReferences(config: unknown): VaultSecretReference[] {
   walk(config);
   return found;
 }
+
+/**
+ * Where the config names each vault secret: name → the config paths (`upstreams.backend.auth.token`)
+ * of its `${secret:NAME}` references. What a secret's deletion is checked against.
+ */
+export function vaultReferencePaths(config: unknown): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const seen = new Set<object>();
+  const walk = (value: unknown, path: string): void => {
+    if (value instanceof VaultSecretReference) found.set(value.secretName, [...(found.get(value.secretName) ?? []), path]);
+    else if (value instanceof SecretValue || value === null || typeof value !== 'object' || seen.has(value)) return;
+    else {
+      seen.add(value);
+      if (Array.isArray(value)) value.forEach((child, index) => walk(child, `${path}[${index}]`));
+      else for (const [key, child] of Object.entries(value)) walk(child, path === '' ? key : `${path}.${key}`);
+    }
+  };
+  walk(config, '');
+  return found;
+}

@@ -88,6 +88,7 @@ function checkOAuth(config: Loose, issues: ConfigIssue[]): void {
   if (oauth) {
     if (!isObject(config.store)) issues.push({ path: 'store', message: 'is required by oauth (clients live in the store)' });
     if (!isObject(config.apiKeys)) issues.push({ path: 'apiKeys', message: 'is required by oauth (apiKeys.pepper hashes client secrets)' });
+    if (oauth.signingKeySecret === undefined && !isObject(config.vault)) issues.push({ path: 'oauth.signingKeySecret', message: 'is required without a vault section (the private signing keys are sealed by the vault when there is one, else encrypted with a key derived from this secret)' });
     if (typeof oauth.issuer === 'string') {
       const problem = checkKeyUrl(oauth.issuer);
       if (problem) issues.push({ path: 'oauth.issuer', message: problem });

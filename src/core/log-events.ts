@@ -143,7 +143,8 @@ export const LOG_EVENTS = {
   'oauth.token_revoked': { level: 'info', meaning: 'A client revoked an access token.' },
   'oauth.signing_key_rotated': { level: 'info', meaning: 'A new OAuth signing key is active.' },
   'oauth.signing_key_rotation_failed': { level: 'error', meaning: 'A scheduled signing-key rotation failed: the current key keeps signing.' },
-  'oauth.signing_key_unusable': { level: 'error', meaning: 'A signing key cannot be decrypted: check `oauth.signingKeySecret`.' },
+  'oauth.signing_key_unusable': { level: 'error', meaning: 'A signing key cannot be decrypted: check the vault KEKs and `oauth.signingKeySecret`.' },
+  'oauth.signing_keys_resealed': { level: 'info', meaning: 'At start, signing keys from before the vault were sealed by it, or re-wrapped with the current KEK (how many of each; audited as `signing_key.reseal`).' },
   'oauth.no_signing_key': { level: 'error', meaning: 'No usable signing key: tokens cannot be issued.' },
   'oauth.endpoint_failed': { level: 'error', meaning: 'An authorization-server endpoint failed (a bug or the store): answered with an error.' },
   // Vault, backup and restore

@@ -14,7 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import type { OAuthClientRecord, OAuthClientRepository, SigningKeyRecord, SigningKeyRepository, TokenRevocationRepository } from '../store/oauth-repositories.js';
 import type { ChangeSet } from '../store/change-feed.js';
 import type { Install, Projection } from '../store/change-follower.js';
-import type { KeyEncryption } from './key-encryption.js';
+import type { SigningKeySealer } from './signing-key-sealer.js';
 
 export interface StateClient {
   readonly id: string;
@@ -42,7 +42,7 @@ export interface StateSigningKey {
 export interface OAuthStateOptions {
   /** The follower's catch-up: after a local write, and for an unknown kid (bounded). */
   readonly catchUp: () => Promise<void>;
-  readonly encryption: KeyEncryption;
+  readonly sealer: SigningKeySealer;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -193,7 +193,7 @@ export class OAuthState implements IssuerKeys, Projection {
     const usable: StateSigningKey[] = [];
     for (const record of records) {
       try {
-        const privateJwk = JSON.parse(this.options.encryption.decrypt(record.privateJwkEncrypted, record.id)) as JWK;
+        const privateJwk = JSON.parse(await this.options.sealer.open(record.privateJwkEncrypted, record.id)) as JWK;
         usable.push({
           kid: record.id,
           algorithm: record.algorithm,
@@ -205,8 +205,8 @@ export class OAuthState implements IssuerKeys, Projection {
           publishUntil: record.publishUntil,
         });
       } catch (error) {
-        // Wrong oauth.signingKeySecret, or a tampered row: never sign or verify with it.
-        this.options.logger.error({ event: 'oauth.signing_key_unusable', kid: record.id, error: (error as Error).message }, 'a signing key cannot be decrypted: check oauth.signingKeySecret');
+        // Wrong oauth.signingKeySecret or KEK, or a tampered row: never sign or verify with it.
+        this.options.logger.error({ event: 'oauth.signing_key_unusable', kid: record.id, error: (error as Error).message }, 'a signing key cannot be decrypted: check the vault KEKs and oauth.signingKeySecret');
       }
     }
     return usable;

@@ -13,6 +13,8 @@ import type { Store } from '../store/store.js';
 import { AuthorizationServer } from './authorization-server.js';
 import { ClientService } from './client-service.js';
 import { KeyEncryption } from './key-encryption.js';
+import { resealSigningKeys } from './reseal-signing-keys.js';
+import { SecretKeySealer, VaultKeySealer, type SigningKeySealer, type SigningKeyVault } from './signing-key-sealer.js';
 import { OAuthState } from './oauth-state.js';
 import { SigningKeyService } from './signing-key-service.js';
 
@@ -27,17 +29,21 @@ export interface OpenedOAuth {
 export async function openOAuth(
   config: NonNullable<GatewayConfig['oauth']>,
   /** `schedule: false`: rotate only if due now, run no rotation schedule (a cluster worker that is not the lead). */
-  deps: { schedule?: boolean; store: Store; consumers: ConsumerDirectory; follower: ChangeFollower; pepper: string; failures: AuthFailureTracker; clock: Clock; logger: Logger; count?: (endpoint: string, outcome: string) => void },
+  deps: { schedule?: boolean; store: Store; vault?: SigningKeyVault; consumers: ConsumerDirectory; follower: ChangeFollower; pepper: string; failures: AuthFailureTracker; clock: Clock; logger: Logger; count?: (endpoint: string, outcome: string) => void },
 ): Promise<OpenedOAuth> {
   const { store, clock, logger } = deps;
   const db = store.db;
-  const encryption = new KeyEncryption(config.signingKeySecret.reveal());
+  // With a vault the private keys are sealed by it (and keys from before it moved into it, below);
+  // oauth.signingKeySecret, while configured, still opens those not moved yet.
+  const legacy = config.signingKeySecret ? new SecretKeySealer(new KeyEncryption(config.signingKeySecret.reveal())) : undefined;
+  const sealer: SigningKeySealer = deps.vault ? new VaultKeySealer(deps.vault, legacy) : legacy!;
   const clientRepository = new OAuthClientRepository(db);
   const signingKeyRepository = new SigningKeyRepository(db);
+  if (sealer instanceof VaultKeySealer && deps.schedule !== false) await resealSigningKeys({ store, repository: signingKeyRepository, sealer, logger });
   const revocations = new TokenRevocationRepository(db, clock);
   const state = new OAuthState(
     { consumers: deps.consumers, clients: clientRepository, signingKeys: signingKeyRepository, revocations },
-    { catchUp: () => deps.follower.catchUp(), encryption, logger, clock },
+    { catchUp: () => deps.follower.catchUp(), sealer, logger, clock },
   );
   // Loaded now if the follower runs already, else with the other projections when it starts.
   await deps.follower.add(state);
@@ -45,7 +51,7 @@ export async function openOAuth(
     store,
     signingKeyRepository,
     state,
-    encryption,
+    sealer,
     { algorithm: config.signingAlgorithm, rotationDays: config.signingKeyRotationDays, tokenTtlSeconds: config.accessTokenTtlSeconds },
     clock,
     logger,

@@ -5,7 +5,7 @@
  * it replaces signs until then), so JWKS caches hold it before its first token. A replaced key
  * stays in the JWKS until every token it signed has expired (token lifetime plus clock skew), so
  * rotation never breaks a token in flight. Private
- * keys are generated here and stored only encrypted (key-encryption.ts).
+ * keys are generated here and stored only sealed (by the vault, or oauth.signingKeySecret: signing-key-sealer.ts).
  */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { SYSTEM_ACTOR, type Actor } from '../core/actor.js';
@@ -15,7 +15,7 @@ import { randomBase62 } from '../store/ids.js';
 import type { SigningKeyRecord, SigningKeyRepository } from '../store/oauth-repositories.js';
 import type { PageRequest } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
-import type { KeyEncryption } from './key-encryption.js';
+import type { SigningKeySealer } from './signing-key-sealer.js';
 import { PUBLISH_AHEAD_MS, type OAuthState } from './oauth-state.js';
 
 const DAY_MS = 86400000;
@@ -40,7 +40,7 @@ export class SigningKeyService {
     private readonly store: Store,
     private readonly repository: SigningKeyRepository,
     private readonly state: OAuthState,
-    private readonly encryption: KeyEncryption,
+    private readonly sealer: SigningKeySealer,
     private readonly options: { algorithm: string; rotationDays: number; tokenTtlSeconds: number },
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -104,6 +104,6 @@ export class SigningKeyService {
     const id = `sk_${randomBase62(16)}`;
     const publicJwk = { ...(await exportJWK(publicKey)), kid: id, alg: algorithm, use: 'sig' };
     const privateJwk = { ...(await exportJWK(privateKey)), kid: id, alg: algorithm };
-    return { id, algorithm, publicJwk, privateJwkEncrypted: this.encryption.encrypt(JSON.stringify(privateJwk), id) };
+    return { id, algorithm, publicJwk, privateJwkEncrypted: await this.sealer.seal(JSON.stringify(privateJwk), id) };
   }
 }

@@ -16,6 +16,7 @@ import { createAdminApi } from '../admin/admin-api.js';
 import { openAdminPlane, type AdminPlane } from '../admin/admin-plane.js';
 import { openAdminAuth } from '../admin/sessions/create-admin-auth.js';
 import { fieldAllowlist, rateLimitNames } from '../config/policy-usage.js';
+import { vaultReferencePaths } from '../config/secret.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { BoundedDestination } from '../observability/log-destination.js';
@@ -144,6 +145,7 @@ export class Gateway {
       credentials: services.credentials,
       rateLimitNames: () => rateLimitNames(this.#runtime.config),
       fieldAllowlist: (route) => fieldAllowlist(this.#runtime.config, route),
+      secretReferences: () => vaultReferencePaths(this.#runtime.config),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       // Always on, whatever bruteForce.enabled says: the admin token opens everything.
       failures: withBlockEvents(services.counters?.adminFailures ?? new FailureThrottle({ ...options.config.bruteForce, enabled: true }), services, 'admin'),

@@ -58,11 +58,20 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
     // The path without its query: a query may hold a credential, and spans keep no credential.
     const clientSpan = ctx.span?.startUpstream({ upstream: upstream.name, method: ctx.method, origin: target.origin, path: target.basePath + route.upstreamPath(ctx.path, ctx.params), attempt });
     let head: UpstreamHead;
+    // Built before the send: a credential the gateway cannot have (a deleted vault secret) is a
+    // 503 upstream.credential_unavailable of its own, not an unreachable upstream (upstream.ts).
+    let headers: ReturnType<typeof upstreamHeaders>;
+    try {
+      headers = upstreamHeaders(buildUpstreamHeaders(ctx, upstream.forwarding, target.host, clientSpan?.headers), buffered, route.pipeline.readsResponseBody);
+    } catch (error) {
+      clientSpan?.end({ error: error instanceof GatewayError ? error.code : 'internal' });
+      throw error;
+    }
     try {
       head = await exchange.send(target.pool, {
         method: ctx.method as Dispatcher.HttpMethod,
         path: target.basePath + path,
-        headers: upstreamHeaders(buildUpstreamHeaders(ctx, upstream.forwarding, target.host, clientSpan?.headers), buffered, route.pipeline.readsResponseBody),
+        headers,
         body: buffered ?? guard ?? null,
       }, target.origin);
     } catch (error) {

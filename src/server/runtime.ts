@@ -106,7 +106,7 @@ export function buildRuntime(
   const redactHeaders = [...config.logging.redactHeaders, ...credentials.headers];
   const logger = createLogger({ level: config.logging.level, redactHeaders, maskDetected: config.logging.maskDetected }, destination);
   const requestIdHeader = config.requestId.header.toLowerCase();
-  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, outbound, () => metrics?.targetCooldowns.inc({ upstream: name }), (target, certificate) => onUpstreamCertificate?.(name, target, certificate))]));
+  const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, outbound, () => metrics?.targetCooldowns.inc({ upstream: name }), (target, certificate) => onUpstreamCertificate?.(name, target, certificate), () => metrics?.credentialUnavailable.inc({ credential: `upstreams.${name}.auth`, reason: 'secret_unavailable' }))]));
   const env = { logger, clock, services };
   const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, env));
   const router = new Router(

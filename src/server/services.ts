@@ -216,7 +216,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     const reportedFailures = reportingBlocks(authFailures, streaming.securityEvents, 'data');
     let oauth: OpenedOAuth | undefined;
     if (config.oauth && pepper) {
-      oauth = await openOAuth(config.oauth, { schedule: options.schedules, store, consumers: directory, follower: followed.follower, pepper, failures: reportedFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
+      oauth = await openOAuth(config.oauth, { schedule: options.schedules, store, vault: vault?.vault, consumers: directory, follower: followed.follower, pepper, failures: reportedFailures, clock, logger, count: (endpoint, outcome) => metrics.oauthRequests.inc({ endpoint, outcome }) });
       builtinKeys = oauth.state;
     }
     const audit = await openAudit(config.audit, { store, schedule: options.schedules, clock, logger: () => logger }).catch((error: unknown) => {

@@ -4,6 +4,7 @@
  * (logged), unless every target is cooling down, in which case the rotation carries on so a
  * single-target upstream is never taken dark by the gateway itself.
  */
+import { GatewayError } from '../core/errors.js';
 import type { TLSSocket } from 'node:tls';
 import type { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
@@ -84,12 +85,14 @@ export class Upstream {
     outbound: Outbound,
     private readonly onCooldown: () => void = () => {},
     onCertificate?: (target: UpstreamTarget, certificate: SeenCertificate) => void,
+    /** Counts a request refused because `auth`'s secret cannot be had (metrics). */
+    private readonly onCredentialUnavailable: () => void = () => {},
   ) {
     this.name = name;
     this.config = config;
     this.tls = upstreamTls(config);
     this.targets = config.targets.map((url) => new UpstreamTarget(url, config, outbound, this.tls, onCertificate, name));
-    this.forwarding = forwardingOptions(requestIdHeader, config.preserveHost, buildAuthHeader(config), ownedHeaders);
+    this.forwarding = forwardingOptions(requestIdHeader, config.preserveHost, this.#failClosed(buildAuthHeader(config)), ownedHeaders);
     this.#retryMethods = new Set(config.retries.methods);
   }
 
@@ -132,6 +135,25 @@ export class Upstream {
       { event: 'upstream.target_cooldown', upstream: this.name, target: target.origin, failures: target.consecutiveFailures, cooldownMs: this.config.health.cooldownMs, code },
       'upstream target failing: skipped for a cool-down',
     );
+  }
+
+  /**
+   * The credential header, failing closed: a `${secret:NAME}` the vault no longer gives (the secret
+   * deleted, its promoted version unreadable here) ends the request with 503
+   * upstream.credential_unavailable (logged, counted), never a 500 and never a request sent
+   * without its credential (issue 19 §2).
+   */
+  #failClosed(header: (() => readonly [string, string]) | undefined): (() => readonly [string, string]) | undefined {
+    if (!header) return undefined;
+    return () => {
+      try {
+        return header();
+      } catch (error) {
+        this.onCredentialUnavailable();
+        this.logger.error({ event: 'credentials.unavailable', upstream: this.name, credential: `upstreams.${this.name}.auth`, reason: (error as Error).message }, 'the upstream credential cannot be had: answered 503, nothing sent upstream');
+        throw new GatewayError('upstream.credential_unavailable', { detail: 'The gateway has no usable credential for this upstream.', internal: (error as Error).message });
+      }
+    };
   }
 
   /** Waits for requests in flight on the pools, then closes their connections. */

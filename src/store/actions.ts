@@ -15,6 +15,7 @@ export const STORE_ACTIONS = [
   'oauth_client.rotate_secret',
   'oauth_client.revoke',
   'signing_key.rotate',
+  'signing_key.reseal',
   'oauth_token.revoke',
   'rate_limit_override.set',
   'rate_limit_override.delete',

@@ -174,6 +174,16 @@ export class SigningKeyRepository {
   }
 
   /**
+   * Replaces a key's sealed private JWK, only if it is still `from` (compare-and-set: two nodes
+   * resealing at once, or a rotation meanwhile, cannot lose a write). True when replaced; the
+   * caller records the change.
+   */
+  async replaceSealedPrivateKey(tx: WriteTx, kid: string, from: string, to: string): Promise<boolean> {
+    const result = await tx.db.updateTable('oauth_signing_keys').set({ private_jwk_encrypted: to }).where('id', '=', kid).where('private_jwk_encrypted', '=', from).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
    * Makes `next()` the active key unless a key of `algorithm` younger than `maxAgeMs` is active
    * already (`force` rotates anyway). The previous active keys are retired but stay published until
    * `publishForMs` from now (the longest token they can have signed). The store revision row is

@@ -141,7 +141,7 @@ export interface OAuthSigningKeysTable {
   algorithm: string;
   /** JSON public JWK. */
   public_jwk: string;
-  /** AES-256-GCM encrypted private JWK (oauth/key-encryption.ts). */
+  /** The private JWK, sealed: by the vault (`pv1:…`, oauth/signing-key-sealer.ts) or, before it, AES-256-GCM under oauth.signingKeySecret (`v1.…`, oauth/key-encryption.ts). */
   private_jwk_encrypted: string;
   status: 'active' | 'retired';
   created_at: number;

@@ -115,13 +115,27 @@ export const secretRoutes: AdminRoute[] = [
   defineRoute({
     method: 'DELETE',
     path: '/v1/secrets/:name',
-    summary: 'Delete a secret with every version, or one version (?version=, never the promoted one)',
+    summary: 'Delete a secret with every version, or one version (?version=, never the promoted one); a secret the running config names needs ?force=true',
     permission: 'secrets:write',
-    querySchema: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+    querySchema: Type.Object(
+      {
+        version: Type.Optional(Type.Integer({ minimum: 1 })),
+        force: Type.Boolean({ default: false, description: 'Delete a secret the running config names (its references then answer 503 upstream.credential_unavailable).' }),
+      },
+      { additionalProperties: false },
+    ),
     status: 200,
     responseSchema: Type.Object({ deleted: Type.String(), version: Type.Union([Type.Integer(), Type.Null()]) }, { additionalProperties: false }),
-    errors: ['admin.invalid_request', 'admin.not_found', 'admin.conflict'],
+    errors: ['admin.invalid_request', 'admin.not_found', 'admin.conflict', 'admin.secret_in_use'],
     async handler({ params, query, principal, services }) {
+      // Fail closed before the fact: a secret the running config names is kept unless forced.
+      const references = query.version === undefined ? services.secretReferences?.().get(params.name!) : undefined;
+      if (references && references.length > 0 && !query.force) {
+        throw new GatewayError('admin.secret_in_use', {
+          detail: `The running config names secret ${params.name!} at ${references.join(', ')}: change the config first, or delete with force=true.`,
+          extensions: { references },
+        });
+      }
       await vaultOf(services).delete(principal, params.name!, query.version);
       return { deleted: params.name!, version: query.version ?? null };
     },
