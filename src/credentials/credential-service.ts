@@ -33,6 +33,8 @@ import type { TokenSealer } from './token-sealer.js';
 export const SEND_MARGIN_MS = 2_000;
 /** While another node holds the refresh lock, look at the store this often for its tokens. */
 const LOCK_POLL_MS = 50;
+/** A credential's last error is stored at most this often per message and node. */
+const ERROR_WRITE_INTERVAL_MS = 60_000;
 
 export interface CredentialServiceOptions {
   readonly refreshSkewSeconds: number;
@@ -66,6 +68,9 @@ class Unavailable extends Error {
 }
 
 export class CredentialService implements UpstreamCredentialSource {
+  /** Per credential: the last error this node stored, and when (see #recordError). */
+  readonly #errorsWritten = new Map<string, { message: string; at: number }>();
+
   constructor(
     private readonly options: CredentialServiceOptions,
     private readonly deps: CredentialServiceDeps,
@@ -255,8 +260,10 @@ export class CredentialService implements UpstreamCredentialSource {
         throw new Unavailable('revoked', `the token endpoint answered ${error.error}`);
       }
       if (!(error instanceof Unavailable)) {
+        const reason = error instanceof Error ? error.message : String(error);
         this.deps.count.tokenRequest(row.name, 'failed');
-        this.deps.logger.warn({ event: 'credentials.refresh_failed', credential: row.name, reason: error instanceof Error ? error.message : String(error) }, 'a token request for an upstream credential failed');
+        this.deps.logger.warn({ event: 'credentials.refresh_failed', credential: row.name, reason }, 'a token request for an upstream credential failed');
+        await this.#recordError(row.id, reason);
       }
       throw error;
     }
@@ -280,6 +287,19 @@ export class CredentialService implements UpstreamCredentialSource {
       if (adopted) return adopted;
       throw new Unavailable('fenced', 'a newer token was stored meanwhile and is not usable');
     }
+  }
+
+  /**
+   * Stores the failure as the credential's last error (`credentials show`): at most once a
+   * minute per credential and message on this node, so an endpoint that is down costs no write
+   * per request. A store that fails here changes nothing about the answer.
+   */
+  async #recordError(id: string, message: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const last = this.#errorsWritten.get(id);
+    if (last && last.message === message && now - last.at < ERROR_WRITE_INTERVAL_MS) return;
+    this.#errorsWritten.set(id, { message, at: now });
+    await this.deps.store.write(SYSTEM_ACTOR, 'upstream_credential.record_error', (tx) => this.deps.repository.recordError(tx, id, message)).catch((error: unknown) => this.deps.logger.warn({ event: 'credentials.refresh_failed', credentialId: id, reason: 'last_error_not_stored', err: error instanceof Error ? error.message : String(error) }, 'the last error of an upstream credential could not be stored'));
   }
 
   /** Why the credential may not be used now (status, time, its consumer disabled), or undefined. */

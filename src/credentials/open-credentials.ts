@@ -107,6 +107,7 @@ export async function openCredentials(config: CredentialsConfig, deps: OpenCrede
           deps.logger.warn({ event: 'credentials.expiring', credential: row.name, owner: row.owner, thresholdDays: verdict.thresholdDays, daysLeft, expiresAt: new Date(verdict.expiresAt).toISOString() }, 'an upstream credential expires soon');
         }
       }
+      deps.logger.info({ event: 'credentials.sweep_done', at: new Date(now).toISOString() }, 'upstream credential lifecycle sweep done');
     } catch (error) {
       deps.logger.error({ event: 'credentials.sweep_failed', err: error instanceof Error ? error.message : String(error) }, 'the upstream credential sweep failed');
     }

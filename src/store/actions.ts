@@ -79,6 +79,7 @@ export const STORE_ACTIONS = [
   'upstream_credential.expire',
   'upstream_credential.record_last_used',
   'upstream_credential.reseal_tokens',
+  'upstream_credential.record_error',
 ] as const;
 
 export type StoreAction = (typeof STORE_ACTIONS)[number];

@@ -4,6 +4,20 @@
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 
+/** 0020: the last failed token request of each credential (`credentials show`), cleared by the next success. */
+export function upstreamCredentialLastErrorMigration(big: 'bigint' | 'integer'): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('upstream_credentials').addColumn('last_error', 'text').execute();
+      await db.schema.alterTable('upstream_credentials').addColumn('last_error_at', big).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('upstream_credentials').dropColumn('last_error_at').execute();
+      await db.schema.alterTable('upstream_credentials').dropColumn('last_error').execute();
+    },
+  };
+}
+
 export function upstreamCredentialsMigration(big: 'bigint' | 'integer'): Migration {
   return {
     async up(db: Kysely<unknown>) {

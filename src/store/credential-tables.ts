@@ -35,6 +35,9 @@ export interface UpstreamCredentialsTable {
   tokens_sealed: string | null;
   token_expires_at: number | null;
   refreshed_at: number | null;
+  /** The last failed token request (a message, never a secret), cleared when tokens are stored. */
+  last_error: string | null;
+  last_error_at: number | null;
   created_by: string;
   created_at: number;
   updated_at: number;

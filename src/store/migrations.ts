@@ -4,7 +4,7 @@
  * next number and goes last: Kysely refuses to start on a store whose executed migrations are not
  * a prefix of this list (a test checks the order).
  */
-import { upstreamCredentialsMigration } from './credential-migration.js';
+import { upstreamCredentialLastErrorMigration, upstreamCredentialsMigration } from './credential-migration.js';
 import { sql, type Kysely, type Migration } from 'kysely';
 import { auditTrailMigration } from './audit-migration.js';
 import { adminAuthMigration } from './admin-auth-migration.js';
@@ -254,5 +254,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0017_admin_webauthn': adminWebAuthnMigration(big),
+    '0020_upstream_credential_last_error': upstreamCredentialLastErrorMigration(big),
   };
 }

@@ -29,6 +29,9 @@ export interface UpstreamCredentialRow {
   readonly tokensSealed: string | null;
   readonly tokenExpiresAt: number | null;
   readonly refreshedAt: number | null;
+  /** The last failed token request (message), cleared by the next stored tokens. */
+  readonly lastError: string | null;
+  readonly lastErrorAt: number | null;
   readonly createdBy: string;
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -74,6 +77,8 @@ export class UpstreamCredentialRepository {
       last_used_at: null,
       token_version: 0,
       tokens_sealed: null,
+      last_error: null,
+      last_error_at: null,
       token_expires_at: null,
       refreshed_at: null,
       created_by: `${tx.actor.kind}:${tx.actor.id}`,
@@ -125,7 +130,7 @@ export class UpstreamCredentialRepository {
     const version = expectedVersion + 1;
     const result = await tx.db
       .updateTable('upstream_credentials')
-      .set({ tokens_sealed: sealed(version), token_version: version, token_expires_at: tokenExpiresAt, refreshed_at: tx.now, updated_at: tx.now })
+      .set({ tokens_sealed: sealed(version), token_version: version, token_expires_at: tokenExpiresAt, refreshed_at: tx.now, last_error: null, last_error_at: null, updated_at: tx.now })
       .where('id', '=', id)
       .where('token_version', '=', expectedVersion)
       .where('status', 'in', ['active', 'quarantined'])
@@ -189,6 +194,11 @@ export class UpstreamCredentialRepository {
     await recordChange(tx, 'upstream_credential', current.id);
   }
 
+  /** The last failed token request, for `credentials show` (not a change other nodes must follow: no change row). */
+  async recordError(tx: WriteTx, id: string, message: string): Promise<void> {
+    await tx.db.updateTable('upstream_credentials').set({ last_error: message.slice(0, 500), last_error_at: tx.now }).where('id', '=', id).execute();
+  }
+
   /** Last use, written in batches (not a change other nodes must follow, so no change row). */
   async recordLastUsed(tx: WriteTx, uses: ReadonlyMap<string, number>): Promise<void> {
     for (const [id, at] of uses) {
@@ -216,6 +226,8 @@ function toRow(row: UpstreamCredentialsTable): UpstreamCredentialRow {
     tokensSealed: row.tokens_sealed,
     tokenExpiresAt: n(row.token_expires_at),
     refreshedAt: n(row.refreshed_at),
+    lastError: row.last_error ?? null,
+    lastErrorAt: n(row.last_error_at ?? null),
     createdBy: row.created_by,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),

@@ -5,7 +5,10 @@
  * token requests that reach it and the grant errors it answered, and can tell whether an access
  * token it issued is still valid (the test upstream asks it, as a resource server would).
  */
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import Provider, { type ClientAuthMethod } from 'oidc-provider';
@@ -35,6 +38,8 @@ export interface TestProvider {
   revokeAccessToken(token: string): Promise<void>;
   /** A refresh token for rt-client, as an operator would have got it once (authorization code). */
   mintRefreshToken(): Promise<string>;
+  /** Whether an access token this provider issued is bound to a client certificate (RFC 8705 §3: cnf x5t#S256). */
+  accessTokenBound(token: string): Promise<boolean>;
   /** Stops answering (connections refused): the provider is down. */
   stop(): Promise<void>;
   close(): Promise<void>;
@@ -43,15 +48,22 @@ export interface TestProvider {
 export interface ProviderOptions {
   /** More redirect URIs for rt-client (the CLI's loopback redirect for `credentials authorize`). */
   readonly redirectUris?: readonly string[];
+  /**
+   * Serve HTTPS with this certificate and ask for client certificates: RFC 8705 tls_client_auth
+   * (oidc-provider features.mTLS) for client `cc-mtls`, whose certificate must chain to `ca` and
+   * carry the subject `mtlsSubject` (one RDN, e.g. CN=portcullis-gateway); tokens bound to it (§3).
+   */
+  readonly tls?: { readonly key: string; readonly cert: string; readonly ca: string; readonly mtlsSubject: string };
 }
 
 export async function startProvider(options: ProviderOptions = {}): Promise<TestProvider> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const publicJwk = { ...(await exportJWK(publicKey)), alg: 'RS256', use: 'sig', kid: 'cc-jwt-key' };
   const privateKeyPem = await exportPKCS8(privateKey);
-  const server: Server = createServer();
+  const tls = options.tls;
+  const server: Server = tls ? (createTlsServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: false }) as unknown as Server) : createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clientCredentials = (clientId: string, method: ClientAuthMethod, extra: Record<string, unknown> = {}) => ({
     client_id: clientId,
     grant_types: ['client_credentials'],
@@ -73,8 +85,29 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
         redirect_uris: [REDIRECT_URI, ...(options.redirectUris ?? [])],
         token_endpoint_auth_method: 'client_secret_basic',
       },
+      ...(tls ? [clientCredentials('cc-mtls', 'tls_client_auth', { tls_client_auth_subject_dn: tls.mtlsSubject, tls_client_certificate_bound_access_tokens: true })] : []),
     ],
-    features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
+    features: {
+      clientCredentials: { enabled: true },
+      devInteractions: { enabled: false },
+      ...(tls
+        ? {
+            mTLS: {
+              enabled: true,
+              tlsClientAuth: true,
+              certificateBoundAccessTokens: true,
+              getCertificate: (ctx: { socket: TLSSocket }) => {
+                const peer = ctx.socket.getPeerCertificate();
+                return peer?.raw ? new X509Certificate(peer.raw).toString() : undefined;
+              },
+              certificateAuthorized: (ctx: { socket: TLSSocket }) => ctx.socket.authorized,
+              certificateSubjectMatches: (ctx: { socket: TLSSocket }, property: string, expected: string) =>
+                property === 'tls_client_auth_subject_dn' && new X509Certificate(ctx.socket.getPeerCertificate().raw).subject.split('\n').includes(expected),
+            },
+          }
+        : {}),
+    } as never,
+    ...(tls ? { clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth'] } : {}),
     ttl: { ClientCredentials: 3600, AccessToken: 3600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 3600 },
     rotateRefreshToken: true,
     scopes: ['openid', 'offline_access', 'payroll.read'],
@@ -134,6 +167,10 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
       const grantId = await grant.save();
       const refreshToken = new provider.RefreshToken({ client: client!, accountId: 'operator', grantId, scope: 'openid offline_access', gty: 'authorization_code' } as never);
       return refreshToken.save();
+    },
+    async accessTokenBound(token) {
+      const found = (await find(token)) as unknown as Record<string, unknown> | undefined;
+      return typeof found?.['x5t#S256'] === 'string';
     },
     stop,
     async close() {

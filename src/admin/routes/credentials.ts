@@ -43,6 +43,8 @@ export const CredentialSchema = Type.Object(
     hasTokens: Type.Boolean({ description: 'Tokens are stored (sealed) for this credential.' }),
     tokenExpiresAt: NullableTimestamp,
     refreshedAt: NullableTimestamp,
+    lastError: Type.Union([Type.String(), Type.Null()], { description: 'The last failed token request (cleared by the next success); never a secret.' }),
+    lastErrorAt: NullableTimestamp,
     createdBy: Type.String(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -78,6 +80,7 @@ function view(row: UpstreamCredentialRow, credentials: OpenedCredentials) {
     hasTokens: tokensSealed !== null,
     tokenExpiresAt: t(row.tokenExpiresAt),
     refreshedAt: t(row.refreshedAt),
+    lastErrorAt: t(row.lastErrorAt),
     createdAt: isoTime(row.createdAt),
     updatedAt: isoTime(row.updatedAt),
   };
