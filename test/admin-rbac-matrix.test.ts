@@ -22,7 +22,8 @@ const ALL: readonly Role[] = ['owner', 'admin', 'operator', 'security', 'auditor
 const roles = (names: string): readonly Role[] => names.split(' ') as Role[];
 
 /**
- * `public`: no credential needed; `any`: every signed-in principal; `self`: a signed-in user's own
+ * `public`: no credential needed; `any`: every signed-in principal (permission `authenticated`);
+ * `self`: permission `authenticated` with `sessionOnly`: a signed-in user's own
  * session or factors (admin-mfa's routes, which need a real session: their own tests call them).
  */
 const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any' | 'self'>> = {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { bearerToken } from '../src/admin/authenticate.js';
-import { SELF_PERMISSION, type AdminRoute } from '../src/admin/route.js';
+import type { AdminRoute } from '../src/admin/route.js';
 import { ADMIN_ROUTES } from '../src/admin/routes/index.js';
 import { AUTHENTICATED, isPermission, PUBLIC } from '../src/admin/permissions.js';
 import type { AdminPrincipal } from '../src/core/actor.js';
@@ -23,9 +23,9 @@ const label = (route: AdminRoute) => `${route.method} ${route.path}`;
 /** Routes that need a credential: all but the public ones (accepting an invitation, completing a reset). */
 const GUARDED = ADMIN_ROUTES.filter((route) => route.permission !== PUBLIC);
 /** Routes about the caller's own login session and factors: a session (a human) only. */
-const OWN_SESSION = GUARDED.filter((route) => route.permission === SELF_PERMISSION);
+const OWN_SESSION = GUARDED.filter((route) => route.sessionOnly === true);
 /** Routes that need a permission from the table: all but the public ones, those for any principal (whoami) and the session's own. */
-const PERMISSIONED = GUARDED.filter((route) => route.permission !== AUTHENTICATED && route.permission !== SELF_PERMISSION);
+const PERMISSIONED = GUARDED.filter((route) => route.permission !== AUTHENTICATED);
 
 interface Caller {
   readonly name: string;
@@ -72,7 +72,7 @@ describe('every admin route refuses callers without a valid credential', () => {
   });
 
   test('the bootstrap token reaches every route but the session’s own (no route answers 401 or 403 to it)', async () => {
-    for (const route of ADMIN_ROUTES.filter((r) => r.permission !== SELF_PERMISSION)) {
+    for (const route of ADMIN_ROUTES.filter((r) => !r.sessionOnly)) {
       const reply = await gw.admin.call(route.method, concretePath(route), route.bodySchema ? {} : undefined);
       assert.ok(![401, 403].includes(reply.status), `${label(route)}: ${reply.status} ${reply.text}`);
     }
@@ -102,6 +102,9 @@ describe('every admin route requires its permission', () => {
     for (const route of PERMISSIONED) assert.ok(isPermission(route.permission), `${label(route)}: ${route.permission} is not in PERMISSIONS (src/admin/permissions.ts): add it there`);
     for (const route of PERMISSIONED.filter((r) => r.method === 'GET')) assert.match(route.permission, /:read$/, `${label(route)} reads`);
     for (const route of ADMIN_ROUTES.filter((r) => r.permission === PUBLIC)) assert.equal(route.method, 'POST', `${label(route)}: a public route only accepts a one-time proof`);
+    // One convention for "any signed-in admin": the permission `authenticated`; a person-only route says so with sessionOnly.
+    for (const route of ADMIN_ROUTES) assert.ok(route.permission === PUBLIC || route.permission === AUTHENTICATED || isPermission(route.permission), `${label(route)}: ${route.permission}`);
+    for (const route of ADMIN_ROUTES.filter((r) => r.sessionOnly)) assert.equal(route.permission, AUTHENTICATED, `${label(route)}: a session-only route is for any signed-in admin user`);
   });
 
   test('answers a principal without the permission with 403 admin.forbidden, and one with it past the check', async () => {

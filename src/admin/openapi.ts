@@ -73,6 +73,7 @@ function operation(route: AdminRoute): Record<string, unknown> {
     summary: route.summary,
     tags: [route.path.split('/')[2] === 'oauth' ? `oauth/${route.path.split('/')[3]}` : route.path.split('/')[2]],
     'x-permission': route.permission,
+    ...(route.sessionOnly ? { 'x-session-only': true } : {}),
     ...(route.stepUp ? { 'x-step-up': true } : {}),
     // A public route (login, accepting an invitation) proves who the caller is itself.
     ...(route.permission === PUBLIC ? { security: [] } : {}),

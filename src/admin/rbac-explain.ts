@@ -30,7 +30,8 @@ export async function explain(plane: AdminPlane, routes: readonly AdminRoute[], 
   if (route.permission === PUBLIC) return { decision: 'allow', subject: subject.view, route, reasons: [...reasons, 'the route is public: no credential is needed'] };
   reasons.push(...subject.notes);
   if (subject.view.status !== 'active') return deny(`${subject.view.kind} ${subject.view.name} is ${subject.view.status}: it holds no permission`, route);
-  if (route.permission === AUTHENTICATED) return { decision: 'allow', subject: subject.view, route, reasons: [...reasons, 'any authenticated caller may call it'] };
+  if (match.route.sessionOnly && subject.view.kind !== 'admin-user') return deny('only an admin user’s login session may call it (it is about the caller’s own session or factors), not a token: 403 admin.forbidden', route);
+  if (route.permission === AUTHENTICATED) return { decision: 'allow', subject: subject.view, route, reasons: [...reasons, match.route.sessionOnly ? 'any signed-in admin user may call it with their login session' : 'any authenticated caller may call it'] };
   if (!subject.permissions.includes(route.permission)) return deny(`${route.permission} is not among them: 403 admin.forbidden`, route);
   return { decision: 'allow', subject: subject.view, route, reasons: [...reasons, `${route.permission} is held${subject.grantedBy(route.permission)}`] };
 }

@@ -80,9 +80,17 @@ export interface AdminRoute {
   readonly summary: string;
   /**
    * The permission a principal needs (`keys:write`, one of admin/permissions.ts); `*` in a
-   * principal's list grants every one. `authenticated`: any principal; `public`: no credential.
+   * principal's list grants every one. `authenticated`: any signed-in principal (the one
+   * convention for routes every admin may call; add `sessionOnly` when it must be a person);
+   * `public`: no credential.
    */
   readonly permission: string;
+  /**
+   * Only for an admin user's login session (cookie or `ptc_ses_` bearer), never an admin token or
+   * the bootstrap token: routes about the caller's own session and second factors, which a token
+   * does not have (403 admin.forbidden otherwise).
+   */
+  readonly sessionOnly?: boolean | undefined;
   /**
    * Needs a fresh second factor (issue 18 §4: creating tokens, changing roles, revealing a secret,
    * exporting the audit trail, resetting someone's MFA): a human caller (a session) must have
@@ -104,9 +112,6 @@ export interface AdminRoute {
   readonly errors: readonly ErrorCode[];
   readonly handler: (request: AdminRequest<any, any>) => Promise<unknown>;
 }
-
-/** The permission of routes about the caller's own session and factors: a logged-in admin user only. */
-export const SELF_PERMISSION = 'self';
 
 /** An id in a path: what every entity id of the store is made of (and nothing that needs escaping). */
 export const PATH_PARAM_PATTERN = '^[A-Za-z0-9_-]{1,64}$';

@@ -9,8 +9,8 @@ import type { TLSSocket } from 'node:tls';
 import { GatewayError } from '../../core/errors.js';
 import { isLoopback } from '../../net/client-ip.js';
 import type { AdminSessionRow } from '../../store/admin-sessions.js';
-import { PUBLIC } from '../permissions.js';
-import { defineRoute, SELF_PERMISSION, type AdminRoute, type AdminServices } from '../route.js';
+import { AUTHENTICATED, PUBLIC } from '../permissions.js';
+import { defineRoute, type AdminRoute, type AdminServices } from '../route.js';
 import type { AdminAuth, SessionPrincipal } from '../sessions/admin-auth.js';
 import { login, stepUp } from '../sessions/login.js';
 import { presentsFactor } from '../mfa/mfa-service.js';
@@ -125,7 +125,8 @@ export const loginRoutes: AdminRoute[] = [
     method: 'GET',
     path: '/v1/session',
     summary: 'Show the caller’s own session (and its CSRF token)',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     duringEnrolment: true,
     status: 200,
     responseSchema: SessionSchema,
@@ -142,7 +143,8 @@ export const loginRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/logout',
     summary: 'End the caller’s session',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     duringEnrolment: true,
     bodySchema: Empty,
     status: 200,
@@ -159,7 +161,8 @@ export const loginRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/session/step-up',
     summary: 'Present a second factor again (step-up): replaces the session by a new one, fresh for admin.mfa.stepUpMinutes',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     bodySchema: StepUpBody,
     status: 200,
     responseSchema: SessionSchema,

@@ -6,7 +6,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../core/errors.js';
-import { defineRoute, PATH_PARAM_PATTERN, SELF_PERMISSION, type AdminRoute } from '../route.js';
+import { AUTHENTICATED } from '../permissions.js';
+import { defineRoute, PATH_PARAM_PATTERN, type AdminRoute } from '../route.js';
 import type { SessionPrincipal } from '../sessions/admin-auth.js';
 import { Empty } from './common.js';
 import { requireAuth, RotatedSession, rotatedSessionView } from './login.js';
@@ -19,7 +20,8 @@ export const mfaRoutes: AdminRoute[] = [
     method: 'GET',
     path: '/v1/mfa',
     summary: 'Show the caller’s second factors',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     duringEnrolment: true,
     status: 200,
     responseSchema: Type.Object({ totp: Type.Union([Type.Literal('none'), Type.Literal('pending'), Type.Literal('active')]), passkeys: Type.Integer({ description: 'How many passkeys (WebAuthn) the caller has.' }), recoveryCodesLeft: Type.Integer() }, { additionalProperties: false }),
@@ -29,7 +31,8 @@ export const mfaRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/mfa/totp',
     summary: 'Start a TOTP enrolment: a new secret, its otpauth URI and QR code (confirm with a first code)',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     duringEnrolment: true,
     bodySchema: Empty,
     status: 201,
@@ -47,7 +50,8 @@ export const mfaRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/mfa/totp/confirm',
     summary: 'Confirm the TOTP enrolment with a first code; answers 10 recovery codes (shown once) and replaces the session by a new one',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     duringEnrolment: true,
     bodySchema: Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false }),
     status: 200,
@@ -64,7 +68,8 @@ export const mfaRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/mfa/recovery-codes',
     summary: 'Replace all of the caller’s recovery codes with 10 new ones (shown once)',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     stepUp: true,
     bodySchema: Empty,
     status: 200,

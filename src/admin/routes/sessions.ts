@@ -1,7 +1,8 @@
 /** The caller's own sessions: list them (every device), end one, or end all the others. */
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../core/errors.js';
-import { defineRoute, SELF_PERMISSION, type AdminRoute } from '../route.js';
+import { AUTHENTICATED } from '../permissions.js';
+import { defineRoute, type AdminRoute } from '../route.js';
 import type { SessionPrincipal } from '../sessions/admin-auth.js';
 import { isoTime } from '../views.js';
 import { Empty, Timestamp } from './common.js';
@@ -27,7 +28,8 @@ export const sessionRoutes: AdminRoute[] = [
     method: 'GET',
     path: '/v1/sessions',
     summary: 'List the caller’s live sessions, newest first',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     status: 200,
     responseSchema: Type.Object({ items: Type.Array(SessionListItem) }, { additionalProperties: false }),
     async handler({ principal, services }) {
@@ -43,7 +45,8 @@ export const sessionRoutes: AdminRoute[] = [
     method: 'DELETE',
     path: '/v1/sessions/:id',
     summary: 'End one of the caller’s sessions',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     status: 200,
     responseSchema: Type.Object({ revoked: Type.Boolean() }, { additionalProperties: false }),
     errors: ['admin.not_found'],
@@ -58,7 +61,8 @@ export const sessionRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/sessions/revoke-others',
     summary: 'End every session of the caller but this one (a lost laptop, a shared machine)',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     bodySchema: Empty,
     status: 200,
     responseSchema: Type.Object({ revoked: Type.Integer() }, { additionalProperties: false }),

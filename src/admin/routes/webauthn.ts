@@ -8,8 +8,8 @@
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../core/errors.js';
 import type { PasskeyRow } from '../../store/admin-webauthn.js';
-import { PUBLIC } from '../permissions.js';
-import { defineRoute, PATH_PARAM_PATTERN, SELF_PERMISSION, type AdminRoute } from '../route.js';
+import { AUTHENTICATED, PUBLIC } from '../permissions.js';
+import { defineRoute, PATH_PARAM_PATTERN, type AdminRoute } from '../route.js';
 import type { RegistrationResponseJSON } from '../mfa/webauthn.js';
 import type { SessionPrincipal } from '../sessions/admin-auth.js';
 import { passkeyLoginOptions } from '../sessions/login.js';
@@ -45,7 +45,8 @@ export const webauthnRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/mfa/webauthn/registration/options',
     summary: 'Start registering a passkey: options for navigator.credentials.create (valid 2 minutes, for this session)',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     duringEnrolment: true,
     bodySchema: Empty,
     status: 200,
@@ -62,7 +63,8 @@ export const webauthnRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/mfa/webauthn/registration',
     summary: 'Finish registering a passkey with the answer of navigator.credentials.create; a first factor also answers 10 recovery codes (shown once); replaces the session by a new one',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     duringEnrolment: true,
     bodySchema: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64, description: 'A label: which device or key this is.' }), response: RegistrationResponse }, { additionalProperties: false }),
     status: 201,
@@ -83,7 +85,8 @@ export const webauthnRoutes: AdminRoute[] = [
     method: 'GET',
     path: '/v1/mfa/webauthn',
     summary: 'List the caller’s passkeys',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     duringEnrolment: true,
     status: 200,
     responseSchema: Type.Object({ items: Type.Array(Passkey) }, { additionalProperties: false }),
@@ -95,7 +98,8 @@ export const webauthnRoutes: AdminRoute[] = [
     method: 'DELETE',
     path: '/v1/mfa/webauthn/:id',
     summary: 'Remove one of the caller’s passkeys (needs a fresh second factor); replaces the session by a new one',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     stepUp: true,
     status: 200,
     responseSchema: Type.Object({ removed: Type.Boolean(), id: Type.String({ pattern: PATH_PARAM_PATTERN }), session: RotatedSession }, { additionalProperties: false }),
@@ -128,7 +132,8 @@ export const webauthnRoutes: AdminRoute[] = [
     method: 'POST',
     path: '/v1/session/step-up/webauthn/options',
     summary: 'First half of a passkey step-up: options for navigator.credentials.get, for this session; send its answer to POST /v1/session/step-up as webauthn',
-    permission: SELF_PERMISSION,
+    permission: AUTHENTICATED,
+    sessionOnly: true,
     bodySchema: Empty,
     status: 200,
     responseSchema: CeremonyOptions,

@@ -1,13 +1,13 @@
 /**
  * The checks a session adds to a route's permission (admin-api.ts runs them in place of the bare
  * permission check): an enrolment-only session reaches only the routes open during enrolment;
- * `self` routes need a session (a human) whatever their permissions; a `stepUp` route needs a
+ * `sessionOnly` routes need a session (a human) whatever their permissions; a `stepUp` route needs a
  * second factor presented within `admin.mfa.stepUpMinutes`.
  */
 import type { AdminPrincipal } from '../../core/actor.js';
 import { GatewayError } from '../../core/errors.js';
 import { authorize } from '../authenticate.js';
-import { SELF_PERMISSION, type AdminRoute } from '../route.js';
+import type { AdminRoute } from '../route.js';
 import { isSessionPrincipal, type SessionPrincipal } from './admin-auth.js';
 
 export function authorizeRoute(principal: AdminPrincipal, route: AdminRoute, stepUpMinutes: number, now: number): void {
@@ -15,11 +15,8 @@ export function authorizeRoute(principal: AdminPrincipal, route: AdminRoute, ste
   if (session?.enrolOnly && !route.duringEnrolment) {
     throw new GatewayError('admin.mfa_enrolment_required', { detail: 'Enrol a second factor first (POST /v1/mfa/totp, then POST /v1/mfa/totp/confirm); until then this session may only enrol or log out.' });
   }
-  if (route.permission === SELF_PERMISSION) {
-    if (!session) throw new GatewayError('admin.forbidden', { detail: 'This call is about your own login session: log in as an admin user (POST /v1/login, or portcullis login).' });
-  } else {
-    authorize(principal, route);
-  }
+  if (route.sessionOnly && !session) throw new GatewayError('admin.forbidden', { detail: 'This call is about your own login session: log in as an admin user (POST /v1/login, or portcullis login).' });
+  authorize(principal, route);
   if (route.stepUp && session) requireFreshFactor(session, stepUpMinutes, now);
 }
 
