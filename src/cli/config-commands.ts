@@ -19,7 +19,12 @@ export function registerConfigCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .option('--no-resolve-secrets', 'for CI without production secrets and files: check that secrets are references without looking them up, and skip reading certificate, key and geo files')
     .action(async (file: string, options: { json?: boolean; resolveSecrets: boolean }) => {
-      const loaded = await loadConfigFile(file, process.env, { resolveSecrets: options.resolveSecrets });
+      let loaded = await loadConfigFile(file, process.env, { resolveSecrets: options.resolveSecrets });
+      // `${secret:NAME}` against the config's store, loaded only when the config names one.
+      if (loaded.ok && options.resolveSecrets && loaded.config.vault) {
+        const checked = await (await import('./vault-reference-check.js')).checkVaultReferences(loaded.config);
+        loaded = checked.issues.length > 0 ? { ok: false, issues: checked.issues } : { ...loaded, warnings: [...loaded.warnings, ...checked.warnings] };
+      }
       if (options.json) {
         const result = loaded.ok
           ? { valid: true, file, routes: loaded.config.routes.length, upstreams: Object.keys(loaded.config.upstreams).length, warnings: loaded.warnings }
