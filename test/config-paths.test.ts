@@ -56,6 +56,7 @@ const TESTED = [
   'audit.sinks[].caFile',
   'audit.sinks[].certFile',
   'audit.sinks[].keyFile',
+  'alerts.sinks.*.caFile',
   'vault.kek.file',
   'vault.previousKeks[].file',
   'credentials.caFiles[]',
@@ -112,6 +113,7 @@ describe('path options', () => {
             { name: 'siem', type: 'syslog', host: 'siem.example.com', caFile: tls(pki.rootCa), certFile: tls(pki.client.cert), keyFile: tls(pki.client.key) },
           ],
         },
+        alerts: { sinks: { ops: { type: 'webhook', url: 'https://alerts.example.com/hook', secret: '${env:ALERT_SECRET}', caFile: tls(pki.rootCa) } } },
         vault: { kek: { source: 'file', file: 'keys/kek' }, previousKeks: [{ source: 'file', file: 'keys/old-kek' }] },
         credentials: { caFiles: [tls(pki.rootCa)] },
         upstreams: { u: { targets: ['https://10.0.0.5'], tls: { caFiles: [tls(pki.rootCa)], certFile: tls(pki.client.cert), keyFile: tls(pki.client.key) } } },
@@ -120,10 +122,11 @@ describe('path options', () => {
         contractRoutes: [{ contract: 'payments.yaml', upstream: 'u', pathPrefix: '/c', namePrefix: 'c-', policies: { validate: { unknownQueryParameters: 'reject' } } }],
       }),
     );
-    const loaded = await loadConfigFile(file, {});
+    const loaded = await loadConfigFile(file, { ALERT_SECRET: `whsec_${Buffer.alloc(32, 1).toString('base64')}` });
     assert.ok(loaded.ok, loaded.ok ? '' : loaded.issues.map(formatIssue).join('\n'));
     const config = loaded.config;
     const at = (relative: string) => join(configDir, relative);
+    assert.equal(config.alerts.sinks.ops!.caFile, at(tls(pki.rootCa)));
     const listenerTls = config.listeners[0]!.tls!;
     assert.equal(listenerTls.certFile, at(tls(pki.serverCert)));
     assert.equal(listenerTls.keyFile, at(tls(pki.serverKey)));

@@ -79,6 +79,10 @@ export function egressPolicyOf(config: GatewayConfig): EgressPolicyInput {
   });
   // The OTLP endpoint spans are exported to (docs/observability.md#traces).
   if (config.tracing) add(destinationOfUrl(config.tracing.otlp.endpoint, 'tracing.otlp.endpoint'));
+  // Alert sinks (docs/alerts.md#sinks): a webhook's URL.
+  for (const [name, sink] of Object.entries(config.alerts?.sinks ?? {})) {
+    if (typeof sink.url === 'string') add(destinationOfUrl(sink.url, `alerts.sinks.${name}.url`));
+  }
   // Explicit destinations.
   (config.egress?.allow ?? []).forEach((entry, i) => {
     const schemes = entry.schemes.map((scheme) => `${scheme}:` as 'http:' | 'https:');

@@ -9,6 +9,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TracingSchema } from './tracing-schema.js';
 import type { SecretValue } from './secret.js';
 import { AuditConfigSchema } from './audit-schema.js';
+import { AlertsSchema } from './alerts-schema.js';
 import { POLICIES } from '../policies/index.js';
 import { ADMIN_USERS_PROPERTIES } from './admin-users-schema.js';
 import { DEFAULT_GROUPS, TLS_GROUPS } from '../net/tls-profile.js';
@@ -369,6 +370,7 @@ export const ConfigSchema = Type.Object(
       ),
     ),
     audit: AuditConfigSchema,
+    alerts: AlertsSchema,
     certificateExpiry: Type.Object(
       {
         warningDays: Type.Integer({ minimum: 1, maximum: 3650, default: 30, description: 'A certificate expiring within this many days is logged (certificate.expiring).' }),

@@ -15,6 +15,7 @@ import { checkEgress } from './egress-declarations.js';
 import { checkAuditSinks } from './audit-sinks-schema.js';
 import { checkAdminListener } from './admin-semantics.js';
 import { checkWebAuthnConfig } from './admin-auth-schema.js';
+import { checkAlerts } from './alerts-schema.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -46,6 +47,7 @@ export function checkSemantics(config: Loose, options: SemanticsOptions = {}): C
   if (isObject(admin.tls)) checkListenerTls('admin', {}, admin.tls, issues);
   issues.push(...checkAdminListener(config));
   issues.push(...checkWebAuthnConfig(config.admin));
+  issues.push(...checkAlerts(config.alerts));
   return issues;
 }
 

@@ -185,6 +185,15 @@ export const LOG_EVENTS = {
   'audit.security_events_dropped': { level: 'warn', meaning: 'Data-plane security events were not recorded (`dropped`, `reason` queue_full or store_failed); counted in portcullis_audit_security_events_dropped_total.' },
   'audit.denied_record_failed': { level: 'warn', meaning: 'The aggregated record of denied admin attempts could not be written (the store failed); its counts are added to the next interval\'s.' },
   'audit.config_record_failed': { level: 'warn', meaning: 'The config.applied audit record of a start or reload could not be written (the store failed).' },
+  // Alerts (alerts/: docs/alerts.md)
+  'alerts.firing': { level: 'warn', meaning: 'An alert started firing (`rule`, `labels`, `severity`, `summary`): its condition held for the rule\'s `for` duration.' },
+  'alerts.resolved': { level: 'info', meaning: 'A firing alert resolved (`rule`, `labels`): its condition no longer holds.' },
+  'alerts.evaluation_failed': { level: 'error', meaning: 'A round of rule evaluation failed (a bug, or the store failed reading silences): tried again at the next interval.' },
+  'alerts.notification_failed': { level: 'warn', meaning: 'An alert notification was not delivered to a sink (`sink`, `attempts`, `error`): it stays queued and is retried after `retryInMs`.' },
+  'alerts.notification_dropped': { level: 'error', meaning: 'An alert notification will never reach a sink (`reason`: rejected by the receiver, gave_up after giveUpAfterSeconds, queue_full, sink_removed by a reload).' },
+  'alerts.sink_failing': { level: 'error', meaning: 'An alert sink failed a delivery after working (`sink`, `reason`); logged once per outage. After alerts.delivery.sinkFailingAfterSeconds the alert_sink_failing meta-alert goes to every other sink.' },
+  'alerts.reconfigure_failed': { level: 'error', meaning: 'A reload changed alerts.sinks but the new sinks could not be built (a malformed signing secret, an unreadable CA file): the previous sinks keep serving.' },
+  'alerts.sink_recovered': { level: 'info', meaning: 'An alert sink delivers again (`failedForSeconds`); its queued notifications follow in order.' },
   // Geo
   'geo.database_loaded': { level: 'info', meaning: 'The geo database was loaded at start: its type and build date.' },
   'geo.database_reloaded': { level: 'info', meaning: 'A changed geo database file was loaded.' },

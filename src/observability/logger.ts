@@ -8,6 +8,7 @@ import { pino, type DestinationStream } from 'pino';
 import type { EventLogger } from '../core/log-events.js';
 import type { DetectorName } from '../detect/detectors.js';
 import { LogMasker } from './log-masking.js';
+import type { LogEventTap } from './log-tap.js';
 
 /** The gateway's logger: pino, taking only catalogued events at their level (core/log-events.ts). */
 export type Logger = EventLogger;
@@ -23,6 +24,8 @@ export interface LoggerOptions {
   redactHeaders: readonly string[];
   /** Detectors whose values are masked in every line (logging.maskDetected); all of them when absent. */
   maskDetected?: readonly DetectorName[];
+  /** Sees every catalogued event logged at an enabled level (the alert engine counts them: log-tap.ts). */
+  tap?: LogEventTap | undefined;
 }
 
 /** Where header maps can appear in a log line. */
@@ -41,8 +44,20 @@ export function createLogger(options: LoggerOptions, destination: DestinationStr
   const names = redactedHeaderNames(options.redactHeaders);
   const paths = HEADER_CONTAINERS.flatMap((container) => names.map((name) => `${container}[${JSON.stringify(name)}]`));
   const masker = new LogMasker(options.maskDetected);
+  const tap = options.tap;
   return pino(
     {
+      ...(tap
+        ? {
+            hooks: {
+              logMethod(this: unknown, args: Parameters<pino.LogFn>, method: pino.LogFn) {
+                const first = args[0] as unknown;
+                if (typeof first === 'object' && first !== null) tap.emit(first as Record<string, unknown>);
+                return method.apply(this, args);
+              },
+            },
+          }
+        : {}),
       level: options.level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -8,6 +8,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { SeriesHistogram, type HistogramSeries } from './series-histogram.js';
+import { LogEventTap } from './log-tap.js';
 
 /**
  * Bucket upper bounds, in seconds, of the latency histograms: the Prometheus client libraries'
@@ -42,6 +43,8 @@ export interface RequestOutcome {
   readonly durationSeconds: number;
   /** From sending the request upstream to the response head (the attempt that answered); undefined when none did. */
   readonly upstreamSeconds: number | undefined;
+  /** For a 401 or 403 answer: who was refused (the consumer when identified, else the client IP). */
+  readonly refused?: { readonly consumer: string | undefined; readonly clientIp: string; readonly requestId: string } | undefined;
 }
 
 export class GatewayMetrics {
@@ -85,7 +88,11 @@ export class GatewayMetrics {
   readonly logBufferedBytes: Gauge = new Gauge({ name: 'portcullis_log_buffered_bytes', help: 'Log output waiting in memory for the log reader (bounded by logging.maxBufferBytes).', registers: [this.registry], collect: (): void => this.logBufferedBytes.set(this.#logBuffered()) });
   readonly shed = new Counter({ name: 'portcullis_overload_shed_total', help: 'Requests refused early with 503 overloaded.', registers: [this.registry] });
 
-  constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
+  /** The catalogued events the gateway's loggers log (the alert engine counts them). */
+  readonly logEvents: LogEventTap;
+
+  constructor(options: { processMetrics: boolean; logEvents?: LogEventTap } = { processMetrics: true }) {
+    this.logEvents = options.logEvents ?? new LogEventTap();
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
   }
 

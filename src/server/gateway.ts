@@ -19,6 +19,7 @@ import { fieldAllowlist, rateLimitNames } from '../config/policy-usage.js';
 import { vaultReferencePaths } from '../config/secret.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { LogEventTap } from '../observability/log-tap.js';
 import { BoundedDestination } from '../observability/log-destination.js';
 import { createAdminServer } from './admin.js';
 import { ProbeListener } from './probes.js';
@@ -40,6 +41,8 @@ import type { ClusterRole } from './cluster-messages.js';
 import { Outbound, type ConnectHook } from '../outbound/index.js';
 import { egressPolicyOf } from '../config/egress-declarations.js';
 import { applyEgress } from './egress-report.js';
+import { openAlerting } from './alerting.js';
+import type { AlertEngine } from '../alerts/alert-engine.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -95,7 +98,11 @@ export class Gateway {
   /** OpenTelemetry traces, when `tracing` is configured (start-only). */
   readonly #tracing: OtlpTracing | undefined;
 
-  private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound, tracing: OtlpTracing | undefined) {
+  /** Alert rules, routing and sinks (docs/alerts.md). */
+  readonly alerts: AlertEngine;
+
+  private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound, tracing: OtlpTracing | undefined, alerts: AlertEngine) {
+    this.alerts = alerts;
     this.#outbound = outbound;
     this.#tracing = tracing;
     this.#destination = destination;
@@ -116,7 +123,10 @@ export class Gateway {
         },
         applyListenerTls: (config) => this.#applyListenerTls(config),
         // A reload that took effect goes on record (audit trail: config.applied).
-        applied: (config, revision) => services.auditStreaming?.configApplied(config, { kind: 'reload', file: options.configPath, revision }),
+        applied: async (config, revision) => {
+          await alerts.reconfigure(config.alerts).catch((error: unknown) => this.logger.error({ event: 'alerts.reconfigure_failed', err: error }, 'the reloaded alert sinks could not be built: the previous ones keep serving'));
+          await services.auditStreaming?.configApplied(config, { kind: 'reload', file: options.configPath, revision });
+        },
       },
       { path: options.configPath, env: options.env ?? process.env },
     );
@@ -218,10 +228,11 @@ export class Gateway {
   static async start(options: GatewayOptions): Promise<Gateway> {
     const destination = options.logDestination ?? new BoundedDestination({ maxBufferBytes: options.config.logging.maxBufferBytes });
     const clock = options.clock ?? systemClock;
-    const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders, maskDetected: options.config.logging.maskDetected }, destination);
+    const logEvents = new LogEventTap();
+    const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders, maskDetected: options.config.logging.maskDetected, tap: logEvents }, destination);
     const outbound = new Outbound({ hook: options.connectHook, lookup: options.lookup });
     const egress = applyEgress(outbound, options.config, logger);
-    const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true, sharedCounters: options.sharedCounters, env: options.env }).catch(async (error: unknown) => {
+    const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true, sharedCounters: options.sharedCounters, env: options.env, logEvents }).catch(async (error: unknown) => {
       await outbound.close();
       throw error;
     });
@@ -238,7 +249,13 @@ export class Gateway {
     }
     // The SDK is loaded only when tracing is configured: off, it costs nothing (docs/observability.md#traces).
     const tracing = options.config.tracing ? await openTracing(options.config.tracing, outbound, () => gateway.logger, services.metrics) : undefined;
-    const gateway: Gateway = new Gateway(options, destination, clock, services, outbound, tracing);
+    let built: Gateway | undefined;
+    const alerts = await openAlerting(options.config.alerts, { clock, logger: () => built?.logger ?? logger, metrics: services.metrics, outbound, store: services.store, runtime: () => (built ? built.#runtime : undefined) }).catch(async (error: unknown) => {
+      await services.close();
+      await outbound.close();
+      throw error;
+    });
+    const gateway: Gateway = (built = new Gateway(options, destination, clock, services, outbound, tracing, alerts));
     egress.reportTo(() => gateway.logger, services.metrics);
     try {
       await gateway.#loadInventoryFor(options.config);
@@ -269,6 +286,7 @@ export class Gateway {
     await this.#closeAdmin();
     await this.#adminPlane?.stop().catch(() => {});
     await this.#probes.close();
+    await this.alerts.close().catch(() => {});
     await this.#runtime.close().catch(() => {});
   }
 
@@ -339,6 +357,7 @@ export class Gateway {
         onEnd: (outcome) => {
           this.#inflight.ended();
           this.#services.metrics.requestEnded(outcome);
+          if (outcome.refused) this.alerts.authFailures.record(outcome.refused.consumer, outcome.refused.clientIp, outcome.refused.requestId, this.#clock.now());
         },
         onRenegotiation: (socket) => this.#renegotiationRefused(listener.name, socket),
       });
@@ -362,7 +381,10 @@ export class Gateway {
       this.logger.warn({ event: 'admin.exposed', host: config.admin.host }, 'the admin API listens beyond loopback: keep it on a management network');
     }
     this.#ready = true;
-    if (this.#role.duties) this.#expiry.start();
+    if (this.#role.duties) {
+      this.#expiry.start();
+      this.alerts.start();
+    }
     this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.#admin?.listening ? this.adminUrl : null, probes: this.probeUrl ?? null, routes: config.routes.length }, 'gateway started');
   }
 
@@ -484,6 +506,7 @@ export class Gateway {
     await this.#closeAdmin();
     await this.#adminPlane?.stop();
     await this.#probes.close();
+    await this.alerts.close();
     await this.#runtime.close();
     await this.#tracing?.shutdown().catch(() => {});
     await this.#services.close();

@@ -70,6 +70,8 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         status: res.headersSent ? res.statusCode : 0,
         durationSeconds: (performance.now() - ctx.startedAt) / 1000,
         upstreamSeconds: ctx.upstream.latencyMs === undefined ? undefined : ctx.upstream.latencyMs / 1000,
+        // Only refused requests carry who was refused (the alert engine's auth_failure_spike).
+        refused: res.statusCode === 401 || res.statusCode === 403 ? { consumer: ctx.principal?.consumerId, clientIp: ctx.clientIp, requestId: ctx.requestId } : undefined,
       });
       runtime.release();
       ctx.span?.end({ status: res.headersSent ? res.statusCode : 0, route: ctx.route.name, upstream: ctx.upstreamName ?? (ctx.upstream.target === undefined ? undefined : ctx.route.upstream), errorCode: ctx.error?.code });

@@ -104,7 +104,7 @@ export function buildRuntime(
 ): Runtime {
   const credentials = credentialLocations(config);
   const redactHeaders = [...config.logging.redactHeaders, ...credentials.headers];
-  const logger = createLogger({ level: config.logging.level, redactHeaders, maskDetected: config.logging.maskDetected }, destination);
+  const logger = createLogger({ level: config.logging.level, redactHeaders, maskDetected: config.logging.maskDetected, tap: metrics?.logEvents }, destination);
   const requestIdHeader = config.requestId.header.toLowerCase();
   const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, outbound, () => metrics?.targetCooldowns.inc({ upstream: name }), (target, certificate) => onUpstreamCertificate?.(name, target, certificate), () => metrics?.credentialUnavailable.inc({ credential: `upstreams.${name}.auth`, reason: 'secret_unavailable' }))]));
   const env = { logger, clock, services };

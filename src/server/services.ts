@@ -5,6 +5,7 @@
  * registry open when a policy first needs them, at start or on reload). Store settings take
  * effect at start; a reload that changes them says a restart is needed.
  */
+import type { LogEventTap } from '../observability/log-tap.js';
 import { FieldUsageCounters } from '../store/field-usage.js';
 import type { Clock } from '../core/clock.js';
 import type { AuthFailureTracker, GatewayServices, RateLimitServices } from '../core/services.js';
@@ -89,8 +90,8 @@ export interface OpenedServices {
  * once per gateway: signing-key rotation (server/cluster-worker.ts). `sharedCounters` (under
  * `--workers`): the channel to the primary, which keeps every in-memory limit for all workers.
  */
-export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound, options: { schedules: boolean; sharedCounters?: SharedCountersOptions | undefined; env?: NodeJS.ProcessEnv | undefined } = { schedules: true }): Promise<OpenedServices> {
-  const metrics = new GatewayMetrics();
+export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound, options: { schedules: boolean; sharedCounters?: SharedCountersOptions | undefined; env?: NodeJS.ProcessEnv | undefined; logEvents?: LogEventTap | undefined } = { schedules: true }): Promise<OpenedServices> {
+  const metrics = new GatewayMetrics({ processMetrics: true, ...(options.logEvents ? { logEvents: options.logEvents } : {}) });
   const health = new DependencyHealth({ clock, logger: () => logger, metrics });
   const counters = options.sharedCounters ? await openSharedCounters(options.sharedCounters, config.bruteForce, health, metrics) : undefined;
   const policyMetrics = {

@@ -1,0 +1,249 @@
+/**
+ * The alert engine (docs/alerts.md): on a timer, reads the gateway's metrics, the log events it
+ * taps and the live upstream state; evaluates every enabled built-in rule per label set; keeps each
+ * alert's pending/firing/resolved state; hides silenced and inhibited alerts; routes and groups the
+ * rest into notifications; queues them (in the store when there is one); and, on the node holding
+ * the delivery lease, delivers them with retries. Time comes from the injected clock, so tests move
+ * it instead of sleeping; `evaluate()` and `deliver()` are the timer's two steps, callable directly.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
+import { ALERT_RULES, ALERT_RULE_NAMES, type AlertRuleName } from '../core/alert-rules.js';
+import type { Clock } from '../core/clock.js';
+import type { AlertsConfig } from '../config/alerts-schema.js';
+import type { Logger } from '../observability/logger.js';
+import type { LogEventTap } from '../observability/log-tap.js';
+import { AlertMetrics } from './alert-metrics.js';
+import { AlertStates, alertKey, type EffectiveRule } from './alert-states.js';
+import { AuthFailureCounts } from './auth-failures.js';
+import { Deliverer } from './deliverer.js';
+import { EventWindow } from './event-window.js';
+import { inhibited, matches } from './matchers.js';
+import { MetricHistory } from './metric-history.js';
+import type { AlertInstance, AlertSink } from './notification.js';
+import { Notifier } from './notifier.js';
+import type { NotificationQueue } from './queue.js';
+import { RULE_EVALUATORS, type GatewayView } from './rules/index.js';
+import type { Silence, SilenceSource } from './silences.js';
+
+/** The longest window any rule may read (windows past it see what is kept). */
+const RETAIN_SECONDS = 2 * 3600;
+const DOCS_URL = 'https://github.com/portcullis-gateway/portcullis/blob/main/docs/alerts.md';
+
+/** Who may deliver now: the store's lease (delivery-lease.ts), or always (no store). */
+export interface DeliveryLease {
+  /** Takes or renews the lease; false when another node holds it. */
+  hold(now: number): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+export interface AlertEngineDeps {
+  readonly clock: Clock;
+  readonly logger: () => Logger;
+  readonly registry: Registry;
+  readonly events: LogEventTap;
+  /** Routes and upstreams in force (the engine adds auth failures and sink health). */
+  readonly gateway: Pick<GatewayView, 'routes' | 'upstreams'>;
+  readonly queue: NotificationQueue;
+  readonly lease?: DeliveryLease | undefined;
+  readonly silences?: SilenceSource | undefined;
+  /** Builds the sinks of a config (alerts/sink-factory.ts). */
+  readonly createSinks: (sinks: AlertsConfig['sinks']) => Promise<Map<string, AlertSink>>;
+  readonly node?: string | undefined;
+}
+
+/** An alert as `/v1/alerts` and `alerts list` show it. */
+export interface AlertView {
+  readonly alert: AlertInstance;
+  readonly state: 'firing' | 'pending';
+  readonly silencedBy: readonly string[];
+  readonly inhibited: boolean;
+}
+
+export class AlertEngine {
+  readonly node: string;
+  readonly metrics: AlertMetrics;
+  readonly authFailures = new AuthFailureCounts(RETAIN_SECONDS);
+  readonly #history: MetricHistory;
+  readonly #events: EventWindow;
+  readonly #states = new AlertStates();
+  readonly #notifier: Notifier;
+  readonly #deliverer: Deliverer;
+  readonly #unsubscribe: () => void;
+  #config: AlertsConfig;
+  #sinks = new Map<string, AlertSink>();
+  #sinksJson = '';
+  #timers: NodeJS.Timeout[] = [];
+  #evaluating: Promise<void> | undefined;
+  #lastSilences: readonly Silence[] = [];
+
+  private constructor(config: AlertsConfig, private readonly deps: AlertEngineDeps) {
+    this.#config = config;
+    this.node = deps.node ?? hostname();
+    this.metrics = new AlertMetrics(deps.registry);
+    const metricNames = new Set(Object.values(RULE_EVALUATORS).flatMap((rule) => rule.metrics));
+    this.#history = new MetricHistory(metricNames, RETAIN_SECONDS);
+    this.#events = new EventWindow(deps.clock, RETAIN_SECONDS);
+    this.#unsubscribe = deps.events.subscribe(this.#events.record);
+    this.#notifier = new Notifier(this.node);
+    this.#deliverer = new Deliverer({ clock: deps.clock, logger: deps.logger, metrics: this.metrics, queue: deps.queue });
+  }
+
+  /** Builds the engine and its sinks; throws (the start fails) when a sink cannot be built. */
+  static async open(config: AlertsConfig, deps: AlertEngineDeps): Promise<AlertEngine> {
+    const engine = new AlertEngine(config, deps);
+    try {
+      await engine.reconfigure(config);
+    } catch (error) {
+      engine.#unsubscribe();
+      throw error;
+    }
+    return engine;
+  }
+
+  get config(): AlertsConfig {
+    return this.#config;
+  }
+
+  /** The sinks in force, by name. */
+  get sinks(): ReadonlyMap<string, AlertSink> {
+    return this.#sinks;
+  }
+
+  /** Applies a (reloaded) config: sinks are rebuilt when theirs changed; rules turned off resolve. */
+  async reconfigure(config: AlertsConfig): Promise<void> {
+    const json = JSON.stringify(config.sinks);
+    if (json !== this.#sinksJson) {
+      const next = await this.deps.createSinks(config.sinks);
+      const old = this.#sinks;
+      this.#sinks = next;
+      this.#sinksJson = json;
+      for (const name of next.keys()) this.metrics.sinkUp.set({ sink: name }, 1);
+      await Promise.all([...old.values()].map((sink) => sink.close?.().catch(() => {})));
+    }
+    this.#config = config;
+    if (this.#timers.length > 0) {
+      this.stop();
+      this.start();
+    }
+  }
+
+  /** A rule's settings after the config's overrides. */
+  effectiveRule(name: AlertRuleName): EffectiveRule & { enabled: boolean } {
+    const spec = ALERT_RULES[name];
+    const override = this.#config.rules[name] ?? {};
+    return {
+      name,
+      enabled: override.enabled ?? true,
+      severity: override.severity ?? spec.severity,
+      forSeconds: override.forSeconds ?? spec.forSeconds,
+      runbookUrl: override.runbookUrl ?? `${DOCS_URL}#${name}`,
+      thresholds: { ...spec.thresholds, ...(override.thresholds ?? {}) },
+    };
+  }
+
+  /** One evaluation round at the clock's now: rules, states, silences, inhibition, grouping, queueing. */
+  evaluate(): Promise<void> {
+    this.#evaluating ??= this.#evaluate().finally(() => (this.#evaluating = undefined));
+    return this.#evaluating;
+  }
+
+  async #evaluate(): Promise<void> {
+    const now = this.deps.clock.now();
+    try {
+      await this.#history.capture(this.deps.registry, now);
+      this.#events.prune(now);
+      const view: GatewayView = {
+        routes: () => this.deps.gateway.routes(),
+        upstreams: () => this.deps.gateway.upstreams(),
+        authFailures: () => this.authFailures.sources(now),
+        failingSinks: () => this.#deliverer.failingSinks(),
+      };
+      for (const name of ALERT_RULE_NAMES) {
+        const rule = this.effectiveRule(name);
+        if (!rule.enabled || !this.#config.enabled) {
+          this.#logTransitions([], this.#states.drop(name, now));
+          continue;
+        }
+        const findings = RULE_EVALUATORS[name].evaluate({ now, history: this.#history, events: this.#events, gateway: view, thresholds: rule.thresholds, sinkFailingAfterSeconds: this.#config.delivery.sinkFailingAfterSeconds });
+        const { fired, resolved } = this.#states.apply(rule, findings, now, this.node);
+        this.#logTransitions(fired, resolved);
+      }
+      this.#lastSilences = (await this.deps.silences?.active(now)) ?? [];
+      const views = this.#view(this.#states.firing(), 'firing');
+      const notify = views.filter((view) => view.silencedBy.length === 0 && !view.inhibited).map((view) => view.alert);
+      this.#notifier.update(notify, this.#config, [...this.#sinks.keys()], now);
+      await this.#deliverer.enqueue(this.#notifier.flush(this.#config, now), this.#config);
+      this.metrics.firing.reset();
+      for (const alert of this.#states.firing()) this.metrics.firing.inc({ rule: alert.rule, severity: alert.severity });
+      this.metrics.evaluations.inc({ outcome: 'ok' });
+    } catch (error) {
+      this.metrics.evaluations.inc({ outcome: 'failed' });
+      this.deps.logger().error({ event: 'alerts.evaluation_failed', err: error }, 'alert evaluation failed; tried again at the next interval');
+    }
+  }
+
+  #logTransitions(fired: readonly AlertInstance[], resolved: readonly AlertInstance[]): void {
+    for (const alert of fired) this.deps.logger().warn({ event: 'alerts.firing', rule: alert.rule, labels: alert.labels, severity: alert.severity, summary: alert.summary }, 'alert firing');
+    for (const alert of resolved) this.deps.logger().info({ event: 'alerts.resolved', rule: alert.rule, labels: alert.labels, severity: alert.severity }, 'alert resolved');
+  }
+
+  #view(alerts: readonly AlertInstance[], state: 'firing' | 'pending'): AlertView[] {
+    const hidden = inhibited(alerts);
+    return alerts.map((alert) => ({ alert, state, silencedBy: this.#lastSilences.filter((silence) => matches(silence.matchers, alert)).map((silence) => silence.id), inhibited: hidden.has(alert) }));
+  }
+
+  /** Delivers due notifications, when this node holds the delivery lease. Resolves with how many. */
+  async deliver(): Promise<number> {
+    const now = this.deps.clock.now();
+    if (this.deps.lease && !(await this.deps.lease.hold(now))) return 0;
+    return this.#deliverer.deliverDue(this.#sinks, this.#config);
+  }
+
+  /** Firing and pending alerts, as of the last evaluation (silences as then). */
+  alerts(): AlertView[] {
+    return [...this.#view(this.#states.firing(), 'firing'), ...this.#view(this.#states.pending(), 'pending')];
+  }
+
+  /**
+   * Queues a sample alert of `rule` for `sink` and delivers the queue at once: the real path
+   * (payload, signature, queue, retries) with a made-up alert. Resolves with the notification id.
+   */
+  async test(rule: AlertRuleName, sink: string, author: string): Promise<string> {
+    if (!this.#sinks.has(sink)) throw new Error(`no alert sink named "${sink}"`);
+    const now = this.deps.clock.now();
+    const spec = this.effectiveRule(rule);
+    const labels = { test: 'true', node: this.node };
+    const alert: AlertInstance = { rule, labels, severity: spec.severity, summary: `test of rule ${rule} (sent by ${author})`, description: `A sample alert sent by \`portcullis alerts test ${rule} --sink ${sink}\`: nothing is wrong. ${ALERT_RULES[rule].watches}`, runbookUrl: spec.runbookUrl, startsAt: new Date(now), sampleRequestIds: [] };
+    const id = `msg_test_${randomUUID()}`;
+    await this.#deliverer.enqueue([{ sink, notification: { id, groupKey: alertKey('group', { rule, test: 'true' }), status: 'firing', groupLabels: { rule }, alerts: [alert], severity: alert.severity, node: this.node, createdAt: new Date(now) } }], this.#config);
+    await this.deliver();
+    return id;
+  }
+
+  /** Starts the timers: evaluation every evaluationIntervalSeconds, delivery every second. */
+  start(): void {
+    if (this.#timers.length > 0 || !this.#config.enabled) return;
+    const every = (ms: number, run: () => Promise<unknown>) => {
+      const timer = setInterval(() => void run().catch(() => {}), ms);
+      timer.unref();
+      this.#timers.push(timer);
+    };
+    every(this.#config.evaluationIntervalSeconds * 1000, () => this.evaluate());
+    every(1000, () => this.deliver());
+  }
+
+  stop(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    this.#unsubscribe();
+    await this.#evaluating?.catch(() => {});
+    await this.deps.lease?.release().catch(() => {});
+    await Promise.all([...this.#sinks.values()].map((sink) => sink.close?.().catch(() => {})));
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Builds the gateway's alert engine (alerts/alert-engine.ts, docs/alerts.md): its view of the
+ * runtime in force (routes, upstream target health), its sinks through the gateway's Outbound, and
+ * its queue and delivery lease in the store when there is one (else in memory, this node alone).
+ */
+import type { Clock } from '../core/clock.js';
+import type { AlertsConfig } from '../config/alerts-schema.js';
+import type { Logger } from '../observability/logger.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Outbound } from '../outbound/index.js';
+import type { Store } from '../store/store.js';
+import { AlertEngine } from '../alerts/alert-engine.js';
+import { createAlertSinks } from '../alerts/sink-factory.js';
+import { MemoryQueue } from '../alerts/queue.js';
+import type { Runtime } from './runtime.js';
+
+export interface AlertingDeps {
+  readonly clock: Clock;
+  readonly logger: () => Logger;
+  readonly metrics: GatewayMetrics;
+  readonly outbound: Outbound;
+  readonly store: Store | undefined;
+  /** The runtime in force (replaced by each reload). */
+  readonly runtime: () => Runtime | undefined;
+  readonly node?: string | undefined;
+}
+
+export async function openAlerting(config: AlertsConfig, deps: AlertingDeps): Promise<AlertEngine> {
+  return AlertEngine.open(config, {
+    clock: deps.clock,
+    logger: deps.logger,
+    registry: deps.metrics.registry,
+    events: deps.metrics.logEvents,
+    node: deps.node,
+    queue: new MemoryQueue(),
+    createSinks: (sinks) => createAlertSinks(sinks, { outbound: deps.outbound, clock: deps.clock }),
+    gateway: {
+      routes: () => (deps.runtime()?.config.routes ?? []).map((route) => ({ name: route.name, upstream: route.upstream })),
+      upstreams: () =>
+        [...(deps.runtime()?.upstreams.values() ?? [])].map((upstream) => ({
+          name: upstream.name,
+          failuresBeforeCooldown: upstream.config.health.failuresBeforeCooldown,
+          targets: upstream.targets.map((target) => ({ origin: target.origin, consecutiveFailures: target.consecutiveFailures })),
+        })),
+    },
+  });
+}
