@@ -109,6 +109,11 @@ const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any' | 'self
   'POST /v1/session/step-up/webauthn/options': 'self',
   'POST /v1/users/:id/mfa/reset': roles('owner security'),
   'GET /v1/fields/usage': ALL,
+  'GET /v1/alerts': ALL,
+  'GET /v1/alerts/silences': ALL,
+  'POST /v1/alerts/silences': roles('owner admin operator'),
+  'DELETE /v1/alerts/silences/:id': roles('owner admin operator'),
+  'POST /v1/alerts/test': roles('owner admin operator'),
 };
 
 const label = (route: AdminRoute) => `${route.method} ${route.path}`;

@@ -44,6 +44,9 @@ export const PERMISSIONS = {
   'credentials:write': { description: 'create, change and delete upstream credentials' },
   'credentials:reveal': { description: 'reveal the value of a secret or credential (step-up)' },
   'fields:read': { description: 'read field usage and field policies', metadata: true },
+  'alerts:read': { description: 'list the alerts firing and pending, and the silences', metadata: true },
+  'alerts:silence': { description: 'silence alerts and end silences' },
+  'alerts:test': { description: 'send a test alert to a sink' },
   'users:read': { description: 'list and show admin users' },
   'users:write': { description: 'invite, disable, delete admin users, set their roles, reset their passwords' },
   'roles:read': { description: 'list roles and their permissions', metadata: true },
@@ -83,7 +86,7 @@ export const BUILT_IN_ROLES: Readonly<Record<string, { readonly description: str
   operator: {
     description: 'consumers, API keys, rate-limit overrides, OAuth clients; reads metadata; no secret values, no users',
     permissions: unique([
-      ...ALL_PERMISSION_NAMES.filter((name) => ['consumers', 'keys', 'rate-limit-overrides', 'oauth-clients', 'admin-tokens'].some((part) => has(name, part)) && name !== 'admin-tokens:revoke'),
+      ...ALL_PERMISSION_NAMES.filter((name) => ['consumers', 'keys', 'rate-limit-overrides', 'oauth-clients', 'admin-tokens', 'alerts'].some((part) => has(name, part)) && name !== 'admin-tokens:revoke'),
       ...metadataReads,
     ]),
   },

@@ -20,6 +20,8 @@ import type { AdminPlane } from './admin-plane.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AdminAuth } from './sessions/admin-auth.js';
 import type { VaultService } from '../vault/vault-service.js';
+import type { AlertEngine } from '../alerts/alert-engine.js';
+import type { StoreSilences } from '../alerts/store-queue.js';
 
 /** What handlers reach: the services of the running gateway. */
 export interface AdminServices {
@@ -47,6 +49,8 @@ export interface AdminServices {
   readonly secretReferences?: (() => ReadonlyMap<string, readonly string[]>) | undefined;
   /** Admin users, roles and tokens (with a store); without it only the bootstrap token works. */
   readonly admin?: AdminPlane | undefined;
+  /** The alert engine and (with a store) its silences: /v1/alerts… */
+  readonly alerts?: { readonly engine: AlertEngine; readonly silences: StoreSilences | undefined } | undefined;
   /** Admin users' sign-in (sessions, MFA, brute-force limits); absent without admin users. */
   readonly auth?: AdminAuth | undefined;
 }

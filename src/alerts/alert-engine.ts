@@ -197,7 +197,11 @@ export class AlertEngine {
   /** Delivers due notifications, when this node holds the delivery lease. Resolves with how many. */
   async deliver(): Promise<number> {
     const now = this.deps.clock.now();
-    if (this.deps.lease && !(await this.deps.lease.hold(now))) return 0;
+    return (await this.#deliverRound(now)).length;
+  }
+
+  async #deliverRound(now: number): Promise<string[]> {
+    if (this.deps.lease && !(await this.deps.lease.hold(now))) return [];
     return this.#deliverer.deliverDue(this.#sinks, this.#config);
   }
 
@@ -208,9 +212,10 @@ export class AlertEngine {
 
   /**
    * Queues a sample alert of `rule` for `sink` and delivers the queue at once: the real path
-   * (payload, signature, queue, retries) with a made-up alert. Resolves with the notification id.
+   * (payload, signature, queue, retries) with a made-up alert. Resolves with the notification id and
+   * whether it was delivered at once (else it stays queued and is retried like any other).
    */
-  async test(rule: AlertRuleName, sink: string, author: string): Promise<string> {
+  async test(rule: AlertRuleName, sink: string, author: string): Promise<{ id: string; delivered: boolean }> {
     if (!this.#sinks.has(sink)) throw new Error(`no alert sink named "${sink}"`);
     const now = this.deps.clock.now();
     const spec = this.effectiveRule(rule);
@@ -218,8 +223,8 @@ export class AlertEngine {
     const alert: AlertInstance = { rule, labels, severity: spec.severity, summary: `test of rule ${rule} (sent by ${author})`, description: `A sample alert sent by \`portcullis alerts test ${rule} --sink ${sink}\`: nothing is wrong. ${ALERT_RULES[rule].watches}`, runbookUrl: spec.runbookUrl, startsAt: new Date(now), sampleRequestIds: [] };
     const id = `msg_test_${randomUUID()}`;
     await this.#deliverer.enqueue([{ sink, notification: { id, groupKey: alertKey('group', { rule, test: 'true' }), status: 'firing', groupLabels: { rule }, alerts: [alert], severity: alert.severity, node: this.node, createdAt: new Date(now) } }], this.#config);
-    await this.deliver();
-    return id;
+    const delivered = await this.#deliverRound(this.deps.clock.now());
+    return { id, delivered: delivered.includes(id) };
   }
 
   /** Starts the timers: evaluation every evaluationIntervalSeconds, delivery every second. */

@@ -25,7 +25,7 @@ export interface DelivererDeps {
 
 export class Deliverer {
   readonly #failing = new Map<string, { failingSince: number; reason: string }>();
-  #running: Promise<number> | undefined;
+  #running: Promise<string[]> | undefined;
 
   constructor(private readonly deps: DelivererDeps) {}
 
@@ -42,16 +42,16 @@ export class Deliverer {
     this.deps.metrics.queued.set(await this.deps.queue.size());
   }
 
-  /** Tries every due entry once; resolves with how many were delivered. One round at a time. */
-  deliverDue(sinks: ReadonlyMap<string, AlertSink>, config: AlertsConfig): Promise<number> {
+  /** Tries every due entry once; resolves with the ids of the notifications delivered. One round at a time. */
+  deliverDue(sinks: ReadonlyMap<string, AlertSink>, config: AlertsConfig): Promise<string[]> {
     this.#running ??= this.#round(sinks, config).finally(() => (this.#running = undefined));
     return this.#running;
   }
 
-  async #round(sinks: ReadonlyMap<string, AlertSink>, config: AlertsConfig): Promise<number> {
+  async #round(sinks: ReadonlyMap<string, AlertSink>, config: AlertsConfig): Promise<string[]> {
     const now = this.deps.clock.now();
     const blocked = new Set<string>();
-    let delivered = 0;
+    const delivered: string[] = [];
     for (const entry of await this.deps.queue.due(now, BATCH)) {
       if (blocked.has(entry.sink)) continue;
       const sink = sinks.get(entry.sink);
@@ -63,7 +63,7 @@ export class Deliverer {
       try {
         await sink.send(entry.notification, AbortSignal.timeout(120_000));
         await this.deps.queue.remove(entry.id);
-        delivered += 1;
+        delivered.push(entry.notification.id);
         this.deps.metrics.notifications.inc({ sink: entry.sink, outcome: 'delivered' });
         this.deps.metrics.sinkUp.set({ sink: entry.sink }, 1);
         const failing = this.#failing.get(entry.sink);

@@ -66,6 +66,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./fields-command.js')).registerFieldsCommand,
   },
   {
+    commands: [{ term: 'alerts', description: 'alerts firing now, silences and test notifications, through the admin API' }],
+    load: async () => (await import('./alerts-command.js')).registerAlertsCommand,
+  },
+  {
     commands: [{ term: 'secrets', description: "the vault's secrets: set from stdin or a file, list, versions, promote, delete, reveal" }],
     load: async () => (await import('./secrets-command.js')).registerSecretsCommand,
   },

@@ -3,6 +3,8 @@
  * runtime in force (routes, upstream target health), its sinks through the gateway's Outbound, and
  * its queue and delivery lease in the store when there is one (else in memory, this node alone).
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.js';
 import type { AlertsConfig } from '../config/alerts-schema.js';
 import type { Logger } from '../observability/logger.js';
@@ -12,6 +14,7 @@ import type { Store } from '../store/store.js';
 import { AlertEngine } from '../alerts/alert-engine.js';
 import { createAlertSinks } from '../alerts/sink-factory.js';
 import { MemoryQueue } from '../alerts/queue.js';
+import { StoreLease, StoreQueue, StoreSilences } from '../alerts/store-queue.js';
 import type { Runtime } from './runtime.js';
 
 export interface AlertingDeps {
@@ -25,14 +28,26 @@ export interface AlertingDeps {
   readonly node?: string | undefined;
 }
 
-export async function openAlerting(config: AlertsConfig, deps: AlertingDeps): Promise<AlertEngine> {
-  return AlertEngine.open(config, {
+/** The engine, and the silences it reads (with a store: the admin API creates and expires them there). */
+export interface OpenedAlerting {
+  readonly engine: AlertEngine;
+  readonly silences: StoreSilences | undefined;
+}
+
+export async function openAlerting(config: AlertsConfig, deps: AlertingDeps): Promise<OpenedAlerting> {
+  const node = deps.node ?? hostname();
+  const silences = deps.store ? new StoreSilences(deps.store) : undefined;
+  const engine = await AlertEngine.open(config, {
     clock: deps.clock,
     logger: deps.logger,
     registry: deps.metrics.registry,
     events: deps.metrics.logEvents,
-    node: deps.node,
-    queue: new MemoryQueue(),
+    node,
+    // With a store: the queue survives a restart, and one node of all delivers (the lease's owner
+    // is this engine: two gateways in one process, as in tests, are two owners).
+    queue: deps.store ? new StoreQueue(deps.store) : new MemoryQueue(),
+    lease: deps.store ? new StoreLease(deps.store, `${node}:${process.pid}:${randomUUID().slice(0, 8)}`) : undefined,
+    silences,
     createSinks: (sinks) => createAlertSinks(sinks, { outbound: deps.outbound, clock: deps.clock }),
     gateway: {
       routes: () => (deps.runtime()?.config.routes ?? []).map((route) => ({ name: route.name, upstream: route.upstream })),
@@ -44,4 +59,5 @@ export async function openAlerting(config: AlertsConfig, deps: AlertingDeps): Pr
         })),
     },
   });
+  return { engine, silences };
 }

@@ -43,6 +43,7 @@ import { egressPolicyOf } from '../config/egress-declarations.js';
 import { applyEgress } from './egress-report.js';
 import { openAlerting } from './alerting.js';
 import type { AlertEngine } from '../alerts/alert-engine.js';
+import type { OpenedAlerting } from './alerting.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -101,8 +102,8 @@ export class Gateway {
   /** Alert rules, routing and sinks (docs/alerts.md). */
   readonly alerts: AlertEngine;
 
-  private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound, tracing: OtlpTracing | undefined, alerts: AlertEngine) {
-    this.alerts = alerts;
+  private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound, tracing: OtlpTracing | undefined, alerting: OpenedAlerting) {
+    const alerts = (this.alerts = alerting.engine);
     this.#outbound = outbound;
     this.#tracing = tracing;
     this.#destination = destination;
@@ -140,6 +141,7 @@ export class Gateway {
     });
     this.#adminPlane = this.#role.admin ? openAdminPlane(options.config.admin, services.store, clock, () => this.#runtime.logger) : undefined;
     const api = createAdminApi({
+      alerts: alerting,
       auditHooks: services.auditStreaming,
       token: options.config.admin.token,
       admin: this.#adminPlane,
@@ -250,12 +252,12 @@ export class Gateway {
     // The SDK is loaded only when tracing is configured: off, it costs nothing (docs/observability.md#traces).
     const tracing = options.config.tracing ? await openTracing(options.config.tracing, outbound, () => gateway.logger, services.metrics) : undefined;
     let built: Gateway | undefined;
-    const alerts = await openAlerting(options.config.alerts, { clock, logger: () => built?.logger ?? logger, metrics: services.metrics, outbound, store: services.store, runtime: () => (built ? built.#runtime : undefined) }).catch(async (error: unknown) => {
+    const alerting = await openAlerting(options.config.alerts, { clock, logger: () => built?.logger ?? logger, metrics: services.metrics, outbound, store: services.store, runtime: () => (built ? built.#runtime : undefined) }).catch(async (error: unknown) => {
       await services.close();
       await outbound.close();
       throw error;
     });
-    const gateway: Gateway = (built = new Gateway(options, destination, clock, services, outbound, tracing, alerts));
+    const gateway: Gateway = (built = new Gateway(options, destination, clock, services, outbound, tracing, alerting));
     egress.reportTo(() => gateway.logger, services.metrics);
     try {
       await gateway.#loadInventoryFor(options.config);

@@ -80,6 +80,9 @@ export const STORE_ACTIONS = [
   'upstream_credential.record_last_used',
   'upstream_credential.reseal_tokens',
   'upstream_credential.record_error',
+  // Alert silences (src/alerts/, docs/alerts.md#silences).
+  'alert_silence.create',
+  'alert_silence.expire',
 ] as const;
 
 export type StoreAction = (typeof STORE_ACTIONS)[number];

@@ -11,6 +11,7 @@ import { adminAuthMigration } from './admin-auth-migration.js';
 import { adminWebAuthnMigration } from './admin-webauthn-migration.js';
 import { adminUsersMigration } from './admin-migrations.js';
 import { vaultMigration } from './vault-migration.js';
+import { alertsMigration } from './alert-migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -255,5 +256,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     },
     '0017_admin_webauthn': adminWebAuthnMigration(big),
     '0020_upstream_credential_last_error': upstreamCredentialLastErrorMigration(big),
+    '0021_alerts': alertsMigration(dialect),
   };
 }

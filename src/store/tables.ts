@@ -10,8 +10,10 @@ import type { AdminWebAuthnTables } from './admin-webauthn-tables.js';
 import type { AdminTables } from './admin-tables.js';
 import type { VaultTables } from './vault-tables.js';
 
+import type { AlertTables } from './alert-tables.js';
+
 /** Every kind of entity the change feed reports; a new entity kind adds its name here. */
-export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token', 'rate_limit_override', 'certificate', 'crl', 'admin_user', 'admin_role', 'admin_token', 'admin_state', 'secret', 'admin_session', 'admin_mfa', 'upstream_credential', 'admin_passkey'] as const;
+export const CHANGE_ENTITIES = ['consumer', 'api_key', 'oauth_client', 'signing_key', 'revoked_token', 'rate_limit_override', 'certificate', 'crl', 'admin_user', 'admin_role', 'admin_token', 'admin_state', 'secret', 'admin_session', 'admin_mfa', 'upstream_credential', 'admin_passkey', 'alert_silence'] as const;
 export type ChangeEntity = (typeof CHANGE_ENTITIES)[number];
 
 export type ConsumerStatus = 'active' | 'disabled';
@@ -237,7 +239,7 @@ export interface FieldUsageTable {
   last_seen: number;
 }
 
-export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables, AdminWebAuthnTables, CredentialTables {
+export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables, AdminWebAuthnTables, CredentialTables, AlertTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
   oauth_clients: OAuthClientsTable;
