@@ -33,6 +33,7 @@ export const BACKGROUND_FAILURES = [
   'audit.config_record_failed',
   'alerts.reconfigure_failed',
   'geo.database_reload_failed',
+  'tracing.export_failed',
 ] as const satisfies readonly LogEvent[];
 
 /** Failure and fallback events alerted on by a rule (the rule reads the event, or the gauge the same failure sets). */
