@@ -12,6 +12,10 @@ import type { AlertSinkConfig, AlertSinkType, AlertsConfig } from '../config/ale
 import { DEFAULT_OUTBOUND_TLS, type Outbound, type OutboundTls } from '../outbound/index.js';
 import type { AlertSink } from './notification.js';
 import { createWebhookAlertSink } from './webhook-sink.js';
+import { createEmailSink } from './sinks/email.js';
+import { createPagerDutySink } from './sinks/pagerduty.js';
+import { createSlackSink } from './sinks/slack.js';
+import { createTeamsSink } from './sinks/teams.js';
 
 export interface AlertSinkDeps {
   readonly outbound: Outbound;
@@ -36,6 +40,11 @@ function webhookSink(name: string, config: AlertSinkConfig, deps: AlertSinkDeps)
 /** A sink type's constructor, by `type`. */
 export const ALERT_SINK_CONSTRUCTORS: Record<AlertSinkType, AlertSinkConstructor> = {
   webhook: webhookSink,
+  slack: (name, config, deps) => createSlackSink({ name, url: config.webhookUrl!, outbound: deps.outbound, clock: deps.clock, timeoutMs: config.timeoutMs }),
+  teams: (name, config, deps) => createTeamsSink({ name, url: config.webhookUrl!, outbound: deps.outbound, clock: deps.clock, timeoutMs: config.timeoutMs }),
+  pagerduty: (name, config, deps) => createPagerDutySink({ name, routingKey: config.routingKey!, url: config.url, outbound: deps.outbound, clock: deps.clock, timeoutMs: config.timeoutMs }),
+  email: (name, config, deps) =>
+    createEmailSink({ name, host: config.host!, port: config.port, security: config.security, username: config.username, password: config.password, from: config.from!, to: config.to!, ca: config.caFile === undefined ? undefined : readFileSync(config.caFile, 'utf8'), outbound: deps.outbound, timeoutMs: config.timeoutMs }),
 };
 
 /** Every sink of the config, by name. Closes those already built when one fails. */

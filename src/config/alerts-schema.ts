@@ -18,26 +18,39 @@ import { ALERT_RULES } from '../core/alert-rules.js';
 const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 
-export const ALERT_SINK_TYPES = ['webhook'] as const;
+export const ALERT_SINK_TYPES = ['webhook', 'slack', 'teams', 'pagerduty', 'email'] as const;
 export type AlertSinkType = (typeof ALERT_SINK_TYPES)[number];
 
 /** The keys each sink type takes besides `type`. */
 export const ALERT_SINK_KEYS: Record<AlertSinkType, { required: readonly string[]; optional: readonly string[] }> = {
   webhook: { required: ['url', 'secret'], optional: ['previousSecret', 'caFile', 'timeoutMs'] },
+  slack: { required: ['webhookUrl'], optional: ['timeoutMs'] },
+  teams: { required: ['webhookUrl'], optional: ['timeoutMs'] },
+  pagerduty: { required: ['routingKey'], optional: ['url', 'timeoutMs'] },
+  email: { required: ['host', 'from', 'to'], optional: ['port', 'security', 'username', 'password', 'caFile', 'timeoutMs'] },
 };
 
 /** Every key any sink type takes (each checked against its type by checkAlerts). */
 export const ALERT_SINK_PROPERTIES = {
-  url: Type.Optional(Type.String({ pattern: '^https?://', description: 'webhook: where each notification is POSTed (https; http only to a loopback address). Declared to the egress rules.' })),
+  url: Type.Optional(Type.String({ pattern: '^https?://', description: 'webhook: where each notification is POSTed; pagerduty: the Events API v2 endpoint (default https://events.pagerduty.com/v2/enqueue). https; http only to a loopback address. Declared to the egress rules.' })),
   secret: Type.Optional(Secret('webhook: the Standard Webhooks signing secret (whsec_ + base64 of 24 to 64 random bytes), by reference.')),
   previousSecret: Type.Optional(Secret('webhook: during a rotation, the secret being retired: every message is signed with both, so receivers verify with either.')),
-  caFile: Type.Optional(Type.String({ filePath: true, description: 'webhook: PEM CA bundle the receiver\'s certificate is checked against (default: the system CAs).' })),
-  timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000, description: 'webhook: time for one POST to be answered (default 10000).' })),
+  webhookUrl: Type.Optional(Secret('slack: the incoming webhook URL (https://hooks.slack.com/services/…); teams: the Workflows trigger URL ("Post to a channel when a webhook request is received"). By reference: the URL is the credential.')),
+  routingKey: Type.Optional(Secret('pagerduty: the integration key (routing_key) of an Events API v2 integration, by reference.')),
+  host: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.:-]{1,253}$', description: 'email: the SMTP submission server (its certificate must name it), or an IP address.' })),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'email: the SMTP port (default 587 for starttls, 465 for tls).' })),
+  security: Type.Optional(StringEnum(['starttls', 'tls'], { description: 'email: starttls (default; RFC 3207, required: a server that does not offer it gets nothing) or tls (implicit TLS, RFC 8314). No plaintext mode.' })),
+  username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'email: the SMTP AUTH user name (with password).' })),
+  password: Type.Optional(Secret('email: the SMTP AUTH password, by reference.')),
+  from: Type.Optional(Type.String({ minLength: 3, maxLength: 320, description: 'email: the From address, e.g. "Portcullis <alerts@example.com>".' })),
+  to: Type.Optional(Type.Array(Type.String({ minLength: 3, maxLength: 320 }), { minItems: 1, maxItems: 50, description: 'email: the recipients.' })),
+  caFile: Type.Optional(Type.String({ filePath: true, description: 'webhook, email: PEM CA bundle the receiver\'s certificate is checked against (default: the system CAs).' })),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000, description: 'Time for one POST to be answered (email: for connecting, the greeting and each reply); default 10000.' })),
 };
 
 export const AlertSinkSchema = Type.Object(
   {
-    type: StringEnum(ALERT_SINK_TYPES, { description: 'webhook: a JSON POST signed per Standard Webhooks (docs/alerts.md#webhook).' }),
+    type: StringEnum(ALERT_SINK_TYPES, { description: 'webhook: a JSON POST signed per Standard Webhooks; slack: a Block Kit message to an incoming webhook; teams: an Adaptive Card to a Workflows webhook; pagerduty: Events API v2 trigger/resolve; email: SMTP with STARTTLS (docs/alerts.md#sinks).' }),
     ...ALERT_SINK_PROPERTIES,
   },
   { additionalProperties: false, description: 'A receiver of alert notifications.' },

@@ -15,30 +15,10 @@
 import { isIP, type Socket } from 'node:net';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import { Type, type Static } from '@sinclair/typebox';
-import { StringEnum } from '../../core/string-enum.js';
-import type { SecretValue } from '../../config/secret.js';
 import { DEFAULT_OUTBOUND_TLS, type Outbound } from '../../outbound/index.js';
 import { AlertDeliveryError, type AlertNotification, type AlertSink } from '../notification.js';
 import { revealFor, type SecretSource } from './http-delivery.js';
 import { renderEmail } from './email-render.js';
-
-/** The keys of an `alerts.sinks.<name>` entry of `type: email` besides `type`. */
-export const emailSinkOptionsSchema = Type.Object(
-  {
-    host: Type.String({ pattern: '^[A-Za-z0-9.:-]{1,253}$', description: 'email: the SMTP server (submission) host name its certificate names, or an IP address.' }),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'email: the SMTP port (default 587 for starttls, 465 for tls).' })),
-    security: Type.Optional(StringEnum(['starttls', 'tls'], { default: 'starttls', description: 'email: starttls (RFC 3207; required: a server that does not offer it gets nothing) or tls (implicit TLS, RFC 8314). There is no plaintext mode.' })),
-    username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'email: the SMTP AUTH user name (with password).' })),
-    password: Type.Optional(Type.Unsafe<SecretValue>(Type.String({ secret: true, description: 'email: the SMTP AUTH password, by reference.' }))),
-    from: Type.String({ minLength: 3, maxLength: 320, description: 'email: the From address, e.g. "Portcullis <alerts@example.com>".' }),
-    to: Type.Array(Type.String({ minLength: 3, maxLength: 320 }), { minItems: 1, maxItems: 50, description: 'email: the recipients.' }),
-    caFile: Type.Optional(Type.String({ filePath: true, description: 'email: PEM CA bundle the server\'s certificate is checked against (default: the system CAs).' })),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000, description: 'email: time allowed for connecting, the greeting, and each SMTP reply (default 10000).' })),
-  },
-  { additionalProperties: false },
-);
-export type EmailSinkConfig = Static<typeof emailSinkOptionsSchema>;
 
 export interface EmailSinkOptions {
   readonly name: string;

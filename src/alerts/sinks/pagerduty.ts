@@ -8,9 +8,7 @@
  * error (http-delivery.ts). PagerDuty answers 202; 400 is a malformed event, 429 a throttle.
  */
 import { createHash } from 'node:crypto';
-import { Type, type Static } from '@sinclair/typebox';
 import { systemClock, type Clock } from '../../core/clock.js';
-import type { SecretValue } from '../../config/secret.js';
 import type { Outbound } from '../../outbound/index.js';
 import type { AlertNotification, AlertSeverity, AlertSink } from '../notification.js';
 import { checkUrlAtStart, postJson, revealFor, type SecretSource } from './http-delivery.js';
@@ -18,17 +16,6 @@ import { clip, labelText, ruleOf, runbookOf, sampleRequestIdsOf, sinceOf, titleO
 
 /** The public Events API v2 endpoint. */
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
-
-/** The keys of an `alerts.sinks.<name>` entry of `type: pagerduty` besides `type`. */
-export const pagerDutySinkOptionsSchema = Type.Object(
-  {
-    routingKey: Type.Unsafe<SecretValue>(Type.String({ secret: true, description: 'pagerduty: the integration key (routing_key) of an Events API v2 integration, by reference.' })),
-    url: Type.Optional(Type.String({ pattern: '^https?://', description: `pagerduty: the Events API v2 endpoint (default ${PAGERDUTY_EVENTS_URL}; https, http only to a loopback address).` })),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000, description: 'pagerduty: time for one POST to be answered (default 10000).' })),
-  },
-  { additionalProperties: false },
-);
-export type PagerDutySinkConfig = Static<typeof pagerDutySinkOptionsSchema>;
 
 export interface PagerDutySinkOptions {
   readonly name: string;

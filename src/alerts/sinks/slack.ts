@@ -9,23 +9,11 @@
  * The webhook URL holds the token (`/services/T…/B…/<secret>`): it is taken by reference only
  * and never appears in an error (http-delivery.ts).
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { systemClock, type Clock } from '../../core/clock.js';
-import type { SecretValue } from '../../config/secret.js';
 import type { Outbound } from '../../outbound/index.js';
 import type { AlertNotification, AlertSink } from '../notification.js';
 import { checkUrlAtStart, postJson, revealFor, type SecretSource } from './http-delivery.js';
 import { clip, labelText, listedAlerts, resolvedAtOf, ruleOf, runbookOf, sampleRequestIdsOf, sinceOf, titleOf, withoutRule } from './render.js';
-
-/** The keys of an `alerts.sinks.<name>` entry of `type: slack` besides `type`. */
-export const slackSinkOptionsSchema = Type.Object(
-  {
-    url: Type.Unsafe<SecretValue>(Type.String({ secret: true, description: 'slack: the incoming webhook URL (https://hooks.slack.com/services/…), by reference (${secret:NAME} or ${env:NAME}): its path is the token.' })),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000, description: 'slack: time for one POST to be answered (default 10000).' })),
-  },
-  { additionalProperties: false },
-);
-export type SlackSinkConfig = Static<typeof slackSinkOptionsSchema>;
 
 export interface SlackSinkOptions {
   /** The sink's name in the config. */

@@ -10,23 +10,11 @@
  * The Workflows URL carries its credential in the query (`sig=`): it is taken by reference only
  * and never appears in an error (http-delivery.ts). A Workflows trigger answers 202 Accepted.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { systemClock, type Clock } from '../../core/clock.js';
-import type { SecretValue } from '../../config/secret.js';
 import type { Outbound } from '../../outbound/index.js';
 import type { AlertNotification, AlertSeverity, AlertSink } from '../notification.js';
 import { checkUrlAtStart, postJson, revealFor, type SecretSource } from './http-delivery.js';
 import { clip, labelText, listedAlerts, resolvedAtOf, ruleOf, runbookOf, sampleRequestIdsOf, sinceOf, titleOf, withoutRule } from './render.js';
-
-/** The keys of an `alerts.sinks.<name>` entry of `type: teams` besides `type`. */
-export const teamsSinkOptionsSchema = Type.Object(
-  {
-    url: Type.Unsafe<SecretValue>(Type.String({ secret: true, description: 'teams: the Workflows trigger URL ("Post to a channel when a webhook request is received"), by reference: its sig= query parameter is the credential.' })),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000, description: 'teams: time for one POST to be answered (default 10000).' })),
-  },
-  { additionalProperties: false },
-);
-export type TeamsSinkConfig = Static<typeof teamsSinkOptionsSchema>;
 
 export interface TeamsSinkOptions {
   readonly name: string;
