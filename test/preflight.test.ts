@@ -42,7 +42,7 @@ const ENV = {
   PREFLIGHT_FIXTURE_REDIS_PASSWORD: 'fixture-redis-password',
 };
 /** Rules whose fixtures need a store with rows or a live endpoint: test/preflight-live.test.ts covers them. */
-const LIVE_RULES = new Set(['PF-STORE-001', 'PF-ADMIN-003', 'PF-ADMIN-005', 'PF-KEY-001', 'PF-KEY-002', 'PF-IGNORE-001', 'PF-PREFLIGHT-001']);
+const LIVE_RULES = new Set(['PF-STORE-001', 'PF-ADMIN-003', 'PF-ADMIN-005', 'PF-KEY-001', 'PF-KEY-002', 'PF-IGNORE-001', 'PF-PREFLIGHT-001', 'PF-DRIFT-001', 'PF-STORE-002']);
 
 const fixtures = readdirSync(FIXTURES).filter((name) => name.endsWith('.yaml') && !name.endsWith('.openapi.yaml'));
 
@@ -128,6 +128,14 @@ describe('preflight report formats', () => {
     assert.equal(failures[0]!.getAttribute('message'), message);
     assert.equal(failures[0]!.getAttribute('type'), 'high');
     assert.match(failures[0]!.textContent ?? '', /^a <b>&"quoted"<\/b> \]\]> message\nwhere: bruteForce\.enabled\nwhy: OWASP API2:2023/);
+  });
+});
+
+describe('preflight runs every check', () => {
+  test('a check that throws is a finding (PF-PREFLIGHT-001) and the checks after it still run', async () => {
+    const broken = { name: 'broken', rules: [], run: () => { throw new Error('boom'); } };
+    const report = await runPreflight({ configPath: join(FIXTURES, 'pf-rate-001.yaml'), env: ENV, clock: new ManualClock(), offline: true, resolveSecrets: false, timeoutMs: 1000, checks: [broken, ...CHECKS] });
+    assert.deepEqual(report.findings.map((found) => [found.ruleId, found.message]), [['PF-PREFLIGHT-001', 'the broken check failed: boom'], ['PF-RATE-001', 'route get-thing (GET /things/:id) has no rate limit']]);
   });
 });
 

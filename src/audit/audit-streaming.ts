@@ -6,6 +6,8 @@
  * the server with the store; closed before it.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { Registry } from 'prom-client';
@@ -16,6 +18,7 @@ import type { AuditSinksSectionConfig } from '../config/audit-sinks-schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { Outbound } from '../outbound/index.js';
 import type { Store } from '../store/store.js';
+import { NodeHeartbeat, recordAppliedConfig } from '../store/config-history.js';
 import { SinkBlockGuard } from './block-guard.js';
 import { ChainSource } from './chain-source.js';
 import { DeniedAttempts, type DeniedAggregate, type DeniedAttempt } from './denied-attempts.js';
@@ -27,6 +30,9 @@ import { AuditMetrics } from './sink-metrics.js';
 
 /** How long a process holds a sink's lease without renewing it (each delivery round renews it). */
 export const SINK_LEASE_MS = 30_000;
+
+/** This release, as node heartbeats name it. */
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface AuditStreamingDeps {
   readonly store: Store;
@@ -54,6 +60,8 @@ export class AuditStreaming implements AdminAuditHooks {
   readonly #deniedAttempts: DeniedAttempts;
   readonly #deliverers: SinkDeliverer[];
   readonly #nodeId: string;
+  /** This node's row in gateway_nodes (issue 22 §3): the config hash it serves, beaten on a timer. */
+  readonly #heartbeat: NodeHeartbeat | undefined;
   #unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -62,6 +70,7 @@ export class AuditStreaming implements AdminAuditHooks {
   ) {
     const { store, clock, logger } = deps;
     this.#nodeId = deps.nodeId ?? hostname();
+    this.#heartbeat = deps.recordsConfig ? new NodeHeartbeat(store.db, { nodeId: this.#nodeId, version: VERSION, clock, logger }) : undefined;
     this.metrics = new AuditMetrics(deps.registry);
     const cursors = new SinkCursors(store.db);
     const source = new ChainSource(store.db);
@@ -125,19 +134,28 @@ export class AuditStreaming implements AdminAuditHooks {
   /**
    * Records that this node applies `config` (at start and after each successful reload): the
    * SHA-256 of its JSON (secrets appear there only as their references), where it came from, and
-   * the node. Failure is logged, never fatal: the config is in force either way.
+   * the node, as the `config.applied` audit record; in the same transaction the config itself and
+   * the file as written now go into the config history (issue 22 §3: `portcullis config history`,
+   * `show`, `diff`), and this node's heartbeat names the hash. Failure is logged, never fatal: the
+   * config is in force either way.
    */
   async configApplied(config: object, source: { readonly kind: 'start' | 'reload'; readonly file?: string | undefined; readonly revision?: number | undefined }): Promise<void> {
     if (!this.deps.recordsConfig) return;
-    const configSha256 = createHash('sha256').update(JSON.stringify(config), 'utf8').digest('hex');
+    const json = JSON.stringify(config);
+    const configSha256 = createHash('sha256').update(json, 'utf8').digest('hex');
+    // The file as written, references and comments included (what `config show` gives back to restore).
+    const written = source.file === undefined ? undefined : await readFile(source.file, 'utf8').catch(() => undefined);
     try {
-      await this.deps.store.audit(SYSTEM_ACTOR, 'config.applied', { kind: 'node', id: this.#nodeId }, { detail: { configSha256, trigger: source.kind, ...(source.file === undefined ? {} : { file: source.file }), ...(source.revision === undefined ? {} : { revision: source.revision }), nodeId: this.#nodeId, pid: process.pid } });
+      const detail = { configSha256, trigger: source.kind, ...(source.file === undefined ? {} : { file: source.file }), ...(source.revision === undefined ? {} : { revision: source.revision }), nodeId: this.#nodeId, pid: process.pid };
+      await recordAppliedConfig(this.deps.store, SYSTEM_ACTOR, { sha256: configSha256, config: json, source: written, file: source.file, nodeId: this.#nodeId }, { kind: 'node', id: this.#nodeId }, detail);
     } catch (error) {
       this.deps.logger().warn({ event: 'audit.config_record_failed', err: error }, 'the config.applied audit record could not be written');
     }
+    await this.#heartbeat?.beat(configSha256);
   }
 
   async close(): Promise<void> {
+    this.#heartbeat?.stop();
     this.#unsubscribe?.();
     await this.#deniedAttempts.stop().catch(() => {});
     await this.securityEvents.stop().catch(() => {});

@@ -8,6 +8,7 @@ export function writeWarnings(warnings: readonly ConfigIssue[]): void {
 }
 import { publishedSchema } from '../config/schema.js';
 import { describeConfig } from './config-describe.js';
+import { registerConfigHistoryCommands } from './config-history-command.js';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description('check and describe configuration files');
@@ -53,6 +54,8 @@ export function registerConfigCommands(program: Command): void {
       }
       process.stdout.write(describeConfig(file, loaded.config));
     });
+
+  registerConfigHistoryCommands(config);
 
   config
     .command('schema')

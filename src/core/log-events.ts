@@ -110,6 +110,7 @@ export const LOG_EVENTS = {
   // Dependencies and the store
   'dependency.unavailable': { level: 'error', meaning: 'A dependency (store, Redis, an issuer, a CRL source, the log) fails; repeated at most every 30 s while it lasts.' },
   'dependency.available_again': { level: 'info', meaning: 'A dependency answers again, with how long the outage lasted.' },
+  'store.heartbeat_failed': { level: 'warn', meaning: 'This node\'s heartbeat (gateway_nodes: its id, version and config hash) could not be written; logged once per outage, tried again at the next beat.' },
   'store.migrated': { level: 'info', meaning: 'A store migration was applied at start.' },
   'store.schema_newer': { level: 'warn', meaning: 'The store was migrated by a newer release (a rolling upgrade or a rollback): this release runs on that schema, migrating nothing.' },
   'store.unreachable': { level: 'error', meaning: 'The store cannot be reached: API keys or OAuth state are served as last loaded.' },

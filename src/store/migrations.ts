@@ -257,5 +257,34 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0017_admin_webauthn': adminWebAuthnMigration(big),
     '0020_upstream_credential_last_error': upstreamCredentialLastErrorMigration(big),
     '0021_alerts': alertsMigration(dialect),
+    '0024_config_history_and_nodes': {
+      async up(db: Kysely<unknown>) {
+        // Every applied config once per hash, with the file as written (issue 22 §3, store/config-history.ts).
+        await db.schema
+          .createTable('config_history')
+          .addColumn('sha256', 'text', (c) => c.primaryKey())
+          .addColumn('config', 'text', (c) => c.notNull())
+          .addColumn('source', 'text')
+          .addColumn('file', 'text')
+          .addColumn('first_applied_at', big, (c) => c.notNull())
+          .addColumn('last_applied_at', big, (c) => c.notNull())
+          .addColumn('first_node', 'text', (c) => c.notNull())
+          .execute();
+        // One row per node: what it serves and when it was last seen (a heartbeat, not a change).
+        await db.schema
+          .createTable('gateway_nodes')
+          .addColumn('node_id', 'text', (c) => c.primaryKey())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('config_sha256', 'text', (c) => c.notNull())
+          .addColumn('pid', 'integer', (c) => c.notNull())
+          .addColumn('started_at', big, (c) => c.notNull())
+          .addColumn('last_seen', big, (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('gateway_nodes').execute();
+        await db.schema.dropTable('config_history').execute();
+      },
+    },
   };
 }

@@ -7,6 +7,7 @@
 import type { Clock } from '../../core/clock.js';
 import { severityRank, type Check, type CheckContext, type Finding, type Rule, type Severity } from './check.js';
 import { adminCheck } from './checks/admin.js';
+import { fleetCheck } from './checks/fleet.js';
 import { hardeningCheck } from './checks/hardening.js';
 import { networkCheck } from './checks/network.js';
 import { routesCheck } from './checks/routes.js';
@@ -15,7 +16,7 @@ import { LOAD_RULES, loadForPreflight } from './load.js';
 import { PreflightStore, STORE_RULES } from './live-store.js';
 
 /** Every check, one per subsystem, in report order. */
-export const CHECKS: readonly Check[] = [routesCheck, networkCheck, adminCheck, hardeningCheck];
+export const CHECKS: readonly Check[] = [routesCheck, networkCheck, adminCheck, hardeningCheck, fleetCheck];
 
 export const RUNNER_RULES = {
   checkFailed: {
@@ -41,6 +42,8 @@ export interface PreflightOptions {
   /** Time allowed for each live probe, in milliseconds. */
   readonly timeoutMs: number;
   readonly ignores?: { readonly file: string; readonly entries: readonly IgnoreEntry[] } | undefined;
+  /** The checks to run (default: CHECKS). */
+  readonly checks?: readonly Check[] | undefined;
 }
 
 export interface PreflightReport {
@@ -70,7 +73,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
       env: options.env,
     };
     try {
-      for (const check of CHECKS) {
+      for (const check of options.checks ?? CHECKS) {
         ran.push(check.name);
         try {
           findings.push(...(await check.run(context)));
