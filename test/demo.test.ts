@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { totpCodeAt } from '../src/admin/mfa/totp.js';
-import { spawnCli } from './helpers/cli.js';
+import { runCliAsync, spawnCli } from './helpers/cli.js';
 import { assertProblem, httpRequest } from './helpers/index.js';
 
 test('the demo answers through the gateway with its keys, injects the upstream credential and stops cleanly', async () => {
@@ -77,5 +80,33 @@ test('the demo answers through the gateway with its keys, injects the upstream c
     assert.equal(await demo.exited, 0);
   } finally {
     demo.child.kill('SIGKILL');
+  }
+});
+
+test('the demo prints the commands that show and verify its own audit trail, and they work as printed', async () => {
+  const demo = spawnCli(['demo', '--port', '0', '--admin-port', '0']);
+  const work = mkdtempSync(join(tmpdir(), 'portcullis-demo-audit-'));
+  try {
+    await demo.waitForLine(/^JSON access logs follow below/);
+    const tour = demo.output();
+    const exported = /^ {2}export PORTCULLIS_ADMIN_URL=(\S+) PORTCULLIS_ADMIN_TOKEN=(\S+)$/m.exec(tour);
+    assert.ok(exported, tour);
+    const env = { PORTCULLIS_ADMIN_URL: exported[1]!, PORTCULLIS_ADMIN_TOKEN: exported[2]! };
+    // The printed commands, as printed (without the comments), run from a scratch folder.
+    const commands = [...tour.matchAll(/^ {2}node dist\/src\/cli\/main\.js (audit [^#\n]*?)\s*(?:#.*)?$/gm)].map((match) => match[1]!.split(' && node dist/src/cli/main.js '));
+    assert.deepEqual(commands.map((line) => line.map((command) => command.split(' ').slice(0, 2).join(' '))), [['audit list'], ['audit export', 'audit verify']]);
+    const run = (command: string) => runCliAsync(command.split(' ').map((arg) => arg.replace(/^\.\/demo-audit$/, join(work, 'demo-audit'))), env);
+    const list = await run(commands[0]![0]!);
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, /cli:demo\s+consumer\.create/);
+    assert.match(list.stdout, /api_key\.create/);
+    const exportRun = await run(commands[1]![0]!);
+    assert.equal(exportRun.status, 0, exportRun.stderr);
+    const verify = await run(commands[1]![1]!);
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /^audit trail: \d+ records \(seq 1\.\.\d+\)/);
+  } finally {
+    demo.child.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
   }
 });

@@ -8,11 +8,15 @@
  * credentials, revocation by an operator and by disabling the consumer served.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { AuditLog } from '../src/audit/audit-log.js';
+import { buildBundle, writeBundle } from '../src/audit/bundle.js';
 import { ManualClock } from '../src/core/clock.js';
+import { openStore } from '../src/store/open-store.js';
 import { assertProblem, baseConfig, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
 import { AdminClient, ADMIN_TOKEN } from './helpers/keys.js';
 import { CLIENT_SECRET, startProvider, type TestProvider } from './helpers/oidc-provider.js';
@@ -30,6 +34,7 @@ describe('upstream credentials against a real OAuth provider', () => {
   /** Paths under which the upstream answers 401 to the next request, once. */
   const refuseOnce = new Set<string>();
   const clock = new ManualClock(Date.now());
+  const storePath = join(mkdtempSync(join(tmpdir(), 'portcullis-creds-')), 'store.db');
 
   before(async () => {
     provider = await startProvider();
@@ -46,7 +51,7 @@ describe('upstream credentials against a real OAuth provider', () => {
     gw = await startGateway(
       baseConfig([upstream.url], {
         admin: { host: '127.0.0.1', port: 0, token: '${env:PORTCULLIS_ADMIN_TOKEN}' },
-        store: { path: join(mkdtempSync(join(tmpdir(), 'portcullis-creds-')), 'store.db'), pollIntervalMs: 100 },
+        store: { path: storePath, pollIntervalMs: 100 },
         apiKeys: { pepper: '${env:TOKEN_KEY}' },
         credentials: { tokenEncryptionKey: '${env:TOKEN_KEY}', refreshSkewSeconds: 60, quarantineAfter: 2 },
         routes: ['basic', 'post', 'jwt', 'rotating', 'down', 'retry', 'wrong', 'quarantine', 'static', 'leaked', 'served'].map(route),
@@ -169,6 +174,35 @@ describe('upstream credentials against a real OAuth provider', () => {
     assertProblem(await get('served'), 503, 'upstream.credential_unavailable');
     const shown = (await admin.call('GET', `/v1/credentials/${served.id}`)).json<Record<string, unknown>>();
     assert.deepEqual([shown.status, shown.statusReason], ['revoked', 'consumer_disabled']);
+  });
+
+  test('no upstream credential secret or token reaches the audit trail or an export (issue 17)', async () => {
+    const secrets = new Map<string, string>();
+    const remember = (label: string, value: string | undefined) => {
+      if (!value) return;
+      secrets.set(value, label);
+      for (const encoding of ['hex', 'base64url', 'base64'] as const) secrets.set(createHash('sha256').update(value).digest(encoding), `sha256(${label})`);
+    };
+    for (const { token } of seen) remember('access token the upstream got', token);
+    for (const { refreshToken } of provider.tokenRequests) remember('refresh token', refreshToken);
+    remember('client secret', CLIENT_SECRET);
+    remember('wrong client secret', ENV.WRONG_SECRET);
+    remember('static token', ENV.STATIC_TOKEN);
+    remember('token encryption key', ENV.TOKEN_KEY);
+    const opened = openStore({ driver: 'sqlite', path: storePath });
+    try {
+      for (const row of await opened.db.selectFrom('upstream_credentials').select('tokens_sealed').execute()) remember('sealed tokens', row.tokens_sealed ?? undefined);
+      assert.ok(secrets.size > 40, 'tokens were issued, refreshed and stored');
+      const rows = await opened.db.selectFrom('audit_records').selectAll().execute();
+      const actions = new Set(rows.map((row) => row.action));
+      for (const action of ['upstream_credential.create', 'upstream_credential.store_tokens', 'upstream_credential.revoke', 'upstream_credential.quarantine']) assert.ok(actions.has(action), `${action} is in the trail`);
+      const bundle = mkdtempSync(join(tmpdir(), 'portcullis-creds-bundle-'));
+      writeBundle(bundle, await buildBundle(new AuditLog(opened.db), { now: Date.now() }));
+      const text = rows.map((row) => Object.values(row).join('\u0000')).join('\n') + readdirSync(bundle).map((file) => readFileSync(join(bundle, file), 'utf8')).join('\n');
+      for (const [value, label] of secrets) assert.ok(!text.includes(value), `${label} is in the audit table or the export`);
+    } finally {
+      await opened.close();
+    }
   });
 
   test('provider down: 503 upstream.credential_unavailable, no expired token sent, the alert event logged', async () => {

@@ -155,6 +155,9 @@ function describeReport(report: VerifyReport, exitCode: number): string {
   const lines = [`audit trail: ${span}, ${report.checkpoints} checkpoints, anchored through seq ${report.anchoredThrough}${start}`];
   if (report.archivedThroughSeq !== null) lines.push(`records through seq ${report.archivedThroughSeq} were archived (audit.archived)`);
   for (const finding of report.findings) lines.push(`${finding.kind === 'not_anchored' ? 'WARN' : 'FAIL'} ${finding.kind}: ${finding.message}`);
-  lines.push(report.ok ? 'verdict: valid, every record anchored (exit 0)' : `verdict: ${exitCode === 0 ? 'valid up to the unanchored tail' : 'NOT valid'} (exit ${exitCode})`);
+  // Exit 8 is no tampering found, only records no checkpoint signs yet: say so, not "NOT valid".
+  const onlyUnanchored = report.findings.every((finding) => finding.kind === 'not_anchored');
+  const verdict = report.ok ? 'valid, every record anchored' : onlyUnanchored ? 'consistent, but the newest records are not yet anchored by a checkpoint' : 'NOT valid';
+  lines.push(`verdict: ${verdict} (exit ${exitCode})`);
   return `${lines.join('\n')}\n`;
 }

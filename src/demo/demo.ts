@@ -142,8 +142,9 @@ Admin API and CLI (bootstrap token for this demo run):
   node dist/src/cli/main.js keys revoke <id>                        # then retry with that key: 401 auth.key_revoked
   node dist/src/cli/main.js limits set --consumer <id> --name per-second --limit 50   # a partner's own limit, no restart
   node dist/src/cli/main.js audit list                              # this demo's own audit trail: who changed what, from where
-  node dist/src/cli/main.js audit export --out ./demo-audit && node dist/src/cli/main.js audit verify ./demo-audit
+  node dist/src/cli/main.js audit export --out ./demo-audit && node dist/src/cli/main.js audit verify ./demo-audit --allow-unanchored
                                                                     # an auditor's offline check of the hash chain and signatures
+                                                                    # (checkpoints every 10 s: the newest records, this export's own, wait for the next)
 
 Sign in as the demo's owner (DEMO ONLY: a real owner's password and TOTP secret are never printed):
   name:     ${owner.name}
