@@ -80,6 +80,11 @@ export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}
       if (route.method !== 'GET') await deps.auditHooks?.guardWrite();
       const responseHeaders: Record<string, string> = {};
       const payload = await route.handler({ params: match.params, body, query, principal, services: deps, routes, req, responseHeaders });
+      if (route.status === 302) {
+        res.writeHead(302, { ...responseHeaders, 'content-length': 0, 'cache-control': 'no-store', 'x-request-id': requestId });
+        res.end();
+        return true;
+      }
       const text = JSON.stringify(payload);
       // Responses may hold a new key: never cached anywhere.
       res.writeHead(route.status, { ...responseHeaders, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-request-id': requestId });

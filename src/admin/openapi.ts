@@ -49,7 +49,10 @@ function parameters(route: AdminRoute): unknown[] {
 
 function responses(route: AdminRoute): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    [String(route.status)]: { description: route.summary, content: { 'application/json': { schema: plain(route.responseSchema) } } },
+    [String(route.status)]:
+      route.status === 302
+        ? { description: route.summary, headers: { Location: { description: 'Where to go next.', schema: { type: 'string', format: 'uri' } } } }
+        : { description: route.summary, content: { 'application/json': { schema: plain(route.responseSchema) } } },
   };
   const codes = [...COMMON_ERRORS, ...route.errors, ...(route.bodySchema ? (['request.body_too_large'] as const) : [])];
   const byStatus = new Map<number, ErrorCode[]>();

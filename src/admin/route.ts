@@ -19,6 +19,7 @@ import type { Store } from '../store/store.js';
 import type { AdminPlane } from './admin-plane.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AdminAuth } from './sessions/admin-auth.js';
+import type { SsoService } from './sso/sso-service.js';
 import type { VaultService } from '../vault/vault-service.js';
 import type { AlertEngine } from '../alerts/alert-engine.js';
 import type { StoreSilences } from '../alerts/store-queue.js';
@@ -53,6 +54,8 @@ export interface AdminServices {
   readonly alerts?: { readonly engine: AlertEngine; readonly silences: StoreSilences | undefined } | undefined;
   /** Admin users' sign-in (sessions, MFA, brute-force limits); absent without admin users. */
   readonly auth?: AdminAuth | undefined;
+  /** Single sign-on through an OpenID Connect provider (admin.sso), with admin users. */
+  readonly sso?: SsoService | undefined;
 }
 
 export type AdminMethod = 'GET' | 'POST' | 'DELETE';
@@ -109,8 +112,11 @@ export interface AdminRoute {
   readonly bodySchema?: TSchema | undefined;
   /** The query string as an object of strings; absent: no query parameter is accepted. */
   readonly querySchema?: TSchema | undefined;
-  /** The status of a successful answer and the schema of its body. */
-  readonly status: 200 | 201;
+  /**
+   * The status of a successful answer and the schema of its body. 302: a redirect to the
+   * `Location` the handler sets in responseHeaders, with no body (`responseSchema` unused).
+   */
+  readonly status: 200 | 201 | 302;
   readonly responseSchema: TSchema;
   /** Problem codes this route answers besides those of every route (401, 403, 429, 500, 503). */
   readonly errors: readonly ErrorCode[];

@@ -67,6 +67,9 @@ export function egressPolicyOf(config: GatewayConfig): EgressPolicyInput {
       for (const field of ['discoveryUrl', 'jwksUrl']) if (isHttpUrl(issuer[field])) add(destinationOfUrl(issuer[field], `${path}.auth-jwt.issuers[${i}].${field}`));
     });
   }
+  // Admin single sign-on: the provider's discovery document, keys and token endpoint (admin/sso/).
+  const oidc = config.admin.sso?.oidc;
+  if (oidc) add(destinationOfUrl(oidc.issuer, 'admin.sso.oidc.issuer'));
   // CRLs of client certificates: http is usual and fine (a CRL is signed, RFC 5280 §5).
   config.listeners.forEach((listener, i) => {
     (listener.tls?.clientCertificates.crl?.urls ?? []).forEach((url, j) => add(destinationOfUrl(url, `listeners[${i}].tls.clientCertificates.crl.urls[${j}]`)));

@@ -19,6 +19,7 @@ import { LoggingSchema } from './logging-schema.js';
 import { VaultSchema } from './vault-schema.js';
 import { ADMIN_LISTENER_PROPERTIES } from './admin-listener-schema.js';
 import { AdminLoginConfigSchema, AdminMfaConfigSchema, AdminSessionsConfigSchema, AdminWebAuthnConfigSchema } from './admin-auth-schema.js';
+import { ADMIN_SSO_PROPERTIES } from './admin-sso-schema.js';
 
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -235,6 +236,7 @@ export const ConfigSchema = Type.Object(
         token: Type.Optional(Secret('Bootstrap admin token for the admin API; without it the admin API is off.')),
         tls: Type.Optional(ListenerTls),
         ...ADMIN_LISTENER_PROPERTIES,
+        ...ADMIN_SSO_PROPERTIES,
         ...ADMIN_USERS_PROPERTIES,
         metricsToken: Type.Optional(Secret('When set, GET /metrics needs it as Authorization: Bearer (at least 24 characters).')),
         mfa: AdminMfaConfigSchema,

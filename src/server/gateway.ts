@@ -15,6 +15,7 @@ import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { createAdminApi } from '../admin/admin-api.js';
 import { openAdminPlane, type AdminPlane } from '../admin/admin-plane.js';
 import { openAdminAuth } from '../admin/sessions/create-admin-auth.js';
+import { openSso, type SsoService } from '../admin/sso/open-sso.js';
 import { fieldAllowlist, rateLimitNames } from '../config/policy-usage.js';
 import { vaultReferencePaths } from '../config/secret.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -36,7 +37,7 @@ import { FailureThrottle } from '../security/failure-throttle.js';
 import { openServices, withBlockEvents, type OpenedServices } from './services.js';
 import type { SharedCountersOptions } from './counter-services.js';
 import { InflightRequests } from './inflight.js';
-import { listenOn, toBound, type BoundListener } from './listen.js';
+import { listenOn, StartupError, toBound, type BoundListener } from './listen.js';
 import type { ClusterRole } from './cluster-messages.js';
 import { Outbound, type ConnectHook } from '../outbound/index.js';
 import { egressPolicyOf } from '../config/egress-declarations.js';
@@ -98,6 +99,7 @@ export class Gateway {
   readonly #adminPlane: AdminPlane | undefined;
   /** OpenTelemetry traces, when `tracing` is configured (start-only). */
   readonly #tracing: OtlpTracing | undefined;
+  readonly #sso: SsoService | undefined;
 
   /** Alert rules, routing and sinks (docs/alerts.md). */
   readonly alerts: AlertEngine;
@@ -140,13 +142,16 @@ export class Gateway {
       gauge: services.metrics.certificateExpiry,
     });
     this.#adminPlane = this.#role.admin ? openAdminPlane(options.config.admin, services.store, clock, () => this.#runtime.logger) : undefined;
+    // Sign-in reads admin.mfa and admin.sessions of the config in force (a reload changes them).
+    const auth = this.#adminPlane && openAdminAuth(this.#adminPlane, () => this.#runtime.config.admin, clock, () => this.#runtime.logger);
+    this.#sso = this.#adminPlane && auth && openSso(this.#adminPlane, auth, () => this.#runtime.config.admin.sso?.oidc, { clock, logger: () => this.#runtime.logger, outbound, metrics: services.metrics });
     const api = createAdminApi({
       alerts: alerting,
       auditHooks: services.auditStreaming,
       token: options.config.admin.token,
       admin: this.#adminPlane,
-      // Sign-in reads admin.mfa and admin.sessions of the config in force (a reload changes them).
-      auth: this.#adminPlane && openAdminAuth(this.#adminPlane, () => this.#runtime.config.admin, clock, () => this.#runtime.logger),
+      auth,
+      sso: this.#sso,
       store: services.store,
       consumers: services.consumers,
       keys: services.keyService,
@@ -392,6 +397,10 @@ export class Gateway {
 
   /** Opens admin.tls (when set), then binds the admin listener. */
   async #listenAdmin(config: GatewayConfig): Promise<void> {
+    // Every role admin.sso maps a group to exists (custom roles live in the store, so this is the
+    // first moment it can be checked).
+    const problems = (await this.#sso?.roleMappingProblems()) ?? [];
+    if (problems.length > 0) throw new StartupError(`admin.sso: ${problems.join('; ')}`);
     const tlsConfig = config.admin.tls;
     const tlsReload = tlsConfig ? await this.#loadTlsReload() : undefined;
     const tls = tlsConfig ? await tlsReload!.openListenerTls({ name: 'admin', tls: tlsConfig }, this.#tlsDeps) : undefined;
@@ -405,6 +414,7 @@ export class Gateway {
 
   /** Closes the admin listener, its connections and its TLS state (watchers, CRL timers). */
   async #closeAdmin(): Promise<void> {
+    this.#sso?.close();
     const entry = this.#adminEntry;
     if (entry) {
       for (const watcher of entry.watchers) watcher.close();

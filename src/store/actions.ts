@@ -61,6 +61,10 @@ export const STORE_ACTIONS = [
   'admin_mfa.passkey_remove',
   'admin.login_failed',
   'admin.login_locked',
+  // Single sign-on (admin/sso/, docs/admin.md#single-sign-on).
+  'admin_user.sso_provision',
+  'admin_user.sso_sync_roles',
+  'admin.sso_refused',
   // Audit-only events (store.audit): they change no entity (docs/audit.md#what-is-recorded).
   'admin.auth_denied',
   'config.applied',

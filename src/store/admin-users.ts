@@ -135,6 +135,7 @@ export class AdminUserRepository {
     const tokens = await tx.db.selectFrom('admin_tokens').select('id').where('user_id', '=', id).execute();
     await tx.db.deleteFrom('admin_tokens').where('user_id', '=', id).execute();
     await tx.db.deleteFrom('admin_one_time_codes').where('user_id', '=', id).execute();
+    await tx.db.deleteFrom('admin_sso_identities').where('user_id', '=', id).execute();
     await tx.db.deleteFrom('admin_users').where('id', '=', id).execute();
     for (const token of tokens) await recordChange(tx, 'admin_token', token.id, { changes: { before: { id: token.id }, after: null } });
     await recordChange(tx, 'admin_user', id, { changes: { before: user, after: null } });

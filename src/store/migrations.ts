@@ -12,6 +12,7 @@ import { adminWebAuthnMigration } from './admin-webauthn-migration.js';
 import { adminUsersMigration } from './admin-migrations.js';
 import { vaultMigration } from './vault-migration.js';
 import { alertsMigration } from './alert-migration.js';
+import { adminSsoMigration } from './admin-sso-migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -255,6 +256,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0017_admin_webauthn': adminWebAuthnMigration(big),
+    '0018_admin_sso': adminSsoMigration(big),
     '0020_upstream_credential_last_error': upstreamCredentialLastErrorMigration(big),
     '0021_alerts': alertsMigration(dialect),
     '0024_config_history_and_nodes': {

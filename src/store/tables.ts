@@ -8,6 +8,7 @@ import type { CredentialTables } from './credential-tables.js';
 export type { UpstreamCredentialKind, UpstreamCredentialStatus, UpstreamCredentialsTable } from './credential-tables.js';
 import type { AdminAuthTables } from './admin-auth-tables.js';
 import type { AdminWebAuthnTables } from './admin-webauthn-tables.js';
+import type { AdminSsoTables } from './admin-sso-tables.js';
 import type { AdminTables } from './admin-tables.js';
 import type { VaultTables } from './vault-tables.js';
 
@@ -240,7 +241,7 @@ export interface FieldUsageTable {
   last_seen: number;
 }
 
-export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables, AdminWebAuthnTables, CredentialTables, AlertTables, ConfigHistoryTables {
+export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables, AdminWebAuthnTables, CredentialTables, AlertTables, ConfigHistoryTables, AdminSsoTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
   oauth_clients: OAuthClientsTable;

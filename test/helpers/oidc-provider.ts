@@ -6,7 +6,7 @@
  * token it issued is still valid (the test upstream asks it, as a resource server would).
  */
 import { X509Certificate } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,23 @@ import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import Provider, { type ClientAuthMethod } from 'oidc-provider';
 
 export const CLIENT_SECRET = 'provider-client-secret-0123456789abcdef';
+/** The client admin single sign-on uses (startProvider's `sso` option registers it). */
+export const SSO_CLIENT_ID = 'portcullis-admin';
+
+/** A person at the provider: their claims, for the `email`, `profile` and `groups` scopes. */
+export interface ProviderAccount {
+  readonly email: string;
+  readonly groups: readonly string[];
+  readonly preferred_username?: string;
+  readonly email_verified?: boolean;
+}
+
+/** Who the next login interaction signs in, and how (amr, RFC 8176; acr). */
+export interface NextLogin {
+  accountId: string;
+  amr?: string[];
+  acr?: string;
+}
 export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 
 export interface TokenRequest {
@@ -40,6 +57,8 @@ export interface TestProvider {
   mintRefreshToken(): Promise<string>;
   /** Whether an access token this provider issued is bound to a client certificate (RFC 8705 §3: cnf x5t#S256). */
   accessTokenBound(token: string): Promise<boolean>;
+  /** Admin SSO: set before a sign-in; the provider's login interaction signs this account in, without a form. */
+  nextLogin: NextLogin | undefined;
   /** Stops answering (connections refused): the provider is down. */
   stop(): Promise<void>;
   close(): Promise<void>;
@@ -54,6 +73,12 @@ export interface ProviderOptions {
    * carry the subject `mtlsSubject` (one RDN, e.g. CN=portcullis-gateway); tokens bound to it (§3).
    */
   readonly tls?: { readonly key: string; readonly cert: string; readonly ca: string; readonly mtlsSubject: string };
+   * Registers the admin SSO client (SSO_CLIENT_ID, CLIENT_SECRET, `redirectUri`) and the
+   * accounts it may sign in; the provider's login and consent interactions are then answered by
+   * this helper (as a provider's login page would, for `nextLogin`), so a test follows the real
+   * redirects by hand with nothing but HTTP.
+   */
+  readonly sso?: { redirectUri: string; accounts: Record<string, ProviderAccount> };
 }
 
 export async function startProvider(options: ProviderOptions = {}): Promise<TestProvider> {
@@ -86,6 +111,9 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
         token_endpoint_auth_method: 'client_secret_basic',
       },
       ...(tls ? [clientCredentials('cc-mtls', 'tls_client_auth', { tls_client_auth_subject_dn: tls.mtlsSubject, tls_client_certificate_bound_access_tokens: true })] : []),
+      ...(options.sso
+        ? [{ client_id: SSO_CLIENT_ID, client_secret: CLIENT_SECRET, grant_types: ['authorization_code'], response_types: ['code' as const], redirect_uris: [options.sso.redirectUri], token_endpoint_auth_method: 'client_secret_basic' as const }]
+        : []),
     ],
     features: {
       clientCredentials: { enabled: true },
@@ -110,9 +138,17 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
     ...(tls ? { clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth'] } : {}),
     ttl: { ClientCredentials: 3600, AccessToken: 3600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 3600 },
     rotateRefreshToken: true,
-    scopes: ['openid', 'offline_access', 'payroll.read'],
+    scopes: ['openid', 'offline_access', 'payroll.read', 'email', 'profile', 'groups'],
+    // amr and acr with the openid scope, as most providers send them (oidc-provider would otherwise need the claims parameter).
+    claims: { sid: null, openid: ['sub', 'acr', 'amr', 'auth_time'], email: ['email', 'email_verified'], profile: ['preferred_username'], groups: ['groups'] },
+    // Claims of the granted scopes go into the ID token too (not only to userinfo).
+    conformIdTokenClaims: false,
+    acrValues: ['urn:test:pwd', 'urn:test:mfa'],
     cookies: { keys: ['oidc-provider-test-cookie-key-0123456789'] },
-    findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
+    findAccount: async (_ctx, id) => {
+      const account = options.sso?.accounts[id];
+      return { accountId: id, claims: async () => ({ sub: id, ...(account ? { email: account.email, email_verified: account.email_verified ?? true, groups: [...account.groups], ...(account.preferred_username ? { preferred_username: account.preferred_username } : {}) } : {}) }) };
+    },
   });
   const tokenRequests: TokenRequest[] = [];
   const grantErrors: string[] = [];
@@ -140,7 +176,30 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
   provider.on('grant.error', (_ctx, error: { error?: string; error_description?: string }) => grantErrors.push(`${error.error}: ${error.error_description}`));
   // Quiet: expected refusals (invalid_client, a consumed refresh token) are part of the tests.
   provider.on('server_error', () => {});
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  const state: { nextLogin: NextLogin | undefined } = { nextLogin: undefined };
+  // The login and consent pages of a real provider, answered at once for state.nextLogin.
+  const interact = async (req: IncomingMessage, res: ServerResponse) => {
+    const details = await provider.interactionDetails(req, res);
+    if (details.prompt.name === 'login') {
+      const login = state.nextLogin;
+      if (!login) throw new Error('the test set no nextLogin');
+      await provider.interactionFinished(req, res, { login: { accountId: login.accountId, ...(login.amr ? { amr: login.amr } : {}), ...(login.acr ? { acr: login.acr } : {}) } }, { mergeWithLastSubmission: false });
+      return;
+    }
+    const accountId = details.session!.accountId;
+    const clientId = String(details.params.client_id);
+    const grant = details.grantId ? (await provider.Grant.find(details.grantId))! : new provider.Grant({ accountId, clientId });
+    grant.addOIDCScope(String(details.params.scope));
+    await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!req.url?.startsWith('/interaction/')) return callback(req, res);
+    interact(req, res).catch((error: unknown) => {
+      res.statusCode = 500;
+      res.end(String(error));
+    });
+  });
   const stop = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -171,6 +230,11 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
     async accessTokenBound(token) {
       const found = (await find(token)) as unknown as Record<string, unknown> | undefined;
       return typeof found?.['x5t#S256'] === 'string';
+    get nextLogin() {
+      return state.nextLogin;
+    },
+    set nextLogin(value) {
+      state.nextLogin = value;
     },
     stop,
     async close() {

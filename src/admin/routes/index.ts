@@ -22,5 +22,6 @@ import { whoamiRoutes } from './whoami.js';
 import { secretRoutes } from './secrets.js';
 import { fieldRoutes } from './fields.js';
 import { alertRoutes } from './alerts.js';
+import { ssoRoutes } from './sso.js';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...sessionRoutes, ...mfaRoutes, ...webauthnRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, ...alertRoutes, openApiRoute]);
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...ssoRoutes, ...sessionRoutes, ...mfaRoutes, ...webauthnRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, ...alertRoutes, openApiRoute]);

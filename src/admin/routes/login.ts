@@ -79,7 +79,7 @@ export function requireAuth(services: AdminServices): AdminAuth {
   return services.auth;
 }
 
-function sessionView(auth: AdminAuth, row: AdminSessionRow, token: string, name: string, permissions: readonly string[], withToken: boolean) {
+export function sessionView(auth: AdminAuth, row: AdminSessionRow, token: string, name: string, permissions: readonly string[], withToken: boolean) {
   const { idleTimeoutMinutes, stepUpMinutes } = { idleTimeoutMinutes: auth.sessions.idleTimeoutMinutes, stepUpMinutes: auth.policy().stepUpMinutes };
   const enrolOnly = row.enrol_only === 1;
   return {
