@@ -14,7 +14,7 @@ import { ADMIN_ROUTES } from '../src/admin/routes/index.js';
 import { assertProblem, httpRequest, startUpstream, type TestUpstream } from './helpers/index.js';
 import { startOAuthKeyGateway } from './helpers/keys.js';
 
-type Operation = { 'x-permission': string; operationId: string; parameters: Array<{ name: string; in: string }>; requestBody?: { content: Record<string, { schema: unknown }> }; responses: Record<string, { content: Record<string, { schema: unknown }> }> };
+type Operation = { 'x-permission': string; operationId: string; parameters: Array<{ name: string; in: string }>; requestBody?: { content: Record<string, { schema: unknown }> }; responses: Record<string, { content: Record<string, { schema: unknown }>; headers?: Record<string, unknown> }> };
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
 
 describe('the admin API describes itself', () => {

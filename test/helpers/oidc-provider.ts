@@ -59,6 +59,11 @@ export interface TestProvider {
   accessTokenBound(token: string): Promise<boolean>;
   /** Admin SSO: set before a sign-in; the provider's login interaction signs this account in, without a form. */
   nextLogin: NextLogin | undefined;
+  /**
+   * true: the JWKS the provider publishes holds other keys under the same kids (an attacker's
+   * keys, a broken rotation): the ID tokens it signs then do not verify against it.
+   */
+  forgeJwks: boolean;
   /** Stops answering (connections refused): the provider is down. */
   stop(): Promise<void>;
   close(): Promise<void>;
@@ -177,7 +182,7 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
   // Quiet: expected refusals (invalid_client, a consumed refresh token) are part of the tests.
   provider.on('server_error', () => {});
   const callback = provider.callback();
-  const state: { nextLogin: NextLogin | undefined } = { nextLogin: undefined };
+  const state: { nextLogin: NextLogin | undefined; forgeJwks: boolean; forged?: string } = { nextLogin: undefined, forgeJwks: false };
   // The login and consent pages of a real provider, answered at once for state.nextLogin.
   const interact = async (req: IncomingMessage, res: ServerResponse) => {
     const details = await provider.interactionDetails(req, res);
@@ -194,12 +199,27 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
     await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (state.forgeJwks && req.url === '/jwks' && state.forged) {
+      res.writeHead(200, { 'content-type': 'application/jwk-set+json' });
+      res.end(state.forged);
+      return;
+    }
     if (!req.url?.startsWith('/interaction/')) return callback(req, res);
     interact(req, res).catch((error: unknown) => {
       res.statusCode = 500;
       res.end(String(error));
     });
   });
+  // The forged key set: each published key's kid, alg and use, with fresh key material.
+  const published = (await (await fetch(`${issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> };
+  const forgedKeys = await Promise.all(
+    published.keys.map(async (key) => {
+      const alg = key.kty === 'RSA' ? 'RS256' : key.kty === 'EC' ? ({ 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, string>)[key.crv!]! : 'EdDSA';
+      const pair = await generateKeyPair(alg, { extractable: true, ...(key.kty === 'OKP' ? { crv: key.crv } : {}) });
+      return { ...(await exportJWK(pair.publicKey)), kid: key.kid, ...(key.alg ? { alg: key.alg } : {}), ...(key.use ? { use: key.use } : {}) };
+    }),
+  );
+  state.forged = JSON.stringify({ keys: forgedKeys });
   const stop = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -235,6 +255,12 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
     },
     set nextLogin(value) {
       state.nextLogin = value;
+    },
+    get forgeJwks() {
+      return state.forgeJwks;
+    },
+    set forgeJwks(value) {
+      state.forgeJwks = value;
     },
     stop,
     async close() {
