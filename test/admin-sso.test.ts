@@ -237,6 +237,38 @@ describe('admin single sign-on through OpenID Connect', () => {
   });
 });
 
+describe('admin single sign-on: the ID token signature', () => {
+  test('an ID token that does not verify against the provider’s published keys is refused with 401 admin.sso_failed', async () => {
+    const port = await freePort();
+    const redirectUri = `http://127.0.0.1:${port}/v1/auth/sso/callback`;
+    const provider = await startProvider({ sso: { redirectUri, accounts: ACCOUNTS } });
+    // The keys the gateway fetches are not the ones the provider signs with.
+    provider.forgeJwks = true;
+    const config = keysConfig('http://127.0.0.1:9', {});
+    config.admin = { host: '127.0.0.1', port, token: '${env:PORTCULLIS_ADMIN_TOKEN}', sso: { oidc: { issuer: provider.issuer, clientId: SSO_CLIENT_ID, clientSecret: '${env:SSO_CLIENT_SECRET}', redirectUri, roleMapping: { 'platform-admins': ['owner'] }, requireMfaClaim: { amr: ['mfa'] } } } };
+    const gw = await startGateway(config, { env: { ...KEY_ENV, SSO_CLIENT_SECRET: CLIENT_SECRET } });
+    try {
+      provider.nextLogin = { accountId: 'alice', amr: ['mfa'] };
+      const start = await call(`${gw.gateway.adminUrl}/v1/auth/sso/start`);
+      const binding = cookiesOf(start).get('__Host-portcullis-sso')!;
+      let url = new URL(String(start.headers.location));
+      const jar = new Map<string, string>();
+      while (url.origin === provider.issuer) {
+        const reply = await call(url.href, { headers: { cookie: [...jar].map(([name, value]) => `${name}=${value}`).join('; ') } });
+        for (const [name, value] of cookiesOf(reply)) jar.set(name, value);
+        url = new URL(String(reply.headers.location), url);
+      }
+      const reply = await call(`${gw.gateway.adminUrl}${url.pathname}${url.search}`, { headers: { cookie: `__Host-portcullis-sso=${binding}` } });
+      assertProblem(reply, 401, 'admin.sso_failed');
+      assert.match(String(gw.logs.records.filter((line) => line.event === 'admin.sso_failed').at(-1)?.reason), /ID token does not verify: ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+      assert.equal(cookiesOf(reply).get('__Host-portcullis-session'), undefined);
+    } finally {
+      await gw.close();
+      await provider.close();
+    }
+  });
+});
+
 describe('admin.sso config', () => {
   const sso = (oidc: Record<string, unknown>) => ({ admin: { port: 0, token: '${env:PORTCULLIS_ADMIN_TOKEN}', sso: { oidc: { clientId: 'c', redirectUri: 'https://admin.example.com/v1/auth/sso/callback', roleMapping: { ops: ['operator'] }, ...oidc } } } });
   const issuesOf = (oidc: Record<string, unknown>) => {
