@@ -78,6 +78,7 @@ export interface ProviderOptions {
    * carry the subject `mtlsSubject` (one RDN, e.g. CN=portcullis-gateway); tokens bound to it (§3).
    */
   readonly tls?: { readonly key: string; readonly cert: string; readonly ca: string; readonly mtlsSubject: string };
+  /**
    * Registers the admin SSO client (SSO_CLIENT_ID, CLIENT_SECRET, `redirectUri`) and the
    * accounts it may sign in; the provider's login and consent interactions are then answered by
    * this helper (as a provider's login page would, for `nextLogin`), so a test follows the real
@@ -250,6 +251,7 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
     async accessTokenBound(token) {
       const found = (await find(token)) as unknown as Record<string, unknown> | undefined;
       return typeof found?.['x5t#S256'] === 'string';
+    },
     get nextLogin() {
       return state.nextLogin;
     },

@@ -146,7 +146,7 @@ export class SsoService {
     try {
       const opened = await this.deps.plane.store.write(actor, 'admin_session.create', async (tx) => {
         if (!(await this.#repo.takeRequest(id, 'mfa', tx.now, tx.db))) throw new SsoRefused('the second-factor step was used meanwhile');
-        const how = await auth.mfa.verify(tx, account.id, factor);
+        const how = await auth.mfa.verify(tx, account.id, factor, { purpose: 'login', sessionId: null });
         if (!how) throw new FactorRefused();
         return auth.sessions.open(tx, { userId: account.id, method: `sso+${how}`, mfa: true, enrolOnly: false, ip, userAgent: req.headers['user-agent'] });
       });
