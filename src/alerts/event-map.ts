@@ -34,6 +34,7 @@ export const BACKGROUND_FAILURES = [
   'alerts.reconfigure_failed',
   'geo.database_reload_failed',
   'tracing.export_failed',
+  'store.heartbeat_failed',
 ] as const satisfies readonly LogEvent[];
 
 /** Failure and fallback events alerted on by a rule (the rule reads the event, or the gauge the same failure sets). */
@@ -42,6 +43,7 @@ export const EVENT_RULES: Partial<Record<LogEvent, AlertRuleName>> = {
   'cluster.reload_failed': 'config_reload_rejected',
   'admin.auth_failed': 'admin_login_failures',
   'admin.login_failed': 'admin_login_failures',
+  'admin.sso_failed': 'admin_login_failures',
   'admin.store_failed': 'store_unavailable',
   'credentials.refresh_failed': 'key_age',
   'ratelimit.store_unavailable': 'redis_unavailable',

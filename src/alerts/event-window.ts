@@ -23,6 +23,7 @@ export const WATCHED_EVENTS: Partial<Record<LogEvent, readonly string[]>> = {
   'cluster.reloaded': [],
   'admin.auth_failed': [],
   'admin.login_failed': [],
+  'admin.sso_failed': [],
   'admin.login_locked': [],
   'auth.client_blocked': [],
   'crl.stale': ['listener', 'issuer'],

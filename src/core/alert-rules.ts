@@ -54,7 +54,7 @@ export const ALERT_RULES = {
     forSeconds: 0,
     thresholds: { windowSeconds: 300, failures: 10 },
     labels: [],
-    watches: 'Failed admin logins (admin.login_failed) within windowSeconds.',
+    watches: 'Failed admin logins (admin.login_failed, admin.auth_failed, admin.sso_failed) within windowSeconds.',
   },
   brute_force_blocks: {
     severity: 'warning',

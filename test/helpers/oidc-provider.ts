@@ -205,14 +205,16 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
       res.end(state.forged);
       return;
     }
-    if (!req.url?.startsWith('/interaction/')) return callback(req, res);
+    // Without `sso` the provider's own interactions answer (the credentials tests drive them).
+    if (!options.sso || !req.url?.startsWith('/interaction/')) return callback(req, res);
     interact(req, res).catch((error: unknown) => {
       res.statusCode = 500;
       res.end(String(error));
     });
   });
   // The forged key set: each published key's kid, alg and use, with fresh key material.
-  const published = (await (await fetch(`${issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> };
+  // Only the SSO tests forge (over plain HTTP; a TLS provider's certificate is not trusted by fetch).
+  const published = options.sso ? ((await (await fetch(`${issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> }) : { keys: [] };
   const forgedKeys = await Promise.all(
     published.keys.map(async (key) => {
       const alg = key.kty === 'RSA' ? 'RS256' : key.kty === 'EC' ? ({ 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, string>)[key.crv!]! : 'EdDSA';

@@ -31,7 +31,7 @@ export const adminLoginFailures: RuleEvaluator = {
   evaluate({ events, now, thresholds }) {
     const since = now - thresholds.windowSeconds! * 1000;
     // Wrong passwords and second factors at login, and wrong admin tokens or sessions on the API.
-    const failures = events.since('admin.login_failed', since).length + events.since('admin.auth_failed', since).length;
+    const failures = events.since('admin.login_failed', since).length + events.since('admin.auth_failed', since).length + events.since('admin.sso_failed', since).length;
     if (failures < thresholds.failures!) return [];
     return [{ labels: {}, value: failures, summary: `${failures} failed admin logins in ${thresholds.windowSeconds} s`, description: `${failures} admin logins or step-ups failed over the last ${thresholds.windowSeconds} s (see admin.login_failed): someone guessing passwords?` }];
   },
