@@ -14,12 +14,20 @@ import { formatIssue, validateConfig } from '../config/loader.js';
 import { Gateway } from '../server/gateway.js';
 import { startSampleUpstream, type SampleUpstream } from './sample-upstream.js';
 import { createDemoOwner, type DemoOwner } from './demo-owner.js';
+import { startDemoConsole, type DemoConsole } from './demo-console.js';
 
 export const DEMO_CONFIG_URL = new URL('../../../examples/demo.yaml', import.meta.url);
 
 export interface DemoOptions {
   port: number;
   adminPort: number;
+  /**
+   * Seconds for the alerts' evaluation interval, group interval and upstream_down's `for`
+   * (default: examples/demo.yaml's 5, 5 and 10); tests shorten them.
+   */
+  alertIntervalSeconds?: number | undefined;
+  /** Where the demo console prints each alert it receives (one line, no newline). */
+  print?: ((line: string) => void) | undefined;
 }
 
 export interface DemoKeys {
@@ -33,6 +41,8 @@ export interface DemoKeys {
 export interface RunningDemo {
   gateway: Gateway;
   upstream: SampleUpstream;
+  /** The alert receiver and the upstream's stop/start (demo-console.ts). */
+  console: DemoConsole;
   keys: DemoKeys;
   /** The admin user the demo created (owner, with TOTP): printed, for the demo only. */
   owner: DemoOwner;
@@ -43,18 +53,38 @@ export interface RunningDemo {
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const token = randomBytes(24).toString('base64url');
   const adminToken = randomBytes(24).toString('base64url');
+  const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
   const upstream = await startSampleUpstream({ token });
+  let demoConsole: DemoConsole;
+  try {
+    demoConsole = await startDemoConsole({ secret: webhookSecret, upstream, print: options.print ?? ((line) => process.stdout.write(`${line}\n`)) });
+  } catch (error) {
+    await upstream.close();
+    throw error;
+  }
+  const stopAll = async () => {
+    await demoConsole.close();
+    await upstream.close();
+  };
   const raw = parse(await readFile(DEMO_CONFIG_URL, 'utf8')) as {
     listeners: Array<{ port: number }>;
     admin: { port: number };
     store: { path: string };
     upstreams: { payments: { targets: string[] } };
+    alerts: { evaluationIntervalSeconds: number; groupIntervalSeconds: number; sinks: { 'demo-receiver': { url: string } }; rules: { upstream_down: { forSeconds: number } } };
   };
   raw.listeners[0]!.port = options.port;
   raw.admin.port = options.adminPort;
   raw.store.path = join(mkdtempSync(join(tmpdir(), 'portcullis-demo-')), 'demo.db');
   raw.upstreams.payments.targets = [upstream.url];
+  raw.alerts.sinks['demo-receiver'].url = `${demoConsole.url}/alerts`;
+  if (options.alertIntervalSeconds !== undefined) {
+    raw.alerts.evaluationIntervalSeconds = options.alertIntervalSeconds;
+    raw.alerts.groupIntervalSeconds = options.alertIntervalSeconds;
+    raw.alerts.rules.upstream_down.forSeconds = options.alertIntervalSeconds;
+  }
   const secrets = {
+    PORTCULLIS_DEMO_WEBHOOK_SECRET: webhookSecret,
     PORTCULLIS_DEMO_UPSTREAM_TOKEN: token,
     PORTCULLIS_DEMO_ADMIN_TOKEN: adminToken,
     PORTCULLIS_DEMO_KEY_PEPPER: randomBytes(32).toString('base64url'),
@@ -64,14 +94,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   // Paths in the config (the OpenAPI contract) are relative to the config file, as for `start`.
   const loaded = validateConfig(raw, { ...process.env, ...secrets }, { baseDir: dirname(fileURLToPath(DEMO_CONFIG_URL)) });
   if (!loaded.ok) {
-    await upstream.close();
+    await stopAll();
     throw new Error(`the demo config is invalid:\n${loaded.issues.map(formatIssue).join('\n')}`);
   }
   let gateway: Gateway;
   try {
     gateway = await Gateway.start({ config: loaded.config });
   } catch (error) {
-    await upstream.close();
+    await stopAll();
     throw error;
   }
   let keys: DemoKeys;
@@ -81,18 +111,19 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     owner = await createDemoOwner(gateway.adminUrl, adminToken, () => Date.now());
   } catch (error) {
     await gateway.close(0);
-    await upstream.close();
+    await stopAll();
     throw error;
   }
   return {
     gateway,
     upstream,
+    console: demoConsole,
     keys,
     owner,
-    tour: tour(gateway.url(), gateway.adminUrl, upstream.url, keys, owner),
+    tour: tour(gateway.url(), gateway.adminUrl, upstream.url, demoConsole.url, keys, owner),
     async close() {
       await gateway.close(2000);
-      await upstream.close();
+      await stopAll();
     },
   };
 }
@@ -110,7 +141,7 @@ async function issueDemoKeys(gateway: Gateway, adminToken: string): Promise<Demo
   return { full: full.key, readOnly: readOnly.key, adminToken };
 }
 
-function tour(url: string, adminUrl: string, upstreamUrl: string, keys: DemoKeys, owner: DemoOwner): string {
+function tour(url: string, adminUrl: string, upstreamUrl: string, consoleUrl: string, keys: DemoKeys, owner: DemoOwner): string {
   return `
 Portcullis demo
   Gateway:  ${url}
@@ -135,6 +166,16 @@ Try:
   curl -i ${upstreamUrl}/accounts                                   # direct: 401, only the gateway holds the upstream token
   for i in $(seq 12); do curl -s -o /dev/null -w '%{http_code} ' ${url}/v1/accounts -H "Authorization: Bearer $KEY"; done
                                                                     # bursts of 10 per consumer, then 429 ratelimit.exceeded
+
+Alerts: the gateway sends them to this demo's own receiver (${consoleUrl}/alerts), signed per
+Standard Webhooks; the receiver verifies each and prints it below as "ALERT firing ..." / "ALERT resolved ...":
+  curl -X POST ${consoleUrl}/upstream/stop                  # the sample upstream goes away (demo only)
+  for i in $(seq 4); do curl -s -o /dev/null -w '%{http_code} ' ${url}/v1/accounts -H "Authorization: Bearer $KEY"; done
+                                                                    # 502s; within ~15 s: ALERT firing upstream_down critical
+  curl -X POST ${consoleUrl}/upstream/start                 # it is back
+  curl -s -o /dev/null -w '%{http_code}\n' ${url}/v1/accounts -H "Authorization: Bearer $KEY"
+                                                                    # 200; within ~5 s: ALERT resolved upstream_down
+  node dist/src/cli/main.js alerts list                             # what is firing now (with the admin token below)
 
 Admin API and CLI (bootstrap token for this demo run):
   export PORTCULLIS_ADMIN_URL=${adminUrl} PORTCULLIS_ADMIN_TOKEN=${keys.adminToken}

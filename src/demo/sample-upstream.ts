@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listenOn } from '../server/listen.js';
+import { readBoundedBody } from './read-body.js';
 
 interface Payment {
   id: string;
@@ -28,6 +29,12 @@ const MAX_BODY_BYTES = 64 * 1024;
 export interface SampleUpstream {
   readonly url: string;
   readonly server: Server;
+  /** Whether it listens now (false between stop() and start()). */
+  readonly listening: boolean;
+  /** Stops listening and drops every connection, as a crashed service would (the demo's alert tour). */
+  stop(): Promise<void>;
+  /** Listens again on the same address and port. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,14 +48,23 @@ export async function startSampleUpstream(options: { token: string; port?: numbe
   });
   await listenOn(server, options.host ?? '127.0.0.1', options.port ?? 0, 'the sample payments API');
   const address = server.address() as AddressInfo;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   return {
     url: `http://${address.address}:${address.port}`,
     server,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    get listening() {
+      return server.listening;
+    },
+    stop,
+    async start() {
+      if (!server.listening) await listenOn(server, address.address, address.port, 'the sample payments API');
+    },
+    close: stop,
   };
 }
 
@@ -86,15 +102,10 @@ async function route(req: IncomingMessage, res: ServerResponse, payments: Map<st
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
+  const text = await readBoundedBody(req, MAX_BODY_BYTES);
+  if (text === undefined) return undefined;
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
