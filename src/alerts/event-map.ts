@@ -21,6 +21,7 @@ export const BACKGROUND_FAILURES = [
   'store.changes_prune_failed',
   'audit.checkpoint_failed',
   'fields.usage_flush_failed',
+  'inventory.traffic_flush_failed',
   'keys.last_used_flush_failed',
   'oauth.signing_key_rotation_failed',
   'oauth.endpoint_failed',

@@ -9,6 +9,7 @@ import type { ConfigIssue } from '../core/policy.js';
 import { readContractDocument } from '../openapi/contract.js';
 import { ContractError } from '../openapi/openapi-document.js';
 import { compileOperationPath } from '../openapi/operation-path.js';
+import { ROUTE_METADATA_KEYS } from './route-metadata-schema.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -53,6 +54,7 @@ export function expandContractRoutes(config: Loose): { issues: ConfigIssue[]; ad
     const namePrefix = typeof entry.namePrefix === 'string' ? entry.namePrefix : '';
     const policies = isObject(entry.policies) ? entry.policies : {};
     const validateOptions = isObject(policies.validate) ? policies.validate : {};
+    const metadata = contractMetadata(entry, document.raw);
     // Operations whose templates have the same shape under one method (`/a/{x}` and `/a/{y}.json`)
     // cannot be told apart by the router: they share one route bound to the whole document.
     const byShape = new Map<string, { method: string; template: string; operations: Array<{ id: string | undefined; path: string }> }>();
@@ -85,6 +87,7 @@ export function expandContractRoutes(config: Loose): { issues: ConfigIssue[]; ad
         methods: [group.method],
         path: `${prefix}${group.template === '/' && prefix ? '' : group.template}` || '/',
         upstream: entry.upstream,
+        ...metadata,
         policies: { ...policies, validate },
       };
       if (prefix) route.stripPrefix = prefix;
@@ -95,4 +98,16 @@ export function expandContractRoutes(config: Loose): { issues: ConfigIssue[]; ad
     }
   });
   return { issues, added, origins };
+}
+
+/**
+ * The inventory metadata every route generated from `entry` carries: the entry's own, and the
+ * document's `info.version` when the entry names no version (OpenAPI 3.1 §4.8.2).
+ */
+function contractMetadata(entry: Loose, raw: Loose): Loose {
+  const metadata: Loose = {};
+  for (const key of ROUTE_METADATA_KEYS) if (entry[key] !== undefined) metadata[key] = entry[key];
+  const info = isObject(raw.info) ? raw.info : {};
+  if (metadata.version === undefined && typeof info.version === 'string' && info.version !== '') metadata.version = info.version.slice(0, 64);
+  return metadata;
 }

@@ -20,6 +20,7 @@ import { VaultSchema } from './vault-schema.js';
 import { ADMIN_LISTENER_PROPERTIES } from './admin-listener-schema.js';
 import { AdminLoginConfigSchema, AdminMfaConfigSchema, AdminSessionsConfigSchema, AdminWebAuthnConfigSchema } from './admin-auth-schema.js';
 import { ADMIN_SSO_PROPERTIES } from './admin-sso-schema.js';
+import { ROUTE_METADATA_PROPERTIES } from './route-metadata-schema.js';
 
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -207,6 +208,7 @@ const Route = Type.Object(
     stripPrefix: Type.Optional(Type.String({ pattern: '^/', description: 'Prefix removed from the path before forwarding.' })),
     public: Type.Optional(Type.Boolean({ description: 'true: this route is meant to be reachable without authentication (needs publicReason); `portcullis preflight` then does not report it (PF-AUTH-001).' })),
     publicReason: Type.Optional(Type.String({ minLength: 1, description: 'Why the route is public (a status page, a published catalogue); required with public: true.' })),
+    ...ROUTE_METADATA_PROPERTIES,
     policies: Policies,
   },
   { additionalProperties: false, description: 'Which requests go to which upstream, with which policies.' },
@@ -219,6 +221,7 @@ const ContractRoutes = Type.Object(
     pathPrefix: Type.Optional(Type.String({ pattern: '^/[A-Za-z0-9._~/-]*$', description: 'Gateway path = this prefix + the document path; removed again before forwarding (e.g. /v1).' })),
     namePrefix: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{0,20}$', description: 'Put before each generated route name (operationId, or method and path).' })),
     host: Type.Optional(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$', description: 'Only requests for this Host (exact, or *.example.com).' })),
+    ...ROUTE_METADATA_PROPERTIES,
     policies: Policies,
   },
   { additionalProperties: false, description: 'Routes generated from an OpenAPI document: one per operation, validated against it.' },

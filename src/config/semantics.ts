@@ -3,6 +3,7 @@
  * each policy's own rules. Written defensively, so it can run on a config that also has schema
  * errors and every problem is reported in one pass.
  */
+import { lifecycleIssues } from './route-lifecycle-rules.js';
 import { canonicalRouteHost } from '../core/authority.js';
 import type { ConfigIssue } from '../core/policy.js';
 import { findPolicy } from '../policies/index.js';
@@ -259,6 +260,7 @@ function checkRoutes(routes: unknown[], upstreamNames: string[], issues: ConfigI
     // A route left open on purpose says why, so that a review (and preflight) can tell it from a mistake.
     if (route.public === true && route.publicReason === undefined) issues.push({ path: `${at}.publicReason`, message: 'is required with public: true (say why the route needs no authentication)' });
     if (route.public !== true && route.publicReason !== undefined) issues.push({ path: `${at}.publicReason`, message: 'applies only with public: true' });
+    issues.push(...lifecycleIssues(route, at));
     if (typeof route.path !== 'string') return;
     const template = compilePathTemplate(route.path);
     if (!template.ok) {

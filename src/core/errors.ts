@@ -7,6 +7,7 @@
 export const ERROR_TABLE = {
   'route.not_found': { status: 404, title: 'No route matches the request' },
   'route.method_not_allowed': { status: 405, title: 'Method not allowed on this route' },
+  'route.sunset': { status: 410, title: 'This API has been retired' },
   'request.malformed': { status: 400, title: 'Malformed request' },
   'request.timeout': { status: 408, title: 'Request not received in time' },
   'request.body_too_large': { status: 413, title: 'Request body too large' },

@@ -133,6 +133,7 @@ export const LOG_EVENTS = {
   'audit.checkpoints_off': { level: 'warn', meaning: 'No `audit.signingKey` (or `signingKeyFile`) is configured: no checkpoint is signed and `portcullis audit verify` reports every record as not yet anchored.' },
   'keys.loaded': { level: 'info', meaning: 'The API-key index was loaded at start: how many keys, at which revision.' },
   'fields.usage_flush_failed': { level: 'warn', meaning: 'Field-usage counts could not be written; kept and retried at the next flush.' },
+  'inventory.traffic_flush_failed': { level: 'warn', meaning: 'Route traffic counts (the inventory\'s figures) could not be written; kept and retried at the next flush.' },
   'keys.last_used_flush_failed': { level: 'warn', meaning: 'Key last-used times could not be written; retried later.' },
   'ratelimit.store_unavailable': { level: 'error', meaning: 'Redis for rate limits is unreachable: policies apply their `onStoreFailure` fallback.' },
   'ratelimit.store_recovered': { level: 'warn', meaning: 'Redis for rate limits is back: shared limits resume.' },

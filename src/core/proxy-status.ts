@@ -15,6 +15,7 @@ export const PROXY_STATUS_NAME = 'portcullis';
 /** RFC 9209 §2.3 proxy error types, for codes where the default by status class would mislead. */
 const ERROR_TYPES: Partial<Record<ErrorCode, string>> = {
   'route.not_found': 'destination_not_found',
+  'route.sunset': 'destination_not_found',
   'request.malformed': 'http_request_error',
   'request.timeout': 'http_request_error',
   'request.body_too_large': 'http_request_error',

@@ -109,6 +109,15 @@ export interface FieldUsageRecorder {
   record(route: string, consumer: string, paths: Iterable<string>, now: number): void;
 }
 
+/**
+ * Route traffic for the API inventory (issue 24 §1, store/route-traffic.ts): one count per
+ * response of a route, by consumer (`-` when anonymous) and hour, in memory on the hot path and
+ * written in batches. `failed` is a 5xx or no response at all.
+ */
+export interface RouteTrafficRecorder {
+  record(route: string, consumer: string, failed: boolean, now: number): void;
+}
+
 /** Counters policies report to (see observability/metrics.ts for the names). */
 export interface PolicyMetrics {
   locationMismatch(route: string, action: 'flag' | 'deny'): void;

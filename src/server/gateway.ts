@@ -199,7 +199,7 @@ export class Gateway {
       if (this.#inventory) observe(this.#inventory);
       else void this.#loadInventory().then(observe);
     };
-    return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen, this.#tracing);
+    return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen, this.#tracing, this.#services.routeTraffic);
   }
 
   /** The certificates the expiry watch checks; none before the inventory is loaded (no config needing it). */

@@ -73,6 +73,8 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         // Only refused requests carry who was refused (the alert engine's auth_failure_spike).
         refused: res.statusCode === 401 || res.statusCode === 403 ? { consumer: ctx.principal?.consumerId, clientIp: ctx.clientIp, requestId: ctx.requestId } : undefined,
       });
+      // The inventory's traffic figures: routed requests only, by consumer (in memory, flushed later).
+      if (admission.kind === 'route') runtime.traffic?.record(ctx.route.name, ctx.principal?.consumerId ?? '-', !res.headersSent || res.statusCode >= 500, runtime.clock.now());
       runtime.release();
       ctx.span?.end({ status: res.headersSent ? res.statusCode : 0, route: ctx.route.name, upstream: ctx.upstreamName ?? (ctx.upstream.target === undefined ? undefined : ctx.route.upstream), errorCode: ctx.error?.code });
       logAccess(ctx, res, runtime);

@@ -6,7 +6,7 @@
 import type { RequestTracer } from '../core/trace-context.js';
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../core/clock.js';
-import type { AuthFailureTracker, GatewayServices } from '../core/services.js';
+import type { AuthFailureTracker, GatewayServices, RouteTrafficRecorder } from '../core/services.js';
 import type { RouteInfo } from '../core/context.js';
 import { IDENTITY_HEADERS } from '../core/identity-headers.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
@@ -26,6 +26,7 @@ import { canonicalRouteHost } from '../core/authority.js';
 import type { CrlPublication, StoredCrlSource } from '../pki/crl-publication.js';
 import { Upstream, type SeenCertificate, type UpstreamTarget } from './upstream.js';
 import type { Outbound } from '../outbound/index.js';
+import { lifecycleInstance, routeLifecycle } from './route-lifecycle.js';
 
 export interface CompiledRoute {
   readonly info: RouteInfo;
@@ -61,6 +62,8 @@ export interface Runtime {
   readonly metrics: GatewayMetrics | undefined;
   /** Starts each request's server span when tracing is on (observability/tracing.ts); undefined when off. */
   readonly tracer: RequestTracer | undefined;
+  /** With a store: counts each routed response by route and consumer (the inventory's traffic figures). */
+  readonly traffic: RouteTrafficRecorder | undefined;
   /** A request starts or ends on this runtime. */
   acquire(): void;
   release(): void;
@@ -101,6 +104,7 @@ export function buildRuntime(
   metrics?: GatewayMetrics,
   onUpstreamCertificate?: (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => void,
   tracer?: RequestTracer,
+  traffic?: RouteTrafficRecorder,
 ): Runtime {
   const credentials = credentialLocations(config);
   const redactHeaders = [...config.logging.redactHeaders, ...credentials.headers];
@@ -133,6 +137,7 @@ export function buildRuntime(
     clock,
     metrics,
     tracer,
+    traffic,
     crl: config.pki ? lazyCrlPublication(config.pki.crlPath, config.pki.caDir, services.caCrls) : undefined,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {
@@ -160,10 +165,12 @@ function compileRoute(route: RouteConfig, global: PoliciesConfig, upstream: Upst
   const segments = mustCompile(route.path);
   const rewrite = route.rewrite === undefined ? undefined : mustCompile(route.rewrite);
   const stripPrefix = route.stripPrefix?.replace(/\/+$/, '');
+  const lifecycle = routeLifecycle(route);
+  const policies = instantiatePolicies(global, route.policies, route.methods, { ...env, logger: env.logger.child({ route: route.name }) });
   const compiled: CompiledRoute = {
     info: { name: route.name, methods: route.methods, upstream: route.upstream },
     upstream,
-    pipeline: buildPipeline(instantiatePolicies(global, route.policies, route.methods, { ...env, logger: env.logger.child({ route: route.name }) })),
+    pipeline: buildPipeline(lifecycle ? [...policies, lifecycleInstance(lifecycle, env.clock)] : policies),
     upstreamPath(path, params) {
       if (rewrite) return fillTemplate(rewrite, params);
       if (stripPrefix !== undefined) {

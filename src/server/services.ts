@@ -7,6 +7,7 @@
  */
 import type { LogEventTap } from '../observability/log-tap.js';
 import { FieldUsageCounters } from '../store/field-usage.js';
+import { RouteTrafficCounters } from '../store/route-traffic.js';
 import type { Clock } from '../core/clock.js';
 import type { AuthFailureTracker, GatewayServices, RateLimitServices } from '../core/services.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -81,6 +82,8 @@ export interface OpenedServices {
   readonly vault?: OpenedVault | undefined;
   /** With a store: audit streaming to sinks, denied admin attempts, security events, config records. */
   readonly auditStreaming?: AuditStreaming | undefined;
+  /** With a store: route traffic by consumer and hour, for the inventory (store/route-traffic.ts). */
+  readonly routeTraffic?: RouteTrafficCounters | undefined;
   close(): Promise<void>;
 }
 
@@ -246,6 +249,9 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     // Field-usage counts: in memory per request, written every minute and at shutdown (no recordChange).
     const fieldUsage = new FieldUsageCounters(store, { flushMs: FIELD_USAGE_FLUSH_MS, logger: () => logger });
     fieldUsage.start();
+    // Route traffic for the inventory: the same way, on the same schedule (store/route-traffic.ts).
+    const routeTraffic = new RouteTrafficCounters(store, { flushMs: FIELD_USAGE_FLUSH_MS, logger: () => logger, now: () => clock.now() });
+    routeTraffic.start();
     const provision = await provideAtStart(
       new ServiceProvision({ authFailures: reportedFailures, fieldUsage, securityEvents: streaming.securityEvents, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex }, caCrls: new PkiRepository(store.db), upstreamCredentials: credentials.service }, openers),
       config,
@@ -256,6 +262,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         await keyIndex?.stop();
         await streaming?.close();
         await fieldUsage.stop();
+        await routeTraffic.stop();
       },
     );
     return {
@@ -275,6 +282,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       audit,
       counters,
       auditStreaming: streaming,
+      routeTraffic,
       async close() {
         provision.close();
         await audit.stop();
@@ -285,6 +293,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         await followed.stop();
         await keyIndex?.stop();
         await fieldUsage.stop();
+        await routeTraffic.stop();
         await store.close();
       },
     };

@@ -13,6 +13,7 @@ import { sql } from 'kysely';
 import type { FieldUsageRecorder } from '../core/services.js';
 import type { Logger } from '../observability/logger.js';
 import type { OpenedStore } from './open-store.js';
+import { BatchedCounters } from './batched-counters.js';
 
 export interface FieldUsageRow {
   readonly route: string;
@@ -32,63 +33,36 @@ interface Pending {
 /** The separator of the in-memory key: a NUL never appears in a route name, consumer id or pointer we count. */
 const SEP = '\u0000';
 
-export class FieldUsageCounters implements FieldUsageRecorder {
-  #pending = new Map<string, Pending>();
-  #timer: NodeJS.Timeout | undefined;
-
+export class FieldUsageCounters extends BatchedCounters<Pending> implements FieldUsageRecorder {
   constructor(
     private readonly store: OpenedStore,
     private readonly options: { readonly flushMs: number; readonly logger: () => Logger },
-  ) {}
+  ) {
+    super(options.flushMs);
+  }
 
   record(route: string, consumer: string, paths: Iterable<string>, now: number): void {
     for (const path of paths) {
-      const key = route + SEP + consumer + SEP + path;
-      const entry = this.#pending.get(key);
-      if (entry === undefined) this.#pending.set(key, { count: 1, firstSeen: now, lastSeen: now });
-      else {
+      this.count(route + SEP + consumer + SEP + path, () => ({ count: 1, firstSeen: now, lastSeen: now }), (entry) => {
         entry.count += 1;
         if (now > entry.lastSeen) entry.lastSeen = now;
-      }
+      });
     }
   }
 
-  /** Counts not yet written (for tests and the shutdown log). */
-  get pendingSize(): number {
-    return this.#pending.size;
+  protected write(batch: ReadonlyMap<string, Pending>): Promise<void> {
+    return addFieldUsage(this.store, [...batch].map(([key, entry]) => {
+      const [route, consumer, path] = key.split(SEP) as [string, string, string];
+      return { route, consumer, path, ...entry };
+    }));
   }
 
-  start(): void {
-    this.#timer ??= setInterval(() => void this.flush(), this.options.flushMs);
-    this.#timer.unref();
+  protected merge(kept: Pending, entry: Pending): Pending {
+    return { count: kept.count + entry.count, firstSeen: Math.min(kept.firstSeen, entry.firstSeen), lastSeen: Math.max(kept.lastSeen, entry.lastSeen) };
   }
 
-  /** Stops the timer and writes what is left (shutdown). */
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
-  }
-
-  /** Adds the pending counts to the store in one transaction; on failure keeps them for the next flush. */
-  async flush(): Promise<void> {
-    if (this.#pending.size === 0) return;
-    const batch = this.#pending;
-    this.#pending = new Map();
-    try {
-      await addFieldUsage(this.store, [...batch].map(([key, entry]) => {
-        const [route, consumer, path] = key.split(SEP) as [string, string, string];
-        return { route, consumer, path, ...entry };
-      }));
-    } catch (error) {
-      // Merge back rather than lose the evidence.
-      for (const [key, entry] of batch) {
-        const kept = this.#pending.get(key);
-        if (kept === undefined) this.#pending.set(key, entry);
-        else this.#pending.set(key, { count: kept.count + entry.count, firstSeen: Math.min(kept.firstSeen, entry.firstSeen), lastSeen: Math.max(kept.lastSeen, entry.lastSeen) });
-      }
-      this.options.logger().warn({ event: 'fields.usage_flush_failed', rows: batch.size, err: error }, 'could not write field-usage counts; will retry');
-    }
+  protected failed(rows: number, error: unknown): void {
+    this.options.logger().warn({ event: 'fields.usage_flush_failed', rows, err: error }, 'could not write field-usage counts; will retry');
   }
 }
 

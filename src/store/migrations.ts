@@ -13,6 +13,7 @@ import { adminUsersMigration } from './admin-migrations.js';
 import { vaultMigration } from './vault-migration.js';
 import { alertsMigration } from './alert-migration.js';
 import { adminSsoMigration } from './admin-sso-migration.js';
+import { inventoryMigration } from './inventory-migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -290,5 +291,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     // Numbered after 0024 although written as 0018: it landed last, and a store only starts when its
     // applied migrations are a prefix of this list.
     '0025_admin_sso': adminSsoMigration(big),
+    '0032_inventory_counters': inventoryMigration(big),
   };
 }

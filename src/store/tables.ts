@@ -3,6 +3,7 @@
  * (bigint in PostgreSQL, integer in SQLite), JSON columns are text, so one repository layer serves
  * both; the migrations say where the column types differ.
  */
+import type { InventoryTables } from './inventory-tables.js';
 import type { ConfigHistoryTables } from './config-history-tables.js';
 import type { CredentialTables } from './credential-tables.js';
 export type { UpstreamCredentialKind, UpstreamCredentialStatus, UpstreamCredentialsTable } from './credential-tables.js';
@@ -241,7 +242,7 @@ export interface FieldUsageTable {
   last_seen: number;
 }
 
-export interface StoreTables extends AdminTables, VaultTables, AdminAuthTables, AdminWebAuthnTables, CredentialTables, AlertTables, ConfigHistoryTables, AdminSsoTables {
+export interface StoreTables extends InventoryTables, AdminTables, VaultTables, AdminAuthTables, AdminWebAuthnTables, CredentialTables, AlertTables, ConfigHistoryTables, AdminSsoTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
   oauth_clients: OAuthClientsTable;
