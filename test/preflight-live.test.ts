@@ -22,6 +22,8 @@ import { Outbound } from '../src/outbound/index.js';
 import { listConfigHistory, liveNodes, HEARTBEAT_INTERVAL_MS, NODE_GONE_AFTER_MS } from '../src/store/config-history.js';
 import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import { Store } from '../src/store/store.js';
+import { SYSTEM_ACTOR } from '../src/core/actor.js';
+import { PrivateCa } from '../src/pki/private-ca.js';
 import { runCliAsync } from './helpers/cli.js';
 
 const DAY = 86_400_000;
@@ -86,7 +88,8 @@ describe('preflight on a real store', () => {
     assert.deepEqual(ids.get('PF-KEY-002'), ['API key keyold01 of consumer con_a is 200 days old (policy: 90)']);
     assert.deepEqual(ids.get('PF-ADMIN-005'), ['admin token tok00001 (ci) expires 2027-07-06T00:00:00.000Z']);
     assert.equal(ids.get('PF-ADMIN-003')?.length, 1);
-    assert.deepEqual([...ids.keys()].sort(), ['PF-ADMIN-003', 'PF-ADMIN-005', 'PF-KEY-001', 'PF-KEY-002']);
+    // Besides: no alert sink in this config (PF-ALERT-001), and its upstream is not running (PF-UPSTREAM-001).
+    assert.deepEqual([...ids.keys()].filter((id) => id !== 'PF-ALERT-001' && id !== 'PF-UPSTREAM-001').sort(), ['PF-ADMIN-003', 'PF-ADMIN-005', 'PF-KEY-001', 'PF-KEY-002']);
   });
 
   test('each applied config is kept once per hash with its audit record; nodes beat; drift is reported with the restore command', async () => {
@@ -146,5 +149,56 @@ describe('preflight on a real store', () => {
     assert.equal(found[0]!.severity, 'critical');
     assert.equal(found[0]!.where.path, 'store.url');
     assert.doesNotMatch(found[0]!.message, /postgres:\/\//);
+  });
+});
+
+describe('preflight on a real store: consumers, vault references, the private CA', () => {
+  /** The applied config with `replace` pairs applied, written beside it (same store). */
+  function variant(name: string, ...replace: Array<[string, string]>): string {
+    const variantFile = join(dir, `${name}.yaml`);
+    writeFileSync(variantFile, replace.reduce((text, [from, to]) => text.replace(from, to), configText(10)));
+    return variantFile;
+  }
+  async function ids(configPath: string, extraEnv: Record<string, string> = {}, at = clock): Promise<Map<string, string[]>> {
+    const report = await runPreflight({ configPath, env: { ...env, ...extraEnv }, clock: at, offline: false, resolveSecrets: true, timeoutMs: 3000 });
+    const found = new Map<string, string[]>();
+    for (const f of report.findings) found.set(f.ruleId, [...(found.get(f.ruleId) ?? []), f.message]);
+    return found;
+  }
+
+  test('an active consumer that no limit counts (only per-IP limits) is PF-RATE-002; a disabled one is not', async () => {
+    const now = clock.now();
+    await store.db.insertInto('consumers').values([
+      { id: 'con_rate', name: 'acme', metadata: '{}', status: 'active', created_at: now, updated_at: now },
+      { id: 'con_off', name: 'gone', metadata: '{}', status: 'disabled', created_at: now, updated_at: now },
+    ]).execute();
+    // With the per-consumer limit of the applied config, every consumer is counted.
+    assert.equal((await ids(file)).has('PF-RATE-002'), false);
+    const perIp = variant('per-ip', ['windowSeconds: 1 }', 'windowSeconds: 1, by: [ip] }']);
+    assert.deepEqual((await ids(perIp)).get('PF-RATE-002'), ['consumer con_rate (acme) is counted by no rate limit: only per client IP, route or header limits apply']);
+  });
+
+  test('a ${secret:…} the vault does not hold is PF-SECRET-001', async () => {
+    const withVault = variant('vault', ['upstreams: { api: { targets: [http://127.0.0.1:4010] } }', 'vault: { kek: { source: env, key: "${env:PF_KEK}" } }\nupstreams: { api: { targets: [http://127.0.0.1:4010], auth: { type: bearer, token: "${secret:partner-token}" } } }']);
+    const found = await ids(withVault, { PF_KEK: Buffer.alloc(32, 9).toString('base64') });
+    assert.deepEqual(found.get('PF-SECRET-001'), ['${secret:partner-token}: the vault has no secret of that name']);
+  });
+
+  test('our CA keeping its records in the store: a partner certificate expiring within 30 days is PF-CERT-001, a CRL past nextUpdate PF-CRL-001', async () => {
+    const caDir = join(dir, 'ca');
+    const caEnv = { PF_CA_PASS: 'a-long-enough-ca-passphrase' };
+    const access = { store, actor: SYSTEM_ACTOR };
+    const ca = await PrivateCa.init({ dir: caDir, subject: 'CN=Preflight Test CA', days: 3650, keyPassphraseEnv: 'PF_CA_PASS', crlDays: 7, env: caEnv, now: clock.now(), store: access });
+    await ca.issue({ consumerId: 'con_rate', days: 10, now: clock.now() });
+    await ca.issue({ consumerId: 'con_rate', days: 300, now: clock.now() });
+    // Signed into the store (the newest CRL there wins over crl.pem).
+    await ca.writeCrl(clock.now());
+    const withCa = variant('with-ca', ['store: { driver: sqlite', `pki: { caDir: ${caDir} }\nstore: { driver: sqlite`]);
+    const fresh = await ids(withCa);
+    assert.equal(fresh.get('PF-CERT-001')?.length, 1, JSON.stringify([...fresh]));
+    assert.match(fresh.get('PF-CERT-001')![0]!, /^the partner certificate [0-9a-f]+ of consumer con_rate \(.*\) expires on 2026-06-11T00:01:00.000Z \(10 days left\)$/);
+    assert.equal(fresh.has('PF-CRL-001'), false);
+    const later = await ids(withCa, {}, new ManualClock(clock.now() + 8 * DAY));
+    assert.match(later.get('PF-CRL-001')?.[0] ?? '', /^our CA's CRL \(number \d+\) was due again on /);
   });
 });

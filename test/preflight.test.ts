@@ -40,29 +40,41 @@ const ENV = {
   PREFLIGHT_FIXTURE_SEED: 'fixture-seed-key-0123456789abcdef0123456789',
   PREFLIGHT_FIXTURE_PG_URL: 'postgres://postgres@127.0.0.1:5432/test',
   PREFLIGHT_FIXTURE_REDIS_PASSWORD: 'fixture-redis-password',
+  PREFLIGHT_FIXTURE_PD_KEY: 'fixture0pagerduty0routing0key0123',
 };
 /** Rules whose fixtures need a store with rows or a live endpoint: test/preflight-live.test.ts covers them. */
-const LIVE_RULES = new Set(['PF-STORE-001', 'PF-ADMIN-003', 'PF-ADMIN-005', 'PF-KEY-001', 'PF-KEY-002', 'PF-IGNORE-001', 'PF-PREFLIGHT-001', 'PF-DRIFT-001', 'PF-STORE-002']);
+const LIVE_RULES = new Set(['PF-RATE-002', 'PF-UPSTREAM-001', 'PF-UPSTREAM-002', 'PF-REDIS-003', 'PF-ALERT-002', 'PF-STORE-001', 'PF-ADMIN-003', 'PF-ADMIN-005', 'PF-KEY-001', 'PF-KEY-002', 'PF-IGNORE-001', 'PF-PREFLIGHT-001', 'PF-DRIFT-001', 'PF-STORE-002']);
 
 const fixtures = readdirSync(FIXTURES).filter((name) => name.endsWith('.yaml') && !name.endsWith('.openapi.yaml'));
 
-function header(file: string): { expect: string[]; resolveSecrets: boolean } {
+interface FixtureHeader {
+  readonly expect: string[];
+  readonly resolveSecrets: boolean;
+  /** `# clock: YYYY-MM-DD`: the day preflight runs on (default 2026-06-01). */
+  readonly clock: number;
+  /** `# where: <config path>`: a finding must be at this path (a PF-CONFIG-001 fixture fails for the reason it names). */
+  readonly where: string | undefined;
+}
+
+function header(file: string): FixtureHeader {
   const text = readFileSync(join(FIXTURES, file), 'utf8');
   const expect = /^# expect: (.+)$/m.exec(text)?.[1]?.trim();
   assert.ok(expect, `${file} names the rule it expects (# expect: PF-…)`);
-  return { expect: expect === 'none' ? [] : expect.split(/\s+/), resolveSecrets: /^# options: .*resolve-secrets/m.test(text) };
+  const clock = /^# clock: (\d{4}-\d{2}-\d{2})$/m.exec(text)?.[1] ?? '2026-06-01';
+  return { expect: expect === 'none' ? [] : expect.split(/\s+/), resolveSecrets: /^# options: .*resolve-secrets/m.test(text), clock: Date.parse(`${clock}T00:00:00Z`), where: /^# where: (\S+)$/m.exec(text)?.[1] };
 }
 
-async function ruleIds(file: string, resolveSecrets: boolean): Promise<string[]> {
-  const report = await runPreflight({ configPath: join(FIXTURES, file), env: ENV, clock: new ManualClock(Date.parse('2026-06-01T00:00:00Z')), offline: true, resolveSecrets, timeoutMs: 1000 });
-  return [...new Set(report.findings.map((found) => found.ruleId))].sort();
+async function fixtureReport(file: string, fixture: FixtureHeader) {
+  return runPreflight({ configPath: join(FIXTURES, file), env: ENV, clock: new ManualClock(fixture.clock), offline: true, resolveSecrets: fixture.resolveSecrets, timeoutMs: 1000 });
 }
 
 describe('preflight fixtures: one broken config per rule', () => {
   for (const file of fixtures) {
     test(`${file} gives exactly its rule`, async () => {
-      const { expect, resolveSecrets } = header(file);
-      assert.deepEqual(await ruleIds(file, resolveSecrets), expect);
+      const fixture = header(file);
+      const report = await fixtureReport(file, fixture);
+      assert.deepEqual([...new Set(report.findings.map((found) => found.ruleId))].sort(), fixture.expect, JSON.stringify(report.findings));
+      if (fixture.where !== undefined) assert.ok(report.findings.some((found) => found.where.path === fixture.where), `a finding at ${fixture.where}: ${JSON.stringify(report.findings)}`);
     });
   }
 

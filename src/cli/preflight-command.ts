@@ -27,6 +27,7 @@ interface PreflightFlags {
   offline?: boolean;
   resolveSecrets: boolean;
   timeoutMs: number;
+  sendTestAlert?: boolean;
 }
 
 const oneOf =
@@ -51,6 +52,7 @@ export function registerPreflightCommand(program: Command): void {
       if (!/^\d+$/.test(value) || Number(value) < 100 || Number(value) > 60000) throw new InvalidArgumentError('--timeout-ms must be a whole number from 100 to 60000');
       return Number(value);
     }, 3000)
+    .option('--send-test-alert', 'also send one sample notification to every alert sink, through its real delivery (never sent otherwise)')
     .action(async (flags: PreflightFlags) => {
       try {
         process.exitCode = await preflight(flags);
@@ -63,7 +65,7 @@ export function registerPreflightCommand(program: Command): void {
 
 async function preflight(flags: PreflightFlags): Promise<number> {
   const ignores = flags.ignore === undefined ? undefined : { file: flags.ignore, entries: await readIgnoreFile(flags.ignore) };
-  const report = await runPreflight({ configPath: flags.config, env: process.env, clock: systemClock, offline: flags.offline === true, resolveSecrets: flags.resolveSecrets, timeoutMs: flags.timeoutMs, ignores });
+  const report = await runPreflight({ configPath: flags.config, env: process.env, clock: systemClock, offline: flags.offline === true, resolveSecrets: flags.resolveSecrets, timeoutMs: flags.timeoutMs, sendTestAlert: flags.sendTestAlert === true, ignores });
   const locate = configLocator(flags.config);
   const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   let text: string;

@@ -11,7 +11,7 @@ import { vaultReferencePaths } from '../config/secret.js';
 import type { ConfigIssue } from '../core/policy.js';
 import { openStore } from '../store/open-store.js';
 import { kekRing } from '../vault/kek-sources.js';
-import { SecretRepository } from '../vault/secret-repository.js';
+import { unresolvedVaultReferences } from '../vault/reference-check.js';
 
 export async function checkVaultReferences(config: GatewayConfig): Promise<{ issues: ConfigIssue[]; warnings: ConfigIssue[] }> {
   const references = vaultReferencePaths(config);
@@ -26,22 +26,9 @@ export async function checkVaultReferences(config: GatewayConfig): Promise<{ iss
   // Opening a SQLite file that is not there would create it: a validation writes nothing.
   if (store.driver !== 'postgres' && !existsSync(store.path)) return { issues: [], warnings: [{ path: 'store.path', message: `\${secret:…} references not checked: ${store.path} does not exist yet; start and reload refuse a name the vault cannot give` }] };
   const opened = openStore(store.driver === 'postgres' ? { driver: 'postgres', url: store.url!.reveal(), connectTimeoutMs: store.connectTimeoutMs } : { driver: 'sqlite', path: store.path });
-  const issues: ConfigIssue[] = [];
+  let issues: ConfigIssue[];
   try {
-    const repository = new SecretRepository(opened.db);
-    for (const [name, paths] of references) {
-      const secret = await repository.findByName(name);
-      const versions = secret?.currentVersion == null ? [] : await repository.versions(secret.id);
-      const promoted = versions.find((version) => version.version === secret?.currentVersion);
-      const why = !secret
-        ? 'the vault has no secret of that name'
-        : !promoted
-          ? 'the secret has no promoted version'
-          : !ring.includes(promoted.kekId)
-            ? `its promoted version is wrapped by ${promoted.kekId}, which vault.kek and vault.previousKeks do not hold`
-            : undefined;
-      if (why) for (const path of paths) issues.push({ path, message: `\${secret:${name}}: ${why}` });
-    }
+    issues = await unresolvedVaultReferences(opened.db, references, ring);
   } catch (error) {
     return { issues: [], warnings: [{ path: 'store', message: `\${secret:…} references not checked: the store cannot be read (${(error as Error).message.split('\n')[0]}); start and reload refuse a name the vault cannot give` }] };
   } finally {

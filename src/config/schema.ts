@@ -324,6 +324,7 @@ export const ConfigSchema = Type.Object(
     geo: Type.Object(
       {
         databasePath: Type.Optional(Type.String({ filePath: true, description: "An MMDB file (e.g. a GeoIP2 City or ASN database), relative to the config file's folder; default: the bundled CC0 country database." })),
+        maxAgeDays: Type.Integer({ minimum: 1, maximum: 3650, default: 45, description: '`portcullis preflight` reports a database built longer ago than this (PF-GEO-001): countries move between address blocks every week.' }),
       },
       { additionalProperties: false, default: {}, description: 'The geo database used by the geo policy.' },
     ),

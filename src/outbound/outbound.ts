@@ -85,6 +85,15 @@ export class Outbound {
     return guardedConnector({ purpose, hook: this.#hook, lookup: this.#lookup, connectTimeoutMs: options.connectTimeoutMs ?? OUTBOUND_DEFAULTS.connectTimeoutMs, tls: options.tls ?? DEFAULT_OUTBOUND_TLS });
   }
 
+  /**
+   * A connector to one upstream's targets, as its pool would connect (purpose `upstream`, the
+   * upstream's name for the egress rules): for a probe that opens a connection and sends nothing
+   * (`portcullis preflight`).
+   */
+  upstreamConnector(upstream: string, options: { readonly tls: OutboundTls; readonly connectTimeoutMs: number }): buildConnector.connector {
+    return guardedConnector({ purpose: 'upstream', upstream, hook: this.#hook, lookup: this.#lookup, connectTimeoutMs: options.connectTimeoutMs, tls: options.tls });
+  }
+
   /** Closes the shared agents (waits for their requests in flight). Upstream pools are their owners' to close. */
   async close(): Promise<void> {
     await Promise.all([...this.#agents.values()].flatMap((byCheck) => [...byCheck.values()].map((agent) => agent.close())));

@@ -59,6 +59,8 @@ export interface CheckContext {
   readonly secretsResolved: boolean;
   /** Time allowed for one live probe, in milliseconds. */
   readonly timeoutMs: number;
+  /** `--send-test-alert`: send one sample notification to every alert sink (never otherwise). */
+  readonly sendTestAlert: boolean;
   /** The store, opened once on first use; undefined when offline, without a store section, or unreachable (PF-STORE-001 says why). */
   store(): Promise<Store | undefined>;
   readonly env: NodeJS.ProcessEnv;

@@ -7,6 +7,13 @@
 import type { Clock } from '../../core/clock.js';
 import { severityRank, type Check, type CheckContext, type Finding, type Rule, type Severity } from './check.js';
 import { adminCheck } from './checks/admin.js';
+import { alertingCheck } from './checks/alerting.js';
+import { certificatesCheck } from './checks/certificates.js';
+import { consumersCheck } from './checks/consumers.js';
+import { geoCheck } from './checks/geo.js';
+import { redisCheck } from './checks/redis.js';
+import { upstreamsCheck } from './checks/upstreams.js';
+import { vaultReferencesCheck } from './checks/vault-references.js';
 import { fleetCheck } from './checks/fleet.js';
 import { hardeningCheck } from './checks/hardening.js';
 import { networkCheck } from './checks/network.js';
@@ -16,7 +23,7 @@ import { LOAD_RULES, loadForPreflight } from './load.js';
 import { PreflightStore, STORE_RULES } from './live-store.js';
 
 /** Every check, one per subsystem, in report order. */
-export const CHECKS: readonly Check[] = [routesCheck, networkCheck, adminCheck, hardeningCheck, fleetCheck];
+export const CHECKS: readonly Check[] = [routesCheck, consumersCheck, networkCheck, upstreamsCheck, certificatesCheck, adminCheck, hardeningCheck, geoCheck, redisCheck, alertingCheck, vaultReferencesCheck, fleetCheck];
 
 export const RUNNER_RULES = {
   checkFailed: {
@@ -41,6 +48,8 @@ export interface PreflightOptions {
   readonly resolveSecrets: boolean;
   /** Time allowed for each live probe, in milliseconds. */
   readonly timeoutMs: number;
+  /** Send one sample notification to every alert sink (`--send-test-alert`). */
+  readonly sendTestAlert?: boolean | undefined;
   readonly ignores?: { readonly file: string; readonly entries: readonly IgnoreEntry[] } | undefined;
   /** The checks to run (default: CHECKS). */
   readonly checks?: readonly Check[] | undefined;
@@ -69,6 +78,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
       offline: options.offline,
       secretsResolved: options.resolveSecrets && loaded.findings.length === 0,
       timeoutMs: options.timeoutMs,
+      sendTestAlert: options.sendTestAlert === true,
       store: () => store.get(),
       env: options.env,
     };
