@@ -18,6 +18,7 @@ import { AlertMetrics } from './alert-metrics.js';
 import { AlertStates, alertKey, type EffectiveRule } from './alert-states.js';
 import { AuthFailureCounts } from './auth-failures.js';
 import { Deliverer } from './deliverer.js';
+import { effectiveRule } from './effective-rule.js';
 import { EventWindow } from './event-window.js';
 import { inhibited, matches } from './matchers.js';
 import { MetricHistory } from './metric-history.js';
@@ -29,7 +30,6 @@ import type { Silence, SilenceSource } from './silences.js';
 
 /** The longest window any rule may read (windows past it see what is kept). */
 const RETAIN_SECONDS = 2 * 3600;
-const DOCS_URL = 'https://github.com/portcullis-gateway/portcullis/blob/main/docs/alerts.md';
 
 /** Who may deliver now: the store's lease (delivery-lease.ts), or always (no store). */
 export interface DeliveryLease {
@@ -131,16 +131,7 @@ export class AlertEngine {
 
   /** A rule's settings after the config's overrides. */
   effectiveRule(name: AlertRuleName): EffectiveRule & { enabled: boolean } {
-    const spec = ALERT_RULES[name];
-    const override = this.#config.rules[name] ?? {};
-    return {
-      name,
-      enabled: override.enabled ?? true,
-      severity: override.severity ?? spec.severity,
-      forSeconds: override.forSeconds ?? spec.forSeconds,
-      runbookUrl: override.runbookUrl ?? `${DOCS_URL}#${name}`,
-      thresholds: { ...spec.thresholds, ...(override.thresholds ?? {}) },
-    };
+    return effectiveRule(this.#config, name);
   }
 
   /** One evaluation round at the clock's now: rules, states, silences, inhibition, grouping, queueing. */

@@ -4,6 +4,7 @@
  * one, and `test <rule> --sink <name>` to send a sample alert through the real path (queue,
  * signature, retries) to one sink.
  */
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { action, addAdminOptions, adminCall, adminList, CliError, print, table, type AdminOptions } from './admin-client.js';
 
@@ -75,4 +76,19 @@ export function registerAlertsCommand(program: Command): void {
       if (!result.delivered) process.exitCode = 1;
     }),
   );
+  alerts
+    .command('export')
+    .description('write the built-in rules over /metrics as Prometheus alerting rules (YAML), with the config\'s overrides')
+    .requiredOption('--format <format>', 'prometheus-rules')
+    .option('--config <file>', 'the gateway config whose alerts.rules overrides apply (default: the built-in rules as shipped)')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(
+      action(async (options: { format: string; config?: string; out?: string }) => {
+        if (options.format !== 'prometheus-rules') throw new CliError('--format must be prometheus-rules');
+        const { exportPrometheusRules } = await import('./alerts-export.js');
+        const text = await exportPrometheusRules(options.config);
+        if (options.out) await writeFile(options.out, text);
+        else process.stdout.write(text);
+      }),
+    );
 }
