@@ -115,6 +115,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./preflight-command.js')).registerPreflightCommand,
   },
   {
+    commands: [{ term: 'selftest [options]', description: 'attack a running gateway with bounded black-box probes (auth, keys, JWT, smuggling, traversal, limits, headers, TLS); each probe expected vs observed' }],
+    load: async () => (await import('./selftest-command.js')).registerSelftestCommand,
+  },
+  {
     commands: [{ term: 'admin', description: 'host-level admin actions that need the config and the store (break-glass)' }],
     load: async () => (await import('./break-glass-command.js')).registerAdminCommand,
   },

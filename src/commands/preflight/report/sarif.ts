@@ -12,8 +12,8 @@ import type { Position } from './locate.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 const HELP_URI = 'https://portcullis.dev/docs/preflight';
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note' };
-const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0' };
+export const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note' };
+export const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0' };
 
 export function sarifReport(report: PreflightReport, rules: ReadonlyMap<string, Rule>, locate: (path: string | undefined) => Position | undefined, version: string, cwd = process.cwd()): object {
   const ids = [...rules.keys()];
@@ -28,21 +28,25 @@ export function sarifReport(report: PreflightReport, rules: ReadonlyMap<string, 
             name: 'portcullis preflight',
             version,
             informationUri: HELP_URI,
-            rules: [...rules.values()].map((rule) => ({
-              id: rule.id,
-              name: rule.id.replace(/-/g, ''),
-              shortDescription: { text: rule.title },
-              fullDescription: { text: `${rule.title}. Why: ${rule.why}.` },
-              help: { text: rule.fix },
-              helpUri: `${HELP_URI}#${rule.id.toLowerCase()}`,
-              defaultConfiguration: { level: LEVEL[rule.severity] },
-              properties: { 'security-severity': SECURITY_SEVERITY[rule.severity], precision: 'high', tags: ['security', rule.severity] },
-            })),
+            rules: [...rules.values()].map((rule) => ({ ...sarifRule(rule, HELP_URI, `${rule.title}. Why: ${rule.why}.`), help: { text: rule.fix } })),
           },
         },
         results: report.findings.map((found) => result(found, ids, uri, locate)),
       },
     ],
+  };
+}
+
+/** A `reportingDescriptor` (SARIF 2.1.0 §3.49) for a rule or probe: id, descriptions, level, security-severity. */
+export function sarifRule(rule: { readonly id: string; readonly title: string; readonly severity: Severity }, helpUri: string, fullDescription: string): Record<string, unknown> {
+  return {
+    id: rule.id,
+    name: rule.id.replace(/-/g, ''),
+    shortDescription: { text: rule.title },
+    fullDescription: { text: fullDescription },
+    helpUri: `${helpUri}#${rule.id.toLowerCase()}`,
+    defaultConfiguration: { level: LEVEL[rule.severity] },
+    properties: { 'security-severity': SECURITY_SEVERITY[rule.severity], precision: 'high', tags: ['security', rule.severity] },
   };
 }
 
