@@ -11,6 +11,7 @@
  *   policies     policies/<name>/             (core and leaves only: services come through core's contracts)
  *   core         core/
  *   leaves       net/ http/ auth/ openapi/ jwt/ outbound/ detect/
+ *   browser      console/                     (the browser console, bundled by esbuild: imports nothing from the server's src/)
  *
  * Type-only imports count like any other (a type from above still couples the design); runtime
  * and type-only cycles are both refused. Test files (*.test.ts) may reach across layers, but not
@@ -19,7 +20,7 @@
 const LEAVES = '(net|http|auth|openapi|jwt|outbound|detect)';
 const SERVICES = '(store|audit|keys|oauth|pki|jwks|ratelimit|geo|security|observability|vault|credentials|alerts)';
 const TEST = '\\.test\\.ts$';
-const LAYERED = `${LEAVES.slice(1, -1)}|core|policies|config|${SERVICES.slice(1, -1)}|server|admin|commands|cli|demo`;
+const LAYERED = `${LEAVES.slice(1, -1)}|core|policies|config|${SERVICES.slice(1, -1)}|server|admin|commands|cli|demo|console`;
 
 /** A rule about what the non-test modules under `from` may import from src/ (`allowed`: a regex of paths). */
 function onlyImports(name, comment, from, allowed) {
@@ -35,6 +36,7 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
+    onlyImports('console-is-a-browser-bundle', 'console/ runs in the browser and talks to the admin API over HTTP only: it imports nothing from the server side.', '^src/console/', '^src/console/'),
     onlyImports('leaves-import-only-leaves', 'A leaf (net/, http/, auth/, openapi/, jwt/, outbound/, detect/) imports nothing above it.', `^src/${LEAVES}/`, `^src/${LEAVES}/`),
     onlyImports('core-imports-only-leaves', 'core/ is the contract every layer speaks; it imports only leaves.', '^src/core/', `^src/(core|${LEAVES})/`),
     {

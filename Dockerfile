@@ -31,6 +31,7 @@ COPY package.json package-lock.json ./
 # The npm cache is a build cache mount: it never lands in the image.
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/console ./dist/console
 COPY schema ./schema
 COPY examples ./examples
 # The gateway's user owns only its data folder; the code stays root-owned, read-only to it.

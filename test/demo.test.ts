@@ -10,7 +10,7 @@ import { assertProblem, httpRequest } from './helpers/index.js';
 test('the demo answers through the gateway with its keys, injects the upstream credential and stops cleanly', async () => {
   const demo = spawnCli(['demo', '--port', '0', '--admin-port', '0', '--json']);
   try {
-    const addresses = JSON.parse(await demo.waitForLine(/^\{"gateway"/)) as { gateway: string; admin: string; upstream: string; keys: { full: string; readOnly: string; adminToken: string }; owner: { name: string; password: string; totpSecret: string; otpauthUri: string; recoveryCodes: string[] } };
+    const addresses = JSON.parse(await demo.waitForLine(/^\{"gateway"/)) as { gateway: string; admin: string; adminConsole: string; upstream: string; keys: { full: string; readOnly: string; adminToken: string }; owner: { name: string; password: string; totpSecret: string; otpauthUri: string; recoveryCodes: string[] } };
     const full = { authorization: `Bearer ${addresses.keys.full}` };
 
     assertProblem(await httpRequest(`${addresses.gateway}/v1/accounts`), 401, 'auth.missing_credentials');
@@ -66,6 +66,11 @@ test('the demo answers through the gateway with its keys, injects the upstream c
     assert.equal((await httpRequest(`${addresses.upstream}/accounts`)).status, 401, 'only the gateway holds the upstream token');
     assertProblem(await httpRequest(`${addresses.gateway}/v1/payments`, { method: 'POST', headers: full, body: Buffer.alloc(5000) }), 413, 'request.body_too_large');
     assert.equal((await httpRequest(`${addresses.admin}/readyz`)).status, 200);
+    // The console is on, at the address the demo prints (test/console.test.ts drives it in a browser).
+    assert.equal(addresses.adminConsole, `${addresses.admin}/console/`);
+    const consolePage = await httpRequest(addresses.adminConsole);
+    assert.equal(consolePage.status, 200);
+    assert.match(consolePage.text, /<title>Portcullis console<\/title>/);
     // Bursts of 15 against a budget of 10 per 2 s. A loaded machine can spread one burst thinly
     // enough for the budget to refill, so a few bursts are allowed; without the limit none is refused.
     let refused: Awaited<ReturnType<typeof httpRequest>> | undefined;
@@ -92,6 +97,9 @@ test('the demo prints the commands that show and verify its own audit trail, and
     const exported = /^ {2}export PORTCULLIS_ADMIN_URL=(\S+) PORTCULLIS_ADMIN_TOKEN=(\S+)$/m.exec(tour);
     assert.ok(exported, tour);
     const env = { PORTCULLIS_ADMIN_URL: exported[1]!, PORTCULLIS_ADMIN_TOKEN: exported[2]! };
+    // The tour prints the console's address and the owner's login beside it.
+    assert.match(tour, new RegExp(`^ {2}Console: {2}${exported[1]!.replace(/[.]/g, '\\.')}/console/ {3}\\(sign in as demo-owner`, 'm'));
+    assert.match(tour, /^ {2}name: {5}demo-owner$/m);
     // The printed commands, as printed (without the comments), run from a scratch folder.
     const commands = [...tour.matchAll(/^ {2}node dist\/src\/cli\/main\.js (audit [^#\n]*?)\s*(?:#.*)?$/gm)].map((match) => match[1]!.split(' && node dist/src/cli/main.js '));
     assert.deepEqual(commands.map((line) => line.map((command) => command.split(' ').slice(0, 2).join(' '))), [['audit list'], ['audit export', 'audit verify']]);

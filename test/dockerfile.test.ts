@@ -49,7 +49,7 @@ describe('Dockerfile', () => {
     assert.equal(installs.length, 1);
     assert.match(installs[0]!.text, /^npm ci --omit=dev\b/, 'runtime: production dependencies only');
     const fromBuild = only(runtime.steps, 'COPY').filter((step) => step.flags.from !== undefined);
-    assert.deepEqual(fromBuild.map((step) => [step.flags.from, step.args[0]]), [['build', '/src/dist/src']], 'only the compiled gateway comes from the build stage (no tests, no bench)');
+    assert.deepEqual(fromBuild.map((step) => [step.flags.from, step.args[0]]), [['build', '/src/dist/src'], ['build', '/src/dist/console']], 'only the compiled gateway and the built console come from the build stage (no tests, no bench)');
     assert.equal(only([...build.steps, ...runtime.steps], 'ADD').length, 0, 'COPY only: ADD would fetch URLs and unpack archives');
   });
 

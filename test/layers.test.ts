@@ -46,6 +46,9 @@ const FIXTURE: Record<string, string[]> = {
   // A runtime cycle between two leaves, which also leaves net/ for http/.
   'src/net/a.ts': ['./b.js', 'type:../core/context.js'],
   'src/net/b.ts': ['./a.js'],
+  // The browser console imports its own folder only, never the server side.
+  'src/console/app/api.ts': [],
+  'src/console/app/main.ts': ['./api.js', 'type:../../core/context.js'],
   // A folder no layer names.
   'src/mystery/thing.ts': ['../net/cidr.js'],
 };
@@ -64,6 +67,7 @@ const EXPECTED = [
   'store-is-the-lowest-service src/store/db.ts → src/keys/key-index.ts',
   'composition-never-imports-entry-points src/server/gateway.ts → src/cli/main.ts',
   'every-folder-has-a-layer src/mystery/thing.ts → src/net/cidr.ts',
+  'console-is-a-browser-bundle src/console/app/main.ts → src/core/context.ts',
   'commands-never-import-entry-points src/commands/preflight.ts → src/cli/main.ts',
   'only-entry-points-import-commands src/admin/plane.ts → src/commands/preflight.ts',
   // Cycles, named by the modules on them. Type-only ones count.

@@ -25,7 +25,7 @@ export function registerDemoCommand(program: Command): void {
           await demo.console.close();
           await demo.upstream.close();
         });
-        if (options.json) process.stdout.write(`${JSON.stringify({ gateway: demo.gateway.url(), admin: demo.gateway.adminUrl, upstream: demo.upstream.url, console: demo.console.url, keys: demo.keys, owner: demo.owner })}\n`);
+        if (options.json) process.stdout.write(`${JSON.stringify({ gateway: demo.gateway.url(), admin: demo.gateway.adminUrl, adminConsole: `${demo.gateway.adminUrl}/console/`, upstream: demo.upstream.url, console: demo.console.url, keys: demo.keys, owner: demo.owner })}\n`);
         else process.stdout.write(demo.tour);
       }),
     );

@@ -52,6 +52,7 @@ export const LOG_EVENTS = {
   // Admin API
   'admin.disabled': { level: 'warn', meaning: 'The admin listener is off (`admin.enabled: false`): no /healthz, /readyz, /metrics or admin API.' },
   'admin.exposed': { level: 'warn', meaning: 'The admin API listens beyond loopback: keep it on a management network.' },
+  'admin.console_missing': { level: 'warn', meaning: 'admin.console.enabled, but this installation has no built console (dist/console; `npm run build` makes it): /console/ answers 404.' },
   'admin.request_refused': { level: 'warn', meaning: 'The admin listener refused a request before authentication: its client address is outside `admin.allowlist` (`reason: allowlist`), or its client certificate is missing, invalid or revoked (`reason: client_certificate`, `code` says which).' },
   'admin.auth_failed': { level: 'warn', meaning: 'An admin API request had a missing or wrong credential (`reason` says which, `authenticator` which kind).' },
   'admin.bootstrap_token_refused': { level: 'warn', meaning: 'The bootstrap token (`admin.token`) was presented after an owner exists and it was disabled: someone still uses it; see docs/admin.md#bootstrap-and-break-glass.' },

@@ -146,6 +146,7 @@ function tour(url: string, adminUrl: string, upstreamUrl: string, consoleUrl: st
 Portcullis demo
   Gateway:  ${url}
   Admin:    ${adminUrl}/healthz
+  Console:  ${adminUrl}/console/   (sign in as ${owner.name} with the password and TOTP below)
   Upstream: ${upstreamUrl} (a fake payments API that demands a token only the gateway holds)
 
 Demo partner keys (shown once, as real keys are):
@@ -187,7 +188,8 @@ Admin API and CLI (bootstrap token for this demo run):
                                                                     # an auditor's offline check of the hash chain and signatures
                                                                     # (checkpoints every 10 s: the newest records, this export's own, wait for the next)
 
-Sign in as the demo's owner (DEMO ONLY: a real owner's password and TOTP secret are never printed):
+Sign in as the demo's owner, in the console at ${adminUrl}/console/ or with the CLI
+(DEMO ONLY: a real owner's password and TOTP secret are never printed):
   name:     ${owner.name}
   password: ${owner.password}
   TOTP:     ${owner.otpauthUri}

@@ -14,6 +14,7 @@ import type { SecretValue } from '../config/secret.js';
 import { answerProbe, type ProbeState } from './probes.js';
 import { refuseAdminRequest, type AdminAdmissionState } from './admin-admission.js';
 import type { ListenerTls } from './listener-tls.js';
+import type { ConsoleAssets } from './console-assets.js';
 
 export interface AdminState extends ProbeState {
   /** Prometheus text exposition. */
@@ -31,9 +32,10 @@ function sameSecret(presented: string, expected: string): boolean {
 /**
  * The admin listener's server: HTTPS when `tls` is given (admin.tls, opened as a client
  * listener's: certificate, client CAs, CRLs), else HTTP. Every request passes the admission
- * (admin-admission.ts: allowlist, client certificate) before probes, /metrics or the admin API.
+ * (admin-admission.ts: allowlist, client certificate) before probes, /metrics, the console or the
+ * admin API.
  */
-export function createAdminServer(state: AdminState, api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>, options: { admission?: AdminAdmissionState; tls?: ListenerTls | undefined } = {}): Server {
+export function createAdminServer(state: AdminState, api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>, options: { admission?: AdminAdmissionState; tls?: ListenerTls | undefined; console?: () => ConsoleAssets | undefined } = {}): Server {
   const { admission, tls } = options;
   const handler = async function handleAdminRequest(req: IncomingMessage, res: ServerResponse) {
     const refused = admission && refuseAdminRequest(req, admission);
@@ -43,6 +45,8 @@ export function createAdminServer(state: AdminState, api?: (req: IncomingMessage
     }
     const hsts = admission?.tls()?.hsts;
     if (hsts) res.setHeader('strict-transport-security', hsts);
+    // The console's files (admin.console.enabled, read per request so a reload turns it on or off).
+    if (options.console?.()?.serve(req, res)) return;
     if (api && (await api(req, res))) return;
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -23,6 +23,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { LogEventTap } from '../observability/log-tap.js';
 import { BoundedDestination } from '../observability/log-destination.js';
 import { createAdminServer } from './admin.js';
+import { loadConsoleAssets, type ConsoleAssets } from './console-assets.js';
 import { ProbeListener } from './probes.js';
 import { createListenerServer } from './listener-server.js';
 import type { ListenerTls } from './listener-tls.js';
@@ -186,7 +187,17 @@ export class Gateway {
         this.logger.warn({ event: 'admin.request_refused', reason, code, clientIp }, 'admin listener refused a request before authentication');
       },
     };
-    this.#createAdmin = (tls) => createAdminServer(adminState, api, { admission, tls });
+    // Read once, on first use: a reload that turns admin.console.enabled on needs no restart.
+    let consoleAssets: ConsoleAssets | undefined | null = null;
+    const consoleOf = () => {
+      if (!this.#runtime.config.admin.console.enabled) return undefined;
+      if (consoleAssets === null) {
+        consoleAssets = loadConsoleAssets();
+        if (!consoleAssets) this.logger.warn({ event: 'admin.console_missing' }, 'admin.console.enabled, but this installation has no built console (npm run build makes it): /console/ answers 404');
+      }
+      return consoleAssets;
+    };
+    this.#createAdmin = (tls) => createAdminServer(adminState, api, { admission, tls, console: consoleOf });
     this.#probes = new ProbeListener(probeState);
     this.#inflight = new InflightRequests({ maxInFlight: () => this.#runtime.config.overload.maxInFlight, counters: services.counters?.client, shed: services.metrics.shed, logger: () => this.logger });
   }

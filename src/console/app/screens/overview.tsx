@@ -1,0 +1,114 @@
+/**
+ * The overview: alerts firing on this node, and what expires in the next 30 days (API keys), from
+ * the admin API's reads. What the admin API does not expose yet is said so, never made up.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { call, can, type Page, type Session } from '../api.js';
+import { formatTime, NotAvailable, ProblemBox } from '../ui.js';
+import type { ApiKey } from './consumers.js';
+
+interface Alert {
+  id: string;
+  rule: string;
+  state: 'firing' | 'pending';
+  severity: string;
+  summary: string;
+  startsAt: string;
+  silencedBy: string[];
+  runbookUrl?: string;
+}
+
+const DAY_MS = 86_400_000;
+/** At most this many keys are read for the expiry list (10 pages of 100). */
+const KEY_PAGES = 10;
+
+async function keysExpiringWithin(days: number): Promise<ApiKey[]> {
+  const limit = Date.now() + days * DAY_MS;
+  const found: ApiKey[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < KEY_PAGES; page++) {
+    const answer: Page<ApiKey> = await call<Page<ApiKey>>('GET', `/v1/keys?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    found.push(...answer.items.filter((key) => key.status === 'active' && key.expiresAt !== null && Date.parse(key.expiresAt) <= limit));
+    cursor = answer.nextCursor;
+    if (!cursor) break;
+  }
+  return found.sort((a, b) => Date.parse(a.expiresAt!) - Date.parse(b.expiresAt!));
+}
+
+export function Overview({ session }: { session: Session }) {
+  const [alerts, setAlerts] = useState<Alert[] | null>(null);
+  const [expiring, setExpiring] = useState<ApiKey[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    if (can(session, 'alerts:read')) call<Page<Alert>>('GET', '/v1/alerts?state=firing').then((page) => setAlerts(page.items), setError);
+    if (can(session, 'keys:read')) keysExpiringWithin(30).then(setExpiring, setError);
+  }, [session.id]);
+  return (
+    <>
+      <h1>Overview</h1>
+      <ProblemBox error={error} />
+      <section aria-labelledby="firing-title">
+        <h2 id="firing-title">Firing alerts</h2>
+        {!can(session, 'alerts:read') ? (
+          <p>Your role cannot read alerts.</p>
+        ) : alerts === null ? (
+          <p>Loading…</p>
+        ) : alerts.length === 0 ? (
+          <p class="ok">No alert is firing.</p>
+        ) : (
+          <ul class="alerts" aria-label="Firing alerts">
+            {alerts.map((alert) => (
+              <li class={`severity-${alert.severity}`}>
+                <strong>{alert.rule}</strong> ({alert.severity}) since {formatTime(alert.startsAt)}: {alert.summary}
+                {alert.silencedBy.length > 0 && <span class="muted"> — silenced</span>}
+                {alert.runbookUrl && (
+                  <>
+                    {' '}
+                    <a href={alert.runbookUrl}>runbook</a>
+                  </>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section aria-labelledby="expiring-title">
+        <h2 id="expiring-title">Expiring in the next 30 days</h2>
+        {!can(session, 'keys:read') ? (
+          <p>Your role cannot read API keys.</p>
+        ) : expiring === null ? (
+          <p>Loading…</p>
+        ) : expiring.length === 0 ? (
+          <p class="ok">No active API key expires in the next 30 days.</p>
+        ) : (
+          <table>
+            <caption>API keys expiring in the next 30 days</caption>
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Consumer</th>
+                <th scope="col">Expires</th>
+              </tr>
+            </thead>
+            <tbody>
+              {expiring.map((key) => (
+                <tr>
+                  <td>{key.name}</td>
+                  <td>
+                    <a href={`#/consumers/${key.consumerId}`}>{key.consumerId}</a>
+                  </td>
+                  <td>{formatTime(key.expiresAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <NotAvailable what="Certificate and signing-key expiries (the admin API has no certificate read yet)" />
+      </section>
+      <section aria-labelledby="traffic-title">
+        <h2 id="traffic-title">Traffic</h2>
+        <NotAvailable what="Traffic, error ratio and the top failing routes and consumers (the admin API exposes them only as Prometheus metrics at /metrics)" />
+      </section>
+    </>
+  );
+}
