@@ -12,7 +12,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { totpCodeAt } from '../src/admin/mfa/totp.js';
 import { startDemo, type RunningDemo } from '../src/demo/demo.js';
 import { launchChromium, skipWithoutChromium } from './helpers/browser.js';
-import { assertAccessible, screenshot } from './helpers/console.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { assertAccessible, screenshot, SCREENSHOTS } from './helpers/console.js';
 import { assertProblem, eventually, httpRequest } from './helpers/index.js';
 
 const VIEWER_PASSWORD = 'Juniper-Lantern-5521-Orbit';
@@ -36,6 +37,12 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
     page.setDefaultTimeout(10_000);
   });
   after(async () => {
+    // Every screen the run photographs is committed in docs/console/ and shown in docs/console.md.
+    const docs = readFileSync(new URL('../../docs/console.md', import.meta.url), 'utf8');
+    for (const name of SCREENSHOTS) {
+      assert.ok(existsSync(new URL(`../../docs/console/${name}.png`, import.meta.url)), `docs/console/${name}.png (PORTCULLIS_UPDATE_DOCS=1 writes it)`);
+      assert.ok(docs.includes(`(console/${name}.png)`), `docs/console.md shows console/${name}.png`);
+    }
     await context?.close();
     await browser?.close();
     await demo?.close();

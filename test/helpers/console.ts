@@ -4,14 +4,20 @@
  * screenshots saved into docs/console/ for docs/console.md.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const DOCS = fileURLToPath(new URL('../../../docs/console/', import.meta.url));
+/**
+ * docs/console/ with PORTCULLIS_UPDATE_DOCS=1 (as for docs/admin-api.md), else dist/screenshots/
+ * (a CI artifact), so that a test run leaves the working tree as it was.
+ */
+export const SCREENSHOT_DIR = fileURLToPath(new URL(process.env.PORTCULLIS_UPDATE_DOCS === '1' ? '../../../docs/console/' : '../../screenshots/console/', import.meta.url));
+mkdirSync(SCREENSHOT_DIR, { recursive: true });
+export const SCREENSHOTS: string[] = [];
 
 interface AxeViolation {
   id: string;
@@ -33,7 +39,8 @@ export async function assertAccessible(page: Page, screen: string): Promise<void
   assert.deepEqual(serious.map((item) => `${item.id} (${item.impact}): ${item.help} at ${item.nodes.map((node) => node.target.join(' ')).join(', ')}`), [], `accessibility of ${screen}`);
 }
 
-/** Saves docs/console/<name>.png (the page's viewport). */
+/** Saves <name>.png (the page's viewport) into SCREENSHOT_DIR. */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(DOCS, `${name}.png`) });
+  SCREENSHOTS.push(name);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
 }
