@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { formatIssue, loadConfigFile } from '../config/loader.js';
+import { systemClock } from '../core/clock.js';
 import { collectSecrets } from '../observability/crash-report.js';
 import { workerSlot } from '../server/cluster-worker.js';
 import type { Gateway } from '../server/gateway.js';
@@ -37,6 +38,15 @@ export function registerStartCommand(program: Command): void {
         return;
       }
       for (const warning of loaded.warnings) process.stderr.write(`portcullis: warning: ${formatIssue(warning)}\n`);
+      // Preflight's critical offline rules (an expired certificate the gateway presents or trusts), from the same checks.
+      const { startRefusals } = await import('../commands/preflight/start-gate.js');
+      const { refusals, failed } = await startRefusals(loaded.config, { configPath: options.config, env: process.env, clock: systemClock });
+      for (const reason of failed) process.stderr.write(`portcullis: warning: ${reason}\n`);
+      if (refusals.length > 0) {
+        process.stderr.write(`portcullis: ${options.config} cannot serve as it is (portcullis preflight reports the same):\n${refusals.map((found) => `  ${found.ruleId} ${found.where.path ?? found.where.entity ?? ''}: ${found.message}`).join('\n')}\n`);
+        process.exitCode = 1;
+        return;
+      }
       if (workers > 1) {
         const { startPrimary } = await import('./start-cluster.js');
         // The primary validates the text it read once more: that text, not the file, is what every worker runs.

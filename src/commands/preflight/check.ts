@@ -71,6 +71,12 @@ export interface Check {
   /** The subsystem, e.g. `routes`, `listeners`, `admin`. */
   readonly name: string;
   readonly rules: readonly Rule[];
+  /**
+   * Also run by `portcullis start`, offline (no store, Redis or endpoint), before anything opens:
+   * a critical finding refuses the start (docs/preflight.md#at-start). Only checks whose critical
+   * findings mean the gateway would serve without what the config relies on are marked.
+   */
+  readonly atStart?: boolean;
   run(context: CheckContext): Promise<Finding[]> | Finding[];
 }
 
@@ -80,8 +86,8 @@ export function finding(rule: Rule, message: string, where: Where, severity: Sev
 }
 
 /** Defines a check whose rules are declared by name: `rules.noAuth` in the code, its id in the report. */
-export function defineCheck<R extends Record<string, Rule>>(name: string, rules: R, run: (context: CheckContext, rules: R) => Promise<Finding[]> | Finding[]): Check {
-  return { name, rules: Object.values(rules), run: (context) => run(context, rules) };
+export function defineCheck<R extends Record<string, Rule>>(name: string, rules: R, run: (context: CheckContext, rules: R) => Promise<Finding[]> | Finding[], options: { readonly atStart?: boolean } = {}): Check {
+  return { name, rules: Object.values(rules), ...(options.atStart ? { atStart: true } : {}), run: (context) => run(context, rules) };
 }
 
 /** The OWASP API Security Top 10 2023 categories the rules cite (https://owasp.org/API-Security/editions/2023/en/0x11-t10/). */

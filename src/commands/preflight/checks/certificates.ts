@@ -27,6 +27,8 @@ export interface HeldCertificate {
   readonly subject: string;
   readonly notAfter: number;
   readonly entity?: string;
+  /** A partner's certificate: expired locks that partner out, not the gateway, so it is never critical. */
+  readonly partner?: boolean;
 }
 
 /** Severity by days left: expired critical, within a week high, else medium (a rollout window). */
@@ -40,7 +42,8 @@ export function expiryFinding(certificate: HeldCertificate, now: number, warning
   if (leftMs > warningDays * DAY_MS) return undefined;
   const daysLeft = Math.floor(leftMs / DAY_MS);
   const when = leftMs <= 0 ? `expired on ${new Date(certificate.notAfter).toISOString()}` : `expires on ${new Date(certificate.notAfter).toISOString()} (${daysLeft} days left)`;
-  return finding(CERTIFICATE_RULES.expiring, `${certificate.what} (${certificate.subject}) ${when}`, { path: certificate.path, ...(certificate.entity ? { entity: certificate.entity } : {}) }, expirySeverity(leftMs <= 0 ? -1 : daysLeft));
+  const severity = expirySeverity(leftMs <= 0 ? -1 : daysLeft);
+  return finding(CERTIFICATE_RULES.expiring, `${certificate.what} (${certificate.subject}) ${when}`, { path: certificate.path, ...(certificate.entity ? { entity: certificate.entity } : {}) }, certificate.partner && severity === 'critical' ? 'high' : severity);
 }
 
 export const CERTIFICATE_RULES = {
@@ -49,7 +52,7 @@ export const CERTIFICATE_RULES = {
     severity: 'high',
     title: 'A certificate (listener, client CA, upstream client or server, our CA, a partner certificate it issued) expires within certificateExpiry.warningDays (30) or has expired',
     why: `${OWASP.API8}; ${CHECKLIST.infrastructure}`,
-    fix: 'Renew it before it expires (`portcullis certs issue` for partner certificates, `portcullis ca init` for a new CA) and deploy it; listeners reload certificate files without a restart. Expired is critical, 7 days or fewer high, else medium.',
+    fix: 'Renew it before it expires (`portcullis certs issue` for partner certificates, `portcullis ca init` for a new CA) and deploy it; listeners reload certificate files without a restart. Expired is critical (high for a partner certificate: it locks out that partner only), 7 days or fewer high, else medium. `portcullis start` refuses a critical one.',
   },
   crlStale: {
     id: 'PF-CRL-001',
@@ -73,7 +76,7 @@ export const certificatesCheck = defineCheck('certificates', CERTIFICATE_RULES, 
     const db = inStore ? await store() : undefined;
     const records = inStore ? (db ? (await new PkiRepository(db.db).list(caId)).map((record) => ({ serial: record.serial, consumerId: record.consumerId, subject: record.subject, notAfter: record.notAfter, active: record.status === 'active' })) : []) : issued.map((record) => ({ serial: record.serial, consumerId: record.consumerId, subject: record.subject, notAfter: Date.parse(record.notAfter), active: record.status === 'active' }));
     for (const record of records) {
-      if (record.active) held.push({ what: `the partner certificate ${record.serial} of consumer ${record.consumerId}`, path: 'pki.caDir', subject: record.subject, notAfter: record.notAfter, entity: `certificate ${record.serial}` });
+      if (record.active) held.push({ what: `the partner certificate ${record.serial} of consumer ${record.consumerId}`, path: 'pki.caDir', subject: record.subject, notAfter: record.notAfter, entity: `certificate ${record.serial}`, partner: true });
     }
     const crls = [crlFile(join(pki.caDir, 'crl.pem'))];
     if (db) {
@@ -93,7 +96,7 @@ export const certificatesCheck = defineCheck('certificates', CERTIFICATE_RULES, 
     if (found) findings.push(found);
   }
   return findings;
-});
+}, { atStart: true });
 
 /** Every certificate the config names by file or secret: listeners, client CAs, the admin listener, upstreams. */
 function* configuredCertificates(config: GatewayConfig): Generator<HeldCertificate> {
