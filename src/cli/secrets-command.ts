@@ -68,7 +68,7 @@ export function registerSecretsCommand(program: Command): void {
 
   addAdminOptions(secrets.command('delete <name>').description('delete a secret with every version, or one version with --version'))
     .option('--version <n>', 'delete only this version (never the promoted one)')
-    .option('--force', 'delete even though the running config names it (its references then answer 503)')
+    .option('--force', 'delete even though the running config or an upstream credential names it (its references then answer 503)')
     .action(
       action(async (secretName: string, options: AdminOptions & { version?: string; force?: boolean }) => {
         if (options.version !== undefined && !/^[1-9][0-9]{0,8}$/.test(options.version)) throw new CliError('--version is a whole number from 1');

@@ -23,7 +23,7 @@ import type { UpstreamCredentialStatus } from '../store/tables.js';
 import { StaleTokenVersionError, type UpstreamCredentialRepository, type UpstreamCredentialRow } from '../store/upstream-credentials.js';
 import { blockedReason, type LifecycleDefaults } from './lifecycle.js';
 import type { RefreshLock } from './refresh-lock.js';
-import type { SecretResolver } from './secret-resolver.js';
+import { UnresolvedSecretError, type SecretResolver } from './secret-resolver.js';
 import type { OAuthCredentialSettings, StaticCredentialSettings } from './settings.js';
 import type { CachedTokens, CredentialEntry, TokenCache } from './token-cache.js';
 import { GrantRefusedError, type ObtainedTokens, type TokenClient } from './token-client.js';
@@ -60,9 +60,17 @@ export interface CredentialServiceDeps {
   readonly used: (credentialId: string, at: number) => void;
 }
 
-/** Why no token can be had; `reason` is the label of the log line and the counter. */
+/**
+ * Why no token can be had; `reason` is the label of the log line and the counter. `final`: the
+ * token in hand must not be sent either (the upstream refused it, the credential is blocked);
+ * otherwise a token still before its expiry is, while the cause is fixed.
+ */
 class Unavailable extends Error {
-  constructor(readonly reason: string, message: string) {
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly final = true,
+  ) {
     super(message);
   }
 }
@@ -147,8 +155,13 @@ export class CredentialService implements UpstreamCredentialSource {
     const reason = this.#blocked(row, this.deps.clock.now());
     if (reason) throw new GatewayError('admin.conflict', { detail: `the credential is ${reason}` });
     const current = this.deps.cache.current(entry);
-    const tokens = await this.#refreshOnce(entry, current?.version ?? row.tokenVersion);
-    return { expiresAt: tokens.expiresAt, version: tokens.version };
+    try {
+      const tokens = await this.#refreshOnce(entry, current?.version ?? row.tokenVersion);
+      return { expiresAt: tokens.expiresAt, version: tokens.version };
+    } catch (error) {
+      // The same answer as on the data plane (503 with the reason logged), never a 500.
+      throw this.#unavailable(row.name, error);
+    }
   }
 
   /**
@@ -167,7 +180,12 @@ export class CredentialService implements UpstreamCredentialSource {
 
   async #static(entry: CredentialEntry): Promise<InjectedCredential> {
     const settings = entry.row.settings as StaticCredentialSettings;
-    const secret = await this.deps.secrets.reveal(settings.secret);
+    let secret: string;
+    try {
+      secret = await this.deps.secrets.reveal(settings.secret);
+    } catch (error) {
+      throw new Unavailable('secret_unavailable', error instanceof Error ? error.message : String(error));
+    }
     switch (settings.scheme) {
       case 'bearer':
         return { header: (settings.header ?? 'authorization').toLowerCase(), value: `Bearer ${secret}`, version: 0 };
@@ -193,7 +211,7 @@ export class CredentialService implements UpstreamCredentialSource {
       // The refresh failed, but the token in hand is still good to send (inside the skew, not past
       // its expiry): use it while the endpoint recovers. Never when the upstream refused it.
       const still = this.deps.cache.current(entry);
-      if (forceAfterVersion === undefined && !(error instanceof Unavailable) && this.#usable(still, undefined, false)) return this.#header(entry, still!);
+      if (forceAfterVersion === undefined && !(error instanceof Unavailable && error.final) && this.#usable(still, undefined, false)) return this.#header(entry, still!);
       throw error;
     }
   }
@@ -253,6 +271,14 @@ export class CredentialService implements UpstreamCredentialSource {
         obtained = await this.deps.tokens.clientCredentials(settings);
       }
     } catch (error) {
+      if (error instanceof UnresolvedSecretError) {
+        // A secret the token request needs (client secret, private_key_jwt key, mTLS key) is gone
+        // from the vault or the environment: no request was made. Not final: a token obtained
+        // before stays good to send until its expiry.
+        this.deps.logger.warn({ event: 'credentials.refresh_failed', credential: row.name, reason: 'secret_unavailable', detail: error.message }, 'a secret an upstream credential needs for its token request cannot be read');
+        await this.#recordError(row.id, error.message);
+        throw new Unavailable('secret_unavailable', error.message, false);
+      }
       if (error instanceof GrantRefusedError) {
         this.deps.count.tokenRequest(row.name, 'refused');
         // Final for this grant or client (RFC 6749 §5.2): revoke rather than retry for ever.

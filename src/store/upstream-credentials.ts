@@ -116,6 +116,25 @@ export class UpstreamCredentialRepository {
     return out;
   }
 
+  /**
+   * Where the credentials that may still be used (active or quarantined: a revoked or expired one
+   * never is again) name the vault secret `name` (`${secret:NAME}` in their settings), as
+   * `upstream_credentials.<credential>.settings.<field>`, sorted. Read with `db` (a unit of work's,
+   * under the writers' lock, so a credential created meanwhile is seen: secret deletion).
+   */
+  async secretReferences(name: string, db: Db = this.db): Promise<string[]> {
+    const reference = `\${secret:${name}}`;
+    // LIKE narrows (case rules differ between SQLite and PostgreSQL); the exact match is below.
+    const rows = await db.selectFrom('upstream_credentials').select(['name', 'settings']).where('status', 'in', ['active', 'quarantined']).where('settings', 'like', `%${reference}%`).execute();
+    const paths: string[] = [];
+    for (const row of rows) {
+      for (const [field, value] of Object.entries(JSON.parse(row.settings) as Record<string, unknown>)) {
+        if (value === reference) paths.push(`upstream_credentials.${row.name}.settings.${field}`);
+      }
+    }
+    return paths.sort();
+  }
+
   /** The active credentials that serve `consumerId` (revoked when it is disabled). */
   async activeForConsumer(tx: WriteTx, consumerId: string): Promise<UpstreamCredentialRow[]> {
     return (await tx.db.selectFrom('upstream_credentials').selectAll().where('consumer_id', '=', consumerId).where('status', 'in', ['active', 'quarantined']).execute()).map(toRow);

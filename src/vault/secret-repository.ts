@@ -126,7 +126,7 @@ export class SecretRepository {
   }
 
   /** Deletes one version (never the promoted one), or the whole secret with every version. */
-  async delete(tx: WriteTx, name: string, version?: number): Promise<void> {
+  async delete(tx: WriteTx, name: string, version?: number, detail: Record<string, unknown> = {}): Promise<void> {
     const secret = await this.findByName(name, tx.db);
     if (!secret) throw new NotFoundError('secret', name);
     if (version !== undefined) {
@@ -137,7 +137,7 @@ export class SecretRepository {
       await tx.db.deleteFrom('vault_secret_versions').where('secret_id', '=', secret.id).execute();
       await tx.db.deleteFrom('vault_secrets').where('id', '=', secret.id).execute();
     }
-    await recordChange(tx, 'secret', secret.id, { detail: { name, ...(version === undefined ? { versions: secret.versions } : { version }) } });
+    await recordChange(tx, 'secret', secret.id, { detail: { name, ...(version === undefined ? { versions: secret.versions } : { version }), ...detail } });
   }
 
   /** Up to `limit` versions whose data key is wrapped by another KEK than `kekId` (rotate-kek). */

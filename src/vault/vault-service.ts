@@ -8,7 +8,7 @@
 import type { Actor } from '../core/actor.js';
 import type { Logger } from '../observability/logger.js';
 import { NotFoundError, type PageRequest } from '../store/repositories.js';
-import { lockRevision, type Store } from '../store/store.js';
+import { lockRevision, type Store, type WriteTx } from '../store/store.js';
 import { open, seal } from './envelope.js';
 import type { KekRing } from './kek.js';
 import { isSecretName } from './secret-name.js';
@@ -62,8 +62,24 @@ export class VaultService {
     return this.store.write(actor, 'secret.promote', (tx) => this.repository.promote(tx, name, version));
   }
 
-  delete(actor: Actor, name: string, version?: number): Promise<void> {
-    return this.store.write(actor, 'secret.delete', (tx) => this.repository.delete(tx, name, version));
+  /**
+   * Deletes `name` (every version), or one version of it (never the promoted one). A whole secret
+   * that `guard.references` finds named somewhere (the running config, upstream credentials) is
+   * kept, SecretInUseError listing where, unless `guard.force`; a forced deletion records those
+   * references in its change and audit record. The references are read inside the unit of work,
+   * under the writers' lock, so a credential naming the secret cannot be created in between.
+   */
+  delete(actor: Actor, name: string, version?: number, guard?: { force: boolean; references(tx: WriteTx): Promise<readonly string[]> }): Promise<void> {
+    return this.store.write(actor, 'secret.delete', async (tx) => {
+      let forced: readonly string[] = [];
+      if (version === undefined && guard) {
+        await lockRevision(tx);
+        const references = await guard.references(tx);
+        if (references.length > 0 && !guard.force) throw new SecretInUseError(name, references);
+        forced = references;
+      }
+      await this.repository.delete(tx, name, version, forced.length > 0 ? { forcedReferences: forced } : {});
+    });
   }
 
   /**
@@ -85,3 +101,14 @@ export class VaultService {
 }
 
 export class VaultInputError extends Error {}
+
+/** A secret still named somewhere (config paths, upstream credentials' settings): not deleted without force. */
+export class SecretInUseError extends Error {
+  override readonly name = 'SecretInUseError';
+  constructor(
+    readonly secret: string,
+    readonly references: readonly string[],
+  ) {
+    super(`secret ${secret} is referenced at ${references.join(', ')}`);
+  }
+}

@@ -7,7 +7,8 @@
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../core/errors.js';
 import { SECRET_NAME_PATTERN } from '../../vault/secret-name.js';
-import { MAX_SECRET_BYTES, VaultInputError, type VaultService } from '../../vault/vault-service.js';
+import type { WriteTx } from '../../store/store.js';
+import { MAX_SECRET_BYTES, SecretInUseError, VaultInputError, type VaultService } from '../../vault/vault-service.js';
 import type { SecretRecord } from '../../vault/secret-repository.js';
 import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute } from '../route.js';
@@ -115,12 +116,12 @@ export const secretRoutes: AdminRoute[] = [
   defineRoute({
     method: 'DELETE',
     path: '/v1/secrets/:name',
-    summary: 'Delete a secret with every version, or one version (?version=, never the promoted one); a secret the running config names needs ?force=true',
+    summary: 'Delete a secret with every version, or one version (?version=, never the promoted one); a secret the running config or an upstream credential names needs ?force=true',
     permission: 'secrets:write',
     querySchema: Type.Object(
       {
         version: Type.Optional(Type.Integer({ minimum: 1 })),
-        force: Type.Boolean({ default: false, description: 'Delete a secret the running config names (its references then answer 503 upstream.credential_unavailable).' }),
+        force: Type.Boolean({ default: false, description: 'Delete a secret the running config or an upstream credential names (its references then answer 503 upstream.credential_unavailable).' }),
       },
       { additionalProperties: false },
     ),
@@ -128,16 +129,20 @@ export const secretRoutes: AdminRoute[] = [
     responseSchema: Type.Object({ deleted: Type.String(), version: Type.Union([Type.Integer(), Type.Null()]) }, { additionalProperties: false }),
     errors: ['admin.invalid_request', 'admin.not_found', 'admin.conflict', 'admin.secret_in_use'],
     async handler({ params, query, principal, services }) {
-      // Fail closed before the fact: a secret the running config names is kept unless forced.
-      const references = query.version === undefined ? services.secretReferences?.().get(params.name!) : undefined;
-      if (references && references.length > 0 && !query.force) {
+      const name = params.name!;
+      // Fail closed before the fact: a secret the running config or an upstream credential names
+      // is kept unless forced (else every request needing it would answer 503).
+      const references = async (tx: WriteTx) => [...(services.secretReferences?.().get(name) ?? []), ...((await services.credentials?.repository.secretReferences(name, tx.db)) ?? [])];
+      try {
+        await vaultOf(services).delete(principal, name, query.version, { force: query.force, references });
+      } catch (error) {
+        if (!(error instanceof SecretInUseError)) throw error;
         throw new GatewayError('admin.secret_in_use', {
-          detail: `The running config names secret ${params.name!} at ${references.join(', ')}: change the config first, or delete with force=true.`,
-          extensions: { references },
+          detail: `Secret ${name} is referenced at ${error.references.join(', ')}: change those first (the config, or the upstream credentials), or delete with force=true.`,
+          extensions: { references: error.references },
         });
       }
-      await vaultOf(services).delete(principal, params.name!, query.version);
-      return { deleted: params.name!, version: query.version ?? null };
+      return { deleted: name, version: query.version ?? null };
     },
   }),
   defineRoute({
