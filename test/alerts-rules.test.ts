@@ -1,0 +1,201 @@
+/**
+ * Every built-in rule fires and resolves (issue 21 §7), table-driven, with an injected clock: one
+ * engine per rule over the gateway's real metric registry (GatewayMetrics, AuditMetrics), its log
+ * event tap and a view of routes and upstream targets. Each scenario holds its condition at every
+ * step until the rule fires (after its `for`), then heals, and the clock moves until it resolves
+ * (its windows pass). No other rule fires on the way. The signed delivery of what fires is tested
+ * against real receivers elsewhere (alerts.test.ts, alerts-two-nodes.test.ts, demo-alerts.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Value } from '@sinclair/typebox/value';
+import { AlertEngine } from '../src/alerts/alert-engine.js';
+import { BACKGROUND_FAILURES } from '../src/alerts/event-map.js';
+import { AlertDeliveryError, type AlertSink } from '../src/alerts/notification.js';
+import { MemoryQueue } from '../src/alerts/queue.js';
+import { AuditMetrics } from '../src/audit/sink-metrics.js';
+import { AlertsSchema, type AlertsConfig } from '../src/config/alerts-schema.js';
+import { ALERT_RULE_NAMES, ALERT_RULES, type AlertRuleName } from '../src/core/alert-rules.js';
+import { ManualClock } from '../src/core/clock.js';
+import { createLogger } from '../src/observability/logger.js';
+import { LogEventTap } from '../src/observability/log-tap.js';
+import { GatewayMetrics } from '../src/observability/metrics.js';
+
+interface World {
+  readonly clock: ManualClock;
+  readonly metrics: GatewayMetrics;
+  readonly audit: AuditMetrics;
+  readonly tap: LogEventTap;
+  readonly engine: AlertEngine;
+  /** The one target of upstream `core`: its consecutive failures. */
+  target: { origin: string; consecutiveFailures: number };
+  /** While true, the `ops` sink refuses every delivery (retryable). */
+  sinkDown: boolean;
+}
+
+interface Scenario {
+  /** Called at every step until the rule fires. */
+  hold(world: World): void;
+  /** Called at every step after it fired, until it resolves. */
+  heal?(world: World): void;
+  /** The labels the alert must carry. */
+  labels: Record<string, string>;
+  /** Seconds per step (default 15). */
+  step?: number;
+  /** Rules that may fire along (the scenario needs them). */
+  along?: AlertRuleName[];
+}
+
+const emit = (world: World, event: string, fields: Record<string, string> = {}, times = 1) => {
+  for (let i = 0; i < times; i++) world.tap.emit({ event, ...fields });
+};
+const CERT = { kind: 'listener', name: 'public', subject: 'CN=gw.example.com', serial: '01' };
+
+const SCENARIOS: Record<AlertRuleName, Scenario> = {
+  route_error_ratio: {
+    hold: ({ metrics }) => metrics.requests.inc({ route: 'payments', status: '5xx' }, 10),
+    // Enough good answers for the slow window's ratio to fall under 5 % too.
+    heal: ({ metrics }) => metrics.requests.inc({ route: 'payments', status: '2xx' }, 5000),
+    labels: { route: 'payments', upstream: 'core' },
+  },
+  upstream_down: {
+    hold: (world) => void (world.target.consecutiveFailures = 3),
+    heal: (world) => void (world.target.consecutiveFailures = 0),
+    labels: { upstream: 'core' },
+  },
+  latency_p99: {
+    hold: ({ metrics }) => {
+      for (let i = 0; i < 30; i++) metrics.requestDuration.series({ route: 'payments', method: 'GET', status: '2xx' }).observe(3);
+    },
+    labels: { route: 'payments', upstream: 'core' },
+  },
+  auth_failure_spike: {
+    hold: ({ engine, clock }) => {
+      for (let i = 0; i < 25; i++) engine.authFailures.record('con_1', '192.0.2.7', `req-${i}`, clock.now());
+    },
+    labels: { consumer: 'con_1' },
+  },
+  admin_login_failures: { hold: (world) => emit(world, 'admin.login_failed', {}, 10), labels: {} },
+  brute_force_blocks: { hold: (world) => emit(world, 'auth.client_blocked'), labels: { scope: 'data' } },
+  rate_limit_saturation: { hold: ({ metrics }) => metrics.rateLimited.inc({ route: 'payments', limit: 'per-second' }), labels: { route: 'payments', limit: 'per-second' } },
+  certificate_expiry: {
+    hold: ({ metrics }) => metrics.certificateExpiry.set(CERT, 5 * 86400),
+    heal: ({ metrics }) => metrics.certificateExpiry.set(CERT, 90 * 86400),
+    labels: { kind: 'listener', name: 'public', subject: 'CN=gw.example.com' },
+  },
+  credential_expiry: {
+    hold: (world) => emit(world, 'credentials.expiring', { credential: 'payroll' }),
+    heal: (world) => emit(world, 'credentials.token_obtained', { credential: 'payroll' }),
+    labels: { credential: 'payroll', reason: 'expiring' },
+  },
+  key_age: { hold: (world) => emit(world, 'credentials.refresh_failed', { credential: 'payroll' }), labels: { credential: 'payroll' }, step: 60 },
+  store_unavailable: {
+    hold: ({ metrics }) => metrics.dependencyUp.set({ dependency: 'store' }, 0),
+    heal: ({ metrics }) => metrics.dependencyUp.set({ dependency: 'store' }, 1),
+    labels: {},
+  },
+  redis_unavailable: {
+    hold: ({ metrics }) => metrics.dependencyUp.set({ dependency: 'redis' }, 0),
+    heal: ({ metrics }) => metrics.dependencyUp.set({ dependency: 'redis' }, 1),
+    labels: {},
+  },
+  jwks_stale: {
+    hold: ({ metrics }) => metrics.dependencyUp.set({ dependency: 'issuer:https://idp.example.com' }, 0),
+    heal: ({ metrics }) => metrics.dependencyUp.set({ dependency: 'issuer:https://idp.example.com' }, 1),
+    labels: { issuer: 'https://idp.example.com' },
+  },
+  crl_stale: {
+    hold: (world) => emit(world, 'crl.refresh_failed', { listener: 'partners', source: 'http' }),
+    heal: (world) => emit(world, 'crl.loaded', { listener: 'partners' }),
+    labels: { listener: 'partners' },
+  },
+  config_reload_rejected: { hold: (world) => emit(world, 'config.reload_rejected'), heal: (world) => emit(world, 'config.reloaded'), labels: {} },
+  audit_sink_failing: { hold: ({ audit }) => audit.up('siem', false), heal: ({ audit }) => audit.up('siem', true), labels: { sink: 'siem' } },
+  egress_denied: {
+    hold: ({ metrics }) => metrics.egressDenials.inc({ upstream: 'core', purpose: 'upstream', reason: 'private_address', mode: 'enforce' }),
+    labels: { upstream: 'core', reason: 'private_address' },
+  },
+  validation_failure_spike: { hold: ({ metrics }) => metrics.validationFailures.inc({ route: 'payments' }, 50), labels: { route: 'payments' } },
+  background_task_failed: { hold: (world) => emit(world, BACKGROUND_FAILURES[0]!), labels: { event: BACKGROUND_FAILURES[0]! }, step: 60 },
+  alert_sink_failing: {
+    // Something to deliver (store_unavailable) to a sink that refuses it, for 15 minutes.
+    hold: (world) => {
+      world.metrics.dependencyUp.set({ dependency: 'store' }, 0);
+      world.sinkDown = true;
+    },
+    heal: (world) => void (world.sinkDown = false),
+    labels: { sink: 'ops' },
+    step: 60,
+    along: ['store_unavailable'],
+  },
+};
+
+async function world(clock: ManualClock): Promise<World> {
+  const tap = new LogEventTap();
+  const metrics = new GatewayMetrics({ processMetrics: false, logEvents: tap });
+  const audit = new AuditMetrics(metrics.registry);
+  const state = { target: { origin: 'http://10.0.1.5:8080', consecutiveFailures: 0 }, sinkDown: false };
+  const sink: AlertSink = {
+    name: 'ops',
+    type: 'webhook',
+    async send() {
+      if (state.sinkDown) throw new AlertDeliveryError('the receiver answered 503', true);
+    },
+  };
+  const config = Value.Default(AlertsSchema, { groupWaitSeconds: 0, sinks: {} }) as AlertsConfig;
+  const engine = await AlertEngine.open(config, {
+    clock,
+    logger: () => createLogger({ level: 'silent', redactHeaders: [] }, { write: () => true }),
+    registry: metrics.registry,
+    events: tap,
+    queue: new MemoryQueue(),
+    node: 'gw-1',
+    createSinks: async () => new Map([['ops', sink]]),
+    gateway: {
+      routes: () => [{ name: 'payments', upstream: 'core' }],
+      upstreams: () => [{ name: 'core', failuresBeforeCooldown: 3, targets: [state.target] }],
+    },
+  });
+  return Object.assign(state, { clock, metrics, audit, tap, engine }) as World;
+}
+
+for (const rule of ALERT_RULE_NAMES) {
+  test(`${rule} fires after its for (${ALERT_RULES[rule].forSeconds} s) and resolves`, async () => {
+    const scenario = SCENARIOS[rule];
+    const step = (scenario.step ?? 15) * 1000;
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
+    const w = await world(clock);
+    const alertOf = () => w.engine.alerts().find((view) => view.alert.rule === rule);
+    const round = async () => {
+      clock.advance(step);
+      await w.engine.evaluate();
+      await w.engine.deliver();
+      const others = w.engine.alerts().filter((view) => view.alert.rule !== rule && !(scenario.along ?? []).includes(view.alert.rule as AlertRuleName));
+      assert.deepEqual(others.map((view) => view.alert.rule), [], 'no other rule fires');
+    };
+    await w.engine.evaluate(); // the metrics' baseline
+    const start = clock.now();
+    // At most its `for`, the sink meta-alert's 15 minutes and a few steps.
+    const fireBy = start + (ALERT_RULES[rule].forSeconds + (rule === 'alert_sink_failing' ? 900 : 0)) * 1000 + 4 * step;
+    while (alertOf()?.state !== 'firing' && clock.now() < fireBy) {
+      scenario.hold(w);
+      await round();
+    }
+    const fired = alertOf();
+    assert.equal(fired?.state, 'firing', `${rule} fired`);
+    assert.ok(clock.now() - start >= ALERT_RULES[rule].forSeconds * 1000, 'not before its for');
+    for (const [label, value] of Object.entries(scenario.labels)) assert.equal(fired.alert.labels[label], value, `${rule}: label ${label}`);
+    assert.equal(fired.alert.labels.node, 'gw-1');
+    assert.ok(fired.alert.runbookUrl?.endsWith(`#${rule}`));
+
+    // Its longest window (or the 5-minute retry backoff of a sink) and a few steps.
+    const windows = Object.entries(ALERT_RULES[rule].thresholds).filter(([name]) => /Seconds$/.test(name)).map(([, seconds]) => seconds);
+    const resolveBy = clock.now() + Math.max(300, ...windows) * 1000 + 4 * step;
+    while (alertOf() !== undefined && clock.now() < resolveBy) {
+      scenario.heal?.(w);
+      await round();
+    }
+    assert.equal(alertOf(), undefined, `${rule} resolved`);
+    w.engine.stop();
+  });
+}
