@@ -112,6 +112,8 @@ const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any' | 'self
   'POST /v1/session/step-up/webauthn/options': 'self',
   'POST /v1/users/:id/mfa/reset': roles('owner security'),
   'GET /v1/fields/usage': ALL,
+  'GET /v1/inventory': ALL,
+  'GET /v1/inventory/openapi': ALL,
   'GET /v1/alerts': ALL,
   'GET /v1/alerts/silences': ALL,
   'POST /v1/alerts/silences': roles('owner admin operator'),

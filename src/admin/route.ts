@@ -41,6 +41,8 @@ export interface AdminServices {
   readonly rateLimitNames: () => ReadonlySet<string>;
   /** The gateway's clock (injected in tests): windows such as `unused=90d` end at its now. */
   readonly clock: import('../core/clock.js').Clock;
+  /** The running config and its file's folder (the API inventory, GET /v1/inventory). */
+  readonly runningConfig?: (() => { readonly config: import('../config/schema.js').GatewayConfig; readonly baseDir: string | undefined }) | undefined;
   /** A route's allow-mode response field paths in the running config ([] without any), or undefined: no such route. */
   readonly fieldAllowlist: (route: string) => readonly string[] | undefined;
   readonly logger: () => Logger;

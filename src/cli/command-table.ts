@@ -111,6 +111,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./login-command.js')).registerLoginCommands,
   },
   {
+    commands: [{ term: 'inventory [options]', description: 'every route: methods, path, upstream, contract and version, owner, authentication, scopes, lifecycle and traffic; or the API as partners see it (--format openapi)' }],
+    load: async () => (await import('./inventory-command.js')).registerInventoryCommand,
+  },
+  {
     commands: [{ term: 'preflight [options]', description: 'check a config, its store and its live endpoints against the deployment checklist; every finding with a rule id, severity, place, reason and fix' }],
     load: async () => (await import('./preflight-command.js')).registerPreflightCommand,
   },

@@ -7,6 +7,7 @@
 import type { TracingConfig } from '../config/tracing-schema.js';
 import type { OtlpTracing } from '../observability/tracing.js';
 import type { Server } from 'node:http';
+import { dirname, resolve } from 'node:path';
 import type { LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { DestinationStream } from 'pino';
@@ -163,6 +164,7 @@ export class Gateway {
       credentials: services.credentials,
       rateLimitNames: () => rateLimitNames(this.#runtime.config),
       fieldAllowlist: (route) => fieldAllowlist(this.#runtime.config, route),
+      runningConfig: () => ({ config: this.#runtime.config, baseDir: options.configPath === undefined ? undefined : dirname(resolve(options.configPath)) }),
       secretReferences: () => vaultReferencePaths(this.#runtime.config),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       // Always on, whatever bruteForce.enabled says: the admin token opens everything.

@@ -117,7 +117,7 @@ const EMPTY: TrafficFigures = { requests: 0, errors: 0, consumers: 0 };
  * Per route, the figures of the 24 and 30 days before `now`, by whole hours (the current hour
  * included): a route with no row has zeros.
  */
-export async function routeTrafficSummary(store: OpenedStore, now: number): Promise<Map<string, RouteTrafficSummary>> {
+export async function routeTrafficSummary(store: Pick<OpenedStore, 'db'>, now: number): Promise<Map<string, RouteTrafficSummary>> {
   const hour = Math.floor(now / HOUR_MS);
   const rows = await store.db.selectFrom('route_traffic').select(['route', 'consumer', 'hour', 'requests', 'errors']).where('hour', '>', hour - 30 * 24).execute();
   const figures = new Map<string, { d1: { requests: number; errors: number; consumers: Set<string> }; d30: { requests: number; errors: number; consumers: Set<string> } }>();
@@ -150,7 +150,7 @@ export interface ConsumerUsage {
   readonly lastSeen: number;
 }
 
-export async function usageByConsumer(store: OpenedStore, routes: readonly string[], now: number): Promise<ConsumerUsage[]> {
+export async function usageByConsumer(store: Pick<OpenedStore, 'db'>, routes: readonly string[], now: number): Promise<ConsumerUsage[]> {
   if (routes.length === 0) return [];
   const hour = Math.floor(now / HOUR_MS);
   const rows = await store.db

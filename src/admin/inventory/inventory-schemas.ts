@@ -1,0 +1,44 @@
+/** Response schemas of the inventory routes (GET /v1/inventory…), for validation and the OpenAPI description. */
+import { Type } from '@sinclair/typebox';
+
+const Strings = Type.Array(Type.String());
+const Nullable = Type.Union([Type.String(), Type.Null()]);
+const Figures = Type.Object({ requests: Type.Integer({ minimum: 0 }), errors: Type.Integer({ minimum: 0, description: '5xx responses, or none sent.' }), consumers: Type.Integer({ minimum: 0, description: 'Distinct identified consumers.' }) }, { additionalProperties: false });
+
+export const InventoryRouteSchema = Type.Object(
+  {
+    name: Type.String(),
+    methods: Strings,
+    host: Nullable,
+    path: Type.String(),
+    upstream: Type.String(),
+    egress: Type.Array(Type.String(), { description: "Origins of the upstream's targets." }),
+    contract: Type.Union([Type.String(), Type.Null()], { description: "The contract, relative to the config file's folder." }),
+    operations: Type.Array(Type.String(), { description: 'operationId, else METHOD /path, of each contract operation served.' }),
+    wholeContract: Type.Boolean({ description: 'Bound to a whole contract (a catch-all), not to one operation.' }),
+    version: Nullable,
+    owner: Nullable,
+    tags: Strings,
+    authentication: Type.Array(Type.Union([Type.Literal('apiKey'), Type.Literal('jwt'), Type.Literal('mutualTLS')])),
+    public: Type.Boolean(),
+    scopes: Strings,
+    methodScopes: Type.Record(Type.String(), Strings),
+    rateLimits: Type.Array(Type.Object({ name: Type.String(), limit: Type.Integer(), windowSeconds: Type.Integer() }, { additionalProperties: false })),
+    validation: Type.Union([
+      Type.Object({ enabled: Type.Literal(false) }, { additionalProperties: false }),
+      Type.Object({ enabled: Type.Literal(true), unknownBodyProperties: Type.String(), unknownQueryParameters: Type.String(), responses: Type.String() }, { additionalProperties: false }),
+    ]),
+    fieldMinimisation: Type.Object({ response: Type.String(), request: Type.String() }, { additionalProperties: false, description: 'The fields policy per direction: allow, deny, rules or off.' }),
+    lifecycle: Type.Object(
+      {
+        state: Type.Union([Type.Literal('active'), Type.Literal('announced'), Type.Literal('deprecated'), Type.Literal('sunset')]),
+        deprecated: Nullable,
+        sunset: Nullable,
+        successor: Nullable,
+      },
+      { additionalProperties: false },
+    ),
+    traffic: Type.Union([Type.Object({ last24h: Figures, last30d: Figures }, { additionalProperties: false }), Type.Null()], { description: 'From the store (flushed each minute by every node).' }),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,51 @@
+/**
+ * The API inventory (docs/inventory.md): every route of the running config with what it exposes,
+ * to whom, under which contract and version, and its traffic (GET /v1/inventory); and the API as
+ * partners see it through the gateway, as one OpenAPI 3.1 document (GET /v1/inventory/openapi).
+ * Reading needs `inventory:read`.
+ */
+import { Type } from '@sinclair/typebox';
+import { GatewayError } from '../../core/errors.js';
+import { gatewayOpenApi, GatewayOpenApiError } from '../../config/inventory/gateway-openapi.js';
+import { inventoryReport } from '../inventory/inventory-report.js';
+import { InventoryRouteSchema } from '../inventory/inventory-schemas.js';
+import { defineRoute, type AdminRoute, type AdminServices } from '../route.js';
+import { requireService } from './common.js';
+
+function running(services: AdminServices) {
+  return requireService(services.runningConfig, 'the inventory')();
+}
+
+export const inventoryRoutes: AdminRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/v1/inventory',
+    summary: 'Every route of the running config: methods, host, path, upstream and egress, contract and operations, version, owner, tags, authentication, scopes, rate limits, validation, field minimisation, lifecycle and traffic',
+    permission: 'inventory:read',
+    status: 200,
+    responseSchema: Type.Object({ routes: Type.Array(InventoryRouteSchema) }, { additionalProperties: false }),
+    async handler({ services }) {
+      const { config, baseDir } = running(services);
+      return inventoryReport(config, { baseDir, now: services.clock.now(), store: services.store });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/inventory/openapi',
+    summary: 'The API as partners see it through the gateway: an OpenAPI 3.1 document of the routed contract operations, at gateway paths, with the security of the authentication policies',
+    permission: 'inventory:read',
+    querySchema: Type.Object({ serverUrl: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 500, description: "The gateway's public base URL, as servers[0].url." })) }, { additionalProperties: false }),
+    status: 200,
+    responseSchema: Type.Object({ openapi: Type.Literal('3.1.0') }, { additionalProperties: true, description: 'An OpenAPI 3.1 document.' }),
+    errors: ['admin.conflict'],
+    async handler({ services, query }) {
+      const { config } = running(services);
+      try {
+        return gatewayOpenApi(config, { now: services.clock.now(), serverUrl: query.serverUrl });
+      } catch (error) {
+        if (error instanceof GatewayOpenApiError) throw new GatewayError('admin.conflict', { detail: error.message });
+        throw error;
+      }
+    },
+  }),
+];

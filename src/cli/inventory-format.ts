@@ -1,0 +1,48 @@
+/**
+ * How `portcullis inventory` prints the report: a table (one line per route, the columns an
+ * operator scans), CSV (RFC 4180: every field, for spreadsheets) or JSON (the admin API's answer).
+ */
+import type { InventoryEntry } from '../admin/inventory/inventory-report.js';
+import { table } from './admin-client.js';
+
+/** The table's columns: what is exposed, to whom, under which contract and version, and how much it is used. */
+export function inventoryTable(routes: readonly InventoryEntry[]): string {
+  return table(routes.map(summaryRow), ['route', 'methods', 'path', 'upstream', 'contract', 'version', 'owner', 'auth', 'scopes', 'lifecycle', 'req_24h', 'consumers_30d']);
+}
+
+function summaryRow(route: InventoryEntry): Record<string, unknown> {
+  return {
+    route: route.name,
+    methods: route.methods.join(','),
+    path: route.host ? `${route.host}${route.path}` : route.path,
+    upstream: route.upstream,
+    contract: route.contract ? `${route.contract} ${route.operations.join(',') || '(no operation)'}` : null,
+    version: route.version,
+    owner: route.owner,
+    auth: route.authentication.length > 0 ? route.authentication.join(',') : route.public ? 'public' : 'none',
+    scopes: route.scopes,
+    lifecycle: route.lifecycle.state === 'active' ? 'active' : `${route.lifecycle.state}${route.lifecycle.sunset ? ` (sunset ${route.lifecycle.sunset})` : ''}`,
+    req_24h: route.traffic?.last24h.requests ?? null,
+    consumers_30d: route.traffic?.last30d.consumers ?? null,
+  };
+}
+
+const CSV_COLUMNS = ['name', 'methods', 'host', 'path', 'upstream', 'egress', 'contract', 'operations', 'wholeContract', 'version', 'owner', 'tags', 'authentication', 'public', 'scopes', 'methodScopes', 'rateLimits', 'validation', 'fieldsResponse', 'fieldsRequest', 'lifecycle', 'deprecated', 'sunset', 'successor', 'requests24h', 'errors24h', 'consumers24h', 'requests30d', 'errors30d', 'consumers30d'] as const;
+
+/** RFC 4180 §2: fields with a comma, quote or line break are quoted, quotes doubled; lines end with CRLF. */
+export function inventoryCsv(routes: readonly InventoryEntry[]): string {
+  const quote = (value: unknown) => {
+    const text = value === null || value === undefined ? '' : String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const lines = [CSV_COLUMNS.join(','), ...routes.map((route) => csvRow(route).map(quote).join(','))];
+  return lines.join('\r\n') + '\r\n';
+}
+
+function csvRow(route: InventoryEntry): unknown[] {
+  const validation = route.validation.enabled ? `body:${route.validation.unknownBodyProperties} query:${route.validation.unknownQueryParameters} responses:${route.validation.responses}` : 'off';
+  const methodScopes = Object.entries(route.methodScopes).map(([method, scopes]) => `${method}=${scopes.join('+')}`).join(' ');
+  const limits = route.rateLimits.map((limit) => `${limit.name}=${limit.limit}/${limit.windowSeconds}s`).join(' ');
+  const t = route.traffic;
+  return [route.name, route.methods.join(' '), route.host, route.path, route.upstream, route.egress.join(' '), route.contract, route.operations.join(' '), route.wholeContract, route.version, route.owner, route.tags.join(' '), route.authentication.join(' '), route.public, route.scopes.join(' '), methodScopes, limits, validation, route.fieldMinimisation.response, route.fieldMinimisation.request, route.lifecycle.state, route.lifecycle.deprecated, route.lifecycle.sunset, route.lifecycle.successor, t?.last24h.requests, t?.last24h.errors, t?.last24h.consumers, t?.last30d.requests, t?.last30d.errors, t?.last30d.consumers];
+}
