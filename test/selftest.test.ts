@@ -35,7 +35,7 @@ test('selftest against the demo: every probe passes, the throwaway consumer is d
     assert.deepEqual(failed(report), [], run.stdout);
     assert.equal(run.status, 0, run.stderr);
     const ran = new Set(report.results.filter((result) => result.status === 'pass').map((result) => result.probeId));
-    for (const id of ['ST-AUTH-001', 'ST-KEY-001', 'ST-KEY-002', 'ST-KEY-003', 'ST-KEY-004', 'ST-KEY-005', 'ST-HDR-001', 'ST-CORS-001', 'ST-SIZE-001', 'ST-SIZE-002', 'ST-SIZE-003', 'ST-RATE-001', 'ST-PATH-001', 'ST-SMUG-001', 'ST-SMUG-002', 'ST-SMUG-003', 'ST-SMUG-004', 'ST-SMUG-005']) assert.ok(ran.has(id), `${id} passed`);
+    for (const id of ['ST-AUTH-001', 'ST-KEY-001', 'ST-KEY-002', 'ST-KEY-003', 'ST-KEY-004', 'ST-KEY-005', 'ST-HDR-001', 'ST-CORS-001', 'ST-SIZE-001', 'ST-SIZE-002', 'ST-SIZE-003', 'ST-RATE-001', 'ST-PATH-001', 'ST-SMUG-001', 'ST-SMUG-002', 'ST-SMUG-003', 'ST-SMUG-004', 'ST-SMUG-005', 'ST-FLOOD-001']) assert.ok(ran.has(id), `${id} passed`);
     assert.ok(report.results.some((result) => result.probeId === 'ST-KEY-004' && result.observed === '401 auth.key_revoked'));
     // The throwaway consumer is left disabled, its keys revoked.
     const admin = { authorization: `Bearer ${started.keys.adminToken}` };

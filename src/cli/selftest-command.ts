@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
+import type { JWK } from 'jose';
 import { formatIssue, loadConfigFile } from '../config/loader.js';
 import { SEVERITIES, type Severity } from '../commands/preflight/check.js';
 import { jsonReport, junitReport, sarifReport, textReport } from '../commands/selftest/report.js';
@@ -29,6 +30,7 @@ interface SelftestFlags {
   deadlineMs: number;
   timeoutMs: number;
   only?: string[];
+  jwtSigningJwk?: string;
 }
 
 const oneOf =
@@ -55,6 +57,7 @@ export function registerSelftestCommand(program: Command): void {
     .option('--fail-on <severity>', `exit 1 when a failed probe is at this severity or graver: ${SEVERITIES.join(', ')}`, oneOf('--fail-on', SEVERITIES), 'high')
     .option('--target-is-mine', 'allow a target that is not a loopback address (it is attacked: it must be yours)')
     .option('--ca-file <file>', 'PEM trust anchors for an HTTPS target, beside the system ones')
+    .option('--jwt-signing-jwk <file>', "a private JWK (with kid and alg) of an issuer the gateway trusts (staging): enables the JWT claim probes (expired, nbf, audience, duplicate claims)")
     .option('--only <ids>', 'run only the probes whose ids start with one of these, comma-separated (ST-CORS,ST-KEY-004)', (value) => {
       const ids = value.split(',').map((id) => id.trim().toUpperCase());
       if (!ids.every((id) => /^ST(-[A-Z]+(-\d{1,3})?)?$/.test(id))) throw new InvalidArgumentError('--only takes probe ids or prefixes: ST-CORS,ST-KEY-004');
@@ -96,6 +99,7 @@ async function selftest(flags: SelftestFlags): Promise<number> {
     groupDeadlineMs: Math.min(flags.deadlineMs, 20000),
     requestTimeoutMs: flags.timeoutMs,
     only: flags.only,
+    jwtSigningJwk: flags.jwtSigningJwk === undefined ? undefined : readSigningJwk(flags.jwtSigningJwk),
     ca: flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8'),
   });
   const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -107,4 +111,10 @@ async function selftest(flags: SelftestFlags): Promise<number> {
   if (flags.output !== undefined) await writeFile(flags.output, text);
   else process.stdout.write(text);
   return failsAt(report.results, flags.failOn) ? 1 : 0;
+}
+
+function readSigningJwk(file: string): JWK {
+  const jwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
+  if (typeof jwk.d !== 'string' || typeof jwk.alg !== 'string') throw new Error(`${file} must be a private JWK with "alg" (and "kid" when the issuer publishes several keys)`);
+  return jwk;
 }

@@ -86,9 +86,9 @@ export class SelftestClient {
     });
   }
 
-  /** Opens a connection to the target (TLS when the target is HTTPS), counted against the budget. */
-  connect(): Socket {
-    this.take();
+  /** Opens a connection to the target (TLS when the target is HTTPS), counted against the budget unless the caller took it already. */
+  connect(count = true): Socket {
+    if (count) this.take();
     const port = Number(this.target.port || (this.target.protocol === 'https:' ? 443 : 80));
     return this.target.protocol === 'https:' ? tlsConnect({ host: this.target.hostname, port, servername: this.target.hostname, ca: this.options.ca }) : netConnect(port, this.target.hostname);
   }

@@ -6,6 +6,7 @@
  * with the reason (no route of that kind, no admin credential). Severities and exit codes are
  * preflight's (commands/preflight/check.ts).
  */
+import type { JWK } from 'jose';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { Severity } from '../preflight/check.js';
 import type { SelftestClient } from './client.js';
@@ -57,6 +58,8 @@ export interface ProbeContext {
   readonly credentials: ProbeCredentials;
   /** Time allowed for one request or connection, in milliseconds. */
   readonly requestTimeoutMs: number;
+  /** A private JWK (with kid and alg) of an issuer the gateway trusts, for the JWT claim probes (`--jwt-signing-jwk`). */
+  readonly jwtSigningJwk?: JWK | undefined;
 }
 
 /** One group of probes: the rules it may report and the function that runs them. */

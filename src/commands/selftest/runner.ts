@@ -12,14 +12,18 @@ import { fail, type ProbeContext, type ProbeGroup, type ProbeResult, type ProbeR
 import { apiKeyProbes } from './probes/api-keys.js';
 import { authProbes } from './probes/auth.js';
 import { headerProbes } from './probes/headers.js';
+import { jwtProbes } from './probes/jwt.js';
 import { limitProbes } from './probes/limits.js';
 import { pathProbes } from './probes/paths.js';
 import { smugglingProbes } from './probes/smuggling.js';
+import { tlsProbes } from './probes/tls.js';
+import { floodProbes } from './probes/flood.js';
+import type { JWK } from 'jose';
 import type { GatewayConfig } from '../../config/schema.js';
 import { probeRoutes } from './routes.js';
 
 /** Every probe group, in the order they run. */
-export const PROBE_GROUPS: readonly ProbeGroup[] = [headerProbes, limitProbes, authProbes, apiKeyProbes, pathProbes, smugglingProbes];
+export const PROBE_GROUPS: readonly ProbeGroup[] = [headerProbes, limitProbes, jwtProbes, authProbes, apiKeyProbes, pathProbes, smugglingProbes, tlsProbes, floodProbes];
 
 export const RUNNER_PROBES = {
   groupFailed: {
@@ -47,6 +51,7 @@ export interface SelftestOptions {
   /** Time allowed for one request or connection, in milliseconds. */
   readonly requestTimeoutMs: number;
   readonly ca?: string | undefined;
+  readonly jwtSigningJwk?: JWK | undefined;
   readonly groups?: readonly ProbeGroup[] | undefined;
   /** Probe id prefixes to run (`ST-CORS`, `ST-KEY-004`); default: all. */
   readonly only?: readonly string[] | undefined;
@@ -66,7 +71,7 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
   const routes = options.config === undefined ? [] : probeRoutes(options.config);
   const client = new SelftestClient(options.target, { maxRequests: options.maxRequests, timeoutMs: options.requestTimeoutMs, ca: options.ca });
   const caller = await throwawayCaller(options.admin, routes.flatMap((route) => route.scopes));
-  const context: ProbeContext = { target: options.target, config: options.config, routes, client, credentials: caller, requestTimeoutMs: options.requestTimeoutMs };
+  const context: ProbeContext = { target: options.target, config: options.config, routes, client, credentials: caller, requestTimeoutMs: options.requestTimeoutMs, jwtSigningJwk: options.jwtSigningJwk };
   const results: ProbeResult[] = [];
   const ran: string[] = [];
   const wanted = (id: string) => options.only === undefined || options.only.some((prefix) => id.startsWith(prefix));

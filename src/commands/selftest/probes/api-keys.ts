@@ -6,10 +6,9 @@
  */
 import { generateApiKey, parseApiKey } from '../../../keys/api-key-format.js';
 import { OWASP } from '../../preflight/check.js';
-import { describeAnswer } from '../client.js';
-import { defineProbes, skip, verdict, type ProbeContext, type ProbeResult, type ProbeRule } from '../probe.js';
+import { defineProbes, skip, type ProbeContext, type ProbeResult, type ProbeRule } from '../probe.js';
 import { routeHeaders, routeWhere, type ProbeRoute } from '../routes.js';
-import { refused } from './auth.js';
+import { judgeRefusal, refused } from './auth.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** How long a revocation may take to reach the node answering (DESIGN §1: within a second). */
@@ -42,7 +41,7 @@ export const apiKeyProbes = defineProbes(
     if (route === undefined) return all.map((rule) => skip(rule, 'no route requires an API key'));
     const attempt = async (rule: ProbeRule, key: string, variant: string): Promise<ProbeResult> => {
       const answer = await client.send(route.method, route.path, { headers: routeHeaders(route, { authorization: `Bearer ${key}` }) });
-      return verdict(rule, refused(answer), describeAnswer(answer), `${routeWhere(route)}: ${variant}`);
+      return judgeRefusal(rule, answer, `${routeWhere(route)}: ${variant}`);
     };
     const results: ProbeResult[] = [];
     const issued = credentials.apiKey;
@@ -69,7 +68,7 @@ async function revokedKey(route: ProbeRoute, client: ProbeContext['client'], cre
   const deadline = Date.now() + REVOCATION_DEADLINE_MS;
   for (;;) {
     const answer = await client.send(route.method, route.path, { headers: routeHeaders(route, { authorization: `Bearer ${key}` }) });
-    if (refused(answer) || Date.now() > deadline) return verdict(rule, refused(answer), describeAnswer(answer), `${routeWhere(route)}: revoked key`);
+    if (refused(answer) || Date.now() > deadline) return judgeRefusal(rule, answer, `${routeWhere(route)}: revoked key`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -5,12 +5,22 @@
  */
 import { OWASP } from '../../preflight/check.js';
 import { describeAnswer, type Answer } from '../client.js';
-import { defineProbes, skip, verdict } from '../probe.js';
+import { defineProbes, skip, verdict, type ProbeResult, type ProbeRule } from '../probe.js';
 import { routeHeaders, routeWhere } from '../routes.js';
 
 /** Refused: 401, 403, or 429 from brute-force protection (a client already blocked). */
 export function refused(answer: Answer): boolean {
   return answer.status === 401 || answer.status === 403 || (answer.status === 429 && answer.code === 'auth.too_many_failures');
+}
+
+/**
+ * The verdict on an answer that must be a refusal: 401/403 pass, anything else fails, and 429
+ * auth.too_many_failures is a skip: the client is blocked by brute-force protection, so the check
+ * the probe aims at was not reached and proves nothing either way.
+ */
+export function judgeRefusal(rule: ProbeRule, answer: Answer, where: string): ProbeResult {
+  if (answer.status === 429 && answer.code === 'auth.too_many_failures') return skip(rule, 'the client is blocked by brute-force protection (bruteForce): the check behind it was not reached; run again after its blockSeconds', where);
+  return verdict(rule, answer.status === 401 || answer.status === 403, describeAnswer(answer), where);
 }
 
 export const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -34,7 +44,7 @@ export const authProbes = defineProbes(
       for (const method of route.methods) {
         const body = BODY_METHODS.has(method) ? '{}' : undefined;
         const answer = await client.send(method, route.path, { headers: routeHeaders(route, body ? { 'content-type': 'application/json' } : {}), body });
-        results.push(verdict(rules.noCredentials, refused(answer), describeAnswer(answer), routeWhere(route, route.path, method)));
+        results.push(judgeRefusal(rules.noCredentials, answer, routeWhere(route, route.path, method)));
       }
     }
     return results;
