@@ -130,7 +130,9 @@ alerts: { sinks: { hook: { type: webhook, url: "${sinkUrl}", secret: "\${env:PF_
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.deepEqual((JSON.parse(result.stdout) as { findings: unknown[] }).findings, []);
     assert.equal(receiver.received.length, 1);
-    assert.equal(receiver.received[0]!.data.alerts[0]!.labels.alertname, 'preflight_test');
+    // The alert engine's own test path: the sample of a rule, labelled as a test.
+    assert.equal(receiver.received[0]!.data.alerts[0]!.labels.alertname, 'alert_sink_failing');
+    assert.equal(receiver.received[0]!.data.alerts[0]!.labels.test, 'true');
   });
 
   test('a sink that refuses the test alert is PF-ALERT-002', async () => {
@@ -138,7 +140,7 @@ alerts: { sinks: { hook: { type: webhook, url: "${sinkUrl}", secret: "\${env:PF_
     try {
       const found = await findings(writeConfig('refused', section(6379, receiver.url)), { sendTestAlert: true });
       assert.deepEqual(found.map(({ rule }) => rule), ['PF-ALERT-002']);
-      assert.match(found[0]!.message, /did not accept the test alert/);
+      assert.match(found[0]!.message, /^alert sink hook \(webhook\) did not accept the test alert: .*503/);
     } finally {
       receiver.up = true;
     }

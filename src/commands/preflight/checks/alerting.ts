@@ -2,21 +2,27 @@
  * Whether anyone hears the alerts: no sink configured (alerts go nowhere but the log), and, live,
  * each sink's receiver reached through the gateway's outbound client (egress rules, the sink's
  * CA bundle): a connection and a TLS handshake, nothing sent. Only `--send-test-alert` sends a
- * sample notification, through the sink's real delivery code (render, signature, POST or SMTP).
+ * sample alert, through the alert engine's test path (queue, deliverer, the sink's rendering and
+ * signature, POST or SMTP), as `portcullis alerts test` does on a running gateway.
  */
-import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
 import type { AlertSinkConfig } from '../../../config/alerts-schema.js';
 import { egressPolicyOf } from '../../../config/egress-declarations.js';
 import type { GatewayConfig } from '../../../config/schema.js';
 import { SecretValue } from '../../../config/secret.js';
 import type { Clock } from '../../../core/clock.js';
+import { AlertEngine } from '../../../alerts/alert-engine.js';
+import { MemoryQueue } from '../../../alerts/queue.js';
 import { createAlertSinks, sinkTls } from '../../../alerts/sink-factory.js';
-import type { AlertNotification } from '../../../alerts/notification.js';
+import { createLogger } from '../../../observability/logger.js';
+import { LogEventTap } from '../../../observability/log-tap.js';
 import { DEFAULT_OUTBOUND_TLS, Outbound } from '../../../outbound/index.js';
 import { CHECKLIST, defineCheck, finding } from '../check.js';
 import { probeEndpoint } from '../probe.js';
 
 const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+/** The rule whose sample `--send-test-alert` sends (labelled test: true; its text says nothing is wrong). */
+const TEST_RULE = 'alert_sink_failing';
 
 export const alertingCheck = defineCheck(
   'alerting',
@@ -47,7 +53,7 @@ export const alertingCheck = defineCheck(
       const failures = await Promise.all(sinks.map(([name, sink]) => probeSink(outbound, name, sink, timeoutMs)));
       // The test alert goes only to sinks that answered: one that did not is reported once.
       const reached = sinks.filter((_, index) => failures[index] === undefined).map(([name]) => name);
-      if (sendTestAlert && reached.length > 0) failures.push(...(await sendTestAlerts(config, reached, outbound, clock, timeoutMs)));
+      if (sendTestAlert && reached.length > 0) failures.push(...(await sendTestAlerts(config, reached, outbound, clock)));
       return failures.filter((failure) => failure !== undefined).map((failure) => finding(rules.sinkUnreachable, failure.message, failure.where));
     } finally {
       await outbound.close();
@@ -85,31 +91,30 @@ async function probeSink(outbound: Outbound, name: string, sink: AlertSinkConfig
   return { message: `alert sink ${name} (${sink.type}) at ${endpoint.shown} ${what}: ${outcome.reason}`, where: { path: `alerts.sinks.${name}`, url: endpoint.shown } };
 }
 
-/** Sends one sample notification to each sink of `names` through its real delivery code; the failures. */
-async function sendTestAlerts(config: GatewayConfig, names: readonly string[], outbound: Outbound, clock: Clock, timeoutMs: number): Promise<Failure[]> {
-  const sinks = await createAlertSinks(Object.fromEntries(names.map((name) => [name, config.alerts.sinks[name]!])), { outbound, clock });
-  const now = new Date(clock.now());
-  const notification: AlertNotification = {
-    id: `msg_test_${randomUUID()}`,
-    groupKey: `preflight-test-${randomUUID()}`,
-    status: 'firing',
-    groupLabels: { rule: 'preflight_test' },
-    alerts: [{ rule: 'preflight_test', labels: { test: 'true' }, severity: 'info', summary: 'test alert sent by portcullis preflight --send-test-alert', description: 'A sample alert sent by `portcullis preflight --send-test-alert` to check that this sink receives alerts: nothing is wrong.', startsAt: now, sampleRequestIds: [] }],
-    severity: 'info',
-    node: 'preflight',
-    createdAt: now,
-  };
+/**
+ * Sends one sample alert to each sink of `names` through the alert engine's own test path
+ * (alert-engine.ts `test`: the notification the engine builds, its queue, the deliverer, the sink's
+ * rendering and signature), with an in-memory queue; the sinks that did not take it, with the reason
+ * the deliverer logged (alerts.sink_failing).
+ */
+async function sendTestAlerts(config: GatewayConfig, names: readonly string[], outbound: Outbound, clock: Clock): Promise<Failure[]> {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', redactHeaders: [] }, { write: (line: string) => void lines.push(line) });
+  const sinks = Object.fromEntries(names.map((name) => [name, config.alerts.sinks[name]!]));
+  const engine = await AlertEngine.open(
+    { ...config.alerts, sinks },
+    { clock, logger: () => logger, registry: new Registry(), events: new LogEventTap(), gateway: { routes: () => [], upstreams: () => [] }, queue: new MemoryQueue(), createSinks: (configured) => createAlertSinks(configured, { outbound, clock }), node: 'preflight' },
+  );
   const failures: Failure[] = [];
   try {
-    for (const [name, sink] of sinks) {
-      try {
-        await sink.send(notification, AbortSignal.timeout(timeoutMs));
-      } catch (error) {
-        failures.push({ message: `alert sink ${name} (${sink.type}) did not accept the test alert: ${(error as Error).message.split('\n')[0]}`, where: { path: `alerts.sinks.${name}` } });
-      }
+    for (const name of names) {
+      const { delivered } = await engine.test(TEST_RULE, name, 'portcullis preflight --send-test-alert');
+      if (delivered) continue;
+      const logged = lines.map((line) => JSON.parse(line) as { event?: string; sink?: string; reason?: string }).find((entry) => entry.event === 'alerts.sink_failing' && entry.sink === name);
+      failures.push({ message: `alert sink ${name} (${sinks[name]!.type}) did not accept the test alert: ${logged?.reason ?? 'not delivered'}`, where: { path: `alerts.sinks.${name}` } });
     }
   } finally {
-    await Promise.all([...sinks.values()].map((sink) => sink.close?.().catch(() => {})));
+    await engine.close();
   }
   return failures;
 }
