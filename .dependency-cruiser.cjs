@@ -5,7 +5,7 @@
  *   entry        cli/ demo/
  *   commands     commands/                    (preflight: reads config, the store and live endpoints; only cli/ imports it)
  *   composition  server/ admin/
- *   services     store/ audit/ keys/ oauth/ pki/ jwks/ ratelimit/ geo/ security/ observability/ vault/ credentials/ alerts/
+ *   services     store/ audit/ keys/ oauth/ pki/ jwks/ ratelimit/ geo/ security/ observability/ vault/ credentials/ alerts/ assess/
  *   config       config/                      (services may name its types, never run its code)
  *   registry     policies/index.ts policies/order.ts
  *   policies     policies/<name>/             (core and leaves only: services come through core's contracts)
@@ -18,7 +18,7 @@
  * into a cycle.
  */
 const LEAVES = '(net|http|auth|openapi|jwt|outbound|detect)';
-const SERVICES = '(store|audit|keys|oauth|pki|jwks|ratelimit|geo|security|observability|vault|credentials|alerts)';
+const SERVICES = '(store|audit|keys|oauth|pki|jwks|ratelimit|geo|security|observability|vault|credentials|alerts|assess)';
 const TEST = '\\.test\\.ts$';
 const LAYERED = `${LEAVES.slice(1, -1)}|core|policies|config|${SERVICES.slice(1, -1)}|server|admin|commands|cli|demo|console`;
 

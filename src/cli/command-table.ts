@@ -123,6 +123,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./selftest-command.js')).registerSelftestCommand,
   },
   {
+    commands: [{ term: 'assess [options] [url]', description: "grade a third-party API provider's security (TLS, certificate, HSTS, OAuth metadata, API hygiene) before trusting it" }],
+    load: async () => (await import('./assess-command.js')).registerAssessCommand,
+  },
+  {
     commands: [{ term: 'admin', description: 'host-level admin actions that need the config and the store (break-glass)' }],
     load: async () => (await import('./break-glass-command.js')).registerAdminCommand,
   },
