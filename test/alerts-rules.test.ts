@@ -77,7 +77,8 @@ const SCENARIOS: Record<AlertRuleName, Scenario> = {
   },
   admin_login_failures: { hold: (world) => emit(world, 'admin.login_failed', {}, 10), labels: {} },
   brute_force_blocks: { hold: (world) => emit(world, 'auth.client_blocked'), labels: { scope: 'data' } },
-  rate_limit_saturation: { hold: ({ metrics }) => metrics.rateLimited.inc({ route: 'payments', limit: 'per-second' }), labels: { route: 'payments', limit: 'per-second' } },
+  // As the ratelimit policy reports it through the gateway's metrics (core/services.ts `usage`).
+  rate_limit_saturation: { hold: ({ metrics }) => metrics.limitUsage('payments', 'per-second', 'con_1', 0.95), labels: { consumer: 'con_1', route: 'payments', limit: 'per-second' } },
   certificate_expiry: {
     hold: ({ metrics }) => metrics.certificateExpiry.set(CERT, 5 * 86400),
     heal: ({ metrics }) => metrics.certificateExpiry.set(CERT, 90 * 86400),
@@ -156,6 +157,8 @@ async function world(clock: ManualClock): Promise<World> {
       upstreams: () => [{ name: 'core', failuresBeforeCooldown: 3, targets: [state.target] }],
     },
   });
+  // As server/alerting.ts wires them.
+  metrics.reportLimitUsageTo((route, limit, consumer, used) => engine.limitUsage.record(route, limit, consumer, used, clock.now()));
   return Object.assign(state, { clock, metrics, audit, tap, engine }) as World;
 }
 

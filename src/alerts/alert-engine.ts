@@ -17,6 +17,7 @@ import type { LogEventTap } from '../observability/log-tap.js';
 import { AlertMetrics } from './alert-metrics.js';
 import { AlertStates, alertKey, type EffectiveRule } from './alert-states.js';
 import { AuthFailureCounts } from './auth-failures.js';
+import { LimitUsage } from './limit-usage.js';
 import { Deliverer } from './deliverer.js';
 import { effectiveRule } from './effective-rule.js';
 import { EventWindow } from './event-window.js';
@@ -65,6 +66,8 @@ export class AlertEngine {
   readonly node: string;
   readonly metrics: AlertMetrics;
   readonly authFailures = new AuthFailureCounts(RETAIN_SECONDS);
+  /** Consumers' use of their rate limits, reported by the ratelimit policy (rate_limit_saturation). */
+  readonly limitUsage = new LimitUsage(RETAIN_SECONDS);
   readonly #history: MetricHistory;
   readonly #events: EventWindow;
   readonly #states = new AlertStates();
@@ -149,6 +152,7 @@ export class AlertEngine {
         routes: () => this.deps.gateway.routes(),
         upstreams: () => this.deps.gateway.upstreams(),
         authFailures: () => this.authFailures.sources(now),
+        limitUsage: () => this.limitUsage.sources(now),
         failingSinks: () => this.#deliverer.failingSinks(),
       };
       for (const name of ALERT_RULE_NAMES) {

@@ -55,9 +55,6 @@ const EXPORTERS: Partial<Record<AlertRuleName, Exporter>> = {
       summary: 'p99 latency {{ $value | humanizeDuration }} on route {{ $labels.route }}',
     },
   ],
-  rate_limit_saturation: ({ thresholds: t }) => [
-    { expr: `${increase('portcullis_ratelimit_refused_total', 'route, limit', t.windowSeconds!)} ${atLeast(t.refusals!)}`, summary: 'limit {{ $labels.limit }} on route {{ $labels.route }} is saturated ({{ $value }} refused)' },
-  ],
   validation_failure_spike: ({ thresholds: t }) => [
     { expr: `${increase('portcullis_validation_failures_total', 'route', t.windowSeconds!)} ${atLeast(t.failures!)}`, summary: '{{ $value }} requests refused by the contract on route {{ $labels.route }}' },
   ],
@@ -91,6 +88,7 @@ const EXPORTERS: Partial<Record<AlertRuleName, Exporter>> = {
 /** Why a rule has no Prometheus equivalent (the rules not in EXPORTERS). */
 export const NOT_EXPORTED: Partial<Record<AlertRuleName, string>> = {
   upstream_down: 'reads the live state of each upstream target (consecutive failures); /metrics counts cool-downs (portcullis_upstream_target_cooldowns_total) but not whether every target is down now',
+  rate_limit_saturation: 'reads each consumer\'s share of its limits, reported by the ratelimit policy and kept in memory; /metrics has no per-consumer series (portcullis_ratelimit_refused_total counts refusals by route and limit only)',
   auth_failure_spike: 'compares each consumer and client IP with its own baseline, counted in memory; /metrics has no per-consumer or per-IP series (unbounded cardinality)',
   admin_login_failures: 'counts log events (admin.login_failed, admin.auth_failed, admin.sso_failed), not a /metrics series',
   brute_force_blocks: 'counts log events (auth.client_blocked, admin.login_locked), not a /metrics series',

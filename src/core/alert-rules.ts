@@ -66,9 +66,9 @@ export const ALERT_RULES = {
   rate_limit_saturation: {
     severity: 'warning',
     forSeconds: 300,
-    thresholds: { windowSeconds: 300, refusals: 1 },
-    labels: ['route', 'limit'],
-    watches: 'Requests refused by a rate or concurrency limit (the limit reached, 100 %) within windowSeconds, for forSeconds.',
+    thresholds: { ratio: 0.9, windowSeconds: 60 },
+    labels: ['consumer', 'route', 'limit'],
+    watches: 'A consumer at ratio (90 %) or more of a rate limit (the share of its burst spent; refused: 100 %), seen within the last windowSeconds at every evaluation for forSeconds. From 0.5 up: uses below half a limit are not reported by the request path.',
   },
   certificate_expiry: {
     severity: 'warning',

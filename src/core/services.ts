@@ -155,7 +155,16 @@ export interface RateLimitServices {
   fallbackUsed(route: string, mode: 'local' | 'open' | 'closed'): void;
   /** Counts a refusal, by the limit's name (or `concurrency`). */
   refused(route: string, limit: string): void;
+  /**
+   * A consumer's use of its most used limit after a decision: `used` is the share of the burst
+   * spent (0..1; 1 when refused). Called only from USAGE_REPORT_FLOOR up, for the alert rule
+   * rate_limit_saturation (alerts/limit-usage.ts); absent: nobody listens.
+   */
+  usage?(route: string, limit: string, consumer: string, used: number): void;
 }
+
+/** Uses below this share of a limit are not reported (the request path stays quiet for most requests). */
+export const USAGE_REPORT_FLOOR = 0.5;
 
 /**
  * Every service a policy can be given. Each is optional here because the gateway opens only what

@@ -97,6 +97,19 @@ export class GatewayMetrics {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
   }
 
+  /** Where the ratelimit policy's usage reports go (the alert engine, for rate_limit_saturation). */
+  #limitUsage: ((route: string, limit: string, consumer: string, used: number) => void) | undefined;
+
+  /** Sends the ratelimit policy's usage reports (core/services.ts `usage`) to `listener`; not a /metrics series (one per consumer). */
+  reportLimitUsageTo(listener: (route: string, limit: string, consumer: string, used: number) => void): void {
+    this.#limitUsage = listener;
+  }
+
+  /** A consumer's use of a limit (share of its burst, from USAGE_REPORT_FLOOR up). */
+  limitUsage(route: string, limit: string, consumer: string, used: number): void {
+    this.#limitUsage?.(route, limit, consumer, used);
+  }
+
   /** Where portcullis_log_buffered_bytes is read from: the log destination's waiting bytes. */
   readLogBufferFrom(buffered: () => number): void {
     this.#logBuffered = buffered;

@@ -59,5 +59,6 @@ export async function openAlerting(config: AlertsConfig, deps: AlertingDeps): Pr
         })),
     },
   });
+  deps.metrics.reportLimitUsageTo((route, limit, consumer, used) => engine.limitUsage.record(route, limit, consumer, used, deps.clock.now()));
   return { engine, silences };
 }

@@ -369,6 +369,7 @@ async function openRateLimits(config: GatewayConfig, logger: Logger, metrics: Ga
     ...(counters ? { lastResort: counters.rateLimits.lastResort } : {}),
     fallbackUsed: (route, mode) => metrics.rateLimitFallbacks.inc({ route, mode }),
     refused: (route, limit) => metrics.rateLimited.inc({ route, limit }),
+    usage: (route, limit, consumer, used) => metrics.limitUsage(route, limit, consumer, used),
     async close() {
       await shared?.close();
       await local.close();

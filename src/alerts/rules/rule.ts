@@ -7,6 +7,7 @@
 import type { AlertSeverity } from '../notification.js';
 import type { EventWindow } from '../event-window.js';
 import type { MetricHistory } from '../metric-history.js';
+import type { LimitUsageSource } from '../limit-usage.js';
 
 /** The live state of the gateway a rule may read besides metrics and events. */
 export interface GatewayView {
@@ -20,6 +21,8 @@ export interface GatewayView {
   }>;
   /** 401/403 answers by consumer or client IP, per minute bucket (auth-failures.ts). */
   authFailures(): ReadonlyMap<string, { readonly labels: Readonly<Record<string, string>>; countSince(since: number): number; samples(): readonly string[] }>;
+  /** Consumers' highest use of each rate limit per minute (limit-usage.ts). */
+  limitUsage(): Iterable<LimitUsageSource>;
   /** Alert sinks that have failed every delivery since `failingSince` (ms), and why. */
   failingSinks(): ReadonlyArray<{ readonly sink: string; readonly failingSince: number; readonly reason: string }>;
 }

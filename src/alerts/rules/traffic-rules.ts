@@ -113,10 +113,25 @@ function counterAtLeast(metric: string, labels: readonly string[], window: strin
   };
 }
 
-export const rateLimitSaturation = counterAtLeast('portcullis_ratelimit_refused_total', ['route', 'limit'], 'windowSeconds', 'refusals', (labels, value, seconds) => ({
-  summary: `limit ${labels.limit} on route ${labels.route} is saturated (${value} refused)`,
-  description: `${value} requests to route ${labels.route} were refused by limit ${labels.limit} over the last ${seconds} s: a consumer is at 100 % of it.`,
-}));
+export const rateLimitSaturation: RuleEvaluator = {
+  metrics: [],
+  evaluate(context) {
+    const t = context.thresholds;
+    const findings: Finding[] = [];
+    for (const source of context.gateway.limitUsage()) {
+      const peak = source.peakSince(context.now - t.windowSeconds! * 1000);
+      if (peak < t.ratio!) continue;
+      const { consumer, route, limit } = source.labels;
+      findings.push({
+        labels: { consumer, route, limit },
+        value: peak,
+        summary: `consumer ${consumer} uses ${percent(peak)} of limit ${limit} on route ${route}`,
+        description: `Consumer ${consumer} reached ${percent(peak)} of rate limit ${limit} on route ${route} within the last ${t.windowSeconds} s (threshold ${percent(t.ratio!)}; 100 %: refused with 429). Raise its limit (portcullis limits set) or ask why it sends so much.`,
+      });
+    }
+    return findings;
+  },
+};
 
 export const validationFailureSpike = counterAtLeast('portcullis_validation_failures_total', ['route'], 'windowSeconds', 'failures', (labels, value, seconds) => ({
   summary: `${value} requests refused by the contract on route ${labels.route}`,

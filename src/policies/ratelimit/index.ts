@@ -17,6 +17,7 @@ import { GatewayError } from '../../core/errors.js';
 import { definePolicy, policyConfig } from '../../core/policy.js';
 import { StringEnum } from '../../core/string-enum.js';
 import type { ConcurrencySlots, Decision, LimitSpec } from '../../core/rate-limit.js';
+import { USAGE_REPORT_FLOOR, type RateLimitServices } from '../../core/services.js';
 import { describeRemaining, legacyHeaders, policiesDescriber } from './headers.js';
 import { partitionKey, PARTITION_KINDS } from './partition.js';
 
@@ -211,6 +212,7 @@ export const rateLimit = definePolicy({
           throw error;
         }
         outcomes.set(ctx, outcome);
+        if (outcome !== 'open' && services.usage && ctx.principal) reportUsage(services.usage, ctx.route.name, ctx.principal.consumerId, outcome);
         if (outcome === 'open' || outcome.allowed) return;
         releaseSlot?.();
         services.refused(ctx.route.name, outcome.limitName);
@@ -236,3 +238,20 @@ export const rateLimit = definePolicy({
   },
 });
 
+
+/**
+ * Reports the consumer's most used limit of a decision when it is at USAGE_REPORT_FLOOR or more
+ * (a refused limit counts as fully used): the share of its burst spent, for rate_limit_saturation.
+ */
+function reportUsage(usage: NonNullable<RateLimitServices['usage']>, route: string, consumer: string, decision: Decision): void {
+  let name: string | undefined;
+  let used = decision.allowed ? 0 : 1;
+  if (!decision.allowed) name = decision.limitName;
+  else {
+    for (const state of decision.states) {
+      const share = state.burst > 0 ? 1 - state.remaining / state.burst : 0;
+      if (share > used) [name, used] = [state.name, share];
+    }
+  }
+  if (name !== undefined && used >= USAGE_REPORT_FLOOR) usage(route, name, consumer, used);
+}
