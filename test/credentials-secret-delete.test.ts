@@ -19,7 +19,7 @@ import { makeTestPki } from './helpers/certs.js';
 import { assertProblem, eventually, httpRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
 import { AdminClient, KEY_ENV, keysConfig } from './helpers/keys.js';
 import { CLIENT_SECRET, startProvider, type TestProvider } from './helpers/oidc-provider.js';
-import { createPostgresSchema, POSTGRES_URL, skipWithoutPostgres } from './helpers/services.js';
+import { postgresGatewayStore, skipWithoutPostgres } from './helpers/services.js';
 
 const HOUR = 3_600_000;
 /** Route and credential name → the settings of a credential whose secrets are all in the vault. */
@@ -42,12 +42,9 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
       upstream = await startUpstream();
       let store: Record<string, unknown> = { path: join(mkdtempSync(join(tmpdir(), 'portcullis-secret-delete-')), 'store.db'), pollIntervalMs: 100 };
       if (backend === 'PostgreSQL') {
-        const schema = await createPostgresSchema();
-        drop = schema.drop;
-        const url = new URL(POSTGRES_URL);
-        url.searchParams.set('options', `-c search_path=${schema.schema}`);
-        env.DATABASE_URL = url.toString();
-        store = { driver: 'postgres', url: '${env:DATABASE_URL}', pollIntervalMs: 1000 };
+        const pg = await postgresGatewayStore();
+        ({ drop, store } = pg);
+        env.DATABASE_URL = pg.url;
       }
       const route = (name: string) => ({ name, methods: ['GET'], path: `/${name}/*`, upstream: 'backend', policies: { 'upstream-auth': { credential: name } } });
       gw = await startGateway(keysConfig(upstream.url, { vault: { kek: { source: 'env', key: '${env:PORTCULLIS_VAULT_KEK}' } }, routes: [...STATIC, ...OAUTH, 'mtls', 'lookalike'].map(route) }, store), { env, clock });

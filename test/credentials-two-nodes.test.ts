@@ -121,8 +121,8 @@ describe('two gateway nodes, one refresh', { skip: skipWithoutPostgres || skipWi
     await load;
     assert.equal(refreshed.status, 200, refreshed.text);
     assert.equal(run.status, 0, run.stderr);
-    const result = JSON.parse(run.stdout) as { kekId: string; credentialTokens: { remaining: number } };
-    assert.equal(result.credentialTokens.remaining, 0);
+    const result = JSON.parse(run.stdout) as { kekId: string; columns: { upstream_credential_tokens: { remaining: number } } };
+    assert.equal(result.columns.upstream_credential_tokens.remaining, 0);
     assert.ok(statuses.length >= 6, `load ran (${statuses.length} requests)`);
     assert.deepEqual(statuses.filter((s) => s !== 200), [], 'no request failed');
     const store = openStore({ driver: 'postgres', url: POSTGRES_URL, schema: schema.schema });

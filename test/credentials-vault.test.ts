@@ -71,7 +71,8 @@ describe('upstream credential tokens sealed by the vault', () => {
   const rotate = async (config: string) => {
     const run = await runCliAsync(['vault', 'rotate-kek', '--config', config, '--json'], ENV);
     assert.equal(run.status, 0, run.stderr);
-    return JSON.parse(run.stdout) as { kekId: string; credentialTokens: { rewrapped: number; resealed: number; remaining: number } };
+    const result = JSON.parse(run.stdout) as { kekId: string; columns: { upstream_credential_tokens: { rewrapped: number; resealed: number; remaining: number } } };
+    return { kekId: result.kekId, credentialTokens: result.columns.upstream_credential_tokens };
   };
 
   test('a row sealed with credentials.tokenEncryptionKey is read once the vault is on, sealed by the vault at rotate-kek, and served after the key is gone', async () => {

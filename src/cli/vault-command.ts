@@ -1,20 +1,17 @@
 /**
  * `portcullis vault rotate-kek`: re-wraps every data key of the config's store with the config's
  * current KEK (vault.kek), the old one listed in vault.previousKeks (docs/vault.md#kek-rotation).
- * Online and resumable; it opens the store directly, as the CLI (`cli:<login>`) actor. The
- * upstream credentials' stored tokens are sealed by the vault too: their data keys are re-wrapped
- * in the same run, and rows still sealed with credentials.tokenEncryptionKey are sealed by the vault.
+ * Online and resumable; it opens the store directly, as the CLI (`cli:<login>`) actor. Every
+ * column the vault seals is re-wrapped in the same run (server/kek-rotation.ts: secret versions,
+ * upstream credential tokens, OAuth signing keys), and values still sealed with a key from before
+ * the vault (credentials.tokenEncryptionKey, oauth.signingKeySecret) are sealed by it. Exit status
+ * 1 while anything is left under another KEK.
  */
 import type { Command } from 'commander';
 import { formatIssue, loadConfigFile } from '../config/loader.js';
 import { createLogger } from '../observability/logger.js';
-import { resealCredentialTokens } from '../credentials/reseal-tokens.js';
-import { KeyTokenSealer } from '../credentials/token-sealer.js';
-import { UpstreamCredentialRepository } from '../store/upstream-credentials.js';
+import { rotateEveryKek, type ColumnRotation } from '../server/kek-rotation.js';
 import { kekRing } from '../vault/kek-sources.js';
-import { rotateKek } from '../vault/rotate-kek.js';
-import { SecretRepository } from '../vault/secret-repository.js';
-import { Vault } from '../vault/vault.js';
 import { action, CliError } from './admin-client.js';
 import { cliActor, openCliStore } from './store-access.js';
 
@@ -42,20 +39,20 @@ export function registerVaultCommand(program: Command): void {
         const store = await openCliStore(options.config);
         const logger = createLogger({ level: 'info', redactHeaders: [] }, process.stderr);
         try {
-          const repository = new SecretRepository(store.db);
-          const rotated = await rotateKek({ store, repository, ring, logger }, cliActor(), { batchSize });
-          const legacyKey = loaded.config.credentials.tokenEncryptionKey?.reveal();
-          const tokens = await resealCredentialTokens(
-            { store, repository: new UpstreamCredentialRepository(store.db), vault: new Vault(repository, ring, logger), legacy: legacyKey ? new KeyTokenSealer(legacyKey) : undefined, logger },
-            cliActor(),
-          );
-          const result = { ...rotated, credentialTokens: tokens };
-          const left = tokens.remaining > 0 ? `; ${tokens.remaining} upstream credential token rows could not be re-sealed (see the log): keep the previous KEKs and credentials.tokenEncryptionKey` : '';
+          const result = await rotateEveryKek(loaded.config, { store, ring, logger }, cliActor(), { batchSize });
+          const { secret_versions: secrets, upstream_credential_tokens: tokens, oauth_signing_keys: signing } = result.columns;
+          const moved = (c: ColumnRotation) => c.rewrapped + c.resealed;
+          const left = Object.entries(result.columns).filter(([, c]) => c.remaining > 0).map(([name, c]) => `${c.remaining} ${name.replaceAll('_', ' ')}`);
           process.stdout.write(
             options.json
               ? `${JSON.stringify(result)}\n`
-              : `${rotated.rewrapped} data keys re-wrapped, ${tokens.rewrapped + tokens.resealed} upstream credential token rows re-sealed; every version is now wrapped by ${rotated.kekId}${left || ': the previous KEKs may be removed from vault.previousKeks'}\n`,
+              : `re-wrapped with ${result.kekId}: ${moved(secrets)} secret versions, ${moved(tokens)} upstream credential token rows, ${moved(signing)} OAuth signing keys; ${
+                  result.done
+                    ? 'every sealed value is wrapped by it: the previous KEKs may be removed from vault.previousKeks'
+                    : `not wrapped by it yet: ${left.join(', ')} (see the log): keep the previous KEKs (and credentials.tokenEncryptionKey, oauth.signingKeySecret) and run this again`
+                }\n`,
           );
+          if (!result.done) process.exitCode = 1;
         } finally {
           await store.close();
         }

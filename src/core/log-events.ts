@@ -153,7 +153,7 @@ export const LOG_EVENTS = {
   'oauth.signing_key_rotated': { level: 'info', meaning: 'A new OAuth signing key is active.' },
   'oauth.signing_key_rotation_failed': { level: 'error', meaning: 'A scheduled signing-key rotation failed: the current key keeps signing.' },
   'oauth.signing_key_unusable': { level: 'error', meaning: 'A signing key cannot be decrypted: check the vault KEKs and `oauth.signingKeySecret`.' },
-  'oauth.signing_keys_resealed': { level: 'info', meaning: 'At start, signing keys from before the vault were sealed by it, or re-wrapped with the current KEK (how many of each; audited as `signing_key.reseal`).' },
+  'oauth.signing_keys_resealed': { level: 'info', meaning: 'At start or in `vault rotate-kek`, signing keys from before the vault were sealed by it, or re-wrapped with the current KEK (how many of each; audited as `signing_key.reseal`).' },
   'oauth.no_signing_key': { level: 'error', meaning: 'No usable signing key: tokens cannot be issued.' },
   'oauth.endpoint_failed': { level: 'error', meaning: 'An authorization-server endpoint failed (a bug or the store): answered with an error.' },
   // Vault, backup and restore
@@ -161,7 +161,8 @@ export const LOG_EVENTS = {
   'vault.secret_unreadable': { level: 'error', meaning: 'A secret version cannot be decrypted on this node (a row moved or altered in the database, or a KEK this node lacks): it is not served; the value held before, if any, keeps serving.' },
   'vault.secret_revealed': { level: 'warn', meaning: 'An operator revealed a secret value (`secrets reveal`): who, which secret and version; never the value. Also an audit record.' },
   'vault.kek_rotation_progress': { level: 'info', meaning: '`vault rotate-kek`: a batch of data keys was re-wrapped with the current KEK (how many so far, how many left).' },
-  'vault.kek_rotated': { level: 'info', meaning: '`vault rotate-kek` finished: every data key is wrapped by the current KEK; previous KEKs may be removed.' },
+  'vault.kek_rotated': { level: 'info', meaning: '`vault rotate-kek` finished: every sealed value (secret versions, upstream credential tokens, OAuth signing keys; re-wrapped and re-sealed counts per column) is wrapped by the current KEK; previous KEKs may be removed.' },
+  'vault.kek_rotation_incomplete': { level: 'warn', meaning: '`vault rotate-kek` ran, but sealed values are left under another KEK or a key from before the vault (`remaining`, per column): values that did not open (logged before it). Keep the previous KEKs and run it again; the command exits 1.' },
   // TLS, certificates and revocation
   'tls.handshake_failed': { level: 'debug', meaning: 'A TLS handshake with a client failed (its code).' },
   'tls.renegotiation_refused': { level: 'warn', meaning: 'A client tried TLS renegotiation: the connection was closed.' },

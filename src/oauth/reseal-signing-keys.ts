@@ -1,13 +1,14 @@
 /**
  * Moves the authorization server's private signing keys into the vault, at start (openOAuth, when
- * the config has a vault): every key still encrypted with `oauth.signingKeySecret` (`v1.…`, a
- * deployment from before the vault) is sealed by the vault, and every vault-sealed key wrapped by
+ * the config has a vault) and in `vault rotate-kek` (server/kek-rotation.ts, as the operator):
+ * every key still encrypted with `oauth.signingKeySecret` (`v1.…`, a deployment from before the
+ * vault) is sealed by the vault, and every vault-sealed key wrapped by
  * a previous KEK is re-wrapped with the current one (so the previous KEK can go after a rotation).
  * Each row is replaced with a compare-and-set in its own unit of work, audited as
  * `signing_key.reseal` (which key, from what, to which KEK: never key material). A key that
  * cannot be opened is left as it is and logged; the server leaves it out of the JWKS as before.
  */
-import { SYSTEM_ACTOR } from '../core/actor.js';
+import { SYSTEM_ACTOR, type Actor } from '../core/actor.js';
 import type { Logger } from '../observability/logger.js';
 import type { SigningKeyRepository } from '../store/oauth-repositories.js';
 import { recordChange, type Store } from '../store/store.js';
@@ -22,7 +23,7 @@ export interface ResealResult {
   readonly failed: number;
 }
 
-export async function resealSigningKeys(deps: { store: Store; repository: SigningKeyRepository; sealer: VaultKeySealer; logger: Logger }): Promise<ResealResult> {
+export async function resealSigningKeys(deps: { store: Store; repository: SigningKeyRepository; sealer: VaultKeySealer; logger: Logger }, actor: Actor = SYSTEM_ACTOR): Promise<ResealResult> {
   const { store, repository, sealer, logger } = deps;
   const vault = sealer.vault;
   const target = vault.ring.current.id;
@@ -43,7 +44,7 @@ export async function resealSigningKeys(deps: { store: Store; repository: Signin
       logger.error({ event: 'oauth.signing_key_unusable', kid: key.id, error: (error as Error).message }, 'a signing key cannot be decrypted to be resealed by the vault: it is left as it is');
       continue;
     }
-    const replaced = await store.write(SYSTEM_ACTOR, 'signing_key.reseal', async (tx) => {
+    const replaced = await store.write(actor, 'signing_key.reseal', async (tx) => {
       if (!(await repository.replaceSealedPrivateKey(tx, key.id, before, after))) return false;
       await recordChange(tx, 'signing_key', key.id, { detail: { from, toKek: target } });
       return true;

@@ -83,7 +83,6 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(result.rewrapped, SECRETS);
       assert.deepEqual(result.byKek, { [newKek.id]: SECRETS });
       assert.ok(logs.records.filter((record) => record.event === 'vault.kek_rotation_progress').length >= SECRETS / 5);
-      await logs.waitFor((record) => record.event === 'vault.kek_rotated');
       // Old KEK removed from the config: everything still reads.
       assert.deepEqual(await readAll(new KekRing(newKek)), { read: SECRETS, failed: 0 });
       // A node that only has the old KEK cannot read any more: the wraps really changed.

@@ -1,6 +1,7 @@
 /**
- * `portcullis vault rotate-kek`: re-wraps every secret version's data key with the ring's current
- * KEK, online. Batch by batch: the new wraps are made outside the transaction, then written in one
+ * `portcullis vault rotate-kek`, for the secret versions (the other sealed columns:
+ * server/kek-rotation.ts): re-wraps every secret version's data key with the ring's current KEK,
+ * online. Batch by batch: the new wraps are made outside the transaction, then written in one
  * unit of work each, and a row is only replaced if it is still wrapped by the KEK it was read with
  * (compare-and-set), so two rotations at once, or a rotation and a new version, cannot lose a write.
  * Resumable: a rotation stopped half way re-reads what is still wrapped by another KEK and goes on.
@@ -58,7 +59,6 @@ export async function rotateKek(
     const left = Object.entries(await repository.countByKek()).reduce((sum, [kek, n]) => (kek === target ? sum : sum + n), 0);
     logger.info({ event: 'vault.kek_rotation_progress', kekId: target, rewrapped, remaining: left }, 'data keys re-wrapped with the current KEK');
   }
-  const byKek = await repository.countByKek();
-  logger.info({ event: 'vault.kek_rotated', kekId: target, rewrapped, versions: byKek[target] ?? 0 }, 'every data key is wrapped by the current KEK: previous KEKs may now be removed from vault.previousKeks');
-  return { kekId: target, rewrapped, byKek };
+  // The end of the whole rotation (every sealed column) is logged by server/kek-rotation.ts.
+  return { kekId: target, rewrapped, byKek: await repository.countByKek() };
 }

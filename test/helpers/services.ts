@@ -155,3 +155,14 @@ export class PrivateRedis {
     });
   }
 }
+
+/**
+ * A gateway's store section on a fresh PostgreSQL schema: `store` names `${env:<envName>}`, whose
+ * value (the URL with the schema as search_path) is `url`; `location` opens it from the test.
+ */
+export async function postgresGatewayStore(envName = 'DATABASE_URL', pollIntervalMs = 1000): Promise<{ store: Record<string, unknown>; url: string; location: { driver: 'postgres'; url: string; schema: string }; drop(): Promise<void> }> {
+  const { schema, drop } = await createPostgresSchema();
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { store: { driver: 'postgres', url: `\${env:${envName}}`, pollIntervalMs }, url: url.toString(), location: { driver: 'postgres', url: POSTGRES_URL, schema }, drop };
+}
