@@ -54,6 +54,13 @@ export const CERTIFICATE_RULES = {
     why: `${OWASP.API8}; ${CHECKLIST.infrastructure}`,
     fix: 'Renew it before it expires (`portcullis certs issue` for partner certificates, `portcullis ca init` for a new CA) and deploy it; listeners reload certificate files without a restart. Expired is critical (high for a partner certificate: it locks out that partner only), 7 days or fewer high, else medium. `portcullis start` refuses a critical one.',
   },
+  caUnreadable: {
+    id: 'PF-CERT-002',
+    severity: 'high',
+    title: 'The private CA folder (pki.caDir) cannot be read: its CRL is not served and its certificates are not watched',
+    why: `${OWASP.API2}; ${CHECKLIST.infrastructure}`,
+    fix: 'Point `pki.caDir` at the folder `portcullis ca init` made (ca.json, ca.pem), readable by the gateway\'s user.',
+  },
   crlStale: {
     id: 'PF-CRL-001',
     severity: 'high',
@@ -70,8 +77,14 @@ export const certificatesCheck = defineCheck('certificates', CERTIFICATE_RULES, 
   const held: HeldCertificate[] = [...configuredCertificates(config)];
   const findings: Finding[] = [];
   const pki = config.pki;
-  if (pki) {
-    const { certificate, caId, inStore, issued } = PrivateCa.readPublic(pki.caDir);
+  let ca: ReturnType<typeof PrivateCa.readPublic> | undefined;
+  try {
+    ca = pki && PrivateCa.readPublic(pki.caDir);
+  } catch (error) {
+    findings.push(finding(rules.caUnreadable, `${pki!.caDir}: ${(error as Error).message.split('\n')[0]}`, { path: 'pki.caDir' }));
+  }
+  if (pki && ca) {
+    const { certificate, caId, inStore, issued } = ca;
     held.push({ what: 'our private CA', path: 'pki.caDir', subject: certificate.subject, notAfter: certificate.notAfter.getTime() });
     const db = inStore ? await store() : undefined;
     const records = inStore ? (db ? (await new PkiRepository(db.db).list(caId)).map((record) => ({ serial: record.serial, consumerId: record.consumerId, subject: record.subject, notAfter: record.notAfter, active: record.status === 'active' })) : []) : issued.map((record) => ({ serial: record.serial, consumerId: record.consumerId, subject: record.subject, notAfter: Date.parse(record.notAfter), active: record.status === 'active' }));
