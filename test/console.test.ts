@@ -27,22 +27,18 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
   let page: Page;
   /** The admin listener by name: a Secure cookie and a same-origin check need it as the browser sees it. */
   let origin = '';
+  const received: string[] = [];
   const bootstrap = () => ({ authorization: `Bearer ${demo.keys.adminToken}`, 'content-type': 'application/json' });
 
   before(async () => {
-    [demo, browser] = await Promise.all([startDemo({ port: 0, adminPort: 0 }), launchChromium()]);
+    // Alerts evaluated every second, upstream_down after 1 s: the alert test waits seconds, not minutes.
+    [demo, browser] = await Promise.all([startDemo({ port: 0, adminPort: 0, alertIntervalSeconds: 1, print: (line) => received.push(line) }), launchChromium()]);
     origin = `http://localhost:${new URL(demo.gateway.adminUrl).port}`;
     context = await browser.newContext({ viewport: WIDE });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
   });
   after(async () => {
-    // Every screen the run photographs is committed in docs/console/ and shown in docs/console.md.
-    const docs = readFileSync(new URL('../../docs/console.md', import.meta.url), 'utf8');
-    for (const name of SCREENSHOTS) {
-      assert.ok(existsSync(new URL(`../../docs/console/${name}.png`, import.meta.url)), `docs/console/${name}.png (PORTCULLIS_UPDATE_DOCS=1 writes it)`);
-      assert.ok(docs.includes(`(console/${name}.png)`), `docs/console.md shows console/${name}.png`);
-    }
     await context?.close();
     await browser?.close();
     await demo?.close();
@@ -160,6 +156,82 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
     await page.setViewportSize(WIDE);
   });
 
+  test('an alert fires when the upstream goes away, and shows on the overview and the alerts screen', async () => {
+    const full = { authorization: `Bearer ${demo.keys.full}` };
+    assert.equal((await httpRequest(`${demo.console.url}/upstream/stop`, { method: 'POST' })).status, 204);
+    try {
+      // Three failures in a row put the only target in cool-down (health.failuresBeforeCooldown).
+      for (let i = 0; i < 3; i++) assert.equal((await httpRequest(`${demo.gateway.url()}/v1/accounts`, { headers: full })).status, 502);
+      await page.getByRole('link', { name: 'Overview' }).click();
+      await eventually(async () => {
+        await page.reload();
+        return (await page.getByRole('list', { name: 'Firing alerts' }).getByText('upstream_down').count()) === 1;
+      }, 'upstream_down shows as firing on the overview');
+      await assertAccessible(page, 'overview with a firing alert');
+      await screenshot(page, 'overview-alert');
+      await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+      await page.getByRole('cell', { name: 'upstream_down', exact: true }).waitFor();
+      await page.getByRole('cell', { name: 'demo-receiver' }).waitFor();
+      await page.getByRole('button', { name: 'Silence upstream_down' }).click();
+      assert.match(await page.getByLabel('Labels to match (name=value, separated by commas)').inputValue(), /^rule=upstream_down, /);
+      await page.getByLabel('Reason').fill('maintenance of the payments upstream');
+      await page.getByRole('button', { name: 'Create silence' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Create silence' }).click();
+      await page.getByRole('cell', { name: 'maintenance of the payments upstream' }).waitFor();
+      // The engine applies a new silence at its next evaluation (every second here).
+      await eventually(async () => {
+        await page.reload();
+        await page.getByRole('cell', { name: 'upstream_down', exact: true }).waitFor();
+        return (await page.getByRole('cell', { name: 'silenced', exact: true }).count()) === 1;
+      }, 'the alert shows as silenced');
+      await assertAccessible(page, 'alerts');
+      await screenshot(page, 'alerts');
+    } finally {
+      await httpRequest(`${demo.console.url}/upstream/start`, { method: 'POST' });
+    }
+    assert.equal((await httpRequest(`${demo.gateway.url()}/v1/accounts`, { headers: full })).status, 200);
+  });
+
+  test('the audit trail filters by action, shows a change before and after, and verifies its range', async () => {
+    await page.getByRole('link', { name: 'Audit trail' }).click();
+    await page.getByLabel('Action (api_key.revoke)').fill('api_key.revoke');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'api_key.revoke' });
+    await row.first().waitFor();
+    await eventually(async () => (await page.getByRole('cell', { name: 'consumer.create' }).count()) === 0, 'the filter applies');
+    await row.first().getByText(/^Changes of #\d+$/).click();
+    const status = row.first().getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'status' }) });
+    assert.deepEqual((await status.getByRole('cell').allInnerTexts()).map((text) => text.replace(/\s+/g, ' ')), ['"active"', '"revoked" (changed)']);
+    await page.getByRole('button', { name: 'Verify this range' }).click();
+    const verdict = page.getByRole('status').filter({ has: page.getByRole('heading', { level: 2 }) });
+    await verdict.waitFor();
+    assert.match(await verdict.getByRole('heading').innerText(), /^The chain verifies/);
+    await assertAccessible(page, 'audit');
+    await screenshot(page, 'audit');
+  });
+
+  test('the other screens show what the admin API holds, or say what is not available yet', async () => {
+    for (const [link, heading, name] of [
+      ['Admin users', 'Admin users, roles and tokens', 'users'],
+      ['OAuth', 'OAuth clients and signing keys', 'oauth'],
+      ['Credentials and secrets', 'Outbound credentials and vault secrets', 'secrets'],
+      ['Rate limits', 'Rate-limit overrides', 'overrides'],
+      ['Certificates', 'Certificates and the private CA', 'certificates'],
+      ['Routes', 'Routes and inventory', 'routes'],
+    ] as const) {
+      await page.getByRole('link', { name: link, exact: true }).click();
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await assertAccessible(page, name);
+      await screenshot(page, name);
+    }
+    await page.getByRole('link', { name: 'Admin users', exact: true }).click();
+    const owner = page.getByRole('row').filter({ hasText: 'demo-owner' });
+    await owner.getByText(/^TOTP; \d+ recovery codes$/).waitFor();
+    await page.getByRole('link', { name: 'Certificates', exact: true }).click();
+    await page.getByText(/not available yet\.$/).waitFor();
+  });
+
   test('a viewer sees no create button, and their forged call from the page is refused with 403', async () => {
     const invited = await httpRequest(`${demo.gateway.adminUrl}/v1/users`, { method: 'POST', headers: bootstrap(), body: JSON.stringify({ name: 'vera', email: 'vera@demo.example', roles: ['viewer'] }) });
     assert.equal(invited.status, 201, invited.text);
@@ -176,6 +248,9 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
       await viewer.getByLabel('Password').fill(VIEWER_PASSWORD);
       await viewer.getByRole('button', { name: 'Sign in' }).click();
       await viewer.getByRole('link', { name: 'console-partner' }).waitFor();
+      // Only the screens a viewer may read are offered.
+      assert.equal(await viewer.getByRole('link', { name: 'Audit trail' }).count(), 0);
+      assert.equal(await viewer.getByRole('link', { name: 'Admin users' }).count(), 0);
       assert.equal(await viewer.getByRole('button', { name: 'Create consumer' }).count(), 0);
       assert.equal(await viewer.getByLabel('New consumer’s name').count(), 0);
       await viewer.getByRole('link', { name: 'console-partner' }).click();
@@ -196,6 +271,27 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
       assert.ok(!listed.json<{ items: Array<{ name: string }> }>().items.some((item) => item.name === 'forged'));
     } finally {
       await viewerContext.close();
+    }
+  });
+
+  // Last: it breaks the demo's chain on purpose.
+  test('a record altered in the store makes "Verify this range" say the chain does NOT verify', async () => {
+    const db = demo.gateway.services.store!.db;
+    const victim = await db.selectFrom('audit_records').select(['seq', 'record']).where('action', '=', 'consumer.create').orderBy('seq', 'desc').executeTakeFirstOrThrow();
+    await db.updateTable('audit_records').set({ record: victim.record.replace('console-partner', 'someone-else') }).where('seq', '=', victim.seq).execute();
+    await page.getByRole('link', { name: 'Audit trail' }).click();
+    await page.getByRole('button', { name: 'Verify this range' }).click();
+    const verdict = page.getByRole('status').filter({ has: page.getByRole('heading', { name: 'The chain does NOT verify' }) });
+    await verdict.waitFor();
+    await verdict.getByText(`record ${victim.seq}: its content does not match its hash`).waitFor();
+  });
+
+  test('every screen the run photographed is committed in docs/console/ and shown in docs/console.md', () => {
+    const docs = readFileSync(new URL('../../docs/console.md', import.meta.url), 'utf8');
+    assert.ok(SCREENSHOTS.length >= 10, SCREENSHOTS.join(', '));
+    for (const name of SCREENSHOTS) {
+      assert.ok(existsSync(new URL(`../../docs/console/${name}.png`, import.meta.url)), `docs/console/${name}.png (PORTCULLIS_UPDATE_DOCS=1 writes it)`);
+      assert.ok(docs.includes(`(console/${name}.png)`), `docs/console.md shows console/${name}.png`);
     }
   });
 });

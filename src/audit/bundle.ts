@@ -34,20 +34,28 @@ export interface AuditBundle {
   readonly keys: readonly PublicCheckpointKey[];
 }
 
+/**
+ * The seqs of the records with `time` in [since, until) (ms), widened to checkpoint boundaries: from
+ * just after the last checkpoint before the first record, to the first checkpoint that covers the
+ * last one (or the chain's head when none does yet). Undefined when no record is in the range.
+ */
+export async function checkpointedRange(log: AuditLog, checkpoints: readonly SignedCheckpoint[], since: number | undefined, until: number | undefined): Promise<{ fromSeq: number; toSeq: number } | undefined> {
+  const asked = await log.seqRange(since, until);
+  if (!asked) return undefined;
+  const fromSeq = Math.max(0, ...checkpoints.filter((c) => c.toSeq < asked.first).map((c) => c.toSeq)) + 1;
+  const closing = checkpoints.find((c) => c.toSeq >= asked.last);
+  return { fromSeq, toSeq: closing ? closing.toSeq : (await log.head()).seq };
+}
+
 /** The records of [since, until) widened to checkpoint boundaries, with every checkpoint and key. */
 export async function buildBundle(log: AuditLog, options: { since?: number | undefined; until?: number | undefined; now: number }): Promise<AuditBundle> {
   const checkpoints = await log.checkpoints();
   const keys = await log.keys();
-  const asked = await log.seqRange(options.since, options.until);
+  const range = await checkpointedRange(log, checkpoints, options.since, options.until);
   const records: AuditRecord[] = [];
-  let fromSeq: number | null = null;
-  let toSeq: number | null = null;
-  if (asked) {
-    fromSeq = Math.max(0, ...checkpoints.filter((c) => c.toSeq < asked.first).map((c) => c.toSeq)) + 1;
-    const closing = checkpoints.find((c) => c.toSeq >= asked.last);
-    toSeq = closing ? closing.toSeq : (await log.head()).seq;
-    for await (const stored of log.walk(fromSeq, toSeq)) records.push(JSON.parse(stored.text) as AuditRecord);
-  }
+  const fromSeq = range?.fromSeq ?? null;
+  const toSeq = range?.toSeq ?? null;
+  if (range) for await (const stored of log.walk(range.fromSeq, range.toSeq)) records.push(JSON.parse(stored.text) as AuditRecord);
   const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
   return {
     manifest: { format: BUNDLE_FORMAT, version: 1, exportedAt: new Date(options.now).toISOString(), since: iso(options.since), until: iso(options.until), fromSeq, toSeq, records: records.length },

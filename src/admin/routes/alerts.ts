@@ -86,6 +86,21 @@ export const alertRoutes: AdminRoute[] = [
     }),
     defineRoute({
       method: 'GET',
+      path: '/v1/alerts/sinks',
+      summary: 'The alert sinks in force (alerts.sinks in the config): name and type, never a URL, key or address',
+      permission: 'alerts:read',
+      querySchema: listQuery({}),
+      status: 200,
+      responseSchema: listOf(Type.Object({ name: Type.String(), type: Type.String() }, { additionalProperties: false })),
+      errors: ['admin.invalid_request'],
+      async handler({ query, services }) {
+        const sinks = [...alerts(services).engine.sinks.values()].map((sink) => ({ id: sink.name, type: sink.type }));
+        const answer = page(sinks, query, decodeCursor, encodeCursor);
+        return { items: answer.items.map((sink) => ({ name: sink.id, type: sink.type })), nextCursor: answer.nextCursor };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
       path: '/v1/alerts/silences',
       summary: 'Silences not yet expired (active, or starting later)',
       permission: 'alerts:read',

@@ -6,6 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../core/errors.js';
 import { buildBundle } from '../../audit/bundle.js';
+import { verifyRange } from '../../audit/verify-range.js';
 import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute } from '../route.js';
 import { requireService, Timestamp } from './common.js';
@@ -75,6 +76,29 @@ const BundleSchema = Type.Object(
   { additionalProperties: false, description: 'An export bundle (docs/audit.md#export-and-verify): the CLI writes it as files.' },
 );
 
+const VerificationSchema = Type.Object(
+  {
+    ok: Type.Boolean({ description: 'No finding at all (records not yet anchored by a checkpoint are a finding, not_anchored).' }),
+    records: Type.Integer(),
+    firstSeq: Type.Union([Type.Integer(), Type.Null()]),
+    lastSeq: Type.Union([Type.Integer(), Type.Null()]),
+    anchoredThrough: Type.Integer({ description: 'The last record a valid checkpoint signature covers (0: none).' }),
+    checkpoints: Type.Integer(),
+    findings: Type.Array(
+      Type.Object(
+        {
+          kind: Type.Union(['modified', 'missing', 'reordered', 'truncated', 'unknown_key', 'bad_signature', 'not_anchored'].map((kind) => Type.Literal(kind))),
+          fromSeq: Type.Integer(),
+          toSeq: Type.Integer(),
+          message: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'What verifying the range found (docs/audit.md#the-algorithm).' },
+);
+
 const auditOff = 'The audit trail (it needs a store)';
 const ms = (value: string | undefined) => (value === undefined ? undefined : Date.parse(value));
 
@@ -111,6 +135,21 @@ export const auditRoutes: AdminRoute[] = [
       // Recorded before the export is read, so the bundle shows its own export when the range reaches now.
       await store.audit(principal, 'audit.export', { kind: 'audit_trail', id: 'export' }, { detail: { since: query.since ?? null, until: query.until ?? null } });
       return buildBundle(log, { since: ms(query.since), until: ms(query.until), now: Date.now() });
+    },
+  }),
+  defineRoute({
+    // A POST: it computes over a range (a body), and may read the whole chain; it changes nothing.
+    method: 'POST',
+    path: '/v1/audit/verify',
+    summary: 'Verify the audit records of a time range in place (widened to checkpoint boundaries): hashes, links, stored columns and checkpoint signatures, as audit verify does for an export',
+    permission: 'audit:read',
+    bodySchema: Type.Object({ since: Type.Optional(TimeQuery), until: Type.Optional(TimeQuery) }, { additionalProperties: false }),
+    status: 200,
+    responseSchema: VerificationSchema,
+    errors: ['admin.invalid_request', 'admin.not_found'],
+    async handler({ body, services }) {
+      const report = await verifyRange(requireService(services.audit, auditOff), ms(body.since), ms(body.until));
+      return { ok: report.ok, records: report.records, firstSeq: report.firstSeq, lastSeq: report.lastSeq, anchoredThrough: report.anchoredThrough, checkpoints: report.checkpoints, findings: report.findings.map((finding) => ({ ...finding })) };
     },
   }),
   defineRoute({

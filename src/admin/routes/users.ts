@@ -7,6 +7,7 @@ import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute, type AdminServices } from '../route.js';
 import { adminUserView, AdminUserSchema, codeView, IssuedCodeSchema } from './admin-views.js';
 import { Empty, requireService } from './common.js';
+import { requireAuth } from './login.js';
 
 export const USER_NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{1,63}$';
 const RoleName = Type.String({ pattern: '^[a-z][a-z0-9-]{1,39}$' });
@@ -53,6 +54,19 @@ export const userRoutes: AdminRoute[] = [
     responseSchema: AdminUserSchema,
     errors: ['admin.not_found'],
     handler: async ({ params, services }) => adminUserView(await plane(services).users.users.get(params.id!)),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/users/:id/mfa',
+    summary: "Show an admin user's second factors: TOTP state, passkeys and recovery codes left (never a secret)",
+    permission: 'users:read',
+    status: 200,
+    responseSchema: Type.Object({ totp: Type.Union([Type.Literal('none'), Type.Literal('pending'), Type.Literal('active')]), passkeys: Type.Integer(), recoveryCodesLeft: Type.Integer() }, { additionalProperties: false }),
+    errors: ['admin.not_found'],
+    async handler({ params, services }) {
+      const user = await plane(services).users.users.get(params.id!);
+      return requireAuth(services).mfa.status(user.id);
+    },
   }),
   defineRoute({
     method: 'DELETE',

@@ -8,10 +8,16 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { adoptSession, call, can, Problem, useSession, whenSessionChanged, whenSessionLost, type Session } from './api.js';
 import { Account } from './screens/account.js';
+import { Alerts } from './screens/alerts.js';
+import { Audit } from './screens/audit.js';
 import { ConsumerDetail, Consumers } from './screens/consumers.js';
 import { Login } from './screens/login.js';
+import { OAuth } from './screens/oauth.js';
+import { Overrides } from './screens/overrides.js';
 import { Overview } from './screens/overview.js';
-import { ProblemBox } from './ui.js';
+import { Secrets } from './screens/secrets.js';
+import { Users } from './screens/users.js';
+import { NotAvailable, ProblemBox } from './ui.js';
 import './styles.css';
 
 interface Screen {
@@ -24,6 +30,14 @@ interface Screen {
 const SCREENS: Screen[] = [
   { path: 'overview', label: 'Overview' },
   { path: 'consumers', label: 'Consumers and keys', permission: 'consumers:read' },
+  { path: 'audit', label: 'Audit trail', permission: 'audit:read' },
+  { path: 'alerts', label: 'Alerts', permission: 'alerts:read' },
+  { path: 'users', label: 'Admin users', permission: 'users:read' },
+  { path: 'oauth', label: 'OAuth', permission: 'oauth-clients:read' },
+  { path: 'certificates', label: 'Certificates' },
+  { path: 'secrets', label: 'Credentials and secrets', permission: 'credentials:read' },
+  { path: 'routes', label: 'Routes' },
+  { path: 'overrides', label: 'Rate limits', permission: 'rate-limit-overrides:read' },
   { path: 'account', label: 'Your account' },
 ];
 
@@ -82,6 +96,24 @@ function App() {
         {current === 'overview' && <Overview session={session} />}
         {current === 'consumers' && !id && <Consumers session={session} />}
         {current === 'consumers' && id && <ConsumerDetail session={session} id={decodeURIComponent(id)} />}
+        {current === 'audit' && <Audit session={session} />}
+        {current === 'alerts' && <Alerts session={session} />}
+        {current === 'users' && <Users session={session} />}
+        {current === 'oauth' && <OAuth session={session} />}
+        {current === 'secrets' && <Secrets session={session} />}
+        {current === 'overrides' && <Overrides session={session} />}
+        {current === 'certificates' && (
+          <>
+            <h1>Certificates and the private CA</h1>
+            <NotAvailable what="Certificates, the private CA (issue from a CSR, revoke, CRL state) and their expiries: the admin API has no certificate routes yet; use portcullis ca … on the host" />
+          </>
+        )}
+        {current === 'routes' && (
+          <>
+            <h1>Routes and inventory</h1>
+            <NotAvailable what="Routes with their contracts, versions, deprecation and traffic: the admin API has no inventory route yet (/v1/inventory)" />
+          </>
+        )}
         {current === 'account' && <Account session={session} onSignedOut={signedOut} />}
         {!SCREENS.some((item) => item.path === current) && <p>No such screen: {current}.</p>}
       </main>

@@ -211,3 +211,22 @@ export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
 }
+
+/**
+ * A screen's changes: `ask` opens the confirmation dialog (render `dialog`); after a confirmed
+ * change `reload` grows, so the screen's tables read again.
+ */
+export function useChanges(): { ask: (confirmation: Confirmation) => void; reload: number; dialog: ComponentChildren } {
+  const [pending, setPending] = useState<Confirmation | null>(null);
+  const [reload, setReload] = useState(0);
+  const dialog = (
+    <ConfirmDialog
+      pending={pending}
+      onClose={(done) => {
+        setPending(null);
+        if (done) setReload((count) => count + 1);
+      }}
+    />
+  );
+  return { ask: setPending, reload, dialog };
+}

@@ -1,0 +1,121 @@
+/**
+ * The built-in authorization server's state: OAuth clients (paginated; rotate the secret with a
+ * grace period, shown once; revoke) and the token signing keys (rotate: a new active key, the old
+ * one published while tokens it signed may live).
+ */
+import { useState } from 'preact/hooks';
+import { call, can, type Session } from '../api.js';
+import { formatTime, PagedTable, ShownOnce, useChanges } from '../ui.js';
+
+interface Client {
+  clientId: string;
+  consumerId: string;
+  name: string;
+  scopes: string[];
+  status: 'active' | 'revoked';
+  authMethods: string[];
+  createdAt: string;
+}
+
+interface SigningKey {
+  kid: string;
+  algorithm: string;
+  status: 'active' | 'retired';
+  published: boolean;
+  createdAt: string;
+  publishUntil: string | null;
+}
+
+export function OAuth({ session }: { session: Session }) {
+  const { ask: setPending, reload, dialog } = useChanges();
+  const [shown, setShown] = useState<{ label: string; value: string } | null>(null);
+  const [grace, setGrace] = useState('86400');
+  const rotate = (client: Client) =>
+    setPending({
+      title: 'Rotate a client secret',
+      summary: <p>Give {client.name} a new client secret; the old one keeps working for {grace} seconds. The new secret is shown once.</p>,
+      action: 'Rotate secret',
+      run: async () => setShown({ label: `Client secret of ${client.name}`, value: (await call<{ clientSecret: string }>('POST', `/v1/oauth/clients/${client.clientId}/rotate`, { gracePeriodSeconds: Number(grace) })).clientSecret }),
+    });
+  const revoke = (client: Client) =>
+    setPending({
+      title: 'Revoke an OAuth client',
+      summary: <p>Revoke {client.name}: it gets no more tokens, and the tokens it holds are refused.</p>,
+      action: 'Revoke client',
+      danger: true,
+      run: () => call('POST', `/v1/oauth/clients/${client.clientId}/revoke`, {}),
+    });
+  const rotateKeys = () =>
+    setPending({
+      title: 'Rotate the signing key',
+      summary: <p>Make a new signing key for access tokens. The current one retires but stays in the JWKS while tokens it signed may still be live.</p>,
+      action: 'Rotate signing key',
+      run: () => call('POST', '/v1/oauth/signing-keys/rotate', {}),
+    });
+  return (
+    <>
+      <h1>OAuth clients and signing keys</h1>
+      {shown && <ShownOnce label={shown.label} value={shown.value} onDone={() => setShown(null)} />}
+      {can(session, 'oauth-clients:write') && (
+        <p>
+          <label for="client-grace">Grace period when rotating a secret (seconds)</label> <input id="client-grace" type="number" min="0" value={grace} onInput={(event) => setGrace(event.currentTarget.value)} />
+        </p>
+      )}
+      <PagedTable<Client>
+        caption="OAuth clients"
+        path="/v1/oauth/clients"
+        reload={reload}
+        columns={[
+          { label: 'Name', render: (client) => client.name },
+          { label: 'Client id', render: (client) => <code>{client.clientId}</code> },
+          { label: 'Consumer', render: (client) => <a href={`#/consumers/${client.consumerId}`}>{client.consumerId}</a> },
+          { label: 'Status', render: (client) => <span class={`status-${client.status}`}>{client.status}</span> },
+          { label: 'Scopes', render: (client) => client.scopes.join(' ') || '—' },
+          { label: 'Authentication', render: (client) => client.authMethods.join(', ') },
+          {
+            label: 'Actions',
+            render: (client) =>
+              client.status === 'active' && (can(session, 'oauth-clients:write') || can(session, 'oauth-clients:revoke')) ? (
+                <span class="row-actions">
+                  {can(session, 'oauth-clients:write') && client.authMethods.includes('client_secret_basic') && (
+                    <button type="button" onClick={() => rotate(client)} aria-label={`Rotate the secret of ${client.name}`}>
+                      Rotate secret
+                    </button>
+                  )}
+                  {can(session, 'oauth-clients:revoke') && (
+                    <button type="button" class="danger" onClick={() => revoke(client)} aria-label={`Revoke ${client.name}`}>
+                      Revoke
+                    </button>
+                  )}
+                </span>
+              ) : (
+                '—'
+              ),
+          },
+        ]}
+      />
+      {can(session, 'signing-keys:write') && (
+        <p>
+          <button type="button" onClick={rotateKeys}>
+            Rotate the signing key
+          </button>
+        </p>
+      )}
+      {can(session, 'signing-keys:read') && (
+        <PagedTable<SigningKey>
+          caption="Token signing keys"
+          path="/v1/oauth/signing-keys"
+          reload={reload}
+          columns={[
+            { label: 'Key id', render: (key) => <code>{key.kid}</code> },
+            { label: 'Algorithm', render: (key) => key.algorithm },
+            { label: 'Status', render: (key) => <span class={`status-${key.status}`}>{key.status}</span> },
+            { label: 'In the JWKS', render: (key) => (key.published ? `yes${key.publishUntil ? `, until ${formatTime(key.publishUntil)}` : ''}` : 'no') },
+            { label: 'Created', render: (key) => formatTime(key.createdAt) },
+          ]}
+        />
+      )}
+      {dialog}
+    </>
+  );
+}
