@@ -116,6 +116,8 @@ const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any' | 'self
   'GET /v1/fields/usage': ALL,
   'GET /v1/inventory': ALL,
   'GET /v1/inventory/openapi': ALL,
+  'GET /v1/inventory/shadow': ALL,
+  'GET /v1/inventory/deprecated': ALL,
   'GET /v1/alerts': ALL,
   'GET /v1/alerts/silences': ALL,
   'GET /v1/alerts/sinks': ALL,

@@ -149,3 +149,50 @@ test('the running gateway: GET /v1/inventory and `portcullis inventory` show eve
     await upstream.close();
   }
 });
+
+test('shadow and zombie APIs: a catch-all route with a contract counts requests no operation matched by template (never the raw path); --deprecated --by-consumer names who still calls', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
+  const upstream = await startUpstream();
+  const contract = writeContract();
+  const path = join(mkdtempSync(join(tmpdir(), 'portcullis-shadow-')), 'store.db');
+  const extra = {
+    routes: [
+      { name: 'payments-v1', methods: ['GET', 'POST'], path: '/v1/*', upstream: 'backend', deprecated: '2026-05-01', policies: { 'auth-apikey': {}, validate: { contract, pathPrefix: '/v1' } } },
+      { name: 'legacy', methods: ['GET'], path: '/legacy/*', upstream: 'backend', policies: { 'auth-apikey': {} } },
+    ],
+  };
+  const first = await startKeyGateway(upstream.url, extra, { clock, store: { path, pollIntervalMs: 100 } });
+  try {
+    const acme = await first.admin.consumer('acme');
+    const { key } = await first.admin.key(acme, []);
+    const call = (target: string) => httpRequest(`${first.url}${target}`, { headers: { 'x-api-key': key } });
+    assert.equal((await call('/v1/accounts/7/payments')).status, 200);
+    for (let i = 0; i < 2; i++) assert.equal((await call('/v1/accounts/7/transfers/jane.doe@example.com')).status, 404);
+    assert.equal((await call('/v1/hidden-admin')).status, 404);
+  } finally {
+    await first.close();
+  }
+  const again = await startKeyGateway(upstream.url, extra, { clock, store: { path, pollIntervalMs: 100 } });
+  try {
+    const reply = await again.admin.call('GET', '/v1/inventory/shadow');
+    assert.equal(reply.status, 200, reply.text);
+    const shadow = reply.json<{ uncontracted: unknown[]; unrouted: Array<Record<string, unknown>>; unmatched: Array<Record<string, unknown>> }>();
+    assert.deepEqual(shadow.uncontracted, [{ route: 'legacy', methods: ['GET'], path: '/legacy/*' }]);
+    assert.deepEqual(shadow.unrouted.map((row) => row.operation), ['uploadStatement'], 'the PUT operation: the route serves GET and POST only');
+    assert.deepEqual(shadow.unmatched.map(({ route, method, template, count }) => ({ route, method, template, count })), [
+      { route: 'payments-v1', method: 'GET', template: '/v1/accounts/{param}/{param}/{param}', count: 2 },
+      { route: 'payments-v1', method: 'GET', template: '/v1/{param}', count: 1 },
+    ]);
+    assert.ok(!reply.text.includes('jane') && !reply.text.includes('hidden'), 'what the client wrote in the path is never stored');
+    const env = { PORTCULLIS_ADMIN_URL: again.gateway.adminUrl, PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN };
+    const consumers = await runCliAsync(['inventory', '--deprecated', '--by-consumer'], env);
+    assert.equal(consumers.status, 0, consumers.stderr);
+    const acmeId = (await again.admin.call('GET', '/v1/consumers')).json<{ items: Array<{ id: string; name: string }> }>().items.find((c) => c.name === 'acme')!.id;
+    assert.match(consumers.stdout, new RegExp(`^payments-v1\\s+deprecated\\s+-\\s+${acmeId}\\s+4\\s+2026-06-01T12:00:00.000Z$`, 'm'));
+    const text = await runCliAsync(['inventory', '--shadow'], env);
+    assert.match(text.stdout, /Routes without a contract:\nROUTE\s+METHODS\s+PATH\nlegacy\s+GET\s+\/legacy\/\*/);
+  } finally {
+    await again.close();
+    await upstream.close();
+  }
+});

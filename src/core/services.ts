@@ -118,6 +118,11 @@ export interface RouteTrafficRecorder {
   record(route: string, consumer: string, failed: boolean, now: number): void;
 }
 
+/** Requests on a whole-contract route that matched no operation, by method and path template (store/route-unmatched.ts). */
+export interface RouteUnmatchedRecorder {
+  record(route: string, method: string, template: string, now: number): void;
+}
+
 /** Counters policies report to (see observability/metrics.ts for the names). */
 export interface PolicyMetrics {
   locationMismatch(route: string, action: 'flag' | 'deny'): void;

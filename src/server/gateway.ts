@@ -212,7 +212,7 @@ export class Gateway {
       if (this.#inventory) observe(this.#inventory);
       else void this.#loadInventory().then(observe);
     };
-    return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen, this.#tracing, this.#services.routeTraffic);
+    return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen, this.#tracing, { traffic: this.#services.routeTraffic, unmatched: this.#services.routeUnmatched });
   }
 
   /** The certificates the expiry watch checks; none before the inventory is loaded (no config needing it). */

@@ -74,7 +74,13 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         refused: res.statusCode === 401 || res.statusCode === 403 ? { consumer: ctx.principal?.consumerId, clientIp: ctx.clientIp, requestId: ctx.requestId } : undefined,
       });
       // The inventory's traffic figures: routed requests only, by consumer (in memory, flushed later).
-      if (admission.kind === 'route') runtime.traffic?.record(ctx.route.name, ctx.principal?.consumerId ?? '-', !res.headersSent || res.statusCode >= 500, runtime.clock.now());
+      if (admission.kind === 'route') {
+        runtime.traffic?.record(ctx.route.name, ctx.principal?.consumerId ?? '-', !res.headersSent || res.statusCode >= 500, runtime.clock.now());
+        // On a matched route only the validate policy answers 404/405 (no operation of the contract
+        // matches): a request for an API the contract does not describe (issue 24 §2).
+        const code = ctx.error?.code;
+        if (runtime.unmatched && !ctx.isPreflight && (code === 'route.not_found' || code === 'route.method_not_allowed')) runtime.unmatched.record(ctx.route.name, ctx.method, admission.route.requestTemplate(ctx.path), runtime.clock.now());
+      }
       runtime.release();
       ctx.span?.end({ status: res.headersSent ? res.statusCode : 0, route: ctx.route.name, upstream: ctx.upstreamName ?? (ctx.upstream.target === undefined ? undefined : ctx.route.upstream), errorCode: ctx.error?.code });
       logAccess(ctx, res, runtime);

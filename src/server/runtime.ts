@@ -6,7 +6,9 @@
 import type { RequestTracer } from '../core/trace-context.js';
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../core/clock.js';
-import type { AuthFailureTracker, GatewayServices, RouteTrafficRecorder } from '../core/services.js';
+import type { AuthFailureTracker, GatewayServices, RouteTrafficRecorder, RouteUnmatchedRecorder } from '../core/services.js';
+import { requestTemplate, templateVocabulary } from '../config/inventory/shadow.js';
+import { effectivePolicy } from '../config/policy-usage.js';
 import type { RouteInfo } from '../core/context.js';
 import { IDENTITY_HEADERS } from '../core/identity-headers.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
@@ -32,6 +34,8 @@ export interface CompiledRoute {
   readonly info: RouteInfo;
   readonly upstream: Upstream;
   readonly pipeline: Pipeline;
+  /** A request path as a template of known words (config/inventory/shadow.ts), for unmatched-request counts. */
+  requestTemplate(path: string): string;
   /** The path to send upstream (before the target's base path and the query). */
   upstreamPath(path: string, params: Readonly<Record<string, string>>): string;
 }
@@ -64,6 +68,8 @@ export interface Runtime {
   readonly tracer: RequestTracer | undefined;
   /** With a store: counts each routed response by route and consumer (the inventory's traffic figures). */
   readonly traffic: RouteTrafficRecorder | undefined;
+  /** With a store: counts requests on a whole-contract route that matched no operation. */
+  readonly unmatched: RouteUnmatchedRecorder | undefined;
   /** A request starts or ends on this runtime. */
   acquire(): void;
   release(): void;
@@ -104,7 +110,7 @@ export function buildRuntime(
   metrics?: GatewayMetrics,
   onUpstreamCertificate?: (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => void,
   tracer?: RequestTracer,
-  traffic?: RouteTrafficRecorder,
+  counters: { readonly traffic?: RouteTrafficRecorder | undefined; readonly unmatched?: RouteUnmatchedRecorder | undefined } = {},
 ): Runtime {
   const credentials = credentialLocations(config);
   const redactHeaders = [...config.logging.redactHeaders, ...credentials.headers];
@@ -112,7 +118,7 @@ export function buildRuntime(
   const requestIdHeader = config.requestId.header.toLowerCase();
   const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, outbound, () => metrics?.targetCooldowns.inc({ upstream: name }), (target, certificate) => onUpstreamCertificate?.(name, target, certificate), () => metrics?.credentialUnavailable.inc({ credential: `upstreams.${name}.auth`, reason: 'secret_unavailable' }))]));
   const env = { logger, clock, services };
-  const routes = config.routes.map((route) => compileRoute(route, config.policies, upstreams.get(route.upstream)!, env));
+  const routes = config.routes.map((route) => compileRoute(route, config, upstreams.get(route.upstream)!, env));
   const router = new Router(
     routes.map(({ compiled, route, segments }) => ({ route: compiled, methods: route.methods, segments, host: route.host === undefined ? undefined : canonicalRouteHost(route.host) })),
   );
@@ -137,7 +143,8 @@ export function buildRuntime(
     clock,
     metrics,
     tracer,
-    traffic,
+    traffic: counters.traffic,
+    unmatched: counters.unmatched,
     crl: config.pki ? lazyCrlPublication(config.pki.crlPath, config.pki.caDir, services.caCrls) : undefined,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {
@@ -161,7 +168,9 @@ interface PolicyEnvironment {
   services: GatewayServices;
 }
 
-function compileRoute(route: RouteConfig, global: PoliciesConfig, upstream: Upstream, env: PolicyEnvironment) {
+function compileRoute(route: RouteConfig, config: GatewayConfig, upstream: Upstream, env: PolicyEnvironment) {
+  const global = config.policies;
+  let vocabulary: ReadonlySet<string> | undefined;
   const segments = mustCompile(route.path);
   const rewrite = route.rewrite === undefined ? undefined : mustCompile(route.rewrite);
   const stripPrefix = route.stripPrefix?.replace(/\/+$/, '');
@@ -171,6 +180,11 @@ function compileRoute(route: RouteConfig, global: PoliciesConfig, upstream: Upst
     info: { name: route.name, methods: route.methods, upstream: route.upstream },
     upstream,
     pipeline: buildPipeline(lifecycle ? [...policies, lifecycleInstance(lifecycle, env.clock)] : policies),
+    requestTemplate(path) {
+      // Built on the first unmatched request: most routes never have one.
+      vocabulary ??= templateVocabulary(effectivePolicy(config, route, 'validate'), route.path);
+      return requestTemplate(path, vocabulary);
+    },
     upstreamPath(path, params) {
       if (rewrite) return fillTemplate(rewrite, params);
       if (stripPrefix !== undefined) {

@@ -8,6 +8,7 @@
 import type { LogEventTap } from '../observability/log-tap.js';
 import { FieldUsageCounters } from '../store/field-usage.js';
 import { RouteTrafficCounters } from '../store/route-traffic.js';
+import { RouteUnmatchedCounters } from '../store/route-unmatched.js';
 import type { Clock } from '../core/clock.js';
 import type { AuthFailureTracker, GatewayServices, RateLimitServices } from '../core/services.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -84,6 +85,8 @@ export interface OpenedServices {
   readonly auditStreaming?: AuditStreaming | undefined;
   /** With a store: route traffic by consumer and hour, for the inventory (store/route-traffic.ts). */
   readonly routeTraffic?: RouteTrafficCounters | undefined;
+  /** With a store: requests on whole-contract routes that matched no operation (store/route-unmatched.ts). */
+  readonly routeUnmatched?: RouteUnmatchedCounters | undefined;
   close(): Promise<void>;
 }
 
@@ -252,6 +255,8 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     // Route traffic for the inventory: the same way, on the same schedule (store/route-traffic.ts).
     const routeTraffic = new RouteTrafficCounters(store, { flushMs: FIELD_USAGE_FLUSH_MS, logger: () => logger, now: () => clock.now() });
     routeTraffic.start();
+    const routeUnmatched = new RouteUnmatchedCounters(store, { flushMs: FIELD_USAGE_FLUSH_MS, logger: () => logger });
+    routeUnmatched.start();
     const provision = await provideAtStart(
       new ServiceProvision({ authFailures: reportedFailures, fieldUsage, securityEvents: streaming.securityEvents, apiKeys: keyIndex, consumers: directory, metrics: policyMetrics, endpoints: oauth?.server, rateLimits: { ...rateLimits, overrides: overrideIndex }, caCrls: new PkiRepository(store.db), upstreamCredentials: credentials.service }, openers),
       config,
@@ -263,6 +268,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         await streaming?.close();
         await fieldUsage.stop();
         await routeTraffic.stop();
+        await routeUnmatched.stop();
       },
     );
     return {
@@ -283,6 +289,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       counters,
       auditStreaming: streaming,
       routeTraffic,
+      routeUnmatched,
       async close() {
         provision.close();
         await audit.stop();
@@ -294,6 +301,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         await keyIndex?.stop();
         await fieldUsage.stop();
         await routeTraffic.stop();
+        await routeUnmatched.stop();
         await store.close();
       },
     };

@@ -62,3 +62,19 @@ export abstract class BatchedCounters<V> {
     }
   }
 }
+
+/** A count with the first and last time it grew (epoch ms): field usage, unmatched requests. */
+export interface SeenCount {
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export const seenCount = {
+  first: (now: number): SeenCount => ({ count: 1, firstSeen: now, lastSeen: now }),
+  again(entry: SeenCount, now: number): void {
+    entry.count += 1;
+    if (now > entry.lastSeen) entry.lastSeen = now;
+  },
+  merge: (kept: SeenCount, entry: SeenCount): SeenCount => ({ count: kept.count + entry.count, firstSeen: Math.min(kept.firstSeen, entry.firstSeen), lastSeen: Math.max(kept.lastSeen, entry.lastSeen) }),
+};

@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import type { FieldUsageRecorder } from '../core/services.js';
 import type { Logger } from '../observability/logger.js';
 import type { OpenedStore } from './open-store.js';
-import { BatchedCounters } from './batched-counters.js';
+import { BatchedCounters, seenCount, type SeenCount } from './batched-counters.js';
 
 export interface FieldUsageRow {
   readonly route: string;
@@ -24,11 +24,7 @@ export interface FieldUsageRow {
   readonly lastSeen: number;
 }
 
-interface Pending {
-  count: number;
-  firstSeen: number;
-  lastSeen: number;
-}
+type Pending = SeenCount;
 
 /** The separator of the in-memory key: a NUL never appears in a route name, consumer id or pointer we count. */
 const SEP = '\u0000';
@@ -43,10 +39,7 @@ export class FieldUsageCounters extends BatchedCounters<Pending> implements Fiel
 
   record(route: string, consumer: string, paths: Iterable<string>, now: number): void {
     for (const path of paths) {
-      this.count(route + SEP + consumer + SEP + path, () => ({ count: 1, firstSeen: now, lastSeen: now }), (entry) => {
-        entry.count += 1;
-        if (now > entry.lastSeen) entry.lastSeen = now;
-      });
+      this.count(route + SEP + consumer + SEP + path, () => seenCount.first(now), (entry) => seenCount.again(entry, now));
     }
   }
 
@@ -58,7 +51,7 @@ export class FieldUsageCounters extends BatchedCounters<Pending> implements Fiel
   }
 
   protected merge(kept: Pending, entry: Pending): Pending {
-    return { count: kept.count + entry.count, firstSeen: Math.min(kept.firstSeen, entry.firstSeen), lastSeen: Math.max(kept.lastSeen, entry.lastSeen) };
+    return seenCount.merge(kept, entry);
   }
 
   protected failed(rows: number, error: unknown): void {

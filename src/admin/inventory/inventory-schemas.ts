@@ -42,3 +42,34 @@ export const InventoryRouteSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const ShadowSchema = Type.Object(
+  {
+    uncontracted: Type.Array(Type.Object({ route: Type.String(), methods: Strings, path: Type.String() }, { additionalProperties: false }), { description: 'Routes no contract describes.' }),
+    unrouted: Type.Array(Type.Object({ contract: Type.String(), operation: Type.String(), method: Type.String(), path: Type.String() }, { additionalProperties: false }), { description: 'Contract operations no route serves.' }),
+    unmatched: Type.Union([
+      Type.Array(Type.Object({ route: Type.String(), method: Type.String(), template: Type.String(), count: Type.Integer({ minimum: 0 }), firstSeen: Type.String({ format: 'date-time' }), lastSeen: Type.String({ format: 'date-time' }) }, { additionalProperties: false })),
+      Type.Null(),
+    ], { description: 'Requests on whole-contract routes that matched no operation (30 days), by method and path template.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const DeprecatedSchema = Type.Object(
+  {
+    routes: Type.Array(
+      Type.Object(
+        {
+          route: Type.String(),
+          state: Type.String(),
+          deprecated: Nullable,
+          sunset: Nullable,
+          successor: Nullable,
+          consumers: Type.Union([Type.Array(Type.Object({ consumer: Type.String(), requests: Type.Integer({ minimum: 0 }), lastSeen: Type.String({ format: 'date-time' }) }, { additionalProperties: false })), Type.Null()]),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -7,8 +7,8 @@
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../core/errors.js';
 import { gatewayOpenApi, GatewayOpenApiError } from '../../config/inventory/gateway-openapi.js';
-import { inventoryReport } from '../inventory/inventory-report.js';
-import { InventoryRouteSchema } from '../inventory/inventory-schemas.js';
+import { deprecatedReport, inventoryReport, shadowReport } from '../inventory/inventory-report.js';
+import { DeprecatedSchema, InventoryRouteSchema, ShadowSchema } from '../inventory/inventory-schemas.js';
 import { defineRoute, type AdminRoute, type AdminServices } from '../route.js';
 import { requireService } from './common.js';
 
@@ -46,6 +46,30 @@ export const inventoryRoutes: AdminRoute[] = [
         if (error instanceof GatewayOpenApiError) throw new GatewayError('admin.conflict', { detail: error.message });
         throw error;
       }
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/inventory/shadow',
+    summary: 'Shadow and zombie APIs: routes without a contract, contract operations no route serves, and requests on whole-contract routes that matched no operation (by method and path template)',
+    permission: 'inventory:read',
+    status: 200,
+    responseSchema: ShadowSchema,
+    async handler({ services }) {
+      const { config, baseDir } = running(services);
+      return shadowReport(config, { baseDir, now: services.clock.now(), store: services.store });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/inventory/deprecated',
+    summary: 'Deprecated, announced and sunset routes, and who still calls each (requests per consumer in the last 30 days)',
+    permission: 'inventory:read',
+    status: 200,
+    responseSchema: DeprecatedSchema,
+    async handler({ services }) {
+      const { config, baseDir } = running(services);
+      return deprecatedReport(config, { baseDir, now: services.clock.now(), store: services.store });
     },
   }),
 ];
