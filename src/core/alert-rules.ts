@@ -75,7 +75,7 @@ export const ALERT_RULES = {
     forSeconds: 0,
     thresholds: { infoDays: 30, warningDays: 7, criticalDays: 1 },
     labels: ['kind', 'name', 'subject'],
-    watches: 'A certificate the gateway knows (listener, upstream, client CA, partner certificates of the private CA) expires within infoDays (info), warningDays (warning) or criticalDays (critical), or has expired.',
+    watches: 'A certificate the gateway knows (listener, upstream, client CA, partner certificates of the private CA) or the private CA\'s CRL (kind crl, by its nextUpdate) expires within infoDays (info), warningDays (warning) or criticalDays (critical), or has expired.',
   },
   credential_expiry: {
     severity: 'warning',

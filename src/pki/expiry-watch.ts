@@ -1,7 +1,7 @@
 /**
  * Expiry watch over every certificate the gateway knows: listener certificates and client CAs,
  * upstream client certificates and the server certificates upstreams presented, our own CA and
- * the certificates it issued. Checked at start and every `checkIntervalHours` (the timer is
+ * the certificates it issued, and our CA's CRL until its nextUpdate. Checked at start and every `checkIntervalHours` (the timer is
  * unref'd and cleared on close): each one gets `portcullis_certificate_expiry_seconds{kind,name,
  * subject,serial}`, and one expiring within `warningDays` (or expired) a warning log event,
  * `certificate.expiring` or `certificate.expired`, for alerts.
@@ -10,7 +10,8 @@ import type { Gauge } from 'prom-client';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
 
-export type CertificateKind = 'listener' | 'client_ca' | 'upstream_client' | 'upstream_server' | 'ca' | 'issued';
+/** `crl`: our CA's CRL, whose `notAfter` is its nextUpdate. */
+export type CertificateKind = 'listener' | 'client_ca' | 'upstream_client' | 'upstream_server' | 'ca' | 'issued' | 'crl';
 
 export interface KnownCertificate {
   readonly kind: CertificateKind;

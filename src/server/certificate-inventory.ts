@@ -1,13 +1,15 @@
 /**
  * Every certificate the gateway holds or has seen, for the expiry watch: listener certificates and
  * client CAs, upstream client certificates, upstream server certificates seen on connect, and the
- * private CA with the certificates it issued.
+ * private CA with the certificates it issued, and its CRL (by nextUpdate).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import type { KnownCertificate } from '../pki/expiry-watch.js';
 import { normalizeSerial, parsePemBundle } from '../pki/revocation.js';
 import { PrivateCa } from '../pki/private-ca.js';
-import type { x509 } from '../auth/x509.js';
+import { x509 } from '../auth/x509.js';
 import type { ListenerTls } from './listener-tls.js';
 import type { Runtime } from './runtime.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';
@@ -34,6 +36,8 @@ export function knownCertificates(listeners: Iterable<ListenerCertificates>, run
     try {
       const { certificate, issued } = PrivateCa.readPublic(pki.caDir);
       known.push(fromX509('ca', pki.caDir, certificate));
+      const crl = ourCrl(pki.caDir);
+      if (crl) known.push(crl);
       for (const record of issued) {
         if (record.status === 'active') known.push({ kind: 'issued', name: record.consumerId, subject: record.subject, serial: record.serial, notAfter: Date.parse(record.notAfter) });
       }
@@ -42,6 +46,19 @@ export function knownCertificates(listeners: Iterable<ListenerCertificates>, run
     }
   }
   return known;
+}
+
+/**
+ * Our CA's CRL (crl.pem, also kept as a copy when the ledger is in the store) as the expiry watch
+ * sees it: `notAfter` is its nextUpdate (RFC 5280 §5.1.2.5), past which relying parties treat it
+ * as stale. A CRL without nextUpdate, or no crl.pem yet, is not listed.
+ */
+function ourCrl(caDir: string): KnownCertificate | undefined {
+  const file = join(caDir, 'crl.pem');
+  if (!existsSync(file)) return undefined;
+  const crl = new x509.X509Crl(readFileSync(file, 'utf8'));
+  if (!crl.nextUpdate) return undefined;
+  return { kind: 'crl', name: caDir, subject: crl.issuer, serial: '', notAfter: crl.nextUpdate.getTime() };
 }
 
 /** An upstream target's server certificate, as the expiry watch names it (`<upstream> <origin>`). */

@@ -70,7 +70,14 @@ export const certificateExpiry: RuleEvaluator = {
         labels: { kind, name, subject },
         value: days,
         severity,
-        summary: days <= 0 ? `${kind} certificate ${name} has expired` : `${kind} certificate ${name} expires in ${days.toFixed(1)} days`,
+        summary:
+          kind === 'crl'
+            ? days <= 0
+              ? `the CRL of CA ${name} is past its nextUpdate`
+              : `the CRL of CA ${name} reaches its nextUpdate in ${days.toFixed(1)} days`
+            : days <= 0
+              ? `${kind} certificate ${name} has expired`
+              : `${kind} certificate ${name} expires in ${days.toFixed(1)} days`,
         description: `The ${kind} certificate ${name} (subject ${subject}, serial ${serial}) ${days <= 0 ? 'expired' : 'expires'} ${new Date(context.now + sample.value * 1000).toISOString()}.`,
       });
     }
