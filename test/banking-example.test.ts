@@ -132,6 +132,15 @@ test('the banking-to-processor example runs: payment accepted, refusals with the
     assert.equal(redirect.headers.location, 'https://api.example-bank.com:8443/v1/payments');
     const crl = await httpRequest(`${gateway.url('web')}/pki/ca.crl`);
     assert.equal(crl.status, 308, 'the redirecting listener sends CRL fetches to HTTPS too');
+
+    // portcullis selftest against the partners listener: no probe fails (those that need what the
+    // example does not have, a JWT route or an admin credential, say why they are skipped).
+    const selftest = await runCliAsync(['selftest', '--target', url.replace('127.0.0.1', 'localhost'), '--config', join(root, 'bank.yaml'), '--ca-file', pki.rootCa, '--format', 'json', '--fail-on', 'info'], env);
+    const report = JSON.parse(selftest.stdout) as { results: Array<{ probeId: string; status: string; observed: string; where: string }> };
+    assert.deepEqual(report.results.filter((result) => result.status === 'fail'), []);
+    assert.equal(selftest.status, 0, selftest.stderr);
+    const passed = new Set(report.results.filter((result) => result.status === 'pass').map((result) => result.probeId));
+    for (const id of ['ST-AUTH-001', 'ST-HDR-001', 'ST-PATH-001', 'ST-SMUG-001', 'ST-TLS-001', 'ST-TLS-002', 'ST-TLS-003', 'ST-FLOOD-001']) assert.ok(passed.has(id), `${id} passed`);
   } finally {
     await gateway.close(1000);
     await new Promise<void>((resolve) => backend.close(() => resolve()));

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { runCliAsync, spawnCli } from './helpers/cli.js';
@@ -35,7 +35,7 @@ test('selftest against the demo: every probe passes, the throwaway consumer is d
     assert.deepEqual(failed(report), [], run.stdout);
     assert.equal(run.status, 0, run.stderr);
     const ran = new Set(report.results.filter((result) => result.status === 'pass').map((result) => result.probeId));
-    for (const id of ['ST-AUTH-001', 'ST-KEY-001', 'ST-KEY-002', 'ST-KEY-003', 'ST-KEY-004', 'ST-KEY-005', 'ST-HDR-001', 'ST-CORS-001', 'ST-SIZE-001', 'ST-SIZE-002', 'ST-SIZE-003', 'ST-RATE-001', 'ST-PATH-001', 'ST-SMUG-001', 'ST-SMUG-002', 'ST-SMUG-003', 'ST-SMUG-004', 'ST-SMUG-005', 'ST-FLOOD-001']) assert.ok(ran.has(id), `${id} passed`);
+    for (const id of ['ST-AUTH-001', 'ST-KEY-001', 'ST-KEY-002', 'ST-KEY-003', 'ST-KEY-004', 'ST-KEY-005', 'ST-HDR-001', 'ST-CORS-001', 'ST-SIZE-001', 'ST-SIZE-002', 'ST-SIZE-003', 'ST-RATE-001', 'ST-PATH-001', 'ST-SMUG-001', 'ST-SMUG-002', 'ST-SMUG-003', 'ST-SMUG-004', 'ST-SMUG-005', 'ST-FLOOD-001', 'ST-INJ-001', 'ST-INJ-002']) assert.ok(ran.has(id), `${id} passed`);
     assert.ok(report.results.some((result) => result.probeId === 'ST-KEY-004' && result.observed === '401 auth.key_revoked'));
     // The throwaway consumer is left disabled, its keys revoked.
     const admin = { authorization: `Bearer ${started.keys.adminToken}` };
@@ -56,18 +56,24 @@ test('selftest against the weakened config finds each weakness by its probe id, 
   config.listeners[0].port = 0;
   config.upstreams.api.targets = [upstream.url];
   config.store.path = join(mkdtempSync(join(tmpdir(), 'portcullis-selftest-')), 'store.db');
-  const gateway = await startGateway(config, { env: { SELFTEST_FIXTURE_PEPPER: PEPPER } });
+  for (const route of config.routes) if (route.policies?.validate) route.policies.validate.contract = join(dirname(FIXTURE), route.policies.validate.contract);
+  const gateway = await startGateway(config, { env: { SELFTEST_FIXTURE_PEPPER: PEPPER } }).catch(async (error: unknown) => {
+    await upstream.close();
+    throw error;
+  });
   try {
     const run = await runCliAsync(['selftest', '--target', gateway.url, '--config', FIXTURE, '--format', 'json', '--timeout-ms', '1000'], { SELFTEST_FIXTURE_PEPPER: PEPPER });
     assert.equal(run.status, 1, run.stderr);
     const report = JSON.parse(run.stdout) as JsonReport;
-    assert.deepEqual(failed(report), ['ST-AUTH-001', 'ST-HDR-001', 'ST-RATE-001', 'ST-SIZE-002', 'ST-SIZE-003']);
+    assert.deepEqual(failed(report), ['ST-AUTH-001', 'ST-HDR-001', 'ST-INJ-001', 'ST-INJ-002', 'ST-RATE-001', 'ST-SIZE-002', 'ST-SIZE-003']);
     const auth = report.results.filter((result) => result.probeId === 'ST-AUTH-001');
     assert.deepEqual(auth.map((result) => [result.status, result.where]), [
       ['fail', 'GET /reports/selftest (reports)'],
       ['fail', 'POST /reports/selftest (reports)'],
       ['pass', 'GET /accounts/selftest1 (get-account)'],
     ]);
+    const injection = report.results.filter((result) => result.probeId === 'ST-INJ-001');
+    assert.deepEqual(injection.map((result) => [result.status, result.observed]), [['fail', '200'], ['fail', '200'], ['fail', '200'], ['fail', '200']]);
     assert.equal(auth[0]!.observed, '200');
     // What selftest could not check without an admin credential is said, not passed.
     const revoked = report.results.find((result) => result.probeId === 'ST-KEY-004')!;

@@ -12,6 +12,7 @@ import { fail, type ProbeContext, type ProbeGroup, type ProbeResult, type ProbeR
 import { apiKeyProbes } from './probes/api-keys.js';
 import { authProbes } from './probes/auth.js';
 import { headerProbes } from './probes/headers.js';
+import { injectionProbes } from './probes/injection.js';
 import { jwtProbes } from './probes/jwt.js';
 import { limitProbes } from './probes/limits.js';
 import { pathProbes } from './probes/paths.js';
@@ -23,7 +24,7 @@ import type { GatewayConfig } from '../../config/schema.js';
 import { probeRoutes } from './routes.js';
 
 /** Every probe group, in the order they run. */
-export const PROBE_GROUPS: readonly ProbeGroup[] = [headerProbes, limitProbes, jwtProbes, authProbes, apiKeyProbes, pathProbes, smugglingProbes, tlsProbes, floodProbes];
+export const PROBE_GROUPS: readonly ProbeGroup[] = [headerProbes, injectionProbes, limitProbes, jwtProbes, authProbes, apiKeyProbes, pathProbes, smugglingProbes, tlsProbes, floodProbes];
 
 export const RUNNER_PROBES = {
   groupFailed: {
