@@ -48,5 +48,8 @@ VOLUME ["/var/lib/portcullis"]
 # No curl in a slim image: Node's fetch asks the probe listener (probes.enabled: true in the config).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9902/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
+# No core dumps (ulimit -c 0, soft and hard, before node starts) and no heap-snapshot, inspector or
+# report flags (`portcullis start` refuses them with NODE_ENV=production): a copy of the process's
+# memory holds the vault's decrypted secrets and the KEK (docs/vault.md#values-never-leave-by-accident).
+ENTRYPOINT ["/bin/sh", "-c", "ulimit -c 0 && exec node \"$@\"", "portcullis", "/app/dist/src/cli/main.js"]
 CMD ["start", "--config", "/etc/portcullis/portcullis.yaml"]

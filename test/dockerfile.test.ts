@@ -7,7 +7,10 @@
  * test/docker-steps.ts (`npm run docker:steps`, from .ci/run: too slow for `npm test`).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { validate, ValidationSeverity } from 'dockerfile-utils';
 import { publishedSchema } from '../src/config/schema.js';
@@ -25,6 +28,10 @@ const ALL_RULES_AT_ERROR = {
   instructionJSONInSingleQuotes: ValidationSeverity.ERROR,
   instructionWorkdirRelative: ValidationSeverity.ERROR,
 };
+
+/** Stands in for the CLI behind the image's entrypoint: prints its core-dump limits (soft, hard), arguments and node flags. */
+const PROBE = String.raw`const core = require('fs').readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max core file size'));
+process.stdout.write(JSON.stringify({ core: core.split(/\s{2,}/).slice(1, 3), argv: process.argv.slice(2), execArgv: process.execArgv }));`;
 
 const lint = (text: string) => validate(text, ALL_RULES_AT_ERROR).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
 const only = (steps: readonly DockerStep[], keyword: string) => steps.filter((step) => step.keyword === keyword);
@@ -74,9 +81,23 @@ describe('Dockerfile', () => {
     const port = probePortDefault();
     assert.match(healthcheck.exec[2]!, new RegExp(`fetch\\('http://127\\.0\\.0\\.1:${port}/healthz'\\)`), 'the probe listener at its default port');
     assert.ok(only(runtime.steps, 'EXPOSE').flatMap((step) => step.args).includes(String(port)), 'the probe port is exposed');
-    assert.deepEqual(only(runtime.steps, 'ENTRYPOINT').map((step) => step.exec), [['node', '/app/dist/src/cli/main.js']]);
+    assert.deepEqual(only(runtime.steps, 'ENTRYPOINT').map((step) => step.exec), [['/bin/sh', '-c', 'ulimit -c 0 && exec node "$@"', 'portcullis', '/app/dist/src/cli/main.js']]);
     assert.deepEqual(only(runtime.steps, 'CMD').map((step) => step.exec), [['start', '--config', '/etc/portcullis/portcullis.yaml']]);
     assert.equal(only(runtime.steps, 'ENV').find((step) => step.text.startsWith('NODE_ENV='))?.text, 'NODE_ENV=production');
+  });
+
+  test('starts node with core dumps off (soft and hard limit 0) and no flag that copies its memory out', () => {
+    const runtime = dockerStages().at(-1)!;
+    const [entrypoint] = only(runtime.steps, 'ENTRYPOINT');
+    // The image's entrypoint, run here with a script in place of the CLI that reports its limits and arguments.
+    const probe = join(mkdtempSync(join(tmpdir(), 'portcullis-entrypoint-')), 'probe.cjs');
+    writeFileSync(probe, PROBE);
+    const [program, ...args] = entrypoint!.exec!.map((arg) => (arg === '/app/dist/src/cli/main.js' ? probe : arg));
+    const run = spawnSync(program!, [...args, 'start', '--config', '/etc/portcullis/portcullis.yaml'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { core: ['0', '0'], argv: ['start', '--config', '/etc/portcullis/portcullis.yaml'], execArgv: [] });
+    const text = readFileSync(new URL('Dockerfile', root), 'utf8');
+    assert.doesNotMatch(text.replace(/^#.*$/gm, ''), /heapsnapshot|--inspect|report-on|NODE_OPTIONS/, 'no heap-snapshot, inspector or report flag');
   });
 
   test('copies only files that exist and that .dockerignore lets through, and keeps secrets and build output out of the context', () => {

@@ -5,6 +5,7 @@ import { formatIssue, loadConfigFile } from '../config/loader.js';
 import { systemClock } from '../core/clock.js';
 import { collectSecrets } from '../observability/crash-report.js';
 import { workerSlot } from '../server/cluster-worker.js';
+import { keepInspectorClosed, memoryExposureVerdict } from '../server/memory-exposure.js';
 import type { Gateway } from '../server/gateway.js';
 import { crashReason } from './crash-reason.js';
 import { handleSignals, installLastResort } from './signals.js';
@@ -25,6 +26,14 @@ export function registerStartCommand(program: Command): void {
         process.exitCode = 1;
         return;
       }
+      // Before anything is decrypted: a heap snapshot or an inspector would copy it all out.
+      const exposure = memoryExposureVerdict(process.env, process.execArgv);
+      if (exposure) process.stderr.write(`portcullis: ${exposure.message}\n`);
+      if (exposure?.refuse) {
+        process.exitCode = 1;
+        return;
+      }
+      keepInspectorClosed(process.env, (line) => process.stderr.write(`portcullis: ${line}\n`));
       const slot = workerSlot();
       if (workers > 1 && slot !== undefined) {
         // A worker forked by the primary: it runs the config the primary sends it.

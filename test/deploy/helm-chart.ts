@@ -141,7 +141,9 @@ export const CHART_OBJECTS: readonly ChartObject[] = [
                     { name: 'http', containerPort: h.value<number>('ports.http'), protocol: 'TCP' },
                     { name: 'probes', containerPort: h.value<number>('ports.probes'), protocol: 'TCP' },
                   ],
-                  env: SECRET_ENV.map(({ env, key, optional }) => ({ name: env, valueFrom: { secretKeyRef: { name: secretName(h), key, optional } } })),
+                  // NODE_OPTIONS empty: no heap-snapshot, inspector or report flag from the environment
+                  // (a copy of the memory holds the vault's secrets; core dumps are off in the image).
+                  env: [{ name: 'NODE_OPTIONS', value: '' }, ...SECRET_ENV.map(({ env, key, optional }) => ({ name: env, valueFrom: { secretKeyRef: { name: secretName(h), key, optional } } }))],
                   startupProbe: httpProbe('/healthz', 2, 30),
                   livenessProbe: httpProbe('/healthz', 10, 3),
                   readinessProbe: httpProbe('/readyz', 5, 2),
