@@ -37,6 +37,9 @@ interface Verification {
   findings: Finding[];
 }
 
+/** Every finding is `not_anchored`: the hashes agree; no signature covers the newest records yet. */
+const awaitsCheckpoint = (verification: Verification) => verification.findings.every((item) => item.kind === 'not_anchored');
+
 const show = (value: unknown) => (value === undefined ? '—' : JSON.stringify(value));
 
 /** The fields a change touched, before and after (a field only one side has shows — on the other). */
@@ -148,8 +151,8 @@ export function Audit(_: { session: Session }) {
       </form>
       <ProblemBox error={error} />
       {verification && (
-        <section class={verification.ok ? 'verified' : 'problem'} role="status" aria-labelledby="verify-title">
-          <h2 id="verify-title">{verification.ok ? 'The chain verifies' : verification.findings.every((item) => item.kind === 'not_anchored') ? 'The chain verifies; the newest records await a checkpoint' : 'The chain does NOT verify'}</h2>
+        <section class={verification.ok ? 'verified' : awaitsCheckpoint(verification) ? 'awaiting' : 'problem'} role="status" aria-labelledby="verify-title">
+          <h2 id="verify-title">{verification.ok ? 'The chain verifies' : awaitsCheckpoint(verification) ? 'The chain verifies; the newest records await a checkpoint' : 'The chain does NOT verify'}</h2>
           <p>
             {verification.records} records ({verification.firstSeq ?? '—'} to {verification.lastSeq ?? '—'}, widened to checkpoint boundaries), {verification.checkpoints} signed checkpoints; anchored through record {verification.anchoredThrough}.
           </p>
