@@ -34,6 +34,9 @@ export class ProviderUnreachableError extends Error {
   override readonly name = 'ProviderUnreachableError';
 }
 
+/** The grade's reason when the TLS endpoint could not be reached (docs/assess.md#grading). */
+export const UNREACHABLE_CAP = 'capped at F: not assessed, the provider could not be reached (AS-RUN-001)';
+
 /** Runs `checks` against `target` concurrently and grades what they found. */
 export async function assess(target: AssessTarget, checks: readonly AssessCheck[]): Promise<Assessment> {
   const assessedAt = target.clock.now();
@@ -50,5 +53,7 @@ export async function assess(target: AssessTarget, checks: readonly AssessCheck[
     }),
   );
   const findings = results.flat().sort((a, b) => a.ruleId.localeCompare(b.ruleId) || a.message.localeCompare(b.message));
-  return { target: target.url.href, assessedAt, ...gradeOf(findings), findings, reachable };
+  // Nothing was looked at, so nothing capped: without this an unreachable provider would grade A+.
+  const graded = reachable ? gradeOf(findings) : { grade: 'F' as const, capReasons: [UNREACHABLE_CAP] };
+  return { target: target.url.href, assessedAt, ...graded, findings, reachable };
 }

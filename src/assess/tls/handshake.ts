@@ -55,10 +55,14 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
     const finish = (result: HandshakeResult): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
       socket?.destroy();
       resolve(result);
     };
     let socket: ReturnType<typeof connect> | undefined;
+    // A deadline for the whole handshake, not an idle timeout: a server trickling a byte at a time
+    // (a record header announcing 16 KiB, then one byte per second) would reset an idle timer forever.
+    const deadline = setTimeout(() => finish({ ok: false, reason: 'timeout', error: `no handshake within ${options.timeoutMs} ms` }), options.timeoutMs);
     try {
       socket = connect({
         host: options.host,
@@ -74,10 +78,9 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
       });
     } catch (error) {
       // The cipher string or group matched nothing this OpenSSL can offer (3DES, RC4, export …).
-      resolve({ ok: false, reason: 'unsupported', error: (error as Error).message });
+      finish({ ok: false, reason: 'unsupported', error: (error as Error).message });
       return;
     }
-    socket.setTimeout(options.timeoutMs, () => finish({ ok: false, reason: 'timeout', error: `no handshake within ${options.timeoutMs} ms` }));
     socket.on('OCSPResponse', (response: Buffer) => {
       ocspResponse = response;
     });
