@@ -1,6 +1,7 @@
 /**
- * `portcullis selftest --target <url> [--config <file>]`: black-box probes against a running
- * gateway (docs/selftest.md). Exit codes as preflight's: 0 when no failed probe is at `--fail-on`
+ * `portcullis selftest --target <url> [--config <file>] [--admin-url <url>]`: black-box probes
+ * against a running gateway (docs/selftest.md). The routes come from `--config`, else from the
+ * admin API's route list (GET /v1/inventory). Exit codes as preflight's: 0 when no failed probe is at `--fail-on`
  * or graver, 1 when one is, 2 when selftest could not run (a target it may not attack, a config
  * that does not load, an admin API that refuses the throwaway consumer).
  */
@@ -50,8 +51,8 @@ export function registerSelftestCommand(program: Command): void {
     .command('selftest')
     .description('attack a running gateway with bounded black-box probes (auth, keys, JWT, smuggling, traversal, limits, headers, TLS); each probe expected vs observed')
     .requiredOption('-t, --target <url>', 'the listener to attack, e.g. http://127.0.0.1:8080 (loopback only unless --target-is-mine)')
-    .option('-c, --config <file>', "the target's config file: its routes and what their policies promise")
-    .option('--admin-url <url>', 'the admin API (token in PORTCULLIS_ADMIN_TOKEN): a throwaway consumer and keys for the probes that need a caller, revoked and disabled afterwards')
+    .option('-c, --config <file>', "the target's config file: its routes and what their policies promise (without it, the routes come from --admin-url's GET /v1/inventory)")
+    .option('--admin-url <url>', 'the admin API (token in PORTCULLIS_ADMIN_TOKEN): the running routes (GET /v1/inventory) when there is no --config, and a throwaway consumer and keys for the probes that need a caller, revoked and disabled afterwards')
     .option('--format <format>', `report format: ${FORMATS.join(', ')}`, oneOf('--format', FORMATS), 'text')
     .option('-o, --output <file>', 'write the report to this file instead of standard output')
     .option('--fail-on <severity>', `exit 1 when a failed probe is at this severity or graver: ${SEVERITIES.join(', ')}`, oneOf('--fail-on', SEVERITIES), 'high')

@@ -5,13 +5,10 @@
  * key made and disables the consumer (consumers are never deleted: the audit trail names them).
  */
 import { randomBytes } from 'node:crypto';
+import { adminCall, type AdminAccess } from './admin-client.js';
 import type { ProbeCredentials } from './probe.js';
 
-export interface AdminAccess {
-  readonly url: URL;
-  readonly token: string;
-  readonly timeoutMs: number;
-}
+export type { AdminAccess };
 
 export interface ThrowawayCaller extends ProbeCredentials {
   close(): Promise<void>;
@@ -19,17 +16,7 @@ export interface ThrowawayCaller extends ProbeCredentials {
 
 export async function throwawayCaller(admin: AdminAccess | undefined, scopes: readonly string[]): Promise<ThrowawayCaller> {
   if (admin === undefined) return { missing: 'needs an admin credential: --admin-url and PORTCULLIS_ADMIN_TOKEN', close: async () => undefined };
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(new URL(path, admin.url), {
-      method,
-      headers: { authorization: `Bearer ${admin.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(admin.timeoutMs),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`admin API ${method} ${path} answered ${response.status}: ${text.slice(0, 200)}`);
-    return JSON.parse(text) as T;
-  };
+  const call = <T>(method: string, path: string, body?: unknown) => adminCall<T>(admin, method, path, body);
   const consumer = await call<{ id: string }>('POST', '/v1/consumers', { name: `selftest-${randomBytes(4).toString('hex')}`, metadata: { purpose: 'portcullis selftest (disabled when the run ends)' } });
   const keys: string[] = [];
   const issue = async (name: string) => {

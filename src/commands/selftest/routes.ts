@@ -1,5 +1,6 @@
 /**
- * The routes selftest attacks, read from the config file (`--config`): each route's sample request
+ * The routes selftest attacks, read from the config file (`--config`) or, without one, from the
+ * admin API's route list (inventory-routes.ts): each route's sample request
  * (path parameters and a trailing wildcard filled in with harmless values) and what its effective
  * policies promise (authentication, JWT, validation, rate limit, CORS), so each probe knows which
  * answer is right. The route `public: true` is the only one expected to answer without credentials.
@@ -38,14 +39,12 @@ export function probeRoutes(config: GatewayConfig): ProbeRoute[] {
 }
 
 function describeRoute(config: GatewayConfig, route: RouteConfig): ProbeRoute {
-  const params = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]!);
   const authorize = effectivePolicy(config, route, 'authorize') as { scopes?: string[] } | undefined;
-  return {
+  return probeRoute({
     name: route.name,
-    method: route.methods.includes('GET') ? 'GET' : route.methods[0]!,
     methods: route.methods,
-    path: fillPath(route.path, PATH_PARAM_VALUE),
-    host: route.host?.replace(/^\*\./, 'selftest.'),
+    template: route.path,
+    host: route.host,
     authentication: routeAuthentication(config, route),
     public: route.public === true,
     apiKey: effectivePolicy(config, route, 'auth-apikey') !== undefined,
@@ -53,8 +52,19 @@ function describeRoute(config: GatewayConfig, route: RouteConfig): ProbeRoute {
     validated: effectivePolicy(config, route, 'validate') !== undefined,
     rateLimited: effectivePolicy(config, route, 'ratelimit') !== undefined,
     scopes: authorize?.scopes ?? [],
-    params,
-    template: route.path,
+  });
+}
+
+/** What a route promises, from either source: the probe route with its sample request filled in. */
+export type RouteFacts = Omit<ProbeRoute, 'method' | 'path' | 'params' | 'host'> & { readonly host: string | undefined };
+
+export function probeRoute(facts: RouteFacts): ProbeRoute {
+  return {
+    ...facts,
+    method: facts.methods.includes('GET') ? 'GET' : facts.methods[0]!,
+    path: fillPath(facts.template, PATH_PARAM_VALUE),
+    host: facts.host?.replace(/^\*\./, 'selftest.'),
+    params: [...facts.template.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]!),
   };
 }
 

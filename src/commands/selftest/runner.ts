@@ -21,7 +21,8 @@ import { tlsProbes } from './probes/tls.js';
 import { floodProbes } from './probes/flood.js';
 import type { JWK } from 'jose';
 import type { GatewayConfig } from '../../config/schema.js';
-import { probeRoutes } from './routes.js';
+import { probeRoutes, type ProbeRoute } from './routes.js';
+import { inventoryProbeRoutes } from './inventory-routes.js';
 
 /** Every probe group, in the order they run. */
 export const PROBE_GROUPS: readonly ProbeGroup[] = [headerProbes, injectionProbes, limitProbes, jwtProbes, authProbes, apiKeyProbes, pathProbes, smugglingProbes, tlsProbes, floodProbes];
@@ -69,7 +70,7 @@ export interface SelftestReport {
 
 export async function runSelftest(options: SelftestOptions): Promise<SelftestReport> {
   const started = Date.now();
-  const routes = options.config === undefined ? [] : probeRoutes(options.config);
+  const routes = await routesOf(options);
   const client = new SelftestClient(options.target, { maxRequests: options.maxRequests, timeoutMs: options.requestTimeoutMs, ca: options.ca });
   const caller = await throwawayCaller(options.admin, routes.flatMap((route) => route.scopes));
   const context: ProbeContext = { target: options.target, config: options.config, routes, client, credentials: caller, requestTimeoutMs: options.requestTimeoutMs, jwtSigningJwk: options.jwtSigningJwk };
@@ -91,6 +92,13 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
     await caller.close();
   }
   return { target: options.target.origin, results, requests: client.requests, elapsedMs: Date.now() - started, groups: ran };
+}
+
+/** The routes to attack: from the config file when given, else from the admin API's route list, else none. */
+async function routesOf(options: SelftestOptions): Promise<ProbeRoute[]> {
+  if (options.config !== undefined) return probeRoutes(options.config);
+  if (options.admin !== undefined) return inventoryProbeRoutes(options.admin);
+  return [];
 }
 
 async function runGroup(group: ProbeGroup, context: ProbeContext, deadlineMs: number): Promise<ProbeResult[]> {

@@ -23,7 +23,7 @@ export async function checkTarget(raw: string, targetIsMine: boolean): Promise<U
     throw new Error(`--target ${raw} is not a URL`);
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error('--target must be an http:// or https:// URL');
-  if (target.pathname !== '/' || target.search !== '' || target.username !== '' || target.password !== '') throw new Error('--target is the listener only (scheme, host and port): the routes come from --config');
+  if (target.pathname !== '/' || target.search !== '' || target.username !== '' || target.password !== '') throw new Error('--target is the listener only (scheme, host and port): the routes come from --config or --admin-url');
   if (targetIsMine) return target;
   const host = target.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((entry) => entry.address);

@@ -38,7 +38,7 @@ export const authProbes = defineProbes(
   },
   async ({ routes, client }, rules) => {
     const guarded = routes.filter((route) => !route.public);
-    if (guarded.length === 0) return [skip(rules.noCredentials, 'no route that is not public (give --config)')];
+    if (guarded.length === 0) return [skip(rules.noCredentials, 'no route that is not public (give --config or --admin-url)')];
     const results = [];
     for (const route of guarded) {
       for (const method of route.methods) {

@@ -32,7 +32,7 @@ export const floodProbes = defineProbes(
   },
   async ({ routes, client }, rules) => {
     const route = routes[0];
-    if (route === undefined) return [skip(rules.slowHeaders, 'no route (give --config)')];
+    if (route === undefined) return [skip(rules.slowHeaders, 'no route (give --config or --admin-url)')];
     const sockets: Socket[] = [];
     const timers: NodeJS.Timeout[] = [];
     try {

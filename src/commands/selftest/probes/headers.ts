@@ -40,7 +40,7 @@ export const headerProbes = defineProbes(
   },
   async ({ routes, client, credentials }, rules) => {
     const route = routes.find((candidate) => !candidate.public) ?? routes[0];
-    if (route === undefined) return [skip(rules.securityHeaders, 'no route (give --config)'), skip(rules.corsReflection, 'no route (give --config)')];
+    if (route === undefined) return [skip(rules.securityHeaders, 'no route (give --config or --admin-url)'), skip(rules.corsReflection, 'no route (give --config or --admin-url)')];
     const results: ProbeResult[] = [];
     const refusal = await client.send(route.method, route.path, { headers: routeHeaders(route) });
     const problems = headerProblems(refusal);

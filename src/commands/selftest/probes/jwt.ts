@@ -39,7 +39,11 @@ export const jwtProbes = defineProbes(
   async (context, rules) => {
     const all = Object.values(rules) as ProbeRule[];
     const found = jwtRoute(context);
-    if (found === undefined) return all.map((rule) => skip(rule, 'no route requires a JWT (auth-jwt)'));
+    if (found === undefined) {
+      // Routes from the admin API's list say a JWT is required but not the issuer's keys and claims the probes forge against.
+      const reason = context.config === undefined && context.routes.some((route) => route.jwt) ? "the issuer's keys and claims come from the config: give --config" : 'no route requires a JWT (auth-jwt)';
+      return all.map((rule) => skip(rule, reason));
+    }
     const { route, policy } = found;
     const attacker = await startAttackerKeyServer();
     try {

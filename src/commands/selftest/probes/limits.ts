@@ -30,7 +30,7 @@ export const limitProbes = defineProbes(
   async ({ routes, client, credentials, requestTimeoutMs }, rules) => {
     const results: ProbeResult[] = [];
     const first = routes[0];
-    if (first === undefined) return Object.values(rules).map((rule) => skip(rule, 'no route (give --config)'));
+    if (first === undefined) return Object.values(rules).map((rule) => skip(rule, 'no route (give --config or --admin-url)'));
     const big = await client.send(first.method, first.path, { headers: routeHeaders(first, { 'x-selftest-padding': 'a'.repeat(OVERSIZED_HEADER_BYTES) }) });
     results.push(verdict(rules.header, big.status === 431, describeAnswer(big), routeWhere(first)));
 

@@ -27,7 +27,7 @@ export const smugglingProbes = defineProbes(
     const route = routes[0];
     const path = route?.path ?? '/';
     const host = route?.host ?? client.target.host;
-    if (route === undefined) return Object.values(rules).map((rule) => skip(rule, 'no route (give --config)'));
+    if (route === undefined) return Object.values(rules).map((rule) => skip(rule, 'no route (give --config or --admin-url)'));
     const hidden = `GET ${SMUGGLED_PATH} HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
     const post = (version: string, framing: string[], body: string) => `POST ${path} HTTP/${version}\r\nHost: ${host}\r\nContent-Type: application/json\r\n${framing.map((line) => `${line}\r\n`).join('')}\r\n${body}`;
     const chunkedHidden = `0\r\n\r\n${hidden}`;
