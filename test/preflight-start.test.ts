@@ -14,7 +14,7 @@ import { expiryFinding } from '../src/commands/preflight/checks/certificates.js'
 import { START_CHECKS, startRefusals } from '../src/commands/preflight/start-gate.js';
 import { loadConfigFile } from '../src/config/loader.js';
 import { ManualClock } from '../src/core/clock.js';
-import { generateKeyPair, issueLeaf, privateKeyToPem } from '../src/pki/issue.js';
+import { createCa, generateKeyPair, issueLeaf, privateKeyToPem } from '../src/pki/issue.js';
 import { makeTestPki } from './helpers/certs.js';
 import { runCliAsync } from './helpers/cli.js';
 
@@ -70,5 +70,52 @@ describe('start runs the critical offline rules of preflight', () => {
     const partner = expiryFinding({ what: 'the partner certificate 01 of consumer acme', path: 'pki.caDir', subject: 'CN=acme', notAfter: now - DAY, partner: true }, now, 30);
     const own = expiryFinding({ what: 'our private CA', path: 'pki.caDir', subject: 'CN=ca', notAfter: now - DAY }, now, 30);
     assert.deepEqual([partner?.severity, own?.severity], ['high', 'critical']);
+  });
+});
+
+describe('an expired CA in a trust set that still holds a valid one does not stop a start', () => {
+  /** A listener with client CAs `cas` (PEM files written here) and an upstream trusting the same files. */
+  async function configWithCas(name: string, cas: Array<{ subject: string; notAfter: number }>): Promise<string> {
+    const pki = await makeTestPki();
+    const files: string[] = [];
+    for (const [index, ca] of cas.entries()) {
+      const certificate = await createCa({ subject: ca.subject, keys: await generateKeyPair(), notBefore: new Date(ca.notAfter - 400 * DAY), notAfter: new Date(ca.notAfter) });
+      const file = join(dir, `${name}-ca${index}.pem`);
+      writeFileSync(file, `${certificate.toString('pem')}\n`);
+      files.push(file);
+    }
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(
+      file,
+      `listeners: [{ name: public, host: 127.0.0.1, port: 0, tls: { certFile: ${pki.serverCert}, keyFile: ${pki.serverKey}, clientCertificates: { mode: optional, caFiles: ${JSON.stringify(files)} } } }]
+admin: { enabled: false }
+upstreams: { api: { targets: [https://127.0.0.1:4010], tls: { caFiles: ${JSON.stringify(files)} } } }
+routes: [{ name: ping, methods: [GET], path: /ping, upstream: api, public: true, publicReason: test }]
+`,
+    );
+    return file;
+  }
+  const refusalsOf = async (file: string) => {
+    const loaded = await loadConfigFile(file);
+    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
+    return startRefusals(loaded.config, { configPath: file, env: {}, clock: new ManualClock(Date.now()) });
+  };
+
+  test('an old CA expired beside its valid successor (a rollover): high, the start goes on', async () => {
+    const file = await configWithCas('rollover', [{ subject: 'CN=Old CA', notAfter: Date.now() - DAY }, { subject: 'CN=New CA', notAfter: Date.now() + 3650 * DAY }]);
+    assert.deepEqual(await refusalsOf(file), { refusals: [], failed: [] });
+    const preflight = await runCliAsync(['preflight', '--config', file, '--offline', '--format', 'json']);
+    const findings = (JSON.parse(preflight.stdout) as { findings: Array<{ ruleId: string; severity: string; message: string }> }).findings.filter((found) => found.ruleId === 'PF-CERT-001');
+    assert.deepEqual(findings.map((found) => found.severity), ['high', 'high']);
+    assert.ok(findings.every((found) => found.message.includes('(CN=Old CA) expired on') && found.message.endsWith('(another CA of the same set is still valid)')), JSON.stringify(findings));
+  });
+
+  test('every CA of the set expired: critical for the client CAs and the upstream CAs alike', async () => {
+    const file = await configWithCas('all-expired', [{ subject: 'CN=Old CA', notAfter: Date.now() - DAY }]);
+    const { refusals } = await refusalsOf(file);
+    assert.deepEqual(refusals.map((found) => [found.ruleId, found.where.path]), [
+      ['PF-CERT-001', 'listeners[0].tls.clientCertificates.caFiles[0]'],
+      ['PF-CERT-001', 'upstreams.api.tls.caFiles[0]'],
+    ]);
   });
 });

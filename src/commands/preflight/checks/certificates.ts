@@ -29,6 +29,14 @@ export interface HeldCertificate {
   readonly entity?: string;
   /** A partner's certificate: expired locks that partner out, not the gateway, so it is never critical. */
   readonly partner?: boolean;
+  /**
+   * The trust set (a listener's client CAs, an upstream's CA files) this CA belongs to. An expired
+   * CA beside one still valid in its set (a CA rollover, an old root kept in a bundle) verifies
+   * nothing less than before, so it is high, not critical; only a set with no valid CA left is.
+   */
+  readonly trustSet?: string;
+  /** Set by the check: another CA of its trust set is still valid. */
+  readonly standIn?: boolean;
 }
 
 /** Severity by days left: expired critical, within a week high, else medium (a rollout window). */
@@ -43,7 +51,8 @@ export function expiryFinding(certificate: HeldCertificate, now: number, warning
   const daysLeft = Math.floor(leftMs / DAY_MS);
   const when = leftMs <= 0 ? `expired on ${new Date(certificate.notAfter).toISOString()}` : `expires on ${new Date(certificate.notAfter).toISOString()} (${daysLeft} days left)`;
   const severity = expirySeverity(leftMs <= 0 ? -1 : daysLeft);
-  return finding(CERTIFICATE_RULES.expiring, `${certificate.what} (${certificate.subject}) ${when}`, { path: certificate.path, ...(certificate.entity ? { entity: certificate.entity } : {}) }, certificate.partner && severity === 'critical' ? 'high' : severity);
+  const standIn = certificate.standIn && leftMs <= 0 ? ' (another CA of the same set is still valid)' : '';
+  return finding(CERTIFICATE_RULES.expiring, `${certificate.what} (${certificate.subject}) ${when}${standIn}`, { path: certificate.path, ...(certificate.entity ? { entity: certificate.entity } : {}) }, (certificate.partner || certificate.standIn) && severity === 'critical' ? 'high' : severity);
 }
 
 export const CERTIFICATE_RULES = {
@@ -52,7 +61,7 @@ export const CERTIFICATE_RULES = {
     severity: 'high',
     title: 'A certificate (listener, client CA, upstream client or server, our CA, a partner certificate it issued) expires within certificateExpiry.warningDays (30) or has expired',
     why: `${OWASP.API8}; ${CHECKLIST.infrastructure}`,
-    fix: 'Renew it before it expires (`portcullis certs issue` for partner certificates, `portcullis ca init` for a new CA) and deploy it; listeners reload certificate files without a restart. Expired is critical (high for a partner certificate: it locks out that partner only), 7 days or fewer high, else medium. `portcullis start` refuses a critical one.',
+    fix: 'Renew it before it expires (`portcullis certs issue` for partner certificates, `portcullis ca init` for a new CA) and deploy it; listeners reload certificate files without a restart. Expired is critical (high for a partner certificate: it locks out that partner only; high for a CA beside another still valid in the same client CA or upstream CA files, as in a CA rollover), 7 days or fewer high, else medium. `portcullis start` refuses a critical one.',
   },
   caUnreadable: {
     id: 'PF-CERT-002',
@@ -104,8 +113,10 @@ export const certificatesCheck = defineCheck('certificates', CERTIFICATE_RULES, 
     const crl = crlFile(file);
     if (crl?.nextUpdate !== undefined && crl.nextUpdate < now) findings.push(finding(rules.crlStale, `the CRL ${file} was due again on ${new Date(crl.nextUpdate).toISOString()}`, { path }));
   }
+  const validSets = new Set(held.filter((certificate) => certificate.trustSet !== undefined && certificate.notAfter > now).map((certificate) => certificate.trustSet));
   for (const certificate of held) {
-    const found = expiryFinding(certificate, now, warningDays);
+    const standIn = certificate.trustSet !== undefined && validSets.has(certificate.trustSet);
+    const found = expiryFinding(standIn ? { ...certificate, standIn } : certificate, now, warningDays);
     if (found) findings.push(found);
   }
   return findings;
@@ -123,17 +134,17 @@ function* configuredCertificates(config: GatewayConfig): Generator<HeldCertifica
     const tls = upstream.tls;
     if (!tls) continue;
     if (tls.certFile) yield* bundle(`the client certificate of upstream ${name}`, readFileSync(tls.certFile, 'utf8'), `upstreams.${name}.tls.certFile`);
-    for (const [index, file] of tls.caFiles.entries()) yield* bundle(`a CA of upstream ${name}`, readFileSync(file, 'utf8'), `upstreams.${name}.tls.caFiles[${index}]`);
+    for (const [index, file] of tls.caFiles.entries()) yield* bundle(`a CA of upstream ${name}`, readFileSync(file, 'utf8'), `upstreams.${name}.tls.caFiles[${index}]`, `upstreams.${name}.tls.caFiles`);
   }
 }
 
 function* clientCas(name: string, path: string, tls: ListenerTlsConfig): Generator<HeldCertificate> {
   if (tls.clientCertificates.mode === 'off') return;
-  for (const [index, file] of tls.clientCertificates.caFiles.entries()) yield* bundle(`a client CA of ${name}`, readFileSync(file, 'utf8'), `${path}.clientCertificates.caFiles[${index}]`);
+  for (const [index, file] of tls.clientCertificates.caFiles.entries()) yield* bundle(`a client CA of ${name}`, readFileSync(file, 'utf8'), `${path}.clientCertificates.caFiles[${index}]`, `${path}.clientCertificates.caFiles`);
 }
 
-function* bundle(what: string, pem: string | undefined, path: string): Generator<HeldCertificate> {
-  for (const certificate of parsePemBundle(pem ?? '')) yield { what, path, subject: certificate.subject, notAfter: certificate.notAfter.getTime() };
+function* bundle(what: string, pem: string | undefined, path: string, trustSet?: string): Generator<HeldCertificate> {
+  for (const certificate of parsePemBundle(pem ?? '')) yield { what, path, subject: certificate.subject, notAfter: certificate.notAfter.getTime(), ...(trustSet ? { trustSet } : {}) };
 }
 
 function listenerCrlFiles(config: GatewayConfig): Array<{ path: string; file: string }> {
