@@ -69,7 +69,7 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
     assert.equal(bare.headers.location, '/console/');
   });
 
-  test('signs in the demo owner with password and TOTP; the overview shows no fake traffic', async () => {
+  test('signs in the demo owner with password and TOTP; the overview shows traffic from the route counters', async () => {
     const requests: string[] = [];
     page.on('request', (request) => requests.push(request.url()));
     await page.goto(`${origin}/console/`);
@@ -83,7 +83,7 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
     await page.getByRole('button', { name: 'Verify and sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor().catch(async (error) => assert.fail(`${error}\n${await page.locator('body').innerText()}`));
     await page.getByText('No alert is firing.').waitFor();
-    await page.getByText('Traffic, error ratio and the top failing routes and consumers').waitFor();
+    await page.getByText("Last 24 h, from the gateway's route counters").waitFor();
     const cookies = await context.cookies(origin);
     assert.deepEqual(cookies.map((cookie) => [cookie.name, cookie.httpOnly, cookie.secure, cookie.sameSite]), [['__Host-portcullis-session', true, true, 'Strict']]);
     await assertAccessible(page, 'overview');
@@ -217,7 +217,6 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
       ['Credentials and secrets', 'Outbound credentials and vault secrets', 'secrets'],
       ['Rate limits', 'Rate-limit overrides', 'overrides'],
       ['Certificates', 'Certificates and the private CA', 'certificates'],
-      ['Routes', 'Routes and inventory', 'routes'],
     ] as const) {
       await page.getByRole('link', { name: link, exact: true }).click();
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
@@ -230,6 +229,34 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
     await owner.getByText(/^TOTP; \d+ recovery codes$/).waitFor();
     await page.getByRole('link', { name: 'Certificates', exact: true }).click();
     await page.getByText(/not available yet\.$/).waitFor();
+  });
+
+  test('the routes screen shows the demo routes with the traffic of real requests, shadow routes and deprecated routes by consumer', async () => {
+    for (let sent = 0; sent < 3; sent++) assert.equal((await httpRequest(`${demo.gateway.url()}/v1/accounts`, { headers: { authorization: `Bearer ${demo.keys.full}` } })).status, 200);
+    await demo.gateway.services.routeTraffic!.flush();
+    const inventory = JSON.parse((await httpRequest(`${demo.gateway.adminUrl}/v1/inventory`, { headers: bootstrap() })).text) as { routes: Array<{ name: string; path: string; traffic: { last24h: { requests: number; errors: number } } }> };
+    const accounts = inventory.routes.find((route) => route.path.startsWith('/v1/accounts'));
+    assert.ok(accounts, JSON.stringify(inventory.routes.map((route) => route.path)));
+    assert.ok(accounts.traffic.last24h.requests >= 3, 'the three requests are counted');
+    await page.getByRole('link', { name: 'Routes', exact: true }).click();
+    await page.getByRole('heading', { name: 'Routes and inventory', level: 1 }).waitFor();
+    for (const route of inventory.routes) {
+      const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: route.name, exact: true }) });
+      await row.getByText(`${route.traffic.last24h.requests} requests, ${route.traffic.last24h.errors} errors`).waitFor();
+    }
+    await assertAccessible(page, 'routes');
+    await screenshot(page, 'routes');
+    await page.getByRole('button', { name: 'Shadow routes' }).click();
+    await page.getByRole('heading', { name: 'Contract operations no route serves' }).waitFor();
+    await assertAccessible(page, 'shadow routes');
+    await page.getByRole('button', { name: 'Deprecated, by consumer' }).click();
+    const deprecated = JSON.parse((await httpRequest(`${demo.gateway.adminUrl}/v1/inventory/deprecated`, { headers: bootstrap() })).text) as { routes: Array<{ route: string; state: string }> };
+    if (deprecated.routes.length === 0) await page.getByText('No route is announced, deprecated or sunset.').waitFor();
+    for (const route of deprecated.routes) await page.getByRole('heading', { name: `${route.route}: ${route.state}` }).waitFor();
+    await assertAccessible(page, 'deprecated routes');
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    const total = inventory.routes.reduce((sum, route) => sum + route.traffic.last24h.requests, 0);
+    await page.locator('dl.figures dd').first().getByText(String(total), { exact: true }).waitFor();
   });
 
   test('a viewer sees no create button, and their forged call from the page is refused with 403', async () => {

@@ -1,7 +1,7 @@
 /**
  * The console's shell: reads the session (GET /v1/session; none → the sign-in form), then shows
  * the navigation the session's permissions allow and the screen named by the location hash
- * (#/overview, #/consumers, #/consumers/<id>, #/account). Hash routes keep every screen on the one
+ * (#/overview, #/consumers, #/consumers/<id>, #/routes, #/account). Hash routes keep every screen on the one
  * index.html the admin listener serves.
  */
 import { render } from 'preact';
@@ -15,6 +15,7 @@ import { Login } from './screens/login.js';
 import { OAuth } from './screens/oauth.js';
 import { Overrides } from './screens/overrides.js';
 import { Overview } from './screens/overview.js';
+import { Routes } from './screens/routes.js';
 import { Secrets } from './screens/secrets.js';
 import { Users } from './screens/users.js';
 import { NotAvailable, ProblemBox } from './ui.js';
@@ -36,7 +37,7 @@ const SCREENS: Screen[] = [
   { path: 'oauth', label: 'OAuth', permission: 'oauth-clients:read' },
   { path: 'certificates', label: 'Certificates' },
   { path: 'secrets', label: 'Credentials and secrets', permission: 'credentials:read' },
-  { path: 'routes', label: 'Routes' },
+  { path: 'routes', label: 'Routes', permission: 'inventory:read' },
   { path: 'overrides', label: 'Rate limits', permission: 'rate-limit-overrides:read' },
   { path: 'account', label: 'Your account' },
 ];
@@ -108,12 +109,7 @@ function App() {
             <NotAvailable what="Certificates, the private CA (issue from a CSR, revoke, CRL state) and their expiries: the admin API has no certificate routes yet; use portcullis ca … on the host" />
           </>
         )}
-        {current === 'routes' && (
-          <>
-            <h1>Routes and inventory</h1>
-            <NotAvailable what="Routes with their contracts, versions, deprecation and traffic: the admin API has no inventory route yet (/v1/inventory)" />
-          </>
-        )}
+        {current === 'routes' && <Routes session={session} />}
         {current === 'account' && <Account session={session} onSignedOut={signedOut} />}
         {!SCREENS.some((item) => item.path === current) && <p>No such screen: {current}.</p>}
       </main>

@@ -1,11 +1,12 @@
 /**
- * The overview: alerts firing on this node, and what expires in the next 30 days (API keys), from
- * the admin API's reads. What the admin API does not expose yet is said so, never made up.
+ * The overview: alerts firing on this node, what expires in the next 30 days (API keys), and the
+ * last 24 h of traffic (GET /v1/inventory), from the admin API's reads. What the admin API does not expose yet is said so, never made up.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, can, type Page, type Session } from '../api.js';
 import { formatTime, NotAvailable, ProblemBox } from '../ui.js';
 import type { ApiKey } from './consumers.js';
+import { Traffic } from './traffic.js';
 
 interface Alert {
   id: string;
@@ -107,7 +108,7 @@ export function Overview({ session }: { session: Session }) {
       </section>
       <section aria-labelledby="traffic-title">
         <h2 id="traffic-title">Traffic</h2>
-        <NotAvailable what="Traffic, error ratio and the top failing routes and consumers (the admin API exposes them only as Prometheus metrics at /metrics)" />
+        <Traffic session={session} />
       </section>
     </>
   );

@@ -1,0 +1,70 @@
+/**
+ * The overview's traffic: requests, error ratio and the routes with the most errors in the last
+ * 24 h, summed from GET /v1/inventory's per-route figures (the gateway's route counters, written to
+ * the store each minute by every node).
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { call, can, type Session } from '../api.js';
+import { NotAvailable, ProblemBox } from '../ui.js';
+import { percent, type InventoryRoute } from './inventory.js';
+
+/** How many failing routes the overview lists. */
+const TOP = 5;
+
+export function Traffic({ session }: { session: Session }) {
+  const [routes, setRoutes] = useState<InventoryRoute[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const allowed = can(session, 'inventory:read');
+  useEffect(() => {
+    if (allowed) call<{ routes: InventoryRoute[] }>('GET', '/v1/inventory').then((answer) => setRoutes(answer.routes), setError);
+  }, [session.id]);
+  if (!allowed) return <p>Your role cannot read the inventory.</p>;
+  if (error) return <ProblemBox error={error} />;
+  if (!routes) return <p>Loading…</p>;
+  const counted = routes.filter((route) => route.traffic !== null);
+  if (counted.length === 0 && routes.length > 0) return <p>No traffic figures: the gateway keeps no route counters without a store.</p>;
+  const requests = counted.reduce((sum, route) => sum + route.traffic!.last24h.requests, 0);
+  const errors = counted.reduce((sum, route) => sum + route.traffic!.last24h.errors, 0);
+  const failing = counted.filter((route) => route.traffic!.last24h.errors > 0).sort((a, b) => b.traffic!.last24h.errors - a.traffic!.last24h.errors).slice(0, TOP);
+  return (
+    <>
+      <p class="muted">Last 24 h, from the gateway's route counters (written to the store each minute).</p>
+      <dl class="figures">
+        <dt>Requests</dt>
+        <dd>{requests}</dd>
+        <dt>Errors (5xx or no response)</dt>
+        <dd>{errors}</dd>
+        <dt>Error ratio</dt>
+        <dd>{percent(errors, requests)}</dd>
+      </dl>
+      {failing.length === 0 ? (
+        <p class="ok">No route answered with an error.</p>
+      ) : (
+        <table>
+          <caption>Top failing routes, last 24 h</caption>
+          <thead>
+            <tr>
+              <th scope="col">Route</th>
+              <th scope="col">Errors</th>
+              <th scope="col">Requests</th>
+              <th scope="col">Error ratio</th>
+            </tr>
+          </thead>
+          <tbody>
+            {failing.map((route) => (
+              <tr>
+                <td data-label="Route">
+                  <a href="#/routes">{route.name}</a>
+                </td>
+                <td data-label="Errors">{route.traffic!.last24h.errors}</td>
+                <td data-label="Requests">{route.traffic!.last24h.requests}</td>
+                <td data-label="Error ratio">{percent(route.traffic!.last24h.errors, route.traffic!.last24h.requests)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <NotAvailable what="The top failing consumers (the admin API gives traffic by route, not by consumer)" />
+    </>
+  );
+}
