@@ -55,6 +55,9 @@ test('route_error_ratio fires on real 5xx answers, is signed with both secrets, 
   cleanups.push(close, upstream.close, receiver.close, oldReceiver.close);
   await gateway.alerts.evaluate();
   assert.deepEqual(new Set(await requests(url, 30)), new Set([500]));
+  // The notification names the newest failed requests (their X-Request-Id), for the access log.
+  const failedIds: string[] = [];
+  for (let i = 0; i < 2; i++) failedIds.push(String((await httpRequest(`${url}/orders/1`)).headers['x-request-id']));
   clock.advance(15_000);
   await gateway.alerts.evaluate();
   const pending = gateway.alerts.alerts().filter((view) => view.alert.rule === 'route_error_ratio');
@@ -75,6 +78,8 @@ test('route_error_ratio fires on real 5xx answers, is signed with both secrets, 
     assert.equal(alert!.labels.severity, 'critical');
     assert.match(alert!.annotations.summary!, /^5xx ratio 100\.0 % on route orders \(threshold 10\.0 %, fast burn\)$/);
     assert.match(alert!.annotations.runbook_url!, /docs\/alerts\.md#route_error_ratio$/);
+    assert.equal(alert!.sampleRequestIds.length, 5, 'the newest five 5xx requests');
+    assert.deepEqual(alert!.sampleRequestIds.slice(-2), failedIds);
   }
   // Healthy again: the fast window empties after 5 minutes, the slow one (1 h) after an hour.
   failing = false;

@@ -18,6 +18,7 @@ import { AlertMetrics } from './alert-metrics.js';
 import { AlertStates, alertKey, type EffectiveRule } from './alert-states.js';
 import { AuthFailureCounts } from './auth-failures.js';
 import { LimitUsage } from './limit-usage.js';
+import { RequestSamples } from './request-samples.js';
 import { Deliverer } from './deliverer.js';
 import { effectiveRule } from './effective-rule.js';
 import { EventWindow } from './event-window.js';
@@ -68,6 +69,8 @@ export class AlertEngine {
   readonly authFailures = new AuthFailureCounts(RETAIN_SECONDS);
   /** Consumers' use of their rate limits, reported by the ratelimit policy (rate_limit_saturation). */
   readonly limitUsage = new LimitUsage(RETAIN_SECONDS);
+  /** Recent request ids per route for the request-driven rules' notifications. */
+  readonly requestSamples = new RequestSamples(() => this.effectiveRule('latency_p99').thresholds.p99Seconds!);
   readonly #history: MetricHistory;
   readonly #events: EventWindow;
   readonly #states = new AlertStates();
@@ -153,6 +156,7 @@ export class AlertEngine {
         upstreams: () => this.deps.gateway.upstreams(),
         authFailures: () => this.authFailures.sources(now),
         limitUsage: () => this.limitUsage.sources(now),
+        requestSamples: (route, kind) => this.requestSamples.of(route, kind),
         failingSinks: () => this.#deliverer.failingSinks(),
       };
       for (const name of ALERT_RULE_NAMES) {

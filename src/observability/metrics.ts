@@ -45,6 +45,10 @@ export interface RequestOutcome {
   readonly upstreamSeconds: number | undefined;
   /** For a 401 or 403 answer: who was refused (the consumer when identified, else the client IP). */
   readonly refused?: { readonly consumer: string | undefined; readonly clientIp: string; readonly requestId: string } | undefined;
+  /** The request's id, for the alert engine's sample ids (alerts/request-samples.ts). */
+  readonly requestId?: string | undefined;
+  /** The problem's `code` when the gateway answered with one (`validation.failed`, …). */
+  readonly errorCode?: string | undefined;
 }
 
 export class GatewayMetrics {

@@ -378,6 +378,7 @@ export class Gateway {
           this.#inflight.ended();
           this.#services.metrics.requestEnded(outcome);
           if (outcome.refused) this.alerts.authFailures.record(outcome.refused.consumer, outcome.refused.clientIp, outcome.refused.requestId, this.#clock.now());
+          this.alerts.requestSamples.record(outcome);
         },
         onRenegotiation: (socket) => this.#renegotiationRefused(listener.name, socket),
       });

@@ -72,6 +72,8 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         upstreamSeconds: ctx.upstream.latencyMs === undefined ? undefined : ctx.upstream.latencyMs / 1000,
         // Only refused requests carry who was refused (the alert engine's auth_failure_spike).
         refused: res.statusCode === 401 || res.statusCode === 403 ? { consumer: ctx.principal?.consumerId, clientIp: ctx.clientIp, requestId: ctx.requestId } : undefined,
+        requestId: ctx.requestId,
+        errorCode: ctx.error?.code,
       });
       // The inventory's traffic figures: routed requests only, by consumer (in memory, flushed later).
       if (admission.kind === 'route') {

@@ -8,6 +8,7 @@ import type { AlertSeverity } from '../notification.js';
 import type { EventWindow } from '../event-window.js';
 import type { MetricHistory } from '../metric-history.js';
 import type { LimitUsageSource } from '../limit-usage.js';
+import type { SampleKind } from '../request-samples.js';
 
 /** The live state of the gateway a rule may read besides metrics and events. */
 export interface GatewayView {
@@ -23,6 +24,8 @@ export interface GatewayView {
   authFailures(): ReadonlyMap<string, { readonly labels: Readonly<Record<string, string>>; countSince(since: number): number; samples(): readonly string[] }>;
   /** Consumers' highest use of each rate limit per minute (limit-usage.ts). */
   limitUsage(): Iterable<LimitUsageSource>;
+  /** The newest request ids of a route that were 5xx, slow or invalid (request-samples.ts). */
+  requestSamples(route: string, kind: SampleKind): readonly string[];
   /** Alert sinks that have failed every delivery since `failingSince` (ms), and why. */
   failingSinks(): ReadonlyArray<{ readonly sink: string; readonly failingSince: number; readonly reason: string }>;
 }

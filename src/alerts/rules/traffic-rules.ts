@@ -45,6 +45,7 @@ export const routeErrorRatio: RuleEvaluator = {
       findings.push({
         labels: { route, upstream: upstreams.get(route) ?? '' },
         value: measured.ratio,
+        sampleRequestIds: context.gateway.requestSamples(route, 'server_error'),
         summary: `5xx ratio ${percent(measured.ratio)} on route ${route} (threshold ${percent(threshold)}, ${window} burn)`,
         description: `${Math.round(measured.ratio * measured.requests)} of ${measured.requests} requests to route ${route} (upstream ${upstreams.get(route) ?? '?'}) were answered 5xx over the last ${seconds} s.`,
       });
@@ -75,6 +76,7 @@ export const latencyP99: RuleEvaluator = {
       findings.push({
         labels: { route, upstream: upstreams.get(route) ?? '' },
         value: p99,
+        sampleRequestIds: context.gateway.requestSamples(route, 'slow'),
         summary: `p99 latency ${p99.toFixed(2)} s on route ${route} (threshold ${t.p99Seconds} s)`,
         description: `The 99th percentile of request duration on route ${route} over the last ${t.windowSeconds} s is ${p99.toFixed(3)} s (from the latency histogram, ${bounds.get(Number.POSITIVE_INFINITY)} requests).`,
       });
@@ -99,14 +101,14 @@ export const upstreamDown: RuleEvaluator = {
 };
 
 /** A counter's increase by some labels, at or above a threshold: one finding per label set. */
-function counterAtLeast(metric: string, labels: readonly string[], window: string, threshold: string, describe: (labels: Record<string, string>, value: number, seconds: number) => { summary: string; description: string }): RuleEvaluator {
+function counterAtLeast(metric: string, labels: readonly string[], window: string, threshold: string, describe: (labels: Record<string, string>, value: number, seconds: number, gateway: RuleContext['gateway']) => { summary: string; description: string; sampleRequestIds?: readonly string[] }): RuleEvaluator {
   return {
     metrics: [metric],
     evaluate(context) {
       const seconds = context.thresholds[window]!;
       const findings: Finding[] = [];
       for (const { labels: found, value } of sumBy(context.history.increase(metric, seconds, context.now), labels).values()) {
-        if (value >= context.thresholds[threshold]! && value > 0) findings.push({ labels: found, value, ...describe(found, value, seconds) });
+        if (value >= context.thresholds[threshold]! && value > 0) findings.push({ labels: found, value, ...describe(found, value, seconds, context.gateway) });
       }
       return findings;
     },
@@ -133,9 +135,10 @@ export const rateLimitSaturation: RuleEvaluator = {
   },
 };
 
-export const validationFailureSpike = counterAtLeast('portcullis_validation_failures_total', ['route'], 'windowSeconds', 'failures', (labels, value, seconds) => ({
+export const validationFailureSpike = counterAtLeast('portcullis_validation_failures_total', ['route'], 'windowSeconds', 'failures', (labels, value, seconds, gateway) => ({
   summary: `${value} requests refused by the contract on route ${labels.route}`,
   description: `${value} requests to route ${labels.route} did not match its API contract over the last ${seconds} s: a broken client, or someone probing.`,
+  sampleRequestIds: gateway.requestSamples(labels.route!, 'invalid'),
 }));
 
 export const egressDenied = counterAtLeast('portcullis_egress_denied_total', ['upstream', 'reason'], 'windowSeconds', 'denials', (labels, value, seconds) => ({
