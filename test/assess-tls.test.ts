@@ -34,19 +34,21 @@ describe('assess grades local servers with known properties', () => {
     const http = track(await plainHttpServer(https.url));
     const assessment = await assessUrl(https.url, { timeoutMs: TIMEOUT_MS, clock: systemClock, caFile: pki.caFile, httpUrl: http.url });
     assert.equal(assessment.grade, 'A+', assessment.capReasons.join('; '));
-    // Only notes: TLS 1.3 offered, no OCSP stapling and no SCTs (a private CA's certificate has none).
-    assert.deepEqual(foundIds(assessment), ['AS-CERT-009', 'AS-CERT-010', 'AS-TLS-013']);
+    // Only notes: TLS 1.3 offered, the groups, no OCSP stapling and no SCTs (a private CA's certificate has none).
+    assert.deepEqual(foundIds(assessment), ['AS-CERT-009', 'AS-CERT-010', 'AS-TLS-013', 'AS-TLS-015']);
+    assert.match(assessment.findings.find((f) => f.ruleId === 'AS-TLS-015')!.message, /X25519.*P-256/);
     assert.ok(assessment.findings.some((f) => f.ruleId === 'AS-TLS-004' && f.status === 'not_tested'), 'SSLv3 is said to be not tested');
     assert.ok(assessment.findings.some((f) => f.ruleId === 'AS-TLS-009' && f.status === 'not_tested'), '3DES/RC4/export are said to be not tested');
   });
 
-  test('TLS 1.0 at a lowered security level (openssl s_server -tls1): AS-TLS-001, no TLS 1.3, client order, capped at B', async () => {
+  test('TLS 1.0 only, at a lowered security level (openssl s_server -tls1): AS-TLS-001, AS-TLS-014 (no TLS 1.2/1.3), no TLS 1.3, client order, capped at C', async () => {
     const server = track(await opensslServer(pki.good.cert, pki.good.key, ['-tls1', '-cipher', 'DEFAULT@SECLEVEL=0']));
     const assessment = await assessUrl(server.url, { timeoutMs: TIMEOUT_MS, clock: systemClock, caFile: pki.caFile });
     const ids = foundIds(assessment);
-    for (const id of ['AS-TLS-001', 'AS-TLS-003', 'AS-TLS-006', 'AS-TLS-010']) assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
+    for (const id of ['AS-TLS-001', 'AS-TLS-003', 'AS-TLS-006', 'AS-TLS-010', 'AS-TLS-014']) assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
     assert.ok(!ids.includes('AS-TLS-002') && !ids.includes('AS-TLS-013'), 'only TLS 1.0 is offered');
-    assert.equal(assessment.grade, 'B');
+    assert.equal(assessment.grade, 'C');
+    assert.ok(assessment.capReasons.some((reason) => reason.startsWith('capped at C: AS-TLS-014')), assessment.capReasons.join('; '));
     assert.ok(assessment.capReasons.some((reason) => reason.startsWith('capped at B: AS-TLS-001 TLS 1.0 offered')), assessment.capReasons.join('; '));
   });
 
@@ -132,7 +134,7 @@ describe('the assess command', () => {
     const weak = track(await opensslServer(pki.good.cert, pki.good.key, ['-tls1', '-cipher', 'DEFAULT@SECLEVEL=0']));
     const worse = await runCliAsync(['assess', weak.url, '--ca-file', pki.caFile, '--baseline', baselineFile, '--timeout-ms', String(TIMEOUT_MS)]);
     assert.equal(worse.status, 1, 'TLS 1.0 is a high finding');
-    assert.match(worse.stdout, /Since the baseline: grade A\+ -> B \(worse\)/);
+    assert.match(worse.stdout, /Since the baseline: grade A\+ -> C \(worse\)/);
     assert.match(worse.stdout, /\+ AS-TLS-001 {2}TLS 1\.0 offered/);
 
     await weak.close();

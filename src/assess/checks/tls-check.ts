@@ -37,6 +37,8 @@ export function tlsFindings(offer: TlsOffer, where: string): AssessFinding[] {
   if (![...byProtocol.values()].some((protocol) => protocol.offered)) return [found(TLS_RULES.noHandshake, 'every protocol version and suite was refused', where)];
   if (byProtocol.get('TLSv1')?.offered) findings.push(found(TLS_RULES.tls10, 'TLS 1.0 offered', where));
   if (byProtocol.get('TLSv1.1')?.offered) findings.push(found(TLS_RULES.tls11, 'TLS 1.1 offered', where));
+  if (!byProtocol.get('TLSv1.2')?.offered && !byProtocol.get('TLSv1.3')?.offered) findings.push(found(TLS_RULES.noModern, 'neither TLS 1.2 nor TLS 1.3 offered', where));
+  findings.push(found(TLS_RULES.groups, offer.groups.length > 0 ? offer.groups.join(', ') : 'none accepted alone', where));
   findings.push(byProtocol.get('TLSv1.3')?.offered ? found(TLS_RULES.tls13, `TLS 1.3 offered (${byProtocol.get('TLSv1.3')!.suites.map((s) => s.standardName).join(', ')})`, where) : found(TLS_RULES.noTls13, 'TLS 1.3 not offered', where));
   findings.push(notTested(TLS_RULES.sslNotTested, 'SSLv2/SSLv3: this client cannot offer them', where));
   findings.push(notTested(TLS_RULES.legacyNotTested, '3DES, RC4, export: this client cannot offer them', where));

@@ -1,7 +1,7 @@
 /**
  * Rules of the TLS check (docs/assess.md#tls): protocols and cipher suites a provider offers.
  * Caps follow the well-known graders: an old protocol or a suite without forward secrecy caps at
- * B, NULL and anonymous suites at F, no TLS 1.3 keeps a provider from A+.
+ * B, neither TLS 1.2 nor 1.3 at C, NULL and anonymous suites at F, no TLS 1.3 keeps a provider from A+.
  */
 import type { AssessRule } from '../finding.js';
 
@@ -19,4 +19,6 @@ export const TLS_RULES = {
   weakDh: { id: 'AS-TLS-011', severity: 'medium', cap: 'B', title: 'Diffie-Hellman group below 2048 bits', why: 'DH groups under 2048 bits are within reach of precomputation (Logjam; RFC 9325 §4.1).', fix: 'Use ECDHE, or DHE with the RFC 7919 ffdhe2048+ groups.' },
   noHandshake: { id: 'AS-TLS-012', severity: 'critical', cap: 'F', title: 'No TLS handshake succeeded', why: 'The endpoint answered but refused every protocol and suite this client offered.', fix: 'Serve TLS 1.2/1.3 with standard AEAD suites on this port.' },
   tls13: { id: 'AS-TLS-013', severity: 'info', title: 'TLS 1.3 offered', why: 'Noted, as the issue asks: TLS 1.3 is the protocol to have (RFC 8446).', fix: 'Nothing to do.' },
+  noModern: { id: 'AS-TLS-014', severity: 'high', cap: 'C', title: 'Neither TLS 1.2 nor TLS 1.3 offered', why: 'RFC 9325 §3.1.1: TLS 1.2 must be supported; a client that refuses the deprecated versions (RFC 8996) cannot connect at all.', fix: 'Enable TLS 1.2 and TLS 1.3.' },
+  groups: { id: 'AS-TLS-015', severity: 'info', title: 'Key-exchange groups offered', why: 'Noted, as the issue asks: the (EC)DH groups the server accepts when offered alone (RFC 8446 §4.2.7, RFC 7919).', fix: 'Nothing to do (offer X25519 and P-256).' },
 } as const satisfies Record<string, AssessRule>;
