@@ -5,8 +5,11 @@
  * deployment choice), so a route that validates against such an operation but has no
  * authentication policy (auth-apikey, auth-jwt, auth-mtls) is named, once per route or per
  * `contractRoutes` entry. The upstream may well check credentials itself: hence a warning.
+ * Where authentication runs, each operation whose security requirements none is met by the
+ * configured policies and scopes is named (contract-security-mismatch.ts).
  */
 import type { ConfigIssue } from '../core/policy.js';
+import { securityMismatch } from './contract-security-mismatch.js';
 import { loadContract } from '../openapi/contract.js';
 import { resolvePointer, type ContractOperation, type OpenApiDocument } from '../openapi/openapi-document.js';
 
@@ -38,14 +41,18 @@ function describe(operation: ContractOperation): string {
   return operation.operationId ?? `${operation.method} ${operation.path}`;
 }
 
-/** The operations of `document` a validate config covers that require security. */
-function securedOperations(document: OpenApiDocument, validate: Loose, methods: unknown): Array<{ operation: ContractOperation; schemes: string[] }> {
-  const chosen = typeof validate.operationId === 'string'
+/** The operations of `document` a validate config covers. */
+function servedOperations(document: OpenApiDocument, validate: Loose, methods: unknown): ContractOperation[] {
+  return typeof validate.operationId === 'string'
     ? document.operations.filter((op) => op.operationId === validate.operationId)
     : typeof validate.operation === 'string'
       ? document.operations.filter((op) => `${op.method} ${op.path}` === validate.operation)
       : document.operations.filter((op) => !Array.isArray(methods) || methods.includes(op.method) || (op.method === 'GET' && methods.includes('HEAD')));
-  return chosen.flatMap((operation) => {
+}
+
+/** The operations of `document` a validate config covers that require security. */
+function securedOperations(document: OpenApiDocument, validate: Loose, methods: unknown): Array<{ operation: ContractOperation; schemes: string[] }> {
+  return servedOperations(document, validate, methods).flatMap((operation) => {
     const schemes = requiredSchemes(document, operation);
     return schemes ? [{ operation, schemes }] : [];
   });
@@ -79,21 +86,36 @@ function documentOf(contract: unknown, validate: Loose): OpenApiDocument | undef
 export function contractSecurityWarnings(config: Loose): ConfigIssue[] {
   const warnings: ConfigIssue[] = [];
   const global = isObject(config.policies) ? config.policies : {};
-  const authenticated = (policies: unknown) => AUTHENTICATION_POLICIES.some((name) => enabled(isObject(policies) && name in policies ? policies : global, name));
+  const effective = (policies: unknown) => (name: string) => enabled(isObject(policies) && name in policies ? policies : global, name);
+  const authenticated = (policies: unknown) => AUTHENTICATION_POLICIES.some((name) => effective(policies)(name));
+  const mismatches = (path: string, document: OpenApiDocument, operations: readonly ContractOperation[], policies: unknown) => {
+    for (const operation of operations) {
+      const mismatch = securityMismatch(document, operation, effective(policies));
+      if (mismatch !== undefined) warnings.push({ path, message: mismatch });
+    }
+  };
   const routes = Array.isArray(config.routes) ? config.routes : [];
   routes.forEach((route, index) => {
-    if (!isObject(route) || authenticated(route.policies)) return;
+    if (!isObject(route)) return;
     const validate = enabled(isObject(route.policies) && 'validate' in route.policies ? route.policies : global, 'validate');
     const document = validate && documentOf(validate.contract, validate);
+    if (authenticated(route.policies)) {
+      if (document) mismatches(`routes[${index}]`, document, servedOperations(document, validate, route.methods), route.policies);
+      return;
+    }
     const secured = document ? securedOperations(document, validate, route.methods) : [];
     if (secured.length > 0) warnings.push({ path: `routes[${index}]`, message: message(secured) });
   });
   const entries = Array.isArray(config.contractRoutes) ? config.contractRoutes : [];
   entries.forEach((entry, index) => {
-    if (!isObject(entry) || authenticated(entry.policies)) return;
+    if (!isObject(entry)) return;
     const own = isObject(entry.policies) && isObject(entry.policies.validate) ? entry.policies.validate : {};
     if (own.enabled === false) return;
     const document = documentOf(entry.contract, own);
+    if (authenticated(entry.policies)) {
+      if (document) mismatches(`contractRoutes[${index}]`, document, servedOperations(document, {}, undefined), entry.policies);
+      return;
+    }
     const secured = document ? securedOperations(document, {}, undefined) : [];
     if (secured.length > 0) warnings.push({ path: `contractRoutes[${index}]`, message: message(secured) });
   });
