@@ -90,6 +90,11 @@ const SCENARIOS: Record<AlertRuleName, Scenario> = {
     labels: { credential: 'payroll', reason: 'expiring' },
   },
   key_age: { hold: (world) => emit(world, 'credentials.refresh_failed', { credential: 'payroll' }), labels: { credential: 'payroll' }, step: 60 },
+  provider_security_regression: {
+    hold: (world) => emit(world, 'assess.provider_security_regression', { upstream: 'partner', reason: 'grade_dropped', severity: 'critical', from: 'A', to: 'F' }),
+    labels: { upstream: 'partner', reason: 'grade_dropped' },
+    step: 3600,
+  },
   store_unavailable: {
     hold: ({ metrics }) => metrics.dependencyUp.set({ dependency: 'store' }, 0),
     heal: ({ metrics }) => metrics.dependencyUp.set({ dependency: 'store' }, 1),

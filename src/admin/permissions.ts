@@ -45,6 +45,7 @@ export const PERMISSIONS = {
   'credentials:reveal': { description: 'reveal the value of a secret or credential (step-up)' },
   'fields:read': { description: 'read field usage and field policies', metadata: true },
   'inventory:read': { description: 'read the API inventory: routes, contracts, lifecycle, traffic per route and consumer', metadata: true },
+  'assessments:read': { description: 'read the results of continuous assessment of the upstreams (grades and findings)', metadata: true },
   'alerts:read': { description: 'list the alerts firing and pending, and the silences', metadata: true },
   'alerts:silence': { description: 'silence alerts and end silences' },
   'alerts:test': { description: 'send a test alert to a sink' },

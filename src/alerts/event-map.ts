@@ -36,6 +36,7 @@ export const BACKGROUND_FAILURES = [
   'geo.database_reload_failed',
   'tracing.export_failed',
   'store.heartbeat_failed',
+  'assess.failed',
 ] as const satisfies readonly LogEvent[];
 
 /** Failure and fallback events alerted on by a rule (the rule reads the event, or the gauge the same failure sets). */

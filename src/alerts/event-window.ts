@@ -37,6 +37,7 @@ export const WATCHED_EVENTS: Partial<Record<LogEvent, readonly string[]>> = {
   'credentials.released': ['credential'],
   'credentials.token_obtained': ['credential'],
   'credentials.refresh_failed': ['credential'],
+  'assess.provider_security_regression': ['upstream', 'reason', 'severity', 'from', 'to', 'daysLeft'],
 };
 
 /** Most occurrences kept per event (older ones are dropped first). */

@@ -15,6 +15,7 @@ import { ADMIN_USERS_PROPERTIES } from './admin-users-schema.js';
 import { DEFAULT_GROUPS, TLS_GROUPS } from '../net/tls-profile.js';
 import { CredentialsSection } from './credentials-schema.js';
 import { EgressSection, UpstreamEgress, UpstreamErrors } from './egress-schema.js';
+import { UpstreamAssess } from './assess-schema.js';
 import { LoggingSchema } from './logging-schema.js';
 import { VaultSchema } from './vault-schema.js';
 import { ADMIN_LISTENER_PROPERTIES } from './admin-listener-schema.js';
@@ -182,6 +183,7 @@ const Upstream = Type.Object(
     ),
     egress: Type.Optional(UpstreamEgress),
     errors: Type.Optional(UpstreamErrors),
+    assess: Type.Optional(UpstreamAssess),
   },
   { additionalProperties: false, description: 'A named group of servers routes forward to.' },
 );

@@ -91,6 +91,13 @@ export const ALERT_RULES = {
     labels: ['credential'],
     watches: 'Token refreshes of an upstream credential failing (credentials.refresh_failed) refreshFailures times within windowSeconds while an older token is still used.',
   },
+  provider_security_regression: {
+    severity: 'warning',
+    forSeconds: 0,
+    thresholds: { windowSeconds: 86400 },
+    labels: ['upstream', 'reason'],
+    watches: "An upstream's assessed grade dropped (reason grade_dropped: critical for two grades or more, to F, or below minimumGrade; else warning), or its certificate expires within 30 (info), 7 (warning) or 1 (critical) days (reason certificate_expiring): assess.provider_security_regression within windowSeconds.",
+  },
   store_unavailable: {
     severity: 'critical',
     forSeconds: 30,

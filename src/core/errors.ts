@@ -71,6 +71,7 @@ export const ERROR_TABLE = {
   'upstream.unavailable': { status: 502, title: 'Upstream unavailable' },
   'upstream.timeout': { status: 504, title: 'Upstream timed out' },
   'upstream.credential_unavailable': { status: 503, title: 'Upstream credential unavailable' },
+  'upstream.assessment_below_minimum': { status: 503, title: 'Upstream below its minimum security grade' },
   'upstream.egress_denied': { status: 502, title: 'Upstream connection not allowed' },
   'upstream.rejected': { status: 400, title: 'Request rejected by the upstream' },
   'upstream.auth_failed': { status: 502, title: 'Upstream refused the gateway\'s credentials' },

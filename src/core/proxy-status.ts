@@ -27,6 +27,7 @@ const ERROR_TYPES: Partial<Record<ErrorCode, string>> = {
   'upstream.unavailable': 'destination_unavailable',
   'upstream.timeout': 'http_response_timeout',
   'upstream.egress_denied': 'destination_ip_prohibited',
+  'upstream.assessment_below_minimum': 'destination_unavailable',
   'upstream.contract_violation': 'http_protocol_error',
   'upstream.content_encoding_unsupported': 'http_response_content_coding',
   'upstream.content_encoding_invalid': 'http_response_content_coding',

@@ -9,7 +9,7 @@
  */
 
 /** Why the gateway connects: each caller names its own, so a rule (or a log line) can tell them apart. */
-export type OutboundPurpose = 'upstream' | 'discovery' | 'jwks' | 'crl' | 'ocsp' | 'audit-sink' | 'token' | 'alert-sink' | 'tracing';
+export type OutboundPurpose = 'upstream' | 'assess' | 'discovery' | 'jwks' | 'crl' | 'ocsp' | 'audit-sink' | 'token' | 'alert-sink' | 'tracing';
 
 /** One connection about to be made. */
 export interface OutboundConnection {

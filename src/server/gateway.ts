@@ -45,6 +45,9 @@ import { Outbound, type ConnectHook } from '../outbound/index.js';
 import { egressPolicyOf } from '../config/egress-declarations.js';
 import { applyEgress } from './egress-report.js';
 import { openAlerting } from './alerting.js';
+import { ContinuousAssessment } from './assessments.js';
+import { assessUpstream } from '../assess/continuous.js';
+import type { UpstreamAssessor } from '../core/assessment.js';
 import type { AlertEngine } from '../alerts/alert-engine.js';
 import type { OpenedAlerting } from './alerting.js';
 
@@ -68,6 +71,11 @@ export interface GatewayOptions {
    * keeps its own, as with one process.
    */
   sharedCounters?: SharedCountersOptions;
+  /**
+   * Runs one assessment for continuous assessment (upstreams.<name>.assess, server/assessments.ts).
+   * Default: every assess check (assess/continuous.ts); tests wrap it to hold a run back.
+   */
+  assessor?: UpstreamAssessor;
 }
 
 
@@ -105,6 +113,8 @@ export class Gateway {
 
   /** Alert rules, routing and sinks (docs/alerts.md). */
   readonly alerts: AlertEngine;
+  /** Continuous assessment of the upstreams that opt in, and their latest grades (docs/assess.md). */
+  readonly assessments: ContinuousAssessment;
 
   private constructor(options: GatewayOptions, destination: DestinationStream, clock: Clock, services: OpenedServices, outbound: Outbound, tracing: OtlpTracing | undefined, alerting: OpenedAlerting) {
     const alerts = (this.alerts = alerting.engine);
@@ -114,6 +124,7 @@ export class Gateway {
     this.#clock = clock;
     this.#services = services;
     this.#role = options.cluster ?? { admin: true, duties: true };
+    this.assessments = new ContinuousAssessment({ clock, logger: () => this.#runtime.logger, outbound, store: services.store, config: () => this.#runtime.config, assessor: options.assessor ?? assessUpstream, duties: this.#role.duties });
     this.#runtime = this.#build(options.config);
     logContractPreparations(this.#runtime.logger, services.metrics);
     this.#reloader = new ConfigReloader(
@@ -212,7 +223,7 @@ export class Gateway {
       if (this.#inventory) observe(this.#inventory);
       else void this.#loadInventory().then(observe);
     };
-    return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen, this.#tracing, { traffic: this.#services.routeTraffic, unmatched: this.#services.routeUnmatched });
+    return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen, this.#tracing, { traffic: this.#services.routeTraffic, unmatched: this.#services.routeUnmatched }, this.assessments);
   }
 
   /** The certificates the expiry watch checks; none before the inventory is loaded (no config needing it). */
@@ -402,6 +413,7 @@ export class Gateway {
       this.logger.warn({ event: 'admin.exposed', host: config.admin.host }, 'the admin API listens beyond loopback: keep it on a management network');
     }
     this.#ready = true;
+    this.assessments.start();
     if (this.#role.duties) {
       this.#expiry.start();
       this.alerts.start();
@@ -516,6 +528,7 @@ export class Gateway {
     this.#draining = true;
     this.#reloader.close();
     this.#expiry.stop();
+    await this.assessments.stop();
     const logger = this.logger;
     logger.info({ event: 'gateway.draining', inflight: this.#inflight.count, drainTimeoutMs }, 'shutting down: draining in-flight requests');
     const closed = this.#servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve())));

@@ -34,6 +34,12 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   // A policy chose an upstream that does not exist (the config check makes this a bug): fail
   // closed, never quietly serve the request somewhere residency rules said it must not go.
   if (!upstream) throw new GatewayError('internal', { internal: `policy chose unknown upstream "${ctx.upstreamName}"` });
+  // assess.minimumGrade (issue 23 §5): an upstream graded below its floor gets nothing, so neither
+  // does its credential. Fails closed where no gate exists.
+  if (upstream.config.assess?.minimumGrade !== undefined) {
+    if (!runtime.assessmentGate) throw new GatewayError('upstream.assessment_below_minimum', { detail: `Upstream ${upstream.name} has no assessment in this process.` });
+    runtime.assessmentGate.require(upstream.name, upstream.config);
+  }
   // Without request-phase policies this runs within the 'request' event, while the parser is still
   // in the head's packet: the body bytes that came with it are pushed before the next microtask.
   if (ctx.bufferedBody === undefined && ctx.req.readableLength === 0 && requestHasBody(ctx.req)) await undefined;

@@ -13,7 +13,7 @@ import type { RouteInfo } from '../core/context.js';
 import { IDENTITY_HEADERS } from '../core/identity-headers.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
 import { servicesFor } from '../core/policy.js';
-import type { GatewayConfig, PoliciesConfig, RouteConfig } from '../config/schema.js';
+import type { GatewayConfig, PoliciesConfig, RouteConfig, UpstreamConfig } from '../config/schema.js';
 import { ALWAYS_REDACTED_QUERY_PARAMS, createLogger, type Logger } from '../observability/logger.js';
 import { LogMasker } from '../observability/log-masking.js';
 import { AccessLineWriter } from '../observability/access-line.js';
@@ -29,6 +29,11 @@ import type { CrlPublication, StoredCrlSource } from '../pki/crl-publication.js'
 import { Upstream, type SeenCertificate, type UpstreamTarget } from './upstream.js';
 import type { Outbound } from '../outbound/index.js';
 import { lifecycleInstance, routeLifecycle } from './route-lifecycle.js';
+
+/** Refuses an upstream whose latest assessment grade is below its minimum (server/assessments.ts). */
+export interface AssessmentGate {
+  require(upstream: string, config: UpstreamConfig): void;
+}
 
 export interface CompiledRoute {
   readonly info: RouteInfo;
@@ -70,6 +75,12 @@ export interface Runtime {
   readonly traffic: RouteTrafficRecorder | undefined;
   /** With a store: counts requests on a whole-contract route that matched no operation. */
   readonly unmatched: RouteUnmatchedRecorder | undefined;
+  /**
+   * upstreams.<name>.assess.minimumGrade (server/assessments.ts): throws 503
+   * upstream.assessment_below_minimum for an upstream below its floor. Undefined (a runtime built
+   * alone, in tools and tests): an upstream with a minimum is refused.
+   */
+  readonly assessmentGate?: AssessmentGate | undefined;
   /** A request starts or ends on this runtime. */
   acquire(): void;
   release(): void;
@@ -111,6 +122,7 @@ export function buildRuntime(
   onUpstreamCertificate?: (upstream: string, target: UpstreamTarget, certificate: SeenCertificate) => void,
   tracer?: RequestTracer,
   counters: { readonly traffic?: RouteTrafficRecorder | undefined; readonly unmatched?: RouteUnmatchedRecorder | undefined } = {},
+  assessmentGate?: AssessmentGate,
 ): Runtime {
   const credentials = credentialLocations(config);
   const redactHeaders = [...config.logging.redactHeaders, ...credentials.headers];
@@ -145,6 +157,7 @@ export function buildRuntime(
     tracer,
     traffic: counters.traffic,
     unmatched: counters.unmatched,
+    assessmentGate,
     crl: config.pki ? lazyCrlPublication(config.pki.crlPath, config.pki.caDir, services.caCrls) : undefined,
     sensitiveQueryParams: new Set([...ALWAYS_REDACTED_QUERY_PARAMS, ...[...config.logging.redactQueryParams, ...credentials.queryParams].map((name) => name.toLowerCase())]),
     acquire() {

@@ -14,6 +14,7 @@ import { vaultMigration } from './vault-migration.js';
 import { alertsMigration } from './alert-migration.js';
 import { adminSsoMigration } from './admin-sso-migration.js';
 import { inventoryMigration } from './inventory-migration.js';
+import { assessmentMigration } from './assessment-migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -292,5 +293,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     // applied migrations are a prefix of this list.
     '0025_admin_sso': adminSsoMigration(big),
     '0032_inventory_counters': inventoryMigration(big),
+    '0034_assessment_results': assessmentMigration(big),
   };
 }

@@ -4,6 +4,7 @@
  * both; the migrations say where the column types differ.
  */
 import type { InventoryTables } from './inventory-tables.js';
+import type { AssessmentTables } from './assessment-tables.js';
 import type { ConfigHistoryTables } from './config-history-tables.js';
 import type { CredentialTables } from './credential-tables.js';
 export type { UpstreamCredentialKind, UpstreamCredentialStatus, UpstreamCredentialsTable } from './credential-tables.js';
@@ -242,7 +243,7 @@ export interface FieldUsageTable {
   last_seen: number;
 }
 
-export interface StoreTables extends InventoryTables, AdminTables, VaultTables, AdminAuthTables, AdminWebAuthnTables, CredentialTables, AlertTables, ConfigHistoryTables, AdminSsoTables {
+export interface StoreTables extends InventoryTables, AssessmentTables, AdminTables, VaultTables, AdminAuthTables, AdminWebAuthnTables, CredentialTables, AlertTables, ConfigHistoryTables, AdminSsoTables {
   consumers: ConsumersTable;
   api_keys: ApiKeysTable;
   oauth_clients: OAuthClientsTable;

@@ -134,12 +134,12 @@ export interface TestGateway {
 export async function startGateway(
   raw: Record<string, unknown>,
   /** connectHook and lookup: every outbound connection passes them (GatewayOptions). */
-  options: { env?: NodeJS.ProcessEnv; clock?: Clock; configPath?: string; connectHook?: GatewayOptions['connectHook']; lookup?: GatewayOptions['lookup'] } = {},
+  options: { env?: NodeJS.ProcessEnv; clock?: Clock; configPath?: string; connectHook?: GatewayOptions['connectHook']; lookup?: GatewayOptions['lookup']; assessor?: GatewayOptions['assessor'] } = {},
 ): Promise<TestGateway> {
   const loaded = validateConfig(raw, options.env ?? {});
   if (!loaded.ok) assert.fail(`test config is invalid:\n${loaded.issues.map(formatIssue).join('\n')}`);
   const logs = new LogCapture();
-  const gateway = await Gateway.start({ config: loaded.config, logDestination: logs, clock: options.clock, configPath: options.configPath, env: options.env, connectHook: options.connectHook, lookup: options.lookup });
+  const gateway = await Gateway.start({ config: loaded.config, logDestination: logs, clock: options.clock, configPath: options.configPath, env: options.env, connectHook: options.connectHook, lookup: options.lookup, ...(options.assessor ? { assessor: options.assessor } : {}) });
   const url = gateway.url();
   return { gateway, logs, url, port: Number(new URL(url).port), close: () => gateway.close(1000) };
 }

@@ -85,6 +85,12 @@ export interface ProviderOptions {
    * redirects by hand with nothing but HTTP.
    */
   readonly sso?: { redirectUri: string; accounts: Record<string, ProviderAccount> };
+  /**
+   * What the metadata advertises, for `portcullis assess` (issue 23): the response types (default
+   * oidc-provider's, which include the implicit `id_token`) and the token endpoint's client
+   * authentication methods (default: every method the clients above use).
+   */
+  readonly metadata?: { readonly responseTypes?: readonly string[]; readonly clientAuthMethods?: readonly ClientAuthMethod[] };
 }
 
 export async function startProvider(options: ProviderOptions = {}): Promise<TestProvider> {
@@ -142,6 +148,8 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
         : {}),
     } as never,
     ...(tls ? { clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth'] } : {}),
+    ...(options.metadata?.clientAuthMethods ? { clientAuthMethods: [...options.metadata.clientAuthMethods] } : {}),
+    ...(options.metadata?.responseTypes ? { responseTypes: [...options.metadata.responseTypes] as never } : {}),
     ttl: { ClientCredentials: 3600, AccessToken: 3600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 3600 },
     rotateRefreshToken: true,
     scopes: ['openid', 'offline_access', 'payroll.read', 'email', 'profile', 'groups'],

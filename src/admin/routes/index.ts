@@ -24,5 +24,6 @@ import { fieldRoutes } from './fields.js';
 import { inventoryRoutes } from './inventory.js';
 import { alertRoutes } from './alerts.js';
 import { ssoRoutes } from './sso.js';
+import { assessmentRoutes } from './assessments.js';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...ssoRoutes, ...sessionRoutes, ...mfaRoutes, ...webauthnRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, ...inventoryRoutes, ...alertRoutes, openApiRoute]);
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...ssoRoutes, ...sessionRoutes, ...mfaRoutes, ...webauthnRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, ...inventoryRoutes, ...alertRoutes, ...assessmentRoutes, openApiRoute]);

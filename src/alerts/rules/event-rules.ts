@@ -143,3 +143,30 @@ export const alertSinkFailing: RuleEvaluator = {
       }));
   },
 };
+
+const REGRESSION_SEVERITIES = new Set(['critical', 'warning', 'info']);
+
+/** assess.provider_security_regression (server/assessments.ts): the newest per upstream and reason within the window. */
+export const providerSecurityRegression: RuleEvaluator = {
+  metrics: [],
+  evaluate({ events, now, thresholds }) {
+    const newest = new Map<string, EventOccurrence>();
+    for (const occurrence of events.since('assess.provider_security_regression', now - thresholds.windowSeconds! * 1000)) {
+      const key = `${occurrence.fields.upstream ?? ''}\u0000${occurrence.fields.reason ?? ''}`;
+      const seen = newest.get(key);
+      if (!seen || seen.at <= occurrence.at) newest.set(key, occurrence);
+    }
+    return [...newest.values()].map(({ at, fields }) => {
+      const upstream = fields.upstream ?? '';
+      const reason = fields.reason ?? '';
+      const severity = REGRESSION_SEVERITIES.has(fields.severity ?? '') ? (fields.severity as 'critical' | 'warning' | 'info') : undefined;
+      const summary = reason === 'certificate_expiring' ? `the certificate of upstream ${upstream} expires in ${fields.daysLeft ?? '?'} days` : `upstream ${upstream} graded ${fields.to ?? '?'}, was ${fields.from ?? '?'}`;
+      return {
+        labels: { upstream, reason },
+        summary,
+        description: `Continuous assessment at ${new Date(at).toISOString()}: ${summary} (GET /v1/assessments?upstream=${upstream} lists the findings; docs/assess.md).`,
+        ...(severity ? { severity } : {}),
+      };
+    });
+  },
+};

@@ -3,7 +3,7 @@ import type { AlertRuleName } from '../../core/alert-rules.js';
 import type { RuleEvaluator } from './rule.js';
 import { authFailureSpike, egressDenied, latencyP99, rateLimitSaturation, routeErrorRatio, upstreamDown, validationFailureSpike } from './traffic-rules.js';
 import { auditSinkFailing, certificateExpiry, jwksStale, redisUnavailable, storeUnavailable } from './state-rules.js';
-import { adminLoginFailures, alertSinkFailing, backgroundTaskFailed, bruteForceBlocks, configReloadRejected, credentialExpiry, crlStale, keyAge } from './event-rules.js';
+import { adminLoginFailures, alertSinkFailing, backgroundTaskFailed, bruteForceBlocks, configReloadRejected, credentialExpiry, crlStale, keyAge, providerSecurityRegression } from './event-rules.js';
 
 export const RULE_EVALUATORS: Record<AlertRuleName, RuleEvaluator> = {
   route_error_ratio: routeErrorRatio,
@@ -16,6 +16,7 @@ export const RULE_EVALUATORS: Record<AlertRuleName, RuleEvaluator> = {
   certificate_expiry: certificateExpiry,
   credential_expiry: credentialExpiry,
   key_age: keyAge,
+  provider_security_regression: providerSecurityRegression,
   store_unavailable: storeUnavailable,
   redis_unavailable: redisUnavailable,
   jwks_stale: jwksStale,

@@ -4,8 +4,10 @@ import { RUN_RULES } from '../run-assessment.js';
 import { certificateCheck } from './certificate-check.js';
 import { hstsCheck } from './hsts-check.js';
 import { tlsCheck } from './tls-check.js';
+import { apiHygieneCheck } from './api-hygiene.js';
+import { oauthMetadataCheck } from './oauth-metadata.js';
 
-export const ASSESS_CHECKS: AssessCheck[] = [tlsCheck(), certificateCheck(), hstsCheck()];
+export const ASSESS_CHECKS: AssessCheck[] = [tlsCheck(), certificateCheck(), hstsCheck(), oauthMetadataCheck(), apiHygieneCheck()];
 
 /** Every rule by id, the run's own included. */
 export function assessRules(checks: readonly AssessCheck[] = ASSESS_CHECKS): Map<string, AssessRule> {
