@@ -20,7 +20,7 @@ import { ALERT_SECRET, startAlertReceiver } from './helpers/alert-receiver.js';
 import { badApi, badAuthorizationServer, goodApi, startHttpsServer } from './helpers/assess-http-servers.js';
 import { makeTestPki } from './helpers/certs.js';
 import { httpRequest, startGateway } from './helpers/index.js';
-import { ADMIN_TOKEN } from './helpers/keys.js';
+import { ADMIN_TOKEN, KEY_ENV } from './helpers/keys.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -53,12 +53,13 @@ test('a grade drop is stored, raises provider_security_regression at the alert r
     {
       listeners: [{ name: 'public', host: '127.0.0.1', port: 0 }],
       admin: { host: '127.0.0.1', port: 0, token: '${env:PORTCULLIS_ADMIN_TOKEN}' },
+      apiKeys: { pepper: '${env:PORTCULLIS_KEY_PEPPER}' },
       store: { path: join(mkdtempSync(join(tmpdir(), 'portcullis-assess-')), 'store.db') },
       upstreams: { partner: { targets: [upstream.origin], tls: { caFiles: [pki.caBundle] }, assess: { intervalHours: 24, oauthIssuer: upstream.origin, minimumGrade: 'E', timeoutMs: 5000 } } },
       routes: [{ name: 'partner', methods: ['GET'], path: '/partner/*', upstream: 'partner' }],
       alerts: { groupWaitSeconds: 0, groupIntervalSeconds: 60, sinks: { ops: { type: 'webhook', url: receiver.url, secret: '${env:ALERT_SECRET}' } } },
     },
-    { env: { ALERT_SECRET, PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN }, clock, assessor },
+    { env: { ALERT_SECRET, ...KEY_ENV }, clock, assessor },
   );
   cleanups.push(upstream.close, receiver.close, close);
 
