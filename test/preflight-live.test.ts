@@ -79,13 +79,21 @@ describe('preflight on a real store', () => {
     await store.db.insertInto('api_keys').values([
       { id: 'keynoexp', consumer_id: 'con_a', name: 'forever', environment: 'live', hash: 'h1', scopes: '[]', status: 'active', expires_at: null, created_by: 'test', created_at: now - DAY, last_used_at: null, replaced_by: null, revoked_at: null },
       { id: 'keyold01', consumer_id: 'con_a', name: 'old', environment: 'live', hash: 'h2', scopes: '[]', status: 'active', expires_at: now + DAY, created_by: 'test', created_at: now - 200 * DAY, last_used_at: null, replaced_by: null, revoked_at: null },
+      // Consumer con_b's own policy is 30 days: a 45-day-old key exceeds it, a 20-day-old one does not.
+      { id: 'keyold02', consumer_id: 'con_b', name: 'short', environment: 'live', hash: 'h4', scopes: '[]', status: 'active', expires_at: now + DAY, created_by: 'test', created_at: now - 45 * DAY, last_used_at: null, replaced_by: null, revoked_at: null },
+      { id: 'keyyoung', consumer_id: 'con_b', name: 'young', environment: 'live', hash: 'h5', scopes: '[]', status: 'active', expires_at: now + DAY, created_by: 'test', created_at: now - 20 * DAY, last_used_at: null, replaced_by: null, revoked_at: null },
       { id: 'keyrevok', consumer_id: 'con_a', name: 'revoked', environment: 'live', hash: 'h3', scopes: '[]', status: 'revoked', expires_at: null, created_by: 'test', created_at: now - 400 * DAY, last_used_at: null, replaced_by: null, revoked_at: now },
     ] as never).execute();
+    // Disabled, so that the rate-limit rule (PF-RATE-002, a later test) does not count it.
+    await store.db.insertInto('consumers').values({ id: 'con_b', name: 'short-lived', metadata: JSON.stringify({ apiKeys: { maxAgeDays: 30 } }), status: 'disabled', created_at: now, updated_at: now }).execute();
     await store.db.insertInto('admin_tokens').values({ id: 'tok00001', name: 'ci', user_id: 'usr_a', hash: 'h', permissions: '[]', status: 'active', expires_at: now + 400 * DAY, created_by: 'test', created_at: now, last_used_at: null } as never).execute();
     await sql`PRAGMA foreign_keys = ON`.execute(store.db);
     const ids = await preflightIds();
     assert.deepEqual(ids.get('PF-KEY-001'), ['API key keynoexp of consumer con_a never expires']);
-    assert.deepEqual(ids.get('PF-KEY-002'), ['API key keyold01 of consumer con_a is 200 days old (policy: 90)']);
+    assert.deepEqual(ids.get('PF-KEY-002'), [
+      'API key keyold01 of consumer con_a is 200 days old (policy: 90, apiKeys.maxAgeDays)',
+      "API key keyold02 of consumer con_b is 45 days old (policy: 30, the consumer's metadata.apiKeys.maxAgeDays)",
+    ]);
     assert.deepEqual(ids.get('PF-ADMIN-005'), ['admin token tok00001 (ci) expires 2027-07-06T00:00:00.000Z']);
     assert.equal(ids.get('PF-ADMIN-003')?.length, 1);
     // Besides: no alert sink in this config (PF-ALERT-001), and its upstream is not running (PF-UPSTREAM-001).

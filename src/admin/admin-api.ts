@@ -22,6 +22,7 @@ import type { AdminAuditHooks } from '../audit/audit-streaming.js';
 import { writeBareProblem } from '../core/problem.js';
 import type { SecretValue } from '../config/secret.js';
 import { KeyLifetimeError } from '../keys/key-service.js';
+import { KeyAgePolicyError } from '../keys/key-age-policy.js';
 import type { Logger } from '../observability/logger.js';
 import { ClientInputError } from '../oauth/client-service.js';
 import { routeRouter } from './route-router.js';
@@ -123,7 +124,7 @@ export function toAdminError(error: unknown, logger: Logger, requestId: string):
   if (error instanceof NotFoundError) return new GatewayError('admin.not_found', { detail: error.message });
   if (error instanceof ConflictError) return new GatewayError('admin.conflict', { detail: error.message });
   if (error instanceof ClientInputError) return new GatewayError('admin.invalid_request', { detail: error.message });
-  if (error instanceof KeyLifetimeError) return new GatewayError('admin.invalid_request', { detail: error.message });
+  if (error instanceof KeyLifetimeError || error instanceof KeyAgePolicyError) return new GatewayError('admin.invalid_request', { detail: error.message });
   // Two creates racing for one name: the database's constraint decides, and that is a conflict.
   if (isUniqueViolation(error)) return new GatewayError('admin.conflict', { detail: 'An entity with that name or id exists already.' });
   if (isStoreFailure(error)) {

@@ -26,7 +26,7 @@ async function setup(verified?: ConstructorParameters<typeof KeyIndex>[2]['verif
   const consumerRepository = new ConsumerRepository(store.db);
   const consumers = consumerWriter(store, consumerRepository);
   const keys = new ApiKeyRepository(store.db);
-  const service = new KeyService(store, keys, { pepper: PEPPER, product: 'ptc', environment: 'test', maxAgeDays: 90, warnAgeDays: 75 }, clock);
+  const service = new KeyService(store, keys, { pepper: PEPPER, product: 'ptc', environment: 'test', maxAgeDays: 90, warnAgeDays: 75 }, clock, consumerRepository);
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', redactHeaders: [] }, logs);
   const directory = new ConsumerDirectory(consumerRepository);
@@ -132,7 +132,7 @@ test('a revoked key presented with a wrong secret is just invalid', async () => 
 test('a key stored under another pepper does not verify', async () => {
   const { clock, consumers, store, index, follow } = await setup();
   const consumer = await consumers.create({ name: 'c' });
-  const otherPepper = new KeyService(store, new ApiKeyRepository(store.db), { pepper: 'another-pepper-of-thirty-two-characters!', product: 'ptc', environment: 'test', maxAgeDays: 90, warnAgeDays: 75 }, clock);
+  const otherPepper = new KeyService(store, new ApiKeyRepository(store.db), { pepper: 'another-pepper-of-thirty-two-characters!', product: 'ptc', environment: 'test', maxAgeDays: 90, warnAgeDays: 75 }, clock, new ConsumerRepository(store.db));
   const { key } = await otherPepper.create(TEST_ACTOR, { consumerId: consumer.id, name: 'k', scopes: [] });
   await follow.load();
   assert.deepEqual(index.verify(key, clock.now()), { ok: false, reason: 'mismatch' });

@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import type { ApiKeyRecord, ApiKeyRepository, PageRequest } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
 import { generateApiKey, hashApiKey } from './api-key-format.js';
+import { keyMaxAgeDays } from './key-age-policy.js';
 
 const DAY_MS = 86400000;
 
@@ -23,7 +24,7 @@ export interface NewKeyRequest {
   consumerId: string;
   name: string;
   scopes: string[];
-  /** Days until expiry; capped at maxAgeDays, which is also the default. */
+  /** Days until expiry; capped at the consumer's key-age policy (keyMaxAgeDays), which is also the default. */
   expiresInDays?: number;
   environment?: string;
 }
@@ -48,15 +49,22 @@ export interface KeyView {
 
 export class KeyLifetimeError extends Error {}
 
+/** Reads a consumer's metadata (where a per-consumer key-age policy lives); throws NotFoundError. */
+export interface ConsumerMetadataSource {
+  get(id: string): Promise<{ metadata: Record<string, unknown> }>;
+}
+
 export class KeyService {
   constructor(
     private readonly store: Store,
     private readonly keys: ApiKeyRepository,
     private readonly policy: KeyPolicy,
     private readonly clock: Clock,
+    private readonly consumers: ConsumerMetadataSource,
   ) {}
 
   async create(actor: Actor, request: NewKeyRequest): Promise<{ key: string; view: KeyView }> {
+    const expiresAt = await this.#expiry(request.consumerId, request.expiresInDays);
     const issued = generateApiKey(this.policy.product, request.environment ?? this.policy.environment);
     const key = {
       id: issued.id,
@@ -65,7 +73,7 @@ export class KeyService {
       environment: request.environment ?? this.policy.environment,
       hash: hashApiKey(issued.key, this.policy.pepper),
       scopes: request.scopes,
-      expiresAt: this.#expiry(request.expiresInDays),
+      expiresAt,
     };
     const record = await this.store.write(actor, 'api_key.create', (tx) => this.keys.insert(tx, key));
     return { key: issued.key, view: this.view(record) };
@@ -74,6 +82,7 @@ export class KeyService {
   /** A new key for the same consumer, name and scopes; the old one works until the grace deadline. */
   async rotate(actor: Actor, oldId: string, options: { graceSeconds: number; expiresInDays?: number }): Promise<{ key: string; view: KeyView; old: KeyView }> {
     const old = await this.keys.get(oldId);
+    const expiresAt = await this.#expiry(old.consumerId, options.expiresInDays);
     const issued = generateApiKey(this.policy.product, old.environment);
     const replacementKey = {
       id: issued.id,
@@ -82,7 +91,7 @@ export class KeyService {
       environment: old.environment,
       hash: hashApiKey(issued.key, this.policy.pepper),
       scopes: old.scopes,
-      expiresAt: this.#expiry(options.expiresInDays),
+      expiresAt,
     };
     const graceUntil = this.clock.now() + options.graceSeconds * 1000;
     const { old: updated, replacement } = await this.store.write(actor, 'api_key.rotate', (tx) => this.keys.rotate(tx, oldId, replacementKey, graceUntil));
@@ -127,10 +136,13 @@ export class KeyService {
     };
   }
 
-  #expiry(days: number | undefined): number {
-    if (days !== undefined && (days <= 0 || days > this.policy.maxAgeDays)) {
-      throw new KeyLifetimeError(`expiresInDays must be between 1 and ${this.policy.maxAgeDays} (apiKeys.maxAgeDays)`);
+  /** The consumer's policy bounds a key's life: the default, and the cap of an asked-for lifetime. */
+  async #expiry(consumerId: string, days: number | undefined): Promise<number> {
+    const { metadata } = await this.consumers.get(consumerId);
+    const maxAgeDays = keyMaxAgeDays(metadata, this.policy.maxAgeDays);
+    if (days !== undefined && (days <= 0 || days > maxAgeDays)) {
+      throw new KeyLifetimeError(`expiresInDays must be between 1 and ${maxAgeDays} (the key-age policy of consumer ${consumerId}: apiKeys.maxAgeDays)`);
     }
-    return this.clock.now() + (days ?? this.policy.maxAgeDays) * DAY_MS;
+    return this.clock.now() + (days ?? maxAgeDays) * DAY_MS;
   }
 }

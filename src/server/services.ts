@@ -216,7 +216,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     await followed.start();
     logger.info({ event: 'keys.loaded', keys: keyIndex?.size ?? 0, consumers: directory.size, revision: followed.follower.revision, ms: Math.round(performance.now() - started) }, 'store state loaded');
     keyIndex?.start();
-    const keyService = config.apiKeys && pepper ? new KeyService(store, keys, { ...config.apiKeys, pepper }, clock) : undefined;
+    const keyService = config.apiKeys && pepper ? new KeyService(store, keys, { ...config.apiKeys, pepper }, clock, consumers) : undefined;
     streaming = new AuditStreaming(config.audit, { store, outbound, clock, logger: () => logger, registry: metrics.registry, recordsConfig: options.schedules });
     await streaming.start();
     // Each block a failure starts is a security event for the audit trail (batched off the request path).

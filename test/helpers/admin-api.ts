@@ -64,7 +64,7 @@ export async function startAdminApi(location: StoreLocation, options: Standalone
   const signIn = options.signIn;
   const auth = signIn ? openAdminAuth(admin, () => signIn, clock, () => logger) : undefined;
   const consumers = new ConsumerRepository(store.db);
-  const keys = new KeyService(store, new ApiKeyRepository(store.db), { pepper: PEPPER, product: 'ptc', environment: 'live', maxAgeDays: 90, warnAgeDays: 60 }, systemClock);
+  const keys = new KeyService(store, new ApiKeyRepository(store.db), { pepper: PEPPER, product: 'ptc', environment: 'live', maxAgeDays: 90, warnAgeDays: 60 }, systemClock, consumers);
   const api = createAdminApi(
     {
       token,

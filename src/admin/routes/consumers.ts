@@ -1,5 +1,6 @@
 /** Consumers: the partners and applications that credentials belong to. */
 import { Type } from '@sinclair/typebox';
+import { consumerKeyMaxAgeDays } from '../../keys/key-age-policy.js';
 import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute } from '../route.js';
 import { consumerView } from '../views.js';
@@ -67,6 +68,8 @@ export const consumerRoutes: AdminRoute[] = [
     responseSchema: ConsumerSchema,
     errors: ['admin.invalid_request', 'admin.conflict'],
     async handler({ body, principal, services }) {
+      // A key-age policy in the metadata is checked now, not when the first key is issued.
+      if (body.metadata !== undefined) consumerKeyMaxAgeDays(body.metadata);
       const consumer = await services.store!.write(principal, 'consumer.create', (tx) => services.consumers!.create(tx, body));
       return consumerView(consumer);
     },

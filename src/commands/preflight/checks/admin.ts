@@ -6,6 +6,7 @@
 import { BootstrapTokenSwitch } from '../../../admin/bootstrap-token.js';
 import { CHECKLIST, defineCheck, finding, OWASP, type Finding } from '../check.js';
 import { addressReach } from './network.js';
+import { consumerKeyMaxAgeDays } from '../../../keys/key-age-policy.js';
 
 const DAY_MS = 86_400_000;
 /** An admin token that still has more than this to live was given a lifetime past a year. */
@@ -52,7 +53,7 @@ export const adminCheck = defineCheck(
     keyOld: {
       id: 'PF-KEY-002',
       severity: 'medium',
-      title: 'An active API key older than apiKeys.maxAgeDays (the key-age policy)',
+      title: "An active API key older than its key-age policy (the consumer's metadata.apiKeys.maxAgeDays, else apiKeys.maxAgeDays)",
       why: `${OWASP.API2}; ${CHECKLIST.secrets}`,
       fix: 'Rotate the key (`portcullis keys rotate <id>`) and revoke the old one once the partner has switched.',
     },
@@ -78,13 +79,32 @@ export const adminCheck = defineCheck(
     }
     const tokens = await db.db.selectFrom('admin_tokens').select(['id', 'name', 'expires_at']).where('status', '=', 'active').where('expires_at', '>', now + ADMIN_TOKEN_MAX_DAYS * DAY_MS).execute();
     for (const token of tokens) findings.push(finding(rules.adminTokenLong, `admin token ${token.id} (${token.name}) expires ${new Date(Number(token.expires_at)).toISOString()}`, { entity: `admin_token ${token.id}` }));
-    const maxAgeDays = config.apiKeys?.maxAgeDays ?? 90;
-    const keys = await db.db.selectFrom('api_keys').select(['id', 'consumer_id', 'expires_at', 'created_at']).where('status', '=', 'active').execute();
+    const organisationDays = config.apiKeys?.maxAgeDays ?? 90;
+    const keys = await db.db
+      .selectFrom('api_keys')
+      .leftJoin('consumers', 'consumers.id', 'api_keys.consumer_id')
+      .select(['api_keys.id as id', 'api_keys.consumer_id as consumer_id', 'api_keys.expires_at as expires_at', 'api_keys.created_at as created_at', 'consumers.metadata as metadata'])
+      .where('api_keys.status', '=', 'active')
+      .orderBy('api_keys.id')
+      .execute();
     for (const key of keys) {
       if (key.expires_at === null) findings.push(finding(rules.keyNoExpiry, `API key ${key.id} of consumer ${key.consumer_id} never expires`, { entity: `api_key ${key.id}` }));
       const ageDays = Math.floor((now - Number(key.created_at)) / DAY_MS);
-      if (ageDays > maxAgeDays) findings.push(finding(rules.keyOld, `API key ${key.id} of consumer ${key.consumer_id} is ${ageDays} days old (policy: ${maxAgeDays})`, { path: 'apiKeys.maxAgeDays', entity: `api_key ${key.id}` }));
+      const { days: maxAgeDays, source } = policyOf(key.metadata, organisationDays);
+      if (ageDays > maxAgeDays) findings.push(finding(rules.keyOld, `API key ${key.id} of consumer ${key.consumer_id} is ${ageDays} days old (policy: ${maxAgeDays}, ${source})`, { path: 'apiKeys.maxAgeDays', entity: `api_key ${key.id}` }));
     }
     return findings;
   },
 );
+
+/** The key-age policy of a key's consumer; an unreadable override (stored before the admin API checked it) is named in the finding. */
+function policyOf(metadata: string | null, organisationDays: number): { days: number; source: string } {
+  if (metadata === null) return { days: organisationDays, source: 'apiKeys.maxAgeDays' };
+  try {
+    const days = consumerKeyMaxAgeDays(JSON.parse(metadata) as Record<string, unknown>);
+    if (days !== undefined) return { days, source: 'the consumer\'s metadata.apiKeys.maxAgeDays' };
+    return { days: organisationDays, source: 'apiKeys.maxAgeDays' };
+  } catch (error) {
+    return { days: organisationDays, source: `apiKeys.maxAgeDays; the consumer's override is ignored: ${(error as Error).message}` };
+  }
+}
