@@ -129,6 +129,20 @@ test('config: lifecycle dates must be real dates, the sunset not before the depr
   ]);
 });
 
+test('config: successor and deprecationLink are URIs (RFC 3986 characters only), so the Link header they go into stays well-formed', () => {
+  const bad = ['/v2\nX-Injected: 1', '/v2> ; rel="x"', 'https://a b', '/v2\u0000', 'https://example.com/"quoted"'];
+  for (const successor of bad) {
+    for (const field of ['successor', 'deprecationLink'] as const) {
+      const config = baseConfig(['http://127.0.0.1:1'], { routes: [{ name: 'a', methods: ['GET'], path: '/a', upstream: 'backend', deprecated: '2026-06-01', [field]: successor }] });
+      const result = validateConfig(config, {});
+      assert.equal(result.ok, false, `${field} ${JSON.stringify(successor)} is refused`);
+      assert.ok(!result.ok && result.issues.some((issue) => issue.path === `routes[0].${field}`), JSON.stringify(result.ok ? [] : result.issues));
+    }
+  }
+  const good = validateConfig(baseConfig(['http://127.0.0.1:1'], { routes: [{ name: 'a', methods: ['GET'], path: '/a', upstream: 'backend', deprecated: '2026-06-01', successor: 'https://api.example.com/v2/accounts?x=1&y=%20#top', deprecationLink: '/docs/deprecations/a' }] }), {});
+  assert.ok(good.ok, good.ok ? '' : JSON.stringify(good.issues));
+});
+
 test("contractRoutes: every generated route carries the entry's metadata, and the document's info.version by default", () => {
   const config = baseConfig(['http://127.0.0.1:1'], {
     routes: [],

@@ -7,6 +7,14 @@
 import { Type } from '@sinclair/typebox';
 
 /** A calendar date (midnight UTC) or an RFC 3339 date-time with its offset. */
+/**
+ * An absolute http(s) URL or a gateway path, written only with the characters RFC 3986 §2 allows
+ * in a URI (percent-encode the rest). Both go into a Link header's `<…>` (RFC 8288 §3): a space,
+ * `<`, `>`, `"` or a control character there would break the header or, with a line break, make
+ * Node refuse every response of the route.
+ */
+export const LINK_TARGET = "^(https?://|/)[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]*$";
+
 export const LIFECYCLE_DATE = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2}))?$';
 
 /** The properties shared by `routes[]` and `contractRoutes[]`. */
@@ -16,8 +24,8 @@ export const ROUTE_METADATA_PROPERTIES = {
   version: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "The API version this route belongs to (v1, 2024-06-01); contractRoutes default to the document's info.version." })),
   deprecated: Type.Optional(Type.String({ pattern: LIFECYCLE_DATE, description: 'When the route is (or will be) deprecated: YYYY-MM-DD (midnight UTC) or an RFC 3339 date-time. Every response then carries `Deprecation` (RFC 9745).' })),
   sunset: Type.Optional(Type.String({ pattern: LIFECYCLE_DATE, description: 'When the route stops answering: every response carries `Sunset` (RFC 8594) until then, and from then on the route answers 410 route.sunset.' })),
-  successor: Type.Optional(Type.String({ pattern: '^(https?://|/)', description: 'URL (or gateway path) of what replaces this route: sent as Link rel="successor-version", and in the 410 after the sunset.' })),
-  deprecationLink: Type.Optional(Type.String({ pattern: '^(https?://|/)', description: 'URL of a page about the deprecation and sunset: sent as Link rel="deprecation" (RFC 9745 §3) and rel="sunset" (RFC 8594 §6).' })),
+  successor: Type.Optional(Type.String({ pattern: LINK_TARGET, description: 'URL (or gateway path) of what replaces this route: sent as Link rel="successor-version", and in the 410 after the sunset.' })),
+  deprecationLink: Type.Optional(Type.String({ pattern: LINK_TARGET, description: 'URL of a page about the deprecation and sunset: sent as Link rel="deprecation" (RFC 9745 §3) and rel="sunset" (RFC 8594 §6).' })),
 };
 
 /** The metadata keys, in the order `portcullis inventory` shows them (copied onto generated routes). */
