@@ -11,11 +11,17 @@ const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ s
 
 export const KekSchema = Type.Object(
   {
-    source: StringEnum(['env', 'file'], { description: 'env: `key` holds the KEK (a `${env:NAME}` reference); file: `file` holds it. Both: 32 random bytes in base64, from `openssl rand -base64 32`.' }),
+    source: StringEnum(['env', 'file', 'pkcs11'], {
+      description: 'env: `key` holds the KEK (a `${env:NAME}` reference); file: `file` holds it (both: 32 random bytes in base64, from `openssl rand -base64 32`); pkcs11: an AES-256 key inside an HSM token (`module`, `tokenLabel`, `pin`, `keyLabel`), never leaving it.',
+    }),
     key: Type.Optional(Secret('source env: the KEK, base64 of 32 random bytes, by reference (`${env:PORTCULLIS_VAULT_KEK}`).')),
     file: Type.Optional(Type.String({ filePath: true, description: "source file: a file holding the KEK (base64 of 32 random bytes; readable by the gateway's user only), relative to the config file's folder." })),
+    module: Type.Optional(Type.String({ minLength: 1, description: "source pkcs11: the token's PKCS#11 library, an absolute path (SoftHSM2: `/usr/lib/softhsm/libsofthsm2.so`)." })),
+    tokenLabel: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: "source pkcs11: the token's label." })),
+    pin: Type.Optional(Secret('source pkcs11: the user PIN, by reference (`${env:PORTCULLIS_HSM_PIN}`; not `${secret:…}`: the vault cannot hold what unlocks it); never logged.')),
+    keyLabel: Type.Optional(Type.String({ minLength: 1, description: 'source pkcs11: the CKA_LABEL of the AES-256 key (sensitive, not extractable) that wraps the data keys.' })),
   },
-  { additionalProperties: false, description: 'A key-encryption key: it wraps the data key of every secret version; its id is derived from it.' },
+  { additionalProperties: false, description: 'A key-encryption key: it wraps the data key of every secret version; its id is derived from it (pkcs11: from the token serial and key label).' },
 );
 
 export const VaultSchema = Type.Object(
