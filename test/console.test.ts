@@ -254,6 +254,20 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
     if (deprecated.routes.length === 0) await page.getByText('No route is announced, deprecated or sunset.').waitFor();
     for (const route of deprecated.routes) await page.getByRole('heading', { name: `${route.route}: ${route.state}` }).waitFor();
     await assertAccessible(page, 'deprecated routes');
+    // The consumer detail: the demo partner's calls per route, as GET /v1/consumers/:id/traffic gives them.
+    await page.getByRole('link', { name: 'Consumers and keys', exact: true }).click();
+    await page.getByRole('link', { name: 'demo-partner', exact: true }).click();
+    await page.getByRole('heading', { name: 'Traffic by route' }).waitFor();
+    const partner = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+    const calls = JSON.parse((await httpRequest(`${demo.gateway.adminUrl}/v1/consumers/${partner}/traffic`, { headers: bootstrap() })).text) as { routes: Array<{ route: string; last24h: { requests: number; errors: number } }> };
+    assert.ok(calls.routes.some((item) => item.route === accounts.name && item.last24h.requests >= 3), JSON.stringify(calls));
+    for (const item of calls.routes) {
+      const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: item.route, exact: true }) });
+      await row.getByRole('cell', { name: new RegExp(`^${item.last24h.requests} requests, ${item.last24h.errors} errors \\(`) }).waitFor();
+    }
+    await assertAccessible(page, 'consumer traffic');
+    await page.getByRole('heading', { name: 'Traffic by route' }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'consumer-traffic');
     await page.getByRole('link', { name: 'Overview', exact: true }).click();
     const total = inventory.routes.reduce((sum, route) => sum + route.traffic.last24h.requests, 0);
     await page.locator('dl.figures dd').first().getByText(String(total), { exact: true }).waitFor();

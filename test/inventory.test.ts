@@ -97,8 +97,9 @@ test('the running gateway: GET /v1/inventory and `portcullis inventory` show eve
     ],
   };
   const first = await startKeyGateway(upstream.url, extra, { clock, store: { path, pollIntervalMs: 100 } });
+  let acme = '';
   try {
-    const acme = await first.admin.consumer('acme');
+    acme = await first.admin.consumer('acme');
     const { key } = await first.admin.key(acme, ['accounts:read']);
     for (let i = 0; i < 3; i++) assert.equal((await httpRequest(`${first.url}/v1/accounts`, { headers: { 'x-api-key': key } })).status, 200);
     assert.equal((await httpRequest(`${first.url}/status`)).status, 200);
@@ -134,6 +135,11 @@ test('the running gateway: GET /v1/inventory and `portcullis inventory` show eve
       traffic: { last24h: { requests: 3, errors: 0, consumers: 1 }, last30d: { requests: 3, errors: 0, consumers: 1 } },
     });
     assert.deepEqual(routes[1]!.traffic, { last24h: { requests: 1, errors: 0, consumers: 0 }, last30d: { requests: 1, errors: 0, consumers: 0 } });
+    const byConsumer = await again.admin.call('GET', `/v1/consumers/${acme}/traffic`);
+    assert.equal(byConsumer.status, 200, byConsumer.text);
+    assert.deepEqual(byConsumer.json(), { routes: [{ route: 'accounts', last24h: { requests: 3, errors: 0 }, last30d: { requests: 3, errors: 0 }, lastSeen: new Date(clock.now()).toISOString() }] });
+    const unknown = await again.admin.call('GET', '/v1/consumers/con_unknown/traffic');
+    assert.deepEqual([unknown.status, unknown.json<{ code: string }>().code], [404, 'admin.not_found']);
     const env = { PORTCULLIS_ADMIN_URL: again.gateway.adminUrl, PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN };
     const table = await runCliAsync(['inventory'], env);
     assert.equal(table.status, 0, table.stderr);
@@ -162,8 +168,9 @@ test('shadow and zombie APIs: a catch-all route with a contract counts requests 
     ],
   };
   const first = await startKeyGateway(upstream.url, extra, { clock, store: { path, pollIntervalMs: 100 } });
+  let acme = '';
   try {
-    const acme = await first.admin.consumer('acme');
+    acme = await first.admin.consumer('acme');
     const { key } = await first.admin.key(acme, []);
     const call = (target: string) => httpRequest(`${first.url}${target}`, { headers: { 'x-api-key': key } });
     assert.equal((await call('/v1/accounts/7/payments')).status, 200);

@@ -165,3 +165,28 @@ export async function usageByConsumer(store: Pick<OpenedStore, 'db'>, routes: re
     .map((row) => ({ route: row.route, consumer: row.consumer, requests: Number(row.requests), lastSeen: Number(row.last_seen) }))
     .sort((a, b) => a.route.localeCompare(b.route) || b.requests - a.requests || a.consumer.localeCompare(b.consumer));
 }
+
+/** One consumer's calls of one route: requests and errors of the 24 h and 30 days before `now`, and its last call (epoch ms). */
+export interface ConsumerRouteTraffic {
+  readonly route: string;
+  readonly last24h: { requests: number; errors: number };
+  readonly last30d: { requests: number; errors: number };
+  readonly lastSeen: number;
+}
+
+/** Per route, the calls of `consumer` (a consumer id) by whole hours (the current hour included), busiest first over 30 days. */
+export async function consumerTraffic(store: Pick<OpenedStore, 'db'>, consumer: string, now: number): Promise<ConsumerRouteTraffic[]> {
+  const hour = Math.floor(now / HOUR_MS);
+  const rows = await store.db.selectFrom('route_traffic').select(['route', 'hour', 'requests', 'errors', 'last_seen']).where('consumer', '=', consumer).where('hour', '>', hour - 30 * 24).execute();
+  const routes = new Map<string, { last24h: { requests: number; errors: number }; last30d: { requests: number; errors: number }; lastSeen: number }>();
+  for (const row of rows) {
+    let entry = routes.get(row.route);
+    if (!entry) routes.set(row.route, (entry = { last24h: { requests: 0, errors: 0 }, last30d: { requests: 0, errors: 0 }, lastSeen: 0 }));
+    for (const window of Number(row.hour) > hour - 24 ? [entry.last24h, entry.last30d] : [entry.last30d]) {
+      window.requests += Number(row.requests);
+      window.errors += Number(row.errors);
+    }
+    entry.lastSeen = Math.max(entry.lastSeen, Number(row.last_seen));
+  }
+  return [...routes].map(([route, figures]) => ({ route, ...figures })).sort((a, b) => b.last30d.requests - a.last30d.requests || a.route.localeCompare(b.route));
+}

@@ -73,3 +73,12 @@ export const DeprecatedSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const Counts = Type.Object({ requests: Type.Integer({ minimum: 0 }), errors: Type.Integer({ minimum: 0, description: '5xx responses, or none sent.' }) }, { additionalProperties: false });
+
+export const ConsumerTrafficSchema = Type.Object(
+  {
+    routes: Type.Array(Type.Object({ route: Type.String(), last24h: Counts, last30d: Counts, lastSeen: Type.String({ format: 'date-time' }) }, { additionalProperties: false }), { description: 'Routes the consumer called in the last 30 days, busiest first.' }),
+  },
+  { additionalProperties: false },
+);

@@ -1,14 +1,16 @@
 /**
  * The API inventory (docs/inventory.md): every route of the running config with what it exposes,
  * to whom, under which contract and version, and its traffic (GET /v1/inventory); and the API as
- * partners see it through the gateway, as one OpenAPI 3.1 document (GET /v1/inventory/openapi).
+ * partners see it through the gateway, as one OpenAPI 3.1 document (GET /v1/inventory/openapi);
+ * one consumer's traffic per route (GET /v1/consumers/:id/traffic).
  * Reading needs `inventory:read`.
  */
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../core/errors.js';
 import { gatewayOpenApi, GatewayOpenApiError } from '../../config/inventory/gateway-openapi.js';
 import { deprecatedReport, inventoryReport, shadowReport } from '../inventory/inventory-report.js';
-import { DeprecatedSchema, InventoryRouteSchema, ShadowSchema } from '../inventory/inventory-schemas.js';
+import { ConsumerTrafficSchema, DeprecatedSchema, InventoryRouteSchema, ShadowSchema } from '../inventory/inventory-schemas.js';
+import { consumerTraffic } from '../../store/route-traffic.js';
 import { defineRoute, type AdminRoute, type AdminServices } from '../route.js';
 import { requireService } from './common.js';
 
@@ -70,6 +72,21 @@ export const inventoryRoutes: AdminRoute[] = [
     async handler({ services }) {
       const { config, baseDir } = running(services);
       return deprecatedReport(config, { baseDir, now: services.clock.now(), store: services.store });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/consumers/:id/traffic',
+    summary: "One consumer's requests and errors per route in the last 24 h and 30 days, from the gateway's route counters",
+    permission: 'inventory:read',
+    status: 200,
+    responseSchema: ConsumerTrafficSchema,
+    errors: ['admin.not_found'],
+    async handler({ params, services }) {
+      const consumer = await requireService(services.consumers, 'consumers').get(params.id!);
+      const store = requireService(services.store, 'the store');
+      const routes = await consumerTraffic(store, consumer.id, services.clock.now());
+      return { routes: routes.map((item) => ({ ...item, lastSeen: new Date(item.lastSeen).toISOString() })) };
     },
   }),
 ];

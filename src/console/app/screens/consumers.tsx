@@ -3,6 +3,7 @@
  * a copy button), rotate a key with a grace period, revoke it, disable or enable a consumer. Every
  * change passes the confirmation dialog; buttons show only with the permission (the API enforces).
  */
+import { ConsumerTraffic } from './consumer-traffic.js';
 import { useEffect, useState } from 'preact/hooks';
 import { call, can, type Session } from '../api.js';
 import { ConfirmDialog, formatTime, PagedTable, ProblemBox, ShownOnce, type Confirmation } from '../ui.js';
@@ -226,6 +227,7 @@ export function ConsumerDetail({ session, id }: { session: Session; id: string }
           },
         ]}
       />
+      <ConsumerTraffic session={session} id={id} reload={reload} />
       <ConfirmDialog
         pending={pending}
         onClose={(done) => {
