@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type * as Pkcs11Module from 'pkcs11js';
+import type { Pkcs11Api, Pkcs11Binding, Pkcs11GcmParams, Pkcs11Mechanism } from './pkcs11-binding.js';
 import { VaultIntegrityError } from './aead.js';
 import type { Kek } from './kek.js';
 
@@ -31,8 +31,8 @@ export interface Pkcs11KekOptions {
 }
 
 interface Token {
-  readonly pkcs11: Pkcs11Module.PKCS11;
-  readonly lib: typeof Pkcs11Module;
+  readonly pkcs11: Pkcs11Api;
+  readonly lib: Pkcs11Binding;
   readonly session: Buffer;
   readonly serial: string;
   /** SHA-256 of the PIN it was logged in with: a second config naming the token must know it too. */
@@ -82,9 +82,9 @@ export class Pkcs11Kek implements Kek {
     }
   }
 
-  #mechanism(iv: Buffer, aad: Buffer): Pkcs11Module.Mechanism {
+  #mechanism(iv: Buffer, aad: Buffer): Pkcs11Mechanism {
     const { lib } = this.#token;
-    const parameter: Pkcs11Module.GcmParams = { type: lib.CK_PARAMS_AES_GCM, iv, ivBits: IV_BYTES * 8, aad, tagBits: TAG_BYTES * 8 };
+    const parameter: Pkcs11GcmParams = { type: lib.CK_PARAMS_AES_GCM, iv, ivBits: IV_BYTES * 8, aad, tagBits: TAG_BYTES * 8 };
     return { mechanism: lib.CKM_AES_GCM, parameter };
   }
 }
@@ -95,17 +95,17 @@ export class Pkcs11Error extends Error {
 }
 
 const tokens = new Map<string, Token>();
-const modules = new Map<string, { pkcs11: Pkcs11Module.PKCS11; lib: typeof Pkcs11Module }>();
+const modules = new Map<string, { pkcs11: Pkcs11Api; lib: Pkcs11Binding }>();
 
-function loadBinding(): typeof Pkcs11Module {
+function loadBinding(): Pkcs11Binding {
   try {
-    return createRequire(import.meta.url)('pkcs11js') as typeof Pkcs11Module;
+    return createRequire(import.meta.url)('pkcs11js') as Pkcs11Binding;
   } catch (error) {
     throw new Pkcs11Error(`source pkcs11 needs the optional dependency pkcs11js, which is not installed or did not compile (${(error as NodeJS.ErrnoException).code ?? 'load failed'}): install it with \`npm install pkcs11js@2.1.7\` (needs python3, make and g++)`);
   }
 }
 
-function loadModule(path: string): { pkcs11: Pkcs11Module.PKCS11; lib: typeof Pkcs11Module } {
+function loadModule(path: string): { pkcs11: Pkcs11Api; lib: Pkcs11Binding } {
   const known = modules.get(path);
   if (known) return known;
   const lib = loadBinding();
