@@ -12,6 +12,7 @@ import { createServer as createHttpsServer, type ServerOptions } from 'node:http
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { generateKeyPair, issueLeaf, privateKeyToPem } from '../../src/pki/issue.js';
+import { goodApi } from './assess-http-servers.js';
 import { makeTestPki, type TestPki } from './certs.js';
 
 const DAY = 86_400_000;
@@ -23,11 +24,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A Node HTTPS server answering every request with 200 JSON and `headers`. */
+/**
+ * A Node HTTPS server answering as a careful API does (assess-http-servers.ts's goodApi: 401 with
+ * WWW-Authenticate to a caller without credentials, problems, security.txt), plus `headers` on
+ * every answer: the TLS tests grade the transport, so the API-hygiene checks that run along
+ * (ASSESS_CHECKS) find nothing to cap.
+ */
 export async function nodeTlsServer(options: ServerOptions, headers: Record<string, string> = {}): Promise<RunningServer> {
-  const server = createHttpsServer(options, (_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/json', ...headers });
-    response.end('{}');
+  const server = createHttpsServer(options, (request, response) => {
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+    goodApi(request, response, '');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
