@@ -17,6 +17,11 @@ test('the demo tour: the sample upstream stopped fires upstream_down at the demo
     // The console refuses what is not the tour's: other paths, other methods, and an unsigned alert.
     assert.equal((await httpRequest(`${addresses.console}/elsewhere`, { method: 'POST' })).status, 404);
     assert.equal((await httpRequest(`${addresses.console}/upstream/stop`)).status, 405);
+    // A web page the demo user opens cannot stop the upstream: a browser's cross-site POST carries
+    // Origin (or Sec-Fetch-Site), and a DNS-rebinding page another Host.
+    assert.equal((await httpRequest(`${addresses.console}/upstream/stop`, { method: 'POST', headers: { origin: 'https://evil.example' } })).status, 403);
+    assert.equal((await httpRequest(`${addresses.console}/upstream/stop`, { method: 'POST', headers: { 'sec-fetch-site': 'cross-site' } })).status, 403);
+    assert.equal((await httpRequest(`${addresses.console}/upstream/stop`, { method: 'POST', headers: { host: 'evil.example' } })).status, 403);
     const forged = await httpRequest(`${addresses.console}/alerts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'webhook-id': 'msg_forged', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,Zm9yZ2Vk' },
