@@ -36,6 +36,9 @@ test('every failure or fallback event maps to a rule or says why not, in the cod
   const covered = new Set([...Object.keys(EVENT_RULES), ...Object.keys(EVENTS_NOT_ALERTED)]);
   const mustCover = (Object.entries(LOG_EVENTS) as Array<[LogEvent, { meaning: string }]>).filter(([event, spec]) => mustBeCovered(event, spec.meaning)).map(([event]) => event);
   assert.deepEqual(mustCover.filter((event) => !covered.has(event)), [], 'failure/fallback events neither alerted on nor explained in src/alerts/event-map.ts');
+  // Losses, outages and staleness are covered by name too, not only *_failed (issue 21 "done when").
+  for (const event of ['log.lines_dropped', 'store.listen_lost', 'dependency.unavailable', 'admin.sso_unavailable', 'jwks.serving_stale', 'crl.stale', 'certificate.expired']) assert.ok(mustCover.includes(event as LogEvent), `${event} must be covered`);
+  assert.ok(!mustCover.includes('config.reloaded' as LogEvent), 'an ordinary event is not');
   for (const event of covered) assert.ok(event in LOG_EVENTS, `${event} is not a catalogued event`);
   for (const event of Object.keys(EVENT_RULES)) assert.ok(!(event in EVENTS_NOT_ALERTED), `${event} is both mapped and explained`);
   for (const [event, rule] of Object.entries(EVENT_RULES)) assert.ok(rule in ALERT_RULES, `${event} maps to unknown rule ${rule}`);
@@ -47,7 +50,8 @@ test('every failure or fallback event maps to a rule or says why not, in the cod
 
 test('a rule said to alert on an event reads that event, or the gauge the same failure sets', () => {
   // These failures also set portcullis_dependency_up (store, redis, issuer:<url>), which the rule reads.
-  const gaugeBacked = new Set(['admin.store_failed', 'ratelimit.store_unavailable', 'jwks.fetch_failed', 'alerts.notification_failed']);
+  // jwks.serving_stale/keys_expired follow the failed fetch that sets it; certificate.expired: portcullis_certificate_expiry_seconds.
+  const gaugeBacked = new Set(['admin.store_failed', 'ratelimit.store_unavailable', 'jwks.fetch_failed', 'alerts.notification_failed', 'jwks.serving_stale', 'jwks.keys_expired', 'certificate.expired']);
   for (const event of Object.keys(EVENT_RULES)) {
     if (gaugeBacked.has(event)) continue;
     assert.ok(event in WATCHED_EVENTS, `${event} is mapped to ${EVENT_RULES[event as LogEvent]} but the engine does not count it`);

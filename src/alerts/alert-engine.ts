@@ -45,8 +45,11 @@ export interface AlertEngineDeps {
   readonly logger: () => Logger;
   readonly registry: Registry;
   readonly events: LogEventTap;
-  /** Routes and upstreams in force (the engine adds auth failures and sink health). */
-  readonly gateway: Pick<GatewayView, 'routes' | 'upstreams'>;
+  /**
+   * Routes and upstreams in force, and API keys past the age policy at a time (ms; none when
+   * left out): the engine adds auth failures and sink health.
+   */
+  readonly gateway: Pick<GatewayView, 'routes' | 'upstreams'> & { agedKeys?(now: number): ReturnType<GatewayView['agedKeys']> };
   readonly queue: NotificationQueue;
   readonly lease?: DeliveryLease | undefined;
   readonly silences?: SilenceSource | undefined;
@@ -158,6 +161,7 @@ export class AlertEngine {
         limitUsage: () => this.limitUsage.sources(now),
         requestSamples: (route, kind) => this.requestSamples.of(route, kind),
         failingSinks: () => this.#deliverer.failingSinks(),
+        agedKeys: () => this.deps.gateway.agedKeys?.(now) ?? [],
       };
       for (const name of ALERT_RULE_NAMES) {
         const rule = this.effectiveRule(name);

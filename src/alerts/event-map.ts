@@ -37,6 +37,10 @@ export const BACKGROUND_FAILURES = [
   'tracing.export_failed',
   'store.heartbeat_failed',
   'assess.failed',
+  // Losses: what was dropped will not come back, so each is an alert of its own.
+  'log.lines_dropped',
+  'audit.security_events_dropped',
+  'alerts.notification_dropped',
 ] as const satisfies readonly LogEvent[];
 
 /** Failure and fallback events alerted on by a rule (the rule reads the event, or the gauge the same failure sets). */
@@ -51,6 +55,12 @@ export const EVENT_RULES: Partial<Record<LogEvent, AlertRuleName>> = {
   'ratelimit.store_unavailable': 'redis_unavailable',
   'jwks.fetch_failed': 'jwks_stale',
   'crl.refresh_failed': 'crl_stale',
+  'crl.stale': 'crl_stale',
+  'jwks.serving_stale': 'jwks_stale',
+  'jwks.keys_expired': 'jwks_stale',
+  'certificate.expired': 'certificate_expiry',
+  'credentials.expired': 'credential_expiry',
+  'credentials.unavailable': 'credential_expiry',
   'alerts.notification_failed': 'alert_sink_failing',
 };
 
@@ -59,10 +69,21 @@ export const EVENTS_NOT_ALERTED: Partial<Record<LogEvent, string>> = {
   'gateway.stop_failed': 'The process is exiting: its supervisor (systemd, Kubernetes) sees the exit code; nothing is left to send an alert.',
   'request.response_failed': 'A client went away while its response was sent: the client\'s connection, not a fault of the gateway (counted as status 0 in portcullis_requests_total).',
   'tls.handshake_failed': 'A client\'s failed TLS handshake (scanners, outdated clients), logged at debug: not a fault of the gateway; a certificate problem of the gateway\'s own is certificate_expiry.',
+  'cluster.primary_lost': 'The worker drains and exits with its primary: the process is gone, so its supervisor (systemd, Kubernetes) sees the exit; nothing is left to send an alert.',
+  'admin.sso_unavailable': 'The administrator signing in gets 503 admin.sso_unavailable at once (an outage of the identity provider, whose owners watch it); the data plane is untouched. Repeated sign-in failures are admin_login_failures.',
+  'credentials.lock_unavailable': 'A fallback without loss: the node refreshes under its own single flight and the fencing check keeps the newest token; Redis itself is redis_unavailable.',
+  'store.listen_lost': 'A fallback without loss: changes are polled until LISTEN is back; a store that does not answer is store_unavailable.',
+  'dependency.unavailable': 'Logged for every dependency; the rules read the gauge it sets, portcullis_dependency_up, per dependency: store_unavailable, redis_unavailable, jwks_stale (issuers), crl_stale (CRL sources); the log is log.lines_dropped.',
+  'ocsp.unavailable': 'A configuration the certificate does not support (no responder URL), found when it is loaded: nothing is stapled and clients check revocation themselves; no request fails.',
+  'audit.sink_lease_lost': 'A handover: another process delivers to the audit sink from where this one stopped, nothing is lost; a sink that stops taking records is audit_sink_failing.',
   'alerts.evaluation_failed': 'The engine cannot report its own failure through itself: portcullis_alert_evaluations_total{outcome="failed"} and the exported Prometheus rule PortcullisAlertEvaluationFailing cover it.',
 };
 
-/** Whether an event is a failure or fallback the table must cover: a `*_failed` name, or "fallback" in its name or meaning. */
+/**
+ * Whether an event is a failure or fallback the table must cover: a `*_failed` name; a loss or an
+ * outage (`*_dropped`, `*_lost`, `*_unavailable` or `.unavailable`); something served past its
+ * time (`*stale`, `*expired`); or "fallback" in its name or meaning.
+ */
 export function mustBeCovered(event: string, meaning: string): boolean {
-  return /_failed$/.test(event) || /fallback/i.test(event) || /fallback/i.test(meaning);
+  return /_failed$/.test(event) || /[._](dropped|lost|unavailable)$/.test(event) || /(stale|expired)$/.test(event) || /fallback/i.test(event) || /fallback/i.test(meaning);
 }

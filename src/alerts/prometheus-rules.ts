@@ -93,7 +93,7 @@ export const NOT_EXPORTED: Partial<Record<AlertRuleName, string>> = {
   admin_login_failures: 'counts log events (admin.login_failed, admin.auth_failed, admin.sso_failed), not a /metrics series',
   brute_force_blocks: 'counts log events (auth.client_blocked, admin.login_locked), not a /metrics series',
   credential_expiry: 'follows log events of upstream credentials (credentials.expiring, credentials.expired, quarantine, revocation) until released',
-  key_age: 'counts log events (credentials.refresh_failed), not a /metrics series',
+  key_age: 'reads the in-memory API key index and counts log events (credentials.refresh_failed), not a /metrics series',
   crl_stale: 'follows log events (crl.refresh_failed, crl.stale past nextUpdate) until a CRL loads again',
   config_reload_rejected: 'follows log events (config.reload_rejected until the next config.reloaded)',
   background_task_failed: 'counts the *_failed log events of background tasks (docs/alerts.md#events-and-rules)',

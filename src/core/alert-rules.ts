@@ -88,8 +88,8 @@ export const ALERT_RULES = {
     severity: 'info',
     forSeconds: 0,
     thresholds: { windowSeconds: 3600, refreshFailures: 3 },
-    labels: ['credential'],
-    watches: 'Token refreshes of an upstream credential failing (credentials.refresh_failed) refreshFailures times within windowSeconds while an older token is still used.',
+    labels: ['consumer', 'credential'],
+    watches: 'API keys past the key-age policy: a consumer (label consumer, its id) with usable keys (not revoked, expired or replaced by a rotation) created apiKeys.maxAgeDays days ago or more, or its own metadata.apiKeys.maxAgeDays; resolves when they are rotated or revoked. And token refreshes of an upstream credential failing (credentials.refresh_failed, label credential) refreshFailures times within windowSeconds while an older token is still used.',
   },
   provider_security_regression: {
     severity: 'warning',
@@ -159,7 +159,7 @@ export const ALERT_RULES = {
     forSeconds: 0,
     thresholds: { windowSeconds: 900, occurrences: 1 },
     labels: ['event'],
-    watches: 'A background task failed (a flush, a prune, a checkpoint, a certificate or geo reload, a key rotation, a policy bug): occurrences of its *_failed event within windowSeconds (the table in docs/alerts.md#events-and-rules).',
+    watches: 'A background task failed (a flush, a prune, a checkpoint, a certificate or geo reload, a key rotation, a policy bug), or something was lost for good (log lines, security events, an alert notification: *_dropped): occurrences of its event within windowSeconds (the table in docs/alerts.md#events-and-rules).',
   },
   alert_sink_failing: {
     severity: 'critical',

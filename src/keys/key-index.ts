@@ -33,6 +33,17 @@ interface IndexedKey {
   readonly scopes: readonly string[];
   readonly revoked: boolean;
   readonly expiresAt: number | null;
+  /** Creation time (ms) and whether a rotation replaced it: the key-age rule reads both (usableKeys). */
+  readonly createdAt: number;
+  readonly replaced: boolean;
+}
+
+/** A key that still authenticates, as the key-age rule sees it: never its hash. */
+export interface UsableKey {
+  readonly id: string;
+  readonly consumerId: string;
+  /** ms since the epoch. */
+  readonly createdAt: number;
 }
 
 export interface KeyIndexOptions {
@@ -147,6 +158,18 @@ export class KeyIndex implements ApiKeyVerifier, Projection {
     return { ok: true, principal };
   }
 
+  /**
+   * Every key that authenticates at `now` and was not replaced by a rotation (one in its grace
+   * period is on its way out): not revoked, not expired. A walk over the whole index, for the
+   * alert engine's key_age rule once per evaluation interval, never per request.
+   */
+  *usableKeys(now: number): Generator<UsableKey> {
+    for (const [id, key] of this.#keys) {
+      if (key.revoked || key.replaced || (key.expiresAt !== null && key.expiresAt <= now)) continue;
+      yield { id, consumerId: key.consumerId, createdAt: key.createdAt };
+    }
+  }
+
   markUsed(keyId: string, now: number): void {
     this.#pendingLastUsed.set(keyId, now);
   }
@@ -165,18 +188,18 @@ export class KeyIndex implements ApiKeyVerifier, Projection {
   }
 
   #putKey(key: ApiKeyRecord): void {
-    this.#put(this.#keys, key.id, key.consumerId, key.hash, JSON.stringify(key.scopes), key.status === 'revoked', key.expiresAt);
+    this.#put(this.#keys, key.id, key.consumerId, key.hash, JSON.stringify(key.scopes), key.status === 'revoked', key.expiresAt, key.createdAt, key.replacedBy !== null);
   }
 
   #putRow(into: Map<string, IndexedKey>, row: VerificationRow): void {
-    this.#put(into, row.id, row.consumer_id, row.hash, row.scopes, row.status === 'revoked', row.expires_at);
+    this.#put(into, row.id, row.consumer_id, row.hash, row.scopes, row.status === 'revoked', row.expires_at, row.created_at, row.replaced_by !== null);
   }
 
-  #put(into: Map<string, IndexedKey>, id: string, consumerId: string, hash: string, scopesJson: string, revoked: boolean, expiresAt: number | null): void {
+  #put(into: Map<string, IndexedKey>, id: string, consumerId: string, hash: string, scopesJson: string, revoked: boolean, expiresAt: number | null, createdAt: number, replaced: boolean): void {
     let sharedConsumerId = this.#consumerIds.get(consumerId);
     if (sharedConsumerId === undefined) this.#consumerIds.set(consumerId, (sharedConsumerId = consumerId));
     let scopes = this.#scopeSets.get(scopesJson);
     if (!scopes) this.#scopeSets.set(scopesJson, (scopes = Object.freeze(JSON.parse(scopesJson) as string[])));
-    into.set(id, { hash: Buffer.from(hash, 'hex').toString('latin1'), consumerId: sharedConsumerId, scopes, revoked, expiresAt: expiresAt === null ? null : Number(expiresAt) });
+    into.set(id, { hash: Buffer.from(hash, 'hex').toString('latin1'), consumerId: sharedConsumerId, scopes, revoked, expiresAt: expiresAt === null ? null : Number(expiresAt), createdAt: Number(createdAt), replaced });
   }
 }

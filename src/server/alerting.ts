@@ -16,6 +16,8 @@ import { createAlertSinks } from '../alerts/sink-factory.js';
 import { MemoryQueue } from '../alerts/queue.js';
 import { StoreLease, StoreQueue, StoreSilences } from '../alerts/store-queue.js';
 import type { Runtime } from './runtime.js';
+import type { KeyIndex } from '../keys/key-index.js';
+import { keysPastAge, type KeyAgeConsumers } from '../keys/aged-keys.js';
 
 export interface AlertingDeps {
   readonly clock: Clock;
@@ -26,6 +28,8 @@ export interface AlertingDeps {
   /** The runtime in force (replaced by each reload). */
   readonly runtime: () => Runtime | undefined;
   readonly node?: string | undefined;
+  /** With API keys: the node's key index and consumer directory, read by the key_age rule. */
+  readonly keys?: { readonly index: KeyIndex; readonly consumers: KeyAgeConsumers } | undefined;
 }
 
 /** The engine, and the silences it reads (with a store: the admin API creates and expires them there). */
@@ -57,6 +61,10 @@ export async function openAlerting(config: AlertsConfig, deps: AlertingDeps): Pr
           failuresBeforeCooldown: upstream.config.health.failuresBeforeCooldown,
           targets: upstream.targets.map((target) => ({ origin: target.origin, consecutiveFailures: target.consecutiveFailures })),
         })),
+      agedKeys: (now) => {
+        const policy = deps.runtime()?.config.apiKeys;
+        return deps.keys && policy ? keysPastAge(deps.keys.index.usableKeys(now), deps.keys.consumers, policy.maxAgeDays, now) : [];
+      },
     },
   });
   deps.metrics.reportLimitUsageTo((route, limit, consumer, used) => engine.limitUsage.record(route, limit, consumer, used, deps.clock.now()));

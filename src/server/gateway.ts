@@ -281,7 +281,7 @@ export class Gateway {
     // The SDK is loaded only when tracing is configured: off, it costs nothing (docs/observability.md#traces).
     const tracing = options.config.tracing ? await openTracing(options.config.tracing, outbound, () => gateway.logger, services.metrics) : undefined;
     let built: Gateway | undefined;
-    const alerting = await openAlerting(options.config.alerts, { clock, logger: () => built?.logger ?? logger, metrics: services.metrics, outbound, store: services.store, runtime: () => (built ? built.#runtime : undefined) }).catch(async (error: unknown) => {
+    const alerting = await openAlerting(options.config.alerts, { clock, logger: () => built?.logger ?? logger, metrics: services.metrics, outbound, store: services.store, runtime: () => (built ? built.#runtime : undefined), keys: services.keyIndex && services.consumerDirectory ? { index: services.keyIndex, consumers: services.consumerDirectory } : undefined }).catch(async (error: unknown) => {
       await services.close();
       await outbound.close();
       throw error;

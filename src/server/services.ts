@@ -68,6 +68,8 @@ export interface OpenedServices {
   readonly consumers: ConsumerRepository | undefined;
   readonly keyService: KeyService | undefined;
   readonly keyIndex: KeyIndex | undefined;
+  /** The node's one consumer directory (names, status, key-age policy), when a store is configured. */
+  readonly consumerDirectory?: ConsumerDirectory | undefined;
   /** The node's one change follower (and its LISTEN connection), when a store is configured. */
   readonly followed?: FollowedStore | undefined;
   /** The built-in authorization server, when `oauth` is configured. */
@@ -281,6 +283,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       consumers,
       keyService,
       keyIndex,
+      consumerDirectory: directory,
       followed,
       oauth,
       credentials,

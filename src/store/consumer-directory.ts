@@ -12,6 +12,11 @@ import type { Consumer, ConsumerRepository } from './repositories.js';
 export interface DirectoryConsumer {
   readonly name: string;
   readonly active: boolean;
+  /**
+   * The consumer's `metadata.apiKeys` section as stored (its key-age policy, read with
+   * keys/key-age-policy.ts by the key_age alert rule): absent when the metadata has none.
+   */
+  readonly apiKeys?: unknown;
 }
 
 export class ConsumerDirectory implements ConsumerLookup, Projection {
@@ -45,5 +50,6 @@ export class ConsumerDirectory implements ConsumerLookup, Projection {
 }
 
 function entry(consumer: Consumer): DirectoryConsumer {
-  return { name: consumer.name, active: consumer.status === 'active' };
+  const apiKeys = consumer.metadata.apiKeys;
+  return apiKeys === undefined ? { name: consumer.name, active: consumer.status === 'active' } : { name: consumer.name, active: consumer.status === 'active', apiKeys };
 }

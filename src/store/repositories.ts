@@ -36,7 +36,7 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
-export type VerificationRow = Pick<ApiKeysTable, 'id' | 'consumer_id' | 'hash' | 'scopes' | 'status' | 'expires_at'>;
+export type VerificationRow = Pick<ApiKeysTable, 'id' | 'consumer_id' | 'hash' | 'scopes' | 'status' | 'expires_at' | 'created_at' | 'replaced_by'>;
 
 export type NewApiKey = Omit<ApiKeyRecord, 'status' | 'createdAt' | 'lastUsedAt' | 'replacedBy' | 'revokedAt'>;
 
@@ -208,7 +208,7 @@ export class ApiKeyRepository {
   async verificationPage(afterId: string, limit: number): Promise<VerificationRow[]> {
     return this.db
       .selectFrom('api_keys')
-      .select(['id', 'consumer_id', 'hash', 'scopes', 'status', 'expires_at'])
+      .select(['id', 'consumer_id', 'hash', 'scopes', 'status', 'expires_at', 'created_at', 'replaced_by'])
       .where('id', '>', afterId)
       .orderBy('id')
       .limit(limit)

@@ -106,15 +106,27 @@ export const credentialExpiry: RuleEvaluator = {
 
 export const keyAge: RuleEvaluator = {
   metrics: [],
-  evaluate({ events, now, thresholds }) {
+  evaluate({ events, now, thresholds, gateway }) {
     const counts = new Map<string, number>();
     for (const occurrence of events.since('credentials.refresh_failed', now - thresholds.windowSeconds! * 1000)) {
       const credential = occurrence.fields.credential ?? '';
       counts.set(credential, (counts.get(credential) ?? 0) + 1);
     }
-    return [...counts]
+    const findings: Finding[] = [...counts]
       .filter(([, count]) => count >= thresholds.refreshFailures!)
       .map(([credential, count]) => ({ labels: { credential }, value: count, summary: `token refresh of credential ${credential} failing`, description: `${count} token requests for upstream credential ${credential} failed over the last ${thresholds.windowSeconds} s: the token in use ages towards its expiry.` }));
+    // API keys past the age policy: one alert per consumer, its key ids (never a secret) in the text.
+    for (const aged of gateway.agedKeys()) {
+      const listed = aged.oldest.map((key) => `${key.id} (${key.ageDays} days)`).join(', ');
+      const more = aged.count > aged.oldest.length ? ` and ${aged.count - aged.oldest.length} more` : '';
+      findings.push({
+        labels: { consumer: aged.consumerId },
+        value: aged.count,
+        summary: `${aged.count} API key${aged.count === 1 ? '' : 's'} of consumer ${aged.consumerName} past the key-age policy (${aged.maxAgeDays} days)`,
+        description: `Consumer ${aged.consumerName} (${aged.consumerId}) still has usable API keys created ${aged.maxAgeDays} days ago or more: ${listed}${more}. Rotate them (portcullis keys rotate <id>) or revoke them.`,
+      });
+    }
+    return findings;
   },
 };
 

@@ -9,6 +9,7 @@ import type { EventWindow } from '../event-window.js';
 import type { MetricHistory } from '../metric-history.js';
 import type { LimitUsageSource } from '../limit-usage.js';
 import type { SampleKind } from '../request-samples.js';
+import type { ConsumerAgedKeys } from '../../keys/aged-keys.js';
 
 /** The live state of the gateway a rule may read besides metrics and events. */
 export interface GatewayView {
@@ -26,6 +27,8 @@ export interface GatewayView {
   limitUsage(): Iterable<LimitUsageSource>;
   /** The newest request ids of a route that were 5xx, slow or invalid (request-samples.ts). */
   requestSamples(route: string, kind: SampleKind): readonly string[];
+  /** API keys past the key-age policy, per consumer (keys/aged-keys.ts); none without API keys. */
+  agedKeys(): readonly ConsumerAgedKeys[];
   /** Alert sinks that have failed every delivery since `failingSince` (ms), and why. */
   failingSinks(): ReadonlyArray<{ readonly sink: string; readonly failingSince: number; readonly reason: string }>;
 }
