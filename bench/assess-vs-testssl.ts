@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const opensslConf = lenientOpensslConf(out);
   let disagreements = 0;
   for (const [index, { name, server, ca }] of servers.entries()) {
-    const [testssl, offer] = await Promise.all([runTestssl(server.port, join(out, `server-${index}.json`), opensslConf), enumerateTls({ host: '127.0.0.1', port: server.port, ca: readFileSync(ca, 'utf8'), timeoutMs: 5000 })]);
+    const [testssl, offer] = await Promise.all([runTestssl(server.port, join(out, `server-${index}.json`), opensslConf), enumerateTls({ host: '127.0.0.1', port: server.port, ca: [readFileSync(ca, 'utf8')], timeoutMs: 5000 })]);
     const ours = tlsFindings(offer, `127.0.0.1:${server.port}`);
     const byId = new Map(testssl.map((finding) => [finding.id, finding.finding]));
     const has = (id: string) => ours.some((finding) => finding.ruleId === id && finding.status === 'found');

@@ -47,7 +47,7 @@ export interface AssessFinding {
 export interface AssessTarget {
   /** The provider's API base URL (https). */
   readonly url: URL;
-  /** PEM file of the CA(s) to trust instead of the system store (a private CA). */
+  /** PEM file of CA(s) to trust besides the default roots (a private CA; tls/trust.ts). */
   readonly caFile?: string;
   /** The OAuth 2.0 / OIDC issuer whose metadata to check (RFC 8414, OIDC Discovery). */
   readonly oauthIssuer?: URL;

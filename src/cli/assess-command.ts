@@ -46,7 +46,7 @@ export function registerAssessCommand(program: Command): void {
     .option('--fail-on <severity>', `exit 1 when a finding is at this severity or graver: ${SEVERITIES.join(', ')}`, oneOf('--fail-on', SEVERITIES), 'high')
     .option('--baseline <file>', 'an earlier JSON report of the same provider: show what changed')
     .option('--oauth-issuer <url>', "the provider's OAuth 2.0 / OIDC issuer, whose metadata to check")
-    .option('--ca-file <file>', 'trust this PEM CA instead of the system store (a private CA)')
+    .option('--ca-file <file>', 'also trust the CAs of this PEM file, besides the default roots (a private CA)')
     .option('--http-url <url>', 'where plain HTTP should redirect to HTTPS (default: the URL on port 80)')
     .option('--timeout-ms <ms>', 'time allowed for each connection', (value) => {
       if (!/^\d+$/.test(value) || Number(value) < 100 || Number(value) > 60000) throw new InvalidArgumentError('--timeout-ms must be a whole number from 100 to 60000');

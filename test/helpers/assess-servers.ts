@@ -6,7 +6,8 @@
  * DH group). Every server listens on 127.0.0.1; each `close()` stops it.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -59,10 +60,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `openssl s_server -www` with `args` (protocol and cipher flags), ready once it prints ACCEPT. */
-export async function opensslServer(cert: string, key: string, args: string[]): Promise<RunningServer> {
+/**
+ * `openssl s_server` with `args` (protocol and cipher flags), ready once it prints ACCEPT. With
+ * `files` it runs in `-HTTP` mode: a GET of `/<name>` answers with the file's content as the whole
+ * HTTP response (status line and headers included), so the test chooses every header; any other
+ * path gets s_server's own 200 error text. Without it, `-www` (a status page for every path).
+ */
+export async function opensslServer(cert: string, key: string, args: string[], files?: Record<string, string>): Promise<RunningServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, '-www', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let cwd: string | undefined;
+  if (files) {
+    cwd = mkdtempSync(join(tmpdir(), 'portcullis-s-server-'));
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(cwd, name), content);
+  }
+  const child: ChildProcess = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, files ? '-HTTP' : '-www', ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`openssl s_server did not start: ${output}`)), 10_000);
@@ -140,6 +151,11 @@ export async function makeAssessPki(): Promise<AssessPki> {
     rsa: { cert: rsaCert, key: rsaKey },
     dh1024,
   };
+}
+
+/** A whole HTTP/1.0 response for an `opensslServer` file: 200, text/plain, with `headers`. */
+export function httpResponseFile(headers: Record<string, string> = {}): string {
+  return `HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\nhello\n`;
 }
 
 /** The strong profile: TLS 1.2 and 1.3, ECDHE with AEAD only, the server's order. */

@@ -1,6 +1,6 @@
 /**
  * The certificate check of `portcullis assess` (issue 23 §2): one handshake as an ordinary client
- * makes it (system CAs or `--ca-file`, OCSP stapling asked for), then the chain Node verified is
+ * makes it (the default roots, plus `--ca-file`'s CAs: tls/trust.ts; OCSP stapling asked for), then the chain Node verified is
  * judged: trust, completeness, host name (RFC 9525), key, signature algorithm, expiry, OCSP
  * stapling and embedded SCTs. Certificates are parsed by Node and @peculiar/x509, never by hand.
  */
@@ -10,7 +10,8 @@ import { x509 } from '../../auth/x509.js';
 import type { AssessCheck, AssessFinding, AssessTarget } from '../finding.js';
 import { ProviderUnreachableError } from '../run-assessment.js';
 import { handshake } from '../tls/handshake.js';
-import { readCaFile, tlsEndpoint } from '../tls/endpoint.js';
+import { tlsEndpoint } from '../tls/endpoint.js';
+import { trustedCas } from '../tls/trust.js';
 import { CERTIFICATE_RULES as RULES } from './certificate-rules.js';
 import { found } from './found.js';
 
@@ -24,7 +25,7 @@ export function certificateCheck(): AssessCheck {
     name: 'certificate',
     rules: Object.values(RULES),
     async run(target: AssessTarget): Promise<AssessFinding[]> {
-      const endpoint = tlsEndpoint(target, readCaFile(target));
+      const endpoint = tlsEndpoint(target, trustedCas(target));
       const where = `${endpoint.host}:${endpoint.port}`;
       const result = await handshake({ ...endpoint, minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0', requestOCSP: true });
       if (!result.ok) throw new ProviderUnreachableError(`${where}: ${result.error}`);

@@ -2,12 +2,13 @@
  * HSTS and the plain-HTTP redirect (issue 23 §2, docs/assess.md#hsts): one GET over HTTPS for the
  * Strict-Transport-Security header (RFC 6797 §6.1) and one over plain HTTP, which must redirect to
  * HTTPS. Redirects are never followed: the redirect is the answer being judged. Both requests go
- * through the project's outbound client (src/outbound) with its hardened TLS profile.
+ * through the project's outbound client (src/outbound), with TLS that reaches even a TLS 1.0-only
+ * server and verifies the certificate against the default roots plus the CA file (tls/trust.ts).
  */
 import { request } from 'undici';
-import { createOutboundDispatcher, DEFAULT_OUTBOUND_TLS } from '../../outbound/index.js';
+import { createOutboundDispatcher } from '../../outbound/index.js';
 import type { AssessCheck, AssessFinding, AssessRule, AssessTarget } from '../finding.js';
-import { readCaFile } from '../tls/endpoint.js';
+import { assessClientTls } from '../tls/trust.js';
 import { found, notTested } from './found.js';
 
 /** RFC 6797 §11.2 and the preload list's threshold: a year. */
@@ -25,8 +26,8 @@ export function hstsCheck(): AssessCheck {
     name: 'hsts',
     rules: Object.values(HSTS_RULES),
     async run(target: AssessTarget): Promise<AssessFinding[]> {
-      const ca = readCaFile(target);
-      const agent = createOutboundDispatcher({ purpose: 'discovery', tls: ca === undefined ? DEFAULT_OUTBOUND_TLS : { ...DEFAULT_OUTBOUND_TLS, ca }, connectTimeoutMs: target.timeoutMs, headersTimeoutMs: target.timeoutMs, bodyTimeoutMs: target.timeoutMs });
+      // Not the hardened profile: a TLS 1.0-only provider's header must still be read (trust.ts).
+      const agent = createOutboundDispatcher({ purpose: 'discovery', tls: assessClientTls(target), connectTimeoutMs: target.timeoutMs, headersTimeoutMs: target.timeoutMs, bodyTimeoutMs: target.timeoutMs });
       try {
         return [...(await hstsFindings(target, agent)), ...(await redirectFindings(target, agent))];
       } finally {

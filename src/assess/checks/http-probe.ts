@@ -4,16 +4,16 @@
  * outbound client (src/outbound), never following a redirect (a redirect is an answer to judge,
  * not a hop to take) and reading at most MAX_BODY_BYTES of a body.
  *
- * The CLI builds the dispatcher from the target (the system CAs or `--ca-file`, no egress rules:
+ * The CLI builds the dispatcher from the target (the default roots plus `--ca-file`, no egress rules:
  * the operator named the host); the gateway's continuous mode hands in one made by its own
  * Outbound, so every request passes its egress guard like any other outbound connection.
  */
-import { readFileSync } from 'node:fs';
 import * as oauth from 'oauth4webapi';
 import { fetch, request, type Dispatcher } from 'undici';
 import { readCappedBody } from '../../net/read-capped.js';
 import { createOutboundDispatcher, DEFAULT_OUTBOUND_TLS } from '../../outbound/index.js';
 import type { AssessCheck, AssessFinding, AssessRule, AssessTarget } from '../finding.js';
+import { trustedCas } from '../tls/trust.js';
 
 /** Bodies past this many bytes are not read (a discovery document or security.txt is a few KiB). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -39,9 +39,10 @@ export interface AssessHttp {
 /** Makes the AssessHttp of one run against `target` (the CLI's default, or the gateway's). */
 export type AssessHttpFactory = (target: AssessTarget) => AssessHttp;
 
-/** The CLI's: the hardened outbound TLS profile, the system CAs, or the target's CA file instead, no egress rules. */
+/** The CLI's: the hardened outbound TLS profile, the default roots plus the target's CA file (tls/trust.ts), no egress rules. */
 export const cliAssessHttp: AssessHttpFactory = (target) => {
-  const tls = target.caFile ? { ...DEFAULT_OUTBOUND_TLS, ca: readFileSync(target.caFile, 'utf8') } : DEFAULT_OUTBOUND_TLS;
+  const ca = trustedCas(target);
+  const tls = ca ? { ...DEFAULT_OUTBOUND_TLS, ca } : DEFAULT_OUTBOUND_TLS;
   const agent = createOutboundDispatcher({ purpose: 'discovery', tls, connectTimeoutMs: target.timeoutMs, headersTimeoutMs: target.timeoutMs, bodyTimeoutMs: target.timeoutMs });
   return assessHttpOver(agent, target.timeoutMs, () => agent.close());
 };

@@ -18,8 +18,8 @@ export interface HandshakeOptions {
   readonly ciphers?: string;
   /** Key-exchange groups to offer, colon-separated (`X25519`, `P-256`, `ffdhe2048` …). */
   readonly ecdhCurve?: string;
-  /** PEM CA(s) instead of the system store. */
-  readonly ca?: string;
+  /** PEM CA(s) instead of Node's default store (assess passes the default roots plus its CA file: trust.ts). */
+  readonly ca?: readonly string[];
   readonly requestOCSP?: boolean;
   readonly timeoutMs: number;
 }
@@ -73,7 +73,7 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
         ...(options.maxVersion ? { maxVersion: options.maxVersion } : {}),
         ...(options.ciphers ? { ciphers: options.ciphers } : {}),
         ...(options.ecdhCurve ? { ecdhCurve: options.ecdhCurve } : {}),
-        ...(options.ca ? { ca: options.ca } : {}),
+        ...(options.ca ? { ca: [...options.ca] } : {}),
         ...(options.requestOCSP ? { requestOCSP: true } : {}),
       });
     } catch (error) {
