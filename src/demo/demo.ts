@@ -4,12 +4,14 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { Actor } from '../core/actor.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { formatIssue, validateConfig } from '../config/loader.js';
 import { Gateway } from '../server/gateway.js';
 import { startSampleUpstream, type SampleUpstream } from './sample-upstream.js';
@@ -28,6 +30,8 @@ export interface DemoOptions {
   alertIntervalSeconds?: number | undefined;
   /** Where the demo console prints each alert it receives (one line, no newline). */
   print?: ((line: string) => void) | undefined;
+  /** The gateway's clock (default: the system's); tests move it to pass a step-up window. */
+  clock?: Clock | undefined;
 }
 
 export interface DemoKeys {
@@ -68,13 +72,19 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   };
   const raw = parse(await readFile(DEMO_CONFIG_URL, 'utf8')) as {
     listeners: Array<{ port: number }>;
-    admin: { port: number };
+    admin: { port: number; webauthn: { origins: string[] } };
+    oauth: { issuer: string };
     store: { path: string };
     upstreams: { payments: { targets: string[] } };
     alerts: { evaluationIntervalSeconds: number; groupIntervalSeconds: number; sinks: { 'demo-receiver': { url: string } }; rules: { upstream_down: { forSeconds: number } } };
   };
-  raw.listeners[0]!.port = options.port;
-  raw.admin.port = options.adminPort;
+  // Port 0 (tests) becomes a free port now: the passkey origin and the OAuth issuer name the ports.
+  const [port, adminPort] = await Promise.all([options.port || freePort(), options.adminPort || freePort()]);
+  raw.listeners[0]!.port = port;
+  raw.admin.port = adminPort;
+  // WebAuthn needs a domain: the console's passkeys work at http://localhost:<admin port>.
+  raw.admin.webauthn.origins = [`http://localhost:${adminPort}`];
+  raw.oauth.issuer = `http://127.0.0.1:${port}`;
   raw.store.path = join(mkdtempSync(join(tmpdir(), 'portcullis-demo-')), 'demo.db');
   raw.upstreams.payments.targets = [upstream.url];
   raw.alerts.sinks['demo-receiver'].url = `${demoConsole.url}/alerts`;
@@ -89,6 +99,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     PORTCULLIS_DEMO_ADMIN_TOKEN: adminToken,
     PORTCULLIS_DEMO_KEY_PEPPER: randomBytes(32).toString('base64url'),
     PORTCULLIS_DEMO_MFA_SEED_KEY: randomBytes(32).toString('base64url'),
+    PORTCULLIS_DEMO_VAULT_KEK: randomBytes(32).toString('base64'),
     PORTCULLIS_DEMO_AUDIT_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
   };
   // Paths in the config (the OpenAPI contract) are relative to the config file, as for `start`.
@@ -99,7 +110,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   }
   let gateway: Gateway;
   try {
-    gateway = await Gateway.start({ config: loaded.config });
+    gateway = await Gateway.start({ config: loaded.config, clock: options.clock ?? systemClock });
   } catch (error) {
     await stopAll();
     throw error;
@@ -108,7 +119,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   let owner: DemoOwner;
   try {
     keys = await issueDemoKeys(gateway, adminToken);
-    owner = await createDemoOwner(gateway.adminUrl, adminToken, () => Date.now());
+    owner = await createDemoOwner(gateway.adminUrl, adminToken, () => (options.clock ?? systemClock).now());
   } catch (error) {
     await gateway.close(0);
     await stopAll();
@@ -126,6 +137,18 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       await stopAll();
     },
   };
+}
+
+/** A port free on 127.0.0.1 a moment ago (the kernel's pick), for a listener that must know it before it opens. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** A demo partner with two keys, issued by the same key service the admin API uses. */
@@ -147,6 +170,7 @@ Portcullis demo
   Gateway:  ${url}
   Admin:    ${adminUrl}/healthz
   Console:  ${adminUrl}/console/   (sign in as ${owner.name} with the password and TOTP below)
+            passkeys work at ${adminUrl.replace('127.0.0.1', 'localhost')}/console/ (WebAuthn needs a domain name)
   Upstream: ${upstreamUrl} (a fake payments API that demands a token only the gateway holds)
 
 Demo partner keys (shown once, as real keys are):

@@ -6,6 +6,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { adoptSession, call, Problem, type Page, type Session } from './api.js';
+import { passkeysSupported, stepUpWithPasskey } from './passkeys.js';
 
 export function ProblemBox({ error }: { error: unknown }) {
   if (!error) return null;
@@ -60,11 +61,12 @@ export function ConfirmDialog({ pending, onClose }: { pending: Confirmation | nu
   // The API asks for a fresh second factor (403 admin.step_up_required): the dialog asks for a
   // code, steps the session up (a new session and CSRF token) and sends the change again.
   const needsStepUp = error instanceof Problem && error.code === 'admin.step_up_required';
-  const confirm = async () => {
+  const confirm = async (passkey = false) => {
     setBusy(true);
     setError(null);
     try {
-      if (needsStepUp) adoptSession(await call<Session>('POST', '/v1/session/step-up', /^\d{6,8}$/.test(code.trim()) ? { code: code.trim() } : { recoveryCode: code.trim() }));
+      if (needsStepUp && passkey) await stepUpWithPasskey();
+      else if (needsStepUp) adoptSession(await call<Session>('POST', '/v1/session/step-up', /^\d{6,8}$/.test(code.trim()) ? { code: code.trim() } : { recoveryCode: code.trim() }));
       await pending.run();
       onClose(true);
     } catch (problem) {
@@ -80,7 +82,7 @@ export function ConfirmDialog({ pending, onClose }: { pending: Confirmation | nu
       <ProblemBox error={error} />
       {needsStepUp && (
         <p>
-          <label for="step-up-code">Your authenticator code (or a recovery code), to confirm it is you</label>
+          <label for="step-up-code">Your authenticator code (or a recovery code), to confirm it is you{passkeysSupported() ? '; or confirm with a passkey' : ''}</label>
           <input id="step-up-code" autocomplete="one-time-code" value={code} onInput={(event) => setCode(event.currentTarget.value)} />
         </p>
       )}
@@ -88,7 +90,12 @@ export function ConfirmDialog({ pending, onClose }: { pending: Confirmation | nu
         <button type="button" onClick={() => onClose(false)}>
           Cancel
         </button>
-        <button type="button" class={pending.danger ? 'danger' : 'primary'} disabled={busy} onClick={confirm}>
+        {needsStepUp && passkeysSupported() && (
+          <button type="button" disabled={busy} onClick={() => confirm(true)}>
+            Confirm with a passkey
+          </button>
+        )}
+        <button type="button" class={pending.danger ? 'danger' : 'primary'} disabled={busy} onClick={() => confirm()}>
           {pending.action}
         </button>
       </div>

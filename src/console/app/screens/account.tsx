@@ -1,10 +1,11 @@
 /**
- * The signed-in user's own account: second factors (TOTP enrolment with its QR code, new recovery
- * codes), the live sessions with sign-out of one or of every other, and sign-out.
+ * The signed-in user's own account: second factors (TOTP enrolment with its QR code, passkeys, new
+ * recovery codes), the live sessions with sign-out of one or of every other, and sign-out.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { adoptSession, call, type Session } from '../api.js';
 import { ConfirmDialog, formatTime, ProblemBox, ShownOnce, type Confirmation } from '../ui.js';
+import { Passkeys } from './passkeys.js';
 
 interface MfaStatus {
   totp: 'none' | 'pending' | 'active';
@@ -100,7 +101,7 @@ export function Account({ session, onSignedOut }: { session: Session; onSignedOu
       <ProblemBox error={error} />
       {session.enrolOnly && (
         <p class="problem" role="alert">
-          Your account needs a second factor before you can do anything else: enrol an authenticator app below.
+          Your account needs a second factor before you can do anything else: enrol an authenticator app or register a passkey below.
         </p>
       )}
       <section aria-labelledby="mfa-title">
@@ -132,12 +133,13 @@ export function Account({ session, onSignedOut }: { session: Session; onSignedOu
           </form>
         )}
         {codes && <ShownOnce label="Your recovery codes" value={codes.join('\n')} onDone={() => setCodes(null)} />}
-        {mfa && mfa.totp === 'active' && (
+        {mfa && (mfa.totp === 'active' || mfa.passkeys > 0) && (
           <button type="button" onClick={newCodes}>
             Replace recovery codes
           </button>
         )}
       </section>
+      <Passkeys reload={reload} ask={setPending} onCodes={setCodes} />
       <section aria-labelledby="sessions-title">
         <h2 id="sessions-title">Your sessions</h2>
         <table>

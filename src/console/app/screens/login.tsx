@@ -1,10 +1,13 @@
 /**
- * Sign-in: name and password, then the second factor the account has (an authenticator code or a
- * recovery code). POST /v1/login sets the HttpOnly session cookie; the answer's CSRF token goes
- * with every change after that.
+ * Sign-in: name and password, then the second factor the account has (an authenticator code, a
+ * passkey or a recovery code). POST /v1/login sets the HttpOnly session cookie; the answer's CSRF
+ * token goes with every change after that. A passkey is the second factor as the API defines it:
+ * POST /v1/login/webauthn/options with name and password, navigator.credentials.get, then
+ * POST /v1/login with name, password and the assertion as `webauthn`.
  */
 import { useState } from 'preact/hooks';
 import { adoptSession, call, Problem, type Session } from '../api.js';
+import { getAssertion, passkeysSupported } from '../passkeys.js';
 import { ProblemBox } from '../ui.js';
 
 export function Login() {
@@ -32,6 +35,19 @@ export function Login() {
     }
   };
 
+  const withPasskey = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { publicKey } = await call<{ publicKey: unknown }>('POST', '/v1/login/webauthn/options', { name, password });
+      adoptSession(await call<Session>('POST', '/v1/login', { name, password, webauthn: await getAssertion(publicKey) }));
+    } catch (problem) {
+      setError(problem);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <main id="main" class="login">
       <h1>Portcullis console</h1>
@@ -44,7 +60,7 @@ export function Login() {
         {askFactor && (
           <>
             <label for="login-code">{useRecovery ? 'Recovery code' : 'Authenticator code'}</label>
-            <input id="login-code" autocomplete="one-time-code" inputMode={useRecovery ? 'text' : 'numeric'} required value={code} onInput={(event) => setCode(event.currentTarget.value)} />
+            <input id="login-code" autocomplete="one-time-code" inputMode={useRecovery ? 'text' : 'numeric'} value={code} onInput={(event) => setCode(event.currentTarget.value)} />
             <button type="button" class="link" onClick={() => setUseRecovery(!useRecovery)}>
               {useRecovery ? 'Use an authenticator code instead' : 'Use a recovery code instead'}
             </button>
@@ -54,6 +70,11 @@ export function Login() {
         <button type="submit" class="primary" disabled={busy}>
           {askFactor ? 'Verify and sign in' : 'Sign in'}
         </button>
+        {askFactor && passkeysSupported() && (
+          <button type="button" disabled={busy} onClick={withPasskey}>
+            Sign in with a passkey
+          </button>
+        )}
       </form>
     </main>
   );

@@ -1,11 +1,12 @@
 /**
- * The built-in authorization server's state: OAuth clients (paginated; rotate the secret with a
- * grace period, shown once; revoke) and the token signing keys (rotate: a new active key, the old
- * one published while tokens it signed may live).
+ * The built-in authorization server's state: OAuth clients (paginated; create one for a consumer,
+ * its secret shown once; rotate the secret with a grace period, shown once; revoke) and the token
+ * signing keys (rotate: a new active key, the old one published while tokens it signed may live).
  */
 import { useState } from 'preact/hooks';
 import { call, can, type Session } from '../api.js';
 import { formatTime, PagedTable, ShownOnce, useChanges } from '../ui.js';
+import { ConsumerPicker } from './consumer-picker.js';
 
 interface Client {
   clientId: string;
@@ -30,6 +31,25 @@ export function OAuth({ session }: { session: Session }) {
   const { ask: setPending, reload, dialog } = useChanges();
   const [shown, setShown] = useState<{ label: string; value: string } | null>(null);
   const [grace, setGrace] = useState('86400');
+  const [draft, setDraft] = useState({ consumerId: '', name: '', scopes: '' });
+  const create = (event: Event) => {
+    event.preventDefault();
+    const body = { consumerId: draft.consumerId, name: draft.name.trim(), scopes: draft.scopes.split(/[\s,]+/).filter(Boolean) };
+    setPending({
+      title: 'Create an OAuth client',
+      summary: (
+        <p>
+          Create the OAuth client <strong>{body.name}</strong> for the consumer <code>{body.consumerId}</code>, which may be granted {body.scopes.length ? <>the scopes {body.scopes.join(', ')}</> : 'no scope'}. Its client secret is shown once.
+        </p>
+      ),
+      action: 'Create client',
+      run: async () => {
+        const answer = await call<{ clientSecret?: string; client: Client }>('POST', '/v1/oauth/clients', body);
+        setDraft({ ...draft, name: '', scopes: '' });
+        if (answer.clientSecret) setShown({ label: `Client secret of ${answer.client.name} (client id ${answer.client.clientId})`, value: answer.clientSecret });
+      },
+    });
+  };
   const rotate = (client: Client) =>
     setPending({
       title: 'Rotate a client secret',
@@ -57,6 +77,19 @@ export function OAuth({ session }: { session: Session }) {
       <h1>OAuth clients and signing keys</h1>
       {shown && <ShownOnce label={shown.label} value={shown.value} onDone={() => setShown(null)} />}
       {can(session, 'oauth-clients:write') && (
+        <form class="grid" onSubmit={create} aria-labelledby="client-create-title">
+          <h2 id="client-create-title">Create an OAuth client</h2>
+          <ConsumerPicker id="client-consumer" value={draft.consumerId} onChange={(consumerId) => setDraft({ ...draft, consumerId })} />
+          <label for="client-name">Client name</label>
+          <input id="client-name" required maxLength={100} value={draft.name} onInput={(event) => setDraft({ ...draft, name: event.currentTarget.value })} />
+          <label for="client-scopes">Scopes it may be granted (separated by spaces)</label>
+          <input id="client-scopes" value={draft.scopes} onInput={(event) => setDraft({ ...draft, scopes: event.currentTarget.value })} />
+          <button type="submit" class="primary">
+            Create client
+          </button>
+        </form>
+      )}
+      {can(session, 'oauth-clients:write') && (
         <p>
           <label for="client-grace">Grace period when rotating a secret (seconds)</label> <input id="client-grace" type="number" min="0" value={grace} onInput={(event) => setGrace(event.currentTarget.value)} />
         </p>
@@ -78,7 +111,7 @@ export function OAuth({ session }: { session: Session }) {
               client.status === 'active' && (can(session, 'oauth-clients:write') || can(session, 'oauth-clients:revoke')) ? (
                 <span class="row-actions">
                   {can(session, 'oauth-clients:write') && client.authMethods.includes('client_secret_basic') && (
-                    <button type="button" onClick={() => rotate(client)} aria-label={`Rotate the secret of ${client.name}`}>
+                    <button type="button" onClick={() => rotate(client)} aria-label={`Rotate secret of ${client.name}`}>
                       Rotate secret
                     </button>
                   )}

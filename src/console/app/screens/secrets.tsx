@@ -1,11 +1,14 @@
 /**
- * Outbound credentials (metadata, state, last refresh error; refresh, release, revoke) and vault
- * secrets (names, versions, never a value; reveal one behind a fresh second factor, audited by the
- * API before it answers; the value is shown until dismissed and never stored).
+ * Outbound credentials (metadata, state, last refresh error; create with secret references;
+ * refresh, release, revoke) and vault secrets (names, versions, never a value; write a new version,
+ * promote one; reveal one behind a fresh second factor, audited by the API before it answers; the
+ * value is shown until dismissed and never stored).
  */
 import { useState } from 'preact/hooks';
 import { call, can, type Session } from '../api.js';
 import { formatTime, PagedTable, ShownOnce, useChanges } from '../ui.js';
+import { CredentialForm } from './credential-form.js';
+import { SecretVersions, SecretWriteForm } from './secret-forms.js';
 
 interface Credential {
   id: string;
@@ -32,6 +35,9 @@ interface Secret {
 export function Secrets({ session }: { session: Session }) {
   const { ask: setPending, reload, dialog } = useChanges();
   const [revealed, setRevealed] = useState<{ label: string; value: string } | null>(null);
+  const [writeName, setWriteName] = useState('');
+  const [selected, setSelected] = useState<string | null>(null);
+  const writeSecrets = can(session, 'secrets:write');
   const write = can(session, 'credentials:write');
   const act = (title: string, summary: string, action: string, run: () => Promise<unknown>, danger = false) => setPending({ title, summary: <p>{summary}</p>, action, run, danger });
   const reveal = (secret: Secret) =>
@@ -43,6 +49,7 @@ export function Secrets({ session }: { session: Session }) {
     <>
       <h1>Outbound credentials and vault secrets</h1>
       {revealed && <ShownOnce label={revealed.label} value={revealed.value} onDone={() => setRevealed(null)} />}
+      {write && <CredentialForm ask={setPending} />}
       {can(session, 'credentials:read') && (
         <PagedTable<Credential>
           caption="Upstream credentials"
@@ -80,6 +87,7 @@ export function Secrets({ session }: { session: Session }) {
           ]}
         />
       )}
+      {writeSecrets && <SecretWriteForm ask={setPending} name={writeName} onName={setWriteName} />}
       {can(session, 'secrets:read') && (
         <PagedTable<Secret>
           caption="Vault secrets (names and versions; never a value)"
@@ -93,18 +101,28 @@ export function Secrets({ session }: { session: Session }) {
             { label: 'Created by', render: (item) => item.createdBy },
             {
               label: 'Actions',
-              render: (item) =>
-                can(session, 'credentials:reveal') && item.currentVersion !== null ? (
-                  <button type="button" onClick={() => reveal(item)} aria-label={`Reveal ${item.name}`}>
-                    Reveal…
+              render: (item) => (
+                <span class="row-actions">
+                  <button type="button" onClick={() => setSelected(item.name)} aria-label={`Versions of ${item.name}`}>
+                    Versions
                   </button>
-                ) : (
-                  '—'
-                ),
+                  {writeSecrets && (
+                    <button type="button" onClick={() => (setWriteName(item.name), document.getElementById('secret-value')?.focus())} aria-label={`Write a new version of ${item.name}`}>
+                      New version
+                    </button>
+                  )}
+                  {can(session, 'credentials:reveal') && item.currentVersion !== null && (
+                    <button type="button" onClick={() => reveal(item)} aria-label={`Reveal ${item.name}`}>
+                      Reveal…
+                    </button>
+                  )}
+                </span>
+              ),
             },
           ]}
         />
       )}
+      {selected && can(session, 'secrets:read') && <SecretVersions name={selected} reload={reload} ask={setPending} canWrite={writeSecrets} />}
       {dialog}
     </>
   );

@@ -1,12 +1,14 @@
 /**
  * Admin users, roles and admin tokens: users (paginated) with their status, roles and second
  * factors; invite (the invitation code shown once), disable or enable, change roles, reset a
- * user's second factors (step-up), a password-reset code; the roles and their permissions; admin
- * tokens (paginated): create one for yourself (shown once), revoke.
+ * user's second factors (step-up), a password-reset code; the roles (roles.tsx: custom roles
+ * edited from the permission table); admin tokens (paginated): create one for yourself (shown
+ * once), rotate one of yours with a grace period (the new one shown once), revoke.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, can, type Session } from '../api.js';
-import { formatTime, PagedTable, ProblemBox, ShownOnce, useChanges } from '../ui.js';
+import { formatTime, PagedTable, ShownOnce, useChanges } from '../ui.js';
+import { Roles } from './roles.js';
 
 interface AdminUser {
   id: string;
@@ -15,13 +17,6 @@ interface AdminUser {
   status: 'invited' | 'active' | 'disabled';
   roles: string[];
   createdAt: string;
-}
-
-interface Role {
-  name: string;
-  builtIn: boolean;
-  description: string;
-  permissions: string[];
 }
 
 interface AdminToken {
@@ -59,14 +54,10 @@ function UserMfa({ user }: { user: AdminUser }) {
 export function Users({ session }: { session: Session }) {
   const { ask: setPending, reload, dialog } = useChanges();
   const [shown, setShown] = useState<{ label: string; value: string } | null>(null);
-  const [roles, setRoles] = useState<Role[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [invite, setInvite] = useState({ name: '', email: '', roles: 'viewer' });
   const [token, setToken] = useState({ name: '', permissions: '', days: '30' });
+  const [tokenGrace, setTokenGrace] = useState('3600');
   const write = can(session, 'users:write');
-  useEffect(() => {
-    if (can(session, 'roles:read')) call<{ items: Role[] }>('GET', '/v1/roles').then((answer) => setRoles(answer.items), setError);
-  }, [reload]);
 
   const act = (title: string, summary: string, action: string, run: () => Promise<unknown>, danger = false) => setPending({ title, summary: <p>{summary}</p>, action, run, danger });
   const inviteUser = (event: Event) => {
@@ -91,10 +82,15 @@ export function Users({ session }: { session: Session }) {
     });
   };
 
+  const rotateToken = (item: AdminToken) =>
+    act('Rotate an admin token', `Replace the admin token ${item.name} with a new one (shown once); the old one keeps working for ${tokenGrace} seconds, then answers 401.`, 'Rotate token', async () => {
+      const answer = await call<{ secret: string; adminToken: AdminToken }>('POST', `/v1/admin-tokens/${encodeURIComponent(item.id)}/rotate`, { gracePeriodSeconds: Number(tokenGrace) });
+      setShown({ label: `Admin token ${answer.adminToken.name} (rotated)`, value: answer.secret });
+    });
+
   return (
     <>
       <h1>Admin users, roles and tokens</h1>
-      <ProblemBox error={error} />
       {shown && <ShownOnce label={shown.label} value={shown.value} onDone={() => setShown(null)} />}
       {write && (
         <form class="grid" onSubmit={inviteUser} aria-labelledby="invite-title">
@@ -149,31 +145,7 @@ export function Users({ session }: { session: Session }) {
           },
         ]}
       />
-      {roles && (
-        <table>
-          <caption>Roles</caption>
-          <thead>
-            <tr>
-              <th scope="col">Role</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Description</th>
-              <th scope="col">Permissions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {roles.map((role) => (
-              <tr>
-                <td data-label="Role">{role.name}</td>
-                <td data-label="Kind">{role.builtIn ? 'built-in' : 'custom'}</td>
-                <td data-label="Description">{role.description}</td>
-                <td data-label="Permissions">
-                  <code>{role.permissions.join(' ')}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {can(session, 'roles:read') && <Roles session={session} reload={reload} ask={setPending} />}
       {can(session, 'admin-tokens:write') && (
         <form class="grid" onSubmit={createToken} aria-labelledby="token-title">
           <h2 id="token-title">Create an admin token for yourself</h2>
@@ -187,6 +159,11 @@ export function Users({ session }: { session: Session }) {
             Create token
           </button>
         </form>
+      )}
+      {can(session, 'admin-tokens:write') && (
+        <p>
+          <label for="token-grace">Grace period when rotating a token (seconds)</label> <input id="token-grace" type="number" min="0" value={tokenGrace} onInput={(event) => setTokenGrace(event.currentTarget.value)} />
+        </p>
       )}
       {can(session, 'admin-tokens:read') && (
         <PagedTable<AdminToken>
@@ -204,9 +181,16 @@ export function Users({ session }: { session: Session }) {
               label: 'Actions',
               render: (item) =>
                 item.status === 'active' && can(session, 'admin-tokens:write') ? (
-                  <button type="button" class="danger" onClick={() => act('Revoke an admin token', `Revoke the admin token ${item.name} now; whatever uses it gets 401 from now on.`, 'Revoke token', () => call('POST', `/v1/admin-tokens/${item.id}/revoke`, {}), true)} aria-label={`Revoke the token ${item.name}`}>
-                    Revoke
-                  </button>
+                  <span class="row-actions">
+                    {item.userId === session.userId && (
+                      <button type="button" onClick={() => rotateToken(item)} aria-label={`Rotate the token ${item.name}`}>
+                        Rotate
+                      </button>
+                    )}
+                    <button type="button" class="danger" onClick={() => act('Revoke an admin token', `Revoke the admin token ${item.name} now; whatever uses it gets 401 from now on.`, 'Revoke token', () => call('POST', `/v1/admin-tokens/${item.id}/revoke`, {}), true)} aria-label={`Revoke the token ${item.name}`}>
+                      Revoke
+                    </button>
+                  </span>
                 ) : (
                   '—'
                 ),
