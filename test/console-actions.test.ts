@@ -149,6 +149,7 @@ describe('the console’s change dialogs in a real browser', { skip: skipWithout
     await page.getByRole('checkbox', { name: /^audit:read / }).uncheck();
     await page.getByRole('checkbox', { name: /^keys:read / }).check();
     await accessibleBothWays('role editor');
+    await page.getByRole('heading', { name: 'Edit the role partner-desk' }).scrollIntoViewIfNeeded();
     await screenshot(page, 'role-editor');
     await page.getByRole('button', { name: 'Save role' }).click();
     await dialog().getByText('Change the role partner-desk: add keys:read; remove audit:read.').waitFor();
@@ -290,6 +291,17 @@ describe('the console’s change dialogs in a real browser', { skip: skipWithout
     } finally {
       await viewerContext.close();
     }
+  });
+
+  test('removes the passkey on the account screen (a fresh factor, as the API requires)', async () => {
+    await page.getByRole('link', { name: 'Your account' }).click();
+    await page.getByRole('button', { name: 'Remove the passkey laptop' }).click();
+    await dialog().getByText('Remove the passkey laptop').waitFor();
+    await dialog().getByRole('button', { name: 'Remove passkey' }).click();
+    await page.getByText('No passkey yet.').waitFor();
+    const users = await adminGet<{ items: Array<{ id: string; name: string }> }>('/v1/users?limit=100');
+    const owner = users.items.find((user) => user.name === demo.owner.name)!;
+    assert.deepEqual(await adminGet(`/v1/users/${owner.id}/mfa`), { totp: 'active', passkeys: 0, recoveryCodesLeft: 10 });
   });
 
   test('every screen this run photographed is committed in docs/console/ and shown in docs/console.md', () => {

@@ -51,6 +51,12 @@ export function ConfirmDialog({ pending, onClose }: { pending: Confirmation | nu
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [code, setCode] = useState('');
+  const [passkeys, setPasskeys] = useState(0);
+  const asksStepUp = error instanceof Problem && error.code === 'admin.step_up_required';
+  // The passkey way is offered only to a user who has one (GET /v1/mfa counts them).
+  useEffect(() => {
+    if (asksStepUp && passkeysSupported()) call<{ passkeys: number }>('GET', '/v1/mfa').then((mfa) => setPasskeys(mfa.passkeys), () => setPasskeys(0));
+  }, [asksStepUp]);
   useEffect(() => {
     setError(null);
     setCode('');
@@ -60,7 +66,7 @@ export function ConfirmDialog({ pending, onClose }: { pending: Confirmation | nu
   if (!pending) return <dialog ref={dialog} aria-label="Confirm" />;
   // The API asks for a fresh second factor (403 admin.step_up_required): the dialog asks for a
   // code, steps the session up (a new session and CSRF token) and sends the change again.
-  const needsStepUp = error instanceof Problem && error.code === 'admin.step_up_required';
+  const needsStepUp = asksStepUp;
   const confirm = async (passkey = false) => {
     setBusy(true);
     setError(null);
@@ -82,7 +88,7 @@ export function ConfirmDialog({ pending, onClose }: { pending: Confirmation | nu
       <ProblemBox error={error} />
       {needsStepUp && (
         <p>
-          <label for="step-up-code">Your authenticator code (or a recovery code), to confirm it is you{passkeysSupported() ? '; or confirm with a passkey' : ''}</label>
+          <label for="step-up-code">Your authenticator code (or a recovery code), to confirm it is you{passkeys > 0 ? '; or confirm with a passkey' : ''}</label>
           <input id="step-up-code" autocomplete="one-time-code" value={code} onInput={(event) => setCode(event.currentTarget.value)} />
         </p>
       )}
@@ -90,7 +96,7 @@ export function ConfirmDialog({ pending, onClose }: { pending: Confirmation | nu
         <button type="button" onClick={() => onClose(false)}>
           Cancel
         </button>
-        {needsStepUp && passkeysSupported() && (
+        {needsStepUp && passkeys > 0 && (
           <button type="button" disabled={busy} onClick={() => confirm(true)}>
             Confirm with a passkey
           </button>
