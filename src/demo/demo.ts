@@ -23,6 +23,8 @@ export const DEMO_CONFIG_URL = new URL('../../../examples/demo.yaml', import.met
 export interface DemoOptions {
   port: number;
   adminPort: number;
+  /** The gateway's clock (default: the system's); tests move it to pass a step-up window. */
+  clock?: Clock | undefined;
   /**
    * Seconds for the alerts' evaluation interval, group interval and upstream_down's `for`
    * (default: examples/demo.yaml's 5, 5 and 10); tests shorten them.
@@ -30,8 +32,6 @@ export interface DemoOptions {
   alertIntervalSeconds?: number | undefined;
   /** Where the demo console prints each alert it receives (one line, no newline). */
   print?: ((line: string) => void) | undefined;
-  /** The gateway's clock (default: the system's); tests move it to pass a step-up window. */
-  clock?: Clock | undefined;
 }
 
 export interface DemoKeys {
