@@ -11,14 +11,30 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { totpCodeAt } from '../src/admin/mfa/totp.js';
 import { startDemo, type RunningDemo } from '../src/demo/demo.js';
+import { SecretValue } from '../src/core/secret-value.js';
+import { PrivateCa } from '../src/pki/private-ca.js';
+import { run } from './helpers/tls.js';
 import { launchChromium, skipWithoutChromium } from './helpers/browser.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assertAccessible, screenshot, SCREENSHOTS } from './helpers/console.js';
 import { assertProblem, eventually, httpRequest } from './helpers/index.js';
 
 const VIEWER_PASSWORD = 'Juniper-Lantern-5521-Orbit';
 const WIDE = { width: 1280, height: 800 };
 const NARROW = { width: 390, height: 800 };
+const CA_SUBJECT = 'CN=Demo Partner CA, O=Portcullis Demo';
+const CA_PASSPHRASE_ENV = 'PTC_CONSOLE_CA_PASSPHRASE';
+const CA_PASSPHRASE = 'console test CA passphrase 0123';
+
+/** How far the page scrolls sideways (0: it fits the window). */
+async function sidewaysOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+    return root.scrollWidth - root.clientWidth;
+  });
+}
 
 describe('the admin console in a real browser', { skip: skipWithoutChromium }, () => {
   let demo: RunningDemo;
@@ -27,12 +43,19 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
   let page: Page;
   /** The admin listener by name: a Secure cookie and a same-origin check need it as the browser sees it. */
   let origin = '';
+  /** The demo's private CA: its key stays with the test until pki.issuing is turned on. */
+  let ca: PrivateCa;
+  let caDir = '';
   const received: string[] = [];
   const bootstrap = () => ({ authorization: `Bearer ${demo.keys.adminToken}`, 'content-type': 'application/json' });
 
   before(async () => {
     // Alerts evaluated every second, upstream_down after 1 s: the alert test waits seconds, not minutes.
-    [demo, browser] = await Promise.all([startDemo({ port: 0, adminPort: 0, alertIntervalSeconds: 1, print: (line) => received.push(line) }), launchChromium()]);
+    // CRLs valid 60 days: longer than certificateExpiry.warningDays, so no certificate_expiring alert
+    // fires and the overview's "No alert is firing." holds.
+    caDir = join(mkdtempSync(join(tmpdir(), 'portcullis-console-ca-')), 'ca');
+    ca = await PrivateCa.init({ dir: caDir, subject: CA_SUBJECT, days: 3650, crlDays: 60, keyPassphraseEnv: CA_PASSPHRASE_ENV, env: { [CA_PASSPHRASE_ENV]: CA_PASSPHRASE }, now: Date.now() });
+    [demo, browser] = await Promise.all([startDemo({ port: 0, adminPort: 0, alertIntervalSeconds: 1, print: (line) => received.push(line), caDir }), launchChromium()]);
     origin = `http://localhost:${new URL(demo.gateway.adminUrl).port}`;
     context = await browser.newContext({ viewport: WIDE });
     page = await context.newPage();
@@ -216,7 +239,6 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
       ['OAuth', 'OAuth clients and signing keys', 'oauth'],
       ['Credentials and secrets', 'Outbound credentials and vault secrets', 'secrets'],
       ['Rate limits', 'Rate-limit overrides', 'overrides'],
-      ['Certificates', 'Certificates and the private CA', 'certificates'],
     ] as const) {
       await page.getByRole('link', { name: link, exact: true }).click();
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
@@ -227,8 +249,6 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
     await page.getByRole('link', { name: 'Admin users', exact: true }).click();
     const owner = page.getByRole('row').filter({ hasText: 'demo-owner' });
     await owner.getByText(/^TOTP; \d+ recovery codes$/).waitFor();
-    await page.getByRole('link', { name: 'Certificates', exact: true }).click();
-    await page.getByText(/not available yet\.$/).waitFor();
   });
 
   test('the routes screen shows the demo routes with the traffic of real requests, shadow routes and deprecated routes by consumer', async () => {
@@ -246,6 +266,12 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
     }
     await assertAccessible(page, 'routes');
     await screenshot(page, 'routes');
+    // At 390 px each route is a card of labelled lines; long paths wrap instead of widening the page.
+    await page.setViewportSize(NARROW);
+    assert.ok((await sidewaysOverflow(page)) <= 0, `the routes table scrolls sideways by ${await sidewaysOverflow(page)}px at ${NARROW.width}px`);
+    await assertAccessible(page, 'routes (narrow)');
+    await screenshot(page, 'routes-narrow');
+    await page.setViewportSize(WIDE);
     await page.getByRole('button', { name: 'Shadow routes' }).click();
     await page.getByRole('heading', { name: 'Contract operations no route serves' }).waitFor();
     await assertAccessible(page, 'shadow routes');
@@ -271,6 +297,71 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
     await page.getByRole('link', { name: 'Overview', exact: true }).click();
     const total = inventory.routes.reduce((sum, route) => sum + route.traffic.last24h.requests, 0);
     await page.locator('dl.figures dd').first().getByText(String(total), { exact: true }).waitFor();
+  });
+
+  test('the certificates screen shows the CA, its CRL and a certificate issued in the test; issuing is off until pki.issuing, then a CSR is issued and revoked in the browser', async () => {
+    const consumers = JSON.parse((await httpRequest(`${demo.gateway.adminUrl}/v1/consumers`, { headers: bootstrap() })).text) as { items: Array<{ id: string; name: string }> };
+    const partner = consumers.items.find((item) => item.name === 'demo-partner')!.id;
+    const issued = (await ca.issue({ consumerId: partner, days: 90, now: Date.now() })).record;
+    await page.getByRole('link', { name: 'Certificates', exact: true }).click();
+    await page.getByRole('heading', { name: 'Certificates and the private CA', level: 1 }).waitFor();
+    await page.getByRole('definition').filter({ hasText: CA_SUBJECT }).waitFor();
+    await page.getByText(/^number \d+, 0 revoked, signed .* — current$/).waitFor();
+    const row = (serial: string) => page.getByRole('row').filter({ has: page.getByRole('cell', { name: serial, exact: true }) });
+    await row(issued.serial).getByRole('cell', { name: 'active', exact: true }).waitFor();
+    await page.getByRole('cell', { name: "private CA's CRL (next update)" }).waitFor();
+    // The safe default: the gateway has no CA key, and the screen says where issuing is done.
+    await page.getByText(/^This gateway does not hold the CA key: issue and revoke with `portcullis certs issue`/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Issue certificate' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /^Revoke / }).count(), 0);
+    await assertAccessible(page, 'certificates');
+    await screenshot(page, 'certificates');
+
+    // The operator opts in: pki.issuing names the CA key's passphrase (here as ${env:…} already read).
+    const config = demo.gateway.config;
+    const applied = await demo.gateway.reload({ ...config, pki: { ...config.pki!, issuing: { caKey: new SecretValue(CA_PASSPHRASE, `\${env:${CA_PASSPHRASE_ENV}}`) } } });
+    assert.equal(applied.ok, true, JSON.stringify(applied));
+    await page.reload();
+    const key = join(caDir, '..', 'partner.key');
+    const csrFile = join(caDir, '..', 'partner.csr');
+    const made = await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', '/CN=demo-partner-mtls/O=Demo Partner', '-out', csrFile]);
+    assert.equal(made.code, 0, made.stderr);
+    await page.getByLabel('Consumer id').fill(partner);
+    await page.getByLabel("The partner's CSR (PEM; the partner keeps its key)").fill(readFileSync(csrFile, 'utf8'));
+    await page.getByLabel('Valid for (days)').fill('30');
+    await page.getByRole('button', { name: 'Issue certificate' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText(`Issue a client certificate for the consumer ${partner}, valid 30 days`).waitFor();
+    await dialog.getByRole('button', { name: 'Issue certificate' }).click();
+    const shown = page.getByRole('heading', { name: /^Certificate [0-9a-f]+ for / });
+    const stepUp = dialog.getByLabel(/^Your authenticator code/);
+    await shown.or(stepUp).first().waitFor();
+    if (await stepUp.isVisible()) {
+      // The sign-in's second factor is older than admin.mfa.stepUpMinutes on a slow run: a recovery code steps up.
+      await stepUp.fill(demo.owner.recoveryCodes[0]!);
+      await dialog.getByRole('button', { name: 'Issue certificate' }).click();
+      await shown.waitFor();
+    }
+    const serial = /^Certificate ([0-9a-f]+) for /.exec(await shown.innerText())![1]!;
+    assert.match((await page.getByRole('status', { name: 'Issued certificate chain' }).textContent())!, /^-----BEGIN CERTIFICATE-----/);
+    await assertAccessible(page, 'certificate issued');
+    await screenshot(page, 'certificate-issued');
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    await page.getByRole('button', { name: `Revoke ${serial}` }).click();
+    await dialog.getByText(`Revoke the certificate ${serial} of ${partner}`).waitFor();
+    await assertAccessible(page, 'confirm certificate revocation');
+    await dialog.getByRole('button', { name: 'Revoke certificate' }).click();
+    await row(serial).getByText(/^revoked /).waitFor();
+    await page.getByText(/^number \d+, 1 revoked, signed .* — current$/).waitFor();
+    const state = JSON.parse((await httpRequest(`${demo.gateway.adminUrl}/v1/certificates?status=revoked`, { headers: bootstrap() })).text) as { items: Array<{ serial: string }> };
+    assert.deepEqual(state.items.map((item) => item.serial), [serial]);
+
+    await page.setViewportSize(NARROW);
+    assert.ok((await sidewaysOverflow(page)) <= 0, `the certificates screen scrolls sideways by ${await sidewaysOverflow(page)}px at ${NARROW.width}px`);
+    await assertAccessible(page, 'certificates (narrow)');
+    await screenshot(page, 'certificates-narrow');
+    await page.setViewportSize(WIDE);
   });
 
   test('a viewer sees no create button, and their forged call from the page is refused with 403', async () => {
@@ -308,6 +399,19 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
       });
       assert.equal(forged.status, 403);
       assert.equal(forged.body.code, 'admin.forbidden');
+      // Certificates: the viewer reads them, is offered no issuing or revoking, and a forged issue is refused.
+      await viewer.getByRole('link', { name: 'Certificates', exact: true }).click();
+      await viewer.getByRole('definition').filter({ hasText: CA_SUBJECT }).waitFor();
+      await viewer.getByRole('cell', { name: 'revoked', exact: false }).first().waitFor();
+      assert.equal(await viewer.getByRole('button', { name: 'Issue certificate' }).count(), 0);
+      assert.equal(await viewer.getByRole('button', { name: /^Revoke / }).count(), 0);
+      const forgedIssue = await viewer.evaluate(async (consumerId) => {
+        const web = globalThis as unknown as { fetch(url: string, init?: Record<string, unknown>): Promise<{ status: number; json(): Promise<Record<string, unknown>> }> };
+        const session = await (await web.fetch('/v1/session')).json();
+        const reply = await web.fetch('/v1/certificates', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': String(session.csrfToken) }, body: JSON.stringify({ consumerId, csr: '-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----\n' }) });
+        return { status: reply.status, body: await reply.json() };
+      }, 'con_forged');
+      assert.deepEqual([forgedIssue.status, forgedIssue.body.code], [403, 'admin.forbidden']);
       const listed = await httpRequest(`${demo.gateway.adminUrl}/v1/consumers`, { headers: bootstrap() });
       assert.ok(!listed.json<{ items: Array<{ name: string }> }>().items.some((item) => item.name === 'forged'));
     } finally {

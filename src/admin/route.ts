@@ -23,6 +23,7 @@ import type { SsoService } from './sso/sso-service.js';
 import type { VaultService } from '../vault/vault-service.js';
 import type { AlertEngine } from '../alerts/alert-engine.js';
 import type { StoreSilences } from '../alerts/store-queue.js';
+import type { KnownCertificate } from '../pki/expiry-watch.js';
 
 /** What handlers reach: the services of the running gateway. */
 export interface AdminServices {
@@ -58,6 +59,20 @@ export interface AdminServices {
   readonly auth?: AdminAuth | undefined;
   /** Single sign-on through an OpenID Connect provider (admin.sso), with admin users. */
   readonly sso?: SsoService | undefined;
+  /** The private CA and the certificates the gateway holds (/v1/ca, /v1/certificates…). */
+  readonly certificates?: AdminCertificates | undefined;
+}
+
+/** What the certificate routes read from the running gateway. */
+export interface AdminCertificates {
+  /** The running config's private CA (pki), with the CA key's secret when issuing is on; undefined: none. */
+  readonly pki: () => { readonly caDir: string; readonly issuing?: { readonly caKey: () => string } | undefined } | undefined;
+  /** Every certificate the gateway holds now, as the expiry watch lists them. */
+  readonly known: () => readonly KnownCertificate[];
+  /** certificateExpiry.warningDays of the running config. */
+  readonly warningDays: () => number;
+  /** Loads every listener's CRLs again now (after a revocation made here). */
+  readonly crlChanged: () => Promise<void>;
 }
 
 export type AdminMethod = 'GET' | 'POST' | 'DELETE';

@@ -373,6 +373,12 @@ export const ConfigSchema = Type.Object(
         {
           caDir: Type.String({ filePath: true, description: 'Folder made by `portcullis ca init`: its CRL is served and its certificates watched for expiry.' }),
           crlPath: Type.String({ pattern: '^/[A-Za-z0-9._/-]*$', default: '/pki/ca.crl', description: 'Path on every listener where partners fetch the CRL (DER, no authentication).' }),
+          issuing: Type.Optional(
+            Type.Object(
+              { caKey: Secret("The CA key's passphrase (a CA made with --key-passphrase-env) or its PEM key (--key-env), by secret reference: the admin API may then issue from a CSR and revoke.") },
+              { additionalProperties: false, description: 'Opt in to issuing and revoking through the admin API (off by default: the CA key stays off the gateway).' },
+            ),
+          ),
         },
         { additionalProperties: false, description: 'The private CA for partner certificates.' },
       ),

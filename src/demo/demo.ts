@@ -32,6 +32,8 @@ export interface DemoOptions {
   alertIntervalSeconds?: number | undefined;
   /** Where the demo console prints each alert it receives (one line, no newline). */
   print?: ((line: string) => void) | undefined;
+  /** A private CA folder (`portcullis ca init`) the demo gateway serves and shows (pki.caDir); tests set it. */
+  caDir?: string | undefined;
 }
 
 export interface DemoKeys {
@@ -88,6 +90,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   raw.store.path = join(mkdtempSync(join(tmpdir(), 'portcullis-demo-')), 'demo.db');
   raw.upstreams.payments.targets = [upstream.url];
   raw.alerts.sinks['demo-receiver'].url = `${demoConsole.url}/alerts`;
+  if (options.caDir !== undefined) (raw as { pki?: { caDir: string } }).pki = { caDir: options.caDir };
   if (options.alertIntervalSeconds !== undefined) {
     raw.alerts.evaluationIntervalSeconds = options.alertIntervalSeconds;
     raw.alerts.groupIntervalSeconds = options.alertIntervalSeconds;

@@ -161,6 +161,16 @@ export class PrivateCa {
     return new PrivateCa(dir, metadata, certificate, privateKey, ledgerFor(dir, certificate, store), reencrypted, imported);
   }
 
+  /**
+   * Opens the CA with its key secret given directly, for a gateway that opted in to issuing
+   * (`pki.issuing.caKey`): the passphrase of the key file, or the PEM key of a CA made with
+   * `--key-env`, whichever ca.json names. Records are kept in `store` (moved there first if needed).
+   */
+  static async openWithKeySecret(dir: string, secret: string, store: CaStoreAccess): Promise<PrivateCa> {
+    const { key } = readMetadata(dir);
+    return PrivateCa.open(dir, { ['env' in key ? key.env : key.passphraseEnv]: secret }, store);
+  }
+
   /** `certs list --config`: the records in the store, without the key (moved there first if needed). */
   static async listInStore(dir: string, store: CaStoreAccess): Promise<IssuedRecord[]> {
     const metadata = readMetadata(dir);

@@ -18,6 +18,7 @@ import { openAdminPlane, type AdminPlane } from '../admin/admin-plane.js';
 import { openAdminAuth } from '../admin/sessions/create-admin-auth.js';
 import { openSso, type SsoService } from '../admin/sso/open-sso.js';
 import { fieldAllowlist, rateLimitNames } from '../config/policy-usage.js';
+import { adminCertificates } from './admin-certificates.js';
 import { vaultReferencePaths } from '../config/secret.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -177,6 +178,11 @@ export class Gateway {
       fieldAllowlist: (route) => fieldAllowlist(this.#runtime.config, route),
       runningConfig: () => ({ config: this.#runtime.config, baseDir: options.configPath === undefined ? undefined : dirname(resolve(options.configPath)) }),
       secretReferences: () => vaultReferencePaths(this.#runtime.config),
+      certificates: adminCertificates(
+        () => this.#runtime.config,
+        () => this.#knownCertificates(),
+        () => [...this.#servers, ...(this.#adminEntry ? [this.#adminEntry] : [])].map((entry) => entry.tls),
+      ),
       // Its own counts: clients failing keys on the data plane must not lock operators out.
       // Always on, whatever bruteForce.enabled says: the admin token opens everything.
       failures: withBlockEvents(services.counters?.adminFailures ?? new FailureThrottle({ ...options.config.bruteForce, enabled: true }), services, 'admin'),

@@ -190,3 +190,33 @@ export async function consumerTraffic(store: Pick<OpenedStore, 'db'>, consumer: 
   }
   return [...routes].map(([route, figures]) => ({ route, ...figures })).sort((a, b) => b.last30d.requests - a.last30d.requests || a.route.localeCompare(b.route));
 }
+
+/** One consumer's calls over every route in the 24 h before `now`: errors are 5xx (or no answer), as counted. */
+export interface ConsumerErrorFigures {
+  readonly consumer: string;
+  readonly requests: number;
+  readonly errors: number;
+  readonly lastSeen: number;
+}
+
+/**
+ * The consumers whose calls failed most in the 24 h before `now` (one grouped query over the
+ * counters, never the data plane's path): those with at least one error, most errors first, then
+ * by consumer id; requests without a consumer (`-`) are left out. At most `limit` of them.
+ */
+export async function failingConsumers(store: Pick<OpenedStore, 'db'>, now: number, limit: number): Promise<ConsumerErrorFigures[]> {
+  const hour = Math.floor(now / HOUR_MS);
+  const rows = await store.db
+    .selectFrom('route_traffic')
+    .select(['consumer'])
+    .select((eb) => [eb.fn.sum<number>('requests').as('requests'), eb.fn.sum<number>('errors').as('errors'), eb.fn.max<number>('last_seen').as('last_seen')])
+    .where('hour', '>', hour - 24)
+    .where('consumer', '!=', '-')
+    .groupBy('consumer')
+    .execute();
+  return rows
+    .map((row) => ({ consumer: row.consumer, requests: Number(row.requests), errors: Number(row.errors), lastSeen: Number(row.last_seen) }))
+    .filter((row) => row.errors > 0)
+    .sort((a, b) => b.errors - a.errors || a.consumer.localeCompare(b.consumer))
+    .slice(0, limit);
+}

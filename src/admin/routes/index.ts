@@ -25,5 +25,6 @@ import { inventoryRoutes } from './inventory.js';
 import { alertRoutes } from './alerts.js';
 import { ssoRoutes } from './sso.js';
 import { assessmentRoutes } from './assessments.js';
+import { certificateRoutes } from './certificates.js';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...ssoRoutes, ...sessionRoutes, ...mfaRoutes, ...webauthnRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, ...inventoryRoutes, ...alertRoutes, ...assessmentRoutes, openApiRoute]);
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...ssoRoutes, ...sessionRoutes, ...mfaRoutes, ...webauthnRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, ...inventoryRoutes, ...alertRoutes, ...assessmentRoutes, ...certificateRoutes, openApiRoute]);

@@ -1,7 +1,7 @@
 /**
  * The console's shell: reads the session (GET /v1/session; none → the sign-in form), then shows
  * the navigation the session's permissions allow and the screen named by the location hash
- * (#/overview, #/consumers, #/consumers/<id>, #/routes, #/account). Hash routes keep every screen on the one
+ * (#/overview, #/consumers, #/consumers/<id>, #/routes, #/certificates, #/account). Hash routes keep every screen on the one
  * index.html the admin listener serves.
  */
 import { render } from 'preact';
@@ -10,6 +10,7 @@ import { adoptSession, call, can, Problem, useSession, whenSessionChanged, whenS
 import { Account } from './screens/account.js';
 import { Alerts } from './screens/alerts.js';
 import { Audit } from './screens/audit.js';
+import { Certificates } from './screens/certificates.js';
 import { ConsumerDetail, Consumers } from './screens/consumers.js';
 import { Login } from './screens/login.js';
 import { OAuth } from './screens/oauth.js';
@@ -18,7 +19,7 @@ import { Overview } from './screens/overview.js';
 import { Routes } from './screens/routes.js';
 import { Secrets } from './screens/secrets.js';
 import { Users } from './screens/users.js';
-import { NotAvailable, ProblemBox } from './ui.js';
+import { ProblemBox } from './ui.js';
 import './styles.css';
 
 interface Screen {
@@ -35,7 +36,7 @@ const SCREENS: Screen[] = [
   { path: 'alerts', label: 'Alerts', permission: 'alerts:read' },
   { path: 'users', label: 'Admin users', permission: 'users:read' },
   { path: 'oauth', label: 'OAuth', permission: 'oauth-clients:read' },
-  { path: 'certificates', label: 'Certificates' },
+  { path: 'certificates', label: 'Certificates', permission: 'certificates:read' },
   { path: 'secrets', label: 'Credentials and secrets', permission: 'credentials:read' },
   { path: 'routes', label: 'Routes', permission: 'inventory:read' },
   { path: 'overrides', label: 'Rate limits', permission: 'rate-limit-overrides:read' },
@@ -103,12 +104,7 @@ function App() {
         {current === 'oauth' && <OAuth session={session} />}
         {current === 'secrets' && <Secrets session={session} />}
         {current === 'overrides' && <Overrides session={session} />}
-        {current === 'certificates' && (
-          <>
-            <h1>Certificates and the private CA</h1>
-            <NotAvailable what="Certificates, the private CA (issue from a CSR, revoke, CRL state) and their expiries: the admin API has no certificate routes yet; use portcullis ca … on the host" />
-          </>
-        )}
+        {current === 'certificates' && <Certificates session={session} />}
         {current === 'routes' && <Routes session={session} />}
         {current === 'account' && <Account session={session} onSignedOut={signedOut} />}
         {!SCREENS.some((item) => item.path === current) && <p>No such screen: {current}.</p>}

@@ -1,10 +1,12 @@
 /**
- * The overview: alerts firing on this node, what expires in the next 30 days (API keys), and the
+ * The overview: alerts firing on this node, what expires in the next 30 days (API keys,
+ * certificates the gateway holds and its private CA's CRL), and the
  * last 24 h of traffic (GET /v1/inventory), from the admin API's reads. What the admin API does not expose yet is said so, never made up.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, can, type Page, type Session } from '../api.js';
-import { formatTime, NotAvailable, ProblemBox } from '../ui.js';
+import { formatTime, ProblemBox } from '../ui.js';
+import { kindLabel, type Expiry } from './certificates.js';
 import type { ApiKey } from './consumers.js';
 import { Traffic } from './traffic.js';
 
@@ -34,6 +36,43 @@ async function keysExpiringWithin(days: number): Promise<ApiKey[]> {
     if (!cursor) break;
   }
   return found.sort((a, b) => Date.parse(a.expiresAt!) - Date.parse(b.expiresAt!));
+}
+
+/** Certificates the gateway holds (and its private CA's CRL) that expire within 30 days, or have. */
+function ExpiringCertificates({ session }: { session: Session }) {
+  const [items, setItems] = useState<Expiry[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const allowed = can(session, 'certificates:read');
+  useEffect(() => {
+    if (allowed) call<{ items: Expiry[] }>('GET', '/v1/certificates/expiries').then((answer) => setItems(answer.items.filter((item) => item.daysLeft < 30)), setError);
+  }, [session.id]);
+  if (!allowed) return <p>Your role cannot read certificates.</p>;
+  if (error) return <ProblemBox error={error} />;
+  if (items === null) return <p>Loading…</p>;
+  if (items.length === 0) return <p class="ok">No certificate the gateway holds expires in the next 30 days.</p>;
+  return (
+    <table>
+      <caption>Certificates expiring in the next 30 days</caption>
+      <thead>
+        <tr>
+          <th scope="col">Certificate</th>
+          <th scope="col">Belongs to</th>
+          <th scope="col">Expires</th>
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((item) => (
+          <tr>
+            <td data-label="Certificate">
+              <a href="#/certificates">{kindLabel(item.kind)}</a> {item.subject}
+            </td>
+            <td data-label="Belongs to">{item.name}</td>
+            <td data-label="Expires">{formatTime(item.notAfter)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }
 
 export function Overview({ session }: { session: Session }) {
@@ -104,7 +143,7 @@ export function Overview({ session }: { session: Session }) {
             </tbody>
           </table>
         )}
-        <NotAvailable what="Certificate and signing-key expiries (the admin API has no certificate read yet)" />
+        <ExpiringCertificates session={session} />
       </section>
       <section aria-labelledby="traffic-title">
         <h2 id="traffic-title">Traffic</h2>

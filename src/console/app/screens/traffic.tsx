@@ -1,22 +1,62 @@
 /**
  * The overview's traffic: requests, error ratio and the routes with the most errors in the last
- * 24 h, summed from GET /v1/inventory's per-route figures (the gateway's route counters, written to
- * the store each minute by every node).
+ * 24 h, summed from GET /v1/inventory's per-route figures, and the consumers with the most errors
+ * (GET /v1/inventory/failing-consumers): the gateway's route counters, written to the store each
+ * minute by every node.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, can, type Session } from '../api.js';
-import { NotAvailable, ProblemBox } from '../ui.js';
+import { ProblemBox } from '../ui.js';
 import { percent, type InventoryRoute } from './inventory.js';
 
-/** How many failing routes the overview lists. */
+/** How many failing routes (and consumers) the overview lists. */
 const TOP = 5;
+
+interface FailingConsumer {
+  consumerId: string;
+  last24h: { requests: number; errors: number };
+  lastSeen: string;
+}
+
+function FailingConsumers({ consumers }: { consumers: FailingConsumer[] | null }) {
+  if (consumers === null) return <p>Loading…</p>;
+  if (consumers.length === 0) return <p class="ok">No consumer's call failed.</p>;
+  return (
+    <table>
+      <caption>Top failing consumers, last 24 h</caption>
+      <thead>
+        <tr>
+          <th scope="col">Consumer</th>
+          <th scope="col">Errors</th>
+          <th scope="col">Requests</th>
+          <th scope="col">Error ratio</th>
+        </tr>
+      </thead>
+      <tbody>
+        {consumers.map((item) => (
+          <tr>
+            <td data-label="Consumer">
+              <a href={`#/consumers/${encodeURIComponent(item.consumerId)}`}>{item.consumerId}</a>
+            </td>
+            <td data-label="Errors">{item.last24h.errors}</td>
+            <td data-label="Requests">{item.last24h.requests}</td>
+            <td data-label="Error ratio">{percent(item.last24h.errors, item.last24h.requests)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 export function Traffic({ session }: { session: Session }) {
   const [routes, setRoutes] = useState<InventoryRoute[] | null>(null);
+  const [consumers, setConsumers] = useState<FailingConsumer[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const allowed = can(session, 'inventory:read');
   useEffect(() => {
-    if (allowed) call<{ routes: InventoryRoute[] }>('GET', '/v1/inventory').then((answer) => setRoutes(answer.routes), setError);
+    if (!allowed) return;
+    call<{ routes: InventoryRoute[] }>('GET', '/v1/inventory').then((answer) => setRoutes(answer.routes), setError);
+    call<{ consumers: FailingConsumer[] }>('GET', `/v1/inventory/failing-consumers?limit=${TOP}`).then((answer) => setConsumers(answer.consumers), setError);
   }, [session.id]);
   if (!allowed) return <p>Your role cannot read the inventory.</p>;
   if (error) return <ProblemBox error={error} />;
@@ -64,7 +104,7 @@ export function Traffic({ session }: { session: Session }) {
           </tbody>
         </table>
       )}
-      <NotAvailable what="The top failing consumers (the admin API gives traffic by route, not by consumer)" />
+      <FailingConsumers consumers={consumers} />
     </>
   );
 }
