@@ -26,5 +26,6 @@ import { alertRoutes } from './alerts.js';
 import { ssoRoutes } from './sso.js';
 import { assessmentRoutes } from './assessments.js';
 import { certificateRoutes } from './certificates.js';
+import { failingConsumerRoutes } from './failing-consumers.js';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...ssoRoutes, ...sessionRoutes, ...mfaRoutes, ...webauthnRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, ...inventoryRoutes, ...alertRoutes, ...assessmentRoutes, ...certificateRoutes, openApiRoute]);
+export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([...consumerRoutes, ...keyRoutes, ...clientRoutes, ...signingKeyRoutes, ...overrideRoutes, ...userRoutes, ...roleRoutes, ...adminTokenRoutes, ...whoamiRoutes, ...loginRoutes, ...ssoRoutes, ...sessionRoutes, ...mfaRoutes, ...webauthnRoutes, ...auditRoutes, ...secretRoutes, ...credentialRoutes, ...fieldRoutes, ...inventoryRoutes, ...failingConsumerRoutes, ...alertRoutes, ...assessmentRoutes, ...certificateRoutes, openApiRoute]);

@@ -2,8 +2,7 @@
  * The API inventory (docs/inventory.md): every route of the running config with what it exposes,
  * to whom, under which contract and version, and its traffic (GET /v1/inventory); and the API as
  * partners see it through the gateway, as one OpenAPI 3.1 document (GET /v1/inventory/openapi);
- * one consumer's traffic per route (GET /v1/consumers/:id/traffic), and the consumers failing most
- * over every route (GET /v1/inventory/failing-consumers).
+ * one consumer's traffic per route (GET /v1/consumers/:id/traffic).
  * Reading needs `inventory:read`.
  */
 import { Type } from '@sinclair/typebox';
@@ -11,9 +10,9 @@ import { GatewayError } from '../../core/errors.js';
 import { gatewayOpenApi, GatewayOpenApiError } from '../../config/inventory/gateway-openapi.js';
 import { deprecatedReport, inventoryReport, shadowReport } from '../inventory/inventory-report.js';
 import { ConsumerTrafficSchema, DeprecatedSchema, InventoryRouteSchema, ShadowSchema } from '../inventory/inventory-schemas.js';
-import { consumerTraffic, failingConsumers } from '../../store/route-traffic.js';
+import { consumerTraffic } from '../../store/route-traffic.js';
 import { defineRoute, type AdminRoute, type AdminServices } from '../route.js';
-import { requireService, Timestamp } from './common.js';
+import { requireService } from './common.js';
 
 function running(services: AdminServices) {
   return requireService(services.runningConfig, 'the inventory')();
@@ -73,35 +72,6 @@ export const inventoryRoutes: AdminRoute[] = [
     async handler({ services }) {
       const { config, baseDir } = running(services);
       return deprecatedReport(config, { baseDir, now: services.clock.now(), store: services.store });
-    },
-  }),
-  defineRoute({
-    method: 'GET',
-    path: '/v1/inventory/failing-consumers',
-    summary: "The consumers whose calls failed most in the last 24 h (5xx or no answer), over every route, from the gateway's route counters",
-    permission: 'inventory:read',
-    querySchema: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Most consumers returned.' }) }, { additionalProperties: false }),
-    status: 200,
-    responseSchema: Type.Object(
-      {
-        consumers: Type.Array(
-          Type.Object(
-            {
-              consumerId: Type.String(),
-              last24h: Type.Object({ requests: Type.Integer(), errors: Type.Integer() }, { additionalProperties: false }),
-              lastSeen: Timestamp,
-            },
-            { additionalProperties: false },
-          ),
-        ),
-      },
-      { additionalProperties: false },
-    ),
-    errors: ['admin.not_found'],
-    async handler({ query, services }) {
-      const store = requireService(services.store, 'the store');
-      const failing = await failingConsumers(store, services.clock.now(), query.limit ?? 10);
-      return { consumers: failing.map((item) => ({ consumerId: item.consumer, last24h: { requests: item.requests, errors: item.errors }, lastSeen: new Date(item.lastSeen).toISOString() })) };
     },
   }),
   defineRoute({
