@@ -1,7 +1,23 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { KeyAgePolicyError, parseDayDuration } from '../keys/key-age-policy.js';
 import { action, addAdminOptions, adminCall, adminList, print, table, type AdminOptions } from './admin-client.js';
 
 const COLUMNS = ['id', 'consumerId', 'name', 'status', 'scopes', 'expiresAt', 'lastUsedAt', 'age'];
+/** A listing also shows when each key ends by its consumer's age policy. */
+const LIST_COLUMNS = ['id', 'consumerId', 'name', 'status', 'scopes', 'expiresAt', 'policyExpiresAt', 'lastUsedAt', 'age'];
+
+/** A commander parser for `30d`: checked here so a typo is an error, not an unfiltered list. */
+function days(option: string): (value: string) => string {
+  return (value: string) => {
+    try {
+      parseDayDuration(value, option);
+      return value;
+    } catch (error) {
+      if (error instanceof KeyAgePolicyError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
+}
 
 type KeyView = Record<string, unknown> & { pastWarningAge?: boolean };
 const withAge = (key: KeyView) => ({ ...key, age: key.pastWarningAge ? 'ROTATE' : 'ok' });
@@ -35,11 +51,22 @@ export function registerKeysCommand(program: Command): void {
     }),
   );
 
-  addAdminOptions(keys.command('list').description('list keys; AGE says ROTATE past apiKeys.warnAgeDays').option('--consumer <id>', 'only this consumer')).action(
-    action(async (options: AdminOptions & { consumer?: string }) => {
-      const query = options.consumer ? `?consumerId=${encodeURIComponent(options.consumer)}` : '';
+  addAdminOptions(
+    keys
+      .command('list')
+      .description("list keys; AGE says ROTATE past the consumer's warn age; POLICYEXPIRESAT is when the key ends by its expiry or its age policy")
+      .option('--consumer <id>', 'only this consumer')
+      .option('--expiring <days>', 'only active keys that end within this many days, e.g. 30d (and those already past their policy)', days('--expiring'))
+      .option('--older-than <days>', 'only active keys created more than this many days ago, e.g. 90d', days('--older-than')),
+  ).action(
+    action(async (options: AdminOptions & { consumer?: string; expiring?: string; olderThan?: string }) => {
+      const filters = new URLSearchParams();
+      if (options.consumer) filters.set('consumerId', options.consumer);
+      if (options.expiring) filters.set('expiring', options.expiring);
+      if (options.olderThan) filters.set('olderThan', options.olderThan);
+      const query = filters.size === 0 ? '' : `?${filters}`;
       const items = await adminList<KeyView>(options, `/v1/keys${query}`);
-      print(options, items, () => table(items.map(withAge), COLUMNS));
+      print(options, items, () => table(items.map(withAge), LIST_COLUMNS));
     }),
   );
 

@@ -281,7 +281,7 @@ export const ConfigSchema = Type.Object(
           product: Type.String({ pattern: '^[a-z]{2,8}$', default: 'ptc', description: 'First part of every key, so scanners can recognise leaked keys.' }),
           environment: Type.String({ pattern: '^[a-z]{2,8}$', default: 'live', description: 'Second part of new keys: live, test, ...' }),
           maxAgeDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90, description: 'Longest life of a new key; a key without an expiry gets this one.' }),
-          warnAgeDays: Type.Integer({ minimum: 1, maximum: 3650, default: 75, description: '`keys list` flags keys older than this.' }),
+          warnAgeDays: Type.Integer({ minimum: 1, maximum: 3650, default: 75, description: 'Sets the warn window, maxAgeDays minus this, counted back from each consumer\'s own limit: keys in it are flagged by `keys list` (ROTATE).' }),
           lastUsedFlushMs: Type.Integer({ minimum: 100, default: 10000, description: 'How often last-used times are written, in one batch.' }),
         },
         { additionalProperties: false, description: 'API key issuing and verification.' },

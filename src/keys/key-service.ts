@@ -8,9 +8,7 @@ import type { Clock } from '../core/clock.js';
 import type { ApiKeyRecord, ApiKeyRepository, PageRequest } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
 import { generateApiKey, hashApiKey } from './api-key-format.js';
-import { keyMaxAgeDays } from './key-age-policy.js';
-
-const DAY_MS = 86400000;
+import { DAY_MS, keyAgeStanding, keyMaxAgeDays } from './key-age-policy.js';
 
 export interface KeyPolicy {
   pepper: string;
@@ -43,8 +41,19 @@ export interface KeyView {
   lastUsedAt: string | null;
   replacedBy: string | null;
   revokedAt: string | null;
-  /** Older than warnAgeDays: rotate it. */
+  /** Older than its consumer's warn age (its effective maxAgeDays minus the warn window): rotate it. */
   pastWarningAge: boolean;
+  /** When the key ends: its expiry or the end of its consumer's age policy, whichever is sooner. */
+  policyExpiresAt: string;
+}
+
+/** Filters of a key listing beside the consumer (`keys list --expiring 30d --older-than 90d`). */
+export interface KeyFilter {
+  consumerId?: string | undefined;
+  /** Only active keys that end (policyExpiresAt) within this many days from now, or have already passed their policy. */
+  expiringWithinDays?: number | undefined;
+  /** Only active keys created more than this many days ago. */
+  olderThanDays?: number | undefined;
 }
 
 export class KeyLifetimeError extends Error {}
@@ -76,7 +85,7 @@ export class KeyService {
       expiresAt,
     };
     const record = await this.store.write(actor, 'api_key.create', (tx) => this.keys.insert(tx, key));
-    return { key: issued.key, view: this.view(record) };
+    return { key: issued.key, view: await this.#view(record) };
   }
 
   /** A new key for the same consumer, name and scopes; the old one works until the grace deadline. */
@@ -95,30 +104,55 @@ export class KeyService {
     };
     const graceUntil = this.clock.now() + options.graceSeconds * 1000;
     const { old: updated, replacement } = await this.store.write(actor, 'api_key.rotate', (tx) => this.keys.rotate(tx, oldId, replacementKey, graceUntil));
-    return { key: issued.key, view: this.view(replacement), old: this.view(updated) };
+    const metadata = this.#metadataOf();
+    return { key: issued.key, view: await this.#view(replacement, metadata), old: await this.#view(updated, metadata) };
   }
 
   async revoke(actor: Actor, id: string): Promise<KeyView> {
-    return this.view(await this.store.write(actor, 'api_key.revoke', (tx) => this.keys.revoke(tx, id)));
+    return this.#view(await this.store.write(actor, 'api_key.revoke', (tx) => this.keys.revoke(tx, id)));
   }
 
   async get(id: string): Promise<KeyView> {
-    return this.view(await this.keys.get(id));
+    return this.#view(await this.keys.get(id));
   }
 
-  async list(filter: { consumerId?: string } = {}): Promise<KeyView[]> {
-    return (await this.keys.list(filter)).map((record) => this.view(record));
+  async list(filter: KeyFilter = {}): Promise<KeyView[]> {
+    const metadata = this.#metadataOf();
+    const views: KeyView[] = [];
+    for (const record of await this.keys.list(filter.consumerId === undefined ? {} : { consumerId: filter.consumerId })) {
+      const view = await this.#view(record, metadata);
+      if (this.#matches(view, filter)) views.push(view);
+    }
+    return views;
   }
 
-  /** One page of keys in id order (the admin API's cursor pagination). */
-  async page(filter: { consumerId?: string | undefined }, page: PageRequest): Promise<KeyView[]> {
-    return (await this.keys.page(filter, page)).map((record) => this.view(record));
+  /**
+   * One page of keys in id order (the admin API's cursor pagination): up to `page.limit` keys that
+   * pass the filter. The age filters depend on each consumer's policy, so store pages are read
+   * until the page is full or the keys run out; the cursor stays the last returned id.
+   */
+  async page(filter: KeyFilter, page: PageRequest): Promise<KeyView[]> {
+    const metadata = this.#metadataOf();
+    const found: KeyView[] = [];
+    let after = page.after;
+    for (;;) {
+      const records = await this.keys.page({ consumerId: filter.consumerId }, { after, limit: page.limit });
+      for (const record of records) {
+        const view = await this.#view(record, metadata);
+        if (this.#matches(view, filter)) found.push(view);
+        if (found.length === page.limit) return found;
+      }
+      if (records.length < page.limit) return found;
+      after = records[records.length - 1]!.id;
+    }
   }
 
-  view(record: ApiKeyRecord): KeyView {
+  /** A key as shown, with the key-age policy of `metadata` (its consumer's), or of the organisation when not given. */
+  view(record: ApiKeyRecord, metadata?: Readonly<Record<string, unknown>>): KeyView {
     const now = this.clock.now();
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     const expired = record.expiresAt !== null && record.expiresAt <= now;
+    const standing = keyAgeStanding(record, metadata, this.policy, now);
     return {
       id: record.id,
       consumerId: record.consumerId,
@@ -132,8 +166,34 @@ export class KeyService {
       lastUsedAt: iso(record.lastUsedAt),
       replacedBy: record.replacedBy,
       revokedAt: iso(record.revokedAt),
-      pastWarningAge: record.status !== 'revoked' && !expired && now - record.createdAt > this.policy.warnAgeDays * DAY_MS,
+      pastWarningAge: record.status !== 'revoked' && !expired && standing.pastWarningAge,
+      policyExpiresAt: iso(standing.expiresAt)!,
     };
+  }
+
+  #matches(view: KeyView, filter: KeyFilter): boolean {
+    if (filter.expiringWithinDays === undefined && filter.olderThanDays === undefined) return true;
+    const now = this.clock.now();
+    // Age filters are about keys still in use: a revoked or expired key needs no rotation. A key
+    // past its policy but not expired (no enforcement) still works, so it is listed.
+    if (view.status !== 'active') return false;
+    if (filter.expiringWithinDays !== undefined && Date.parse(view.policyExpiresAt) > now + filter.expiringWithinDays * DAY_MS) return false;
+    if (filter.olderThanDays !== undefined && now - Date.parse(view.createdAt) <= filter.olderThanDays * DAY_MS) return false;
+    return true;
+  }
+
+  /** Each consumer's metadata read once per call (a listing shows many keys of few consumers). */
+  #metadataOf(): (consumerId: string) => Promise<Readonly<Record<string, unknown>>> {
+    const read = new Map<string, Promise<Readonly<Record<string, unknown>>>>();
+    return (consumerId) => {
+      let metadata = read.get(consumerId);
+      if (metadata === undefined) read.set(consumerId, (metadata = this.consumers.get(consumerId).then((consumer) => consumer.metadata)));
+      return metadata;
+    };
+  }
+
+  async #view(record: ApiKeyRecord, metadataOf = this.#metadataOf()): Promise<KeyView> {
+    return this.view(record, await metadataOf(record.consumerId));
   }
 
   /** The consumer's policy bounds a key's life: the default, and the cap of an asked-for lifetime. */

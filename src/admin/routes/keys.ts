@@ -1,5 +1,6 @@
 /** API keys: issued to a consumer, shown once, stored as keyed hashes; rotated with grace, revoked at once. */
 import { Type } from '@sinclair/typebox';
+import { DAY_DURATION_PATTERN, parseDayDuration } from '../../keys/key-age-policy.js';
 import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute } from '../route.js';
 import { ConsumerId, Empty, GracePeriod, NullableTimestamp, Scope, Timestamp } from './common.js';
@@ -18,7 +19,8 @@ export const KeySchema = Type.Object(
     lastUsedAt: NullableTimestamp,
     replacedBy: Type.Union([Type.String(), Type.Null()]),
     revokedAt: NullableTimestamp,
-    pastWarningAge: Type.Boolean({ description: 'Older than apiKeys.warnAgeDays: rotate it.' }),
+    pastWarningAge: Type.Boolean({ description: "Older than its consumer's warn age (its maxAgeDays minus the warn window apiKeys.maxAgeDays - apiKeys.warnAgeDays): rotate it." }),
+    policyExpiresAt: Timestamp,
   },
   { additionalProperties: false },
 );
@@ -42,13 +44,24 @@ export const keyRoutes: AdminRoute[] = [
   defineRoute({
     method: 'GET',
     path: '/v1/keys',
-    summary: "List API keys (never the keys themselves), in id order; consumerId: one consumer's",
+    summary: "List API keys (never the keys themselves), in id order; consumerId: one consumer's; expiring / olderThan: active keys that end within, or were created more than, that many days (30d)",
     permission: 'keys:read',
-    querySchema: listQuery({ consumerId: Type.Optional(ConsumerId) }),
+    querySchema: listQuery({
+      consumerId: Type.Optional(ConsumerId),
+      expiring: Type.Optional(Type.String({ pattern: DAY_DURATION_PATTERN, description: 'Only active keys whose policyExpiresAt is within this many days (e.g. 30d), including keys already past their policy.' })),
+      olderThan: Type.Optional(Type.String({ pattern: DAY_DURATION_PATTERN, description: 'Only active keys created more than this many days ago (e.g. 90d).' })),
+    }),
     status: 200,
     responseSchema: listOf(KeySchema),
     errors: ['admin.invalid_request'],
-    handler: ({ query, services }) => paginate(query, (p) => services.keys!.page({ consumerId: query.consumerId }, p), (k) => k.id),
+    handler: ({ query, services }) => {
+      const filter = {
+        consumerId: query.consumerId,
+        expiringWithinDays: query.expiring === undefined ? undefined : parseDayDuration(query.expiring, 'expiring'),
+        olderThanDays: query.olderThan === undefined ? undefined : parseDayDuration(query.olderThan, 'olderThan'),
+      };
+      return paginate(query, (p) => services.keys!.page(filter, p), (k) => k.id);
+    },
   }),
   defineRoute({
     method: 'POST',
