@@ -42,7 +42,7 @@ function describe(operation: ContractOperation): string {
 }
 
 /** The operations of `document` a validate config covers. */
-function servedOperations(document: OpenApiDocument, validate: Loose, methods: unknown): ContractOperation[] {
+export function servedOperations(document: OpenApiDocument, validate: Loose, methods: unknown): ContractOperation[] {
   return typeof validate.operationId === 'string'
     ? document.operations.filter((op) => op.operationId === validate.operationId)
     : typeof validate.operation === 'string'
@@ -98,6 +98,8 @@ export function contractSecurityWarnings(config: Loose): ConfigIssue[] {
   routes.forEach((route, index) => {
     if (!isObject(route)) return;
     const validate = enabled(isObject(route.policies) && 'validate' in route.policies ? route.policies : global, 'validate');
+    // With security: enforce the contract's security is applied, not compared: errors there instead.
+    if (validate?.security === 'enforce') return;
     const document = validate && documentOf(validate.contract, validate);
     if (authenticated(route.policies)) {
       if (document) mismatches(`routes[${index}]`, document, servedOperations(document, validate, route.methods), route.policies);
@@ -110,7 +112,7 @@ export function contractSecurityWarnings(config: Loose): ConfigIssue[] {
   entries.forEach((entry, index) => {
     if (!isObject(entry)) return;
     const own = isObject(entry.policies) && isObject(entry.policies.validate) ? entry.policies.validate : {};
-    if (own.enabled === false) return;
+    if (own.enabled === false || own.security === 'enforce') return;
     const document = documentOf(entry.contract, own);
     if (authenticated(entry.policies)) {
       if (document) mismatches(`contractRoutes[${index}]`, document, servedOperations(document, {}, undefined), entry.policies);

@@ -14,6 +14,7 @@ import { ConfigSchema, POLICIES_DESCRIPTION, type GatewayConfig } from './schema
 import { checkSemantics } from './semantics.js';
 import { expandContractRoutes } from './contract-routes.js';
 import { contractSecurityWarnings } from './contract-security.js';
+import { contractSecurityEnforcementIssues } from './contract-security-enforce.js';
 import { contractCacheOf, contractUses } from './contract-uses.js';
 import { prepareContracts, reportPreparations } from '../openapi/contract-prepare.js';
 import { checkStartRules } from './start-rules.js';
@@ -85,6 +86,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   if (shapeOk && generated.added > 0 && !validateSchema(config)) later.push(...(validateSchema.errors ?? []).map(describeSchemaError));
   const schemaPaths = issues.map((issue) => issue.path);
   later.push(...checkSemantics(config, { shapeValid: (path) => !schemaPaths.some((bad) => bad === path || bad.startsWith(`${path}.`) || bad.startsWith(`${path}[`)) }));
+  if (shapeOk) later.push(...contractSecurityEnforcementIssues(config));
   // Every problem at once: a missing environment variable is reported with the others, not after them.
   const secretsResolved = options.resolveSecrets !== false;
   if (secretsResolved) later.push(...resolveSecrets(ConfigSchema as unknown as SchemaNode, config, '', env, vaultAllowed(config)));

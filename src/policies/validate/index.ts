@@ -21,6 +21,7 @@ import { suggest } from '../../core/suggest.js';
 import { compilePathTemplate } from '../../http/path-template.js';
 import { Router } from '../../http/router.js';
 import { requestHasBody } from '../../http/request-body.js';
+import { compileContractSecurity, enforceOperationSecurity } from './contract-security.js';
 
 const OPERATION = '^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE) /.*$';
 
@@ -32,6 +33,12 @@ const configSchema = policyConfig(
     pathPrefix: Type.Optional(Type.String({ pattern: '^/', description: 'Without an operation: removed from the request path before it is matched to the document paths (e.g. /v1).' })),
     unknownBodyProperties: Type.Unsafe<'reject' | 'allow'>({ type: 'string', enum: ['reject', 'allow'], default: 'reject', description: 'reject: object schemas that list properties refuse others (unless they say additionalProperties); allow: as the document says.' }),
     unknownQueryParameters: Type.Unsafe<'reject' | 'allow'>({ type: 'string', enum: ['reject', 'allow'], default: 'allow', description: 'reject: query parameters the operation does not declare are errors.' }),
+    security: Type.Unsafe<'off' | 'enforce'>({
+      type: 'string',
+      enum: ['off', 'enforce'],
+      default: 'off',
+      description: "enforce: each operation's `security` (else the document's) decides which credentials a request needs and with which scopes, checked once the request is matched to its operation; the route's authentication policies then run with required: false (docs/validation.md#security-from-the-contract).",
+    }),
     maxErrors: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Most errors listed in one problem response.' }),
     limits: validationLimitsSchema,
     responses: Type.Object(
@@ -99,6 +106,11 @@ export const validate = definePolicy({
     const find = bound ? undefined : operationFinder(contract, config.pathPrefix);
     const limits: ValidationLimits = config.limits;
     const options = { rejectUnknownQuery: config.unknownQueryParameters === 'reject', limits };
+    const security = config.security === 'enforce' ? compileContractSecurity(contract) : undefined;
+    type Match = { operation: CompiledOperation; pathValues: Record<string, string> | undefined };
+    const match = (ctx: RequestContext): Match => (bound ? { operation: bound, pathValues: matchSuffix(bound, ctx.path) } : find!(ctx.method, ctx.path));
+    /** The authorize phase's match, reused by the validate phase: one match per request. */
+    const early = defineStateKey<Match>('validate.match');
 
     function fail(ctx: RequestContext, problems: RequestProblem[]): never {
       deps.services.metrics?.validationFailure?.(ctx.route.name);
@@ -117,10 +129,20 @@ export const validate = definePolicy({
 
     return {
       respondReadsBody: responseMode !== 'off',
+      // The contract's security needs the operation: matched here, after authentication and
+      // before limits, so an unauthenticated request costs no rate-limit budget.
+      authorize: security
+        ? function enforceContractSecurity(ctx) {
+            if (ctx.isPreflight) return;
+            const found = match(ctx);
+            ctx.state.set(early, found);
+            enforceOperationSecurity(ctx, security.get(found.operation)!);
+          }
+        : undefined,
       validate: function validateRequest(ctx) {
         // A CORS preflight is answered by the cors policy; it carries none of the operation's inputs.
         if (ctx.isPreflight) return;
-        const found = bound ? { operation: bound, pathValues: matchSuffix(bound, ctx.path) } : find!(ctx.method, ctx.path);
+        const found = ctx.state.get(early) ?? match(ctx);
         const { operation } = found;
         if (responseMode !== 'off') ctx.state.set(matched, operation);
         // Node builds headersDistinct on first use: only for an operation that declares headers.
