@@ -57,6 +57,7 @@ const TESTED = [
   'audit.sinks[].certFile',
   'audit.sinks[].keyFile',
   'alerts.sinks.*.caFile',
+  'tracing.otlp.caFile',
   'vault.kek.file',
   'vault.previousKeks[].file',
   'credentials.caFiles[]',
@@ -114,6 +115,7 @@ describe('path options', () => {
           ],
         },
         alerts: { sinks: { ops: { type: 'webhook', url: 'https://alerts.example.com/hook', secret: '${env:ALERT_SECRET}', caFile: tls(pki.rootCa) } } },
+        tracing: { otlp: { endpoint: 'https://collector.example.com/v1/traces', caFile: tls(pki.rootCa) } },
         vault: { kek: { source: 'file', file: 'keys/kek' }, previousKeks: [{ source: 'file', file: 'keys/old-kek' }] },
         credentials: { caFiles: [tls(pki.rootCa)] },
         upstreams: { u: { targets: ['https://10.0.0.5'], tls: { caFiles: [tls(pki.rootCa)], certFile: tls(pki.client.cert), keyFile: tls(pki.client.key) } } },
@@ -127,6 +129,7 @@ describe('path options', () => {
     const config = loaded.config;
     const at = (relative: string) => join(configDir, relative);
     assert.equal(config.alerts.sinks.ops!.caFile, at(tls(pki.rootCa)));
+    assert.equal(config.tracing!.otlp.caFile, at(tls(pki.rootCa)));
     const listenerTls = config.listeners[0]!.tls!;
     assert.equal(listenerTls.certFile, at(tls(pki.serverCert)));
     assert.equal(listenerTls.keyFile, at(tls(pki.serverKey)));

@@ -4,6 +4,12 @@
  * takes a restart (the reload reports it).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import type { SecretValue } from './secret.js';
+
+/** A field that takes a reference only (`${env:…}` / `${secret:…}`): the loader resolves it to a SecretValue. */
+const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
+/** An HTTP field name (RFC 9110 §5.1: a token). */
+const HEADER_NAME = "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$";
 
 export const TracingSchema = Type.Object(
   {
@@ -12,6 +18,13 @@ export const TracingSchema = Type.Object(
         endpoint: Type.String({ pattern: '^https?://[^?#]+$', description: 'The OTLP/HTTP traces URL, whole (e.g. https://collector.internal:4318/v1/traces; /v1/traces is not appended). Declared to the egress rules.' }),
         timeoutMs: Type.Integer({ minimum: 100, maximum: 60000, default: 10000, description: 'Time for connecting and for one export to be answered.' }),
         exportIntervalMs: Type.Integer({ minimum: 100, maximum: 60000, default: 5000, description: 'Longest time a finished span waits before it is exported (in batches of up to 512).' }),
+        headers: Type.Optional(
+          Type.Record(Type.String({ pattern: HEADER_NAME }), Secret('A header value, by reference only (${env:NAME} or ${secret:NAME}): never logged or shown.'), {
+            additionalProperties: false,
+            description: 'Headers sent with every export (e.g. the collector\'s Authorization), name → value; each value by reference only, read per export (a vault secret\'s promoted version), never logged or shown.',
+          }),
+        ),
+        caFile: Type.Optional(Type.String({ filePath: true, description: 'PEM CA bundle for an https endpoint, trusted besides Node\'s bundled root CAs (a private collector\'s CA).' })),
       },
       { additionalProperties: false, description: 'Where spans are sent: OTLP over HTTP, JSON encoding.' },
     ),

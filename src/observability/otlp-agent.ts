@@ -8,6 +8,7 @@
 import { Agent as HttpAgent, type AgentOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { isIP, type Socket } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_OUTBOUND_TLS, type Outbound } from '../outbound/index.js';
 
@@ -29,11 +30,16 @@ function createGuardedConnection(connect: Connect, protocol: 'http:' | 'https:',
   return undefined;
 }
 
-/** An agent for `protocol` whose every connection goes through `outbound`'s connector (purpose `tracing`). */
-export function guardedAgent(outbound: Outbound, protocol: string, timeoutMs: number): HttpAgent {
+/**
+ * An agent for `protocol` whose every connection goes through `outbound`'s connector (purpose
+ * `tracing`). `ca` (PEM, tracing.otlp.caFile) is trusted besides Node's bundled root CAs, not
+ * instead of them: Node's `ca` option replaces the default trust, so the bundled roots are passed too.
+ */
+export function guardedAgent(outbound: Outbound, protocol: string, timeoutMs: number, ca?: string): HttpAgent {
   const options: AgentOptions = { keepAlive: true, maxSockets: 4 };
   if (protocol === 'https:') {
-    const connect = outbound.connector('tracing', { tls: DEFAULT_OUTBOUND_TLS, connectTimeoutMs: timeoutMs });
+    const tls = ca === undefined ? DEFAULT_OUTBOUND_TLS : { ...DEFAULT_OUTBOUND_TLS, ca: [...rootCertificates, ca] };
+    const connect = outbound.connector('tracing', { tls, connectTimeoutMs: timeoutMs });
     return new (class extends HttpsAgent {
       override createConnection(connectOptions: ConnectOptions, callback: Callback) {
         return createGuardedConnection(connect, 'https:', connectOptions, callback);

@@ -12,7 +12,9 @@
  *
  * No credential reaches an attribute: the server span records the method, the path (never the
  * query), scheme, client address, route, upstream, status and problem code; the client span the
- * method, target origin and path (no query), status and attempt. No header is recorded.
+ * method, target origin and path (no query), status and attempt. No header is recorded. The
+ * exporter's own headers (tracing.otlp.headers) are secrets by reference, revealed per export and
+ * never logged; tracing.otlp.caFile is trusted besides the bundled root CAs (otlp-agent.ts).
  */
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -97,16 +99,33 @@ class VisibleExporter implements SpanExporter {
 
 const propagator = new W3CTraceContextPropagator();
 
+function readCaFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`tracing.otlp.caFile: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
 export class OtlpTracing implements RequestTracer {
   readonly #provider: NodeTracerProvider;
   readonly #tracer: Tracer;
 
+  /**
+   * Throws when `tracing.otlp.caFile` cannot be read (the start fails and names the file).
+   * Header values are revealed per export, so a vault secret's rotation applies to the next batch;
+   * one that cannot be read fails that export like an unreachable collector (logged, counted).
+   */
   constructor(config: TracingConfig, deps: TracingDeps) {
     const timeoutMs = config.otlp.timeoutMs;
+    const ca = readCaFile(config.otlp.caFile);
+    const headers = Object.entries(config.otlp.headers ?? {});
     const exporter = new OTLPTraceExporter({
       url: config.otlp.endpoint,
       timeoutMillis: timeoutMs,
-      httpAgentOptions: (protocol: string) => guardedAgent(deps.outbound, protocol, timeoutMs),
+      httpAgentOptions: (protocol: string) => guardedAgent(deps.outbound, protocol, timeoutMs, ca),
+      ...(headers.length === 0 ? {} : { headers: async () => Object.fromEntries(headers.map(([name, value]) => [name, value.reveal()])) }),
     });
     this.#provider = new NodeTracerProvider({
       resource: resourceFromAttributes({
