@@ -54,6 +54,7 @@ export const ERROR_TABLE = {
   'admin.not_found': { status: 404, title: 'No such entity' },
   'admin.conflict': { status: 409, title: 'Conflicts with the current state' },
   'admin.secret_in_use': { status: 409, title: 'Secret still referenced' },
+  'admin.secret_unresolved': { status: 422, title: 'Secret reference cannot be resolved' },
   'admin.login_failed': { status: 401, title: 'Login failed' },
   'admin.mfa_required': { status: 401, title: 'Second factor required' },
   'admin.session_expired': { status: 401, title: 'Session expired' },

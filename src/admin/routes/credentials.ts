@@ -11,6 +11,8 @@ import { GatewayError } from '../../core/errors.js';
 import { effectiveExpiry, expiringWithin } from '../../credentials/lifecycle.js';
 import type { OpenedCredentials } from '../../credentials/open-credentials.js';
 import { SETTINGS_BY_KIND, settingsIssues, type OAuthCredentialSettings } from '../../credentials/settings.js';
+import { unresolvedCredentialSecrets } from '../../credentials/vault-references.js';
+import { lockRevision } from '../../store/store.js';
 import type { UpstreamCredentialRow } from '../../store/upstream-credentials.js';
 import { listOf, listQuery, paginate } from '../pagination.js';
 import { defineRoute, type AdminRoute, type AdminServices } from '../route.js';
@@ -115,7 +117,7 @@ export const credentialRoutes: AdminRoute[] = [
     bodySchema: CreateCredential,
     status: 201,
     responseSchema: CredentialSchema,
-    errors: ['admin.invalid_request', 'admin.not_found', 'admin.conflict'],
+    errors: ['admin.invalid_request', 'admin.not_found', 'admin.conflict', 'admin.secret_unresolved'],
     async handler({ body, principal, services }) {
       const credentials = opened(services);
       const validate = settingsValidators[body.kind]!;
@@ -123,9 +125,19 @@ export const credentialRoutes: AdminRoute[] = [
       const issues = settingsIssues(body.kind, body.settings);
       if (issues.length > 0) throw new GatewayError('admin.invalid_request', { detail: `settings: ${issues.join('; ')}` });
       if (body.consumerId !== undefined) await services.consumers!.get(body.consumerId);
-      const row = await services.store!.write(principal, 'upstream_credential.create', (tx) =>
-        credentials.repository.create(tx, { ...body, expiresAt: body.expiresAt === undefined ? null : Date.parse(body.expiresAt) }),
-      );
+      const row = await services.store!.write(principal, 'upstream_credential.create', async (tx) => {
+        // Under the writers' lock, as secret deletion reads its references: a secret deleted
+        // meanwhile is either seen missing here or sees this credential and refuses (409).
+        await lockRevision(tx);
+        const unresolved = await unresolvedCredentialSecrets(tx.db, body.settings, services.vault !== undefined);
+        if (unresolved.length > 0) {
+          throw new GatewayError('admin.secret_unresolved', {
+            detail: `settings: ${unresolved.map((item) => `${item.field} ${item.reference}: ${item.why}`).join('; ')}. Set the secret first (portcullis secrets set NAME), or correct the name.`,
+            extensions: { unresolved: unresolved.map((item) => ({ field: item.field, reference: item.reference, reason: item.why })) },
+          });
+        }
+        return credentials.repository.create(tx, { ...body, expiresAt: body.expiresAt === undefined ? null : Date.parse(body.expiresAt) });
+      });
       return view(row, credentials);
     },
   }),
