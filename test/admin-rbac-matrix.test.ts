@@ -118,6 +118,7 @@ const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any' | 'self
   'GET /v1/inventory/openapi': ALL,
   'GET /v1/inventory/shadow': ALL,
   'GET /v1/inventory/deprecated': ALL,
+  'GET /v1/inventory/credentials': ALL,
   'GET /v1/consumers/:id/traffic': ALL,
   'GET /v1/inventory/failing-consumers': ALL,
   'GET /v1/ca': ALL,

@@ -43,7 +43,7 @@ const ENV = {
   PREFLIGHT_FIXTURE_PD_KEY: 'fixture0pagerduty0routing0key0123',
 };
 /** Rules whose fixtures need a store with rows or a live endpoint: test/preflight-live.test.ts covers them. */
-const LIVE_RULES = new Set(['PF-RATE-002', 'PF-UPSTREAM-001', 'PF-UPSTREAM-002', 'PF-REDIS-003', 'PF-ALERT-002', 'PF-STORE-001', 'PF-ADMIN-003', 'PF-ADMIN-005', 'PF-KEY-001', 'PF-KEY-002', 'PF-IGNORE-001', 'PF-PREFLIGHT-001', 'PF-DRIFT-001', 'PF-STORE-002']);
+const LIVE_RULES = new Set(['PF-RATE-002', 'PF-UPSTREAM-001', 'PF-UPSTREAM-002', 'PF-REDIS-003', 'PF-ALERT-002', 'PF-STORE-001', 'PF-ADMIN-003', 'PF-ADMIN-005', 'PF-KEY-001', 'PF-KEY-002', 'PF-OAUTH-001', 'PF-IGNORE-001', 'PF-PREFLIGHT-001', 'PF-DRIFT-001', 'PF-STORE-002']);
 
 const fixtures = readdirSync(FIXTURES).filter((name) => name.endsWith('.yaml') && !name.endsWith('.openapi.yaml'));
 

@@ -74,7 +74,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./secrets-command.js')).registerSecretsCommand,
   },
   {
-    commands: [{ term: 'credentials', description: 'upstream credentials the gateway injects into calls to third-party APIs: create, list, show, refresh, revoke, authorize' }],
+    commands: [{ term: 'credentials', description: 'upstream credentials the gateway injects into calls to third-party APIs: create, list, show, refresh, revoke, authorize; report: every credential expired, past policy or expiring' }],
     load: async () => (await import('./credentials-command.js')).registerCredentialsCommand,
   },
   {

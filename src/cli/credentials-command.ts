@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { action, addAdminOptions, adminCall, adminList, CliError, print, table, type AdminOptions } from './admin-client.js';
 import { authorize, type AuthorizeOptions } from './credentials-authorize.js';
+import { registerCredentialsReportCommand } from './credentials-report-command.js';
 import { readValue } from './secrets-command.js';
 
 const COLUMNS = ['name', 'kind', 'status', 'owner', 'effectiveExpiresAt', 'tokenExpiresAt', 'lastUsedAt'];
@@ -82,7 +83,7 @@ function settingsFrom(options: CreateOptions, references: Partial<Record<SecretF
 }
 
 export function registerCredentialsCommand(program: Command): void {
-  const credentials = program.command('credentials').description('upstream credentials the gateway injects into calls to third-party APIs: create, list, show, refresh, revoke, authorize');
+  const credentials = program.command('credentials').description('upstream credentials the gateway injects into calls to third-party APIs: create, list, show, refresh, revoke, authorize; report: every credential expired, past policy or expiring');
 
   const create = credentials
     .command('create <name>')
@@ -191,4 +192,6 @@ export function registerCredentialsCommand(program: Command): void {
       print(options, shown, () => `${name}: authorized; refresh token stored (sealed), access token until ${String(shown.tokenExpiresAt ?? '-')}\n`);
     }),
   );
+
+  registerCredentialsReportCommand(credentials);
 }

@@ -298,6 +298,7 @@ export const ConfigSchema = Type.Object(
           accessTokenTtlSeconds: Type.Integer({ minimum: 30, maximum: 3600, default: 300, description: 'Lifetime of issued access tokens.' }),
           signingKeyRotationDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'A new signing key is made active this often; the previous stays published until its tokens expire.' }),
           assertionMaxAgeSeconds: Type.Integer({ minimum: 30, maximum: 3600, default: 300, description: 'private_key_jwt: a client assertion must expire within this many seconds.' }),
+          clientSecretMaxAgeDays: Type.Integer({ minimum: 1, maximum: 3650, default: 365, description: 'Age policy of client secrets (since set or last rotated): `portcullis credentials report` lists an older one as over_policy and preflight reports it (PF-OAUTH-001). Nothing is enforced: rotate with `portcullis clients rotate <client-id>`.' }),
         },
         { additionalProperties: false, description: 'The built-in OAuth 2.0 authorization server (client credentials grant) for server-to-server partners.' },
       ),

@@ -32,6 +32,9 @@ export const VaultSchema = Type.Object(
       maxItems: 4,
       description: 'KEKs that only decrypt: during a KEK rotation, the old KEK, until `portcullis vault rotate-kek` has re-wrapped every data key.',
     }),
+    secretMaxAgeDays: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 3650, description: 'Age policy of the secrets: `portcullis credentials report` lists a secret whose promoted version is older than this as over_policy (and as expiring within its horizon). Nothing is enforced. Unset: no policy (the default: a secret may be a third party\'s, rotated on its schedule).' }),
+    ),
   },
   { additionalProperties: false, description: 'The vault: named, versioned secrets in the store, envelope-encrypted (docs/vault.md). Needs a store.' },
 );

@@ -2,7 +2,8 @@
  * The API inventory (docs/inventory.md): every route of the running config with what it exposes,
  * to whom, under which contract and version, and its traffic (GET /v1/inventory); and the API as
  * partners see it through the gateway, as one OpenAPI 3.1 document (GET /v1/inventory/openapi);
- * one consumer's traffic per route (GET /v1/consumers/:id/traffic).
+ * one consumer's traffic per route (GET /v1/consumers/:id/traffic); every credential that expired,
+ * is past its age policy or soon will be, across kinds (GET /v1/inventory/credentials).
  * Reading needs `inventory:read`.
  */
 import { Type } from '@sinclair/typebox';
@@ -11,6 +12,9 @@ import { gatewayOpenApi, GatewayOpenApiError } from '../../config/inventory/gate
 import { deprecatedReport, inventoryReport, shadowReport } from '../inventory/inventory-report.js';
 import { ConsumerTrafficSchema, DeprecatedSchema, InventoryRouteSchema, ShadowSchema } from '../inventory/inventory-schemas.js';
 import { consumerTraffic } from '../../store/route-traffic.js';
+import { collectCredentialFacts } from '../inventory/credential-sources.js';
+import { CREDENTIAL_KINDS, credentialsReport, type CredentialKind } from '../inventory/credentials-report.js';
+import { CredentialsReportQuery, CredentialsReportSchema } from '../inventory/credentials-report-schema.js';
 import { defineRoute, type AdminRoute, type AdminServices } from '../route.js';
 import { requireService } from './common.js';
 
@@ -72,6 +76,22 @@ export const inventoryRoutes: AdminRoute[] = [
     async handler({ services }) {
       const { config, baseDir } = running(services);
       return deprecatedReport(config, { baseDir, now: services.clock.now(), store: services.store });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/inventory/credentials',
+    summary: 'The credentials report: API keys, OAuth client secrets, partner certificates of our CA, upstream credentials and vault secrets that expired, are past their age policy, or will be within `days` (metadata only, never a secret)',
+    permission: 'inventory:read',
+    querySchema: CredentialsReportQuery,
+    status: 200,
+    responseSchema: CredentialsReportSchema,
+    async handler({ query, services }) {
+      const { config } = running(services);
+      const store = requireService(services.store, 'the store');
+      const kinds = query.kind === undefined ? CREDENTIAL_KINDS : (query.kind.split(',') as CredentialKind[]);
+      const { facts, warnings } = await collectCredentialFacts(store.db, config, kinds);
+      return credentialsReport(facts, { now: services.clock.now(), days: query.days, all: query.all, kinds }, warnings);
     },
   }),
   defineRoute({

@@ -19,12 +19,13 @@ import { hardeningCheck } from './checks/hardening.js';
 import { networkCheck } from './checks/network.js';
 import { routesCheck } from './checks/routes.js';
 import { inventoryCheck } from './checks/inventory.js';
+import { oauthCheck } from './checks/oauth.js';
 import { applyIgnores, IGNORE_RULES, type IgnoreEntry } from './ignore-file.js';
 import { LOAD_RULES, loadForPreflight } from './load.js';
 import { PreflightStore, STORE_RULES } from './live-store.js';
 
 /** Every check, one per subsystem, in report order. */
-export const CHECKS: readonly Check[] = [routesCheck, consumersCheck, networkCheck, upstreamsCheck, certificatesCheck, adminCheck, hardeningCheck, geoCheck, redisCheck, alertingCheck, vaultReferencesCheck, fleetCheck, inventoryCheck];
+export const CHECKS: readonly Check[] = [routesCheck, consumersCheck, networkCheck, upstreamsCheck, certificatesCheck, adminCheck, hardeningCheck, geoCheck, redisCheck, alertingCheck, vaultReferencesCheck, fleetCheck, inventoryCheck, oauthCheck];
 
 export const RUNNER_RULES = {
   checkFailed: {
