@@ -216,6 +216,10 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
       assert.deepEqual(viaStore.rows, viaApi.rows);
       assert.deepEqual(viaStore.summary, viaApi.summary);
       for (const secret of secrets) assert.ok(!cli.stdout.includes(secret));
+      // Without --config the CLI asks the running gateway: the admin route's answer, as is.
+      const viaAdmin = await runCliAsync(['credentials', 'report', '--admin-url', gw.gateway.adminUrl, '--json'], env);
+      assert.equal(viaAdmin.status, 1, viaAdmin.stderr);
+      assert.deepEqual((JSON.parse(viaAdmin.stdout) as CredentialsReport).rows, viaApi.rows);
 
       const onlyExpiring = await runCliAsync(['credentials', 'report', '--config', configFile, '--kind', 'oauth_client_secret', '--days', '20d', '--format', 'csv'], env);
       assert.equal(onlyExpiring.status, 1, 'client-old is over policy');
