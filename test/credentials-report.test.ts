@@ -18,6 +18,7 @@ import { runPreflight } from '../src/commands/preflight/runner.js';
 import { PrivateCa } from '../src/pki/private-ca.js';
 import { openStore, type OpenedStore } from '../src/store/open-store.js';
 import type { CredentialsReport } from '../src/admin/inventory/credentials-report.js';
+import { makeTestPki } from './helpers/certs.js';
 import { runCliAsync } from './helpers/cli.js';
 import { startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/index.js';
 import { AdminClient, KEY_ENV, keysConfig, OAUTH_ENV, OAUTH_ON } from './helpers/keys.js';
@@ -234,7 +235,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
       assert.match(table.stdout, /\n1 expired, 0 over policy, 1 expiring within 30 days\n$/);
       const bad = await runCliAsync(['credentials', 'report', '--config', configFile, '--kind', 'passwords'], env);
       assert.equal(bad.status, 2);
-      assert.match(bad.stderr, /--kind takes api_key, oauth_client_secret, partner_certificate, upstream_credential, vault_secret \(not passwords\)/);
+      assert.match(bad.stderr, /--kind takes api_key, oauth_client_secret, partner_certificate, upstream_credential, vault_secret, listener_certificate \(not passwords\)/);
     });
 
     test('preflight PF-OAUTH-001 names the client secret past oauth.clientSecretMaxAgeDays, and no other', async () => {
@@ -245,3 +246,40 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
     });
   });
 }
+
+describe('credentials report: the certificates the listeners present', () => {
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+
+  before(async () => {
+    upstream = await startUpstream();
+    const pki = await makeTestPki();
+    const listeners = [
+      { name: 'public', host: '127.0.0.1', port: 0 },
+      { name: 'partners', host: '127.0.0.1', port: 0, tls: { certFile: pki.serverCert, keyFile: pki.serverKey } },
+    ];
+    gw = await startGateway(keysConfig(upstream.url, { listeners }), { env: KEY_ENV });
+  });
+  after(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  test('each certificate of a listener bundle is a listener_certificate row, by its notBefore and notAfter', async () => {
+    const reply = await new AdminClient(gw.gateway.adminUrl).call('GET', '/v1/inventory/credentials?kind=listener_certificate&all=true&days=100');
+    assert.equal(reply.status, 200, reply.text);
+    const found = reply.json<CredentialsReport>();
+    const now = Date.parse(found.generatedAt);
+    const { parsePemBundle, normalizeSerial } = await import('../src/pki/revocation.js');
+    const { readFileSync } = await import('node:fs');
+    const bundle = parsePemBundle(readFileSync(gw.gateway.config.listeners[1]!.tls!.certFile!, 'utf8'));
+    assert.equal(bundle.length, 2, 'leaf and intermediate');
+    const expected = bundle
+      .map((certificate) => ({ certificate, left: Math.floor((certificate.notAfter.getTime() - now) / DAY) }))
+      .sort((a, b) => (a.left <= 100 ? 0 : 1) - (b.left <= 100 ? 0 : 1) || a.left - b.left)
+      .map(({ certificate, left }) => `${left <= 100 ? 'expiring' : 'ok'} ${normalizeSerial(certificate.serialNumber)} ${certificate.subject} listener partners age=${Math.floor((now - certificate.notBefore.getTime()) / DAY)} left=${left}`);
+    assert.deepEqual(found.rows.map((row) => `${row.status} ${row.id} ${row.name} ${row.owner} age=${row.ageDays} left=${row.daysLeft}`), expected);
+    assert.equal(found.rows[0]!.kind, 'listener_certificate');
+    assert.equal(found.rows[0]!.status, 'expiring', 'the 90-day leaf is within 100 days');
+  });
+});

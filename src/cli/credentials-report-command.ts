@@ -2,7 +2,7 @@
  * `portcullis credentials report` (issue 24 §5, docs/inventory.md#credentials-report): every
  * credential that expired, is past its age policy, or will be within `--days`, across kinds (API
  * keys, OAuth client secrets, partner certificates of our CA, upstream credentials, vault
- * secrets). From the running gateway (GET /v1/inventory/credentials, inventory:read) or, with
+ * secrets, listener certificates). From the running gateway (GET /v1/inventory/credentials, inventory:read) or, with
  * `--config`, from the config file's store directly (read-only: never migrated). Exit codes, for
  * CI: 0 nothing expired or over policy; 1 something is; 2 the report could not be made.
  */
@@ -30,7 +30,7 @@ export function registerCredentialsReportCommand(credentials: Command): void {
   addAdminOptions(
     credentials
       .command('report')
-      .description('every credential (API keys, OAuth client secrets, partner certificates, upstream credentials, vault secrets) that expired, is past its age policy or will be within --days; exit 1 when anything is expired or over policy')
+      .description('every credential (API keys, OAuth client secrets, partner certificates, upstream credentials, vault secrets, listener certificates) that expired, is past its age policy or will be within --days; exit 1 when anything is expired or over policy')
       .option('-c, --config <file>', "read the config file's store directly instead of asking the running gateway")
       .option('--days <days>', 'horizon in days (30 or 30d); expired ones are listed for as many days past', '30')
       .option('--format <format>', `${FORMATS.join(', ')} (default: table)`)

@@ -4,10 +4,12 @@
  * selected (never a key hash, a client secret hash, sealed tokens or a secret's ciphertext), so
  * nothing secret can reach a row by mistake.
  */
-import type { GatewayConfig } from '../../config/schema.js';
+import { readFileSync } from 'node:fs';
+import type { GatewayConfig, ListenerTlsConfig } from '../../config/schema.js';
 import { effectiveExpiry } from '../../credentials/lifecycle.js';
 import { consumerKeyMaxAgeDays } from '../../keys/key-age-policy.js';
 import { PrivateCa } from '../../pki/private-ca.js';
+import { normalizeSerial, parsePemBundle } from '../../pki/revocation.js';
 import { PkiRepository } from '../../store/pki-repository.js';
 import type { Db } from '../../store/repositories.js';
 import type { CredentialFacts, CredentialKind } from './credentials-report.js';
@@ -16,7 +18,7 @@ import type { CredentialFacts, CredentialKind } from './credentials-report.js';
 export const DEFAULT_CLIENT_SECRET_MAX_AGE_DAYS = 365;
 
 /** The settings of the config the report reads (the admin API's running config, or a config file). */
-export type ReportConfig = Pick<GatewayConfig, 'apiKeys' | 'oauth' | 'credentials' | 'pki' | 'vault'>;
+export type ReportConfig = Pick<GatewayConfig, 'apiKeys' | 'oauth' | 'credentials' | 'pki' | 'vault' | 'listeners' | 'admin'>;
 
 export interface CollectedFacts {
   readonly facts: CredentialFacts[];
@@ -33,6 +35,7 @@ export async function collectCredentialFacts(db: Db, config: ReportConfig, kinds
   if (wanted.has('partner_certificate')) facts.push(...(await partnerCertificateFacts(db, config.pki?.caDir, warnings)));
   if (wanted.has('upstream_credential')) facts.push(...(await upstreamCredentialFacts(db, config.credentials.maxAgeDays)));
   if (wanted.has('vault_secret')) facts.push(...(await vaultSecretFacts(db, config.vault?.secretMaxAgeDays ?? null)));
+  if (wanted.has('listener_certificate')) facts.push(...listenerCertificateFacts(config, warnings));
   return { facts, warnings };
 }
 
@@ -130,4 +133,28 @@ async function vaultSecretFacts(db: Db, maxAgeDays: number | null): Promise<Cred
     .orderBy('s.name')
     .execute();
   return rows.map((row) => ({ kind: 'vault_secret', id: row.name, name: `${row.name} v${row.version}`, owner: row.created_by, createdAt: Number(row.created_at), expiresAt: null, policyMaxAgeDays: maxAgeDays, policySource: maxAgeDays === null ? null : 'vault.secretMaxAgeDays' }));
+}
+
+/**
+ * The certificates the listeners present (each certificate of the bundle: the leaf and the
+ * intermediates sent with it), the admin listener's too, from the config (secrets resolved, files
+ * read now). A file that cannot be read is a warning.
+ */
+function listenerCertificateFacts(config: ReportConfig, warnings: string[]): CredentialFacts[] {
+  const listeners: Array<{ owner: string; tls: ListenerTlsConfig | undefined }> = [...config.listeners.map((listener) => ({ owner: `listener ${listener.name}`, tls: listener.tls })), { owner: 'the admin listener', tls: config.admin.enabled ? config.admin.tls : undefined }];
+  const facts: CredentialFacts[] = [];
+  for (const { owner, tls } of listeners) {
+    if (!tls) continue;
+    let pem: string;
+    try {
+      pem = tls.cert?.reveal() ?? readFileSync(tls.certFile!, 'utf8');
+    } catch (error) {
+      warnings.push(`${owner}: its certificate cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      continue;
+    }
+    for (const certificate of parsePemBundle(pem)) {
+      facts.push({ kind: 'listener_certificate', id: normalizeSerial(certificate.serialNumber), name: certificate.subject, owner, createdAt: certificate.notBefore.getTime(), expiresAt: certificate.notAfter.getTime(), policyMaxAgeDays: null, policySource: null });
+    }
+  }
+  return facts;
 }

@@ -22,7 +22,7 @@ export const CredentialReportRowSchema = Type.Object(
     kind: literals(CREDENTIAL_KINDS),
     id: Type.String({ description: 'Key id, client_id, certificate serial, credential id or secret name.' }),
     name: Type.String(),
-    owner: Type.String({ description: "The consumer (keys, client secrets, partner certificates), the credential's owner, or the secret's creator." }),
+    owner: Type.String({ description: "The consumer (keys, client secrets, partner certificates), the credential's owner, the secret's creator, or `listener <name>`." }),
     createdAt: Iso,
     expiresAt: Type.Union([Iso, Type.Null()]),
     ageDays: Type.Integer(),

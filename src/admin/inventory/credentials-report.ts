@@ -6,7 +6,7 @@
  * GET /v1/inventory/credentials print the same rows (credential-sources.ts reads them).
  */
 
-export const CREDENTIAL_KINDS = ['api_key', 'oauth_client_secret', 'partner_certificate', 'upstream_credential', 'vault_secret'] as const;
+export const CREDENTIAL_KINDS = ['api_key', 'oauth_client_secret', 'partner_certificate', 'upstream_credential', 'vault_secret', 'listener_certificate'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 export const CREDENTIAL_STATUSES = ['expired', 'over_policy', 'expiring', 'ok'] as const;
@@ -24,11 +24,11 @@ const DAY_MS = 86_400_000;
 /** What a source knows of one credential (times in ms since the epoch). */
 export interface CredentialFacts {
   readonly kind: CredentialKind;
-  /** The handle operators use: key id, client_id, certificate serial, credential id, secret name. */
+  /** The handle operators use: key id, client_id, certificate serial, credential id, secret name, listener certificate serial. */
   readonly id: string;
   /** Its human name: key name, client name, certificate subject, credential name, secret name. */
   readonly name: string;
-  /** Whom it belongs to: the consumer (keys, client secrets, partner certificates), the credential's owner, the secret's creator. */
+  /** Whom it belongs to: the consumer (keys, client secrets, partner certificates), the credential's owner, the secret's creator, `listener <name>`. */
   readonly owner: string;
   /** When this secret was made: key issued, client secret set or rotated, certificate notBefore, credential created, secret version written. */
   readonly createdAt: number;

@@ -81,7 +81,7 @@ export const inventoryRoutes: AdminRoute[] = [
   defineRoute({
     method: 'GET',
     path: '/v1/inventory/credentials',
-    summary: 'The credentials report: API keys, OAuth client secrets, partner certificates of our CA, upstream credentials and vault secrets that expired, are past their age policy, or will be within `days` (metadata only, never a secret)',
+    summary: 'The credentials report: API keys, OAuth client secrets, partner certificates of our CA, upstream credentials, vault secrets and listener certificates that expired, are past their age policy, or will be within `days` (metadata only, never a secret)',
     permission: 'inventory:read',
     querySchema: CredentialsReportQuery,
     status: 200,
