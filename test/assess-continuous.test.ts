@@ -86,6 +86,9 @@ test('a grade drop is stored, raises provider_security_regression at the alert r
     regression.map((record) => [record.upstream, record.reason, record.severity, record.from, record.to]),
     [['partner', 'grade_dropped', 'critical', first, 'F']],
   );
+  // The event carries the diff with the previous stored run, rule ids only (assess/diff.ts, as --baseline).
+  assert.ok((regression[0]!.added as string[]).includes('AS-OAUTH-011'), JSON.stringify(regression[0]));
+  assert.ok((regression[0]!.added as string[]).every((id) => /^AS-[A-Z]+-\d{3}$/.test(id)) && Array.isArray(regression[0]!.fixed), 'ids only');
   const stored = await listAssessmentResults(gateway.services.store!, { upstream: 'partner', limit: 10 });
   assert.deepEqual(stored.map((result) => result.grade), ['F', first]);
   assert.ok(stored[0]!.findings.some((finding) => finding.ruleId === 'AS-OAUTH-011' && finding.status === 'found'));
@@ -93,8 +96,10 @@ test('a grade drop is stored, raises provider_security_regression at the alert r
 
   const listed = await httpRequest(`${gateway.adminUrl}/v1/assessments?upstream=partner`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   assert.equal(listed.status, 200, listed.text);
-  const items = listed.json<{ items: Array<{ grade: string; capReasons: string[]; certificateNotAfter: string | null }> }>().items;
+  const items = listed.json<{ items: Array<{ grade: string; capReasons: string[]; certificateNotAfter: string | null; changes: { previousGrade: string; change: string; added: Array<{ ruleId: string }> } | null }> }>().items;
   assert.deepEqual(items.map((item) => item.grade), ['F', first]);
+  assert.deepEqual([items[0]!.changes?.previousGrade, items[0]!.changes?.change, items[1]!.changes], [first, 'worse', null]);
+  assert.ok(items[0]!.changes!.added.some((finding) => finding.ruleId === 'AS-OAUTH-011'));
   assert.ok(items[0]!.certificateNotAfter !== null);
 
   const refused = await httpRequest(`${url}/partner/accounts`);

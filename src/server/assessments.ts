@@ -13,7 +13,8 @@
  */
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import type { Clock } from '../core/clock.js';
-import { gradesBelow, type AssessmentOutcome, type UpstreamAssessor } from '../core/assessment.js';
+import { changedRuleIds, diffAssessments } from '../assess/diff.js';
+import { gradesBelow, type AssessmentOutcome, type StoredAssessFinding, type UpstreamAssessor } from '../core/assessment.js';
 import { GatewayError } from '../core/errors.js';
 import type { GatewayConfig, UpstreamConfig } from '../config/schema.js';
 import { readPemFile } from '../config/tls-options.js';
@@ -52,6 +53,8 @@ export interface ContinuousAssessmentDeps {
 /** The latest grade of an upstream, as minimumGrade reads it. */
 interface Latest {
   readonly grade: string;
+  /** Its findings, which the next run is compared with (assess/diff.ts). */
+  readonly findings: readonly StoredAssessFinding[];
   readonly certificateNotAfter: number | undefined;
   readonly assessedAt: number;
 }
@@ -124,7 +127,7 @@ export class ContinuousAssessment {
     try {
       for (const [name, result] of await latestAssessmentResults(this.deps.store)) {
         const known = this.#latest.get(name);
-        if (!known || known.assessedAt <= result.assessedAt) this.#latest.set(name, { grade: result.grade, certificateNotAfter: result.certificateNotAfter, assessedAt: result.assessedAt });
+        if (!known || known.assessedAt <= result.assessedAt) this.#latest.set(name, { grade: result.grade, findings: result.findings, certificateNotAfter: result.certificateNotAfter, assessedAt: result.assessedAt });
       }
     } catch (error) {
       this.deps.logger().warn({ event: 'assess.failed', reason: 'latest_grades_unreadable', err: error instanceof Error ? error.message : String(error) }, 'the latest assessment grades could not be read: the ones in memory stay in force');
@@ -155,20 +158,22 @@ export class ContinuousAssessment {
     }
     const previous = this.#latest.get(name);
     const result: Omit<AssessmentResult, 'id'> = { upstream: name, target: url.href, ...outcome, certificateNotAfter, assessedAt: this.deps.clock.now() };
-    this.#latest.set(name, { grade: result.grade, certificateNotAfter, assessedAt: result.assessedAt });
+    this.#latest.set(name, { grade: result.grade, findings: result.findings, certificateNotAfter, assessedAt: result.assessedAt });
     if (this.deps.store) {
       await insertAssessmentResult(this.deps.store, result).catch((error: unknown) =>
         logger.warn({ event: 'assess.failed', upstream: name, reason: 'not_stored', err: error instanceof Error ? error.message : String(error) }, 'an assessment result could not be stored: it holds in this node only'),
       );
     }
     const found = outcome.findings.filter((finding) => finding.status === 'found').length;
-    logger.info({ event: 'assess.completed', upstream: name, grade: result.grade, previousGrade: previous?.grade ?? null, findings: found }, 'an upstream was assessed');
-    this.#regressions(name, upstream, previous, result);
+    // The same comparison as --baseline and `assess history`; rule ids only (a message names hosts and suites, never a secret, but ids are what an alert needs).
+    const changes = previous ? changedRuleIds(diffAssessments(previous, result)) : undefined;
+    logger.info({ event: 'assess.completed', upstream: name, grade: result.grade, previousGrade: previous?.grade ?? null, findings: found, ...(changes ? { added: changes.added, fixed: changes.fixed } : {}) }, 'an upstream was assessed');
+    this.#regressions(name, upstream, previous, result, changes);
     return true;
   }
 
   /** Logs assess.provider_security_regression for a worse grade and for each certificate threshold newly crossed. */
-  #regressions(name: string, upstream: UpstreamConfig, previous: Latest | undefined, result: Omit<AssessmentResult, 'id'>): void {
+  #regressions(name: string, upstream: UpstreamConfig, previous: Latest | undefined, result: Omit<AssessmentResult, 'id'>, changes: { added: string[]; fixed: string[] } | undefined): void {
     const logger = this.deps.logger();
     if (previous) {
       const drop = gradesBelow(result.grade, previous.grade);
@@ -177,7 +182,7 @@ export class ContinuousAssessment {
         const belowMinimum = minimum !== undefined && gradesBelow(result.grade, minimum) > 0;
         const severity = drop >= 2 || result.grade === 'F' || belowMinimum ? 'critical' : 'warning';
         logger.warn(
-          { event: 'assess.provider_security_regression', upstream: name, reason: 'grade_dropped', severity, from: previous.grade, to: result.grade, capReasons: result.capReasons },
+          { event: 'assess.provider_security_regression', upstream: name, reason: 'grade_dropped', severity, from: previous.grade, to: result.grade, capReasons: result.capReasons, added: changes?.added ?? [], fixed: changes?.fixed ?? [] },
           `upstream ${name} graded ${result.grade}, was ${previous.grade}`,
         );
       }

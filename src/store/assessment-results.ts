@@ -53,9 +53,11 @@ export async function latestAssessmentResults(store: OpenedStore): Promise<Map<s
   return new Map(rows.map((row) => [row.upstream, fromRow(row as Row)]));
 }
 
-/** Results newest first, of one upstream or all; at most `limit`. */
-export async function listAssessmentResults(store: OpenedStore, options: { upstream?: string | undefined; limit: number }): Promise<AssessmentResult[]> {
+/** Results newest first (by time, then id), of one upstream or all; at most `limit`; only those ordered after `before` when given. */
+export async function listAssessmentResults(store: OpenedStore, options: { upstream?: string | undefined; limit: number; before?: { assessedAt: number; id: string } | undefined }): Promise<AssessmentResult[]> {
   let query = store.db.selectFrom('assessment_results').selectAll().orderBy('assessed_at', 'desc').orderBy('id', 'desc').limit(options.limit);
   if (options.upstream !== undefined) query = query.where('upstream', '=', options.upstream);
+  const before = options.before;
+  if (before !== undefined) query = query.where((eb) => eb.or([eb('assessed_at', '<', before.assessedAt), eb.and([eb('assessed_at', '=', before.assessedAt), eb('id', '<', before.id)])]));
   return (await query.execute()).map((row) => fromRow(row as Row));
 }

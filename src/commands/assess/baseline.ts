@@ -1,34 +1,14 @@
 /**
  * `--baseline <previous.json>`: what changed since an earlier assessment of the same provider
- * (the JSON report of `portcullis assess --format json`). Findings are matched by rule id and
- * message, so a new weak suite shows as new even when its rule was already found.
+ * (the JSON report of `portcullis assess --format json`), by the one comparison every history
+ * view shares (assess/diff.ts).
  */
-import { compareGrades } from '../../assess/grade.js';
-import type { AssessFinding, Grade } from '../../assess/finding.js';
+import { diffAssessments, type AssessmentDiff } from '../../assess/diff.js';
 import type { Assessment } from '../../assess/run-assessment.js';
 
-export interface BaselineDiff {
-  readonly previousGrade: Grade;
-  readonly grade: Grade;
-  /** -1 worse, 0 same, 1 better. */
-  readonly change: number;
-  readonly added: AssessFinding[];
-  readonly fixed: AssessFinding[];
-}
-
-const key = (finding: AssessFinding) => `${finding.ruleId}\u0000${finding.message}`;
-
-export function diffAssessments(previous: Pick<Assessment, 'grade' | 'findings'>, current: Pick<Assessment, 'grade' | 'findings'>): BaselineDiff {
-  const before = new Set(previous.findings.filter((f) => f.status === 'found').map(key));
-  const after = new Set(current.findings.filter((f) => f.status === 'found').map(key));
-  return {
-    previousGrade: previous.grade,
-    grade: current.grade,
-    change: compareGrades(current.grade, previous.grade),
-    added: current.findings.filter((f) => f.status === 'found' && !before.has(key(f))),
-    fixed: previous.findings.filter((f) => f.status === 'found' && !after.has(key(f))),
-  };
-}
+export { diffAssessments };
+/** What changed; `added` and `fixed` are the findings themselves. */
+export type BaselineDiff = AssessmentDiff;
 
 /** Throws with a clear message when `value` is not an assessment report. */
 export function parseBaseline(value: unknown): Pick<Assessment, 'grade' | 'findings'> {

@@ -10,13 +10,16 @@ import type { BaselineDiff } from './baseline.js';
 const HELP_URI = 'https://portcullis.dev/docs/assess';
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note' };
 
-function changes(diff: BaselineDiff | undefined): string[] {
+/** What the diff is against: `the baseline` (--baseline) or `the previous stored run (<time>)` (assess --config). */
+export const SINCE_BASELINE = 'the baseline';
+
+function changes(diff: BaselineDiff | undefined, since: string): string[] {
   if (!diff) return [];
   const word = diff.change < 0 ? 'worse' : diff.change > 0 ? 'better' : 'unchanged';
-  return ['', `Since the baseline: grade ${diff.previousGrade} -> ${diff.grade} (${word}); ${diff.added.length} new, ${diff.fixed.length} fixed`, ...diff.added.map((f) => `  + ${f.ruleId}  ${f.message}`), ...diff.fixed.map((f) => `  - ${f.ruleId}  ${f.message}`)];
+  return ['', `Since ${since}: grade ${diff.previousGrade} -> ${diff.grade} (${word}); ${diff.added.length} new, ${diff.fixed.length} fixed`, ...diff.added.map((f) => `  + ${f.ruleId}  ${f.message}`), ...diff.fixed.map((f) => `  - ${f.ruleId}  ${f.message}`)];
 }
 
-export function textReport(assessment: Assessment, rules: ReadonlyMap<string, AssessRule>, diff?: BaselineDiff): string {
+export function textReport(assessment: Assessment, rules: ReadonlyMap<string, AssessRule>, diff?: BaselineDiff, since = SINCE_BASELINE): string {
   const lines = [`portcullis assess ${assessment.target}`, `Grade: ${assessment.grade}`, ...assessment.capReasons.map((reason) => `  ${reason}`)];
   for (const severity of SEVERITIES) {
     const group = assessment.findings.filter((f) => f.status === 'found' && f.severity === severity);
@@ -29,13 +32,13 @@ export function textReport(assessment: Assessment, rules: ReadonlyMap<string, As
   }
   const untested = assessment.findings.filter((f) => f.status === 'not_tested');
   if (untested.length > 0) lines.push('', 'NOT TESTED', ...untested.map((f) => `  ${f.ruleId}  ${f.message}`));
-  lines.push(...changes(diff));
+  lines.push(...changes(diff, since));
   return `${lines.join('\n')}\n`;
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function markdownReport(assessment: Assessment, rules: ReadonlyMap<string, AssessRule>, diff?: BaselineDiff): string {
+export function markdownReport(assessment: Assessment, rules: ReadonlyMap<string, AssessRule>, diff?: BaselineDiff, since = SINCE_BASELINE): string {
   const lines = [`# Provider security assessment: ${assessment.target}`, '', `Assessed ${new Date(assessment.assessedAt).toISOString()} by portcullis assess.`, '', `**Grade: ${assessment.grade}**`, ''];
   for (const reason of assessment.capReasons) lines.push(`- ${reason}`);
   const shown = (f: AssessFinding) => f.status === 'found';
@@ -43,7 +46,7 @@ export function markdownReport(assessment: Assessment, rules: ReadonlyMap<string
   for (const severity of SEVERITIES) for (const f of assessment.findings.filter((x) => shown(x) && x.severity === severity)) lines.push(`| ${severity} | ${f.ruleId} ${cell(rules.get(f.ruleId)?.title ?? '')} | ${cell(f.message)} | ${cell(f.where)} | ${cell(rules.get(f.ruleId)?.fix ?? '')} |`);
   const untested = assessment.findings.filter((f) => f.status === 'not_tested');
   if (untested.length > 0) lines.push('', '## Not tested', '', ...untested.map((f) => `- ${f.ruleId}: ${f.message}`));
-  if (diff) lines.push('', '## Since the baseline', '', ...changes(diff).slice(1).map((line) => (line.startsWith('  ') ? `- ${line.trim()}` : line)));
+  if (diff) lines.push('', `## Since ${since}`, '', ...changes(diff, since).slice(1).map((line) => (line.startsWith('  ') ? `- ${line.trim()}` : line)));
   return `${lines.join('\n')}\n`;
 }
 
