@@ -30,6 +30,7 @@ const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any' | 'self
   'GET /v1/consumers': ALL,
   'POST /v1/consumers': roles('owner admin operator'),
   'GET /v1/consumers/:id': ALL,
+  'PATCH /v1/consumers/:id': roles('owner admin operator'),
   'POST /v1/consumers/:id/disable': roles('owner admin operator'),
   'POST /v1/consumers/:id/enable': roles('owner admin operator'),
   'GET /v1/keys': ALL,

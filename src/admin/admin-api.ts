@@ -76,7 +76,7 @@ export function createAdminApi(deps: AdminApiDeps, options: AdminApiOptions = {}
       const route = match.route;
       if (!isPublic) authorizeRoute(principal, route, deps.auth?.policy().stepUpMinutes ?? 0, deps.clock.now());
       const query = validateQuery(route.querySchema, new URLSearchParams(queryText));
-      const body = route.bodySchema && req.method === 'POST' ? validateBody(route.bodySchema, await readJson(req)) : undefined;
+      const body = route.bodySchema && (req.method === 'POST' || req.method === 'PATCH') ? validateBody(route.bodySchema, await readJson(req)) : undefined;
       // An audit sink in block mode that is down stops changes (503 audit.sink_unavailable), not reads.
       if (route.method !== 'GET') await deps.auditHooks?.guardWrite();
       const responseHeaders: Record<string, string> = {};

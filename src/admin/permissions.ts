@@ -23,7 +23,7 @@ export const PERMISSION_PATTERN = /^[a-z]+(?:-[a-z]+)*:[a-z]+(?:-[a-z]+)*$/;
  */
 export const PERMISSIONS = {
   'consumers:read': { description: 'list and show consumers', metadata: true },
-  'consumers:write': { description: 'create, disable and enable consumers' },
+  'consumers:write': { description: 'create, edit, disable and enable consumers' },
   'keys:read': { description: 'list and show API keys (never the keys themselves)', metadata: true },
   'keys:write': { description: 'issue and rotate API keys' },
   'keys:revoke': { description: 'revoke API keys' },

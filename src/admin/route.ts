@@ -75,13 +75,13 @@ export interface AdminCertificates {
   readonly crlChanged: () => Promise<void>;
 }
 
-export type AdminMethod = 'GET' | 'POST' | 'DELETE';
+export type AdminMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** What one handler call gets: validated input, the caller, and the services. */
 export interface AdminRequest<Body, Query> {
   /** Path parameters, each checked against PATH_PARAM_PATTERN. */
   readonly params: Readonly<Record<string, string>>;
-  /** The body, validated against `bodySchema` with its defaults applied (POST only). */
+  /** The body, validated against `bodySchema` with its defaults applied (POST and PATCH only). */
   readonly body: Body;
   /** The query, validated against `querySchema` (numbers coerced, defaults applied). */
   readonly query: Query;

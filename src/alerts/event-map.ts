@@ -23,6 +23,7 @@ export const BACKGROUND_FAILURES = [
   'fields.usage_flush_failed',
   'inventory.traffic_flush_failed',
   'keys.last_used_flush_failed',
+  'keys.enforcement_failed',
   'oauth.signing_key_rotation_failed',
   'oauth.endpoint_failed',
   'tls.reload_failed',
@@ -66,6 +67,7 @@ export const EVENT_RULES: Partial<Record<LogEvent, AlertRuleName>> = {
 
 /** Failure events no rule alerts on, and why. */
 export const EVENTS_NOT_ALERTED: Partial<Record<LogEvent, string>> = {
+  'keys.expired_by_policy': 'The key-age enforcement the operator chose, working: key_age alerted on the key\'s consumer from the day the key passed its policy, through the whole grace; the expiry itself is in the audit trail (api_key.expire_by_policy).',
   'gateway.stop_failed': 'The process is exiting: its supervisor (systemd, Kubernetes) sees the exit code; nothing is left to send an alert.',
   'request.response_failed': 'A client went away while its response was sent: the client\'s connection, not a fault of the gateway (counted as status 0 in portcullis_requests_total).',
   'tls.handshake_failed': 'A client\'s failed TLS handshake (scanners, outdated clients), logged at debug: not a fault of the gateway; a certificate problem of the gateway\'s own is certificate_expiry.',

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { KEY_MAX_AGE_LIMIT_DAYS } from '../keys/key-age-policy.js';
 import { action, addAdminOptions, adminCall, adminList, CliError, print, table, type AdminOptions } from './admin-client.js';
 
 const COLUMNS = ['id', 'name', 'status', 'createdAt'];
@@ -16,6 +17,36 @@ export function registerConsumersCommand(program: Command): void {
       }
       const consumer = (await adminCall(options, 'POST', '/v1/consumers', { name, metadata })) as Record<string, unknown>;
       print(options, consumer, () => table([consumer], COLUMNS));
+    }),
+  );
+
+  addAdminOptions(
+    consumers
+      .command('update')
+      .description("change a consumer's metadata: --metadata is merged in (JSON Merge Patch: null removes a member); --max-age-days sets its key-age policy")
+      .argument('<id>')
+      .option('--metadata <json>', 'a JSON object merged into the metadata, e.g. \'{"team":"payments","old":null}\'')
+      .option('--max-age-days <days>', `the consumer's key-age policy (apiKeys.maxAgeDays), 1-${KEY_MAX_AGE_LIMIT_DAYS}, or none to fall back to the organisation's`, maxAgeDays),
+  ).action(
+    action(async (id: string, options: AdminOptions & { metadata?: string; maxAgeDays?: number | 'none' }) => {
+      if (options.metadata === undefined && options.maxAgeDays === undefined) throw new CliError('nothing to change: give --metadata and/or --max-age-days');
+      let metadata: Record<string, unknown> = {};
+      if (options.metadata !== undefined) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(options.metadata);
+        } catch {
+          parsed = undefined;
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliError('--metadata must be a JSON object');
+        metadata = parsed as Record<string, unknown>;
+      }
+      if (options.maxAgeDays !== undefined) {
+        const section = metadata.apiKeys;
+        metadata = { ...metadata, apiKeys: { ...(section !== null && typeof section === 'object' && !Array.isArray(section) ? section : {}), maxAgeDays: options.maxAgeDays === 'none' ? null : options.maxAgeDays } };
+      }
+      const consumer = (await adminCall(options, 'PATCH', `/v1/consumers/${encodeURIComponent(id)}`, { metadata })) as Record<string, unknown>;
+      print(options, consumer, () => table([consumer], [...COLUMNS, 'metadata']).replace(/\[object Object\]/, JSON.stringify(consumer.metadata)));
     }),
   );
 
@@ -44,4 +75,11 @@ export function registerConsumersCommand(program: Command): void {
       }),
     );
   }
+}
+
+/** --max-age-days: a whole number of days, or `none` (sent as null: the merge patch removes the override; commander would turn a null into ''). */
+function maxAgeDays(value: string): number | 'none' {
+  if (value === 'none') return 'none';
+  if (!/^[1-9][0-9]{0,3}$/.test(value) || Number(value) > KEY_MAX_AGE_LIMIT_DAYS) throw new InvalidArgumentError(`must be a whole number of days from 1 to ${KEY_MAX_AGE_LIMIT_DAYS}, or none`);
+  return Number(value);
 }

@@ -283,6 +283,14 @@ export const ConfigSchema = Type.Object(
           maxAgeDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90, description: 'Longest life of a new key; a key without an expiry gets this one.' }),
           warnAgeDays: Type.Integer({ minimum: 1, maximum: 3650, default: 75, description: 'Sets the warn window, maxAgeDays minus this, counted back from each consumer\'s own limit: keys in it are flagged by `keys list` (ROTATE).' }),
           lastUsedFlushMs: Type.Integer({ minimum: 100, default: 10000, description: 'How often last-used times are written, in one batch.' }),
+          enforcement: Type.Object(
+            {
+              mode: StringEnum(['off', 'expire'], { default: 'off', description: 'expire: a key graceDays past the end of its key-age policy is refused as expired, and the lead node records the expiry (audited, actor system).' }),
+              graceDays: Type.Integer({ minimum: 0, maximum: 365, default: 7, description: 'Days a key keeps working after its key-age policy ends, before enforcement expires it.' }),
+              sweepIntervalSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 3600, description: 'How often the lead node looks for keys to expire.' }),
+            },
+            { additionalProperties: false, default: {}, description: 'Enforcing the key-age policy (issue 24 §5): off by default.' },
+          ),
         },
         { additionalProperties: false, description: 'API key issuing and verification.' },
       ),

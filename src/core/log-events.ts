@@ -139,6 +139,8 @@ export const LOG_EVENTS = {
   'fields.usage_flush_failed': { level: 'warn', meaning: 'Field-usage counts could not be written; kept and retried at the next flush.' },
   'inventory.traffic_flush_failed': { level: 'warn', meaning: 'Route traffic counts (the inventory\'s figures) could not be written; kept and retried at the next flush.' },
   'keys.last_used_flush_failed': { level: 'warn', meaning: 'Key last-used times could not be written; retried later.' },
+  'keys.expired_by_policy': { level: 'warn', meaning: 'Key-age enforcement (apiKeys.enforcement.mode: expire) expired an API key past its consumer\'s key-age policy and the grace (keyId, consumerId, maxAgeDays, graceDays, policyExpiresAt, expiredAt); audited as api_key.expire_by_policy, actor system.' },
+  'keys.enforcement_failed': { level: 'error', meaning: 'The key-age enforcement sweep could not finish (the store failed); every node still refuses the keys it should expire, and the sweep is tried again at the next interval.' },
   'ratelimit.store_unavailable': { level: 'error', meaning: 'Redis for rate limits is unreachable: policies apply their `onStoreFailure` fallback.' },
   'ratelimit.store_recovered': { level: 'warn', meaning: 'Redis for rate limits is back: shared limits resume.' },
   'log.lines_dropped': { level: 'warn', meaning: 'The log reader did not keep up: this many lines were dropped.' },

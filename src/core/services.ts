@@ -9,6 +9,11 @@ export interface ApiKeyPrincipal {
   readonly consumerId: string;
   readonly consumerName: string;
   readonly scopes: readonly string[];
+  /**
+   * Set when the key is in its warn window (issue 24 §5): when it ends (epoch ms), by its expiry or
+   * its consumer's age policy, whichever is sooner; sent to the client as `API-Key-Expires`.
+   */
+  readonly warnExpiresAt?: number;
 }
 
 export type ApiKeyVerdict =
@@ -136,7 +141,8 @@ export interface PolicyMetrics {
 
 /** Consumers by id, from memory (the key index follows the store's change feed). */
 export interface ConsumerDirectory {
-  consumer(id: string): { readonly name: string; readonly active: boolean } | undefined;
+  /** `apiKeys`: the consumer's stored `metadata.apiKeys` (its key-age policy), absent when it has none. */
+  consumer(id: string): { readonly name: string; readonly active: boolean; readonly apiKeys?: unknown } | undefined;
 }
 
 /** What the ratelimit policy needs: the stores, overrides and in-flight counts of this node. */

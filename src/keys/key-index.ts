@@ -25,6 +25,7 @@ import type { Store } from '../store/store.js';
 import { hash, timingSafeEqual } from 'node:crypto';
 import { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
 import { hashApiKeyDigest, parseApiKey } from './api-key-format.js';
+import { DAY_MS, keyAgeStanding, type OrganisationKeyAgePolicy } from './key-age-policy.js';
 
 interface IndexedKey {
   /** The 32 HMAC bytes as a one-byte-per-char string: half the memory of hex, for a million keys. */
@@ -46,6 +47,12 @@ export interface UsableKey {
   readonly createdAt: number;
 }
 
+/** The key-age policy verification applies: the organisation's days and, when enforced, the grace. */
+export interface KeyIndexAgePolicy extends OrganisationKeyAgePolicy {
+  /** `apiKeys.enforcement.mode: expire`: a key this many days past its policy's end is refused as expired. */
+  readonly enforceGraceDays?: number | undefined;
+}
+
 export interface KeyIndexOptions {
   readonly pepper: string;
   readonly lastUsedFlushMs: number;
@@ -53,6 +60,8 @@ export interface KeyIndexOptions {
   readonly store: Store;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** With it, verification tells which keys are in their warn window (and refuses keys past an enforced policy). */
+  readonly agePolicy?: KeyIndexAgePolicy | undefined;
   /** Where successes are remembered (default: VERIFIED_TTL_MS, VERIFIED_MAX_ENTRIES); tests pass their own to look inside. */
   readonly verified?: VerifiedTokenCache<VerifiedKey>;
 }
@@ -154,7 +163,13 @@ export class KeyIndex implements ApiKeyVerifier, Projection {
     if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, reason: 'expired' };
     const consumer = this.consumers.consumer(key.consumerId);
     if (!consumer?.active) return { ok: false, reason: 'consumer_disabled' };
-    const principal: ApiKeyPrincipal = { keyId: id, consumerId: key.consumerId, consumerName: consumer.name, scopes: key.scopes };
+    const agePolicy = this.options.agePolicy;
+    if (agePolicy === undefined) return { ok: true, principal: { keyId: id, consumerId: key.consumerId, consumerName: consumer.name, scopes: key.scopes } };
+    // In memory, on the caller's clock: the consumer's policy comes from the directory's metadata.
+    const standing = keyAgeStanding(key, consumer.apiKeys === undefined ? undefined : { apiKeys: consumer.apiKeys }, agePolicy, now);
+    // Enforcement: the lead node's sweep records the expiry; every node refuses from the same instant.
+    if (agePolicy.enforceGraceDays !== undefined && now >= standing.expiresAt + agePolicy.enforceGraceDays * DAY_MS) return { ok: false, reason: 'expired' };
+    const principal: ApiKeyPrincipal = { keyId: id, consumerId: key.consumerId, consumerName: consumer.name, scopes: key.scopes, ...(now >= standing.warnFrom ? { warnExpiresAt: standing.expiresAt } : {}) };
     return { ok: true, principal };
   }
 

@@ -13,7 +13,8 @@ import type { Clock } from '../core/clock.js';
 import type { AuthFailureTracker, GatewayServices, RateLimitServices } from '../core/services.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { formatIssue } from '../config/loader.js';
-import { KeyIndex } from '../keys/key-index.js';
+import { KeyAgeEnforcement } from '../keys/key-age-enforcement.js';
+import { KeyIndex, type KeyIndexAgePolicy } from '../keys/key-index.js';
 import { KeyService } from '../keys/key-service.js';
 import type { Logger } from '../observability/logger.js';
 import { BUNDLED_COUNTRY_DATABASE, GeoDatabase } from '../geo/geo-database.js';
@@ -67,6 +68,8 @@ export interface OpenedServices {
   readonly store: Store | undefined;
   readonly consumers: ConsumerRepository | undefined;
   readonly keyService: KeyService | undefined;
+  /** The key-age enforcement sweep, on the lead node with `apiKeys.enforcement.mode: expire`. */
+  readonly keyAgeEnforcement?: KeyAgeEnforcement | undefined;
   readonly keyIndex: KeyIndex | undefined;
   /** The node's one consumer directory (names, status, key-age policy), when a store is configured. */
   readonly consumerDirectory?: ConsumerDirectory | undefined;
@@ -209,7 +212,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     const directory = new ConsumerDirectory(consumers);
     await followed.follower.add(directory);
     const pepper = config.apiKeys?.pepper.reveal();
-    const keyIndex = config.apiKeys && pepper ? new KeyIndex(directory, keys, { pepper, lastUsedFlushMs: config.apiKeys.lastUsedFlushMs, logger, clock, store }) : undefined;
+    const keyIndex = config.apiKeys && pepper ? new KeyIndex(directory, keys, { pepper, lastUsedFlushMs: config.apiKeys.lastUsedFlushMs, logger, clock, store, agePolicy: keyIndexAgePolicy(config.apiKeys) }) : undefined;
     if (keyIndex) await followed.follower.add(keyIndex);
     const overrides = new RateLimitOverrideRepository(store.db);
     const overrideIndex = new OverrideIndex(overrides);
@@ -218,6 +221,12 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
     await followed.start();
     logger.info({ event: 'keys.loaded', keys: keyIndex?.size ?? 0, consumers: directory.size, revision: followed.follower.revision, ms: Math.round(performance.now() - started) }, 'store state loaded');
     keyIndex?.start();
+    // Key-age enforcement writes on the lead node only (the gateway's duties); the others refuse
+    // the same keys from their index and follow its writes through the change feed.
+    const enforcement = config.apiKeys?.enforcement.mode === 'expire' && keyIndex && options.schedules
+      ? new KeyAgeEnforcement({ policy: config.apiKeys, graceDays: config.apiKeys.enforcement.graceDays, sweepIntervalSeconds: config.apiKeys.enforcement.sweepIntervalSeconds, store, keys, consumers: directory, clock, logger })
+      : undefined;
+    enforcement?.start();
     const keyService = config.apiKeys && pepper ? new KeyService(store, keys, { ...config.apiKeys, pepper }, clock, consumers) : undefined;
     streaming = new AuditStreaming(config.audit, { store, outbound, clock, logger: () => logger, registry: metrics.registry, recordsConfig: options.schedules });
     await streaming.start();
@@ -266,6 +275,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         await audit.stop();
         await credentials?.close();
         await oauth?.stop();
+        await enforcement?.stop();
         await keyIndex?.stop();
         await streaming?.close();
         await fieldUsage.stop();
@@ -284,6 +294,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       keyService,
       keyIndex,
       consumerDirectory: directory,
+      keyAgeEnforcement: enforcement,
       followed,
       oauth,
       credentials,
@@ -300,6 +311,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
         await credentials?.close();
         await oauth?.stop();
         await rateLimits.close();
+        await enforcement?.stop();
         await followed.stop();
         await keyIndex?.stop();
         await fieldUsage.stop();
@@ -387,4 +399,9 @@ async function openRateLimits(config: GatewayConfig, logger: Logger, metrics: Ga
       counters?.client.close();
     },
   };
+}
+
+/** What key verification applies of `apiKeys`: the key-age policy and, when enforced, its grace. */
+function keyIndexAgePolicy(apiKeys: NonNullable<GatewayConfig['apiKeys']>): KeyIndexAgePolicy {
+  return { maxAgeDays: apiKeys.maxAgeDays, warnAgeDays: apiKeys.warnAgeDays, enforceGraceDays: apiKeys.enforcement.mode === 'expire' ? apiKeys.enforcement.graceDays : undefined };
 }

@@ -158,6 +158,19 @@ export class ConsumerRepository {
     return rows.map(toConsumer);
   }
 
+  /**
+   * Replaces the consumer's metadata (the caller merged and checked it); one audited change with
+   * before and after. `detail`: facts the masked `changes` cannot show (the audit masks a member
+   * named like `apiKeys`, so the route passes the key-age policy before and after here).
+   */
+  async setMetadata(tx: WriteTx, id: string, metadata: Record<string, unknown>, detail?: Record<string, unknown>): Promise<Consumer> {
+    const before = await this.get(id, tx.db);
+    await tx.db.updateTable('consumers').set({ metadata: JSON.stringify(metadata), updated_at: tx.now }).where('id', '=', id).execute();
+    const after = await this.get(id, tx.db);
+    await recordChange(tx, 'consumer', id, { changes: { before, after }, ...(detail === undefined ? {} : { detail }) });
+    return after;
+  }
+
   /** Disabling a consumer stops every one of its keys at once (the gateway checks the consumer). */
   async setStatus(tx: WriteTx, id: string, status: ConsumerStatus): Promise<Consumer> {
     const before = await this.get(id, tx.db);
@@ -228,6 +241,26 @@ export class ApiKeyRepository {
     const after = await this.get(id, tx.db);
     // Revoking a revoked key changes nothing.
     if (result.numUpdatedRows !== 0n) await recordChange(tx, 'api_key', id, { changes: { before: auditedKey(before), after: auditedKey(after) } });
+    return after;
+  }
+
+  /**
+   * Key-age enforcement: an active key's expiry is brought forward to `at` (never pushed back).
+   * A conditional update, so of two nodes sweeping at once only one changes the key and writes the
+   * audit record; undefined when there was nothing to change.
+   */
+  async expireByPolicy(tx: WriteTx, id: string, at: number): Promise<ApiKeyRecord | undefined> {
+    const before = await this.get(id, tx.db);
+    const result = await tx.db
+      .updateTable('api_keys')
+      .set({ expires_at: at })
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return undefined;
+    const after = await this.get(id, tx.db);
+    await recordChange(tx, 'api_key', id, { changes: { before: auditedKey(before), after: auditedKey(after) } });
     return after;
   }
 

@@ -3,7 +3,9 @@
  * `Authorization: Bearer` and `X-API-Key`; the query string only if explicitly allowed), checked
  * against the in-memory key index (shape and checksum first, then the keyed hash in constant time,
  * then status, expiry and consumer), and stripped before forwarding. The gateway turns the
- * principal into identity headers (core/identity-headers.ts).
+ * principal into identity headers (core/identity-headers.ts). A key in its warn window (issue 24
+ * §5, docs/api-keys.md#the-api-key-expires-header) is answered with `API-Key-Expires`, so the
+ * partner's client can see that its credential, not the API, is about to end.
  */
 import { Type } from '@sinclair/typebox';
 import { establishPrincipal } from '../../core/auth-composition.js';
@@ -11,7 +13,17 @@ import type { RequestContext } from '../../core/context.js';
 import { looksLikeJwt } from '../../core/credential-shape.js';
 import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import { definePolicy, policyConfig } from '../../core/policy.js';
+import { defineStateKey } from '../../core/request-state.js';
 import type { ApiKeyVerdict } from '../../core/services.js';
+import { httpDate } from '../../http/lifecycle-headers.js';
+
+/**
+ * The response header naming when the authenticated key ends (an IMF-fixdate, RFC 9110 §5.6.7).
+ * Not `Deprecation`/`Sunset` (RFC 9745, RFC 8594): those describe the API, this the credential.
+ */
+export const API_KEY_EXPIRES_HEADER = 'api-key-expires';
+/** When the request's key ends, set at authentication for the respond phase. */
+const KEY_EXPIRES_AT = defineStateKey<number>('auth-apikey.expiresAt');
 
 const configSchema = policyConfig(
   {
@@ -127,6 +139,12 @@ export const authApiKey = definePolicy({
         const { principal } = verdict;
         establishPrincipal(ctx, { type: 'api_key', consumerId: principal.consumerId, consumerName: principal.consumerName, scopes: principal.scopes, credentialId: principal.keyId });
         verifier.markUsed(principal.keyId, now);
+        if (principal.warnExpiresAt !== undefined) ctx.state.set(KEY_EXPIRES_AT, principal.warnExpiresAt);
+      },
+      // On every answer to the request, the upstream's or a problem: the partner learns either way.
+      respond: function announceKeyExpiry(ctx) {
+        const expiresAt = ctx.state.get(KEY_EXPIRES_AT);
+        if (expiresAt !== undefined && ctx.response) ctx.response.headers[API_KEY_EXPIRES_HEADER] = httpDate(expiresAt);
       },
     };
   },
