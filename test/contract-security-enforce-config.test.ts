@@ -139,3 +139,13 @@ test('refuses scopes that are not RFC 6749 scope tokens (they are echoed in WWW-
   const found = issues(keysConfig('http://127.0.0.1:9', { routes: [{ name: 'r', methods: ['GET'], path: '/r', upstream: 'backend', policies: { validate: { contract: bad, operationId: 'listThings', security: 'enforce' }, 'auth-jwt': await jwt() } }] }));
   assert.deepEqual(found, ['routes[0].policies.validate.security: route r: operation listThings: scheme oauth lists "things \\"read\\"", not a scope (RFC 6749 §3.3 characters)']);
 });
+
+test('preflight counts a route that enforces its contract security as authenticated (PF-AUTH-002 is not raised), and the same route without enforce as optional', async () => {
+  const { routeAuthentication } = await import('../src/commands/preflight/checks/routes.js');
+  const enforced = validateConfig(keysConfig('http://127.0.0.1:9', { routes: [route('listThings', { 'auth-jwt': await jwt() })] }), KEY_ENV);
+  assert.ok(enforced.ok);
+  assert.equal(routeAuthentication(enforced.config, enforced.config.routes[0]!), 'required');
+  const compared = validateConfig(keysConfig('http://127.0.0.1:9', { routes: [{ ...route('listThings', {}), policies: { validate: { contract, operationId: 'listThings' }, 'auth-jwt': await jwt() } }] }), KEY_ENV);
+  assert.ok(compared.ok);
+  assert.equal(routeAuthentication(compared.config, compared.config.routes[0]!), 'optional');
+});

@@ -163,6 +163,30 @@ describe('a route that enforces its contract security', () => {
     assertProblem(await call('GET', '/catalogue', { headers: { 'x-api-key': 'ptc_live_nope' } }), 401, 'auth.key_invalid');
   });
 
+  test("the inventory and its OpenAPI export show each operation's credentials and scopes from the contract", async () => {
+    const inventory = await gw.admin.call('GET', '/v1/inventory');
+    assert.equal(inventory.status, 200, inventory.text);
+    const route = inventory.json<{ routes: Array<{ name: string; contractSecurity: unknown }> }>().routes.find((entry) => entry.name === 'payments');
+    const oauth = (scope: string) => ({ scheme: 'oauth', type: 'oauth2', scopes: [scope] });
+    assert.deepEqual(route?.contractSecurity, [
+      { operation: 'listPayments', anonymous: false, alternatives: [[oauth('payments:read')]] },
+      { operation: 'createPayment', anonymous: false, alternatives: [[oauth('payments:write')]] },
+      { operation: 'refundPayment', anonymous: false, alternatives: [[{ scheme: 'key', type: 'apiKey', scopes: [] }, { scheme: 'partnerCert', type: 'mutualTLS', scopes: [] }], [oauth('payments:refund')]] },
+      { operation: 'status', anonymous: true, alternatives: [] },
+      { operation: 'catalogue', anonymous: true, alternatives: [[{ scheme: 'key', type: 'apiKey', scopes: [] }]] },
+    ]);
+    const exported = await gw.admin.call('GET', '/v1/inventory/openapi');
+    assert.equal(exported.status, 200, exported.text);
+    type Operation = { security: unknown };
+    const document = exported.json<{ paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, { type: string }> } }>();
+    assert.deepEqual(document.paths['/payments']?.get?.security, [{ oauth: ['payments:read'] }]);
+    assert.deepEqual(document.paths['/payments']?.post?.security, [{ oauth: ['payments:write'] }]);
+    assert.deepEqual(document.paths['/payments/{id}/refund']?.post?.security, [{ key: [], partnerCert: [] }, { oauth: ['payments:refund'] }]);
+    assert.deepEqual(document.paths['/status']?.get?.security, []);
+    assert.deepEqual(document.paths['/catalogue']?.get?.security, [{ key: [] }, {}]);
+    assert.deepEqual(Object.entries(document.components.securitySchemes).map(([name, scheme]) => [name, scheme.type]).sort(), [['key', 'apiKey'], ['oauth', 'oauth2'], ['partnerCert', 'mutualTLS']]);
+  });
+
   test('a request that matches no operation is refused as without security: 404 and 405', async () => {
     assertProblem(await call('GET', '/nowhere'), 404, 'route.not_found');
     assertProblem(await call('POST', '/status'), 405, 'route.method_not_allowed');

@@ -128,6 +128,7 @@ test('the running gateway: GET /v1/inventory and `portcullis inventory` show eve
       public: false,
       scopes: ['accounts:read'],
       methodScopes: {},
+      contractSecurity: null,
       rateLimits: [{ name: 'per-consumer', limit: 100, windowSeconds: 60 }],
       validation: { enabled: false },
       fieldMinimisation: { response: 'off', request: 'off' },

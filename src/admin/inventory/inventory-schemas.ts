@@ -23,6 +23,22 @@ export const InventoryRouteSchema = Type.Object(
     public: Type.Boolean(),
     scopes: Strings,
     methodScopes: Type.Record(Type.String(), Strings),
+    contractSecurity: Type.Union(
+      [
+        Type.Array(
+          Type.Object(
+            {
+              operation: Type.String(),
+              anonymous: Type.Boolean({ description: 'A request without credentials passes.' }),
+              alternatives: Type.Array(Type.Array(Type.Object({ scheme: Type.String(), type: Type.String({ description: 'apiKey, http bearer, oauth2, openIdConnect, mutualTLS.' }), scopes: Strings }, { additionalProperties: false })), { description: 'Any one alternative is enough; every scheme of it is needed.' }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        Type.Null(),
+      ],
+      { description: "With validate.security: enforce, each served operation's credentials and scopes from the contract's security; else null." },
+    ),
     rateLimits: Type.Array(Type.Object({ name: Type.String(), limit: Type.Integer(), windowSeconds: Type.Integer() }, { additionalProperties: false })),
     validation: Type.Union([
       Type.Object({ enabled: Type.Literal(false) }, { additionalProperties: false }),

@@ -38,7 +38,7 @@ export const inventoryRoutes: AdminRoute[] = [
   defineRoute({
     method: 'GET',
     path: '/v1/inventory/openapi',
-    summary: 'The API as partners see it through the gateway: an OpenAPI 3.1 document of the routed contract operations, at gateway paths, with the security of the authentication policies',
+    summary: 'The API as partners see it through the gateway: an OpenAPI 3.1 document of the routed contract operations, at gateway paths, with the security of the authentication policies (or, where validate.security is enforce, each operation\'s security from the contract)',
     permission: 'inventory:read',
     querySchema: Type.Object({ serverUrl: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 500, description: "The gateway's public base URL, as servers[0].url." })) }, { additionalProperties: false }),
     status: 200,

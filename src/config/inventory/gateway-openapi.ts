@@ -13,6 +13,7 @@ import type { GatewayConfig, RouteConfig } from '../schema.js';
 import { effectivePolicy } from '../policy-usage.js';
 import { mapDocument } from '../../openapi/document-walk.js';
 import { resolvePointer, type ContractOperation, type OpenApiDocument } from '../../openapi/openapi-document.js';
+import { operationSecurity } from '../../openapi/security-requirements.js';
 import { buildInventory, contractBinding } from './route-inventory.js';
 
 type Loose = Record<string, unknown>;
@@ -46,12 +47,15 @@ export function gatewayOpenApi(config: GatewayConfig, options: GatewayOpenApiOpt
       converted.set(binding.document, (document = toOpenApi31(binding.document)));
       mergeComponents(components, document.components, route.name);
     }
-    const security = routeSecurity(config, route, schemes);
+    // Enforced from the contract: each operation's own security; else the route's policies'.
+    const fromContract = validate?.security === 'enforce';
+    const security = fromContract ? [] : routeSecurity(config, route, schemes);
     for (const { operation, gatewayPath } of binding.operations) {
       const item = (paths[gatewayPath] ??= {});
       const method = operation.method.toLowerCase();
       if (item[method] !== undefined) continue;
-      item[method] = gatewayOperation(document, operation, route, security, state === 'deprecated');
+      const own = fromContract ? contractSecurity(binding.document, operation, schemes, route.name) : security;
+      item[method] = gatewayOperation(document, operation, route, own, state === 'deprecated');
     }
   }
   if (Object.keys(schemes).length > 0) components.securitySchemes = schemes;
@@ -110,6 +114,26 @@ function routeSecurity(config: GatewayConfig, route: RouteConfig, schemes: Recor
   if (effectivePolicy(config, route, 'auth-jwt')) add('bearerJwt', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token (JWT) from an accepted issuer.' });
   if (effectivePolicy(config, route, 'auth-mtls')) add('mutualTLS', { type: 'mutualTLS', description: 'A client certificate the listener trusts.' });
   return requirements;
+}
+
+/**
+ * The operation's security as `validate.security: enforce` applies it, written out in full (the
+ * gateway's document has no top-level `security`): the contract's requirements with their
+ * schemes, `{}` last when a request without credentials passes, `[]` when none is needed.
+ */
+function contractSecurity(document: OpenApiDocument, operation: ContractOperation, schemes: Record<string, Loose>, route: string): Loose[] {
+  const { anonymous, alternatives } = operationSecurity(document, operation);
+  const requirements: Loose[] = alternatives.map((alternative) => Object.fromEntries(alternative.map((scheme) => [scheme.scheme, [...scheme.scopes]])));
+  for (const scheme of alternatives.flat()) if (scheme.definition) addScheme(schemes, scheme.scheme, structuredClone(scheme.definition), route);
+  return anonymous && requirements.length > 0 ? [...requirements, {}] : requirements;
+}
+
+/** One security scheme in the document; the same name with another definition is an error. */
+function addScheme(schemes: Record<string, Loose>, name: string, definition: Loose, route: string): void {
+  if (schemes[name] !== undefined && JSON.stringify(schemes[name]) !== JSON.stringify(definition)) {
+    throw new GatewayOpenApiError(`components.securitySchemes.${name} is defined differently by two routes (the second: ${route}): one document cannot hold both`);
+  }
+  schemes[name] = definition;
 }
 
 /** A copy of the document in OpenAPI 3.1's dialect (schemas rewritten from 3.0's when needed). */

@@ -11,6 +11,7 @@ import { parseLifecycleDate } from '../../http/lifecycle-headers.js';
 import { readContractDocument } from '../../openapi/contract.js';
 import { compilePathTemplate, type TemplateSegment } from '../../http/path-template.js';
 import type { ContractOperation, OpenApiDocument } from '../../openapi/openapi-document.js';
+import { operationSecurity } from '../../openapi/security-requirements.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -19,6 +20,16 @@ const isObject = (value: unknown): value is Loose => typeof value === 'object' &
 export type AuthenticationMethod = 'apiKey' | 'jwt' | 'mutualTLS';
 
 export type LifecycleState = 'active' | 'announced' | 'deprecated' | 'sunset';
+
+/** One operation's security as `validate.security: enforce` applies it (openapi/security-requirements.ts). */
+export interface OperationSecuritySummary {
+  /** operationId, else `METHOD /path`. */
+  readonly operation: string;
+  /** A request without credentials passes (`{}` in the list, `security: []`, or no security at all). */
+  readonly anonymous: boolean;
+  /** Alternatives (any one is enough), each a list of schemes that are all needed. */
+  readonly alternatives: ReadonlyArray<ReadonlyArray<{ readonly scheme: string; readonly type: string; readonly scopes: readonly string[] }>>;
+}
 
 export interface InventoryRoute {
   readonly name: string;
@@ -45,6 +56,8 @@ export interface InventoryRoute {
   readonly scopes: readonly string[];
   /** Further scopes per method (authorize.methods). */
   readonly methodScopes: Readonly<Record<string, readonly string[]>>;
+  /** With `validate.security: enforce`: each served operation's credentials and scopes, from the contract; else null. */
+  readonly contractSecurity: readonly OperationSecuritySummary[] | null;
   readonly rateLimits: ReadonlyArray<{ readonly name: string; readonly limit: number; readonly windowSeconds: number }>;
   /** off, or the validate policy's strictness. */
   readonly validation: { readonly enabled: false } | { readonly enabled: true; readonly unknownBodyProperties: string; readonly unknownQueryParameters: string; readonly responses: string };
@@ -90,6 +103,7 @@ function inventoryRoute(config: GatewayConfig, route: RouteConfig, options: Inve
     public: route.public === true,
     scopes: [...new Set([...strings(authorize?.scopes), ...strings(jwt?.scopes)])],
     methodScopes: isObject(authorize?.methods) ? Object.fromEntries(Object.entries(authorize.methods).map(([method, scopes]) => [method, strings(scopes)])) : {},
+    contractSecurity: bound && validate?.security === 'enforce' ? bound.operations.map(({ operation }) => securitySummary(bound.document, operation)) : null,
     rateLimits: (Array.isArray(limits?.limits) ? limits.limits : []).filter(isObject).map((limit) => ({ name: String(limit.name), limit: Number(limit.limit), windowSeconds: Number(limit.windowSeconds) })),
     validation: validate
       ? { enabled: true, unknownBodyProperties: String(validate.unknownBodyProperties ?? 'reject'), unknownQueryParameters: String(validate.unknownQueryParameters ?? 'allow'), responses: isObject(validate.responses) ? String(validate.responses.mode ?? 'off') : 'off' }
@@ -169,6 +183,11 @@ function renamedPath(segments: readonly TemplateSegment[], operationPath: string
   let index = 0;
   const parts = segments.map((segment) => (segment.kind === 'static' ? segment.value : segment.kind === 'param' ? `{${names[index++] ?? segment.name}}` : '{path}'));
   return `/${parts.join('/')}`;
+}
+
+function securitySummary(document: OpenApiDocument, operation: ContractOperation): OperationSecuritySummary {
+  const { anonymous, alternatives } = operationSecurity(document, operation);
+  return { operation: operationName(operation), anonymous, alternatives: alternatives.map((alternative) => alternative.map(({ scheme, type, scopes }) => ({ scheme, type, scopes }))) };
 }
 
 export function operationName(operation: ContractOperation): string {

@@ -21,6 +21,10 @@ export function routeAuthentication(config: GatewayConfig, route: RouteConfig): 
   const present = AUTH_POLICIES.map((name) => effectivePolicy(config, route, name)).filter((policy) => policy !== undefined);
   if (present.length === 0) return 'none';
   if (present.some((policy) => policy.required !== false)) return 'required';
+  // validate.security: enforce: the contract's security decides per operation which credential is
+  // needed (config validate has made sure the route checks each scheme it names); an operation the
+  // contract leaves open (`security: []`, `{}`) is open by the contract's own say-so.
+  if (effectivePolicy(config, route, 'validate')?.security === 'enforce') return 'required';
   // Every credential optional: authorize refuses a request without a principal when it asks for scopes.
   const authorize = effectivePolicy(config, route, 'authorize');
   return authorize !== undefined ? 'required' : 'optional';
