@@ -17,7 +17,8 @@ import { ManualClock } from '../src/core/clock.js';
 import { caIdOf, PrivateCa } from '../src/pki/private-ca.js';
 import { normalizeSerial } from '../src/pki/revocation.js';
 import { makeTestPki, type TestPki } from './helpers/certs.js';
-import { assertProblem, startUpstream, type TestUpstream } from './helpers/index.js';
+import { formatIssue, validateConfig } from '../src/config/loader.js';
+import { assertProblem, baseConfig, startUpstream, type TestUpstream } from './helpers/index.js';
 import { ADMIN_TOKEN, KEY_ENV, startKeyGateway } from './helpers/keys.js';
 import { postgresGatewayStore, skipWithoutPostgres } from './helpers/services.js';
 import { httpsRequest, run } from './helpers/tls.js';
@@ -41,6 +42,14 @@ const BACKENDS = [
     },
   },
 ];
+
+test('pki.issuing.caKey takes a secret reference only: a literal passphrase is refused at load, by its path, and not repeated', () => {
+  const loaded = validateConfig(baseConfig(['http://127.0.0.1:9'], { pki: { caDir: '/var/lib/portcullis/ca', issuing: { caKey: PASSPHRASE } } }), {});
+  assert.equal(loaded.ok, false);
+  const issues = loaded.ok ? [] : loaded.issues.map(formatIssue);
+  assert.ok(issues.some((issue) => issue.startsWith('pki.issuing.caKey: ') && issue.includes('${env:NAME}')), issues.join('\n'));
+  assert.ok(!issues.some((issue) => issue.includes(PASSPHRASE)), 'the literal is not echoed');
+});
 
 for (const backend of BACKENDS) {
   describe(`the private CA through the admin API on ${backend.name}`, { skip: backend.skip }, () => {
@@ -214,6 +223,22 @@ for (const backend of BACKENDS) {
         );
         assert.doesNotMatch(gw.logs.text(), new RegExp(PASSPHRASE), 'the CA passphrase is in no log line');
         assert.doesNotMatch(gw.logs.text(), new RegExp(ADMIN_TOKEN));
+      } finally {
+        await gw.close();
+      }
+    });
+
+    test('with a wrong pki.issuing.caKey the key does not open: 409 admin.ca_issuing_off says so without the secret, and nothing is issued', async () => {
+      const wrong = 'not the passphrase of this CA 0000';
+      const gw = await startKeyGateway(upstream.url, { pki: { caDir, issuing: { caKey: '${env:PTC_WRONG_PASSPHRASE}' } } }, { store: storeConfig, env: { ...ENV, ...storeEnv, PTC_WRONG_PASSPHRASE: wrong } });
+      try {
+        const consumer = await gw.admin.consumer('acme-wrong-key');
+        const before = (await gw.admin.call('GET', '/v1/certificates')).json<{ items: unknown[] }>().items.length;
+        const reply = await gw.admin.call('POST', '/v1/certificates', { consumerId: consumer, csr: readFileSync(join(work, `acme-${backend.name}.csr`), 'utf8') });
+        const problem = assertProblem(reply, 409, 'admin.ca_issuing_off');
+        assert.match(String(problem.detail), /^The CA key cannot be opened with pki\.issuing\.caKey: /);
+        assert.ok(!reply.text.includes(wrong) && !gw.logs.text().includes(wrong), 'the secret is neither answered nor logged');
+        assert.equal((await gw.admin.call('GET', '/v1/certificates')).json<{ items: unknown[] }>().items.length, before);
       } finally {
         await gw.close();
       }

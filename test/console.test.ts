@@ -347,6 +347,10 @@ describe('the admin console in a real browser', { skip: skipWithoutChromium }, (
     await assertAccessible(page, 'certificate issued');
     await screenshot(page, 'certificate-issued');
     await page.getByRole('button', { name: 'Done' }).click();
+    // 30 days: the overview lists it among what expires in the next 30 days.
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.getByRole('row').filter({ hasText: 'partner certificate (private CA) CN=demo-partner-mtls, O=Demo Partner' }).getByRole('cell', { name: partner, exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Certificates', exact: true }).click();
 
     await page.getByRole('button', { name: `Revoke ${serial}` }).click();
     await dialog.getByText(`Revoke the certificate ${serial} of ${partner}`).waitFor();

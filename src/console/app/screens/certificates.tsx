@@ -16,7 +16,7 @@ export interface CaState {
   issuing: { enabled: boolean; detail: string };
 }
 
-interface IssuedCertificate {
+export interface IssuedCertificate {
   serial: string;
   consumerId: string;
   subject: string;
@@ -43,6 +43,7 @@ const KINDS: Record<string, string> = {
   upstream_server: 'upstream server certificate',
   ca: 'private CA',
   crl: "private CA's CRL (next update)",
+  issued: 'partner certificate (private CA)',
 };
 
 export const kindLabel = (kind: string) => KINDS[kind] ?? kind;

@@ -4,9 +4,9 @@
  * last 24 h of traffic (GET /v1/inventory), from the admin API's reads. What the admin API does not expose yet is said so, never made up.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { call, can, type Page, type Session } from '../api.js';
+import { call, can, withQuery, type Page, type Session } from '../api.js';
 import { formatTime, ProblemBox } from '../ui.js';
-import { kindLabel, type Expiry } from './certificates.js';
+import { kindLabel, type Expiry, type IssuedCertificate } from './certificates.js';
 import type { ApiKey } from './consumers.js';
 import { Traffic } from './traffic.js';
 
@@ -38,13 +38,31 @@ async function keysExpiringWithin(days: number): Promise<ApiKey[]> {
   return found.sort((a, b) => Date.parse(a.expiresAt!) - Date.parse(b.expiresAt!));
 }
 
-/** Certificates the gateway holds (and its private CA's CRL) that expire within 30 days, or have. */
+/** Active partner certificates of the private CA that expire within `days` (or have); none without a CA. */
+async function issuedExpiringWithin(days: number): Promise<Expiry[]> {
+  if (!(await call<{ configured: boolean }>('GET', '/v1/ca')).configured) return [];
+  const found: Expiry[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < KEY_PAGES; page++) {
+    const answer: Page<IssuedCertificate> = await call<Page<IssuedCertificate>>('GET', withQuery('/v1/certificates', { status: 'active', limit: '100', cursor }));
+    for (const item of answer.items) {
+      if (item.daysLeft < days) found.push({ kind: 'issued', name: item.consumerId, subject: item.subject, serial: item.serial, notAfter: item.notAfter, daysLeft: item.daysLeft, state: item.daysLeft < 0 ? 'expired' : 'expiring' });
+    }
+    cursor = answer.nextCursor;
+    if (!cursor) break;
+  }
+  return found;
+}
+
+/** Certificates the gateway holds, its private CA's CRL and the partner certificates it issued that expire within 30 days, or have. */
 function ExpiringCertificates({ session }: { session: Session }) {
   const [items, setItems] = useState<Expiry[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const allowed = can(session, 'certificates:read');
   useEffect(() => {
-    if (allowed) call<{ items: Expiry[] }>('GET', '/v1/certificates/expiries').then((answer) => setItems(answer.items.filter((item) => item.daysLeft < 30)), setError);
+    if (!allowed) return;
+    const held = call<{ items: Expiry[] }>('GET', '/v1/certificates/expiries').then((answer) => answer.items.filter((item) => item.daysLeft < 30));
+    Promise.all([held, issuedExpiringWithin(30)]).then(([gateway, issued]) => setItems([...gateway, ...issued].sort((a, b) => Date.parse(a.notAfter) - Date.parse(b.notAfter))), setError);
   }, [session.id]);
   if (!allowed) return <p>Your role cannot read certificates.</p>;
   if (error) return <ProblemBox error={error} />;
