@@ -49,6 +49,14 @@ export interface AssessTarget {
   readonly url: URL;
   /** PEM file of CA(s) to trust besides the default roots (a private CA; tls/trust.ts). */
   readonly caFile?: string;
+  /** PEM of the CA(s) to trust, already read (continuous mode: every file of an upstream's tls.caFiles); wins over caFile. */
+  readonly ca?: string;
+  /**
+   * Approves each TLS probe before it connects (continuous mode: the gateway's egress rules):
+   * resolves `host` and returns the address to connect to, or rejects, and nothing is attempted.
+   * Without it, probes connect to `host` as the system resolves it (the CLI: the operator named it).
+   */
+  readonly admit?: (destination: { readonly host: string; readonly port: number; readonly protocol: 'http:' | 'https:' }) => Promise<string>;
   /** The OAuth 2.0 / OIDC issuer whose metadata to check (RFC 8414, OIDC Discovery). */
   readonly oauthIssuer?: URL;
   /** Where plain HTTP is expected to redirect to HTTPS (default: the URL with http: and port 80). */

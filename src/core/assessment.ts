@@ -43,13 +43,30 @@ export interface UpstreamAssessmentRequest {
   /** The upstream's first target. */
   readonly url: URL;
   readonly oauthIssuer?: URL | undefined;
-  /** upstreams.<name>.tls.caFiles[0], for the TLS checks' chain verification. */
-  readonly caFile?: string | undefined;
+  /** The PEM of every file of upstreams.<name>.tls.caFiles, for the TLS checks' chain verification (undefined: the system store). */
+  readonly ca?: string | undefined;
+  /**
+   * Approves each connection the assessment opens itself (the TLS and certificate probes) by the
+   * gateway's egress rules: resolves with the address to connect to, or rejects with the refusal.
+   */
+  readonly admit: (destination: { readonly host: string; readonly port: number; readonly protocol: 'http:' | 'https:' }) => Promise<string>;
   readonly timeoutMs: number;
   readonly clock: Clock;
   /** For every HTTP request of the assessment: the gateway's Outbound (egress rules, the upstream's CAs). */
   readonly dispatcher: Dispatcher;
 }
 
-/** Runs one assessment; rejects when the upstream could not be assessed at all (exit code 2 of the CLI). */
+/** Why an upstream could not be assessed at all (assess.failed's `reason`). */
+export class NotAssessedError extends Error {
+  override readonly name = 'NotAssessedError';
+  constructor(
+    /** `egress_denied`: the egress rules refused every connection; `unreachable`: nothing answered. */
+    readonly reason: 'egress_denied' | 'unreachable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs one assessment; rejects (a NotAssessedError when it knows why) when the upstream could not be assessed at all (exit code 2 of the CLI). */
 export type UpstreamAssessor = (request: UpstreamAssessmentRequest) => Promise<AssessmentOutcome>;

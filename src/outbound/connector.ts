@@ -70,6 +70,32 @@ export function guardedConnector(options: GuardedConnectorOptions): Connect {
   };
 }
 
+/**
+ * Resolves `destination.host` and runs `options.hook` on the address a guarded connector would try
+ * first: resolves with that connection, or rejects with the hook's refusal (or the resolver's
+ * failure). For a caller that must make the connection itself (see Outbound.admit): it connects to
+ * exactly `address`, so the name cannot be moved elsewhere by DNS after the check.
+ */
+export function admitConnection(
+  options: Pick<GuardedConnectorOptions, 'purpose' | 'upstream' | 'hook' | 'lookup' | 'connectTimeoutMs'>,
+  destination: { readonly host: string; readonly port: number; readonly protocol: 'http:' | 'https:' },
+): Promise<OutboundConnection> {
+  const host = destination.host.replace(/^\[|\]$/g, '');
+  return new Promise((admitted, refused) =>
+    resolve(host, options.lookup, options.connectTimeoutMs, (error, addresses) => {
+      if (error) return refused(error);
+      const { address, family } = addresses[0]!;
+      const connection: OutboundConnection = { purpose: options.purpose, host, port: destination.port, address, family: family === 6 ? 6 : 4, protocol: destination.protocol, ...(options.upstream === undefined ? {} : { upstream: options.upstream }) };
+      try {
+        options.hook(connection);
+      } catch (refusal) {
+        return refused(refusal);
+      }
+      admitted(connection);
+    }),
+  );
+}
+
 /** The host's addresses in the resolver's order; an IP literal is its own address. */
 function resolve(host: string, lookup: LookupFunction | undefined, timeoutMs: number, done: (error: Error | null, addresses: LookupAddress[]) => void): void {
   const family = isIP(host);

@@ -7,8 +7,8 @@
  */
 import type { LookupFunction } from 'node:net';
 import type { Agent, buildConnector, Dispatcher, Pool } from 'undici';
-import { allOf, allowAll, type ConnectHook, type OutboundPurpose } from './connect-hook.js';
-import { guardedConnector } from './connector.js';
+import { allOf, allowAll, type ConnectHook, type OutboundConnection, type OutboundPurpose } from './connect-hook.js';
+import { admitConnection, guardedConnector } from './connector.js';
 import { createOutboundDispatcher, DEFAULT_OUTBOUND_TLS, OUTBOUND_DEFAULTS, type OutboundDispatcherOptions, type OutboundTls } from './dispatcher.js';
 import { EgressGuard } from './egress-guard.js';
 
@@ -92,6 +92,18 @@ export class Outbound {
    */
   upstreamConnector(upstream: string, options: { readonly tls: OutboundTls; readonly connectTimeoutMs: number }): buildConnector.connector {
     return guardedConnector({ purpose: 'upstream', upstream, hook: this.#hook, lookup: this.#lookup, connectTimeoutMs: options.connectTimeoutMs, tls: options.tls });
+  }
+
+  /**
+   * Resolves `destination.host` as a connection of `purpose` would be resolved and runs the
+   * gateway's connect hook (the egress rules first) on the address: resolves with the approved
+   * connection (connect to its `address`, never to the name again), or rejects with the refusal
+   * (an EgressDeniedError in enforce mode; report mode reports it and admits). For connections the
+   * caller must open itself with options no undici connector takes: the TLS probes of continuous
+   * assessment (pinned protocol versions, weak suites, the certificate judged, not trusted).
+   */
+  admit(purpose: FetchPurpose, destination: { readonly host: string; readonly port: number; readonly protocol: 'http:' | 'https:' }, connectTimeoutMs: number = OUTBOUND_DEFAULTS.connectTimeoutMs): Promise<OutboundConnection> {
+    return admitConnection({ purpose, hook: this.#hook, lookup: this.#lookup, connectTimeoutMs }, destination);
   }
 
   /** Closes the shared agents (waits for their requests in flight). Upstream pools are their owners' to close. */

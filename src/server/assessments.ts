@@ -14,7 +14,7 @@
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import { changedRuleIds, diffAssessments } from '../assess/diff.js';
-import { gradesBelow, type AssessmentOutcome, type StoredAssessFinding, type UpstreamAssessor } from '../core/assessment.js';
+import { gradesBelow, NotAssessedError, type AssessmentOutcome, type StoredAssessFinding, type UpstreamAssessor } from '../core/assessment.js';
 import { GatewayError } from '../core/errors.js';
 import type { GatewayConfig, UpstreamConfig } from '../config/schema.js';
 import { readPemFile } from '../config/tls-options.js';
@@ -143,15 +143,21 @@ export class ContinuousAssessment {
       logger.warn({ event: 'assess.failed', upstream: name, reason: 'no_assessor' }, 'continuous assessment is configured but this gateway was started without the assess command (a library start): nothing is assessed');
       return false;
     }
-    const tls: OutboundTls = { ...DEFAULT_OUTBOUND_TLS, ...(upstream.tls?.caFiles.length ? { ca: [...rootCertificates, ...upstream.tls.caFiles.map((file) => readPemFile(file, `upstreams.${name}.tls.caFiles`))] } : {}), ...(upstream.tls?.servername ? { servername: upstream.tls.servername } : {}) };
+    // Every CA file, as the upstream's pool trusts them (config/tls-options.ts), not the first only.
+    const cas = (upstream.tls?.caFiles ?? []).map((file) => readPemFile(file, `upstreams.${name}.tls.caFiles`));
+    const tls: OutboundTls = { ...DEFAULT_OUTBOUND_TLS, ...(cas.length > 0 ? { ca: [...rootCertificates, ...cas] } : {}), ...(upstream.tls?.servername ? { servername: upstream.tls.servername } : {}) };
+    const admit = (destination: { host: string; port: number; protocol: 'http:' | 'https:' }) => this.deps.outbound.admit('assess', destination, assess.timeoutMs).then((connection) => connection.address);
     const agent = this.deps.outbound.agentWithTls('assess', tls, { connectTimeoutMs: assess.timeoutMs, headersTimeoutMs: assess.timeoutMs, bodyTimeoutMs: assess.timeoutMs });
     let outcome: AssessmentOutcome;
     let certificateNotAfter: number | undefined;
     try {
-      outcome = await this.deps.assessor({ upstream: name, url, oauthIssuer: assess.oauthIssuer ? new URL(assess.oauthIssuer) : undefined, caFile: upstream.tls?.caFiles[0], timeoutMs: assess.timeoutMs, clock: this.deps.clock, dispatcher: agent });
-      certificateNotAfter = url.protocol === 'https:' ? await this.#certificateNotAfter(url, tls, assess.timeoutMs) : undefined;
+      outcome = await this.deps.assessor({ upstream: name, url, oauthIssuer: assess.oauthIssuer ? new URL(assess.oauthIssuer) : undefined, ...(cas.length > 0 ? { ca: cas.join('\n') } : {}), admit, timeoutMs: assess.timeoutMs, clock: this.deps.clock, dispatcher: agent });
+      // A certificate the gateway cannot verify has no expiry to watch here: the findings already
+      // say what is wrong with it (AS-CERT-001/005 grade F), which must not be lost to this probe.
+      certificateNotAfter = url.protocol === 'https:' ? await this.#certificateNotAfter(url, tls, assess.timeoutMs).catch(() => undefined) : undefined;
     } catch (error) {
-      logger.warn({ event: 'assess.failed', upstream: name, reason: 'not_assessed', err: error instanceof Error ? error.message : String(error) }, 'an upstream could not be assessed: its previous grade stays in force');
+      const reason = error instanceof NotAssessedError ? error.reason : 'not_assessed';
+      logger.warn({ event: 'assess.failed', upstream: name, reason, err: error instanceof Error ? error.message : String(error) }, 'an upstream could not be assessed: its previous grade stays in force');
       return false;
     } finally {
       await agent.close();

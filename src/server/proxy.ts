@@ -21,6 +21,7 @@ import type { CompiledRoute, Runtime } from './runtime.js';
 import { EMPTY_RESPONSE_BODY, UNREAD_RESPONSE_BODY, UpstreamResponseBody } from './response-body.js';
 import { UpstreamExchange, type UpstreamHead } from './upstream-exchange.js';
 import { checkUpstreamRequest } from './egress-report.js';
+import { requireAssessed } from './assessment-gate.js';
 import { normalizeUpstreamError } from './upstream-errors.js';
 import type { UpstreamTarget } from './upstream.js';
 
@@ -34,12 +35,9 @@ export async function proxyRequest(ctx: RequestContext, route: CompiledRoute, ru
   // A policy chose an upstream that does not exist (the config check makes this a bug): fail
   // closed, never quietly serve the request somewhere residency rules said it must not go.
   if (!upstream) throw new GatewayError('internal', { internal: `policy chose unknown upstream "${ctx.upstreamName}"` });
-  // assess.minimumGrade (issue 23 §5): an upstream graded below its floor gets nothing, so neither
-  // does its credential. Fails closed where no gate exists.
-  if (upstream.config.assess?.minimumGrade !== undefined) {
-    if (!runtime.assessmentGate) throw new GatewayError('upstream.assessment_below_minimum', { detail: `Upstream ${upstream.name} has no assessment in this process.` });
-    runtime.assessmentGate.require(upstream.name, upstream.config);
-  }
+  // assess.minimumGrade (issue 23 §5): checked before the transform phase already (so before the
+  // credential is read, assessment-gate.ts); once more here for the upstream finally sent to.
+  requireAssessed(upstream, runtime.assessmentGate);
   // Without request-phase policies this runs within the 'request' event, while the parser is still
   // in the head's packet: the body bytes that came with it are pushed before the next microtask.
   if (ctx.bufferedBody === undefined && ctx.req.readableLength === 0 && requestHasBody(ctx.req)) await undefined;

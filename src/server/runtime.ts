@@ -13,7 +13,7 @@ import type { RouteInfo } from '../core/context.js';
 import { IDENTITY_HEADERS } from '../core/identity-headers.js';
 import { buildPipeline, type Pipeline, type PolicyInstance } from '../core/pipeline.js';
 import { servicesFor } from '../core/policy.js';
-import type { GatewayConfig, PoliciesConfig, RouteConfig, UpstreamConfig } from '../config/schema.js';
+import type { GatewayConfig, PoliciesConfig, RouteConfig } from '../config/schema.js';
 import { ALWAYS_REDACTED_QUERY_PARAMS, createLogger, type Logger } from '../observability/logger.js';
 import { LogMasker } from '../observability/log-masking.js';
 import { AccessLineWriter } from '../observability/access-line.js';
@@ -29,11 +29,9 @@ import type { CrlPublication, StoredCrlSource } from '../pki/crl-publication.js'
 import { Upstream, type SeenCertificate, type UpstreamTarget } from './upstream.js';
 import type { Outbound } from '../outbound/index.js';
 import { lifecycleInstance, routeLifecycle } from './route-lifecycle.js';
+import { anyMinimumGrade, assessmentGateInstance, type AssessmentGate } from './assessment-gate.js';
 
-/** Refuses an upstream whose latest assessment grade is below its minimum (server/assessments.ts). */
-export interface AssessmentGate {
-  require(upstream: string, config: UpstreamConfig): void;
-}
+export type { AssessmentGate } from './assessment-gate.js';
 
 export interface CompiledRoute {
   readonly info: RouteInfo;
@@ -130,7 +128,9 @@ export function buildRuntime(
   const requestIdHeader = config.requestId.header.toLowerCase();
   const upstreams = new Map(Object.entries(config.upstreams).map(([name, upstream]) => [name, new Upstream(name, upstream, requestIdHeader, OWNED_HEADERS, logger, clock, outbound, () => metrics?.targetCooldowns.inc({ upstream: name }), (target, certificate) => onUpstreamCertificate?.(name, target, certificate), () => metrics?.credentialUnavailable.inc({ credential: `upstreams.${name}.auth`, reason: 'secret_unavailable' }))]));
   const env = { logger, clock, services };
-  const routes = config.routes.map((route) => compileRoute(route, config, upstreams.get(route.upstream)!, env));
+  // minimumGrade is checked before the transform phase (assessment-gate.ts): before upstream-auth.
+  const gated = anyMinimumGrade(config.upstreams);
+  const routes = config.routes.map((route) => compileRoute(route, config, upstreams.get(route.upstream)!, env, gated ? assessmentGateInstance(route.upstream, upstreams, assessmentGate) : undefined));
   const router = new Router(
     routes.map(({ compiled, route, segments }) => ({ route: compiled, methods: route.methods, segments, host: route.host === undefined ? undefined : canonicalRouteHost(route.host) })),
   );
@@ -181,7 +181,7 @@ interface PolicyEnvironment {
   services: GatewayServices;
 }
 
-function compileRoute(route: RouteConfig, config: GatewayConfig, upstream: Upstream, env: PolicyEnvironment) {
+function compileRoute(route: RouteConfig, config: GatewayConfig, upstream: Upstream, env: PolicyEnvironment, gate: PolicyInstance | undefined) {
   const global = config.policies;
   let vocabulary: ReadonlySet<string> | undefined;
   const segments = mustCompile(route.path);
@@ -192,7 +192,7 @@ function compileRoute(route: RouteConfig, config: GatewayConfig, upstream: Upstr
   const compiled: CompiledRoute = {
     info: { name: route.name, methods: route.methods, upstream: route.upstream },
     upstream,
-    pipeline: buildPipeline(lifecycle ? [...policies, lifecycleInstance(lifecycle, env.clock)] : policies),
+    pipeline: buildPipeline([...policies, ...(lifecycle ? [lifecycleInstance(lifecycle, env.clock)] : []), ...(gate ? [gate] : [])]),
     requestTemplate(path) {
       // Built on the first unmatched request: most routes never have one.
       vocabulary ??= templateVocabulary(effectivePolicy(config, route, 'validate'), route.path);

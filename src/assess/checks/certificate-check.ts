@@ -10,7 +10,7 @@ import { x509 } from '../../auth/x509.js';
 import type { AssessCheck, AssessFinding, AssessTarget } from '../finding.js';
 import { ProviderUnreachableError } from '../run-assessment.js';
 import { handshake } from '../tls/handshake.js';
-import { tlsEndpoint } from '../tls/endpoint.js';
+import { admittedEndpoint } from '../tls/endpoint.js';
 import { trustedCas } from '../tls/trust.js';
 import { CERTIFICATE_RULES as RULES } from './certificate-rules.js';
 import { found } from './found.js';
@@ -25,7 +25,8 @@ export function certificateCheck(): AssessCheck {
     name: 'certificate',
     rules: Object.values(RULES),
     async run(target: AssessTarget): Promise<AssessFinding[]> {
-      const endpoint = tlsEndpoint(target, trustedCas(target));
+      // Continuous mode: exactly the upstream's tls.caFiles, as its pool trusts them; else trust.ts.
+      const endpoint = await admittedEndpoint(target, target.ca !== undefined ? [target.ca] : trustedCas(target));
       const where = `${endpoint.host}:${endpoint.port}`;
       const result = await handshake({ ...endpoint, minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0', requestOCSP: true });
       if (!result.ok) throw new ProviderUnreachableError(`${where}: ${result.error}`);

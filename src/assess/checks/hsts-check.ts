@@ -5,7 +5,7 @@
  * through the project's outbound client (src/outbound), with TLS that reaches even a TLS 1.0-only
  * server and verifies the certificate against the default roots plus the CA file (tls/trust.ts).
  */
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { createOutboundDispatcher } from '../../outbound/index.js';
 import type { AssessCheck, AssessFinding, AssessRule, AssessTarget } from '../finding.js';
 import { assessClientTls } from '../tls/trust.js';
@@ -21,15 +21,25 @@ export const HSTS_RULES = {
   noRedirect: { id: 'AS-HSTS-004', severity: 'medium', title: 'Plain HTTP answers without redirecting to HTTPS', why: 'An API served over clear text exposes credentials and data; plain HTTP should only redirect (or be closed).', fix: 'Close port 80, or answer every plain request with a redirect to https://.' },
 } as const satisfies Record<string, AssessRule>;
 
-export function hstsCheck(): AssessCheck {
+/** The dispatcher one run sends with, and what ends it (nothing for a dispatcher the caller owns). */
+export type HstsAgentFactory = (target: AssessTarget) => { readonly dispatcher: Dispatcher; close(): Promise<void> };
+
+/** The CLI's: an agent of the outbound client, no egress rules (the operator named the host). */
+const ownAgent: HstsAgentFactory = (target) => {
+  // Not the hardened profile: a TLS 1.0-only provider's header must still be read (trust.ts).
+  const agent = createOutboundDispatcher({ purpose: 'discovery', tls: assessClientTls(target), connectTimeoutMs: target.timeoutMs, headersTimeoutMs: target.timeoutMs, bodyTimeoutMs: target.timeoutMs });
+  return { dispatcher: agent, close: () => agent.close() };
+};
+
+/** The HSTS check; `agentOf` makes each run's dispatcher (continuous mode hands in the gateway's). */
+export function hstsCheck(agentOf: HstsAgentFactory = ownAgent): AssessCheck {
   return {
     name: 'hsts',
     rules: Object.values(HSTS_RULES),
     async run(target: AssessTarget): Promise<AssessFinding[]> {
-      // Not the hardened profile: a TLS 1.0-only provider's header must still be read (trust.ts).
-      const agent = createOutboundDispatcher({ purpose: 'discovery', tls: assessClientTls(target), connectTimeoutMs: target.timeoutMs, headersTimeoutMs: target.timeoutMs, bodyTimeoutMs: target.timeoutMs });
+      const agent = agentOf(target);
       try {
-        return [...(await hstsFindings(target, agent)), ...(await redirectFindings(target, agent))];
+        return [...(await hstsFindings(target, agent.dispatcher)), ...(await redirectFindings(target, agent.dispatcher))];
       } finally {
         await agent.close();
       }
@@ -37,7 +47,7 @@ export function hstsCheck(): AssessCheck {
   };
 }
 
-type Agent = ReturnType<typeof createOutboundDispatcher>;
+type Agent = Dispatcher;
 
 async function hstsFindings(target: AssessTarget, dispatcher: Agent): Promise<AssessFinding[]> {
   const where = target.url.href;
@@ -69,7 +79,10 @@ async function redirectFindings(target: AssessTarget, dispatcher: Agent): Promis
     const to = Array.isArray(location) ? location[0] : location;
     if (response.statusCode >= 300 && response.statusCode < 400 && to !== undefined && new URL(to, http).protocol === 'https:') return [];
     return [found(HSTS_RULES.noRedirect, `${http.href} answered ${response.statusCode}${to ? ` to ${to}` : ''} instead of a redirect to https://`, http.href)];
-  } catch {
+  } catch (error) {
+    // The egress rules refused the connection (continuous mode): nothing was sent, so nothing is known.
+    const refusal = [error, (error as Error).cause].find((e) => (e as { code?: unknown } | undefined)?.code === 'EOUTBOUNDREFUSED');
+    if (refusal) return [notTested(HSTS_RULES.noRedirect, `${http.href}: ${(refusal as Error).message}`, http.href)];
     // Nothing listens for plain HTTP (or it times out): clear text is not served, which is fine.
     return [];
   }

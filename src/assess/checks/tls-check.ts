@@ -7,7 +7,7 @@ import type { AssessCheck, AssessFinding, AssessTarget } from '../finding.js';
 import { ProviderUnreachableError } from '../run-assessment.js';
 import { enumerateTls, type SuiteOffer, type TlsOffer } from '../tls/enumerate.js';
 import { handshake } from '../tls/handshake.js';
-import { tlsEndpoint } from '../tls/endpoint.js';
+import { admittedEndpoint } from '../tls/endpoint.js';
 import { found, notTested } from './found.js';
 import { TLS_RULES } from './tls-rules.js';
 
@@ -23,7 +23,7 @@ export function tlsCheck(enumerate: typeof enumerateTls = enumerateTls): AssessC
     rules: Object.values(TLS_RULES),
     async run(target: AssessTarget): Promise<AssessFinding[]> {
       // No CA: these handshakes learn what is offered and never look at whether the chain verifies.
-      const endpoint = tlsEndpoint(target, undefined);
+      const endpoint = await admittedEndpoint(target, undefined);
       const probe = await handshake({ ...endpoint });
       if (!probe.ok && probe.reason !== 'refused') throw new ProviderUnreachableError(`${endpoint.host}:${endpoint.port}: ${probe.error}`);
       return tlsFindings(await enumerate(endpoint), `${endpoint.host}:${endpoint.port}`);

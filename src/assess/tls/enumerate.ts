@@ -44,7 +44,7 @@ export interface TlsOffer {
   readonly groups: string[];
 }
 
-type Endpoint = Pick<HandshakeOptions, 'host' | 'port' | 'servername' | 'ca' | 'timeoutMs'>;
+type Endpoint = Pick<HandshakeOptions, 'host' | 'address' | 'port' | 'servername' | 'ca' | 'timeoutMs'>;
 
 /** Enumerates protocols, suites and groups of `endpoint`, protocols concurrently. */
 export async function enumerateTls(endpoint: Endpoint): Promise<TlsOffer> {

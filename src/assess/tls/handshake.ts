@@ -10,6 +10,8 @@ import { connect, type DetailedPeerCertificate, type SecureVersion } from 'node:
 export interface HandshakeOptions {
   readonly host: string;
   readonly port: number;
+  /** The address to connect to when it was resolved and approved beforehand (the egress rules); default: `host`. */
+  readonly address?: string;
   /** SNI (omitted for an IP literal). */
   readonly servername?: string;
   readonly minVersion?: SecureVersion;
@@ -65,7 +67,7 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
     const deadline = setTimeout(() => finish({ ok: false, reason: 'timeout', error: `no handshake within ${options.timeoutMs} ms` }), options.timeoutMs);
     try {
       socket = connect({
-        host: options.host,
+        host: options.address ?? options.host,
         port: options.port,
         ...(options.servername ? { servername: options.servername } : {}),
         rejectUnauthorized: false,
