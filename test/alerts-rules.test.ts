@@ -92,6 +92,7 @@ const SCENARIOS: Record<AlertRuleName, Scenario> = {
   key_age: { hold: (world) => emit(world, 'credentials.refresh_failed', { credential: 'payroll' }), labels: { credential: 'payroll' }, step: 60 },
   provider_security_regression: {
     hold: (world) => emit(world, 'assess.provider_security_regression', { upstream: 'partner', reason: 'grade_dropped', severity: 'critical', from: 'A', to: 'F' }),
+    heal: (world) => emit(world, 'assess.provider_security_recovered', { upstream: 'partner', reason: 'grade_dropped' }),
     labels: { upstream: 'partner', reason: 'grade_dropped' },
     step: 3600,
   },

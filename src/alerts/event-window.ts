@@ -38,6 +38,7 @@ export const WATCHED_EVENTS: Partial<Record<LogEvent, readonly string[]>> = {
   'credentials.token_obtained': ['credential'],
   'credentials.refresh_failed': ['credential'],
   'assess.provider_security_regression': ['upstream', 'reason', 'severity', 'from', 'to', 'daysLeft'],
+  'assess.provider_security_recovered': ['upstream', 'reason'],
 };
 
 /** Most occurrences kept per event (older ones are dropped first). */

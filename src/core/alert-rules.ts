@@ -94,9 +94,9 @@ export const ALERT_RULES = {
   provider_security_regression: {
     severity: 'warning',
     forSeconds: 0,
-    thresholds: { windowSeconds: 86400 },
+    thresholds: {},
     labels: ['upstream', 'reason'],
-    watches: "An upstream's assessed grade dropped (reason grade_dropped: critical for two grades or more, to F, or below minimumGrade; else warning), or its certificate expires within 30 (info), 7 (warning) or 1 (critical) days (reason certificate_expiring): assess.provider_security_regression within windowSeconds.",
+    watches: "An upstream's assessed grade dropped (reason grade_dropped: critical for two grades or more, to F, or below minimumGrade; else warning), or its certificate expires within 30 (info), 7 (warning) or 1 (critical) days (reason certificate_expiring): assess.provider_security_regression, until a later assessment logs assess.provider_security_recovered for it.",
   },
   store_unavailable: {
     severity: 'critical',

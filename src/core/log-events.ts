@@ -91,6 +91,7 @@ export const LOG_EVENTS = {
   'upstream.retry': { level: 'warn', meaning: 'An idempotent request is retried on the next target after a connection failure.' },
   'assess.completed': { level: 'info', meaning: 'A scheduled assessment of an upstream finished: its grade, the previous one, and the findings counted (docs/assess.md#continuous-mode).' },
   'assess.provider_security_regression': { level: 'warn', meaning: "An upstream's grade dropped since its previous assessment, or its certificate now expires within 30, 7 or 1 days: alert provider_security_regression." },
+  'assess.provider_security_recovered': { level: 'info', meaning: "A later assessment ended an upstream's regression: the grade is back at its level before the drop (or at minimumGrade), or the certificate no longer expires within 30 days: alert provider_security_regression resolves." },
   'assess.failed': { level: 'warn', meaning: 'A scheduled assessment of an upstream could not run (unreachable, refused by the egress rules, the result not stored): the previous grade stays in force.' },
   'upstream.target_cooldown': { level: 'warn', meaning: 'An upstream target failed repeatedly: it gets no requests for the cool-down.' },
   'upstream.target_recovered': { level: 'info', meaning: 'An upstream target in cool-down answered again.' },

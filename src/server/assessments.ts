@@ -5,7 +5,8 @@
  * gateway's Outbound (its egress rules; the upstream's CAs). Each result is stored (migration
  * 0034) and compared with the previous one: a worse grade, or a certificate that now expires
  * within 30, 7 or 1 days, is logged as assess.provider_security_regression, which the
- * provider_security_regression alert rule reads.
+ * provider_security_regression alert rule reads; a later run that ends it (the grade back, the
+ * certificate renewed) logs assess.provider_security_recovered, which resolves the alert.
  *
  * `minimumGrade` reads the latest grades from memory (no store query per request): the duties
  * node updates them after each run, other nodes and workers re-read them from the store every
@@ -59,8 +60,18 @@ interface Latest {
   readonly assessedAt: number;
 }
 
+/** An upstream's regressions alerted and not yet recovered from (provider_security_regression firing). */
+interface OpenRegressions {
+  /** The grade before the first drop, and whether a drop went below minimumGrade. */
+  drop?: { readonly from: string; readonly belowFloor: boolean } | undefined;
+  /** The certificate crossed a threshold of CERTIFICATE_DAYS and was not renewed since. */
+  certificate: boolean;
+}
+
 export class ContinuousAssessment {
   readonly #latest = new Map<string, Latest>();
+  /** Per upstream, on the node that runs the schedule. */
+  readonly #open = new Map<string, OpenRegressions>();
   /** Per upstream: epoch ms its next run is due. */
   readonly #due = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
@@ -175,7 +186,37 @@ export class ContinuousAssessment {
     const changes = previous ? changedRuleIds(diffAssessments(previous, result)) : undefined;
     logger.info({ event: 'assess.completed', upstream: name, grade: result.grade, previousGrade: previous?.grade ?? null, findings: found, ...(changes ? { added: changes.added, fixed: changes.fixed } : {}) }, 'an upstream was assessed');
     this.#regressions(name, upstream, previous, result, changes);
+    this.#recoveries(name, upstream, result);
     return true;
+  }
+
+  /**
+   * Logs assess.provider_security_recovered for each open regression this run ends, which resolves
+   * its provider_security_regression alert (alerts/rules/event-rules.ts): a grade back at or above
+   * the grade before the drop (or, for a drop below minimumGrade, back at the floor), a certificate
+   * no longer within 30 days of expiry. Time alone never ends one.
+   */
+  #recoveries(name: string, upstream: UpstreamConfig, result: Omit<AssessmentResult, 'id'>): void {
+    const open = this.#open.get(name);
+    if (!open) return;
+    const logger = this.deps.logger();
+    const minimum = upstream.assess?.minimumGrade;
+    if (open.drop && (gradesBelow(result.grade, open.drop.from) === 0 || (open.drop.belowFloor && minimum !== undefined && gradesBelow(result.grade, minimum) === 0))) {
+      logger.info({ event: 'assess.provider_security_recovered', upstream: name, reason: 'grade_dropped', grade: result.grade, was: open.drop.from }, `upstream ${name} graded ${result.grade} again`);
+      open.drop = undefined;
+    }
+    const daysLeft = result.certificateNotAfter === undefined ? undefined : (result.certificateNotAfter - result.assessedAt) / DAY_MS;
+    if (open.certificate && daysLeft !== undefined && daysLeft > CERTIFICATE_DAYS.at(-1)!.days) {
+      logger.info({ event: 'assess.provider_security_recovered', upstream: name, reason: 'certificate_expiring', daysLeft: String(Math.floor(daysLeft)) }, `the certificate of upstream ${name} was renewed`);
+      open.certificate = false;
+    }
+    if (!open.drop && !open.certificate) this.#open.delete(name);
+  }
+
+  #opened(name: string): OpenRegressions {
+    let open = this.#open.get(name);
+    if (!open) this.#open.set(name, (open = { certificate: false }));
+    return open;
   }
 
   /** Logs assess.provider_security_regression for a worse grade and for each certificate threshold newly crossed. */
@@ -187,6 +228,9 @@ export class ContinuousAssessment {
         const minimum = upstream.assess?.minimumGrade;
         const belowMinimum = minimum !== undefined && gradesBelow(result.grade, minimum) > 0;
         const severity = drop >= 2 || result.grade === 'F' || belowMinimum ? 'critical' : 'warning';
+        // Open until the grade is back where it was before the first drop (or at the floor, see #recoveries).
+        const open = this.#opened(name);
+        open.drop = { from: open.drop?.from ?? previous.grade, belowFloor: (open.drop?.belowFloor ?? false) || belowMinimum };
         logger.warn(
           { event: 'assess.provider_security_regression', upstream: name, reason: 'grade_dropped', severity, from: previous.grade, to: result.grade, capReasons: result.capReasons, added: changes?.added ?? [], fixed: changes?.fixed ?? [] },
           `upstream ${name} graded ${result.grade}, was ${previous.grade}`,
@@ -199,6 +243,7 @@ export class ContinuousAssessment {
     // The tightest threshold crossed since the previous run (none: no event, so each crossing alerts once).
     const crossed = CERTIFICATE_DAYS.find((threshold) => daysLeft <= threshold.days && before > threshold.days);
     if (!crossed) return;
+    this.#opened(name).certificate = true;
     logger.warn(
       { event: 'assess.provider_security_regression', upstream: name, reason: 'certificate_expiring', severity: crossed.severity, daysLeft: String(Math.max(0, Math.floor(daysLeft))), notAfter: new Date(result.certificateNotAfter).toISOString() },
       `the certificate of upstream ${name} expires within ${crossed.days} days`,

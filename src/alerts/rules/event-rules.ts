@@ -158,17 +158,24 @@ export const alertSinkFailing: RuleEvaluator = {
 
 const REGRESSION_SEVERITIES = new Set(['critical', 'warning', 'info']);
 
-/** assess.provider_security_regression (server/assessments.ts): the newest per upstream and reason within the window. */
+/**
+ * assess.provider_security_regression (server/assessments.ts): fires per upstream and reason while
+ * the newest of its regression and recovery events is a regression, however old (a state rule:
+ * it resolves when a later assessment logs assess.provider_security_recovered, never on time).
+ */
 export const providerSecurityRegression: RuleEvaluator = {
   metrics: [],
-  evaluate({ events, now, thresholds }) {
-    const newest = new Map<string, EventOccurrence>();
-    for (const occurrence of events.since('assess.provider_security_regression', now - thresholds.windowSeconds! * 1000)) {
-      const key = `${occurrence.fields.upstream ?? ''}\u0000${occurrence.fields.reason ?? ''}`;
-      const seen = newest.get(key);
-      if (!seen || seen.at <= occurrence.at) newest.set(key, occurrence);
+  evaluate({ events }) {
+    const newest = new Map<string, EventOccurrence & { recovered: boolean }>();
+    for (const [event, recovered] of [['assess.provider_security_regression', false], ['assess.provider_security_recovered', true]] as const) {
+      for (const occurrence of events.since(event, 0)) {
+        const key = `${occurrence.fields.upstream ?? ''}\u0000${occurrence.fields.reason ?? ''}`;
+        const seen = newest.get(key);
+        // On a tie the recovery wins: one run never both opens and ends the same regression.
+        if (!seen || seen.at < occurrence.at || (seen.at === occurrence.at && recovered)) newest.set(key, { ...occurrence, recovered });
+      }
     }
-    return [...newest.values()].map(({ at, fields }) => {
+    return [...newest.values()].filter((occurrence) => !occurrence.recovered).map(({ at, fields }) => {
       const upstream = fields.upstream ?? '';
       const reason = fields.reason ?? '';
       const severity = REGRESSION_SEVERITIES.has(fields.severity ?? '') ? (fields.severity as 'critical' | 'warning' | 'info') : undefined;
