@@ -9,8 +9,9 @@
  * certificate renewed) logs assess.provider_security_recovered, which resolves the alert.
  *
  * `minimumGrade` reads the latest grades from memory (no store query per request): the duties
- * node updates them after each run, other nodes and workers re-read them from the store every
- * REFRESH_MS. Before an upstream has a grade, its minimum refuses (fail closed).
+ * node updates them after each run; under --workers the lead sends each new grade to the primary,
+ * which relays it to the other workers at once (and to a worker that starts later), with a store
+ * or without; other nodes re-read them from the store every REFRESH_MS. Before an upstream has a grade, its minimum refuses (fail closed).
  */
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import type { Clock } from '../core/clock.js';
@@ -52,10 +53,10 @@ export interface ContinuousAssessmentDeps {
 }
 
 /** The latest grade of an upstream, as minimumGrade reads it. */
-interface Latest {
+export interface LatestGrade {
   readonly grade: string;
-  /** Its findings, which the next run is compared with (assess/diff.ts). */
-  readonly findings: readonly StoredAssessFinding[];
+  /** Its findings, which the next run is compared with (assess/diff.ts); absent for a grade another worker's run set (only the grade is relayed). */
+  readonly findings?: readonly StoredAssessFinding[];
   readonly certificateNotAfter: number | undefined;
   readonly assessedAt: number;
 }
@@ -69,11 +70,13 @@ interface OpenRegressions {
 }
 
 export class ContinuousAssessment {
-  readonly #latest = new Map<string, Latest>();
+  readonly #latest = new Map<string, LatestGrade>();
   /** Per upstream, on the node that runs the schedule. */
   readonly #open = new Map<string, OpenRegressions>();
   /** Per upstream: epoch ms its next run is due. */
   readonly #due = new Map<string, number>();
+  /** Hear each grade this node's runs set (the lead worker relays them, cluster-worker.ts). */
+  readonly #graded: Array<(upstream: string, grade: LatestGrade) => void> = [];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #loaded: Promise<void> | undefined;
@@ -122,6 +125,17 @@ export class ContinuousAssessment {
     if (latest && gradesBelow(latest.grade, minimum) === 0) return;
     const detail = latest ? `Upstream ${upstream} is graded ${latest.grade}, below its minimum ${minimum}: nothing was sent to it.` : `Upstream ${upstream} has not been assessed yet (its minimum grade is ${minimum}): nothing was sent to it.`;
     throw new GatewayError('upstream.assessment_below_minimum', { detail, extensions: { upstream, grade: latest?.grade ?? null, minimumGrade: minimum } });
+  }
+
+  /** Calls `listener` with each grade a run of this node sets (under --workers: the lead's, sent to the others). */
+  onGraded(listener: (upstream: string, grade: LatestGrade) => void): void {
+    this.#graded.push(listener);
+  }
+
+  /** A grade another node's run set (the lead's, relayed by the primary): kept unless the one in memory is newer. */
+  learn(upstream: string, grade: LatestGrade): void {
+    const known = this.#latest.get(upstream);
+    if (!known || known.assessedAt <= grade.assessedAt) this.#latest.set(upstream, { grade: grade.grade, certificateNotAfter: grade.certificateNotAfter, assessedAt: grade.assessedAt });
   }
 
   /** The latest grade of `upstream`, if it has one. */
@@ -175,7 +189,9 @@ export class ContinuousAssessment {
     }
     const previous = this.#latest.get(name);
     const result: Omit<AssessmentResult, 'id'> = { upstream: name, target: url.href, ...outcome, certificateNotAfter, assessedAt: this.deps.clock.now() };
-    this.#latest.set(name, { grade: result.grade, findings: result.findings, certificateNotAfter, assessedAt: result.assessedAt });
+    const latest: LatestGrade = { grade: result.grade, findings: result.findings, certificateNotAfter, assessedAt: result.assessedAt };
+    this.#latest.set(name, latest);
+    for (const listener of this.#graded) listener(name, latest);
     if (this.deps.store) {
       await insertAssessmentResult(this.deps.store, result).catch((error: unknown) =>
         logger.warn({ event: 'assess.failed', upstream: name, reason: 'not_stored', err: error instanceof Error ? error.message : String(error) }, 'an assessment result could not be stored: it holds in this node only'),
@@ -183,7 +199,7 @@ export class ContinuousAssessment {
     }
     const found = outcome.findings.filter((finding) => finding.status === 'found').length;
     // The same comparison as --baseline and `assess history`; rule ids only (a message names hosts and suites, never a secret, but ids are what an alert needs).
-    const changes = previous ? changedRuleIds(diffAssessments(previous, result)) : undefined;
+    const changes = previous?.findings ? changedRuleIds(diffAssessments({ grade: previous.grade, findings: previous.findings }, result)) : undefined;
     logger.info({ event: 'assess.completed', upstream: name, grade: result.grade, previousGrade: previous?.grade ?? null, findings: found, ...(changes ? { added: changes.added, fixed: changes.fixed } : {}) }, 'an upstream was assessed');
     this.#regressions(name, upstream, previous, result, changes);
     this.#recoveries(name, upstream, result);
@@ -220,7 +236,7 @@ export class ContinuousAssessment {
   }
 
   /** Logs assess.provider_security_regression for a worse grade and for each certificate threshold newly crossed. */
-  #regressions(name: string, upstream: UpstreamConfig, previous: Latest | undefined, result: Omit<AssessmentResult, 'id'>, changes: { added: string[]; fixed: string[] } | undefined): void {
+  #regressions(name: string, upstream: UpstreamConfig, previous: LatestGrade | undefined, result: Omit<AssessmentResult, 'id'>, changes: { added: string[]; fixed: string[] } | undefined): void {
     const logger = this.deps.logger();
     if (previous) {
       const drop = gradesBelow(result.grade, previous.grade);

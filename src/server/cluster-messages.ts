@@ -36,6 +36,21 @@ export type WorkerReloadResult = { ok: true; revision: number } | { ok: false; i
 
 export type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
 
+/**
+ * The lead's latest assessment grade of an upstream (server/assessments.ts, issue 23 §5): sent by
+ * the lead after each run, kept by the primary and relayed to every other worker (and to a worker
+ * when it starts), so each decides minimumGrade from the same latest result, store or not.
+ */
+export interface AssessedGrade {
+  readonly kind: 'portcullis.cluster.assessed';
+  readonly upstream: string;
+  readonly grade: string;
+  /** Epoch ms; absent when unknown. */
+  readonly certificateNotAfter?: number;
+  /** Epoch ms of the run: a worker keeps the newest it has. */
+  readonly assessedAt: number;
+}
+
 /** Primary → worker. */
 export type ToWorker =
   /** The config to start with (sent once, when the worker is forked). */
@@ -48,6 +63,8 @@ export type ToWorker =
   | { kind: 'portcullis.cluster.metrics_collect'; id: number }
   /** The aggregated metrics the lead asked for. */
   | { kind: 'portcullis.cluster.metrics'; id: number; contentType: string; body: string }
+  /** The lead assessed an upstream (relayed; also every known grade when a worker is ready). */
+  | AssessedGrade
   /** Drain in-flight requests, stop, exit 0. */
   | { kind: 'portcullis.cluster.drain' }
   /** Exit now, without draining (a second stop signal). */
@@ -62,6 +79,8 @@ export type FromWorker =
   | { kind: 'portcullis.cluster.reloaded'; id: number; result: WorkerReloadResult }
   /** This worker committed a store change: the others should catch up. */
   | { kind: 'portcullis.cluster.changed' }
+  /** The lead assessed an upstream: the primary keeps it and relays it to the other workers. */
+  | AssessedGrade
   /** The lead serves /metrics: it asks the primary for the whole cluster's. */
   | { kind: 'portcullis.cluster.metrics_request'; id: number }
   | { kind: 'portcullis.cluster.metrics_collected'; id: number; metrics: MetricsJson };

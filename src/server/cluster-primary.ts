@@ -31,7 +31,7 @@ import type { Logger } from '../observability/logger.js';
 import { migrateToLatest, openStore } from '../store/open-store.js';
 import { Store } from '../store/store.js';
 import { ConfigFileWatcher } from './file-watch.js';
-import { isClusterMessage, METRICS_COLLECT_TIMEOUT_MS, WORKER_SLOT_ENV, type ConfigText, type FromWorker, type MetricsJson, type ToWorker, type WorkerReloadResult } from './cluster-messages.js';
+import { isClusterMessage, METRICS_COLLECT_TIMEOUT_MS, WORKER_SLOT_ENV, type AssessedGrade, type ConfigText, type FromWorker, type MetricsJson, type ToWorker, type WorkerReloadResult } from './cluster-messages.js';
 import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 import { storeLocation } from './store-location.js';
 
@@ -90,6 +90,8 @@ export class ClusterPrimary {
   readonly #metricsMissing = new Counter({ name: 'portcullis_cluster_metrics_missing_total', help: 'Workers left out of a /metrics answer because they did not answer in time.', registers: [this.registry] });
   readonly #slots = new Map<number, Slot>();
   readonly #questions = new Map<number, Question>();
+  /** The newest assessment grade per upstream the lead sent, for workers that start later. */
+  readonly #assessed = new Map<string, AssessedGrade>();
   readonly #restart: RestartPolicy;
   readonly #baseDir: string;
   #config: ConfigText;
@@ -209,6 +211,7 @@ export class ClusterPrimary {
         this.options.logger.info({ event: 'cluster.worker_started', slot: slot.slot, pid: worker.process.pid, listeners: message.listeners, admin: message.admin }, 'worker started');
         // A reload validated while it started: it started from the text before.
         if (slot.given !== this.#config.text) void this.#reloadIn([slot]);
+        for (const assessed of this.#assessed.values()) this.#send(slot, assessed);
         return this.#bootProgress();
       case 'portcullis.cluster.start_failed':
         slot.startFailure = message.reason;
@@ -216,6 +219,13 @@ export class ClusterPrimary {
       case 'portcullis.cluster.changed':
         for (const other of this.#slots.values()) if (other !== slot && other.ready) this.#send(other, { kind: 'portcullis.cluster.changed' });
         return;
+      case 'portcullis.cluster.assessed': {
+        const known = this.#assessed.get(message.upstream);
+        if (known && known.assessedAt > message.assessedAt) return;
+        this.#assessed.set(message.upstream, message);
+        for (const other of this.#slots.values()) if (other !== slot && other.ready) this.#send(other, message);
+        return;
+      }
       case 'portcullis.cluster.metrics_request':
         void this.clusterMetrics().then((metrics) => this.#send(slot, { kind: 'portcullis.cluster.metrics', id: message.id, ...metrics }));
         return;

@@ -79,6 +79,8 @@ export class WorkerLink {
     this.#gateway = gateway;
     this.#hooks = hooks;
     gateway.services.store?.onCommitted(() => this.#send({ kind: 'portcullis.cluster.changed' }));
+    // The lead's assessment grades reach every worker through the primary (minimumGrade), store or not.
+    gateway.assessments.onGraded((upstream, graded) => this.#send({ kind: 'portcullis.cluster.assessed', upstream, grade: graded.grade, assessedAt: graded.assessedAt, ...(graded.certificateNotAfter === undefined ? {} : { certificateNotAfter: graded.certificateNotAfter }) }));
     let admin: string | null = null;
     try {
       admin = gateway.adminUrl;
@@ -121,6 +123,8 @@ export class WorkerLink {
     switch (message.kind) {
       case 'portcullis.cluster.changed':
         return gateway.services.followed?.follower.nudge();
+      case 'portcullis.cluster.assessed':
+        return gateway.assessments.learn(message.upstream, { grade: message.grade, certificateNotAfter: message.certificateNotAfter, assessedAt: message.assessedAt });
       case 'portcullis.cluster.metrics_collect':
         return this.#send({ kind: 'portcullis.cluster.metrics_collected', id: message.id, metrics: await gateway.services.metrics.registry.getMetricsAsJSON() });
       case 'portcullis.cluster.reload': {
