@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { bsnValid, luhnValid, spanishIdValid } from './checksums.js';
 import { DETECTOR_NAMES, type DetectorName } from './detectors.js';
@@ -41,6 +42,33 @@ describe('value detectors', () => {
     assert.deepEqual(detected('order 41111111111111110'), []);
     assert.deepEqual(detected('id a111222333b'), []);
     assert.deepEqual(detected('xAKIAIOSFODNN7EXAMPLE'), []);
+  });
+
+  // Each of these UUIDs holds a Luhn-valid run of 13 to 16 digits: glued to a letter
+  // ("b9b4-111111111119", as a CI run's request id had), a whole dashed group pair
+  // ("8123-456789012340"), and across the first three groups ("12345678-1234-4236").
+  const uuidsHoldingCards = { '05b54869-7353-4f2b-b9b4-111111111119': '4-111111111119', '0c3e2a1f-5d7b-4e9a-8123-456789012340': '8123-456789012340', '12345678-1234-4236-A1B2-C3D4E5F6A7B8': '12345678-1234-4236' };
+
+  test('a UUID is an identifier, never a card, however its digits fall; a value next to one is still found', () => {
+    for (const [uuid, run] of Object.entries(uuidsHoldingCards)) {
+      assert.deepEqual(detected(`pan ${run}`), [['card', run]], 'on its own, the run is a card');
+      assert.deepEqual(detected(`request ${uuid} done`), [], uuid);
+      assert.deepEqual(detected(`/v1/payments/${uuid}?card=4111111111111111`), [['card', '4111111111111111']], uuid);
+    }
+  });
+
+  test('digits glued to letters are part of a hex token (a trace id, a hash), not a card', () => {
+    assert.deepEqual(detected('trace 9ceb1574a4111111111111111fc'), []);
+    assert.deepEqual(detected('sha 4111111111111111ab'), []);
+  });
+
+  test('random request ids and trace ids never hold a detected value', () => {
+    // One random UUID in a few thousand held a "card" before UUIDs were skipped.
+    for (let index = 0; index < 20_000; index++) {
+      const uuid = randomUUID();
+      const traceId = randomBytes(16).toString('hex');
+      assert.deepEqual(detected(`id=${uuid} trace=${traceId}`), [], `${uuid} ${traceId}`);
+    }
   });
 
   test('finds a shorter value inside a candidate that failed its check', () => {

@@ -3,7 +3,8 @@
  * §3). Each is a shape (a regular expression that finds candidates in any text) and a check that
  * confirms a candidate (a checksum where the scheme has one), so numbers that merely look alike are
  * left alone. The detectors serve field redaction in bodies (policies/fields) and the masking of
- * log lines (observability/).
+ * log lines (observability/). A value inside a UUID is never one of these (scan.ts): it is an
+ * identifier whose hex groups can spell a Luhn-valid run by chance.
  */
 import { isValidIBAN } from 'ibantools';
 import { isValidPhoneNumber } from 'libphonenumber-js/min';
@@ -59,9 +60,11 @@ export const DETECTORS: Readonly<Record<DetectorName, Detector>> = {
     hint: (text) => /[A-Z]{2}[0-9]{2}/.test(text),
   },
   // ISO/IEC 7812 primary account numbers: 13 to 19 digits (spaces or dashes between), Luhn-valid.
+  // Not touching a letter either: digits glued to letters are part of a hex token (a trace id, a
+  // hash), where one run in ten passes Luhn by chance.
   card: {
     name: 'card',
-    shape: '(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])',
+    shape: `(?<![${WORD}])[0-9](?:[ -]?[0-9]){12,18}(?![${WORD}])`,
     confirm: (candidate) => {
       const digits = candidate.replace(/[ -]/g, '');
       return !/^(\d)\1*$/.test(digits) && luhnValid(digits);

@@ -2,7 +2,11 @@
  * Finding detected values in text and rewriting them: one regular expression per detector set (an
  * alternation of the detectors' shapes, one named group each), so a text is scanned once whatever
  * the number of detectors. A candidate the detector does not confirm is skipped and the scan
- * resumes one character later, so a shorter value inside it is still found.
+ * resumes one character later, so a shorter value inside it is still found. A candidate inside a
+ * UUID (RFC 9562 §4, the textual 8-4-4-4-12 hex form) is skipped too: request ids, trace ids and
+ * resource ids are UUIDs, and their digit groups, joined by the dashes a card number may have,
+ * pass a checksum by chance (one UUID in a few thousand held a "card"); masking it would corrupt
+ * the id in a log line or a response body.
  */
 import { DETECTORS, type DetectorName } from './detectors.js';
 
@@ -15,6 +19,19 @@ export interface Detection {
 
 /** Shorter than this, no detector's shape fits (an e-mail address `a@b.io` is the shortest). */
 const MIN_LENGTH = 6;
+
+/** A UUID in its textual form (RFC 9562 §4), as a whole token. */
+const UUID = /(?<![A-Za-z0-9])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![A-Za-z0-9])/g;
+
+/** Whether [start, end) of `text` overlaps a UUID. Only asked of confirmed candidates, which are rare. */
+function insideUuid(text: string, start: number, end: number): boolean {
+  UUID.lastIndex = 0;
+  for (let match = UUID.exec(text); match !== null; match = UUID.exec(text)) {
+    if (match.index >= end) return false;
+    if (match.index + match[0].length > start) return true;
+  }
+  return false;
+}
 
 export class DetectorSet {
   readonly names: readonly DetectorName[];
@@ -47,7 +64,7 @@ export class DetectorSet {
     if (pattern === undefined) return found;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
       const detector = this.#which(match);
-      if (DETECTORS[detector].confirm(match[0])) {
+      if (this.#confirmed(detector, match, text)) {
         found.push({ detector, start: match.index, end: match.index + match[0].length, value: match[0] });
       } else {
         pattern.lastIndex = match.index + 1;
@@ -61,7 +78,7 @@ export class DetectorSet {
     const pattern = this.#patternFor(text);
     if (pattern === undefined) return false;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-      if (DETECTORS[this.#which(match)].confirm(match[0])) return true;
+      if (this.#confirmed(this.#which(match), match, text)) return true;
       pattern.lastIndex = match.index + 1;
     }
     return false;
@@ -78,6 +95,10 @@ export class DetectorSet {
       at = detection.end;
     }
     return result + text.slice(at);
+  }
+
+  #confirmed(detector: DetectorName, match: RegExpExecArray, text: string): boolean {
+    return DETECTORS[detector].confirm(match[0]) && !insideUuid(text, match.index, match.index + match[0].length);
   }
 
   #which(match: RegExpExecArray): DetectorName {

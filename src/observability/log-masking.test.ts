@@ -14,7 +14,7 @@ describe('masking of detected values in logs', () => {
 
   before(async () => {
     upstream = await startUpstream();
-    gw = await startGateway(baseConfig([upstream.url], { logging: { includeHeaders: true } }));
+    gw = await startGateway(baseConfig([upstream.url], { logging: { includeHeaders: true }, requestId: { trustIncoming: 'always' } }));
   });
   after(async () => {
     await gw.close();
@@ -29,6 +29,16 @@ describe('masking of detected values in logs', () => {
     assert.equal((line.headers as Record<string, string>)['x-note'], 'send to [REDACTED:iban] today');
     assert.equal(typeof line.bytesOut, 'number', 'numbers stay numbers');
     assert.doesNotMatch(gw.logs.text(), new RegExp(`${CARD}|${IBAN}`));
+  });
+
+  test('a request id is an identifier: one whose digits pass Luhn stays whole in the access line', async () => {
+    // The tail "b9b4-111111111119" holds a Luhn-valid 13-digit run (a CI run's generated id did).
+    const requestId = '05b54869-7353-4f2b-b9b4-111111111119';
+    const reply = await httpRequest(`${gw.url}/orders/${requestId}?card=${CARD}`, { headers: { 'x-request-id': requestId } });
+    assert.equal(reply.headers['x-request-id'], requestId);
+    const line = await gw.logs.accessLine(requestId);
+    assert.equal(line.requestId, requestId);
+    assert.equal(line.path, `/orders/${requestId}?card=[REDACTED:card]`);
   });
 
   test('the upstream still receives what the client sent', async () => {

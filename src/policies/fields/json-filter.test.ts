@@ -85,6 +85,12 @@ describe('field filter', () => {
     assert.deepEqual(JSON.parse(out.text), { note: 'card *******************1111 please'.replace('*******************', '***************'), ref: 'X-12', pan: '************1111' });
   });
 
+  test('detectors leave resource ids alone: a UUID whose digits pass Luhn is not a card', () => {
+    const body = JSON.stringify({ id: '0c3e2a1f-5d7b-4e9a-8123-456789012340', note: 'card 4111111111111111' });
+    const out = run(body, { detect: { detectors: ['card'], action: 'mask', keepLast: 4, with: '' } });
+    assert.deepEqual(JSON.parse(out.text), { id: '0c3e2a1f-5d7b-4e9a-8123-456789012340', note: 'card ************1111' });
+  });
+
   test('mask keeps whole code points and masks a short value whole', () => {
     assert.equal(maskValue('ab😀', 1), '**😀');
     assert.equal(maskValue('1234', 4), '****');
