@@ -7,9 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { isIP } from 'node:net';
 import type { ConfigIssue } from '../core/policy.js';
-import type { SecretValue } from './secret.js';
-
-const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
+import { Secret } from './secret-schema.js';
 
 export const AdminMfaConfigSchema = Type.Object(
   {

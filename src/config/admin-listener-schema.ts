@@ -1,7 +1,7 @@
 /**
  * The admin listener's network keys (issue 18 §5), merged into the admin object of schema.ts:
  * `allowlist`, the client addresses it answers at all. `admin.tls` (HTTPS, client certificates)
- * is the client listeners' `tls` object, declared in schema.ts beside it.
+ * is the client listeners' `tls` object, declared in listener-schema.ts.
  */
 import { Type } from '@sinclair/typebox';
 

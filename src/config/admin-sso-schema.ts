@@ -5,9 +5,8 @@
  * asserts it (`requireMfaClaim`), else ours is asked for. Merged into the admin object of schema.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { SecretValue } from './secret.js';
+import { Secret } from './secret-schema.js';
 
-const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
 const ROLE_NAME = '^[a-z][a-z0-9_-]{0,63}$';
 
 export const AdminOidcConfigSchema = Type.Object(

@@ -12,11 +12,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from '../core/string-enum.js';
 import type { ConfigIssue } from '../core/policy.js';
-import type { SecretValue } from './secret.js';
+import { NAME, Secret } from './secret-schema.js';
 import { ALERT_RULES } from '../core/alert-rules.js';
-
-const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
-const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 
 export const ALERT_SINK_TYPES = ['webhook', 'slack', 'teams', 'pagerduty', 'email'] as const;
 export type AlertSinkType = (typeof ALERT_SINK_TYPES)[number];

@@ -10,9 +10,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from '../core/string-enum.js';
 import type { ConfigIssue } from '../core/policy.js';
-import type { SecretValue } from './secret.js';
-
-const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
+import { Secret } from './secret-schema.js';
 
 export const AUDIT_SINK_TYPES = ['file', 'stdout', 'syslog', 'webhook'] as const;
 

@@ -4,9 +4,7 @@
  * (`portcullis credentials …`); this section holds the gateway-wide settings and defaults.
  */
 import { Type } from '@sinclair/typebox';
-import type { SecretValue } from './secret.js';
-
-const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
+import { Secret } from './secret-schema.js';
 
 export const CredentialsSection = Type.Object(
   {

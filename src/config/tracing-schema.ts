@@ -4,10 +4,8 @@
  * takes a restart (the reload reports it).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { SecretValue } from './secret.js';
+import { Secret } from './secret-schema.js';
 
-/** A field that takes a reference only (`${env:…}` / `${secret:…}`): the loader resolves it to a SecretValue. */
-const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
 /** An HTTP field name (RFC 9110 §5.1: a token). */
 const HEADER_NAME = "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$";
 

@@ -5,9 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from '../core/string-enum.js';
-import type { SecretValue } from './secret.js';
-
-const Secret = (description: string) => Type.Unsafe<SecretValue>(Type.String({ secret: true, description }));
+import { Secret } from './secret-schema.js';
 
 export const KekSchema = Type.Object(
   {
