@@ -18,34 +18,46 @@ interface FailingConsumer {
   lastSeen: string;
 }
 
-function FailingConsumers({ consumers }: { consumers: FailingConsumer[] | null }) {
-  if (consumers === null) return <p>Loading…</p>;
-  if (consumers.length === 0) return <p class="ok">No consumer's call failed.</p>;
+/** One row of a "top failing" table: what failed (linked), and its last 24 h. */
+interface FailingRow {
+  name: string;
+  href: string;
+  last24h: { requests: number; errors: number };
+}
+
+function FailingTable({ caption, what, rows }: { caption: string; what: string; rows: FailingRow[] }) {
   return (
     <table>
-      <caption>Top failing consumers, last 24 h</caption>
+      <caption>{caption}</caption>
       <thead>
         <tr>
-          <th scope="col">Consumer</th>
+          <th scope="col">{what}</th>
           <th scope="col">Errors</th>
           <th scope="col">Requests</th>
           <th scope="col">Error ratio</th>
         </tr>
       </thead>
       <tbody>
-        {consumers.map((item) => (
+        {rows.map((row) => (
           <tr>
-            <td data-label="Consumer">
-              <a href={`#/consumers/${encodeURIComponent(item.consumerId)}`}>{item.consumerId}</a>
+            <td data-label={what}>
+              <a href={row.href}>{row.name}</a>
             </td>
-            <td data-label="Errors">{item.last24h.errors}</td>
-            <td data-label="Requests">{item.last24h.requests}</td>
-            <td data-label="Error ratio">{percent(item.last24h.errors, item.last24h.requests)}</td>
+            <td data-label="Errors">{row.last24h.errors}</td>
+            <td data-label="Requests">{row.last24h.requests}</td>
+            <td data-label="Error ratio">{percent(row.last24h.errors, row.last24h.requests)}</td>
           </tr>
         ))}
       </tbody>
     </table>
   );
+}
+
+function FailingConsumers({ consumers }: { consumers: FailingConsumer[] | null }) {
+  if (consumers === null) return <p>Loading…</p>;
+  if (consumers.length === 0) return <p class="ok">No consumer's call failed.</p>;
+  const rows = consumers.map((item) => ({ name: item.consumerId, href: `#/consumers/${encodeURIComponent(item.consumerId)}`, last24h: item.last24h }));
+  return <FailingTable caption="Top failing consumers, last 24 h" what="Consumer" rows={rows} />;
 }
 
 export function Traffic({ session }: { session: Session }) {
@@ -80,29 +92,7 @@ export function Traffic({ session }: { session: Session }) {
       {failing.length === 0 ? (
         <p class="ok">No route answered with an error.</p>
       ) : (
-        <table>
-          <caption>Top failing routes, last 24 h</caption>
-          <thead>
-            <tr>
-              <th scope="col">Route</th>
-              <th scope="col">Errors</th>
-              <th scope="col">Requests</th>
-              <th scope="col">Error ratio</th>
-            </tr>
-          </thead>
-          <tbody>
-            {failing.map((route) => (
-              <tr>
-                <td data-label="Route">
-                  <a href="#/routes">{route.name}</a>
-                </td>
-                <td data-label="Errors">{route.traffic!.last24h.errors}</td>
-                <td data-label="Requests">{route.traffic!.last24h.requests}</td>
-                <td data-label="Error ratio">{percent(route.traffic!.last24h.errors, route.traffic!.last24h.requests)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <FailingTable caption="Top failing routes, last 24 h" what="Route" rows={failing.map((route) => ({ name: route.name, href: '#/routes', last24h: route.traffic!.last24h }))} />
       )}
       <FailingConsumers consumers={consumers} />
     </>
