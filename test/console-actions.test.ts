@@ -240,17 +240,29 @@ describe('the console’s change dialogs in a real browser', { skip: skipWithout
       await page.getByLabel('Name (a-z, 0-9, - and _)').fill('partner-api');
       await page.getByLabel('Owner (a team or an address)').fill('payments-team');
       await page.getByLabel('Token, password or header value (a reference: ${secret:NAME} or ${env:NAME})').fill('${secret:partner-token}');
+      await page.getByLabel('Expires at (your time; optional, e.g. the contract end)').fill(CONTRACT_END);
+      await page.getByLabel('Disabled when unused for (days; optional)').fill('45');
       await page.getByRole('button', { name: 'Create credential' }).click();
       await dialog().getByText('secret: ${secret:partner-token}').waitFor();
     };
+    // The contract end as the browser reads its local time, the way the form converts it.
+    const CONTRACT_END = '2031-06-30T17:30';
+    const contractEnd = await page.evaluate((local) => new Date(local).toISOString(), CONTRACT_END);
     await create();
+    await dialog().getByText(`expiring at ${contractEnd.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} at the latest, disabled after 45 days unused`, { exact: false }).waitFor();
     await accessibleBothWays('confirm a credential');
     await screenshot(page, 'credential-create');
     await dialog().getByRole('button', { name: 'Create credential' }).click();
     await page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'partner-api', exact: true }) }).getByText('active').waitFor();
-    const listed = await adminGet<{ items: Array<{ name: string; kind: string; owner: string; settings: Record<string, string> }> }>('/v1/credentials');
+    const listed = await adminGet<{ items: Array<{ name: string; kind: string; owner: string; settings: Record<string, string>; expiresAt: string | null; disableIfUnusedDays: number | null }> }>('/v1/credentials');
     const made = listed.items.find((item) => item.name === 'partner-api');
-    assert.deepEqual(made && { kind: made.kind, owner: made.owner, settings: made.settings }, { kind: 'static', owner: 'payments-team', settings: { scheme: 'bearer', secret: '${secret:partner-token}' } });
+    assert.deepEqual(made && { kind: made.kind, owner: made.owner, settings: made.settings, expiresAt: made.expiresAt, disableIfUnusedDays: made.disableIfUnusedDays }, {
+      kind: 'static',
+      owner: 'payments-team',
+      settings: { scheme: 'bearer', secret: '${secret:partner-token}' },
+      expiresAt: contractEnd,
+      disableIfUnusedDays: 45,
+    });
 
     // The same name again: the API's 409 shows in the dialog with its title, code and documentation link.
     await create();

@@ -225,6 +225,9 @@ export function formatTime(iso: string | null | undefined): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
 }
 
+/** A datetime-local input's value (the user's local time) as RFC 3339 UTC, or undefined when empty. */
+export const localToRfc3339 = (local: string): string | undefined => (local ? new Date(local).toISOString() : undefined);
+
 /**
  * A screen's changes: `ask` opens the confirmation dialog (render `dialog`); after a confirmed
  * change `reload` grows, so the screen's tables read again.

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { call, type Session } from '../api.js';
-import { formatTime, PagedTable, ProblemBox } from '../ui.js';
+import { formatTime, localToRfc3339, PagedTable, ProblemBox } from '../ui.js';
 
 interface AuditRecord {
   seq: number;
@@ -89,9 +89,6 @@ function Changes({ record }: { record: AuditRecord }) {
   );
 }
 
-/** A datetime-local value (the user's local time) as RFC 3339 UTC, or undefined. */
-const rfc3339 = (local: string) => (local ? new Date(local).toISOString() : undefined);
-
 export function Audit(_: { session: Session }) {
   const [form, setForm] = useState({ actor: '', action: '', targetKind: '', target: '', since: '', until: '' });
   const [filters, setFilters] = useState<Record<string, string>>({});
@@ -112,8 +109,8 @@ export function Audit(_: { session: Session }) {
     event.preventDefault();
     const next: Record<string, string> = {};
     for (const name of ['actor', 'action', 'targetKind', 'target'] as const) if (form[name].trim()) next[name] = form[name].trim();
-    const since = rfc3339(form.since);
-    const until = rfc3339(form.until);
+    const since = localToRfc3339(form.since);
+    const until = localToRfc3339(form.until);
     if (since) next.since = since;
     if (until) next.until = until;
     setFilters(next);

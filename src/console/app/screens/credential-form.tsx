@@ -6,12 +6,12 @@
  */
 import { useState } from 'preact/hooks';
 import { call } from '../api.js';
-import type { Confirmation } from '../ui.js';
+import { formatTime, localToRfc3339, type Confirmation } from '../ui.js';
 import { ConsumerPicker } from './consumer-picker.js';
 
 type Kind = 'static' | 'client_credentials' | 'refresh_token';
 
-const EMPTY = { name: '', kind: 'static' as Kind, owner: '', consumerId: '', scheme: 'bearer', secret: '', username: '', header: '', tokenUrl: '', clientId: '', clientAuth: 'client_secret_basic', clientSecret: '', privateKey: '', tlsCert: '', tlsKey: '', scope: '', maxAgeDays: '' };
+const EMPTY = { name: '', kind: 'static' as Kind, owner: '', consumerId: '', scheme: 'bearer', secret: '', username: '', header: '', tokenUrl: '', clientId: '', clientAuth: 'client_secret_basic', clientSecret: '', privateKey: '', tlsCert: '', tlsKey: '', scope: '', maxAgeDays: '', expiresAt: '', disableIfUnusedDays: '' };
 type Draft = typeof EMPTY;
 
 /** The settings object of the draft's kind, without empty fields. */
@@ -26,12 +26,15 @@ const REFERENCE_HELP = '(a reference: ${secret:NAME} or ${env:NAME})';
 
 export function CredentialForm({ ask }: { ask: (confirmation: Confirmation) => void }) {
   const [draft, setDraft] = useState<Draft>(EMPTY);
-  const field = (name: keyof Draft, label: string, options: { required?: boolean; placeholder?: string } = {}) => (
-    <>
-      <label for={`credential-${name}`}>{label}</label>
-      <input id={`credential-${name}`} required={options.required ?? false} placeholder={options.placeholder} value={draft[name]} onInput={(event) => setDraft({ ...draft, [name]: event.currentTarget.value })} />
-    </>
-  );
+  const field = (name: keyof Draft, label: string, options: { required?: boolean; placeholder?: string; kind?: 'days' | 'time' } = {}) => {
+    const common = { id: `credential-${name}`, required: options.required ?? false, value: draft[name], onInput: (event: { currentTarget: HTMLInputElement }) => setDraft({ ...draft, [name]: event.currentTarget.value }) };
+    return (
+      <>
+        <label for={`credential-${name}`}>{label}</label>
+        {options.kind === 'time' ? <input type="datetime-local" {...common} /> : <input type="text" inputMode={options.kind === 'days' ? 'numeric' : undefined} pattern={options.kind === 'days' ? '[1-9][0-9]{0,3}' : undefined} placeholder={options.placeholder} {...common} />}
+      </>
+    );
+  };
   const choice = (name: 'kind' | 'scheme' | 'clientAuth', label: string, values: string[]) => (
     <>
       <label for={`credential-${name}`}>{label}</label>
@@ -45,7 +48,17 @@ export function CredentialForm({ ask }: { ask: (confirmation: Confirmation) => v
   const submit = (event: Event) => {
     event.preventDefault();
     const settings = settingsOf(draft);
-    const body = { name: draft.name.trim(), kind: draft.kind, owner: draft.owner.trim(), settings, ...(draft.consumerId ? { consumerId: draft.consumerId } : {}), ...(draft.maxAgeDays ? { maxAgeDays: Number(draft.maxAgeDays) } : {}) };
+    const expiresAt = localToRfc3339(draft.expiresAt);
+    const body = {
+      name: draft.name.trim(),
+      kind: draft.kind,
+      owner: draft.owner.trim(),
+      settings,
+      ...(draft.consumerId ? { consumerId: draft.consumerId } : {}),
+      ...(draft.maxAgeDays ? { maxAgeDays: Number(draft.maxAgeDays) } : {}),
+      ...(expiresAt ? { expiresAt } : {}),
+      ...(draft.disableIfUnusedDays ? { disableIfUnusedDays: Number(draft.disableIfUnusedDays) } : {}),
+    };
     const references = Object.entries(settings).filter(([, value]) => /^\$\{(env|secret):/.test(value));
     ask({
       title: 'Create an upstream credential',
@@ -54,7 +67,9 @@ export function CredentialForm({ ask }: { ask: (confirmation: Confirmation) => v
           <p>
             Create the {body.kind} credential <strong>{body.name}</strong>, owned by {body.owner}
             {body.consumerId ? <> for the consumer <code>{body.consumerId}</code></> : ''}
-            {body.maxAgeDays ? `, expiring after ${body.maxAgeDays} days` : ''}. Routes use it by name (upstream-auth).
+            {body.maxAgeDays ? `, expiring after ${body.maxAgeDays} days` : ''}
+            {body.expiresAt ? `, expiring at ${formatTime(body.expiresAt)} at the latest` : ''}
+            {body.disableIfUnusedDays ? `, disabled after ${body.disableIfUnusedDays} days unused` : ''}. Routes use it by name (upstream-auth).
           </p>
           <p>Secrets by reference, resolved by the gateway when it uses them (no value is sent now):</p>
           <ul>
@@ -100,7 +115,9 @@ export function CredentialForm({ ask }: { ask: (confirmation: Confirmation) => v
           {field('scope', 'Scopes to request (separated by spaces)')}
         </>
       )}
-      {field('maxAgeDays', 'Expires after (days; empty: the configured default)')}
+      {field('maxAgeDays', 'Expires after (days; empty: the configured default)', { kind: 'days' })}
+      {field('expiresAt', 'Expires at (your time; optional, e.g. the contract end)', { kind: 'time' })}
+      {field('disableIfUnusedDays', 'Disabled when unused for (days; optional)', { kind: 'days' })}
       <button type="submit" class="primary">
         Create credential
       </button>
