@@ -5,7 +5,7 @@
  * step-up answered with the passkey; a custom role made, edited and deleted from the permission
  * table, and the RBAC explain; an admin token created and rotated (shown once) that works on the
  * admin API; an OAuth client created, rotated and revoked, its secrets checked at the demo's token
- * endpoint; a vault secret written, staged, promoted and revealed; an upstream credential made with
+ * endpoint; a private_key_jwt client made from a pasted JWKS, its signed assertion exchanged there; a vault secret written, staged, promoted and revealed; an upstream credential made with
  * a secret reference; a problem shown with its code and documentation link; and a viewer without
  * any of those buttons whose forged call is refused. Every new dialog and screen passes axe-core
  * at 1280×800 and 390 px, and is photographed for docs/console.md.
@@ -14,6 +14,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { existsSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { totpCodeAt } from '../src/admin/mfa/totp.js';
 import type { Clock } from '../src/core/clock.js';
 import { startDemo, type RunningDemo } from '../src/demo/demo.js';
@@ -206,6 +208,44 @@ describe('the console’s change dialogs in a real browser', { skip: skipWithout
     await page.getByRole('row').filter({ hasText: clientId }).getByText('revoked').waitFor();
     await eventually(async () => (await token(next, clientId)).status === 401, 'the revoked client gets no token');
     assert.equal((await token(next, clientId)).json<{ error: string }>().error, 'invalid_client');
+  });
+
+  test('creates a private_key_jwt client from a pasted JWKS, without a secret; its signed assertion gets a token', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const kid = 'partner-console-key';
+    await page.getByRole('link', { name: 'OAuth', exact: true }).click();
+    await page.getByLabel('Consumer', { exact: true }).selectOption({ label: 'demo-partner' });
+    await page.getByLabel('Client name').fill('partner signer');
+    await page.getByLabel('Scopes it may be granted (separated by spaces)').fill('accounts:read');
+    await page.getByLabel('Give it a client secret (client_secret_basic)').uncheck();
+    // Neither a secret nor keys: refused in the form, before any call.
+    await page.getByRole('button', { name: 'Create client' }).click();
+    await page.getByRole('alert').getByText('A client without a secret needs public keys').waitFor();
+    const jwksField = page.getByLabel('Public keys for private_key_jwt (a JWKS, JSON; optional)');
+    await jwksField.fill('{"keys": ');
+    await page.getByRole('button', { name: 'Create client' }).click();
+    await page.getByRole('alert').getByText('The public keys are not JSON').waitFor();
+    await jwksField.fill(JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] }));
+    await page.getByRole('button', { name: 'Create client' }).click();
+    await dialog().getByText(`It authenticates with private_key_jwt, signed by the keys ${kid}. It has no client secret.`, { exact: false }).waitFor();
+    await assertAccessible(page, 'confirm a private_key_jwt client');
+    await dialog().getByRole('button', { name: 'Create client' }).click();
+    await page.getByRole('cell', { name: 'partner signer', exact: true }).waitFor();
+    assert.equal(await page.getByRole('status', { name: /^Client secret of partner signer/ }).count(), 0, 'no secret to show');
+    const clients = await adminGet<{ items: Array<{ clientId: string; name: string; authMethods: string[]; jwksKeyIds: string[] }> }>('/v1/oauth/clients');
+    const client = clients.items.find((item) => item.name === 'partner signer')!;
+    assert.deepEqual([client.authMethods, client.jwksKeyIds], [['private_key_jwt'], [kid]]);
+
+    const metadata = (await httpRequest(`${demo.gateway.url()}/.well-known/oauth-authorization-server`)).json<{ token_endpoint: string }>();
+    const now = Math.floor(clock.now() / 1000); // the gateway's clock, which the step-up test moved on
+    const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid }).setIssuer(client.clientId).setSubject(client.clientId).setAudience(metadata.token_endpoint).setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
+    const issued = await httpRequest(`${demo.gateway.url()}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'accounts:read', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString(),
+    });
+    assert.equal(issued.status, 200, issued.text);
+    assert.equal(typeof issued.json<{ access_token: string }>().access_token, 'string');
   });
 
   test('writes, stages, promotes and reveals a vault secret; creates a credential naming it; shows a problem with its code and link', async () => {

@@ -1,7 +1,8 @@
 /**
  * The built-in authorization server's state: OAuth clients (paginated; create one for a consumer,
- * its secret shown once; rotate the secret with a grace period, shown once; revoke) and the token
- * signing keys (rotate: a new active key, the old one published while tokens it signed may live).
+ * with a client secret shown once, the public keys (a JWKS) of a private_key_jwt client, or both;
+ * rotate the secret with a grace period, shown once; revoke) and the token signing keys (rotate: a
+ * new active key, the old one published while tokens it signed may live).
  */
 import { useState } from 'preact/hooks';
 import { call, can, type Session } from '../api.js';
@@ -31,21 +32,29 @@ export function OAuth({ session }: { session: Session }) {
   const { ask: setPending, reload, dialog } = useChanges();
   const [shown, setShown] = useState<{ label: string; value: string } | null>(null);
   const [grace, setGrace] = useState('86400');
-  const [draft, setDraft] = useState({ consumerId: '', name: '', scopes: '' });
+  const [draft, setDraft] = useState({ consumerId: '', name: '', scopes: '', jwks: '', secret: true });
+  const [jwksProblem, setJwksProblem] = useState<string | null>(null);
   const create = (event: Event) => {
     event.preventDefault();
-    const body = { consumerId: draft.consumerId, name: draft.name.trim(), scopes: draft.scopes.split(/[\s,]+/).filter(Boolean) };
+    const jwks = parseJwks(draft.jwks);
+    setJwksProblem(typeof jwks === 'string' ? jwks : null);
+    if (typeof jwks === 'string') return;
+    if (!jwks && !draft.secret) return setJwksProblem('A client without a secret needs public keys to authenticate with (private_key_jwt).');
+    const body = { consumerId: draft.consumerId, name: draft.name.trim(), scopes: draft.scopes.split(/[\s,]+/).filter(Boolean), secret: draft.secret, ...(jwks ? { jwks } : {}) };
+    const kids = jwks ? jwks.keys.map((key) => (typeof key.kid === 'string' ? key.kid : '(no kid)')).join(', ') : '';
     setPending({
       title: 'Create an OAuth client',
       summary: (
         <p>
-          Create the OAuth client <strong>{body.name}</strong> for the consumer <code>{body.consumerId}</code>, which may be granted {body.scopes.length ? <>the scopes {body.scopes.join(', ')}</> : 'no scope'}. Its client secret is shown once.
+          Create the OAuth client <strong>{body.name}</strong> for the consumer <code>{body.consumerId}</code>, which may be granted {body.scopes.length ? <>the scopes {body.scopes.join(', ')}</> : 'no scope'}.
+          {jwks ? ` It authenticates with private_key_jwt, signed by the keys ${kids}.` : ''}
+          {body.secret ? ' Its client secret is shown once.' : ' It has no client secret.'}
         </p>
       ),
       action: 'Create client',
       run: async () => {
         const answer = await call<{ clientSecret?: string; client: Client }>('POST', '/v1/oauth/clients', body);
-        setDraft({ ...draft, name: '', scopes: '' });
+        setDraft({ ...draft, name: '', scopes: '', jwks: '', secret: true });
         if (answer.clientSecret) setShown({ label: `Client secret of ${answer.client.name} (client id ${answer.client.clientId})`, value: answer.clientSecret });
       },
     });
@@ -84,6 +93,15 @@ export function OAuth({ session }: { session: Session }) {
           <input id="client-name" required maxLength={100} value={draft.name} onInput={(event) => setDraft({ ...draft, name: event.currentTarget.value })} />
           <label for="client-scopes">Scopes it may be granted (separated by spaces)</label>
           <input id="client-scopes" value={draft.scopes} onInput={(event) => setDraft({ ...draft, scopes: event.currentTarget.value })} />
+          <label for="client-jwks">Public keys for private_key_jwt (a JWKS, JSON; optional)</label>
+          <textarea id="client-jwks" rows={4} spellcheck={false} placeholder='{"keys":[{"kty":"EC","crv":"P-256","x":"…","y":"…","kid":"partner-key-1"}]}' aria-describedby={jwksProblem ? 'client-jwks-problem' : undefined} value={draft.jwks} onInput={(event) => setDraft({ ...draft, jwks: event.currentTarget.value })} />
+          {jwksProblem && (
+            <p id="client-jwks-problem" role="alert" class="problem">
+              {jwksProblem}
+            </p>
+          )}
+          <label for="client-secret">Give it a client secret (client_secret_basic)</label>
+          <input id="client-secret" type="checkbox" checked={draft.secret} onChange={(event) => setDraft({ ...draft, secret: event.currentTarget.checked })} />
           <button type="submit" class="primary">
             Create client
           </button>
@@ -151,4 +169,21 @@ export function OAuth({ session }: { session: Session }) {
       {dialog}
     </>
   );
+}
+
+/**
+ * The JWKS field (RFC 7517 §5: an object with a `keys` array): undefined when empty, else the set,
+ * or what is wrong with it. The keys themselves are checked by the API (400 with the reason).
+ */
+function parseJwks(text: string): { keys: Array<Record<string, unknown>> } | string | undefined {
+  if (text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'The public keys are not JSON: paste a JWKS, {"keys": [ … ]}.';
+  }
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((key) => typeof key === 'object' && key !== null && !Array.isArray(key))) return 'A JWKS is an object whose "keys" lists one or more keys (RFC 7517 §5).';
+  return { keys: keys as Array<Record<string, unknown>> };
 }
