@@ -141,7 +141,7 @@ test('refuses scopes that are not RFC 6749 scope tokens (they are echoed in WWW-
 });
 
 test('preflight counts a route that enforces its contract security as authenticated (PF-AUTH-002 is not raised), and the same route without enforce as optional', async () => {
-  const { routeAuthentication } = await import('../src/commands/preflight/checks/routes.js');
+  const { routeAuthentication } = await import('../src/config/inventory/route-authentication.js');
   const enforced = validateConfig(keysConfig('http://127.0.0.1:9', { routes: [route('listThings', { 'auth-jwt': await jwt() })] }), KEY_ENV);
   assert.ok(enforced.ok);
   assert.equal(routeAuthentication(enforced.config, enforced.config.routes[0]!), 'required');

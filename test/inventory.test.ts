@@ -125,6 +125,7 @@ test('the running gateway: GET /v1/inventory and `portcullis inventory` show eve
       owner: 'team-accounts',
       tags: ['pii'],
       authentication: ['apiKey'],
+      authenticationRequirement: 'required',
       public: false,
       scopes: ['accounts:read'],
       methodScopes: {},
@@ -147,12 +148,45 @@ test('the running gateway: GET /v1/inventory and `portcullis inventory` show eve
     assert.match(table.stdout, /^accounts\s+GET\s+\/v1\/accounts\s+backend\s+-\s+v1\s+team-accounts\s+apiKey\s+accounts:read\s+active\s+3\s+1$/m);
     assert.match(table.stdout, /^status\s+GET\s+\/status\s+backend\s+-\s+-\s+-\s+public\s+-\s+active\s+1\s+0$/m);
     const csv = await runCliAsync(['inventory', '--format', 'csv'], env);
-    assert.equal(csv.stdout.split('\r\n')[1], 'accounts,GET,,/v1/accounts,backend,' + new URL(upstream.url).origin + ',,,false,v1,team-accounts,pii,apiKey,false,accounts:read,,per-consumer=100/60s,off,off,off,active,,,,3,0,1,3,0,1');
+    assert.equal(csv.stdout.split('\r\n')[1], 'accounts,GET,,/v1/accounts,backend,' + new URL(upstream.url).origin + ',,,false,v1,team-accounts,pii,apiKey,required,false,accounts:read,,per-consumer=100/60s,off,off,off,active,,,,3,0,1,3,0,1');
     const openapi = await runCliAsync(['inventory', '--format', 'openapi'], env);
     assert.equal(openapi.status, 0, openapi.stderr);
     assert.deepEqual(JSON.parse(openapi.stdout).paths, {}, 'no route has a contract: nothing to describe');
   } finally {
     await again.close();
+    await upstream.close();
+  }
+});
+
+test('a route whose every credential is optional says so everywhere: anonymous requests pass, and the inventory, its table and the gateway document do not call it protected', async () => {
+  const upstream = await startUpstream();
+  const contract = writeContract();
+  const validate = { contract, operationId: 'listPayments' };
+  const extra = {
+    routes: [
+      { name: 'optional', methods: ['GET'], path: '/v1/accounts/:acct/payments', upstream: 'backend', policies: { 'auth-apikey': { required: false }, validate } },
+      { name: 'guarded', methods: ['GET'], path: '/v2/accounts/:acct/payments', upstream: 'backend', policies: { 'auth-apikey': { required: false }, authorize: { scopes: [] }, validate } },
+    ],
+  };
+  const gw = await startKeyGateway(upstream.url, extra);
+  try {
+    assert.equal((await httpRequest(`${gw.url}/v1/accounts/7/payments`)).status, 200, 'no credential, and the upstream answers');
+    assert.equal((await httpRequest(`${gw.url}/v2/accounts/7/payments`)).status, 401, 'authorize refuses a request without a principal');
+    const routes = (await gw.admin.call('GET', '/v1/inventory')).json<{ routes: Array<{ name: string; authentication: string[]; authenticationRequirement: string }> }>().routes;
+    assert.deepEqual(routes.map((route) => [route.name, route.authentication, route.authenticationRequirement]), [
+      ['optional', ['apiKey'], 'optional'],
+      ['guarded', ['apiKey'], 'required'],
+    ]);
+    const env = { PORTCULLIS_ADMIN_URL: gw.gateway.adminUrl, PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN };
+    const table = (await runCliAsync(['inventory'], env)).stdout;
+    assert.match(table, /^optional\s+GET\s+\S+\s+backend\s+\S+ listPayments\s+-\s+-\s+apiKey \(optional\)\s/m);
+    assert.match(table, /^guarded\s+GET\s+\S+\s+backend\s+\S+ listPayments\s+-\s+-\s+apiKey\s+-\s/m);
+    const document = JSON.parse((await runCliAsync(['inventory', '--format', 'openapi'], env)).stdout) as { paths: Record<string, { get: { security: unknown[] } }> };
+    assert.deepEqual(document.paths['/v1/accounts/{accountId}/payments']!.get.security, [{ apiKeyBearer: [] }, { 'apiKey-x-api-key': [] }, {}], 'optional: {} last');
+    assert.deepEqual(document.paths['/v2/accounts/{accountId}/payments']!.get.security, [{ apiKeyBearer: [] }, { 'apiKey-x-api-key': [] }]);
+    assert.equal((await new Validator().validate(document)).valid, true);
+  } finally {
+    await gw.close();
     await upstream.close();
   }
 });

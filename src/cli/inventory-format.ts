@@ -19,7 +19,7 @@ function summaryRow(route: InventoryEntry): Record<string, unknown> {
     contract: route.contract ? `${route.contract} ${route.operations.join(',') || '(no operation)'}` : null,
     version: route.version,
     owner: route.owner,
-    auth: route.authentication.length > 0 ? route.authentication.join(',') : route.public ? 'public' : 'none',
+    auth: route.authentication.length > 0 ? `${route.authentication.join(',')}${route.authenticationRequirement === 'optional' ? ' (optional)' : ''}` : route.public ? 'public' : 'none',
     scopes: route.scopes,
     lifecycle: route.lifecycle.state === 'active' ? 'active' : `${route.lifecycle.state}${route.lifecycle.sunset ? ` (sunset ${route.lifecycle.sunset})` : ''}`,
     req_24h: route.traffic?.last24h.requests ?? null,
@@ -27,7 +27,7 @@ function summaryRow(route: InventoryEntry): Record<string, unknown> {
   };
 }
 
-const CSV_COLUMNS = ['name', 'methods', 'host', 'path', 'upstream', 'egress', 'contract', 'operations', 'wholeContract', 'version', 'owner', 'tags', 'authentication', 'public', 'scopes', 'methodScopes', 'rateLimits', 'validation', 'fieldsResponse', 'fieldsRequest', 'lifecycle', 'deprecated', 'sunset', 'successor', 'requests24h', 'errors24h', 'consumers24h', 'requests30d', 'errors30d', 'consumers30d'] as const;
+const CSV_COLUMNS = ['name', 'methods', 'host', 'path', 'upstream', 'egress', 'contract', 'operations', 'wholeContract', 'version', 'owner', 'tags', 'authentication', 'authenticationRequirement', 'public', 'scopes', 'methodScopes', 'rateLimits', 'validation', 'fieldsResponse', 'fieldsRequest', 'lifecycle', 'deprecated', 'sunset', 'successor', 'requests24h', 'errors24h', 'consumers24h', 'requests30d', 'errors30d', 'consumers30d'] as const;
 
 /** RFC 4180 §2: fields with a comma, quote or line break are quoted, quotes doubled; lines end with CRLF. */
 export function inventoryCsv(routes: readonly InventoryEntry[]): string {
@@ -44,7 +44,7 @@ function csvRow(route: InventoryEntry): unknown[] {
   const methodScopes = Object.entries(route.methodScopes).map(([method, scopes]) => `${method}=${scopes.join('+')}`).join(' ');
   const limits = route.rateLimits.map((limit) => `${limit.name}=${limit.limit}/${limit.windowSeconds}s`).join(' ');
   const t = route.traffic;
-  return [route.name, route.methods.join(' '), route.host, route.path, route.upstream, route.egress.join(' '), route.contract, route.operations.join(' '), route.wholeContract, route.version, route.owner, route.tags.join(' '), route.authentication.join(' '), route.public, route.scopes.join(' '), methodScopes, limits, validation, route.fieldMinimisation.response, route.fieldMinimisation.request, route.lifecycle.state, route.lifecycle.deprecated, route.lifecycle.sunset, route.lifecycle.successor, t?.last24h.requests, t?.last24h.errors, t?.last24h.consumers, t?.last30d.requests, t?.last30d.errors, t?.last30d.consumers];
+  return [route.name, route.methods.join(' '), route.host, route.path, route.upstream, route.egress.join(' '), route.contract, route.operations.join(' '), route.wholeContract, route.version, route.owner, route.tags.join(' '), route.authentication.join(' '), route.authenticationRequirement, route.public, route.scopes.join(' '), methodScopes, limits, validation, route.fieldMinimisation.response, route.fieldMinimisation.request, route.lifecycle.state, route.lifecycle.deprecated, route.lifecycle.sunset, route.lifecycle.successor, t?.last24h.requests, t?.last24h.errors, t?.last24h.consumers, t?.last30d.requests, t?.last30d.errors, t?.last30d.consumers];
 }
 
 /** `--shadow`: three sections, each a table or a line saying there is nothing. */

@@ -20,6 +20,9 @@ export const InventoryRouteSchema = Type.Object(
     owner: Nullable,
     tags: Strings,
     authentication: Type.Array(Type.Union([Type.Literal('apiKey'), Type.Literal('jwt'), Type.Literal('mutualTLS')])),
+    authenticationRequirement: Type.Union([Type.Literal('required'), Type.Literal('optional'), Type.Literal('none')], {
+      description: 'required: a request without credentials is refused; optional: every authentication policy says required: false and nothing else refuses it, so anonymous requests pass; none: no authentication policy runs.',
+    }),
     public: Type.Boolean(),
     scopes: Strings,
     methodScopes: Type.Record(Type.String(), Strings),

@@ -7,7 +7,7 @@
  */
 import { effectivePolicy } from '../../config/policy-usage.js';
 import type { GatewayConfig, RouteConfig } from '../../config/schema.js';
-import { routeAuthentication } from '../preflight/checks/routes.js';
+import { routeAuthentication } from '../../config/inventory/route-authentication.js';
 
 export interface ProbeRoute {
   readonly name: string;

@@ -15,6 +15,7 @@ import { mapDocument } from '../../openapi/document-walk.js';
 import { resolvePointer, type ContractOperation, type OpenApiDocument } from '../../openapi/openapi-document.js';
 import { operationSecurity } from '../../openapi/security-requirements.js';
 import { buildInventory, contractBinding } from './route-inventory.js';
+import { routeAuthentication } from './route-authentication.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -92,7 +93,8 @@ function gatewayOperation(document: Loose, operation: ContractOperation, route: 
 /**
  * The route's security requirements from its authentication policies: each way of presenting a
  * credential is one alternative (OpenAPI 3.1 §4.8.30), with the route's scopes (role names for
- * non-OAuth schemes, as 3.1 allows). A route without authentication: `[]`, none needed.
+ * non-OAuth schemes, as 3.1 allows), and `{}` last when a request without credentials passes. A
+ * route without authentication: `[]`, none needed.
  */
 function routeSecurity(config: GatewayConfig, route: RouteConfig, schemes: Record<string, Loose>): Loose[] {
   const scopes = [...new Set([...list(effectivePolicy(config, route, 'authorize')?.scopes), ...list(effectivePolicy(config, route, 'auth-jwt')?.scopes)])];
@@ -113,6 +115,9 @@ function routeSecurity(config: GatewayConfig, route: RouteConfig, schemes: Recor
   }
   if (effectivePolicy(config, route, 'auth-jwt')) add('bearerJwt', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token (JWT) from an accepted issuer.' });
   if (effectivePolicy(config, route, 'auth-mtls')) add('mutualTLS', { type: 'mutualTLS', description: 'A client certificate the listener trusts.' });
+  // Every credential optional and nothing refusing an anonymous request: the empty requirement
+  // says so (OpenAPI 3.1 §4.8.10: `{}` makes security optional), as the gateway behaves.
+  if (requirements.length > 0 && routeAuthentication(config, route) === 'optional') requirements.push({});
   return requirements;
 }
 

@@ -12,6 +12,7 @@ import { readContractDocument } from '../../openapi/contract.js';
 import { compilePathTemplate, type TemplateSegment } from '../../http/path-template.js';
 import type { ContractOperation, OpenApiDocument } from '../../openapi/openapi-document.js';
 import { operationSecurity } from '../../openapi/security-requirements.js';
+import { routeAuthentication, type AuthenticationRequirement } from './route-authentication.js';
 
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -50,6 +51,8 @@ export interface InventoryRoute {
   readonly owner: string | null;
   readonly tags: readonly string[];
   readonly authentication: readonly AuthenticationMethod[];
+  /** Whether a request without credentials is refused (`required`), let through (`optional`) or never asked for one (`none`). */
+  readonly authenticationRequirement: AuthenticationRequirement;
   /** `public: true` (reachable without authentication on purpose). */
   readonly public: boolean;
   /** Scopes every request needs (authorize.scopes and auth-jwt.scopes). */
@@ -100,6 +103,7 @@ function inventoryRoute(config: GatewayConfig, route: RouteConfig, options: Inve
     owner: route.owner ?? null,
     tags: route.tags ?? [],
     authentication: authenticationMethods(config, route),
+    authenticationRequirement: routeAuthentication(config, route),
     public: route.public === true,
     scopes: [...new Set([...strings(authorize?.scopes), ...strings(jwt?.scopes)])],
     methodScopes: isObject(authorize?.methods) ? Object.fromEntries(Object.entries(authorize.methods).map(([method, scopes]) => [method, strings(scopes)])) : {},

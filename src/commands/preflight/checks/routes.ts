@@ -4,31 +4,15 @@
  * limit). Reads the effective policies of each route: its own entry, else the global one.
  */
 import { effectivePolicy } from '../../../config/policy-usage.js';
-import type { GatewayConfig, RouteConfig } from '../../../config/schema.js';
+import { routeAuthentication } from '../../../config/inventory/route-authentication.js';
 import { defineCheck, finding, OWASP, type Finding } from '../check.js';
 
-const AUTH_POLICIES = ['auth-apikey', 'auth-jwt', 'auth-mtls'] as const;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Methods whose requests carry a body the gateway reads (RFC 9110 §9.3: GET/HEAD/DELETE bodies have no defined semantics). */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** Past this, a body cap no longer protects a gateway from one large upload (the request-size-limit default). */
 export const SANE_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-/** How a route authenticates: `required` (a credential is needed), `optional` (all auth policies say required: false and nothing else decides) or `none`. */
-export function routeAuthentication(config: GatewayConfig, route: RouteConfig): 'required' | 'optional' | 'none' {
-  // A listener that requires a client certificate on every request refuses anonymous callers itself.
-  if (config.listeners.every((listener) => listener.tls?.clientCertificates.mode === 'required')) return 'required';
-  const present = AUTH_POLICIES.map((name) => effectivePolicy(config, route, name)).filter((policy) => policy !== undefined);
-  if (present.length === 0) return 'none';
-  if (present.some((policy) => policy.required !== false)) return 'required';
-  // validate.security: enforce: the contract's security decides per operation which credential is
-  // needed (config validate has made sure the route checks each scheme it names); an operation the
-  // contract leaves open (`security: []`, `{}`) is open by the contract's own say-so.
-  if (effectivePolicy(config, route, 'validate')?.security === 'enforce') return 'required';
-  // Every credential optional: authorize refuses a request without a principal when it asks for scopes.
-  const authorize = effectivePolicy(config, route, 'authorize');
-  return authorize !== undefined ? 'required' : 'optional';
-}
 
 export const routesCheck = defineCheck(
   'routes',

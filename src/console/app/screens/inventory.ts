@@ -18,6 +18,7 @@ export interface InventoryRoute {
   owner: string | null;
   tags: string[];
   authentication: string[];
+  authenticationRequirement: 'required' | 'optional' | 'none';
   public: boolean;
   scopes: string[];
   rateLimits: Array<{ name: string; limit: number; windowSeconds: number }>;

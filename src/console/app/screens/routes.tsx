@@ -80,7 +80,7 @@ function RoutesTable() {
               <td data-label="Contract">{route.contract ? `${route.contract}${route.wholeContract ? ' (whole)' : ` (${route.operations.join(', ')})`}` : 'none'}</td>
               <td data-label="Version">{route.version ?? '—'}</td>
               <td data-label="Lifecycle">{lifecycle(route)}</td>
-              <td data-label="Authentication">{route.public ? 'public' : route.authentication.join(', ') || 'none'}{route.scopes.length ? `; scopes ${route.scopes.join(' ')}` : ''}</td>
+              <td data-label="Authentication">{route.public ? 'public' : route.authentication.join(', ') || 'none'}{route.authenticationRequirement === 'optional' ? ' (optional: anonymous requests pass)' : ''}{route.scopes.length ? `; scopes ${route.scopes.join(' ')}` : ''}</td>
               <td data-label="Traffic (24 h)">{traffic(route)}</td>
               <td data-label="Requests (30 d)">{route.traffic ? route.traffic.last30d.requests : '—'}</td>
             </tr>
