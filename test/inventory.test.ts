@@ -16,6 +16,7 @@ import { httpRequest, startUpstream } from './helpers/index.js';
 import { ADMIN_TOKEN, startKeyGateway } from './helpers/keys.js';
 import { runCliAsync } from './helpers/cli.js';
 import { writeContract } from './helpers/contracts.js';
+import { inventoryProbeRoutes } from '../src/commands/selftest/inventory-routes.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('../../test/fixtures/inventory/', import.meta.url));
@@ -177,6 +178,9 @@ test('a route whose every credential is optional says so everywhere: anonymous r
       ['optional', ['apiKey'], 'optional'],
       ['guarded', ['apiKey'], 'required'],
     ]);
+    // selftest without --config reads the same list, and so knows which route answers anonymous callers.
+    const probed = await inventoryProbeRoutes({ url: new URL(gw.gateway.adminUrl), token: ADMIN_TOKEN, timeoutMs: 10_000 });
+    assert.deepEqual(probed.map((route) => [route.name, route.authentication]), [['optional', 'optional'], ['guarded', 'required']]);
     const env = { PORTCULLIS_ADMIN_URL: gw.gateway.adminUrl, PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN };
     const table = (await runCliAsync(['inventory'], env)).stdout;
     assert.match(table, /^optional\s+GET\s+\S+\s+backend\s+\S+ listPayments\s+-\s+-\s+apiKey \(optional\)\s/m);

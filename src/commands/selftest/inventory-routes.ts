@@ -4,10 +4,10 @@
  * config the gateway runs now, so a file that is not the one deployed cannot mislead the probes.
  * The answer is one page (`{ routes: [...] }`): the inventory is not paginated.
  *
- * What the list does not say, and how it is read: a route with any authentication method is taken
- * as requiring it (the list does not carry a policy's `required: false`, so such a route is probed
- * with the throwaway key, never counted as open); the JWT issuer's keys are not in it, so the JWT
- * probes that forge tokens against them need `--config`.
+ * Whether a route's credentials are required is the entry's `authenticationRequirement` (the same
+ * reading as --config's). From a gateway older than that field, a route with any authentication
+ * method is taken as requiring it. The JWT issuer's keys are not in the list, so the JWT probes
+ * that forge tokens against them need `--config`.
  */
 import { adminCall, type AdminAccess } from './admin-client.js';
 import { probeRoute, type ProbeRoute } from './routes.js';
@@ -19,6 +19,8 @@ interface InventoryEntryView {
   readonly host: string | null;
   readonly path: string;
   readonly authentication: readonly string[];
+  /** Absent from a gateway older than it. */
+  readonly authenticationRequirement?: 'required' | 'optional' | 'none';
   readonly public: boolean;
   readonly scopes: readonly string[];
   readonly methodScopes: Readonly<Record<string, readonly string[]>>;
@@ -37,7 +39,7 @@ export async function inventoryProbeRoutes(admin: AdminAccess): Promise<ProbeRou
       methods: entry.methods,
       template: entry.path,
       host: entry.host ?? undefined,
-      authentication: entry.authentication.length > 0 ? 'required' : 'none',
+      authentication: entry.authenticationRequirement ?? (entry.authentication.length > 0 ? 'required' : 'none'),
       public: entry.public,
       apiKey: entry.authentication.includes('apiKey'),
       jwt: entry.authentication.includes('jwt'),
@@ -48,6 +50,7 @@ export async function inventoryProbeRoutes(admin: AdminAccess): Promise<ProbeRou
   });
 }
 
+const REQUIREMENTS: readonly string[] = ['required', 'optional', 'none'];
 const strings = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 function isEntry(value: unknown): value is InventoryEntryView {
@@ -61,6 +64,7 @@ function isEntry(value: unknown): value is InventoryEntryView {
     typeof entry.path === 'string' &&
     (entry.host === null || typeof entry.host === 'string') &&
     strings(entry.authentication) &&
+    (entry.authenticationRequirement === undefined || REQUIREMENTS.includes(entry.authenticationRequirement as string)) &&
     typeof entry.public === 'boolean' &&
     strings(entry.scopes) &&
     typeof entry.methodScopes === 'object' &&
