@@ -127,6 +127,7 @@ const MATRIX: Readonly<Record<string, readonly Role[] | 'public' | 'any' | 'self
   'GET /v1/certificates/expiries': ALL,
   'POST /v1/certificates': roles('owner admin'),
   'POST /v1/certificates/:serial/revoke': roles('owner admin security'),
+  'POST /v1/ca/crl': roles('owner admin security'),
   'GET /v1/alerts': ALL,
   'GET /v1/assessments': ALL,
   'GET /v1/alerts/silences': ALL,

@@ -132,6 +132,7 @@ for (const backend of BACKENDS) {
         const offIssue = assertProblem(await gw.admin.call('POST', '/v1/certificates', { consumerId: consumer, csr: '-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----\n' }), 409, 'admin.ca_issuing_off');
         assert.equal(offIssue.detail, OFF_DETAIL);
         assertProblem(await gw.admin.call('POST', `/v1/certificates/${early.serial}/revoke`, {}), 409, 'admin.ca_issuing_off');
+        assertProblem(await gw.admin.call('POST', '/v1/ca/crl', {}), 409, 'admin.ca_issuing_off');
         assert.equal(JSON.parse(readFileSync(join(caDir, 'ca.json'), 'utf8')).ledger, undefined, 'nothing was moved or opened');
 
         // Past nextUpdate the CRL is stale: partners' revocation status is unknown.
@@ -221,6 +222,20 @@ for (const backend of BACKENDS) {
             ['crl', 'bootstrap-token', 'certificate.revoke'],
           ],
         );
+
+        // Eight days on, the CRL (crlDays 7) is stale; the gateway holding the key signs a fresh one.
+        clock.advance(8 * DAY);
+        const before = (await gw.admin.call('GET', '/v1/ca')).json<{ crl: { crlNumber: number; stale: boolean } }>().crl;
+        assert.equal(before.stale, true);
+        const signed = await gw.admin.call('POST', '/v1/ca/crl', {});
+        assert.equal(signed.status, 200, signed.text);
+        const fresh = signed.json<{ crl: { crlNumber: number; thisUpdate: string; nextUpdate: string; revokedCount: number; stale: boolean } }>().crl;
+        assert.deepEqual({ ...fresh, crlNumber: undefined }, { crlNumber: undefined, thisUpdate: iso(T0 + 5000 + 8 * DAY), nextUpdate: iso(T0 + 5000 + 15 * DAY), revokedCount: 1, stale: false });
+        assert.ok(fresh.crlNumber > before.crlNumber, 'the CRL Number increases (RFC 5280 §5.2.3)');
+        assert.deepEqual((await gw.admin.call('GET', '/v1/ca')).json<{ crl: unknown }>().crl, fresh);
+        assertProblem(await call(), 401, 'auth.client_cert_revoked');
+        const signedChange = await gw.gateway.services.store!.db.selectFrom('changes').select(['entity', 'actor_kind', 'action']).orderBy('revision', 'desc').limit(1).executeTakeFirstOrThrow();
+        assert.deepEqual([signedChange.entity, signedChange.actor_kind, signedChange.action], ['crl', 'bootstrap-token', 'crl.sign']);
         assert.doesNotMatch(gw.logs.text(), new RegExp(PASSPHRASE), 'the CA passphrase is in no log line');
         assert.doesNotMatch(gw.logs.text(), new RegExp(ADMIN_TOKEN));
       } finally {

@@ -38,6 +38,18 @@ const CertificateSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The newest CRL of the private CA, as GET /v1/ca and POST /v1/ca/crl show it. */
+const CrlStateSchema = Type.Object(
+  {
+    crlNumber: Type.Union([Type.Integer(), Type.Null()]),
+    thisUpdate: Timestamp,
+    nextUpdate: NullableTimestamp,
+    revokedCount: Type.Integer(),
+    stale: Type.Boolean({ description: 'Past nextUpdate (RFC 5280 §5.1.2.5): run `portcullis ca crl`, or POST /v1/ca/crl on a gateway with pki.issuing.' }),
+  },
+  { additionalProperties: false },
+);
+
 const CaSchema = Type.Object(
   {
     configured: Type.Boolean({ description: 'false: no pki.caDir in the running config (everything else is null or off).' }),
@@ -56,19 +68,7 @@ const CaSchema = Type.Object(
       ),
       Type.Null(),
     ]),
-    crl: Type.Union([
-      Type.Object(
-        {
-          crlNumber: Type.Union([Type.Integer(), Type.Null()]),
-          thisUpdate: Timestamp,
-          nextUpdate: NullableTimestamp,
-          revokedCount: Type.Integer(),
-          stale: Type.Boolean({ description: 'Past nextUpdate (RFC 5280 §5.1.2.5): run `portcullis ca crl`.' }),
-        },
-        { additionalProperties: false },
-      ),
-      Type.Null(),
-    ]),
+    crl: Type.Union([CrlStateSchema, Type.Null()]),
     issuing: Type.Object(
       {
         enabled: Type.Boolean({ description: 'Whether POST /v1/certificates and …/revoke work on this gateway (pki.issuing).' }),
@@ -227,6 +227,26 @@ export const certificateRoutes: AdminRoute[] = [
       const now = services.clock.now();
       const issued = await ca.issue({ consumerId: consumer.id, csrPem: body.csr, days: body.days, now }).catch(caProblem);
       return { certificate: view(issued.record, now), certificatePem: issued.certificatePem };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/ca/crl',
+    summary:
+      "Sign a fresh CRL of every revoked certificate, valid for the CA's crlDays (what `portcullis ca crl` does on the CA host), which this node's listeners load at once: only when this gateway holds the CA key (pki.issuing); audited",
+    permission: 'certificates:revoke',
+    bodySchema: Empty,
+    status: 200,
+    responseSchema: Type.Object({ crl: CrlStateSchema }, { additionalProperties: false }),
+    errors: ['admin.ca_issuing_off'],
+    async handler({ principal, services }) {
+      const ca = await openCa(services, principal);
+      const now = services.clock.now();
+      await ca.writeCrl(now);
+      // A listener that refused certificates for a stale CRL (fail-closed) accepts them again now.
+      await certificatesOf(services).crlChanged();
+      const { crl } = await readCaState(caDirOf(services), repositoryOf(services), now);
+      return { crl: crl! };
     },
   }),
   defineRoute({
