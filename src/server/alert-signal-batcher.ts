@@ -13,12 +13,11 @@ export const BATCH_SIZE = 200;
 export const MAX_QUEUED = 5000;
 const FLUSH_MS = 100;
 
-export const ALERT_SIGNALS_DROPPED = 'portcullis_alert_signals_dropped_total';
 const DROPPED_HELP = 'Alert signals (log events, refused requests, limit usage, sample ids) of a --workers N worker that did not reach the lead\'s alert engine, by reason: queue_full, send_failed (this worker), no_lead (the primary had no lead worker to relay them to).';
 
 /** The drop counter, in `registry` (the primary's, or a worker's once its gateway runs). */
 export function alertSignalsDropped(registry?: Registry): Counter<'reason'> {
-  return new Counter({ name: ALERT_SIGNALS_DROPPED, help: DROPPED_HELP, labelNames: ['reason'] as const, registers: registry ? [registry] : [] });
+  return new Counter({ name: 'portcullis_alert_signals_dropped_total', help: DROPPED_HELP, labelNames: ['reason'] as const, registers: registry ? [registry] : [] });
 }
 
 export class AlertSignalBatcher {
