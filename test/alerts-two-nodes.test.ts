@@ -56,11 +56,11 @@ test('two nodes on PostgreSQL: one alert condition is delivered once, by the lea
   );
   const { nodes, ports } = gateways;
 
-  // The lease's owner is `<host>:<pid>:<random>`: the node whose process holds it.
+  // The lease's owner is `<node>:<pid>:<random>` (the node `<host>:<admin port>`): the node whose process holds it.
   const leaseOwner = async () => (await db.query<{ owner: string | null; lease_until: string | null }>(`select owner, lease_until from ${schema}.alert_delivery_lease where name = 'delivery'`)).rows[0]?.owner ?? null;
   const holder = async () => {
     const owner = await leaseOwner();
-    return nodes.findIndex((node) => owner?.split(':')[1] === String(node.child.pid));
+    return nodes.findIndex((node) => owner?.split(':').at(-2) === String(node.child.pid));
   };
   assert.ok((await msUntil(async () => (await holder()) >= 0, DEADLINE_MS)) >= 0, `a node takes the delivery lease (owner ${await leaseOwner()})`);
   const leader = await holder();

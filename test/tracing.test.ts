@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +97,7 @@ describe('OpenTelemetry traces', () => {
       baseConfig([upstream.url], {
         policies: { 'ip-rules': { allow: ['127.0.0.1/32'] }, ratelimit: { limits: [{ name: 'per-minute', limit: 1000, windowSeconds: 60, by: ['ip'] }] } },
         tracing: { otlp: { endpoint: receiver.endpoint, exportIntervalMs: 100 } },
+        nodeId: 'tracing-node-1',
       }),
       { connectHook: (connection) => void purposes.push(connection.purpose) },
     );
@@ -161,7 +161,7 @@ describe('OpenTelemetry traces', () => {
     const resource = spans[0]!.resource;
     assert.equal(resource['service.name'], 'portcullis');
     assert.equal(resource['service.version'], VERSION);
-    assert.equal(resource['service.instance.id'], hostname());
+    assert.equal(resource['service.instance.id'], 'tracing-node-1', 'the node id (nodeId) names the instance');
     assert.deepEqual(receiver.contentTypes.filter((type) => !type.startsWith('application/json')), [], 'OTLP/HTTP JSON encoding');
 
     // No credential in any attribute or resource attribute, and no query string at all.

@@ -21,14 +21,16 @@ import { LimitUsage } from './limit-usage.js';
 import { RequestSamples } from './request-samples.js';
 import { Deliverer } from './deliverer.js';
 import { effectiveRule } from './effective-rule.js';
-import { EventWindow } from './event-window.js';
+import { EventWindow, watchedFields } from './event-window.js';
 import { inhibited, matches } from './matchers.js';
-import { MetricHistory } from './metric-history.js';
+import { MetricHistory, type MetricSource } from './metric-history.js';
 import type { AlertInstance, AlertSink } from './notification.js';
 import { Notifier } from './notifier.js';
 import type { NotificationQueue } from './queue.js';
 import { RULE_EVALUATORS, type GatewayView } from './rules/index.js';
 import type { Silence, SilenceSource } from './silences.js';
+import type { SampledRequest } from './request-samples.js';
+import type { AlertSignal } from './signals.js';
 
 /** The longest window any rule may read (windows past it see what is kept). */
 const RETAIN_SECONDS = 2 * 3600;
@@ -43,8 +45,19 @@ export interface DeliveryLease {
 export interface AlertEngineDeps {
   readonly clock: Clock;
   readonly logger: () => Logger;
+  /** The process's registry: the rules read it, and the engine's own metrics go there. */
   readonly registry: Registry;
+  /**
+   * The metrics of the other processes the rules read too: under `--workers N`, the lead's engine
+   * reads every other worker's (server/cluster-worker.ts), so a 5xx storm on any worker counts.
+   */
+  readonly readMetrics?: MetricSource | undefined;
   readonly events: LogEventTap;
+  /**
+   * Set in a worker that does not evaluate (`--workers N`, not the lead): what the engine would
+   * keep (signals.ts) goes there instead, to reach the lead's engine.
+   */
+  readonly forward?: ((signal: AlertSignal) => void) | undefined;
   /**
    * Routes and upstreams in force, and API keys past the age policy at a time (ms; none when
    * left out): the engine adds auth failures and sink health.
@@ -55,6 +68,7 @@ export interface AlertEngineDeps {
   readonly silences?: SilenceSource | undefined;
   /** Builds the sinks of a config (alerts/sink-factory.ts). */
   readonly createSinks: (sinks: AlertsConfig['sinks']) => Promise<Map<string, AlertSink>>;
+  /** This node's identity (server/node-identity.ts): the `node` label, and named in notifications. */
   readonly node?: string | undefined;
 }
 
@@ -86,20 +100,31 @@ export class AlertEngine {
   #timers: NodeJS.Timeout[] = [];
   #evaluating: Promise<void> | undefined;
   #lastSilences: readonly Silence[] = [];
+  /** Whether this node delivers (held the lease at the last try; always without a lease). */
+  #delivers: boolean;
 
   private constructor(config: AlertsConfig, private readonly deps: AlertEngineDeps) {
     this.#config = config;
     this.node = deps.node ?? hostname();
+    this.#delivers = deps.lease === undefined;
     this.metrics = new AlertMetrics(deps.registry);
     const metricNames = new Set(Object.values(RULE_EVALUATORS).flatMap((rule) => rule.metrics));
     this.#history = new MetricHistory(metricNames, RETAIN_SECONDS);
     this.#events = new EventWindow(deps.clock, RETAIN_SECONDS);
-    this.#unsubscribe = deps.events.subscribe(this.#events.record);
+    this.#unsubscribe = deps.events.subscribe((event, fields) => {
+      const kept = watchedFields(event, fields);
+      if (kept) this.#signal({ type: 'event', event, fields: kept });
+    });
     this.#notifier = new Notifier(this.node);
     this.#deliverer = new Deliverer({ clock: deps.clock, logger: deps.logger, metrics: this.metrics, queue: deps.queue });
   }
 
-  /** Builds the engine and its sinks; throws (the start fails) when a sink cannot be built. */
+  /**
+   * Builds the engine and its sinks; throws (the start fails) when a sink cannot be built. Takes
+   * the metrics' baseline reading: opened before the listeners accept traffic, the first
+   * evaluation's window then holds every request since (else requests before the first reading
+   * would be in no window, and a burst right after start would never fire).
+   */
   static async open(config: AlertsConfig, deps: AlertEngineDeps): Promise<AlertEngine> {
     const engine = new AlertEngine(config, deps);
     try {
@@ -108,7 +133,52 @@ export class AlertEngine {
       engine.#unsubscribe();
       throw error;
     }
+    // Without a baseline (the cluster's primary did not answer) the first evaluation takes it.
+    if (!deps.forward) await engine.#capture(deps.clock.now()).catch(() => {});
     return engine;
+  }
+
+  #capture(now: number): Promise<void> {
+    return this.#history.capture(async (names) => {
+      const [own, others] = await Promise.all([this.deps.registry.getMetricsAsJSON(), this.deps.readMetrics?.(names)]);
+      return { sources: [{ source: 'local', metrics: own }, ...(others?.sources ?? [])], unanswered: others?.unanswered ?? [] };
+    }, now);
+  }
+
+  /** A request refused with 401/403 (auth_failure_spike). */
+  recordAuthFailure(consumer: string | undefined, clientIp: string, requestId: string | undefined): void {
+    this.#signal({ type: 'auth_failure', consumer, clientIp, requestId });
+  }
+
+  /** A consumer's share of a rate limit, reported by the ratelimit policy (rate_limit_saturation). */
+  recordLimitUsage(route: string, limit: string, consumer: string, used: number): void {
+    this.#signal({ type: 'limit_usage', route, limit, consumer, used });
+  }
+
+  /** A finished request: kept when it is a sample of its route (5xx, slow, invalid). */
+  recordRequest(request: SampledRequest): void {
+    const kind = this.requestSamples.kindOf(request);
+    if (kind !== undefined) this.#signal({ type: 'sample', route: request.route, kind, requestId: request.requestId! });
+  }
+
+  #signal(signal: AlertSignal): void {
+    if (this.deps.forward) this.deps.forward(signal);
+    else this.accept(signal);
+  }
+
+  /** Keeps a signal of this process or, on the lead worker, one another worker forwarded; counted as of now. */
+  accept(signal: AlertSignal): void {
+    const now = this.deps.clock.now();
+    switch (signal.type) {
+      case 'event':
+        return this.#events.add(signal.event, signal.fields);
+      case 'auth_failure':
+        return this.authFailures.record(signal.consumer, signal.clientIp, signal.requestId, now);
+      case 'limit_usage':
+        return this.limitUsage.record(signal.route, signal.limit, signal.consumer, signal.used, now);
+      case 'sample':
+        return this.requestSamples.add(signal.route, signal.kind, signal.requestId);
+    }
   }
 
   get config(): AlertsConfig {
@@ -152,7 +222,7 @@ export class AlertEngine {
   async #evaluate(): Promise<void> {
     const now = this.deps.clock.now();
     try {
-      await this.#history.capture(this.deps.registry, now);
+      await this.#capture(now);
       this.#events.prune(now);
       const view: GatewayView = {
         routes: () => this.deps.gateway.routes(),
@@ -161,7 +231,9 @@ export class AlertEngine {
         limitUsage: () => this.limitUsage.sources(now),
         requestSamples: (route, kind) => this.requestSamples.of(route, kind),
         failingSinks: () => this.#deliverer.failingSinks(),
-        agedKeys: () => this.deps.gateway.agedKeys?.(now) ?? [],
+        // Aged keys are the store's, the same on every node: only the node that delivers reports
+        // them, so several nodes send one notification, not one each (docs/alerts.md#key_age).
+        agedKeys: () => (this.#delivers ? (this.deps.gateway.agedKeys?.(now) ?? []) : []),
       };
       for (const name of ALERT_RULE_NAMES) {
         const rule = this.effectiveRule(name);
@@ -204,7 +276,8 @@ export class AlertEngine {
   }
 
   async #deliverRound(now: number): Promise<string[]> {
-    if (this.deps.lease && !(await this.deps.lease.hold(now))) return [];
+    if (this.deps.lease) this.#delivers = await this.deps.lease.hold(now);
+    if (!this.#delivers) return [];
     return this.#deliverer.deliverDue(this.#sinks, this.#config);
   }
 

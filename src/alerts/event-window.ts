@@ -41,6 +41,15 @@ export const WATCHED_EVENTS: Partial<Record<LogEvent, readonly string[]>> = {
   'assess.provider_security_recovered': ['upstream', 'reason'],
 };
 
+/** The fields kept of a watched event (strings only), or undefined when no rule watches it. */
+export function watchedFields(event: string, fields: Readonly<Record<string, unknown>>): Record<string, string> | undefined {
+  const keep = WATCHED_EVENTS[event as LogEvent];
+  if (keep === undefined) return undefined;
+  const kept: Record<string, string> = {};
+  for (const name of keep) if (typeof fields[name] === 'string') kept[name] = fields[name] as string;
+  return kept;
+}
+
 /** Most occurrences kept per event (older ones are dropped first). */
 const MAX_PER_EVENT = 10_000;
 
@@ -54,15 +63,17 @@ export class EventWindow {
 
   /** The tap's listener: keeps a watched event's time and label fields. */
   readonly record = (event: string, fields: Readonly<Record<string, unknown>>): void => {
-    const keep = WATCHED_EVENTS[event as LogEvent];
-    if (keep === undefined) return;
-    const kept: Record<string, string> = {};
-    for (const name of keep) if (typeof fields[name] === 'string') kept[name] = fields[name] as string;
+    const kept = watchedFields(event, fields);
+    if (kept) this.add(event, kept);
+  };
+
+  /** Keeps one occurrence, now, of a watched event with its fields already picked (watchedFields). */
+  add(event: string, kept: Readonly<Record<string, string>>): void {
     let list = this.#seen.get(event);
     if (!list) this.#seen.set(event, (list = []));
     list.push({ at: this.clock.now(), fields: kept });
     if (list.length > MAX_PER_EVENT) list.splice(0, list.length - MAX_PER_EVENT);
-  };
+  }
 
   /** Occurrences of `event` at or after `since` (ms), oldest first. */
   since(event: LogEvent, since: number): readonly EventOccurrence[] {

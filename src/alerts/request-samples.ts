@@ -29,16 +29,25 @@ export class RequestSamples {
   constructor(private readonly slowSeconds: () => number) {}
 
   record(request: SampledRequest): void {
-    if (request.requestId === undefined) return;
-    const kind: SampleKind | undefined = request.status >= 500 ? 'server_error' : request.errorCode === 'validation.failed' ? 'invalid' : request.durationSeconds >= this.slowSeconds() ? 'slow' : undefined;
-    if (kind === undefined) return;
-    let rings = this.#routes.get(request.route);
+    const kind = this.kindOf(request);
+    if (kind !== undefined) this.add(request.route, kind, request.requestId!);
+  }
+
+  /** Which kind of sample a request is, if any (one without an id is none: nothing to look up). */
+  kindOf(request: SampledRequest): SampleKind | undefined {
+    if (request.requestId === undefined) return undefined;
+    return request.status >= 500 ? 'server_error' : request.errorCode === 'validation.failed' ? 'invalid' : request.durationSeconds >= this.slowSeconds() ? 'slow' : undefined;
+  }
+
+  /** Keeps one sample id of a route and kind. */
+  add(route: string, kind: SampleKind, requestId: string): void {
+    let rings = this.#routes.get(route);
     if (!rings) {
       if (this.#routes.size >= MAX_ROUTES) this.#routes.delete(this.#routes.keys().next().value!);
-      this.#routes.set(request.route, (rings = { server_error: [], slow: [], invalid: [] }));
+      this.#routes.set(route, (rings = { server_error: [], slow: [], invalid: [] }));
     }
     const ring = rings[kind];
-    ring.push(request.requestId);
+    ring.push(requestId);
     if (ring.length > SAMPLES) ring.shift();
   }
 

@@ -10,6 +10,7 @@
 import { formatIssue, loadConfigText } from '../config/loader.js';
 import { collectSecrets, crashLine } from '../observability/crash-report.js';
 import { createLogger } from '../observability/logger.js';
+import { LogEventTap } from '../observability/log-tap.js';
 import { BoundedDestination } from '../observability/log-destination.js';
 import { ClusterPrimary, migrateOnce } from '../server/cluster-primary.js';
 import { tagLogLines, WorkerLink, workerConfig } from '../server/cluster-worker.js';
@@ -34,7 +35,9 @@ export async function startPrimary(options: { configPath: string; configText: st
   const config = loaded.config;
   const destination = new BoundedDestination({ maxBufferBytes: config.logging.maxBufferBytes });
   tagLogLines(destination, '"worker":0');
-  const logger = createLogger({ level: config.logging.level, redactHeaders: config.logging.redactHeaders, maskDetected: config.logging.maskDetected }, destination);
+  // The primary's watched events (a rejected reload) reach the lead's alert engine (cluster-alert-relay.ts).
+  const logEvents = new LogEventTap();
+  const logger = createLogger({ level: config.logging.level, redactHeaders: config.logging.redactHeaders, maskDetected: config.logging.maskDetected, tap: logEvents }, destination);
   const secrets = collectSecrets(config);
   const exit = (code: number) => void destination.flushWithin(LOG_FLUSH_MS).finally(() => process.exit(code));
   // The in-memory limits of every worker, kept once (ratelimit/counter-host.ts): no limit multiplies by N.
@@ -44,7 +47,7 @@ export async function startPrimary(options: { configPath: string; configText: st
     // Slots a dead worker held are given back; its requests in flight leave the total.
     worker.once('exit', () => counters.detach(worker));
   };
-  const primary = new ClusterPrimary({ ...options, config, env: process.env, logger, stopGraceMs: CLOSE_GRACE_MS + LOG_FLUSH_MS, onFork });
+  const primary = new ClusterPrimary({ ...options, config, env: process.env, logger, stopGraceMs: CLOSE_GRACE_MS + LOG_FLUSH_MS, onFork, logEvents });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

@@ -17,6 +17,8 @@ import { MemoryQueue } from '../alerts/queue.js';
 import { StoreLease, StoreQueue, StoreSilences } from '../alerts/store-queue.js';
 import type { Runtime } from './runtime.js';
 import type { KeyIndex } from '../keys/key-index.js';
+import type { MetricSource } from '../alerts/metric-history.js';
+import type { AlertSignal } from '../alerts/signals.js';
 import { keysPastAge, type KeyAgeConsumers } from '../keys/aged-keys.js';
 
 export interface AlertingDeps {
@@ -27,7 +29,12 @@ export interface AlertingDeps {
   readonly store: Store | undefined;
   /** The runtime in force (replaced by each reload). */
   readonly runtime: () => Runtime | undefined;
+  /** This node's identity (node-identity.ts); default: the host name. */
   readonly node?: string | undefined;
+  /** Under `--workers N`, the lead: every worker's metrics (ClusterRole.alertMetrics). */
+  readonly readMetrics?: MetricSource | undefined;
+  /** Under `--workers N`, not the lead: where alert signals go (ClusterRole.forwardAlertSignal). */
+  readonly forward?: ((signal: AlertSignal) => void) | undefined;
   /** With API keys: the node's key index and consumer directory, read by the key_age rule. */
   readonly keys?: { readonly index: KeyIndex; readonly consumers: KeyAgeConsumers } | undefined;
 }
@@ -45,7 +52,9 @@ export async function openAlerting(config: AlertsConfig, deps: AlertingDeps): Pr
     clock: deps.clock,
     logger: deps.logger,
     registry: deps.metrics.registry,
+    readMetrics: deps.readMetrics,
     events: deps.metrics.logEvents,
+    forward: deps.forward,
     node,
     // With a store: the queue survives a restart, and one node of all delivers (the lease's owner
     // is this engine: two gateways in one process, as in tests, are two owners).
@@ -67,6 +76,6 @@ export async function openAlerting(config: AlertsConfig, deps: AlertingDeps): Pr
       },
     },
   });
-  deps.metrics.reportLimitUsageTo((route, limit, consumer, used) => engine.limitUsage.record(route, limit, consumer, used, deps.clock.now()));
+  deps.metrics.reportLimitUsageTo((route, limit, consumer, used) => engine.recordLimitUsage(route, limit, consumer, used));
   return { engine, silences };
 }

@@ -6,6 +6,8 @@
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ConfigIssue } from '../core/policy.js';
+import type { MetricSource } from '../alerts/metric-history.js';
+import type { AlertSignal } from '../alerts/signals.js';
 
 /** A cluster worker's share of the once-per-gateway work (GatewayOptions.cluster); undefined (one process) means all of it. */
 export interface ClusterRole {
@@ -15,6 +17,10 @@ export interface ClusterRole {
   readonly duties: boolean;
   /** The whole cluster's metrics for /metrics, aggregated by the primary. */
   readonly metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** The lead: every worker's metrics, apart, for its alert engine (alerts/metric-history.ts). */
+  readonly alertMetrics?: MetricSource;
+  /** Not the lead: where this worker's alert signals go (to the lead's engine, through the primary). */
+  readonly forwardAlertSignal?: (signal: AlertSignal) => void;
 }
 
 export const CLUSTER_KIND_PREFIX = 'portcullis.cluster.';
@@ -59,8 +65,12 @@ export type ToWorker =
   | ({ kind: 'portcullis.cluster.reload'; id: number } & ConfigText)
   /** Another worker committed a store change: catch up now. */
   | { kind: 'portcullis.cluster.changed' }
-  /** Send your metrics registry (as JSON); answered with `metrics_collected`. */
-  | { kind: 'portcullis.cluster.metrics_collect'; id: number }
+  /** Send your metrics registry (as JSON; only the families named, when `names` is given); answered with `metrics_collected`. */
+  | { kind: 'portcullis.cluster.metrics_collect'; id: number; names?: string[] }
+  /** The other workers' metrics the lead's alert engine asked for, by source (`pid:<pid>`); `unanswered`: asked, silent. */
+  | { kind: 'portcullis.cluster.alert_metrics'; id: number; sources: Array<{ source: string; metrics: MetricsJson }>; unanswered: string[] }
+  /** To the lead: alert signals of the other workers (and of the primary's own log), relayed. */
+  | { kind: 'portcullis.cluster.alert_signals'; signals: AlertSignal[] }
   /** The aggregated metrics the lead asked for. */
   | { kind: 'portcullis.cluster.metrics'; id: number; contentType: string; body: string }
   /** The lead assessed an upstream (relayed; also every known grade when a worker is ready). */
@@ -83,7 +93,11 @@ export type FromWorker =
   | AssessedGrade
   /** The lead serves /metrics: it asks the primary for the whole cluster's. */
   | { kind: 'portcullis.cluster.metrics_request'; id: number }
-  | { kind: 'portcullis.cluster.metrics_collected'; id: number; metrics: MetricsJson };
+  | { kind: 'portcullis.cluster.metrics_collected'; id: number; metrics: MetricsJson }
+  /** The lead's alert engine reads the cluster's metrics: every other worker's, apart (answered with `alert_metrics`). */
+  | { kind: 'portcullis.cluster.alert_metrics_request'; id: number; names: string[] }
+  /** Not the lead: a batch of this worker's alert signals, for the lead. */
+  | { kind: 'portcullis.cluster.alert_signals'; signals: AlertSignal[] };
 
 /** True for messages of ours (the counter host's and prom-client's are not). */
 export function isClusterMessage<T extends { kind: string }>(message: unknown): message is T {

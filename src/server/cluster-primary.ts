@@ -13,12 +13,16 @@
  *   every worker within milliseconds, and still within the poll interval if a nudge were lost);
  * - /metrics for the whole cluster: every worker's registry aggregated with prom-client's
  *   AggregatorRegistry, plus the primary's own (workers, exits);
+ * - the cluster's alerting inputs: the lead worker's alert engine evaluates over every worker's
+ *   metrics (asked for by the lead, kept apart per worker: `alert_metrics_request`) and every
+ *   worker's alert signals, relayed to the lead (cluster-alert-relay.ts);
  * - supervision: a worker that dies is replaced (restart-policy.ts bounds the rate), and stop
  *   drains every worker and waits for them, bounded;
- * - `PrimaryDuty`: the seam for further once-per-gateway work (alert evaluation, not built yet).
+ * - `PrimaryDuty`: a seam for further once-per-gateway work that needs no worker's state.
  *
  * The lead worker (slot 1) serves the admin listener and runs the schedules that need a worker's
- * state (certificate expiry watch, signing-key rotation): see docs/operations.md.
+ * state (certificate expiry watch, signing-key rotation, alert evaluation and delivery): see
+ * docs/workers.md.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { readFile } from 'node:fs/promises';
@@ -30,6 +34,8 @@ import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { migrateToLatest, openStore } from '../store/open-store.js';
 import { Store } from '../store/store.js';
+import type { LogEventTap } from '../observability/log-tap.js';
+import { ClusterAlertRelay } from './cluster-alert-relay.js';
 import { ConfigFileWatcher } from './file-watch.js';
 import { isClusterMessage, METRICS_COLLECT_TIMEOUT_MS, WORKER_SLOT_ENV, type AssessedGrade, type ConfigText, type FromWorker, type MetricsJson, type ToWorker, type WorkerReloadResult } from './cluster-messages.js';
 import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
@@ -38,7 +44,10 @@ import { storeLocation } from './store-location.js';
 /** How long a reload may take in a worker (a large contract compiles for seconds). */
 const RELOAD_TIMEOUT_MS = 120_000;
 
-/** Work the primary runs once for the whole cluster. Alert evaluation (not built yet) goes here: it sees the cluster's metrics. */
+/**
+ * Work the primary runs once for the whole cluster, seeing the cluster's metrics (none is built
+ * in: alert evaluation needs a gateway's runtime and store, so it runs in the lead worker).
+ */
 export interface PrimaryDuty {
   readonly name: string;
   start(context: { metrics(): Promise<string>; logger: Logger }): void;
@@ -60,6 +69,8 @@ export interface ClusterPrimaryOptions {
   readonly duties?: readonly PrimaryDuty[];
   /** Sees every worker forked (the counter host attaches to it here, and detaches on its `exit`). */
   readonly onFork?: (worker: Worker) => void;
+  /** The primary's logger's tap: its watched events (a rejected reload) reach the lead's alert engine. */
+  readonly logEvents?: LogEventTap;
 }
 
 interface Slot {
@@ -92,6 +103,7 @@ export class ClusterPrimary {
   readonly #questions = new Map<number, Question>();
   /** The newest assessment grade per upstream the lead sent, for workers that start later. */
   readonly #assessed = new Map<string, AssessedGrade>();
+  readonly #alerts: ClusterAlertRelay;
   readonly #restart: RestartPolicy;
   readonly #baseDir: string;
   #config: ConfigText;
@@ -106,6 +118,10 @@ export class ClusterPrimary {
     this.#restart = new RestartPolicy(options.restart ?? DEFAULT_RESTART_POLICY, options.clock ?? systemClock);
     this.#baseDir = dirname(resolve(options.configPath));
     this.#config = { text: options.configText, baseDir: this.#baseDir };
+    this.#alerts = new ClusterAlertRelay(this.registry, () => {
+      const lead = this.#slots.get(1);
+      return lead?.ready ? (message) => this.#send(lead, message) : undefined;
+    }, options.logEvents);
   }
 
   /** Forks the workers and waits until each has started; the first that cannot start ends the start, with its reason. */
@@ -142,6 +158,18 @@ export class ClusterPrimary {
   }
 
   /**
+   * Every other ready worker's metrics of the families `names`, apart, for the lead's alert engine:
+   * apart because a sum cannot tell a restarted worker from no traffic (alerts/metric-history.ts).
+   * A source is a worker process (`pid:<pid>`: a replaced worker is a new source, counting from 0).
+   */
+  async #alertMetrics(asking: Slot, names: string[]): Promise<{ sources: Array<{ source: string; metrics: MetricsJson }>; unanswered: string[] }> {
+    const slots = [...this.#slots.values()].filter((slot) => slot.ready && slot !== asking);
+    const sourceOf = new Map(slots.map((slot) => [slot.slot, `pid:${slot.worker?.process.pid}`]));
+    const { answers, unanswered } = await this.#ask((id) => ({ kind: 'portcullis.cluster.metrics_collect', id, names }), METRICS_COLLECT_TIMEOUT_MS, slots);
+    return { sources: [...answers].map(([slot, metrics]) => ({ source: sourceOf.get(slot)!, metrics: metrics as MetricsJson })), unanswered: unanswered.map((slot) => sourceOf.get(slot)!) };
+  }
+
+  /**
    * Drains every worker (each stops accepting, finishes its in-flight requests up to the drain
    * deadline, closes idle keep-alive connections, exits), then resolves with the exit code: 0 when
    * every worker exited 0. Workers still running `drainTimeoutMs + stopGraceMs` later are killed (1).
@@ -149,6 +177,7 @@ export class ClusterPrimary {
   stop(): Promise<number> {
     if (this.#stopped) return this.#stopped;
     this.#watcher?.close();
+    this.#alerts.close();
     for (const duty of this.options.duties ?? []) duty.stop();
     const live = [...this.#slots.values()].filter((slot) => slot.worker);
     this.options.logger.info({ event: 'cluster.stopping', workers: live.length }, 'stopping: every worker drains its in-flight requests');
@@ -229,6 +258,11 @@ export class ClusterPrimary {
       case 'portcullis.cluster.metrics_request':
         void this.clusterMetrics().then((metrics) => this.#send(slot, { kind: 'portcullis.cluster.metrics', id: message.id, ...metrics }));
         return;
+      case 'portcullis.cluster.alert_metrics_request':
+        void this.#alertMetrics(slot, message.names).then((answer) => this.#send(slot, { kind: 'portcullis.cluster.alert_metrics', id: message.id, ...answer }));
+        return;
+      case 'portcullis.cluster.alert_signals':
+        return this.#alerts.relay(message.signals);
       case 'portcullis.cluster.metrics_collected':
         return this.#answer(slot, message.id, message.metrics);
       case 'portcullis.cluster.reloaded':
@@ -314,7 +348,7 @@ export class ClusterPrimary {
   }
 
   /** Sends a question to `slots` (default: every ready worker); resolves with the answers by slot, at the latest after `timeoutMs`. */
-  #ask(message: (id: number) => ToWorker, timeoutMs: number, slots = [...this.#slots.values()].filter((slot) => slot.ready)): Promise<{ answers: Map<number, unknown>; missing: number }> {
+  #ask(message: (id: number) => ToWorker, timeoutMs: number, slots = [...this.#slots.values()].filter((slot) => slot.ready)): Promise<{ answers: Map<number, unknown>; missing: number; unanswered: number[] }> {
     const id = this.#nextId++;
     return new Promise((done) => {
       const question: Question = {
@@ -323,7 +357,7 @@ export class ClusterPrimary {
         finish: () => {
           clearTimeout(timer);
           this.#questions.delete(id);
-          done({ answers: question.answers, missing: question.pending.size });
+          done({ answers: question.answers, missing: question.pending.size, unanswered: [...question.pending] });
         },
       };
       const timer = setTimeout(() => question.finish(), timeoutMs);

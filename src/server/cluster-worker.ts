@@ -4,13 +4,17 @@
  * listening socket), started from the config text the primary validated; it follows the store's
  * change feed itself and also catches up whenever the primary says another worker committed a
  * change. The lead worker (slot 1) also serves the admin listener, with /metrics answered from the
- * primary's aggregate, and runs the once-per-gateway schedules (ClusterRole). Process exits and
- * signals stay with the CLI (cli/start-cluster.ts).
+ * primary's aggregate, and runs the once-per-gateway schedules (ClusterRole), alert evaluation
+ * among them: its engine reads every worker's metrics through the primary, and every other worker
+ * forwards its alert signals to it (alert-signal-batcher.ts). Process exits and signals stay with
+ * the CLI (cli/start-cluster.ts).
  */
 import { loadConfigText, type LoadResult } from '../config/loader.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { isClusterMessage, METRICS_COLLECT_TIMEOUT_MS, WORKER_SLOT_ENV, type ClusterRole, type ConfigText, type FromWorker, type ToWorker } from './cluster-messages.js';
 import type { Gateway } from './gateway.js';
+import type { MetricReading } from '../alerts/metric-history.js';
+import { AlertSignalBatcher } from './alert-signal-batcher.js';
 
 /** The lead waits this long for the primary's aggregate (which answers within METRICS_COLLECT_TIMEOUT_MS). */
 const METRICS_ANSWER_TIMEOUT_MS = METRICS_COLLECT_TIMEOUT_MS + 3000;
@@ -47,6 +51,9 @@ export interface WorkerHooks {
 export class WorkerLink {
   readonly slot: number;
   readonly #pendingMetrics = new Map<number, (metrics: { contentType: string; body: string } | undefined) => void>();
+  readonly #pendingAlertMetrics = new Map<number, (reading: MetricReading) => void>();
+  /** Not the lead: this worker's alert signals, on their way to the lead. */
+  readonly #signals = new AlertSignalBatcher((signals, done) => process.connected && (process.send?.({ kind: 'portcullis.cluster.alert_signals', signals } satisfies FromWorker, undefined, {}, (error: Error | null) => done(error !== null)) ?? false));
   #nextId = 1;
   #gateway: Gateway | undefined;
   #hooks: WorkerHooks | undefined;
@@ -64,7 +71,9 @@ export class WorkerLink {
   /** What this worker serves besides its listeners: slot 1 leads. */
   get role(): ClusterRole {
     const lead = this.slot === 1;
-    return { admin: lead, duties: lead, metrics: lead ? () => this.#clusterMetrics() : undefined };
+    return lead
+      ? { admin: true, duties: true, metrics: () => this.#clusterMetrics(), alertMetrics: (names) => this.#alertMetrics(names) }
+      : { admin: false, duties: false, forwardAlertSignal: (signal) => this.#signals.push(signal) };
   }
 
   /** Asks the primary for the config text to start from. */
@@ -78,6 +87,7 @@ export class WorkerLink {
   started(gateway: Gateway, hooks: WorkerHooks): void {
     this.#gateway = gateway;
     this.#hooks = hooks;
+    gateway.services.metrics.registry.registerMetric(this.#signals.dropped);
     gateway.services.store?.onCommitted(() => this.#send({ kind: 'portcullis.cluster.changed' }));
     // The lead's assessment grades reach every worker through the primary (minimumGrade), store or not.
     gateway.assessments.onGraded((upstream, graded) => this.#send({ kind: 'portcullis.cluster.assessed', upstream, grade: graded.grade, assessedAt: graded.assessedAt, ...(graded.certificateNotAfter === undefined ? {} : { certificateNotAfter: graded.certificateNotAfter }) }));
@@ -112,6 +122,8 @@ export class WorkerLink {
         return this.#config?.({ text: message.text, baseDir: message.baseDir });
       case 'portcullis.cluster.metrics':
         return this.#pendingMetrics.get(message.id)?.({ contentType: message.contentType, body: message.body });
+      case 'portcullis.cluster.alert_metrics':
+        return this.#pendingAlertMetrics.get(message.id)?.({ sources: message.sources, unanswered: message.unanswered });
       case 'portcullis.cluster.drain':
         this.#stopAsked ??= 'drain';
         return this.#hooks?.drain();
@@ -125,8 +137,14 @@ export class WorkerLink {
         return gateway.services.followed?.follower.nudge();
       case 'portcullis.cluster.assessed':
         return gateway.assessments.learn(message.upstream, { grade: message.grade, certificateNotAfter: message.certificateNotAfter, assessedAt: message.assessedAt });
-      case 'portcullis.cluster.metrics_collect':
-        return this.#send({ kind: 'portcullis.cluster.metrics_collected', id: message.id, metrics: await gateway.services.metrics.registry.getMetricsAsJSON() });
+      case 'portcullis.cluster.metrics_collect': {
+        const metrics = await gateway.services.metrics.registry.getMetricsAsJSON();
+        const names = message.names === undefined ? undefined : new Set(message.names);
+        return this.#send({ kind: 'portcullis.cluster.metrics_collected', id: message.id, metrics: names ? metrics.filter((family) => names.has(family.name)) : metrics });
+      }
+      case 'portcullis.cluster.alert_signals':
+        for (const signal of message.signals) gateway.alerts.accept(signal);
+        return;
       case 'portcullis.cluster.reload': {
         // The primary validated this text; validating it again here builds this process's config objects.
         const loaded = loadConfigText(message.text, process.env, { baseDir: message.baseDir });
@@ -134,6 +152,26 @@ export class WorkerLink {
         return this.#send({ kind: 'portcullis.cluster.reloaded', id: message.id, result });
       }
     }
+  }
+
+  /**
+   * For the lead's alert engine: every other worker's metrics, from the primary, each a source of
+   * its own (the engine adds its own registry). Fails when the primary does not answer: that
+   * evaluation fails (alerts.evaluation_failed) rather than judging the cluster by one worker.
+   */
+  async #alertMetrics(names: readonly string[]): Promise<MetricReading> {
+    const id = this.#nextId++;
+    const answer = await new Promise<MetricReading | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), METRICS_ANSWER_TIMEOUT_MS);
+      this.#pendingAlertMetrics.set(id, (reading) => {
+        clearTimeout(timer);
+        resolve(reading);
+      });
+      this.#send({ kind: 'portcullis.cluster.alert_metrics_request', id, names: [...names] });
+    });
+    this.#pendingAlertMetrics.delete(id);
+    if (!answer) throw new Error("the primary did not send the other workers' metrics in time");
+    return answer;
   }
 
   /**

@@ -46,6 +46,7 @@ import { Outbound, type ConnectHook } from '../outbound/index.js';
 import { egressPolicyOf } from '../config/egress-declarations.js';
 import { applyEgress } from './egress-report.js';
 import { openAlerting } from './alerting.js';
+import { nodeIdentity } from './node-identity.js';
 import { ContinuousAssessment } from './assessments.js';
 import { assessUpstream } from '../assess/continuous.js';
 import type { UpstreamAssessor } from '../core/assessment.js';
@@ -268,8 +269,10 @@ export class Gateway {
     const logEvents = new LogEventTap();
     const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders, maskDetected: options.config.logging.maskDetected, tap: logEvents }, destination);
     const outbound = new Outbound({ hook: options.connectHook, lookup: options.lookup });
+    // A worker's parent is its node's primary: every worker of a node says the same (port 0 only).
+    const node = nodeIdentity(options.config, { pid: options.cluster ? process.ppid : process.pid });
     const egress = applyEgress(outbound, options.config, logger);
-    const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true, sharedCounters: options.sharedCounters, env: options.env, logEvents }).catch(async (error: unknown) => {
+    const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true, sharedCounters: options.sharedCounters, env: options.env, logEvents, nodeId: node }).catch(async (error: unknown) => {
       await outbound.close();
       throw error;
     });
@@ -285,9 +288,9 @@ export class Gateway {
       });
     }
     // The SDK is loaded only when tracing is configured: off, it costs nothing (docs/observability.md#traces).
-    const tracing = options.config.tracing ? await openTracing(options.config.tracing, outbound, () => gateway.logger, services.metrics) : undefined;
+    const tracing = options.config.tracing ? await openTracing(options.config.tracing, outbound, () => gateway.logger, services.metrics, node) : undefined;
     let built: Gateway | undefined;
-    const alerting = await openAlerting(options.config.alerts, { clock, logger: () => built?.logger ?? logger, metrics: services.metrics, outbound, store: services.store, runtime: () => (built ? built.#runtime : undefined), keys: services.keyIndex && services.consumerDirectory ? { index: services.keyIndex, consumers: services.consumerDirectory } : undefined }).catch(async (error: unknown) => {
+    const alerting = await openAlerting(options.config.alerts, { clock, logger: () => built?.logger ?? logger, metrics: services.metrics, node, readMetrics: options.cluster?.alertMetrics, forward: options.cluster?.forwardAlertSignal, outbound, store: services.store, runtime: () => (built ? built.#runtime : undefined), keys: services.keyIndex && services.consumerDirectory ? { index: services.keyIndex, consumers: services.consumerDirectory } : undefined }).catch(async (error: unknown) => {
       await services.close();
       await outbound.close();
       throw error;
@@ -394,8 +397,8 @@ export class Gateway {
         onEnd: (outcome) => {
           this.#inflight.ended();
           this.#services.metrics.requestEnded(outcome);
-          if (outcome.refused) this.alerts.authFailures.record(outcome.refused.consumer, outcome.refused.clientIp, outcome.refused.requestId, this.#clock.now());
-          this.alerts.requestSamples.record(outcome);
+          if (outcome.refused) this.alerts.recordAuthFailure(outcome.refused.consumer, outcome.refused.clientIp, outcome.refused.requestId);
+          this.alerts.recordRequest(outcome);
         },
         onRenegotiation: (socket) => this.#renegotiationRefused(listener.name, socket),
       });
@@ -561,7 +564,7 @@ export class Gateway {
   }
 }
 
-async function openTracing(config: TracingConfig, outbound: Outbound, logger: () => Logger, metrics: GatewayMetrics): Promise<OtlpTracing> {
+async function openTracing(config: TracingConfig, outbound: Outbound, logger: () => Logger, metrics: GatewayMetrics, nodeId: string): Promise<OtlpTracing> {
   const { OtlpTracing } = await import('../observability/tracing.js');
-  return new OtlpTracing(config, { outbound, logger, countFailed: (spans) => metrics.tracingSpansFailed.inc(spans) });
+  return new OtlpTracing(config, { outbound, logger, nodeId, countFailed: (spans) => metrics.tracingSpansFailed.inc(spans) });
 }

@@ -101,7 +101,7 @@ export interface OpenedServices {
  * once per gateway: signing-key rotation (server/cluster-worker.ts). `sharedCounters` (under
  * `--workers`): the channel to the primary, which keeps every in-memory limit for all workers.
  */
-export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound, options: { schedules: boolean; sharedCounters?: SharedCountersOptions | undefined; env?: NodeJS.ProcessEnv | undefined; logEvents?: LogEventTap | undefined } = { schedules: true }): Promise<OpenedServices> {
+export async function openServices(config: GatewayConfig, logger: Logger, clock: Clock, outbound: Outbound, options: { schedules: boolean; sharedCounters?: SharedCountersOptions | undefined; env?: NodeJS.ProcessEnv | undefined; logEvents?: LogEventTap | undefined; nodeId?: string | undefined } = { schedules: true }): Promise<OpenedServices> {
   const metrics = new GatewayMetrics({ processMetrics: true, ...(options.logEvents ? { logEvents: options.logEvents } : {}) });
   const health = new DependencyHealth({ clock, logger: () => logger, metrics });
   const counters = options.sharedCounters ? await openSharedCounters(options.sharedCounters, config.bruteForce, health, metrics) : undefined;
@@ -228,7 +228,7 @@ export async function openServices(config: GatewayConfig, logger: Logger, clock:
       : undefined;
     enforcement?.start();
     const keyService = config.apiKeys && pepper ? new KeyService(store, keys, { ...config.apiKeys, pepper }, clock, consumers) : undefined;
-    streaming = new AuditStreaming(config.audit, { store, outbound, clock, logger: () => logger, registry: metrics.registry, recordsConfig: options.schedules });
+    streaming = new AuditStreaming(config.audit, { store, outbound, clock, logger: () => logger, registry: metrics.registry, recordsConfig: options.schedules, nodeId: options.nodeId });
     await streaming.start();
     // Each block a failure starts is a security event for the audit trail (batched off the request path).
     const reportedFailures = reportingBlocks(authFailures, streaming.securityEvents, 'data');
