@@ -257,5 +257,5 @@ test('with tracing off no OpenTelemetry code is loaded: the SDK is imported only
   };
   walk(src);
   assert.deepEqual(offenders, []);
-  assert.match(readFileSync(join(src, 'server/gateway.ts'), 'utf8'), /await import\('\.\.\/observability\/tracing\.js'\)/);
+  assert.match(readFileSync(join(src, 'server/gateway-parts.ts'), 'utf8'), /await import\('\.\.\/observability\/tracing\.js'\)/);
 });

@@ -4,28 +4,16 @@
  * flight finish on the config they started with; a config that fails validation never replaces
  * the one serving.
  */
-import type { TracingConfig } from '../config/tracing-schema.js';
 import type { OtlpTracing } from '../observability/tracing.js';
 import type { Server } from 'node:http';
-import { dirname, resolve } from 'node:path';
-import type { LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { DestinationStream } from 'pino';
-import { systemClock, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
-import { createAdminApi } from '../admin/admin-api.js';
-import { openAdminPlane, type AdminPlane } from '../admin/admin-plane.js';
-import { openAdminAuth } from '../admin/sessions/create-admin-auth.js';
-import { openSso, type SsoService } from '../admin/sso/open-sso.js';
-import { fieldAllowlist, rateLimitNames } from '../config/policy-usage.js';
-import { adminCertificates } from './admin-certificates.js';
-import { vaultReferencePaths } from '../config/secret.js';
-import { createLogger, type Logger } from '../observability/logger.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
-import { LogEventTap } from '../observability/log-tap.js';
-import { BoundedDestination } from '../observability/log-destination.js';
-import { createAdminServer } from './admin.js';
-import { loadConsoleAssets, type ConsoleAssets } from './console-assets.js';
+import type { AdminPlane } from '../admin/admin-plane.js';
+import { wireAdmin } from './admin-wiring.js';
+import { openGatewayParts, openTracing, type GatewayOptions } from './gateway-parts.js';
+import { AdminListener, closeListenerEntryTls } from './admin-listener.js';
 import { ProbeListener } from './probes.js';
 import { createListenerServer } from './listener-server.js';
 import type { ListenerTls } from './listener-tls.js';
@@ -33,52 +21,21 @@ import { ExpiryWatch } from '../pki/expiry-watch.js';
 import { logContractPreparations } from './contract-events.js';
 import { ConfigReloader, type ReloadResult } from './reloader.js';
 import type { ListenerEntry, ListenerTlsDeps, TlsListenerConfig } from './listener-tls-reload.js';
-import type { AdminAdmissionState } from './admin-admission.js';
 import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
-import { FailureThrottle } from '../security/failure-throttle.js';
-import { openServices, withBlockEvents, type OpenedServices } from './services.js';
-import type { SharedCountersOptions } from './counter-services.js';
+import type { OpenedServices } from './services.js';
 import { InflightRequests } from './inflight.js';
-import { listenOn, StartupError, toBound, type BoundListener } from './listen.js';
+import { listenOn, toBound, type BoundListener } from './listen.js';
+import type { Outbound } from '../outbound/index.js';
 import type { ClusterRole } from './cluster-messages.js';
-import { Outbound, type ConnectHook } from '../outbound/index.js';
 import { egressPolicyOf } from '../config/egress-declarations.js';
-import { applyEgress } from './egress-report.js';
 import { openAlerting } from './alerting.js';
-import { nodeIdentity } from './node-identity.js';
 import { ContinuousAssessment } from './assessments.js';
 import { assessUpstream } from '../assess/continuous.js';
-import type { UpstreamAssessor } from '../core/assessment.js';
 import type { AlertEngine } from '../alerts/alert-engine.js';
 import type { OpenedAlerting } from './alerting.js';
 
-export interface GatewayOptions {
-  config: GatewayConfig;
-  /** Where the config came from: needed for reload on SIGHUP or file change. */
-  configPath?: string;
-  /** Log destination (default: standard output). */
-  logDestination?: DestinationStream;
-  clock?: Clock;
-  env?: NodeJS.ProcessEnv;
-  /** Resolves every outbound host name (default: the system's resolver); tests inject DNS failures. */
-  lookup?: LookupFunction;
-  /** Sees, and may refuse, every outbound connection (outbound/connect-hook.ts). Default: allow all. */
-  connectHook?: ConnectHook;
-  /** Set in a `--workers N` worker (server/cluster-worker.ts): what it serves besides its listeners. */
-  cluster?: ClusterRole;
-  /**
-   * Under `--workers`: the IPC channel to the primary (`process` in a cluster worker), which keeps
-   * the in-memory limits for every worker (server/counter-services.ts). Undefined: this process
-   * keeps its own, as with one process.
-   */
-  sharedCounters?: SharedCountersOptions;
-  /**
-   * Runs one assessment for continuous assessment (upstreams.<name>.assess, server/assessments.ts).
-   * Default: every assess check (assess/continuous.ts); tests wrap it to hold a run back.
-   */
-  assessor?: UpstreamAssessor;
-}
+export type { GatewayOptions } from './gateway-parts.js';
 
 
 export type { ReloadResult } from './reloader.js';
@@ -90,11 +47,8 @@ export class Gateway {
   #ready = false;
   readonly #reloader: ConfigReloader;
   readonly #servers: ListenerEntry[] = [];
-  /** The admin listener, made in #listen (its TLS state opens asynchronously). */
-  #admin: Server | undefined;
-  /** The admin listener's TLS state, files and watchers (admin.tls), like a client listener's entry. */
-  #adminEntry: ListenerEntry<TlsListenerConfig> | undefined;
-  readonly #createAdmin: (tls: ListenerTls | undefined) => Server;
+  /** The admin listener (bound in #listen, on the worker that serves it). */
+  readonly #admin: AdminListener;
   readonly #probes: ProbeListener;
   readonly #inflight: InflightRequests;
   readonly #destination: DestinationStream;
@@ -111,7 +65,6 @@ export class Gateway {
   readonly #adminPlane: AdminPlane | undefined;
   /** OpenTelemetry traces, when `tracing` is configured (start-only). */
   readonly #tracing: OtlpTracing | undefined;
-  readonly #sso: SsoService | undefined;
 
   /** Alert rules, routing and sinks (docs/alerts.md). */
   readonly alerts: AlertEngine;
@@ -156,68 +109,28 @@ export class Gateway {
       logger: () => this.#runtime.logger,
       gauge: services.metrics.certificateExpiry,
     });
-    this.#adminPlane = this.#role.admin ? openAdminPlane(options.config.admin, services.store, clock, () => this.#runtime.logger) : undefined;
-    // Sign-in reads admin.mfa and admin.sessions of the config in force (a reload changes them).
-    const auth = this.#adminPlane && openAdminAuth(this.#adminPlane, () => this.#runtime.config.admin, clock, () => this.#runtime.logger);
-    this.#sso = this.#adminPlane && auth && openSso(this.#adminPlane, auth, () => this.#runtime.config.admin.sso?.oidc, { clock, logger: () => this.#runtime.logger, outbound, metrics: services.metrics });
-    const api = createAdminApi({
-      alerts: alerting,
-      auditHooks: services.auditStreaming,
-      token: options.config.admin.token,
-      admin: this.#adminPlane,
-      auth,
-      sso: this.#sso,
-      store: services.store,
-      consumers: services.consumers,
-      keys: services.keyService,
-      oauth: services.oauth,
-      overrides: services.overrides,
-      audit: services.audit?.log,
-      vault: services.vault?.service,
-      credentials: services.credentials,
-      rateLimitNames: () => rateLimitNames(this.#runtime.config),
-      fieldAllowlist: (route) => fieldAllowlist(this.#runtime.config, route),
-      runningConfig: () => ({ config: this.#runtime.config, baseDir: options.configPath === undefined ? undefined : dirname(resolve(options.configPath)) }),
-      secretReferences: () => vaultReferencePaths(this.#runtime.config),
-      certificates: adminCertificates(
-        () => this.#runtime.config,
-        () => this.#knownCertificates(),
-        () => [...this.#servers, ...(this.#adminEntry ? [this.#adminEntry] : [])].map((entry) => entry.tls),
-      ),
-      // Its own counts: clients failing keys on the data plane must not lock operators out.
-      // Always on, whatever bruteForce.enabled says: the admin token opens everything.
-      failures: withBlockEvents(services.counters?.adminFailures ?? new FailureThrottle({ ...options.config.bruteForce, enabled: true }), services, 'admin'),
-      logger: () => this.#runtime.logger,
-      clock,
-      typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
-    });
     const probeState = {
       ready: () => this.#ready && !this.#draining,
       degraded: () => services.health.degraded(),
       typeBaseUrl: () => this.#runtime.config.errors.typeBaseUrl,
       configRevision: () => this.#reloader.revision,
     };
-    const adminState = { ...probeState, metricsToken: () => this.#runtime.config.admin.metricsToken, metrics: this.#role.metrics ?? (async () => ({ contentType: services.metrics.registry.contentType, body: await services.metrics.registry.metrics() })) };
-    const admission: AdminAdmissionState = {
-      allowlist: () => this.#runtime.config.admin.allowlist,
-      trustedProxies: () => this.#runtime.trustedProxies,
-      tls: () => this.#adminEntry?.tls,
-      refused: (reason, clientIp, code) => {
-        services.metrics.adminRefused.inc({ reason });
-        this.logger.warn({ event: 'admin.request_refused', reason, code, clientIp }, 'admin listener refused a request before authentication');
-      },
-    };
-    // Read once, on first use: a reload that turns admin.console.enabled on needs no restart.
-    let consoleAssets: ConsoleAssets | undefined | null = null;
-    const consoleOf = () => {
-      if (!this.#runtime.config.admin.console.enabled) return undefined;
-      if (consoleAssets === null) {
-        consoleAssets = loadConsoleAssets();
-        if (!consoleAssets) this.logger.warn({ event: 'admin.console_missing' }, 'admin.console.enabled, but this installation has no built console (npm run build makes it): /console/ answers 404');
-      }
-      return consoleAssets;
-    };
-    this.#createAdmin = (tls) => createAdminServer(adminState, api, { admission, tls, console: consoleOf });
+    const admin = wireAdmin({
+      config: options.config,
+      configPath: options.configPath,
+      role: this.#role,
+      services,
+      alerting,
+      outbound,
+      clock,
+      runtime: () => this.#runtime,
+      probeState,
+      knownCertificates: () => this.#knownCertificates(),
+      listenerTls: () => this.#listenerEntries().map((entry) => entry.tls),
+      adminTls: () => this.#admin.entry?.tls,
+    });
+    this.#adminPlane = admin.plane;
+    this.#admin = new AdminListener({ createServer: admin.createServer, sso: admin.sso, tlsDeps: this.#tlsDeps, loadTlsReload: () => this.#loadTlsReload() });
     this.#probes = new ProbeListener(probeState);
     this.#inflight = new InflightRequests({ maxInFlight: () => this.#runtime.config.overload.maxInFlight, counters: services.counters?.client, shed: services.metrics.shed, logger: () => this.logger });
   }
@@ -235,7 +148,12 @@ export class Gateway {
 
   /** The certificates the expiry watch checks; none before the inventory is loaded (no config needing it). */
   #knownCertificates() {
-    return this.#inventory?.knownCertificates([...this.#servers, ...(this.#adminEntry ? [this.#adminEntry] : [])].map((entry) => ({ name: entry.config.name, tls: entry.tls })), this.#runtime, this.logger) ?? [];
+    return this.#inventory?.knownCertificates(this.#listenerEntries().map((entry) => ({ name: entry.config.name, tls: entry.tls })), this.#runtime, this.logger) ?? [];
+  }
+
+  /** Every listener's entry, the admin listener's last when it has TLS. */
+  #listenerEntries(): Array<ListenerEntry<TlsListenerConfig>> {
+    return [...this.#servers, ...(this.#admin.entry ? [this.#admin.entry] : [])];
   }
 
   async #loadInventory(): Promise<typeof import('./certificate-inventory.js')> {
@@ -264,31 +182,8 @@ export class Gateway {
 
   /** Opens the store and key index (if configured), then the listeners. */
   static async start(options: GatewayOptions): Promise<Gateway> {
-    const destination = options.logDestination ?? new BoundedDestination({ maxBufferBytes: options.config.logging.maxBufferBytes });
-    const clock = options.clock ?? systemClock;
-    const logEvents = new LogEventTap();
-    const logger = createLogger({ level: options.config.logging.level, redactHeaders: options.config.logging.redactHeaders, maskDetected: options.config.logging.maskDetected, tap: logEvents }, destination);
-    const outbound = new Outbound({ hook: options.connectHook, lookup: options.lookup });
-    // A worker's parent is its node's primary: every worker of a node says the same (port 0 only).
-    const node = nodeIdentity(options.config, { pid: options.cluster ? process.ppid : process.pid });
-    const egress = applyEgress(outbound, options.config, logger);
-    const services = await openServices(options.config, logger, clock, outbound, { schedules: options.cluster?.duties ?? true, sharedCounters: options.sharedCounters, env: options.env, logEvents, nodeId: node }).catch(async (error: unknown) => {
-      await outbound.close();
-      throw error;
-    });
-    if (destination instanceof BoundedDestination) {
-      services.health.register('log');
-      services.metrics.readLogBufferFrom(() => destination.buffered);
-      destination.onDrop({
-        dropped: (gone, lines) => {
-          services.metrics.logLinesDropped.inc(lines);
-          services.health.down('log', gone ? 'the log reader went away' : 'the log reader does not keep up: buffer full', { log: false });
-        },
-        flowing: () => services.health.up('log', { log: false }),
-      });
-    }
-    // The SDK is loaded only when tracing is configured: off, it costs nothing (docs/observability.md#traces).
-    const tracing = options.config.tracing ? await openTracing(options.config.tracing, outbound, () => gateway.logger, services.metrics, node) : undefined;
+    const { destination, clock, logger, outbound, node, egress, services } = await openGatewayParts(options);
+    const tracing = options.config.tracing ? await openTracing(options.config.tracing, { outbound, logger: () => gateway.logger, metrics: services.metrics, nodeId: node }) : undefined;
     let built: Gateway | undefined;
     const alerting = await openAlerting(options.config.alerts, { clock, logger: () => built?.logger ?? logger, metrics: services.metrics, node, readMetrics: options.cluster?.alertMetrics, forward: options.cluster?.forwardAlertSignal, outbound, store: services.store, runtime: () => (built ? built.#runtime : undefined), keys: services.keyIndex && services.consumerDirectory ? { index: services.keyIndex, consumers: services.consumerDirectory } : undefined }).catch(async (error: unknown) => {
       await services.close();
@@ -318,12 +213,10 @@ export class Gateway {
   /** Closes what #listen opened before it failed. */
   async #abandon(): Promise<void> {
     for (const entry of this.#servers) {
-      for (const watcher of entry.watchers) watcher.close();
-      clearTimeout(entry.reloadTimer);
       await new Promise<void>((resolve) => entry.server.close(() => resolve()));
-      await entry.tls?.close();
+      await closeListenerEntryTls(entry);
     }
-    await this.#closeAdmin();
+    await this.#admin.close();
     await this.#adminPlane?.stop().catch(() => {});
     await this.#probes.close();
     await this.alerts.close().catch(() => {});
@@ -375,8 +268,7 @@ export class Gateway {
 
   /** The admin listener's URL; throws when it is off (admin.enabled: false). */
   get adminUrl(): string {
-    if (!this.#admin?.listening) throw new Error('the admin listener is not listening (admin.enabled: false, or not started)');
-    return toBound('admin', this.#admin, this.#adminEntry ? 'https' : 'http').url;
+    return this.#admin.url;
   }
 
   /** The probe listener's URL (`/healthz`, `/readyz` only), undefined when it is off (probes.enabled: false). */
@@ -413,7 +305,7 @@ export class Gateway {
       this.#servers.push(entry);
     }
     if (config.admin.enabled) {
-      if (this.#role.admin) await this.#listenAdmin(config);
+      if (this.#role.admin) await this.#admin.listen(config);
       this.#adminPlane?.start();
     } else this.logger.warn({ event: 'admin.disabled' }, 'the admin listener is off (admin.enabled: false): no /healthz, /readyz, /metrics or admin API');
     await this.#probes.listen(config.probes);
@@ -427,40 +319,7 @@ export class Gateway {
       this.#expiry.start();
       this.alerts.start();
     }
-    this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.#admin?.listening ? this.adminUrl : null, probes: this.probeUrl ?? null, routes: config.routes.length }, 'gateway started');
-  }
-
-  /** Opens admin.tls (when set), then binds the admin listener. */
-  async #listenAdmin(config: GatewayConfig): Promise<void> {
-    // Every role admin.sso maps a group to exists (custom roles live in the store, so this is the
-    // first moment it can be checked).
-    const problems = (await this.#sso?.roleMappingProblems()) ?? [];
-    if (problems.length > 0) throw new StartupError(`admin.sso: ${problems.join('; ')}`);
-    const tlsConfig = config.admin.tls;
-    const tlsReload = tlsConfig ? await this.#loadTlsReload() : undefined;
-    const tls = tlsConfig ? await tlsReload!.openListenerTls({ name: 'admin', tls: tlsConfig }, this.#tlsDeps) : undefined;
-    const server = (this.#admin = this.#createAdmin(tls));
-    if (tls) {
-      this.#adminEntry = { config: { name: 'admin', tls: tlsConfig }, server, tls, watchers: [] };
-      tlsReload!.watchListenerTlsFiles(this.#adminEntry, this.#tlsDeps);
-    }
-    await listenOn(server, config.admin.host, config.admin.port, 'the admin listener');
-  }
-
-  /** Closes the admin listener, its connections and its TLS state (watchers, CRL timers). */
-  async #closeAdmin(): Promise<void> {
-    this.#sso?.close();
-    const entry = this.#adminEntry;
-    if (entry) {
-      for (const watcher of entry.watchers) watcher.close();
-      clearTimeout(entry.reloadTimer);
-      await entry.tls?.close();
-    }
-    const server = this.#admin;
-    if (!server) return;
-    const closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    server.closeAllConnections();
-    await closed;
+    this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.#admin.listening ? this.adminUrl : null, probes: this.probeUrl ?? null, routes: config.routes.length }, 'gateway started');
   }
 
   /** A client tried to renegotiate: logged and counted as what it is, and the connection closed. */
@@ -483,12 +342,7 @@ export class Gateway {
     const same = (a: readonly ListenerConfig[], b: readonly ListenerConfig[]) =>
       JSON.stringify(a.map((l) => ({ ...l, tls: l.tls ? { mode: l.tls.clientCertificates.mode } : undefined }))) === JSON.stringify(b.map((l) => ({ ...l, tls: l.tls ? { mode: l.tls.clientCertificates.mode } : undefined })));
     if (!same(this.#servers.map((entry) => entry.config), config.listeners)) return false;
-    // admin.tls's certificate, CAs and CRLs reload like a listener's; turning it on or off needs a restart.
-    const admin = this.#adminEntry;
-    if (admin && config.admin.tls && JSON.stringify(admin.config.tls) !== JSON.stringify(config.admin.tls)) {
-      admin.config = { name: 'admin', tls: config.admin.tls };
-      void this.#loadTlsReload().then((reload) => reload.reloadListenerTls(admin, this.#tlsDeps));
-    }
+    this.#admin.applyTls(config);
     config.listeners.forEach((listener, index) => {
       const entry = this.#servers[index]!;
       const changed = JSON.stringify(entry.config.tls) !== JSON.stringify(listener.tls);
@@ -546,12 +400,8 @@ export class Gateway {
     if (this.#inflight.count > 0) logger.warn({ event: 'gateway.drain_timeout', inflight: this.#inflight.count }, 'drain deadline passed: closing remaining connections');
     for (const { server } of this.#servers) server.closeAllConnections();
     await Promise.all(closed);
-    for (const entry of this.#servers) {
-      for (const watcher of entry.watchers) watcher.close();
-      clearTimeout(entry.reloadTimer);
-      await entry.tls?.close();
-    }
-    await this.#closeAdmin();
+    for (const entry of this.#servers) await closeListenerEntryTls(entry);
+    await this.#admin.close();
     await this.#adminPlane?.stop();
     await this.#probes.close();
     await this.alerts.close();
@@ -562,9 +412,4 @@ export class Gateway {
     logger.info({ event: 'gateway.stopped' }, 'gateway stopped');
     logger.flush();
   }
-}
-
-async function openTracing(config: TracingConfig, outbound: Outbound, logger: () => Logger, metrics: GatewayMetrics, nodeId: string): Promise<OtlpTracing> {
-  const { OtlpTracing } = await import('../observability/tracing.js');
-  return new OtlpTracing(config, { outbound, logger, nodeId, countFailed: (spans) => metrics.tracingSpansFailed.inc(spans) });
 }
