@@ -80,6 +80,11 @@ export interface AlertView {
   readonly inhibited: boolean;
 }
 
+/** Findings read from the store, the same on every node (key_age's aged keys, label consumer): only the node that delivers holds them. */
+function storeWide(alert: AlertInstance): boolean {
+  return alert.rule === 'key_age' && alert.labels.consumer !== undefined;
+}
+
 export class AlertEngine {
   readonly node: string;
   readonly metrics: AlertMetrics;
@@ -221,6 +226,7 @@ export class AlertEngine {
 
   async #evaluate(): Promise<void> {
     const now = this.deps.clock.now();
+    const delivers = this.#delivers;
     try {
       await this.#capture(now);
       this.#events.prune(now);
@@ -233,8 +239,9 @@ export class AlertEngine {
         failingSinks: () => this.#deliverer.failingSinks(),
         // Aged keys are the store's, the same on every node: only the node that delivers reports
         // them, so several nodes send one notification, not one each (docs/alerts.md#key_age).
-        agedKeys: () => (this.#delivers ? (this.deps.gateway.agedKeys?.(now) ?? []) : []),
+        agedKeys: () => (delivers ? (this.deps.gateway.agedKeys?.(now) ?? []) : []),
       };
+      if (!delivers) this.#forgetStoreWide();
       for (const name of ALERT_RULE_NAMES) {
         const rule = this.effectiveRule(name);
         if (!rule.enabled || !this.#config.enabled) {
@@ -248,7 +255,9 @@ export class AlertEngine {
       this.#lastSilences = (await this.deps.silences?.active(now)) ?? [];
       const views = this.#view(this.#states.firing(), 'firing');
       const notify = views.filter((view) => view.silencedBy.length === 0 && !view.inhibited).map((view) => view.alert);
-      this.#notifier.update(notify, this.#config, [...this.#sinks.keys()], now);
+      // The lease moved while this round ran: what it found of the store is the new holder's to send.
+      if (delivers && !this.#delivers) this.#forgetStoreWide();
+      this.#notifier.update(this.#delivers ? notify : notify.filter((alert) => !storeWide(alert)), this.#config, [...this.#sinks.keys()], now);
       await this.#deliverer.enqueue(this.#notifier.flush(this.#config, now), this.#config);
       this.metrics.firing.reset();
       for (const alert of this.#states.firing()) this.metrics.firing.inc({ rule: alert.rule, severity: alert.severity });
@@ -257,6 +266,15 @@ export class AlertEngine {
       this.metrics.evaluations.inc({ outcome: 'failed' });
       this.deps.logger().error({ event: 'alerts.evaluation_failed', err: error }, 'alert evaluation failed; tried again at the next interval');
     }
+  }
+
+  /**
+   * A node that no longer delivers forgets its store-wide alerts without resolving them: nothing
+   * was fixed, the node holding the lease reports them now (under its own `node` label).
+   */
+  #forgetStoreWide(): void {
+    this.#states.forget(storeWide);
+    this.#notifier.forget(storeWide);
   }
 
   #logTransitions(fired: readonly AlertInstance[], resolved: readonly AlertInstance[]): void {

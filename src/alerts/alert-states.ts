@@ -87,6 +87,11 @@ export class AlertStates {
     return resolved;
   }
 
+  /** Forgets the alerts `which` selects without resolving them (another node answers for them now). */
+  forget(which: (alert: AlertInstance) => boolean): void {
+    for (const [key, state] of this.#states) if (which(state.instance)) this.#states.delete(key);
+  }
+
   /** Every firing alert, oldest first. */
   firing(): AlertInstance[] {
     return [...this.#states.values()].filter((state) => state.firing).map((state) => state.instance).sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());

@@ -82,6 +82,21 @@ export class Notifier {
     }
   }
 
+  /**
+   * Forgets the alerts `which` selects, in every group, without notifying them resolved: another
+   * node answers for them now (a store-wide finding after the delivery lease moved).
+   */
+  forget(which: (alert: AlertInstance) => boolean): void {
+    for (const [id, group] of this.#groups) {
+      for (const [key, alert] of group.alerts) {
+        if (!which(alert)) continue;
+        group.alerts.delete(key);
+        group.notified.delete(key);
+      }
+      if (group.alerts.size === 0 && group.notified.size === 0) this.#groups.delete(id);
+    }
+  }
+
   /** The notifications due at `now`, per sink, in the order to send them. */
   flush(config: AlertsConfig, now: number): Array<{ sink: string; notification: AlertNotification }> {
     const out: Array<{ sink: string; notification: AlertNotification }> = [];

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { validateConfig } from '../config/loader.js';
+import { baseConfig, startGateway, startUpstream } from '../../test/helpers/index.js';
 import { nodeIdentity } from './node-identity.js';
 
 const config = (adminEnabled: boolean, adminPort: number, listenerPort: number, nodeId?: string) => ({
@@ -23,4 +25,19 @@ test('port 0 (picked at bind time) is replaced by the node\'s main process id', 
 
 test('nodeId sets it', () => {
   assert.equal(nodeIdentity(config(true, 9901, 8080, 'eu-1'), { host: 'gw' }), 'eu-1');
+});
+
+test('a reload that changes nodeId says it takes effect after a restart (the lease, heartbeats and traces keep the old name until then)', async () => {
+  const upstream = await startUpstream();
+  const gw = await startGateway(baseConfig([upstream.url], { nodeId: 'gw-east-1' }));
+  try {
+    const next = validateConfig(baseConfig([upstream.url], { nodeId: 'gw-east-2' }), {});
+    assert.ok(next.ok);
+    assert.equal((await gw.gateway.reload(next.config)).ok, true);
+    const warning = await gw.logs.waitFor((record) => record.event === 'config.restart_required');
+    assert.deepEqual(warning.sections, ['nodeId']);
+  } finally {
+    await gw.close();
+    await upstream.close();
+  }
 });

@@ -4,7 +4,9 @@
  * alone is not enough: two gateways on one host (two processes on distinct ports sharing one
  * PostgreSQL) would alert as one node and overwrite each other's heartbeat. So the default is
  * `<host name>:<port>`, the port a node is reached on for administration (the admin listener's, or
- * the first listener's when it is off), which no two nodes on a host share. `nodeId` sets it.
+ * the first listener's when it is off): two nodes on a host bind distinct ports, unless each binds
+ * the same port on its own address, or containers on the host network share a host name. Those
+ * set `nodeId` (docs/alerts.md#delivery). Read at start: a reload that changes it asks for a restart.
  */
 import { hostname } from 'node:os';
 import type { GatewayConfig } from '../config/schema.js';

@@ -32,7 +32,7 @@ export interface ReloadTarget {
 }
 
 /** Config sections read only at start: a reload that changes one is applied, and says a restart is needed for it. */
-const START_ONLY_SECTIONS = ['admin', 'probes', 'store', 'apiKeys', 'bruteForce', 'oauth', 'redis', 'audit', 'tracing'] as const;
+const START_ONLY_SECTIONS = ['nodeId', 'admin', 'probes', 'store', 'apiKeys', 'bruteForce', 'oauth', 'redis', 'audit', 'tracing'] as const;
 
 export class ConfigReloader {
   #revision = 1;
