@@ -10,7 +10,7 @@ import { FieldUsageCounters } from '../store/field-usage.js';
 import { RouteTrafficCounters } from '../store/route-traffic.js';
 import { RouteUnmatchedCounters } from '../store/route-unmatched.js';
 import type { Clock } from '../core/clock.js';
-import type { AuthFailureTracker, GatewayServices, RateLimitServices } from '../core/services.js';
+import type { AuthFailureTracker, GatewayServices } from '../core/services.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { formatIssue } from '../config/loader.js';
 import { KeyAgeEnforcement } from '../keys/key-age-enforcement.js';
@@ -37,14 +37,12 @@ import { followStore, type FollowedStore } from '../store/follow-store.js';
 import { PkiRepository } from '../store/pki-repository.js';
 import { Store } from '../store/store.js';
 import { RateLimitOverrideRepository } from '../store/rate-limit-overrides.js';
-import { ConcurrencyCounter } from '../ratelimit/concurrency.js';
-import { MemoryRateLimitStore } from '../ratelimit/memory-store.js';
 import { OverrideIndex } from '../ratelimit/override-index.js';
-import type { RedisRateLimitStore } from '../ratelimit/redis-store.js';
 
 import { AuditStreaming } from '../audit/audit-streaming.js';
 import { reportingBlocks } from '../audit/security-events.js';
 import { openSharedCounters, type SharedCounters, type SharedCountersOptions } from './counter-services.js';
+import { openRateLimits } from './rate-limit-services.js';
 import { StartupError } from './listen.js';
 import { ServiceProvision, type ProvideResult, type ServiceOpeners } from './service-provision.js';
 import { KekConfigError } from '../vault/kek-sources.js';
@@ -354,51 +352,6 @@ async function provideAtStart(provision: ServiceProvision, config: GatewayConfig
   provision.close();
   await undo().catch(() => {});
   throw new StartupError(formatIssue(provided.issue));
-}
-
-/**
- * The rate-limit stores: memory always (the memory store and the local fallback), Redis when
- * configured. An unreachable Redis at start is not fatal: it is logged and the policies' fallback
- * serves until it answers.
- */
-async function openRateLimits(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics, health: DependencyHealth, counters: SharedCounters | undefined): Promise<RateLimitServices & { close(): Promise<void> }> {
-  // Under --workers, this node's memory is the primary's (shared by every worker).
-  const local = counters?.rateLimits.local ?? new MemoryRateLimitStore();
-  let shared: RedisRateLimitStore | undefined;
-  if (config.redis) {
-    metrics.rateLimitStoreUp.set(0);
-    // Loaded only when Redis is configured: ioredis costs ~0.1 s of start-up CPU (issue 16).
-    const { RedisRateLimitStore } = await import('../ratelimit/redis-store.js');
-    shared = new RedisRateLimitStore({
-      url: config.redis.url,
-      password: config.redis.password?.reveal(),
-      keyPrefix: config.redis.keyPrefix,
-      connectTimeoutMs: config.redis.connectTimeoutMs,
-      commandTimeoutMs: config.redis.commandTimeoutMs,
-      logger,
-      onHealth: (up, reason) => {
-        metrics.rateLimitStoreUp.set(up ? 1 : 0);
-        if (up) health.up('redis');
-        else health.down('redis', reason ?? 'failed');
-      },
-    });
-    await shared.connect();
-  }
-  return {
-    local,
-    shared,
-    overrides: undefined,
-    concurrency: counters?.rateLimits.concurrency ?? new ConcurrencyCounter(),
-    ...(counters ? { lastResort: counters.rateLimits.lastResort } : {}),
-    fallbackUsed: (route, mode) => metrics.rateLimitFallbacks.inc({ route, mode }),
-    refused: (route, limit) => metrics.rateLimited.inc({ route, limit }),
-    usage: (route, limit, consumer, used) => metrics.limitUsage(route, limit, consumer, used),
-    async close() {
-      await shared?.close();
-      await local.close();
-      counters?.client.close();
-    },
-  };
 }
 
 /** What key verification applies of `apiKeys`: the key-age policy and, when enforced, its grace. */
