@@ -133,6 +133,7 @@ for (const backend of BACKENDS) {
         assert.equal(offIssue.detail, OFF_DETAIL);
         assertProblem(await gw.admin.call('POST', `/v1/certificates/${early.serial}/revoke`, {}), 409, 'admin.ca_issuing_off');
         assertProblem(await gw.admin.call('POST', '/v1/ca/crl', {}), 409, 'admin.ca_issuing_off');
+        assert.equal(await gw.gateway.renewCrl(), 'off', 'without the key the gateway renews nothing');
         assert.equal(JSON.parse(readFileSync(join(caDir, 'ca.json'), 'utf8')).ledger, undefined, 'nothing was moved or opened');
 
         // Past nextUpdate the CRL is stale: partners' revocation status is unknown.
@@ -236,6 +237,20 @@ for (const backend of BACKENDS) {
         assertProblem(await call(), 401, 'auth.client_cert_revoked');
         const signedChange = await gw.gateway.services.store!.db.selectFrom('changes').select(['entity', 'actor_kind', 'action']).orderBy('revision', 'desc').limit(1).executeTakeFirstOrThrow();
         assert.deepEqual([signedChange.entity, signedChange.actor_kind, signedChange.action], ['crl', 'bootstrap-token', 'crl.sign']);
+
+        // The gateway renews it itself once half its validity (3.5 of 7 days) has passed.
+        assert.equal(await gw.gateway.renewCrl(), 'fresh');
+        clock.advance(3 * DAY);
+        assert.equal(await gw.gateway.renewCrl(), 'fresh');
+        clock.advance(DAY);
+        assert.equal(await gw.gateway.renewCrl(), 'renewed');
+        const renewed = (await gw.admin.call('GET', '/v1/ca')).json<{ crl: { crlNumber: number; thisUpdate: string; nextUpdate: string; revokedCount: number } }>().crl;
+        assert.deepEqual([renewed.thisUpdate, renewed.nextUpdate, renewed.revokedCount], [iso(clock.now()), iso(clock.now() + 7 * DAY), 1]);
+        assert.ok(renewed.crlNumber > fresh.crlNumber);
+        assert.equal((await gw.logs.waitFor((record) => record.event === 'crl.renewed')).revoked, 1);
+        assertProblem(await call(), 401, 'auth.client_cert_revoked');
+        const byGateway = await gw.gateway.services.store!.db.selectFrom('changes').select(['entity', 'actor_kind', 'actor_id', 'action']).orderBy('revision', 'desc').limit(1).executeTakeFirstOrThrow();
+        assert.deepEqual([byGateway.entity, byGateway.actor_kind, byGateway.actor_id, byGateway.action], ['crl', 'system', 'gateway', 'crl.sign']);
         assert.doesNotMatch(gw.logs.text(), new RegExp(PASSPHRASE), 'the CA passphrase is in no log line');
         assert.doesNotMatch(gw.logs.text(), new RegExp(ADMIN_TOKEN));
       } finally {
@@ -245,7 +260,8 @@ for (const backend of BACKENDS) {
 
     test('with a wrong pki.issuing.caKey the key does not open: 409 admin.ca_issuing_off says so without the secret, and nothing is issued', async () => {
       const wrong = 'not the passphrase of this CA 0000';
-      const gw = await startKeyGateway(upstream.url, { pki: { caDir, issuing: { caKey: '${env:PTC_WRONG_PASSPHRASE}' } } }, { store: storeConfig, env: { ...ENV, ...storeEnv, PTC_WRONG_PASSPHRASE: wrong } });
+      // Long after every CRL signed so far lapsed: the renewal is due.
+      const gw = await startKeyGateway(upstream.url, { pki: { caDir, issuing: { caKey: '${env:PTC_WRONG_PASSPHRASE}' } } }, { clock: new ManualClock(T0 + 60 * DAY), store: storeConfig, env: { ...ENV, ...storeEnv, PTC_WRONG_PASSPHRASE: wrong } });
       try {
         const consumer = await gw.admin.consumer('acme-wrong-key');
         const before = (await gw.admin.call('GET', '/v1/certificates')).json<{ items: unknown[] }>().items.length;
@@ -254,6 +270,11 @@ for (const backend of BACKENDS) {
         assert.match(String(problem.detail), /^The CA key cannot be opened with pki\.issuing\.caKey: /);
         assert.ok(!reply.text.includes(wrong) && !gw.logs.text().includes(wrong), 'the secret is neither answered nor logged');
         assert.equal((await gw.admin.call('GET', '/v1/certificates')).json<{ items: unknown[] }>().items.length, before);
+        // The renewal cannot open the key either: said, counted by background_task_failed, never the secret.
+        assert.equal(await gw.gateway.renewCrl(), 'failed');
+        const failed = await gw.logs.waitFor((record) => record.event === 'crl.renew_failed');
+        assert.equal(failed.level, 'error');
+        assert.ok(!gw.logs.text().includes(wrong), 'the secret is not logged');
       } finally {
         await gw.close();
       }

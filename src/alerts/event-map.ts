@@ -20,6 +20,7 @@ export const BACKGROUND_FAILURES = [
   'store.listener_failed',
   'store.changes_prune_failed',
   'audit.checkpoint_failed',
+  'crl.renew_failed',
   'fields.usage_flush_failed',
   'inventory.traffic_flush_failed',
   'keys.last_used_flush_failed',

@@ -180,6 +180,8 @@ export const LOG_EVENTS = {
   'certificate.expired': { level: 'warn', meaning: 'A certificate has expired.' },
   'certificate.watch_failed': { level: 'error', meaning: 'The certificates to watch for expiry could not be listed (the private CA folder, say).' },
   'crl.loaded': { level: 'info', meaning: 'A CRL was loaded for a listener: its issuer and how many serials it revokes.' },
+  'crl.renewed': { level: 'info', meaning: 'A gateway holding the private CA key (pki.issuing) signed a fresh CRL, half its validity having passed.' },
+  'crl.renew_failed': { level: 'error', meaning: 'A gateway holding the private CA key could not sign a fresh CRL (a wrong pki.issuing.caKey, an unreadable CA folder, the store down); retried hourly.' },
   'crl.stale': { level: 'warn', meaning: 'A CRL is past its nextUpdate: revocation of its issuer\'s certificates is unknown.' },
   'crl.refresh_failed': { level: 'error', meaning: 'A CRL could not be refreshed: the kept one applies until its nextUpdate, then `whenUnavailable`.' },
   'crl.status_unknown': { level: 'warn', meaning: 'A client certificate\'s revocation status is unknown: `whenUnavailable` decides.' },

@@ -19,8 +19,11 @@ export function adminCertificates(config: () => GatewayConfig, known: () => Know
     },
     known,
     warningDays: () => config().certificateExpiry.warningDays,
-    async crlChanged() {
-      await Promise.all(listenerTls().map((tls) => tls?.refreshRevocation()));
-    },
+    crlChanged: () => reloadCrls(listenerTls()),
   };
+}
+
+/** Makes each listener load its CRLs again now (after a revocation or a fresh CRL of our CA). */
+export async function reloadCrls(listenerTls: ReadonlyArray<ListenerTls | undefined>): Promise<void> {
+  await Promise.all(listenerTls.map((tls) => tls?.refreshRevocation()));
 }

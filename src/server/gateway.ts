@@ -18,6 +18,8 @@ import { ProbeListener } from './probes.js';
 import { createListenerServer } from './listener-server.js';
 import type { ListenerTls } from './listener-tls.js';
 import { ExpiryWatch } from '../pki/expiry-watch.js';
+import { CrlRenewal, type CrlRenewalOutcome } from './crl-renewal.js';
+import { reloadCrls } from './admin-certificates.js';
 import { logContractPreparations } from './contract-events.js';
 import { ConfigReloader, type ReloadResult } from './reloader.js';
 import type { ListenerEntry, ListenerTlsDeps, TlsListenerConfig } from './listener-tls-reload.js';
@@ -55,6 +57,7 @@ export class Gateway {
   readonly #clock: Clock;
   readonly #services: OpenedServices;
   readonly #expiry: ExpiryWatch;
+  readonly #crlRenewal: CrlRenewal;
   readonly #tlsDeps: ListenerTlsDeps;
   // Both bring in @peculiar/x509 (~0.1 s of CPU to load): loaded only by a config that has
   // certificates to handle, so a plain-HTTP gateway starts without them.
@@ -109,6 +112,8 @@ export class Gateway {
       logger: () => this.#runtime.logger,
       gauge: services.metrics.certificateExpiry,
     });
+    const crlChanged = () => reloadCrls(this.#listenerEntries().map((entry) => entry.tls));
+    this.#crlRenewal = new CrlRenewal({ clock, logger: () => this.#runtime.logger, config: () => this.#runtime.config, store: services.store, crlChanged });
     const probeState = {
       ready: () => this.#ready && !this.#draining,
       degraded: () => services.health.degraded(),
@@ -178,6 +183,11 @@ export class Gateway {
   /** Runs the expiry check now (tests; it also runs at start and every checkIntervalHours). */
   checkCertificateExpiry() {
     return this.#expiry.check();
+  }
+
+  /** Runs the CRL renewal check now (tests; it also runs at start and hourly with pki.issuing). */
+  renewCrl(): Promise<CrlRenewalOutcome> {
+    return this.#crlRenewal.check();
   }
 
   /** Opens the store and key index (if configured), then the listeners. */
@@ -317,6 +327,7 @@ export class Gateway {
     this.assessments.start();
     if (this.#role.duties) {
       this.#expiry.start();
+      this.#crlRenewal.start();
       this.alerts.start();
     }
     this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.#admin.listening ? this.adminUrl : null, probes: this.probeUrl ?? null, routes: config.routes.length }, 'gateway started');
@@ -391,6 +402,7 @@ export class Gateway {
     this.#draining = true;
     this.#reloader.close();
     this.#expiry.stop();
+    this.#crlRenewal.stop();
     await this.assessments.stop();
     const logger = this.logger;
     logger.info({ event: 'gateway.draining', inflight: this.#inflight.count, drainTimeoutMs }, 'shutting down: draining in-flight requests');
