@@ -13,6 +13,7 @@ import { AlertEngine } from '../src/alerts/alert-engine.js';
 import { BACKGROUND_FAILURES } from '../src/alerts/event-map.js';
 import { AlertDeliveryError, type AlertSink } from '../src/alerts/notification.js';
 import { MemoryQueue } from '../src/alerts/queue.js';
+import type { AlertSignal } from '../src/alerts/signals.js';
 import { AuditMetrics } from '../src/audit/sink-metrics.js';
 import { AlertsSchema, type AlertsConfig } from '../src/config/alerts-schema.js';
 import { ALERT_RULE_NAMES, ALERT_RULES, type AlertRuleName } from '../src/core/alert-rules.js';
@@ -208,3 +209,56 @@ for (const rule of ALERT_RULE_NAMES) {
     w.engine.stop();
   });
 }
+
+/** An engine over an empty registry: `forward` set makes it a worker's that does not evaluate (--workers N). */
+async function bareEngine(clock: ManualClock, config: Record<string, unknown> = {}, forward?: (signal: AlertSignal) => void): Promise<AlertEngine> {
+  const metrics = new GatewayMetrics({ processMetrics: false, logEvents: new LogEventTap() });
+  return AlertEngine.open(Value.Default(AlertsSchema, { groupWaitSeconds: 0, sinks: {}, ...config }) as AlertsConfig, {
+    clock,
+    logger: () => createLogger({ level: 'silent', redactHeaders: [] }, { write: () => true }),
+    registry: metrics.registry,
+    events: metrics.logEvents,
+    forward,
+    queue: new MemoryQueue(),
+    createSinks: async () => new Map(),
+    gateway: { routes: () => [], upstreams: () => [] },
+  });
+}
+
+test('a forwarded signal counts in the minute it happened (at), never later than the lead\'s now', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 30));
+  const engine = await bareEngine(clock);
+  const now = clock.now();
+  engine.accept({ type: 'auth_failure', clientIp: '192.0.2.7', count: 3, requestIds: ['a', 'b'], at: now - 120_000 });
+  engine.accept({ type: 'auth_failure', consumer: 'con_1', clientIp: '192.0.2.8', count: 2, requestIds: [], at: now + 600_000 });
+  engine.accept({ type: 'limit_usage', route: 'r', limit: 'l', consumer: 'con_1', used: 0.8, at: now - 120_000 });
+  const sources = engine.authFailures.sources(now);
+  const byIp = sources.get('ip:192.0.2.7')!;
+  assert.equal(byIp.countSince(now - 60_000), 0, 'not in this minute');
+  assert.equal(byIp.countSince(now - 180_000), 3, 'in the minute it happened, with its count');
+  assert.deepEqual(byIp.samples(), ['a', 'b']);
+  assert.equal(sources.get('c:con_1')!.countSince(now - 30_000), 2, 'from the future: counted now');
+  const [usage] = [...engine.limitUsage.sources(now)];
+  assert.equal(usage!.peakSince(now - 60_000), 0);
+  assert.equal(usage!.peakSince(now - 180_000), 0.8);
+  await engine.close();
+});
+
+test('a worker with alerts off (alerts.enabled false) forwards nothing to the lead', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
+  const forwarded: AlertSignal[] = [];
+  const off = await bareEngine(clock, { enabled: false }, (signal) => forwarded.push(signal));
+  off.recordRequest({ route: 'r', status: 502, durationSeconds: 0.1, requestId: 'req-1' });
+  off.recordAuthFailure(undefined, '192.0.2.7', 'req-2');
+  off.recordLimitUsage('r', 'l', 'con_1', 0.9);
+  assert.equal(forwarded.length, 0);
+  await off.close();
+  const on = await bareEngine(clock, {}, (signal) => forwarded.push(signal));
+  on.recordRequest({ route: 'r', status: 502, durationSeconds: 0.1, requestId: 'req-1' });
+  on.recordAuthFailure(undefined, '192.0.2.7', 'req-2');
+  assert.deepEqual(forwarded, [
+    { type: 'sample', route: 'r', kind: 'server_error', requestIds: ['req-1'] },
+    { type: 'auth_failure', consumer: undefined, clientIp: '192.0.2.7', count: 1, requestIds: ['req-2'], at: clock.now() },
+  ]);
+  await on.close();
+});

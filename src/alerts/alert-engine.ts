@@ -118,7 +118,7 @@ export class AlertEngine {
     this.#events = new EventWindow(deps.clock, RETAIN_SECONDS);
     this.#unsubscribe = deps.events.subscribe((event, fields) => {
       const kept = watchedFields(event, fields);
-      if (kept) this.#signal({ type: 'event', event, fields: kept });
+      if (kept) this.#signal({ type: 'event', event, fields: kept, at: deps.clock.now() });
     });
     this.#notifier = new Notifier(this.node);
     this.#deliverer = new Deliverer({ clock: deps.clock, logger: deps.logger, metrics: this.metrics, queue: deps.queue });
@@ -152,37 +152,48 @@ export class AlertEngine {
 
   /** A request refused with 401/403 (auth_failure_spike). */
   recordAuthFailure(consumer: string | undefined, clientIp: string, requestId: string | undefined): void {
-    this.#signal({ type: 'auth_failure', consumer, clientIp, requestId });
+    this.#signal({ type: 'auth_failure', consumer, clientIp, count: 1, requestIds: requestId === undefined ? [] : [requestId], at: this.deps.clock.now() });
   }
 
   /** A consumer's share of a rate limit, reported by the ratelimit policy (rate_limit_saturation). */
   recordLimitUsage(route: string, limit: string, consumer: string, used: number): void {
-    this.#signal({ type: 'limit_usage', route, limit, consumer, used });
+    this.#signal({ type: 'limit_usage', route, limit, consumer, used, at: this.deps.clock.now() });
   }
 
   /** A finished request: kept when it is a sample of its route (5xx, slow, invalid). */
   recordRequest(request: SampledRequest): void {
+    if (this.#forwardsNothing()) return;
     const kind = this.requestSamples.kindOf(request);
-    if (kind !== undefined) this.#signal({ type: 'sample', route: request.route, kind, requestId: request.requestId! });
+    if (kind !== undefined) this.#signal({ type: 'sample', route: request.route, kind, requestIds: [request.requestId!] });
   }
 
   #signal(signal: AlertSignal): void {
+    if (this.#forwardsNothing()) return;
     if (this.deps.forward) this.deps.forward(signal);
     else this.accept(signal);
   }
 
-  /** Keeps a signal of this process or, on the lead worker, one another worker forwarded; counted as of now. */
+  /** A worker that forwards, with alerts off (alerts.enabled false): the lead evaluates nothing, so nothing crosses IPC. */
+  #forwardsNothing(): boolean {
+    return this.deps.forward !== undefined && !this.#config.enabled;
+  }
+
+  /**
+   * Keeps a signal of this process or, on the lead worker, one another worker forwarded; counted
+   * when it happened (`at`), at the latest now (another process's clock may be ahead).
+   */
   accept(signal: AlertSignal): void {
     const now = this.deps.clock.now();
     switch (signal.type) {
       case 'event':
-        return this.#events.add(signal.event, signal.fields);
+        return this.#events.add(signal.event, signal.fields, Math.min(signal.at, now));
       case 'auth_failure':
-        return this.authFailures.record(signal.consumer, signal.clientIp, signal.requestId, now);
+        return this.authFailures.record(signal.consumer, signal.clientIp, signal.requestIds, Math.min(signal.at, now), signal.count);
       case 'limit_usage':
-        return this.limitUsage.record(signal.route, signal.limit, signal.consumer, signal.used, now);
+        return this.limitUsage.record(signal.route, signal.limit, signal.consumer, signal.used, Math.min(signal.at, now));
       case 'sample':
-        return this.requestSamples.add(signal.route, signal.kind, signal.requestId);
+        for (const requestId of signal.requestIds) this.requestSamples.add(signal.route, signal.kind, requestId);
+        return;
     }
   }
 

@@ -10,7 +10,7 @@ const MINUTE_MS = 60_000;
 /** Sources kept at most. */
 const MAX_SOURCES = 10_000;
 /** Request ids kept per source, for finding the requests in the logs. */
-const SAMPLES = 5;
+export const AUTH_FAILURE_SAMPLES = 5;
 
 class Source {
   /** Counts by minute number (epoch ms / 60000). */
@@ -40,8 +40,11 @@ export class AuthFailureCounts {
     this.retainSeconds = seconds;
   }
 
-  /** Counts one refused request: for its consumer when it was identified, else for its client IP. */
-  record(consumer: string | undefined, clientIp: string, requestId: string | undefined, now: number): void {
+  /**
+   * Counts `count` refused requests (one by default), for their consumer when it was identified,
+   * else for their client IP; `requestIds`: one, or a few of them (a worker's coalesced signal).
+   */
+  record(consumer: string | undefined, clientIp: string, requestIds: string | readonly string[] | undefined, now: number, count = 1): void {
     const key = consumer !== undefined ? `c:${consumer}` : `ip:${clientIp}`;
     let source = this.#sources.get(key);
     if (source) this.#sources.delete(key);
@@ -49,10 +52,10 @@ export class AuthFailureCounts {
     // Re-inserted: the map's order is least recently failing first.
     this.#sources.set(key, source);
     const minute = Math.floor(now / MINUTE_MS);
-    source.minutes.set(minute, (source.minutes.get(minute) ?? 0) + 1);
-    if (requestId !== undefined) {
-      source.recentIds.push(requestId);
-      if (source.recentIds.length > SAMPLES) source.recentIds.shift();
+    source.minutes.set(minute, (source.minutes.get(minute) ?? 0) + count);
+    if (requestIds !== undefined) {
+      source.recentIds.push(...(typeof requestIds === 'string' ? [requestIds] : requestIds));
+      if (source.recentIds.length > AUTH_FAILURE_SAMPLES) source.recentIds.splice(0, source.recentIds.length - AUTH_FAILURE_SAMPLES);
     }
     if (this.#sources.size > MAX_SOURCES) this.#sources.delete(this.#sources.keys().next().value!);
   }

@@ -67,11 +67,17 @@ export class EventWindow {
     if (kept) this.add(event, kept);
   };
 
-  /** Keeps one occurrence, now, of a watched event with its fields already picked (watchedFields). */
-  add(event: string, kept: Readonly<Record<string, string>>): void {
+  /**
+   * Keeps one occurrence of a watched event with its fields already picked (watchedFields), at `at`
+   * (ms; default now). A forwarded one may be older than the newest kept: it goes in time order,
+   * so `last` stays the newest.
+   */
+  add(event: string, kept: Readonly<Record<string, string>>, at = this.clock.now()): void {
     let list = this.#seen.get(event);
     if (!list) this.#seen.set(event, (list = []));
-    list.push({ at: this.clock.now(), fields: kept });
+    let index = list.length;
+    while (index > 0 && list[index - 1]!.at > at) index--;
+    list.splice(index, 0, { at, fields: kept });
     if (list.length > MAX_PER_EVENT) list.splice(0, list.length - MAX_PER_EVENT);
   }
 

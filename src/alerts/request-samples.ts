@@ -2,13 +2,13 @@
  * A few recent request ids per route for the request-driven rules (route_error_ratio,
  * latency_p99, validation_failure_spike; auth_failure_spike keeps its own per source), so a
  * notification names requests to look up in the access log. Per route and kind, a ring of the
- * last SAMPLES ids; the routes are the config's (plus internal names), and at most MAX_ROUTES are
+ * last REQUEST_SAMPLES ids; the routes are the config's (plus internal names), and at most MAX_ROUTES are
  * kept. The request path does a few comparisons per request and a push only for the requests
  * that are samples.
  */
 
 /** Ids kept per route and kind. */
-const SAMPLES = 5;
+export const REQUEST_SAMPLES = 5;
 const MAX_ROUTES = 1000;
 
 export type SampleKind = 'server_error' | 'slow' | 'invalid';
@@ -48,7 +48,7 @@ export class RequestSamples {
     }
     const ring = rings[kind];
     ring.push(requestId);
-    if (ring.length > SAMPLES) ring.shift();
+    if (ring.length > REQUEST_SAMPLES) ring.shift();
   }
 
   /** The newest ids of a route and kind, oldest first (a copy). */

@@ -24,6 +24,8 @@ import { CLOSE_GRACE_MS, installLastResort, LOG_FLUSH_MS, shutdownAndExit } from
 
 /** How long the primary waits for workers to exit after a failed start. */
 const ABANDON_TIMEOUT_MS = 5000;
+/** A draining worker's last alert signals may take this long to go (well within CLOSE_GRACE_MS). */
+const SIGNALS_FLUSH_MS = 1000;
 
 /** Runs the primary: migrations, N workers, signals; exits when they are all done. */
 export async function startPrimary(options: { configPath: string; configText: string; workers: number }): Promise<void> {
@@ -113,7 +115,8 @@ export async function startWorker(slot: number): Promise<void> {
   const drain = (code: number) => {
     if (stopping) return;
     stopping = true;
-    shutdownAndExit(running, code, running.config.lifecycle.drainTimeoutMs);
+    // Closed, the gateway adds no more alert signals: those still waiting go before the exit.
+    shutdownAndExit(running, code, running.config.lifecycle.drainTimeoutMs, () => link.flushSignals(SIGNALS_FLUSH_MS));
   };
   link.started(running, {
     drain: () => drain(0),

@@ -35,7 +35,7 @@ import type { Logger } from '../observability/logger.js';
 import { migrateToLatest, openStore } from '../store/open-store.js';
 import { Store } from '../store/store.js';
 import type { LogEventTap } from '../observability/log-tap.js';
-import { ClusterAlertRelay } from './cluster-alert-relay.js';
+import { ClusterAlertRelay, leadChannel } from './cluster-alert-relay.js';
 import { ConfigFileWatcher } from './file-watch.js';
 import { isClusterMessage, METRICS_COLLECT_TIMEOUT_MS, WORKER_SLOT_ENV, type AssessedGrade, type ConfigText, type FromWorker, type MetricsJson, type ToWorker, type WorkerReloadResult } from './cluster-messages.js';
 import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
@@ -118,10 +118,8 @@ export class ClusterPrimary {
     this.#restart = new RestartPolicy(options.restart ?? DEFAULT_RESTART_POLICY, options.clock ?? systemClock);
     this.#baseDir = dirname(resolve(options.configPath));
     this.#config = { text: options.configText, baseDir: this.#baseDir };
-    this.#alerts = new ClusterAlertRelay(this.registry, () => {
-      const lead = this.#slots.get(1);
-      return lead?.ready ? (message) => this.#send(lead, message) : undefined;
-    }, options.logEvents);
+    // Ready and connected: a lead whose channel closed before its exit would drop them unseen.
+    this.#alerts = new ClusterAlertRelay(this.registry, () => leadChannel(this.#slots.get(1)), options.logEvents, options.clock);
   }
 
   /** Forks the workers and waits until each has started; the first that cannot start ends the start, with its reason. */

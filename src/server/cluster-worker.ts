@@ -14,7 +14,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { isClusterMessage, METRICS_COLLECT_TIMEOUT_MS, WORKER_SLOT_ENV, type ClusterRole, type ConfigText, type FromWorker, type ToWorker } from './cluster-messages.js';
 import type { Gateway } from './gateway.js';
 import type { MetricReading } from '../alerts/metric-history.js';
-import { AlertSignalBatcher } from './alert-signal-batcher.js';
+import { AlertSignalBatcher, sendOver } from './alert-signal-batcher.js';
 
 /** The lead waits this long for the primary's aggregate (which answers within METRICS_COLLECT_TIMEOUT_MS). */
 const METRICS_ANSWER_TIMEOUT_MS = METRICS_COLLECT_TIMEOUT_MS + 3000;
@@ -52,8 +52,8 @@ export class WorkerLink {
   readonly slot: number;
   readonly #pendingMetrics = new Map<number, (metrics: { contentType: string; body: string } | undefined) => void>();
   readonly #pendingAlertMetrics = new Map<number, (reading: MetricReading) => void>();
-  /** Not the lead: this worker's alert signals, on their way to the lead. */
-  readonly #signals = new AlertSignalBatcher((signals, done) => process.connected && (process.send?.({ kind: 'portcullis.cluster.alert_signals', signals } satisfies FromWorker, undefined, {}, (error: Error | null) => done(error !== null)) ?? false));
+  /** Not the lead: this worker's alert signals, on their way to the lead (the lead counts its drops here too). */
+  readonly #signals = new AlertSignalBatcher(sendOver(process));
   #nextId = 1;
   #gateway: Gateway | undefined;
   #hooks: WorkerHooks | undefined;
@@ -74,6 +74,16 @@ export class WorkerLink {
     return lead
       ? { admin: true, duties: true, metrics: () => this.#clusterMetrics(), alertMetrics: (names) => this.#alertMetrics(names) }
       : { admin: false, duties: false, forwardAlertSignal: (signal) => this.#signals.push(signal) };
+  }
+
+  /** Alert signals this worker dropped (AlertSignalBatcher; on the lead, those that came before its gateway ran). */
+  get signalsDropped(): AlertSignalBatcher['dropped'] {
+    return this.#signals.dropped;
+  }
+
+  /** Stopping, once the gateway closed (no request adds any more): sends the alert signals still waiting, for at most `timeoutMs`. */
+  flushSignals(timeoutMs: number): Promise<void> {
+    return this.#signals.flushAll(timeoutMs);
   }
 
   /** Asks the primary for the config text to start from. */
@@ -131,7 +141,11 @@ export class WorkerLink {
         this.#stopAsked = 'exitNow';
         return this.#hooks?.exitNow();
     }
-    if (!gateway) return;
+    if (!gateway) {
+      // Relayed to the lead before its gateway ran: lost, and counted as such.
+      if (message.kind === 'portcullis.cluster.alert_signals') this.#signals.dropped.inc({ reason: 'not_ready' }, message.signals.length);
+      return;
+    }
     switch (message.kind) {
       case 'portcullis.cluster.changed':
         return gateway.services.followed?.follower.nudge();
