@@ -81,3 +81,59 @@ test('a gauge of several workers is combined by its aggregator (min: down in one
   await h.capture(async () => ({ sources: [{ source: 'w1', metrics: w1 }, { source: 'w2', metrics: w2 }] }), s(0));
   assert.deepEqual(h.latest(UP).map((sample) => sample.value), [0]);
 });
+
+test('a full slow window (240 readings) over 3 workers sums each worker growth, across a reset and a silence', () => {
+  const h = history();
+  const steps = 240;
+  const value = { w1: 1000, w2: 500, w3: 0 };
+  h.addSources(s(0), [
+    { source: 'w1', samples: [requests(value.w1)] },
+    { source: 'w2', samples: [requests(value.w2)] },
+    { source: 'w3', samples: [requests(value.w3)] },
+  ]);
+  for (let step = 1; step <= steps; step++) {
+    value.w1 += 1;
+    // w2 restarts at step 120: its counter reads 5, then grows again.
+    value.w2 = step === 120 ? 5 : value.w2 + 2;
+    value.w3 += 3;
+    const silent = step >= 100 && step < 110; // w3 does not answer for 10 readings, then catches up
+    h.addSources(
+      s(step * 15),
+      [{ source: 'w1', samples: [requests(value.w1)] }, { source: 'w2', samples: [requests(value.w2)] }, ...(silent ? [] : [{ source: 'w3', samples: [requests(value.w3)] }])],
+      silent ? ['w3'] : [],
+    );
+  }
+  // w1: 240 × 1; w2: 119 × 2 before the reset, 5 at it, 120 × 2 after; w3: 240 × 3 (the silence adds nothing, the catch-up all of it).
+  assert.equal(total(h.increase(REQUESTS, 3600, s(steps * 15))), 240 + (238 + 5 + 240) + 720);
+  assert.equal(total(h.increase(REQUESTS, 60, s(steps * 15))), 4 * (1 + 2 + 3));
+  assert.equal(h.snapshotWidth, 1, 'one number per series in a snapshot, however many workers');
+});
+
+test('a series gone longer than the retention is forgotten; a new one takes its slot and counts only its own growth', () => {
+  const h = history();
+  const routes = Array.from({ length: 50 }, (_, index) => `route-${index}`);
+  const reading = (step: number) => [
+    ...routes.map((route) => ({ name: REQUESTS, labels: { route, status: '2xx' }, value: step })),
+    ...(step < 10 ? [requests(step * 100, 'gone')] : []),
+  ];
+  let step = 0;
+  // The 'gone' series is last seen at 135 s; the oldest snapshot kept is the newest at or before now − 3600 s.
+  for (; step * 15 < 3735; step++) h.addSources(s(step * 15), [{ source: 'w1', samples: reading(step) }, { source: 'w2', samples: reading(step) }]);
+  h.addSources(s(step * 15), [{ source: 'w1', samples: reading(step) }, { source: 'w2', samples: reading(step) }]);
+  assert.equal(h.seriesCount, 51, 'at 3735 s the snapshot of 135 s is still kept');
+  assert.equal(h.snapshotWidth, 51);
+  step++;
+  h.addSources(s(step * 15), [{ source: 'w1', samples: reading(step) }, { source: 'w2', samples: reading(step) }]);
+  assert.equal(h.seriesCount, 50, 'absent from every kept snapshot: its labels are dropped');
+  assert.equal(h.snapshotWidth, 51, 'its slot waits for the next new series');
+  assert.ok(!h.latest(REQUESTS).some((sample) => sample.labels['status'] === 'gone'));
+
+  step++;
+  h.addSources(s(step * 15), [{ source: 'w1', samples: [...reading(step), requests(7, 'new')] }, { source: 'w2', samples: reading(step) }]);
+  step++;
+  h.addSources(s(step * 15), [{ source: 'w1', samples: [...reading(step), requests(9, 'new')] }, { source: 'w2', samples: reading(step) }]);
+  assert.equal(h.seriesCount, 51);
+  assert.equal(h.snapshotWidth, 51, 'the slot was reused');
+  const fresh = h.increase(REQUESTS, 3600, s(step * 15)).filter((sample) => sample.labels['status'] === 'new');
+  assert.deepEqual(fresh.map((sample) => sample.value), [9], 'counted from 0 at its first reading, nothing of the series before it');
+});

@@ -1,16 +1,25 @@
 /**
  * The gateway's own metrics, read on the evaluation timer and kept for the longest rule window:
- * rules ask "how much did this counter grow over the last N seconds" (Prometheus' `increase()`)
- * or "what does this gauge say now", so the request path counts nothing extra for alerting. Only
- * the metric names some rule reads are kept.
+ * rules ask "how much did this counter grow over the last N seconds" or "what does this gauge say
+ * now", so the request path counts nothing extra for alerting. Only the metric names some rule
+ * reads are kept.
  *
  * The values come from one or more *sources*: the process itself, or under `--workers N` every
- * worker process (server/cluster-metrics-source.ts). Each source's series are kept apart and only
- * summed when a rule reads them, because a sum across workers cannot tell a restarted worker (its
- * counters back at 0) from no traffic: kept apart, each worker's counter is read like Prometheus'
- * `increase()` over one series, step by step, a drop counting as a reset (growth from 0), and a
- * worker that appears (a new process) counts from 0. A source asked but silent keeps its last
- * values; one silent since the first reading has no baseline, so its first answer becomes one.
+ * worker process (server/cluster-metrics-source.ts). A sum across workers cannot tell a restarted
+ * worker (its counters back at 0) from no traffic, so each source's series is compared with that
+ * source's previous reading, when the reading is taken: growth is `value − previous`, a drop is a
+ * reset (the new value is all growth, from 0), a series or source absent from the reading before
+ * (a new process, a first request) counts from 0. A source asked but silent keeps its last values;
+ * one silent since the first reading has no baseline, so its first answer becomes one. The very
+ * first reading is the baseline of everything in it.
+ *
+ * Unlike Prometheus' `increase()` this is exact growth between readings, not extrapolated to the
+ * window's edges, and a series that appears counts its first value (Prometheus needs two samples).
+ *
+ * What is kept: the last raw value per (source, series), and per reading one number per series,
+ * its running total of growth summed over the sources. An increase over a window is then the
+ * newest total minus the total at the window's start, one subtraction per series, however many
+ * readings the window spans.
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
@@ -33,12 +42,24 @@ export interface MetricReading {
 /** Reads the metrics a rule may need: the process's registry, or the whole cluster's. */
 export type MetricSource = (names: readonly string[]) => Promise<MetricReading>;
 
+/** One series (a metric name and label set), interned: every reading of it shares this object. */
+interface Series {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Its slot in the running totals (reused after the series is pruned). */
+  readonly id: number;
+  /** The newest reading in which some source had it. */
+  seenSeq: number;
+  /** The newest reading in which its growth was counted (a source with a baseline had it). */
+  countedSeq: number;
+}
+
 interface Snapshot {
   readonly at: number;
-  /** Per source, its series' values. */
-  readonly values: ReadonlyMap<string, ReadonlyMap<string, number>>;
-  /** Sources asked that never answered yet: no baseline for them in this snapshot. */
-  readonly unknown: ReadonlySet<string>;
+  /** Sequence number of the reading: the `seenSeq`/`countedSeq` it compares with (clock-independent). */
+  readonly seq: number;
+  /** Per series id, its running total of growth at this reading; ids past the end were not yet in use (0). */
+  readonly totals: Float64Array;
 }
 
 const seriesKey = (name: string, labels: Readonly<Record<string, string>>): string =>
@@ -49,8 +70,20 @@ const seriesKey = (name: string, labels: Readonly<Record<string, string>>): stri
 
 export class MetricHistory {
   readonly #snapshots: Snapshot[] = [];
-  readonly #labels = new Map<string, Sample>();
   readonly #aggregators = new Map<string, Aggregator>();
+  /** Every series kept, by its key, and by metric name (what `increase()` and `latest()` walk). */
+  readonly #series = new Map<string, Series>();
+  readonly #byName = new Map<string, Set<Series>>();
+  /** Ids of pruned series, for the next new series. */
+  readonly #freeIds: number[] = [];
+  #nextId = 0;
+  /** The running total of growth per series id, summed over the sources. */
+  #totals = new Float64Array(256);
+  /** Per source of the newest reading (answered or kept while silent), its series' last raw values. */
+  #raw = new Map<string, Map<Series, number>>();
+  /** Sources asked that never answered yet: no baseline for them. */
+  #unknown = new Set<string>();
+  #seq = 0;
 
   /**
    * `metrics`: the metric families kept (their exposition names, e.g. `portcullis_requests_total`,
@@ -85,54 +118,73 @@ export class MetricHistory {
     this.addSources(at, [{ source: 'local', samples }]);
   }
 
-  /** Adds one snapshot of several sources taken at `at` (ms); drops those older than the retention. */
+  /**
+   * Adds one snapshot of several sources taken at `at` (ms): counts each series' growth since its
+   * source's previous reading into the running totals; drops snapshots older than the retention,
+   * and the series no kept snapshot has seen.
+   */
   addSources(at: number, sources: ReadonlyArray<{ readonly source: string; readonly samples: readonly Sample[] }>, unanswered: readonly string[] = []): void {
-    const previous = this.#snapshots.at(-1);
-    const values = new Map<string, Map<string, number>>();
+    const seq = ++this.#seq;
+    const baseline = this.#snapshots.length === 0;
+    const raw = new Map<string, Map<Series, number>>();
     const unknown = new Set<string>();
     for (const { source, samples } of sources) {
-      const series = new Map<string, number>();
+      const before = this.#raw.get(source);
+      // A source without a baseline (the first reading, or asked and silent until now) counts nothing this time.
+      const counted = !baseline && !this.#unknown.has(source);
+      const now = new Map<Series, number>();
       for (const sample of samples) {
-        const key = seriesKey(sample.name, sample.labels);
-        series.set(key, sample.value);
-        if (!this.#labels.has(key)) this.#labels.set(key, sample);
+        const series = this.#intern(sample);
+        now.set(series, sample.value);
+        series.seenSeq = seq;
+        if (!counted) continue;
+        const was = before?.get(series) ?? 0;
+        this.#totals[series.id] += sample.value >= was ? sample.value - was : sample.value;
+        series.countedSeq = seq;
       }
-      values.set(source, series);
+      raw.set(source, now);
     }
     for (const source of unanswered) {
-      if (values.has(source)) continue;
-      const last = previous?.values.get(source);
-      if (last) values.set(source, new Map(last));
-      else unknown.add(source);
+      if (raw.has(source)) continue;
+      const last = this.#raw.get(source);
+      if (!last) {
+        unknown.add(source);
+        continue;
+      }
+      // Silent: its last values stand (no growth), and its series are still there.
+      raw.set(source, last);
+      for (const series of last.keys()) series.seenSeq = series.countedSeq = seq;
     }
-    this.#snapshots.push({ at, values, unknown });
+    this.#raw = raw;
+    this.#unknown = unknown;
+    this.#snapshots.push({ at, seq, totals: this.#totals.slice(0, this.#nextId) });
     // Keep one snapshot at or before the retention edge, so a full window always has a baseline.
     while (this.#snapshots.length > 2 && this.#snapshots[1]!.at <= at - this.retainSeconds * 1000) this.#snapshots.shift();
+    this.#prune();
   }
 
   /** The newest value of every series of `name` (a gauge now), the sources' values combined by the family's aggregator. */
   latest(name: string): Sample[] {
-    const last = this.#snapshots.at(-1);
-    if (!last) return [];
-    const bySeries = new Map<string, number[]>();
-    for (const series of last.values.values()) {
-      for (const [key, value] of series) {
-        if (this.#labels.get(key)!.name !== name) continue;
-        let list = bySeries.get(key);
-        if (!list) bySeries.set(key, (list = []));
-        list.push(value);
-      }
-    }
     const aggregator = this.#aggregators.get(name) ?? 'sum';
-    return [...bySeries].map(([key, list]) => ({ name, labels: this.#labels.get(key)!.labels, value: combine(aggregator, list) }));
+    const out: Sample[] = [];
+    for (const series of this.#byName.get(name) ?? []) {
+      const values: number[] = [];
+      for (const last of this.#raw.values()) {
+        const value = last.get(series);
+        if (value !== undefined) values.push(value);
+      }
+      if (values.length > 0) out.push({ name, labels: series.labels, value: combine(aggregator, values) });
+    }
+    return out;
   }
 
   /**
    * How much each series of the counter `name` grew over the last `windowSeconds` before `now`,
    * summed over the sources: from the newest snapshot at or before the window's start (the oldest
-   * kept when the history is shorter) to the newest, step by step as Prometheus' `increase()`: a
-   * drop is a reset (the new value is growth from 0), a series or source absent from the step
-   * before counts from 0, and a source without a baseline in the step before counts nothing.
+   * kept when the history is shorter) to the newest, counted reading by reading as the module
+   * header says (a drop is a reset, the new value growth from 0; a series or source absent from
+   * the reading before counts from 0; a source without a baseline in the reading before counts
+   * nothing). Series counted in none of the window's readings are left out.
    */
   increase(name: string, windowSeconds: number, now: number): Sample[] {
     if (this.#snapshots.length < 2) return [];
@@ -142,25 +194,64 @@ export class MetricHistory {
       if (snapshot.at <= start) first = index;
     });
     if (first === this.#snapshots.length - 1) return [];
-    const grown = new Map<string, number>();
-    for (let index = first + 1; index < this.#snapshots.length; index++) {
-      const before = this.#snapshots[index - 1]!;
-      for (const [source, series] of this.#snapshots[index]!.values) {
-        if (before.unknown.has(source)) continue;
-        const then = before.values.get(source);
-        for (const [key, value] of series) {
-          if (this.#labels.get(key)!.name !== name) continue;
-          const was = then?.get(key) ?? 0;
-          grown.set(key, (grown.get(key) ?? 0) + (value >= was ? value - was : value));
-        }
-      }
+    const base = this.#snapshots[first]!;
+    const last = this.#snapshots.at(-1)!;
+    const out: Sample[] = [];
+    for (const series of this.#byName.get(name) ?? []) {
+      if (series.countedSeq <= base.seq) continue;
+      out.push({ name, labels: series.labels, value: last.totals[series.id]! - (base.totals[series.id] ?? 0) });
     }
-    return [...grown].map(([key, value]) => ({ name, labels: this.#labels.get(key)!.labels, value }));
+    return out;
   }
 
   /** How far back the history reaches, in seconds before `now` (0 with fewer than two snapshots). */
   spanSeconds(now: number): number {
     return this.#snapshots.length < 2 ? 0 : (now - this.#snapshots[0]!.at) / 1000;
+  }
+
+  /** How many series are kept (each snapshot holds one number per series id in use). For tests. */
+  get seriesCount(): number {
+    return this.#series.size;
+  }
+
+  /** How many numbers the newest snapshot holds (ids in use, pruned ones waiting for reuse included). For tests. */
+  get snapshotWidth(): number {
+    return this.#snapshots.at(-1)?.totals.length ?? 0;
+  }
+
+  #intern(sample: Sample): Series {
+    const key = seriesKey(sample.name, sample.labels);
+    let series = this.#series.get(key);
+    if (series) return series;
+    const id = this.#freeIds.pop() ?? this.#nextId++;
+    if (id >= this.#totals.length) {
+      const grown = new Float64Array(this.#totals.length * 2);
+      grown.set(this.#totals);
+      this.#totals = grown;
+    }
+    series = { name: sample.name, labels: sample.labels, id, seenSeq: 0, countedSeq: 0 };
+    this.#series.set(key, series);
+    let named = this.#byName.get(sample.name);
+    if (!named) this.#byName.set(sample.name, (named = new Set()));
+    named.add(series);
+    return series;
+  }
+
+  /**
+   * Forgets the series no kept snapshot has seen: no window can reach a reading where they grew.
+   * Their total stays the same in every kept snapshot, so a new series that takes the id carries
+   * on from it and every window's difference is still its own growth.
+   */
+  #prune(): void {
+    const oldest = this.#snapshots[0]!.seq;
+    for (const [key, series] of this.#series) {
+      if (series.seenSeq >= oldest) continue;
+      this.#series.delete(key);
+      const named = this.#byName.get(series.name)!;
+      named.delete(series);
+      if (named.size === 0) this.#byName.delete(series.name);
+      this.#freeIds.push(series.id);
+    }
   }
 }
 
