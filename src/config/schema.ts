@@ -254,7 +254,7 @@ export const ConfigSchema = Type.Object(
     nodeId: Type.Optional(
       Type.String({
         pattern: '^[A-Za-z0-9._:-]{1,128}$',
-        description: "This node's name: the `node` label of its alerts, the alert delivery lease, tracing's service.instance.id and the audit trail's node (heartbeats, config.applied). Default `<host name>:<port>`, the admin listener's port (the first listener's when the admin listener is off), so two nodes on one host differ; the workers of `--workers N` share it.",
+        description: "This node's name: the `node` label of its alerts, the alert delivery lease, tracing's service.instance.id (with /worker-<slot> under --workers) and the audit trail's node (heartbeats, config.applied). Default `<host name>:<port>`, the admin listener's port (the first listener's when the admin listener is off), so two nodes on one host differ; the workers of `--workers N` share it.",
       }),
     ),
     trustedProxies: Type.Array(Type.String(), {

@@ -29,7 +29,8 @@ import type { OpenedServices } from './services.js';
 import { InflightRequests } from './inflight.js';
 import { listenOn, toBound, type BoundListener } from './listen.js';
 import type { Outbound } from '../outbound/index.js';
-import type { ClusterRole } from './cluster-messages.js';
+import { WORKER_SLOT_ENV, type ClusterRole } from './cluster-messages.js';
+import { serviceInstanceId } from './node-identity.js';
 import { egressPolicyOf } from '../config/egress-declarations.js';
 import { openAlerting } from './alerting.js';
 import { ContinuousAssessment } from './assessments.js';
@@ -193,7 +194,8 @@ export class Gateway {
   /** Opens the store and key index (if configured), then the listeners. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     const { destination, clock, logger, outbound, node, egress, services } = await openGatewayParts(options);
-    const tracing = options.config.tracing ? await openTracing(options.config.tracing, { outbound, logger: () => gateway.logger, metrics: services.metrics, nodeId: node }) : undefined;
+    const instance = serviceInstanceId(node, options.cluster ? process.env[WORKER_SLOT_ENV] : undefined);
+    const tracing = options.config.tracing ? await openTracing(options.config.tracing, { outbound, logger: () => gateway.logger, metrics: services.metrics, nodeId: instance }) : undefined;
     let built: Gateway | undefined;
     const alerting = await openAlerting(options.config.alerts, { clock, logger: () => built?.logger ?? logger, metrics: services.metrics, node, readMetrics: options.cluster?.alertMetrics, forward: options.cluster?.forwardAlertSignal, outbound, store: services.store, runtime: () => (built ? built.#runtime : undefined), keys: services.keyIndex && services.consumerDirectory ? { index: services.keyIndex, consumers: services.consumerDirectory } : undefined }).catch(async (error: unknown) => {
       await services.close();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateConfig } from '../config/loader.js';
 import { baseConfig, startGateway, startUpstream } from '../../test/helpers/index.js';
-import { nodeIdentity } from './node-identity.js';
+import { nodeIdentity, serviceInstanceId } from './node-identity.js';
 
 const config = (adminEnabled: boolean, adminPort: number, listenerPort: number, nodeId?: string) => ({
   ...(nodeId === undefined ? {} : { nodeId }),
@@ -40,4 +40,9 @@ test('a reload that changes nodeId says it takes effect after a restart (the lea
     await gw.close();
     await upstream.close();
   }
+});
+
+test("a worker's service.instance.id is its node's name and its slot; one process is its node", () => {
+  assert.equal(serviceInstanceId('gw:9901', '2'), 'gw:9901/worker-2');
+  assert.equal(serviceInstanceId('gw:9901', undefined), 'gw:9901');
 });

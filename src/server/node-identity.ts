@@ -25,3 +25,13 @@ export function nodeIdentity(config: Pick<GatewayConfig, 'nodeId' | 'admin' | 'l
   const port = config.admin.enabled ? config.admin.port : config.listeners[0]?.port;
   return `${options.host ?? hostname()}:${port || (options.pid ?? process.pid)}`;
 }
+
+/**
+ * Tracing's `service.instance.id`: unique per process, as the OpenTelemetry semantic conventions
+ * want it (service.instance.id "MUST be unique for each instance of the same
+ * service.namespace,service.name pair"), so each `--workers N` worker adds its slot to its node's
+ * name: `gw-east:9901/worker-2`. One process: the node's name.
+ */
+export function serviceInstanceId(node: string, workerSlot: string | undefined): string {
+  return workerSlot ? `${node}/worker-${workerSlot}` : node;
+}
