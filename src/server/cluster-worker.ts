@@ -11,7 +11,7 @@
  */
 import { loadConfigText, type LoadResult } from '../config/loader.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { isClusterMessage, METRICS_COLLECT_TIMEOUT_MS, WORKER_SLOT_ENV, type ClusterRole, type ConfigText, type FromWorker, type ToWorker } from './cluster-messages.js';
+import { isClusterMessage, METRICS_COLLECT_TIMEOUT_MS, WORKER_SLOT_ENV, type ClusterRole, type ConfigText, type FromWorker, type MetricsJson, type ToWorker } from './cluster-messages.js';
 import type { Gateway } from './gateway.js';
 import type { MetricReading } from '../alerts/metric-history.js';
 import { AlertSignalBatcher, sendOver } from './alert-signal-batcher.js';
@@ -152,9 +152,14 @@ export class WorkerLink {
       case 'portcullis.cluster.assessed':
         return gateway.assessments.learn(message.upstream, { grade: message.grade, certificateNotAfter: message.certificateNotAfter, assessedAt: message.assessedAt });
       case 'portcullis.cluster.metrics_collect': {
-        const metrics = await gateway.services.metrics.registry.getMetricsAsJSON();
-        const names = message.names === undefined ? undefined : new Set(message.names);
-        return this.#send({ kind: 'portcullis.cluster.metrics_collected', id: message.id, metrics: names ? metrics.filter((family) => names.has(family.name)) : metrics });
+        const registry = gateway.services.metrics.registry;
+        // The alert engine names the families its rules read: only those are collected (each one's
+        // collect callback runs), not the whole registry.
+        const metrics =
+          message.names === undefined
+            ? await registry.getMetricsAsJSON()
+            : (await Promise.all(message.names.map((name) => registry.getSingleMetric(name)?.get()))).filter((family) => family !== undefined);
+        return this.#send({ kind: 'portcullis.cluster.metrics_collected', id: message.id, metrics: metrics as MetricsJson });
       }
       case 'portcullis.cluster.alert_signals':
         for (const signal of message.signals) gateway.alerts.accept(signal);
