@@ -93,3 +93,21 @@ export async function openTracing(config: TracingConfig, deps: { outbound: Outbo
   const { OtlpTracing } = await import('../observability/tracing.js');
   return new OtlpTracing(config, { outbound: deps.outbound, logger: deps.logger, nodeId: deps.nodeId, countFailed: (spans) => deps.metrics.tracingSpansFailed.inc(spans) });
 }
+
+type TlsReload = typeof import('./listener-tls-reload.js');
+type CertificateInventory = typeof import('./certificate-inventory.js');
+let tlsReload: Promise<TlsReload> | undefined;
+let certificateInventory: Promise<CertificateInventory> | undefined;
+
+// Both bring in @peculiar/x509 (~0.1 s of CPU to load): loaded only by a config that has
+// certificates to handle, so a plain-HTTP gateway starts without them.
+/** The listener TLS reload module, loaded once, on first use. */
+export const loadTlsReload = (): Promise<TlsReload> => (tlsReload ??= import('./listener-tls-reload.js'));
+/** The certificate inventory module, loaded once, on first use. */
+export const loadCertificateInventory = (): Promise<CertificateInventory> => (certificateInventory ??= import('./certificate-inventory.js'));
+
+/** Whether `config` holds certificates the inventory watches: TLS listeners, the private CA, upstream TLS. */
+export function holdsCertificates(config: GatewayConfig): boolean {
+  const upstreamTls = Object.values(config.upstreams).some((upstream) => upstream.tls !== undefined || upstream.targets.some((url) => /^https:/i.test(url)));
+  return config.pki !== undefined || upstreamTls || config.listeners.some((listener) => listener.tls) || config.admin.tls !== undefined;
+}

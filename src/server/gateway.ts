@@ -6,16 +6,16 @@
  */
 import type { OtlpTracing } from '../observability/tracing.js';
 import type { Server } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import type { AdminPlane } from '../admin/admin-plane.js';
 import { wireAdmin } from './admin-wiring.js';
-import { openGatewayParts, openTracing, type GatewayOptions } from './gateway-parts.js';
+import { holdsCertificates, loadCertificateInventory, loadTlsReload, openGatewayParts, openTracing, type GatewayOptions } from './gateway-parts.js';
 import { AdminListener, closeListenerEntryTls } from './admin-listener.js';
 import { ProbeListener } from './probes.js';
-import { createListenerServer } from './listener-server.js';
+import { openClientListener } from './client-listener.js';
+import type { RequestOutcome } from '../observability/metrics.js';
 import type { ListenerTls } from './listener-tls.js';
 import { ExpiryWatch } from '../pki/expiry-watch.js';
 import { CrlRenewal, type CrlRenewalOutcome } from './crl-renewal.js';
@@ -27,7 +27,7 @@ import type { SeenCertificate, UpstreamTarget } from './upstream.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import type { OpenedServices } from './services.js';
 import { InflightRequests } from './inflight.js';
-import { listenOn, toBound, type BoundListener } from './listen.js';
+import { toBound, type BoundListener } from './listen.js';
 import type { Outbound } from '../outbound/index.js';
 import { WORKER_SLOT_ENV, type ClusterRole } from './cluster-messages.js';
 import { serviceInstanceId } from './node-identity.js';
@@ -60,9 +60,7 @@ export class Gateway {
   readonly #expiry: ExpiryWatch;
   readonly #crlRenewal: CrlRenewal;
   readonly #tlsDeps: ListenerTlsDeps;
-  // Both bring in @peculiar/x509 (~0.1 s of CPU to load): loaded only by a config that has
-  // certificates to handle, so a plain-HTTP gateway starts without them.
-  #tlsReload: typeof import('./listener-tls-reload.js') | undefined;
+  /** Loaded only by a config with certificates (gateway-parts.ts). */
   #inventory: typeof import('./certificate-inventory.js') | undefined;
   readonly #outbound: Outbound;
   readonly #role: ClusterRole;
@@ -136,7 +134,7 @@ export class Gateway {
       adminTls: () => this.#admin.entry?.tls,
     });
     this.#adminPlane = admin.plane;
-    this.#admin = new AdminListener({ createServer: admin.createServer, sso: admin.sso, tlsDeps: this.#tlsDeps, loadTlsReload: () => this.#loadTlsReload() });
+    this.#admin = new AdminListener({ createServer: admin.createServer, sso: admin.sso, tlsDeps: this.#tlsDeps, loadTlsReload });
     this.#probes = new ProbeListener(probeState);
     this.#inflight = new InflightRequests({ maxInFlight: () => this.#runtime.config.overload.maxInFlight, counters: services.counters?.client, shed: services.metrics.shed, logger: () => this.logger });
   }
@@ -147,7 +145,7 @@ export class Gateway {
       const observe = (inventory: typeof import('./certificate-inventory.js')) => this.#expiry?.observe(inventory.upstreamServerCertificate(upstream, target, certificate));
       // Loaded already for any config with https targets (#loadInventoryFor); the fallback is for safety.
       if (this.#inventory) observe(this.#inventory);
-      else void this.#loadInventory().then(observe);
+      else void loadCertificateInventory().then((inventory) => observe((this.#inventory = inventory)));
     };
     return buildRuntime(config, this.#destination, this.#clock, this.#outbound, this.#services.services, this.#services.metrics, seen, this.#tracing, { traffic: this.#services.routeTraffic, unmatched: this.#services.routeUnmatched }, this.assessments);
   }
@@ -162,18 +160,9 @@ export class Gateway {
     return [...this.#servers, ...(this.#admin.entry ? [this.#admin.entry] : [])];
   }
 
-  async #loadInventory(): Promise<typeof import('./certificate-inventory.js')> {
-    return (this.#inventory ??= await import('./certificate-inventory.js'));
-  }
-
-  /** Loads the certificate inventory when `config` holds certificates: TLS listeners, the private CA, upstream TLS. */
+  /** Loads the certificate inventory when `config` holds certificates. */
   async #loadInventoryFor(config: GatewayConfig): Promise<void> {
-    const upstreamTls = Object.values(config.upstreams).some((upstream) => upstream.tls !== undefined || upstream.targets.some((url) => /^https:/i.test(url)));
-    if (config.pki || upstreamTls || config.listeners.some((listener) => listener.tls) || config.admin.tls) await this.#loadInventory();
-  }
-
-  async #loadTlsReload(): Promise<typeof import('./listener-tls-reload.js')> {
-    return (this.#tlsReload ??= await import('./listener-tls-reload.js'));
+    if (holdsCertificates(config)) this.#inventory = await loadCertificateInventory();
   }
 
   /** Exports the spans still buffered (tests); nothing when tracing is off. */
@@ -290,31 +279,20 @@ export class Gateway {
 
   async #listen(): Promise<void> {
     const config = this.#runtime.config;
+    const handlers = {
+      runtime: () => this.#runtime,
+      draining: () => this.#draining,
+      overloaded: () => this.#inflight.overloaded(),
+      onStart: () => this.#inflight.started(),
+      onEnd: (outcome: RequestOutcome) => {
+        this.#inflight.ended();
+        this.#services.metrics.requestEnded(outcome);
+        if (outcome.refused) this.alerts.recordAuthFailure(outcome.refused.consumer, outcome.refused.clientIp, outcome.refused.requestId);
+        this.alerts.recordRequest(outcome);
+      },
+    };
     for (const listener of config.listeners) {
-      const tls = listener.tls ? await (await this.#loadTlsReload()).openListenerTls(listener, this.#tlsDeps) : undefined;
-      const server = createListenerServer(listener, tls, {
-        tls: () => entry.tls,
-        runtime: () => this.#runtime,
-        draining: () => this.#draining,
-        overloaded: () => this.#inflight.overloaded(),
-        onStart: () => this.#inflight.started(),
-        onEnd: (outcome) => {
-          this.#inflight.ended();
-          this.#services.metrics.requestEnded(outcome);
-          if (outcome.refused) this.alerts.recordAuthFailure(outcome.refused.consumer, outcome.refused.clientIp, outcome.refused.requestId);
-          this.alerts.recordRequest(outcome);
-        },
-        onRenegotiation: (socket) => this.#renegotiationRefused(listener.name, socket),
-      });
-      // The handlers read the TLS state in force through the entry (replaced on reload); none runs
-      // before the server listens.
-      const entry: ListenerEntry = { config: listener, server, tls, watchers: [] };
-      if (listener.tls) this.#tlsReload?.watchListenerTlsFiles(entry, this.#tlsDeps);
-      await listenOn(server, listener.host, listener.port, `listener "${listener.name}"`).catch(async (error: unknown) => {
-        await tls?.close();
-        throw error;
-      });
-      this.#servers.push(entry);
+      this.#servers.push(await openClientListener(listener, { handlers, tlsDeps: this.#tlsDeps, loadTlsReload, metrics: this.#services.metrics }));
     }
     if (config.admin.enabled) {
       if (this.#role.admin) await this.#admin.listen(config);
@@ -333,13 +311,6 @@ export class Gateway {
       this.alerts.start();
     }
     this.logger.info({ event: 'gateway.started', listeners: this.listeners, admin: this.#admin.listening ? this.adminUrl : null, probes: this.probeUrl ?? null, routes: config.routes.length }, 'gateway started');
-  }
-
-  /** A client tried to renegotiate: logged and counted as what it is, and the connection closed. */
-  #renegotiationRefused(listener: string, socket: TLSSocket): void {
-    this.#services.metrics.renegotiationsRefused.inc({ listener });
-    this.logger.warn({ event: 'tls.renegotiation_refused', listener, clientIp: socket.remoteAddress }, 'client-initiated TLS renegotiation refused: connection closed');
-    socket.destroy();
   }
 
   /** Swaps in a validated config (server/reloader.ts): one reload at a time; start-only changes are reported. */
@@ -372,7 +343,7 @@ export class Gateway {
    */
   async reloadTls(name: string): Promise<boolean> {
     const entry = this.#servers.find((candidate) => candidate.config.name === name);
-    return entry?.tls ? (await this.#loadTlsReload()).reloadListenerTls(entry, this.#tlsDeps) : false;
+    return entry?.tls ? (await loadTlsReload()).reloadListenerTls(entry, this.#tlsDeps) : false;
   }
 
   /** The listener's server, for tests and tools (ticket keys, connections). */
